@@ -251,16 +251,17 @@ func (c *Calendar) AddWorkingDaysAt(t time.Time, n int) (time.Time, error) {
 	return time.Date(d.Year, d.Month, d.Day, lt.Hour(), lt.Minute(), lt.Second(), lt.Nanosecond(), c.loc), nil
 }
 
-// WorkingDaysBetween counts the working days after a up to and including b (negated when b
-// is before a), so WorkingDaysBetween(d, AddWorkingDays(d, n)) == n. Its cost grows with the
-// number of days between a and b.
+// WorkingDaysBetween counts the working days stepped onto when walking from date a to date b:
+// those after a up to and including b, or, when b is before a, minus those from b up to but
+// not including a. So WorkingDaysBetween(d, AddWorkingDays(d, n)) == n for every n. Its cost
+// grows with the number of days between a and b.
 func (c *Calendar) WorkingDaysBetween(a, b Date) int {
-	sign := 1
+	from, to, sign := a.AddDays(1), b, 1
 	if b.Before(a) {
-		a, b, sign = b, a, -1
+		from, to, sign = b, a.AddDays(-1), -1
 	}
 	n := 0
-	for day := a.AddDays(1); !day.After(b); day = day.AddDays(1) {
+	for day := from; !day.After(to); day = day.AddDays(1) {
 		if c.IsWorkingDay(day) {
 			n++
 		}
