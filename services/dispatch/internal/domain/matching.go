@@ -1,0 +1,253 @@
+package domain
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// Exclusion reasons: why a technician is not a candidate for a job.
+const (
+	ReasonInactive = "inactive"
+	ReasonSkills   = "skills"
+	ReasonLevel    = "level"
+	ReasonCapacity = "capacity"
+	ReasonRadius   = "radius"
+	ReasonCalendar = "calendar"
+	ReasonDeadline = "deadline"
+	ReasonWindow   = "window"
+	ReasonDeclined = "declined"
+)
+
+// JobSpec is what matching needs to know about a job.
+type JobSpec struct {
+	ProductLine string
+	Skills      []string
+	Level       Level
+	Site        Point
+	// ArriveBy is the arrival deadline; zero means now + Policy.ArriveWithin.
+	ArriveBy time.Time
+	// WindowStart and WindowEnd are the customer's availability; zero means none.
+	WindowStart, WindowEnd time.Time
+	// NeedsParts is true when the job has likely parts.
+	NeedsParts bool
+}
+
+// Depot is a stock location (not a van) that holds every likely part of a job.
+type Depot struct {
+	LocationID string
+	Point      Point
+}
+
+// PartsPicture says where a job's likely parts are available.
+type PartsPicture struct {
+	// Known is false when inventory could not be asked; parts then do not affect the ranking.
+	Known bool
+	// Vans holds the van location ids that hold every likely part.
+	Vans map[string]bool
+	// Depots are the other locations that hold every likely part, nearest to the site first.
+	Depots []Depot
+}
+
+// Readiness says how a technician would come by the job's likely parts.
+type Readiness int
+
+// Parts readiness, best first after ReadinessUnknown (the API's PartsReadiness order).
+const (
+	ReadinessUnknown Readiness = iota
+	ReadinessOnVan
+	ReadinessCollect
+	ReadinessWithout
+)
+
+// tier orders readiness for ranking: on van, then collect on the way, then the rest.
+func (r Readiness) tier() int {
+	switch r {
+	case ReadinessOnVan:
+		return 0
+	case ReadinessCollect:
+		return 1
+	}
+	return 2
+}
+
+// Candidate is a technician who can take a job, with the figures behind the score.
+type Candidate struct {
+	TechnicianID      string
+	OrganisationID    string
+	Score             float64
+	DistanceKm        float64
+	Travel            time.Duration
+	Arrival           time.Time
+	Slack             time.Duration
+	Load              int
+	Parts             Readiness
+	CollectLocationID string
+	Reasons           []string
+}
+
+// Ranking is the ordered list of candidates for a job, best first, and why others are out.
+type Ranking struct {
+	At         time.Time
+	Candidates []Candidate
+	// Considered is the number of technicians looked at.
+	Considered int
+	// Exclusions counts the technicians left out, per reason.
+	Exclusions map[string]int
+}
+
+// Matcher evaluates technicians against jobs under a policy and a distance estimate.
+type Matcher struct {
+	Policy   Policy
+	Distance Distance
+}
+
+// Evaluate decides whether t can take job at now given its current load, and if so scores
+// it. It returns the candidate, or the exclusion reason. The checks, in order: active, skills
+// for the product line, level, capacity, radius, calendar (a working time within the horizon),
+// arrival before the deadline, arrival inside the customer's window.
+func (m Matcher) Evaluate(t *Technician, job JobSpec, load int, now time.Time, parts PartsPicture) (Candidate, string) {
+	p := m.Policy
+	if !t.Active {
+		return Candidate{}, ReasonInactive
+	}
+	if !t.HasSkills(job.ProductLine, job.Skills) {
+		return Candidate{}, ReasonSkills
+	}
+	if !t.Level.Covers(job.Level) {
+		return Candidate{}, ReasonLevel
+	}
+	if t.CapacityPerDay > 0 && load >= t.CapacityPerDay {
+		return Candidate{}, ReasonCapacity
+	}
+	radius := t.RadiusKm
+	if radius <= 0 {
+		radius = p.DefaultRadiusKm
+	}
+	direct := m.Distance.RoadKm(t.Base, job.Site)
+	if direct > radius {
+		return Candidate{}, ReasonRadius
+	}
+	depart, ok := t.Calendar.NextWorking(now, p.CalendarHorizon)
+	if !ok {
+		return Candidate{}, ReasonCalendar
+	}
+	deadline := job.ArriveBy
+	if deadline.IsZero() {
+		deadline = now.Add(p.ArriveWithin)
+	}
+
+	// Parts: the van, else the best depot on the way, else without.
+	readiness, via, dist := ReadinessUnknown, "", direct
+	if job.NeedsParts && parts.Known {
+		readiness = ReadinessWithout
+		if t.VanLocationID != "" && parts.Vans[t.VanLocationID] {
+			readiness = ReadinessOnVan
+		} else {
+			best := math.Inf(1)
+			for _, d := range parts.Depots {
+				km := m.Distance.RoadKm(t.Base, d.Point) + m.Distance.RoadKm(d.Point, job.Site)
+				if km-direct <= p.CollectDetourKm && km < best {
+					best, via = km, d.LocationID
+				}
+			}
+			if via != "" {
+				arr := m.arrival(depart, best, job)
+				if arr.After(deadline) || (!job.WindowEnd.IsZero() && !arr.Before(job.WindowEnd)) {
+					via = "" // collecting would make the technician late: go direct
+				} else {
+					readiness, dist = ReadinessCollect, best
+				}
+			}
+		}
+	}
+	travel := m.travel(dist)
+	arrival := m.arrival(depart, dist, job)
+	if arrival.After(deadline) {
+		if !now.Add(travel).After(deadline) {
+			return Candidate{}, ReasonCalendar // would make it if working now
+		}
+		return Candidate{}, ReasonDeadline
+	}
+	if !job.WindowEnd.IsZero() && !arrival.Before(job.WindowEnd) {
+		return Candidate{}, ReasonWindow
+	}
+
+	slack := deadline.Sub(arrival)
+	w := p.Weights
+	dTerm := 1 - math.Min(dist/radius, 1)
+	lTerm := 1.0
+	if t.CapacityPerDay > 0 {
+		lTerm = 1 - float64(load)/float64(t.CapacityPerDay)
+	}
+	sTerm := 1.0
+	if p.ArriveWithin > 0 {
+		sTerm = math.Min(float64(slack)/float64(p.ArriveWithin), 1)
+	}
+	return Candidate{
+		TechnicianID:      t.ID,
+		OrganisationID:    t.OrganisationID,
+		Score:             w.Distance*dTerm + w.Load*lTerm + w.Slack*sTerm,
+		DistanceKm:        dist,
+		Travel:            travel,
+		Arrival:           arrival,
+		Slack:             slack,
+		Load:              load,
+		Parts:             readiness,
+		CollectLocationID: via,
+	}, ""
+}
+
+func (m Matcher) travel(km float64) time.Duration {
+	if m.Policy.SpeedKmh <= 0 {
+		return 0
+	}
+	return time.Duration(km / m.Policy.SpeedKmh * float64(time.Hour)).Round(time.Minute)
+}
+
+// arrival is the earliest arrival leaving at depart over km, not before the customer window.
+func (m Matcher) arrival(depart time.Time, km float64, job JobSpec) time.Time {
+	a := depart.Add(m.travel(km))
+	if !job.WindowStart.IsZero() && a.Before(job.WindowStart) {
+		a = job.WindowStart
+	}
+	return a
+}
+
+// Sort orders candidates best first: parts readiness (van, collect on the way, without), then
+// score (higher first), then distance, then id for a stable order.
+func Sort(cs []Candidate) {
+	sort.Slice(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if a.Parts.tier() != b.Parts.tier() {
+			return a.Parts.tier() < b.Parts.tier()
+		}
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		if a.DistanceKm != b.DistanceKm {
+			return a.DistanceKm < b.DistanceKm
+		}
+		return a.TechnicianID < b.TechnicianID
+	})
+}
+
+// Explain fills c.Reasons with the human-readable reasons for its place.
+func Explain(c *Candidate) {
+	r := make([]string, 0, 5)
+	switch c.Parts {
+	case ReadinessOnVan:
+		r = append(r, "van holds the likely parts")
+	case ReadinessCollect:
+		r = append(r, "collects the likely parts at "+c.CollectLocationID+" on the way")
+	case ReadinessWithout:
+		r = append(r, "would arrive without the likely parts")
+	}
+	r = append(r,
+		fmt.Sprintf("distance %.1f km", c.DistanceKm),
+		fmt.Sprintf("arrives %s, slack %s", c.Arrival.UTC().Format(time.RFC3339), c.Slack.Round(time.Minute)),
+		fmt.Sprintf("load %d open jobs", c.Load),
+		fmt.Sprintf("score %.3f", c.Score))
+	c.Reasons = r
+}

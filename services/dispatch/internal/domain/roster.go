@@ -1,0 +1,115 @@
+package domain
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// Roster is an in-memory index of technicians by product line, with their current loads, so
+// that ranking a job looks only at technicians of the job's product line. It is not safe for
+// concurrent use; the caller guards it.
+type Roster struct {
+	techs  map[string]*Technician
+	byLine map[string][]*Technician
+	load   map[string]int
+}
+
+// NewRoster returns an empty roster.
+func NewRoster() *Roster {
+	return &Roster{
+		techs:  map[string]*Technician{},
+		byLine: map[string][]*Technician{},
+		load:   map[string]int{},
+	}
+}
+
+// Len returns the number of technicians.
+func (r *Roster) Len() int { return len(r.techs) }
+
+// Put adds or replaces a technician.
+func (r *Roster) Put(t Technician) {
+	if old, ok := r.techs[t.ID]; ok {
+		for line := range old.Skills {
+			list := r.byLine[line]
+			for i, x := range list {
+				if x.ID == t.ID {
+					r.byLine[line] = append(list[:i:i], list[i+1:]...)
+					break
+				}
+			}
+		}
+	}
+	tp := &t
+	r.techs[t.ID] = tp
+	for line := range t.Skills {
+		list := append(r.byLine[line], tp)
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		r.byLine[line] = list
+	}
+}
+
+// Technician returns the technician with id.
+func (r *Roster) Technician(id string) (*Technician, bool) {
+	t, ok := r.techs[id]
+	return t, ok
+}
+
+// AddLoad changes a technician's open-job count by delta (never below zero).
+func (r *Roster) AddLoad(id string, delta int) {
+	n := r.load[id] + delta
+	if n <= 0 {
+		delete(r.load, id)
+		return
+	}
+	r.load[id] = n
+}
+
+// Load returns a technician's open-job count.
+func (r *Roster) Load(id string) int { return r.load[id] }
+
+// kmPerDegreeLat is the great-circle length of one degree of latitude.
+const kmPerDegreeLat = earthRadiusKm * math.Pi / 180
+
+// Rank evaluates every technician for job, leaving out those in exclude (e.g. who declined),
+// and returns the candidates best first, at most m.Policy.RankingSize of them with reasons.
+// A technician whose latitude alone puts them beyond their radius is skipped without computing
+// the distance (road distance is never shorter than great-circle distance).
+func (r *Roster) Rank(m Matcher, job JobSpec, exclude map[string]bool, now time.Time, parts PartsPicture) Ranking {
+	rk := Ranking{At: now, Considered: len(r.techs), Exclusions: map[string]int{}}
+	line := r.byLine[job.ProductLine]
+	if other := len(r.techs) - len(line); other > 0 {
+		rk.Exclusions[ReasonSkills] += other
+	}
+	var cs []Candidate
+	for _, t := range line {
+		if exclude[t.ID] {
+			rk.Exclusions[ReasonDeclined]++
+			continue
+		}
+		radius := t.RadiusKm
+		if radius <= 0 {
+			radius = m.Policy.DefaultRadiusKm
+		}
+		if t.Active && t.HasSkills(job.ProductLine, job.Skills) && t.Level.Covers(job.Level) &&
+			math.Abs(t.Base.Lat-job.Site.Lat)*kmPerDegreeLat > radius {
+			rk.Exclusions[ReasonRadius]++
+			continue
+		}
+		c, why := m.Evaluate(t, job, r.load[t.ID], now, parts)
+		if why != "" {
+			rk.Exclusions[why]++
+			continue
+		}
+		cs = append(cs, c)
+	}
+	Sort(cs)
+	if n := m.Policy.RankingSize; n > 0 && len(cs) > n {
+		cs = cs[:n]
+	}
+	for i := range cs {
+		Explain(&cs[i])
+	}
+	rk.Candidates = cs
+	return rk
+}
