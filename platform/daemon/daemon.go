@@ -1,0 +1,355 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+
+	"github.com/sanbao/sanbao/platform/clock"
+	"github.com/sanbao/sanbao/platform/events"
+	"github.com/sanbao/sanbao/platform/idem"
+	"github.com/sanbao/sanbao/platform/outbox"
+	"github.com/sanbao/sanbao/platform/rpc"
+	"github.com/sanbao/sanbao/platform/store"
+	"github.com/sanbao/sanbao/platform/timer"
+)
+
+// Service is what a Sanbao service gives the daemon.
+type Service interface {
+	// Schema declares the service's store layout.
+	Schema() store.Schema
+	// Register adds the service's gRPC API. It runs before the store is open; the daemon keeps
+	// calls out (UNAVAILABLE) until Start has returned.
+	Register(s *grpc.Server)
+	// Start wires the service to the ready platform: keep p, register timer handlers
+	// (p.Timers.Handle), durable consumers (p.Consume) and background tasks (p.Go). It must
+	// return promptly; long work belongs in tasks.
+	Start(ctx context.Context, p *Platform) error
+}
+
+// Platform is the infrastructure a started service uses.
+type Platform struct {
+	Name    string
+	Log     *zap.Logger
+	DB      *store.DB
+	NC      *nats.Conn
+	JS      jetstream.JetStream
+	Clock   clock.Clock
+	Timers  *timer.Runner
+	Metrics prometheus.Registerer
+
+	relay     *outbox.Relay
+	consumers []*events.Consumer
+	tasks     []func(context.Context) error
+	observe   func(consumer, result string)
+}
+
+// Notify wakes the outbox relay; call it after committing a transaction that appended events.
+func (p *Platform) Notify() { p.relay.Notify() }
+
+// Flush publishes every committed event now (tests and shutdown).
+func (p *Platform) Flush(ctx context.Context) error { return p.relay.Flush(ctx) }
+
+// Consume adds a durable consumer of another service's events, started with the service.
+func (p *Platform) Consume(cfg events.ConsumerConfig) *events.Consumer {
+	cfg.Observe = p.observe
+	c := events.NewConsumer(p.DB, p.JS, p.Log.Named("events"), cfg)
+	p.consumers = append(p.consumers, c)
+	return c
+}
+
+// Go adds a background task that runs until shutdown. A task returning an error other than
+// the context's stops the service.
+func (p *Platform) Go(task func(ctx context.Context) error) { p.tasks = append(p.tasks, task) }
+
+// Options are for tests and the all-in-one binary.
+type Options struct {
+	Listener        net.Listener        // serve gRPC here instead of listening on Config.Listen
+	MetricsListener net.Listener        // serve /metrics here instead of Config.MetricsListen
+	Clock           clock.Clock         // default clock.System
+	OnReady         func(p *Platform)   // called once the service is serving
+	NATSOptions     []nats.Option       // extra NATS options
+	Retry           time.Duration       // wait between start-up attempts (default 2s)
+	RunnerOptions   timer.RunnerOptions // timer tuning
+}
+
+// Run runs svc until ctx ends, then shuts it down in order. Start-up, in steps:
+//  1. gRPC server with health NOT_SERVING (so probes answer at once) and /metrics;
+//  2. open the bbolt file, retrying with a log line that says why while it cannot be opened;
+//  3. connect to NATS and provision the stream, likewise;
+//  4. start the outbox relay, timers, consumers and the service's tasks;
+//  5. health SERVING.
+//
+// Shutdown: health NOT_SERVING, gRPC graceful stop (bounded), stop tasks, flush the relay
+// (bounded), drain NATS, close the store.
+func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Options) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.System{}
+	}
+	if opts.Retry <= 0 {
+		opts.Retry = 2 * time.Second
+	}
+	log = log.With(zap.String("service", cfg.Name))
+	m := newMetrics()
+
+	// 1. gRPC edge and metrics.
+	srv, err := rpc.NewServer(log.Named("rpc"), rpc.ServerOptions{Observer: m.observe})
+	if err != nil {
+		return err
+	}
+	svc.Register(srv.GRPC)
+	srv.SetReady(false, "starting")
+	lis := opts.Listener
+	if lis == nil {
+		if lis, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+		}
+	}
+	mlis := opts.MetricsListener
+	if mlis == nil && cfg.MetricsListen != "" {
+		if mlis, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			_ = lis.Close()
+			return fmt.Errorf("listen %s: %w", cfg.MetricsListen, err)
+		}
+	}
+	log.Info("serving gRPC (not ready yet)", zap.String("addr", lis.Addr().String()))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.GRPC.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			return fmt.Errorf("serve gRPC: %w", err)
+		}
+		return nil
+	})
+	if mlis != nil {
+		log.Info("serving metrics", zap.String("addr", mlis.Addr().String()))
+		g.Go(func() error { return m.serve(gctx, mlis) })
+	}
+	var once sync.Once
+	stopServer := func() { once.Do(func() { srv.Shutdown(cfg.ShutdownTimeout) }) }
+	g.Go(func() error {
+		<-gctx.Done()
+		stopServer()
+		return nil
+	})
+	g.Go(func() error {
+		defer stopServer()
+		return runPlatform(gctx, cfg, log, svc, opts, srv, m)
+	})
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	log.Info("stopped", zap.Error(err))
+	return err
+}
+
+// runPlatform does steps 2–5 and the shutdown of what they started.
+func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Options, srv *rpc.Server, m *metrics) error {
+	// 2. Store.
+	path := filepath.Join(cfg.DataDir, cfg.Name+".db")
+	var db *store.DB
+	if !retry(ctx, log, srv, opts.Retry, "store not open", func() error {
+		var err error
+		db, err = store.Open(path, svc.Schema(), log.Named("store"), store.Options{})
+		return err
+	}) {
+		return ctx.Err()
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("close store", zap.Error(err))
+		}
+	}()
+	log.Info("store open", zap.String("path", path))
+
+	// 3. NATS and the stream.
+	nopts := append([]nats.Option{
+		nats.Name("sanbao-" + cfg.Name),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("NATS disconnected; events wait in the outbox", zap.Error(err))
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", zap.String("url", c.ConnectedUrlRedacted())) }),
+	}, opts.NATSOptions...)
+	nc, err := nats.Connect(cfg.NATSURL, nopts...)
+	if err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1024))
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	if !retry(ctx, log, srv, opts.Retry, "event stream not provisioned", func() error {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err := events.EnsureStream(sctx, js, events.StreamConfig{Service: cfg.Name, Replicas: cfg.StreamReplicas})
+		if err != nil && !nc.IsConnected() {
+			err = fmt.Errorf("%w (NATS at %s is not reachable)", err, redact(cfg.NATSURL))
+		}
+		return err
+	}) {
+		return ctx.Err()
+	}
+	log.Info("stream ready", zap.String("stream", events.StreamName(cfg.Name)))
+
+	// 4. Relay, timers, consumers, tasks.
+	p := &Platform{
+		Name:    cfg.Name,
+		Log:     log,
+		DB:      db,
+		NC:      nc,
+		JS:      js,
+		Clock:   opts.Clock,
+		Timers:  timer.NewRunner(db, opts.Clock, log.Named("timer"), opts.RunnerOptions),
+		Metrics: m.reg,
+		relay:   outbox.NewRelay(db, js, log.Named("relay"), outbox.RelayOptions{Source: "/sanbao/" + cfg.Name}),
+		observe: func(consumer, result string) { m.consTotal.WithLabelValues(consumer, result).Inc() },
+	}
+	m.watchStore(p)
+	if err := svc.Start(ctx, p); err != nil {
+		return fmt.Errorf("start %s: %w", cfg.Name, err)
+	}
+	tasksCtx, stopTasks := context.WithCancel(context.WithoutCancel(ctx))
+	tg, tctx := errgroup.WithContext(tasksCtx)
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- p.relay.Run(relayCtx) }()
+	tg.Go(func() error { return p.Timers.Run(tctx) })
+	for _, c := range p.consumers {
+		tg.Go(func() error { return c.Run(tctx) })
+	}
+	for _, task := range p.tasks {
+		tg.Go(func() error { return task(tctx) })
+	}
+	tg.Go(func() error { return m.pollConsumerLag(tctx, p.consumers) })
+	tg.Go(func() error { return housekeeping(tctx, p, cfg.Retention) })
+
+	// 5. Ready.
+	srv.SetReady(true, "")
+	m.ready.Set(1)
+	log.Info("ready")
+	if opts.OnReady != nil {
+		opts.OnReady(p)
+	}
+
+	var taskErr error
+	select {
+	case <-ctx.Done():
+	case <-tctx.Done():
+		taskErr = tg.Wait() // a task failed: stop the service
+	}
+	m.ready.Set(0)
+	srv.Shutdown(cfg.ShutdownTimeout)
+	stopTasks()
+	if err := tg.Wait(); err != nil && !errors.Is(err, context.Canceled) && taskErr == nil {
+		taskErr = err
+	}
+	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := p.relay.Flush(fctx); err != nil {
+		log.Warn("relay flush incomplete; remaining events are published on next start", zap.Error(err))
+	}
+	cancel()
+	stopRelay()
+	<-relayDone
+	if err := nc.Drain(); err != nil {
+		log.Debug("nats drain", zap.Error(err))
+	}
+	if taskErr != nil && !errors.Is(taskErr, context.Canceled) {
+		return taskErr
+	}
+	return ctx.Err()
+}
+
+// retry runs step until it succeeds or ctx ends, keeping the server NOT_SERVING with the reason
+// and logging each new reason once. It reports whether step succeeded.
+func retry(ctx context.Context, log *zap.Logger, srv *rpc.Server, wait time.Duration, what string, step func() error) bool {
+	last := ""
+	for {
+		err := step()
+		if err == nil {
+			if last != "" {
+				log.Info(what + ": recovered")
+			}
+			return true
+		}
+		reason := what + ": " + err.Error()
+		srv.SetReady(false, reason)
+		if reason != last {
+			log.Error("not ready; retrying", zap.String("reason", reason), zap.Duration("every", wait))
+			last = reason
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// housekeeping prunes request_id records and consumed event ids older than the retention, hourly.
+func housekeeping(ctx context.Context, p *Platform, retention time.Duration) error {
+	if retention <= 0 {
+		return nil
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		cutoff := p.Clock.Now().Add(-retention)
+		for {
+			var n int
+			err := p.DB.UpdateAlone(func(tx *bbolt.Tx) error {
+				a, err := idem.Prune(tx, cutoff, 10000)
+				if err != nil {
+					return err
+				}
+				b, err := events.PruneProcessed(tx, cutoff, 10000)
+				n = a + b
+				return err
+			})
+			if err != nil {
+				p.Log.Error("housekeeping", zap.Error(err))
+			}
+			if err != nil || n == 0 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func redact(url string) string {
+	if i := strings.Index(url, "@"); i >= 0 {
+		if j := strings.Index(url, "://"); j >= 0 && j < i {
+			return url[:j+3] + "***" + url[i:]
+		}
+	}
+	return url
+}

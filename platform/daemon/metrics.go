@@ -1,0 +1,139 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.etcd.io/bbolt"
+	"google.golang.org/grpc/codes"
+
+	"github.com/sanbao/sanbao/platform/events"
+	"github.com/sanbao/sanbao/platform/outbox"
+)
+
+// metrics are the platform's Prometheus metrics; services add their own to Platform.Metrics.
+type metrics struct {
+	reg       *prometheus.Registry
+	handled   *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	ready     prometheus.Gauge
+	consLag   *prometheus.GaugeVec
+	consTotal *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		reg: reg,
+		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "grpc_server_handled_total", Help: "gRPC calls completed, by service, method and code.",
+		}, []string{"grpc_service", "grpc_method", "grpc_code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "grpc_server_handling_seconds", Help: "gRPC call latency.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"grpc_service", "grpc_method"}),
+		ready: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sanbao_ready", Help: "1 while the service is serving (store open, stream provisioned), else 0.",
+		}),
+		consLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sanbao_consumer_lag_messages", Help: "Events waiting for a durable consumer (pending + unacknowledged).",
+		}, []string{"consumer"}),
+		consTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sanbao_consumer_handled_total", Help: "Events handled by a durable consumer, by result.",
+		}, []string{"consumer", "result"}),
+	}
+	reg.MustRegister(m.handled, m.latency, m.ready, m.consLag, m.consTotal,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe records one finished gRPC call.
+func (m *metrics) observe(fullMethod string, code codes.Code, elapsed time.Duration) {
+	svc, method := splitMethod(fullMethod)
+	m.handled.WithLabelValues(svc, method, code.String()).Inc()
+	m.latency.WithLabelValues(svc, method).Observe(elapsed.Seconds())
+}
+
+func splitMethod(full string) (string, string) {
+	full = strings.TrimPrefix(full, "/")
+	if i := strings.LastIndexByte(full, '/'); i >= 0 {
+		return full[:i], full[i+1:]
+	}
+	return "unknown", full
+}
+
+// watchStore registers the gauges read from the open store and the relay.
+func (m *metrics) watchStore(p *Platform) {
+	depth := func() (int, time.Time) {
+		var n int
+		var oldest time.Time
+		_ = p.DB.View(func(tx *bbolt.Tx) error { n, oldest = outbox.Depth(tx); return nil })
+		return n, oldest
+	}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sanbao_outbox_depth", Help: "Events committed but not yet acknowledged by JetStream.",
+		}, func() float64 { n, _ := depth(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sanbao_outbox_oldest_age_seconds", Help: "Age of the oldest unpublished event (relay lag); 0 when empty.",
+		}, func() float64 {
+			if _, t := depth(); !t.IsZero() {
+				return time.Since(t).Seconds()
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "sanbao_outbox_published_total", Help: "Events published and acknowledged since start.",
+		}, func() float64 { return float64(p.relay.Published()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sanbao_store_size_bytes", Help: "Size of the service's bbolt file.",
+		}, func() float64 { return float64(p.DB.Size()) }),
+	)
+}
+
+// pollConsumerLag refreshes the consumer lag gauges until ctx ends.
+func (m *metrics) pollConsumerLag(ctx context.Context, cs []*events.Consumer) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		for _, c := range cs {
+			qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if n, err := c.Pending(qctx); err == nil {
+				m.consLag.WithLabelValues(c.Durable()).Set(float64(n))
+			}
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// serve runs the /metrics endpoint on lis until ctx ends.
+func (m *metrics) serve(ctx context.Context, lis net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	defer stop()
+	if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

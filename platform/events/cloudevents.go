@@ -1,0 +1,90 @@
+// Package events is how Sanbao's services meet on NATS JetStream: the CloudEvents binary-mode
+// encoding of an event, stream provisioning, and durable consumers that apply each event once.
+package events
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// CloudEvents 1.0 binary-mode header names (NATS protocol binding).
+const (
+	HeaderSpecVersion = "ce-specversion"
+	HeaderID          = "ce-id"
+	HeaderSource      = "ce-source"
+	HeaderType        = "ce-type"
+	HeaderSubject     = "ce-subject"
+	HeaderTime        = "ce-time"
+	HeaderContentType = "content-type"
+	SpecVersion       = "1.0"
+	ContentTypeJSON   = "application/json"
+)
+
+// Message is one received event.
+type Message struct {
+	ID       string    // ce-id, unique per event; also the Nats-Msg-Id
+	Source   string    // ce-source, e.g. "/sanbao/dispatch"
+	Type     string    // ce-type, the full name of the event's proto message
+	Resource string    // ce-subject, e.g. "jobs/01J..."
+	Time     time.Time // ce-time
+	Subject  string    // the NATS subject it was published on
+	Data     []byte    // the event message as protojson
+}
+
+// Decode unmarshals the event body into m, ignoring fields this binary does not know (a newer
+// publisher may have added some).
+func (m Message) Decode(into proto.Message) error {
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(m.Data, into); err != nil {
+		return fmt.Errorf("decode %s %s: %w", m.Type, m.ID, err)
+	}
+	return nil
+}
+
+// ErrNotCloudEvent is returned by Parse for a message without the CloudEvents headers.
+var ErrNotCloudEvent = errors.New("not a CloudEvents binary-mode message")
+
+// NewMsg builds the NATS message for an event (binary mode: attributes in headers, the proto
+// message as JSON in the body). The body is taken as already-encoded protojson.
+func NewMsg(natsSubject string, m Message) *nats.Msg {
+	msg := nats.NewMsg(natsSubject)
+	msg.Header.Set(HeaderSpecVersion, SpecVersion)
+	msg.Header.Set(HeaderID, m.ID)
+	msg.Header.Set(HeaderSource, m.Source)
+	msg.Header.Set(HeaderType, m.Type)
+	if m.Resource != "" {
+		msg.Header.Set(HeaderSubject, m.Resource)
+	}
+	msg.Header.Set(HeaderTime, m.Time.UTC().Format(time.RFC3339Nano))
+	msg.Header.Set(HeaderContentType, ContentTypeJSON)
+	msg.Header.Set(nats.MsgIdHdr, m.ID)
+	msg.Data = m.Data
+	return msg
+}
+
+// Parse reads an event from a NATS message's headers and body.
+func Parse(subject string, h nats.Header, data []byte) (Message, error) {
+	if h.Get(HeaderSpecVersion) != SpecVersion || h.Get(HeaderID) == "" || h.Get(HeaderType) == "" {
+		return Message{}, ErrNotCloudEvent
+	}
+	m := Message{
+		ID:       h.Get(HeaderID),
+		Source:   h.Get(HeaderSource),
+		Type:     h.Get(HeaderType),
+		Resource: h.Get(HeaderSubject),
+		Subject:  subject,
+		Data:     data,
+	}
+	if ts := h.Get(HeaderTime); ts != "" {
+		t, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			return Message{}, fmt.Errorf("%w: ce-time %q: %v", ErrNotCloudEvent, ts, err)
+		}
+		m.Time = t
+	}
+	return m, nil
+}

@@ -1,0 +1,94 @@
+// Package natstest runs a real in-process NATS server with JetStream for tests, which can be
+// stopped and restarted on the same port and store to test what happens while NATS is away,
+// and polls with a deadline instead of sleeping.
+package natstest
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/sanbao/sanbao/platform/natsembed"
+)
+
+// Server is a test NATS server.
+type Server struct {
+	t     testing.TB
+	cfg   natsembed.Config
+	s     *server.Server
+	clean bool
+}
+
+// Run starts a server on a free loopback port with its store in t's temp dir; it is shut down
+// at cleanup.
+func Run(t testing.TB) *Server {
+	t.Helper()
+	srv := &Server{t: t, cfg: natsembed.Config{Port: freePort(t), StoreDir: t.TempDir(), Name: "test"}}
+	srv.start()
+	t.Cleanup(srv.Shutdown)
+	return srv
+}
+
+func (s *Server) start() {
+	s.t.Helper()
+	ns, err := natsembed.Start(s.cfg)
+	if err != nil {
+		s.t.Fatalf("start nats: %v", err)
+	}
+	s.s = ns
+}
+
+// URL is the client URL, stable across restarts.
+func (s *Server) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", s.cfg.Port) }
+
+// Shutdown stops the server (idempotent).
+func (s *Server) Shutdown() {
+	if s.s != nil {
+		s.s.Shutdown()
+		s.s.WaitForShutdown()
+		s.s = nil
+	}
+}
+
+// Restart starts the server again on the same port with the same store.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Shutdown()
+	s.start()
+}
+
+// Running reports whether the server is up.
+func (s *Server) Running() bool { return s.s != nil }
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	_, p, _ := net.SplitHostPort(l.Addr().String())
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// Eventually calls f until it returns nil or timeout passes, then fails the test with f's last
+// error. It polls every 10ms: tests wait for asynchronous work this way, never by sleeping.
+func Eventually(t testing.TB, timeout time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v: %v", timeout, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,179 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"buf.build/go/protovalidate"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// Observer is told of every finished call (for metrics).
+type Observer func(fullMethod string, code codes.Code, elapsed time.Duration)
+
+// ServerOptions tune NewServer.
+type ServerOptions struct {
+	Observer Observer // optional
+}
+
+// Server is a gRPC server with Sanbao's interceptors, the standard health service and
+// reflection. Until SetReady(true) every call except health and reflection is UNAVAILABLE.
+type Server struct {
+	GRPC   *grpc.Server
+	health *health.Server
+	ready  atomic.Bool
+	reason atomic.Value // string: why not ready
+	log    *zap.Logger
+}
+
+// NewServer builds the server. Register services on s.GRPC before serving.
+func NewServer(log *zap.Logger, opts ServerOptions) (*Server, error) {
+	v, err := protovalidate.New()
+	if err != nil {
+		return nil, fmt.Errorf("protovalidate: %w", err)
+	}
+	s := &Server{health: health.NewServer(), log: log}
+	s.reason.Store("starting")
+	s.GRPC = grpc.NewServer(grpc.ChainUnaryInterceptor(
+		s.logging(opts.Observer),
+		recovery,
+		s.gate,
+		validating(v),
+	))
+	healthpb.RegisterHealthServer(s.GRPC, s.health)
+	reflection.Register(s.GRPC)
+	s.setHealth(healthpb.HealthCheckResponse_NOT_SERVING)
+	return s, nil
+}
+
+// SetReady flips the health of the server and of every registered service, and opens or closes
+// the gate. reason is what callers are told while not ready (e.g. "store not open: ...").
+func (s *Server) SetReady(ready bool, reason string) {
+	s.reason.Store(reason)
+	s.ready.Store(ready)
+	if ready {
+		s.setHealth(healthpb.HealthCheckResponse_SERVING)
+	} else {
+		s.setHealth(healthpb.HealthCheckResponse_NOT_SERVING)
+	}
+}
+
+// Ready reports whether the server is serving.
+func (s *Server) Ready() bool { return s.ready.Load() }
+
+func (s *Server) setHealth(st healthpb.HealthCheckResponse_ServingStatus) {
+	s.health.SetServingStatus("", st)
+	for name := range s.GRPC.GetServiceInfo() {
+		if strings.HasPrefix(name, "grpc.") {
+			continue
+		}
+		s.health.SetServingStatus(name, st)
+	}
+}
+
+// Shutdown marks the server not serving and stops it gracefully, forcing it after timeout.
+func (s *Server) Shutdown(timeout time.Duration) {
+	s.SetReady(false, "shutting down")
+	s.health.Shutdown()
+	done := make(chan struct{})
+	go func() {
+		s.GRPC.GracefulStop()
+		close(done)
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		s.GRPC.Stop()
+		<-done
+	}
+}
+
+func infrastructure(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.") || strings.HasPrefix(method, "/grpc.reflection.")
+}
+
+func (s *Server) gate(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if !s.ready.Load() && !infrastructure(info.FullMethod) {
+		return nil, status.Errorf(codes.Unavailable, "service not ready: %s", s.reason.Load())
+	}
+	return h(ctx, req)
+}
+
+func (s *Server) logging(obs Observer) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		start := time.Now()
+		resp, err := h(ctx, req)
+		elapsed := time.Since(start)
+		code := status.Code(err)
+		if obs != nil {
+			obs(info.FullMethod, code, elapsed)
+		}
+		if infrastructure(info.FullMethod) {
+			return resp, err
+		}
+		fields := []zap.Field{zap.String("method", info.FullMethod), zap.String("code", code.String()), zap.Duration("elapsed", elapsed)}
+		if r, ok := req.(interface{ GetRequestId() string }); ok && r.GetRequestId() != "" {
+			fields = append(fields, zap.String("request_id", r.GetRequestId()))
+		}
+		switch code {
+		case codes.OK:
+			s.log.Debug("rpc", fields...)
+		case codes.Internal, codes.Unknown, codes.DataLoss:
+			s.log.Error("rpc", append(fields, zap.Error(err))...)
+		default:
+			s.log.Info("rpc", append(fields, zap.String("error", status.Convert(err).Message()))...)
+		}
+		return resp, err
+	}
+}
+
+func recovery(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = Internal(fmt.Errorf("panic in %s: %v\n%s", info.FullMethod, p, debug.Stack()))
+		}
+	}()
+	return h(ctx, req)
+}
+
+func validating(v protovalidate.Validator) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if m, ok := req.(proto.Message); ok && !infrastructure(info.FullMethod) {
+			if err := v.Validate(m); err != nil {
+				return nil, validationStatus(err)
+			}
+		}
+		return h(ctx, req)
+	}
+}
+
+func validationStatus(err error) error {
+	var verr *protovalidate.ValidationError
+	if !errors.As(err, &verr) {
+		return Internal(fmt.Errorf("validate request: %w", err))
+	}
+	vs := make([]Violation, 0, len(verr.Violations))
+	for _, v := range verr.Violations {
+		field := protovalidate.FieldPathString(v.Proto.GetField())
+		desc := v.Proto.GetMessage()
+		if id := v.Proto.GetRuleId(); id != "" {
+			desc += " [" + id + "]"
+		}
+		vs = append(vs, Violation{Field: field, Description: desc})
+	}
+	return InvalidArgument(vs...)
+}

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+)
+
+// ErrBadPageToken is returned for a page token that this list did not issue.
+var ErrBadPageToken = errors.New("page_token is not valid for this list")
+
+// Default and maximum page sizes of every List method.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// PageSize turns a request's page_size into the number of items to return.
+func PageSize(requested int32) int {
+	switch {
+	case requested <= 0:
+		return DefaultPageSize
+	case requested > MaxPageSize:
+		return MaxPageSize
+	default:
+		return int(requested)
+	}
+}
+
+// Page selects a run of keys under Prefix, after the position a token names.
+type Page struct {
+	Prefix  []byte // only keys starting with this
+	Token   string // the next_page_token of the previous page, or ""
+	Size    int    // items to return
+	Reverse bool   // newest (largest key) first
+}
+
+// Scan calls fn for each key/value of the page, in key order (or reverse), and returns the
+// token of the next page, "" when there is none. fn's slices are valid only during the call;
+// fn returning false skips the item without counting it (post-filtering).
+// The cost of a page is proportional to its size, not to the bucket's.
+func Scan(tx *bbolt.Tx, bucket []byte, p Page, fn func(k, v []byte) (bool, error)) (string, error) {
+	b, err := Bucket(tx, bucket)
+	if err != nil {
+		return "", err
+	}
+	var after []byte
+	if p.Token != "" {
+		after, err = base64.RawURLEncoding.DecodeString(p.Token)
+		if err != nil || !bytes.HasPrefix(after, p.Prefix) {
+			return "", ErrBadPageToken
+		}
+	}
+	if p.Size <= 0 {
+		p.Size = DefaultPageSize
+	}
+	c := b.Cursor()
+	var k, v []byte
+	switch {
+	case !p.Reverse && after == nil:
+		k, v = c.Seek(p.Prefix)
+	case !p.Reverse:
+		k, v = c.Seek(after)
+		if bytes.Equal(k, after) {
+			k, v = c.Next()
+		}
+	default:
+		k, v = seekLast(c, p.Prefix, after)
+	}
+	step := c.Next
+	if p.Reverse {
+		step = c.Prev
+	}
+	n := 0
+	var last []byte
+	for ; k != nil && bytes.HasPrefix(k, p.Prefix); k, v = step() {
+		if n == p.Size {
+			return base64.RawURLEncoding.EncodeToString(last), nil
+		}
+		ok, err := fn(k, v)
+		if err != nil {
+			return "", fmt.Errorf("scan %s: %w", bucket, err)
+		}
+		if ok {
+			n++
+		}
+		last = append(last[:0], k...)
+	}
+	return "", nil
+}
+
+// seekLast positions c at the last key under prefix (strictly before `before` if given).
+func seekLast(c *bbolt.Cursor, prefix, before []byte) ([]byte, []byte) {
+	if before != nil {
+		k, _ := c.Seek(before)
+		if k == nil {
+			return c.Last()
+		}
+		return c.Prev()
+	}
+	end := prefixEnd(prefix)
+	if end == nil {
+		return c.Last()
+	}
+	k, _ := c.Seek(end)
+	if k == nil {
+		return c.Last()
+	}
+	return c.Prev()
+}
+
+// prefixEnd returns the smallest key greater than every key with the prefix, or nil.
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+// Package store opens a service's bbolt file and holds the typed helpers every service's store
+// layer is built from: protobuf values, sortable keys, secondary-index pages and group commit.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
+)
+
+// Schema declares what a service keeps in its file: the version of its layout and its buckets.
+type Schema struct {
+	// Version is the layout version this binary writes. Open refuses a file written by a newer
+	// layout, so an old binary never misreads a new file after a rollback.
+	Version uint64
+	// Buckets are created on open if missing.
+	Buckets [][]byte
+}
+
+// Options tune Open. The zero value is the production default.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock held by another process (default 2s).
+	LockTimeout time.Duration
+	// MaxBatchDelay is how long a write waits for others to share its commit (default 2ms).
+	MaxBatchDelay time.Duration
+	// ReadOnly opens the file for reading only (backups, inspection).
+	ReadOnly bool
+}
+
+// DB is an open bbolt file.
+type DB struct {
+	bolt *bbolt.DB
+	log  *zap.Logger
+}
+
+var (
+	metaBucket       = []byte("_meta")
+	schemaVersionKey = []byte("schema_version")
+)
+
+// ErrNewerSchema is returned by Open when the file was written by a newer layout version.
+var ErrNewerSchema = errors.New("store was written by a newer schema version")
+
+// Open opens (creating if needed) the bbolt file at path, creates the schema's buckets and
+// records its version. It waits at most opts.LockTimeout for another process's lock.
+func Open(path string, schema Schema, log *zap.Logger, opts Options) (*DB, error) {
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = 2 * time.Second
+	}
+	if opts.MaxBatchDelay == 0 {
+		opts.MaxBatchDelay = 2 * time.Millisecond
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+	}
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      opts.LockTimeout,
+		FreelistType: bbolt.FreelistMapType,
+		ReadOnly:     opts.ReadOnly,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	b.MaxBatchDelay = opts.MaxBatchDelay
+	db := &DB{bolt: b, log: log}
+	if opts.ReadOnly {
+		return db, nil
+	}
+	if err := b.Update(func(tx *bbolt.Tx) error { return applySchema(tx, schema) }); err != nil {
+		_ = b.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func applySchema(tx *bbolt.Tx, schema Schema) error {
+	meta, err := tx.CreateBucketIfNotExists(metaBucket)
+	if err != nil {
+		return err
+	}
+	if v := meta.Get(schemaVersionKey); v != nil {
+		if have := Uint64(v); have > schema.Version {
+			return fmt.Errorf("%w: file has %d, this binary writes %d", ErrNewerSchema, have, schema.Version)
+		}
+	}
+	for _, name := range schema.Buckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %q: %w", name, err)
+		}
+	}
+	return meta.Put(schemaVersionKey, U64(schema.Version))
+}
+
+// Bolt returns the underlying bbolt handle, for packages that need its full API.
+func (db *DB) Bolt() *bbolt.DB { return db.bolt }
+
+// Path returns the file's path.
+func (db *DB) Path() string { return db.bolt.Path() }
+
+// Close closes the file, waiting for open transactions to finish.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Size returns the size of the file in bytes, as its last committed transaction left it.
+func (db *DB) Size() int64 {
+	var n int64
+	_ = db.bolt.View(func(tx *bbolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+// Update runs fn in a read-write transaction that may share its commit (and fsync) with other
+// concurrent calls (bbolt's Batch). fn may run more than once, and a call whose fn fails is
+// retried alone, so fn must compute everything it outputs from the transaction, starting from
+// scratch each time (reset response messages at its top). When Update returns nil, the change
+// is durable.
+func (db *DB) Update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.Batch(fn)
+}
+
+// UpdateAlone runs fn in its own read-write transaction with its own commit. Use it where a
+// batch must not re-run fn (fn calls out of process) or to measure the cost of batching.
+func (db *DB) UpdateAlone(fn func(tx *bbolt.Tx) error) error { return db.bolt.Update(fn) }
+
+// View runs fn in a read-only transaction. Byte slices read inside are valid only inside.
+func (db *DB) View(fn func(tx *bbolt.Tx) error) error { return db.bolt.View(fn) }

@@ -1,0 +1,172 @@
+package timer
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sanbao/sanbao/platform/clock"
+	"github.com/sanbao/sanbao/platform/store"
+)
+
+// Handler fires a timer. It runs outside any transaction (it may call other services) and at
+// least once per scheduling, so it must be idempotent. Returning nil deletes the timer unless
+// the handler rescheduled it; an error retries it later with backoff.
+type Handler func(ctx context.Context, t Timer) error
+
+// RunnerOptions tune a Runner.
+type RunnerOptions struct {
+	Poll        time.Duration // how often to look for due timers (default 200ms)
+	Concurrency int           // timers fired at once (default 8)
+	MaxBackoff  time.Duration // cap of the retry delay (default 5 minutes)
+}
+
+// Runner fires due timers with their kind's handler.
+type Runner struct {
+	db       *store.DB
+	clock    clock.Clock
+	log      *zap.Logger
+	opts     RunnerOptions
+	mu       sync.RWMutex
+	handlers map[string]Handler
+	wake     chan struct{}
+}
+
+// NewRunner returns a runner over db's timers, reading time from c.
+func NewRunner(db *store.DB, c clock.Clock, log *zap.Logger, opts RunnerOptions) *Runner {
+	if opts.Poll <= 0 {
+		opts.Poll = 200 * time.Millisecond
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 5 * time.Minute
+	}
+	return &Runner{db: db, clock: c, log: log, opts: opts, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
+}
+
+// Handle registers h for timers of kind.
+func (r *Runner) Handle(kind string, h Handler) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.handlers[kind] = h
+}
+
+// Notify makes the runner look for due timers now (after scheduling one due now).
+func (r *Runner) Notify() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run fires due timers until ctx ends.
+func (r *Runner) Run(ctx context.Context) error {
+	t := time.NewTicker(r.opts.Poll)
+	defer t.Stop()
+	for {
+		if _, err := r.FireDue(ctx); err != nil && ctx.Err() == nil {
+			r.log.Error("timers", zap.Error(err))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		case <-r.wake:
+		}
+	}
+}
+
+// FireDue fires the timers due now and returns how many it fired successfully. Tests call it
+// after advancing a fake clock.
+func (r *Runner) FireDue(ctx context.Context) (int, error) {
+	fired := 0
+	for {
+		var due []Timer
+		err := r.db.View(func(tx *bbolt.Tx) error {
+			var err error
+			due, err = Due(tx, r.clock.Now(), 64)
+			return err
+		})
+		if err != nil || len(due) == 0 {
+			return fired, err
+		}
+		var mu sync.Mutex
+		ok := 0
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(r.opts.Concurrency)
+		for _, t := range due {
+			g.Go(func() error {
+				if r.fire(gctx, t) {
+					mu.Lock()
+					ok++
+					mu.Unlock()
+				}
+				return nil
+			})
+		}
+		_ = g.Wait()
+		fired += ok
+		if ctx.Err() != nil {
+			return fired, ctx.Err()
+		}
+		if ok == 0 {
+			return fired, nil // everything due failed and was pushed back
+		}
+	}
+}
+
+// fire runs one timer's handler and deletes or reschedules it; it reports success.
+func (r *Runner) fire(ctx context.Context, t Timer) bool {
+	r.mu.RLock()
+	h := r.handlers[t.Kind]
+	r.mu.RUnlock()
+	var err error
+	if h == nil {
+		err = fmt.Errorf("no handler for timer kind %q", t.Kind)
+	} else {
+		err = safeCall(ctx, h, t)
+	}
+	log := r.log.With(zap.String("timer", t.Kind), zap.String("key", t.Key), zap.Int("attempt", t.Attempt))
+	uerr := r.db.Update(ctx, func(tx *bbolt.Tx) error {
+		if !same(tx, t) {
+			return nil // rescheduled or cancelled meanwhile: leave the new one alone
+		}
+		if err == nil {
+			return Cancel(tx, t.Kind, t.Key)
+		}
+		next := t
+		next.Attempt++
+		next.Due = r.clock.Now().Add(r.backoff(next.Attempt))
+		return put(tx, next)
+	})
+	if uerr != nil {
+		log.Error("timer bookkeeping failed; it will fire again", zap.Error(uerr))
+		return false
+	}
+	if err != nil {
+		log.Warn("timer failed; retrying", zap.Error(err), zap.Duration("in", r.backoff(t.Attempt+1)))
+		return false
+	}
+	return true
+}
+
+func (r *Runner) backoff(attempt int) time.Duration {
+	d := time.Second << min(attempt-1, 20)
+	return min(d, r.opts.MaxBackoff)
+}
+
+func safeCall(ctx context.Context, h Handler, t Timer) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("timer handler panicked: %v", p)
+		}
+	}()
+	return h(ctx, t)
+}
