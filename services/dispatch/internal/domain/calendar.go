@@ -1,38 +1,28 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sanbao/sanbao/platform/calendar"
 )
 
-// Interval is a working interval within a day, in minutes after local midnight: [Start, End).
-type Interval struct {
-	Start, End int
-}
-
-// Day is a calendar day in a calendar's time zone.
-type Day struct {
-	Year  int
-	Month time.Month
-	Day   int
-}
-
-// Calendar is a technician's working time: weekly hours in a time zone, minus days off.
-type Calendar struct {
-	// Location is the calendar's time zone; nil means UTC.
-	Location *time.Location
-	// Weekly holds the working intervals per weekday (index time.Weekday: 0 = Sunday),
-	// sorted and not overlapping.
-	Weekly [7][]Interval
-	// DaysOff are holidays and leave.
-	DaysOff map[Day]bool
-}
+// Day is a calendar day in a calendar's time zone (a day off).
+type Day = calendar.Date
 
 // WeeklyHours is one weekday's working hours as given by a caller.
 type WeeklyHours struct {
 	// Weekday uses ISO numbering: 1 = Monday ... 7 = Sunday.
-	Weekday          int
+	Weekday int
+	// StartMin and EndMin are minutes after local midnight, [StartMin, EndMin).
 	StartMin, EndMin int
+}
+
+// Calendar is a technician's working time: weekly hours in a time zone, minus days off. It
+// wraps the platform's business calendar. The zero Calendar never works.
+type Calendar struct {
+	cal *calendar.Calendar
 }
 
 // NewCalendar builds a Calendar from a time zone name ("" = UTC), weekly hours and days off.
@@ -41,79 +31,54 @@ func NewCalendar(zone string, hours []WeeklyHours, daysOff []Day) (Calendar, err
 	if zone != "" {
 		l, err := time.LoadLocation(zone)
 		if err != nil {
-			return Calendar{}, fmt.Errorf("%w: calendar.time_zone: unknown zone %q", ErrInvalid, zone)
+			return Calendar{}, Invalidf("calendar.time_zone: unknown zone %q", zone)
 		}
 		loc = l
 	}
-	c := Calendar{Location: loc, DaysOff: make(map[Day]bool, len(daysOff))}
+	spec := calendar.Spec{Location: loc, Holidays: daysOff}
 	seen := map[int]bool{}
-	for _, h := range hours {
+	for i, h := range hours {
 		if h.Weekday < 1 || h.Weekday > 7 {
-			return Calendar{}, fmt.Errorf("%w: calendar.hours.weekday: must be 1 to 7, got %d", ErrInvalid, h.Weekday)
+			return Calendar{}, Invalidf("calendar.hours[%d].weekday: must be 1 to 7, got %d", i, h.Weekday)
 		}
 		if h.StartMin < 0 || h.EndMin > 1440 || h.EndMin <= h.StartMin {
-			return Calendar{}, fmt.Errorf("%w: calendar.hours: end_minute must be after start_minute within the day", ErrInvalid)
+			return Calendar{}, Invalidf("calendar.hours[%d]: end_minute must be after start_minute within the day", i)
 		}
 		if seen[h.Weekday] {
-			return Calendar{}, fmt.Errorf("%w: calendar.hours.weekday: %d given twice", ErrInvalid, h.Weekday)
+			return Calendar{}, Invalidf("calendar.hours[%d].weekday: %d given twice", i, h.Weekday)
 		}
 		seen[h.Weekday] = true
 		wd := time.Weekday(h.Weekday % 7)
-		c.Weekly[wd] = append(c.Weekly[wd], Interval{Start: h.StartMin, End: h.EndMin})
+		spec.Week[wd] = append(spec.Week[wd], calendar.Span{
+			Start: time.Duration(h.StartMin) * time.Minute,
+			End:   time.Duration(h.EndMin) * time.Minute,
+		})
 	}
-	for _, d := range daysOff {
-		c.DaysOff[d] = true
+	c, err := calendar.New(spec)
+	if err != nil {
+		var fe *calendar.FieldError
+		if errors.As(err, &fe) {
+			return Calendar{}, Invalidf("calendar.%s: %s", fe.Field, fe.Rule)
+		}
+		return Calendar{}, fmt.Errorf("%w: calendar: %v", ErrInvalid, err)
 	}
-	return c, nil
-}
-
-func (c Calendar) loc() *time.Location {
-	if c.Location == nil {
-		return time.UTC
-	}
-	return c.Location
+	return Calendar{cal: c}, nil
 }
 
 // IsWorking reports whether t lies inside working time.
 func (c Calendar) IsWorking(t time.Time) bool {
-	lt := t.In(c.loc())
-	if c.DaysOff[Day{lt.Year(), lt.Month(), lt.Day()}] {
-		return false
-	}
-	m := lt.Hour()*60 + lt.Minute()
-	for _, iv := range c.Weekly[lt.Weekday()] {
-		if m >= iv.Start && m < iv.End {
-			return true
-		}
-	}
-	return false
+	return c.cal != nil && c.cal.IsOpen(t)
 }
 
 // NextWorking returns the earliest instant at or after t that is working time, looking at
 // most horizon ahead; ok is false when there is none.
 func (c Calendar) NextWorking(t time.Time, horizon time.Duration) (time.Time, bool) {
-	loc := c.loc()
-	lt := t.In(loc)
-	limit := t.Add(horizon)
-	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
-	for !day.After(limit) {
-		if !c.DaysOff[Day{day.Year(), day.Month(), day.Day()}] {
-			for _, iv := range c.Weekly[day.Weekday()] {
-				start := day.Add(time.Duration(iv.Start) * time.Minute)
-				end := day.Add(time.Duration(iv.End) * time.Minute)
-				if !end.After(t) {
-					continue
-				}
-				if start.Before(t) {
-					start = t
-				}
-				if start.After(limit) {
-					return time.Time{}, false
-				}
-				return start, true
-			}
-		}
-		day = time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, loc)
+	if c.cal == nil {
+		return time.Time{}, false
 	}
-	return time.Time{}, false
+	next, err := c.cal.NextOpen(t)
+	if err != nil || next.After(t.Add(horizon)) {
+		return time.Time{}, false
+	}
+	return next, true
 }

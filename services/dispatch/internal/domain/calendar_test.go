@@ -23,7 +23,7 @@ func weekdays830to1730(t *testing.T, daysOff ...Day) Calendar {
 func TestCalendarNextWorking(t *testing.T) {
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, sh) } // 2026-11-23 is a Monday
-	cal := weekdays830to1730(t, Day{2026, time.November, 25})
+	cal := weekdays830to1730(t, Day{Year: 2026, Month: time.November, Day: 25})
 	tests := []struct {
 		name    string
 		from    time.Time

@@ -81,10 +81,10 @@ func TestEvaluateMatching(t *testing.T) {
 			now: saturday10},
 		{name: "saturday, default 24 h deadline", now: saturday10, reason: ReasonCalendar},
 		{name: "day off today", tech: func(x *Technician) {
-			x.Calendar = weekdays8to18(t, Day{2026, time.November, 23})
+			x.Calendar = weekdays8to18(t, Day{Year: 2026, Month: time.November, Day: 23})
 		}, job: func(j *JobSpec) { j.ArriveBy = monday10.Add(8 * time.Hour) }, now: monday10, reason: ReasonCalendar},
 		{name: "day off today, deadline tomorrow", tech: func(x *Technician) {
-			x.Calendar = weekdays8to18(t, Day{2026, time.November, 23})
+			x.Calendar = weekdays8to18(t, Day{Year: 2026, Month: time.November, Day: 23})
 		}, now: monday10},
 		{name: "no working hours within horizon", tech: func(x *Technician) {
 			x.Calendar = Calendar{}
