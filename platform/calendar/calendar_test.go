@@ -414,3 +414,30 @@ func BenchmarkWorkingTimeBetween(b *testing.B) {
 		c.WorkingTimeBetween(start, end)
 	}
 }
+
+func TestResultsInCalendarZone(t *testing.T) {
+	sh := mustLoad(t, "Asia/Shanghai")
+	c := Weekdays9to17(sh)
+	start := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC) // 10:00 in Shanghai
+	now := time.Now()
+	must := func(v time.Time, err error) time.Time {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for name, got := range map[string]time.Time{
+		"AddWorkingTime inside hours": must(c.AddWorkingTime(start, time.Hour)),
+		"AddWorkingTime zero":         must(c.AddWorkingTime(start, 0)),
+		"NextOpen when open":          must(c.NextOpen(start)),
+		"NextOpen from monotonic now": must(c.NextOpen(now)),
+	} {
+		if got.Location() != sh {
+			t.Errorf("%s: location = %v, want Asia/Shanghai", name, got.Location())
+		}
+		if got != got.Round(0) {
+			t.Errorf("%s: %v carries a monotonic clock reading", name, got)
+		}
+	}
+}

@@ -59,8 +59,9 @@ func (d Date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
 }
 
-// Time returns the first instant of d on the wall clock of loc (usually midnight; the first
-// instant after a daylight-saving gap in zones that skip midnight). A nil loc means UTC.
+// Time returns midnight at the start of d on the wall clock of loc (in the rare zones that
+// skip midnight on a daylight-saving change, the instant [time.Date] picks). A nil loc means
+// UTC.
 func (d Date) Time(loc *time.Location) time.Time {
 	if loc == nil {
 		loc = time.UTC
