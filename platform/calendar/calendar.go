@@ -123,7 +123,7 @@ func (c *Calendar) NextOpen(t time.Time) (time.Time, error) {
 // start: an SLA deadline. Time outside working hours does not count, so a start outside hours
 // counts from the next opening, and 2h from 16:30 on a 09:00-17:00 calendar ends at 10:30 the
 // next working day. A d that runs out exactly at closing ends at the closing instant (17:00),
-// not at the next opening; a d of zero returns start. A negative d is an error, as is an end
+// not at the next opening; a d of zero returns start (in the calendar's zone). A negative d is an error, as is an end
 // more than [SearchLimitDays] days away ([ErrSearchLimit]).
 //
 // It is the inverse of [Calendar.WorkingTimeBetween]: WorkingTimeBetween(start, end) == d.
@@ -220,10 +220,11 @@ func (c *Calendar) WorkingTimeExcluding(a, b time.Time, pauses []Interval) time.
 }
 
 // AddWorkingDays returns the n-th working day after date d (before d when n is negative);
-// d itself is never counted, and n of zero returns d. So "within 3 working days of a purchase
-// on Friday" (with a working Monday to Wednesday) ends with Wednesday: the deadline instant is
-// the start of the next day, AddWorkingDays(d, 3).AddDays(1).Time(loc). An answer more than
-// [SearchLimitDays] days away gives [ErrSearchLimit].
+// d itself is never counted (as the PRC Civil Code art. 201 does not count the day of the
+// event), and n of zero returns d. So "within 3 working days of a purchase on Friday" (with a
+// working Monday to Wednesday) ends with Wednesday, last = AddWorkingDays(friday, 3), and the
+// deadline instant is the start of the following day, last.AddDays(1).Time(loc). An answer
+// more than [SearchLimitDays] days away gives [ErrSearchLimit].
 func (c *Calendar) AddWorkingDays(d Date, n int) (Date, error) {
 	step, left := 1, n
 	if n < 0 {
