@@ -1,0 +1,125 @@
+package store
+
+import (
+	"fmt"
+
+	"go.etcd.io/bbolt"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	pstore "github.com/sanbao/sanbao/platform/store"
+)
+
+// Job returns the job with id; found is false when there is none.
+func Job(tx *bbolt.Tx, id string) (*dispatchv1.Job, bool, error) {
+	j := &dispatchv1.Job{}
+	found, err := pstore.GetProto(tx, bucketJobs, []byte(id), j)
+	if err != nil {
+		return nil, false, fmt.Errorf("get job: %w", err)
+	}
+	return j, found, nil
+}
+
+func stateKey(s dispatchv1.JobState) string { return fmt.Sprintf("%02d", int32(s)) }
+
+func assignee(j *dispatchv1.Job) string { return j.GetAssignment().GetTechnicianId() }
+
+// PutJob writes j and keeps its indexes; old is the stored version (nil when new).
+func PutJob(tx *bbolt.Tx, old, j *dispatchv1.Job) error {
+	id := j.GetId()
+	if old == nil {
+		if err := pstore.Put(tx, bucketJobsByTicket, pstore.Key(j.GetTicketId(), id), nil); err != nil {
+			return fmt.Errorf("put job: %w", err)
+		}
+	}
+	if old == nil || old.GetState() != j.GetState() {
+		if old != nil {
+			if err := pstore.Delete(tx, bucketJobsByState, pstore.Key(stateKey(old.GetState()), id)); err != nil {
+				return fmt.Errorf("put job: %w", err)
+			}
+		}
+		if err := pstore.Put(tx, bucketJobsByState, pstore.Key(stateKey(j.GetState()), id), nil); err != nil {
+			return fmt.Errorf("put job: %w", err)
+		}
+	}
+	if prev, now := assignee(old), assignee(j); old == nil || prev != now {
+		if prev != "" {
+			if err := pstore.Delete(tx, bucketJobsByTech, pstore.Key(prev, id)); err != nil {
+				return fmt.Errorf("put job: %w", err)
+			}
+		}
+		if now != "" {
+			if err := pstore.Put(tx, bucketJobsByTech, pstore.Key(now, id), nil); err != nil {
+				return fmt.Errorf("put job: %w", err)
+			}
+		}
+	}
+	if err := pstore.PutProto(tx, bucketJobs, []byte(id), j); err != nil {
+		return fmt.Errorf("put job: %w", err)
+	}
+	return nil
+}
+
+// JobFilter selects jobs in ListJobs; filters combine with AND.
+type JobFilter struct {
+	State        dispatchv1.JobState
+	TechnicianID string
+	TicketID     string
+}
+
+func (f JobFilter) match(j *dispatchv1.Job) bool {
+	return (f.State == dispatchv1.JobState_JOB_STATE_UNSPECIFIED || j.GetState() == f.State) &&
+		(f.TechnicianID == "" || assignee(j) == f.TechnicianID) &&
+		(f.TicketID == "" || j.GetTicketId() == f.TicketID)
+}
+
+// ListJobs returns a page of jobs in creation order, from the most selective index, and the
+// next page token.
+func ListJobs(tx *bbolt.Tx, f JobFilter, token string, size int) ([]*dispatchv1.Job, string, error) {
+	var out []*dispatchv1.Job
+	visit := func(id []byte) (bool, error) {
+		j := &dispatchv1.Job{}
+		found, err := pstore.GetProto(tx, bucketJobs, id, j)
+		if err != nil || !found || !f.match(j) {
+			return false, err
+		}
+		out = append(out, j)
+		return true, nil
+	}
+	bucket, prefix := bucketJobs, []byte(nil)
+	switch {
+	case f.TicketID != "":
+		bucket, prefix = bucketJobsByTicket, pstore.Prefix(f.TicketID)
+	case f.TechnicianID != "":
+		bucket, prefix = bucketJobsByTech, pstore.Prefix(f.TechnicianID)
+	case f.State != dispatchv1.JobState_JOB_STATE_UNSPECIFIED:
+		bucket, prefix = bucketJobsByState, pstore.Prefix(stateKey(f.State))
+	}
+	next, err := pstore.Scan(tx, bucket, pstore.Page{Prefix: prefix, Token: token, Size: size},
+		func(k, _ []byte) (bool, error) { return visit(k[len(prefix):]) })
+	if err != nil {
+		return nil, "", fmt.Errorf("list jobs: %w", err)
+	}
+	return out, next, nil
+}
+
+// EachJobInState calls fn for every job in state (start-up load counting).
+func EachJobInState(tx *bbolt.Tx, s dispatchv1.JobState, fn func(*dispatchv1.Job) error) error {
+	b, err := pstore.Bucket(tx, bucketJobsByState)
+	if err != nil {
+		return err
+	}
+	prefix := pstore.Prefix(stateKey(s))
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+		j, found, err := Job(tx, string(k[len(prefix):]))
+		if err != nil {
+			return err
+		}
+		if found {
+			if err := fn(j); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
