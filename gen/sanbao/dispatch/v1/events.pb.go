@@ -69,7 +69,8 @@ func (x *JobCreated) GetJob() *Job {
 	return nil
 }
 
-// JobAssigned: a technician was given the job, automatically or by hand (job.assigned).
+// JobAssigned: a technician was given the job, automatically or by hand (job.assigned). It is
+// published for every assignment, including reassignments (which also publish job.reassigned).
 type JobAssigned struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The job; job.assignment says who and why.

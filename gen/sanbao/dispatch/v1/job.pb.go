@@ -671,7 +671,10 @@ type Job struct {
 	// When the job last changed. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,33,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version tag, changes on every change. Output only.
-	Etag          string `protobuf:"bytes,34,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,34,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The latest ranking computed for the job (on create, after a decline or timeout, or on a
+	// manual assignment), with the reasons technicians were left out. Output only.
+	LastRanking   *Ranking `protobuf:"bytes,35,opt,name=last_ranking,json=lastRanking,proto3" json:"last_ranking,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -921,6 +924,13 @@ func (x *Job) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Job) GetLastRanking() *Ranking {
+	if x != nil {
+		return x.LastRanking
+	}
+	return nil
 }
 
 // TimeWindow is a half-open interval of time [start_time, end_time).
@@ -1818,7 +1828,7 @@ var File_sanbao_dispatch_v1_job_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\n" +
-	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/types.proto\"\xd2\r\n" +
+	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/types.proto\"\x92\x0e\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12&\n" +
 	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12;\n" +
@@ -1862,7 +1872,8 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18! \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\" \x01(\tR\x04etag\"\xa9\x02\n" +
+	"\x04etag\x18\" \x01(\tR\x04etag\x12>\n" +
+	"\flast_ranking\x18# \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\vlastRanking\"\xa9\x02\n" +
 	"\n" +
 	"TimeWindow\x12A\n" +
 	"\n" +
@@ -2076,41 +2087,42 @@ var file_sanbao_dispatch_v1_job_proto_depIdxs = []int32{
 	20, // 18: sanbao.dispatch.v1.Job.parts_reservation:type_name -> sanbao.dispatch.v1.PartsReservation
 	23, // 19: sanbao.dispatch.v1.Job.create_time:type_name -> google.protobuf.Timestamp
 	23, // 20: sanbao.dispatch.v1.Job.update_time:type_name -> google.protobuf.Timestamp
-	23, // 21: sanbao.dispatch.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
-	23, // 22: sanbao.dispatch.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
-	23, // 23: sanbao.dispatch.v1.Assignment.assigned_time:type_name -> google.protobuf.Timestamp
-	3,  // 24: sanbao.dispatch.v1.Assignment.source:type_name -> sanbao.dispatch.v1.AssignmentSource
-	13, // 25: sanbao.dispatch.v1.Assignment.ranking:type_name -> sanbao.dispatch.v1.Ranking
-	23, // 26: sanbao.dispatch.v1.Assignment.accepted_time:type_name -> google.protobuf.Timestamp
-	23, // 27: sanbao.dispatch.v1.Assignment.accept_by:type_name -> google.protobuf.Timestamp
-	4,  // 28: sanbao.dispatch.v1.Assignment.outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
-	23, // 29: sanbao.dispatch.v1.Assignment.end_time:type_name -> google.protobuf.Timestamp
-	23, // 30: sanbao.dispatch.v1.Ranking.ranked_time:type_name -> google.protobuf.Timestamp
-	14, // 31: sanbao.dispatch.v1.Ranking.candidates:type_name -> sanbao.dispatch.v1.Candidate
-	15, // 32: sanbao.dispatch.v1.Ranking.exclusions:type_name -> sanbao.dispatch.v1.Exclusion
-	26, // 33: sanbao.dispatch.v1.Candidate.travel_time:type_name -> google.protobuf.Duration
-	23, // 34: sanbao.dispatch.v1.Candidate.arrival_time:type_name -> google.protobuf.Timestamp
-	26, // 35: sanbao.dispatch.v1.Candidate.sla_slack:type_name -> google.protobuf.Duration
-	5,  // 36: sanbao.dispatch.v1.Candidate.parts:type_name -> sanbao.dispatch.v1.PartsReadiness
-	10, // 37: sanbao.dispatch.v1.Appointment.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	23, // 38: sanbao.dispatch.v1.Appointment.agreed_time:type_name -> google.protobuf.Timestamp
-	17, // 39: sanbao.dispatch.v1.Appointment.reschedules:type_name -> sanbao.dispatch.v1.Reschedule
-	10, // 40: sanbao.dispatch.v1.Reschedule.previous_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	10, // 41: sanbao.dispatch.v1.Reschedule.new_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	23, // 42: sanbao.dispatch.v1.Reschedule.notice_time:type_name -> google.protobuf.Timestamp
-	26, // 43: sanbao.dispatch.v1.Reschedule.notice:type_name -> google.protobuf.Duration
-	23, // 44: sanbao.dispatch.v1.CheckInRecord.check_in_time:type_name -> google.protobuf.Timestamp
-	27, // 45: sanbao.dispatch.v1.CheckInRecord.point:type_name -> sanbao.type.v1.GeoPoint
-	6,  // 46: sanbao.dispatch.v1.Escalation.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	7,  // 47: sanbao.dispatch.v1.Escalation.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	23, // 48: sanbao.dispatch.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
-	8,  // 49: sanbao.dispatch.v1.PartsReservation.state:type_name -> sanbao.dispatch.v1.PartsReservationState
-	23, // 50: sanbao.dispatch.v1.PartsReservation.update_time:type_name -> google.protobuf.Timestamp
-	51, // [51:51] is the sub-list for method output_type
-	51, // [51:51] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	13, // 21: sanbao.dispatch.v1.Job.last_ranking:type_name -> sanbao.dispatch.v1.Ranking
+	23, // 22: sanbao.dispatch.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
+	23, // 23: sanbao.dispatch.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
+	23, // 24: sanbao.dispatch.v1.Assignment.assigned_time:type_name -> google.protobuf.Timestamp
+	3,  // 25: sanbao.dispatch.v1.Assignment.source:type_name -> sanbao.dispatch.v1.AssignmentSource
+	13, // 26: sanbao.dispatch.v1.Assignment.ranking:type_name -> sanbao.dispatch.v1.Ranking
+	23, // 27: sanbao.dispatch.v1.Assignment.accepted_time:type_name -> google.protobuf.Timestamp
+	23, // 28: sanbao.dispatch.v1.Assignment.accept_by:type_name -> google.protobuf.Timestamp
+	4,  // 29: sanbao.dispatch.v1.Assignment.outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
+	23, // 30: sanbao.dispatch.v1.Assignment.end_time:type_name -> google.protobuf.Timestamp
+	23, // 31: sanbao.dispatch.v1.Ranking.ranked_time:type_name -> google.protobuf.Timestamp
+	14, // 32: sanbao.dispatch.v1.Ranking.candidates:type_name -> sanbao.dispatch.v1.Candidate
+	15, // 33: sanbao.dispatch.v1.Ranking.exclusions:type_name -> sanbao.dispatch.v1.Exclusion
+	26, // 34: sanbao.dispatch.v1.Candidate.travel_time:type_name -> google.protobuf.Duration
+	23, // 35: sanbao.dispatch.v1.Candidate.arrival_time:type_name -> google.protobuf.Timestamp
+	26, // 36: sanbao.dispatch.v1.Candidate.sla_slack:type_name -> google.protobuf.Duration
+	5,  // 37: sanbao.dispatch.v1.Candidate.parts:type_name -> sanbao.dispatch.v1.PartsReadiness
+	10, // 38: sanbao.dispatch.v1.Appointment.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	23, // 39: sanbao.dispatch.v1.Appointment.agreed_time:type_name -> google.protobuf.Timestamp
+	17, // 40: sanbao.dispatch.v1.Appointment.reschedules:type_name -> sanbao.dispatch.v1.Reschedule
+	10, // 41: sanbao.dispatch.v1.Reschedule.previous_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	10, // 42: sanbao.dispatch.v1.Reschedule.new_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	23, // 43: sanbao.dispatch.v1.Reschedule.notice_time:type_name -> google.protobuf.Timestamp
+	26, // 44: sanbao.dispatch.v1.Reschedule.notice:type_name -> google.protobuf.Duration
+	23, // 45: sanbao.dispatch.v1.CheckInRecord.check_in_time:type_name -> google.protobuf.Timestamp
+	27, // 46: sanbao.dispatch.v1.CheckInRecord.point:type_name -> sanbao.type.v1.GeoPoint
+	6,  // 47: sanbao.dispatch.v1.Escalation.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	7,  // 48: sanbao.dispatch.v1.Escalation.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	23, // 49: sanbao.dispatch.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
+	8,  // 50: sanbao.dispatch.v1.PartsReservation.state:type_name -> sanbao.dispatch.v1.PartsReservationState
+	23, // 51: sanbao.dispatch.v1.PartsReservation.update_time:type_name -> google.protobuf.Timestamp
+	52, // [52:52] is the sub-list for method output_type
+	52, // [52:52] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_job_proto_init() }
