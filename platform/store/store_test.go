@@ -1,0 +1,172 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/sanbao/sanbao/platform/bolttest"
+	"github.com/sanbao/sanbao/platform/store"
+)
+
+var items = []byte("items")
+
+func fill(t *testing.T, db *store.DB, n int) {
+	t.Helper()
+	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		for i := range n {
+			if err := store.Put(tx, items, store.Key("k", fmt.Sprintf("%03d", i)), []byte{byte(i)}); err != nil {
+				return err
+			}
+		}
+		return store.Put(tx, items, store.Key("other", "x"), []byte{0})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestScanPages(t *testing.T) {
+	db := bolttest.Open(t, store.Schema{Version: 1, Buckets: [][]byte{items}})
+	fill(t, db, 7)
+	tests := []struct {
+		name    string
+		reverse bool
+		size    int
+		keep    func(i byte) bool
+		want    [][]byte
+	}{
+		{"forward by 3", false, 3, nil, [][]byte{{0, 1, 2}, {3, 4, 5}, {6}}},
+		{"reverse by 3", true, 3, nil, [][]byte{{6, 5, 4}, {3, 2, 1}, {0}}},
+		{"exact fit", false, 7, nil, [][]byte{{0, 1, 2, 3, 4, 5, 6}}},
+		{"filtered", false, 2, func(i byte) bool { return i%2 == 0 }, [][]byte{{0, 2}, {4, 6}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got [][]byte
+			token := ""
+			for page := 0; page < 10; page++ {
+				var items_ []byte
+				err := db.View(func(tx *bbolt.Tx) error {
+					var err error
+					token, err = store.Scan(tx, items, store.Page{Prefix: store.Prefix("k"), Token: token, Size: tt.size, Reverse: tt.reverse},
+						func(_, v []byte) (bool, error) {
+							if tt.keep != nil && !tt.keep(v[0]) {
+								return false, nil
+							}
+							items_ = append(items_, v[0])
+							return true, nil
+						})
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(items_) > 0 {
+					got = append(got, items_)
+				}
+				if token == "" {
+					break
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("pages = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestScanRejectsForeignToken(t *testing.T) {
+	db := bolttest.Open(t, store.Schema{Version: 1, Buckets: [][]byte{items}})
+	fill(t, db, 3)
+	err := db.View(func(tx *bbolt.Tx) error {
+		_, err := store.Scan(tx, items, store.Page{Prefix: store.Prefix("k"), Token: "b3RoZXIAeA", Size: 2},
+			func(_, _ []byte) (bool, error) { return true, nil })
+		return err
+	})
+	if !errors.Is(err, store.ErrBadPageToken) {
+		t.Fatalf("Scan(token of another prefix) = %v, want ErrBadPageToken", err)
+	}
+}
+
+func TestTimeKeySortsInTimeOrder(t *testing.T) {
+	times := []time.Time{time.Unix(-100, 0), time.Unix(0, 0), time.Unix(1, 0), time.Date(2026, 11, 23, 0, 0, 0, 1, time.UTC)}
+	for i := 1; i < len(times); i++ {
+		a, b := store.TimeKey(times[i-1]), store.TimeKey(times[i])
+		if string(a) >= string(b) {
+			t.Errorf("TimeKey(%v) >= TimeKey(%v)", times[i-1], times[i])
+		}
+		if got := store.KeyTime(b); !got.Equal(times[i]) {
+			t.Errorf("KeyTime(TimeKey(%v)) = %v", times[i], got)
+		}
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	log := zaptest.NewLogger(t)
+	db, err := store.Open(path, store.Schema{Version: 3}, log, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := store.Open(path, store.Schema{Version: 2}, log, store.Options{}); !errors.Is(err, store.ErrNewerSchema) {
+		t.Fatalf("Open(older binary) = %v, want ErrNewerSchema", err)
+	}
+	db, err = store.Open(path, store.Schema{Version: 4, Buckets: [][]byte{items}}, log, store.Options{})
+	if err != nil {
+		t.Fatalf("Open(newer binary) = %v", err)
+	}
+	db.Close()
+}
+
+func TestOpenTimesOutOnLockedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	log := zaptest.NewLogger(t)
+	db, err := store.Open(path, store.Schema{Version: 1}, log, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := store.Open(path, store.Schema{Version: 1}, log, store.Options{LockTimeout: 50 * time.Millisecond}); err == nil {
+		t.Fatal("second Open of a locked file succeeded")
+	}
+}
+
+// BenchmarkWrite measures one small write per call from many goroutines, each alone
+// (one commit and fsync per write) and batched (writes share commits).
+func BenchmarkWrite(b *testing.B) {
+	for _, mode := range []string{"alone", "batched"} {
+		b.Run(mode, func(b *testing.B) {
+			db := bolttest.Open(b, store.Schema{Version: 1, Buckets: [][]byte{items}})
+			b.SetParallelism(16)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					fn := func(tx *bbolt.Tx) error {
+						b := tx.Bucket(items)
+						seq, _ := b.NextSequence()
+						return b.Put(store.U64(seq), []byte("value"))
+					}
+					var err error
+					if mode == "alone" {
+						err = db.UpdateAlone(fn)
+					} else {
+						err = db.Update(context.Background(), fn)
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+		})
+	}
+}
