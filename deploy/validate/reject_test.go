@@ -274,6 +274,11 @@ func TestCheckerRejects(t *testing.T) {
 			want:    []string{`SANBAO_LISTEN=":50061" but container port grpc is 50060`},
 		},
 		{
+			name:    "drain longer than the grace period",
+			patches: "  - target: {kind: ConfigMap, name: demo}\n    patch: |-\n" + indent(`- {op: add, path: /data/SANBAO_SHUTDOWN_TIMEOUT, value: "45s"}`, "      "),
+			want:    []string{"SANBAO_SHUTDOWN_TIMEOUT=45s plus the 0s preStop sleep does not fit in terminationGracePeriodSeconds 30"},
+		},
+		{
 			name:    "no disruption budget",
 			patches: "  - patch: |-\n" + indent("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: demo}\n$patch: delete", "      "),
 			want:    []string{"StatefulSet/demo: no PodDisruptionBudget selects its pods"},

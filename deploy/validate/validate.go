@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -644,6 +645,26 @@ func (c *checker) sanbaoService(s *appsv1.StatefulSet) {
 		}
 		if !onClaim {
 			c.failf("%s: SANBAO_DATA_DIR=%q is not the mount path of a volumeClaimTemplate", name, dir)
+		}
+	}
+	// Draining must fit in the grace period, after the preStop sleep.
+	if v := cm.Data["SANBAO_SHUTDOWN_TIMEOUT"]; v != "" {
+		d, err := time.ParseDuration(v)
+		grace := int64(corev1.DefaultTerminationGracePeriodSeconds)
+		if spec.TerminationGracePeriodSeconds != nil {
+			grace = *spec.TerminationGracePeriodSeconds
+		}
+		var sleep int64
+		for _, ct := range spec.Containers {
+			if ct.Lifecycle != nil && ct.Lifecycle.PreStop != nil && ct.Lifecycle.PreStop.Sleep != nil {
+				sleep = max(sleep, ct.Lifecycle.PreStop.Sleep.Seconds)
+			}
+		}
+		switch {
+		case err != nil:
+			c.failf("%s: SANBAO_SHUTDOWN_TIMEOUT=%q: %v", name, v, err)
+		case d+time.Duration(sleep)*time.Second >= time.Duration(grace)*time.Second:
+			c.failf("%s: SANBAO_SHUTDOWN_TIMEOUT=%s plus the %ds preStop sleep does not fit in terminationGracePeriodSeconds %d", name, v, sleep, grace)
 		}
 	}
 	// Every peer must be a Service this pod may reach and that lets this pod in.
