@@ -17,17 +17,25 @@ import (
 
 // Server is a test NATS server.
 type Server struct {
-	t     testing.TB
-	cfg   natsembed.Config
-	s     *server.Server
-	clean bool
+	t   testing.TB
+	cfg natsembed.Config
+	s   *server.Server
 }
 
-// Run starts a server on a free loopback port with its store in t's temp dir; it is shut down
-// at cleanup.
-func Run(t testing.TB) *Server {
+// Option changes the test server's configuration.
+type Option func(*natsembed.Config)
+
+// NoSync turns off syncing every JetStream write (only to measure what syncing costs).
+func NoSync() Option { return func(c *natsembed.Config) { c.NoSync = true } }
+
+// Run starts a server on a free loopback port with its store in t's temp dir, syncing every
+// write as production does; it is shut down at cleanup.
+func Run(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	srv := &Server{t: t, cfg: natsembed.Config{Port: freePort(t), StoreDir: t.TempDir(), Name: "test"}}
+	for _, o := range opts {
+		o(&srv.cfg)
+	}
 	srv.start()
 	t.Cleanup(srv.Shutdown)
 	return srv

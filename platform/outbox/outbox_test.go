@@ -31,9 +31,9 @@ type rig struct {
 	relay *outbox.Relay
 }
 
-func newRig(t testing.TB) *rig {
+func newRig(t testing.TB, opts ...natstest.Option) *rig {
 	t.Helper()
-	srv := natstest.Run(t)
+	srv := natstest.Run(t, opts...)
 	nc, err := nats.Connect(srv.URL(), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -274,9 +274,17 @@ func TestPerResourceOrderIsKept(t *testing.T) {
 // a change and its event (group-committed across 16 writers), then the relay publishing to a
 // JetStream file store that syncs every write (the production setting) or not.
 func BenchmarkCommitAndRelay(b *testing.B) {
-	for _, resources := range []int{1, 1000} {
-		b.Run(fmt.Sprintf("resources=%d", resources), func(b *testing.B) {
-			r := newRig(b)
+	for _, c := range []struct {
+		resources int
+		sync      bool
+	}{{1, true}, {1000, true}, {1000, false}} {
+		resources := c.resources
+		b.Run(fmt.Sprintf("resources=%d/sync_always=%v", resources, c.sync), func(b *testing.B) {
+			var opts []natstest.Option
+			if !c.sync {
+				opts = append(opts, natstest.NoSync())
+			}
+			r := newRig(b, opts...)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- r.relay.Run(ctx) }()
