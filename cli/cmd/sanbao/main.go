@@ -1,0 +1,117 @@
+// Command sanbao is Sanbao's command-line tool: it runs the whole suite in one process (run),
+// walks a ticket through its life against a running suite (demo), prints events as they happen
+// (events tail) and does a service desk's everyday work (ticket create, show, list, contact,
+// close).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sanbao/sanbao/cli/internal/demo"
+	"github.com/sanbao/sanbao/cli/internal/desk"
+	"github.com/sanbao/sanbao/cli/internal/suite"
+	"github.com/sanbao/sanbao/cli/internal/tail"
+	"github.com/sanbao/sanbao/platform/daemon"
+)
+
+const usage = `sanbao — after-sales service platform (三包: repair, replace, refund)
+
+Usage:
+  sanbao run [--data-dir ./data] [--nats-port 4222] [--log-level info]
+        embedded NATS + ticket, warranty, dispatch, inventory in one process
+  sanbao demo [--ticket-addr ...] [--nats-url ...]
+        walk one ticket from intake to survey against a running suite, printing each step and event
+  sanbao events tail [--nats-url nats://127.0.0.1:4222] [--subject 'sanbao.>'] [--history] [--json]
+        print events readably as they happen
+  sanbao ticket create|show|list|contact|close [flags]
+        the service desk's everyday commands (sanbao ticket -h)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sanbao:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("no command")
+	}
+	switch args[0] {
+	case "run":
+		return runSuite(ctx, args[1:])
+	case "demo":
+		return demo.Main(ctx, args[1:], os.Stdout)
+	case "events":
+		if len(args) < 2 || args[1] != "tail" {
+			return errors.New("usage: sanbao events tail [flags]")
+		}
+		return eventsTail(ctx, args[2:])
+	case "ticket":
+		return desk.Main(ctx, args[1:], os.Stdout)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func runSuite(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var cfg suite.Config
+	fs.StringVar(&cfg.DataDir, "data-dir", envOr("SANBAO_DATA_DIR", "./data"), "directory for every service's data and NATS's [SANBAO_DATA_DIR]")
+	fs.IntVar(&cfg.NATSPort, "nats-port", 4222, "embedded NATS client port")
+	level := fs.String("log-level", envOr("SANBAO_LOG_LEVEL", "info"), "debug, info, warn, error [SANBAO_LOG_LEVEL]")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := daemon.NewLogger(*level, "console")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	return suite.Run(ctx, cfg, log, os.Stdout)
+}
+
+func eventsTail(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("events tail", flag.ContinueOnError)
+	url := fs.String("nats-url", envOr("SANBAO_NATS_URL", "nats://127.0.0.1:4222"), "NATS URL [SANBAO_NATS_URL]")
+	var o tail.Options
+	fs.StringVar(&o.Subject, "subject", "sanbao.>", "subject filter")
+	fs.BoolVar(&o.History, "history", false, "print what the streams hold first, then follow")
+	fs.BoolVar(&o.JSON, "json", false, "print each event's whole body")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	nc, err := nats.Connect(*url, nats.Name("sanbao-events-tail"))
+	if err != nil {
+		return fmt.Errorf("connect %s: %w", *url, err)
+	}
+	defer nc.Close()
+	return tail.Run(ctx, nc, os.Stdout, o)
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}

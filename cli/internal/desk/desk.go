@@ -1,0 +1,303 @@
+// Package desk is the service desk's everyday commands against a running ticket service:
+// create a ticket, show it, list tickets, log a contact, close a ticket.
+package desk
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/rpc"
+)
+
+const usage = `usage: sanbao ticket COMMAND [flags]
+
+  create   --kind repair --channel phone --serial SN --fault-code E01 --symptom "..." [--customer-id C] [--lat --lng]
+  show     TICKET_ID
+  list     [--state resolved] [--kind repair] [--serial SN] [--customer-id C] [--breached] [--page-size 20]
+  contact  TICKET_ID --channel phone --direction inbound --summary "..." [--outcome "..."]
+  close    TICKET_ID
+Every command takes --addr (the ticket service, default 127.0.0.1:50051, SANBAO_TICKET_ADDR).
+`
+
+// Main runs one desk command.
+func Main(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet("ticket "+cmd, flag.ContinueOnError)
+	addr := fs.String("addr", envOr("SANBAO_TICKET_ADDR", "127.0.0.1:50051"), "ticket service address [SANBAO_TICKET_ADDR]")
+	run, ok := map[string]func(context.Context, *flag.FlagSet, func() (ticketv1.TicketServiceClient, func(), error), []string, io.Writer) error{
+		"create": create, "show": show, "list": list, "contact": contact, "close": closeTicket,
+	}[cmd]
+	if !ok {
+		fmt.Fprint(out, usage)
+		return fmt.Errorf("unknown ticket command %q", cmd)
+	}
+	dial := func() (ticketv1.TicketServiceClient, func(), error) {
+		conn, err := rpc.Dial(*addr, rpc.ClientOptions{})
+		if err != nil {
+			return nil, nil, err
+		}
+		return ticketv1.NewTicketServiceClient(conn), func() { conn.Close() }, nil
+	}
+	return run(ctx, fs, dial, args, out)
+}
+
+type dialer = func() (ticketv1.TicketServiceClient, func(), error)
+
+func create(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out io.Writer) error {
+	kind := fs.String("kind", "repair", "repair, complaint, return-exchange, maintenance, installation, consultation")
+	channel := fs.String("channel", "phone", "phone, letter, visit, web, internal")
+	priority := fs.String("priority", "normal", "low, normal, high, urgent")
+	customerID := fs.String("customer-id", "", "customer id in your CRM")
+	name := fs.String("customer-name", "", "customer name (personal data: kept in the ticket, never in logs or events)")
+	phone := fs.String("phone", "", "customer phone")
+	serial := fs.String("serial", "", "unit serial number (出厂编号)")
+	model := fs.String("model", "", "unit model")
+	line := fs.String("product-line", "", "product line")
+	faultCode := fs.String("fault-code", "", "fault code")
+	symptom := fs.String("symptom", "", "what the customer reports")
+	lat := fs.Float64("lat", 0, "site latitude")
+	lng := fs.Float64("lng", 0, "site longitude")
+	region := fs.String("region", "", "region (routing and KPIs)")
+	requestID := fs.String("request-id", "", "idempotency key (a random one by default; reuse it to retry safely)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	t := &ticketv1.Ticket{
+		Customer: &ticketv1.Customer{CustomerId: *customerID, Contact: &typev1.Contact{Name: *name, Phone: *phone}},
+		Unit:     &ticketv1.Unit{Serial: *serial, Model: *model, ProductLine: *line},
+		Fault:    &ticketv1.Fault{FaultCode: *faultCode, Symptom: *symptom},
+	}
+	if *lat != 0 || *lng != 0 || *region != "" {
+		t.Customer.Address = &typev1.Address{Region: *region, Point: &typev1.GeoPoint{Latitude: *lat, Longitude: *lng}}
+	}
+	var err error
+	if t.Kind, err = enum[ticketv1.TicketKind]("kind", *kind); err != nil {
+		return err
+	}
+	if t.Channel, err = enum[ticketv1.Channel]("channel", *channel); err != nil {
+		return err
+	}
+	if t.Priority, err = enum[ticketv1.Priority]("priority", *priority); err != nil {
+		return err
+	}
+	if *requestID == "" {
+		*requestID = randomID()
+	}
+	c, done, err := dial()
+	if err != nil {
+		return err
+	}
+	defer done()
+	resp, err := c.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: *requestID, Ticket: t})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "created %s  id %s  state %s  (request_id %s)\n", resp.GetTicket().GetNumber(), resp.GetTicket().GetId(),
+		short(resp.GetTicket().GetState()), *requestID)
+	return nil
+}
+
+func show(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out io.Writer) error {
+	if err := fs.Parse(reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: sanbao ticket show TICKET_ID")
+	}
+	c, done, err := dial()
+	if err != nil {
+		return err
+	}
+	defer done()
+	resp, err := c.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: fs.Arg(0)})
+	if err != nil {
+		return err
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(resp.GetTicket())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, string(b))
+	return nil
+}
+
+func list(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out io.Writer) error {
+	state := fs.String("state", "", "only tickets in this state (received, triaged, dispatched, resolved, closed, ...)")
+	kind := fs.String("kind", "", "only tickets of this kind")
+	serial := fs.String("serial", "", "only this unit's tickets")
+	customerID := fs.String("customer-id", "", "only this customer's tickets")
+	breached := fs.Bool("breached", false, "only tickets with a breached SLA clock")
+	size := fs.Int("page-size", 20, "tickets per page")
+	token := fs.String("page-token", "", "the token printed after the previous page")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	req := &ticketv1.ListTicketsRequest{PageSize: int32(*size), PageToken: *token, UnitSerial: *serial, CustomerId: *customerID}
+	var err error
+	if *state != "" {
+		if req.State, err = enum[ticketv1.TicketState]("state", *state); err != nil {
+			return err
+		}
+	}
+	if *kind != "" {
+		if req.Kind, err = enum[ticketv1.TicketKind]("kind", *kind); err != nil {
+			return err
+		}
+	}
+	if *breached {
+		req.Breached = breached
+	}
+	c, done, err := dial()
+	if err != nil {
+		return err
+	}
+	defer done()
+	resp, err := c.ListTickets(ctx, req)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NUMBER\tID\tKIND\tSTATE\tSERIAL\tBREACHED\tCREATED")
+	for _, t := range resp.GetTickets() {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%v\t%s\n", t.GetNumber(), t.GetId(), short(t.GetKind()), short(t.GetState()),
+			t.GetUnit().GetSerial(), t.GetBreached(), t.GetCreateTime().AsTime().Local().Format(time.DateTime))
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if resp.GetNextPageToken() != "" {
+		fmt.Fprintf(out, "next page: --page-token %s\n", resp.GetNextPageToken())
+	}
+	return nil
+}
+
+func contact(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out io.Writer) error {
+	channel := fs.String("channel", "phone", "phone, letter, visit, web, internal")
+	direction := fs.String("direction", "inbound", "inbound (the customer called) or outbound (we called)")
+	summary := fs.String("summary", "", "what was said")
+	outcome := fs.String("outcome", "", "what was agreed")
+	by := fs.String("by", envOr("USER", ""), "who handled it")
+	if err := fs.Parse(reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: sanbao ticket contact TICKET_ID --summary ...")
+	}
+	rec := &ticketv1.ContactRecord{Summary: *summary, Outcome: *outcome, HandledBy: *by, ContactTime: timestamppb.Now()}
+	var err error
+	if rec.Channel, err = enum[ticketv1.Channel]("channel", *channel); err != nil {
+		return err
+	}
+	if rec.Direction, err = enum[ticketv1.ContactDirection]("direction", *direction); err != nil {
+		return err
+	}
+	c, done, err := dial()
+	if err != nil {
+		return err
+	}
+	defer done()
+	resp, err := c.RecordContact(ctx, &ticketv1.RecordContactRequest{RequestId: randomID(), TicketId: fs.Arg(0), Contact: rec})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "contact %s recorded on %s\n", resp.GetContact().GetId(), fs.Arg(0))
+	return nil
+}
+
+func closeTicket(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out io.Writer) error {
+	if err := fs.Parse(reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: sanbao ticket close TICKET_ID")
+	}
+	c, done, err := dial()
+	if err != nil {
+		return err
+	}
+	defer done()
+	resp, err := c.CloseTicket(ctx, &ticketv1.CloseTicketRequest{RequestId: "close-" + fs.Arg(0), TicketId: fs.Arg(0)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s %s\n", resp.GetTicket().GetNumber(), short(resp.GetTicket().GetState()))
+	return nil
+}
+
+// enumValue is a generated proto enum.
+type enumValue interface {
+	~int32
+	Descriptor() protoreflect.EnumDescriptor
+}
+
+// enum parses a friendly enum name ("return-exchange") into E (TICKET_KIND_RETURN_EXCHANGE).
+func enum[E enumValue](flagName, s string) (E, error) {
+	var zero E
+	ed := zero.Descriptor()
+	prefix := strings.TrimSuffix(string(ed.Values().ByNumber(0).Name()), "UNSPECIFIED")
+	want := strings.ToUpper(strings.ReplaceAll(s, "-", "_"))
+	var names []string
+	for i := 1; i < ed.Values().Len(); i++ {
+		v := ed.Values().Get(i)
+		n := string(v.Name())
+		if n == want || n == prefix+want {
+			return E(v.Number()), nil
+		}
+		names = append(names, strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(n, prefix), "_", "-")))
+	}
+	return zero, fmt.Errorf("--%s %q: want one of %s", flagName, s, strings.Join(names, ", "))
+}
+
+// short renders an enum without its type prefix: TICKET_STATE_RESOLVED → resolved.
+func short(e interface {
+	Descriptor() protoreflect.EnumDescriptor
+	Number() protoreflect.EnumNumber
+}) string {
+	ed := e.Descriptor()
+	prefix := strings.TrimSuffix(string(ed.Values().ByNumber(0).Name()), "UNSPECIFIED")
+	v := ed.Values().ByNumber(e.Number())
+	if v == nil {
+		return fmt.Sprint(e.Number())
+	}
+	return strings.ToLower(strings.TrimPrefix(string(v.Name()), prefix))
+}
+
+// reorder moves a leading positional argument after the flags, so "close ID --addr X" works.
+func reorder(args []string) []string {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return append(args[1:], args[0])
+	}
+	return args
+}
+
+func randomID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return "cli-" + hex.EncodeToString(b)
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
