@@ -1,0 +1,152 @@
+package inventory_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/clock"
+	"github.com/sanbao/sanbao/platform/svctest"
+	"github.com/sanbao/sanbao/services/inventory"
+	"github.com/sanbao/sanbao/services/inventory/internal/domain"
+)
+
+// t0 is the fake clock's start: a Monday morning in Beijing.
+var t0 = time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)
+
+type env struct {
+	t     testing.TB
+	ctx   context.Context
+	svc   *inventory.Service
+	run   *svctest.Service
+	c     inventoryv1.InventoryServiceClient
+	clock *clock.Fake
+	seq   int
+}
+
+func start(t testing.TB) *env {
+	t.Helper()
+	fake := clock.NewFake(t0)
+	svc := inventory.NewService(domain.DefaultPolicy())
+	run := svctest.Start(t, svc, svctest.Options{Name: "inventory", Clock: fake})
+	return &env{t: t, ctx: context.Background(), svc: svc, run: run, c: inventoryv1.NewInventoryServiceClient(run.Conn), clock: fake}
+}
+
+func (e *env) rid() string {
+	e.seq++
+	return fmt.Sprintf("req-%d", e.seq)
+}
+
+func (e *env) part(sku string, mutate ...func(*inventoryv1.Part)) *inventoryv1.Part {
+	e.t.Helper()
+	p := &inventoryv1.Part{Sku: sku, Name: "part " + sku, Kind: inventoryv1.PartKind_PART_KIND_WARRANTY, SupplierId: "sup-1",
+		UnitCost: &typev1.Money{CurrencyCode: "CNY", AmountMinor: 12000}}
+	for _, m := range mutate {
+		m(p)
+	}
+	resp, err := e.c.CreatePart(e.ctx, &inventoryv1.CreatePartRequest{RequestId: e.rid(), Part: p})
+	if err != nil {
+		e.t.Fatalf("CreatePart(%s): %v", sku, err)
+	}
+	return resp.GetPart()
+}
+
+func (e *env) location(name string, kind inventoryv1.LocationKind, pt *typev1.GeoPoint, mutate ...func(*inventoryv1.Location)) *inventoryv1.Location {
+	e.t.Helper()
+	l := &inventoryv1.Location{Name: name, Kind: kind, OrganisationId: "org-1", Point: pt}
+	if kind == inventoryv1.LocationKind_LOCATION_KIND_VAN {
+		l.TechnicianId = "tech-" + name
+	}
+	for _, m := range mutate {
+		m(l)
+	}
+	resp, err := e.c.CreateLocation(e.ctx, &inventoryv1.CreateLocationRequest{RequestId: e.rid(), Location: l})
+	if err != nil {
+		e.t.Fatalf("CreateLocation(%s): %v", name, err)
+	}
+	return resp.GetLocation()
+}
+
+func (e *env) receive(partID, locID string, q int64) {
+	e.t.Helper()
+	if _, err := e.c.ReceiveStock(e.ctx, &inventoryv1.ReceiveStockRequest{RequestId: e.rid(), PartId: partID, LocationId: locID, Quantity: q, ReceivingNote: "RN-1"}); err != nil {
+		e.t.Fatalf("ReceiveStock(%s, %d): %v", partID, q, err)
+	}
+}
+
+func (e *env) reserve(jobID, locID string, lines ...*inventoryv1.ReservationLine) *inventoryv1.Reservation {
+	e.t.Helper()
+	resp, err := e.c.ReserveParts(e.ctx, &inventoryv1.ReservePartsRequest{RequestId: e.rid(), JobId: jobID, LocationId: locID, Lines: lines})
+	if err != nil {
+		e.t.Fatalf("ReserveParts(%s): %v", jobID, err)
+	}
+	return resp.GetReservation()
+}
+
+func line(partID string, q int64) *inventoryv1.ReservationLine {
+	return &inventoryv1.ReservationLine{PartId: partID, Quantity: q}
+}
+
+// balance returns on_hand, reserved of a part at a location.
+func (e *env) balance(partID, locID string) (int64, int64) {
+	e.t.Helper()
+	resp, err := e.c.GetStock(e.ctx, &inventoryv1.GetStockRequest{PartId: partID, Limit: 500})
+	if err != nil {
+		e.t.Fatalf("GetStock(%s): %v", partID, err)
+	}
+	for _, l := range resp.GetLevels() {
+		if l.GetLocation().GetId() == locID {
+			if l.GetAvailable() != l.GetOnHand()-l.GetReserved() {
+				e.t.Fatalf("level %+v: available != on_hand - reserved", l)
+			}
+			return l.GetOnHand(), l.GetReserved()
+		}
+	}
+	return 0, 0
+}
+
+func (e *env) wantBalance(partID, locID string, onHand, reserved int64) {
+	e.t.Helper()
+	if gotOn, gotRes := e.balance(partID, locID); gotOn != onHand || gotRes != reserved {
+		e.t.Fatalf("balance of %s at %s = %d on hand, %d reserved; want %d, %d", partID, locID, gotOn, gotRes, onHand, reserved)
+	}
+}
+
+// verify replays the ledger and checks every balance against it.
+func (e *env) verify() int {
+	e.t.Helper()
+	n, err := e.svc.Verify()
+	if err != nil {
+		e.t.Fatalf("ledger check: %v", err)
+	}
+	return n
+}
+
+func (e *env) movementCount() int {
+	e.t.Helper()
+	n := 0
+	token := ""
+	for {
+		resp, err := e.c.ListMovements(e.ctx, &inventoryv1.ListMovementsRequest{PageSize: 500, PageToken: token})
+		if err != nil {
+			e.t.Fatalf("ListMovements: %v", err)
+		}
+		n += len(resp.GetMovements())
+		if token = resp.GetNextPageToken(); token == "" {
+			return n
+		}
+	}
+}
+
+func wantCode(t testing.TB, err error, code codes.Code) {
+	t.Helper()
+	if status.Code(err) != code {
+		t.Fatalf("error = %v, want code %s", err, code)
+	}
+}
