@@ -7,7 +7,10 @@ MODULES := cli gen platform services/dispatch services/inventory services/ticket
 PKGS := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 TESTFLAGS ?= -race -count=1 -timeout 12m
 
-.PHONY: run test test-unit test-e2e test-deploy generate protodeps lint build bench verify tools fmt tidy clean
+IMAGE_PREFIX ?= sanbao
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: run test generate protodeps lint build bench verify tools images fmt clean
 
 ## run: start the embedded NATS server and all four services in one process (data in ./data)
 run:
@@ -30,6 +33,8 @@ bench:
 generate: tools protodeps
 	cd $(CURDIR) && PATH=$(BIN):$$PATH $(BIN)/buf generate
 	cd gen && $(GO) mod tidy
+	$(BIN)/buf build -o .build/image.binpb
+	$(BIN)/eventdoc .build/image.binpb docs
 
 protodeps: $(BIN)/protodeps
 	rm -rf .build/protodeps && $(BIN)/protodeps .build/protodeps
@@ -45,7 +50,7 @@ verify: generate
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy) || exit 1; done
 	git diff --exit-code -- gen $(addsuffix /go.mod,$(MODULES)) $(addsuffix /go.sum,$(MODULES))
 
-tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protodeps
+tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protodeps $(BIN)/eventdoc
 
 $(BIN)/buf: tools/buf/go.mod
 	cd tools/buf && GOWORK=off $(GO) build -o $(BIN)/buf github.com/bufbuild/buf/cmd/buf
@@ -55,10 +60,19 @@ $(BIN)/protoc-gen-go-grpc: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc
 $(BIN)/protodeps: tools/go.mod tools/protodeps/main.go
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/protodeps ./protodeps
+$(BIN)/eventdoc: tools/go.mod tools/eventdoc/main.go
+	cd tools && GOWORK=off $(GO) build -o $(BIN)/eventdoc ./eventdoc
 $(BIN)/nats-server: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
 $(BIN)/grpcurl: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl
+
+## images: one container image per service (needs a container engine: docker or podman)
+images:
+	@engine=$$(command -v docker || command -v podman) || { echo "make images: no container engine (docker or podman) here"; exit 1; }; \
+	for s in ticket warranty dispatch inventory; do \
+		$$engine build --build-arg SERVICE=$$s -t $(IMAGE_PREFIX)/$$s:$(VERSION) . || exit 1; \
+	done
 
 fmt:
 	gofmt -w $(MODULES) tools
