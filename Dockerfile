@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # One image per Sanbao service, built from the Go workspace:
-#   docker build --build-arg SERVICE=ticket -t ghcr.io/sanbao/ticketd:TAG .
+#   docker build --build-arg SERVICE=ticket -t ghcr.io/sanbao/ticket:VERSION .
 # (`make images` builds all four). SERVICE is ticket, warranty, dispatch or inventory.
 # The result is a static binary on distroless, running as the non-root user 65532, with no
 # shell; configure it with SANBAO_* environment variables (deploy/README.md).

@@ -115,8 +115,8 @@ func checkService(t *testing.T, m *validate.Manifests, ov overlay, svc service) 
 	if sts.Spec.Template.Labels["app.kubernetes.io/part-of"] != "sanbao" {
 		t.Errorf("StatefulSet/%s: pods not labelled app.kubernetes.io/part-of=sanbao", svc.name)
 	}
-	if img := sts.Spec.Template.Spec.Containers[0].Image; !strings.HasPrefix(img, "ghcr.io/sanbao/"+svc.name+"d:") {
-		t.Errorf("StatefulSet/%s: image %q, want ghcr.io/sanbao/%sd:<tag> (what make images builds)", svc.name, img, svc.name)
+	if img := sts.Spec.Template.Spec.Containers[0].Image; !strings.HasPrefix(img, "ghcr.io/sanbao/"+svc.name+":") {
+		t.Errorf("StatefulSet/%s: image %q, want ghcr.io/sanbao/%s:<version> (what make images IMAGE_PREFIX=ghcr.io/sanbao builds)", svc.name, img, svc.name)
 	}
 	svcObj := m.Service(svc.name)
 	if svcObj == nil {
