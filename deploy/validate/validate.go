@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -911,6 +910,3 @@ func (m *Manifests) Alerts() map[string]string {
 	}
 	return out
 }
-
-// Quantity parses a resource quantity, for callers comparing sizes.
-func Quantity(s string) (resource.Quantity, error) { return resource.ParseQuantity(s) }
