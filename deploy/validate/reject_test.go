@@ -294,6 +294,11 @@ func TestCheckerRejects(t *testing.T) {
 			want:    []string{`SANBAO_NATS_URL="bus:4222": its NetworkPolicy egress does not allow StatefulSet/bus port client`},
 		},
 		{
+			name:    "second NATS URL names no Service",
+			patches: "  - target: {kind: ConfigMap, name: demo}\n    patch: |-\n" + indent(`- {op: replace, path: /data/SANBAO_NATS_URL, value: "nats://u:p@bus:4222,nats://bus2:4222"}`, "      "),
+			want:    []string{`SANBAO_NATS_URL="bus2:4222": no Service "bus2"`},
+		},
+		{
 			name:    "NATS does not admit the service",
 			patches: "  - target: {kind: NetworkPolicy, name: bus}\n    patch: |-\n" + indent("- {op: replace, path: /spec/ingress/0/from/0/podSelector/matchLabels/app, value: other}", "      "),
 			want:    []string{"StatefulSet/bus's NetworkPolicy ingress does not admit it on port client"},

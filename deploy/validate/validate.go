@@ -672,7 +672,13 @@ func (c *checker) sanbaoService(s *appsv1.StatefulSet) {
 		case peerAddrKey.MatchString(k):
 			c.peer(s, k, v)
 		case k == "SANBAO_NATS_URL":
-			c.peer(s, k, strings.TrimPrefix(v, "nats://"))
+			for _, u := range strings.Split(v, ",") {
+				u = strings.TrimSpace(u)
+				if i := strings.LastIndex(u, "@"); i >= 0 {
+					u = u[i+1:] // credentials
+				}
+				c.peer(s, k, strings.TrimPrefix(strings.TrimPrefix(u, "nats://"), "tls://"))
+			}
 		}
 	}
 }
