@@ -29,6 +29,8 @@ type Config struct {
 	ShutdownTimeout time.Duration // how long in-flight calls get on SIGTERM
 	// Retention is how long request_id records and consumed event ids are kept (7 days).
 	Retention time.Duration
+
+	envErrs []string // SANBAO_* values that did not parse; Validate reports them
 }
 
 // Defaults returns the configuration of the all-in-one run for service name on port.
@@ -56,14 +58,14 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", env("SANBAO_LOG_LEVEL", c.LogLevel), "debug, info, warn or error [SANBAO_LOG_LEVEL]")
 	fs.StringVar(&c.LogFormat, "log-format", env("SANBAO_LOG_FORMAT", c.LogFormat), "json or console [SANBAO_LOG_FORMAT]")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", env("SANBAO_METRICS_LISTEN", c.MetricsListen), "Prometheus /metrics address, empty to disable [SANBAO_METRICS_LISTEN]")
-	fs.IntVar(&c.StreamReplicas, "stream-replicas", envInt("SANBAO_STREAM_REPLICAS", c.StreamReplicas), "JetStream replicas of the service's stream [SANBAO_STREAM_REPLICAS]")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
-	fs.DurationVar(&c.Retention, "retention", envDuration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
+	fs.IntVar(&c.StreamReplicas, "stream-replicas", c.envInt("SANBAO_STREAM_REPLICAS", c.StreamReplicas), "JetStream replicas of the service's stream [SANBAO_STREAM_REPLICAS]")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.envDuration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
+	fs.DurationVar(&c.Retention, "retention", c.envDuration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
 }
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
-	var bad []string
+	bad := append([]string(nil), c.envErrs...)
 	if c.Name == "" {
 		bad = append(bad, "name is empty")
 	}
@@ -113,20 +115,28 @@ func env(key, def string) string {
 	return def
 }
 
-func envInt(key string, def int) int {
-	if v, ok := os.LookupEnv(key); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
+func (c *Config) envInt(key string, def int) int {
+	v, ok := os.LookupEnv(key)
+	if !ok {
+		return def
 	}
-	return def
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Sprintf("%s=%q is not a whole number", key, v))
+		return def
+	}
+	return n
 }
 
-func envDuration(key string, def time.Duration) time.Duration {
-	if v, ok := os.LookupEnv(key); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
+func (c *Config) envDuration(key string, def time.Duration) time.Duration {
+	v, ok := os.LookupEnv(key)
+	if !ok {
+		return def
 	}
-	return def
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Sprintf("%s=%q is not a duration like 30s or 5m", key, v))
+		return def
+	}
+	return d
 }
