@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
@@ -150,3 +151,5 @@ func wantCode(t testing.TB, err error, code codes.Code) {
 		t.Fatalf("error = %v, want code %s", err, code)
 	}
 }
+
+func tsAt(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }

@@ -56,7 +56,10 @@ func (c *collector) wait(t testing.TB, subject string, n int) []events.Message {
 func TestOldPartLoop(t *testing.T) {
 	e := start(t)
 	evs := e.collect()
-	pump := e.part("PUMP-1", func(p *inventoryv1.Part) { p.SupplierId = "sup-9"; p.UnitCost = &typev1.Money{CurrencyCode: "CNY", AmountMinor: 50000} })
+	pump := e.part("PUMP-1", func(p *inventoryv1.Part) {
+		p.SupplierId = "sup-9"
+		p.UnitCost = &typev1.Money{CurrencyCode: "CNY", AmountMinor: 50000}
+	})
 	dealer := e.location("dealer", inventoryv1.LocationKind_LOCATION_KIND_DEALER, nil, func(l *inventoryv1.Location) { l.OrganisationId = "dealer-7" })
 	reusable := e.location("reusable", inventoryv1.LocationKind_LOCATION_KIND_REUSABLE, nil)
 	scrap := e.location("scrap", inventoryv1.LocationKind_LOCATION_KIND_SCRAP, nil)
