@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	appsv1 "k8s.io/api/apps/v1"
@@ -220,6 +221,11 @@ func checkNATS(t *testing.T, m *validate.Manifests, ov overlay) {
 	}
 	if lim := sts.Spec.Template.Spec.Containers[0].Resources.Limits[corev1.ResourceMemory]; opts.JetStreamMaxMemory >= lim.Value() {
 		t.Errorf("nats.conf: max_memory_store %d is not below the memory limit %s", opts.JetStreamMaxMemory, lim.String())
+	}
+	if grace := sts.Spec.Template.Spec.TerminationGracePeriodSeconds; grace == nil ||
+		opts.LameDuckDuration+opts.LameDuckGracePeriod >= time.Duration(*grace)*time.Second {
+		t.Errorf("nats.conf: lame duck %v + grace %v does not fit in terminationGracePeriodSeconds %v",
+			opts.LameDuckDuration, opts.LameDuckGracePeriod, grace)
 	}
 	clustered := opts.Cluster.Port != 0
 	if clustered != (ov.natsReplicas > 1) {
