@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -13,6 +15,8 @@ import (
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/clock"
+	"github.com/sanbao/sanbao/platform/events"
+	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/svctest"
 	"github.com/sanbao/sanbao/services/inventory"
 	"github.com/sanbao/sanbao/services/inventory/internal/domain"
@@ -34,8 +38,23 @@ type env struct {
 func start(t testing.TB) *env {
 	t.Helper()
 	fake := clock.NewFake(t0)
+	// The dispatch stream exists, as in a running system, so the job-cancelled consumer
+	// attaches at once.
+	ns := natstest.Run(t)
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	if _, err := events.EnsureStream(context.Background(), js, events.StreamConfig{Service: "dispatch"}); err != nil {
+		t.Fatalf("dispatch stream: %v", err)
+	}
 	svc := inventory.NewService(domain.DefaultPolicy())
-	run := svctest.Start(t, svc, svctest.Options{Name: "inventory", Clock: fake})
+	run := svctest.Start(t, svc, svctest.Options{Name: "inventory", Clock: fake, NATS: ns})
 	return &env{t: t, ctx: context.Background(), svc: svc, run: run, c: inventoryv1.NewInventoryServiceClient(run.Conn), clock: fake}
 }
 

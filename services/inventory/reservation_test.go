@@ -233,9 +233,6 @@ func TestJobCancelledReleasesReservations(t *testing.T) {
 	e.wantBalance(a.GetId(), van.GetId(), 5, 4)
 
 	js := e.run.Platform.JS
-	if _, err := events.EnsureStream(e.ctx, js, events.StreamConfig{Service: "dispatch"}); err != nil {
-		t.Fatalf("EnsureStream: %v", err)
-	}
 	body, err := protojson.Marshal(&dispatchv1.JobCancelled{Job: &dispatchv1.Job{Id: "job-c"}, Reason: "customer fixed it"})
 	if err != nil {
 		t.Fatal(err)
