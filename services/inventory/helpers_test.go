@@ -15,11 +15,11 @@ import (
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/clock"
+	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/svctest"
 	"github.com/sanbao/sanbao/services/inventory"
-	"github.com/sanbao/sanbao/services/inventory/internal/domain"
 )
 
 // t0 is the fake clock's start: a Monday morning in Beijing.
@@ -28,7 +28,7 @@ var t0 = time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)
 type env struct {
 	t     testing.TB
 	ctx   context.Context
-	svc   *inventory.Service
+	svc   daemon.Service
 	run   *svctest.Service
 	c     inventoryv1.InventoryServiceClient
 	clock *clock.Fake
@@ -53,7 +53,7 @@ func start(t testing.TB) *env {
 	if _, err := events.EnsureStream(context.Background(), js, events.StreamConfig{Service: "dispatch"}); err != nil {
 		t.Fatalf("dispatch stream: %v", err)
 	}
-	svc := inventory.NewService(domain.DefaultPolicy())
+	svc := inventory.New(inventory.DefaultConfig())
 	run := svctest.Start(t, svc, svctest.Options{Name: "inventory", Clock: fake, NATS: ns})
 	return &env{t: t, ctx: context.Background(), svc: svc, run: run, c: inventoryv1.NewInventoryServiceClient(run.Conn), clock: fake}
 }
@@ -141,7 +141,7 @@ func (e *env) wantBalance(partID, locID string, onHand, reserved int64) {
 // verify replays the ledger and checks every balance against it.
 func (e *env) verify() int {
 	e.t.Helper()
-	n, err := e.svc.Verify()
+	n, err := inventory.VerifyLedger(e.svc)
 	if err != nil {
 		e.t.Fatalf("ledger check: %v", err)
 	}

@@ -49,30 +49,30 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&p.DistinctApprover, "distinct-approver", envBool("SANBAO_DISTINCT_APPROVER", p.DistinctApprover), "a requisition's requester may not approve it [SANBAO_DISTINCT_APPROVER]")
 }
 
-// Service is the inventory service as the daemon runs it.
-type Service struct {
+// service is the inventory service as the daemon runs it.
+type service struct {
 	api *api.Server
 }
 
-var _ daemon.Service = (*Service)(nil)
+var _ daemon.Service = (*service)(nil)
 
-// NewService returns the service with policy.
-func NewService(policy domain.Policy) *Service { return &Service{api: api.New(policy)} }
+// New returns the service for cfg, for daemon.Run (Run does this) or the test harness.
+func New(cfg Config) daemon.Service { return &service{api: api.New(cfg.Policy)} }
 
 // Schema declares the store layout.
-func (s *Service) Schema() pstore.Schema { return store.Schema() }
+func (s *service) Schema() pstore.Schema { return store.Schema() }
 
 // Register adds the gRPC API.
-func (s *Service) Register(g *grpc.Server) { inventoryv1.RegisterInventoryServiceServer(g, s.api) }
+func (s *service) Register(g *grpc.Server) { inventoryv1.RegisterInventoryServiceServer(g, s.api) }
 
 // Start wires the API to the ready platform.
-func (s *Service) Start(_ context.Context, p *daemon.Platform) error {
+func (s *service) Start(_ context.Context, p *daemon.Platform) error {
 	s.api.Start(p)
 	return nil
 }
 
-// Verify replays the ledger and checks every balance against it (tests and operators).
-func (s *Service) Verify() (int, error) {
+// verify replays the ledger and checks every balance against it.
+func (s *service) verify() (int, error) {
 	var n int
 	err := s.api.Store().View(func(tx *store.Tx) error {
 		var err error
@@ -83,11 +83,11 @@ func (s *Service) Verify() (int, error) {
 }
 
 // Run runs the service until ctx ends.
-func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
+func Run(ctx context.Context, cfg Config, log *zap.Logger, opts daemon.Options) error {
 	if err := cfg.Policy.Validate(); err != nil {
 		return fmt.Errorf("inventory config: %w", err)
 	}
-	return daemon.Run(ctx, cfg.Daemon, log, NewService(cfg.Policy), daemon.Options{})
+	return daemon.Run(ctx, cfg.Daemon, log, New(cfg), opts)
 }
 
 func envInt(key string, def int) int {
