@@ -197,6 +197,12 @@ func TestReservationExpiry(t *testing.T) {
 		t.Fatalf("GetReservation = %v, %v; want EXPIRED", got, err)
 	}
 	e.wantBalance(a.GetId(), van.GetId(), 5, 2)
+	// Releasing an expired reservation is a no-op: its stock is already back.
+	rel, err := e.c.ReleaseReservation(e.ctx, &inventoryv1.ReleaseReservationRequest{RequestId: e.rid(), ReservationId: short.GetReservation().GetId()})
+	if err != nil || len(rel.GetReservations()) != 0 {
+		t.Fatalf("ReleaseReservation(expired) = %v, %v; want a no-op", rel, err)
+	}
+	e.wantBalance(a.GetId(), van.GetId(), 5, 2)
 
 	// A consumed reservation does not expire later.
 	if _, err := e.c.ConsumeReservation(e.ctx, &inventoryv1.ConsumeReservationRequest{RequestId: e.rid(), ReservationId: long.GetId(),

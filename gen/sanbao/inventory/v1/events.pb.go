@@ -21,7 +21,7 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// PartCreated: subject sanbao.inventory.v1.part.created.
+// PartCreated: a part was registered (part.created).
 type PartCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The new part.
@@ -67,7 +67,7 @@ func (x *PartCreated) GetPart() *Part {
 	return nil
 }
 
-// LocationCreated: subject sanbao.inventory.v1.location.created.
+// LocationCreated: a stock location was registered (location.created).
 type LocationCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The new location.
@@ -113,8 +113,7 @@ func (x *LocationCreated) GetLocation() *Location {
 	return nil
 }
 
-// StockReceived: subject sanbao.inventory.v1.stock.received. Goods were booked in on a
-// receiving note.
+// StockReceived: goods were booked in on a receiving note (stock.received).
 type StockReceived struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The RECEIPT movement.
@@ -160,7 +159,7 @@ func (x *StockReceived) GetMovement() *Movement {
 	return nil
 }
 
-// StockTransferred: subject sanbao.inventory.v1.stock.transferred.
+// StockTransferred: stock moved from one location to another (stock.transferred).
 type StockTransferred struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The TRANSFER_OUT movement at the source.
@@ -215,7 +214,7 @@ func (x *StockTransferred) GetIn() *Movement {
 	return nil
 }
 
-// StockAdjusted: subject sanbao.inventory.v1.stock.adjusted. A count adjustment was booked.
+// StockAdjusted: a count adjustment with a reason was booked (stock.adjusted).
 type StockAdjusted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The ADJUST movement.
@@ -261,9 +260,9 @@ func (x *StockAdjusted) GetMovement() *Movement {
 	return nil
 }
 
-// BelowReorderPoint: subject sanbao.inventory.v1.stock.below_reorder_point. Published when a
-// movement takes a part's available quantity at a location from above its reorder point to at
-// or below it.
+// BelowReorderPoint: a movement took a part's available stock at a location from above its
+// reorder point to at or below it (stock.below_reorder_point); the suggestion says how much to
+// order.
 type BelowReorderPoint struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The suggestion computed at that moment.
@@ -309,7 +308,8 @@ func (x *BelowReorderPoint) GetSuggestion() *ReorderSuggestion {
 	return nil
 }
 
-// PartsReserved: subject sanbao.inventory.v1.reservation.created.
+// PartsReserved: stock was reserved for a dispatch job, all lines together
+// (reservation.created).
 type PartsReserved struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The new, ACTIVE reservation.
@@ -355,8 +355,8 @@ func (x *PartsReserved) GetReservation() *Reservation {
 	return nil
 }
 
-// ReservationReleased: subject sanbao.inventory.v1.reservation.released. Released on request
-// or because the job was cancelled.
+// ReservationReleased: a reservation was given back, on request or because its job was
+// cancelled (reservation.released).
 type ReservationReleased struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The reservation, now RELEASED.
@@ -402,7 +402,8 @@ func (x *ReservationReleased) GetReservation() *Reservation {
 	return nil
 }
 
-// ReservationExpired: subject sanbao.inventory.v1.reservation.expired.
+// ReservationExpired: a reservation reached its expire time unused and was released
+// (reservation.expired).
 type ReservationExpired struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The reservation, now EXPIRED.
@@ -448,7 +449,8 @@ func (x *ReservationExpired) GetReservation() *Reservation {
 	return nil
 }
 
-// ReservationConsumed: subject sanbao.inventory.v1.reservation.consumed.
+// ReservationConsumed: a job used reserved parts; the rest was released
+// (reservation.consumed). Parts used under warranty are listed as must-return old parts.
 type ReservationConsumed struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The reservation, now CONSUMED, with its consumed lines.
@@ -503,7 +505,8 @@ func (x *ReservationConsumed) GetMustReturn() []*OldPartReturn {
 	return nil
 }
 
-// RequisitionCreated: subject sanbao.inventory.v1.requisition.created.
+// RequisitionCreated: a requisition (领料单) was raised and waits for approval
+// (requisition.created).
 type RequisitionCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The new, PENDING requisition.
@@ -549,7 +552,7 @@ func (x *RequisitionCreated) GetRequisition() *Requisition {
 	return nil
 }
 
-// RequisitionApproved: subject sanbao.inventory.v1.requisition.approved.
+// RequisitionApproved: a requisition was approved (requisition.approved).
 type RequisitionApproved struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The requisition, now APPROVED.
@@ -595,7 +598,7 @@ func (x *RequisitionApproved) GetRequisition() *Requisition {
 	return nil
 }
 
-// RequisitionRejected: subject sanbao.inventory.v1.requisition.rejected.
+// RequisitionRejected: a requisition was refused (requisition.rejected).
 type RequisitionRejected struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The requisition, now REJECTED.
@@ -641,7 +644,7 @@ func (x *RequisitionRejected) GetRequisition() *Requisition {
 	return nil
 }
 
-// RequisitionIssued: subject sanbao.inventory.v1.requisition.issued.
+// RequisitionIssued: an approved requisition's goods left the store (requisition.issued).
 type RequisitionIssued struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The requisition, now ISSUED.
@@ -696,8 +699,7 @@ func (x *RequisitionIssued) GetMovements() []*Movement {
 	return nil
 }
 
-// OldPartReturned: subject sanbao.inventory.v1.return.received. An old part came back and
-// waits for appraisal.
+// OldPartReturned: a replaced old part came back and waits for appraisal (return.received).
 type OldPartReturned struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The return, now PENDING_APPRAISAL.
@@ -743,9 +745,9 @@ func (x *OldPartReturned) GetOldPartReturn() *OldPartReturn {
 	return nil
 }
 
-// ReturnAppraised: subject sanbao.inventory.v1.return.appraised. The technical department
-// appraised an old part. A verdict of MISUSE or NO_FAULT_FOUND means the warranty claim for the
-// job can be charged back.
+// ReturnAppraised: the technical department appraised a returned old part (return.appraised).
+// Published for every verdict; MISUSE or NO_FAULT_FOUND means the job's warranty claim can be
+// charged back.
 type ReturnAppraised struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The dispatch job on which the part was replaced.
@@ -836,7 +838,8 @@ func (x *ReturnAppraised) GetOldPartReturn() *OldPartReturn {
 	return nil
 }
 
-// SupplierClaimOpened: subject sanbao.inventory.v1.supplier_claim.opened.
+// SupplierClaimOpened: a secondary claim (二次索赔) was opened against the supplier of a
+// faulty part (supplier_claim.opened).
 type SupplierClaimOpened struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The new, OPEN claim.
@@ -882,7 +885,8 @@ func (x *SupplierClaimOpened) GetClaim() *SupplierClaim {
 	return nil
 }
 
-// SupplierClaimResolved: subject sanbao.inventory.v1.supplier_claim.resolved.
+// SupplierClaimResolved: a supplier claim ended RECOVERED or REJECTED
+// (supplier_claim.resolved).
 type SupplierClaimResolved struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The claim, now RECOVERED or REJECTED.
@@ -928,7 +932,8 @@ func (x *SupplierClaimResolved) GetClaim() *SupplierClaim {
 	return nil
 }
 
-// StockingPlanSubmitted: subject sanbao.inventory.v1.stocking_plan.submitted.
+// StockingPlanSubmitted: a dealer submitted a stocking plan for a season
+// (stocking_plan.submitted).
 type StockingPlanSubmitted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The plan as stored, with due_date and late set.

@@ -101,8 +101,8 @@ type InventoryServiceClient interface {
 	// ListReservations lists reservations, by job or location and state.
 	ListReservations(ctx context.Context, in *ListReservationsRequest, opts ...grpc.CallOption) (*ListReservationsResponse, error)
 	// ReleaseReservation gives back a reservation (by reservation_id) or every active
-	// reservation of a job (by job_id). Releasing an already released reservation is a no-op;
-	// releasing a consumed or expired one is FAILED_PRECONDITION.
+	// reservation of a job (by job_id). Releasing a reservation that is already released or
+	// expired is a no-op (its stock is back); releasing a consumed one is FAILED_PRECONDITION.
 	ReleaseReservation(ctx context.Context, in *ReleaseReservationRequest, opts ...grpc.CallOption) (*ReleaseReservationResponse, error)
 	// ConsumeReservation records what the job actually used; the rest of the reservation is
 	// released. Parts used under warranty become must-return old parts.
@@ -525,8 +525,8 @@ type InventoryServiceServer interface {
 	// ListReservations lists reservations, by job or location and state.
 	ListReservations(context.Context, *ListReservationsRequest) (*ListReservationsResponse, error)
 	// ReleaseReservation gives back a reservation (by reservation_id) or every active
-	// reservation of a job (by job_id). Releasing an already released reservation is a no-op;
-	// releasing a consumed or expired one is FAILED_PRECONDITION.
+	// reservation of a job (by job_id). Releasing a reservation that is already released or
+	// expired is a no-op (its stock is back); releasing a consumed one is FAILED_PRECONDITION.
 	ReleaseReservation(context.Context, *ReleaseReservationRequest) (*ReleaseReservationResponse, error)
 	// ConsumeReservation records what the job actually used; the rest of the reservation is
 	// released. Parts used under warranty become must-return old parts.

@@ -169,8 +169,9 @@ func (s *Server) ReleaseReservation(ctx context.Context, req *inventoryv1.Releas
 		if err != nil {
 			return err
 		}
-		if r.GetState() == inventoryv1.ReservationState_RESERVATION_STATE_RELEASED {
-			return nil // already released: nothing to do
+		switch r.GetState() {
+		case inventoryv1.ReservationState_RESERVATION_STATE_RELEASED, inventoryv1.ReservationState_RESERVATION_STATE_EXPIRED:
+			return nil // its stock is already back: nothing to do
 		}
 		if err := s.endReservation(tx, r, domain.ReservationRelease, reason, now); err != nil {
 			return err
