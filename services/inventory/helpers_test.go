@@ -172,3 +172,15 @@ func wantCode(t testing.TB, err error, code codes.Code) {
 }
 
 func tsAt(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
+
+// restart stops the service and starts it again on the same data directory, NATS server and
+// clock.
+func (e *env) restart() {
+	e.t.Helper()
+	if err := e.run.Stop(); err != nil {
+		e.t.Fatalf("stop: %v", err)
+	}
+	e.svc = inventory.New(inventory.DefaultConfig())
+	e.run = svctest.Start(e.t, e.svc, svctest.Options{Name: "inventory", Clock: e.clock, NATS: e.run.NATS, DataDir: e.run.DataDir})
+	e.c = inventoryv1.NewInventoryServiceClient(e.run.Conn)
+}
