@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 )
 
 func TestErrors(t *testing.T) {
@@ -157,9 +158,13 @@ func TestTransferAndAdjust(t *testing.T) {
 	e.reserve("j", central.GetId(), line(a.GetId(), 4))
 	_, err := e.c.TransferStock(e.ctx, &inventoryv1.TransferStockRequest{RequestId: e.rid(), PartId: a.GetId(), FromLocationId: central.GetId(), ToLocationId: van.GetId(), Quantity: 7})
 	wantCode(t, err, codes.FailedPrecondition) // only 6 available: reserved stock stays
-	tr, err := e.c.TransferStock(e.ctx, &inventoryv1.TransferStockRequest{RequestId: e.rid(), PartId: a.GetId(), FromLocationId: central.GetId(), ToLocationId: van.GetId(), Quantity: 6})
+	tr, err := e.c.TransferStock(e.ctx, &inventoryv1.TransferStockRequest{RequestId: e.rid(), PartId: a.GetId(), FromLocationId: central.GetId(), ToLocationId: van.GetId(), Quantity: 6,
+		JobId: "job-ship", Postage: &typev1.Money{CurrencyCode: "CNY", AmountMinor: 1800}})
 	if err != nil {
 		t.Fatalf("TransferStock: %v", err)
+	}
+	if tr.GetOut().GetPostage().GetAmountMinor() != 1800 || tr.GetOut().GetJobId() != "job-ship" || tr.GetIn().GetPostage() != nil {
+		t.Fatalf("postage booked as out=%v in=%v, want 1800 on the TRANSFER_OUT against job-ship", tr.GetOut(), tr.GetIn())
 	}
 	if tr.GetFromBalance().GetOnHand() != 4 || tr.GetToBalance().GetOnHand() != 6 || tr.GetOut().GetReference() != tr.GetIn().GetReference() {
 		t.Fatalf("TransferStock = %v", tr)

@@ -841,7 +841,12 @@ type TransferStockRequest struct {
 	// Optional delivery note number.
 	DocumentNumber string `protobuf:"bytes,6,opt,name=document_number,json=documentNumber,proto3" json:"document_number,omitempty"`
 	// Optional note.
-	Note          string `protobuf:"bytes,7,opt,name=note,proto3" json:"note,omitempty"`
+	Note string `protobuf:"bytes,7,opt,name=note,proto3" json:"note,omitempty"`
+	// The dispatch job the parts are shipped for, if any: the postage is booked against it.
+	JobId string `protobuf:"bytes,8,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// Postage paid to ship warranty parts (DOMAIN §5: booked against the job); recorded on the
+	// TRANSFER_OUT movement.
+	Postage       *v1.Money `protobuf:"bytes,9,opt,name=postage,proto3" json:"postage,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -923,6 +928,20 @@ func (x *TransferStockRequest) GetNote() string {
 		return x.Note
 	}
 	return ""
+}
+
+func (x *TransferStockRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *TransferStockRequest) GetPostage() *v1.Money {
+	if x != nil {
+		return x.Postage
+	}
+	return nil
 }
 
 // TransferStockResponse is the output of TransferStock.
@@ -4088,7 +4107,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x04note\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\"\x8e\x01\n" +
 	"\x14ReceiveStockResponse\x129\n" +
 	"\bmovement\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\bmovement\x12;\n" +
-	"\abalance\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\abalance\"\xd9\x02\n" +
+	"\abalance\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\abalance\"\xaa\x03\n" +
 	"\x14TransferStockRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12\"\n" +
@@ -4097,7 +4116,9 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x0eto_location_id\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftoLocationId\x12'\n" +
 	"\bquantity\x18\x05 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\x120\n" +
 	"\x0fdocument_number\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0edocumentNumber\x12\x1c\n" +
-	"\x04note\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\"\xff\x01\n" +
+	"\x04note\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\x12\x1e\n" +
+	"\x06job_id\x18\b \x01(\tB\a\xbaH\x04r\x02\x18@R\x05jobId\x12/\n" +
+	"\apostage\x18\t \x01(\v2\x15.sanbao.type.v1.MoneyR\apostage\"\xff\x01\n" +
 	"\x15TransferStockResponse\x12/\n" +
 	"\x03out\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\x03out\x12-\n" +
 	"\x02in\x18\x02 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\x02in\x12D\n" +
@@ -4458,21 +4479,21 @@ var file_sanbao_inventory_v1_inventory_service_proto_goTypes = []any{
 	(LocationKind)(0),                      // 68: sanbao.inventory.v1.LocationKind
 	(*Movement)(nil),                       // 69: sanbao.inventory.v1.Movement
 	(*StockBalance)(nil),                   // 70: sanbao.inventory.v1.StockBalance
-	(AdjustmentReason)(0),                  // 71: sanbao.inventory.v1.AdjustmentReason
-	(*ReservationLine)(nil),                // 72: sanbao.inventory.v1.ReservationLine
-	(*timestamppb.Timestamp)(nil),          // 73: google.protobuf.Timestamp
-	(*Reservation)(nil),                    // 74: sanbao.inventory.v1.Reservation
-	(ReservationState)(0),                  // 75: sanbao.inventory.v1.ReservationState
-	(*ConsumedLine)(nil),                   // 76: sanbao.inventory.v1.ConsumedLine
-	(*OldPartReturn)(nil),                  // 77: sanbao.inventory.v1.OldPartReturn
-	(*RequisitionLine)(nil),                // 78: sanbao.inventory.v1.RequisitionLine
-	(*Requisition)(nil),                    // 79: sanbao.inventory.v1.Requisition
-	(RequisitionState)(0),                  // 80: sanbao.inventory.v1.RequisitionState
-	(Verdict)(0),                           // 81: sanbao.inventory.v1.Verdict
-	(Destination)(0),                       // 82: sanbao.inventory.v1.Destination
-	(*SupplierClaim)(nil),                  // 83: sanbao.inventory.v1.SupplierClaim
-	(SupplierClaimState)(0),                // 84: sanbao.inventory.v1.SupplierClaimState
-	(*v1.Money)(nil),                       // 85: sanbao.type.v1.Money
+	(*v1.Money)(nil),                       // 71: sanbao.type.v1.Money
+	(AdjustmentReason)(0),                  // 72: sanbao.inventory.v1.AdjustmentReason
+	(*ReservationLine)(nil),                // 73: sanbao.inventory.v1.ReservationLine
+	(*timestamppb.Timestamp)(nil),          // 74: google.protobuf.Timestamp
+	(*Reservation)(nil),                    // 75: sanbao.inventory.v1.Reservation
+	(ReservationState)(0),                  // 76: sanbao.inventory.v1.ReservationState
+	(*ConsumedLine)(nil),                   // 77: sanbao.inventory.v1.ConsumedLine
+	(*OldPartReturn)(nil),                  // 78: sanbao.inventory.v1.OldPartReturn
+	(*RequisitionLine)(nil),                // 79: sanbao.inventory.v1.RequisitionLine
+	(*Requisition)(nil),                    // 80: sanbao.inventory.v1.Requisition
+	(RequisitionState)(0),                  // 81: sanbao.inventory.v1.RequisitionState
+	(Verdict)(0),                           // 82: sanbao.inventory.v1.Verdict
+	(Destination)(0),                       // 83: sanbao.inventory.v1.Destination
+	(*SupplierClaim)(nil),                  // 84: sanbao.inventory.v1.SupplierClaim
+	(SupplierClaimState)(0),                // 85: sanbao.inventory.v1.SupplierClaimState
 	(*v1.GeoPoint)(nil),                    // 86: sanbao.type.v1.GeoPoint
 	(*ReorderSuggestion)(nil),              // 87: sanbao.inventory.v1.ReorderSuggestion
 	(*StockingPlan)(nil),                   // 88: sanbao.inventory.v1.StockingPlan
@@ -4491,126 +4512,127 @@ var file_sanbao_inventory_v1_inventory_service_proto_depIdxs = []int32{
 	67, // 9: sanbao.inventory.v1.ListLocationsResponse.locations:type_name -> sanbao.inventory.v1.Location
 	69, // 10: sanbao.inventory.v1.ReceiveStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
 	70, // 11: sanbao.inventory.v1.ReceiveStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
-	69, // 12: sanbao.inventory.v1.TransferStockResponse.out:type_name -> sanbao.inventory.v1.Movement
-	69, // 13: sanbao.inventory.v1.TransferStockResponse.in:type_name -> sanbao.inventory.v1.Movement
-	70, // 14: sanbao.inventory.v1.TransferStockResponse.from_balance:type_name -> sanbao.inventory.v1.StockBalance
-	70, // 15: sanbao.inventory.v1.TransferStockResponse.to_balance:type_name -> sanbao.inventory.v1.StockBalance
-	71, // 16: sanbao.inventory.v1.AdjustStockRequest.reason:type_name -> sanbao.inventory.v1.AdjustmentReason
-	69, // 17: sanbao.inventory.v1.AdjustStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
-	70, // 18: sanbao.inventory.v1.AdjustStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
-	72, // 19: sanbao.inventory.v1.ReservePartsRequest.lines:type_name -> sanbao.inventory.v1.ReservationLine
-	73, // 20: sanbao.inventory.v1.ReservePartsRequest.expire_time:type_name -> google.protobuf.Timestamp
-	74, // 21: sanbao.inventory.v1.ReservePartsResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
-	74, // 22: sanbao.inventory.v1.GetReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
-	75, // 23: sanbao.inventory.v1.ListReservationsRequest.state:type_name -> sanbao.inventory.v1.ReservationState
-	74, // 24: sanbao.inventory.v1.ListReservationsResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
-	74, // 25: sanbao.inventory.v1.ReleaseReservationResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
-	76, // 26: sanbao.inventory.v1.ConsumeReservationRequest.lines:type_name -> sanbao.inventory.v1.ConsumedLine
-	74, // 27: sanbao.inventory.v1.ConsumeReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
-	77, // 28: sanbao.inventory.v1.ConsumeReservationResponse.must_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	78, // 29: sanbao.inventory.v1.CreateRequisitionRequest.lines:type_name -> sanbao.inventory.v1.RequisitionLine
-	79, // 30: sanbao.inventory.v1.CreateRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	79, // 31: sanbao.inventory.v1.GetRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	80, // 32: sanbao.inventory.v1.ListRequisitionsRequest.state:type_name -> sanbao.inventory.v1.RequisitionState
-	79, // 33: sanbao.inventory.v1.ListRequisitionsResponse.requisitions:type_name -> sanbao.inventory.v1.Requisition
-	79, // 34: sanbao.inventory.v1.ApproveRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	79, // 35: sanbao.inventory.v1.RejectRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	79, // 36: sanbao.inventory.v1.IssueRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	69, // 37: sanbao.inventory.v1.IssueRequisitionResponse.movements:type_name -> sanbao.inventory.v1.Movement
-	77, // 38: sanbao.inventory.v1.ReturnOldPartResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	81, // 39: sanbao.inventory.v1.AppraiseReturnRequest.verdict:type_name -> sanbao.inventory.v1.Verdict
-	82, // 40: sanbao.inventory.v1.AppraiseReturnRequest.destination:type_name -> sanbao.inventory.v1.Destination
-	77, // 41: sanbao.inventory.v1.AppraiseReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	69, // 42: sanbao.inventory.v1.AppraiseReturnResponse.movement:type_name -> sanbao.inventory.v1.Movement
-	83, // 43: sanbao.inventory.v1.AppraiseReturnResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	77, // 44: sanbao.inventory.v1.GetReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	77, // 45: sanbao.inventory.v1.ListOutstandingReturnsResponse.returns:type_name -> sanbao.inventory.v1.OldPartReturn
-	83, // 46: sanbao.inventory.v1.GetSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	84, // 47: sanbao.inventory.v1.ListSupplierClaimsRequest.state:type_name -> sanbao.inventory.v1.SupplierClaimState
-	83, // 48: sanbao.inventory.v1.ListSupplierClaimsResponse.claims:type_name -> sanbao.inventory.v1.SupplierClaim
-	84, // 49: sanbao.inventory.v1.ResolveSupplierClaimRequest.outcome:type_name -> sanbao.inventory.v1.SupplierClaimState
-	85, // 50: sanbao.inventory.v1.ResolveSupplierClaimRequest.recovered_amount:type_name -> sanbao.type.v1.Money
-	83, // 51: sanbao.inventory.v1.ResolveSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	86, // 52: sanbao.inventory.v1.GetStockRequest.near:type_name -> sanbao.type.v1.GeoPoint
-	68, // 53: sanbao.inventory.v1.GetStockRequest.location_kinds:type_name -> sanbao.inventory.v1.LocationKind
-	67, // 54: sanbao.inventory.v1.StockLevel.location:type_name -> sanbao.inventory.v1.Location
-	55, // 55: sanbao.inventory.v1.GetStockResponse.levels:type_name -> sanbao.inventory.v1.StockLevel
-	69, // 56: sanbao.inventory.v1.ListMovementsResponse.movements:type_name -> sanbao.inventory.v1.Movement
-	73, // 57: sanbao.inventory.v1.SuggestReordersRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	87, // 58: sanbao.inventory.v1.SuggestReordersResponse.suggestions:type_name -> sanbao.inventory.v1.ReorderSuggestion
-	88, // 59: sanbao.inventory.v1.SubmitStockingPlanRequest.plan:type_name -> sanbao.inventory.v1.StockingPlan
-	88, // 60: sanbao.inventory.v1.SubmitStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
-	88, // 61: sanbao.inventory.v1.CompareStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
-	89, // 62: sanbao.inventory.v1.CompareStockingPlanResponse.lines:type_name -> sanbao.inventory.v1.StockingPlanComparison
-	0,  // 63: sanbao.inventory.v1.InventoryService.CreatePart:input_type -> sanbao.inventory.v1.CreatePartRequest
-	2,  // 64: sanbao.inventory.v1.InventoryService.GetPart:input_type -> sanbao.inventory.v1.GetPartRequest
-	4,  // 65: sanbao.inventory.v1.InventoryService.ListParts:input_type -> sanbao.inventory.v1.ListPartsRequest
-	6,  // 66: sanbao.inventory.v1.InventoryService.CreateLocation:input_type -> sanbao.inventory.v1.CreateLocationRequest
-	8,  // 67: sanbao.inventory.v1.InventoryService.GetLocation:input_type -> sanbao.inventory.v1.GetLocationRequest
-	10, // 68: sanbao.inventory.v1.InventoryService.ListLocations:input_type -> sanbao.inventory.v1.ListLocationsRequest
-	12, // 69: sanbao.inventory.v1.InventoryService.ReceiveStock:input_type -> sanbao.inventory.v1.ReceiveStockRequest
-	14, // 70: sanbao.inventory.v1.InventoryService.TransferStock:input_type -> sanbao.inventory.v1.TransferStockRequest
-	16, // 71: sanbao.inventory.v1.InventoryService.AdjustStock:input_type -> sanbao.inventory.v1.AdjustStockRequest
-	18, // 72: sanbao.inventory.v1.InventoryService.ReserveParts:input_type -> sanbao.inventory.v1.ReservePartsRequest
-	20, // 73: sanbao.inventory.v1.InventoryService.GetReservation:input_type -> sanbao.inventory.v1.GetReservationRequest
-	22, // 74: sanbao.inventory.v1.InventoryService.ListReservations:input_type -> sanbao.inventory.v1.ListReservationsRequest
-	24, // 75: sanbao.inventory.v1.InventoryService.ReleaseReservation:input_type -> sanbao.inventory.v1.ReleaseReservationRequest
-	26, // 76: sanbao.inventory.v1.InventoryService.ConsumeReservation:input_type -> sanbao.inventory.v1.ConsumeReservationRequest
-	28, // 77: sanbao.inventory.v1.InventoryService.CreateRequisition:input_type -> sanbao.inventory.v1.CreateRequisitionRequest
-	30, // 78: sanbao.inventory.v1.InventoryService.GetRequisition:input_type -> sanbao.inventory.v1.GetRequisitionRequest
-	32, // 79: sanbao.inventory.v1.InventoryService.ListRequisitions:input_type -> sanbao.inventory.v1.ListRequisitionsRequest
-	34, // 80: sanbao.inventory.v1.InventoryService.ApproveRequisition:input_type -> sanbao.inventory.v1.ApproveRequisitionRequest
-	36, // 81: sanbao.inventory.v1.InventoryService.RejectRequisition:input_type -> sanbao.inventory.v1.RejectRequisitionRequest
-	38, // 82: sanbao.inventory.v1.InventoryService.IssueRequisition:input_type -> sanbao.inventory.v1.IssueRequisitionRequest
-	40, // 83: sanbao.inventory.v1.InventoryService.ReturnOldPart:input_type -> sanbao.inventory.v1.ReturnOldPartRequest
-	42, // 84: sanbao.inventory.v1.InventoryService.AppraiseReturn:input_type -> sanbao.inventory.v1.AppraiseReturnRequest
-	44, // 85: sanbao.inventory.v1.InventoryService.GetReturn:input_type -> sanbao.inventory.v1.GetReturnRequest
-	46, // 86: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:input_type -> sanbao.inventory.v1.ListOutstandingReturnsRequest
-	48, // 87: sanbao.inventory.v1.InventoryService.GetSupplierClaim:input_type -> sanbao.inventory.v1.GetSupplierClaimRequest
-	50, // 88: sanbao.inventory.v1.InventoryService.ListSupplierClaims:input_type -> sanbao.inventory.v1.ListSupplierClaimsRequest
-	52, // 89: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:input_type -> sanbao.inventory.v1.ResolveSupplierClaimRequest
-	54, // 90: sanbao.inventory.v1.InventoryService.GetStock:input_type -> sanbao.inventory.v1.GetStockRequest
-	57, // 91: sanbao.inventory.v1.InventoryService.ListMovements:input_type -> sanbao.inventory.v1.ListMovementsRequest
-	59, // 92: sanbao.inventory.v1.InventoryService.SuggestReorders:input_type -> sanbao.inventory.v1.SuggestReordersRequest
-	61, // 93: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:input_type -> sanbao.inventory.v1.SubmitStockingPlanRequest
-	63, // 94: sanbao.inventory.v1.InventoryService.CompareStockingPlan:input_type -> sanbao.inventory.v1.CompareStockingPlanRequest
-	1,  // 95: sanbao.inventory.v1.InventoryService.CreatePart:output_type -> sanbao.inventory.v1.CreatePartResponse
-	3,  // 96: sanbao.inventory.v1.InventoryService.GetPart:output_type -> sanbao.inventory.v1.GetPartResponse
-	5,  // 97: sanbao.inventory.v1.InventoryService.ListParts:output_type -> sanbao.inventory.v1.ListPartsResponse
-	7,  // 98: sanbao.inventory.v1.InventoryService.CreateLocation:output_type -> sanbao.inventory.v1.CreateLocationResponse
-	9,  // 99: sanbao.inventory.v1.InventoryService.GetLocation:output_type -> sanbao.inventory.v1.GetLocationResponse
-	11, // 100: sanbao.inventory.v1.InventoryService.ListLocations:output_type -> sanbao.inventory.v1.ListLocationsResponse
-	13, // 101: sanbao.inventory.v1.InventoryService.ReceiveStock:output_type -> sanbao.inventory.v1.ReceiveStockResponse
-	15, // 102: sanbao.inventory.v1.InventoryService.TransferStock:output_type -> sanbao.inventory.v1.TransferStockResponse
-	17, // 103: sanbao.inventory.v1.InventoryService.AdjustStock:output_type -> sanbao.inventory.v1.AdjustStockResponse
-	19, // 104: sanbao.inventory.v1.InventoryService.ReserveParts:output_type -> sanbao.inventory.v1.ReservePartsResponse
-	21, // 105: sanbao.inventory.v1.InventoryService.GetReservation:output_type -> sanbao.inventory.v1.GetReservationResponse
-	23, // 106: sanbao.inventory.v1.InventoryService.ListReservations:output_type -> sanbao.inventory.v1.ListReservationsResponse
-	25, // 107: sanbao.inventory.v1.InventoryService.ReleaseReservation:output_type -> sanbao.inventory.v1.ReleaseReservationResponse
-	27, // 108: sanbao.inventory.v1.InventoryService.ConsumeReservation:output_type -> sanbao.inventory.v1.ConsumeReservationResponse
-	29, // 109: sanbao.inventory.v1.InventoryService.CreateRequisition:output_type -> sanbao.inventory.v1.CreateRequisitionResponse
-	31, // 110: sanbao.inventory.v1.InventoryService.GetRequisition:output_type -> sanbao.inventory.v1.GetRequisitionResponse
-	33, // 111: sanbao.inventory.v1.InventoryService.ListRequisitions:output_type -> sanbao.inventory.v1.ListRequisitionsResponse
-	35, // 112: sanbao.inventory.v1.InventoryService.ApproveRequisition:output_type -> sanbao.inventory.v1.ApproveRequisitionResponse
-	37, // 113: sanbao.inventory.v1.InventoryService.RejectRequisition:output_type -> sanbao.inventory.v1.RejectRequisitionResponse
-	39, // 114: sanbao.inventory.v1.InventoryService.IssueRequisition:output_type -> sanbao.inventory.v1.IssueRequisitionResponse
-	41, // 115: sanbao.inventory.v1.InventoryService.ReturnOldPart:output_type -> sanbao.inventory.v1.ReturnOldPartResponse
-	43, // 116: sanbao.inventory.v1.InventoryService.AppraiseReturn:output_type -> sanbao.inventory.v1.AppraiseReturnResponse
-	45, // 117: sanbao.inventory.v1.InventoryService.GetReturn:output_type -> sanbao.inventory.v1.GetReturnResponse
-	47, // 118: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:output_type -> sanbao.inventory.v1.ListOutstandingReturnsResponse
-	49, // 119: sanbao.inventory.v1.InventoryService.GetSupplierClaim:output_type -> sanbao.inventory.v1.GetSupplierClaimResponse
-	51, // 120: sanbao.inventory.v1.InventoryService.ListSupplierClaims:output_type -> sanbao.inventory.v1.ListSupplierClaimsResponse
-	53, // 121: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:output_type -> sanbao.inventory.v1.ResolveSupplierClaimResponse
-	56, // 122: sanbao.inventory.v1.InventoryService.GetStock:output_type -> sanbao.inventory.v1.GetStockResponse
-	58, // 123: sanbao.inventory.v1.InventoryService.ListMovements:output_type -> sanbao.inventory.v1.ListMovementsResponse
-	60, // 124: sanbao.inventory.v1.InventoryService.SuggestReorders:output_type -> sanbao.inventory.v1.SuggestReordersResponse
-	62, // 125: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:output_type -> sanbao.inventory.v1.SubmitStockingPlanResponse
-	64, // 126: sanbao.inventory.v1.InventoryService.CompareStockingPlan:output_type -> sanbao.inventory.v1.CompareStockingPlanResponse
-	95, // [95:127] is the sub-list for method output_type
-	63, // [63:95] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	71, // 12: sanbao.inventory.v1.TransferStockRequest.postage:type_name -> sanbao.type.v1.Money
+	69, // 13: sanbao.inventory.v1.TransferStockResponse.out:type_name -> sanbao.inventory.v1.Movement
+	69, // 14: sanbao.inventory.v1.TransferStockResponse.in:type_name -> sanbao.inventory.v1.Movement
+	70, // 15: sanbao.inventory.v1.TransferStockResponse.from_balance:type_name -> sanbao.inventory.v1.StockBalance
+	70, // 16: sanbao.inventory.v1.TransferStockResponse.to_balance:type_name -> sanbao.inventory.v1.StockBalance
+	72, // 17: sanbao.inventory.v1.AdjustStockRequest.reason:type_name -> sanbao.inventory.v1.AdjustmentReason
+	69, // 18: sanbao.inventory.v1.AdjustStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
+	70, // 19: sanbao.inventory.v1.AdjustStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
+	73, // 20: sanbao.inventory.v1.ReservePartsRequest.lines:type_name -> sanbao.inventory.v1.ReservationLine
+	74, // 21: sanbao.inventory.v1.ReservePartsRequest.expire_time:type_name -> google.protobuf.Timestamp
+	75, // 22: sanbao.inventory.v1.ReservePartsResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
+	75, // 23: sanbao.inventory.v1.GetReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
+	76, // 24: sanbao.inventory.v1.ListReservationsRequest.state:type_name -> sanbao.inventory.v1.ReservationState
+	75, // 25: sanbao.inventory.v1.ListReservationsResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
+	75, // 26: sanbao.inventory.v1.ReleaseReservationResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
+	77, // 27: sanbao.inventory.v1.ConsumeReservationRequest.lines:type_name -> sanbao.inventory.v1.ConsumedLine
+	75, // 28: sanbao.inventory.v1.ConsumeReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
+	78, // 29: sanbao.inventory.v1.ConsumeReservationResponse.must_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	79, // 30: sanbao.inventory.v1.CreateRequisitionRequest.lines:type_name -> sanbao.inventory.v1.RequisitionLine
+	80, // 31: sanbao.inventory.v1.CreateRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	80, // 32: sanbao.inventory.v1.GetRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	81, // 33: sanbao.inventory.v1.ListRequisitionsRequest.state:type_name -> sanbao.inventory.v1.RequisitionState
+	80, // 34: sanbao.inventory.v1.ListRequisitionsResponse.requisitions:type_name -> sanbao.inventory.v1.Requisition
+	80, // 35: sanbao.inventory.v1.ApproveRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	80, // 36: sanbao.inventory.v1.RejectRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	80, // 37: sanbao.inventory.v1.IssueRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	69, // 38: sanbao.inventory.v1.IssueRequisitionResponse.movements:type_name -> sanbao.inventory.v1.Movement
+	78, // 39: sanbao.inventory.v1.ReturnOldPartResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	82, // 40: sanbao.inventory.v1.AppraiseReturnRequest.verdict:type_name -> sanbao.inventory.v1.Verdict
+	83, // 41: sanbao.inventory.v1.AppraiseReturnRequest.destination:type_name -> sanbao.inventory.v1.Destination
+	78, // 42: sanbao.inventory.v1.AppraiseReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	69, // 43: sanbao.inventory.v1.AppraiseReturnResponse.movement:type_name -> sanbao.inventory.v1.Movement
+	84, // 44: sanbao.inventory.v1.AppraiseReturnResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	78, // 45: sanbao.inventory.v1.GetReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	78, // 46: sanbao.inventory.v1.ListOutstandingReturnsResponse.returns:type_name -> sanbao.inventory.v1.OldPartReturn
+	84, // 47: sanbao.inventory.v1.GetSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	85, // 48: sanbao.inventory.v1.ListSupplierClaimsRequest.state:type_name -> sanbao.inventory.v1.SupplierClaimState
+	84, // 49: sanbao.inventory.v1.ListSupplierClaimsResponse.claims:type_name -> sanbao.inventory.v1.SupplierClaim
+	85, // 50: sanbao.inventory.v1.ResolveSupplierClaimRequest.outcome:type_name -> sanbao.inventory.v1.SupplierClaimState
+	71, // 51: sanbao.inventory.v1.ResolveSupplierClaimRequest.recovered_amount:type_name -> sanbao.type.v1.Money
+	84, // 52: sanbao.inventory.v1.ResolveSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	86, // 53: sanbao.inventory.v1.GetStockRequest.near:type_name -> sanbao.type.v1.GeoPoint
+	68, // 54: sanbao.inventory.v1.GetStockRequest.location_kinds:type_name -> sanbao.inventory.v1.LocationKind
+	67, // 55: sanbao.inventory.v1.StockLevel.location:type_name -> sanbao.inventory.v1.Location
+	55, // 56: sanbao.inventory.v1.GetStockResponse.levels:type_name -> sanbao.inventory.v1.StockLevel
+	69, // 57: sanbao.inventory.v1.ListMovementsResponse.movements:type_name -> sanbao.inventory.v1.Movement
+	74, // 58: sanbao.inventory.v1.SuggestReordersRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	87, // 59: sanbao.inventory.v1.SuggestReordersResponse.suggestions:type_name -> sanbao.inventory.v1.ReorderSuggestion
+	88, // 60: sanbao.inventory.v1.SubmitStockingPlanRequest.plan:type_name -> sanbao.inventory.v1.StockingPlan
+	88, // 61: sanbao.inventory.v1.SubmitStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
+	88, // 62: sanbao.inventory.v1.CompareStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
+	89, // 63: sanbao.inventory.v1.CompareStockingPlanResponse.lines:type_name -> sanbao.inventory.v1.StockingPlanComparison
+	0,  // 64: sanbao.inventory.v1.InventoryService.CreatePart:input_type -> sanbao.inventory.v1.CreatePartRequest
+	2,  // 65: sanbao.inventory.v1.InventoryService.GetPart:input_type -> sanbao.inventory.v1.GetPartRequest
+	4,  // 66: sanbao.inventory.v1.InventoryService.ListParts:input_type -> sanbao.inventory.v1.ListPartsRequest
+	6,  // 67: sanbao.inventory.v1.InventoryService.CreateLocation:input_type -> sanbao.inventory.v1.CreateLocationRequest
+	8,  // 68: sanbao.inventory.v1.InventoryService.GetLocation:input_type -> sanbao.inventory.v1.GetLocationRequest
+	10, // 69: sanbao.inventory.v1.InventoryService.ListLocations:input_type -> sanbao.inventory.v1.ListLocationsRequest
+	12, // 70: sanbao.inventory.v1.InventoryService.ReceiveStock:input_type -> sanbao.inventory.v1.ReceiveStockRequest
+	14, // 71: sanbao.inventory.v1.InventoryService.TransferStock:input_type -> sanbao.inventory.v1.TransferStockRequest
+	16, // 72: sanbao.inventory.v1.InventoryService.AdjustStock:input_type -> sanbao.inventory.v1.AdjustStockRequest
+	18, // 73: sanbao.inventory.v1.InventoryService.ReserveParts:input_type -> sanbao.inventory.v1.ReservePartsRequest
+	20, // 74: sanbao.inventory.v1.InventoryService.GetReservation:input_type -> sanbao.inventory.v1.GetReservationRequest
+	22, // 75: sanbao.inventory.v1.InventoryService.ListReservations:input_type -> sanbao.inventory.v1.ListReservationsRequest
+	24, // 76: sanbao.inventory.v1.InventoryService.ReleaseReservation:input_type -> sanbao.inventory.v1.ReleaseReservationRequest
+	26, // 77: sanbao.inventory.v1.InventoryService.ConsumeReservation:input_type -> sanbao.inventory.v1.ConsumeReservationRequest
+	28, // 78: sanbao.inventory.v1.InventoryService.CreateRequisition:input_type -> sanbao.inventory.v1.CreateRequisitionRequest
+	30, // 79: sanbao.inventory.v1.InventoryService.GetRequisition:input_type -> sanbao.inventory.v1.GetRequisitionRequest
+	32, // 80: sanbao.inventory.v1.InventoryService.ListRequisitions:input_type -> sanbao.inventory.v1.ListRequisitionsRequest
+	34, // 81: sanbao.inventory.v1.InventoryService.ApproveRequisition:input_type -> sanbao.inventory.v1.ApproveRequisitionRequest
+	36, // 82: sanbao.inventory.v1.InventoryService.RejectRequisition:input_type -> sanbao.inventory.v1.RejectRequisitionRequest
+	38, // 83: sanbao.inventory.v1.InventoryService.IssueRequisition:input_type -> sanbao.inventory.v1.IssueRequisitionRequest
+	40, // 84: sanbao.inventory.v1.InventoryService.ReturnOldPart:input_type -> sanbao.inventory.v1.ReturnOldPartRequest
+	42, // 85: sanbao.inventory.v1.InventoryService.AppraiseReturn:input_type -> sanbao.inventory.v1.AppraiseReturnRequest
+	44, // 86: sanbao.inventory.v1.InventoryService.GetReturn:input_type -> sanbao.inventory.v1.GetReturnRequest
+	46, // 87: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:input_type -> sanbao.inventory.v1.ListOutstandingReturnsRequest
+	48, // 88: sanbao.inventory.v1.InventoryService.GetSupplierClaim:input_type -> sanbao.inventory.v1.GetSupplierClaimRequest
+	50, // 89: sanbao.inventory.v1.InventoryService.ListSupplierClaims:input_type -> sanbao.inventory.v1.ListSupplierClaimsRequest
+	52, // 90: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:input_type -> sanbao.inventory.v1.ResolveSupplierClaimRequest
+	54, // 91: sanbao.inventory.v1.InventoryService.GetStock:input_type -> sanbao.inventory.v1.GetStockRequest
+	57, // 92: sanbao.inventory.v1.InventoryService.ListMovements:input_type -> sanbao.inventory.v1.ListMovementsRequest
+	59, // 93: sanbao.inventory.v1.InventoryService.SuggestReorders:input_type -> sanbao.inventory.v1.SuggestReordersRequest
+	61, // 94: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:input_type -> sanbao.inventory.v1.SubmitStockingPlanRequest
+	63, // 95: sanbao.inventory.v1.InventoryService.CompareStockingPlan:input_type -> sanbao.inventory.v1.CompareStockingPlanRequest
+	1,  // 96: sanbao.inventory.v1.InventoryService.CreatePart:output_type -> sanbao.inventory.v1.CreatePartResponse
+	3,  // 97: sanbao.inventory.v1.InventoryService.GetPart:output_type -> sanbao.inventory.v1.GetPartResponse
+	5,  // 98: sanbao.inventory.v1.InventoryService.ListParts:output_type -> sanbao.inventory.v1.ListPartsResponse
+	7,  // 99: sanbao.inventory.v1.InventoryService.CreateLocation:output_type -> sanbao.inventory.v1.CreateLocationResponse
+	9,  // 100: sanbao.inventory.v1.InventoryService.GetLocation:output_type -> sanbao.inventory.v1.GetLocationResponse
+	11, // 101: sanbao.inventory.v1.InventoryService.ListLocations:output_type -> sanbao.inventory.v1.ListLocationsResponse
+	13, // 102: sanbao.inventory.v1.InventoryService.ReceiveStock:output_type -> sanbao.inventory.v1.ReceiveStockResponse
+	15, // 103: sanbao.inventory.v1.InventoryService.TransferStock:output_type -> sanbao.inventory.v1.TransferStockResponse
+	17, // 104: sanbao.inventory.v1.InventoryService.AdjustStock:output_type -> sanbao.inventory.v1.AdjustStockResponse
+	19, // 105: sanbao.inventory.v1.InventoryService.ReserveParts:output_type -> sanbao.inventory.v1.ReservePartsResponse
+	21, // 106: sanbao.inventory.v1.InventoryService.GetReservation:output_type -> sanbao.inventory.v1.GetReservationResponse
+	23, // 107: sanbao.inventory.v1.InventoryService.ListReservations:output_type -> sanbao.inventory.v1.ListReservationsResponse
+	25, // 108: sanbao.inventory.v1.InventoryService.ReleaseReservation:output_type -> sanbao.inventory.v1.ReleaseReservationResponse
+	27, // 109: sanbao.inventory.v1.InventoryService.ConsumeReservation:output_type -> sanbao.inventory.v1.ConsumeReservationResponse
+	29, // 110: sanbao.inventory.v1.InventoryService.CreateRequisition:output_type -> sanbao.inventory.v1.CreateRequisitionResponse
+	31, // 111: sanbao.inventory.v1.InventoryService.GetRequisition:output_type -> sanbao.inventory.v1.GetRequisitionResponse
+	33, // 112: sanbao.inventory.v1.InventoryService.ListRequisitions:output_type -> sanbao.inventory.v1.ListRequisitionsResponse
+	35, // 113: sanbao.inventory.v1.InventoryService.ApproveRequisition:output_type -> sanbao.inventory.v1.ApproveRequisitionResponse
+	37, // 114: sanbao.inventory.v1.InventoryService.RejectRequisition:output_type -> sanbao.inventory.v1.RejectRequisitionResponse
+	39, // 115: sanbao.inventory.v1.InventoryService.IssueRequisition:output_type -> sanbao.inventory.v1.IssueRequisitionResponse
+	41, // 116: sanbao.inventory.v1.InventoryService.ReturnOldPart:output_type -> sanbao.inventory.v1.ReturnOldPartResponse
+	43, // 117: sanbao.inventory.v1.InventoryService.AppraiseReturn:output_type -> sanbao.inventory.v1.AppraiseReturnResponse
+	45, // 118: sanbao.inventory.v1.InventoryService.GetReturn:output_type -> sanbao.inventory.v1.GetReturnResponse
+	47, // 119: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:output_type -> sanbao.inventory.v1.ListOutstandingReturnsResponse
+	49, // 120: sanbao.inventory.v1.InventoryService.GetSupplierClaim:output_type -> sanbao.inventory.v1.GetSupplierClaimResponse
+	51, // 121: sanbao.inventory.v1.InventoryService.ListSupplierClaims:output_type -> sanbao.inventory.v1.ListSupplierClaimsResponse
+	53, // 122: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:output_type -> sanbao.inventory.v1.ResolveSupplierClaimResponse
+	56, // 123: sanbao.inventory.v1.InventoryService.GetStock:output_type -> sanbao.inventory.v1.GetStockResponse
+	58, // 124: sanbao.inventory.v1.InventoryService.ListMovements:output_type -> sanbao.inventory.v1.ListMovementsResponse
+	60, // 125: sanbao.inventory.v1.InventoryService.SuggestReorders:output_type -> sanbao.inventory.v1.SuggestReordersResponse
+	62, // 126: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:output_type -> sanbao.inventory.v1.SubmitStockingPlanResponse
+	64, // 127: sanbao.inventory.v1.InventoryService.CompareStockingPlan:output_type -> sanbao.inventory.v1.CompareStockingPlanResponse
+	96, // [96:128] is the sub-list for method output_type
+	64, // [64:96] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_inventory_v1_inventory_service_proto_init() }

@@ -7,6 +7,7 @@
 package inventoryv1
 
 import (
+	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -207,7 +208,9 @@ type Movement struct {
 	// Reserved quantity after this movement.
 	ReservedAfter int64 `protobuf:"varint,15,opt,name=reserved_after,json=reservedAfter,proto3" json:"reserved_after,omitempty"`
 	// When the movement was booked.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Postage paid to ship the parts, booked against job_id (TRANSFER_OUT only).
+	Postage       *v1.Money `protobuf:"bytes,17,opt,name=postage,proto3" json:"postage,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -354,6 +357,13 @@ func (x *Movement) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Movement) GetPostage() *v1.Money {
+	if x != nil {
+		return x.Postage
+	}
+	return nil
+}
+
 // StockBalance is the derived stock of one part at one location.
 type StockBalance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -449,7 +459,7 @@ var File_sanbao_inventory_v1_movement_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_movement_proto_rawDesc = "" +
 	"\n" +
-	"\"sanbao/inventory/v1/movement.proto\x12\x13sanbao.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x04\n" +
+	"\"sanbao/inventory/v1/movement.proto\x12\x13sanbao.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\x8b\x05\n" +
 	"\bMovement\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x125\n" +
@@ -469,7 +479,8 @@ const file_sanbao_inventory_v1_movement_proto_rawDesc = "" +
 	"\ron_hand_after\x18\x0e \x01(\x03R\vonHandAfter\x12%\n" +
 	"\x0ereserved_after\x18\x0f \x01(\x03R\rreservedAfter\x12;\n" +
 	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xc0\x01\n" +
+	"createTime\x12/\n" +
+	"\apostage\x18\x11 \x01(\v2\x15.sanbao.type.v1.MoneyR\apostage\"\xc0\x01\n" +
 	"\fStockBalance\x12\x17\n" +
 	"\apart_id\x18\x01 \x01(\tR\x06partId\x12\x1f\n" +
 	"\vlocation_id\x18\x02 \x01(\tR\n" +
@@ -518,16 +529,18 @@ var file_sanbao_inventory_v1_movement_proto_goTypes = []any{
 	(*Movement)(nil),              // 2: sanbao.inventory.v1.Movement
 	(*StockBalance)(nil),          // 3: sanbao.inventory.v1.StockBalance
 	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 5: sanbao.type.v1.Money
 }
 var file_sanbao_inventory_v1_movement_proto_depIdxs = []int32{
 	0, // 0: sanbao.inventory.v1.Movement.kind:type_name -> sanbao.inventory.v1.MovementKind
 	1, // 1: sanbao.inventory.v1.Movement.adjustment_reason:type_name -> sanbao.inventory.v1.AdjustmentReason
 	4, // 2: sanbao.inventory.v1.Movement.create_time:type_name -> google.protobuf.Timestamp
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	5, // 3: sanbao.inventory.v1.Movement.postage:type_name -> sanbao.type.v1.Money
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_inventory_v1_movement_proto_init() }

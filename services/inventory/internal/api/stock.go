@@ -118,12 +118,14 @@ func (s *Server) TransferStock(ctx context.Context, req *inventoryv1.TransferSto
 		}
 		ref := "transfers/" + ids.NewAt(now)
 		out, err := s.post(tx, store.Posting{Kind: domain.MovementTransferOut, PartID: p.GetId(), LocationID: from.GetId(),
-			Quantity: req.GetQuantity(), Document: req.GetDocumentNumber(), Note: req.GetNote(), Reference: ref, Time: now})
+			Quantity: req.GetQuantity(), Document: req.GetDocumentNumber(), Note: req.GetNote(), Reference: ref,
+			JobID: req.GetJobId(), Postage: req.GetPostage(), Time: now})
 		if err != nil {
 			return err
 		}
 		in, err := s.post(tx, store.Posting{Kind: domain.MovementTransferIn, PartID: p.GetId(), LocationID: to.GetId(),
-			Quantity: req.GetQuantity(), Document: req.GetDocumentNumber(), Note: req.GetNote(), Reference: ref, Time: now})
+			Quantity: req.GetQuantity(), Document: req.GetDocumentNumber(), Note: req.GetNote(), Reference: ref,
+			JobID: req.GetJobId(), Time: now})
 		if err != nil {
 			return err
 		}

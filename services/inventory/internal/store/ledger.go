@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/ids"
 	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/inventory/internal/domain"
@@ -26,6 +27,7 @@ type Posting struct {
 	Document   string
 	JobID      string
 	Serials    []string
+	Postage    *typev1.Money
 	Time       time.Time
 }
 
@@ -71,6 +73,7 @@ func (t *Tx) Post(p Posting) (Posted, error) {
 		OnHandAfter:      after.OnHand,
 		ReservedAfter:    after.Reserved,
 		CreateTime:       timestamppb.New(p.Time),
+		Postage:          p.Postage,
 	}
 	sk := pstore.U64(seq)
 	if err := pstore.PutProto(t.tx, bucketMovements, sk, m); err != nil {
