@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // --time-zone works on images without a zoneinfo database
 
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/services/inventory"
