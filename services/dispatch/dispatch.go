@@ -1,0 +1,157 @@
+// Package dispatch runs the dispatch service: technicians, jobs, parts-aware assignment,
+// appointments, visits and signed service reports.
+package dispatch
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	"github.com/sanbao/sanbao/platform/daemon"
+	"github.com/sanbao/sanbao/platform/rpc"
+	pstore "github.com/sanbao/sanbao/platform/store"
+	"github.com/sanbao/sanbao/services/dispatch/internal/api"
+	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
+	"github.com/sanbao/sanbao/services/dispatch/internal/inventory"
+	"github.com/sanbao/sanbao/services/dispatch/internal/store"
+)
+
+// Config is the dispatch binary's configuration.
+type Config struct {
+	// Daemon is the common service configuration (listen address, data dir, NATS, logs).
+	Daemon daemon.Config
+	// InventoryAddr is parts-inventory's gRPC address; empty turns parts reservation and
+	// parts-aware ranking off.
+	InventoryAddr string
+	// Policy holds the dispatch rules' numbers (DOMAIN.md §4).
+	Policy domain.Policy
+}
+
+// DefaultConfig returns the all-in-one configuration: gRPC on 127.0.0.1:50053, metrics on
+// :9103, parts-inventory on 127.0.0.1:50054, DOMAIN.md's policy.
+func DefaultConfig() Config {
+	return Config{
+		Daemon:        daemon.Defaults("dispatch", 50053, 9103),
+		InventoryAddr: "127.0.0.1:50054",
+		Policy:        domain.DefaultPolicy(),
+	}
+}
+
+// RegisterFlags defines dispatch's flags (with SANBAO_* environment fallbacks) on fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	c.Daemon.RegisterFlags(fs)
+	fs.StringVar(&c.InventoryAddr, "inventory-addr", env("SANBAO_INVENTORY_ADDR", c.InventoryAddr), "parts-inventory gRPC address, empty to run without parts [SANBAO_INVENTORY_ADDR]")
+	p := &c.Policy
+	dur(fs, &p.AcceptWithin, "accept-within", "SANBAO_DISPATCH_ACCEPT_WITHIN", "time a technician has to accept an assignment")
+	dur(fs, &p.ArrangementCheck, "arrangement-check", "SANBAO_DISPATCH_ARRANGEMENT_CHECK", "when after hand-out an unarranged job is escalated to management")
+	dur(fs, &p.LatenessNotice, "lateness-notice", "SANBAO_DISPATCH_LATENESS_NOTICE", "minimum notice before an appointment for a reschedule")
+	dur(fs, &p.ArriveWithin, "arrive-within", "SANBAO_DISPATCH_ARRIVE_WITHIN", "arrival deadline for jobs without arrive_by")
+	dur(fs, &p.CalendarHorizon, "calendar-horizon", "SANBAO_DISPATCH_CALENDAR_HORIZON", "how far ahead to look for a technician's working time")
+	num(fs, &p.RoadFactor, "road-factor", "SANBAO_DISPATCH_ROAD_FACTOR", "road km per great-circle km")
+	num(fs, &p.SpeedKmh, "speed-kmh", "SANBAO_DISPATCH_SPEED_KMH", "average travel speed")
+	num(fs, &p.DefaultRadiusKm, "default-radius-km", "SANBAO_DISPATCH_DEFAULT_RADIUS_KM", "service radius of technicians without one")
+	num(fs, &p.CollectDetourKm, "collect-detour-km", "SANBAO_DISPATCH_COLLECT_DETOUR_KM", "longest detour still counted as collecting parts on the way")
+	num(fs, &p.CheckInDistanceKm, "check-in-distance-km", "SANBAO_DISPATCH_CHECK_IN_DISTANCE_KM", "farthest a check-in may be from the site (0 = no check)")
+	num(fs, &p.Weights.Distance, "weight-distance", "SANBAO_DISPATCH_WEIGHT_DISTANCE", "score weight of a short trip")
+	num(fs, &p.Weights.Load, "weight-load", "SANBAO_DISPATCH_WEIGHT_LOAD", "score weight of spare capacity")
+	num(fs, &p.Weights.Slack, "weight-slack", "SANBAO_DISPATCH_WEIGHT_SLACK", "score weight of time to spare before the deadline")
+	fs.IntVar(&p.RankingSize, "ranking-size", envInt("SANBAO_DISPATCH_RANKING_SIZE", p.RankingSize), "candidates kept in a stored ranking [SANBAO_DISPATCH_RANKING_SIZE]")
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if n, err := strconv.Atoi(env(key, "")); err == nil {
+		return n
+	}
+	return def
+}
+
+func dur(fs *flag.FlagSet, p *time.Duration, name, key, usage string) {
+	def := *p
+	if d, err := time.ParseDuration(env(key, "")); err == nil {
+		def = d
+	}
+	fs.DurationVar(p, name, def, usage+" ["+key+"]")
+}
+
+func num(fs *flag.FlagSet, p *float64, name, key, usage string) {
+	def := *p
+	if f, err := strconv.ParseFloat(env(key, ""), 64); err == nil {
+		def = f
+	}
+	fs.Float64Var(p, name, def, usage+" ["+key+"]")
+}
+
+// Service is the dispatch service as the daemon runs it.
+type Service struct {
+	api  *api.Server
+	conn *grpc.ClientConn
+}
+
+var _ daemon.Service = (*Service)(nil)
+
+// New builds the service; opts (optional) override the API options derived from cfg (tests
+// inject a distance function there). Close it after the daemon stops.
+func New(cfg Config, opts *api.Options) (*Service, error) {
+	o := api.Options{}
+	if opts != nil {
+		o = *opts
+	}
+	pol := cfg.Policy
+	if o.Policy == nil {
+		o.Policy = &pol
+	}
+	s := &Service{}
+	if o.Inventory == nil && cfg.InventoryAddr != "" {
+		conn, err := rpc.Dial(cfg.InventoryAddr, rpc.ClientOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("parts-inventory client: %w", err)
+		}
+		s.conn = conn
+		o.Inventory = inventory.New(conn)
+	}
+	s.api = api.New(o)
+	return s, nil
+}
+
+// Close closes the parts-inventory connection.
+func (s *Service) Close() error {
+	if s.conn == nil {
+		return nil
+	}
+	return s.conn.Close()
+}
+
+// Schema is dispatch's store layout.
+func (s *Service) Schema() pstore.Schema { return store.Schema() }
+
+// Register adds the DispatchService API.
+func (s *Service) Register(g *grpc.Server) { dispatchv1.RegisterDispatchServiceServer(g, s.api) }
+
+// Start wires the API to the running platform.
+func (s *Service) Start(_ context.Context, p *daemon.Platform) error { return s.api.Start(p) }
+
+// Run runs dispatch until ctx ends.
+func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
+	s, err := New(cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = s.Close() }()
+	log.Info("dispatch configured", zap.String("inventory_addr", cfg.InventoryAddr),
+		zap.Duration("accept_within", cfg.Policy.AcceptWithin), zap.Duration("arrangement_check", cfg.Policy.ArrangementCheck))
+	return daemon.Run(ctx, cfg.Daemon, log, s, daemon.Options{})
+}

@@ -1,0 +1,220 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	"github.com/sanbao/sanbao/platform/timer"
+	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
+)
+
+// Timer kinds.
+const (
+	kindAccept  = "dispatch.accept"  // key job id, payload assignment number: acceptance deadline
+	kindArrange = "dispatch.arrange" // key job id: the desk's arrangement check
+	kindReserve = "dispatch.reserve" // key job id, payload assignment number: reserve parts
+	kindRelease = "dispatch.release" // key job id/what, payload reservation id ("" = whole job)
+	kindConsume = "dispatch.consume" // key job id: consume the reservation after the visit
+)
+
+// transition applies event to the job's state or returns the domain's TransitionError.
+func transition(j *dispatchv1.Job, ev domain.Event) error {
+	to, err := domain.Transition(domain.State(j.GetState()), ev)
+	if err != nil {
+		return err
+	}
+	j.State = dispatchv1.JobState(to)
+	return nil
+}
+
+// assignmentNumber is the 1-based number of the job's current (or next) assignment.
+func assignmentNumber(j *dispatchv1.Job) string {
+	return strconv.Itoa(len(j.GetPreviousAssignments()) + 1)
+}
+
+// excluded returns the technicians who declined the job or let it time out.
+func excluded(j *dispatchv1.Job) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range j.GetPreviousAssignments() {
+		switch a.GetOutcome() {
+		case dispatchv1.AssignmentOutcome_ASSIGNMENT_OUTCOME_DECLINED, dispatchv1.AssignmentOutcome_ASSIGNMENT_OUTCOME_TIMED_OUT:
+			out[a.GetTechnicianId()] = true
+		}
+	}
+	return out
+}
+
+// picture asks parts-inventory where the job's likely parts are; on any failure parts do not
+// affect the ranking (the reservation task retries on its own).
+func (s *Server) picture(ctx context.Context, j *dispatchv1.Job) domain.PartsPicture {
+	if s.inv == nil || len(j.GetLikelyParts()) == 0 {
+		return domain.PartsPicture{}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.PictureTimeout)
+	defer cancel()
+	pic, err := s.inv.Picture(ctx, point(j.GetSite().GetPoint()), partLines(j))
+	if err != nil {
+		s.log.Warn("parts picture unavailable; ranking without parts", zap.String("job_id", j.GetId()), zap.Error(err))
+		return domain.PartsPicture{}
+	}
+	return pic
+}
+
+// rank ranks the technicians for j, leaving out those who declined or timed out.
+func (s *Server) rank(j *dispatchv1.Job, pic domain.PartsPicture, now time.Time) domain.Ranking {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.roster.Rank(s.matcher, jobSpec(j), excluded(j), now, pic)
+}
+
+// reservationLocation chooses where to reserve the parts for a technician: the van when it
+// holds them, the depot on the way, else the depot nearest the site, else the van.
+func reservationLocation(c *domain.Candidate, tech *domain.Technician, pic domain.PartsPicture) string {
+	if c != nil {
+		switch c.Parts {
+		case domain.ReadinessOnVan:
+			return tech.VanLocationID
+		case domain.ReadinessCollect:
+			return c.CollectLocationID
+		}
+	}
+	if tech != nil && tech.VanLocationID != "" && pic.Vans[tech.VanLocationID] {
+		return tech.VanLocationID
+	}
+	if len(pic.Depots) > 0 {
+		return pic.Depots[0].LocationID
+	}
+	if !pic.Known && tech != nil {
+		return tech.VanLocationID
+	}
+	return ""
+}
+
+// assign gives the job to a technician: state ASSIGNED, the acceptance timer, the parts
+// reservation task, and job.assigned (plus job.reassigned when previous is set).
+func (s *Server) assign(tx *bbolt.Tx, j *dispatchv1.Job, techID, orgID string, source dispatchv1.AssignmentSource,
+	rk *dispatchv1.Ranking, reason, location string, previous *dispatchv1.Assignment, now time.Time) error {
+	if err := transition(j, domain.EventAssign); err != nil {
+		return err
+	}
+	acceptBy := now.Add(s.policy.AcceptWithin)
+	j.Assignment = &dispatchv1.Assignment{
+		TechnicianId: techID, OrganisationId: orgID, AssignedTime: ts(now), Source: source,
+		Ranking: rk, AcceptBy: ts(acceptBy), Reason: reason,
+	}
+	n := assignmentNumber(j)
+	if err := timer.Schedule(tx, kindAccept, j.GetId(), acceptBy, []byte(n)); err != nil {
+		return fmt.Errorf("schedule acceptance: %w", err)
+	}
+	if s.inv != nil && len(j.GetLikelyParts()) > 0 {
+		pr := &dispatchv1.PartsReservation{
+			State: dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_PENDING, LocationId: location,
+			TechnicianId: techID, UpdateTime: ts(now),
+		}
+		if location == "" {
+			pr.State = dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_SHORT
+			pr.Detail = "no stock location holds all the likely parts"
+		}
+		j.PartsReservation = pr
+		if location != "" {
+			if err := timer.Schedule(tx, kindReserve, j.GetId(), now, []byte(n)); err != nil {
+				return fmt.Errorf("schedule reservation: %w", err)
+			}
+		}
+	}
+	if err := emitJob(tx, SubjectJobAssigned, j, &dispatchv1.JobAssigned{Job: snapshot(j)}, now); err != nil {
+		return err
+	}
+	if previous != nil {
+		return emitJob(tx, SubjectJobReassigned, j, &dispatchv1.JobReassigned{
+			Job: snapshot(j), PreviousTechnicianId: previous.GetTechnicianId(), PreviousOutcome: previous.GetOutcome(),
+		}, now)
+	}
+	return nil
+}
+
+// endAssignment closes the current assignment with outcome and releases its reservation.
+func (s *Server) endAssignment(tx *bbolt.Tx, j *dispatchv1.Job, outcome dispatchv1.AssignmentOutcome, reason string, now time.Time) (*dispatchv1.Assignment, error) {
+	a := j.GetAssignment()
+	if a == nil {
+		return nil, nil
+	}
+	a.Outcome, a.EndTime = outcome, ts(now)
+	if reason != "" {
+		a.Reason = reason
+	}
+	j.PreviousAssignments = append(j.PreviousAssignments, a)
+	j.Assignment = nil
+	if err := timer.Cancel(tx, kindAccept, j.GetId()); err != nil {
+		return nil, err
+	}
+	if err := s.releaseReservation(tx, j, "reassigned", now); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// releaseReservation schedules the release of the job's reservation (a pending one is
+// released by the reservation task when it finds the assignment gone).
+func (s *Server) releaseReservation(tx *bbolt.Tx, j *dispatchv1.Job, why string, now time.Time) error {
+	pr := j.GetPartsReservation()
+	if pr == nil {
+		return nil
+	}
+	switch pr.GetState() {
+	case dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_RESERVED:
+		if err := timer.Schedule(tx, kindRelease, j.GetId()+"/"+pr.GetReservationId(), now, []byte(pr.GetReservationId())); err != nil {
+			return fmt.Errorf("schedule release: %w", err)
+		}
+	case dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_PENDING:
+		if err := timer.Cancel(tx, kindReserve, j.GetId()); err != nil {
+			return err
+		}
+	default:
+		return nil
+	}
+	pr.State = dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_RELEASED
+	pr.Detail = why
+	pr.UpdateTime = ts(now)
+	return nil
+}
+
+// assignBest assigns the best ranked technician, or leaves the job UNASSIGNED and escalates
+// (no technician). previous is the assignment that just ended, if any.
+func (s *Server) assignBest(tx *bbolt.Tx, j *dispatchv1.Job, pic domain.PartsPicture, previous *dispatchv1.Assignment, now time.Time) error {
+	rk := s.rank(j, pic, now)
+	prk := rankingToProto(rk)
+	j.LastRanking = prk
+	if len(rk.Candidates) == 0 {
+		j.State = dispatchv1.JobState_JOB_STATE_UNASSIGNED
+		return escalate(tx, j, dispatchv1.EscalationReason_ESCALATION_REASON_NO_TECHNICIAN,
+			dispatchv1.EscalationLevel_ESCALATION_LEVEL_SUPERVISOR, "no technician matches: "+summarise(rk), now)
+	}
+	best := rk.Candidates[0]
+	s.mu.RLock()
+	tech, _ := s.roster.Technician(best.TechnicianID)
+	s.mu.RUnlock()
+	return s.assign(tx, j, best.TechnicianID, best.OrganisationID, dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_AUTOMATIC,
+		prk, "", reservationLocation(&best, tech, pic), previous, now)
+}
+
+// summarise lists a ranking's exclusions, e.g. "radius 12, skills 3".
+func summarise(rk domain.Ranking) string {
+	if len(rk.Exclusions) == 0 {
+		return "no technicians"
+	}
+	parts := make([]string, 0, len(rk.Exclusions))
+	for k, v := range rk.Exclusions {
+		parts = append(parts, fmt.Sprintf("%s %d", k, v))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,144 @@
+package api
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
+	"github.com/sanbao/sanbao/services/dispatch/internal/inventory"
+)
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// tm converts a timestamp; nil is the zero time.
+func tm(t *timestamppb.Timestamp) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.AsTime()
+}
+
+func point(p *typev1.GeoPoint) domain.Point {
+	return domain.Point{Lat: p.GetLatitude(), Lon: p.GetLongitude()}
+}
+
+// techToDomain converts a stored or requested technician for matching; it fails with
+// domain.ErrInvalid on a calendar the domain does not accept.
+func techToDomain(t *dispatchv1.Technician) (domain.Technician, error) {
+	var hours []domain.WeeklyHours
+	for _, h := range t.GetCalendar().GetHours() {
+		hours = append(hours, domain.WeeklyHours{Weekday: int(h.GetWeekday()), StartMin: int(h.GetStartMinute()), EndMin: int(h.GetEndMinute())})
+	}
+	var off []domain.Day
+	for _, d := range t.GetCalendar().GetDaysOff() {
+		off = append(off, domain.Day{Year: int(d.GetYear()), Month: time.Month(d.GetMonth()), Day: int(d.GetDay())})
+	}
+	cal, err := domain.NewCalendar(t.GetCalendar().GetTimeZone(), hours, off)
+	if err != nil {
+		return domain.Technician{}, err
+	}
+	skills := make(map[string]map[string]bool, len(t.GetSkills()))
+	for _, ps := range t.GetSkills() {
+		set := skills[ps.GetProductLine()]
+		if set == nil {
+			set = map[string]bool{}
+			skills[ps.GetProductLine()] = set
+		}
+		for _, s := range ps.GetSkills() {
+			set[s] = true
+		}
+	}
+	return domain.Technician{
+		ID:             t.GetId(),
+		OrganisationID: t.GetOrganisationId(),
+		Kind:           domain.OrgKind(t.GetOrganisationKind()),
+		Level:          domain.Level(t.GetLevel()),
+		Skills:         skills,
+		Base:           point(t.GetHomeBase()),
+		RadiusKm:       t.GetServiceRadiusKm(),
+		Calendar:       cal,
+		CapacityPerDay: int(t.GetCapacityPerDay()),
+		Active:         t.GetActive(),
+		VanLocationID:  t.GetVanLocationId(),
+	}, nil
+}
+
+func jobSpec(j *dispatchv1.Job) domain.JobSpec {
+	return domain.JobSpec{
+		ProductLine: j.GetProductLine(),
+		Skills:      j.GetRequiredSkills(),
+		Level:       domain.Level(j.GetLevel()),
+		Site:        point(j.GetSite().GetPoint()),
+		ArriveBy:    tm(j.GetArriveBy()),
+		WindowStart: tm(j.GetCustomerWindow().GetStartTime()),
+		WindowEnd:   tm(j.GetCustomerWindow().GetEndTime()),
+		NeedsParts:  len(j.GetLikelyParts()) > 0,
+	}
+}
+
+func partLines(j *dispatchv1.Job) []inventory.Line {
+	var out []inventory.Line
+	for _, p := range j.GetLikelyParts() {
+		out = append(out, inventory.Line{PartID: p.GetPartId(), Quantity: p.GetQuantity()})
+	}
+	return out
+}
+
+func rankingToProto(r domain.Ranking) *dispatchv1.Ranking {
+	out := &dispatchv1.Ranking{RankedTime: ts(r.At), Considered: int32(r.Considered)}
+	for _, c := range r.Candidates {
+		out.Candidates = append(out.Candidates, &dispatchv1.Candidate{
+			TechnicianId:      c.TechnicianID,
+			OrganisationId:    c.OrganisationID,
+			Score:             c.Score,
+			DistanceKm:        c.DistanceKm,
+			TravelTime:        durationpb.New(c.Travel),
+			ArrivalTime:       ts(c.Arrival),
+			SlaSlack:          durationpb.New(c.Slack),
+			Load:              int32(c.Load),
+			Parts:             dispatchv1.PartsReadiness(c.Parts),
+			CollectLocationId: c.CollectLocationID,
+			Reasons:           c.Reasons,
+		})
+	}
+	for _, reason := range []string{domain.ReasonInactive, domain.ReasonSkills, domain.ReasonLevel,
+		domain.ReasonCapacity, domain.ReasonRadius, domain.ReasonCalendar, domain.ReasonDeadline,
+		domain.ReasonWindow, domain.ReasonDeclined} {
+		if n := r.Exclusions[reason]; n > 0 {
+			out.Exclusions = append(out.Exclusions, &dispatchv1.Exclusion{Reason: reason, Count: int32(n)})
+		}
+	}
+	return out
+}
+
+// snapshot is the job as events carry it: personal data removed (the site keeps region and
+// city; sign-offs lose the signer's name).
+func snapshot(j *dispatchv1.Job) *dispatchv1.Job {
+	c := proto.Clone(j).(*dispatchv1.Job)
+	if s := c.GetSite(); s != nil {
+		c.Site = &typev1.Address{Region: s.GetRegion(), City: s.GetCity()}
+	}
+	c.Report = scrubReport(c.GetReport())
+	return c
+}
+
+func scrubReport(r *dispatchv1.ServiceReport) *dispatchv1.ServiceReport {
+	if r == nil {
+		return nil
+	}
+	r = proto.Clone(r).(*dispatchv1.ServiceReport)
+	if r.GetSignOff() != nil {
+		r.SignOff.SignerName = ""
+	}
+	return r
+}

@@ -1,0 +1,252 @@
+// Package api serves dispatch's gRPC API: it turns requests into domain decisions, keeps them
+// in the store with their events and timers in one transaction, and runs the timers.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	"github.com/sanbao/sanbao/platform/daemon"
+	"github.com/sanbao/sanbao/platform/idem"
+	"github.com/sanbao/sanbao/platform/ids"
+	"github.com/sanbao/sanbao/platform/rpc"
+	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
+	"github.com/sanbao/sanbao/services/dispatch/internal/inventory"
+	"github.com/sanbao/sanbao/services/dispatch/internal/store"
+)
+
+// Inventory is what dispatch needs of parts-inventory.
+type Inventory interface {
+	Reserve(ctx context.Context, requestID, jobID, locationID string, lines []inventory.Line, expire time.Time) (string, error)
+	Release(ctx context.Context, requestID, jobID, reservationID, reason string) error
+	Consume(ctx context.Context, requestID, reservationID string, used []inventory.Used) error
+	Picture(ctx context.Context, site domain.Point, need []inventory.Line) (domain.PartsPicture, error)
+}
+
+// Options configure the API.
+type Options struct {
+	// Policy holds the dispatch rules' numbers; the zero value means domain.DefaultPolicy().
+	Policy *domain.Policy
+	// Distance estimates road distance; nil means great-circle × Policy.RoadFactor.
+	Distance domain.Distance
+	// Inventory is parts-inventory; nil turns parts reservation and parts-aware ranking off.
+	Inventory Inventory
+	// PictureTimeout bounds the stock lookup made before ranking (default 2s); when it runs
+	// out, parts do not affect the ranking.
+	PictureTimeout time.Duration
+	// ReservationHold is how long a reservation is held before parts-inventory expires it
+	// (default 7 days).
+	ReservationHold time.Duration
+}
+
+// Server implements dispatchv1.DispatchServiceServer.
+type Server struct {
+	dispatchv1.UnimplementedDispatchServiceServer
+
+	policy  domain.Policy
+	matcher domain.Matcher
+	inv     Inventory
+	opts    Options
+	p       *daemon.Platform
+	log     *zap.Logger
+
+	mu     sync.RWMutex
+	roster *domain.Roster
+}
+
+var _ dispatchv1.DispatchServiceServer = (*Server)(nil)
+
+// New returns a server; call Start with the platform before serving.
+func New(opts Options) *Server {
+	pol := domain.DefaultPolicy()
+	if opts.Policy != nil {
+		pol = *opts.Policy
+	}
+	if opts.Distance == nil {
+		opts.Distance = domain.RoadFactor{Factor: pol.RoadFactor}
+	}
+	if opts.PictureTimeout <= 0 {
+		opts.PictureTimeout = 2 * time.Second
+	}
+	if opts.ReservationHold <= 0 {
+		opts.ReservationHold = 7 * 24 * time.Hour
+	}
+	return &Server{
+		policy:  pol,
+		matcher: domain.Matcher{Policy: pol, Distance: opts.Distance},
+		inv:     opts.Inventory,
+		opts:    opts,
+		roster:  domain.NewRoster(),
+	}
+}
+
+// Start keeps the platform, indexes the technicians and their loads, and registers the timer
+// handlers.
+func (s *Server) Start(p *daemon.Platform) error {
+	s.p = p
+	s.log = p.Log.Named("api")
+	roster := domain.NewRoster()
+	err := p.DB.View(func(tx *bbolt.Tx) error {
+		if err := store.EachTechnician(tx, func(t *dispatchv1.Technician) error {
+			dt, err := techToDomain(t)
+			if err != nil {
+				return fmt.Errorf("technician %s: %w", t.GetId(), err)
+			}
+			roster.Put(dt)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, st := range openStates() {
+			if err := store.EachJobInState(tx, st, func(j *dispatchv1.Job) error {
+				roster.AddLoad(j.GetAssignment().GetTechnicianId(), 1)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("index technicians: %w", err)
+	}
+	s.mu.Lock()
+	s.roster = roster
+	s.mu.Unlock()
+	s.registerTimers()
+	return nil
+}
+
+func openStates() []dispatchv1.JobState {
+	return []dispatchv1.JobState{dispatchv1.JobState_JOB_STATE_ASSIGNED, dispatchv1.JobState_JOB_STATE_ACCEPTED,
+		dispatchv1.JobState_JOB_STATE_EN_ROUTE, dispatchv1.JobState_JOB_STATE_ON_SITE}
+}
+
+// errSkip ends a mutation without writing anything (a timer found nothing to do).
+var errSkip = errors.New("nothing to change")
+
+// openAssignee returns the technician whose load the job counts toward, or "".
+func openAssignee(j *dispatchv1.Job) string {
+	if j == nil || !domain.State(j.GetState()).Open() {
+		return ""
+	}
+	return j.GetAssignment().GetTechnicianId()
+}
+
+func (s *Server) applyLoad(before, after string) {
+	if before == after {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if before != "" {
+		s.roster.AddLoad(before, -1)
+	}
+	if after != "" {
+		s.roster.AddLoad(after, 1)
+	}
+}
+
+// jobChange is one change of a job inside a transaction.
+type jobChange func(tx *bbolt.Tx, j *dispatchv1.Job, now time.Time) error
+
+// mutateJob loads job jobID, applies fn, stores it with its indexes and records the response
+// for requestID, all in one transaction; then it updates the load index and wakes the relay
+// and the timers. set puts the job into resp.
+func (s *Server) mutateJob(ctx context.Context, method, requestID string, req, resp proto.Message,
+	jobID string, set func(*dispatchv1.Job), fn jobChange) error {
+	var before, after string
+	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
+		proto.Reset(resp)
+		before, after = "", ""
+		if found, err := idem.Lookup(tx, method, requestID, req, resp); found || err != nil {
+			return err
+		}
+		j, found, err := store.Job(tx, jobID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("%w: job %s", domain.ErrNotFound, jobID)
+		}
+		old := proto.Clone(j).(*dispatchv1.Job)
+		now := s.p.Clock.Now()
+		touch(j, now)
+		if err := fn(tx, j, now); err != nil {
+			return err
+		}
+		if err := store.PutJob(tx, old, j); err != nil {
+			return err
+		}
+		before, after = openAssignee(old), openAssignee(j)
+		set(j)
+		return idem.Save(tx, method, requestID, req, resp, now)
+	})
+	if errors.Is(err, errSkip) {
+		return nil
+	}
+	if err != nil {
+		return toStatus(err)
+	}
+	s.applyLoad(before, after)
+	s.p.Notify()
+	s.p.Timers.Notify()
+	return nil
+}
+
+func touch(j *dispatchv1.Job, now time.Time) {
+	j.UpdateTime = ts(now)
+	j.Etag = ids.NewAt(now)
+}
+
+// toStatus maps domain errors to gRPC codes; everything else goes to rpc.Status.
+func toStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	switch {
+	case errors.Is(err, domain.ErrInvalid):
+		field, rule := splitField(strip(err, domain.ErrInvalid))
+		return rpc.FieldError(field, "%s", rule)
+	case errors.Is(err, domain.ErrNotFound):
+		return status.Error(codes.NotFound, strip(err, domain.ErrNotFound)+" not found")
+	case errors.Is(err, domain.ErrPrecondition):
+		return status.Error(codes.FailedPrecondition, strip(err, domain.ErrPrecondition))
+	case errors.Is(err, domain.ErrStale):
+		return status.Error(codes.Aborted, "etag: does not match the current version; read it again and retry")
+	}
+	return rpc.Status(err)
+}
+
+// strip returns the message after the sentinel's text ("invalid argument: x: y" → "x: y").
+func strip(err, sentinel error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, sentinel.Error()+": "); i >= 0 {
+		return msg[i+len(sentinel.Error())+2:]
+	}
+	if te := (*domain.TransitionError)(nil); errors.As(err, &te) {
+		return te.Error()
+	}
+	return msg
+}
+
+func splitField(msg string) (string, string) {
+	if i := strings.Index(msg, ": "); i > 0 {
+		return msg[:i], msg[i+2:]
+	}
+	return "request", msg
+}
