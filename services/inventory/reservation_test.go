@@ -32,10 +32,15 @@ func TestReserveConsumePartially(t *testing.T) {
 	e.wantBalance(filter.GetId(), van.GetId(), 10, 3)
 	e.wantBalance(belt.GetId(), van.GetId(), 4, 2)
 
-	resp, err := e.c.ConsumeReservation(e.ctx, &inventoryv1.ConsumeReservationRequest{RequestId: e.rid(), ReservationId: r.GetId(),
-		Lines: []*inventoryv1.ConsumedLine{{PartId: filter.GetId(), Quantity: 1, UnderWarranty: true}}})
+	consume := &inventoryv1.ConsumeReservationRequest{RequestId: "visit-1:consume", ReservationId: r.GetId(),
+		Lines: []*inventoryv1.ConsumedLine{{PartId: filter.GetId(), Quantity: 1, UnderWarranty: true}}}
+	resp, err := e.c.ConsumeReservation(e.ctx, consume)
 	if err != nil {
 		t.Fatalf("ConsumeReservation: %v", err)
+	}
+	retry, err := e.c.ConsumeReservation(e.ctx, consume) // a retry answers the same and consumes once
+	if err != nil || retry.GetMustReturn()[0].GetId() != resp.GetMustReturn()[0].GetId() {
+		t.Fatalf("ConsumeReservation retry = %v, %v; want the first answer", retry, err)
 	}
 	if resp.GetReservation().GetState() != inventoryv1.ReservationState_RESERVATION_STATE_CONSUMED {
 		t.Fatalf("state = %s, want CONSUMED", resp.GetReservation().GetState())

@@ -168,8 +168,12 @@ func TestSuggestReorders(t *testing.T) {
 	if err != nil || len(only.GetSuggestions()) != 1 || only.GetSuggestions()[0].GetPartId() != a.GetId() {
 		t.Fatalf("SuggestReorders() = %v, %v; want only A", only, err)
 	}
-	// Crossing the reorder point was published once.
+	// Crossing the reorder point was published once (the later movements stayed below it).
+	evs.wait(t, "sanbao.inventory.v1.reservation.consumed", 90)
 	below := evs.wait(t, "sanbao.inventory.v1.stock.below_reorder_point", 1)
+	if len(below) != 1 {
+		t.Fatalf("%d below-reorder-point events, want 1", len(below))
+	}
 	ev := &inventoryv1.BelowReorderPoint{}
 	if err := below[0].Decode(ev); err != nil || ev.GetSuggestion().GetPartId() != a.GetId() {
 		t.Fatalf("BelowReorderPoint = %v, %v", ev, err)
