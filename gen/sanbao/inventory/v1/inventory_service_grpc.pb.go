@@ -98,7 +98,7 @@ type InventoryServiceClient interface {
 	ReserveParts(ctx context.Context, in *ReservePartsRequest, opts ...grpc.CallOption) (*ReservePartsResponse, error)
 	// GetReservation returns a reservation by id.
 	GetReservation(ctx context.Context, in *GetReservationRequest, opts ...grpc.CallOption) (*GetReservationResponse, error)
-	// ListReservations lists reservations, by job or location and state.
+	// ListReservations lists a job's reservations, oldest first, optionally in one state.
 	ListReservations(ctx context.Context, in *ListReservationsRequest, opts ...grpc.CallOption) (*ListReservationsResponse, error)
 	// ReleaseReservation gives back a reservation (by reservation_id) or every active
 	// reservation of a job (by job_id). Releasing a reservation that is already released or
@@ -126,12 +126,12 @@ type InventoryServiceClient interface {
 	ReturnOldPart(ctx context.Context, in *ReturnOldPartRequest, opts ...grpc.CallOption) (*ReturnOldPartResponse, error)
 	// AppraiseReturn records the technical department's verdict and the destination of a
 	// returned old part: REUSABLE or SCRAP books it into that store (OLD_PART_IN movement);
-	// SUPPLIER_CLAIM opens a supplier claim. Publishes ReturnAppraised.
+	// SUPPLIER_CLAIM opens a supplier claim. Publishes ReturnAppraised for every verdict.
 	AppraiseReturn(ctx context.Context, in *AppraiseReturnRequest, opts ...grpc.CallOption) (*AppraiseReturnResponse, error)
 	// GetReturn returns an old-part return by id.
 	GetReturn(ctx context.Context, in *GetReturnRequest, opts ...grpc.CallOption) (*GetReturnResponse, error)
 	// ListOutstandingReturns lists must-return old parts not returned by their due time, by job
-	// or by organisation (dealer/station), oldest due first.
+	// or by organisation (dealer/station); oldest due first (for a job: in creation order).
 	ListOutstandingReturns(ctx context.Context, in *ListOutstandingReturnsRequest, opts ...grpc.CallOption) (*ListOutstandingReturnsResponse, error)
 	// GetSupplierClaim returns a supplier claim by id.
 	GetSupplierClaim(ctx context.Context, in *GetSupplierClaimRequest, opts ...grpc.CallOption) (*GetSupplierClaimResponse, error)
@@ -522,7 +522,7 @@ type InventoryServiceServer interface {
 	ReserveParts(context.Context, *ReservePartsRequest) (*ReservePartsResponse, error)
 	// GetReservation returns a reservation by id.
 	GetReservation(context.Context, *GetReservationRequest) (*GetReservationResponse, error)
-	// ListReservations lists reservations, by job or location and state.
+	// ListReservations lists a job's reservations, oldest first, optionally in one state.
 	ListReservations(context.Context, *ListReservationsRequest) (*ListReservationsResponse, error)
 	// ReleaseReservation gives back a reservation (by reservation_id) or every active
 	// reservation of a job (by job_id). Releasing a reservation that is already released or
@@ -550,12 +550,12 @@ type InventoryServiceServer interface {
 	ReturnOldPart(context.Context, *ReturnOldPartRequest) (*ReturnOldPartResponse, error)
 	// AppraiseReturn records the technical department's verdict and the destination of a
 	// returned old part: REUSABLE or SCRAP books it into that store (OLD_PART_IN movement);
-	// SUPPLIER_CLAIM opens a supplier claim. Publishes ReturnAppraised.
+	// SUPPLIER_CLAIM opens a supplier claim. Publishes ReturnAppraised for every verdict.
 	AppraiseReturn(context.Context, *AppraiseReturnRequest) (*AppraiseReturnResponse, error)
 	// GetReturn returns an old-part return by id.
 	GetReturn(context.Context, *GetReturnRequest) (*GetReturnResponse, error)
 	// ListOutstandingReturns lists must-return old parts not returned by their due time, by job
-	// or by organisation (dealer/station), oldest due first.
+	// or by organisation (dealer/station); oldest due first (for a job: in creation order).
 	ListOutstandingReturns(context.Context, *ListOutstandingReturnsRequest) (*ListOutstandingReturnsResponse, error)
 	// GetSupplierClaim returns a supplier claim by id.
 	GetSupplierClaim(context.Context, *GetSupplierClaimRequest) (*GetSupplierClaimResponse, error)
