@@ -135,3 +135,68 @@ func TestConcurrentLedgerProperty(t *testing.T) {
 	}
 	t.Logf("%d movements from %d concurrent callers", n, workers)
 }
+
+// TestConcurrentReservationsNeverOversell: 100 callers race for 50 units of one part; exactly
+// 50 win, the others get FAILED_PRECONDITION, and concurrent retries of one request_id reserve
+// once.
+func TestConcurrentReservationsNeverOversell(t *testing.T) {
+	e := start(t)
+	a := e.part("HOT")
+	van := e.location("van", inventoryv1.LocationKind_LOCATION_KIND_VAN, nil)
+	e.receive(a.GetId(), van.GetId(), 50)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codesSeen := map[codes.Code]int{}
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := e.c.ReserveParts(e.ctx, &inventoryv1.ReservePartsRequest{RequestId: fmt.Sprintf("race-%d", i), JobId: fmt.Sprintf("job-%d", i),
+				LocationId: van.GetId(), Lines: []*inventoryv1.ReservationLine{line(a.GetId(), 1)}})
+			mu.Lock()
+			codesSeen[status.Code(err)]++
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	if codesSeen[codes.OK] != 50 || codesSeen[codes.FailedPrecondition] != 50 {
+		t.Fatalf("outcomes = %v, want 50 OK and 50 FAILED_PRECONDITION", codesSeen)
+	}
+	e.wantBalance(a.GetId(), van.GetId(), 50, 50)
+
+	// Free 10 units, then retry one request 20 times at once: one reservation.
+	if _, err := e.c.ReleaseReservation(e.ctx, &inventoryv1.ReleaseReservationRequest{RequestId: e.rid(), JobId: "job-0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.AdjustStock(e.ctx, &inventoryv1.AdjustStockRequest{RequestId: e.rid(), PartId: a.GetId(), LocationId: van.GetId(), Delta: 10, Reason: inventoryv1.AdjustmentReason_ADJUSTMENT_REASON_FOUND}); err != nil {
+		t.Fatal(err)
+	}
+	_, resBefore := e.balance(a.GetId(), van.GetId())
+	ids := make(chan string, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := e.c.ReserveParts(e.ctx, &inventoryv1.ReservePartsRequest{RequestId: "retried", JobId: "job-r",
+				LocationId: van.GetId(), Lines: []*inventoryv1.ReservationLine{line(a.GetId(), 3)}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- resp.GetReservation().GetId()
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	distinct := map[string]bool{}
+	for id := range ids {
+		distinct[id] = true
+	}
+	if len(distinct) != 1 {
+		t.Fatalf("20 concurrent retries made %d reservations, want 1", len(distinct))
+	}
+	if _, res := e.balance(a.GetId(), van.GetId()); res != resBefore+3 {
+		t.Fatalf("reserved = %d, want %d", res, resBefore+3)
+	}
+	e.verify()
+}
