@@ -88,6 +88,11 @@ func (s *Server) onArrangementCheck(ctx context.Context, t timer.Timer) error {
 		if arranged(j) {
 			return errSkip
 		}
+		for _, x := range j.GetEscalations() {
+			if x.GetReason() == dispatchv1.EscalationReason_ESCALATION_REASON_NOT_ARRANGED {
+				return errSkip // timers fire at least once: escalate once
+			}
+		}
 		return escalate(tx, j, dispatchv1.EscalationReason_ESCALATION_REASON_NOT_ARRANGED, dispatchv1.EscalationLevel_ESCALATION_LEVEL_MANAGEMENT,
 			fmt.Sprintf("not arranged %s after hand-out (state %s)", s.policy.ArrangementCheck, domain.State(j.GetState())), now)
 	})

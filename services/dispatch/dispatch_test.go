@@ -1,0 +1,595 @@
+package dispatch_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/clock"
+	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/svctest"
+	"github.com/sanbao/sanbao/services/dispatch"
+	"github.com/sanbao/sanbao/services/dispatch/internal/api"
+)
+
+// start is 2026-11-23 10:00 in Shanghai (a Monday).
+var start = time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+
+// site is the customer's site in Jinan.
+var site = &typev1.GeoPoint{Latitude: 36.65, Longitude: 117.12}
+
+type env struct {
+	svc    *svctest.Service
+	client dispatchv1.DispatchServiceClient
+	clock  *clock.Fake
+	events *eventLog
+}
+
+// startDispatch runs dispatch with a fake clock; inventoryAddr "" runs it without parts.
+func startDispatch(t *testing.T, inventoryAddr string, nats *natstest.Server) *env {
+	t.Helper()
+	clk := clock.NewFake(start)
+	cfg := dispatch.DefaultConfig()
+	cfg.InventoryAddr = inventoryAddr
+	svc, err := dispatch.New(cfg, &api.Options{})
+	if err != nil {
+		t.Fatalf("dispatch.New: %v", err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	s := svctest.Start(t, svc, svctest.Options{Name: "dispatch", Clock: clk, NATS: nats})
+	e := &env{svc: s, client: dispatchv1.NewDispatchServiceClient(s.Conn), clock: clk}
+	e.events = watch(t, s.NATS.URL())
+	return e
+}
+
+// eventLog records the dispatch events published on NATS.
+type eventLog struct {
+	mu   sync.Mutex
+	msgs []*nats.Msg
+}
+
+func watch(t *testing.T, url string) *eventLog {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatalf("nats connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	l := &eventLog{}
+	if _, err := nc.Subscribe("sanbao.dispatch.>", func(m *nats.Msg) {
+		l.mu.Lock()
+		l.msgs = append(l.msgs, m)
+		l.mu.Unlock()
+	}); err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	return l
+}
+
+// forJob returns the subjects published for job id, in order.
+func (l *eventLog) forJob(id string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, m := range l.msgs {
+		if m.Header.Get("ce-subject") == "jobs/"+id {
+			out = append(out, strings.TrimPrefix(m.Subject, "sanbao.dispatch.v1.job."))
+		}
+	}
+	return out
+}
+
+func (l *eventLog) body(id, event string) []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.msgs {
+		if m.Header.Get("ce-subject") == "jobs/"+id && m.Subject == "sanbao.dispatch.v1.job."+event {
+			return m.Data
+		}
+	}
+	return nil
+}
+
+// waitEvents waits until the job's events include want (in that order, as a subsequence).
+func (e *env) waitEvents(t *testing.T, id string, want ...string) {
+	t.Helper()
+	natstest.Eventually(t, 10*time.Second, func() error {
+		got := e.events.forJob(id)
+		i := 0
+		for _, g := range got {
+			if i < len(want) && g == want[i] {
+				i++
+			}
+		}
+		if i < len(want) {
+			return fmt.Errorf("events of job %s = %v, want %v in order", id, got, want)
+		}
+		return nil
+	})
+}
+
+func alwaysCalendar() *dispatchv1.WorkingCalendar {
+	c := &dispatchv1.WorkingCalendar{TimeZone: "Asia/Shanghai"}
+	for d := int32(1); d <= 7; d++ {
+		c.Hours = append(c.Hours, &dispatchv1.WorkingHours{Weekday: d, StartMinute: 0, EndMinute: 1440})
+	}
+	return c
+}
+
+// technician returns a routine diesel-engine technician dLat degrees north of the site.
+func technician(name string, dLat float64) *dispatchv1.Technician {
+	return &dispatchv1.Technician{
+		DisplayName:      name,
+		OrganisationId:   "station-jinan",
+		OrganisationKind: dispatchv1.OrganisationKind_ORGANISATION_KIND_SERVICE_STATION,
+		Level:            dispatchv1.TechnicianLevel_TECHNICIAN_LEVEL_ROUTINE,
+		Skills:           []*dispatchv1.ProductSkills{{ProductLine: "diesel-engine", Skills: []string{"fuel-system"}}},
+		HomeBase:         &typev1.GeoPoint{Latitude: site.Latitude + dLat, Longitude: site.Longitude},
+		ServiceRadiusKm:  100,
+		Calendar:         alwaysCalendar(),
+		CapacityPerDay:   4,
+		Active:           true,
+	}
+}
+
+func (e *env) createTech(t *testing.T, tech *dispatchv1.Technician) *dispatchv1.Technician {
+	t.Helper()
+	resp, err := e.client.CreateTechnician(context.Background(), &dispatchv1.CreateTechnicianRequest{RequestId: "tech-" + tech.GetDisplayName(), Technician: tech})
+	if err != nil {
+		t.Fatalf("CreateTechnician(%s): %v", tech.GetDisplayName(), err)
+	}
+	return resp.GetTechnician()
+}
+
+func jobInput(ticket string) *dispatchv1.Job {
+	return &dispatchv1.Job{
+		TicketId:       ticket,
+		Kind:           dispatchv1.JobKind_JOB_KIND_REPAIR,
+		Site:           &typev1.Address{Line: "1 Jingshi Road", Region: "Shandong", City: "Jinan", Point: site},
+		ProductLine:    "diesel-engine",
+		UnitSerial:     "SN-1001",
+		FaultCode:      "F-INJ",
+		RequiredSkills: []string{"fuel-system"},
+		Level:          dispatchv1.TechnicianLevel_TECHNICIAN_LEVEL_ROUTINE,
+		Priority:       dispatchv1.Priority_PRIORITY_NORMAL,
+		ArriveBy:       timestamppb.New(start.Add(24 * time.Hour)),
+	}
+}
+
+func (e *env) createJob(t *testing.T, in *dispatchv1.Job) *dispatchv1.Job {
+	t.Helper()
+	resp, err := e.client.CreateJob(context.Background(), &dispatchv1.CreateJobRequest{RequestId: "ticket:" + in.GetTicketId(), Job: in})
+	if err != nil {
+		t.Fatalf("CreateJob: %v", err)
+	}
+	return resp.GetJob()
+}
+
+func wantCode(t *testing.T, err error, code codes.Code, call string) {
+	t.Helper()
+	if status.Code(err) != code {
+		t.Fatalf("%s error = %v, want %s", call, err, code)
+	}
+}
+
+func signed(at time.Time) *dispatchv1.SignOff {
+	return &dispatchv1.SignOff{SignerName: "Wang Wei", SignedTime: timestamppb.New(at), SignatureRef: "sig/0001.png"}
+}
+
+func TestJobLifecycleOverGRPC(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	near := e.createTech(t, technician("near", 0.1))
+	e.createTech(t, technician("far", 0.5))
+
+	j := e.createJob(t, jobInput("T-1"))
+	if j.GetState() != dispatchv1.JobState_JOB_STATE_ASSIGNED || j.GetAssignment().GetTechnicianId() != near.GetId() {
+		t.Fatalf("CreateJob() = %s to %s, want ASSIGNED to the nearest %s", j.GetState(), j.GetAssignment().GetTechnicianId(), near.GetId())
+	}
+	if got := len(j.GetAssignment().GetRanking().GetCandidates()); got != 2 {
+		t.Fatalf("CreateJob() ranking has %d candidates, want 2", got)
+	}
+	if len(j.GetAssignment().GetRanking().GetCandidates()[0].GetReasons()) == 0 {
+		t.Fatalf("CreateJob() ranking has no reasons")
+	}
+	tid := near.GetId()
+	if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "a1", JobId: j.GetId(), TechnicianId: tid}); err != nil {
+		t.Fatalf("AcceptJob: %v", err)
+	}
+	win := &dispatchv1.TimeWindow{StartTime: timestamppb.New(start.Add(3 * time.Hour)), EndTime: timestamppb.New(start.Add(5 * time.Hour))}
+	if _, err := e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{RequestId: "s1", JobId: j.GetId(), TechnicianId: tid, Window: win}); err != nil {
+		t.Fatalf("ScheduleAppointment: %v", err)
+	}
+	e.clock.Advance(2 * time.Hour)
+	if _, err := e.client.StartTravel(ctx, &dispatchv1.StartTravelRequest{RequestId: "t1", JobId: j.GetId(), TechnicianId: tid}); err != nil {
+		t.Fatalf("StartTravel: %v", err)
+	}
+	e.clock.Advance(time.Hour)
+	if _, err := e.client.CheckIn(ctx, &dispatchv1.CheckInRequest{RequestId: "c1", JobId: j.GetId(), TechnicianId: tid, Point: site}); err != nil {
+		t.Fatalf("CheckIn: %v", err)
+	}
+	if _, err := e.client.RecordWork(ctx, &dispatchv1.RecordWorkRequest{RequestId: "w1", JobId: j.GetId(), TechnicianId: tid,
+		Report: &dispatchv1.ServiceReport{Diagnosis: "injector clogged", WorkDone: "replaced injector"}}); err != nil {
+		t.Fatalf("RecordWork: %v", err)
+	}
+	e.clock.Advance(time.Hour)
+	resp, err := e.client.CompleteVisit(ctx, &dispatchv1.CompleteVisitRequest{RequestId: "v1", JobId: j.GetId(), TechnicianId: tid,
+		Report: &dispatchv1.ServiceReport{Resolved: true, Responsibility: dispatchv1.Responsibility_RESPONSIBILITY_PRODUCT_QUALITY, SignOff: signed(e.clock.Now())}})
+	if err != nil {
+		t.Fatalf("CompleteVisit: %v", err)
+	}
+	done := resp.GetJob()
+	if done.GetState() != dispatchv1.JobState_JOB_STATE_COMPLETED || done.GetReport().GetWorkDone() != "replaced injector" || done.GetReport().GetCompletedTime() == nil {
+		t.Fatalf("CompleteVisit() = %s, report %v; want COMPLETED with the draft's work and a completed time", done.GetState(), done.GetReport())
+	}
+	e.waitEvents(t, j.GetId(), "created", "assigned", "accepted", "appointment_scheduled", "en_route", "checked_in", "visit_completed")
+
+	// No personal data in events.
+	body := string(e.events.body(j.GetId(), "visit_completed"))
+	for _, pii := range []string{"Wang Wei", "Jingshi"} {
+		if strings.Contains(body, pii) {
+			t.Errorf("visit_completed event contains personal data %q: %s", pii, body)
+		}
+	}
+	var vc dispatchv1.VisitCompleted
+	if err := protojson.Unmarshal([]byte(body), &vc); err != nil {
+		t.Fatalf("decode visit_completed: %v", err)
+	}
+	if vc.GetJob().GetUnitSerial() != "SN-1001" || vc.GetReport().GetSignOff().GetSignatureRef() == "" || vc.GetJob().GetTicketId() != "T-1" {
+		t.Fatalf("visit_completed = %v; want ticket, serial and signature reference", &vc)
+	}
+}
+
+func TestSignOffRules(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	tech := e.createTech(t, technician("a", 0.1))
+	j := e.createJob(t, jobInput("T-2"))
+	tid, id := tech.GetId(), j.GetId()
+	complete := func(rid string, r *dispatchv1.ServiceReport) error {
+		_, err := e.client.CompleteVisit(ctx, &dispatchv1.CompleteVisitRequest{RequestId: rid, JobId: id, TechnicianId: tid, Report: r})
+		return err
+	}
+	if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{JobId: id, TechnicianId: tid}); err != nil {
+		t.Fatalf("AcceptJob: %v", err)
+	}
+	// Signed before the service: refused.
+	err := complete("v0", &dispatchv1.ServiceReport{WorkDone: "x", Resolved: true, SignOff: signed(e.clock.Now())})
+	wantCode(t, err, codes.FailedPrecondition, "CompleteVisit before check-in")
+	if !strings.Contains(status.Convert(err).Message(), "checked in") {
+		t.Errorf("CompleteVisit before check-in message = %q, want it to say not checked in", status.Convert(err).Message())
+	}
+	// A draft may not be signed.
+	_, err = e.client.RecordWork(ctx, &dispatchv1.RecordWorkRequest{JobId: id, TechnicianId: tid, Report: &dispatchv1.ServiceReport{WorkDone: "x", SignOff: signed(e.clock.Now())}})
+	wantCode(t, err, codes.InvalidArgument, "RecordWork with a sign-off")
+
+	checkIn := e.clock.Advance(time.Hour)
+	if _, err := e.client.CheckIn(ctx, &dispatchv1.CheckInRequest{JobId: id, TechnicianId: tid, Point: site}); err != nil {
+		t.Fatalf("CheckIn: %v", err)
+	}
+	e.clock.Advance(time.Hour)
+	wantCode(t, complete("v1", &dispatchv1.ServiceReport{Resolved: true, SignOff: signed(e.clock.Now())}), codes.FailedPrecondition, "CompleteVisit without work recorded")
+	wantCode(t, complete("v2", &dispatchv1.ServiceReport{WorkDone: "x", Resolved: true, SignOff: signed(checkIn.Add(-time.Minute))}), codes.FailedPrecondition, "CompleteVisit signed before check-in")
+	wantCode(t, complete("v3", &dispatchv1.ServiceReport{WorkDone: "x", Resolved: true}), codes.InvalidArgument, "CompleteVisit without sign-off")
+	wantCode(t, complete("v4", &dispatchv1.ServiceReport{WorkDone: "x", Resolved: true, SignOff: signed(e.clock.Now().Add(time.Hour))}), codes.InvalidArgument, "CompleteVisit signed in the future")
+	_, err = e.client.CompleteVisit(ctx, &dispatchv1.CompleteVisitRequest{RequestId: "v5", JobId: id, TechnicianId: "someone-else",
+		Report: &dispatchv1.ServiceReport{WorkDone: "x", Resolved: false, SignOff: signed(e.clock.Now())}})
+	wantCode(t, err, codes.FailedPrecondition, "CompleteVisit by another technician")
+
+	// Unresolved: FAILED, escalated; the signed report is immutable afterwards.
+	if err := complete("v6", &dispatchv1.ServiceReport{WorkDone: "checked wiring", Resolved: false, SignOff: signed(e.clock.Now())}); err != nil {
+		t.Fatalf("CompleteVisit(unresolved): %v", err)
+	}
+	// A retry with the same request id answers the same.
+	if err := complete("v6", &dispatchv1.ServiceReport{WorkDone: "checked wiring", Resolved: false, SignOff: signed(e.clock.Now())}); err != nil {
+		t.Fatalf("CompleteVisit retry: %v", err)
+	}
+	wantCode(t, complete("v7", &dispatchv1.ServiceReport{WorkDone: "changed", Resolved: true, SignOff: signed(e.clock.Now())}), codes.FailedPrecondition, "CompleteVisit on a signed report")
+	_, err = e.client.RecordWork(ctx, &dispatchv1.RecordWorkRequest{JobId: id, TechnicianId: tid, Report: &dispatchv1.ServiceReport{WorkDone: "changed"}})
+	wantCode(t, err, codes.FailedPrecondition, "RecordWork on a signed report")
+
+	resp, err := e.client.AmendReport(ctx, &dispatchv1.AmendReportRequest{RequestId: "am1", JobId: id,
+		Amendment: &dispatchv1.ReportAmendment{AuthorId: "desk-1", Reason: "wrong cause", FaultCause: "loose connector"}})
+	if err != nil {
+		t.Fatalf("AmendReport: %v", err)
+	}
+	got := resp.GetJob()
+	if got.GetState() != dispatchv1.JobState_JOB_STATE_FAILED || got.GetReport().GetWorkDone() != "checked wiring" || len(got.GetAmendments()) != 1 {
+		t.Fatalf("AmendReport() = %s, report %q, %d amendments; want FAILED, original report kept, 1 amendment", got.GetState(), got.GetReport().GetWorkDone(), len(got.GetAmendments()))
+	}
+	_, err = e.client.AmendReport(ctx, &dispatchv1.AmendReportRequest{JobId: id, Amendment: &dispatchv1.ReportAmendment{AuthorId: "desk-1"}})
+	wantCode(t, err, codes.InvalidArgument, "AmendReport without reason")
+	e.waitEvents(t, id, "checked_in", "failed", "escalated", "report_amended")
+}
+
+func TestIllegalTransitionsAndValidation(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	tech := e.createTech(t, technician("a", 0.1))
+	j := e.createJob(t, jobInput("T-3"))
+	id, tid := j.GetId(), tech.GetId()
+
+	_, err := e.client.StartTravel(ctx, &dispatchv1.StartTravelRequest{JobId: id, TechnicianId: tid})
+	wantCode(t, err, codes.FailedPrecondition, "StartTravel while ASSIGNED")
+	_, err = e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{JobId: id, TechnicianId: "not-assigned"})
+	wantCode(t, err, codes.FailedPrecondition, "AcceptJob by another technician")
+	_, err = e.client.GetJob(ctx, &dispatchv1.GetJobRequest{JobId: "01NOSUCHJOB"})
+	wantCode(t, err, codes.NotFound, "GetJob(unknown)")
+	_, err = e.client.CancelJob(ctx, &dispatchv1.CancelJobRequest{RequestId: "c", JobId: id, Reason: "customer fixed it"})
+	if err != nil {
+		t.Fatalf("CancelJob: %v", err)
+	}
+	_, err = e.client.CancelJob(ctx, &dispatchv1.CancelJobRequest{RequestId: "c2", JobId: id})
+	wantCode(t, err, codes.FailedPrecondition, "CancelJob twice")
+	_, err = e.client.CancelJob(ctx, &dispatchv1.CancelJobRequest{RequestId: "c", JobId: id, Reason: "customer fixed it"})
+	if err != nil {
+		t.Fatalf("CancelJob retry with the same request_id: %v", err)
+	}
+	e.waitEvents(t, id, "created", "assigned", "cancelled")
+
+	// Validation: field and rule named.
+	bad := jobInput("T-4")
+	bad.Site.Point = nil
+	_, err = e.client.CreateJob(ctx, &dispatchv1.CreateJobRequest{RequestId: "x", Job: bad})
+	wantField(t, err, "job.site.point")
+	bad = jobInput("T-4")
+	bad.Kind = dispatchv1.JobKind_JOB_KIND_UNSPECIFIED
+	_, err = e.client.CreateJob(ctx, &dispatchv1.CreateJobRequest{RequestId: "x", Job: bad})
+	wantField(t, err, "job.kind")
+	_, err = e.client.CreateJob(ctx, &dispatchv1.CreateJobRequest{RequestId: "bad id!", Job: jobInput("T-4")})
+	wantField(t, err, "request_id")
+	bad = jobInput("T-4")
+	bad.CustomerWindow = &dispatchv1.TimeWindow{StartTime: timestamppb.New(start.Add(time.Hour)), EndTime: timestamppb.New(start)}
+	_, err = e.client.CreateJob(ctx, &dispatchv1.CreateJobRequest{RequestId: "x", Job: bad})
+	wantCode(t, err, codes.InvalidArgument, "CreateJob with a reversed customer window")
+	tb := technician("b", 0)
+	tb.Calendar.TimeZone = "Mars/Olympus"
+	_, err = e.client.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{Technician: tb})
+	wantField(t, err, "technician.calendar.time_zone")
+
+	// Idempotency: same request_id and request → same job; different request → INVALID_ARGUMENT.
+	first := e.createJob(t, jobInput("T-5"))
+	again := e.createJob(t, jobInput("T-5"))
+	if first.GetId() != again.GetId() {
+		t.Fatalf("CreateJob retry created %s, want the first job %s", again.GetId(), first.GetId())
+	}
+	other := jobInput("T-5")
+	other.FaultCode = "F-OTHER"
+	_, err = e.client.CreateJob(ctx, &dispatchv1.CreateJobRequest{RequestId: "ticket:T-5", Job: other})
+	wantField(t, err, "request_id")
+
+	// Etag: a stale update is ABORTED.
+	upd := technician("a", 0.2)
+	upd.Id, upd.Etag = tid, "stale"
+	_, err = e.client.UpdateTechnician(ctx, &dispatchv1.UpdateTechnicianRequest{Technician: upd})
+	wantCode(t, err, codes.Aborted, "UpdateTechnician(stale etag)")
+	upd.Etag = tech.GetEtag()
+	if _, err := e.client.UpdateTechnician(ctx, &dispatchv1.UpdateTechnicianRequest{Technician: upd}); err != nil {
+		t.Fatalf("UpdateTechnician: %v", err)
+	}
+	_, err = e.client.UpdateTechnician(ctx, &dispatchv1.UpdateTechnicianRequest{Technician: upd})
+	wantCode(t, err, codes.Aborted, "UpdateTechnician(reused etag)")
+
+	// Lists filter by ticket and technician.
+	lr, err := e.client.ListJobs(ctx, &dispatchv1.ListJobsRequest{TicketId: "T-5"})
+	if err != nil || len(lr.GetJobs()) != 1 {
+		t.Fatalf("ListJobs(ticket T-5) = %d jobs, %v; want 1", len(lr.GetJobs()), err)
+	}
+	lr, err = e.client.ListJobs(ctx, &dispatchv1.ListJobsRequest{State: dispatchv1.JobState_JOB_STATE_CANCELLED})
+	if err != nil || len(lr.GetJobs()) != 1 || lr.GetJobs()[0].GetId() != id {
+		t.Fatalf("ListJobs(CANCELLED) = %v, %v; want job %s", lr.GetJobs(), err, id)
+	}
+	tl, err := e.client.ListTechnicians(ctx, &dispatchv1.ListTechniciansRequest{ProductLine: "diesel-engine", PageSize: 1})
+	if err != nil || len(tl.GetTechnicians()) != 1 {
+		t.Fatalf("ListTechnicians() = %v, %v", tl, err)
+	}
+}
+
+func wantField(t *testing.T, err error, field string) {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != codes.InvalidArgument {
+		t.Fatalf("error = %v, want INVALID_ARGUMENT on %s", err, field)
+	}
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				if v.GetField() == field {
+					return
+				}
+			}
+		}
+	}
+	t.Fatalf("error %v has no field violation on %s", err, field)
+}
+
+func TestNoMatchIsUnassignedAndEscalated(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	e.createTech(t, technician("too-far", 2.0)) // ~290 road km
+	in := jobInput("T-6")
+	in.Priority = dispatchv1.Priority_PRIORITY_URGENT
+	j := e.createJob(t, in)
+	if j.GetState() != dispatchv1.JobState_JOB_STATE_UNASSIGNED {
+		t.Fatalf("CreateJob() state = %s, want UNASSIGNED", j.GetState())
+	}
+	var reasons []dispatchv1.EscalationReason
+	for _, x := range j.GetEscalations() {
+		reasons = append(reasons, x.GetReason())
+	}
+	want := []dispatchv1.EscalationReason{dispatchv1.EscalationReason_ESCALATION_REASON_URGENT, dispatchv1.EscalationReason_ESCALATION_REASON_NO_TECHNICIAN}
+	if !slices.Equal(reasons, want) {
+		t.Fatalf("CreateJob() escalations = %v, want %v", reasons, want)
+	}
+	if ex := j.GetLastRanking().GetExclusions(); len(ex) != 1 || ex[0].GetReason() != "radius" {
+		t.Fatalf("CreateJob() exclusions = %v, want radius 1", ex)
+	}
+	e.waitEvents(t, j.GetId(), "created", "escalated", "escalated")
+
+	// A dispatcher assigns by hand.
+	near := e.createTech(t, technician("near", 0.1))
+	resp, err := e.client.AssignJob(context.Background(), &dispatchv1.AssignJobRequest{RequestId: "m1", JobId: j.GetId(), TechnicianId: near.GetId(), Reason: "called in"})
+	if err != nil || resp.GetJob().GetState() != dispatchv1.JobState_JOB_STATE_ASSIGNED ||
+		resp.GetJob().GetAssignment().GetSource() != dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_MANUAL {
+		t.Fatalf("AssignJob() = %v, %v; want ASSIGNED by hand", resp.GetJob(), err)
+	}
+}
+
+func TestDeclineGoesToNextBest(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	a := e.createTech(t, technician("a", 0.1))
+	b := e.createTech(t, technician("b", 0.2))
+	j := e.createJob(t, jobInput("T-7"))
+	resp, err := e.client.DeclineJob(ctx, &dispatchv1.DeclineJobRequest{RequestId: "d1", JobId: j.GetId(), TechnicianId: a.GetId(), Reason: "sick"})
+	if err != nil {
+		t.Fatalf("DeclineJob: %v", err)
+	}
+	got := resp.GetJob()
+	if got.GetState() != dispatchv1.JobState_JOB_STATE_ASSIGNED || got.GetAssignment().GetTechnicianId() != b.GetId() {
+		t.Fatalf("DeclineJob() = %s to %s, want ASSIGNED to %s", got.GetState(), got.GetAssignment().GetTechnicianId(), b.GetId())
+	}
+	resp, err = e.client.DeclineJob(ctx, &dispatchv1.DeclineJobRequest{RequestId: "d2", JobId: j.GetId(), TechnicianId: b.GetId()})
+	if err != nil {
+		t.Fatalf("DeclineJob: %v", err)
+	}
+	if got := resp.GetJob(); got.GetState() != dispatchv1.JobState_JOB_STATE_UNASSIGNED || got.GetAssignment() != nil || len(got.GetPreviousAssignments()) != 2 {
+		t.Fatalf("DeclineJob() = %v, want UNASSIGNED with 2 previous assignments", got)
+	}
+	e.waitEvents(t, j.GetId(), "assigned", "declined", "assigned", "reassigned", "declined", "escalated")
+}
+
+// fire advances the fake clock by d and fires the timers due.
+func (e *env) fire(t *testing.T, d time.Duration) {
+	t.Helper()
+	e.clock.Advance(d)
+	if _, err := e.svc.Platform.Timers.FireDue(context.Background()); err != nil {
+		t.Fatalf("FireDue: %v", err)
+	}
+}
+
+func (e *env) job(t *testing.T, id string) *dispatchv1.Job {
+	t.Helper()
+	resp, err := e.client.GetJob(context.Background(), &dispatchv1.GetJobRequest{JobId: id})
+	if err != nil {
+		t.Fatalf("GetJob: %v", err)
+	}
+	return resp.GetJob()
+}
+
+func TestAcceptanceTimeoutReassignmentChain(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	a := e.createTech(t, technician("a", 0.1))
+	b := e.createTech(t, technician("b", 0.2))
+	c := e.createTech(t, technician("c", 0.3))
+	j := e.createJob(t, jobInput("T-8"))
+	steps := []struct {
+		advance time.Duration
+		state   dispatchv1.JobState
+		tech    string
+		escal   int
+	}{
+		{2*time.Hour - time.Minute, dispatchv1.JobState_JOB_STATE_ASSIGNED, a.GetId(), 0}, // 1 minute before the deadline
+		{time.Minute, dispatchv1.JobState_JOB_STATE_ASSIGNED, b.GetId(), 1},               // at 2 h: next best, escalated
+		{2 * time.Hour, dispatchv1.JobState_JOB_STATE_ASSIGNED, c.GetId(), 3},             // + arrangement check at 4 h
+		{2 * time.Hour, dispatchv1.JobState_JOB_STATE_UNASSIGNED, "", 5},                  // no one left
+		{2 * time.Hour, dispatchv1.JobState_JOB_STATE_UNASSIGNED, "", 5},                  // nothing more fires
+	}
+	for i, s := range steps {
+		e.fire(t, s.advance)
+		got := e.job(t, j.GetId())
+		if got.GetState() != s.state || got.GetAssignment().GetTechnicianId() != s.tech || len(got.GetEscalations()) != s.escal {
+			t.Fatalf("step %d: job = %s to %q with %d escalations; want %s to %q with %d", i, got.GetState(),
+				got.GetAssignment().GetTechnicianId(), len(got.GetEscalations()), s.state, s.tech, s.escal)
+		}
+	}
+	got := e.job(t, j.GetId())
+	var reasons []dispatchv1.EscalationReason
+	for _, x := range got.GetEscalations() {
+		reasons = append(reasons, x.GetReason())
+	}
+	want := []dispatchv1.EscalationReason{
+		dispatchv1.EscalationReason_ESCALATION_REASON_NOT_ACCEPTED,
+		dispatchv1.EscalationReason_ESCALATION_REASON_NOT_ACCEPTED,
+		dispatchv1.EscalationReason_ESCALATION_REASON_NOT_ARRANGED,
+		dispatchv1.EscalationReason_ESCALATION_REASON_NOT_ACCEPTED,
+		dispatchv1.EscalationReason_ESCALATION_REASON_NO_TECHNICIAN,
+	}
+	// The 4 h acceptance deadline and the 4 h arrangement check fire at the same instant, in
+	// either order: compare as sets, and check the last one (no one left).
+	last := reasons[len(reasons)-1]
+	slices.Sort(reasons)
+	slices.Sort(want)
+	if !slices.Equal(reasons, want) || last != dispatchv1.EscalationReason_ESCALATION_REASON_NO_TECHNICIAN {
+		t.Fatalf("escalations = %v, want %v ending with NO_TECHNICIAN", reasons, want)
+	}
+	for _, x := range got.GetEscalations() {
+		if x.GetReason() == dispatchv1.EscalationReason_ESCALATION_REASON_NOT_ARRANGED && x.GetLevel() != dispatchv1.EscalationLevel_ESCALATION_LEVEL_MANAGEMENT {
+			t.Fatalf("arrangement escalation level = %s, want MANAGEMENT", x.GetLevel())
+		}
+	}
+	e.waitEvents(t, j.GetId(), "assigned", "escalated", "assigned", "reassigned", "escalated", "escalated", "escalated")
+}
+
+func TestArrangementCheck(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	tech := e.createTech(t, technician("a", 0.1))
+	tech.Id = ""
+	arrangedJob := e.createJob(t, jobInput("T-9"))
+	unarranged := e.createJob(t, jobInput("T-10"))
+	tid := arrangedJob.GetAssignment().GetTechnicianId()
+	for _, id := range []string{arrangedJob.GetId(), unarranged.GetId()} {
+		if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{JobId: id, TechnicianId: tid}); err != nil {
+			t.Fatalf("AcceptJob: %v", err)
+		}
+	}
+	win := &dispatchv1.TimeWindow{StartTime: timestamppb.New(start.Add(6 * time.Hour)), EndTime: timestamppb.New(start.Add(8 * time.Hour))}
+	if _, err := e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{JobId: arrangedJob.GetId(), TechnicianId: tid, Window: win}); err != nil {
+		t.Fatalf("ScheduleAppointment: %v", err)
+	}
+	e.fire(t, 4*time.Hour-time.Minute)
+	if n := len(e.job(t, unarranged.GetId()).GetEscalations()); n != 0 {
+		t.Fatalf("escalations before 4 h = %d, want 0", n)
+	}
+	e.fire(t, time.Minute)
+	if got := e.job(t, unarranged.GetId()).GetEscalations(); len(got) != 1 || got[0].GetLevel() != dispatchv1.EscalationLevel_ESCALATION_LEVEL_MANAGEMENT {
+		t.Fatalf("unarranged job escalations at 4 h = %v, want one to MANAGEMENT", got)
+	}
+	if n := len(e.job(t, arrangedJob.GetId()).GetEscalations()); n != 0 {
+		t.Fatalf("arranged job escalations = %d, want 0", n)
+	}
+
+	// Lateness notice: 3 h ahead is fine; 1 h ahead is flagged and escalated.
+	e.clock.Set(start.Add(3 * time.Hour))
+	win2 := &dispatchv1.TimeWindow{StartTime: timestamppb.New(start.Add(8 * time.Hour)), EndTime: timestamppb.New(start.Add(10 * time.Hour))}
+	resp, err := e.client.RescheduleAppointment(ctx, &dispatchv1.RescheduleAppointmentRequest{JobId: arrangedJob.GetId(), TechnicianId: tid, Window: win2, Reason: "traffic"})
+	if err != nil || resp.GetJob().GetAppointment().GetReschedules()[0].GetLateNotice() {
+		t.Fatalf("RescheduleAppointment(3 h ahead) = %v, %v; want on time", resp.GetJob().GetAppointment(), err)
+	}
+	e.clock.Set(start.Add(7 * time.Hour))
+	win3 := &dispatchv1.TimeWindow{StartTime: timestamppb.New(start.Add(26 * time.Hour)), EndTime: timestamppb.New(start.Add(28 * time.Hour))}
+	resp, err = e.client.RescheduleAppointment(ctx, &dispatchv1.RescheduleAppointmentRequest{JobId: arrangedJob.GetId(), TechnicianId: tid, Window: win3})
+	if err != nil {
+		t.Fatalf("RescheduleAppointment(1 h ahead): %v", err)
+	}
+	ap := resp.GetJob().GetAppointment()
+	if len(ap.GetReschedules()) != 2 || !ap.GetReschedules()[1].GetLateNotice() || len(resp.GetJob().GetEscalations()) != 1 {
+		t.Fatalf("RescheduleAppointment(1 h ahead) = %v, escalations %v; want flagged late and escalated", ap, resp.GetJob().GetEscalations())
+	}
+}
