@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 )
@@ -65,4 +67,62 @@ func TestCatalog(t *testing.T) {
 	if err != nil || gl.GetLocation().GetTechnicianId() != "tech-v1" {
 		t.Fatalf("GetLocation = %v, %v", gl, err)
 	}
+}
+
+func TestUpdates(t *testing.T) {
+	e := start(t)
+	p := e.part("A")
+	p.LeadTimeDays = 21
+	p.Name = "renamed"
+	up, err := e.c.UpdatePart(e.ctx, &inventoryv1.UpdatePartRequest{RequestId: e.rid(), Part: p, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"lead_time_days"}}})
+	if err != nil {
+		t.Fatalf("UpdatePart: %v", err)
+	}
+	if got := up.GetPart(); got.GetLeadTimeDays() != 21 || got.GetName() != "part A" || got.GetEtag() != "2" || got.GetSku() != "A" {
+		t.Fatalf("UpdatePart(lead_time_days) = %v; want only the lead time changed and etag 2", got)
+	}
+	tests := []struct {
+		name string
+		req  *inventoryv1.UpdatePartRequest
+		code codes.Code
+	}{
+		{"stale etag", &inventoryv1.UpdatePartRequest{Part: p}, codes.Aborted},
+		{"no etag", &inventoryv1.UpdatePartRequest{Part: withEtag(p, "")}, codes.InvalidArgument},
+		{"unknown path", &inventoryv1.UpdatePartRequest{Part: withEtag(p, "2"), UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"sku"}}}, codes.InvalidArgument},
+		{"unknown part", &inventoryv1.UpdatePartRequest{Part: withID(withEtag(p, "2"), "nope")}, codes.NotFound},
+		{"no id", &inventoryv1.UpdatePartRequest{Part: withID(withEtag(p, "2"), "")}, codes.InvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.c.UpdatePart(e.ctx, tt.req)
+			wantCode(t, err, tt.code)
+		})
+	}
+
+	van := e.location("v", inventoryv1.LocationKind_LOCATION_KIND_VAN, nil)
+	van.TechnicianId = "tech-new"
+	ul, err := e.c.UpdateLocation(e.ctx, &inventoryv1.UpdateLocationRequest{RequestId: e.rid(), Location: van})
+	if err != nil || ul.GetLocation().GetTechnicianId() != "tech-new" || ul.GetLocation().GetEtag() != "2" {
+		t.Fatalf("UpdateLocation = %v, %v", ul, err)
+	}
+	van.Etag = "2"
+	van.TechnicianId = ""
+	_, err = e.c.UpdateLocation(e.ctx, &inventoryv1.UpdateLocationRequest{Location: van})
+	wantCode(t, err, codes.InvalidArgument) // a van needs its technician
+	van.TechnicianId = "tech-new"
+	van.Kind = inventoryv1.LocationKind_LOCATION_KIND_STATION
+	_, err = e.c.UpdateLocation(e.ctx, &inventoryv1.UpdateLocationRequest{Location: van})
+	wantCode(t, err, codes.InvalidArgument) // kind is fixed
+}
+
+func withEtag(p *inventoryv1.Part, etag string) *inventoryv1.Part {
+	c := proto.Clone(p).(*inventoryv1.Part)
+	c.Etag = etag
+	return c
+}
+
+func withID(p *inventoryv1.Part, id string) *inventoryv1.Part {
+	c := proto.Clone(p).(*inventoryv1.Part)
+	c.Id = id
+	return c
 }

@@ -67,6 +67,52 @@ func (x *PartCreated) GetPart() *Part {
 	return nil
 }
 
+// PartUpdated: a part's descriptive or replenishment fields changed (part.updated).
+type PartUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The part as changed.
+	Part          *Part `protobuf:"bytes,1,opt,name=part,proto3" json:"part,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PartUpdated) Reset() {
+	*x = PartUpdated{}
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PartUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PartUpdated) ProtoMessage() {}
+
+func (x *PartUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PartUpdated.ProtoReflect.Descriptor instead.
+func (*PartUpdated) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PartUpdated) GetPart() *Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
 // LocationCreated: a stock location was registered (location.created).
 type LocationCreated struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -78,7 +124,7 @@ type LocationCreated struct {
 
 func (x *LocationCreated) Reset() {
 	*x = LocationCreated{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[1]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -90,7 +136,7 @@ func (x *LocationCreated) String() string {
 func (*LocationCreated) ProtoMessage() {}
 
 func (x *LocationCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[1]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -103,10 +149,57 @@ func (x *LocationCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocationCreated.ProtoReflect.Descriptor instead.
 func (*LocationCreated) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *LocationCreated) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+// LocationUpdated: a location's name, technician, organisation or point changed
+// (location.updated).
+type LocationUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The location as changed.
+	Location      *Location `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocationUpdated) Reset() {
+	*x = LocationUpdated{}
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocationUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocationUpdated) ProtoMessage() {}
+
+func (x *LocationUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocationUpdated.ProtoReflect.Descriptor instead.
+func (*LocationUpdated) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *LocationUpdated) GetLocation() *Location {
 	if x != nil {
 		return x.Location
 	}
@@ -124,7 +217,7 @@ type StockReceived struct {
 
 func (x *StockReceived) Reset() {
 	*x = StockReceived{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[2]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -136,7 +229,7 @@ func (x *StockReceived) String() string {
 func (*StockReceived) ProtoMessage() {}
 
 func (x *StockReceived) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[2]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -149,7 +242,7 @@ func (x *StockReceived) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StockReceived.ProtoReflect.Descriptor instead.
 func (*StockReceived) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StockReceived) GetMovement() *Movement {
@@ -172,7 +265,7 @@ type StockTransferred struct {
 
 func (x *StockTransferred) Reset() {
 	*x = StockTransferred{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[3]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -184,7 +277,7 @@ func (x *StockTransferred) String() string {
 func (*StockTransferred) ProtoMessage() {}
 
 func (x *StockTransferred) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[3]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -197,7 +290,7 @@ func (x *StockTransferred) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StockTransferred.ProtoReflect.Descriptor instead.
 func (*StockTransferred) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StockTransferred) GetOut() *Movement {
@@ -225,7 +318,7 @@ type StockAdjusted struct {
 
 func (x *StockAdjusted) Reset() {
 	*x = StockAdjusted{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[4]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -237,7 +330,7 @@ func (x *StockAdjusted) String() string {
 func (*StockAdjusted) ProtoMessage() {}
 
 func (x *StockAdjusted) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[4]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -250,7 +343,7 @@ func (x *StockAdjusted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StockAdjusted.ProtoReflect.Descriptor instead.
 func (*StockAdjusted) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *StockAdjusted) GetMovement() *Movement {
@@ -273,7 +366,7 @@ type BelowReorderPoint struct {
 
 func (x *BelowReorderPoint) Reset() {
 	*x = BelowReorderPoint{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[5]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -285,7 +378,7 @@ func (x *BelowReorderPoint) String() string {
 func (*BelowReorderPoint) ProtoMessage() {}
 
 func (x *BelowReorderPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[5]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -298,7 +391,7 @@ func (x *BelowReorderPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BelowReorderPoint.ProtoReflect.Descriptor instead.
 func (*BelowReorderPoint) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *BelowReorderPoint) GetSuggestion() *ReorderSuggestion {
@@ -320,7 +413,7 @@ type PartsReserved struct {
 
 func (x *PartsReserved) Reset() {
 	*x = PartsReserved{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[6]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -332,7 +425,7 @@ func (x *PartsReserved) String() string {
 func (*PartsReserved) ProtoMessage() {}
 
 func (x *PartsReserved) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[6]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -345,7 +438,7 @@ func (x *PartsReserved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartsReserved.ProtoReflect.Descriptor instead.
 func (*PartsReserved) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PartsReserved) GetReservation() *Reservation {
@@ -367,7 +460,7 @@ type ReservationReleased struct {
 
 func (x *ReservationReleased) Reset() {
 	*x = ReservationReleased{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[7]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -379,7 +472,7 @@ func (x *ReservationReleased) String() string {
 func (*ReservationReleased) ProtoMessage() {}
 
 func (x *ReservationReleased) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[7]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -392,7 +485,7 @@ func (x *ReservationReleased) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReservationReleased.ProtoReflect.Descriptor instead.
 func (*ReservationReleased) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReservationReleased) GetReservation() *Reservation {
@@ -414,7 +507,7 @@ type ReservationExpired struct {
 
 func (x *ReservationExpired) Reset() {
 	*x = ReservationExpired{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[8]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -426,7 +519,7 @@ func (x *ReservationExpired) String() string {
 func (*ReservationExpired) ProtoMessage() {}
 
 func (x *ReservationExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[8]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -439,7 +532,7 @@ func (x *ReservationExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReservationExpired.ProtoReflect.Descriptor instead.
 func (*ReservationExpired) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReservationExpired) GetReservation() *Reservation {
@@ -463,7 +556,7 @@ type ReservationConsumed struct {
 
 func (x *ReservationConsumed) Reset() {
 	*x = ReservationConsumed{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[9]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +568,7 @@ func (x *ReservationConsumed) String() string {
 func (*ReservationConsumed) ProtoMessage() {}
 
 func (x *ReservationConsumed) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[9]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +581,7 @@ func (x *ReservationConsumed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReservationConsumed.ProtoReflect.Descriptor instead.
 func (*ReservationConsumed) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ReservationConsumed) GetReservation() *Reservation {
@@ -517,7 +610,7 @@ type RequisitionCreated struct {
 
 func (x *RequisitionCreated) Reset() {
 	*x = RequisitionCreated{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[10]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -529,7 +622,7 @@ func (x *RequisitionCreated) String() string {
 func (*RequisitionCreated) ProtoMessage() {}
 
 func (x *RequisitionCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[10]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -542,7 +635,7 @@ func (x *RequisitionCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequisitionCreated.ProtoReflect.Descriptor instead.
 func (*RequisitionCreated) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RequisitionCreated) GetRequisition() *Requisition {
@@ -563,7 +656,7 @@ type RequisitionApproved struct {
 
 func (x *RequisitionApproved) Reset() {
 	*x = RequisitionApproved{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[11]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -575,7 +668,7 @@ func (x *RequisitionApproved) String() string {
 func (*RequisitionApproved) ProtoMessage() {}
 
 func (x *RequisitionApproved) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[11]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -588,7 +681,7 @@ func (x *RequisitionApproved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequisitionApproved.ProtoReflect.Descriptor instead.
 func (*RequisitionApproved) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RequisitionApproved) GetRequisition() *Requisition {
@@ -609,7 +702,7 @@ type RequisitionRejected struct {
 
 func (x *RequisitionRejected) Reset() {
 	*x = RequisitionRejected{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[12]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -621,7 +714,7 @@ func (x *RequisitionRejected) String() string {
 func (*RequisitionRejected) ProtoMessage() {}
 
 func (x *RequisitionRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[12]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -634,7 +727,7 @@ func (x *RequisitionRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequisitionRejected.ProtoReflect.Descriptor instead.
 func (*RequisitionRejected) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RequisitionRejected) GetRequisition() *Requisition {
@@ -657,7 +750,7 @@ type RequisitionIssued struct {
 
 func (x *RequisitionIssued) Reset() {
 	*x = RequisitionIssued{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[13]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -669,7 +762,7 @@ func (x *RequisitionIssued) String() string {
 func (*RequisitionIssued) ProtoMessage() {}
 
 func (x *RequisitionIssued) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[13]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -682,7 +775,7 @@ func (x *RequisitionIssued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequisitionIssued.ProtoReflect.Descriptor instead.
 func (*RequisitionIssued) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RequisitionIssued) GetRequisition() *Requisition {
@@ -710,7 +803,7 @@ type OldPartReturned struct {
 
 func (x *OldPartReturned) Reset() {
 	*x = OldPartReturned{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[14]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -722,7 +815,7 @@ func (x *OldPartReturned) String() string {
 func (*OldPartReturned) ProtoMessage() {}
 
 func (x *OldPartReturned) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[14]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -735,7 +828,7 @@ func (x *OldPartReturned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OldPartReturned.ProtoReflect.Descriptor instead.
 func (*OldPartReturned) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *OldPartReturned) GetOldPartReturn() *OldPartReturn {
@@ -768,7 +861,7 @@ type ReturnAppraised struct {
 
 func (x *ReturnAppraised) Reset() {
 	*x = ReturnAppraised{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[15]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -780,7 +873,7 @@ func (x *ReturnAppraised) String() string {
 func (*ReturnAppraised) ProtoMessage() {}
 
 func (x *ReturnAppraised) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[15]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -793,7 +886,7 @@ func (x *ReturnAppraised) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnAppraised.ProtoReflect.Descriptor instead.
 func (*ReturnAppraised) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReturnAppraised) GetJobId() string {
@@ -850,7 +943,7 @@ type SupplierClaimOpened struct {
 
 func (x *SupplierClaimOpened) Reset() {
 	*x = SupplierClaimOpened{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[16]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -862,7 +955,7 @@ func (x *SupplierClaimOpened) String() string {
 func (*SupplierClaimOpened) ProtoMessage() {}
 
 func (x *SupplierClaimOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[16]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -875,7 +968,7 @@ func (x *SupplierClaimOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplierClaimOpened.ProtoReflect.Descriptor instead.
 func (*SupplierClaimOpened) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SupplierClaimOpened) GetClaim() *SupplierClaim {
@@ -897,7 +990,7 @@ type SupplierClaimResolved struct {
 
 func (x *SupplierClaimResolved) Reset() {
 	*x = SupplierClaimResolved{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[17]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -909,7 +1002,7 @@ func (x *SupplierClaimResolved) String() string {
 func (*SupplierClaimResolved) ProtoMessage() {}
 
 func (x *SupplierClaimResolved) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[17]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +1015,7 @@ func (x *SupplierClaimResolved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplierClaimResolved.ProtoReflect.Descriptor instead.
 func (*SupplierClaimResolved) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SupplierClaimResolved) GetClaim() *SupplierClaim {
@@ -944,7 +1037,7 @@ type StockingPlanSubmitted struct {
 
 func (x *StockingPlanSubmitted) Reset() {
 	*x = StockingPlanSubmitted{}
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[18]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -956,7 +1049,7 @@ func (x *StockingPlanSubmitted) String() string {
 func (*StockingPlanSubmitted) ProtoMessage() {}
 
 func (x *StockingPlanSubmitted) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[18]
+	mi := &file_sanbao_inventory_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -969,7 +1062,7 @@ func (x *StockingPlanSubmitted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StockingPlanSubmitted.ProtoReflect.Descriptor instead.
 func (*StockingPlanSubmitted) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_sanbao_inventory_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StockingPlanSubmitted) GetPlan() *StockingPlan {
@@ -985,8 +1078,12 @@ const file_sanbao_inventory_v1_events_proto_rawDesc = "" +
 	"\n" +
 	" sanbao/inventory/v1/events.proto\x12\x13sanbao.inventory.v1\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\"<\n" +
 	"\vPartCreated\x12-\n" +
+	"\x04part\x18\x01 \x01(\v2\x19.sanbao.inventory.v1.PartR\x04part\"<\n" +
+	"\vPartUpdated\x12-\n" +
 	"\x04part\x18\x01 \x01(\v2\x19.sanbao.inventory.v1.PartR\x04part\"L\n" +
 	"\x0fLocationCreated\x129\n" +
+	"\blocation\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.LocationR\blocation\"L\n" +
+	"\x0fLocationUpdated\x129\n" +
 	"\blocation\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.LocationR\blocation\"J\n" +
 	"\rStockReceived\x129\n" +
 	"\bmovement\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\bmovement\"r\n" +
@@ -1047,69 +1144,73 @@ func file_sanbao_inventory_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_inventory_v1_events_proto_rawDescData
 }
 
-var file_sanbao_inventory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_sanbao_inventory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_sanbao_inventory_v1_events_proto_goTypes = []any{
 	(*PartCreated)(nil),           // 0: sanbao.inventory.v1.PartCreated
-	(*LocationCreated)(nil),       // 1: sanbao.inventory.v1.LocationCreated
-	(*StockReceived)(nil),         // 2: sanbao.inventory.v1.StockReceived
-	(*StockTransferred)(nil),      // 3: sanbao.inventory.v1.StockTransferred
-	(*StockAdjusted)(nil),         // 4: sanbao.inventory.v1.StockAdjusted
-	(*BelowReorderPoint)(nil),     // 5: sanbao.inventory.v1.BelowReorderPoint
-	(*PartsReserved)(nil),         // 6: sanbao.inventory.v1.PartsReserved
-	(*ReservationReleased)(nil),   // 7: sanbao.inventory.v1.ReservationReleased
-	(*ReservationExpired)(nil),    // 8: sanbao.inventory.v1.ReservationExpired
-	(*ReservationConsumed)(nil),   // 9: sanbao.inventory.v1.ReservationConsumed
-	(*RequisitionCreated)(nil),    // 10: sanbao.inventory.v1.RequisitionCreated
-	(*RequisitionApproved)(nil),   // 11: sanbao.inventory.v1.RequisitionApproved
-	(*RequisitionRejected)(nil),   // 12: sanbao.inventory.v1.RequisitionRejected
-	(*RequisitionIssued)(nil),     // 13: sanbao.inventory.v1.RequisitionIssued
-	(*OldPartReturned)(nil),       // 14: sanbao.inventory.v1.OldPartReturned
-	(*ReturnAppraised)(nil),       // 15: sanbao.inventory.v1.ReturnAppraised
-	(*SupplierClaimOpened)(nil),   // 16: sanbao.inventory.v1.SupplierClaimOpened
-	(*SupplierClaimResolved)(nil), // 17: sanbao.inventory.v1.SupplierClaimResolved
-	(*StockingPlanSubmitted)(nil), // 18: sanbao.inventory.v1.StockingPlanSubmitted
-	(*Part)(nil),                  // 19: sanbao.inventory.v1.Part
-	(*Location)(nil),              // 20: sanbao.inventory.v1.Location
-	(*Movement)(nil),              // 21: sanbao.inventory.v1.Movement
-	(*ReorderSuggestion)(nil),     // 22: sanbao.inventory.v1.ReorderSuggestion
-	(*Reservation)(nil),           // 23: sanbao.inventory.v1.Reservation
-	(*OldPartReturn)(nil),         // 24: sanbao.inventory.v1.OldPartReturn
-	(*Requisition)(nil),           // 25: sanbao.inventory.v1.Requisition
-	(Verdict)(0),                  // 26: sanbao.inventory.v1.Verdict
-	(Destination)(0),              // 27: sanbao.inventory.v1.Destination
-	(*SupplierClaim)(nil),         // 28: sanbao.inventory.v1.SupplierClaim
-	(*StockingPlan)(nil),          // 29: sanbao.inventory.v1.StockingPlan
+	(*PartUpdated)(nil),           // 1: sanbao.inventory.v1.PartUpdated
+	(*LocationCreated)(nil),       // 2: sanbao.inventory.v1.LocationCreated
+	(*LocationUpdated)(nil),       // 3: sanbao.inventory.v1.LocationUpdated
+	(*StockReceived)(nil),         // 4: sanbao.inventory.v1.StockReceived
+	(*StockTransferred)(nil),      // 5: sanbao.inventory.v1.StockTransferred
+	(*StockAdjusted)(nil),         // 6: sanbao.inventory.v1.StockAdjusted
+	(*BelowReorderPoint)(nil),     // 7: sanbao.inventory.v1.BelowReorderPoint
+	(*PartsReserved)(nil),         // 8: sanbao.inventory.v1.PartsReserved
+	(*ReservationReleased)(nil),   // 9: sanbao.inventory.v1.ReservationReleased
+	(*ReservationExpired)(nil),    // 10: sanbao.inventory.v1.ReservationExpired
+	(*ReservationConsumed)(nil),   // 11: sanbao.inventory.v1.ReservationConsumed
+	(*RequisitionCreated)(nil),    // 12: sanbao.inventory.v1.RequisitionCreated
+	(*RequisitionApproved)(nil),   // 13: sanbao.inventory.v1.RequisitionApproved
+	(*RequisitionRejected)(nil),   // 14: sanbao.inventory.v1.RequisitionRejected
+	(*RequisitionIssued)(nil),     // 15: sanbao.inventory.v1.RequisitionIssued
+	(*OldPartReturned)(nil),       // 16: sanbao.inventory.v1.OldPartReturned
+	(*ReturnAppraised)(nil),       // 17: sanbao.inventory.v1.ReturnAppraised
+	(*SupplierClaimOpened)(nil),   // 18: sanbao.inventory.v1.SupplierClaimOpened
+	(*SupplierClaimResolved)(nil), // 19: sanbao.inventory.v1.SupplierClaimResolved
+	(*StockingPlanSubmitted)(nil), // 20: sanbao.inventory.v1.StockingPlanSubmitted
+	(*Part)(nil),                  // 21: sanbao.inventory.v1.Part
+	(*Location)(nil),              // 22: sanbao.inventory.v1.Location
+	(*Movement)(nil),              // 23: sanbao.inventory.v1.Movement
+	(*ReorderSuggestion)(nil),     // 24: sanbao.inventory.v1.ReorderSuggestion
+	(*Reservation)(nil),           // 25: sanbao.inventory.v1.Reservation
+	(*OldPartReturn)(nil),         // 26: sanbao.inventory.v1.OldPartReturn
+	(*Requisition)(nil),           // 27: sanbao.inventory.v1.Requisition
+	(Verdict)(0),                  // 28: sanbao.inventory.v1.Verdict
+	(Destination)(0),              // 29: sanbao.inventory.v1.Destination
+	(*SupplierClaim)(nil),         // 30: sanbao.inventory.v1.SupplierClaim
+	(*StockingPlan)(nil),          // 31: sanbao.inventory.v1.StockingPlan
 }
 var file_sanbao_inventory_v1_events_proto_depIdxs = []int32{
-	19, // 0: sanbao.inventory.v1.PartCreated.part:type_name -> sanbao.inventory.v1.Part
-	20, // 1: sanbao.inventory.v1.LocationCreated.location:type_name -> sanbao.inventory.v1.Location
-	21, // 2: sanbao.inventory.v1.StockReceived.movement:type_name -> sanbao.inventory.v1.Movement
-	21, // 3: sanbao.inventory.v1.StockTransferred.out:type_name -> sanbao.inventory.v1.Movement
-	21, // 4: sanbao.inventory.v1.StockTransferred.in:type_name -> sanbao.inventory.v1.Movement
-	21, // 5: sanbao.inventory.v1.StockAdjusted.movement:type_name -> sanbao.inventory.v1.Movement
-	22, // 6: sanbao.inventory.v1.BelowReorderPoint.suggestion:type_name -> sanbao.inventory.v1.ReorderSuggestion
-	23, // 7: sanbao.inventory.v1.PartsReserved.reservation:type_name -> sanbao.inventory.v1.Reservation
-	23, // 8: sanbao.inventory.v1.ReservationReleased.reservation:type_name -> sanbao.inventory.v1.Reservation
-	23, // 9: sanbao.inventory.v1.ReservationExpired.reservation:type_name -> sanbao.inventory.v1.Reservation
-	23, // 10: sanbao.inventory.v1.ReservationConsumed.reservation:type_name -> sanbao.inventory.v1.Reservation
-	24, // 11: sanbao.inventory.v1.ReservationConsumed.must_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	25, // 12: sanbao.inventory.v1.RequisitionCreated.requisition:type_name -> sanbao.inventory.v1.Requisition
-	25, // 13: sanbao.inventory.v1.RequisitionApproved.requisition:type_name -> sanbao.inventory.v1.Requisition
-	25, // 14: sanbao.inventory.v1.RequisitionRejected.requisition:type_name -> sanbao.inventory.v1.Requisition
-	25, // 15: sanbao.inventory.v1.RequisitionIssued.requisition:type_name -> sanbao.inventory.v1.Requisition
-	21, // 16: sanbao.inventory.v1.RequisitionIssued.movements:type_name -> sanbao.inventory.v1.Movement
-	24, // 17: sanbao.inventory.v1.OldPartReturned.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	26, // 18: sanbao.inventory.v1.ReturnAppraised.verdict:type_name -> sanbao.inventory.v1.Verdict
-	27, // 19: sanbao.inventory.v1.ReturnAppraised.destination:type_name -> sanbao.inventory.v1.Destination
-	24, // 20: sanbao.inventory.v1.ReturnAppraised.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	28, // 21: sanbao.inventory.v1.SupplierClaimOpened.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	28, // 22: sanbao.inventory.v1.SupplierClaimResolved.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	29, // 23: sanbao.inventory.v1.StockingPlanSubmitted.plan:type_name -> sanbao.inventory.v1.StockingPlan
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	21, // 0: sanbao.inventory.v1.PartCreated.part:type_name -> sanbao.inventory.v1.Part
+	21, // 1: sanbao.inventory.v1.PartUpdated.part:type_name -> sanbao.inventory.v1.Part
+	22, // 2: sanbao.inventory.v1.LocationCreated.location:type_name -> sanbao.inventory.v1.Location
+	22, // 3: sanbao.inventory.v1.LocationUpdated.location:type_name -> sanbao.inventory.v1.Location
+	23, // 4: sanbao.inventory.v1.StockReceived.movement:type_name -> sanbao.inventory.v1.Movement
+	23, // 5: sanbao.inventory.v1.StockTransferred.out:type_name -> sanbao.inventory.v1.Movement
+	23, // 6: sanbao.inventory.v1.StockTransferred.in:type_name -> sanbao.inventory.v1.Movement
+	23, // 7: sanbao.inventory.v1.StockAdjusted.movement:type_name -> sanbao.inventory.v1.Movement
+	24, // 8: sanbao.inventory.v1.BelowReorderPoint.suggestion:type_name -> sanbao.inventory.v1.ReorderSuggestion
+	25, // 9: sanbao.inventory.v1.PartsReserved.reservation:type_name -> sanbao.inventory.v1.Reservation
+	25, // 10: sanbao.inventory.v1.ReservationReleased.reservation:type_name -> sanbao.inventory.v1.Reservation
+	25, // 11: sanbao.inventory.v1.ReservationExpired.reservation:type_name -> sanbao.inventory.v1.Reservation
+	25, // 12: sanbao.inventory.v1.ReservationConsumed.reservation:type_name -> sanbao.inventory.v1.Reservation
+	26, // 13: sanbao.inventory.v1.ReservationConsumed.must_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	27, // 14: sanbao.inventory.v1.RequisitionCreated.requisition:type_name -> sanbao.inventory.v1.Requisition
+	27, // 15: sanbao.inventory.v1.RequisitionApproved.requisition:type_name -> sanbao.inventory.v1.Requisition
+	27, // 16: sanbao.inventory.v1.RequisitionRejected.requisition:type_name -> sanbao.inventory.v1.Requisition
+	27, // 17: sanbao.inventory.v1.RequisitionIssued.requisition:type_name -> sanbao.inventory.v1.Requisition
+	23, // 18: sanbao.inventory.v1.RequisitionIssued.movements:type_name -> sanbao.inventory.v1.Movement
+	26, // 19: sanbao.inventory.v1.OldPartReturned.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	28, // 20: sanbao.inventory.v1.ReturnAppraised.verdict:type_name -> sanbao.inventory.v1.Verdict
+	29, // 21: sanbao.inventory.v1.ReturnAppraised.destination:type_name -> sanbao.inventory.v1.Destination
+	26, // 22: sanbao.inventory.v1.ReturnAppraised.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	30, // 23: sanbao.inventory.v1.SupplierClaimOpened.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	30, // 24: sanbao.inventory.v1.SupplierClaimResolved.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	31, // 25: sanbao.inventory.v1.StockingPlanSubmitted.plan:type_name -> sanbao.inventory.v1.StockingPlan
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_inventory_v1_events_proto_init() }
@@ -1130,7 +1231,7 @@ func file_sanbao_inventory_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_inventory_v1_events_proto_rawDesc), len(file_sanbao_inventory_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

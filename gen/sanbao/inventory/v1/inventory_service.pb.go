@@ -15,6 +15,7 @@ import (
 	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -340,6 +341,229 @@ func (x *ListPartsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// UpdatePartRequest is the input of UpdatePart.
+type UpdatePartRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key: 1 to 128 of [A-Za-z0-9._:-]; empty means no deduplication.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The part with its id, the etag last read and the new values. Field rules are those of
+	// CreatePart.
+	Part *Part `protobuf:"bytes,2,opt,name=part,proto3" json:"part,omitempty"`
+	// The fields to change: name, unit_of_measure, unit_cost, price, supplier_id, serial_tracked,
+	// lead_time_days, min_order_quantity. Empty means all of them.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePartRequest) Reset() {
+	*x = UpdatePartRequest{}
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePartRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePartRequest) ProtoMessage() {}
+
+func (x *UpdatePartRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePartRequest.ProtoReflect.Descriptor instead.
+func (*UpdatePartRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UpdatePartRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *UpdatePartRequest) GetPart() *Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *UpdatePartRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// UpdatePartResponse is the output of UpdatePart.
+type UpdatePartResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The part as changed, with a new etag.
+	Part          *Part `protobuf:"bytes,1,opt,name=part,proto3" json:"part,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePartResponse) Reset() {
+	*x = UpdatePartResponse{}
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePartResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePartResponse) ProtoMessage() {}
+
+func (x *UpdatePartResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePartResponse.ProtoReflect.Descriptor instead.
+func (*UpdatePartResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UpdatePartResponse) GetPart() *Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+// UpdateLocationRequest is the input of UpdateLocation.
+type UpdateLocationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key: 1 to 128 of [A-Za-z0-9._:-]; empty means no deduplication.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The location with its id, the etag last read and the new values. Field rules are those of
+	// CreateLocation (kind must be the stored kind).
+	Location *Location `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	// The fields to change: name, technician_id, organisation_id, point. Empty means all of them.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateLocationRequest) Reset() {
+	*x = UpdateLocationRequest{}
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLocationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLocationRequest) ProtoMessage() {}
+
+func (x *UpdateLocationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLocationRequest.ProtoReflect.Descriptor instead.
+func (*UpdateLocationRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UpdateLocationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *UpdateLocationRequest) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *UpdateLocationRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// UpdateLocationResponse is the output of UpdateLocation.
+type UpdateLocationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The location as changed, with a new etag.
+	Location      *Location `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateLocationResponse) Reset() {
+	*x = UpdateLocationResponse{}
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLocationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLocationResponse) ProtoMessage() {}
+
+func (x *UpdateLocationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLocationResponse.ProtoReflect.Descriptor instead.
+func (*UpdateLocationResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UpdateLocationResponse) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
 // CreateLocationRequest is the input of CreateLocation.
 type CreateLocationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -353,7 +577,7 @@ type CreateLocationRequest struct {
 
 func (x *CreateLocationRequest) Reset() {
 	*x = CreateLocationRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[6]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -365,7 +589,7 @@ func (x *CreateLocationRequest) String() string {
 func (*CreateLocationRequest) ProtoMessage() {}
 
 func (x *CreateLocationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[6]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -378,7 +602,7 @@ func (x *CreateLocationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateLocationRequest.ProtoReflect.Descriptor instead.
 func (*CreateLocationRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateLocationRequest) GetRequestId() string {
@@ -406,7 +630,7 @@ type CreateLocationResponse struct {
 
 func (x *CreateLocationResponse) Reset() {
 	*x = CreateLocationResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[7]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -418,7 +642,7 @@ func (x *CreateLocationResponse) String() string {
 func (*CreateLocationResponse) ProtoMessage() {}
 
 func (x *CreateLocationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[7]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -431,7 +655,7 @@ func (x *CreateLocationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateLocationResponse.ProtoReflect.Descriptor instead.
 func (*CreateLocationResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{7}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateLocationResponse) GetLocation() *Location {
@@ -452,7 +676,7 @@ type GetLocationRequest struct {
 
 func (x *GetLocationRequest) Reset() {
 	*x = GetLocationRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[8]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -464,7 +688,7 @@ func (x *GetLocationRequest) String() string {
 func (*GetLocationRequest) ProtoMessage() {}
 
 func (x *GetLocationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[8]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -477,7 +701,7 @@ func (x *GetLocationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLocationRequest.ProtoReflect.Descriptor instead.
 func (*GetLocationRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{8}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetLocationRequest) GetLocationId() string {
@@ -498,7 +722,7 @@ type GetLocationResponse struct {
 
 func (x *GetLocationResponse) Reset() {
 	*x = GetLocationResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[9]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +734,7 @@ func (x *GetLocationResponse) String() string {
 func (*GetLocationResponse) ProtoMessage() {}
 
 func (x *GetLocationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[9]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +747,7 @@ func (x *GetLocationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLocationResponse.ProtoReflect.Descriptor instead.
 func (*GetLocationResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{9}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetLocationResponse) GetLocation() *Location {
@@ -552,7 +776,7 @@ type ListLocationsRequest struct {
 
 func (x *ListLocationsRequest) Reset() {
 	*x = ListLocationsRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[10]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -564,7 +788,7 @@ func (x *ListLocationsRequest) String() string {
 func (*ListLocationsRequest) ProtoMessage() {}
 
 func (x *ListLocationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[10]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -577,7 +801,7 @@ func (x *ListLocationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLocationsRequest.ProtoReflect.Descriptor instead.
 func (*ListLocationsRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{10}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListLocationsRequest) GetPageSize() int32 {
@@ -628,7 +852,7 @@ type ListLocationsResponse struct {
 
 func (x *ListLocationsResponse) Reset() {
 	*x = ListLocationsResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[11]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -640,7 +864,7 @@ func (x *ListLocationsResponse) String() string {
 func (*ListLocationsResponse) ProtoMessage() {}
 
 func (x *ListLocationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[11]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -653,7 +877,7 @@ func (x *ListLocationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLocationsResponse.ProtoReflect.Descriptor instead.
 func (*ListLocationsResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{11}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListLocationsResponse) GetLocations() []*Location {
@@ -693,7 +917,7 @@ type ReceiveStockRequest struct {
 
 func (x *ReceiveStockRequest) Reset() {
 	*x = ReceiveStockRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[12]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +929,7 @@ func (x *ReceiveStockRequest) String() string {
 func (*ReceiveStockRequest) ProtoMessage() {}
 
 func (x *ReceiveStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[12]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +942,7 @@ func (x *ReceiveStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiveStockRequest.ProtoReflect.Descriptor instead.
 func (*ReceiveStockRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{12}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReceiveStockRequest) GetRequestId() string {
@@ -783,7 +1007,7 @@ type ReceiveStockResponse struct {
 
 func (x *ReceiveStockResponse) Reset() {
 	*x = ReceiveStockResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[13]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +1019,7 @@ func (x *ReceiveStockResponse) String() string {
 func (*ReceiveStockResponse) ProtoMessage() {}
 
 func (x *ReceiveStockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[13]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +1032,7 @@ func (x *ReceiveStockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiveStockResponse.ProtoReflect.Descriptor instead.
 func (*ReceiveStockResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{13}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReceiveStockResponse) GetMovement() *Movement {
@@ -853,7 +1077,7 @@ type TransferStockRequest struct {
 
 func (x *TransferStockRequest) Reset() {
 	*x = TransferStockRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[14]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +1089,7 @@ func (x *TransferStockRequest) String() string {
 func (*TransferStockRequest) ProtoMessage() {}
 
 func (x *TransferStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[14]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +1102,7 @@ func (x *TransferStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferStockRequest.ProtoReflect.Descriptor instead.
 func (*TransferStockRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{14}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TransferStockRequest) GetRequestId() string {
@@ -961,7 +1185,7 @@ type TransferStockResponse struct {
 
 func (x *TransferStockResponse) Reset() {
 	*x = TransferStockResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[15]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -973,7 +1197,7 @@ func (x *TransferStockResponse) String() string {
 func (*TransferStockResponse) ProtoMessage() {}
 
 func (x *TransferStockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[15]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -986,7 +1210,7 @@ func (x *TransferStockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferStockResponse.ProtoReflect.Descriptor instead.
 func (*TransferStockResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{15}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TransferStockResponse) GetOut() *Movement {
@@ -1038,7 +1262,7 @@ type AdjustStockRequest struct {
 
 func (x *AdjustStockRequest) Reset() {
 	*x = AdjustStockRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[16]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1050,7 +1274,7 @@ func (x *AdjustStockRequest) String() string {
 func (*AdjustStockRequest) ProtoMessage() {}
 
 func (x *AdjustStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[16]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1063,7 +1287,7 @@ func (x *AdjustStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdjustStockRequest.ProtoReflect.Descriptor instead.
 func (*AdjustStockRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{16}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AdjustStockRequest) GetRequestId() string {
@@ -1121,7 +1345,7 @@ type AdjustStockResponse struct {
 
 func (x *AdjustStockResponse) Reset() {
 	*x = AdjustStockResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[17]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1133,7 +1357,7 @@ func (x *AdjustStockResponse) String() string {
 func (*AdjustStockResponse) ProtoMessage() {}
 
 func (x *AdjustStockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[17]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1146,7 +1370,7 @@ func (x *AdjustStockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdjustStockResponse.ProtoReflect.Descriptor instead.
 func (*AdjustStockResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{17}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AdjustStockResponse) GetMovement() *Movement {
@@ -1184,7 +1408,7 @@ type ReservePartsRequest struct {
 
 func (x *ReservePartsRequest) Reset() {
 	*x = ReservePartsRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[18]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1196,7 +1420,7 @@ func (x *ReservePartsRequest) String() string {
 func (*ReservePartsRequest) ProtoMessage() {}
 
 func (x *ReservePartsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[18]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1209,7 +1433,7 @@ func (x *ReservePartsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReservePartsRequest.ProtoReflect.Descriptor instead.
 func (*ReservePartsRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{18}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReservePartsRequest) GetRequestId() string {
@@ -1258,7 +1482,7 @@ type ReservePartsResponse struct {
 
 func (x *ReservePartsResponse) Reset() {
 	*x = ReservePartsResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[19]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1494,7 @@ func (x *ReservePartsResponse) String() string {
 func (*ReservePartsResponse) ProtoMessage() {}
 
 func (x *ReservePartsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[19]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1507,7 @@ func (x *ReservePartsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReservePartsResponse.ProtoReflect.Descriptor instead.
 func (*ReservePartsResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{19}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReservePartsResponse) GetReservation() *Reservation {
@@ -1304,7 +1528,7 @@ type GetReservationRequest struct {
 
 func (x *GetReservationRequest) Reset() {
 	*x = GetReservationRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[20]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1316,7 +1540,7 @@ func (x *GetReservationRequest) String() string {
 func (*GetReservationRequest) ProtoMessage() {}
 
 func (x *GetReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[20]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1329,7 +1553,7 @@ func (x *GetReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReservationRequest.ProtoReflect.Descriptor instead.
 func (*GetReservationRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{20}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetReservationRequest) GetReservationId() string {
@@ -1350,7 +1574,7 @@ type GetReservationResponse struct {
 
 func (x *GetReservationResponse) Reset() {
 	*x = GetReservationResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[21]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1362,7 +1586,7 @@ func (x *GetReservationResponse) String() string {
 func (*GetReservationResponse) ProtoMessage() {}
 
 func (x *GetReservationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[21]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1375,7 +1599,7 @@ func (x *GetReservationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReservationResponse.ProtoReflect.Descriptor instead.
 func (*GetReservationResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{21}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetReservationResponse) GetReservation() *Reservation {
@@ -1402,7 +1626,7 @@ type ListReservationsRequest struct {
 
 func (x *ListReservationsRequest) Reset() {
 	*x = ListReservationsRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[22]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1638,7 @@ func (x *ListReservationsRequest) String() string {
 func (*ListReservationsRequest) ProtoMessage() {}
 
 func (x *ListReservationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[22]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1651,7 @@ func (x *ListReservationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReservationsRequest.ProtoReflect.Descriptor instead.
 func (*ListReservationsRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{22}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListReservationsRequest) GetPageSize() int32 {
@@ -1471,7 +1695,7 @@ type ListReservationsResponse struct {
 
 func (x *ListReservationsResponse) Reset() {
 	*x = ListReservationsResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[23]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1483,7 +1707,7 @@ func (x *ListReservationsResponse) String() string {
 func (*ListReservationsResponse) ProtoMessage() {}
 
 func (x *ListReservationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[23]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1496,7 +1720,7 @@ func (x *ListReservationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReservationsResponse.ProtoReflect.Descriptor instead.
 func (*ListReservationsResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{23}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListReservationsResponse) GetReservations() []*Reservation {
@@ -1531,7 +1755,7 @@ type ReleaseReservationRequest struct {
 
 func (x *ReleaseReservationRequest) Reset() {
 	*x = ReleaseReservationRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[24]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1543,7 +1767,7 @@ func (x *ReleaseReservationRequest) String() string {
 func (*ReleaseReservationRequest) ProtoMessage() {}
 
 func (x *ReleaseReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[24]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1556,7 +1780,7 @@ func (x *ReleaseReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseReservationRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseReservationRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{24}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReleaseReservationRequest) GetRequestId() string {
@@ -1598,7 +1822,7 @@ type ReleaseReservationResponse struct {
 
 func (x *ReleaseReservationResponse) Reset() {
 	*x = ReleaseReservationResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[25]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1610,7 +1834,7 @@ func (x *ReleaseReservationResponse) String() string {
 func (*ReleaseReservationResponse) ProtoMessage() {}
 
 func (x *ReleaseReservationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[25]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1623,7 +1847,7 @@ func (x *ReleaseReservationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseReservationResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseReservationResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{25}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReleaseReservationResponse) GetReservations() []*Reservation {
@@ -1649,7 +1873,7 @@ type ConsumeReservationRequest struct {
 
 func (x *ConsumeReservationRequest) Reset() {
 	*x = ConsumeReservationRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[26]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1661,7 +1885,7 @@ func (x *ConsumeReservationRequest) String() string {
 func (*ConsumeReservationRequest) ProtoMessage() {}
 
 func (x *ConsumeReservationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[26]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1674,7 +1898,7 @@ func (x *ConsumeReservationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumeReservationRequest.ProtoReflect.Descriptor instead.
 func (*ConsumeReservationRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{26}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ConsumeReservationRequest) GetRequestId() string {
@@ -1711,7 +1935,7 @@ type ConsumeReservationResponse struct {
 
 func (x *ConsumeReservationResponse) Reset() {
 	*x = ConsumeReservationResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[27]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1947,7 @@ func (x *ConsumeReservationResponse) String() string {
 func (*ConsumeReservationResponse) ProtoMessage() {}
 
 func (x *ConsumeReservationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[27]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +1960,7 @@ func (x *ConsumeReservationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumeReservationResponse.ProtoReflect.Descriptor instead.
 func (*ConsumeReservationResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{27}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ConsumeReservationResponse) GetReservation() *Reservation {
@@ -1774,7 +1998,7 @@ type CreateRequisitionRequest struct {
 
 func (x *CreateRequisitionRequest) Reset() {
 	*x = CreateRequisitionRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[28]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +2010,7 @@ func (x *CreateRequisitionRequest) String() string {
 func (*CreateRequisitionRequest) ProtoMessage() {}
 
 func (x *CreateRequisitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[28]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +2023,7 @@ func (x *CreateRequisitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRequisitionRequest.ProtoReflect.Descriptor instead.
 func (*CreateRequisitionRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{28}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CreateRequisitionRequest) GetRequestId() string {
@@ -1855,7 +2079,7 @@ type CreateRequisitionResponse struct {
 
 func (x *CreateRequisitionResponse) Reset() {
 	*x = CreateRequisitionResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[29]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1867,7 +2091,7 @@ func (x *CreateRequisitionResponse) String() string {
 func (*CreateRequisitionResponse) ProtoMessage() {}
 
 func (x *CreateRequisitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[29]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1880,7 +2104,7 @@ func (x *CreateRequisitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRequisitionResponse.ProtoReflect.Descriptor instead.
 func (*CreateRequisitionResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{29}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CreateRequisitionResponse) GetRequisition() *Requisition {
@@ -1901,7 +2125,7 @@ type GetRequisitionRequest struct {
 
 func (x *GetRequisitionRequest) Reset() {
 	*x = GetRequisitionRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[30]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1913,7 +2137,7 @@ func (x *GetRequisitionRequest) String() string {
 func (*GetRequisitionRequest) ProtoMessage() {}
 
 func (x *GetRequisitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[30]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1926,7 +2150,7 @@ func (x *GetRequisitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequisitionRequest.ProtoReflect.Descriptor instead.
 func (*GetRequisitionRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{30}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetRequisitionRequest) GetRequisitionId() string {
@@ -1947,7 +2171,7 @@ type GetRequisitionResponse struct {
 
 func (x *GetRequisitionResponse) Reset() {
 	*x = GetRequisitionResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[31]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1959,7 +2183,7 @@ func (x *GetRequisitionResponse) String() string {
 func (*GetRequisitionResponse) ProtoMessage() {}
 
 func (x *GetRequisitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[31]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1972,7 +2196,7 @@ func (x *GetRequisitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequisitionResponse.ProtoReflect.Descriptor instead.
 func (*GetRequisitionResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{31}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetRequisitionResponse) GetRequisition() *Requisition {
@@ -1999,7 +2223,7 @@ type ListRequisitionsRequest struct {
 
 func (x *ListRequisitionsRequest) Reset() {
 	*x = ListRequisitionsRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[32]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2011,7 +2235,7 @@ func (x *ListRequisitionsRequest) String() string {
 func (*ListRequisitionsRequest) ProtoMessage() {}
 
 func (x *ListRequisitionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[32]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2024,7 +2248,7 @@ func (x *ListRequisitionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequisitionsRequest.ProtoReflect.Descriptor instead.
 func (*ListRequisitionsRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{32}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListRequisitionsRequest) GetPageSize() int32 {
@@ -2068,7 +2292,7 @@ type ListRequisitionsResponse struct {
 
 func (x *ListRequisitionsResponse) Reset() {
 	*x = ListRequisitionsResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[33]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2080,7 +2304,7 @@ func (x *ListRequisitionsResponse) String() string {
 func (*ListRequisitionsResponse) ProtoMessage() {}
 
 func (x *ListRequisitionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[33]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2093,7 +2317,7 @@ func (x *ListRequisitionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequisitionsResponse.ProtoReflect.Descriptor instead.
 func (*ListRequisitionsResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{33}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListRequisitionsResponse) GetRequisitions() []*Requisition {
@@ -2127,7 +2351,7 @@ type ApproveRequisitionRequest struct {
 
 func (x *ApproveRequisitionRequest) Reset() {
 	*x = ApproveRequisitionRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[34]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2139,7 +2363,7 @@ func (x *ApproveRequisitionRequest) String() string {
 func (*ApproveRequisitionRequest) ProtoMessage() {}
 
 func (x *ApproveRequisitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[34]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2152,7 +2376,7 @@ func (x *ApproveRequisitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRequisitionRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRequisitionRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{34}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ApproveRequisitionRequest) GetRequestId() string {
@@ -2194,7 +2418,7 @@ type ApproveRequisitionResponse struct {
 
 func (x *ApproveRequisitionResponse) Reset() {
 	*x = ApproveRequisitionResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[35]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2206,7 +2430,7 @@ func (x *ApproveRequisitionResponse) String() string {
 func (*ApproveRequisitionResponse) ProtoMessage() {}
 
 func (x *ApproveRequisitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[35]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2219,7 +2443,7 @@ func (x *ApproveRequisitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRequisitionResponse.ProtoReflect.Descriptor instead.
 func (*ApproveRequisitionResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{35}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ApproveRequisitionResponse) GetRequisition() *Requisition {
@@ -2246,7 +2470,7 @@ type RejectRequisitionRequest struct {
 
 func (x *RejectRequisitionRequest) Reset() {
 	*x = RejectRequisitionRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[36]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2258,7 +2482,7 @@ func (x *RejectRequisitionRequest) String() string {
 func (*RejectRequisitionRequest) ProtoMessage() {}
 
 func (x *RejectRequisitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[36]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2271,7 +2495,7 @@ func (x *RejectRequisitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectRequisitionRequest.ProtoReflect.Descriptor instead.
 func (*RejectRequisitionRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{36}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RejectRequisitionRequest) GetRequestId() string {
@@ -2313,7 +2537,7 @@ type RejectRequisitionResponse struct {
 
 func (x *RejectRequisitionResponse) Reset() {
 	*x = RejectRequisitionResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[37]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2325,7 +2549,7 @@ func (x *RejectRequisitionResponse) String() string {
 func (*RejectRequisitionResponse) ProtoMessage() {}
 
 func (x *RejectRequisitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[37]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2338,7 +2562,7 @@ func (x *RejectRequisitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectRequisitionResponse.ProtoReflect.Descriptor instead.
 func (*RejectRequisitionResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{37}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RejectRequisitionResponse) GetRequisition() *Requisition {
@@ -2361,7 +2585,7 @@ type IssueRequisitionRequest struct {
 
 func (x *IssueRequisitionRequest) Reset() {
 	*x = IssueRequisitionRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[38]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2373,7 +2597,7 @@ func (x *IssueRequisitionRequest) String() string {
 func (*IssueRequisitionRequest) ProtoMessage() {}
 
 func (x *IssueRequisitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[38]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2386,7 +2610,7 @@ func (x *IssueRequisitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueRequisitionRequest.ProtoReflect.Descriptor instead.
 func (*IssueRequisitionRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{38}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *IssueRequisitionRequest) GetRequestId() string {
@@ -2416,7 +2640,7 @@ type IssueRequisitionResponse struct {
 
 func (x *IssueRequisitionResponse) Reset() {
 	*x = IssueRequisitionResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[39]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2428,7 +2652,7 @@ func (x *IssueRequisitionResponse) String() string {
 func (*IssueRequisitionResponse) ProtoMessage() {}
 
 func (x *IssueRequisitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[39]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2441,7 +2665,7 @@ func (x *IssueRequisitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueRequisitionResponse.ProtoReflect.Descriptor instead.
 func (*IssueRequisitionResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{39}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *IssueRequisitionResponse) GetRequisition() *Requisition {
@@ -2481,7 +2705,7 @@ type ReturnOldPartRequest struct {
 
 func (x *ReturnOldPartRequest) Reset() {
 	*x = ReturnOldPartRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[40]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2493,7 +2717,7 @@ func (x *ReturnOldPartRequest) String() string {
 func (*ReturnOldPartRequest) ProtoMessage() {}
 
 func (x *ReturnOldPartRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[40]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2506,7 +2730,7 @@ func (x *ReturnOldPartRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnOldPartRequest.ProtoReflect.Descriptor instead.
 func (*ReturnOldPartRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{40}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ReturnOldPartRequest) GetRequestId() string {
@@ -2569,7 +2793,7 @@ type ReturnOldPartResponse struct {
 
 func (x *ReturnOldPartResponse) Reset() {
 	*x = ReturnOldPartResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[41]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2581,7 +2805,7 @@ func (x *ReturnOldPartResponse) String() string {
 func (*ReturnOldPartResponse) ProtoMessage() {}
 
 func (x *ReturnOldPartResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[41]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2594,7 +2818,7 @@ func (x *ReturnOldPartResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnOldPartResponse.ProtoReflect.Descriptor instead.
 func (*ReturnOldPartResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{41}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ReturnOldPartResponse) GetOldPartReturn() *OldPartReturn {
@@ -2627,7 +2851,7 @@ type AppraiseReturnRequest struct {
 
 func (x *AppraiseReturnRequest) Reset() {
 	*x = AppraiseReturnRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[42]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2639,7 +2863,7 @@ func (x *AppraiseReturnRequest) String() string {
 func (*AppraiseReturnRequest) ProtoMessage() {}
 
 func (x *AppraiseReturnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[42]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2652,7 +2876,7 @@ func (x *AppraiseReturnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppraiseReturnRequest.ProtoReflect.Descriptor instead.
 func (*AppraiseReturnRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{42}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AppraiseReturnRequest) GetRequestId() string {
@@ -2719,7 +2943,7 @@ type AppraiseReturnResponse struct {
 
 func (x *AppraiseReturnResponse) Reset() {
 	*x = AppraiseReturnResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[43]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2731,7 +2955,7 @@ func (x *AppraiseReturnResponse) String() string {
 func (*AppraiseReturnResponse) ProtoMessage() {}
 
 func (x *AppraiseReturnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[43]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2744,7 +2968,7 @@ func (x *AppraiseReturnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppraiseReturnResponse.ProtoReflect.Descriptor instead.
 func (*AppraiseReturnResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{43}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AppraiseReturnResponse) GetOldPartReturn() *OldPartReturn {
@@ -2779,7 +3003,7 @@ type GetReturnRequest struct {
 
 func (x *GetReturnRequest) Reset() {
 	*x = GetReturnRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[44]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +3015,7 @@ func (x *GetReturnRequest) String() string {
 func (*GetReturnRequest) ProtoMessage() {}
 
 func (x *GetReturnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[44]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +3028,7 @@ func (x *GetReturnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReturnRequest.ProtoReflect.Descriptor instead.
 func (*GetReturnRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{44}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetReturnRequest) GetReturnId() string {
@@ -2825,7 +3049,7 @@ type GetReturnResponse struct {
 
 func (x *GetReturnResponse) Reset() {
 	*x = GetReturnResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[45]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2837,7 +3061,7 @@ func (x *GetReturnResponse) String() string {
 func (*GetReturnResponse) ProtoMessage() {}
 
 func (x *GetReturnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[45]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2850,7 +3074,7 @@ func (x *GetReturnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReturnResponse.ProtoReflect.Descriptor instead.
 func (*GetReturnResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{45}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetReturnResponse) GetOldPartReturn() *OldPartReturn {
@@ -2877,7 +3101,7 @@ type ListOutstandingReturnsRequest struct {
 
 func (x *ListOutstandingReturnsRequest) Reset() {
 	*x = ListOutstandingReturnsRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[46]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2889,7 +3113,7 @@ func (x *ListOutstandingReturnsRequest) String() string {
 func (*ListOutstandingReturnsRequest) ProtoMessage() {}
 
 func (x *ListOutstandingReturnsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[46]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2902,7 +3126,7 @@ func (x *ListOutstandingReturnsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOutstandingReturnsRequest.ProtoReflect.Descriptor instead.
 func (*ListOutstandingReturnsRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{46}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ListOutstandingReturnsRequest) GetPageSize() int32 {
@@ -2946,7 +3170,7 @@ type ListOutstandingReturnsResponse struct {
 
 func (x *ListOutstandingReturnsResponse) Reset() {
 	*x = ListOutstandingReturnsResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[47]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2958,7 +3182,7 @@ func (x *ListOutstandingReturnsResponse) String() string {
 func (*ListOutstandingReturnsResponse) ProtoMessage() {}
 
 func (x *ListOutstandingReturnsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[47]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2971,7 +3195,7 @@ func (x *ListOutstandingReturnsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOutstandingReturnsResponse.ProtoReflect.Descriptor instead.
 func (*ListOutstandingReturnsResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{47}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ListOutstandingReturnsResponse) GetReturns() []*OldPartReturn {
@@ -2999,7 +3223,7 @@ type GetSupplierClaimRequest struct {
 
 func (x *GetSupplierClaimRequest) Reset() {
 	*x = GetSupplierClaimRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[48]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3011,7 +3235,7 @@ func (x *GetSupplierClaimRequest) String() string {
 func (*GetSupplierClaimRequest) ProtoMessage() {}
 
 func (x *GetSupplierClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[48]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3024,7 +3248,7 @@ func (x *GetSupplierClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSupplierClaimRequest.ProtoReflect.Descriptor instead.
 func (*GetSupplierClaimRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{48}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GetSupplierClaimRequest) GetClaimId() string {
@@ -3045,7 +3269,7 @@ type GetSupplierClaimResponse struct {
 
 func (x *GetSupplierClaimResponse) Reset() {
 	*x = GetSupplierClaimResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[49]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3057,7 +3281,7 @@ func (x *GetSupplierClaimResponse) String() string {
 func (*GetSupplierClaimResponse) ProtoMessage() {}
 
 func (x *GetSupplierClaimResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[49]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3070,7 +3294,7 @@ func (x *GetSupplierClaimResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSupplierClaimResponse.ProtoReflect.Descriptor instead.
 func (*GetSupplierClaimResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{49}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetSupplierClaimResponse) GetClaim() *SupplierClaim {
@@ -3097,7 +3321,7 @@ type ListSupplierClaimsRequest struct {
 
 func (x *ListSupplierClaimsRequest) Reset() {
 	*x = ListSupplierClaimsRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[50]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3109,7 +3333,7 @@ func (x *ListSupplierClaimsRequest) String() string {
 func (*ListSupplierClaimsRequest) ProtoMessage() {}
 
 func (x *ListSupplierClaimsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[50]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3122,7 +3346,7 @@ func (x *ListSupplierClaimsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSupplierClaimsRequest.ProtoReflect.Descriptor instead.
 func (*ListSupplierClaimsRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{50}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListSupplierClaimsRequest) GetPageSize() int32 {
@@ -3166,7 +3390,7 @@ type ListSupplierClaimsResponse struct {
 
 func (x *ListSupplierClaimsResponse) Reset() {
 	*x = ListSupplierClaimsResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[51]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3178,7 +3402,7 @@ func (x *ListSupplierClaimsResponse) String() string {
 func (*ListSupplierClaimsResponse) ProtoMessage() {}
 
 func (x *ListSupplierClaimsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[51]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3191,7 +3415,7 @@ func (x *ListSupplierClaimsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSupplierClaimsResponse.ProtoReflect.Descriptor instead.
 func (*ListSupplierClaimsResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{51}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListSupplierClaimsResponse) GetClaims() []*SupplierClaim {
@@ -3227,7 +3451,7 @@ type ResolveSupplierClaimRequest struct {
 
 func (x *ResolveSupplierClaimRequest) Reset() {
 	*x = ResolveSupplierClaimRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[52]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3239,7 +3463,7 @@ func (x *ResolveSupplierClaimRequest) String() string {
 func (*ResolveSupplierClaimRequest) ProtoMessage() {}
 
 func (x *ResolveSupplierClaimRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[52]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3252,7 +3476,7 @@ func (x *ResolveSupplierClaimRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveSupplierClaimRequest.ProtoReflect.Descriptor instead.
 func (*ResolveSupplierClaimRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{52}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ResolveSupplierClaimRequest) GetRequestId() string {
@@ -3301,7 +3525,7 @@ type ResolveSupplierClaimResponse struct {
 
 func (x *ResolveSupplierClaimResponse) Reset() {
 	*x = ResolveSupplierClaimResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[53]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3313,7 +3537,7 @@ func (x *ResolveSupplierClaimResponse) String() string {
 func (*ResolveSupplierClaimResponse) ProtoMessage() {}
 
 func (x *ResolveSupplierClaimResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[53]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3326,7 +3550,7 @@ func (x *ResolveSupplierClaimResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveSupplierClaimResponse.ProtoReflect.Descriptor instead.
 func (*ResolveSupplierClaimResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{53}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ResolveSupplierClaimResponse) GetClaim() *SupplierClaim {
@@ -3357,7 +3581,7 @@ type GetStockRequest struct {
 
 func (x *GetStockRequest) Reset() {
 	*x = GetStockRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[54]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3369,7 +3593,7 @@ func (x *GetStockRequest) String() string {
 func (*GetStockRequest) ProtoMessage() {}
 
 func (x *GetStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[54]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3382,7 +3606,7 @@ func (x *GetStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStockRequest.ProtoReflect.Descriptor instead.
 func (*GetStockRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{54}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *GetStockRequest) GetPartId() string {
@@ -3446,7 +3670,7 @@ type StockLevel struct {
 
 func (x *StockLevel) Reset() {
 	*x = StockLevel{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[55]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3458,7 +3682,7 @@ func (x *StockLevel) String() string {
 func (*StockLevel) ProtoMessage() {}
 
 func (x *StockLevel) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[55]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3471,7 +3695,7 @@ func (x *StockLevel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StockLevel.ProtoReflect.Descriptor instead.
 func (*StockLevel) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{55}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *StockLevel) GetLocation() *Location {
@@ -3526,7 +3750,7 @@ type GetStockResponse struct {
 
 func (x *GetStockResponse) Reset() {
 	*x = GetStockResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[56]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3538,7 +3762,7 @@ func (x *GetStockResponse) String() string {
 func (*GetStockResponse) ProtoMessage() {}
 
 func (x *GetStockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[56]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3551,7 +3775,7 @@ func (x *GetStockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStockResponse.ProtoReflect.Descriptor instead.
 func (*GetStockResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{56}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *GetStockResponse) GetLevels() []*StockLevel {
@@ -3601,7 +3825,7 @@ type ListMovementsRequest struct {
 
 func (x *ListMovementsRequest) Reset() {
 	*x = ListMovementsRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[57]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3613,7 +3837,7 @@ func (x *ListMovementsRequest) String() string {
 func (*ListMovementsRequest) ProtoMessage() {}
 
 func (x *ListMovementsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[57]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3626,7 +3850,7 @@ func (x *ListMovementsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMovementsRequest.ProtoReflect.Descriptor instead.
 func (*ListMovementsRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{57}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ListMovementsRequest) GetPageSize() int32 {
@@ -3677,7 +3901,7 @@ type ListMovementsResponse struct {
 
 func (x *ListMovementsResponse) Reset() {
 	*x = ListMovementsResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[58]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3689,7 +3913,7 @@ func (x *ListMovementsResponse) String() string {
 func (*ListMovementsResponse) ProtoMessage() {}
 
 func (x *ListMovementsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[58]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3702,7 +3926,7 @@ func (x *ListMovementsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMovementsResponse.ProtoReflect.Descriptor instead.
 func (*ListMovementsResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{58}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListMovementsResponse) GetMovements() []*Movement {
@@ -3736,7 +3960,7 @@ type SuggestReordersRequest struct {
 
 func (x *SuggestReordersRequest) Reset() {
 	*x = SuggestReordersRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[59]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3748,7 +3972,7 @@ func (x *SuggestReordersRequest) String() string {
 func (*SuggestReordersRequest) ProtoMessage() {}
 
 func (x *SuggestReordersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[59]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3761,7 +3985,7 @@ func (x *SuggestReordersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuggestReordersRequest.ProtoReflect.Descriptor instead.
 func (*SuggestReordersRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{59}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SuggestReordersRequest) GetLocationId() string {
@@ -3803,7 +4027,7 @@ type SuggestReordersResponse struct {
 
 func (x *SuggestReordersResponse) Reset() {
 	*x = SuggestReordersResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[60]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3815,7 +4039,7 @@ func (x *SuggestReordersResponse) String() string {
 func (*SuggestReordersResponse) ProtoMessage() {}
 
 func (x *SuggestReordersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[60]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3828,7 +4052,7 @@ func (x *SuggestReordersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuggestReordersResponse.ProtoReflect.Descriptor instead.
 func (*SuggestReordersResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{60}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SuggestReordersResponse) GetSuggestions() []*ReorderSuggestion {
@@ -3851,7 +4075,7 @@ type SubmitStockingPlanRequest struct {
 
 func (x *SubmitStockingPlanRequest) Reset() {
 	*x = SubmitStockingPlanRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[61]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3863,7 +4087,7 @@ func (x *SubmitStockingPlanRequest) String() string {
 func (*SubmitStockingPlanRequest) ProtoMessage() {}
 
 func (x *SubmitStockingPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[61]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3876,7 +4100,7 @@ func (x *SubmitStockingPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitStockingPlanRequest.ProtoReflect.Descriptor instead.
 func (*SubmitStockingPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{61}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *SubmitStockingPlanRequest) GetRequestId() string {
@@ -3904,7 +4128,7 @@ type SubmitStockingPlanResponse struct {
 
 func (x *SubmitStockingPlanResponse) Reset() {
 	*x = SubmitStockingPlanResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[62]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3916,7 +4140,7 @@ func (x *SubmitStockingPlanResponse) String() string {
 func (*SubmitStockingPlanResponse) ProtoMessage() {}
 
 func (x *SubmitStockingPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[62]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3929,7 +4153,7 @@ func (x *SubmitStockingPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitStockingPlanResponse.ProtoReflect.Descriptor instead.
 func (*SubmitStockingPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{62}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SubmitStockingPlanResponse) GetPlan() *StockingPlan {
@@ -3950,7 +4174,7 @@ type CompareStockingPlanRequest struct {
 
 func (x *CompareStockingPlanRequest) Reset() {
 	*x = CompareStockingPlanRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[63]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3962,7 +4186,7 @@ func (x *CompareStockingPlanRequest) String() string {
 func (*CompareStockingPlanRequest) ProtoMessage() {}
 
 func (x *CompareStockingPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[63]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3975,7 +4199,7 @@ func (x *CompareStockingPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareStockingPlanRequest.ProtoReflect.Descriptor instead.
 func (*CompareStockingPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{63}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *CompareStockingPlanRequest) GetPlanId() string {
@@ -4000,7 +4224,7 @@ type CompareStockingPlanResponse struct {
 
 func (x *CompareStockingPlanResponse) Reset() {
 	*x = CompareStockingPlanResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[64]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4012,7 +4236,7 @@ func (x *CompareStockingPlanResponse) String() string {
 func (*CompareStockingPlanResponse) ProtoMessage() {}
 
 func (x *CompareStockingPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[64]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4025,7 +4249,7 @@ func (x *CompareStockingPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareStockingPlanResponse.ProtoReflect.Descriptor instead.
 func (*CompareStockingPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{64}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *CompareStockingPlanResponse) GetPlan() *StockingPlan {
@@ -4053,7 +4277,7 @@ var File_sanbao_inventory_v1_inventory_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\n" +
-	"+sanbao/inventory/v1/inventory_service.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\x1a\x1asanbao/type/v1/types.proto\"\x8a\x01\n" +
+	"+sanbao/inventory/v1/inventory_service.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\x1a\x1asanbao/type/v1/types.proto\"\x8a\x01\n" +
 	"\x11CreatePartRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x125\n" +
@@ -4072,7 +4296,23 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1d.sanbao.inventory.v1.PartKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\"l\n" +
 	"\x11ListPartsResponse\x12/\n" +
 	"\x05parts\x18\x01 \x03(\v2\x19.sanbao.inventory.v1.PartR\x05parts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9a\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc7\x01\n" +
+	"\x11UpdatePartRequest\x12>\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x125\n" +
+	"\x04part\x18\x02 \x01(\v2\x19.sanbao.inventory.v1.PartB\x06\xbaH\x03\xc8\x01\x01R\x04part\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"C\n" +
+	"\x12UpdatePartResponse\x12-\n" +
+	"\x04part\x18\x01 \x01(\v2\x19.sanbao.inventory.v1.PartR\x04part\"\xd7\x01\n" +
+	"\x15UpdateLocationRequest\x12>\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12A\n" +
+	"\blocation\x18\x02 \x01(\v2\x1d.sanbao.inventory.v1.LocationB\x06\xbaH\x03\xc8\x01\x01R\blocation\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"S\n" +
+	"\x16UpdateLocationResponse\x129\n" +
+	"\blocation\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.LocationR\blocation\"\x9a\x01\n" +
 	"\x15CreateLocationRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12A\n" +
@@ -4357,15 +4597,18 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x1bCompareStockingPlanResponse\x125\n" +
 	"\x04plan\x18\x01 \x01(\v2!.sanbao.inventory.v1.StockingPlanR\x04plan\x12A\n" +
 	"\x05lines\x18\x02 \x03(\v2+.sanbao.inventory.v1.StockingPlanComparisonR\x05lines\x12'\n" +
-	"\x0ftotal_shortfall\x18\x03 \x01(\x03R\x0etotalShortfall2\x9a\x1b\n" +
+	"\x0ftotal_shortfall\x18\x03 \x01(\x03R\x0etotalShortfall2\xe4\x1c\n" +
 	"\x10InventoryService\x12]\n" +
 	"\n" +
 	"CreatePart\x12&.sanbao.inventory.v1.CreatePartRequest\x1a'.sanbao.inventory.v1.CreatePartResponse\x12T\n" +
 	"\aGetPart\x12#.sanbao.inventory.v1.GetPartRequest\x1a$.sanbao.inventory.v1.GetPartResponse\x12Z\n" +
-	"\tListParts\x12%.sanbao.inventory.v1.ListPartsRequest\x1a&.sanbao.inventory.v1.ListPartsResponse\x12i\n" +
+	"\tListParts\x12%.sanbao.inventory.v1.ListPartsRequest\x1a&.sanbao.inventory.v1.ListPartsResponse\x12]\n" +
+	"\n" +
+	"UpdatePart\x12&.sanbao.inventory.v1.UpdatePartRequest\x1a'.sanbao.inventory.v1.UpdatePartResponse\x12i\n" +
 	"\x0eCreateLocation\x12*.sanbao.inventory.v1.CreateLocationRequest\x1a+.sanbao.inventory.v1.CreateLocationResponse\x12`\n" +
 	"\vGetLocation\x12'.sanbao.inventory.v1.GetLocationRequest\x1a(.sanbao.inventory.v1.GetLocationResponse\x12f\n" +
-	"\rListLocations\x12).sanbao.inventory.v1.ListLocationsRequest\x1a*.sanbao.inventory.v1.ListLocationsResponse\x12c\n" +
+	"\rListLocations\x12).sanbao.inventory.v1.ListLocationsRequest\x1a*.sanbao.inventory.v1.ListLocationsResponse\x12i\n" +
+	"\x0eUpdateLocation\x12*.sanbao.inventory.v1.UpdateLocationRequest\x1a+.sanbao.inventory.v1.UpdateLocationResponse\x12c\n" +
 	"\fReceiveStock\x12(.sanbao.inventory.v1.ReceiveStockRequest\x1a).sanbao.inventory.v1.ReceiveStockResponse\x12f\n" +
 	"\rTransferStock\x12).sanbao.inventory.v1.TransferStockRequest\x1a*.sanbao.inventory.v1.TransferStockResponse\x12`\n" +
 	"\vAdjustStock\x12'.sanbao.inventory.v1.AdjustStockRequest\x1a(.sanbao.inventory.v1.AdjustStockResponse\x12c\n" +
@@ -4406,7 +4649,7 @@ func file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP() []byte {
 	return file_sanbao_inventory_v1_inventory_service_proto_rawDescData
 }
 
-var file_sanbao_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
+var file_sanbao_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_sanbao_inventory_v1_inventory_service_proto_goTypes = []any{
 	(*CreatePartRequest)(nil),              // 0: sanbao.inventory.v1.CreatePartRequest
 	(*CreatePartResponse)(nil),             // 1: sanbao.inventory.v1.CreatePartResponse
@@ -4414,225 +4657,240 @@ var file_sanbao_inventory_v1_inventory_service_proto_goTypes = []any{
 	(*GetPartResponse)(nil),                // 3: sanbao.inventory.v1.GetPartResponse
 	(*ListPartsRequest)(nil),               // 4: sanbao.inventory.v1.ListPartsRequest
 	(*ListPartsResponse)(nil),              // 5: sanbao.inventory.v1.ListPartsResponse
-	(*CreateLocationRequest)(nil),          // 6: sanbao.inventory.v1.CreateLocationRequest
-	(*CreateLocationResponse)(nil),         // 7: sanbao.inventory.v1.CreateLocationResponse
-	(*GetLocationRequest)(nil),             // 8: sanbao.inventory.v1.GetLocationRequest
-	(*GetLocationResponse)(nil),            // 9: sanbao.inventory.v1.GetLocationResponse
-	(*ListLocationsRequest)(nil),           // 10: sanbao.inventory.v1.ListLocationsRequest
-	(*ListLocationsResponse)(nil),          // 11: sanbao.inventory.v1.ListLocationsResponse
-	(*ReceiveStockRequest)(nil),            // 12: sanbao.inventory.v1.ReceiveStockRequest
-	(*ReceiveStockResponse)(nil),           // 13: sanbao.inventory.v1.ReceiveStockResponse
-	(*TransferStockRequest)(nil),           // 14: sanbao.inventory.v1.TransferStockRequest
-	(*TransferStockResponse)(nil),          // 15: sanbao.inventory.v1.TransferStockResponse
-	(*AdjustStockRequest)(nil),             // 16: sanbao.inventory.v1.AdjustStockRequest
-	(*AdjustStockResponse)(nil),            // 17: sanbao.inventory.v1.AdjustStockResponse
-	(*ReservePartsRequest)(nil),            // 18: sanbao.inventory.v1.ReservePartsRequest
-	(*ReservePartsResponse)(nil),           // 19: sanbao.inventory.v1.ReservePartsResponse
-	(*GetReservationRequest)(nil),          // 20: sanbao.inventory.v1.GetReservationRequest
-	(*GetReservationResponse)(nil),         // 21: sanbao.inventory.v1.GetReservationResponse
-	(*ListReservationsRequest)(nil),        // 22: sanbao.inventory.v1.ListReservationsRequest
-	(*ListReservationsResponse)(nil),       // 23: sanbao.inventory.v1.ListReservationsResponse
-	(*ReleaseReservationRequest)(nil),      // 24: sanbao.inventory.v1.ReleaseReservationRequest
-	(*ReleaseReservationResponse)(nil),     // 25: sanbao.inventory.v1.ReleaseReservationResponse
-	(*ConsumeReservationRequest)(nil),      // 26: sanbao.inventory.v1.ConsumeReservationRequest
-	(*ConsumeReservationResponse)(nil),     // 27: sanbao.inventory.v1.ConsumeReservationResponse
-	(*CreateRequisitionRequest)(nil),       // 28: sanbao.inventory.v1.CreateRequisitionRequest
-	(*CreateRequisitionResponse)(nil),      // 29: sanbao.inventory.v1.CreateRequisitionResponse
-	(*GetRequisitionRequest)(nil),          // 30: sanbao.inventory.v1.GetRequisitionRequest
-	(*GetRequisitionResponse)(nil),         // 31: sanbao.inventory.v1.GetRequisitionResponse
-	(*ListRequisitionsRequest)(nil),        // 32: sanbao.inventory.v1.ListRequisitionsRequest
-	(*ListRequisitionsResponse)(nil),       // 33: sanbao.inventory.v1.ListRequisitionsResponse
-	(*ApproveRequisitionRequest)(nil),      // 34: sanbao.inventory.v1.ApproveRequisitionRequest
-	(*ApproveRequisitionResponse)(nil),     // 35: sanbao.inventory.v1.ApproveRequisitionResponse
-	(*RejectRequisitionRequest)(nil),       // 36: sanbao.inventory.v1.RejectRequisitionRequest
-	(*RejectRequisitionResponse)(nil),      // 37: sanbao.inventory.v1.RejectRequisitionResponse
-	(*IssueRequisitionRequest)(nil),        // 38: sanbao.inventory.v1.IssueRequisitionRequest
-	(*IssueRequisitionResponse)(nil),       // 39: sanbao.inventory.v1.IssueRequisitionResponse
-	(*ReturnOldPartRequest)(nil),           // 40: sanbao.inventory.v1.ReturnOldPartRequest
-	(*ReturnOldPartResponse)(nil),          // 41: sanbao.inventory.v1.ReturnOldPartResponse
-	(*AppraiseReturnRequest)(nil),          // 42: sanbao.inventory.v1.AppraiseReturnRequest
-	(*AppraiseReturnResponse)(nil),         // 43: sanbao.inventory.v1.AppraiseReturnResponse
-	(*GetReturnRequest)(nil),               // 44: sanbao.inventory.v1.GetReturnRequest
-	(*GetReturnResponse)(nil),              // 45: sanbao.inventory.v1.GetReturnResponse
-	(*ListOutstandingReturnsRequest)(nil),  // 46: sanbao.inventory.v1.ListOutstandingReturnsRequest
-	(*ListOutstandingReturnsResponse)(nil), // 47: sanbao.inventory.v1.ListOutstandingReturnsResponse
-	(*GetSupplierClaimRequest)(nil),        // 48: sanbao.inventory.v1.GetSupplierClaimRequest
-	(*GetSupplierClaimResponse)(nil),       // 49: sanbao.inventory.v1.GetSupplierClaimResponse
-	(*ListSupplierClaimsRequest)(nil),      // 50: sanbao.inventory.v1.ListSupplierClaimsRequest
-	(*ListSupplierClaimsResponse)(nil),     // 51: sanbao.inventory.v1.ListSupplierClaimsResponse
-	(*ResolveSupplierClaimRequest)(nil),    // 52: sanbao.inventory.v1.ResolveSupplierClaimRequest
-	(*ResolveSupplierClaimResponse)(nil),   // 53: sanbao.inventory.v1.ResolveSupplierClaimResponse
-	(*GetStockRequest)(nil),                // 54: sanbao.inventory.v1.GetStockRequest
-	(*StockLevel)(nil),                     // 55: sanbao.inventory.v1.StockLevel
-	(*GetStockResponse)(nil),               // 56: sanbao.inventory.v1.GetStockResponse
-	(*ListMovementsRequest)(nil),           // 57: sanbao.inventory.v1.ListMovementsRequest
-	(*ListMovementsResponse)(nil),          // 58: sanbao.inventory.v1.ListMovementsResponse
-	(*SuggestReordersRequest)(nil),         // 59: sanbao.inventory.v1.SuggestReordersRequest
-	(*SuggestReordersResponse)(nil),        // 60: sanbao.inventory.v1.SuggestReordersResponse
-	(*SubmitStockingPlanRequest)(nil),      // 61: sanbao.inventory.v1.SubmitStockingPlanRequest
-	(*SubmitStockingPlanResponse)(nil),     // 62: sanbao.inventory.v1.SubmitStockingPlanResponse
-	(*CompareStockingPlanRequest)(nil),     // 63: sanbao.inventory.v1.CompareStockingPlanRequest
-	(*CompareStockingPlanResponse)(nil),    // 64: sanbao.inventory.v1.CompareStockingPlanResponse
-	(*Part)(nil),                           // 65: sanbao.inventory.v1.Part
-	(PartKind)(0),                          // 66: sanbao.inventory.v1.PartKind
-	(*Location)(nil),                       // 67: sanbao.inventory.v1.Location
-	(LocationKind)(0),                      // 68: sanbao.inventory.v1.LocationKind
-	(*Movement)(nil),                       // 69: sanbao.inventory.v1.Movement
-	(*StockBalance)(nil),                   // 70: sanbao.inventory.v1.StockBalance
-	(*v1.Money)(nil),                       // 71: sanbao.type.v1.Money
-	(AdjustmentReason)(0),                  // 72: sanbao.inventory.v1.AdjustmentReason
-	(*ReservationLine)(nil),                // 73: sanbao.inventory.v1.ReservationLine
-	(*timestamppb.Timestamp)(nil),          // 74: google.protobuf.Timestamp
-	(*Reservation)(nil),                    // 75: sanbao.inventory.v1.Reservation
-	(ReservationState)(0),                  // 76: sanbao.inventory.v1.ReservationState
-	(*ConsumedLine)(nil),                   // 77: sanbao.inventory.v1.ConsumedLine
-	(*OldPartReturn)(nil),                  // 78: sanbao.inventory.v1.OldPartReturn
-	(*RequisitionLine)(nil),                // 79: sanbao.inventory.v1.RequisitionLine
-	(*Requisition)(nil),                    // 80: sanbao.inventory.v1.Requisition
-	(RequisitionState)(0),                  // 81: sanbao.inventory.v1.RequisitionState
-	(Verdict)(0),                           // 82: sanbao.inventory.v1.Verdict
-	(Destination)(0),                       // 83: sanbao.inventory.v1.Destination
-	(*SupplierClaim)(nil),                  // 84: sanbao.inventory.v1.SupplierClaim
-	(SupplierClaimState)(0),                // 85: sanbao.inventory.v1.SupplierClaimState
-	(*v1.GeoPoint)(nil),                    // 86: sanbao.type.v1.GeoPoint
-	(*ReorderSuggestion)(nil),              // 87: sanbao.inventory.v1.ReorderSuggestion
-	(*StockingPlan)(nil),                   // 88: sanbao.inventory.v1.StockingPlan
-	(*StockingPlanComparison)(nil),         // 89: sanbao.inventory.v1.StockingPlanComparison
+	(*UpdatePartRequest)(nil),              // 6: sanbao.inventory.v1.UpdatePartRequest
+	(*UpdatePartResponse)(nil),             // 7: sanbao.inventory.v1.UpdatePartResponse
+	(*UpdateLocationRequest)(nil),          // 8: sanbao.inventory.v1.UpdateLocationRequest
+	(*UpdateLocationResponse)(nil),         // 9: sanbao.inventory.v1.UpdateLocationResponse
+	(*CreateLocationRequest)(nil),          // 10: sanbao.inventory.v1.CreateLocationRequest
+	(*CreateLocationResponse)(nil),         // 11: sanbao.inventory.v1.CreateLocationResponse
+	(*GetLocationRequest)(nil),             // 12: sanbao.inventory.v1.GetLocationRequest
+	(*GetLocationResponse)(nil),            // 13: sanbao.inventory.v1.GetLocationResponse
+	(*ListLocationsRequest)(nil),           // 14: sanbao.inventory.v1.ListLocationsRequest
+	(*ListLocationsResponse)(nil),          // 15: sanbao.inventory.v1.ListLocationsResponse
+	(*ReceiveStockRequest)(nil),            // 16: sanbao.inventory.v1.ReceiveStockRequest
+	(*ReceiveStockResponse)(nil),           // 17: sanbao.inventory.v1.ReceiveStockResponse
+	(*TransferStockRequest)(nil),           // 18: sanbao.inventory.v1.TransferStockRequest
+	(*TransferStockResponse)(nil),          // 19: sanbao.inventory.v1.TransferStockResponse
+	(*AdjustStockRequest)(nil),             // 20: sanbao.inventory.v1.AdjustStockRequest
+	(*AdjustStockResponse)(nil),            // 21: sanbao.inventory.v1.AdjustStockResponse
+	(*ReservePartsRequest)(nil),            // 22: sanbao.inventory.v1.ReservePartsRequest
+	(*ReservePartsResponse)(nil),           // 23: sanbao.inventory.v1.ReservePartsResponse
+	(*GetReservationRequest)(nil),          // 24: sanbao.inventory.v1.GetReservationRequest
+	(*GetReservationResponse)(nil),         // 25: sanbao.inventory.v1.GetReservationResponse
+	(*ListReservationsRequest)(nil),        // 26: sanbao.inventory.v1.ListReservationsRequest
+	(*ListReservationsResponse)(nil),       // 27: sanbao.inventory.v1.ListReservationsResponse
+	(*ReleaseReservationRequest)(nil),      // 28: sanbao.inventory.v1.ReleaseReservationRequest
+	(*ReleaseReservationResponse)(nil),     // 29: sanbao.inventory.v1.ReleaseReservationResponse
+	(*ConsumeReservationRequest)(nil),      // 30: sanbao.inventory.v1.ConsumeReservationRequest
+	(*ConsumeReservationResponse)(nil),     // 31: sanbao.inventory.v1.ConsumeReservationResponse
+	(*CreateRequisitionRequest)(nil),       // 32: sanbao.inventory.v1.CreateRequisitionRequest
+	(*CreateRequisitionResponse)(nil),      // 33: sanbao.inventory.v1.CreateRequisitionResponse
+	(*GetRequisitionRequest)(nil),          // 34: sanbao.inventory.v1.GetRequisitionRequest
+	(*GetRequisitionResponse)(nil),         // 35: sanbao.inventory.v1.GetRequisitionResponse
+	(*ListRequisitionsRequest)(nil),        // 36: sanbao.inventory.v1.ListRequisitionsRequest
+	(*ListRequisitionsResponse)(nil),       // 37: sanbao.inventory.v1.ListRequisitionsResponse
+	(*ApproveRequisitionRequest)(nil),      // 38: sanbao.inventory.v1.ApproveRequisitionRequest
+	(*ApproveRequisitionResponse)(nil),     // 39: sanbao.inventory.v1.ApproveRequisitionResponse
+	(*RejectRequisitionRequest)(nil),       // 40: sanbao.inventory.v1.RejectRequisitionRequest
+	(*RejectRequisitionResponse)(nil),      // 41: sanbao.inventory.v1.RejectRequisitionResponse
+	(*IssueRequisitionRequest)(nil),        // 42: sanbao.inventory.v1.IssueRequisitionRequest
+	(*IssueRequisitionResponse)(nil),       // 43: sanbao.inventory.v1.IssueRequisitionResponse
+	(*ReturnOldPartRequest)(nil),           // 44: sanbao.inventory.v1.ReturnOldPartRequest
+	(*ReturnOldPartResponse)(nil),          // 45: sanbao.inventory.v1.ReturnOldPartResponse
+	(*AppraiseReturnRequest)(nil),          // 46: sanbao.inventory.v1.AppraiseReturnRequest
+	(*AppraiseReturnResponse)(nil),         // 47: sanbao.inventory.v1.AppraiseReturnResponse
+	(*GetReturnRequest)(nil),               // 48: sanbao.inventory.v1.GetReturnRequest
+	(*GetReturnResponse)(nil),              // 49: sanbao.inventory.v1.GetReturnResponse
+	(*ListOutstandingReturnsRequest)(nil),  // 50: sanbao.inventory.v1.ListOutstandingReturnsRequest
+	(*ListOutstandingReturnsResponse)(nil), // 51: sanbao.inventory.v1.ListOutstandingReturnsResponse
+	(*GetSupplierClaimRequest)(nil),        // 52: sanbao.inventory.v1.GetSupplierClaimRequest
+	(*GetSupplierClaimResponse)(nil),       // 53: sanbao.inventory.v1.GetSupplierClaimResponse
+	(*ListSupplierClaimsRequest)(nil),      // 54: sanbao.inventory.v1.ListSupplierClaimsRequest
+	(*ListSupplierClaimsResponse)(nil),     // 55: sanbao.inventory.v1.ListSupplierClaimsResponse
+	(*ResolveSupplierClaimRequest)(nil),    // 56: sanbao.inventory.v1.ResolveSupplierClaimRequest
+	(*ResolveSupplierClaimResponse)(nil),   // 57: sanbao.inventory.v1.ResolveSupplierClaimResponse
+	(*GetStockRequest)(nil),                // 58: sanbao.inventory.v1.GetStockRequest
+	(*StockLevel)(nil),                     // 59: sanbao.inventory.v1.StockLevel
+	(*GetStockResponse)(nil),               // 60: sanbao.inventory.v1.GetStockResponse
+	(*ListMovementsRequest)(nil),           // 61: sanbao.inventory.v1.ListMovementsRequest
+	(*ListMovementsResponse)(nil),          // 62: sanbao.inventory.v1.ListMovementsResponse
+	(*SuggestReordersRequest)(nil),         // 63: sanbao.inventory.v1.SuggestReordersRequest
+	(*SuggestReordersResponse)(nil),        // 64: sanbao.inventory.v1.SuggestReordersResponse
+	(*SubmitStockingPlanRequest)(nil),      // 65: sanbao.inventory.v1.SubmitStockingPlanRequest
+	(*SubmitStockingPlanResponse)(nil),     // 66: sanbao.inventory.v1.SubmitStockingPlanResponse
+	(*CompareStockingPlanRequest)(nil),     // 67: sanbao.inventory.v1.CompareStockingPlanRequest
+	(*CompareStockingPlanResponse)(nil),    // 68: sanbao.inventory.v1.CompareStockingPlanResponse
+	(*Part)(nil),                           // 69: sanbao.inventory.v1.Part
+	(PartKind)(0),                          // 70: sanbao.inventory.v1.PartKind
+	(*fieldmaskpb.FieldMask)(nil),          // 71: google.protobuf.FieldMask
+	(*Location)(nil),                       // 72: sanbao.inventory.v1.Location
+	(LocationKind)(0),                      // 73: sanbao.inventory.v1.LocationKind
+	(*Movement)(nil),                       // 74: sanbao.inventory.v1.Movement
+	(*StockBalance)(nil),                   // 75: sanbao.inventory.v1.StockBalance
+	(*v1.Money)(nil),                       // 76: sanbao.type.v1.Money
+	(AdjustmentReason)(0),                  // 77: sanbao.inventory.v1.AdjustmentReason
+	(*ReservationLine)(nil),                // 78: sanbao.inventory.v1.ReservationLine
+	(*timestamppb.Timestamp)(nil),          // 79: google.protobuf.Timestamp
+	(*Reservation)(nil),                    // 80: sanbao.inventory.v1.Reservation
+	(ReservationState)(0),                  // 81: sanbao.inventory.v1.ReservationState
+	(*ConsumedLine)(nil),                   // 82: sanbao.inventory.v1.ConsumedLine
+	(*OldPartReturn)(nil),                  // 83: sanbao.inventory.v1.OldPartReturn
+	(*RequisitionLine)(nil),                // 84: sanbao.inventory.v1.RequisitionLine
+	(*Requisition)(nil),                    // 85: sanbao.inventory.v1.Requisition
+	(RequisitionState)(0),                  // 86: sanbao.inventory.v1.RequisitionState
+	(Verdict)(0),                           // 87: sanbao.inventory.v1.Verdict
+	(Destination)(0),                       // 88: sanbao.inventory.v1.Destination
+	(*SupplierClaim)(nil),                  // 89: sanbao.inventory.v1.SupplierClaim
+	(SupplierClaimState)(0),                // 90: sanbao.inventory.v1.SupplierClaimState
+	(*v1.GeoPoint)(nil),                    // 91: sanbao.type.v1.GeoPoint
+	(*ReorderSuggestion)(nil),              // 92: sanbao.inventory.v1.ReorderSuggestion
+	(*StockingPlan)(nil),                   // 93: sanbao.inventory.v1.StockingPlan
+	(*StockingPlanComparison)(nil),         // 94: sanbao.inventory.v1.StockingPlanComparison
 }
 var file_sanbao_inventory_v1_inventory_service_proto_depIdxs = []int32{
-	65, // 0: sanbao.inventory.v1.CreatePartRequest.part:type_name -> sanbao.inventory.v1.Part
-	65, // 1: sanbao.inventory.v1.CreatePartResponse.part:type_name -> sanbao.inventory.v1.Part
-	65, // 2: sanbao.inventory.v1.GetPartResponse.part:type_name -> sanbao.inventory.v1.Part
-	66, // 3: sanbao.inventory.v1.ListPartsRequest.kind:type_name -> sanbao.inventory.v1.PartKind
-	65, // 4: sanbao.inventory.v1.ListPartsResponse.parts:type_name -> sanbao.inventory.v1.Part
-	67, // 5: sanbao.inventory.v1.CreateLocationRequest.location:type_name -> sanbao.inventory.v1.Location
-	67, // 6: sanbao.inventory.v1.CreateLocationResponse.location:type_name -> sanbao.inventory.v1.Location
-	67, // 7: sanbao.inventory.v1.GetLocationResponse.location:type_name -> sanbao.inventory.v1.Location
-	68, // 8: sanbao.inventory.v1.ListLocationsRequest.kind:type_name -> sanbao.inventory.v1.LocationKind
-	67, // 9: sanbao.inventory.v1.ListLocationsResponse.locations:type_name -> sanbao.inventory.v1.Location
-	69, // 10: sanbao.inventory.v1.ReceiveStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
-	70, // 11: sanbao.inventory.v1.ReceiveStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
-	71, // 12: sanbao.inventory.v1.TransferStockRequest.postage:type_name -> sanbao.type.v1.Money
-	69, // 13: sanbao.inventory.v1.TransferStockResponse.out:type_name -> sanbao.inventory.v1.Movement
-	69, // 14: sanbao.inventory.v1.TransferStockResponse.in:type_name -> sanbao.inventory.v1.Movement
-	70, // 15: sanbao.inventory.v1.TransferStockResponse.from_balance:type_name -> sanbao.inventory.v1.StockBalance
-	70, // 16: sanbao.inventory.v1.TransferStockResponse.to_balance:type_name -> sanbao.inventory.v1.StockBalance
-	72, // 17: sanbao.inventory.v1.AdjustStockRequest.reason:type_name -> sanbao.inventory.v1.AdjustmentReason
-	69, // 18: sanbao.inventory.v1.AdjustStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
-	70, // 19: sanbao.inventory.v1.AdjustStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
-	73, // 20: sanbao.inventory.v1.ReservePartsRequest.lines:type_name -> sanbao.inventory.v1.ReservationLine
-	74, // 21: sanbao.inventory.v1.ReservePartsRequest.expire_time:type_name -> google.protobuf.Timestamp
-	75, // 22: sanbao.inventory.v1.ReservePartsResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
-	75, // 23: sanbao.inventory.v1.GetReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
-	76, // 24: sanbao.inventory.v1.ListReservationsRequest.state:type_name -> sanbao.inventory.v1.ReservationState
-	75, // 25: sanbao.inventory.v1.ListReservationsResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
-	75, // 26: sanbao.inventory.v1.ReleaseReservationResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
-	77, // 27: sanbao.inventory.v1.ConsumeReservationRequest.lines:type_name -> sanbao.inventory.v1.ConsumedLine
-	75, // 28: sanbao.inventory.v1.ConsumeReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
-	78, // 29: sanbao.inventory.v1.ConsumeReservationResponse.must_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	79, // 30: sanbao.inventory.v1.CreateRequisitionRequest.lines:type_name -> sanbao.inventory.v1.RequisitionLine
-	80, // 31: sanbao.inventory.v1.CreateRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	80, // 32: sanbao.inventory.v1.GetRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	81, // 33: sanbao.inventory.v1.ListRequisitionsRequest.state:type_name -> sanbao.inventory.v1.RequisitionState
-	80, // 34: sanbao.inventory.v1.ListRequisitionsResponse.requisitions:type_name -> sanbao.inventory.v1.Requisition
-	80, // 35: sanbao.inventory.v1.ApproveRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	80, // 36: sanbao.inventory.v1.RejectRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	80, // 37: sanbao.inventory.v1.IssueRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	69, // 38: sanbao.inventory.v1.IssueRequisitionResponse.movements:type_name -> sanbao.inventory.v1.Movement
-	78, // 39: sanbao.inventory.v1.ReturnOldPartResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	82, // 40: sanbao.inventory.v1.AppraiseReturnRequest.verdict:type_name -> sanbao.inventory.v1.Verdict
-	83, // 41: sanbao.inventory.v1.AppraiseReturnRequest.destination:type_name -> sanbao.inventory.v1.Destination
-	78, // 42: sanbao.inventory.v1.AppraiseReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	69, // 43: sanbao.inventory.v1.AppraiseReturnResponse.movement:type_name -> sanbao.inventory.v1.Movement
-	84, // 44: sanbao.inventory.v1.AppraiseReturnResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	78, // 45: sanbao.inventory.v1.GetReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	78, // 46: sanbao.inventory.v1.ListOutstandingReturnsResponse.returns:type_name -> sanbao.inventory.v1.OldPartReturn
-	84, // 47: sanbao.inventory.v1.GetSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	85, // 48: sanbao.inventory.v1.ListSupplierClaimsRequest.state:type_name -> sanbao.inventory.v1.SupplierClaimState
-	84, // 49: sanbao.inventory.v1.ListSupplierClaimsResponse.claims:type_name -> sanbao.inventory.v1.SupplierClaim
-	85, // 50: sanbao.inventory.v1.ResolveSupplierClaimRequest.outcome:type_name -> sanbao.inventory.v1.SupplierClaimState
-	71, // 51: sanbao.inventory.v1.ResolveSupplierClaimRequest.recovered_amount:type_name -> sanbao.type.v1.Money
-	84, // 52: sanbao.inventory.v1.ResolveSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	86, // 53: sanbao.inventory.v1.GetStockRequest.near:type_name -> sanbao.type.v1.GeoPoint
-	68, // 54: sanbao.inventory.v1.GetStockRequest.location_kinds:type_name -> sanbao.inventory.v1.LocationKind
-	67, // 55: sanbao.inventory.v1.StockLevel.location:type_name -> sanbao.inventory.v1.Location
-	55, // 56: sanbao.inventory.v1.GetStockResponse.levels:type_name -> sanbao.inventory.v1.StockLevel
-	69, // 57: sanbao.inventory.v1.ListMovementsResponse.movements:type_name -> sanbao.inventory.v1.Movement
-	74, // 58: sanbao.inventory.v1.SuggestReordersRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	87, // 59: sanbao.inventory.v1.SuggestReordersResponse.suggestions:type_name -> sanbao.inventory.v1.ReorderSuggestion
-	88, // 60: sanbao.inventory.v1.SubmitStockingPlanRequest.plan:type_name -> sanbao.inventory.v1.StockingPlan
-	88, // 61: sanbao.inventory.v1.SubmitStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
-	88, // 62: sanbao.inventory.v1.CompareStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
-	89, // 63: sanbao.inventory.v1.CompareStockingPlanResponse.lines:type_name -> sanbao.inventory.v1.StockingPlanComparison
-	0,  // 64: sanbao.inventory.v1.InventoryService.CreatePart:input_type -> sanbao.inventory.v1.CreatePartRequest
-	2,  // 65: sanbao.inventory.v1.InventoryService.GetPart:input_type -> sanbao.inventory.v1.GetPartRequest
-	4,  // 66: sanbao.inventory.v1.InventoryService.ListParts:input_type -> sanbao.inventory.v1.ListPartsRequest
-	6,  // 67: sanbao.inventory.v1.InventoryService.CreateLocation:input_type -> sanbao.inventory.v1.CreateLocationRequest
-	8,  // 68: sanbao.inventory.v1.InventoryService.GetLocation:input_type -> sanbao.inventory.v1.GetLocationRequest
-	10, // 69: sanbao.inventory.v1.InventoryService.ListLocations:input_type -> sanbao.inventory.v1.ListLocationsRequest
-	12, // 70: sanbao.inventory.v1.InventoryService.ReceiveStock:input_type -> sanbao.inventory.v1.ReceiveStockRequest
-	14, // 71: sanbao.inventory.v1.InventoryService.TransferStock:input_type -> sanbao.inventory.v1.TransferStockRequest
-	16, // 72: sanbao.inventory.v1.InventoryService.AdjustStock:input_type -> sanbao.inventory.v1.AdjustStockRequest
-	18, // 73: sanbao.inventory.v1.InventoryService.ReserveParts:input_type -> sanbao.inventory.v1.ReservePartsRequest
-	20, // 74: sanbao.inventory.v1.InventoryService.GetReservation:input_type -> sanbao.inventory.v1.GetReservationRequest
-	22, // 75: sanbao.inventory.v1.InventoryService.ListReservations:input_type -> sanbao.inventory.v1.ListReservationsRequest
-	24, // 76: sanbao.inventory.v1.InventoryService.ReleaseReservation:input_type -> sanbao.inventory.v1.ReleaseReservationRequest
-	26, // 77: sanbao.inventory.v1.InventoryService.ConsumeReservation:input_type -> sanbao.inventory.v1.ConsumeReservationRequest
-	28, // 78: sanbao.inventory.v1.InventoryService.CreateRequisition:input_type -> sanbao.inventory.v1.CreateRequisitionRequest
-	30, // 79: sanbao.inventory.v1.InventoryService.GetRequisition:input_type -> sanbao.inventory.v1.GetRequisitionRequest
-	32, // 80: sanbao.inventory.v1.InventoryService.ListRequisitions:input_type -> sanbao.inventory.v1.ListRequisitionsRequest
-	34, // 81: sanbao.inventory.v1.InventoryService.ApproveRequisition:input_type -> sanbao.inventory.v1.ApproveRequisitionRequest
-	36, // 82: sanbao.inventory.v1.InventoryService.RejectRequisition:input_type -> sanbao.inventory.v1.RejectRequisitionRequest
-	38, // 83: sanbao.inventory.v1.InventoryService.IssueRequisition:input_type -> sanbao.inventory.v1.IssueRequisitionRequest
-	40, // 84: sanbao.inventory.v1.InventoryService.ReturnOldPart:input_type -> sanbao.inventory.v1.ReturnOldPartRequest
-	42, // 85: sanbao.inventory.v1.InventoryService.AppraiseReturn:input_type -> sanbao.inventory.v1.AppraiseReturnRequest
-	44, // 86: sanbao.inventory.v1.InventoryService.GetReturn:input_type -> sanbao.inventory.v1.GetReturnRequest
-	46, // 87: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:input_type -> sanbao.inventory.v1.ListOutstandingReturnsRequest
-	48, // 88: sanbao.inventory.v1.InventoryService.GetSupplierClaim:input_type -> sanbao.inventory.v1.GetSupplierClaimRequest
-	50, // 89: sanbao.inventory.v1.InventoryService.ListSupplierClaims:input_type -> sanbao.inventory.v1.ListSupplierClaimsRequest
-	52, // 90: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:input_type -> sanbao.inventory.v1.ResolveSupplierClaimRequest
-	54, // 91: sanbao.inventory.v1.InventoryService.GetStock:input_type -> sanbao.inventory.v1.GetStockRequest
-	57, // 92: sanbao.inventory.v1.InventoryService.ListMovements:input_type -> sanbao.inventory.v1.ListMovementsRequest
-	59, // 93: sanbao.inventory.v1.InventoryService.SuggestReorders:input_type -> sanbao.inventory.v1.SuggestReordersRequest
-	61, // 94: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:input_type -> sanbao.inventory.v1.SubmitStockingPlanRequest
-	63, // 95: sanbao.inventory.v1.InventoryService.CompareStockingPlan:input_type -> sanbao.inventory.v1.CompareStockingPlanRequest
-	1,  // 96: sanbao.inventory.v1.InventoryService.CreatePart:output_type -> sanbao.inventory.v1.CreatePartResponse
-	3,  // 97: sanbao.inventory.v1.InventoryService.GetPart:output_type -> sanbao.inventory.v1.GetPartResponse
-	5,  // 98: sanbao.inventory.v1.InventoryService.ListParts:output_type -> sanbao.inventory.v1.ListPartsResponse
-	7,  // 99: sanbao.inventory.v1.InventoryService.CreateLocation:output_type -> sanbao.inventory.v1.CreateLocationResponse
-	9,  // 100: sanbao.inventory.v1.InventoryService.GetLocation:output_type -> sanbao.inventory.v1.GetLocationResponse
-	11, // 101: sanbao.inventory.v1.InventoryService.ListLocations:output_type -> sanbao.inventory.v1.ListLocationsResponse
-	13, // 102: sanbao.inventory.v1.InventoryService.ReceiveStock:output_type -> sanbao.inventory.v1.ReceiveStockResponse
-	15, // 103: sanbao.inventory.v1.InventoryService.TransferStock:output_type -> sanbao.inventory.v1.TransferStockResponse
-	17, // 104: sanbao.inventory.v1.InventoryService.AdjustStock:output_type -> sanbao.inventory.v1.AdjustStockResponse
-	19, // 105: sanbao.inventory.v1.InventoryService.ReserveParts:output_type -> sanbao.inventory.v1.ReservePartsResponse
-	21, // 106: sanbao.inventory.v1.InventoryService.GetReservation:output_type -> sanbao.inventory.v1.GetReservationResponse
-	23, // 107: sanbao.inventory.v1.InventoryService.ListReservations:output_type -> sanbao.inventory.v1.ListReservationsResponse
-	25, // 108: sanbao.inventory.v1.InventoryService.ReleaseReservation:output_type -> sanbao.inventory.v1.ReleaseReservationResponse
-	27, // 109: sanbao.inventory.v1.InventoryService.ConsumeReservation:output_type -> sanbao.inventory.v1.ConsumeReservationResponse
-	29, // 110: sanbao.inventory.v1.InventoryService.CreateRequisition:output_type -> sanbao.inventory.v1.CreateRequisitionResponse
-	31, // 111: sanbao.inventory.v1.InventoryService.GetRequisition:output_type -> sanbao.inventory.v1.GetRequisitionResponse
-	33, // 112: sanbao.inventory.v1.InventoryService.ListRequisitions:output_type -> sanbao.inventory.v1.ListRequisitionsResponse
-	35, // 113: sanbao.inventory.v1.InventoryService.ApproveRequisition:output_type -> sanbao.inventory.v1.ApproveRequisitionResponse
-	37, // 114: sanbao.inventory.v1.InventoryService.RejectRequisition:output_type -> sanbao.inventory.v1.RejectRequisitionResponse
-	39, // 115: sanbao.inventory.v1.InventoryService.IssueRequisition:output_type -> sanbao.inventory.v1.IssueRequisitionResponse
-	41, // 116: sanbao.inventory.v1.InventoryService.ReturnOldPart:output_type -> sanbao.inventory.v1.ReturnOldPartResponse
-	43, // 117: sanbao.inventory.v1.InventoryService.AppraiseReturn:output_type -> sanbao.inventory.v1.AppraiseReturnResponse
-	45, // 118: sanbao.inventory.v1.InventoryService.GetReturn:output_type -> sanbao.inventory.v1.GetReturnResponse
-	47, // 119: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:output_type -> sanbao.inventory.v1.ListOutstandingReturnsResponse
-	49, // 120: sanbao.inventory.v1.InventoryService.GetSupplierClaim:output_type -> sanbao.inventory.v1.GetSupplierClaimResponse
-	51, // 121: sanbao.inventory.v1.InventoryService.ListSupplierClaims:output_type -> sanbao.inventory.v1.ListSupplierClaimsResponse
-	53, // 122: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:output_type -> sanbao.inventory.v1.ResolveSupplierClaimResponse
-	56, // 123: sanbao.inventory.v1.InventoryService.GetStock:output_type -> sanbao.inventory.v1.GetStockResponse
-	58, // 124: sanbao.inventory.v1.InventoryService.ListMovements:output_type -> sanbao.inventory.v1.ListMovementsResponse
-	60, // 125: sanbao.inventory.v1.InventoryService.SuggestReorders:output_type -> sanbao.inventory.v1.SuggestReordersResponse
-	62, // 126: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:output_type -> sanbao.inventory.v1.SubmitStockingPlanResponse
-	64, // 127: sanbao.inventory.v1.InventoryService.CompareStockingPlan:output_type -> sanbao.inventory.v1.CompareStockingPlanResponse
-	96, // [96:128] is the sub-list for method output_type
-	64, // [64:96] is the sub-list for method input_type
-	64, // [64:64] is the sub-list for extension type_name
-	64, // [64:64] is the sub-list for extension extendee
-	0,  // [0:64] is the sub-list for field type_name
+	69,  // 0: sanbao.inventory.v1.CreatePartRequest.part:type_name -> sanbao.inventory.v1.Part
+	69,  // 1: sanbao.inventory.v1.CreatePartResponse.part:type_name -> sanbao.inventory.v1.Part
+	69,  // 2: sanbao.inventory.v1.GetPartResponse.part:type_name -> sanbao.inventory.v1.Part
+	70,  // 3: sanbao.inventory.v1.ListPartsRequest.kind:type_name -> sanbao.inventory.v1.PartKind
+	69,  // 4: sanbao.inventory.v1.ListPartsResponse.parts:type_name -> sanbao.inventory.v1.Part
+	69,  // 5: sanbao.inventory.v1.UpdatePartRequest.part:type_name -> sanbao.inventory.v1.Part
+	71,  // 6: sanbao.inventory.v1.UpdatePartRequest.update_mask:type_name -> google.protobuf.FieldMask
+	69,  // 7: sanbao.inventory.v1.UpdatePartResponse.part:type_name -> sanbao.inventory.v1.Part
+	72,  // 8: sanbao.inventory.v1.UpdateLocationRequest.location:type_name -> sanbao.inventory.v1.Location
+	71,  // 9: sanbao.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	72,  // 10: sanbao.inventory.v1.UpdateLocationResponse.location:type_name -> sanbao.inventory.v1.Location
+	72,  // 11: sanbao.inventory.v1.CreateLocationRequest.location:type_name -> sanbao.inventory.v1.Location
+	72,  // 12: sanbao.inventory.v1.CreateLocationResponse.location:type_name -> sanbao.inventory.v1.Location
+	72,  // 13: sanbao.inventory.v1.GetLocationResponse.location:type_name -> sanbao.inventory.v1.Location
+	73,  // 14: sanbao.inventory.v1.ListLocationsRequest.kind:type_name -> sanbao.inventory.v1.LocationKind
+	72,  // 15: sanbao.inventory.v1.ListLocationsResponse.locations:type_name -> sanbao.inventory.v1.Location
+	74,  // 16: sanbao.inventory.v1.ReceiveStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
+	75,  // 17: sanbao.inventory.v1.ReceiveStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
+	76,  // 18: sanbao.inventory.v1.TransferStockRequest.postage:type_name -> sanbao.type.v1.Money
+	74,  // 19: sanbao.inventory.v1.TransferStockResponse.out:type_name -> sanbao.inventory.v1.Movement
+	74,  // 20: sanbao.inventory.v1.TransferStockResponse.in:type_name -> sanbao.inventory.v1.Movement
+	75,  // 21: sanbao.inventory.v1.TransferStockResponse.from_balance:type_name -> sanbao.inventory.v1.StockBalance
+	75,  // 22: sanbao.inventory.v1.TransferStockResponse.to_balance:type_name -> sanbao.inventory.v1.StockBalance
+	77,  // 23: sanbao.inventory.v1.AdjustStockRequest.reason:type_name -> sanbao.inventory.v1.AdjustmentReason
+	74,  // 24: sanbao.inventory.v1.AdjustStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
+	75,  // 25: sanbao.inventory.v1.AdjustStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
+	78,  // 26: sanbao.inventory.v1.ReservePartsRequest.lines:type_name -> sanbao.inventory.v1.ReservationLine
+	79,  // 27: sanbao.inventory.v1.ReservePartsRequest.expire_time:type_name -> google.protobuf.Timestamp
+	80,  // 28: sanbao.inventory.v1.ReservePartsResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
+	80,  // 29: sanbao.inventory.v1.GetReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
+	81,  // 30: sanbao.inventory.v1.ListReservationsRequest.state:type_name -> sanbao.inventory.v1.ReservationState
+	80,  // 31: sanbao.inventory.v1.ListReservationsResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
+	80,  // 32: sanbao.inventory.v1.ReleaseReservationResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
+	82,  // 33: sanbao.inventory.v1.ConsumeReservationRequest.lines:type_name -> sanbao.inventory.v1.ConsumedLine
+	80,  // 34: sanbao.inventory.v1.ConsumeReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
+	83,  // 35: sanbao.inventory.v1.ConsumeReservationResponse.must_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	84,  // 36: sanbao.inventory.v1.CreateRequisitionRequest.lines:type_name -> sanbao.inventory.v1.RequisitionLine
+	85,  // 37: sanbao.inventory.v1.CreateRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	85,  // 38: sanbao.inventory.v1.GetRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	86,  // 39: sanbao.inventory.v1.ListRequisitionsRequest.state:type_name -> sanbao.inventory.v1.RequisitionState
+	85,  // 40: sanbao.inventory.v1.ListRequisitionsResponse.requisitions:type_name -> sanbao.inventory.v1.Requisition
+	85,  // 41: sanbao.inventory.v1.ApproveRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	85,  // 42: sanbao.inventory.v1.RejectRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	85,  // 43: sanbao.inventory.v1.IssueRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	74,  // 44: sanbao.inventory.v1.IssueRequisitionResponse.movements:type_name -> sanbao.inventory.v1.Movement
+	83,  // 45: sanbao.inventory.v1.ReturnOldPartResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	87,  // 46: sanbao.inventory.v1.AppraiseReturnRequest.verdict:type_name -> sanbao.inventory.v1.Verdict
+	88,  // 47: sanbao.inventory.v1.AppraiseReturnRequest.destination:type_name -> sanbao.inventory.v1.Destination
+	83,  // 48: sanbao.inventory.v1.AppraiseReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	74,  // 49: sanbao.inventory.v1.AppraiseReturnResponse.movement:type_name -> sanbao.inventory.v1.Movement
+	89,  // 50: sanbao.inventory.v1.AppraiseReturnResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	83,  // 51: sanbao.inventory.v1.GetReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	83,  // 52: sanbao.inventory.v1.ListOutstandingReturnsResponse.returns:type_name -> sanbao.inventory.v1.OldPartReturn
+	89,  // 53: sanbao.inventory.v1.GetSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	90,  // 54: sanbao.inventory.v1.ListSupplierClaimsRequest.state:type_name -> sanbao.inventory.v1.SupplierClaimState
+	89,  // 55: sanbao.inventory.v1.ListSupplierClaimsResponse.claims:type_name -> sanbao.inventory.v1.SupplierClaim
+	90,  // 56: sanbao.inventory.v1.ResolveSupplierClaimRequest.outcome:type_name -> sanbao.inventory.v1.SupplierClaimState
+	76,  // 57: sanbao.inventory.v1.ResolveSupplierClaimRequest.recovered_amount:type_name -> sanbao.type.v1.Money
+	89,  // 58: sanbao.inventory.v1.ResolveSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	91,  // 59: sanbao.inventory.v1.GetStockRequest.near:type_name -> sanbao.type.v1.GeoPoint
+	73,  // 60: sanbao.inventory.v1.GetStockRequest.location_kinds:type_name -> sanbao.inventory.v1.LocationKind
+	72,  // 61: sanbao.inventory.v1.StockLevel.location:type_name -> sanbao.inventory.v1.Location
+	59,  // 62: sanbao.inventory.v1.GetStockResponse.levels:type_name -> sanbao.inventory.v1.StockLevel
+	74,  // 63: sanbao.inventory.v1.ListMovementsResponse.movements:type_name -> sanbao.inventory.v1.Movement
+	79,  // 64: sanbao.inventory.v1.SuggestReordersRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	92,  // 65: sanbao.inventory.v1.SuggestReordersResponse.suggestions:type_name -> sanbao.inventory.v1.ReorderSuggestion
+	93,  // 66: sanbao.inventory.v1.SubmitStockingPlanRequest.plan:type_name -> sanbao.inventory.v1.StockingPlan
+	93,  // 67: sanbao.inventory.v1.SubmitStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
+	93,  // 68: sanbao.inventory.v1.CompareStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
+	94,  // 69: sanbao.inventory.v1.CompareStockingPlanResponse.lines:type_name -> sanbao.inventory.v1.StockingPlanComparison
+	0,   // 70: sanbao.inventory.v1.InventoryService.CreatePart:input_type -> sanbao.inventory.v1.CreatePartRequest
+	2,   // 71: sanbao.inventory.v1.InventoryService.GetPart:input_type -> sanbao.inventory.v1.GetPartRequest
+	4,   // 72: sanbao.inventory.v1.InventoryService.ListParts:input_type -> sanbao.inventory.v1.ListPartsRequest
+	6,   // 73: sanbao.inventory.v1.InventoryService.UpdatePart:input_type -> sanbao.inventory.v1.UpdatePartRequest
+	10,  // 74: sanbao.inventory.v1.InventoryService.CreateLocation:input_type -> sanbao.inventory.v1.CreateLocationRequest
+	12,  // 75: sanbao.inventory.v1.InventoryService.GetLocation:input_type -> sanbao.inventory.v1.GetLocationRequest
+	14,  // 76: sanbao.inventory.v1.InventoryService.ListLocations:input_type -> sanbao.inventory.v1.ListLocationsRequest
+	8,   // 77: sanbao.inventory.v1.InventoryService.UpdateLocation:input_type -> sanbao.inventory.v1.UpdateLocationRequest
+	16,  // 78: sanbao.inventory.v1.InventoryService.ReceiveStock:input_type -> sanbao.inventory.v1.ReceiveStockRequest
+	18,  // 79: sanbao.inventory.v1.InventoryService.TransferStock:input_type -> sanbao.inventory.v1.TransferStockRequest
+	20,  // 80: sanbao.inventory.v1.InventoryService.AdjustStock:input_type -> sanbao.inventory.v1.AdjustStockRequest
+	22,  // 81: sanbao.inventory.v1.InventoryService.ReserveParts:input_type -> sanbao.inventory.v1.ReservePartsRequest
+	24,  // 82: sanbao.inventory.v1.InventoryService.GetReservation:input_type -> sanbao.inventory.v1.GetReservationRequest
+	26,  // 83: sanbao.inventory.v1.InventoryService.ListReservations:input_type -> sanbao.inventory.v1.ListReservationsRequest
+	28,  // 84: sanbao.inventory.v1.InventoryService.ReleaseReservation:input_type -> sanbao.inventory.v1.ReleaseReservationRequest
+	30,  // 85: sanbao.inventory.v1.InventoryService.ConsumeReservation:input_type -> sanbao.inventory.v1.ConsumeReservationRequest
+	32,  // 86: sanbao.inventory.v1.InventoryService.CreateRequisition:input_type -> sanbao.inventory.v1.CreateRequisitionRequest
+	34,  // 87: sanbao.inventory.v1.InventoryService.GetRequisition:input_type -> sanbao.inventory.v1.GetRequisitionRequest
+	36,  // 88: sanbao.inventory.v1.InventoryService.ListRequisitions:input_type -> sanbao.inventory.v1.ListRequisitionsRequest
+	38,  // 89: sanbao.inventory.v1.InventoryService.ApproveRequisition:input_type -> sanbao.inventory.v1.ApproveRequisitionRequest
+	40,  // 90: sanbao.inventory.v1.InventoryService.RejectRequisition:input_type -> sanbao.inventory.v1.RejectRequisitionRequest
+	42,  // 91: sanbao.inventory.v1.InventoryService.IssueRequisition:input_type -> sanbao.inventory.v1.IssueRequisitionRequest
+	44,  // 92: sanbao.inventory.v1.InventoryService.ReturnOldPart:input_type -> sanbao.inventory.v1.ReturnOldPartRequest
+	46,  // 93: sanbao.inventory.v1.InventoryService.AppraiseReturn:input_type -> sanbao.inventory.v1.AppraiseReturnRequest
+	48,  // 94: sanbao.inventory.v1.InventoryService.GetReturn:input_type -> sanbao.inventory.v1.GetReturnRequest
+	50,  // 95: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:input_type -> sanbao.inventory.v1.ListOutstandingReturnsRequest
+	52,  // 96: sanbao.inventory.v1.InventoryService.GetSupplierClaim:input_type -> sanbao.inventory.v1.GetSupplierClaimRequest
+	54,  // 97: sanbao.inventory.v1.InventoryService.ListSupplierClaims:input_type -> sanbao.inventory.v1.ListSupplierClaimsRequest
+	56,  // 98: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:input_type -> sanbao.inventory.v1.ResolveSupplierClaimRequest
+	58,  // 99: sanbao.inventory.v1.InventoryService.GetStock:input_type -> sanbao.inventory.v1.GetStockRequest
+	61,  // 100: sanbao.inventory.v1.InventoryService.ListMovements:input_type -> sanbao.inventory.v1.ListMovementsRequest
+	63,  // 101: sanbao.inventory.v1.InventoryService.SuggestReorders:input_type -> sanbao.inventory.v1.SuggestReordersRequest
+	65,  // 102: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:input_type -> sanbao.inventory.v1.SubmitStockingPlanRequest
+	67,  // 103: sanbao.inventory.v1.InventoryService.CompareStockingPlan:input_type -> sanbao.inventory.v1.CompareStockingPlanRequest
+	1,   // 104: sanbao.inventory.v1.InventoryService.CreatePart:output_type -> sanbao.inventory.v1.CreatePartResponse
+	3,   // 105: sanbao.inventory.v1.InventoryService.GetPart:output_type -> sanbao.inventory.v1.GetPartResponse
+	5,   // 106: sanbao.inventory.v1.InventoryService.ListParts:output_type -> sanbao.inventory.v1.ListPartsResponse
+	7,   // 107: sanbao.inventory.v1.InventoryService.UpdatePart:output_type -> sanbao.inventory.v1.UpdatePartResponse
+	11,  // 108: sanbao.inventory.v1.InventoryService.CreateLocation:output_type -> sanbao.inventory.v1.CreateLocationResponse
+	13,  // 109: sanbao.inventory.v1.InventoryService.GetLocation:output_type -> sanbao.inventory.v1.GetLocationResponse
+	15,  // 110: sanbao.inventory.v1.InventoryService.ListLocations:output_type -> sanbao.inventory.v1.ListLocationsResponse
+	9,   // 111: sanbao.inventory.v1.InventoryService.UpdateLocation:output_type -> sanbao.inventory.v1.UpdateLocationResponse
+	17,  // 112: sanbao.inventory.v1.InventoryService.ReceiveStock:output_type -> sanbao.inventory.v1.ReceiveStockResponse
+	19,  // 113: sanbao.inventory.v1.InventoryService.TransferStock:output_type -> sanbao.inventory.v1.TransferStockResponse
+	21,  // 114: sanbao.inventory.v1.InventoryService.AdjustStock:output_type -> sanbao.inventory.v1.AdjustStockResponse
+	23,  // 115: sanbao.inventory.v1.InventoryService.ReserveParts:output_type -> sanbao.inventory.v1.ReservePartsResponse
+	25,  // 116: sanbao.inventory.v1.InventoryService.GetReservation:output_type -> sanbao.inventory.v1.GetReservationResponse
+	27,  // 117: sanbao.inventory.v1.InventoryService.ListReservations:output_type -> sanbao.inventory.v1.ListReservationsResponse
+	29,  // 118: sanbao.inventory.v1.InventoryService.ReleaseReservation:output_type -> sanbao.inventory.v1.ReleaseReservationResponse
+	31,  // 119: sanbao.inventory.v1.InventoryService.ConsumeReservation:output_type -> sanbao.inventory.v1.ConsumeReservationResponse
+	33,  // 120: sanbao.inventory.v1.InventoryService.CreateRequisition:output_type -> sanbao.inventory.v1.CreateRequisitionResponse
+	35,  // 121: sanbao.inventory.v1.InventoryService.GetRequisition:output_type -> sanbao.inventory.v1.GetRequisitionResponse
+	37,  // 122: sanbao.inventory.v1.InventoryService.ListRequisitions:output_type -> sanbao.inventory.v1.ListRequisitionsResponse
+	39,  // 123: sanbao.inventory.v1.InventoryService.ApproveRequisition:output_type -> sanbao.inventory.v1.ApproveRequisitionResponse
+	41,  // 124: sanbao.inventory.v1.InventoryService.RejectRequisition:output_type -> sanbao.inventory.v1.RejectRequisitionResponse
+	43,  // 125: sanbao.inventory.v1.InventoryService.IssueRequisition:output_type -> sanbao.inventory.v1.IssueRequisitionResponse
+	45,  // 126: sanbao.inventory.v1.InventoryService.ReturnOldPart:output_type -> sanbao.inventory.v1.ReturnOldPartResponse
+	47,  // 127: sanbao.inventory.v1.InventoryService.AppraiseReturn:output_type -> sanbao.inventory.v1.AppraiseReturnResponse
+	49,  // 128: sanbao.inventory.v1.InventoryService.GetReturn:output_type -> sanbao.inventory.v1.GetReturnResponse
+	51,  // 129: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:output_type -> sanbao.inventory.v1.ListOutstandingReturnsResponse
+	53,  // 130: sanbao.inventory.v1.InventoryService.GetSupplierClaim:output_type -> sanbao.inventory.v1.GetSupplierClaimResponse
+	55,  // 131: sanbao.inventory.v1.InventoryService.ListSupplierClaims:output_type -> sanbao.inventory.v1.ListSupplierClaimsResponse
+	57,  // 132: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:output_type -> sanbao.inventory.v1.ResolveSupplierClaimResponse
+	60,  // 133: sanbao.inventory.v1.InventoryService.GetStock:output_type -> sanbao.inventory.v1.GetStockResponse
+	62,  // 134: sanbao.inventory.v1.InventoryService.ListMovements:output_type -> sanbao.inventory.v1.ListMovementsResponse
+	64,  // 135: sanbao.inventory.v1.InventoryService.SuggestReorders:output_type -> sanbao.inventory.v1.SuggestReordersResponse
+	66,  // 136: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:output_type -> sanbao.inventory.v1.SubmitStockingPlanResponse
+	68,  // 137: sanbao.inventory.v1.InventoryService.CompareStockingPlan:output_type -> sanbao.inventory.v1.CompareStockingPlanResponse
+	104, // [104:138] is the sub-list for method output_type
+	70,  // [70:104] is the sub-list for method input_type
+	70,  // [70:70] is the sub-list for extension type_name
+	70,  // [70:70] is the sub-list for extension extendee
+	0,   // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_inventory_v1_inventory_service_proto_init() }
@@ -4653,7 +4911,7 @@ func file_sanbao_inventory_v1_inventory_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_inventory_v1_inventory_service_proto_rawDesc), len(file_sanbao_inventory_v1_inventory_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   65,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,9 +26,11 @@ const (
 	InventoryService_CreatePart_FullMethodName             = "/sanbao.inventory.v1.InventoryService/CreatePart"
 	InventoryService_GetPart_FullMethodName                = "/sanbao.inventory.v1.InventoryService/GetPart"
 	InventoryService_ListParts_FullMethodName              = "/sanbao.inventory.v1.InventoryService/ListParts"
+	InventoryService_UpdatePart_FullMethodName             = "/sanbao.inventory.v1.InventoryService/UpdatePart"
 	InventoryService_CreateLocation_FullMethodName         = "/sanbao.inventory.v1.InventoryService/CreateLocation"
 	InventoryService_GetLocation_FullMethodName            = "/sanbao.inventory.v1.InventoryService/GetLocation"
 	InventoryService_ListLocations_FullMethodName          = "/sanbao.inventory.v1.InventoryService/ListLocations"
+	InventoryService_UpdateLocation_FullMethodName         = "/sanbao.inventory.v1.InventoryService/UpdateLocation"
 	InventoryService_ReceiveStock_FullMethodName           = "/sanbao.inventory.v1.InventoryService/ReceiveStock"
 	InventoryService_TransferStock_FullMethodName          = "/sanbao.inventory.v1.InventoryService/TransferStock"
 	InventoryService_AdjustStock_FullMethodName            = "/sanbao.inventory.v1.InventoryService/AdjustStock"
@@ -77,12 +79,18 @@ type InventoryServiceClient interface {
 	GetPart(ctx context.Context, in *GetPartRequest, opts ...grpc.CallOption) (*GetPartResponse, error)
 	// ListParts lists parts in creation order.
 	ListParts(ctx context.Context, in *ListPartsRequest, opts ...grpc.CallOption) (*ListPartsResponse, error)
+	// UpdatePart changes a part's descriptive and replenishment fields (not its sku or kind).
+	// ABORTED when the etag is stale.
+	UpdatePart(ctx context.Context, in *UpdatePartRequest, opts ...grpc.CallOption) (*UpdatePartResponse, error)
 	// CreateLocation registers a stock location.
 	CreateLocation(ctx context.Context, in *CreateLocationRequest, opts ...grpc.CallOption) (*CreateLocationResponse, error)
 	// GetLocation returns a location by id.
 	GetLocation(ctx context.Context, in *GetLocationRequest, opts ...grpc.CallOption) (*GetLocationResponse, error)
 	// ListLocations lists locations in creation order.
 	ListLocations(ctx context.Context, in *ListLocationsRequest, opts ...grpc.CallOption) (*ListLocationsResponse, error)
+	// UpdateLocation changes a location's name, technician (VAN only), organisation or point
+	// (not its kind). ABORTED when the etag is stale.
+	UpdateLocation(ctx context.Context, in *UpdateLocationRequest, opts ...grpc.CallOption) (*UpdateLocationResponse, error)
 	// ReceiveStock books goods in on a receiving note (RECEIPT movement).
 	ReceiveStock(ctx context.Context, in *ReceiveStockRequest, opts ...grpc.CallOption) (*ReceiveStockResponse, error)
 	// TransferStock moves available stock from one location to another (TRANSFER_OUT and
@@ -191,6 +199,16 @@ func (c *inventoryServiceClient) ListParts(ctx context.Context, in *ListPartsReq
 	return out, nil
 }
 
+func (c *inventoryServiceClient) UpdatePart(ctx context.Context, in *UpdatePartRequest, opts ...grpc.CallOption) (*UpdatePartResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePartResponse)
+	err := c.cc.Invoke(ctx, InventoryService_UpdatePart_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *inventoryServiceClient) CreateLocation(ctx context.Context, in *CreateLocationRequest, opts ...grpc.CallOption) (*CreateLocationResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CreateLocationResponse)
@@ -215,6 +233,16 @@ func (c *inventoryServiceClient) ListLocations(ctx context.Context, in *ListLoca
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListLocationsResponse)
 	err := c.cc.Invoke(ctx, InventoryService_ListLocations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) UpdateLocation(ctx context.Context, in *UpdateLocationRequest, opts ...grpc.CallOption) (*UpdateLocationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateLocationResponse)
+	err := c.cc.Invoke(ctx, InventoryService_UpdateLocation_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -501,12 +529,18 @@ type InventoryServiceServer interface {
 	GetPart(context.Context, *GetPartRequest) (*GetPartResponse, error)
 	// ListParts lists parts in creation order.
 	ListParts(context.Context, *ListPartsRequest) (*ListPartsResponse, error)
+	// UpdatePart changes a part's descriptive and replenishment fields (not its sku or kind).
+	// ABORTED when the etag is stale.
+	UpdatePart(context.Context, *UpdatePartRequest) (*UpdatePartResponse, error)
 	// CreateLocation registers a stock location.
 	CreateLocation(context.Context, *CreateLocationRequest) (*CreateLocationResponse, error)
 	// GetLocation returns a location by id.
 	GetLocation(context.Context, *GetLocationRequest) (*GetLocationResponse, error)
 	// ListLocations lists locations in creation order.
 	ListLocations(context.Context, *ListLocationsRequest) (*ListLocationsResponse, error)
+	// UpdateLocation changes a location's name, technician (VAN only), organisation or point
+	// (not its kind). ABORTED when the etag is stale.
+	UpdateLocation(context.Context, *UpdateLocationRequest) (*UpdateLocationResponse, error)
 	// ReceiveStock books goods in on a receiving note (RECEIPT movement).
 	ReceiveStock(context.Context, *ReceiveStockRequest) (*ReceiveStockResponse, error)
 	// TransferStock moves available stock from one location to another (TRANSFER_OUT and
@@ -594,6 +628,9 @@ func (UnimplementedInventoryServiceServer) GetPart(context.Context, *GetPartRequ
 func (UnimplementedInventoryServiceServer) ListParts(context.Context, *ListPartsRequest) (*ListPartsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListParts not implemented")
 }
+func (UnimplementedInventoryServiceServer) UpdatePart(context.Context, *UpdatePartRequest) (*UpdatePartResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePart not implemented")
+}
 func (UnimplementedInventoryServiceServer) CreateLocation(context.Context, *CreateLocationRequest) (*CreateLocationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateLocation not implemented")
 }
@@ -602,6 +639,9 @@ func (UnimplementedInventoryServiceServer) GetLocation(context.Context, *GetLoca
 }
 func (UnimplementedInventoryServiceServer) ListLocations(context.Context, *ListLocationsRequest) (*ListLocationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLocations not implemented")
+}
+func (UnimplementedInventoryServiceServer) UpdateLocation(context.Context, *UpdateLocationRequest) (*UpdateLocationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateLocation not implemented")
 }
 func (UnimplementedInventoryServiceServer) ReceiveStock(context.Context, *ReceiveStockRequest) (*ReceiveStockResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReceiveStock not implemented")
@@ -756,6 +796,24 @@ func _InventoryService_ListParts_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InventoryService_UpdatePart_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePartRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).UpdatePart(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_UpdatePart_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).UpdatePart(ctx, req.(*UpdatePartRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _InventoryService_CreateLocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateLocationRequest)
 	if err := dec(in); err != nil {
@@ -806,6 +864,24 @@ func _InventoryService_ListLocations_Handler(srv interface{}, ctx context.Contex
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(InventoryServiceServer).ListLocations(ctx, req.(*ListLocationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_UpdateLocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateLocationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).UpdateLocation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_UpdateLocation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).UpdateLocation(ctx, req.(*UpdateLocationRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1298,6 +1374,10 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _InventoryService_ListParts_Handler,
 		},
 		{
+			MethodName: "UpdatePart",
+			Handler:    _InventoryService_UpdatePart_Handler,
+		},
+		{
 			MethodName: "CreateLocation",
 			Handler:    _InventoryService_CreateLocation_Handler,
 		},
@@ -1308,6 +1388,10 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListLocations",
 			Handler:    _InventoryService_ListLocations_Handler,
+		},
+		{
+			MethodName: "UpdateLocation",
+			Handler:    _InventoryService_UpdateLocation_Handler,
 		},
 		{
 			MethodName: "ReceiveStock",

@@ -116,7 +116,12 @@ type Location struct {
 	// Locations without a point sort last.
 	Point *v1.GeoPoint `protobuf:"bytes,6,opt,name=point,proto3" json:"point,omitempty"`
 	// When the location was created. Output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Version tag for optimistic concurrency: UpdateLocation with a stale etag is ABORTED.
+	// Output only (echo it back on update).
+	Etag string `protobuf:"bytes,8,opt,name=etag,proto3" json:"etag,omitempty"`
+	// When the location was last changed. Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -200,11 +205,25 @@ func (x *Location) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Location) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *Location) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
 var File_sanbao_inventory_v1_location_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_location_proto_rawDesc = "" +
 	"\n" +
-	"\"sanbao/inventory/v1/location.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\xca\x02\n" +
+	"\"sanbao/inventory/v1/location.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\x9b\x03\n" +
 	"\bLocation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1e\n" +
 	"\x04name\x18\x02 \x01(\tB\n" +
@@ -215,7 +234,10 @@ const file_sanbao_inventory_v1_location_proto_rawDesc = "" +
 	"\x0forganisation_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0eorganisationId\x12.\n" +
 	"\x05point\x18\x06 \x01(\v2\x18.sanbao.type.v1.GeoPointR\x05point\x12;\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime*\xe7\x01\n" +
+	"createTime\x12\x12\n" +
+	"\x04etag\x18\b \x01(\tR\x04etag\x12;\n" +
+	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime*\xe7\x01\n" +
 	"\fLocationKind\x12\x1d\n" +
 	"\x19LOCATION_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LOCATION_KIND_CENTRAL\x10\x01\x12\x19\n" +
@@ -251,11 +273,12 @@ var file_sanbao_inventory_v1_location_proto_depIdxs = []int32{
 	0, // 0: sanbao.inventory.v1.Location.kind:type_name -> sanbao.inventory.v1.LocationKind
 	2, // 1: sanbao.inventory.v1.Location.point:type_name -> sanbao.type.v1.GeoPoint
 	3, // 2: sanbao.inventory.v1.Location.create_time:type_name -> google.protobuf.Timestamp
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	3, // 3: sanbao.inventory.v1.Location.update_time:type_name -> google.protobuf.Timestamp
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_inventory_v1_location_proto_init() }

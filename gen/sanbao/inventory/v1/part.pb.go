@@ -108,7 +108,12 @@ type Part struct {
 	// 0 means 1.
 	MinOrderQuantity int64 `protobuf:"varint,11,opt,name=min_order_quantity,json=minOrderQuantity,proto3" json:"min_order_quantity,omitempty"`
 	// When the part was created. Output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Version tag for optimistic concurrency: UpdatePart with a stale etag is ABORTED. Output
+	// only (echo it back on update).
+	Etag string `protobuf:"bytes,13,opt,name=etag,proto3" json:"etag,omitempty"`
+	// When the part was last changed. Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -227,11 +232,25 @@ func (x *Part) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Part) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *Part) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
 var File_sanbao_inventory_v1_part_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_part_proto_rawDesc = "" +
 	"\n" +
-	"\x1esanbao/inventory/v1/part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\xb3\x04\n" +
+	"\x1esanbao/inventory/v1/part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\x84\x05\n" +
 	"\x04Part\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\x03sku\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x18\x10\x01\x18@2\x12^[A-Za-z0-9._/-]+$R\x03sku\x12\x1e\n" +
@@ -250,7 +269,10 @@ const file_sanbao_inventory_v1_part_proto_rawDesc = "" +
 	"\xbaH\a\x1a\x05\x18\xed\x02(\x00R\fleadTimeDays\x129\n" +
 	"\x12min_order_quantity\x18\v \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\x10minOrderQuantity\x12;\n" +
 	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime*f\n" +
+	"createTime\x12\x12\n" +
+	"\x04etag\x18\r \x01(\tR\x04etag\x12;\n" +
+	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime*f\n" +
 	"\bPartKind\x12\x19\n" +
 	"\x15PART_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12PART_KIND_WARRANTY\x10\x01\x12\x12\n" +
@@ -283,11 +305,12 @@ var file_sanbao_inventory_v1_part_proto_depIdxs = []int32{
 	2, // 1: sanbao.inventory.v1.Part.unit_cost:type_name -> sanbao.type.v1.Money
 	2, // 2: sanbao.inventory.v1.Part.price:type_name -> sanbao.type.v1.Money
 	3, // 3: sanbao.inventory.v1.Part.create_time:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	3, // 4: sanbao.inventory.v1.Part.update_time:type_name -> google.protobuf.Timestamp
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_inventory_v1_part_proto_init() }

@@ -121,6 +121,8 @@ func toStatus(err error) error {
 		return rpc.Errorf(codes.NotFound, "%s", notFound.Error())
 	case errors.Is(err, store.ErrAlreadyExists):
 		return rpc.Errorf(codes.AlreadyExists, "%s", err.Error())
+	case errors.Is(err, domain.ErrStale):
+		return rpc.Errorf(codes.Aborted, "%s", err.Error())
 	}
 	return rpc.Status(err)
 }

@@ -4,7 +4,9 @@ package api
 // events it consumes.
 const (
 	SubjectPartCreated           = "sanbao.inventory.v1.part.created"
+	SubjectPartUpdated           = "sanbao.inventory.v1.part.updated"
 	SubjectLocationCreated       = "sanbao.inventory.v1.location.created"
+	SubjectLocationUpdated       = "sanbao.inventory.v1.location.updated"
 	SubjectStockReceived         = "sanbao.inventory.v1.stock.received"
 	SubjectStockTransferred      = "sanbao.inventory.v1.stock.transferred"
 	SubjectStockAdjusted         = "sanbao.inventory.v1.stock.adjusted"

@@ -16,6 +16,9 @@ var (
 	// ErrPrecondition: the input conflicts with stored state in a way that is not a state
 	// machine transition (wrong location kind, part not on the reservation, ...).
 	ErrPrecondition = errors.New("failed precondition")
+	// ErrStale: an update named an etag that is no longer the resource's (someone changed it
+	// since it was read).
+	ErrStale = errors.New("etag is stale: read the resource again and retry")
 )
 
 // ShortageError says which part at which location is short, and by how much.

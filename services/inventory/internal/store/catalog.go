@@ -42,6 +42,11 @@ func (t *Tx) CreatePart(p *inventoryv1.Part) error {
 	return pstore.PutProto(t.tx, bucketParts, []byte(p.GetId()), p)
 }
 
+// PutPart stores a changed part (its sku never changes).
+func (t *Tx) PutPart(p *inventoryv1.Part) error {
+	return pstore.PutProto(t.tx, bucketParts, []byte(p.GetId()), p)
+}
+
 // ListParts pages through parts in creation order, keeping those keep accepts.
 func (t *Tx) ListParts(pg Page, keep func(*inventoryv1.Part) bool) ([]*inventoryv1.Part, string, error) {
 	var out []*inventoryv1.Part
