@@ -6,10 +6,14 @@ replace github.com/sanbao/sanbao/gen => ../../gen
 
 replace github.com/sanbao/sanbao/platform => ../../platform
 
+// Tests start a real parts-inventory in-process; the service code never imports it.
+replace github.com/sanbao/sanbao/services/inventory => ../inventory
+
 require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/sanbao/sanbao/gen v0.0.0-00010101000000-000000000000
 	github.com/sanbao/sanbao/platform v0.0.0-00010101000000-000000000000
+	github.com/sanbao/sanbao/services/inventory v0.0.0-00010101000000-000000000000
 	go.etcd.io/bbolt v1.5.0
 	go.uber.org/zap v1.28.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260819154853-08b0e4226688
