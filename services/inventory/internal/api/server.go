@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
@@ -32,7 +31,6 @@ type Server struct {
 	policy domain.Policy
 	p      *daemon.Platform
 	store  *store.Store
-	log    *zap.Logger
 }
 
 var _ inventoryv1.InventoryServiceServer = (*Server)(nil)
@@ -45,7 +43,6 @@ func New(policy domain.Policy) *Server { return &Server{policy: policy} }
 func (s *Server) Start(p *daemon.Platform) {
 	s.p = p
 	s.store = store.New(p.DB)
-	s.log = p.Log.Named("inventory")
 	p.Timers.Handle(TimerReservationExpiry, s.expireReservation)
 	p.Consume(events.ConsumerConfig{
 		Stream:         StreamDispatch,
