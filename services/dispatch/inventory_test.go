@@ -3,18 +3,23 @@ package dispatch_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/platform/svctest"
 	"github.com/sanbao/sanbao/services/inventory"
 )
@@ -22,8 +27,9 @@ import (
 // partsEnv is dispatch wired to a real parts-inventory service on one real JetStream.
 type partsEnv struct {
 	*env
-	inv inventoryv1.InventoryServiceClient
-	n   int
+	inv    inventoryv1.InventoryServiceClient
+	invSvc *svctest.Service
+	n      int
 }
 
 func startWithInventory(t *testing.T) *partsEnv {
@@ -44,7 +50,7 @@ func startWithInventory(t *testing.T) *partsEnv {
 		t.Fatalf("dispatch stream: %v", err)
 	}
 	inv := svctest.Start(t, inventory.New(inventory.DefaultConfig()), svctest.Options{Name: "inventory", NATS: ns})
-	return &partsEnv{env: startDispatch(t, inv.Addr, ns), inv: inventoryv1.NewInventoryServiceClient(inv.Conn)}
+	return &partsEnv{env: startDispatch(t, inv.Addr, ns), inv: inventoryv1.NewInventoryServiceClient(inv.Conn), invSvc: inv}
 }
 
 func (p *partsEnv) rid() string {
@@ -202,4 +208,88 @@ func TestPartsShortIsRecorded(t *testing.T) {
 	if c := j.GetAssignment().GetRanking().GetCandidates()[0]; c.GetParts() != dispatchv1.PartsReadiness_PARTS_READINESS_WITHOUT_PARTS {
 		t.Fatalf("candidate parts = %s, want WITHOUT_PARTS", c.GetParts())
 	}
+}
+
+// setupVanPart creates a part and a van holding n of it for technician "with-van"; it returns
+// the part id and the van's location id.
+func (p *partsEnv) setupVanPart(t *testing.T, n int64) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	part, err := p.inv.CreatePart(ctx, &inventoryv1.CreatePartRequest{RequestId: p.rid(), Part: &inventoryv1.Part{
+		Sku: "INJ-02", Name: "injector", Kind: inventoryv1.PartKind_PART_KIND_WARRANTY, SupplierId: "sup-1",
+		UnitCost: &typev1.Money{CurrencyCode: "CNY", AmountMinor: 12000}}})
+	if err != nil {
+		t.Fatalf("CreatePart: %v", err)
+	}
+	van := p.location(t, "van-a", inventoryv1.LocationKind_LOCATION_KIND_VAN, &typev1.GeoPoint{Latitude: site.Latitude + 0.3, Longitude: site.Longitude})
+	if _, err := p.inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: p.rid(), PartId: part.GetPart().GetId(), LocationId: van, Quantity: n, ReceivingNote: "RN-1"}); err != nil {
+		t.Fatalf("ReceiveStock: %v", err)
+	}
+	return part.GetPart().GetId(), van
+}
+
+// TestInventoryDownDelaysReservation: with parts-inventory down, the job is still created and
+// assigned; the reservation waits (retried with backoff) and is made once inventory is back.
+func TestInventoryDownDelaysReservation(t *testing.T) {
+	p := startWithInventory(t)
+	partID, van := p.setupVanPart(t, 2)
+	tech := technician("with-van", 0.3)
+	tech.VanLocationId = van
+	p.createTech(t, tech)
+
+	addr, dataDir := p.invSvc.Addr, p.invSvc.DataDir
+	if err := p.invSvc.Stop(); err != nil {
+		t.Fatalf("stop inventory: %v", err)
+	}
+	in := jobInput("T-DOWN")
+	in.LikelyParts = []*dispatchv1.PartNeed{{PartId: partID, Quantity: 1}}
+	j := p.createJob(t, in)
+	if j.GetState() != dispatchv1.JobState_JOB_STATE_ASSIGNED || j.GetPartsReservation().GetState() != dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_PENDING {
+		t.Fatalf("CreateJob() with inventory down = %s, reservation %v; want ASSIGNED, PENDING", j.GetState(), j.GetPartsReservation())
+	}
+	// The reservation task fails and is retried later: still pending.
+	p.fire(t, time.Second)
+	if got := p.job(t, j.GetId()).GetPartsReservation().GetState(); got != dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_PENDING {
+		t.Fatalf("reservation with inventory down = %s, want PENDING", got)
+	}
+
+	// Inventory comes back on the same address and data.
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen %s: %v", addr, err)
+	}
+	cfg := daemon.Defaults("inventory", 0, 0)
+	cfg.Listen, cfg.MetricsListen, cfg.DataDir, cfg.NATSURL = addr, "", dataDir, p.svc.NATS.URL()
+	ready := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), inventory.New(inventory.DefaultConfig()),
+			daemon.Options{Listener: lis, OnReady: func(*daemon.Platform) { close(ready) }, Retry: 100 * time.Millisecond})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("inventory stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("inventory not ready")
+	}
+	natstest.Eventually(t, 30*time.Second, func() error {
+		p.fire(t, 10*time.Second) // past the retry backoff
+		if got := p.job(t, j.GetId()).GetPartsReservation(); got.GetState() != dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_RESERVED {
+			return fmt.Errorf("reservation = %s (%s), want RESERVED", got.GetState(), got.GetDetail())
+		}
+		return nil
+	})
+	conn, err := rpc.Dial(addr, rpc.ClientOptions{})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	p.inv = inventoryv1.NewInventoryServiceClient(conn)
+	p.waitStock(t, partID, van, 2, 1)
 }
