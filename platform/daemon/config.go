@@ -6,8 +6,6 @@ package daemon
 import (
 	"flag"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,7 +28,7 @@ type Config struct {
 	// Retention is how long request_id records and consumed event ids are kept (7 days).
 	Retention time.Duration
 
-	envErrs []string // SANBAO_* values that did not parse; Validate reports them
+	env Env // SANBAO_* values that did not parse are reported by Validate
 }
 
 // Defaults returns the configuration of the all-in-one run for service name on port.
@@ -52,20 +50,23 @@ func Defaults(name string, grpcPort, metricsPort int) Config {
 // RegisterFlags defines the flags on fs with c's current values (or the SANBAO_* environment
 // variables, when set) as defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Listen, "listen", env("SANBAO_LISTEN", c.Listen), "gRPC listen address [SANBAO_LISTEN]")
-	fs.StringVar(&c.DataDir, "data-dir", env("SANBAO_DATA_DIR", c.DataDir), "directory of the bbolt file [SANBAO_DATA_DIR]")
-	fs.StringVar(&c.NATSURL, "nats-url", env("SANBAO_NATS_URL", c.NATSURL), "NATS URL(s), comma-separated [SANBAO_NATS_URL]")
-	fs.StringVar(&c.LogLevel, "log-level", env("SANBAO_LOG_LEVEL", c.LogLevel), "debug, info, warn or error [SANBAO_LOG_LEVEL]")
-	fs.StringVar(&c.LogFormat, "log-format", env("SANBAO_LOG_FORMAT", c.LogFormat), "json or console [SANBAO_LOG_FORMAT]")
-	fs.StringVar(&c.MetricsListen, "metrics-listen", env("SANBAO_METRICS_LISTEN", c.MetricsListen), "Prometheus /metrics address, empty to disable [SANBAO_METRICS_LISTEN]")
-	fs.IntVar(&c.StreamReplicas, "stream-replicas", c.envInt("SANBAO_STREAM_REPLICAS", c.StreamReplicas), "JetStream replicas of the service's stream [SANBAO_STREAM_REPLICAS]")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.envDuration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
-	fs.DurationVar(&c.Retention, "retention", c.envDuration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
+	fs.StringVar(&c.Listen, "listen", c.env.String("SANBAO_LISTEN", c.Listen), "gRPC listen address [SANBAO_LISTEN]")
+	fs.StringVar(&c.DataDir, "data-dir", c.env.String("SANBAO_DATA_DIR", c.DataDir), "directory of the bbolt file [SANBAO_DATA_DIR]")
+	fs.StringVar(&c.NATSURL, "nats-url", c.env.String("SANBAO_NATS_URL", c.NATSURL), "NATS URL(s), comma-separated [SANBAO_NATS_URL]")
+	fs.StringVar(&c.LogLevel, "log-level", c.env.String("SANBAO_LOG_LEVEL", c.LogLevel), "debug, info, warn or error [SANBAO_LOG_LEVEL]")
+	fs.StringVar(&c.LogFormat, "log-format", c.env.String("SANBAO_LOG_FORMAT", c.LogFormat), "json or console [SANBAO_LOG_FORMAT]")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", c.env.String("SANBAO_METRICS_LISTEN", c.MetricsListen), "Prometheus /metrics address, empty to disable [SANBAO_METRICS_LISTEN]")
+	fs.IntVar(&c.StreamReplicas, "stream-replicas", c.env.Int("SANBAO_STREAM_REPLICAS", c.StreamReplicas), "JetStream replicas of the service's stream [SANBAO_STREAM_REPLICAS]")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.env.Duration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
+	fs.DurationVar(&c.Retention, "retention", c.env.Duration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
 }
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
-	bad := append([]string(nil), c.envErrs...)
+	var bad []string
+	if err := c.env.Err(); err != nil {
+		bad = append(bad, err.Error())
+	}
 	if c.Name == "" {
 		bad = append(bad, "name is empty")
 	}
@@ -106,37 +107,4 @@ func NewLogger(level, format string) (*zap.Logger, error) {
 	cfg.EncoderConfig.TimeKey = "time"
 	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 	return cfg.Build()
-}
-
-func env(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
-}
-
-func (c *Config) envInt(key string, def int) int {
-	v, ok := os.LookupEnv(key)
-	if !ok {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		c.envErrs = append(c.envErrs, fmt.Sprintf("%s=%q is not a whole number", key, v))
-		return def
-	}
-	return n
-}
-
-func (c *Config) envDuration(key string, def time.Duration) time.Duration {
-	v, ok := os.LookupEnv(key)
-	if !ok {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		c.envErrs = append(c.envErrs, fmt.Sprintf("%s=%q is not a duration like 30s or 5m", key, v))
-		return def
-	}
-	return d
 }
