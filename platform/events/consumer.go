@@ -64,12 +64,21 @@ func processedBucket(durable string) []byte { return []byte("_consumed/" + durab
 // not started) or NATS is away, it waits and retries.
 func (c *Consumer) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
+	last := ""
 	for {
 		err := c.consume(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		c.log.Warn("event consumer interrupted; retrying", zap.Error(err), zap.Duration("backoff", backoff))
+		// Log each new reason once: a producer that has not started yet is normal at start-up.
+		if reason := err.Error(); reason != last {
+			if errors.Is(err, jetstream.ErrStreamNotFound) {
+				c.log.Info("waiting for the producer's stream", zap.String("stream", c.cfg.Stream))
+			} else {
+				c.log.Warn("event consumer interrupted; retrying", zap.Error(err))
+			}
+			last = reason
+		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
