@@ -1,0 +1,68 @@
+package domain
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+)
+
+// benchRoster is 1,000 technicians spread over a 4°×4° region (Shandong), each with one or two
+// of five product lines, holding 10,000 open jobs between them.
+func benchRoster(b *testing.B) (*Roster, Matcher, *rand.Rand) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var hs []WeeklyHours
+	for d := 1; d <= 6; d++ {
+		hs = append(hs, WeeklyHours{Weekday: d, StartMin: 8 * 60, EndMin: 18 * 60})
+	}
+	cal, err := NewCalendar("Asia/Shanghai", hs, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := NewRoster()
+	for i := range 1000 {
+		skills := map[string]map[string]bool{fmt.Sprintf("line-%d", i%5): {"a": true, "b": true}}
+		if i%3 == 0 {
+			skills[fmt.Sprintf("line-%d", (i+1)%5)] = map[string]bool{"a": true}
+		}
+		r.Put(Technician{
+			ID: fmt.Sprintf("t%04d", i), OrganisationID: "org", Level: Level(1 + i%2), Skills: skills,
+			Base:     Point{Lat: 34.65 + rng.Float64()*4, Lon: 115.12 + rng.Float64()*4},
+			RadiusKm: 100, Calendar: cal, CapacityPerDay: 20, Active: true,
+		})
+	}
+	for i := range 10000 {
+		r.AddLoad(fmt.Sprintf("t%04d", i%1000), 1)
+	}
+	p := DefaultPolicy()
+	return r, Matcher{Policy: p, Distance: RoadFactor{Factor: p.RoadFactor}}, rng
+}
+
+// BenchmarkRank measures ranking one job against the roster (the CPU part of an assignment),
+// reporting p50 and p99 latencies.
+func BenchmarkRank(b *testing.B) {
+	r, m, rng := benchRoster(b)
+	now := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		job := JobSpec{ProductLine: fmt.Sprintf("line-%d", i%5), Skills: []string{"a"}, Level: LevelRoutine,
+			Site: Point{Lat: 34.65 + rng.Float64()*4, Lon: 115.12 + rng.Float64()*4}}
+		start := time.Now()
+		rk := r.Rank(m, job, nil, now, PartsPicture{})
+		lat = append(lat, time.Since(start))
+		_ = rk
+	}
+	b.StopTimer()
+	reportPercentiles(b, lat)
+}
+
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	if len(lat) == 0 {
+		return
+	}
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
