@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"sync"
 
@@ -25,7 +26,10 @@ import (
 type Config struct {
 	DataDir  string // everything is kept under it: nats/, ticket/, warranty/, dispatch/, inventory/
 	Host     string // the loopback host everything listens on (default 127.0.0.1)
-	NATSPort int    // embedded NATS client port (default 4222)
+	NATSPort int    // embedded NATS client port (default 4222; -1 picks a free one)
+	// Listeners, when set, are where each service serves gRPC ("ticket", ...) and its metrics
+	// ("ticket-metrics", ...) instead of the fixed ports; tests use them.
+	Listeners map[string]net.Listener
 }
 
 // Run starts NATS and the four services and runs them until ctx ends; out gets the table of
@@ -72,18 +76,31 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 			}
 		}
 	}
+	opts := func(d *daemon.Config) daemon.Options {
+		o := daemon.Options{Listener: cfg.Listeners[d.Name], MetricsListener: cfg.Listeners[d.Name+"-metrics"]}
+		if o.Listener != nil {
+			d.Listen = o.Listener.Addr().String()
+		}
+		if o.MetricsListener != nil {
+			d.MetricsListen = o.MetricsListener.Addr().String()
+		}
+		o.OnReady = onReady(d.Name, d.Listen, d.MetricsListen)
+		return o
+	}
+	to, wo, do, io_ := opts(&tc.Daemon), opts(&wc.Daemon), opts(&dc.Daemon), opts(&ic.Daemon)
+	if l := cfg.Listeners["warranty"]; l != nil {
+		tc.WarrantyAddr = l.Addr().String()
+	}
+	if l := cfg.Listeners["dispatch"]; l != nil {
+		tc.DispatchAddr = l.Addr().String()
+	}
+	if l := cfg.Listeners["inventory"]; l != nil {
+		dc.InventoryAddr = l.Addr().String()
+	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		return ticket.Run(gctx, tc, log, daemon.Options{OnReady: onReady("ticket", tc.Daemon.Listen, tc.Daemon.MetricsListen)})
-	})
-	g.Go(func() error {
-		return warranty.Run(gctx, wc, log, daemon.Options{OnReady: onReady("warranty", wc.Daemon.Listen, wc.Daemon.MetricsListen)})
-	})
-	g.Go(func() error {
-		return dispatch.Run(gctx, dc, log, daemon.Options{OnReady: onReady("dispatch", dc.Daemon.Listen, dc.Daemon.MetricsListen)})
-	})
-	g.Go(func() error {
-		return inventory.Run(gctx, ic, log, daemon.Options{OnReady: onReady("inventory", ic.Daemon.Listen, ic.Daemon.MetricsListen)})
-	})
+	g.Go(func() error { return ticket.Run(gctx, tc, log.Named("ticket"), to) })
+	g.Go(func() error { return warranty.Run(gctx, wc, log.Named("warranty"), wo) })
+	g.Go(func() error { return dispatch.Run(gctx, dc, log.Named("dispatch"), do) })
+	g.Go(func() error { return inventory.Run(gctx, ic, log.Named("inventory"), io_) })
 	return g.Wait()
 }

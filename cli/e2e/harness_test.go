@@ -1,0 +1,237 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/rpc"
+)
+
+// suite is the four service binaries and a nats-server, each a separate process.
+type suite struct {
+	t     *testing.T
+	dir   string
+	bins  map[string]string
+	nats  *proc
+	natsP int
+	svcs  map[string]*proc
+	addrs map[string]string
+}
+
+// proc is a running child process whose output goes to a log file in the test's temp dir.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+var services = []string{"inventory", "warranty", "dispatch", "ticket"}
+
+// repoRoot is the workspace root (this package is cli/e2e).
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// build compiles the service binaries into dir, and finds or builds nats-server.
+func build(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	root := repoRoot(t)
+	bins := map[string]string{}
+	args := []string{"build", "-o", dir + string(os.PathSeparator)}
+	for _, s := range services {
+		args = append(args, "./services/"+s+"/cmd/"+s+"d")
+		bins[s] = filepath.Join(dir, s+"d")
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build services: %v\n%s", err, out)
+	}
+	if p := os.Getenv("SANBAO_NATS_SERVER_BIN"); p != "" {
+		bins["nats-server"] = p
+		return bins
+	}
+	cmd = exec.Command("go", "build", "-o", filepath.Join(dir, "nats-server"), "github.com/nats-io/nats-server/v2")
+	cmd.Dir = filepath.Join(root, "tools")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build nats-server (set SANBAO_NATS_SERVER_BIN to skip): %v\n%s", err, out)
+	}
+	bins["nats-server"] = filepath.Join(dir, "nats-server")
+	return bins
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// start launches everything and waits until each service is SERVING.
+func start(t *testing.T, env map[string][]string) *suite {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds and starts separate processes")
+	}
+	dir := t.TempDir()
+	s := &suite{t: t, dir: dir, bins: build(t, dir), svcs: map[string]*proc{}, addrs: map[string]string{}}
+	s.natsP = freePort(t)
+	conf := filepath.Join(dir, "nats.conf")
+	// The production settings: JetStream on file storage, every write synced before the ack.
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("listen: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n  sync_interval: always\n}\n",
+		s.natsP, filepath.Join(dir, "jetstream"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.nats = s.spawn("nats-server", s.bins["nats-server"], []string{"-c", conf}, nil)
+	for _, name := range services {
+		s.addrs[name] = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	}
+	for _, name := range services {
+		s.startService(name, env[name])
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *suite) startService(name string, extra []string) {
+	s.t.Helper()
+	env := []string{
+		"SANBAO_LISTEN=" + s.addrs[name],
+		"SANBAO_DATA_DIR=" + filepath.Join(s.dir, "data", name),
+		"SANBAO_NATS_URL=nats://127.0.0.1:" + strconv.Itoa(s.natsP),
+		"SANBAO_METRICS_LISTEN=",
+		"SANBAO_LOG_LEVEL=info",
+		"SANBAO_WARRANTY_ADDR=" + s.addrs["warranty"],
+		"SANBAO_DISPATCH_ADDR=" + s.addrs["dispatch"],
+		"SANBAO_INVENTORY_ADDR=" + s.addrs["inventory"],
+	}
+	s.svcs[name] = s.spawn(name, s.bins[name], nil, append(env, extra...))
+	s.waitServing(name)
+}
+
+func (s *suite) spawn(name, bin string, args, env []string) *proc {
+	s.t.Helper()
+	logPath := filepath.Join(s.dir, name+".log")
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		err := cmd.Wait()
+		f.Close()
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	return p
+}
+
+func (s *suite) waitServing(name string) {
+	s.t.Helper()
+	conn, err := rpc.Dial(s.addrs[name], rpc.ClientOptions{Timeout: time.Second})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer conn.Close()
+	natstest.Eventually(s.t, 60*time.Second, func() error {
+		select {
+		case <-s.svcs[name].done:
+			s.t.Fatalf("%s exited: %v\n%s", name, s.svcs[name].err, tail(s.svcs[name].log))
+		default:
+		}
+		h, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+		if err != nil {
+			return err
+		}
+		if h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			return fmt.Errorf("%s is %v", name, h.GetStatus())
+		}
+		return nil
+	})
+}
+
+// stopProc sends SIGTERM and waits for a clean exit.
+func (s *suite) stopProc(p *proc) {
+	s.t.Helper()
+	if p == nil {
+		return
+	}
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		p.mu.Lock()
+		err := p.err
+		p.mu.Unlock()
+		if err != nil && p.name != "nats-server" {
+			s.t.Errorf("%s exited with %v after SIGTERM\n%s", p.name, err, tail(p.log))
+		}
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		s.t.Errorf("%s did not stop within 30s of SIGTERM", p.name)
+	}
+}
+
+func (s *suite) stop() {
+	for i := len(services) - 1; i >= 0; i-- {
+		s.stopProc(s.svcs[services[i]])
+	}
+	s.stopProc(s.nats)
+	if s.t.Failed() {
+		for _, name := range services {
+			if p := s.svcs[name]; p != nil {
+				s.t.Logf("--- %s log (tail)\n%s", name, tail(p.log))
+			}
+		}
+	}
+}
+
+func tail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 40 {
+		lines = lines[len(lines)-40:]
+	}
+	return strings.Join(lines, "\n")
+}

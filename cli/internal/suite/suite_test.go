@@ -1,0 +1,115 @@
+package suite_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+
+	"github.com/sanbao/sanbao/cli/internal/suite"
+	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/rpc"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// The all-in-one run comes up with every service serving and listed by reflection, and stops
+// cleanly when its context ends.
+func TestAllInOne(t *testing.T) {
+	names := []string{"ticket", "warranty", "dispatch", "inventory"}
+	want := map[string]string{
+		"ticket": "sanbao.ticket.v1.TicketService", "warranty": "sanbao.warranty.v1.WarrantyService",
+		"dispatch": "sanbao.dispatch.v1.DispatchService", "inventory": "sanbao.inventory.v1.InventoryService",
+	}
+	lis := map[string]net.Listener{}
+	for _, n := range names {
+		for _, k := range []string{n, n + "-metrics"} {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lis[k] = l
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- suite.Run(ctx, suite.Config{DataDir: t.TempDir(), NATSPort: -1, Listeners: lis},
+			zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), out)
+	}()
+	natstest.Eventually(t, 60*time.Second, func() error {
+		if !strings.Contains(out.String(), "Sanbao is running") {
+			return context.DeadlineExceeded
+		}
+		return nil
+	})
+	for _, n := range names {
+		conn, err := rpc.Dial(lis[n].Addr().String(), rpc.ClientOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{Service: want[n]})
+		if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("%s health = %v, %v; want SERVING", n, h, err)
+		}
+		stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range resp.GetListServicesResponse().GetService() {
+			got = append(got, s.GetName())
+		}
+		sort.Strings(got)
+		if !contains(got, want[n]) || !contains(got, "grpc.health.v1.Health") {
+			t.Errorf("%s lists %v by reflection, want %s and grpc.health.v1.Health", n, got, want[n])
+		}
+		_ = stream.CloseSend()
+		conn.Close()
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("suite.Run = %v, want a clean stop", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("suite did not stop within 30s")
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
