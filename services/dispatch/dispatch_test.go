@@ -593,3 +593,40 @@ func TestArrangementCheck(t *testing.T) {
 		t.Fatalf("RescheduleAppointment(1 h ahead) = %v, escalations %v; want flagged late and escalated", ap, resp.GetJob().GetEscalations())
 	}
 }
+
+// TestRestartKeepsTimersAndLoads: the acceptance deadline and the technicians' loads survive a
+// restart (timers are records in the store; the roster is rebuilt from it).
+func TestRestartKeepsTimersAndLoads(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	a := technician("a", 0.1)
+	a.CapacityPerDay = 1
+	ta := e.createTech(t, a)
+	tb := e.createTech(t, technician("b", 0.2))
+	j := e.createJob(t, jobInput("T-R1"))
+	if j.GetAssignment().GetTechnicianId() != ta.GetId() {
+		t.Fatalf("first job went to %s, want %s", j.GetAssignment().GetTechnicianId(), ta.GetId())
+	}
+
+	dir, ns := e.svc.DataDir, e.svc.NATS
+	if err := e.svc.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	svc, err := dispatch.New(dispatch.DefaultConfig(), &api.Options{})
+	if err != nil {
+		t.Fatalf("dispatch.New: %v", err)
+	}
+	e.svc = svctest.Start(t, svc, svctest.Options{Name: "dispatch", Clock: e.clock, NATS: ns, DataDir: dir})
+	e.client = dispatchv1.NewDispatchServiceClient(e.svc.Conn)
+
+	// a is at capacity (1 open job) after the restart: the next job goes to b.
+	j2 := e.createJob(t, jobInput("T-R2"))
+	if j2.GetAssignment().GetTechnicianId() != tb.GetId() {
+		t.Fatalf("after restart, second job went to %s, want %s (a is at capacity)", j2.GetAssignment().GetTechnicianId(), tb.GetId())
+	}
+	// The first job's acceptance deadline still fires.
+	e.fire(t, 2*time.Hour)
+	got := e.job(t, j.GetId())
+	if len(got.GetPreviousAssignments()) != 1 || got.GetPreviousAssignments()[0].GetOutcome() != dispatchv1.AssignmentOutcome_ASSIGNMENT_OUTCOME_TIMED_OUT {
+		t.Fatalf("after restart and 2 h, job = %v; want the first assignment timed out", got)
+	}
+}
