@@ -144,8 +144,9 @@ func (s *Service) Register(g *grpc.Server) { dispatchv1.RegisterDispatchServiceS
 // Start wires the API to the running platform.
 func (s *Service) Start(_ context.Context, p *daemon.Platform) error { return s.api.Start(p) }
 
-// Run runs dispatch until ctx ends.
-func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
+// Run runs dispatch until ctx ends; opts are for tests and the all-in-one binary (listeners,
+// clock, readiness callback).
+func Run(ctx context.Context, cfg Config, log *zap.Logger, opts daemon.Options) error {
 	s, err := New(cfg, nil)
 	if err != nil {
 		return err
@@ -153,5 +154,5 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 	defer func() { _ = s.Close() }()
 	log.Info("dispatch configured", zap.String("inventory_addr", cfg.InventoryAddr),
 		zap.Duration("accept_within", cfg.Policy.AcceptWithin), zap.Duration("arrangement_check", cfg.Policy.ArrangementCheck))
-	return daemon.Run(ctx, cfg.Daemon, log, s, daemon.Options{})
+	return daemon.Run(ctx, cfg.Daemon, log, s, opts)
 }

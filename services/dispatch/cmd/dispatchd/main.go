@@ -38,5 +38,5 @@ func run() error {
 	defer func() { _ = log.Sync() }()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return dispatch.Run(ctx, cfg, log)
+	return dispatch.Run(ctx, cfg, log, daemon.Options{})
 }
