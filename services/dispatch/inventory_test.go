@@ -58,12 +58,9 @@ func (p *partsEnv) rid() string {
 	return fmt.Sprintf("setup-%d", p.n)
 }
 
-func (p *partsEnv) location(t *testing.T, name string, kind inventoryv1.LocationKind, pt *typev1.GeoPoint) string {
+func (p *partsEnv) location(t *testing.T, name string, kind inventoryv1.LocationKind, pt *typev1.GeoPoint, techID string) string {
 	t.Helper()
-	l := &inventoryv1.Location{Name: name, Kind: kind, OrganisationId: "station-jinan", Point: pt}
-	if kind == inventoryv1.LocationKind_LOCATION_KIND_VAN {
-		l.TechnicianId = "tech-" + name
-	}
+	l := &inventoryv1.Location{Name: name, Kind: kind, OrganisationId: "station-jinan", Point: pt, TechnicianId: techID}
 	resp, err := p.inv.CreateLocation(context.Background(), &inventoryv1.CreateLocationRequest{RequestId: p.rid(), Location: l})
 	if err != nil {
 		t.Fatalf("CreateLocation(%s): %v", name, err)
@@ -120,17 +117,16 @@ func TestPartsReservedReleasedConsumed(t *testing.T) {
 		t.Fatalf("CreatePart: %v", err)
 	}
 	partID := part.GetPart().GetId()
+	// The technician with the van is farther than one without: parts-aware ranking picks the
+	// van. The van is linked to the technician in parts-inventory (Location.technician_id),
+	// not on the dispatch technician.
+	a := p.createTech(t, technician("with-van", 0.3))
+	p.createTech(t, technician("nearer-no-parts", 0.05))
 	vanPoint := &typev1.GeoPoint{Latitude: site.Latitude + 0.3, Longitude: site.Longitude}
-	van := p.location(t, "van-a", inventoryv1.LocationKind_LOCATION_KIND_VAN, vanPoint)
+	van := p.location(t, "van-a", inventoryv1.LocationKind_LOCATION_KIND_VAN, vanPoint, a.GetId())
 	if _, err := p.inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: p.rid(), PartId: partID, LocationId: van, Quantity: 2, ReceivingNote: "RN-1"}); err != nil {
 		t.Fatalf("ReceiveStock: %v", err)
 	}
-
-	// The technician with the van is farther than one without: parts-aware ranking picks the van.
-	withVan := technician("with-van", 0.3)
-	withVan.VanLocationId = van
-	a := p.createTech(t, withVan)
-	p.createTech(t, technician("nearer-no-parts", 0.05))
 
 	in := jobInput("T-P1")
 	in.LikelyParts = []*dispatchv1.PartNeed{{PartId: partID, Quantity: 1}}
@@ -202,17 +198,15 @@ func TestPartsShortIsRecorded(t *testing.T) {
 	if j.GetState() != dispatchv1.JobState_JOB_STATE_ASSIGNED {
 		t.Fatalf("CreateJob() state = %s, want ASSIGNED", j.GetState())
 	}
-	if j.GetPartsReservation().GetState() != dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_SHORT {
-		t.Fatalf("parts reservation = %v, want SHORT", j.GetPartsReservation())
-	}
+	p.waitReservation(t, j.GetId(), dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_SHORT)
 	if c := j.GetAssignment().GetRanking().GetCandidates()[0]; c.GetParts() != dispatchv1.PartsReadiness_PARTS_READINESS_WITHOUT_PARTS {
 		t.Fatalf("candidate parts = %s, want WITHOUT_PARTS", c.GetParts())
 	}
 }
 
-// setupVanPart creates a part and a van holding n of it for technician "with-van"; it returns
-// the part id and the van's location id.
-func (p *partsEnv) setupVanPart(t *testing.T, n int64) (string, string) {
+// setupVanPart creates a part and a van holding n of it for technician techID; it returns the
+// part id and the van's location id.
+func (p *partsEnv) setupVanPart(t *testing.T, n int64, techID string) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	part, err := p.inv.CreatePart(ctx, &inventoryv1.CreatePartRequest{RequestId: p.rid(), Part: &inventoryv1.Part{
@@ -221,7 +215,7 @@ func (p *partsEnv) setupVanPart(t *testing.T, n int64) (string, string) {
 	if err != nil {
 		t.Fatalf("CreatePart: %v", err)
 	}
-	van := p.location(t, "van-a", inventoryv1.LocationKind_LOCATION_KIND_VAN, &typev1.GeoPoint{Latitude: site.Latitude + 0.3, Longitude: site.Longitude})
+	van := p.location(t, "van-a", inventoryv1.LocationKind_LOCATION_KIND_VAN, &typev1.GeoPoint{Latitude: site.Latitude + 0.3, Longitude: site.Longitude}, techID)
 	if _, err := p.inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: p.rid(), PartId: part.GetPart().GetId(), LocationId: van, Quantity: n, ReceivingNote: "RN-1"}); err != nil {
 		t.Fatalf("ReceiveStock: %v", err)
 	}
@@ -232,10 +226,8 @@ func (p *partsEnv) setupVanPart(t *testing.T, n int64) (string, string) {
 // assigned; the reservation waits (retried with backoff) and is made once inventory is back.
 func TestInventoryDownDelaysReservation(t *testing.T) {
 	p := startWithInventory(t)
-	partID, van := p.setupVanPart(t, 2)
-	tech := technician("with-van", 0.3)
-	tech.VanLocationId = van
-	p.createTech(t, tech)
+	tech := p.createTech(t, technician("with-van", 0.3))
+	partID, van := p.setupVanPart(t, 2, tech.GetId())
 
 	addr, dataDir := p.invSvc.Addr, p.invSvc.DataDir
 	if err := p.invSvc.Stop(); err != nil {

@@ -76,24 +76,23 @@ func (s *Server) rank(j *dispatchv1.Job, pic domain.PartsPicture, now time.Time)
 }
 
 // reservationLocation chooses where to reserve the parts for a technician: the van when it
-// holds them, the depot on the way, else the depot nearest the site, else the van.
+// holds them, the depot on the way, else the depot nearest the site; "" when none is known.
 func reservationLocation(c *domain.Candidate, tech *domain.Technician, pic domain.PartsPicture) string {
 	if c != nil {
 		switch c.Parts {
 		case domain.ReadinessOnVan:
-			return tech.VanLocationID
+			return c.VanLocationID
 		case domain.ReadinessCollect:
 			return c.CollectLocationID
 		}
 	}
-	if tech != nil && tech.VanLocationID != "" && pic.Vans[tech.VanLocationID] {
-		return tech.VanLocationID
+	if tech != nil {
+		if van := pic.VanFor(tech); van != "" {
+			return van
+		}
 	}
 	if len(pic.Depots) > 0 {
 		return pic.Depots[0].LocationID
-	}
-	if !pic.Known && tech != nil {
-		return tech.VanLocationID
 	}
 	return ""
 }
@@ -119,15 +118,10 @@ func (s *Server) assign(tx *bbolt.Tx, j *dispatchv1.Job, techID, orgID string, s
 			State: dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_PENDING, LocationId: location,
 			TechnicianId: techID, UpdateTime: ts(now),
 		}
-		if location == "" {
-			pr.State = dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_SHORT
-			pr.Detail = "no stock location holds all the likely parts"
-		}
 		j.PartsReservation = pr
-		if location != "" {
-			if err := timer.Schedule(tx, kindReserve, j.GetId(), now, []byte(n)); err != nil {
-				return fmt.Errorf("schedule reservation: %w", err)
-			}
+		// An empty location is chosen by the task, from a fresh look at the stock.
+		if err := timer.Schedule(tx, kindReserve, j.GetId(), now, []byte(n)); err != nil {
+			return fmt.Errorf("schedule reservation: %w", err)
 		}
 	}
 	if err := emitJob(tx, SubjectJobAssigned, j, &dispatchv1.JobAssigned{Job: snapshot(j)}, now); err != nil {

@@ -120,7 +120,24 @@ func (s *Server) onReserve(ctx context.Context, t timer.Timer) error {
 		return nil
 	}
 	now := s.p.Clock.Now()
-	resID, err := s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:"+n), j.GetId(), pr.GetLocationId(), partLines(j), now.Add(s.opts.ReservationHold))
+	location := pr.GetLocationId()
+	var resID string
+	if location == "" {
+		// Chosen now: the stock was unknown at assignment (inventory down or nothing found).
+		pic, err := s.inv.Picture(ctx, point(j.GetSite().GetPoint()), partLines(j))
+		if err != nil {
+			return err
+		}
+		s.mu.RLock()
+		tech, _ := s.roster.Technician(j.GetAssignment().GetTechnicianId())
+		s.mu.RUnlock()
+		location = reservationLocation(nil, tech, pic)
+	}
+	if location == "" {
+		err = fmt.Errorf("reserve parts: %w: no stock location holds all the likely parts", inventory.ErrShort)
+	} else {
+		resID, err = s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:"+n), j.GetId(), location, partLines(j), now.Add(s.opts.ReservationHold))
+	}
 	short := errors.Is(err, inventory.ErrShort) || errors.Is(err, inventory.ErrRejected)
 	if err != nil && !short {
 		return err
@@ -146,7 +163,7 @@ func (s *Server) onReserve(ctx context.Context, t timer.Timer) error {
 			return nil
 		}
 		pr.State = dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_RESERVED
-		pr.ReservationId = resID
+		pr.ReservationId, pr.LocationId = resID, location
 		return nil
 	})
 }

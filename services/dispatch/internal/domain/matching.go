@@ -46,8 +46,23 @@ type PartsPicture struct {
 	Known bool
 	// Vans holds the van location ids that hold every likely part.
 	Vans map[string]bool
+	// VanOf maps a technician id to their van's location id, for vans in Vans that
+	// parts-inventory links to a technician (Location.technician_id).
+	VanOf map[string]string
 	// Depots are the other locations that hold every likely part, nearest to the site first.
 	Depots []Depot
+}
+
+// VanFor returns the location id of t's van when it holds every likely part, else "": the van
+// named on the technician, or the one parts-inventory links to the technician.
+func (p PartsPicture) VanFor(t *Technician) string {
+	if t.VanLocationID != "" && p.Vans[t.VanLocationID] {
+		return t.VanLocationID
+	}
+	if v := p.VanOf[t.ID]; v != "" && p.Vans[v] {
+		return v
+	}
+	return ""
 }
 
 // Readiness says how a technician would come by the job's likely parts.
@@ -84,7 +99,9 @@ type Candidate struct {
 	Load              int
 	Parts             Readiness
 	CollectLocationID string
-	Reasons           []string
+	// VanLocationID is the van holding the parts, when Parts is ReadinessOnVan.
+	VanLocationID string
+	Reasons       []string
 }
 
 // Ranking is the ordered list of candidates for a job, best first, and why others are out.
@@ -139,10 +156,10 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, load int, now time.Time, p
 	}
 
 	// Parts: the van, else the best depot on the way, else without.
-	readiness, via, dist := ReadinessUnknown, "", direct
+	readiness, via, van, dist := ReadinessUnknown, "", "", direct
 	if job.NeedsParts && parts.Known {
 		readiness = ReadinessWithout
-		if t.VanLocationID != "" && parts.Vans[t.VanLocationID] {
+		if van = parts.VanFor(t); van != "" {
 			readiness = ReadinessOnVan
 		} else {
 			best := math.Inf(1)
@@ -196,6 +213,7 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, load int, now time.Time, p
 		Load:              load,
 		Parts:             readiness,
 		CollectLocationID: via,
+		VanLocationID:     van,
 	}, ""
 }
 

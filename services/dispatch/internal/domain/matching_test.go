@@ -165,6 +165,10 @@ func TestEvaluateParts(t *testing.T) {
 		km       float64
 	}{
 		{name: "van holds parts", lat: 0.9, van: "van-b", picture: picture, want: ReadinessOnVan, km: 90},
+		{name: "van linked by inventory holds parts", lat: 0.9, picture: PartsPicture{Known: true,
+			Vans: map[string]bool{"van-t": true}, VanOf: map[string]string{"t": "van-t"}}, want: ReadinessOnVan, km: 90},
+		{name: "linked van without the parts", lat: 0.9, picture: PartsPicture{Known: true,
+			Vans: map[string]bool{}, VanOf: map[string]string{"t": "van-t"}}, want: ReadinessWithout, km: 90},
 		{name: "van without parts collects", lat: 0.9, van: "van-x", picture: picture, want: ReadinessCollect, via: "depot-near", km: 110},
 		{name: "depot is too far a detour", lat: 0.1, picture: picture, want: ReadinessWithout, km: 10},
 		{name: "collecting would be late", lat: 0.9, arriveBy: 100 * time.Minute, picture: picture, want: ReadinessWithout, km: 90},

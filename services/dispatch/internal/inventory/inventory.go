@@ -111,6 +111,7 @@ func (c *Client) Consume(ctx context.Context, requestID, reservationID string, u
 // them, and the other stock locations (central, station, dealer) that do, nearest first.
 func (c *Client) Picture(ctx context.Context, site domain.Point, need []Line) (domain.PartsPicture, error) {
 	type loc struct {
+		tech  string
 		kind  inventoryv1.LocationKind
 		point domain.Point
 		dist  float64
@@ -141,16 +142,19 @@ func (c *Client) Picture(ctx context.Context, site domain.Point, need []Line) (d
 					continue
 				}
 			}
-			here[l.GetId()] = loc{kind: l.GetKind(),
+			here[l.GetId()] = loc{kind: l.GetKind(), tech: l.GetTechnicianId(),
 				point: domain.Point{Lat: l.GetPoint().GetLatitude(), Lon: l.GetPoint().GetLongitude()},
 				dist:  lv.GetDistanceKm()}
 		}
 		common = here
 	}
-	pic := domain.PartsPicture{Known: true, Vans: map[string]bool{}}
+	pic := domain.PartsPicture{Known: true, Vans: map[string]bool{}, VanOf: map[string]string{}}
 	for id, l := range common {
 		if l.kind == inventoryv1.LocationKind_LOCATION_KIND_VAN {
 			pic.Vans[id] = true
+			if l.tech != "" {
+				pic.VanOf[l.tech] = id
+			}
 			continue
 		}
 		pic.Depots = append(pic.Depots, domain.Depot{LocationID: id, Point: l.point})
