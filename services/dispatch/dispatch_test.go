@@ -344,11 +344,16 @@ func TestIllegalTransitionsAndValidation(t *testing.T) {
 	e.waitEvents(t, id, "created", "assigned", "cancelled")
 
 	// Validation: field and rule named.
+	// A site without a position: accepted, not assigned automatically, escalated to the desk.
+	nopos := jobInput("T-NOPOS")
+	nopos.Site.Point = nil
+	np := e.createJob(t, nopos)
+	if np.GetState() != dispatchv1.JobState_JOB_STATE_UNASSIGNED || len(np.GetEscalations()) != 1 {
+		t.Fatalf("CreateJob(no site position) = %s with %d escalations; want UNASSIGNED, escalated", np.GetState(), len(np.GetEscalations()))
+	}
+	_, err = e.client.RankTechnicians(ctx, &dispatchv1.RankTechniciansRequest{JobId: np.GetId()})
+	wantCode(t, err, codes.FailedPrecondition, "RankTechnicians(no site position)")
 	bad := jobInput("T-4")
-	bad.Site.Point = nil
-	_, err = e.client.CreateJob(ctx, &dispatchv1.CreateJobRequest{RequestId: "x", Job: bad})
-	wantField(t, err, "job.site.point")
-	bad = jobInput("T-4")
 	bad.Kind = dispatchv1.JobKind_JOB_KIND_UNSPECIFIED
 	_, err = e.client.CreateJob(ctx, &dispatchv1.CreateJobRequest{RequestId: "x", Job: bad})
 	wantField(t, err, "job.kind")

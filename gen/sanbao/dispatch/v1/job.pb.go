@@ -610,8 +610,9 @@ type Job struct {
 	TicketId string `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
 	// What kind of work.
 	Kind JobKind `protobuf:"varint,3,opt,name=kind,proto3,enum=sanbao.dispatch.v1.JobKind" json:"kind,omitempty"`
-	// Where the work is. The point is required: dispatch ranks technicians by distance.
-	// Personal data: never in logs or events' subjects.
+	// Where the work is. Give the point: dispatch ranks technicians by distance. A job whose
+	// site has no point is created UNASSIGNED and escalated to the desk, to be assigned with
+	// AssignJob. Personal data: event snapshots keep only region and city.
 	Site *v1.Address `protobuf:"bytes,4,opt,name=site,proto3" json:"site,omitempty"`
 	// Product line of the unit, e.g. "diesel-engine"; technicians are matched on it.
 	ProductLine string `protobuf:"bytes,5,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`

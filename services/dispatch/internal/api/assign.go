@@ -55,7 +55,7 @@ func excluded(j *dispatchv1.Job) map[string]bool {
 // picture asks parts-inventory where the job's likely parts are; on any failure parts do not
 // affect the ranking (the reservation task retries on its own).
 func (s *Server) picture(ctx context.Context, j *dispatchv1.Job) domain.PartsPicture {
-	if s.inv == nil || len(j.GetLikelyParts()) == 0 {
+	if s.inv == nil || len(j.GetLikelyParts()) == 0 || j.GetSite().GetPoint() == nil {
 		return domain.PartsPicture{}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.PictureTimeout)
@@ -184,6 +184,11 @@ func (s *Server) releaseReservation(tx *bbolt.Tx, j *dispatchv1.Job, why string,
 // assignBest assigns the best ranked technician, or leaves the job UNASSIGNED and escalates
 // (no technician). previous is the assignment that just ended, if any.
 func (s *Server) assignBest(tx *bbolt.Tx, j *dispatchv1.Job, pic domain.PartsPicture, previous *dispatchv1.Assignment, now time.Time) error {
+	if j.GetSite().GetPoint() == nil {
+		j.State = dispatchv1.JobState_JOB_STATE_UNASSIGNED
+		return escalate(tx, j, dispatchv1.EscalationReason_ESCALATION_REASON_NO_TECHNICIAN,
+			dispatchv1.EscalationLevel_ESCALATION_LEVEL_DISPATCHER, "the site has no position: assign by hand", now)
+	}
 	rk := s.rank(j, pic, now)
 	prk := rankingToProto(rk)
 	j.LastRanking = prk

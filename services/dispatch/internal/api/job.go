@@ -20,9 +20,6 @@ import (
 
 // checkJobInput applies the CreateJob rules protovalidate cannot.
 func checkJobInput(j *dispatchv1.Job) error {
-	if j.GetSite().GetPoint() == nil {
-		return domain.Invalidf("job.site.point: required (dispatch ranks technicians by distance)")
-	}
 	if strings.ContainsRune(j.GetTicketId(), 0) {
 		return domain.Invalidf("job.ticket_id: must not contain NUL")
 	}
@@ -171,6 +168,9 @@ func (s *Server) RankTechnicians(ctx context.Context, req *dispatchv1.RankTechni
 	j, err := s.readJob(req.GetJobId())
 	if err != nil {
 		return nil, toStatus(err)
+	}
+	if j.GetSite().GetPoint() == nil {
+		return nil, toStatus(domain.Preconditionf("job.site.point: the site has no position to rank by"))
 	}
 	rk := s.rank(j, s.picture(ctx, j), s.p.Clock.Now())
 	return &dispatchv1.RankTechniciansResponse{Ranking: rankingToProto(rk)}, nil

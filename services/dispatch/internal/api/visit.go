@@ -127,7 +127,10 @@ func (s *Server) CheckIn(ctx context.Context, req *dispatchv1.CheckInRequest) (*
 			if req.GetCheckInTime() != nil {
 				at = req.GetCheckInTime().AsTime()
 			}
-			km := domain.GreatCircleKm(point(req.GetPoint()), point(j.GetSite().GetPoint()))
+			km := 0.0 // a site without a position cannot be checked against
+			if j.GetSite().GetPoint() != nil {
+				km = domain.GreatCircleKm(point(req.GetPoint()), point(j.GetSite().GetPoint()))
+			}
 			if err := domain.CheckCheckIn(s.policy, at, tm(j.GetCreateTime()), now, km); err != nil {
 				return err
 			}
