@@ -22,6 +22,7 @@ func AllStates() []State {
 		StateCompleted, StateFailed, StateCancelled}
 }
 
+// String returns the state as the API spells it (UNASSIGNED, ...).
 func (s State) String() string {
 	switch s {
 	case StateUnassigned:
@@ -96,6 +97,7 @@ func AllEvents() []Event {
 		EventAmend, EventEscalate, EventCancel}
 }
 
+// String names the event for error messages.
 func (e Event) String() string {
 	switch e {
 	case EventAssign:
