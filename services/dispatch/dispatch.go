@@ -52,6 +52,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	dur(fs, &p.AcceptWithin, "accept-within", "SANBAO_DISPATCH_ACCEPT_WITHIN", "time a technician has to accept an assignment")
 	dur(fs, &p.ArrangementCheck, "arrangement-check", "SANBAO_DISPATCH_ARRANGEMENT_CHECK", "when after hand-out an unarranged job is escalated to management")
 	dur(fs, &p.LatenessNotice, "lateness-notice", "SANBAO_DISPATCH_LATENESS_NOTICE", "minimum notice before an appointment for a reschedule")
+	dur(fs, &p.InstallationLead, "installation-lead", "SANBAO_DISPATCH_INSTALLATION_LEAD", "how far ahead installation appointments are agreed (0 = no rule)")
 	dur(fs, &p.ArriveWithin, "arrive-within", "SANBAO_DISPATCH_ARRIVE_WITHIN", "arrival deadline for jobs without arrive_by")
 	dur(fs, &p.CalendarHorizon, "calendar-horizon", "SANBAO_DISPATCH_CALENDAR_HORIZON", "how far ahead to look for a technician's working time")
 	num(fs, &p.RoadFactor, "road-factor", "SANBAO_DISPATCH_ROAD_FACTOR", "road km per great-circle km")

@@ -635,3 +635,26 @@ func TestRestartKeepsTimersAndLoads(t *testing.T) {
 		t.Fatalf("after restart and 2 h, job = %v; want the first assignment timed out", got)
 	}
 }
+
+func TestInstallationAppointmentLead(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	tech := e.createTech(t, technician("a", 0.1))
+	in := jobInput("T-INST")
+	in.Kind = dispatchv1.JobKind_JOB_KIND_INSTALLATION
+	in.ArriveBy = nil
+	j := e.createJob(t, in)
+	if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{JobId: j.GetId(), TechnicianId: tech.GetId()}); err != nil {
+		t.Fatalf("AcceptJob: %v", err)
+	}
+	win := func(ahead time.Duration) *dispatchv1.TimeWindow {
+		return &dispatchv1.TimeWindow{StartTime: timestamppb.New(start.Add(ahead)), EndTime: timestamppb.New(start.Add(ahead + 2*time.Hour))}
+	}
+	_, err := e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{JobId: j.GetId(), TechnicianId: tech.GetId(), Window: win(24 * time.Hour)})
+	wantCode(t, err, codes.FailedPrecondition, "ScheduleAppointment(installation tomorrow)")
+	if _, err := e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{JobId: j.GetId(), TechnicianId: tech.GetId(), Window: win(48 * time.Hour)}); err != nil {
+		t.Fatalf("ScheduleAppointment(installation 2 days ahead): %v", err)
+	}
+	_, err = e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{JobId: j.GetId(), TechnicianId: tech.GetId(), Window: win(72 * time.Hour)})
+	wantCode(t, err, codes.FailedPrecondition, "ScheduleAppointment twice")
+}

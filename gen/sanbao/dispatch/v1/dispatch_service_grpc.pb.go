@@ -91,8 +91,10 @@ type DispatchServiceClient interface {
 	// UNASSIGNED with an escalation when no one is left. Events: job.declined, then
 	// job.reassigned or job.escalated.
 	DeclineJob(ctx context.Context, in *DeclineJobRequest, opts ...grpc.CallOption) (*DeclineJobResponse, error)
-	// Records the appointment agreed with the customer (ACCEPTED jobs). Use
-	// RescheduleAppointment to change it. Event: job.appointment_scheduled.
+	// Records the appointment agreed with the customer (ACCEPTED jobs): inside the customer's
+	// window, and for installations at least the policy's lead (2 days) ahead, else
+	// FAILED_PRECONDITION. Use RescheduleAppointment to change it. Event:
+	// job.appointment_scheduled.
 	ScheduleAppointment(ctx context.Context, in *ScheduleAppointmentRequest, opts ...grpc.CallOption) (*ScheduleAppointmentResponse, error)
 	// Agrees a new appointment window. A technician who will be late must say so at least the
 	// policy's lateness notice (2 h) before the agreed window starts; a later notice is still
@@ -378,8 +380,10 @@ type DispatchServiceServer interface {
 	// UNASSIGNED with an escalation when no one is left. Events: job.declined, then
 	// job.reassigned or job.escalated.
 	DeclineJob(context.Context, *DeclineJobRequest) (*DeclineJobResponse, error)
-	// Records the appointment agreed with the customer (ACCEPTED jobs). Use
-	// RescheduleAppointment to change it. Event: job.appointment_scheduled.
+	// Records the appointment agreed with the customer (ACCEPTED jobs): inside the customer's
+	// window, and for installations at least the policy's lead (2 days) ahead, else
+	// FAILED_PRECONDITION. Use RescheduleAppointment to change it. Event:
+	// job.appointment_scheduled.
 	ScheduleAppointment(context.Context, *ScheduleAppointmentRequest) (*ScheduleAppointmentResponse, error)
 	// Agrees a new appointment window. A technician who will be late must say so at least the
 	// policy's lateness notice (2 h) before the agreed window starts; a later notice is still

@@ -37,6 +37,11 @@ func (s *Server) ScheduleAppointment(ctx context.Context, req *dispatchv1.Schedu
 			if err := domain.CheckAppointment(window(req.GetWindow()), window(j.GetCustomerWindow()), now); err != nil {
 				return err
 			}
+			if j.GetKind() == dispatchv1.JobKind_JOB_KIND_INSTALLATION {
+				if err := domain.CheckInstallationLead(s.policy, window(req.GetWindow()), now); err != nil {
+					return err
+				}
+			}
 			j.Appointment = &dispatchv1.Appointment{Window: req.GetWindow(), AgreedTime: ts(now)}
 			return emitJob(tx, SubjectAppointmentScheduled, j, &dispatchv1.AppointmentScheduled{Job: snapshot(j)}, now)
 		})

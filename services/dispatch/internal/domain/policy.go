@@ -16,6 +16,9 @@ type Policy struct {
 	// LatenessNotice is how long before the appointment a technician who will be late must say
 	// so (default 2 h).
 	LatenessNotice time.Duration
+	// InstallationLead is how far ahead an installation appointment is agreed with the
+	// customer (default 2 days; 0 turns the rule off).
+	InstallationLead time.Duration
 	// RoadFactor turns great-circle kilometres into road kilometres (default 1.3).
 	RoadFactor float64
 	// SpeedKmh is the average travel speed used to estimate arrival (default 60 km/h).
@@ -59,6 +62,7 @@ func DefaultPolicy() Policy {
 		AcceptWithin:      2 * time.Hour,
 		ArrangementCheck:  4 * time.Hour,
 		LatenessNotice:    2 * time.Hour,
+		InstallationLead:  48 * time.Hour,
 		RoadFactor:        1.3,
 		SpeedKmh:          60,
 		DefaultRadiusKm:   100,

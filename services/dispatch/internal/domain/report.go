@@ -87,6 +87,15 @@ func CheckAppointment(win, customer Window, now time.Time) error {
 	return nil
 }
 
+// CheckInstallationLead applies the appointment rule for installations: the appointment is
+// agreed at least Policy.InstallationLead ahead of its start.
+func CheckInstallationLead(p Policy, win Window, now time.Time) error {
+	if p.InstallationLead > 0 && win.Start.Sub(now) < p.InstallationLead {
+		return Preconditionf("window.start_time: an installation is agreed at least %s ahead", p.InstallationLead)
+	}
+	return nil
+}
+
 // Notice is the outcome of a lateness notice.
 type Notice struct {
 	// Ahead is how long before the previous window's start the customer was told (negative

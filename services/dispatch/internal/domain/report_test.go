@@ -152,3 +152,30 @@ func TestCheckRescheduleNoticeInFuture(t *testing.T) {
 		t.Fatalf("CheckReschedule(notice in the future) = %v, want ErrInvalid", err)
 	}
 }
+
+func TestCheckInstallationLead(t *testing.T) {
+	p := DefaultPolicy()
+	tests := []struct {
+		name  string
+		ahead time.Duration
+		ok    bool
+	}{
+		{"three days ahead", 72 * time.Hour, true},
+		{"exactly two days ahead", 48 * time.Hour, true},
+		{"one minute short", 48*time.Hour - time.Minute, false},
+		{"tomorrow", 24 * time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			win := Window{Start: monday10.Add(tt.ahead), End: monday10.Add(tt.ahead + 2*time.Hour)}
+			err := CheckInstallationLead(p, win, monday10)
+			if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrPrecondition)) {
+				t.Fatalf("CheckInstallationLead(%s ahead) = %v, want ok=%v", tt.ahead, err, tt.ok)
+			}
+		})
+	}
+	p.InstallationLead = 0
+	if err := CheckInstallationLead(p, Window{Start: monday10, End: monday10.Add(time.Hour)}, monday10); err != nil {
+		t.Fatalf("CheckInstallationLead(rule off) = %v, want nil", err)
+	}
+}
