@@ -147,7 +147,8 @@ func (s *Server) onReserve(ctx context.Context, t timer.Timer) error {
 		current := assignmentNumber(j) == n && j.GetAssignment() != nil &&
 			pr.GetState() == dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_PENDING
 		if !current {
-			if short {
+			if short || pr.GetReservationId() == resID {
+				// Short, or this very reservation is already recorded (the timer fired twice).
 				return errSkip
 			}
 			// The assignment moved on while reserving: give this reservation back.
