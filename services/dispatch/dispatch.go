@@ -32,15 +32,18 @@ type Config struct {
 	InventoryAddr string
 	// Policy holds the dispatch rules' numbers (DOMAIN.md §4).
 	Policy domain.Policy
+	// ReservationHold is how long parts-inventory holds a job's reservation before expiring it.
+	ReservationHold time.Duration
 }
 
 // DefaultConfig returns the all-in-one configuration: gRPC on 127.0.0.1:50053, metrics on
 // :9103, parts-inventory on 127.0.0.1:50054, DOMAIN.md's policy.
 func DefaultConfig() Config {
 	return Config{
-		Daemon:        daemon.Defaults("dispatch", 50053, 9103),
-		InventoryAddr: "127.0.0.1:50054",
-		Policy:        domain.DefaultPolicy(),
+		Daemon:          daemon.Defaults("dispatch", 50053, 9103),
+		InventoryAddr:   "127.0.0.1:50054",
+		Policy:          domain.DefaultPolicy(),
+		ReservationHold: 7 * 24 * time.Hour,
 	}
 }
 
@@ -48,6 +51,7 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Daemon.RegisterFlags(fs)
 	fs.StringVar(&c.InventoryAddr, "inventory-addr", env("SANBAO_INVENTORY_ADDR", c.InventoryAddr), "parts-inventory gRPC address, empty to run without parts [SANBAO_INVENTORY_ADDR]")
+	dur(fs, &c.ReservationHold, "reservation-hold", "SANBAO_DISPATCH_RESERVATION_HOLD", "how long parts-inventory holds a job's parts")
 	p := &c.Policy
 	dur(fs, &p.AcceptWithin, "accept-within", "SANBAO_DISPATCH_ACCEPT_WITHIN", "time a technician has to accept an assignment")
 	dur(fs, &p.ArrangementCheck, "arrangement-check", "SANBAO_DISPATCH_ARRANGEMENT_CHECK", "when after hand-out an unarranged job is escalated to management")
@@ -110,6 +114,15 @@ func New(cfg Config, opts *api.Options) (*Service, error) {
 	o := api.Options{}
 	if opts != nil {
 		o = *opts
+	}
+	if err := cfg.Policy.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.ReservationHold < 0 {
+		return nil, fmt.Errorf("config: reservation-hold must not be negative, got %s", cfg.ReservationHold)
+	}
+	if o.ReservationHold == 0 {
+		o.ReservationHold = cfg.ReservationHold
 	}
 	pol := cfg.Policy
 	if o.Policy == nil {

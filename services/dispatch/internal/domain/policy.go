@@ -3,7 +3,12 @@
 // time is always an argument.
 package domain
 
-import "time"
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
 
 // Policy holds every number of the dispatch rules (DOMAIN.md §4) as a setting with a default.
 type Policy struct {
@@ -74,4 +79,39 @@ func DefaultPolicy() Policy {
 		ClockSkew:         5 * time.Minute,
 		CheckInDistanceKm: 5,
 	}
+}
+
+// Validate reports the settings that make no sense (negative durations, a road factor below 1,
+// a non-positive speed or radius), naming each.
+func (p Policy) Validate() error {
+	var bad []string
+	for name, d := range map[string]time.Duration{
+		"accept-within": p.AcceptWithin, "arrangement-check": p.ArrangementCheck, "lateness-notice": p.LatenessNotice,
+		"arrive-within": p.ArriveWithin, "calendar-horizon": p.CalendarHorizon, "installation-lead": p.InstallationLead,
+		"clock-skew": p.ClockSkew,
+	} {
+		if d < 0 {
+			bad = append(bad, fmt.Sprintf("%s must not be negative, got %s", name, d))
+		}
+	}
+	if p.AcceptWithin == 0 || p.ArrangementCheck == 0 || p.CalendarHorizon == 0 {
+		bad = append(bad, "accept-within, arrangement-check and calendar-horizon must be positive")
+	}
+	if p.RoadFactor < 1 {
+		bad = append(bad, fmt.Sprintf("road-factor must be at least 1, got %g", p.RoadFactor))
+	}
+	if p.SpeedKmh <= 0 || p.DefaultRadiusKm <= 0 {
+		bad = append(bad, "speed-kmh and default-radius-km must be positive")
+	}
+	if p.CollectDetourKm < 0 || p.CheckInDistanceKm < 0 || p.RankingSize < 1 {
+		bad = append(bad, "collect-detour-km and check-in-distance-km must not be negative, ranking-size at least 1")
+	}
+	if p.Weights.Distance < 0 || p.Weights.Load < 0 || p.Weights.Slack < 0 {
+		bad = append(bad, "weights must not be negative")
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("policy: %s", strings.Join(bad, "; "))
+	}
+	return nil
 }
