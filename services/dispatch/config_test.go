@@ -50,7 +50,11 @@ func TestConfigRejectsNonsense(t *testing.T) {
 			}
 		})
 	}
-	if _, err := dispatch.New(dispatch.DefaultConfig(), nil); err != nil {
+	s, err := dispatch.New(dispatch.DefaultConfig(), nil)
+	if err != nil {
 		t.Fatalf("New(defaults) = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
 	}
 }
