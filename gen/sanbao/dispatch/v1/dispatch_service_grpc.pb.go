@@ -66,8 +66,9 @@ type DispatchServiceClient interface {
 	GetTechnician(ctx context.Context, in *GetTechnicianRequest, opts ...grpc.CallOption) (*GetTechnicianResponse, error)
 	// Lists technicians in id order, optionally filtered.
 	ListTechnicians(ctx context.Context, in *ListTechniciansRequest, opts ...grpc.CallOption) (*ListTechniciansResponse, error)
-	// Replaces a technician's fields (all but id and the output-only ones). The etag must be
-	// the technician's current one, else ABORTED. Jobs already assigned keep their technician.
+	// Replaces a technician's fields (all but id and the output-only ones). When an etag is
+	// given it must be the technician's current one, else ABORTED; an empty etag overwrites
+	// unconditionally. Jobs already assigned keep their technician.
 	UpdateTechnician(ctx context.Context, in *UpdateTechnicianRequest, opts ...grpc.CallOption) (*UpdateTechnicianResponse, error)
 	// Creates a job and assigns it at once to the best matching technician (ASSIGNED), or
 	// leaves it UNASSIGNED and raises an escalation when no one matches. The ticket service
@@ -355,8 +356,9 @@ type DispatchServiceServer interface {
 	GetTechnician(context.Context, *GetTechnicianRequest) (*GetTechnicianResponse, error)
 	// Lists technicians in id order, optionally filtered.
 	ListTechnicians(context.Context, *ListTechniciansRequest) (*ListTechniciansResponse, error)
-	// Replaces a technician's fields (all but id and the output-only ones). The etag must be
-	// the technician's current one, else ABORTED. Jobs already assigned keep their technician.
+	// Replaces a technician's fields (all but id and the output-only ones). When an etag is
+	// given it must be the technician's current one, else ABORTED; an empty etag overwrites
+	// unconditionally. Jobs already assigned keep their technician.
 	UpdateTechnician(context.Context, *UpdateTechnicianRequest) (*UpdateTechnicianResponse, error)
 	// Creates a job and assigns it at once to the best matching technician (ASSIGNED), or
 	// leaves it UNASSIGNED and raises an escalation when no one matches. The ticket service
