@@ -69,23 +69,10 @@ func (s *Server) onAcceptDeadline(ctx context.Context, t timer.Timer) error {
 	})
 }
 
-// arranged reports whether the job counts as arranged: accepted with an agreed appointment,
-// or further along.
-func arranged(j *dispatchv1.Job) bool {
-	switch j.GetState() {
-	case dispatchv1.JobState_JOB_STATE_ACCEPTED:
-		return j.GetAppointment() != nil
-	case dispatchv1.JobState_JOB_STATE_EN_ROUTE, dispatchv1.JobState_JOB_STATE_ON_SITE,
-		dispatchv1.JobState_JOB_STATE_COMPLETED, dispatchv1.JobState_JOB_STATE_FAILED, dispatchv1.JobState_JOB_STATE_CANCELLED:
-		return true
-	}
-	return false
-}
-
 // onArrangementCheck: the desk's check after hand-out; an unarranged job goes to management.
 func (s *Server) onArrangementCheck(ctx context.Context, t timer.Timer) error {
 	return s.change(ctx, t.Key, func(tx *bbolt.Tx, j *dispatchv1.Job, now time.Time) error {
-		if arranged(j) {
+		if domain.Arranged(domain.State(j.GetState()), j.GetAppointment() != nil) {
 			return errSkip
 		}
 		for _, x := range j.GetEscalations() {

@@ -186,3 +186,15 @@ func Transition(from State, event Event) (State, error) {
 	}
 	return to, nil
 }
+
+// Arranged reports whether a job in state s counts as arranged at the desk's check: accepted by
+// a technician with an appointment agreed with the customer, or further along (or closed).
+func Arranged(s State, hasAppointment bool) bool {
+	switch s {
+	case StateAccepted:
+		return hasAppointment
+	case StateEnRoute, StateOnSite, StateCompleted, StateFailed, StateCancelled:
+		return true
+	}
+	return false
+}

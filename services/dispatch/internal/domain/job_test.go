@@ -90,3 +90,14 @@ func TestStateFinalAndOpen(t *testing.T) {
 		}
 	}
 }
+
+func TestArranged(t *testing.T) {
+	for _, s := range AllStates() {
+		for _, appt := range []bool{false, true} {
+			want := s != StateUnassigned && s != StateAssigned && (s != StateAccepted || appt)
+			if got := Arranged(s, appt); got != want {
+				t.Errorf("Arranged(%s, appointment %v) = %v, want %v", s, appt, got, want)
+			}
+		}
+	}
+}
