@@ -101,7 +101,9 @@ func (s *Server) Start(p *daemon.Platform) error {
 		if err := store.EachTechnician(tx, func(t *dispatchv1.Technician) error {
 			dt, err := techToDomain(t)
 			if err != nil {
-				return fmt.Errorf("technician %s: %w", t.GetId(), err)
+				// Not offered jobs until fixed by UpdateTechnician; the service still starts.
+				p.Log.Error("technician not indexed", zap.String("technician_id", t.GetId()), zap.Error(err))
+				return nil
 			}
 			roster.Put(dt)
 			return nil
