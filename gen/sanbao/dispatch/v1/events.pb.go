@@ -166,7 +166,8 @@ func (x *JobAccepted) GetJob() *Job {
 // job.escalated.
 type JobDeclined struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The job after the decline was handled.
+	// The job as the decline left it: UNASSIGNED, the declined assignment last in
+	// previous_assignments (the next assignment, if any, follows in job.assigned).
 	Job *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
 	// The technician who declined.
 	TechnicianId string `protobuf:"bytes,2,opt,name=technician_id,json=technicianId,proto3" json:"technician_id,omitempty"`
