@@ -90,7 +90,7 @@ type DispatchServiceClient interface {
 	AcceptJob(ctx context.Context, in *AcceptJobRequest, opts ...grpc.CallOption) (*AcceptJobResponse, error)
 	// The assigned technician declines; the job goes to the next best technician, or to
 	// UNASSIGNED with an escalation when no one is left. Events: job.declined, then
-	// job.reassigned or job.escalated.
+	// job.assigned and job.reassigned, or job.escalated.
 	DeclineJob(ctx context.Context, in *DeclineJobRequest, opts ...grpc.CallOption) (*DeclineJobResponse, error)
 	// Records the appointment agreed with the customer (ACCEPTED jobs): inside the customer's
 	// window, and for installations at least the policy's lead (2 days) ahead, else
@@ -380,7 +380,7 @@ type DispatchServiceServer interface {
 	AcceptJob(context.Context, *AcceptJobRequest) (*AcceptJobResponse, error)
 	// The assigned technician declines; the job goes to the next best technician, or to
 	// UNASSIGNED with an escalation when no one is left. Events: job.declined, then
-	// job.reassigned or job.escalated.
+	// job.assigned and job.reassigned, or job.escalated.
 	DeclineJob(context.Context, *DeclineJobRequest) (*DeclineJobResponse, error)
 	// Records the appointment agreed with the customer (ACCEPTED jobs): inside the customer's
 	// window, and for installations at least the policy's lead (2 days) ahead, else
