@@ -374,6 +374,10 @@ func TestIllegalTransitionsAndValidation(t *testing.T) {
 	if first.GetId() != again.GetId() {
 		t.Fatalf("CreateJob retry created %s, want the first job %s", again.GetId(), first.GetId())
 	}
+	e.waitEvents(t, first.GetId(), "created", "assigned")
+	if got := e.events.forJob(first.GetId()); len(got) != 2 {
+		t.Fatalf("events after a retried CreateJob = %v, want created and assigned once", got)
+	}
 	other := jobInput("T-5")
 	other.FaultCode = "F-OTHER"
 	_, err = e.client.CreateJob(ctx, &dispatchv1.CreateJobRequest{RequestId: "ticket:T-5", Job: other})
@@ -404,6 +408,10 @@ func TestIllegalTransitionsAndValidation(t *testing.T) {
 	if err != nil || len(tl.GetTechnicians()) != 1 {
 		t.Fatalf("ListTechnicians() = %v, %v", tl, err)
 	}
+	_, err = e.client.ListJobs(ctx, &dispatchv1.ListJobsRequest{PageToken: "not-a-token"})
+	wantField(t, err, "page_token")
+	_, err = e.client.ListJobs(ctx, &dispatchv1.ListJobsRequest{PageSize: 501})
+	wantField(t, err, "page_size")
 }
 
 func wantField(t *testing.T, err error, field string) {

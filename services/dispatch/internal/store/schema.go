@@ -2,7 +2,12 @@
 // indexes that list pages are served from; it is the only dispatch package that imports bbolt.
 package store
 
-import pstore "github.com/sanbao/sanbao/platform/store"
+import (
+	"encoding/base64"
+
+	"github.com/sanbao/sanbao/platform/ids"
+	pstore "github.com/sanbao/sanbao/platform/store"
+)
 
 // Version is the layout version of dispatch's file.
 const Version = 1
@@ -31,4 +36,17 @@ func Schema() pstore.Schema {
 		Buckets: [][]byte{bucketTechnicians, bucketTechsByOrg, bucketJobs, bucketJobsByTicket,
 			bucketJobsByState, bucketJobsByTech},
 	}
+}
+
+// checkIDToken refuses a page token of an id-keyed bucket that does not name an id: the
+// platform's scan can only check a token against a prefix, and these buckets have none.
+func checkIDToken(token string) error {
+	if token == "" {
+		return nil
+	}
+	k, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || !ids.Valid(string(k)) {
+		return pstore.ErrBadPageToken
+	}
+	return nil
 }

@@ -11,10 +11,18 @@ import (
 	"github.com/sanbao/sanbao/platform/bolttest"
 )
 
-func ids(jobs []*dispatchv1.Job) []string {
+// jid is the i-th job id: valid ULIDs in order.
+func jid(i int) string { return fmt.Sprintf("01J%023d", i) }
+
+// jobIDs names jobs j0, j1, ... by their jid.
+func jobIDs(jobs []*dispatchv1.Job) []string {
 	var out []string
 	for _, j := range jobs {
-		out = append(out, j.GetId())
+		for i := 0; i < 10; i++ {
+			if jid(i) == j.GetId() {
+				out = append(out, fmt.Sprintf("j%d", i))
+			}
+		}
 	}
 	return out
 }
@@ -35,12 +43,12 @@ func TestJobIndexesFollowChanges(t *testing.T) {
 			if tech == "" {
 				st = dispatchv1.JobState_JOB_STATE_UNASSIGNED
 			}
-			if err := PutJob(tx, nil, mk(fmt.Sprintf("j%d", i), "T-1", tech, st)); err != nil {
+			if err := PutJob(tx, nil, mk(jid(i), "T-1", tech, st)); err != nil {
 				return err
 			}
 		}
 		// j0 moves from t1 to t2 and is accepted.
-		old, _, err := Job(tx, "j0")
+		old, _, err := Job(tx, jid(0))
 		if err != nil {
 			return err
 		}
@@ -69,8 +77,8 @@ func TestJobIndexesFollowChanges(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_ = db.View(func(tx *bbolt.Tx) error {
 				got, next, err := ListJobs(tx, tt.f, "", 50)
-				if err != nil || next != "" || fmt.Sprint(ids(got)) != tt.want {
-					t.Fatalf("ListJobs(%+v) = %v, %q, %v; want %s", tt.f, ids(got), next, err, tt.want)
+				if err != nil || next != "" || fmt.Sprint(jobIDs(got)) != tt.want {
+					t.Fatalf("ListJobs(%+v) = %v, %q, %v; want %s", tt.f, jobIDs(got), next, err, tt.want)
 				}
 				return nil
 			})
@@ -79,15 +87,18 @@ func TestJobIndexesFollowChanges(t *testing.T) {
 	// Pages of two.
 	_ = db.View(func(tx *bbolt.Tx) error {
 		p1, tok, err := ListJobs(tx, JobFilter{}, "", 2)
-		if err != nil || tok == "" || fmt.Sprint(ids(p1)) != "[j0 j1]" {
-			t.Fatalf("page 1 = %v, %q, %v", ids(p1), tok, err)
+		if err != nil || tok == "" || fmt.Sprint(jobIDs(p1)) != "[j0 j1]" {
+			t.Fatalf("page 1 = %v, %q, %v", jobIDs(p1), tok, err)
 		}
 		p2, tok2, err := ListJobs(tx, JobFilter{}, tok, 2)
-		if err != nil || tok2 != "" || fmt.Sprint(ids(p2)) != "[j2 j3]" {
-			t.Fatalf("page 2 = %v, %q, %v", ids(p2), tok2, err)
+		if err != nil || tok2 != "" || fmt.Sprint(jobIDs(p2)) != "[j2 j3]" {
+			t.Fatalf("page 2 = %v, %q, %v", jobIDs(p2), tok2, err)
 		}
 		if _, _, err := ListJobs(tx, JobFilter{TicketID: "T-1"}, tok, 2); err == nil {
 			t.Fatalf("ListJobs with a token of another list: no error")
+		}
+		if _, _, err := ListJobs(tx, JobFilter{}, "bm90LWFuLWlk", 2); err == nil {
+			t.Fatalf("ListJobs with a token that names no job: no error")
 		}
 		return nil
 	})
