@@ -23,8 +23,9 @@ import (
 	"github.com/sanbao/sanbao/services/dispatch/internal/store"
 )
 
-// preload writes 1,000 technicians (five product lines over a 4°×4° region) and 10,000 open
-// jobs assigned among them into a new dispatch file in dir.
+// preload writes 1,000 technicians (five product lines over a 4°×4° region, capacity 4 a day)
+// and 10,000 open jobs assigned among them (two a day each over five days) into a new
+// dispatch file in dir.
 func preload(b *testing.B, dir string, rng *rand.Rand) {
 	db, err := pstore.Open(filepath.Join(dir, "dispatch.db"), store.Schema(), zap.NewNop(), pstore.Options{})
 	if err != nil {
@@ -38,7 +39,7 @@ func preload(b *testing.B, dir string, rng *rand.Rand) {
 			t.Id = ids.New()
 			t.HomeBase = &typev1.GeoPoint{Latitude: 34.65 + rng.Float64()*4, Longitude: 115.12 + rng.Float64()*4}
 			t.Skills = []*dispatchv1.ProductSkills{{ProductLine: fmt.Sprintf("line-%d", i%5), Skills: []string{"fuel-system"}}}
-			t.CapacityPerDay = 30
+			t.CapacityPerDay = 4
 			techs = append(techs, t)
 			if err := store.PutTechnician(tx, nil, t); err != nil {
 				return err
@@ -50,7 +51,10 @@ func preload(b *testing.B, dir string, rng *rand.Rand) {
 			j.Id = ids.New()
 			j.ProductLine = t.GetSkills()[0].GetProductLine()
 			j.State = dispatchv1.JobState_JOB_STATE_ACCEPTED
-			j.Assignment = &dispatchv1.Assignment{TechnicianId: t.GetId(), OrganisationId: t.GetOrganisationId()}
+			// Two a day each over the next five days.
+			planned := start.Add(time.Duration((i/len(techs))%5) * 24 * time.Hour)
+			j.Assignment = &dispatchv1.Assignment{TechnicianId: t.GetId(), OrganisationId: t.GetOrganisationId(),
+				AssignedTime: timestamppb.New(start), PlannedArrivalTime: timestamppb.New(planned)}
 			if err := store.PutJob(tx, nil, j); err != nil {
 				return err
 			}

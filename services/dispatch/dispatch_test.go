@@ -666,3 +666,32 @@ func TestInstallationAppointmentLead(t *testing.T) {
 	_, err = e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{JobId: j.GetId(), TechnicianId: tech.GetId(), Window: win(72 * time.Hour)})
 	wantCode(t, err, codes.FailedPrecondition, "ScheduleAppointment twice")
 }
+
+// TestCapacityCountsPerDay: a job counts toward its technician's capacity on the day it is
+// planned; moving its appointment to another day frees the first.
+func TestCapacityCountsPerDay(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	a := technician("a", 0.1)
+	a.CapacityPerDay = 1
+	ta := e.createTech(t, a)
+	tb := e.createTech(t, technician("b", 0.3))
+	j1 := e.createJob(t, jobInput("T-C1"))
+	if j1.GetAssignment().GetTechnicianId() != ta.GetId() {
+		t.Fatalf("first job to %s, want %s", j1.GetAssignment().GetTechnicianId(), ta.GetId())
+	}
+	if j := e.createJob(t, jobInput("T-C2")); j.GetAssignment().GetTechnicianId() != tb.GetId() {
+		t.Fatalf("second job today to %s, want %s (a is full today)", j.GetAssignment().GetTechnicianId(), tb.GetId())
+	}
+	// a agrees the first job for the day after tomorrow: today is free again.
+	if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{JobId: j1.GetId(), TechnicianId: ta.GetId()}); err != nil {
+		t.Fatalf("AcceptJob: %v", err)
+	}
+	later := &dispatchv1.TimeWindow{StartTime: timestamppb.New(start.Add(48 * time.Hour)), EndTime: timestamppb.New(start.Add(50 * time.Hour))}
+	if _, err := e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{JobId: j1.GetId(), TechnicianId: ta.GetId(), Window: later}); err != nil {
+		t.Fatalf("ScheduleAppointment: %v", err)
+	}
+	if j := e.createJob(t, jobInput("T-C3")); j.GetAssignment().GetTechnicianId() != ta.GetId() {
+		t.Fatalf("third job today to %s, want %s (a's first job moved to another day)", j.GetAssignment().GetTechnicianId(), ta.GetId())
+	}
+}

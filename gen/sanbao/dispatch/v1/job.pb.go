@@ -1067,9 +1067,13 @@ type Assignment struct {
 	// Free-text reason given for a decline or a manual assignment.
 	Reason string `protobuf:"bytes,9,opt,name=reason,proto3" json:"reason,omitempty"`
 	// When the assignment ended, for previous assignments.
-	EndTime       *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// When the technician is planned to arrive (the ranking's estimate, or the assignment time
+	// for a manual assignment); with no appointment yet, the job counts toward the technician's
+	// capacity on this day.
+	PlannedArrivalTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=planned_arrival_time,json=plannedArrivalTime,proto3" json:"planned_arrival_time,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Assignment) Reset() {
@@ -1168,6 +1172,13 @@ func (x *Assignment) GetReason() string {
 func (x *Assignment) GetEndTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.EndTime
+	}
+	return nil
+}
+
+func (x *Assignment) GetPlannedArrivalTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PlannedArrivalTime
 	}
 	return nil
 }
@@ -1883,7 +1894,7 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\x1btime_window.end_after_start\x12!end_time must be after start_time\x1aO!has(this.start_time) || !has(this.end_time) || this.end_time > this.start_time\"W\n" +
 	"\bPartNeed\x12\"\n" +
 	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06(\x01R\bquantity\"\x9a\x04\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06(\x01R\bquantity\"\xe8\x04\n" +
 	"\n" +
 	"Assignment\x12#\n" +
 	"\rtechnician_id\x18\x01 \x01(\tR\ftechnicianId\x12'\n" +
@@ -1896,7 +1907,8 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\aoutcome\x18\b \x01(\x0e2%.sanbao.dispatch.v1.AssignmentOutcomeR\aoutcome\x12\x16\n" +
 	"\x06reason\x18\t \x01(\tR\x06reason\x125\n" +
 	"\bend_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xe4\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12L\n" +
+	"\x14planned_arrival_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x12plannedArrivalTime\"\xe4\x01\n" +
 	"\aRanking\x12;\n" +
 	"\vranked_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"rankedTime\x12=\n" +
@@ -2098,32 +2110,33 @@ var file_sanbao_dispatch_v1_job_proto_depIdxs = []int32{
 	23, // 28: sanbao.dispatch.v1.Assignment.accept_by:type_name -> google.protobuf.Timestamp
 	4,  // 29: sanbao.dispatch.v1.Assignment.outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
 	23, // 30: sanbao.dispatch.v1.Assignment.end_time:type_name -> google.protobuf.Timestamp
-	23, // 31: sanbao.dispatch.v1.Ranking.ranked_time:type_name -> google.protobuf.Timestamp
-	14, // 32: sanbao.dispatch.v1.Ranking.candidates:type_name -> sanbao.dispatch.v1.Candidate
-	15, // 33: sanbao.dispatch.v1.Ranking.exclusions:type_name -> sanbao.dispatch.v1.Exclusion
-	26, // 34: sanbao.dispatch.v1.Candidate.travel_time:type_name -> google.protobuf.Duration
-	23, // 35: sanbao.dispatch.v1.Candidate.arrival_time:type_name -> google.protobuf.Timestamp
-	26, // 36: sanbao.dispatch.v1.Candidate.sla_slack:type_name -> google.protobuf.Duration
-	5,  // 37: sanbao.dispatch.v1.Candidate.parts:type_name -> sanbao.dispatch.v1.PartsReadiness
-	10, // 38: sanbao.dispatch.v1.Appointment.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	23, // 39: sanbao.dispatch.v1.Appointment.agreed_time:type_name -> google.protobuf.Timestamp
-	17, // 40: sanbao.dispatch.v1.Appointment.reschedules:type_name -> sanbao.dispatch.v1.Reschedule
-	10, // 41: sanbao.dispatch.v1.Reschedule.previous_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	10, // 42: sanbao.dispatch.v1.Reschedule.new_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	23, // 43: sanbao.dispatch.v1.Reschedule.notice_time:type_name -> google.protobuf.Timestamp
-	26, // 44: sanbao.dispatch.v1.Reschedule.notice:type_name -> google.protobuf.Duration
-	23, // 45: sanbao.dispatch.v1.CheckInRecord.check_in_time:type_name -> google.protobuf.Timestamp
-	27, // 46: sanbao.dispatch.v1.CheckInRecord.point:type_name -> sanbao.type.v1.GeoPoint
-	6,  // 47: sanbao.dispatch.v1.Escalation.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	7,  // 48: sanbao.dispatch.v1.Escalation.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	23, // 49: sanbao.dispatch.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
-	8,  // 50: sanbao.dispatch.v1.PartsReservation.state:type_name -> sanbao.dispatch.v1.PartsReservationState
-	23, // 51: sanbao.dispatch.v1.PartsReservation.update_time:type_name -> google.protobuf.Timestamp
-	52, // [52:52] is the sub-list for method output_type
-	52, // [52:52] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	23, // 31: sanbao.dispatch.v1.Assignment.planned_arrival_time:type_name -> google.protobuf.Timestamp
+	23, // 32: sanbao.dispatch.v1.Ranking.ranked_time:type_name -> google.protobuf.Timestamp
+	14, // 33: sanbao.dispatch.v1.Ranking.candidates:type_name -> sanbao.dispatch.v1.Candidate
+	15, // 34: sanbao.dispatch.v1.Ranking.exclusions:type_name -> sanbao.dispatch.v1.Exclusion
+	26, // 35: sanbao.dispatch.v1.Candidate.travel_time:type_name -> google.protobuf.Duration
+	23, // 36: sanbao.dispatch.v1.Candidate.arrival_time:type_name -> google.protobuf.Timestamp
+	26, // 37: sanbao.dispatch.v1.Candidate.sla_slack:type_name -> google.protobuf.Duration
+	5,  // 38: sanbao.dispatch.v1.Candidate.parts:type_name -> sanbao.dispatch.v1.PartsReadiness
+	10, // 39: sanbao.dispatch.v1.Appointment.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	23, // 40: sanbao.dispatch.v1.Appointment.agreed_time:type_name -> google.protobuf.Timestamp
+	17, // 41: sanbao.dispatch.v1.Appointment.reschedules:type_name -> sanbao.dispatch.v1.Reschedule
+	10, // 42: sanbao.dispatch.v1.Reschedule.previous_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	10, // 43: sanbao.dispatch.v1.Reschedule.new_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	23, // 44: sanbao.dispatch.v1.Reschedule.notice_time:type_name -> google.protobuf.Timestamp
+	26, // 45: sanbao.dispatch.v1.Reschedule.notice:type_name -> google.protobuf.Duration
+	23, // 46: sanbao.dispatch.v1.CheckInRecord.check_in_time:type_name -> google.protobuf.Timestamp
+	27, // 47: sanbao.dispatch.v1.CheckInRecord.point:type_name -> sanbao.type.v1.GeoPoint
+	6,  // 48: sanbao.dispatch.v1.Escalation.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	7,  // 49: sanbao.dispatch.v1.Escalation.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	23, // 50: sanbao.dispatch.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
+	8,  // 51: sanbao.dispatch.v1.PartsReservation.state:type_name -> sanbao.dispatch.v1.PartsReservationState
+	23, // 52: sanbao.dispatch.v1.PartsReservation.update_time:type_name -> google.protobuf.Timestamp
+	53, // [53:53] is the sub-list for method output_type
+	53, // [53:53] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_job_proto_init() }

@@ -161,8 +161,10 @@ type Technician struct {
 	ServiceRadiusKm float64 `protobuf:"fixed64,8,opt,name=service_radius_km,json=serviceRadiusKm,proto3" json:"service_radius_km,omitempty"`
 	// When the technician works. Jobs are offered only for times inside working hours.
 	Calendar *WorkingCalendar `protobuf:"bytes,9,opt,name=calendar,proto3" json:"calendar,omitempty"`
-	// How many open jobs (assigned, accepted, en route or on site) the technician may hold at
-	// once: a day's work. A technician at capacity is not offered new jobs.
+	// How many open jobs (assigned, accepted, en route or on site) the technician may hold on
+	// one day, in the calendar's zone. A job counts on the day of its appointment, or of its
+	// planned arrival until one is agreed. A technician at capacity on the day they would
+	// arrive is not offered the job.
 	CapacityPerDay int32 `protobuf:"varint,10,opt,name=capacity_per_day,json=capacityPerDay,proto3" json:"capacity_per_day,omitempty"`
 	// Whether the technician can be assigned new jobs.
 	Active bool `protobuf:"varint,11,opt,name=active,proto3" json:"active,omitempty"`

@@ -100,14 +100,14 @@ func reservationLocation(c *domain.Candidate, tech *domain.Technician, pic domai
 // assign gives the job to a technician: state ASSIGNED, the acceptance timer, the parts
 // reservation task, and job.assigned (plus job.reassigned when previous is set).
 func (s *Server) assign(tx *bbolt.Tx, j *dispatchv1.Job, techID, orgID string, source dispatchv1.AssignmentSource,
-	rk *dispatchv1.Ranking, reason, location string, previous *dispatchv1.Assignment, now time.Time) error {
+	rk *dispatchv1.Ranking, reason, location string, planned time.Time, previous *dispatchv1.Assignment, now time.Time) error {
 	if err := transition(j, domain.EventAssign); err != nil {
 		return err
 	}
 	acceptBy := now.Add(s.policy.AcceptWithin)
 	j.Assignment = &dispatchv1.Assignment{
 		TechnicianId: techID, OrganisationId: orgID, AssignedTime: ts(now), Source: source,
-		Ranking: rk, AcceptBy: ts(acceptBy), Reason: reason,
+		Ranking: rk, AcceptBy: ts(acceptBy), Reason: reason, PlannedArrivalTime: ts(planned),
 	}
 	n := assignmentNumber(j)
 	if err := timer.Schedule(tx, kindAccept, j.GetId(), acceptBy, []byte(n)); err != nil {
@@ -202,7 +202,7 @@ func (s *Server) assignBest(tx *bbolt.Tx, j *dispatchv1.Job, pic domain.PartsPic
 	tech, _ := s.roster.Technician(best.TechnicianID)
 	s.mu.RUnlock()
 	return s.assign(tx, j, best.TechnicianID, best.OrganisationID, dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_AUTOMATIC,
-		prk, "", reservationLocation(&best, tech, pic), previous, now)
+		prk, "", reservationLocation(&best, tech, pic), best.Arrival, previous, now)
 }
 
 // summarise lists a ranking's exclusions, e.g. "radius 12, skills 3".

@@ -74,10 +74,10 @@ func (s *Server) CreateJob(ctx context.Context, req *dispatchv1.CreateJobRequest
 	}
 	pic := s.picture(ctx, in) // before the transaction: never call out inside one
 	resp := &dispatchv1.CreateJobResponse{}
-	var after string
+	var lc loadChange
 	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
 		proto.Reset(resp)
-		after = ""
+		lc = loadChange{}
 		if found, err := idem.Lookup(tx, "CreateJob", req.GetRequestId(), req, resp); found || err != nil {
 			return err
 		}
@@ -111,14 +111,14 @@ func (s *Server) CreateJob(ctx context.Context, req *dispatchv1.CreateJobRequest
 		if err := store.PutJob(tx, nil, j); err != nil {
 			return err
 		}
-		after = openAssignee(j)
+		lc = s.loadChange(nil, j)
 		resp.Job = j
 		return idem.Save(tx, "CreateJob", req.GetRequestId(), req, resp, now)
 	})
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.applyLoad("", after)
+	s.applyLoad(lc)
 	s.p.Notify()
 	s.p.Timers.Notify()
 	return resp, nil
@@ -217,8 +217,9 @@ func (s *Server) AssignJob(ctx context.Context, req *dispatchv1.AssignJobRequest
 			rk := s.rank(j, pic, now)
 			j.LastRanking = rankingToProto(rk)
 			var cand *domain.Candidate
-			if c, why := s.matcher.Evaluate(&tc, jobSpec(j), s.load(tc.ID), now, pic); why == "" {
-				cand = &c
+			planned := now
+			if c, why := s.matcher.Evaluate(&tc, jobSpec(j), s.loads(tc.ID), now, pic); why == "" {
+				cand, planned = &c, c.Arrival
 			}
 			prev, err := s.endAssignment(tx, j, dispatchv1.AssignmentOutcome_ASSIGNMENT_OUTCOME_OVERRIDDEN, "", now)
 			if err != nil {
@@ -228,7 +229,7 @@ func (s *Server) AssignJob(ctx context.Context, req *dispatchv1.AssignJobRequest
 				j.State = dispatchv1.JobState_JOB_STATE_UNASSIGNED
 			}
 			return s.assign(tx, j, tc.ID, tc.OrganisationID, dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_MANUAL,
-				j.LastRanking, req.GetReason(), reservationLocation(cand, &tc, pic), prev, now)
+				j.LastRanking, req.GetReason(), reservationLocation(cand, &tc, pic), planned, prev, now)
 		})
 	if err != nil {
 		return nil, err
@@ -236,10 +237,10 @@ func (s *Server) AssignJob(ctx context.Context, req *dispatchv1.AssignJobRequest
 	return resp, nil
 }
 
-func (s *Server) load(id string) int {
+func (s *Server) loads(id string) domain.Loads {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.roster.Load(id)
+	return s.roster.Loads(id)
 }
 
 // AcceptJob records the technician's acceptance.

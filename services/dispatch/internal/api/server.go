@@ -112,7 +112,9 @@ func (s *Server) Start(p *daemon.Platform) error {
 		}
 		for _, st := range openStates() {
 			if err := store.EachJobInState(tx, st, func(j *dispatchv1.Job) error {
-				roster.AddLoad(j.GetAssignment().GetTechnicianId(), 1)
+				if k, ok := loadOf(roster, j); ok {
+					roster.AddLoad(k.tech, k.day, 1)
+				}
 				return nil
 			}); err != nil {
 				return err
@@ -138,25 +140,64 @@ func openStates() []dispatchv1.JobState {
 // errSkip ends a mutation without writing anything (a timer found nothing to do).
 var errSkip = errors.New("nothing to change")
 
-// openAssignee returns the technician whose load the job counts toward, or "".
-func openAssignee(j *dispatchv1.Job) string {
-	if j == nil || !domain.State(j.GetState()).Open() {
-		return ""
-	}
-	return j.GetAssignment().GetTechnicianId()
+// loadKey is where a job counts toward a technician's capacity: the technician and the day.
+type loadKey struct {
+	tech string
+	day  domain.Day
 }
 
-func (s *Server) applyLoad(before, after string) {
-	if before == after {
+// plannedTime is when the job is expected on site: the appointment's start, else the
+// assignment's planned arrival, else the assignment time.
+func plannedTime(j *dispatchv1.Job) time.Time {
+	if w := j.GetAppointment().GetWindow(); w != nil {
+		return tm(w.GetStartTime())
+	}
+	if t := j.GetAssignment().GetPlannedArrivalTime(); t != nil {
+		return t.AsTime()
+	}
+	return tm(j.GetAssignment().GetAssignedTime())
+}
+
+// loadOf returns where the job counts toward its technician's capacity; ok is false when it
+// does not count (not open). The caller holds s.mu (read).
+func loadOf(r *domain.Roster, j *dispatchv1.Job) (loadKey, bool) {
+	if j == nil || !domain.State(j.GetState()).Open() {
+		return loadKey{}, false
+	}
+	id := j.GetAssignment().GetTechnicianId()
+	var cal domain.Calendar
+	if t, ok := r.Technician(id); ok {
+		cal = t.Calendar
+	}
+	return loadKey{tech: id, day: cal.DayOf(plannedTime(j))}, true
+}
+
+// loadChange is a job's load before and after a change.
+type loadChange struct {
+	before, after       loadKey
+	hasBefore, hasAfter bool
+}
+
+func (s *Server) loadChange(old, nu *dispatchv1.Job) loadChange {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var c loadChange
+	c.before, c.hasBefore = loadOf(s.roster, old)
+	c.after, c.hasAfter = loadOf(s.roster, nu)
+	return c
+}
+
+func (s *Server) applyLoad(c loadChange) {
+	if c.hasBefore == c.hasAfter && c.before == c.after {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if before != "" {
-		s.roster.AddLoad(before, -1)
+	if c.hasBefore {
+		s.roster.AddLoad(c.before.tech, c.before.day, -1)
 	}
-	if after != "" {
-		s.roster.AddLoad(after, 1)
+	if c.hasAfter {
+		s.roster.AddLoad(c.after.tech, c.after.day, 1)
 	}
 }
 
@@ -168,10 +209,10 @@ type jobChange func(tx *bbolt.Tx, j *dispatchv1.Job, now time.Time) error
 // and the timers. set puts the job into resp.
 func (s *Server) mutateJob(ctx context.Context, method, requestID string, req, resp proto.Message,
 	jobID string, set func(*dispatchv1.Job), fn jobChange) error {
-	var before, after string
+	var lc loadChange
 	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
 		proto.Reset(resp)
-		before, after = "", ""
+		lc = loadChange{}
 		if found, err := idem.Lookup(tx, method, requestID, req, resp); found || err != nil {
 			return err
 		}
@@ -191,7 +232,7 @@ func (s *Server) mutateJob(ctx context.Context, method, requestID string, req, r
 		if err := store.PutJob(tx, old, j); err != nil {
 			return err
 		}
-		before, after = openAssignee(old), openAssignee(j)
+		lc = s.loadChange(old, j)
 		set(j)
 		return idem.Save(tx, method, requestID, req, resp, now)
 	})
@@ -201,7 +242,7 @@ func (s *Server) mutateJob(ctx context.Context, method, requestID string, req, r
 	if err != nil {
 		return toStatus(err)
 	}
-	s.applyLoad(before, after)
+	s.applyLoad(lc)
 	s.p.Notify()
 	s.p.Timers.Notify()
 	return nil

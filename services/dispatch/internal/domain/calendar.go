@@ -82,3 +82,11 @@ func (c Calendar) NextWorking(t time.Time, horizon time.Duration) (time.Time, bo
 	}
 	return next, true
 }
+
+// DayOf returns the calendar day of t in the calendar's zone (UTC for the zero Calendar).
+func (c Calendar) DayOf(t time.Time) Day {
+	if c.cal == nil {
+		return calendar.DateOf(t, time.UTC)
+	}
+	return calendar.DateOf(t, c.cal.Location())
+}

@@ -57,11 +57,12 @@ func FuzzEvaluate(f *testing.F) {
 			Base: Point{bLat, bLon}, RadiusKm: 100, Calendar: cal, CapacityPerDay: 5}
 		now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 		job := JobSpec{ProductLine: "x", Site: Point{sLat, sLon}, ArriveBy: now.Add(time.Duration(arriveSec) * time.Second)}
-		c, why := m.Evaluate(&tech, job, load, now, PartsPicture{})
+		loads := Loads{cal.DayOf(now): load}
+		c, why := m.Evaluate(&tech, job, loads, now, PartsPicture{})
 		if why != "" {
 			return
 		}
-		if c.Arrival.After(job.ArriveBy) || c.DistanceKm > tech.RadiusKm || load >= tech.CapacityPerDay || c.Slack < 0 {
+		if c.Arrival.After(job.ArriveBy) || c.DistanceKm > tech.RadiusKm || loads[cal.DayOf(c.Arrival)] >= tech.CapacityPerDay || c.Slack < 0 {
 			t.Fatalf("Evaluate() = %+v for %+v: breaks deadline, radius or capacity", c, job)
 		}
 	})

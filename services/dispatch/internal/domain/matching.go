@@ -120,11 +120,15 @@ type Matcher struct {
 	Distance Distance
 }
 
-// Evaluate decides whether t can take job at now given its current load, and if so scores
-// it. It returns the candidate, or the exclusion reason. The checks, in order: active, skills
-// for the product line, level, capacity, radius, calendar (a working time within the horizon),
-// arrival before the deadline, arrival inside the customer's window.
-func (m Matcher) Evaluate(t *Technician, job JobSpec, load int, now time.Time, parts PartsPicture) (Candidate, string) {
+// Loads counts a technician's open jobs per day, in the technician's calendar zone.
+type Loads map[Day]int
+
+// Evaluate decides whether t can take job at now given the open jobs t holds per day, and if
+// so scores it. It returns the candidate, or the exclusion reason. The checks, in order:
+// active, skills for the product line, level, radius, calendar (a working time within the
+// horizon), arrival before the deadline, arrival inside the customer's window, capacity on the
+// day of arrival.
+func (m Matcher) Evaluate(t *Technician, job JobSpec, loads Loads, now time.Time, parts PartsPicture) (Candidate, string) {
 	p := m.Policy
 	if !t.Active {
 		return Candidate{}, ReasonInactive
@@ -134,9 +138,6 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, load int, now time.Time, p
 	}
 	if !t.Level.Covers(job.Level) {
 		return Candidate{}, ReasonLevel
-	}
-	if t.CapacityPerDay > 0 && load >= t.CapacityPerDay {
-		return Candidate{}, ReasonCapacity
 	}
 	radius := t.RadiusKm
 	if radius <= 0 {
@@ -189,6 +190,10 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, load int, now time.Time, p
 	}
 	if !job.WindowEnd.IsZero() && !arrival.Before(job.WindowEnd) {
 		return Candidate{}, ReasonWindow
+	}
+	load := loads[t.Calendar.DayOf(arrival)]
+	if t.CapacityPerDay > 0 && load >= t.CapacityPerDay {
+		return Candidate{}, ReasonCapacity
 	}
 
 	slack := deadline.Sub(arrival)

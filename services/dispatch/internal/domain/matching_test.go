@@ -47,12 +47,14 @@ func TestEvaluateMatching(t *testing.T) {
 	m := Matcher{Policy: DefaultPolicy(), Distance: manhattan{}}
 	saturday10 := monday10.Add(5 * 24 * time.Hour)
 	tests := []struct {
-		name   string
-		tech   func(*Technician)
-		job    func(*JobSpec)
-		load   int
-		now    time.Time
-		reason string // "" means a candidate
+		name string
+		tech func(*Technician)
+		job  func(*JobSpec)
+		load int // open jobs on Monday
+		// tomorrow is the open jobs on Tuesday.
+		tomorrow int
+		now      time.Time
+		reason   string // "" means a candidate
 	}{
 		{name: "matches", now: monday10},
 		{name: "inactive", tech: func(x *Technician) { x.Active = false }, now: monday10, reason: ReasonInactive},
@@ -69,6 +71,9 @@ func TestEvaluateMatching(t *testing.T) {
 		// capacity
 		{name: "load one below capacity", load: 3, now: monday10},
 		{name: "load at capacity", load: 4, now: monday10, reason: ReasonCapacity},
+		{name: "full tomorrow, arriving today", tomorrow: 4, now: monday10},
+		{name: "full today, arriving tomorrow (evening job)", load: 4, now: monday10.Add(9 * time.Hour)},
+		{name: "full tomorrow, arriving tomorrow", tomorrow: 4, now: monday10.Add(9 * time.Hour), reason: ReasonCapacity},
 		// radius (site at 0,0; the base's latitude is the distance in units of 100 km)
 		{name: "radius exactly", tech: func(x *Technician) { x.Base.Lat = 1.0 }, now: monday10},
 		{name: "radius plus 1 km", tech: func(x *Technician) { x.Base.Lat = 1.01 }, now: monday10, reason: ReasonRadius},
@@ -113,7 +118,8 @@ func TestEvaluateMatching(t *testing.T) {
 			if tt.job != nil {
 				tt.job(&j)
 			}
-			c, why := m.Evaluate(&x, j, tt.load, tt.now, PartsPicture{})
+			loads := Loads{x.Calendar.DayOf(monday10): tt.load, Day{Year: 2026, Month: time.November, Day: 24}: tt.tomorrow}
+			c, why := m.Evaluate(&x, j, loads, tt.now, PartsPicture{})
 			if why != tt.reason {
 				t.Fatalf("Evaluate() reason = %q, want %q (candidate %+v)", why, tt.reason, c)
 			}
@@ -129,7 +135,7 @@ func TestEvaluateFigures(t *testing.T) {
 	x := tech(t, "t1", 0.6) // 60 km: 1 h
 	j := baseJob()
 	j.ArriveBy = monday10.Add(13 * time.Hour)
-	c, why := m.Evaluate(&x, j, 1, monday10, PartsPicture{})
+	c, why := m.Evaluate(&x, j, Loads{x.Calendar.DayOf(monday10): 1}, monday10, PartsPicture{})
 	if why != "" {
 		t.Fatalf("Evaluate() excluded: %s", why)
 	}
@@ -141,7 +147,7 @@ func TestEvaluateFigures(t *testing.T) {
 		t.Fatalf("Evaluate() score = %v, want %v", c.Score, want)
 	}
 	// A job arriving during the evening: the technician leaves at 08:00 the next day.
-	c, why = m.Evaluate(&x, baseJob(), 0, monday10.Add(9*time.Hour), PartsPicture{})
+	c, why = m.Evaluate(&x, baseJob(), Loads{x.Calendar.DayOf(monday10): 4}, monday10.Add(9*time.Hour), PartsPicture{})
 	if why != "" || !c.Arrival.Equal(monday10.Add(23*time.Hour)) {
 		t.Fatalf("Evaluate() at 19:00 = %+v, %q; want arrival Tuesday 09:00", c, why)
 	}
@@ -183,7 +189,7 @@ func TestEvaluateParts(t *testing.T) {
 			if tt.arriveBy > 0 {
 				j.ArriveBy = monday10.Add(tt.arriveBy)
 			}
-			c, why := m.Evaluate(&x, j, 0, monday10, tt.picture)
+			c, why := m.Evaluate(&x, j, nil, monday10, tt.picture)
 			if why != "" {
 				t.Fatalf("Evaluate() excluded: %s", why)
 			}
@@ -257,7 +263,10 @@ func TestRosterRankPartsFirst(t *testing.T) {
 	}
 
 	// Load moves a technician down; replacing a technician re-indexes it.
-	r.AddLoad("declined", 4)
+	r.AddLoad("declined", Day{Year: 2026, Month: time.November, Day: 23}, 4)
+	if got := r.Load("declined", Day{Year: 2026, Month: time.November, Day: 23}); got != 4 {
+		t.Fatalf("Load() = %d, want 4", got)
+	}
 	rk = r.Rank(m, job, nil, monday10, PartsPicture{})
 	for _, c := range rk.Candidates {
 		if c.TechnicianID == "declined" {

@@ -12,7 +12,7 @@ import (
 type Roster struct {
 	techs  map[string]*Technician
 	byLine map[string][]*Technician
-	load   map[string]int
+	load   map[string]Loads
 }
 
 // NewRoster returns an empty roster.
@@ -20,7 +20,7 @@ func NewRoster() *Roster {
 	return &Roster{
 		techs:  map[string]*Technician{},
 		byLine: map[string][]*Technician{},
-		load:   map[string]int{},
+		load:   map[string]Loads{},
 	}
 }
 
@@ -55,18 +55,35 @@ func (r *Roster) Technician(id string) (*Technician, bool) {
 	return t, ok
 }
 
-// AddLoad changes a technician's open-job count by delta (never below zero).
-func (r *Roster) AddLoad(id string, delta int) {
-	n := r.load[id] + delta
+// AddLoad changes a technician's open-job count on day by delta (never below zero).
+func (r *Roster) AddLoad(id string, day Day, delta int) {
+	l := r.load[id]
+	if l == nil {
+		l = Loads{}
+		r.load[id] = l
+	}
+	n := l[day] + delta
 	if n <= 0 {
-		delete(r.load, id)
+		delete(l, day)
+		if len(l) == 0 {
+			delete(r.load, id)
+		}
 		return
 	}
-	r.load[id] = n
+	l[day] = n
 }
 
-// Load returns a technician's open-job count.
-func (r *Roster) Load(id string) int { return r.load[id] }
+// Load returns a technician's open-job count on day.
+func (r *Roster) Load(id string, day Day) int { return r.load[id][day] }
+
+// Loads returns a copy of a technician's open-job counts per day.
+func (r *Roster) Loads(id string) Loads {
+	out := make(Loads, len(r.load[id]))
+	for d, n := range r.load[id] {
+		out[d] = n
+	}
+	return out
+}
 
 // kmPerDegreeLat is the great-circle length of one degree of latitude.
 const kmPerDegreeLat = earthRadiusKm * math.Pi / 180

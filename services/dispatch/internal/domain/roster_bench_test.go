@@ -29,11 +29,12 @@ func benchRoster(b *testing.B, lines int) (*Roster, Matcher, *rand.Rand) {
 		r.Put(Technician{
 			ID: fmt.Sprintf("t%04d", i), OrganisationID: "org", Level: Level(1 + i%2), Skills: skills,
 			Base:     Point{Lat: 34.65 + rng.Float64()*4, Lon: 115.12 + rng.Float64()*4},
-			RadiusKm: 100, Calendar: cal, CapacityPerDay: 20, Active: true,
+			RadiusKm: 100, Calendar: cal, CapacityPerDay: 4, Active: true,
 		})
 	}
+	// 10,000 open jobs over the next five days: two a day each.
 	for i := range 10000 {
-		r.AddLoad(fmt.Sprintf("t%04d", i%1000), 1)
+		r.AddLoad(fmt.Sprintf("t%04d", i%1000), Day{Year: 2026, Month: time.November, Day: 23 + (i/1000)%5}, 1)
 	}
 	p := DefaultPolicy()
 	return r, Matcher{Policy: p, Distance: RoadFactor{Factor: p.RoadFactor}}, rng
