@@ -695,3 +695,40 @@ func TestCapacityCountsPerDay(t *testing.T) {
 		t.Fatalf("third job today to %s, want %s (a's first job moved to another day)", j.GetAssignment().GetTechnicianId(), ta.GetId())
 	}
 }
+
+// TestConcurrentCreatesRespectCapacity: jobs created at once (sharing group commits) never
+// overbook a technician, and concurrent retries of one request create one job.
+func TestConcurrentCreatesRespectCapacity(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	a := technician("a", 0.1)
+	a.CapacityPerDay = 2
+	ta := e.createTech(t, a)
+	const n = 12
+	var wg sync.WaitGroup
+	jobs := make([]*dispatchv1.Job, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := jobInput(fmt.Sprintf("T-CC%d", i%6)) // each request twice
+			resp, err := e.client.CreateJob(context.Background(), &dispatchv1.CreateJobRequest{RequestId: "ticket:" + in.GetTicketId(), Job: in})
+			jobs[i], errs[i] = resp.GetJob(), err
+		}()
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	assigned := map[string]bool{}
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("CreateJob %d: %v", i, errs[i])
+		}
+		ids[jobs[i].GetId()] = true
+		if jobs[i].GetAssignment().GetTechnicianId() == ta.GetId() {
+			assigned[jobs[i].GetId()] = true
+		}
+	}
+	if len(ids) != 6 || len(assigned) != 2 {
+		t.Fatalf("%d concurrent creates of 6 requests = %d jobs, %d assigned to a; want 6 jobs, 2 assigned (capacity 2)", n, len(ids), len(assigned))
+	}
+}

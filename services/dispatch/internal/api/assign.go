@@ -68,11 +68,12 @@ func (s *Server) picture(ctx context.Context, j *dispatchv1.Job) domain.PartsPic
 	return pic
 }
 
-// rank ranks the technicians for j, leaving out those who declined or timed out.
-func (s *Server) rank(j *dispatchv1.Job, pic domain.PartsPicture, now time.Time) domain.Ranking {
+// rank ranks the technicians for j, leaving out those who declined or timed out; tx (may be
+// nil) is the transaction whose uncommitted assignments count toward the loads.
+func (s *Server) rank(tx *bbolt.Tx, j *dispatchv1.Job, pic domain.PartsPicture, now time.Time) domain.Ranking {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.roster.Rank(s.matcher, jobSpec(j), excluded(j), now, pic)
+	return s.roster.Rank(s.matcher, jobSpec(j), excluded(j), now, pic, s.pendingLoads(tx))
 }
 
 // reservationLocation chooses where to reserve the parts for a technician: the van when it
@@ -189,7 +190,7 @@ func (s *Server) assignBest(tx *bbolt.Tx, j *dispatchv1.Job, pic domain.PartsPic
 		return escalate(tx, j, dispatchv1.EscalationReason_ESCALATION_REASON_NO_TECHNICIAN,
 			dispatchv1.EscalationLevel_ESCALATION_LEVEL_DISPATCHER, "the site has no position: assign by hand", now)
 	}
-	rk := s.rank(j, pic, now)
+	rk := s.rank(tx, j, pic, now)
 	prk := rankingToProto(rk)
 	j.LastRanking = prk
 	if len(rk.Candidates) == 0 {

@@ -74,10 +74,8 @@ func (s *Server) CreateJob(ctx context.Context, req *dispatchv1.CreateJobRequest
 	}
 	pic := s.picture(ctx, in) // before the transaction: never call out inside one
 	resp := &dispatchv1.CreateJobResponse{}
-	var lc loadChange
 	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
 		proto.Reset(resp)
-		lc = loadChange{}
 		if found, err := idem.Lookup(tx, "CreateJob", req.GetRequestId(), req, resp); found || err != nil {
 			return err
 		}
@@ -111,14 +109,13 @@ func (s *Server) CreateJob(ctx context.Context, req *dispatchv1.CreateJobRequest
 		if err := store.PutJob(tx, nil, j); err != nil {
 			return err
 		}
-		lc = s.loadChange(nil, j)
+		s.stageLoad(tx, s.loadChange(nil, j))
 		resp.Job = j
 		return idem.Save(tx, "CreateJob", req.GetRequestId(), req, resp, now)
 	})
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.applyLoad(lc)
 	s.p.Notify()
 	s.p.Timers.Notify()
 	return resp, nil
@@ -172,7 +169,7 @@ func (s *Server) RankTechnicians(ctx context.Context, req *dispatchv1.RankTechni
 	if j.GetSite().GetPoint() == nil {
 		return nil, toStatus(domain.Preconditionf("job.site.point: the site has no position to rank by"))
 	}
-	rk := s.rank(j, s.picture(ctx, j), s.p.Clock.Now())
+	rk := s.rank(nil, j, s.picture(ctx, j), s.p.Clock.Now())
 	return &dispatchv1.RankTechniciansResponse{Ranking: rankingToProto(rk)}, nil
 }
 
@@ -214,7 +211,7 @@ func (s *Server) AssignJob(ctx context.Context, req *dispatchv1.AssignJobRequest
 			if _, err := domain.Transition(domain.State(j.GetState()), domain.EventAssign); err != nil {
 				return err
 			}
-			rk := s.rank(j, pic, now)
+			rk := s.rank(tx, j, pic, now)
 			j.LastRanking = rankingToProto(rk)
 			var cand *domain.Candidate
 			planned := now

@@ -63,6 +63,16 @@ type Server struct {
 
 	mu     sync.RWMutex
 	roster *domain.Roster
+	// pending holds the load changes of transactions not committed yet, so that assignments
+	// sharing one group commit see each other; they reach the roster when their transaction
+	// commits (tx.OnCommit). Entries of rolled-back transactions are swept later.
+	pending map[*bbolt.Tx]*staged
+}
+
+// staged is one transaction's load changes.
+type staged struct {
+	loads map[string]domain.Loads
+	at    time.Time
 }
 
 var _ dispatchv1.DispatchServiceServer = (*Server)(nil)
@@ -88,6 +98,7 @@ func New(opts Options) *Server {
 		inv:     opts.Inventory,
 		opts:    opts,
 		roster:  domain.NewRoster(),
+		pending: map[*bbolt.Tx]*staged{},
 	}
 }
 
@@ -187,18 +198,60 @@ func (s *Server) loadChange(old, nu *dispatchv1.Job) loadChange {
 	return c
 }
 
-func (s *Server) applyLoad(c loadChange) {
+// stageLoad records a load change made in tx; it reaches the roster when tx commits.
+func (s *Server) stageLoad(tx *bbolt.Tx, c loadChange) {
 	if c.hasBefore == c.hasAfter && c.before == c.after {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	st := s.pending[tx]
+	if st == nil {
+		st = &staged{loads: map[string]domain.Loads{}, at: time.Now()}
+		s.pending[tx] = st
+		tx.OnCommit(func() { s.commitLoads(tx) })
+	}
+	add := func(k loadKey, n int) {
+		l := st.loads[k.tech]
+		if l == nil {
+			l = domain.Loads{}
+			st.loads[k.tech] = l
+		}
+		l[k.day] += n
+	}
 	if c.hasBefore {
-		s.roster.AddLoad(c.before.tech, c.before.day, -1)
+		add(c.before, -1)
 	}
 	if c.hasAfter {
-		s.roster.AddLoad(c.after.tech, c.after.day, 1)
+		add(c.after, 1)
 	}
+}
+
+func (s *Server) commitLoads(tx *bbolt.Tx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.pending[tx]; st != nil {
+		for id, l := range st.loads {
+			for day, n := range l {
+				s.roster.AddLoad(id, day, n)
+			}
+		}
+	}
+	delete(s.pending, tx)
+	// Sweep the changes of transactions that rolled back (closed without committing) a while ago.
+	for t, st := range s.pending {
+		if t.DB() == nil && time.Since(st.at) > time.Minute {
+			delete(s.pending, t)
+		}
+	}
+}
+
+// pendingLoads returns tx's staged load changes; the caller holds s.mu.
+func (s *Server) pendingLoads(tx *bbolt.Tx) map[string]domain.Loads {
+	if st := s.pending[tx]; st != nil {
+		return st.loads
+	}
+	return nil
 }
 
 // jobChange is one change of a job inside a transaction.
@@ -209,10 +262,8 @@ type jobChange func(tx *bbolt.Tx, j *dispatchv1.Job, now time.Time) error
 // and the timers. set puts the job into resp.
 func (s *Server) mutateJob(ctx context.Context, method, requestID string, req, resp proto.Message,
 	jobID string, set func(*dispatchv1.Job), fn jobChange) error {
-	var lc loadChange
 	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
 		proto.Reset(resp)
-		lc = loadChange{}
 		if found, err := idem.Lookup(tx, method, requestID, req, resp); found || err != nil {
 			return err
 		}
@@ -232,7 +283,7 @@ func (s *Server) mutateJob(ctx context.Context, method, requestID string, req, r
 		if err := store.PutJob(tx, old, j); err != nil {
 			return err
 		}
-		lc = s.loadChange(old, j)
+		s.stageLoad(tx, s.loadChange(old, j))
 		set(j)
 		return idem.Save(tx, method, requestID, req, resp, now)
 	})
@@ -242,7 +293,6 @@ func (s *Server) mutateJob(ctx context.Context, method, requestID string, req, r
 	if err != nil {
 		return toStatus(err)
 	}
-	s.applyLoad(lc)
 	s.p.Notify()
 	s.p.Timers.Notify()
 	return nil

@@ -228,7 +228,7 @@ func TestRosterRankPartsFirst(t *testing.T) {
 	job.NeedsParts = true
 	parts := PartsPicture{Known: true, Vans: map[string]bool{"van-b": true},
 		Depots: []Depot{{LocationID: "depot", Point: Point{Lat: 36.25, Lon: 117.0}}}}
-	rk := r.Rank(m, job, map[string]bool{"declined": true}, monday10, parts)
+	rk := r.Rank(m, job, map[string]bool{"declined": true}, monday10, parts, nil)
 
 	var got []string
 	for _, c := range rk.Candidates {
@@ -257,7 +257,7 @@ func TestRosterRankPartsFirst(t *testing.T) {
 	}
 
 	// Without parts in the picture, the nearest wins.
-	rk = r.Rank(m, job, nil, monday10, PartsPicture{})
+	rk = r.Rank(m, job, nil, monday10, PartsPicture{}, nil)
 	if rk.Candidates[0].TechnicianID != "declined" {
 		t.Fatalf("Rank() without parts first = %s, want the nearest (declined not excluded now)", rk.Candidates[0].TechnicianID)
 	}
@@ -267,16 +267,24 @@ func TestRosterRankPartsFirst(t *testing.T) {
 	if got := r.Load("declined", Day{Year: 2026, Month: time.November, Day: 23}); got != 4 {
 		t.Fatalf("Load() = %d, want 4", got)
 	}
-	rk = r.Rank(m, job, nil, monday10, PartsPicture{})
+	rk = r.Rank(m, job, nil, monday10, PartsPicture{}, nil)
 	for _, c := range rk.Candidates {
 		if c.TechnicianID == "declined" {
 			t.Fatalf("Rank() kept a technician at capacity")
 		}
 	}
+	// Loads not yet in the roster (same group commit) count too.
+	monday := Day{Year: 2026, Month: time.November, Day: 23}
+	rk = r.Rank(m, job, nil, monday10, PartsPicture{}, map[string]Loads{"mid-collects": {monday: 4}})
+	for _, c := range rk.Candidates {
+		if c.TechnicianID == "mid-collects" {
+			t.Fatalf("Rank() kept a technician at capacity through pending loads")
+		}
+	}
 	moved := tech(t, "near-no-parts", site.Lat)
 	moved.Skills = map[string]map[string]bool{"led-screen": {}}
 	r.Put(moved)
-	rk = r.Rank(m, job, nil, monday10, PartsPicture{})
+	rk = r.Rank(m, job, nil, monday10, PartsPicture{}, nil)
 	for _, c := range rk.Candidates {
 		if c.TechnicianID == "near-no-parts" {
 			t.Fatalf("Rank() kept a technician after its product line was removed")

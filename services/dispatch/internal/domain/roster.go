@@ -92,7 +92,10 @@ const kmPerDegreeLat = earthRadiusKm * math.Pi / 180
 // and returns the candidates best first, at most m.Policy.RankingSize of them with reasons.
 // A technician whose latitude alone puts them beyond their radius is skipped without computing
 // the distance (road distance is never shorter than great-circle distance).
-func (r *Roster) Rank(m Matcher, job JobSpec, exclude map[string]bool, now time.Time, parts PartsPicture) Ranking {
+//
+// adjust (may be nil) holds changes to the loads not yet in the roster (assignments made in the
+// same group commit); they are added to the technicians' loads.
+func (r *Roster) Rank(m Matcher, job JobSpec, exclude map[string]bool, now time.Time, parts PartsPicture, adjust map[string]Loads) Ranking {
 	rk := Ranking{At: now, Considered: len(r.techs), Exclusions: map[string]int{}}
 	line := r.byLine[job.ProductLine]
 	if other := len(r.techs) - len(line); other > 0 {
@@ -113,7 +116,11 @@ func (r *Roster) Rank(m Matcher, job JobSpec, exclude map[string]bool, now time.
 			rk.Exclusions[ReasonRadius]++
 			continue
 		}
-		c, why := m.Evaluate(t, job, r.load[t.ID], now, parts)
+		loads := r.load[t.ID]
+		if adj := adjust[t.ID]; len(adj) > 0 {
+			loads = merge(loads, adj)
+		}
+		c, why := m.Evaluate(t, job, loads, now, parts)
 		if why != "" {
 			rk.Exclusions[why]++
 			continue
@@ -129,4 +136,16 @@ func (r *Roster) Rank(m Matcher, job JobSpec, exclude map[string]bool, now time.
 	}
 	rk.Candidates = cs
 	return rk
+}
+
+// merge returns a + b per day.
+func merge(a, b Loads) Loads {
+	out := make(Loads, len(a)+len(b))
+	for d, n := range a {
+		out[d] += n
+	}
+	for d, n := range b {
+		out[d] += n
+	}
+	return out
 }

@@ -58,7 +58,7 @@ func benchRank(b *testing.B, lines int) {
 		job := JobSpec{ProductLine: fmt.Sprintf("line-%d", i%lines), Skills: []string{"a"}, Level: LevelRoutine,
 			Site: Point{Lat: 34.65 + rng.Float64()*4, Lon: 115.12 + rng.Float64()*4}}
 		start := time.Now()
-		rk := r.Rank(m, job, nil, now, PartsPicture{})
+		rk := r.Rank(m, job, nil, now, PartsPicture{}, nil)
 		lat = append(lat, time.Since(start))
 		_ = rk
 	}
