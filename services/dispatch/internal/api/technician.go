@@ -48,10 +48,8 @@ func (s *Server) CreateTechnician(ctx context.Context, req *dispatchv1.CreateTec
 		return nil, toStatus(err)
 	}
 	resp := &dispatchv1.CreateTechnicianResponse{}
-	var created *dispatchv1.Technician
 	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
 		proto.Reset(resp)
-		created = nil
 		if found, err := idem.Lookup(tx, "CreateTechnician", req.GetRequestId(), req, resp); found || err != nil {
 			return err
 		}
@@ -69,14 +67,11 @@ func (s *Server) CreateTechnician(ctx context.Context, req *dispatchv1.CreateTec
 			return err
 		}
 		resp.Technician = t
-		created = t
+		tx.OnCommit(func() { s.index(t) }) // in commit order
 		return idem.Save(tx, "CreateTechnician", req.GetRequestId(), req, resp, now)
 	})
 	if err != nil {
 		return nil, toStatus(err)
-	}
-	if created != nil {
-		s.index(created)
 	}
 	s.p.Notify()
 	return resp, nil
@@ -138,10 +133,8 @@ func (s *Server) UpdateTechnician(ctx context.Context, req *dispatchv1.UpdateTec
 		return nil, toStatus(err)
 	}
 	resp := &dispatchv1.UpdateTechnicianResponse{}
-	var updated *dispatchv1.Technician
 	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
 		proto.Reset(resp)
-		updated = nil
 		if found, err := idem.Lookup(tx, "UpdateTechnician", req.GetRequestId(), req, resp); found || err != nil {
 			return err
 		}
@@ -169,14 +162,11 @@ func (s *Server) UpdateTechnician(ctx context.Context, req *dispatchv1.UpdateTec
 			return err
 		}
 		resp.Technician = t
-		updated = t
+		tx.OnCommit(func() { s.index(t) }) // in commit order
 		return idem.Save(tx, "UpdateTechnician", req.GetRequestId(), req, resp, now)
 	})
 	if err != nil {
 		return nil, toStatus(err)
-	}
-	if updated != nil {
-		s.index(updated)
 	}
 	s.p.Notify()
 	return resp, nil
