@@ -40,6 +40,10 @@ func TestConfigRejectsNonsense(t *testing.T) {
 		{"zero acceptance time", func(c *dispatch.Config) { c.Policy.AcceptWithin = 0 }, "accept-within"},
 		{"negative weight", func(c *dispatch.Config) { c.Policy.Weights.Load = -1 }, "weights"},
 		{"negative hold", func(c *dispatch.Config) { c.ReservationHold = -time.Hour }, "reservation-hold"},
+		{"unparsable environment", func(c *dispatch.Config) {
+			t.Setenv("SANBAO_DISPATCH_LATENESS_NOTICE", "two hours")
+			c.RegisterFlags(flag.NewFlagSet("x", flag.ContinueOnError))
+		}, "SANBAO_DISPATCH_LATENESS_NOTICE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,8 +6,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
-	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -34,6 +32,8 @@ type Config struct {
 	Policy domain.Policy
 	// ReservationHold is how long parts-inventory holds a job's reservation before expiring it.
 	ReservationHold time.Duration
+
+	env daemon.Env // SANBAO_* values that did not parse
 }
 
 // DefaultConfig returns the all-in-one configuration: gRPC on 127.0.0.1:50053, metrics on
@@ -47,57 +47,35 @@ func DefaultConfig() Config {
 	}
 }
 
-// RegisterFlags defines dispatch's flags (with SANBAO_* environment fallbacks) on fs.
+// RegisterFlags defines dispatch's flags (with SANBAO_* environment fallbacks) on fs. A
+// SANBAO_* value that does not parse is reported by New.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Daemon.RegisterFlags(fs)
-	fs.StringVar(&c.InventoryAddr, "inventory-addr", env("SANBAO_INVENTORY_ADDR", c.InventoryAddr), "parts-inventory gRPC address, empty to run without parts [SANBAO_INVENTORY_ADDR]")
-	dur(fs, &c.ReservationHold, "reservation-hold", "SANBAO_DISPATCH_RESERVATION_HOLD", "how long parts-inventory holds a job's parts")
+	e := &c.env
+	fs.StringVar(&c.InventoryAddr, "inventory-addr", e.String("SANBAO_INVENTORY_ADDR", c.InventoryAddr), "parts-inventory gRPC address, empty to run without parts [SANBAO_INVENTORY_ADDR]")
+	dur := func(p *time.Duration, name, key, usage string) {
+		fs.DurationVar(p, name, e.Duration(key, *p), usage+" ["+key+"]")
+	}
+	num := func(p *float64, name, key, usage string) {
+		fs.Float64Var(p, name, e.Float(key, *p), usage+" ["+key+"]")
+	}
+	dur(&c.ReservationHold, "reservation-hold", "SANBAO_DISPATCH_RESERVATION_HOLD", "how long parts-inventory holds a job's parts")
 	p := &c.Policy
-	dur(fs, &p.AcceptWithin, "accept-within", "SANBAO_DISPATCH_ACCEPT_WITHIN", "time a technician has to accept an assignment")
-	dur(fs, &p.ArrangementCheck, "arrangement-check", "SANBAO_DISPATCH_ARRANGEMENT_CHECK", "when after hand-out an unarranged job is escalated to management")
-	dur(fs, &p.LatenessNotice, "lateness-notice", "SANBAO_DISPATCH_LATENESS_NOTICE", "minimum notice before an appointment for a reschedule")
-	dur(fs, &p.InstallationLead, "installation-lead", "SANBAO_DISPATCH_INSTALLATION_LEAD", "how far ahead installation appointments are agreed (0 = no rule)")
-	dur(fs, &p.ArriveWithin, "arrive-within", "SANBAO_DISPATCH_ARRIVE_WITHIN", "arrival deadline for jobs without arrive_by")
-	dur(fs, &p.CalendarHorizon, "calendar-horizon", "SANBAO_DISPATCH_CALENDAR_HORIZON", "how far ahead to look for a technician's working time")
-	num(fs, &p.RoadFactor, "road-factor", "SANBAO_DISPATCH_ROAD_FACTOR", "road km per great-circle km")
-	num(fs, &p.SpeedKmh, "speed-kmh", "SANBAO_DISPATCH_SPEED_KMH", "average travel speed")
-	num(fs, &p.DefaultRadiusKm, "default-radius-km", "SANBAO_DISPATCH_DEFAULT_RADIUS_KM", "service radius of technicians without one")
-	num(fs, &p.CollectDetourKm, "collect-detour-km", "SANBAO_DISPATCH_COLLECT_DETOUR_KM", "longest detour still counted as collecting parts on the way")
-	num(fs, &p.CheckInDistanceKm, "check-in-distance-km", "SANBAO_DISPATCH_CHECK_IN_DISTANCE_KM", "farthest a check-in may be from the site (0 = no check)")
-	num(fs, &p.Weights.Distance, "weight-distance", "SANBAO_DISPATCH_WEIGHT_DISTANCE", "score weight of a short trip")
-	num(fs, &p.Weights.Load, "weight-load", "SANBAO_DISPATCH_WEIGHT_LOAD", "score weight of spare capacity")
-	num(fs, &p.Weights.Slack, "weight-slack", "SANBAO_DISPATCH_WEIGHT_SLACK", "score weight of time to spare before the deadline")
-	fs.IntVar(&p.RankingSize, "ranking-size", envInt("SANBAO_DISPATCH_RANKING_SIZE", p.RankingSize), "candidates kept in a stored ranking [SANBAO_DISPATCH_RANKING_SIZE]")
-}
-
-func env(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
-}
-
-func envInt(key string, def int) int {
-	if n, err := strconv.Atoi(env(key, "")); err == nil {
-		return n
-	}
-	return def
-}
-
-func dur(fs *flag.FlagSet, p *time.Duration, name, key, usage string) {
-	def := *p
-	if d, err := time.ParseDuration(env(key, "")); err == nil {
-		def = d
-	}
-	fs.DurationVar(p, name, def, usage+" ["+key+"]")
-}
-
-func num(fs *flag.FlagSet, p *float64, name, key, usage string) {
-	def := *p
-	if f, err := strconv.ParseFloat(env(key, ""), 64); err == nil {
-		def = f
-	}
-	fs.Float64Var(p, name, def, usage+" ["+key+"]")
+	dur(&p.AcceptWithin, "accept-within", "SANBAO_DISPATCH_ACCEPT_WITHIN", "time a technician has to accept an assignment")
+	dur(&p.ArrangementCheck, "arrangement-check", "SANBAO_DISPATCH_ARRANGEMENT_CHECK", "when after hand-out an unarranged job is escalated to management")
+	dur(&p.LatenessNotice, "lateness-notice", "SANBAO_DISPATCH_LATENESS_NOTICE", "minimum notice before an appointment for a reschedule")
+	dur(&p.InstallationLead, "installation-lead", "SANBAO_DISPATCH_INSTALLATION_LEAD", "how far ahead installation appointments are agreed (0 = no rule)")
+	dur(&p.ArriveWithin, "arrive-within", "SANBAO_DISPATCH_ARRIVE_WITHIN", "arrival deadline for jobs without arrive_by")
+	dur(&p.CalendarHorizon, "calendar-horizon", "SANBAO_DISPATCH_CALENDAR_HORIZON", "how far ahead to look for a technician's working time")
+	num(&p.RoadFactor, "road-factor", "SANBAO_DISPATCH_ROAD_FACTOR", "road km per great-circle km")
+	num(&p.SpeedKmh, "speed-kmh", "SANBAO_DISPATCH_SPEED_KMH", "average travel speed")
+	num(&p.DefaultRadiusKm, "default-radius-km", "SANBAO_DISPATCH_DEFAULT_RADIUS_KM", "service radius of technicians without one")
+	num(&p.CollectDetourKm, "collect-detour-km", "SANBAO_DISPATCH_COLLECT_DETOUR_KM", "longest detour still counted as collecting parts on the way")
+	num(&p.CheckInDistanceKm, "check-in-distance-km", "SANBAO_DISPATCH_CHECK_IN_DISTANCE_KM", "farthest a check-in may be from the site (0 = no check)")
+	num(&p.Weights.Distance, "weight-distance", "SANBAO_DISPATCH_WEIGHT_DISTANCE", "score weight of a short trip")
+	num(&p.Weights.Load, "weight-load", "SANBAO_DISPATCH_WEIGHT_LOAD", "score weight of spare capacity")
+	num(&p.Weights.Slack, "weight-slack", "SANBAO_DISPATCH_WEIGHT_SLACK", "score weight of time to spare before the deadline")
+	fs.IntVar(&p.RankingSize, "ranking-size", e.Int("SANBAO_DISPATCH_RANKING_SIZE", p.RankingSize), "candidates kept in a stored ranking [SANBAO_DISPATCH_RANKING_SIZE]")
 }
 
 // Service is the dispatch service as the daemon runs it.
@@ -114,6 +92,9 @@ func New(cfg Config, opts *api.Options) (*Service, error) {
 	o := api.Options{}
 	if opts != nil {
 		o = *opts
+	}
+	if err := cfg.env.Err(); err != nil {
+		return nil, err
 	}
 	if err := cfg.Policy.Validate(); err != nil {
 		return nil, err

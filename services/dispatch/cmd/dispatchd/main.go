@@ -1,9 +1,11 @@
-// Command dispatchd runs Sanbao's dispatch service; --help lists its flags and their SANBAO_* variables.
+// Command dispatchd runs Sanbao's dispatch service; --help lists its flags and their SANBAO_*
+// variables.
 package main
 
 import (
 	"context"
 	"os"
+	_ "time/tzdata" // technicians' calendar zones work on images without a zoneinfo database
 
 	"go.uber.org/zap"
 
