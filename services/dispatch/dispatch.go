@@ -75,6 +75,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	num(&p.Weights.Distance, "weight-distance", "SANBAO_DISPATCH_WEIGHT_DISTANCE", "score weight of a short trip")
 	num(&p.Weights.Load, "weight-load", "SANBAO_DISPATCH_WEIGHT_LOAD", "score weight of spare capacity")
 	num(&p.Weights.Slack, "weight-slack", "SANBAO_DISPATCH_WEIGHT_SLACK", "score weight of time to spare before the deadline")
+	num(&p.Weights.Routing, "weight-routing", "SANBAO_DISPATCH_WEIGHT_ROUTING", "score bonus for the organisation the difficulty belongs to (routine: dealer/station, expert: technical department)")
 	fs.IntVar(&p.RankingSize, "ranking-size", e.Int("SANBAO_DISPATCH_RANKING_SIZE", p.RankingSize), "candidates kept in a stored ranking [SANBAO_DISPATCH_RANKING_SIZE]")
 }
 

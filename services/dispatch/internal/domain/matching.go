@@ -101,7 +101,10 @@ type Candidate struct {
 	CollectLocationID string
 	// VanLocationID is the van holding the parts, when Parts is ReadinessOnVan.
 	VanLocationID string
-	Reasons       []string
+	// Routed is true when the technician's organisation is where the job's difficulty
+	// belongs (see OrgKind.Routed).
+	Routed  bool
+	Reasons []string
 }
 
 // Ranking is the ordered list of candidates for a job, best first, and why others are out.
@@ -207,10 +210,16 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, loads Loads, now time.Time
 	if p.ArriveWithin > 0 {
 		sTerm = math.Min(float64(slack)/float64(p.ArriveWithin), 1)
 	}
+	score := w.Distance*dTerm + w.Load*lTerm + w.Slack*sTerm
+	routed := t.Kind.Routed(job.Level)
+	if routed {
+		score += w.Routing
+	}
 	return Candidate{
 		TechnicianID:      t.ID,
 		OrganisationID:    t.OrganisationID,
-		Score:             w.Distance*dTerm + w.Load*lTerm + w.Slack*sTerm,
+		Routed:            routed,
+		Score:             score,
 		DistanceKm:        dist,
 		Travel:            travel,
 		Arrival:           arrival,
@@ -239,7 +248,7 @@ func (m Matcher) arrival(depart time.Time, km float64, job JobSpec) time.Time {
 }
 
 // Sort orders candidates best first: parts readiness (van, collect on the way, without), then
-// score (higher first), then distance, then id for a stable order.
+// score (higher first; it includes the routing bonus), then distance, then id for a stable order.
 func Sort(cs []Candidate) {
 	sort.Slice(cs, func(i, j int) bool {
 		a, b := cs[i], cs[j]
@@ -266,6 +275,9 @@ func Explain(c *Candidate) {
 		r = append(r, "collects the likely parts at "+c.CollectLocationID+" on the way")
 	case ReadinessWithout:
 		r = append(r, "would arrive without the likely parts")
+	}
+	if c.Routed {
+		r = append(r, "organisation matches the job's difficulty")
 	}
 	r = append(r,
 		fmt.Sprintf("distance %.1f km", c.DistanceKm),

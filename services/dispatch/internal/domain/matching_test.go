@@ -142,8 +142,8 @@ func TestEvaluateFigures(t *testing.T) {
 	if c.DistanceKm != 60 || c.Travel != time.Hour || !c.Arrival.Equal(monday10.Add(time.Hour)) || c.Slack != 12*time.Hour || c.Load != 1 {
 		t.Fatalf("Evaluate() = %+v; want 60 km, 1h travel, arrival 11:00, slack 12h, load 1", c)
 	}
-	// 0.5*(1-60/100) + 0.3*(1-1/4) + 0.2*(12h/24h) = 0.2 + 0.225 + 0.1
-	if want := 0.525; math.Abs(c.Score-want) > 1e-9 {
+	// 0.5*(1-60/100) + 0.3*(1-1/4) + 0.2*(12h/24h) + 0.2 (a station on a routine job)
+	if want := 0.725; math.Abs(c.Score-want) > 1e-9 || !c.Routed {
 		t.Fatalf("Evaluate() score = %v, want %v", c.Score, want)
 	}
 	// A job arriving during the evening: the technician leaves at 08:00 the next day.
@@ -300,5 +300,47 @@ func TestGreatCircleKm(t *testing.T) {
 	}
 	if got := (RoadFactor{Factor: 1.3}).RoadKm(Point{0, 0}, Point{1, 0}); math.Abs(got-144.55) > 0.1 {
 		t.Fatalf("RoadKm(1 degree latitude) = %.2f, want 144.55", got)
+	}
+}
+
+func TestRouting(t *testing.T) {
+	tests := []struct {
+		kind OrgKind
+		need Level
+		want bool
+	}{
+		{OrgDealer, LevelRoutine, true},
+		{OrgServiceStation, LevelRoutine, true},
+		{OrgServiceStation, LevelUnspecified, true},
+		{OrgTechnicalDepartment, LevelRoutine, false},
+		{OrgTechnicalDepartment, LevelExpert, true},
+		{OrgServiceStation, LevelExpert, false},
+		{OrgDealer, LevelExpert, false},
+	}
+	for _, tt := range tests {
+		if got := tt.kind.Routed(tt.need); got != tt.want {
+			t.Errorf("OrgKind(%d).Routed(%d) = %v, want %v", tt.kind, tt.need, got, tt.want)
+		}
+	}
+	// Same place, same load: the station ranks ahead of the technical department on a routine
+	// job, and behind it on an expert job.
+	m := Matcher{Policy: DefaultPolicy(), Distance: manhattan{}}
+	station := tech(t, "station", 0.3)
+	station.Level = LevelExpert
+	dept := station
+	dept.ID, dept.Kind = "dept", OrgTechnicalDepartment
+	for _, tc := range []struct {
+		need  Level
+		first string
+	}{{LevelRoutine, "station"}, {LevelExpert, "dept"}} {
+		j := baseJob()
+		j.Level = tc.need
+		a, _ := m.Evaluate(&station, j, nil, monday10, PartsPicture{})
+		b, _ := m.Evaluate(&dept, j, nil, monday10, PartsPicture{})
+		cs := []Candidate{a, b}
+		Sort(cs)
+		if cs[0].TechnicianID != tc.first {
+			t.Errorf("level %d job: first = %s, want %s", tc.need, cs[0].TechnicianID, tc.first)
+		}
 	}
 }

@@ -59,6 +59,9 @@ type Weights struct {
 	Load float64
 	// Slack rewards time to spare before the arrival deadline (default 0.2).
 	Slack float64
+	// Routing rewards the organisation the difficulty belongs to: dealers and service stations
+	// for routine jobs, the technical department for expert ones (default 0.2).
+	Routing float64
 }
 
 // DefaultPolicy returns the policy with DOMAIN.md's numbers.
@@ -75,7 +78,7 @@ func DefaultPolicy() Policy {
 		CalendarHorizon:   14 * 24 * time.Hour,
 		CollectDetourKm:   30,
 		RankingSize:       10,
-		Weights:           Weights{Distance: 0.5, Load: 0.3, Slack: 0.2},
+		Weights:           Weights{Distance: 0.5, Load: 0.3, Slack: 0.2, Routing: 0.2},
 		ClockSkew:         5 * time.Minute,
 		CheckInDistanceKm: 5,
 	}
@@ -106,7 +109,7 @@ func (p Policy) Validate() error {
 	if p.CollectDetourKm < 0 || p.CheckInDistanceKm < 0 || p.RankingSize < 1 {
 		bad = append(bad, "collect-detour-km and check-in-distance-km must not be negative, ranking-size at least 1")
 	}
-	if p.Weights.Distance < 0 || p.Weights.Load < 0 || p.Weights.Slack < 0 {
+	if p.Weights.Distance < 0 || p.Weights.Load < 0 || p.Weights.Slack < 0 || p.Weights.Routing < 0 {
 		bad = append(bad, "weights must not be negative")
 	}
 	if len(bad) > 0 {

@@ -61,3 +61,12 @@ func (t *Technician) HasSkills(productLine string, need []string) bool {
 	}
 	return true
 }
+
+// Routed reports whether an organisation of kind k is where a job needing level need belongs:
+// routine jobs to dealers and service stations, expert jobs to the technical department.
+func (k OrgKind) Routed(need Level) bool {
+	if need == LevelExpert {
+		return k == OrgTechnicalDepartment
+	}
+	return k == OrgDealer || k == OrgServiceStation
+}
