@@ -251,6 +251,9 @@ func TestJobLifecycleOverGRPC(t *testing.T) {
 	if err := protojson.Unmarshal([]byte(body), &vc); err != nil {
 		t.Fatalf("decode visit_completed: %v", err)
 	}
+	if vc.GetJob().GetSite().GetPoint() != nil || vc.GetJob().GetCheckIn().GetPoint() != nil || vc.GetReport().GetSignOff().GetSignerName() != "" {
+		t.Errorf("visit_completed keeps a position or the signer: %v", &vc)
+	}
 	if vc.GetJob().GetUnitSerial() != "SN-1001" || vc.GetReport().GetSignOff().GetSignatureRef() == "" || vc.GetJob().GetTicketId() != "T-1" {
 		t.Fatalf("visit_completed = %v; want ticket, serial and signature reference", &vc)
 	}

@@ -122,11 +122,14 @@ func rankingToProto(r domain.Ranking) *dispatchv1.Ranking {
 }
 
 // snapshot is the job as events carry it: personal data removed (the site keeps region and
-// city; sign-offs lose the signer's name).
+// city; the check-in loses its position; sign-offs lose the signer's name).
 func snapshot(j *dispatchv1.Job) *dispatchv1.Job {
 	c := proto.Clone(j).(*dispatchv1.Job)
 	if s := c.GetSite(); s != nil {
 		c.Site = &typev1.Address{Region: s.GetRegion(), City: s.GetCity()}
+	}
+	if ci := c.GetCheckIn(); ci != nil {
+		ci.Point = nil // the technician's position on site is the customer's
 	}
 	c.Report = scrubReport(c.GetReport())
 	return c
