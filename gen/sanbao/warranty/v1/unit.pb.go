@@ -177,8 +177,13 @@ type Unit struct {
 	ReplacedParts []*ReplacedPart `protobuf:"bytes,13,rep,name=replaced_parts,json=replacedParts,proto3" json:"replaced_parts,omitempty"`
 	// Number of repairs recorded. Output only.
 	RepairCount int32 `protobuf:"varint,14,opt,name=repair_count,json=repairCount,proto3" json:"repair_count,omitempty"`
-	// Set when the unit was exchanged for another one (the replacement's serial). Output only.
-	ExchangedForSerial string `protobuf:"bytes,15,opt,name=exchanged_for_serial,json=exchangedForSerial,proto3" json:"exchanged_for_serial,omitempty"`
+	// Serials the unit had before exchanges (an EXCHANGED repair with new_serial moves the unit to
+	// the replacement's serial). GetUnit, EvaluateClaim and RecordRepair find the unit by these too.
+	// Output only.
+	PreviousSerials []string `protobuf:"bytes,15,rep,name=previous_serials,json=previousSerials,proto3" json:"previous_serials,omitempty"`
+	// The day the unit was refunded (a REFUNDED repair); a refunded unit takes no more repairs and
+	// its claims are not covered. Output only.
+	RefundDate *v1.Date `protobuf:"bytes,16,opt,name=refund_date,json=refundDate,proto3" json:"refund_date,omitempty"`
 	// When the unit was registered. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When it last changed. Output only.
@@ -317,11 +322,18 @@ func (x *Unit) GetRepairCount() int32 {
 	return 0
 }
 
-func (x *Unit) GetExchangedForSerial() string {
+func (x *Unit) GetPreviousSerials() []string {
 	if x != nil {
-		return x.ExchangedForSerial
+		return x.PreviousSerials
 	}
-	return ""
+	return nil
+}
+
+func (x *Unit) GetRefundDate() *v1.Date {
+	if x != nil {
+		return x.RefundDate
+	}
+	return nil
 }
 
 func (x *Unit) GetCreateTime() *timestamppb.Timestamp {
@@ -684,7 +696,8 @@ type Repair struct {
 	Outcome RepairOutcome `protobuf:"varint,6,opt,name=outcome,proto3,enum=sanbao.warranty.v1.RepairOutcome" json:"outcome,omitempty"`
 	// Parts swapped.
 	Parts []*PartSwap `protobuf:"bytes,7,rep,name=parts,proto3" json:"parts,omitempty"`
-	// For REPAIR_OUTCOME_EXCHANGED: the serial of the replacement unit, if known.
+	// For REPAIR_OUTCOME_EXCHANGED: the serial of the replacement unit, if it has a new one. The unit
+	// record moves to it (the old serial stays in previous_serials). Must not be another unit's.
 	NewSerial string `protobuf:"bytes,8,opt,name=new_serial,json=newSerial,proto3" json:"new_serial,omitempty"`
 	// The dispatch job, if any.
 	JobId string `protobuf:"bytes,9,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
@@ -907,7 +920,7 @@ var File_sanbao_warranty_v1_unit_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/warranty/v1/unit.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\xe4\x06\n" +
+	"\x1dsanbao/warranty/v1/unit.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\x94\a\n" +
 	"\x04Unit\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x125\n" +
 	"\x06serial\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x18\x10\x01\x18@2\x12^[A-Za-z0-9._/-]+$R\x06serial\x12\x1f\n" +
@@ -923,8 +936,10 @@ const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	"\rwarranty_card\x18\v \x01(\v2 .sanbao.warranty.v1.WarrantyCardR\fwarrantyCard\x12H\n" +
 	"\x15warranty_restart_date\x18\f \x01(\v2\x14.sanbao.type.v1.DateR\x13warrantyRestartDate\x12G\n" +
 	"\x0ereplaced_parts\x18\r \x03(\v2 .sanbao.warranty.v1.ReplacedPartR\rreplacedParts\x12!\n" +
-	"\frepair_count\x18\x0e \x01(\x05R\vrepairCount\x120\n" +
-	"\x14exchanged_for_serial\x18\x0f \x01(\tR\x12exchangedForSerial\x12;\n" +
+	"\frepair_count\x18\x0e \x01(\x05R\vrepairCount\x12)\n" +
+	"\x10previous_serials\x18\x0f \x03(\tR\x0fpreviousSerials\x125\n" +
+	"\vrefund_date\x18\x10 \x01(\v2\x14.sanbao.type.v1.DateR\n" +
+	"refundDate\x12;\n" +
 	"\vcreate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1031,29 +1046,30 @@ var file_sanbao_warranty_v1_unit_proto_depIdxs = []int32{
 	5,  // 2: sanbao.warranty.v1.Unit.warranty_card:type_name -> sanbao.warranty.v1.WarrantyCard
 	9,  // 3: sanbao.warranty.v1.Unit.warranty_restart_date:type_name -> sanbao.type.v1.Date
 	6,  // 4: sanbao.warranty.v1.Unit.replaced_parts:type_name -> sanbao.warranty.v1.ReplacedPart
-	10, // 5: sanbao.warranty.v1.Unit.create_time:type_name -> google.protobuf.Timestamp
-	10, // 6: sanbao.warranty.v1.Unit.update_time:type_name -> google.protobuf.Timestamp
-	11, // 7: sanbao.warranty.v1.Customer.contact:type_name -> sanbao.type.v1.Contact
-	12, // 8: sanbao.warranty.v1.Customer.address:type_name -> sanbao.type.v1.Address
-	9,  // 9: sanbao.warranty.v1.UnitDates.manufacture:type_name -> sanbao.type.v1.Date
-	9,  // 10: sanbao.warranty.v1.UnitDates.sale:type_name -> sanbao.type.v1.Date
-	9,  // 11: sanbao.warranty.v1.UnitDates.delivery:type_name -> sanbao.type.v1.Date
-	9,  // 12: sanbao.warranty.v1.UnitDates.installation:type_name -> sanbao.type.v1.Date
-	9,  // 13: sanbao.warranty.v1.UnitDates.acceptance:type_name -> sanbao.type.v1.Date
-	9,  // 14: sanbao.warranty.v1.UnitDates.commissioning:type_name -> sanbao.type.v1.Date
-	9,  // 15: sanbao.warranty.v1.UnitDates.sea_trial:type_name -> sanbao.type.v1.Date
-	9,  // 16: sanbao.warranty.v1.WarrantyCard.received_date:type_name -> sanbao.type.v1.Date
-	9,  // 17: sanbao.warranty.v1.ReplacedPart.replaced_date:type_name -> sanbao.type.v1.Date
-	9,  // 18: sanbao.warranty.v1.Repair.repair_date:type_name -> sanbao.type.v1.Date
-	0,  // 19: sanbao.warranty.v1.Repair.outcome:type_name -> sanbao.warranty.v1.RepairOutcome
-	8,  // 20: sanbao.warranty.v1.Repair.parts:type_name -> sanbao.warranty.v1.PartSwap
-	1,  // 21: sanbao.warranty.v1.Repair.source:type_name -> sanbao.warranty.v1.RepairSource
-	10, // 22: sanbao.warranty.v1.Repair.create_time:type_name -> google.protobuf.Timestamp
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	9,  // 5: sanbao.warranty.v1.Unit.refund_date:type_name -> sanbao.type.v1.Date
+	10, // 6: sanbao.warranty.v1.Unit.create_time:type_name -> google.protobuf.Timestamp
+	10, // 7: sanbao.warranty.v1.Unit.update_time:type_name -> google.protobuf.Timestamp
+	11, // 8: sanbao.warranty.v1.Customer.contact:type_name -> sanbao.type.v1.Contact
+	12, // 9: sanbao.warranty.v1.Customer.address:type_name -> sanbao.type.v1.Address
+	9,  // 10: sanbao.warranty.v1.UnitDates.manufacture:type_name -> sanbao.type.v1.Date
+	9,  // 11: sanbao.warranty.v1.UnitDates.sale:type_name -> sanbao.type.v1.Date
+	9,  // 12: sanbao.warranty.v1.UnitDates.delivery:type_name -> sanbao.type.v1.Date
+	9,  // 13: sanbao.warranty.v1.UnitDates.installation:type_name -> sanbao.type.v1.Date
+	9,  // 14: sanbao.warranty.v1.UnitDates.acceptance:type_name -> sanbao.type.v1.Date
+	9,  // 15: sanbao.warranty.v1.UnitDates.commissioning:type_name -> sanbao.type.v1.Date
+	9,  // 16: sanbao.warranty.v1.UnitDates.sea_trial:type_name -> sanbao.type.v1.Date
+	9,  // 17: sanbao.warranty.v1.WarrantyCard.received_date:type_name -> sanbao.type.v1.Date
+	9,  // 18: sanbao.warranty.v1.ReplacedPart.replaced_date:type_name -> sanbao.type.v1.Date
+	9,  // 19: sanbao.warranty.v1.Repair.repair_date:type_name -> sanbao.type.v1.Date
+	0,  // 20: sanbao.warranty.v1.Repair.outcome:type_name -> sanbao.warranty.v1.RepairOutcome
+	8,  // 21: sanbao.warranty.v1.Repair.parts:type_name -> sanbao.warranty.v1.PartSwap
+	1,  // 22: sanbao.warranty.v1.Repair.source:type_name -> sanbao.warranty.v1.RepairSource
+	10, // 23: sanbao.warranty.v1.Repair.create_time:type_name -> google.protobuf.Timestamp
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_unit_proto_init() }
