@@ -111,13 +111,22 @@ func TestEvaluateConsumerWindows(t *testing.T) {
 		{name: "last free day", sale: "2026-03-02", reported: "2027-03-02", coverage: CoverageFree, remedies: repairOnly, clauses: []string{ClauseFreeRepair}},
 		{name: "first day after free period", sale: "2026-03-02", reported: "2027-03-03", coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseOutOfWarranty}},
 		{name: "month end Jan 31 + 1 month last day", sale: "2026-01-31", reported: "2026-02-28",
-			policy: func(p *Policy) { p.FreeRepair = []PeriodOption{{Start: DateSale, Length: Span{Months: 1}}}; p.RefundWindowDays, p.ExchangeWindowDays = 0, 0 },
+			policy: func(p *Policy) {
+				p.FreeRepair = []PeriodOption{{Start: DateSale, Length: Span{Months: 1}}}
+				p.RefundWindowDays, p.ExchangeWindowDays = 0, 0
+			},
 			coverage: CoverageFree, remedies: repairOnly},
 		{name: "month end Jan 31 + 1 month next day", sale: "2026-01-31", reported: "2026-03-01",
-			policy: func(p *Policy) { p.FreeRepair = []PeriodOption{{Start: DateSale, Length: Span{Months: 1}}}; p.RefundWindowDays, p.ExchangeWindowDays = 0, 0 },
+			policy: func(p *Policy) {
+				p.FreeRepair = []PeriodOption{{Start: DateSale, Length: Span{Months: 1}}}
+				p.RefundWindowDays, p.ExchangeWindowDays = 0, 0
+			},
 			coverage: CoverageNotCovered, remedies: repairOnly},
 		{name: "leap year Jan 31 + 1 month is Feb 29", sale: "2028-01-31", reported: "2028-02-29",
-			policy: func(p *Policy) { p.FreeRepair = []PeriodOption{{Start: DateSale, Length: Span{Months: 1}}}; p.RefundWindowDays, p.ExchangeWindowDays = 0, 0 },
+			policy: func(p *Policy) {
+				p.FreeRepair = []PeriodOption{{Start: DateSale, Length: Span{Months: 1}}}
+				p.RefundWindowDays, p.ExchangeWindowDays = 0, 0
+			},
 			coverage: CoverageFree, remedies: repairOnly},
 		{name: "leap day sale + 12 months ends Feb 28", sale: "2028-02-29", reported: "2029-02-28", coverage: CoverageFree, remedies: repairOnly},
 		{name: "leap day sale + 12 months next day", sale: "2028-02-29", reported: "2029-03-01", coverage: CoverageNotCovered, remedies: repairOnly},
@@ -151,7 +160,7 @@ func TestEvaluateRepeatFailure(t *testing.T) {
 		{name: "unrepairable unit", sale: "2026-03-02", reported: "2026-07-01", claim: Claim{Unrepairable: true},
 			coverage: CoverageFree, remedies: []Remedy{RemedyRefund, RemedyExchange, RemedyRepair}, clauses: []string{ClauseUnrepairable}},
 		{name: "last repair found it unrepairable", sale: "2026-03-02", reported: "2026-07-01",
-			history: []Repair{repair("r1", "F-ENGINE", "2026-06-01", OutcomeUnrepairable)},
+			history:  []Repair{repair("r1", "F-ENGINE", "2026-06-01", OutcomeUnrepairable)},
 			coverage: CoverageFree, remedies: []Remedy{RemedyRefund, RemedyExchange, RemedyRepair}, clauses: []string{ClauseUnrepairable}},
 		{name: "third party after two handlings (project goods)", template: TemplateProject, sale: "2026-03-02", reported: "2026-07-01", history: two,
 			unit:     func(u *Unit) { u.Dates.Acceptance = day(t, "2026-04-01") },

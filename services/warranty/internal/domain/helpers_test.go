@@ -47,7 +47,7 @@ func template(t testing.TB, name string) Policy {
 		t.Fatalf("no template %q", name)
 	}
 	p := tp.Policy
-	p.ID, p.Version = "pol-" + name, 1
+	p.ID, p.Version = "pol-"+name, 1
 	return p
 }
 

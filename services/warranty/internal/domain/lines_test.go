@@ -69,7 +69,10 @@ func TestEvaluateLines(t *testing.T) {
 		},
 		{
 			name: "paid period charging materials only", template: TemplateProject, reported: "2027-06-10",
-			unit:   func(u *Unit) { u.Dates.Sale, u.Dates.Acceptance = mustDate("2026-03-02"), mustDate("2026-04-01"); u.ReplacedParts = nil },
+			unit: func(u *Unit) {
+				u.Dates.Sale, u.Dates.Acceptance = mustDate("2026-03-02"), mustDate("2026-04-01")
+				u.ReplacedParts = nil
+			},
 			policy: func(p *Policy) { p.Fees.MaterialsOnlyInPaidPeriod = true },
 			want: []lineWant{
 				{CoveragePaid, 120_00, 0, ClausePaidService, false},
