@@ -654,7 +654,21 @@ type Decision struct {
 	// Total the decision costs the company (warranty cost).
 	CompanyCost *v1.Money `protobuf:"bytes,15,opt,name=company_cost,json=companyCost,proto3" json:"company_cost,omitempty"`
 	// When the decision was made. Output only.
-	EvaluateTime  *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=evaluate_time,json=evaluateTime,proto3" json:"evaluate_time,omitempty"`
+	EvaluateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=evaluate_time,json=evaluateTime,proto3" json:"evaluate_time,omitempty"`
+	// The unit's production batch (for warranty cost per batch).
+	Batch string `protobuf:"bytes,17,opt,name=batch,proto3" json:"batch,omitempty"`
+	// The company's cost of the parts lines (at cost).
+	PartsCost *v1.Money `protobuf:"bytes,18,opt,name=parts_cost,json=partsCost,proto3" json:"parts_cost,omitempty"`
+	// The company's cost of the labour lines.
+	LabourCost *v1.Money `protobuf:"bytes,19,opt,name=labour_cost,json=labourCost,proto3" json:"labour_cost,omitempty"`
+	// The company's cost of the travel lines.
+	TravelCost *v1.Money `protobuf:"bytes,20,opt,name=travel_cost,json=travelCost,proto3" json:"travel_cost,omitempty"`
+	// The company's cost of the expense lines.
+	ExpensesCost *v1.Money `protobuf:"bytes,21,opt,name=expenses_cost,json=expensesCost,proto3" json:"expenses_cost,omitempty"`
+	// The ticket the claim named, if any.
+	TicketId string `protobuf:"bytes,22,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// The claimed fault code.
+	FaultCode     string `protobuf:"bytes,23,opt,name=fault_code,json=faultCode,proto3" json:"fault_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -799,6 +813,55 @@ func (x *Decision) GetEvaluateTime() *timestamppb.Timestamp {
 		return x.EvaluateTime
 	}
 	return nil
+}
+
+func (x *Decision) GetBatch() string {
+	if x != nil {
+		return x.Batch
+	}
+	return ""
+}
+
+func (x *Decision) GetPartsCost() *v1.Money {
+	if x != nil {
+		return x.PartsCost
+	}
+	return nil
+}
+
+func (x *Decision) GetLabourCost() *v1.Money {
+	if x != nil {
+		return x.LabourCost
+	}
+	return nil
+}
+
+func (x *Decision) GetTravelCost() *v1.Money {
+	if x != nil {
+		return x.TravelCost
+	}
+	return nil
+}
+
+func (x *Decision) GetExpensesCost() *v1.Money {
+	if x != nil {
+		return x.ExpensesCost
+	}
+	return nil
+}
+
+func (x *Decision) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *Decision) GetFaultCode() string {
+	if x != nil {
+		return x.FaultCode
+	}
+	return ""
 }
 
 // QuoteItem is one line of a fee quote.
@@ -1151,7 +1214,7 @@ const file_sanbao_warranty_v1_claim_proto_rawDesc = "" +
 	"\x0fcustomer_charge\x18\x04 \x01(\v2\x15.sanbao.type.v1.MoneyR\x0ecustomerCharge\x128\n" +
 	"\fcompany_cost\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\vcompanyCost\x124\n" +
 	"\aclauses\x18\x06 \x03(\v2\x1a.sanbao.warranty.v1.ClauseR\aclauses\x12G\n" +
-	"\rpart_warranty\x18\a \x01(\v2\".sanbao.warranty.v1.WarrantyPeriodR\fpartWarranty\"\x84\x06\n" +
+	"\rpart_warranty\x18\a \x01(\v2\".sanbao.warranty.v1.WarrantyPeriodR\fpartWarranty\"\xb8\b\n" +
 	"\bDecision\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x128\n" +
 	"\bcoverage\x18\x02 \x01(\x0e2\x1c.sanbao.warranty.v1.CoverageR\bcoverage\x12E\n" +
@@ -1171,7 +1234,18 @@ const file_sanbao_warranty_v1_claim_proto_rawDesc = "" +
 	"\x18requested_remedy_allowed\x18\r \x01(\bR\x16requestedRemedyAllowed\x12>\n" +
 	"\x0fcustomer_charge\x18\x0e \x01(\v2\x15.sanbao.type.v1.MoneyR\x0ecustomerCharge\x128\n" +
 	"\fcompany_cost\x18\x0f \x01(\v2\x15.sanbao.type.v1.MoneyR\vcompanyCost\x12?\n" +
-	"\revaluate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\"\xf8\x01\n" +
+	"\revaluate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\x12\x14\n" +
+	"\x05batch\x18\x11 \x01(\tR\x05batch\x124\n" +
+	"\n" +
+	"parts_cost\x18\x12 \x01(\v2\x15.sanbao.type.v1.MoneyR\tpartsCost\x126\n" +
+	"\vlabour_cost\x18\x13 \x01(\v2\x15.sanbao.type.v1.MoneyR\n" +
+	"labourCost\x126\n" +
+	"\vtravel_cost\x18\x14 \x01(\v2\x15.sanbao.type.v1.MoneyR\n" +
+	"travelCost\x12:\n" +
+	"\rexpenses_cost\x18\x15 \x01(\v2\x15.sanbao.type.v1.MoneyR\fexpensesCost\x12\x1b\n" +
+	"\tticket_id\x18\x16 \x01(\tR\bticketId\x12\x1d\n" +
+	"\n" +
+	"fault_code\x18\x17 \x01(\tR\tfaultCode\"\xf8\x01\n" +
 	"\tQuoteItem\x120\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.sanbao.warranty.v1.LineKindR\x04kind\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1a\n" +
@@ -1279,24 +1353,28 @@ var file_sanbao_warranty_v1_claim_proto_depIdxs = []int32{
 	11, // 19: sanbao.warranty.v1.Decision.customer_charge:type_name -> sanbao.type.v1.Money
 	11, // 20: sanbao.warranty.v1.Decision.company_cost:type_name -> sanbao.type.v1.Money
 	15, // 21: sanbao.warranty.v1.Decision.evaluate_time:type_name -> google.protobuf.Timestamp
-	1,  // 22: sanbao.warranty.v1.QuoteItem.kind:type_name -> sanbao.warranty.v1.LineKind
-	11, // 23: sanbao.warranty.v1.QuoteItem.unit_price:type_name -> sanbao.type.v1.Money
-	11, // 24: sanbao.warranty.v1.QuoteItem.amount:type_name -> sanbao.type.v1.Money
-	0,  // 25: sanbao.warranty.v1.Quote.coverage:type_name -> sanbao.warranty.v1.Coverage
-	8,  // 26: sanbao.warranty.v1.Quote.items:type_name -> sanbao.warranty.v1.QuoteItem
-	11, // 27: sanbao.warranty.v1.Quote.total:type_name -> sanbao.type.v1.Money
-	4,  // 28: sanbao.warranty.v1.Quote.clauses:type_name -> sanbao.warranty.v1.Clause
-	11, // 29: sanbao.warranty.v1.WarrantyCost.parts:type_name -> sanbao.type.v1.Money
-	11, // 30: sanbao.warranty.v1.WarrantyCost.labour:type_name -> sanbao.type.v1.Money
-	11, // 31: sanbao.warranty.v1.WarrantyCost.travel:type_name -> sanbao.type.v1.Money
-	11, // 32: sanbao.warranty.v1.WarrantyCost.expenses:type_name -> sanbao.type.v1.Money
-	11, // 33: sanbao.warranty.v1.WarrantyCost.total:type_name -> sanbao.type.v1.Money
-	11, // 34: sanbao.warranty.v1.WarrantyCost.per_unit_sold:type_name -> sanbao.type.v1.Money
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	11, // 22: sanbao.warranty.v1.Decision.parts_cost:type_name -> sanbao.type.v1.Money
+	11, // 23: sanbao.warranty.v1.Decision.labour_cost:type_name -> sanbao.type.v1.Money
+	11, // 24: sanbao.warranty.v1.Decision.travel_cost:type_name -> sanbao.type.v1.Money
+	11, // 25: sanbao.warranty.v1.Decision.expenses_cost:type_name -> sanbao.type.v1.Money
+	1,  // 26: sanbao.warranty.v1.QuoteItem.kind:type_name -> sanbao.warranty.v1.LineKind
+	11, // 27: sanbao.warranty.v1.QuoteItem.unit_price:type_name -> sanbao.type.v1.Money
+	11, // 28: sanbao.warranty.v1.QuoteItem.amount:type_name -> sanbao.type.v1.Money
+	0,  // 29: sanbao.warranty.v1.Quote.coverage:type_name -> sanbao.warranty.v1.Coverage
+	8,  // 30: sanbao.warranty.v1.Quote.items:type_name -> sanbao.warranty.v1.QuoteItem
+	11, // 31: sanbao.warranty.v1.Quote.total:type_name -> sanbao.type.v1.Money
+	4,  // 32: sanbao.warranty.v1.Quote.clauses:type_name -> sanbao.warranty.v1.Clause
+	11, // 33: sanbao.warranty.v1.WarrantyCost.parts:type_name -> sanbao.type.v1.Money
+	11, // 34: sanbao.warranty.v1.WarrantyCost.labour:type_name -> sanbao.type.v1.Money
+	11, // 35: sanbao.warranty.v1.WarrantyCost.travel:type_name -> sanbao.type.v1.Money
+	11, // 36: sanbao.warranty.v1.WarrantyCost.expenses:type_name -> sanbao.type.v1.Money
+	11, // 37: sanbao.warranty.v1.WarrantyCost.total:type_name -> sanbao.type.v1.Money
+	11, // 38: sanbao.warranty.v1.WarrantyCost.per_unit_sold:type_name -> sanbao.type.v1.Money
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_claim_proto_init() }

@@ -394,7 +394,8 @@ type Policy struct {
 	// Clause "warranty_start": which date starts the warranty and how long the free-repair period
 	// lasts. Several options mean "whichever comes first": the free period ends at the earliest end
 	// among the options whose start date is known for the unit (e.g. 18 months after delivery or 12
-	// months after sea trial). Clause name of the free period: "free_repair_period".
+	// months after sea trial). Clause name of the free period: "free_repair_period". Required
+	// unless CreatePolicy names a template.
 	FreeRepair *PeriodRule `protobuf:"bytes,10,opt,name=free_repair,json=freeRepair,proto3" json:"free_repair,omitempty"`
 	// Clause "paid_service_period": the paid-warranty period (保修期) after the free period, in
 	// which repairs are done at the fee schedule's rates. Its length counts from the end of the
@@ -1385,7 +1386,7 @@ var File_sanbao_warranty_v1_policy_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_policy_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/warranty/v1/policy.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\xee\n" +
+	"\x1fsanbao/warranty/v1/policy.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\xe6\n" +
 	"\n" +
 	"\x06Policy\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02id\x12\x18\n" +
@@ -1395,9 +1396,9 @@ const file_sanbao_warranty_v1_policy_proto_rawDesc = "" +
 	"\vdescription\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\vdescription\x12#\n" +
 	"\btemplate\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\btemplate\x12)\n" +
 	"\x06models\x18\x06 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\xc8\x01\"\x06r\x04\x10\x01\x18@R\x06models\x12?\n" +
-	"\bcalendar\x18\a \x01(\v2#.sanbao.warranty.v1.WorkingCalendarR\bcalendar\x12G\n" +
+	"\bcalendar\x18\a \x01(\v2#.sanbao.warranty.v1.WorkingCalendarR\bcalendar\x12?\n" +
 	"\vfree_repair\x18\n" +
-	" \x01(\v2\x1e.sanbao.warranty.v1.PeriodRuleB\x06\xbaH\x03\xc8\x01\x01R\n" +
+	" \x01(\v2\x1e.sanbao.warranty.v1.PeriodRuleR\n" +
 	"freeRepair\x12;\n" +
 	"\fpaid_service\x18\v \x01(\v2\x18.sanbao.warranty.v1.SpanR\vpaidService\x128\n" +
 	"\x12refund_window_days\x18\f \x01(\x05B\n" +
