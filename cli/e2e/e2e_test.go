@@ -1,0 +1,216 @@
+// Package e2e_test starts the four service binaries and an external nats-server as separate
+// processes and walks tickets through their lives over real gRPC connections.
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/sanbao/sanbao/cli/internal/demo"
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
+	"github.com/sanbao/sanbao/platform/events"
+	"github.com/sanbao/sanbao/platform/natstest"
+)
+
+func (s *suite) clients(t *testing.T) *demo.Clients {
+	t.Helper()
+	c, err := demo.Dial(demo.Addrs{Ticket: s.addrs["ticket"], Warranty: s.addrs["warranty"], Dispatch: s.addrs["dispatch"], Inventory: s.addrs["inventory"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// published returns the event types on the service's stream for one resource.
+func (s *suite) published(t *testing.T, stream, resource string) []string {
+	t.Helper()
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", s.natsP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		raw, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			continue
+		}
+		m, err := events.Parse(raw.Subject, raw.Header, raw.Data)
+		if err != nil {
+			t.Errorf("%s seq %d is not a CloudEvent: %v", stream, seq, err)
+			continue
+		}
+		if m.Resource == resource {
+			types = append(types, m.Type[strings.LastIndexByte(m.Type, '.')+1:])
+		}
+	}
+	return types
+}
+
+func hasAll(got []string, want ...string) error {
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			return fmt.Errorf("no %s among %v", w, got)
+		}
+	}
+	return nil
+}
+
+// TestLifecycle starts the suite once and walks tickets of every kind through it.
+func TestLifecycle(t *testing.T) {
+	s := start(t, nil)
+	c := s.clients(t)
+	ctx := context.Background()
+	w := &demo.Walk{C: c, Run: demo.RunID(), Poll: 60 * time.Second}
+	seed, err := w.Seed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("repair from intake to survey", func(t *testing.T) {
+		tk, err := w.Repair(ctx, seed, demo.RepairOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk.GetState() != ticketv1.TicketState_TICKET_STATE_CLOSED || tk.GetSurvey() == nil || len(tk.GetJobs()) != 1 {
+			t.Fatalf("ticket after the walk: state %v, survey %v, %d jobs; want closed, surveyed, 1 job", tk.GetState(), tk.GetSurvey(), len(tk.GetJobs()))
+		}
+		if tk.GetTriage().GetCoverage() != ticketv1.Coverage_COVERAGE_FREE {
+			t.Errorf("coverage of a unit sold 30 days ago = %v, want free", tk.GetTriage().GetCoverage())
+		}
+		if err := hasAll(s.published(t, "TICKET", "tickets/"+tk.GetId()),
+			"TicketCreated", "TicketTriaged", "TicketDispatched", "TicketResolved", "TicketClosed", "SurveySubmitted"); err != nil {
+			t.Error("ticket events:", err)
+		}
+		job := tk.GetJobs()[0].GetJobId()
+		if err := hasAll(s.published(t, "DISPATCH", "jobs/"+job), "JobCreated", "JobAssigned", "JobAccepted", "JobCheckedIn", "VisitCompleted"); err != nil {
+			t.Error("dispatch events:", err)
+		}
+		// Warranty records the repair from dispatch's visit-completed event.
+		natstest.Eventually(t, 30*time.Second, func() error {
+			u, err := c.Warranty.GetUnit(ctx, &warrantyv1.GetUnitRequest{Serial: seed.Serial})
+			if err != nil {
+				return err
+			}
+			if u.GetUnit().GetRepairCount() < 1 {
+				return fmt.Errorf("unit %s has %d repairs recorded", seed.Serial, u.GetUnit().GetRepairCount())
+			}
+			return nil
+		})
+	})
+
+	t.Run("failed first visit escalates and dispatches again", func(t *testing.T) {
+		w2 := &demo.Walk{C: c, Run: demo.RunID(), Poll: 60 * time.Second}
+		seed2, err := w2.Seed(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, err := w2.Repair(ctx, seed2, demo.RepairOptions{FailFirstVisit: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tk.GetJobs()) != 2 || tk.GetEscalationLevel() < 1 {
+			t.Fatalf("after a failed first visit: %d jobs, escalation level %d; want 2 jobs and an escalation", len(tk.GetJobs()), tk.GetEscalationLevel())
+		}
+		if err := hasAll(s.published(t, "TICKET", "tickets/"+tk.GetId()), "TicketEscalated"); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("SLA breach", func(t *testing.T) {
+		_, err := c.Ticket.CreateServicePolicy(ctx, &ticketv1.CreateServicePolicyRequest{RequestId: "e2e-fast-" + w.Run, Policy: &ticketv1.ServicePolicy{
+			Id: "e2e-fast-" + w.Run, DisplayName: "two-second first response",
+			Targets: []*ticketv1.SlaTarget{{Name: "first-response", Metric: ticketv1.SlaMetric_SLA_METRIC_FIRST_RESPONSE,
+				Audience: ticketv1.SlaAudience_SLA_AUDIENCE_CUSTOMER, Basis: ticketv1.SlaBasis_SLA_BASIS_ELAPSED,
+				Target: durationpb.New(2 * time.Second), EscalateOnBreach: true}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		created, err := c.Ticket.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: "e2e-sla-" + w.Run, Ticket: &ticketv1.Ticket{
+			Kind: ticketv1.TicketKind_TICKET_KIND_CONSULTATION, Channel: ticketv1.Channel_CHANNEL_WEB,
+			Priority: ticketv1.Priority_PRIORITY_NORMAL, ServicePolicyId: "e2e-fast-" + w.Run,
+			Customer: &ticketv1.Customer{CustomerId: "cust-sla"}, Fault: &ticketv1.Fault{Symptom: "how do I grease the PTO shaft?"},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := created.GetTicket().GetId()
+		natstest.Eventually(t, 60*time.Second, func() error {
+			got, err := c.Ticket.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: id})
+			if err != nil {
+				return err
+			}
+			if !got.GetTicket().GetBreached() {
+				return fmt.Errorf("ticket %s not breached yet", id)
+			}
+			return nil
+		})
+		if err := hasAll(s.published(t, "TICKET", "tickets/"+id), "SlaBreached"); err != nil {
+			t.Error(err)
+		}
+		breached := true
+		list, err := c.Ticket.ListTickets(ctx, &ticketv1.ListTicketsRequest{Breached: &breached})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, tk := range list.GetTickets() {
+			found = found || tk.GetId() == id
+		}
+		if !found {
+			t.Errorf("ListTickets(breached) does not list %s", id)
+		}
+	})
+
+	t.Run("warranty down at intake: the ticket waits and is triaged when it returns", func(t *testing.T) {
+		s.stopProc(s.svcs["warranty"])
+		created, err := c.Ticket.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: "e2e-down-" + w.Run, Ticket: &ticketv1.Ticket{
+			Kind: ticketv1.TicketKind_TICKET_KIND_REPAIR, Channel: ticketv1.Channel_CHANNEL_PHONE, Priority: ticketv1.Priority_PRIORITY_NORMAL,
+			Customer: &ticketv1.Customer{CustomerId: "cust-down"}, Unit: &ticketv1.Unit{Serial: seed.Serial, ProductLine: seed.ProductLine},
+			Fault: &ticketv1.Fault{FaultCode: "HYD-02", Symptom: "slow lift"}, RequestedSolution: ticketv1.SolutionType_SOLUTION_TYPE_REMOTE_GUIDANCE,
+		}})
+		if err != nil {
+			t.Fatalf("CreateTicket with warranty down = %v; intake must not depend on warranty", err)
+		}
+		got, err := c.Ticket.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: created.GetTicket().GetId()})
+		if err != nil || got.GetTicket().GetState() != ticketv1.TicketState_TICKET_STATE_RECEIVED {
+			t.Fatalf("ticket while warranty is down = %v, %v; want received", got.GetTicket().GetState(), err)
+		}
+		s.startService("warranty", nil)
+		natstest.Eventually(t, 60*time.Second, func() error {
+			got, err := c.Ticket.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: created.GetTicket().GetId()})
+			if err != nil {
+				return err
+			}
+			if got.GetTicket().GetTriage() == nil {
+				return fmt.Errorf("not triaged yet (state %v)", got.GetTicket().GetState())
+			}
+			return nil
+		})
+	})
+}
