@@ -1,0 +1,86 @@
+// Package api serves the warranty gRPC API: requests become domain calls and store writes,
+// with their events in the same transaction, and errors become gRPC codes in one table.
+package api
+
+import (
+	"errors"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
+	"github.com/sanbao/sanbao/platform/daemon"
+	"github.com/sanbao/sanbao/platform/rpc"
+	"github.com/sanbao/sanbao/services/warranty/internal/domain"
+	"github.com/sanbao/sanbao/services/warranty/internal/store"
+)
+
+// Event subjects of the warranty service.
+const (
+	SubjectPolicyCreated   = "sanbao.warranty.v1.policy.created"
+	SubjectUnitRegistered  = "sanbao.warranty.v1.unit.registered"
+	SubjectCardReturned    = "sanbao.warranty.v1.unit.card_returned"
+	SubjectUnitExchanged   = "sanbao.warranty.v1.unit.exchanged"
+	SubjectRepairRecorded  = "sanbao.warranty.v1.repair.recorded"
+	SubjectClaimEvaluated  = "sanbao.warranty.v1.claim.evaluated"
+	SubjectCampaignCreated = "sanbao.warranty.v1.campaign.created"
+
+	// SubjectVisitCompleted is dispatch's event whose service reports become repairs.
+	SubjectVisitCompleted = "sanbao.dispatch.v1.job.visit_completed"
+)
+
+// Server implements warrantyv1.WarrantyServiceServer.
+type Server struct {
+	warrantyv1.UnimplementedWarrantyServiceServer
+
+	engine *domain.Engine
+	p      *daemon.Platform
+
+	mu    sync.Mutex
+	cache map[policyKey]*domain.Compiled
+}
+
+var _ warrantyv1.WarrantyServiceServer = (*Server)(nil)
+
+// New returns a server; Start gives it the platform before any call arrives.
+func New() (*Server, error) {
+	eng, err := domain.NewEngine()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{engine: eng, cache: map[policyKey]*domain.Compiled{}}, nil
+}
+
+// Start keeps the platform and registers the consumer of dispatch's visit reports.
+func (s *Server) Start(p *daemon.Platform) {
+	s.p = p
+	p.Consume(visitConsumerConfig(s))
+}
+
+// errPolicyUnknown: a unit names a policy version that does not exist.
+var errPolicyUnknown = errors.New("unknown policy")
+
+// toStatus maps domain and store errors to gRPC status errors; the rest go to rpc.Status.
+func toStatus(err error) error {
+	var ve *domain.ValidationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ve):
+		vs := make([]rpc.Violation, len(ve.Violations))
+		for i, v := range ve.Violations {
+			vs[i] = rpc.Violation{Field: v.Field, Description: v.Rule}
+		}
+		return rpc.InvalidArgument(vs...)
+	case errors.Is(err, errPolicyUnknown):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, store.ErrNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, store.ErrSerialTaken):
+		return status.Error(codes.AlreadyExists, err.Error())
+	case errors.Is(err, domain.ErrCardAlreadyReturned), errors.Is(err, domain.ErrUnitClosed):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	}
+	return rpc.Status(err)
+}

@@ -1,0 +1,39 @@
+// Package store keeps the warranty service's records in bbolt: policies by id and version,
+// units with their serial, model, policy and dealer indexes, repairs by unit, campaigns by
+// model, and recorded decisions.
+package store
+
+import (
+	pstore "github.com/sanbao/sanbao/platform/store"
+)
+
+// Buckets and index buckets. Values are binary protobuf of the API messages.
+var (
+	// policies: Key(policy id, U64(version)) → Policy.
+	bucketPolicies = []byte("policies")
+	// units: unit id → Unit.
+	bucketUnits = []byte("units")
+	// units_by_serial: serial (current and previous) → unit id.
+	bucketUnitsBySerial = []byte("units_by_serial")
+	// units_by_model: Key(model, unit id) → nothing.
+	bucketUnitsByModel = []byte("units_by_model")
+	// units_by_policy: Key(policy id, unit id) → nothing.
+	bucketUnitsByPolicy = []byte("units_by_policy")
+	// units_by_dealer: Key(dealer id, unit id) → nothing.
+	bucketUnitsByDealer = []byte("units_by_dealer")
+	// repairs: Key(unit id, repair id) → Repair.
+	bucketRepairs = []byte("repairs")
+	// campaigns: campaign id → Campaign.
+	bucketCampaigns = []byte("campaigns")
+	// campaigns_by_model: Key(model, campaign id) → nothing.
+	bucketCampaignsByModel = []byte("campaigns_by_model")
+	// decisions: decision id → Decision (recorded claim decisions with their cost).
+	bucketDecisions = []byte("decisions")
+)
+
+// Schema is the store layout; Version changes with an incompatible layout.
+var Schema = pstore.Schema{
+	Version: 1,
+	Buckets: [][]byte{bucketPolicies, bucketUnits, bucketUnitsBySerial, bucketUnitsByModel, bucketUnitsByPolicy,
+		bucketUnitsByDealer, bucketRepairs, bucketCampaigns, bucketCampaignsByModel, bucketDecisions},
+}
