@@ -1,0 +1,456 @@
+package warranty_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
+	"github.com/sanbao/sanbao/platform/clock"
+	"github.com/sanbao/sanbao/platform/events"
+	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/svctest"
+	"github.com/sanbao/sanbao/services/warranty"
+)
+
+// t0 is the fake clock's start: 2026-11-23 09:00 in Beijing.
+var t0 = time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)
+
+type env struct {
+	t     testing.TB
+	ctx   context.Context
+	run   *svctest.Service
+	c     warrantyv1.WarrantyServiceClient
+	clock *clock.Fake
+	seq   int
+}
+
+func start(t testing.TB) *env {
+	t.Helper()
+	ns := natstest.Run(t)
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	if _, err := events.EnsureStream(context.Background(), js, events.StreamConfig{Service: "dispatch"}); err != nil {
+		t.Fatalf("dispatch stream: %v", err)
+	}
+	fake := clock.NewFake(t0)
+	run := svctest.Start(t, warranty.New(warranty.DefaultConfig()), svctest.Options{Name: "warranty", Clock: fake, NATS: ns})
+	return &env{t: t, ctx: context.Background(), run: run, c: warrantyv1.NewWarrantyServiceClient(run.Conn), clock: fake}
+}
+
+func (e *env) rid() string {
+	e.seq++
+	return fmt.Sprintf("req-%d", e.seq)
+}
+
+func date(y, m, d int32) *typev1.Date { return &typev1.Date{Year: y, Month: m, Day: d} }
+
+// noon returns 12:00 Beijing time of a day.
+func noon(y, m, d int) *timestamppb.Timestamp {
+	return timestamppb.New(time.Date(y, time.Month(m), d, 4, 0, 0, 0, time.UTC))
+}
+
+func (e *env) policy(template string) *warrantyv1.Policy {
+	e.t.Helper()
+	resp, err := e.c.CreatePolicy(e.ctx, &warrantyv1.CreatePolicyRequest{RequestId: e.rid(), Template: template,
+		Policy: &warrantyv1.Policy{Name: "P " + template, Models: []string{"M1"}}})
+	if err != nil {
+		e.t.Fatalf("CreatePolicy(%s): %v", template, err)
+	}
+	return resp.GetPolicy()
+}
+
+func (e *env) unit(serial, policyID string, sale *typev1.Date) *warrantyv1.Unit {
+	e.t.Helper()
+	resp, err := e.c.RegisterUnit(e.ctx, &warrantyv1.RegisterUnitRequest{RequestId: e.rid(), Unit: &warrantyv1.Unit{
+		Serial: serial, Model: "M1", Batch: "B1", PolicyId: policyID, DealerId: "dealer-1",
+		Customer: &warrantyv1.Customer{CustomerId: "cust-1", Contact: &typev1.Contact{Name: "Zhang San", Phone: "13800000000"}},
+		Dates:    &warrantyv1.UnitDates{Sale: sale}}})
+	if err != nil {
+		e.t.Fatalf("RegisterUnit(%s): %v", serial, err)
+	}
+	return resp.GetUnit()
+}
+
+func wantCode(t testing.TB, err error, code codes.Code) *status.Status {
+	t.Helper()
+	st, _ := status.FromError(err)
+	if st.Code() != code {
+		t.Fatalf("error = %v, want %s", err, code)
+	}
+	return st
+}
+
+func fieldViolations(st *status.Status) []string {
+	var out []string
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				out = append(out, v.GetField())
+			}
+		}
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCreatePolicyVersionsAndTemplates(t *testing.T) {
+	e := start(t)
+	tpls, err := e.c.ListPolicyTemplates(e.ctx, &warrantyv1.ListPolicyTemplatesRequest{})
+	if err != nil || len(tpls.GetTemplates()) != 4 {
+		t.Fatalf("ListPolicyTemplates() = %d templates, %v; want 4", len(tpls.GetTemplates()), err)
+	}
+	p1 := e.policy("consumer-sanbao")
+	if p1.GetVersion() != 1 || p1.GetRefundWindowDays() != 7 || p1.GetTemplate() != "consumer-sanbao" {
+		t.Fatalf("CreatePolicy(template) = v%d refund %d, want v1 with 7 days", p1.GetVersion(), p1.GetRefundWindowDays())
+	}
+	// A new version from the template body with a change.
+	body := tpls.GetTemplates()[0].GetPolicy()
+	body.Id, body.Name, body.RefundWindowDays = p1.GetId(), "Consumer v2", 10
+	resp, err := e.c.CreatePolicy(e.ctx, &warrantyv1.CreatePolicyRequest{RequestId: e.rid(), Policy: body})
+	if err != nil {
+		t.Fatalf("CreatePolicy(v2): %v", err)
+	}
+	if resp.GetPolicy().GetVersion() != 2 || resp.GetPolicy().GetId() != p1.GetId() {
+		t.Fatalf("CreatePolicy(v2) = %s v%d, want %s v2", resp.GetPolicy().GetId(), resp.GetPolicy().GetVersion(), p1.GetId())
+	}
+	got, err := e.c.GetPolicy(e.ctx, &warrantyv1.GetPolicyRequest{Id: p1.GetId(), Version: 1})
+	if err != nil || got.GetPolicy().GetRefundWindowDays() != 7 {
+		t.Fatalf("GetPolicy(v1) refund = %d, %v; want 7 (versions are immutable)", got.GetPolicy().GetRefundWindowDays(), err)
+	}
+	latest, _ := e.c.GetPolicy(e.ctx, &warrantyv1.GetPolicyRequest{Id: p1.GetId()})
+	if latest.GetPolicy().GetVersion() != 2 {
+		t.Fatalf("GetPolicy(latest) = v%d, want v2", latest.GetPolicy().GetVersion())
+	}
+	list, err := e.c.ListPolicies(e.ctx, &warrantyv1.ListPoliciesRequest{})
+	if err != nil || len(list.GetPolicies()) != 1 {
+		t.Fatalf("ListPolicies() = %d, %v; want 1 (latest only)", len(list.GetPolicies()), err)
+	}
+	all, _ := e.c.ListPolicies(e.ctx, &warrantyv1.ListPoliciesRequest{AllVersions: true})
+	if len(all.GetPolicies()) != 2 {
+		t.Fatalf("ListPolicies(all) = %d, want 2", len(all.GetPolicies()))
+	}
+	_, err = e.c.CreatePolicy(e.ctx, &warrantyv1.CreatePolicyRequest{RequestId: e.rid(), Policy: &warrantyv1.Policy{Id: "nope", Name: "x"}, Template: "instrument"})
+	wantCode(t, err, codes.NotFound)
+	_, err = e.c.GetPolicy(e.ctx, &warrantyv1.GetPolicyRequest{Id: "nope"})
+	wantCode(t, err, codes.NotFound)
+}
+
+func TestBadPoliciesAreInvalidArgument(t *testing.T) {
+	e := start(t)
+	tpls, _ := e.c.ListPolicyTemplates(e.ctx, &warrantyv1.ListPolicyTemplatesRequest{})
+	base := tpls.GetTemplates()[0].GetPolicy()
+	tests := []struct {
+		name   string
+		req    *warrantyv1.CreatePolicyRequest
+		field  string
+		inText string
+	}{
+		{"unknown template", &warrantyv1.CreatePolicyRequest{Template: "nope", Policy: &warrantyv1.Policy{Name: "x"}}, "template", ""},
+		{"no name (protovalidate)", &warrantyv1.CreatePolicyRequest{Template: "instrument", Policy: &warrantyv1.Policy{}}, "policy.name", ""},
+		{"no free period", &warrantyv1.CreatePolicyRequest{Policy: &warrantyv1.Policy{Name: "x"}}, "policy.free_repair.options", ""},
+		{"bad CEL names the clause", &warrantyv1.CreatePolicyRequest{Policy: func() *warrantyv1.Policy {
+			p := cloneP(base)
+			p.CustomConditions = []*warrantyv1.CustomCondition{{Clause: "hours_limit", Expression: "running_hours >", Effect: warrantyv1.ConditionEffect_CONDITION_EFFECT_EXCLUDE, Explanation: "x"}}
+			return p
+		}()}, "policy.custom_conditions[0].expression", "hours_limit"},
+		{"CEL type error", &warrantyv1.CreatePolicyRequest{Policy: func() *warrantyv1.Policy {
+			p := cloneP(base)
+			p.CustomConditions = []*warrantyv1.CustomCondition{{Clause: "typed", Expression: `fault_code > 3`, Effect: warrantyv1.ConditionEffect_CONDITION_EFFECT_EXCLUDE, Explanation: "x"}}
+			return p
+		}()}, "policy.custom_conditions[0].expression", "typed"},
+		{"excluding quality", &warrantyv1.CreatePolicyRequest{Policy: func() *warrantyv1.Policy {
+			p := cloneP(base)
+			p.Exclusions.Excluded = []warrantyv1.Cause{warrantyv1.Cause_CAUSE_QUALITY}
+			return p
+		}()}, "policy.exclusions.excluded[0]", ""},
+		{"wrong currency", &warrantyv1.CreatePolicyRequest{Policy: func() *warrantyv1.Policy {
+			p := cloneP(base)
+			p.Fees.LabourPerHour = &typev1.Money{CurrencyCode: "USD", AmountMinor: 1}
+			return p
+		}()}, "policy.fees.labour_per_hour.currency_code", ""},
+		{"bad request id", &warrantyv1.CreatePolicyRequest{RequestId: "has space", Template: "instrument", Policy: &warrantyv1.Policy{Name: "x"}}, "request_id", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.c.CreatePolicy(e.ctx, tc.req)
+			st := wantCode(t, err, codes.InvalidArgument)
+			if fs := fieldViolations(st); !contains(fs, tc.field) {
+				t.Errorf("violations %v, want %s", fs, tc.field)
+			}
+			if !strings.Contains(st.Message(), tc.inText) {
+				t.Errorf("message %q, want it to mention %q", st.Message(), tc.inText)
+			}
+		})
+	}
+}
+
+func cloneP(p *warrantyv1.Policy) *warrantyv1.Policy {
+	b, _ := protojson.Marshal(p)
+	out := &warrantyv1.Policy{}
+	_ = protojson.Unmarshal(b, out)
+	out.Name = "custom"
+	return out
+}
+
+func TestRegisterUnitIdempotentAndErrors(t *testing.T) {
+	e := start(t)
+	p := e.policy("consumer-sanbao")
+	req := &warrantyv1.RegisterUnitRequest{RequestId: "unit-SN1", Unit: &warrantyv1.Unit{Serial: "SN1", Model: "M1", PolicyId: p.GetId(),
+		Dates: &warrantyv1.UnitDates{Sale: date(2026, 11, 1)}}}
+	first, err := e.c.RegisterUnit(e.ctx, req)
+	if err != nil {
+		t.Fatalf("RegisterUnit: %v", err)
+	}
+	again, err := e.c.RegisterUnit(e.ctx, req)
+	if err != nil || again.GetUnit().GetId() != first.GetUnit().GetId() {
+		t.Fatalf("retried RegisterUnit = %s, %v; want the same unit %s", again.GetUnit().GetId(), err, first.GetUnit().GetId())
+	}
+	list, _ := e.c.ListUnits(e.ctx, &warrantyv1.ListUnitsRequest{Model: "M1"})
+	if len(list.GetUnits()) != 1 {
+		t.Fatalf("ListUnits(M1) = %d units, want 1", len(list.GetUnits()))
+	}
+	other := &warrantyv1.RegisterUnitRequest{RequestId: "unit-SN1", Unit: &warrantyv1.Unit{Serial: "SN2", Model: "M1", PolicyId: p.GetId(),
+		Dates: &warrantyv1.UnitDates{Sale: date(2026, 11, 1)}}}
+	st := wantCode(t, func() error { _, err := e.c.RegisterUnit(e.ctx, other); return err }(), codes.InvalidArgument)
+	if !contains(fieldViolations(st), "request_id") {
+		t.Errorf("reused request_id violations %v, want request_id", fieldViolations(st))
+	}
+	dup := &warrantyv1.RegisterUnitRequest{RequestId: e.rid(), Unit: req.GetUnit()}
+	wantCode(t, func() error { _, err := e.c.RegisterUnit(e.ctx, dup); return err }(), codes.AlreadyExists)
+	unknown := &warrantyv1.RegisterUnitRequest{RequestId: e.rid(), Unit: &warrantyv1.Unit{Serial: "SN3", Model: "M1", PolicyId: "nope",
+		Dates: &warrantyv1.UnitDates{Sale: date(2026, 11, 1)}}}
+	wantCode(t, func() error { _, err := e.c.RegisterUnit(e.ctx, unknown); return err }(), codes.FailedPrecondition)
+	bad := &warrantyv1.RegisterUnitRequest{RequestId: e.rid(), Unit: &warrantyv1.Unit{Serial: "SN4", Model: "M1", PolicyId: p.GetId(),
+		Dates: &warrantyv1.UnitDates{Sale: date(2026, 2, 30)}}}
+	st = wantCode(t, func() error { _, err := e.c.RegisterUnit(e.ctx, bad); return err }(), codes.InvalidArgument)
+	if !contains(fieldViolations(st), "unit.dates.sale") {
+		t.Errorf("bad sale date violations %v, want unit.dates.sale", fieldViolations(st))
+	}
+	_, err = e.c.GetUnit(e.ctx, &warrantyv1.GetUnitRequest{Serial: "missing"})
+	wantCode(t, err, codes.NotFound)
+}
+
+func TestEvaluateClaimOverGRPC(t *testing.T) {
+	e := start(t)
+	p := e.policy("consumer-sanbao")
+	e.unit("SN1", p.GetId(), date(2026, 11, 16))
+	// Day 7 after the sale: refund, exchange or repair.
+	resp, err := e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{RequestId: "claim-1", Serial: "SN1", FaultCode: "F1",
+		ReportedTime: noon(2026, 11, 23), RequestedRemedy: warrantyv1.Remedy_REMEDY_REFUND,
+		Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_LABOUR, Labour: durationpb.New(time.Hour)}}})
+	if err != nil {
+		t.Fatalf("EvaluateClaim: %v", err)
+	}
+	d := resp.GetDecision()
+	if d.GetCoverage() != warrantyv1.Coverage_COVERAGE_FREE || len(d.GetAllowedRemedies()) != 3 || !d.GetRequestedRemedyAllowed() {
+		t.Fatalf("decision = %s %v, want FREE with refund, exchange, repair", d.GetCoverage(), d.GetAllowedRemedies())
+	}
+	if d.GetPolicyId() != p.GetId() || d.GetPolicyVersion() != 1 || len(d.GetClauses()) == 0 || d.GetClauses()[0].GetExplanation() == "" ||
+		d.GetClauses()[0].GetPolicyId() != p.GetId() {
+		t.Fatalf("decision clauses %v, want explained clauses of %s v1", d.GetClauses(), p.GetId())
+	}
+	if d.GetCompanyCost().GetAmountMinor() != 80_00 || len(d.GetLines()) != 1 {
+		t.Fatalf("decision cost %v lines %d, want 80.00 CNY of labour", d.GetCompanyCost(), len(d.GetLines()))
+	}
+	// Same inputs, same decision (and the retry is not recorded twice).
+	again, err := e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{RequestId: "claim-1", Serial: "SN1", FaultCode: "F1",
+		ReportedTime: noon(2026, 11, 23), RequestedRemedy: warrantyv1.Remedy_REMEDY_REFUND,
+		Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_LABOUR, Labour: durationpb.New(time.Hour)}}})
+	if err != nil || again.GetDecision().GetId() != d.GetId() {
+		t.Fatalf("retried EvaluateClaim = %v, %v", again.GetDecision().GetId(), err)
+	}
+	cost, err := e.c.GetWarrantyCost(e.ctx, &warrantyv1.GetWarrantyCostRequest{Model: "M1"})
+	if err != nil || cost.GetCost().GetDecisions() != 1 || cost.GetCost().GetLabour().GetAmountMinor() != 80_00 || cost.GetCost().GetUnitsSold() != 1 ||
+		cost.GetCost().GetPerUnitSold().GetAmountMinor() != 80_00 {
+		t.Fatalf("GetWarrantyCost(M1) = %v, %v; want 1 decision, 80.00 labour, 1 unit", cost.GetCost(), err)
+	}
+
+	_, err = e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{Serial: "UNKNOWN", FaultCode: "F1", ReportedTime: noon(2026, 11, 23)})
+	wantCode(t, err, codes.NotFound)
+	bad := []struct {
+		req   *warrantyv1.EvaluateClaimRequest
+		field string
+	}{
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", ReportedTime: noon(2026, 11, 23)}, "fault_code"},
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1"}, "reported_time"},
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 1)}, "reported_time"},
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 23),
+			Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_PART, PartId: "P", Quantity: -2}}}, "lines[0].quantity"},
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 23),
+			Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_PART, PartId: "P", UnitCost: &typev1.Money{CurrencyCode: "USD", AmountMinor: 5}}}}, "lines[0].unit_cost.currency_code"},
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 23),
+			Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_LABOUR}}}, "lines[0].labour"},
+	}
+	for _, b := range bad {
+		_, err := e.c.EvaluateClaim(e.ctx, b.req)
+		st := wantCode(t, err, codes.InvalidArgument)
+		if fs := fieldViolations(st); !contains(fs, b.field) {
+			t.Errorf("EvaluateClaim(%v) violations %v, want %s", b.req, fs, b.field)
+		}
+	}
+}
+
+func TestRepairsCardsCampaignsAndQuotes(t *testing.T) {
+	e := start(t)
+	p := e.policy("consumer-sanbao")
+	e.unit("SN1", p.GetId(), date(2025, 1, 10))
+	card, err := e.c.ReturnWarrantyCard(e.ctx, &warrantyv1.ReturnWarrantyCardRequest{RequestId: e.rid(), Serial: "SN1", ReceivedDate: date(2025, 1, 30)})
+	if err != nil || !card.GetUnit().GetWarrantyCard().GetReturned() || card.GetUnit().GetWarrantyCard().GetLate() {
+		t.Fatalf("ReturnWarrantyCard(day 20) = %v, %v; want returned on time", card.GetUnit().GetWarrantyCard(), err)
+	}
+	_, err = e.c.ReturnWarrantyCard(e.ctx, &warrantyv1.ReturnWarrantyCardRequest{RequestId: e.rid(), Serial: "SN1", ReceivedDate: date(2025, 2, 1)})
+	wantCode(t, err, codes.FailedPrecondition)
+	rep, err := e.c.RecordRepair(e.ctx, &warrantyv1.RecordRepairRequest{RequestId: e.rid(), Repair: &warrantyv1.Repair{Serial: "SN1", FaultCode: "F1",
+		RepairDate: date(2026, 10, 20), Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_FIXED,
+		Parts: []*warrantyv1.PartSwap{{PartId: "PUMP", Quantity: 1, FaultySerial: "PS-1", ReplacementSerial: "PS-2"}}}})
+	if err != nil || len(rep.GetUnit().GetReplacedParts()) != 1 {
+		t.Fatalf("RecordRepair = %v, %v; want one replaced part", rep.GetUnit().GetReplacedParts(), err)
+	}
+	// Out of warranty, but the pump replaced last month has its own warranty.
+	resp, err := e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 20), QuoteOnly: true,
+		Lines: []*warrantyv1.ClaimLine{
+			{Kind: warrantyv1.LineKind_LINE_KIND_PART, PartId: "PUMP", PartSerial: "PS-2", Quantity: 1, UnitCost: &typev1.Money{AmountMinor: 120_00}},
+			{Kind: warrantyv1.LineKind_LINE_KIND_LABOUR, Labour: durationpb.New(time.Hour)},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := resp.GetDecision().GetLines()
+	if resp.GetDecision().GetCoverage() != warrantyv1.Coverage_COVERAGE_NOT_COVERED || lines[0].GetCoverage() != warrantyv1.Coverage_COVERAGE_FREE ||
+		lines[1].GetCustomerCharge().GetAmountMinor() != 80_00 || lines[0].GetPartWarranty() == nil {
+		t.Fatalf("decision %s lines %v, want NOT_COVERED with a free part and charged labour", resp.GetDecision().GetCoverage(), lines)
+	}
+	if _, err := e.c.CreateCampaign(e.ctx, &warrantyv1.CreateCampaignRequest{RequestId: e.rid(), Campaign: &warrantyv1.Campaign{
+		Name: "Pump recall", Model: "M1", SerialFrom: "SN0", SerialTo: "SN9", Remedy: warrantyv1.Remedy_REMEDY_EXCHANGE,
+		StartDate: date(2026, 1, 1)}}); err != nil {
+		t.Fatalf("CreateCampaign: %v", err)
+	}
+	_, err = e.c.CreateCampaign(e.ctx, &warrantyv1.CreateCampaignRequest{RequestId: e.rid(), Campaign: &warrantyv1.Campaign{
+		Name: "bad", Model: "M1", Remedy: warrantyv1.Remedy_REMEDY_EXCHANGE, StartDate: date(2026, 1, 1), EndDate: date(2025, 1, 1)}})
+	wantCode(t, err, codes.InvalidArgument)
+	resp, err = e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 20), QuoteOnly: true})
+	if err != nil || resp.GetDecision().GetCampaignId() == "" || resp.GetDecision().GetCoverage() != warrantyv1.Coverage_COVERAGE_FREE {
+		t.Fatalf("EvaluateClaim under a campaign = %v, %v; want FREE with the campaign", resp.GetDecision(), err)
+	}
+	q, err := e.c.QuoteServiceFee(e.ctx, &warrantyv1.QuoteServiceFeeRequest{PolicyId: p.GetId(), TravelKm: 20, Labour: durationpb.New(90 * time.Minute),
+		Materials: []*warrantyv1.MaterialLine{{PartId: "PUMP", Quantity: 1, UnitCost: &typev1.Money{AmountMinor: 120_00}}}})
+	if err != nil || q.GetQuote().GetTotal().GetAmountMinor() != 80_00+120_00+120_00 {
+		t.Fatalf("QuoteServiceFee = %v, %v; want 320.00", q.GetQuote(), err)
+	}
+	_, err = e.c.QuoteServiceFee(e.ctx, &warrantyv1.QuoteServiceFeeRequest{TravelKm: 1})
+	wantCode(t, err, codes.InvalidArgument)
+	// An exchange moves the unit to the new serial and restarts its warranty.
+	ex, err := e.c.RecordRepair(e.ctx, &warrantyv1.RecordRepairRequest{RequestId: e.rid(), Repair: &warrantyv1.Repair{Serial: "SN1", FaultCode: "F1",
+		RepairDate: date(2026, 11, 21), Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_EXCHANGED, NewSerial: "SNX"}})
+	if err != nil || ex.GetUnit().GetSerial() != "SNX" || ex.GetUnit().GetWarrantyRestartDate() == nil {
+		t.Fatalf("RecordRepair(exchanged) = %v, %v", ex.GetUnit(), err)
+	}
+	for _, s := range []string{"SN1", "SNX"} {
+		if _, err := e.c.GetUnit(e.ctx, &warrantyv1.GetUnitRequest{Serial: s}); err != nil {
+			t.Errorf("GetUnit(%s) after exchange: %v", s, err)
+		}
+	}
+}
+
+func TestVisitCompletedRecordsRepair(t *testing.T) {
+	e := start(t)
+	p := e.policy("consumer-sanbao")
+	e.unit("SN1", p.GetId(), date(2026, 6, 1))
+	body, err := protojson.Marshal(&dispatchv1.VisitCompleted{
+		Job: &dispatchv1.Job{Id: "job-1", TicketId: "t-1", UnitSerial: "SN1", FaultCode: "F9"},
+		Report: &dispatchv1.ServiceReport{Resolved: true, CompletedTime: timestamppb.New(t0),
+			PartsUsed: []*dispatchv1.UsedPart{{PartId: "BELT", Quantity: 1, FaultySerial: "B-1", ReplacementSerial: "B-2", UnderWarranty: true}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := events.NewMsg("sanbao.dispatch.v1.job.visit_completed", events.Message{ID: "ev-visit-1", Source: "/sanbao/dispatch",
+		Type: "sanbao.dispatch.v1.VisitCompleted", Resource: "jobs/job-1", Time: t0, Data: body})
+	for range 2 { // a duplicate delivery records one repair
+		if _, err := e.run.Platform.JS.PublishMsg(context.Background(), msg); err != nil {
+			t.Fatalf("publish: %v", err)
+		}
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		r, err := e.c.ListRepairs(e.ctx, &warrantyv1.ListRepairsRequest{Serial: "SN1"})
+		if err != nil {
+			return err
+		}
+		if len(r.GetRepairs()) != 1 {
+			return fmt.Errorf("%d repairs, want 1", len(r.GetRepairs()))
+		}
+		return nil
+	})
+	r, _ := e.c.ListRepairs(e.ctx, &warrantyv1.ListRepairsRequest{Serial: "SN1"})
+	got := r.GetRepairs()[0]
+	if got.GetJobId() != "job-1" || got.GetFaultCode() != "F9" || got.GetSource() != warrantyv1.RepairSource_REPAIR_SOURCE_DISPATCH ||
+		got.GetRepairDate().GetDay() != 23 || len(got.GetParts()) != 1 {
+		t.Fatalf("repair from visit = %v", got)
+	}
+	u, _ := e.c.GetUnit(e.ctx, &warrantyv1.GetUnitRequest{Serial: "SN1"})
+	if len(u.GetUnit().GetReplacedParts()) != 1 || u.GetUnit().GetReplacedParts()[0].GetSerial() != "B-2" {
+		t.Fatalf("unit replaced parts = %v, want B-2", u.GetUnit().GetReplacedParts())
+	}
+}
+
+func TestEventsReachJetStream(t *testing.T) {
+	e := start(t)
+	p := e.policy("consumer-sanbao")
+	e.unit("SN1", p.GetId(), date(2026, 11, 16))
+	if _, err := e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{RequestId: e.rid(), Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 23)}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"sanbao.warranty.v1.policy.created": false, "sanbao.warranty.v1.unit.registered": false, "sanbao.warranty.v1.claim.evaluated": false}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		st, err := e.run.Platform.JS.Stream(context.Background(), "WARRANTY")
+		if err != nil {
+			return err
+		}
+		for subj := range want {
+			if _, err := st.GetLastMsgForSubject(context.Background(), subj); err != nil {
+				return fmt.Errorf("%s: %w", subj, err)
+			}
+		}
+		return nil
+	})
+	st, _ := e.run.Platform.JS.Stream(context.Background(), "WARRANTY")
+	m, err := st.GetLastMsgForSubject(context.Background(), "sanbao.warranty.v1.unit.registered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(m.Data), "Zhang") || strings.Contains(string(m.Data), "13800000000") {
+		t.Fatalf("unit.registered carries personal data: %s", m.Data)
+	}
+	if m.Header.Get("ce-type") != "sanbao.warranty.v1.UnitRegistered" {
+		t.Fatalf("ce-type = %q", m.Header.Get("ce-type"))
+	}
+}
