@@ -535,7 +535,13 @@ type SlaClock struct {
 	// When it stopped.
 	StopTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=stop_time,json=stopTime,proto3" json:"stop_time,omitempty"`
 	// History of transitions, oldest first.
-	History       []*ClockTransition `protobuf:"bytes,18,rep,name=history,proto3" json:"history,omitempty"`
+	History []*ClockTransition `protobuf:"bytes,18,rep,name=history,proto3" json:"history,omitempty"`
+	// Pause reasons that pause this clock (empty: every reason).
+	PauseReasons []PauseReason `protobuf:"varint,19,rep,packed,name=pause_reasons,json=pauseReasons,proto3,enum=sanbao.ticket.v1.PauseReason" json:"pause_reasons,omitempty"`
+	// Whether a breach escalates the ticket.
+	EscalateOnBreach bool `protobuf:"varint,20,opt,name=escalate_on_breach,json=escalateOnBreach,proto3" json:"escalate_on_breach,omitempty"`
+	// Share of the target at which the warning is due.
+	WarnFraction  float64 `protobuf:"fixed64,21,opt,name=warn_fraction,json=warnFraction,proto3" json:"warn_fraction,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -694,6 +700,27 @@ func (x *SlaClock) GetHistory() []*ClockTransition {
 		return x.History
 	}
 	return nil
+}
+
+func (x *SlaClock) GetPauseReasons() []PauseReason {
+	if x != nil {
+		return x.PauseReasons
+	}
+	return nil
+}
+
+func (x *SlaClock) GetEscalateOnBreach() bool {
+	if x != nil {
+		return x.EscalateOnBreach
+	}
+	return false
+}
+
+func (x *SlaClock) GetWarnFraction() float64 {
+	if x != nil {
+		return x.WarnFraction
+	}
+	return 0
 }
 
 // PauseTotal is wall-clock time spent paused for one reason.
@@ -1163,7 +1190,7 @@ const file_sanbao_ticket_v1_sla_proto_rawDesc = "" +
 	"\x0fClockTransition\x125\n" +
 	"\x06action\x18\x01 \x01(\x0e2\x1d.sanbao.ticket.v1.ClockActionR\x06action\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x125\n" +
-	"\x06reason\x18\x03 \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonR\x06reason\"\xf1\x06\n" +
+	"\x06reason\x18\x03 \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonR\x06reason\"\x88\b\n" +
 	"\bSlaClock\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x123\n" +
 	"\x06metric\x18\x02 \x01(\x0e2\x1b.sanbao.ticket.v1.SlaMetricR\x06metric\x129\n" +
@@ -1185,7 +1212,10 @@ const file_sanbao_ticket_v1_sla_proto_rawDesc = "" +
 	"\x06warned\x18\x0f \x01(\bR\x06warned\x12\x1a\n" +
 	"\bbreached\x18\x10 \x01(\bR\bbreached\x127\n" +
 	"\tstop_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\bstopTime\x12;\n" +
-	"\ahistory\x18\x12 \x03(\v2!.sanbao.ticket.v1.ClockTransitionR\ahistory\"z\n" +
+	"\ahistory\x18\x12 \x03(\v2!.sanbao.ticket.v1.ClockTransitionR\ahistory\x12B\n" +
+	"\rpause_reasons\x18\x13 \x03(\x0e2\x1d.sanbao.ticket.v1.PauseReasonR\fpauseReasons\x12,\n" +
+	"\x12escalate_on_breach\x18\x14 \x01(\bR\x10escalateOnBreach\x12#\n" +
+	"\rwarn_fraction\x18\x15 \x01(\x01R\fwarnFraction\"z\n" +
 	"\n" +
 	"PauseTotal\x125\n" +
 	"\x06reason\x18\x01 \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonR\x06reason\x125\n" +
@@ -1331,27 +1361,28 @@ var file_sanbao_ticket_v1_sla_proto_depIdxs = []int32{
 	0,  // 13: sanbao.ticket.v1.SlaClock.pause_reason:type_name -> sanbao.ticket.v1.PauseReason
 	12, // 14: sanbao.ticket.v1.SlaClock.stop_time:type_name -> google.protobuf.Timestamp
 	6,  // 15: sanbao.ticket.v1.SlaClock.history:type_name -> sanbao.ticket.v1.ClockTransition
-	0,  // 16: sanbao.ticket.v1.PauseTotal.reason:type_name -> sanbao.ticket.v1.PauseReason
-	13, // 17: sanbao.ticket.v1.PauseTotal.duration:type_name -> google.protobuf.Duration
-	1,  // 18: sanbao.ticket.v1.SlaTarget.metric:type_name -> sanbao.ticket.v1.SlaMetric
-	2,  // 19: sanbao.ticket.v1.SlaTarget.audience:type_name -> sanbao.ticket.v1.SlaAudience
-	3,  // 20: sanbao.ticket.v1.SlaTarget.basis:type_name -> sanbao.ticket.v1.SlaBasis
-	13, // 21: sanbao.ticket.v1.SlaTarget.target:type_name -> google.protobuf.Duration
-	14, // 22: sanbao.ticket.v1.SlaTarget.kinds:type_name -> sanbao.ticket.v1.TicketKind
-	15, // 23: sanbao.ticket.v1.SlaTarget.priorities:type_name -> sanbao.ticket.v1.Priority
-	0,  // 24: sanbao.ticket.v1.SlaTarget.pause_reasons:type_name -> sanbao.ticket.v1.PauseReason
-	9,  // 25: sanbao.ticket.v1.ServicePolicy.targets:type_name -> sanbao.ticket.v1.SlaTarget
-	13, // 26: sanbao.ticket.v1.ServicePolicy.close_timeout:type_name -> google.protobuf.Duration
-	13, // 27: sanbao.ticket.v1.ServicePolicy.repeat_window:type_name -> google.protobuf.Duration
-	10, // 28: sanbao.ticket.v1.ServicePolicy.kpi_targets:type_name -> sanbao.ticket.v1.KpiTargets
-	16, // 29: sanbao.ticket.v1.ServicePolicy.base_point:type_name -> sanbao.type.v1.GeoPoint
-	12, // 30: sanbao.ticket.v1.ServicePolicy.create_time:type_name -> google.protobuf.Timestamp
-	12, // 31: sanbao.ticket.v1.ServicePolicy.update_time:type_name -> google.protobuf.Timestamp
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	0,  // 16: sanbao.ticket.v1.SlaClock.pause_reasons:type_name -> sanbao.ticket.v1.PauseReason
+	0,  // 17: sanbao.ticket.v1.PauseTotal.reason:type_name -> sanbao.ticket.v1.PauseReason
+	13, // 18: sanbao.ticket.v1.PauseTotal.duration:type_name -> google.protobuf.Duration
+	1,  // 19: sanbao.ticket.v1.SlaTarget.metric:type_name -> sanbao.ticket.v1.SlaMetric
+	2,  // 20: sanbao.ticket.v1.SlaTarget.audience:type_name -> sanbao.ticket.v1.SlaAudience
+	3,  // 21: sanbao.ticket.v1.SlaTarget.basis:type_name -> sanbao.ticket.v1.SlaBasis
+	13, // 22: sanbao.ticket.v1.SlaTarget.target:type_name -> google.protobuf.Duration
+	14, // 23: sanbao.ticket.v1.SlaTarget.kinds:type_name -> sanbao.ticket.v1.TicketKind
+	15, // 24: sanbao.ticket.v1.SlaTarget.priorities:type_name -> sanbao.ticket.v1.Priority
+	0,  // 25: sanbao.ticket.v1.SlaTarget.pause_reasons:type_name -> sanbao.ticket.v1.PauseReason
+	9,  // 26: sanbao.ticket.v1.ServicePolicy.targets:type_name -> sanbao.ticket.v1.SlaTarget
+	13, // 27: sanbao.ticket.v1.ServicePolicy.close_timeout:type_name -> google.protobuf.Duration
+	13, // 28: sanbao.ticket.v1.ServicePolicy.repeat_window:type_name -> google.protobuf.Duration
+	10, // 29: sanbao.ticket.v1.ServicePolicy.kpi_targets:type_name -> sanbao.ticket.v1.KpiTargets
+	16, // 30: sanbao.ticket.v1.ServicePolicy.base_point:type_name -> sanbao.type.v1.GeoPoint
+	12, // 31: sanbao.ticket.v1.ServicePolicy.create_time:type_name -> google.protobuf.Timestamp
+	12, // 32: sanbao.ticket.v1.ServicePolicy.update_time:type_name -> google.protobuf.Timestamp
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_sla_proto_init() }

@@ -1358,7 +1358,9 @@ type Ticket struct {
 	// Time spent waiting (paused), total. Output only.
 	Paused *durationpb.Duration `protobuf:"bytes,44,opt,name=paused,proto3" json:"paused,omitempty"`
 	// Opaque version; changes with every change. Output only.
-	Etag          string `protobuf:"bytes,45,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,45,opt,name=etag,proto3" json:"etag,omitempty"`
+	// While AWAITING: the state the ticket returns to when the wait ends. Output only.
+	HeldFromState TicketState `protobuf:"varint,46,opt,name=held_from_state,json=heldFromState,proto3,enum=sanbao.ticket.v1.TicketState" json:"held_from_state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1645,6 +1647,13 @@ func (x *Ticket) GetEtag() string {
 	return ""
 }
 
+func (x *Ticket) GetHeldFromState() TicketState {
+	if x != nil {
+		return x.HeldFromState
+	}
+	return TicketState_TICKET_STATE_UNSPECIFIED
+}
+
 var File_sanbao_ticket_v1_ticket_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
@@ -1722,7 +1731,7 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x0ffirst_visit_fix\x18\b \x01(\bR\rfirstVisitFix\x12-\n" +
 	"\x12customer_confirmed\x18\t \x01(\bR\x11customerConfirmed\x12=\n" +
 	"\fconfirm_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime\"\xab\x0f\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime\"\xf2\x0f\n" +
 	"\x06Ticket\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12<\n" +
@@ -1769,7 +1778,8 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\n" +
 	"close_time\x18+ \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x121\n" +
 	"\x06paused\x18, \x01(\v2\x19.google.protobuf.DurationR\x06paused\x12\x12\n" +
-	"\x04etag\x18- \x01(\tR\x04etagB\x0e\n" +
+	"\x04etag\x18- \x01(\tR\x04etag\x12E\n" +
+	"\x0fheld_from_state\x18. \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateR\rheldFromStateB\x0e\n" +
 	"\f_distance_km*\x83\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x11\n" +
@@ -1915,11 +1925,12 @@ var file_sanbao_ticket_v1_ticket_proto_depIdxs = []int32{
 	18, // 39: sanbao.ticket.v1.Ticket.first_response_time:type_name -> google.protobuf.Timestamp
 	18, // 40: sanbao.ticket.v1.Ticket.close_time:type_name -> google.protobuf.Timestamp
 	26, // 41: sanbao.ticket.v1.Ticket.paused:type_name -> google.protobuf.Duration
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	1,  // 42: sanbao.ticket.v1.Ticket.held_from_state:type_name -> sanbao.ticket.v1.TicketState
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_ticket_proto_init() }

@@ -1,0 +1,37 @@
+// Package store keeps the ticket service's records in its bbolt file: tickets with their
+// secondary indexes and KPI aggregates, contacts, business calendars and service policies.
+package store
+
+import "github.com/sanbao/sanbao/platform/store"
+
+// Version is the layout version of the ticket service's file.
+const Version = 1
+
+// Buckets of the ticket service.
+var (
+	// Tickets: id → ticketv1.Ticket.
+	Tickets = []byte("tickets")
+	// Numbers: human number (ticket or complaint) → ticket id.
+	Numbers = []byte("ticket_numbers")
+	// Sequences: "T-2026" → next number (big-endian uint64).
+	Sequences = []byte("sequences")
+	// TicketIndex: index name, value, create time, id → nothing. One index per ListTickets
+	// filter, so every page is a range scan.
+	TicketIndex = []byte("ticket_index")
+	// Repairs: serial, fault code → resolve time of the last resolution (repeat failures).
+	Repairs = []byte("repairs")
+	// KPI: slice ("all", "org:x", "region:y", "product_line:z"), creation hour → aggregate.
+	KPI = []byte("kpi")
+	// Contacts: ticket id, contact time, contact id → ticketv1.ContactRecord.
+	Contacts = []byte("contacts")
+	// Calendars: id → ticketv1.BusinessCalendar.
+	Calendars = []byte("calendars")
+	// Policies: id → ticketv1.ServicePolicy.
+	Policies = []byte("service_policies")
+)
+
+// Schema is the store layout.
+func Schema() store.Schema {
+	return store.Schema{Version: Version, Buckets: [][]byte{Tickets, Numbers, Sequences, TicketIndex, Repairs, KPI,
+		Contacts, Calendars, Policies}}
+}

@@ -1,0 +1,269 @@
+package store
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/store"
+)
+
+// ErrNotFound is returned for an unknown ticket, calendar or policy.
+var ErrNotFound = errors.New("not found")
+
+// NextNumber returns the next sequence number for prefix and year (from 1).
+func NextNumber(tx *bbolt.Tx, prefix string, year int) (uint64, error) {
+	k := store.Key(prefix, strconv.Itoa(year))
+	n := store.Uint64(store.Get(tx, Sequences, k)) + 1
+	if err := store.Put(tx, Sequences, k, store.U64(n)); err != nil {
+		return 0, fmt.Errorf("next number: %w", err)
+	}
+	return n, nil
+}
+
+// GetTicket reads a ticket by id or by number.
+func GetTicket(tx *bbolt.Tx, idOrNumber string) (*ticketv1.Ticket, error) {
+	id := idOrNumber
+	if v := store.Get(tx, Numbers, []byte(idOrNumber)); v != nil {
+		id = string(v)
+	}
+	t := &ticketv1.Ticket{}
+	ok, err := store.GetProto(tx, Tickets, []byte(id), t)
+	if err != nil {
+		return nil, fmt.Errorf("get ticket: %w", err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("ticket %q: %w", idOrNumber, ErrNotFound)
+	}
+	return t, nil
+}
+
+// Index names.
+const (
+	IndexAll      = "all"
+	IndexState    = "state"
+	IndexKind     = "kind"
+	IndexCustomer = "customer"
+	IndexSerial   = "serial"
+	IndexOrg      = "org"
+	IndexBreached = "breached"
+)
+
+// indexValues returns the (index, value) pairs a ticket is listed under.
+func indexValues(t *ticketv1.Ticket) [][2]string {
+	out := [][2]string{
+		{IndexAll, ""},
+		{IndexState, strconv.Itoa(int(t.GetState()))},
+		{IndexKind, strconv.Itoa(int(t.GetKind()))},
+		{IndexBreached, strconv.FormatBool(t.GetBreached())},
+	}
+	if v := t.GetCustomer().GetCustomerId(); v != "" {
+		out = append(out, [2]string{IndexCustomer, v})
+	}
+	if v := t.GetUnit().GetSerial(); v != "" {
+		out = append(out, [2]string{IndexSerial, v})
+	}
+	if v := t.GetOrganisationId(); v != "" {
+		out = append(out, [2]string{IndexOrg, v})
+	}
+	return out
+}
+
+func indexKey(name, value string, t *ticketv1.Ticket) []byte {
+	return store.Join(store.Key(name, value), store.TimeKey(t.GetCreateTime().AsTime()), []byte(t.GetId()))
+}
+
+// PutTicket writes t and keeps its indexes, its number and the KPI aggregates in step with
+// the previous version old (nil for a new ticket).
+func PutTicket(tx *bbolt.Tx, old, t *ticketv1.Ticket, facts FactsFunc) error {
+	if err := store.PutProto(tx, Tickets, []byte(t.GetId()), t); err != nil {
+		return fmt.Errorf("put ticket: %w", err)
+	}
+	if old == nil {
+		if err := store.Put(tx, Numbers, []byte(t.GetNumber()), []byte(t.GetId())); err != nil {
+			return fmt.Errorf("put ticket number: %w", err)
+		}
+		if n := t.GetComplaint().GetNumber(); n != "" {
+			if err := store.Put(tx, Numbers, []byte(n), []byte(t.GetId())); err != nil {
+				return fmt.Errorf("put complaint number: %w", err)
+			}
+		}
+	}
+	oldKeys := map[string]bool{}
+	if old != nil {
+		for _, iv := range indexValues(old) {
+			oldKeys[string(indexKey(iv[0], iv[1], old))] = true
+		}
+	}
+	for _, iv := range indexValues(t) {
+		k := indexKey(iv[0], iv[1], t)
+		if oldKeys[string(k)] {
+			delete(oldKeys, string(k))
+			continue
+		}
+		if err := store.Put(tx, TicketIndex, k, nil); err != nil {
+			return fmt.Errorf("put ticket index: %w", err)
+		}
+	}
+	for k := range oldKeys {
+		if err := store.Delete(tx, TicketIndex, []byte(k)); err != nil {
+			return fmt.Errorf("delete ticket index: %w", err)
+		}
+	}
+	return updateKPI(tx, old, t, facts)
+}
+
+// Filter selects tickets for ListTickets.
+type Filter struct {
+	State      int32
+	Kind       int32
+	CustomerID string
+	Serial     string
+	OrgID      string
+	Breached   *bool
+	Start, End time.Time // creation time range [Start, End); zero = open
+	PageSize   int
+	PageToken  string
+}
+
+// ErrBadPageToken is returned for a token this list did not issue.
+var ErrBadPageToken = store.ErrBadPageToken
+
+// chooseIndex picks the most selective index the filter allows.
+func (f Filter) chooseIndex() (string, string) {
+	switch {
+	case f.Serial != "":
+		return IndexSerial, f.Serial
+	case f.CustomerID != "":
+		return IndexCustomer, f.CustomerID
+	case f.OrgID != "":
+		return IndexOrg, f.OrgID
+	case f.Breached != nil && *f.Breached:
+		return IndexBreached, "true"
+	case f.State != 0:
+		return IndexState, strconv.Itoa(int(f.State))
+	case f.Kind != 0:
+		return IndexKind, strconv.Itoa(int(f.Kind))
+	case f.Breached != nil:
+		return IndexBreached, "false"
+	default:
+		return IndexAll, ""
+	}
+}
+
+func (f Filter) match(t *ticketv1.Ticket) bool {
+	return (f.State == 0 || int32(t.GetState()) == f.State) &&
+		(f.Kind == 0 || int32(t.GetKind()) == f.Kind) &&
+		(f.CustomerID == "" || t.GetCustomer().GetCustomerId() == f.CustomerID) &&
+		(f.Serial == "" || t.GetUnit().GetSerial() == f.Serial) &&
+		(f.OrgID == "" || t.GetOrganisationId() == f.OrgID) &&
+		(f.Breached == nil || t.GetBreached() == *f.Breached)
+}
+
+// ListTickets returns a page of tickets, newest first, from the index the filter selects;
+// the creation time range bounds the scan itself. Further filters are applied to the entries
+// of the chosen index.
+func ListTickets(tx *bbolt.Tx, f Filter) ([]*ticketv1.Ticket, string, error) {
+	name, value := f.chooseIndex()
+	prefix := append(store.Key(name, value), store.Sep)
+	b := tx.Bucket(TicketIndex)
+	if b == nil {
+		return nil, "", fmt.Errorf("list tickets: %w", store.ErrNoBucket)
+	}
+	c := b.Cursor()
+	// Upper bound: the token (exclusive), else the end time (exclusive), else the prefix end.
+	var upper []byte
+	if f.PageToken != "" {
+		tok, err := base64.RawURLEncoding.DecodeString(f.PageToken)
+		if err != nil || !bytes.HasPrefix(tok, prefix) {
+			return nil, "", ErrBadPageToken
+		}
+		upper = tok
+	} else if !f.End.IsZero() {
+		upper = append(bytes.Clone(prefix), store.TimeKey(f.End)...)
+	}
+	var k []byte
+	if upper != nil {
+		k, _ = c.Seek(upper)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+	} else {
+		k = seekPrefixLast(c, prefix)
+	}
+	var lower []byte
+	if !f.Start.IsZero() {
+		lower = append(bytes.Clone(prefix), store.TimeKey(f.Start)...)
+	}
+	size := f.PageSize
+	if size <= 0 {
+		size = store.DefaultPageSize
+	}
+	var out []*ticketv1.Ticket
+	var last []byte
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+		if lower != nil && bytes.Compare(k, lower) < 0 {
+			return out, "", nil
+		}
+		if len(out) == size {
+			return out, base64.RawURLEncoding.EncodeToString(last), nil
+		}
+		id := k[len(prefix)+9:]
+		t := &ticketv1.Ticket{}
+		ok, err := store.GetProto(tx, Tickets, id, t)
+		if err != nil {
+			return nil, "", fmt.Errorf("list tickets: %w", err)
+		}
+		last = append(last[:0], k...)
+		if ok && f.match(t) {
+			out = append(out, t)
+		}
+	}
+	return out, "", nil
+}
+
+func seekPrefixLast(c *bbolt.Cursor, prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			end = end[:i+1]
+			k, _ := c.Seek(end)
+			if k == nil {
+				k, _ = c.Last()
+				return k
+			}
+			k, _ = c.Prev()
+			return k
+		}
+	}
+	k, _ := c.Last()
+	return k
+}
+
+// LastRepair returns when the unit's fault was last resolved (zero if never) and records
+// resolved as the new last resolution when it is not zero.
+func LastRepair(tx *bbolt.Tx, serial, faultCode string, resolved time.Time) (time.Time, error) {
+	if serial == "" {
+		return time.Time{}, nil
+	}
+	k := store.Key(serial, faultCode)
+	var prev time.Time
+	if v := store.Get(tx, Repairs, k); v != nil {
+		prev = store.KeyTime(v)
+	}
+	if !resolved.IsZero() {
+		if err := store.Put(tx, Repairs, k, store.TimeKey(resolved)); err != nil {
+			return prev, fmt.Errorf("record repair: %w", err)
+		}
+	}
+	return prev, nil
+}
