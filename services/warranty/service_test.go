@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -452,5 +453,33 @@ func TestEventsReachJetStream(t *testing.T) {
 	}
 	if m.Header.Get("ce-type") != "sanbao.warranty.v1.UnitRegistered" {
 		t.Fatalf("ce-type = %q", m.Header.Get("ce-type"))
+	}
+}
+
+// TestRestartKeepsEverything: after a restart on the same data directory the policy is compiled
+// from the store and the same claim gets the same decision.
+func TestRestartKeepsEverything(t *testing.T) {
+	e := start(t)
+	p := e.policy("marine-engine")
+	if _, err := e.c.RegisterUnit(e.ctx, &warrantyv1.RegisterUnitRequest{RequestId: e.rid(), Unit: &warrantyv1.Unit{
+		Serial: "ENG-1", Model: "M1", PolicyId: p.GetId(),
+		Dates: &warrantyv1.UnitDates{Sale: date(2026, 1, 5), Delivery: date(2026, 1, 10), SeaTrial: date(2026, 5, 1)}}}); err != nil {
+		t.Fatal(err)
+	}
+	req := &warrantyv1.EvaluateClaimRequest{Serial: "ENG-1", FaultCode: "F1", ReportedTime: noon(2026, 11, 20), QuoteOnly: true}
+	before, err := e.c.EvaluateClaim(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.run.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	run := svctest.Start(t, warranty.New(warranty.DefaultConfig()), svctest.Options{Name: "warranty", Clock: e.clock, NATS: e.run.NATS, DataDir: e.run.DataDir})
+	after, err := warrantyv1.NewWarrantyServiceClient(run.Conn).EvaluateClaim(e.ctx, req)
+	if err != nil {
+		t.Fatalf("EvaluateClaim after restart: %v", err)
+	}
+	if !proto.Equal(before.GetDecision(), after.GetDecision()) {
+		t.Fatalf("decision after restart differs:\n%v\n%v", before.GetDecision(), after.GetDecision())
 	}
 }
