@@ -80,6 +80,9 @@ func QuoteFee(p *Compiled, u *Unit, day calendar.Date, in QuoteInput) (Quote, er
 	pol := p.policy
 	q := Quote{PolicyID: pol.ID, PolicyVersion: pol.Version, Coverage: CoverageNotCovered, Currency: p.Currency()}
 	if u != nil {
+		if !day.Valid() || day.Before(u.Dates.Sale) {
+			return Quote{}, &ValidationError{Violations: []Violation{{Field: "service_time", Rule: fmt.Sprintf("must not be before the unit's sale date %s, got %s", u.Dates.Sale, day)}}}
+		}
 		c := Claim{FaultCode: "quote", Reported: day.Time(p.Location()).Add(12 * time.Hour)}
 		d, err := Evaluate(p, *u, nil, nil, c, time.Time{})
 		if err != nil {

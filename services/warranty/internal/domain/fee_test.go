@@ -51,4 +51,10 @@ func TestQuoteFee(t *testing.T) {
 	if _, err := QuoteFee(compile(t, template(t, TemplateConsumer)), nil, calendarDate{}, QuoteInput{TravelKm: -1}); err == nil {
 		t.Error("QuoteFee(negative km) succeeded")
 	}
+	p := template(t, TemplateConsumer)
+	u := unitFor(p, mustDate("2026-03-02"))
+	_, err := QuoteFee(compile(t, p), &u, mustDate("2026-03-01"), QuoteInput{TravelKm: 1})
+	if ve, ok := err.(*ValidationError); !ok || ve.Violations[0].Field != "service_time" {
+		t.Errorf("QuoteFee(before the sale) error = %v, want service_time", err)
+	}
 }
