@@ -1,0 +1,102 @@
+// Package ticket runs the ticket service: the service desk that registers tickets and
+// complaints, drives them through warranty-rules and dispatch, and keeps SLA clocks and KPIs.
+package ticket
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/daemon"
+	"github.com/sanbao/sanbao/platform/rpc"
+	pstore "github.com/sanbao/sanbao/platform/store"
+	"github.com/sanbao/sanbao/services/ticket/internal/api"
+	"github.com/sanbao/sanbao/services/ticket/internal/dispatch"
+	"github.com/sanbao/sanbao/services/ticket/internal/store"
+	"github.com/sanbao/sanbao/services/ticket/internal/warranty"
+)
+
+// Config is the ticket binary's configuration. The service rules' numbers live in service
+// policies (managed through the API), not here.
+type Config struct {
+	// Daemon is the common service configuration (listen address, data dir, NATS, logs).
+	Daemon daemon.Config
+	// WarrantyAddr is the warranty-rules gRPC address.
+	WarrantyAddr string
+	// DispatchAddr is the dispatch gRPC address.
+	DispatchAddr string
+}
+
+// DefaultConfig returns the all-in-one configuration: gRPC on 127.0.0.1:50051, metrics on
+// :9101, warranty on 127.0.0.1:50052, dispatch on 127.0.0.1:50053.
+func DefaultConfig() Config {
+	return Config{Daemon: daemon.Defaults("ticket", 50051, 9101), WarrantyAddr: "127.0.0.1:50052", DispatchAddr: "127.0.0.1:50053"}
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// RegisterFlags defines the service's flags (with SANBAO_* environment fallbacks) on fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	c.Daemon.RegisterFlags(fs)
+	fs.StringVar(&c.WarrantyAddr, "warranty-addr", env("SANBAO_WARRANTY_ADDR", c.WarrantyAddr), "warranty-rules gRPC address (SANBAO_WARRANTY_ADDR)")
+	fs.StringVar(&c.DispatchAddr, "dispatch-addr", env("SANBAO_DISPATCH_ADDR", c.DispatchAddr), "dispatch gRPC address (SANBAO_DISPATCH_ADDR)")
+}
+
+// Service is the ticket service as the daemon runs it.
+type Service struct {
+	api   *api.Server
+	conns []*grpc.ClientConn
+}
+
+var _ daemon.Service = (*Service)(nil)
+
+// New builds the service from cfg, with lazy client connections to its peers (a peer that
+// is down delays tickets; it does not stop the service).
+func New(cfg Config) (*Service, error) {
+	wc, err := rpc.Dial(cfg.WarrantyAddr, rpc.ClientOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("dial warranty: %w", err)
+	}
+	dc, err := rpc.Dial(cfg.DispatchAddr, rpc.ClientOptions{})
+	if err != nil {
+		_ = wc.Close()
+		return nil, fmt.Errorf("dial dispatch: %w", err)
+	}
+	return &Service{api: api.New(warranty.New(wc), dispatch.New(dc)), conns: []*grpc.ClientConn{wc, dc}}, nil
+}
+
+// Schema is the store layout.
+func (s *Service) Schema() pstore.Schema { return store.Schema() }
+
+// Register adds the TicketService API.
+func (s *Service) Register(g *grpc.Server) { ticketv1.RegisterTicketServiceServer(g, s.api) }
+
+// Start wires the API and the lifecycle to the platform.
+func (s *Service) Start(ctx context.Context, p *daemon.Platform) error { return s.api.Start(ctx, p) }
+
+// Close closes the peer connections.
+func (s *Service) Close() {
+	for _, c := range s.conns {
+		_ = c.Close()
+	}
+}
+
+// Run runs the service until ctx ends.
+func Run(ctx context.Context, cfg Config, log *zap.Logger, opts daemon.Options) error {
+	svc, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	return daemon.Run(ctx, cfg.Daemon, log, svc, opts)
+}
