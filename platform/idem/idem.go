@@ -4,6 +4,7 @@ package idem
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -112,4 +113,27 @@ func fingerprint(method string, req proto.Message) ([]byte, error) {
 	h.Write([]byte{0})
 	h.Write(body)
 	return h.Sum(nil), nil
+}
+
+// Request is a state-changing request: a message with the client's request_id.
+type Request interface {
+	proto.Message
+	GetRequestId() string
+}
+
+// Update runs fn in a group-committed transaction of db once per request_id: a retry of the same
+// request gets the first call's response in resp and fn does not run; the same id with another
+// request is ErrMismatch. fn fills resp, which is reset before each run (a batched transaction
+// may run it more than once). now is when the record is saved.
+func Update(ctx context.Context, db *store.DB, method string, req Request, resp proto.Message, now time.Time, fn func(tx *bbolt.Tx) error) error {
+	return db.Update(ctx, func(tx *bbolt.Tx) error {
+		proto.Reset(resp)
+		if found, err := Lookup(tx, method, req.GetRequestId(), req, resp); found || err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return Save(tx, method, req.GetRequestId(), req, resp, now)
+	})
 }

@@ -1,6 +1,7 @@
 package idem_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -66,5 +67,53 @@ func TestLookupAndSave(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// dated is a request: a Date with a request_id.
+type dated struct {
+	*typev1.Date
+	id string
+}
+
+func (d dated) GetRequestId() string { return d.id }
+
+func TestUpdateDoesTheWorkOncePerRequestID(t *testing.T) {
+	db := bolttest.Open(t, store.Schema{Version: 1, Buckets: [][]byte{[]byte("n")}})
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	runs := 0
+	call := func(req dated) (*typev1.Money, error) {
+		resp := &typev1.Money{}
+		err := idem.Update(context.Background(), db, "Bump", req, resp, now, func(tx *bbolt.Tx) error {
+			b := tx.Bucket([]byte("n"))
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			runs++
+			resp.AmountMinor = int64(seq)
+			return b.Put(store.U64(seq), nil)
+		})
+		return resp, err
+	}
+	jan1 := &typev1.Date{Year: 2026, Month: 1, Day: 1}
+	tests := []struct {
+		name     string
+		req      dated
+		want     int64
+		wantRuns int
+		wantErr  error
+	}{
+		{"first call does the work", dated{jan1, "r1"}, 1, 1, nil},
+		{"retry returns the first response", dated{jan1, "r1"}, 1, 1, nil},
+		{"same id, other request", dated{&typev1.Date{Year: 2026, Month: 1, Day: 2}, "r1"}, 0, 1, idem.ErrMismatch},
+		{"new id does the work again", dated{jan1, "r2"}, 2, 2, nil},
+		{"no id is never deduplicated", dated{jan1, ""}, 3, 3, nil},
+	}
+	for _, tt := range tests {
+		got, err := call(tt.req)
+		if !errors.Is(err, tt.wantErr) || got.GetAmountMinor() != tt.want || runs != tt.wantRuns {
+			t.Errorf("%s: Update = %d, %v after %d runs; want %d, %v after %d", tt.name, got.GetAmountMinor(), err, runs, tt.want, tt.wantErr, tt.wantRuns)
+		}
 	}
 }

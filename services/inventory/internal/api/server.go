@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.etcd.io/bbolt"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -55,25 +56,11 @@ func (s *Server) Start(p *daemon.Platform) {
 // Store returns the server's store (tests verify the ledger with it).
 func (s *Server) Store() *store.Store { return s.store }
 
-type idempotent interface {
-	proto.Message
-	GetRequestId() string
-}
-
 // update runs fn in a transaction, idempotent on req's request_id: a retry gets the stored
 // response, and fn's effects happen once.
-func (s *Server) update(ctx context.Context, method string, req idempotent, resp proto.Message, fn func(tx *store.Tx, now time.Time) error) error {
-	err := s.store.Update(ctx, func(tx *store.Tx) error {
-		proto.Reset(resp)
-		if found, err := idem.Lookup(tx.Bolt(), method, req.GetRequestId(), req, resp); found || err != nil {
-			return err
-		}
-		now := s.p.Clock.Now()
-		if err := fn(tx, now); err != nil {
-			return err
-		}
-		return idem.Save(tx.Bolt(), method, req.GetRequestId(), req, resp, now)
-	})
+func (s *Server) update(ctx context.Context, method string, req idem.Request, resp proto.Message, fn func(tx *store.Tx, now time.Time) error) error {
+	now := s.p.Clock.Now()
+	err := idem.Update(ctx, s.p.DB, method, req, resp, now, func(tx *bbolt.Tx) error { return fn(store.Wrap(tx), now) })
 	if err != nil {
 		return toStatus(err)
 	}
