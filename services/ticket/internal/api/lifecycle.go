@@ -246,8 +246,12 @@ func (s *Server) clockEvent(ctx context.Context, tm timer.Timer, breach bool) er
 	}))
 }
 
-func (s *Server) slaWarn(ctx context.Context, tm timer.Timer) error   { return s.clockEvent(ctx, tm, false) }
-func (s *Server) slaBreach(ctx context.Context, tm timer.Timer) error { return s.clockEvent(ctx, tm, true) }
+func (s *Server) slaWarn(ctx context.Context, tm timer.Timer) error {
+	return s.clockEvent(ctx, tm, false)
+}
+func (s *Server) slaBreach(ctx context.Context, tm timer.Timer) error {
+	return s.clockEvent(ctx, tm, true)
+}
 
 // jobOf returns the ticket's record of dispatch job j, binding a pending visit to it.
 func jobOf(t *ticketv1.Ticket, j *dispatchv1.Job) *ticketv1.Job {
@@ -422,4 +426,3 @@ func (c *change) redispatch(ev domain.Event, reason ticketv1.EscalationReason) e
 	}
 	return c.requestVisit(pol.ExpertAfterVisits > 0 && len(c.t.GetJobs()) >= pol.ExpertAfterVisits)
 }
-

@@ -20,7 +20,7 @@ import (
 	"github.com/sanbao/sanbao/services/ticket/internal/store"
 )
 
-func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
+func ts(t time.Time) *timestamppb.Timestamp    { return timestamppb.New(t) }
 func dur(d time.Duration) *durationpb.Duration { return durationpb.New(d) }
 
 // distanceKM is the great-circle distance between two points in km.
