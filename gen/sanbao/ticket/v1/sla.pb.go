@@ -1002,12 +1002,14 @@ type ServicePolicy struct {
 	Targets []*SlaTarget `protobuf:"bytes,4,rep,name=targets,proto3" json:"targets,omitempty"`
 	// Service radius in km (default 100).
 	RadiusKm float64 `protobuf:"fixed64,5,opt,name=radius_km,json=radiusKm,proto3" json:"radius_km,omitempty"`
-	// Warning before the deadline, as a share of the target (default 0.8: warn at 80 %).
+	// Warning before the deadline, as a share of the target (0 means the default 0.8: warn at
+	// 80 %).
 	WarnFraction float64 `protobuf:"fixed64,6,opt,name=warn_fraction,json=warnFraction,proto3" json:"warn_fraction,omitempty"`
 	// A resolved ticket without the customer's confirmation may be closed after this long
 	// (default 7 days); zero means never without confirmation.
 	CloseTimeout *durationpb.Duration `protobuf:"bytes,7,opt,name=close_timeout,json=closeTimeout,proto3" json:"close_timeout,omitempty"`
-	// Survey answers at or above this score count as satisfied (default 4 of 5).
+	// A survey whose mean score is at or above this counts as satisfied (0 means the default 4
+	// of 5).
 	SatisfiedScore int32 `protobuf:"varint,8,opt,name=satisfied_score,json=satisfiedScore,proto3" json:"satisfied_score,omitempty"`
 	// The same unit and fault resolved again within this window is a repeat failure (default 90
 	// days).
@@ -1250,9 +1252,9 @@ const file_sanbao_ticket_v1_sla_proto_rawDesc = "" +
 	"calendarId\x12?\n" +
 	"\atargets\x18\x04 \x03(\v2\x1b.sanbao.ticket.v1.SlaTargetB\b\xbaH\x05\x92\x01\x02\x102R\atargets\x12+\n" +
 	"\tradius_km\x18\x05 \x01(\x01B\x0e\xbaH\v\x12\t)\x00\x00\x00\x00\x00\x00\x00\x00R\bradiusKm\x12<\n" +
-	"\rwarn_fraction\x18\x06 \x01(\x01B\x17\xbaH\x14\x12\x12\x11\x00\x00\x00\x00\x00\x00\xf0?!\x00\x00\x00\x00\x00\x00\x00\x00R\fwarnFraction\x12>\n" +
+	"\rwarn_fraction\x18\x06 \x01(\x01B\x17\xbaH\x14\x12\x12\x11\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00R\fwarnFraction\x12>\n" +
 	"\rclose_timeout\x18\a \x01(\v2\x19.google.protobuf.DurationR\fcloseTimeout\x122\n" +
-	"\x0fsatisfied_score\x18\b \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x05(\x01R\x0esatisfiedScore\x12>\n" +
+	"\x0fsatisfied_score\x18\b \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x05(\x00R\x0esatisfiedScore\x12>\n" +
 	"\rrepeat_window\x18\t \x01(\v2\x19.google.protobuf.DurationR\frepeatWindow\x12=\n" +
 	"\vkpi_targets\x18\n" +
 	" \x01(\v2\x1c.sanbao.ticket.v1.KpiTargetsR\n" +

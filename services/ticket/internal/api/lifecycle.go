@@ -231,8 +231,14 @@ func (s *Server) clockEvent(ctx context.Context, tm timer.Timer, breach bool) er
 			if pc.GetBreached() || c.now.Before(pc.GetDeadline().AsTime()) {
 				return errSkip
 			}
-			// A clock recomputed as breached but not yet announced is announced now.
-			pc.Breached, pc.Warned = true, true
+			if !pc.GetWarned() {
+				// Warning and deadline passed together (e.g. after downtime): warn first.
+				pc.Warned = true
+				c.emit(SubjectSlaWarning, func(s *ticketv1.TicketSnapshot) proto.Message {
+					return &ticketv1.SlaWarning{Ticket: s, Clock: snapClock}
+				})
+			}
+			pc.Breached = true
 			c.t.Breached = true
 			c.emit(SubjectSlaBreached, func(s *ticketv1.TicketSnapshot) proto.Message {
 				return &ticketv1.SlaBreached{Ticket: s, Clock: snapClock}
