@@ -43,7 +43,7 @@ type gate struct {
 	target string
 }
 
-func newGate(t *testing.T) *gate {
+func newGate(t testing.TB) *gate {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -95,7 +95,7 @@ type recorder struct {
 	msgs []*nats.Msg
 }
 
-func record(t *testing.T, url string) *recorder {
+func record(t testing.TB, url string) *recorder {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
@@ -136,7 +136,7 @@ func (r *recorder) bodies() []string {
 }
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	ns       *natstest.Server
 	clock    *clock.Fake
 	run      *svctest.Service
@@ -150,7 +150,7 @@ type env struct {
 }
 
 // start runs the ticket service with gates in front of its peers (closed: peers down).
-func start(t *testing.T) *env {
+func start(t testing.TB) *env {
 	t.Helper()
 	ns := natstest.Run(t)
 	e := &env{t: t, ns: ns, clock: clock.NewFake(t0), wGate: newGate(t), dGate: newGate(t), events: record(t, ns.URL())}
