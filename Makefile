@@ -7,7 +7,8 @@ MODULES := cli gen platform services/dispatch services/inventory services/ticket
 PKGS := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 TESTFLAGS ?= -race -count=1 -timeout 12m
 
-IMAGE_PREFIX ?= sanbao
+IMAGE_PREFIX ?= ghcr.io/sanbao
+CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: run test generate protodeps lint build bench verify tools images fmt clean
@@ -67,11 +68,12 @@ $(BIN)/nats-server: tools/go.mod
 $(BIN)/grpcurl: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl
 
-## images: one container image per service (needs a container engine: docker or podman)
+## images: one container image per service, $(IMAGE_PREFIX)/<service>:$(VERSION) (needs docker or podman)
 images:
-	@engine=$$(command -v docker || command -v podman) || { echo "make images: no container engine (docker or podman) here"; exit 1; }; \
-	for s in ticket warranty dispatch inventory; do \
-		$$engine build --build-arg SERVICE=$$s -t $(IMAGE_PREFIX)/$$s:$(VERSION) . || exit 1; \
+	@test -n "$(CONTAINER_ENGINE)" || { echo "make images: no container engine (docker or podman) here" >&2; exit 1; }
+	@for s in ticket warranty dispatch inventory; do \
+		echo "$(CONTAINER_ENGINE) build --build-arg SERVICE=$$s -t $(IMAGE_PREFIX)/$$s:$(VERSION) ."; \
+		$(CONTAINER_ENGINE) build --build-arg SERVICE=$$s -t $(IMAGE_PREFIX)/$$s:$(VERSION) . || exit 1; \
 	done
 
 fmt:

@@ -297,7 +297,7 @@ func retry(ctx context.Context, log *zap.Logger, srv *rpc.Server, wait time.Dura
 		reason := what + ": " + err.Error()
 		srv.SetReady(false, reason)
 		if reason != last {
-			log.Error("not ready; retrying", zap.String("reason", reason), zap.Duration("every", wait))
+			log.Warn("not ready; retrying", zap.String("reason", reason), zap.Duration("every", wait))
 			last = reason
 		}
 		t := time.NewTimer(wait)

@@ -92,6 +92,10 @@ func TestServer(t *testing.T) {
 	if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
 		t.Fatalf("health before ready = %v, %v; want NOT_SERVING", h, err)
 	}
+	live, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{Service: rpc.LivenessService})
+	if err != nil || live.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("liveness before ready = %v, %v; want SERVING (alive, not ready)", live, err)
+	}
 	srv.SetReady(true, "")
 	tests := []struct {
 		name      string

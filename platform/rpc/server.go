@@ -55,8 +55,15 @@ func NewServer(log *zap.Logger, opts ServerOptions) (*Server, error) {
 	healthpb.RegisterHealthServer(s.GRPC, s.health)
 	reflection.Register(s.GRPC)
 	s.setHealth(healthpb.HealthCheckResponse_NOT_SERVING)
+	// Liveness is separate from readiness: a process waiting for NATS or its store is alive and
+	// must not be restarted for it; only a stopped server answers NOT_SERVING here.
+	s.health.SetServingStatus(LivenessService, healthpb.HealthCheckResponse_SERVING)
 	return s, nil
 }
+
+// LivenessService is the health service name a liveness probe asks for: SERVING from start
+// until shutdown, whether or not the service is ready.
+const LivenessService = "liveness"
 
 // SetReady flips the health of the server and of every registered service, and opens or closes
 // the gate. reason is what callers are told while not ready (e.g. "store not open: ...").
@@ -76,7 +83,7 @@ func (s *Server) Ready() bool { return s.ready.Load() }
 func (s *Server) setHealth(st healthpb.HealthCheckResponse_ServingStatus) {
 	s.health.SetServingStatus("", st)
 	for name := range s.GRPC.GetServiceInfo() {
-		if strings.HasPrefix(name, "grpc.") {
+		if strings.HasPrefix(name, "grpc.") || name == LivenessService {
 			continue
 		}
 		s.health.SetServingStatus(name, st)
@@ -119,11 +126,11 @@ func (s *Server) logging(obs Observer) grpc.UnaryServerInterceptor {
 		resp, err := h(ctx, req)
 		elapsed := time.Since(start)
 		code := status.Code(err)
+		if infrastructure(info.FullMethod) {
+			return resp, err // probes and reflection are neither logged nor counted
+		}
 		if obs != nil {
 			obs(info.FullMethod, code, elapsed)
-		}
-		if infrastructure(info.FullMethod) {
-			return resp, err
 		}
 		fields := []zap.Field{zap.String("method", info.FullMethod), zap.String("code", code.String()), zap.Duration("elapsed", elapsed)}
 		if r, ok := req.(interface{ GetRequestId() string }); ok && r.GetRequestId() != "" {
