@@ -443,3 +443,70 @@ func TestDuplicateDispatchEventsAppliedOnce(t *testing.T) {
 		t.Errorf("jobs = %v, want the failed first visit and an expert second visit", second.GetJobs())
 	}
 }
+
+// TestFailedVisitDispatchesAgain: the real dispatch reports a visit that did not fix the
+// fault; the ticket escalates (服务事件升级) and asks for a second visit at expert level, which
+// dispatch assigns. Resolved without confirmation, the ticket closes after the policy's
+// 7-day close timeout.
+func TestFailedVisitDispatchesAgain(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	e.startWarranty()
+	d, techID := e.startDispatch()
+	tk := e.create(repair())
+	got := e.waitState(tk.GetId(), ticketv1.TicketState_TICKET_STATE_DISPATCHED, func(tk *ticketv1.Ticket) error {
+		if len(tk.GetJobs()) != 1 || tk.GetJobs()[0].GetAssignTime() == nil {
+			return fmt.Errorf("jobs = %v, want one assigned job", tk.GetJobs())
+		}
+		return nil
+	})
+	jobID := got.GetJobs()[0].GetJobId()
+	if _, err := d.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "a1", JobId: jobID, TechnicianId: techID}); err != nil {
+		t.Fatalf("AcceptJob: %v", err)
+	}
+	if _, err := d.CheckIn(ctx, &dispatchv1.CheckInRequest{RequestId: "c1", JobId: jobID, TechnicianId: techID, Point: site}); err != nil {
+		t.Fatalf("CheckIn: %v", err)
+	}
+	e.clock.Advance(time.Hour)
+	if _, err := d.CompleteVisit(ctx, &dispatchv1.CompleteVisitRequest{RequestId: "v1", JobId: jobID, TechnicianId: techID,
+		Report: &dispatchv1.ServiceReport{WorkDone: "cleaned contacts", Diagnosis: "intermittent board fault", Resolved: false,
+			Responsibility: dispatchv1.Responsibility_RESPONSIBILITY_PRODUCT_QUALITY,
+			SignOff:        &dispatchv1.SignOff{SignerName: "Zhang San", SignedTime: timestamppb.New(e.clock.Now()), SignatureRef: "sig/1"}}}); err != nil {
+		t.Fatalf("CompleteVisit: %v", err)
+	}
+	second := e.waitState(tk.GetId(), ticketv1.TicketState_TICKET_STATE_DISPATCHED, func(tk *ticketv1.Ticket) error {
+		if len(tk.GetJobs()) != 2 || tk.GetJobs()[1].GetJobId() == "" {
+			return fmt.Errorf("jobs = %v, want a second requested visit", tk.GetJobs())
+		}
+		return nil
+	})
+	first, next := second.GetJobs()[0], second.GetJobs()[1]
+	if first.GetState() != ticketv1.JobState_JOB_STATE_FAILED || !next.GetExpert() || second.GetEscalationLevel() < 1 {
+		t.Errorf("after the failed visit: jobs %v, escalation %d; want FAILED then an expert visit, escalated", second.GetJobs(), second.GetEscalationLevel())
+	}
+	if second.GetEscalations()[len(second.GetEscalations())-1].GetReason() != ticketv1.EscalationReason_ESCALATION_REASON_VISIT_FAILED {
+		t.Errorf("escalations = %v, want the last for a failed visit", second.GetEscalations())
+	}
+	res, err := e.c.ResolveTicket(ctx, &ticketv1.ResolveTicketRequest{RequestId: e.rid(), TicketId: tk.GetId(),
+		Resolution: &ticketv1.Resolution{Solution: "customer replaced the board under guidance"}})
+	if err != nil || res.GetTicket().GetResolution().GetFirstVisitFix() {
+		t.Fatalf("ResolveTicket = %v, %v; want resolved, not a first-visit fix", res.GetTicket().GetResolution(), err)
+	}
+	e.clock.Advance(7*24*time.Hour + time.Minute)
+	closed := e.waitState(tk.GetId(), ticketv1.TicketState_TICKET_STATE_CLOSED, nil)
+	if closed.GetResolution().GetCustomerConfirmed() {
+		t.Errorf("closed by timeout but marked confirmed")
+	}
+	// The cancelled second job is cancelled at dispatch too.
+	natstest.Eventually(t, 10*time.Second, func() error {
+		e.run.Platform.Timers.Notify()
+		j, err := d.GetJob(ctx, &dispatchv1.GetJobRequest{JobId: next.GetJobId()})
+		if err != nil {
+			return err
+		}
+		if j.GetJob().GetState() != dispatchv1.JobState_JOB_STATE_CANCELLED {
+			return fmt.Errorf("second job = %s, want CANCELLED", j.GetJob().GetState())
+		}
+		return nil
+	})
+}
