@@ -510,3 +510,28 @@ func TestFailedVisitDispatchesAgain(t *testing.T) {
 		return nil
 	})
 }
+
+// TestTriageSurvivesRestart: a ticket created while warranty is down is still triaged after
+// the ticket service restarts (its triage task is a durable timer in the bbolt file).
+func TestTriageSurvivesRestart(t *testing.T) {
+	e := start(t)
+	tk := e.create(repair())
+	if err := e.run.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	cfg := ticket.DefaultConfig()
+	cfg.WarrantyAddr, cfg.DispatchAddr = e.wGate.addr(), e.dGate.addr()
+	svc, err := ticket.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	e.run = svctest.Start(t, svc, svctest.Options{Name: "ticket", Clock: e.clock, NATS: e.ns, DataDir: e.run.DataDir})
+	e.c = ticketv1.NewTicketServiceClient(e.run.Conn)
+	if got := e.get(tk.GetId()); got.GetState() != ticketv1.TicketState_TICKET_STATE_RECEIVED {
+		t.Fatalf("after restart = %s, want RECEIVED", got.GetState())
+	}
+	e.startWarranty()
+	e.startDispatch()
+	e.waitState(tk.GetId(), ticketv1.TicketState_TICKET_STATE_DISPATCHED, nil)
+}
