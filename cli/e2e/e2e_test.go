@@ -143,8 +143,8 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("SLA breach", func(t *testing.T) {
 		_, err := c.Ticket.CreateServicePolicy(ctx, &ticketv1.CreateServicePolicyRequest{RequestId: "e2e-fast-" + w.Run, Policy: &ticketv1.ServicePolicy{
-			Id: "e2e-fast-" + w.Run, DisplayName: "two-second first response",
-			Targets: []*ticketv1.SlaTarget{{Name: "first-response", Metric: ticketv1.SlaMetric_SLA_METRIC_FIRST_RESPONSE,
+			Id: "e2e-fast-" + w.Run, DisplayName: "fix within two seconds",
+			Targets: []*ticketv1.SlaTarget{{Name: "fix", Metric: ticketv1.SlaMetric_SLA_METRIC_FIX,
 				Audience: ticketv1.SlaAudience_SLA_AUDIENCE_CUSTOMER, Basis: ticketv1.SlaBasis_SLA_BASIS_ELAPSED,
 				Target: durationpb.New(2 * time.Second), EscalateOnBreach: true}},
 		}})
@@ -152,9 +152,11 @@ func TestLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		created, err := c.Ticket.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: "e2e-sla-" + w.Run, Ticket: &ticketv1.Ticket{
-			Kind: ticketv1.TicketKind_TICKET_KIND_CONSULTATION, Channel: ticketv1.Channel_CHANNEL_WEB,
+			Kind: ticketv1.TicketKind_TICKET_KIND_REPAIR, Channel: ticketv1.Channel_CHANNEL_WEB,
 			Priority: ticketv1.Priority_PRIORITY_NORMAL, ServicePolicyId: "e2e-fast-" + w.Run,
-			Customer: &ticketv1.Customer{CustomerId: "cust-sla"}, Fault: &ticketv1.Fault{Symptom: "how do I grease the PTO shaft?"},
+			Customer: &ticketv1.Customer{CustomerId: "cust-sla"}, Unit: &ticketv1.Unit{Serial: seed.Serial, ProductLine: seed.ProductLine},
+			Fault:             &ticketv1.Fault{FaultCode: "PTO-01", Symptom: "PTO shaft vibrates"},
+			RequestedSolution: ticketv1.SolutionType_SOLUTION_TYPE_REMOTE_GUIDANCE,
 		}})
 		if err != nil {
 			t.Fatal(err)
