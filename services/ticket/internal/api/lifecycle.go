@@ -293,6 +293,8 @@ func (s *Server) HandleJobEvent(tx *bbolt.Tx, m events.Message) error {
 	switch m.Type {
 	case "sanbao.dispatch.v1.JobAssigned", "sanbao.dispatch.v1.JobReassigned", "sanbao.dispatch.v1.JobAccepted":
 		kind, err = "assigned", decode(&dispatchv1.JobAssigned{})
+	case "sanbao.dispatch.v1.JobEnRoute":
+		kind, err = "en_route", decode(&dispatchv1.JobEnRoute{})
 	case "sanbao.dispatch.v1.JobCheckedIn":
 		kind, err = "checked_in", decode(&dispatchv1.JobCheckedIn{})
 	case "sanbao.dispatch.v1.VisitCompleted":
@@ -355,6 +357,12 @@ func (c *change) applyJob(kind string, job *dispatchv1.Job, report *dispatchv1.S
 				return &ticketv1.TicketJobAssigned{Ticket: s, Visit: visit, JobId: jobID, TechnicianId: tech}
 			})
 		}
+		return nil
+	case "en_route":
+		if !current {
+			return errSkip
+		}
+		j.State = ticketv1.JobState_JOB_STATE_EN_ROUTE
 		return nil
 	case "checked_in":
 		if !current {
