@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanbao/sanbao/cli/internal/demo"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
@@ -214,5 +215,112 @@ func TestLifecycle(t *testing.T) {
 			}
 			return nil
 		})
+	})
+}
+
+// TestEveryKind walks a ticket of each kind from intake to closure: the on-site kinds through
+// dispatch, complaints through verification and answer, the desk kinds through triage and a
+// recorded resolution.
+func TestEveryKind(t *testing.T) {
+	s := start(t, nil)
+	c := s.clients(t)
+	ctx := context.Background()
+	w := &demo.Walk{C: c, Run: demo.RunID(), Poll: 60 * time.Second}
+	seed, err := w.Seed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []ticketv1.TicketKind{ticketv1.TicketKind_TICKET_KIND_MAINTENANCE, ticketv1.TicketKind_TICKET_KIND_INSTALLATION} {
+		t.Run(kind.String(), func(t *testing.T) {
+			tk, err := w.Repair(ctx, seed, demo.RepairOptions{Kind: kind})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tk.GetKind() != kind || tk.GetState() != ticketv1.TicketState_TICKET_STATE_CLOSED || len(tk.GetJobs()) != 1 {
+				t.Fatalf("%v ticket ends %v with %d jobs; want closed after one visit", kind, tk.GetState(), len(tk.GetJobs()))
+			}
+		})
+	}
+	create := func(t *testing.T, kind ticketv1.TicketKind, serial string) string {
+		t.Helper()
+		resp, err := c.Ticket.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: "kind-" + w.Run + "-" + kind.String(), Ticket: &ticketv1.Ticket{
+			Kind: kind, Channel: ticketv1.Channel_CHANNEL_LETTER, Priority: ticketv1.Priority_PRIORITY_NORMAL,
+			Customer: &ticketv1.Customer{CustomerId: "cust-kinds"}, Unit: &ticketv1.Unit{Serial: serial, ProductLine: seed.ProductLine},
+			Fault:           &ticketv1.Fault{FaultCode: "GEN-01", Symptom: "see letter"},
+			RequestedRemedy: ticketv1.Remedy_REMEDY_EXCHANGE,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetTicket().GetId()
+	}
+	closeOut := func(t *testing.T, id string) {
+		t.Helper()
+		if _, err := c.Ticket.ConfirmResolution(ctx, &ticketv1.ConfirmResolutionRequest{RequestId: "confirm-" + id, TicketId: id}); err != nil {
+			t.Fatal(err)
+		}
+		closed, err := c.Ticket.CloseTicket(ctx, &ticketv1.CloseTicketRequest{RequestId: "close-" + id, TicketId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if closed.GetTicket().GetState() != ticketv1.TicketState_TICKET_STATE_CLOSED {
+			t.Fatalf("ticket %s after close: %v", id, closed.GetTicket().GetState())
+		}
+	}
+	t.Run("complaint", func(t *testing.T) {
+		id := create(t, ticketv1.TicketKind_TICKET_KIND_COMPLAINT, seed.Serial)
+		if _, err := c.Ticket.VerifyComplaint(ctx, &ticketv1.VerifyComplaintRequest{RequestId: "verify-" + id, TicketId: id,
+			Category: ticketv1.ComplaintCategory_COMPLAINT_CATEGORY_PRODUCT_QUALITY, Content: ticketv1.ComplaintContent_COMPLAINT_CONTENT_PRODUCT,
+			Severity:     ticketv1.ComplaintSeverity_COMPLAINT_SEVERITY_SERIOUS,
+			Verification: &ticketv1.ComplaintVerification{Substantiated: true, Finding: "seal batch 2026-09 out of tolerance", ResponsibleDepartment: "quality"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ans, err := c.Ticket.AnswerComplaint(ctx, &ticketv1.AnswerComplaintRequest{RequestId: "answer-" + id, TicketId: id, Answer: &ticketv1.ComplaintAnswer{
+			Text: "we replace the seal free of charge", RootCause: "supplier seal batch", Prevention: "incoming inspection of seals", SignOffs: []string{"quality", "sales", "management"},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans.GetTicket().GetComplaint().GetNumber() == "" {
+			t.Error("complaint has no complaint number")
+		}
+		closeOut(t, id)
+		if err := hasAll(s.published(t, "TICKET", "tickets/"+id), "TicketCreated", "ComplaintVerified", "ComplaintAnswered", "TicketClosed"); err != nil {
+			t.Error(err)
+		}
+	})
+	for _, kind := range []ticketv1.TicketKind{ticketv1.TicketKind_TICKET_KIND_CONSULTATION, ticketv1.TicketKind_TICKET_KIND_RETURN_EXCHANGE} {
+		t.Run(kind.String(), func(t *testing.T) {
+			id := create(t, kind, seed.Serial)
+			natstest.Eventually(t, 60*time.Second, func() error {
+				got, err := c.Ticket.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: id})
+				if err != nil {
+					return err
+				}
+				if st := got.GetTicket().GetState(); st == ticketv1.TicketState_TICKET_STATE_RECEIVED {
+					return fmt.Errorf("still %v", st)
+				}
+				return nil
+			})
+			if _, err := c.Ticket.ResolveTicket(ctx, &ticketv1.ResolveTicketRequest{RequestId: "resolve-" + id, TicketId: id,
+				Resolution: &ticketv1.Resolution{Solution: "handled at the desk"}}); err != nil {
+				t.Fatal(err)
+			}
+			closeOut(t, id)
+		})
+	}
+	t.Run("metrics over the period", func(t *testing.T) {
+		now := time.Now()
+		m, err := c.Ticket.GetServiceMetrics(ctx, &ticketv1.GetServiceMetricsRequest{
+			StartTime: timestamppb.New(now.Add(-time.Hour)), EndTime: timestamppb.New(now.Add(time.Hour))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.GetMetrics()
+		if got.GetTickets() < 5 || got.GetResolved() < 5 || got.GetComplaints() < 1 || len(got.GetKpis()) == 0 {
+			t.Errorf("metrics after five closed tickets and a complaint: %d tickets, %d resolved, %d complaints, %d KPIs",
+				got.GetTickets(), got.GetResolved(), got.GetComplaints(), len(got.GetKpis()))
+		}
 	})
 }

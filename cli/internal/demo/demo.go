@@ -134,6 +134,8 @@ type Walk struct {
 	mu  *sync.Mutex
 	// Poll bounds every wait for asynchronous work (default 30s).
 	Poll time.Duration
+	// prefix keeps the request ids of walks of different kinds apart within one run.
+	prefix string
 }
 
 func (w *Walk) step(format string, args ...any) {
@@ -147,7 +149,7 @@ func (w *Walk) step(format string, args ...any) {
 	fmt.Fprintf(w.Out, "==> "+format+"\n", args...)
 }
 
-func (w *Walk) rid(what string) string { return "demo-" + w.Run + "-" + what }
+func (w *Walk) rid(what string) string { return "demo-" + w.Run + "-" + w.prefix + what }
 
 // Seed is the reference data a walk uses.
 type Seed struct {
@@ -245,13 +247,19 @@ func alwaysOpen() *dispatchv1.WorkingCalendar {
 
 // RepairOptions vary the repair walk.
 type RepairOptions struct {
-	FailFirstVisit bool // the first visit does not fix it: escalation and a second visit
+	FailFirstVisit bool                // the first visit does not fix it: escalation and a second visit
+	Kind           ticketv1.TicketKind // an on-site kind: repair (default), maintenance, installation
 }
 
 // Repair walks one repair ticket through its life and returns it closed with its survey.
 func (w *Walk) Repair(ctx context.Context, s *Seed, o RepairOptions) (*ticketv1.Ticket, error) {
+	if o.Kind == ticketv1.TicketKind_TICKET_KIND_UNSPECIFIED {
+		o.Kind = ticketv1.TicketKind_TICKET_KIND_REPAIR
+	}
+	w.prefix = short(o.Kind.String()) + "-"
+	defer func() { w.prefix = "" }()
 	created, err := w.C.Ticket.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: w.rid("ticket"), Ticket: &ticketv1.Ticket{
-		Kind: ticketv1.TicketKind_TICKET_KIND_REPAIR, Channel: ticketv1.Channel_CHANNEL_PHONE, Priority: ticketv1.Priority_PRIORITY_HIGH,
+		Kind: o.Kind, Channel: ticketv1.Channel_CHANNEL_PHONE, Priority: ticketv1.Priority_PRIORITY_HIGH,
 		Customer: &ticketv1.Customer{CustomerId: "cust-" + w.Run, Contact: &typev1.Contact{Name: "Wang", Phone: "13800000000"},
 			Address: &typev1.Address{Region: "Shandong", City: "Jinan", Point: s.Site}},
 		Unit:              &ticketv1.Unit{Serial: s.Serial, ProductLine: s.ProductLine, Model: "TX-904"},
@@ -398,7 +406,7 @@ func remedies(rs []ticketv1.Remedy) []string {
 
 // short strips an enum value's type prefix: TICKET_STATE_RESOLVED → resolved.
 func short(s string) string {
-	for _, p := range []string{"TICKET_STATE_", "COVERAGE_", "REMEDY_", "JOB_STATE_"} {
+	for _, p := range []string{"TICKET_STATE_", "TICKET_KIND_", "COVERAGE_", "REMEDY_", "JOB_STATE_"} {
 		s = strings.TrimPrefix(s, p)
 	}
 	return strings.ToLower(s)
