@@ -134,6 +134,12 @@ type Walk struct {
 	mu  *sync.Mutex
 	// Poll bounds every wait for asynchronous work (default 30s).
 	Poll time.Duration
+	// Every is the polling interval of those waits (default 50ms).
+	Every time.Duration
+	// Capacity is the seeded technician's jobs per day and Stock the parts in the van
+	// (defaults 6 and 4); benchmarks raise them.
+	Capacity int32
+	Stock    int64
 	// prefix keeps the request ids of walks of different kinds apart within one run.
 	prefix string
 }
@@ -213,7 +219,7 @@ func (w *Walk) Seed(ctx context.Context) (*Seed, error) {
 	tech, err := w.C.Dispatch.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{RequestId: w.rid("tech"), Technician: &dispatchv1.Technician{
 		DisplayName: "Li (demo " + w.Run + ")", OrganisationId: "station-jinan", OrganisationKind: dispatchv1.OrganisationKind_ORGANISATION_KIND_SERVICE_STATION,
 		Level: dispatchv1.TechnicianLevel_TECHNICIAN_LEVEL_EXPERT, Skills: []*dispatchv1.ProductSkills{{ProductLine: s.ProductLine, Skills: []string{"hydraulics"}}},
-		HomeBase: &typev1.GeoPoint{Latitude: 36.67, Longitude: 117.0}, ServiceRadiusKm: 100, CapacityPerDay: 6, Active: true,
+		HomeBase: &typev1.GeoPoint{Latitude: 36.67, Longitude: 117.0}, ServiceRadiusKm: 100, CapacityPerDay: or(w.Capacity, 6), Active: true,
 		Calendar: alwaysOpen(),
 	}})
 	if err != nil {
@@ -229,10 +235,10 @@ func (w *Walk) Seed(ctx context.Context) (*Seed, error) {
 	}
 	s.VanID = van.GetLocation().GetId()
 	if _, err := w.C.Inventory.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: w.rid("stock"), PartId: s.PartID,
-		LocationId: s.VanID, Quantity: 4, ReceivingNote: "RN-" + w.Run}); err != nil {
+		LocationId: s.VanID, Quantity: or(w.Stock, 4), ReceivingNote: "RN-" + w.Run}); err != nil {
 		return nil, fmt.Errorf("receive stock: %w", err)
 	}
-	w.step("technician %s with 4 × %s in van %s", s.TechnicianID, part.GetPart().GetSku(), s.VanID)
+	w.step("technician %s with %d × %s in van %s", s.TechnicianID, or(w.Stock, 4), part.GetPart().GetSku(), s.VanID)
 	return s, nil
 }
 
@@ -391,9 +397,17 @@ func (w *Walk) waitTicket(ctx context.Context, id, what string, ok func(*ticketv
 		select {
 		case <-ctx.Done():
 			return last, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(or(w.Every, 50*time.Millisecond)):
 		}
 	}
+}
+
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
 }
 
 func remedies(rs []ticketv1.Remedy) []string {
