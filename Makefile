@@ -11,7 +11,7 @@ IMAGE_PREFIX ?= ghcr.io/sanbao
 CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test generate protodeps lint build bench verify tools images fmt clean
+.PHONY: grpcurl run test generate protodeps lint build bench verify tools images fmt clean
 
 ## run: start the embedded NATS server and all four services in one process (data in ./data)
 run:
@@ -65,6 +65,8 @@ $(BIN)/eventdoc: tools/go.mod tools/eventdoc/main.go
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/eventdoc ./eventdoc
 $(BIN)/nats-server: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
+## grpcurl: build the pinned grpcurl into .bin/ (for calling the services by hand)
+grpcurl: $(BIN)/grpcurl
 $(BIN)/grpcurl: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl
 

@@ -5,6 +5,8 @@ package natsembed
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -45,6 +47,15 @@ func Start(cfg Config) (*server.Server, error) {
 		SyncAlways: !cfg.NoSync,
 		NoSigs:     true,
 		NoLog:      true,
+	}
+	if cfg.Port > 0 {
+		// Say plainly when the port is taken (another NATS, another `make run`): the server
+		// itself would only fail to become ready.
+		l, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+		if err != nil {
+			return nil, fmt.Errorf("nats server: %w", err)
+		}
+		_ = l.Close()
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
