@@ -188,6 +188,19 @@ func TestLifecycle(t *testing.T) {
 		if !found {
 			t.Errorf("ListTickets(breached) does not list %s", id)
 		}
+		// The operators' view of the same: ticket's /metrics.
+		page := s.scrape("ticket")
+		for _, want := range []string{
+			`sanbao_sla_breaches_total{audience="customer",metric="fix"} 1`,
+			`grpc_server_handled_total{grpc_code="OK",grpc_method="CreateTicket",grpc_service="sanbao.ticket.v1.TicketService"}`,
+			`sanbao_consumer_lag_messages{consumer="ticket-jobs"}`,
+			"sanbao_outbox_depth", "sanbao_outbox_oldest_age_seconds", "sanbao_store_size_bytes", "sanbao_ready 1",
+			`grpc_server_handling_seconds_bucket{grpc_method="CreateTicket"`,
+		} {
+			if !strings.Contains(page, want) {
+				t.Errorf("ticket /metrics lacks %s", want)
+			}
+		}
 	})
 
 	t.Run("warranty down at intake: the ticket waits and is triaged when it returns", func(t *testing.T) {

@@ -3,7 +3,9 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +31,7 @@ type suite struct {
 	natsP int
 	svcs  map[string]*proc
 	addrs map[string]string
+	mets  map[string]string // metrics addresses
 }
 
 // proc is a running child process whose output goes to a log file in the test's temp dir.
@@ -99,7 +102,7 @@ func start(t *testing.T, env map[string][]string) *suite {
 		t.Skip("end-to-end: builds and starts separate processes")
 	}
 	dir := t.TempDir()
-	s := &suite{t: t, dir: dir, bins: build(t, dir), svcs: map[string]*proc{}, addrs: map[string]string{}}
+	s := &suite{t: t, dir: dir, bins: build(t, dir), svcs: map[string]*proc{}, addrs: map[string]string{}, mets: map[string]string{}}
 	s.natsP = freePort(t)
 	conf := filepath.Join(dir, "nats.conf")
 	// The production settings: JetStream on file storage, every write synced before the ack.
@@ -110,6 +113,7 @@ func start(t *testing.T, env map[string][]string) *suite {
 	s.nats = s.spawn("nats-server", s.bins["nats-server"], []string{"-c", conf}, nil)
 	for _, name := range services {
 		s.addrs[name] = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		s.mets[name] = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	}
 	for _, name := range services {
 		s.startService(name, env[name])
@@ -124,7 +128,7 @@ func (s *suite) startService(name string, extra []string) {
 		"SANBAO_LISTEN=" + s.addrs[name],
 		"SANBAO_DATA_DIR=" + filepath.Join(s.dir, "data", name),
 		"SANBAO_NATS_URL=nats://127.0.0.1:" + strconv.Itoa(s.natsP),
-		"SANBAO_METRICS_LISTEN=",
+		"SANBAO_METRICS_LISTEN=" + s.mets[name],
 		"SANBAO_LOG_LEVEL=info",
 		"SANBAO_WARRANTY_ADDR=" + s.addrs["warranty"],
 		"SANBAO_DISPATCH_ADDR=" + s.addrs["dispatch"],
@@ -234,4 +238,19 @@ func tail(path string) string {
 		lines = lines[len(lines)-40:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// scrape returns the service's /metrics page.
+func (s *suite) scrape(name string) string {
+	s.t.Helper()
+	resp, err := http.Get("http://" + s.mets[name] + "/metrics")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return string(b)
 }

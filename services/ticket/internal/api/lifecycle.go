@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,12 @@ var errSkip = errors.New("nothing to do")
 // lifecycle's timers and the consumer of dispatch's job events.
 func (s *Server) Start(ctx context.Context, p *daemon.Platform) error {
 	s.p = p
+	s.breaches = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sanbao_sla_breaches_total", Help: "SLA clocks that passed their deadline, by metric and audience.",
+	}, []string{"metric", "audience"})
+	if err := p.Metrics.Register(s.breaches); err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
 	if err := s.seed(ctx); err != nil {
 		return fmt.Errorf("seed defaults: %w", err)
 	}
@@ -208,7 +215,9 @@ func (s *Server) autoClose(ctx context.Context, tm timer.Timer) error {
 // clockEvent applies a due SLA warning or breach (key: ticket id | clock name).
 func (s *Server) clockEvent(ctx context.Context, tm timer.Timer, breach bool) error {
 	id, name, _ := strings.Cut(tm.Key, "|")
-	return skipOK(s.update(ctx, id, func(c *change) error {
+	var breached *ticketv1.SlaClock // set by the committed run of the change
+	err := s.update(ctx, id, func(c *change) error {
+		breached = nil
 		if err := s.refresh(c.tx, c.t, c.now, false); err != nil {
 			return err
 		}
@@ -240,6 +249,7 @@ func (s *Server) clockEvent(ctx context.Context, tm timer.Timer, breach bool) er
 			}
 			pc.Breached = true
 			c.t.Breached = true
+			breached = pc
 			c.emit(SubjectSlaBreached, func(s *ticketv1.TicketSnapshot) proto.Message {
 				return &ticketv1.SlaBreached{Ticket: s, Clock: snapClock}
 			})
@@ -249,7 +259,12 @@ func (s *Server) clockEvent(ctx context.Context, tm timer.Timer, breach bool) er
 			return nil
 		}
 		return errSkip
-	}))
+	})
+	if err == nil && breached != nil {
+		s.breaches.WithLabelValues(strings.ToLower(strings.TrimPrefix(breached.GetMetric().String(), "SLA_METRIC_")),
+			strings.ToLower(strings.TrimPrefix(breached.GetAudience().String(), "SLA_AUDIENCE_"))).Inc()
+	}
+	return skipOK(err)
 }
 
 func (s *Server) slaWarn(ctx context.Context, tm timer.Timer) error {

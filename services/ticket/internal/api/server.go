@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -45,6 +46,7 @@ type Server struct {
 	p        *daemon.Platform
 	warranty Warranty
 	dispatch Dispatch
+	breaches *prometheus.CounterVec // sanbao_sla_breaches_total
 }
 
 var _ ticketv1.TicketServiceServer = (*Server)(nil)
