@@ -117,18 +117,16 @@ func create(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, o
 }
 
 func show(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out io.Writer) error {
-	if err := fs.Parse(reorder(args)); err != nil {
+	id, err := parseID(fs, args, "usage: sanbao ticket show TICKET_ID")
+	if err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: sanbao ticket show TICKET_ID")
 	}
 	c, done, err := dial()
 	if err != nil {
 		return err
 	}
 	defer done()
-	resp, err := c.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: fs.Arg(0)})
+	resp, err := c.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: id})
 	if err != nil {
 		return err
 	}
@@ -196,14 +194,11 @@ func contact(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, 
 	summary := fs.String("summary", "", "what was said")
 	outcome := fs.String("outcome", "", "what was agreed")
 	by := fs.String("by", envOr("USER", ""), "who handled it")
-	if err := fs.Parse(reorder(args)); err != nil {
+	id, err := parseID(fs, args, "usage: sanbao ticket contact TICKET_ID --summary ...")
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: sanbao ticket contact TICKET_ID --summary ...")
-	}
 	rec := &ticketv1.ContactRecord{Summary: *summary, Outcome: *outcome, HandledBy: *by, ContactTime: timestamppb.Now()}
-	var err error
 	if rec.Channel, err = enum[ticketv1.Channel]("channel", *channel); err != nil {
 		return err
 	}
@@ -215,27 +210,25 @@ func contact(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, 
 		return err
 	}
 	defer done()
-	resp, err := c.RecordContact(ctx, &ticketv1.RecordContactRequest{RequestId: randomID(), TicketId: fs.Arg(0), Contact: rec})
+	resp, err := c.RecordContact(ctx, &ticketv1.RecordContactRequest{RequestId: randomID(), TicketId: id, Contact: rec})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "contact %s recorded on %s\n", resp.GetContact().GetId(), fs.Arg(0))
+	fmt.Fprintf(out, "contact %s recorded on %s\n", resp.GetContact().GetId(), id)
 	return nil
 }
 
 func closeTicket(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out io.Writer) error {
-	if err := fs.Parse(reorder(args)); err != nil {
+	id, err := parseID(fs, args, "usage: sanbao ticket close TICKET_ID")
+	if err != nil {
 		return err
-	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: sanbao ticket close TICKET_ID")
 	}
 	c, done, err := dial()
 	if err != nil {
 		return err
 	}
 	defer done()
-	resp, err := c.CloseTicket(ctx, &ticketv1.CloseTicketRequest{RequestId: "close-" + fs.Arg(0), TicketId: fs.Arg(0)})
+	resp, err := c.CloseTicket(ctx, &ticketv1.CloseTicketRequest{RequestId: "close-" + id, TicketId: id})
 	if err != nil {
 		return err
 	}
@@ -281,12 +274,23 @@ func short(e interface {
 	return strings.ToLower(strings.TrimPrefix(string(v.Name()), prefix))
 }
 
-// reorder moves a leading positional argument after the flags, so "close ID --addr X" works.
-func reorder(args []string) []string {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return append(args[1:], args[0])
+// parseID parses flags around one positional ticket id ("show ID --addr X" and
+// "show --addr X ID" both work).
+func parseID(fs *flag.FlagSet, args []string, usage string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		return "", err
 	}
-	return args
+	if fs.NArg() == 0 {
+		return "", errors.New(usage)
+	}
+	id := fs.Arg(0)
+	if err := fs.Parse(fs.Args()[1:]); err != nil {
+		return "", err
+	}
+	if fs.NArg() > 0 {
+		return "", fmt.Errorf("unexpected arguments %v; %s", fs.Args(), usage)
+	}
+	return id, nil
 }
 
 func randomID() string {

@@ -12,9 +12,12 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
 
+	"github.com/sanbao/sanbao/cli/internal/desk"
 	"github.com/sanbao/sanbao/cli/internal/suite"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/rpc"
@@ -94,6 +97,38 @@ func TestAllInOne(t *testing.T) {
 		_ = stream.CloseSend()
 		conn.Close()
 	}
+	t.Run("service desk commands", func(t *testing.T) {
+		addr := "--addr=" + lis["ticket"].Addr().String()
+		run := func(args ...string) (string, error) {
+			var b bytes.Buffer
+			err := desk.Main(context.Background(), append(args[:1:1], append([]string{addr}, args[1:]...)...), &b)
+			return b.String(), err
+		}
+		out, err := run("create", "--kind", "return-exchange", "--channel", "visit", "--serial", "SN-DESK", "--symptom", "wrong colour", "--request-id", "desk-1")
+		if err != nil || !strings.Contains(out, "created T-") {
+			t.Fatalf("ticket create = %q, %v", out, err)
+		}
+		again, err := run("create", "--kind", "return-exchange", "--channel", "visit", "--serial", "SN-DESK", "--symptom", "wrong colour", "--request-id", "desk-1")
+		if err != nil || again != out {
+			t.Errorf("retried create = %q, %v; want the first answer %q", again, err, out)
+		}
+		id := strings.Fields(out)[3]
+		if out, err := run("list", "--serial", "SN-DESK"); err != nil || strings.Count(out, "SN-DESK") != 1 {
+			t.Errorf("ticket list --serial = %q, %v; want exactly the one ticket", out, err)
+		}
+		if out, err := run("show", id); err != nil || !strings.Contains(out, `"serial": "SN-DESK"`) {
+			t.Errorf("ticket show = %q, %v", out, err)
+		}
+		if out, err := run("contact", id, "--direction", "outbound", "--summary", "called back"); err != nil || !strings.Contains(out, "recorded") {
+			t.Errorf("ticket contact = %q, %v", out, err)
+		}
+		if _, err := run("close", id); status.Code(err) != codes.FailedPrecondition {
+			t.Errorf("ticket close of an unresolved ticket = %v, want FAILED_PRECONDITION", err)
+		}
+		if _, err := run("create", "--kind", "teleport"); err == nil || !strings.Contains(err.Error(), "return-exchange") {
+			t.Errorf("create --kind teleport = %v, want an error listing the kinds", err)
+		}
+	})
 	cancel()
 	select {
 	case err := <-done:
