@@ -29,12 +29,8 @@ func (s *Server) CreateCampaign(ctx context.Context, req *warrantyv1.CreateCampa
 		return nil, toStatus(prefix(err, "campaign"))
 	}
 	resp := &warrantyv1.CreateCampaignResponse{}
-	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
-		proto.Reset(resp)
-		if found, err := idem.Lookup(tx, "CreateCampaign", req.GetRequestId(), req, resp); found || err != nil {
-			return err
-		}
-		now := s.p.Clock.Now()
+	now := s.p.Clock.Now()
+	err := idem.Update(ctx, s.p.DB, "CreateCampaign", req, resp, now, func(tx *bbolt.Tx) error {
 		c := proto.Clone(req.GetCampaign()).(*warrantyv1.Campaign)
 		c.Id, c.CreateTime = ids.New(), timestamppb.New(now)
 		if err := store.PutCampaign(tx, c); err != nil {
@@ -45,7 +41,7 @@ func (s *Server) CreateCampaign(ctx context.Context, req *warrantyv1.CreateCampa
 			return err
 		}
 		resp.Campaign = c
-		return idem.Save(tx, "CreateCampaign", req.GetRequestId(), req, resp, now)
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(err)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
@@ -139,16 +138,12 @@ func (s *Server) EvaluateClaim(ctx context.Context, req *warrantyv1.EvaluateClai
 		}
 		return resp, nil
 	}
-	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
-		proto.Reset(resp)
-		if found, err := idem.Lookup(tx, "EvaluateClaim", req.GetRequestId(), req, resp); found || err != nil {
-			return err
-		}
+	now := s.p.Clock.Now()
+	err := idem.Update(ctx, s.p.DB, "EvaluateClaim", req, resp, now, func(tx *bbolt.Tx) error {
 		d, u, err := s.evaluate(tx, req)
 		if err != nil {
 			return err
 		}
-		now := s.p.Clock.Now()
 		d.Id, d.EvaluateTime = ids.New(), timestamppb.New(now)
 		if err := store.PutDecision(tx, d); err != nil {
 			return err
@@ -158,7 +153,7 @@ func (s *Server) EvaluateClaim(ctx context.Context, req *warrantyv1.EvaluateClai
 			return err
 		}
 		resp.Decision = d
-		return idem.Save(tx, "EvaluateClaim", req.GetRequestId(), req, resp, now)
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(err)

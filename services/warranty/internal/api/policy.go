@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
@@ -192,12 +191,8 @@ func (s *Server) CreatePolicy(ctx context.Context, req *warrantyv1.CreatePolicyR
 		return nil, toStatus(err)
 	}
 	resp := &warrantyv1.CreatePolicyResponse{}
-	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
-		proto.Reset(resp)
-		if found, err := idem.Lookup(tx, "CreatePolicy", req.GetRequestId(), req, resp); found || err != nil {
-			return err
-		}
-		now := s.p.Clock.Now()
+	now := s.p.Clock.Now()
+	err := idem.Update(ctx, s.p.DB, "CreatePolicy", req, resp, now, func(tx *bbolt.Tx) error {
 		p := pol
 		p.CreateTime = now.UTC()
 		if in.GetId() == "" {
@@ -221,7 +216,7 @@ func (s *Server) CreatePolicy(ctx context.Context, req *warrantyv1.CreatePolicyR
 			return err
 		}
 		resp.Policy = out
-		return idem.Save(tx, "CreatePolicy", req.GetRequestId(), req, resp, now)
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(err)

@@ -75,18 +75,14 @@ func (s *Server) RegisterUnit(ctx context.Context, req *warrantyv1.RegisterUnitR
 		return nil, toStatus(prefix(err, "unit"))
 	}
 	resp := &warrantyv1.RegisterUnitResponse{}
-	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
-		proto.Reset(resp)
-		if found, err := idem.Lookup(tx, "RegisterUnit", req.GetRequestId(), req, resp); found || err != nil {
-			return err
-		}
+	now := s.p.Clock.Now()
+	err := idem.Update(ctx, s.p.DB, "RegisterUnit", req, resp, now, func(tx *bbolt.Tx) error {
 		pol, err := store.GetPolicy(tx, in.GetPolicyId(), in.GetPolicyVersion())
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("unit.policy_id: %s version %d: %w", in.GetPolicyId(), in.GetPolicyVersion(), errPolicyUnknown)
 		} else if err != nil {
 			return err
 		}
-		now := s.p.Clock.Now()
 		u := proto.Clone(in).(*warrantyv1.Unit)
 		u.Id = ids.New()
 		u.PolicyVersion = pol.GetVersion()
@@ -102,7 +98,7 @@ func (s *Server) RegisterUnit(ctx context.Context, req *warrantyv1.RegisterUnitR
 			return err
 		}
 		resp.Unit = u
-		return idem.Save(tx, "RegisterUnit", req.GetRequestId(), req, resp, now)
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -167,11 +163,8 @@ func (s *Server) ListUnits(_ context.Context, req *warrantyv1.ListUnitsRequest) 
 // ReturnWarrantyCard records a received warranty card.
 func (s *Server) ReturnWarrantyCard(ctx context.Context, req *warrantyv1.ReturnWarrantyCardRequest) (*warrantyv1.ReturnWarrantyCardResponse, error) {
 	resp := &warrantyv1.ReturnWarrantyCardResponse{}
-	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
-		proto.Reset(resp)
-		if found, err := idem.Lookup(tx, "ReturnWarrantyCard", req.GetRequestId(), req, resp); found || err != nil {
-			return err
-		}
+	now := s.p.Clock.Now()
+	err := idem.Update(ctx, s.p.DB, "ReturnWarrantyCard", req, resp, now, func(tx *bbolt.Tx) error {
 		u, err := store.GetUnitBySerial(tx, req.GetSerial())
 		if err != nil {
 			return err
@@ -180,7 +173,6 @@ func (s *Server) ReturnWarrantyCard(ctx context.Context, req *warrantyv1.ReturnW
 		if err != nil {
 			return err
 		}
-		now := s.p.Clock.Now()
 		day := dateIn(req.GetReceivedDate())
 		if req.GetReceivedDate() == nil {
 			day = calendar.DateOf(now, pol.Location())
@@ -198,7 +190,7 @@ func (s *Server) ReturnWarrantyCard(ctx context.Context, req *warrantyv1.ReturnW
 			return err
 		}
 		resp.Unit = u
-		return idem.Save(tx, "ReturnWarrantyCard", req.GetRequestId(), req, resp, now)
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -260,18 +252,14 @@ func (s *Server) recordRepair(tx *bbolt.Tx, in *warrantyv1.Repair, source warran
 // RecordRepair records a repair on a unit.
 func (s *Server) RecordRepair(ctx context.Context, req *warrantyv1.RecordRepairRequest) (*warrantyv1.RecordRepairResponse, error) {
 	resp := &warrantyv1.RecordRepairResponse{}
-	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
-		proto.Reset(resp)
-		if found, err := idem.Lookup(tx, "RecordRepair", req.GetRequestId(), req, resp); found || err != nil {
-			return err
-		}
-		now := s.p.Clock.Now()
+	now := s.p.Clock.Now()
+	err := idem.Update(ctx, s.p.DB, "RecordRepair", req, resp, now, func(tx *bbolt.Tx) error {
 		r, u, err := s.recordRepair(tx, req.GetRepair(), warrantyv1.RepairSource_REPAIR_SOURCE_API, now)
 		if err != nil {
 			return err
 		}
 		resp.Repair, resp.Unit = r, u
-		return idem.Save(tx, "RecordRepair", req.GetRequestId(), req, resp, now)
+		return nil
 	})
 	if err != nil {
 		return nil, toStatus(err)
