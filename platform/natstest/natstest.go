@@ -4,6 +4,7 @@
 package natstest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strconv"
@@ -11,7 +12,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/natsembed"
 )
 
@@ -98,5 +102,27 @@ func Eventually(t testing.TB, timeout time.Duration, f func() error) {
 			t.Fatalf("condition not met within %v: %v", timeout, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Streams provisions the named services' streams on the server, as their producers would, so
+// that a consumer of a peer's events attaches at once in a test that does not run the peer.
+func (s *Server) Streams(t testing.TB, services ...string) {
+	t.Helper()
+	nc, err := nats.Connect(s.URL())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, svc := range services {
+		if _, err := events.EnsureStream(ctx, js, events.StreamConfig{Service: svc}); err != nil {
+			t.Fatalf("%s stream: %v", svc, err)
+		}
 	}
 }

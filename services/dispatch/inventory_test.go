@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -17,7 +15,6 @@ import (
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/daemon"
-	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/platform/svctest"
@@ -37,18 +34,7 @@ func startWithInventory(t *testing.T) *partsEnv {
 	ns := natstest.Run(t)
 	// The DISPATCH stream exists first, as in a running system, so inventory's consumer of
 	// job.cancelled attaches at once.
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("jetstream: %v", err)
-	}
-	if _, err := events.EnsureStream(context.Background(), js, events.StreamConfig{Service: "dispatch"}); err != nil {
-		t.Fatalf("dispatch stream: %v", err)
-	}
+	ns.Streams(t, "dispatch")
 	inv := svctest.Start(t, inventory.New(inventory.DefaultConfig()), svctest.Options{Name: "inventory", NATS: ns})
 	return &partsEnv{env: startDispatch(t, inv.Addr, ns), inv: inventoryv1.NewInventoryServiceClient(inv.Conn), invSvc: inv}
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -16,7 +14,6 @@ import (
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/daemon"
-	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/svctest"
 	"github.com/sanbao/sanbao/services/inventory"
@@ -41,18 +38,7 @@ func start(t testing.TB) *env {
 	// The dispatch stream exists, as in a running system, so the job-cancelled consumer
 	// attaches at once.
 	ns := natstest.Run(t)
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("jetstream: %v", err)
-	}
-	if _, err := events.EnsureStream(context.Background(), js, events.StreamConfig{Service: "dispatch"}); err != nil {
-		t.Fatalf("dispatch stream: %v", err)
-	}
+	ns.Streams(t, "dispatch")
 	svc := inventory.New(inventory.DefaultConfig())
 	run := svctest.Start(t, svc, svctest.Options{Name: "inventory", Clock: fake, NATS: ns})
 	return &env{t: t, ctx: context.Background(), svc: svc, run: run, c: inventoryv1.NewInventoryServiceClient(run.Conn), clock: fake}

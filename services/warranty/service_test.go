@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -42,18 +40,7 @@ type env struct {
 func start(t testing.TB) *env {
 	t.Helper()
 	ns := natstest.Run(t)
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("jetstream: %v", err)
-	}
-	if _, err := events.EnsureStream(context.Background(), js, events.StreamConfig{Service: "dispatch"}); err != nil {
-		t.Fatalf("dispatch stream: %v", err)
-	}
+	ns.Streams(t, "dispatch")
 	fake := clock.NewFake(t0)
 	run := svctest.Start(t, warranty.New(warranty.DefaultConfig()), svctest.Options{Name: "warranty", Clock: fake, NATS: ns})
 	return &env{t: t, ctx: context.Background(), run: run, c: warrantyv1.NewWarrantyServiceClient(run.Conn), clock: fake}
