@@ -22,6 +22,7 @@ require (
 	github.com/sanbao/sanbao/services/inventory v0.0.0-00010101000000-000000000000
 	github.com/sanbao/sanbao/services/ticket v0.0.0-00010101000000-000000000000
 	github.com/sanbao/sanbao/services/warranty v0.0.0-00010101000000-000000000000
+	go.etcd.io/bbolt v1.5.0
 	go.uber.org/zap v1.28.0
 	golang.org/x/sync v0.24.0
 	google.golang.org/grpc v1.85.0
@@ -50,7 +51,6 @@ require (
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.66.1 // indirect
 	github.com/prometheus/procfs v0.16.1 // indirect
-	go.etcd.io/bbolt v1.5.0 // indirect
 	go.uber.org/multierr v1.10.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect

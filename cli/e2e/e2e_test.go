@@ -5,12 +5,15 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -200,6 +203,33 @@ func TestLifecycle(t *testing.T) {
 			if !strings.Contains(page, want) {
 				t.Errorf("ticket /metrics lacks %s", want)
 			}
+		}
+	})
+
+	t.Run("online backup while serving", func(t *testing.T) {
+		body := s.get("http://" + s.admin["ticket"] + "/backup")
+		path := filepath.Join(t.TempDir(), "ticket.db")
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
+		if err != nil {
+			t.Fatalf("the backup does not open as a bbolt file: %v", err)
+		}
+		defer db.Close()
+		err = db.View(func(tx *bbolt.Tx) error {
+			for err := range tx.Check() {
+				return err
+			}
+			n := 0
+			_ = tx.ForEach(func(_ []byte, b *bbolt.Bucket) error { n += b.Stats().KeyN; return nil })
+			if n < 10 {
+				return fmt.Errorf("backup holds only %d keys", n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("backup: %v", err)
 		}
 	})
 

@@ -32,6 +32,7 @@ type suite struct {
 	svcs  map[string]*proc
 	addrs map[string]string
 	mets  map[string]string // metrics addresses
+	admin map[string]string // admin (backup) addresses
 }
 
 // proc is a running child process whose output goes to a log file in the test's temp dir.
@@ -102,7 +103,7 @@ func start(t *testing.T, env map[string][]string) *suite {
 		t.Skip("end-to-end: builds and starts separate processes")
 	}
 	dir := t.TempDir()
-	s := &suite{t: t, dir: dir, bins: build(t, dir), svcs: map[string]*proc{}, addrs: map[string]string{}, mets: map[string]string{}}
+	s := &suite{t: t, dir: dir, bins: build(t, dir), svcs: map[string]*proc{}, addrs: map[string]string{}, mets: map[string]string{}, admin: map[string]string{}}
 	s.natsP = freePort(t)
 	conf := filepath.Join(dir, "nats.conf")
 	// The production settings: JetStream on file storage, every write synced before the ack.
@@ -114,6 +115,7 @@ func start(t *testing.T, env map[string][]string) *suite {
 	for _, name := range services {
 		s.addrs[name] = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 		s.mets[name] = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		s.admin[name] = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	}
 	for _, name := range services {
 		s.startService(name, env[name])
@@ -129,6 +131,7 @@ func (s *suite) startService(name string, extra []string) {
 		"SANBAO_DATA_DIR=" + filepath.Join(s.dir, "data", name),
 		"SANBAO_NATS_URL=nats://127.0.0.1:" + strconv.Itoa(s.natsP),
 		"SANBAO_METRICS_LISTEN=" + s.mets[name],
+		"SANBAO_ADMIN_LISTEN=" + s.admin[name],
 		"SANBAO_LOG_LEVEL=info",
 		"SANBAO_WARRANTY_ADDR=" + s.addrs["warranty"],
 		"SANBAO_DISPATCH_ADDR=" + s.addrs["dispatch"],
@@ -243,7 +246,13 @@ func tail(path string) string {
 // scrape returns the service's /metrics page.
 func (s *suite) scrape(name string) string {
 	s.t.Helper()
-	resp, err := http.Get("http://" + s.mets[name] + "/metrics")
+	return s.get("http://" + s.mets[name] + "/metrics")
+}
+
+// get returns the body of an HTTP GET.
+func (s *suite) get(url string) string {
+	s.t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -79,6 +79,7 @@ func (p *Platform) Go(task func(ctx context.Context) error) { p.tasks = append(p
 type Options struct {
 	Listener        net.Listener        // serve gRPC here instead of listening on Config.Listen
 	MetricsListener net.Listener        // serve /metrics here instead of Config.MetricsListen
+	AdminListener   net.Listener        // serve /backup here instead of Config.AdminListen
 	Clock           clock.Clock         // default clock.System
 	OnReady         func(p *Platform)   // called once the service is serving
 	NATSOptions     []nats.Option       // extra NATS options
@@ -245,6 +246,17 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 	}
 	tg.Go(func() error { return m.pollConsumerLag(tctx, p.consumers) })
 	tg.Go(func() error { return housekeeping(tctx, p, cfg.Retention) })
+	if alis := opts.AdminListener; alis != nil || cfg.AdminListen != "" {
+		if alis == nil {
+			if alis, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+				log.Warn("admin endpoints off", zap.String("addr", cfg.AdminListen), zap.Error(err))
+			}
+		}
+		if alis != nil {
+			log.Info("serving admin endpoints", zap.String("addr", alis.Addr().String()))
+			tg.Go(func() error { return serveAdmin(tctx, alis, cfg.Name, db, log.Named("admin")) })
+		}
+	}
 
 	// 5. Ready.
 	srv.SetReady(true, "")

@@ -98,23 +98,30 @@ func (m *metrics) watchStore(p *Platform) {
 	)
 }
 
-// pollConsumerLag refreshes the consumer lag gauges until ctx ends.
+// pollConsumerLag refreshes the consumer lag gauges until ctx ends: every 10 seconds, and every
+// second while some consumer has not reported yet (it may still be attaching to its stream).
 func (m *metrics) pollConsumerLag(ctx context.Context, cs []*events.Consumer) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
+	reported := map[string]bool{}
 	for {
 		for _, c := range cs {
 			qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			if n, err := c.Pending(qctx); err == nil {
 				m.consLag.WithLabelValues(c.Durable()).Set(float64(n))
+				reported[c.Durable()] = true
 			}
 			cancel()
 		}
+		wait := 10 * time.Second
+		if len(reported) < len(cs) {
+			wait = time.Second
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return nil
 		case <-t.C:
 		}

@@ -61,6 +61,7 @@ func Start(t testing.TB, svc daemon.Service, o Options) *Service {
 	cfg := daemon.Defaults(o.Name, 0, 0)
 	cfg.Listen = lis.Addr().String()
 	cfg.MetricsListen = ""
+	cfg.AdminListen = ""
 	cfg.DataDir = o.DataDir
 	cfg.NATSURL = o.NATS.URL()
 	cfg.ShutdownTimeout = 5 * time.Second

@@ -28,7 +28,8 @@ type Config struct {
 	Host     string // the loopback host everything listens on (default 127.0.0.1)
 	NATSPort int    // embedded NATS client port (default 4222; -1 picks a free one)
 	// Listeners, when set, are where each service serves gRPC ("ticket", ...) and its metrics
-	// ("ticket-metrics", ...) instead of the fixed ports; tests use them.
+	// ("ticket-metrics", ...) and admin endpoints ("ticket-admin", ...) instead of the fixed
+	// ports; tests use them.
 	Listeners map[string]net.Listener
 }
 
@@ -77,7 +78,11 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 		}
 	}
 	opts := func(d *daemon.Config) daemon.Options {
-		o := daemon.Options{Listener: cfg.Listeners[d.Name], MetricsListener: cfg.Listeners[d.Name+"-metrics"]}
+		o := daemon.Options{Listener: cfg.Listeners[d.Name], MetricsListener: cfg.Listeners[d.Name+"-metrics"],
+			AdminListener: cfg.Listeners[d.Name+"-admin"]}
+		if cfg.Listeners != nil && o.AdminListener == nil {
+			d.AdminListen = "" // tests give listeners; no fixed ports
+		}
 		if o.Listener != nil {
 			d.Listen = o.Listener.Addr().String()
 		}

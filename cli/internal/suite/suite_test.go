@@ -116,7 +116,7 @@ func TestAllInOne(t *testing.T) {
 		if out, err := run("list", "--serial", "SN-DESK"); err != nil || strings.Count(out, "SN-DESK") != 1 {
 			t.Errorf("ticket list --serial = %q, %v; want exactly the one ticket", out, err)
 		}
-		if out, err := run("show", id); err != nil || !strings.Contains(out, `"serial": "SN-DESK"`) {
+		if out, err := run("show", id); err != nil || !strings.Contains(out, `"SN-DESK"`) || !strings.Contains(out, id) {
 			t.Errorf("ticket show = %q, %v", out, err)
 		}
 		if out, err := run("contact", id, "--direction", "outbound", "--summary", "called back"); err != nil || !strings.Contains(out, "recorded") {
