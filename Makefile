@@ -49,7 +49,7 @@ lint: tools protodeps
 ## verify: fail when generation or go mod tidy would change the tree
 verify: generate
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy) || exit 1; done
-	git diff --exit-code -- gen $(addsuffix /go.mod,$(MODULES)) $(addsuffix /go.sum,$(MODULES))
+	git diff --exit-code -- gen docs $(addsuffix /go.mod,$(MODULES)) $(addsuffix /go.sum,$(MODULES))
 
 tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protodeps $(BIN)/eventdoc
 
