@@ -134,7 +134,9 @@ func (r *Runner) fire(ctx context.Context, t Timer) bool {
 		err = safeCall(ctx, h, t)
 	}
 	log := r.log.With(zap.String("timer", t.Kind), zap.String("key", t.Key), zap.Int("attempt", t.Attempt))
-	uerr := r.db.Update(ctx, func(tx *bbolt.Tx) error {
+	// The bookkeeping outlives a shutdown that began while the handler ran: a timer whose
+	// handler finished is deleted rather than fired again on the next start.
+	uerr := r.db.Update(context.WithoutCancel(ctx), func(tx *bbolt.Tx) error {
 		if !same(tx, t) {
 			return nil // rescheduled or cancelled meanwhile: leave the new one alone
 		}
@@ -151,7 +153,11 @@ func (r *Runner) fire(ctx context.Context, t Timer) bool {
 		return false
 	}
 	if err != nil {
-		log.Warn("timer failed; retrying", zap.Error(err), zap.Duration("in", r.backoff(t.Attempt+1)))
+		if ctx.Err() != nil {
+			log.Debug("timer interrupted by shutdown; it fires again on start", zap.Error(err))
+		} else {
+			log.Warn("timer failed; retrying", zap.Error(err), zap.Duration("in", r.backoff(t.Attempt+1)))
+		}
 		return false
 	}
 	return true
