@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -366,4 +368,103 @@ func TestEveryKind(t *testing.T) {
 				got.GetTickets(), got.GetResolved(), got.GetComplaints(), len(got.GetKpis()))
 		}
 	})
+}
+
+// TestCrashLosesNothing kills ticketd with SIGKILL while clients create tickets. Every create
+// that returned OK survives with its event published exactly once, every create that failed
+// succeeds when retried with the same request_id after the restart (once), and all of them are
+// triaged.
+func TestCrashLosesNothing(t *testing.T) {
+	s := start(t, nil)
+	c := s.clients(t)
+	ctx := context.Background()
+	w := &demo.Walk{C: c, Run: demo.RunID()}
+	seed, err := w.Seed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	type result struct {
+		rid, id string
+		err     error
+	}
+	results := make([]result, n)
+	create := func(i int, cctx context.Context) (string, error) {
+		resp, err := c.Ticket.CreateTicket(cctx, &ticketv1.CreateTicketRequest{RequestId: fmt.Sprintf("crash-%s-%d", w.Run, i), Ticket: &ticketv1.Ticket{
+			Kind: ticketv1.TicketKind_TICKET_KIND_REPAIR, Channel: ticketv1.Channel_CHANNEL_PHONE, Priority: ticketv1.Priority_PRIORITY_NORMAL,
+			Customer: &ticketv1.Customer{CustomerId: "cust-crash"}, Unit: &ticketv1.Unit{Serial: seed.Serial, ProductLine: seed.ProductLine},
+			Fault: &ticketv1.Fault{FaultCode: "CR-01", Symptom: "crash test"}, RequestedSolution: ticketv1.SolutionType_SOLUTION_TYPE_REMOTE_GUIDANCE,
+		}})
+		return resp.GetTicket().GetId(), err
+	}
+	var wg sync.WaitGroup
+	var ok atomic.Int32
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			id, err := create(i, cctx)
+			results[i] = result{rid: fmt.Sprint(i), id: id, err: err}
+			if err == nil {
+				ok.Add(1)
+			}
+		}()
+		if i == n/2 {
+			natstest.Eventually(t, 10*time.Second, func() error {
+				if ok.Load() < n/4 {
+					return fmt.Errorf("%d creates acknowledged", ok.Load())
+				}
+				return nil
+			})
+			s.kill("ticket")
+		}
+	}
+	wg.Wait()
+	s.startService("ticket", nil)
+	acked := 0
+	for i, r := range results {
+		if r.err == nil {
+			acked++
+			continue
+		}
+		id, err := create(i, ctx) // the client's retry, after the restart
+		if err != nil {
+			t.Fatalf("retry of create %d after the restart: %v", i, err)
+		}
+		results[i].id = id
+	}
+	t.Logf("%d of %d creates acknowledged before the crash; the rest retried after it", acked, n)
+	for i, r := range results {
+		again, err := create(i, ctx) // a further retry returns the same ticket
+		if err != nil || again != r.id {
+			t.Fatalf("create %d retried again = %s, %v; want %s", i, again, err, r.id)
+		}
+	}
+	natstest.Eventually(t, 60*time.Second, func() error {
+		for _, r := range results {
+			got, err := c.Ticket.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: r.id})
+			if err != nil {
+				return fmt.Errorf("ticket %s: %v", r.id, err)
+			}
+			if got.GetTicket().GetTriage() == nil {
+				return fmt.Errorf("ticket %s not triaged yet", r.id)
+			}
+		}
+		return nil
+	})
+	created := map[string]int{}
+	for _, r := range results {
+		for _, typ := range s.published(t, "TICKET", "tickets/"+r.id) {
+			if typ == "TicketCreated" {
+				created[r.id]++
+			}
+		}
+	}
+	for _, r := range results {
+		if created[r.id] != 1 {
+			t.Errorf("ticket %s: %d TicketCreated events, want exactly 1", r.id, created[r.id])
+		}
+	}
 }

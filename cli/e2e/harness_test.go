@@ -263,3 +263,11 @@ func (s *suite) get(url string) string {
 	}
 	return string(b)
 }
+
+// kill ends a service with SIGKILL: no shutdown, no flush, as in a crash or an OOM kill.
+func (s *suite) kill(name string) {
+	s.t.Helper()
+	p := s.svcs[name]
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
