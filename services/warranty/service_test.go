@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/clock"
@@ -40,7 +42,7 @@ type env struct {
 func start(t testing.TB) *env {
 	t.Helper()
 	ns := natstest.Run(t)
-	ns.Streams(t, "dispatch")
+	ns.Streams(t, "dispatch", "inventory")
 	fake := clock.NewFake(t0)
 	run := svctest.Start(t, warranty.New(warranty.DefaultConfig()), svctest.Options{Name: "warranty", Clock: fake, NATS: ns})
 	return &env{t: t, ctx: context.Background(), run: run, c: warrantyv1.NewWarrantyServiceClient(run.Conn), clock: fake}
@@ -407,6 +409,83 @@ func TestVisitCompletedRecordsRepair(t *testing.T) {
 	u, _ := e.c.GetUnit(e.ctx, &warrantyv1.GetUnitRequest{Serial: "SN1"})
 	if len(u.GetUnit().GetReplacedParts()) != 1 || u.GetUnit().GetReplacedParts()[0].GetSerial() != "B-2" {
 		t.Fatalf("unit replaced parts = %v, want B-2", u.GetUnit().GetReplacedParts())
+	}
+}
+
+// TestAppraisalChargesBackTheSwap closes the old-part loop: parts-inventory's appraisal of a
+// part replaced under warranty marks the swap charged back for misuse and no-fault-found
+// verdicts only, once, and publishes repair.charged_back.
+func TestAppraisalChargesBackTheSwap(t *testing.T) {
+	e := start(t)
+	p := e.policy("consumer-sanbao")
+	e.unit("SN1", p.GetId(), date(2026, 6, 1))
+	if _, err := e.c.RecordRepair(e.ctx, &warrantyv1.RecordRepairRequest{RequestId: e.rid(), Repair: &warrantyv1.Repair{
+		Serial: "SN1", FaultCode: "F9", RepairDate: date(2026, 11, 20), Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_FIXED, JobId: "job-7",
+		Parts: []*warrantyv1.PartSwap{
+			{PartId: "PUMP", Quantity: 1, FaultySerial: "P-1", ReplacementSerial: "P-2", UnderWarranty: true},
+			{PartId: "SEAL", Quantity: 1, FaultySerial: "S-1", ReplacementSerial: "S-2", UnderWarranty: true},
+		}}}); err != nil {
+		t.Fatal(err)
+	}
+	appraise := func(id, part, serial string, verdict inventoryv1.Verdict) {
+		t.Helper()
+		body, err := protojson.Marshal(&inventoryv1.ReturnAppraised{JobId: "job-7", PartId: part, FaultySerial: serial, Verdict: verdict,
+			OldPartReturn: &inventoryv1.OldPartReturn{Id: "ret-" + id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := events.NewMsg("sanbao.inventory.v1.return.appraised", events.Message{ID: id, Source: "/sanbao/inventory",
+			Type: "sanbao.inventory.v1.ReturnAppraised", Resource: "returns/ret-" + id, Time: t0, Data: body})
+		if _, err := e.run.Platform.JS.PublishMsg(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appraise("a1", "SEAL", "S-1", inventoryv1.Verdict_VERDICT_CONFIRMED_FAULT) // a real fault: nothing to charge
+	appraise("a2", "PUMP", "P-1", inventoryv1.Verdict_VERDICT_MISUSE)
+	appraise("a3", "PUMP", "P-1", inventoryv1.Verdict_VERDICT_MISUSE) // the same part again: already charged
+	natstest.Eventually(t, 10*time.Second, func() error {
+		st, err := e.run.Platform.JS.Stream(context.Background(), "WARRANTY")
+		if err != nil {
+			return err
+		}
+		_, err = st.GetLastMsgForSubject(context.Background(), "sanbao.warranty.v1.repair.charged_back")
+		return err
+	})
+	// Let the later appraisal be applied too before looking: the consumer's ack pending drops to 0.
+	natstest.Eventually(t, 10*time.Second, func() error {
+		info, err := e.run.Platform.JS.Consumer(context.Background(), "INVENTORY", "warranty-appraisals")
+		if err != nil {
+			return err
+		}
+		ci, err := info.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if ci.NumPending+uint64(ci.NumAckPending) != 0 {
+			return fmt.Errorf("%d appraisals not applied yet", ci.NumPending+uint64(ci.NumAckPending))
+		}
+		return nil
+	})
+	r, err := e.c.ListRepairs(e.ctx, &warrantyv1.ListRepairsRequest{Serial: "SN1"})
+	if err != nil || len(r.GetRepairs()) != 1 {
+		t.Fatalf("ListRepairs = %v, %v", r, err)
+	}
+	for _, sw := range r.GetRepairs()[0].GetParts() {
+		charged := sw.GetChargeBack() != nil
+		if want := sw.GetPartId() == "PUMP"; charged != want {
+			t.Errorf("%s charged back = %v, want %v", sw.GetPartId(), charged, want)
+		}
+		if sw.GetPartId() == "PUMP" && (sw.GetChargeBack().GetVerdict() != "VERDICT_MISUSE" || sw.GetChargeBack().GetReturnId() != "ret-a2") {
+			t.Errorf("PUMP charge back = %v, want the first misuse appraisal", sw.GetChargeBack())
+		}
+	}
+	st, _ := e.run.Platform.JS.Stream(context.Background(), "WARRANTY")
+	info, err := st.Info(context.Background(), jetstream.WithSubjectFilter("sanbao.warranty.v1.repair.charged_back"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := info.State.Subjects["sanbao.warranty.v1.repair.charged_back"]; n != 1 {
+		t.Errorf("%d repair.charged_back events, want 1", n)
 	}
 }
 

@@ -227,6 +227,72 @@ func (x *RepairRecorded) GetRepair() *Repair {
 	return nil
 }
 
+// RepairChargedBack: a part replaced under warranty came back from appraisal as misuse or no
+// fault found, so its warranty cost is charged back. Subject sanbao.warranty.v1.repair.charged_back,
+// ce-subject units/<unit id>.
+type RepairChargedBack struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The repair, with the swap's charge_back set.
+	Repair *Repair `protobuf:"bytes,1,opt,name=repair,proto3" json:"repair,omitempty"`
+	// The part whose swap was charged back.
+	PartId string `protobuf:"bytes,2,opt,name=part_id,json=partId,proto3" json:"part_id,omitempty"`
+	// The faulty part's serial, when known.
+	FaultySerial  string `protobuf:"bytes,3,opt,name=faulty_serial,json=faultySerial,proto3" json:"faulty_serial,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RepairChargedBack) Reset() {
+	*x = RepairChargedBack{}
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RepairChargedBack) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RepairChargedBack) ProtoMessage() {}
+
+func (x *RepairChargedBack) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RepairChargedBack.ProtoReflect.Descriptor instead.
+func (*RepairChargedBack) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RepairChargedBack) GetRepair() *Repair {
+	if x != nil {
+		return x.Repair
+	}
+	return nil
+}
+
+func (x *RepairChargedBack) GetPartId() string {
+	if x != nil {
+		return x.PartId
+	}
+	return ""
+}
+
+func (x *RepairChargedBack) GetFaultySerial() string {
+	if x != nil {
+		return x.FaultySerial
+	}
+	return ""
+}
+
 // UnitExchanged: a unit was exchanged (a repair with outcome EXCHANGED). Subject
 // sanbao.warranty.v1.unit.exchanged, ce-subject units/<id>.
 type UnitExchanged struct {
@@ -241,7 +307,7 @@ type UnitExchanged struct {
 
 func (x *UnitExchanged) Reset() {
 	*x = UnitExchanged{}
-	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[4]
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -253,7 +319,7 @@ func (x *UnitExchanged) String() string {
 func (*UnitExchanged) ProtoMessage() {}
 
 func (x *UnitExchanged) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[4]
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -266,7 +332,7 @@ func (x *UnitExchanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitExchanged.ProtoReflect.Descriptor instead.
 func (*UnitExchanged) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_sanbao_warranty_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UnitExchanged) GetUnit() *Unit {
@@ -301,7 +367,7 @@ type ClaimEvaluated struct {
 
 func (x *ClaimEvaluated) Reset() {
 	*x = ClaimEvaluated{}
-	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[5]
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -313,7 +379,7 @@ func (x *ClaimEvaluated) String() string {
 func (*ClaimEvaluated) ProtoMessage() {}
 
 func (x *ClaimEvaluated) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[5]
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -326,7 +392,7 @@ func (x *ClaimEvaluated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimEvaluated.ProtoReflect.Descriptor instead.
 func (*ClaimEvaluated) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_sanbao_warranty_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ClaimEvaluated) GetDecision() *Decision {
@@ -369,7 +435,7 @@ type CampaignCreated struct {
 
 func (x *CampaignCreated) Reset() {
 	*x = CampaignCreated{}
-	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[6]
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +447,7 @@ func (x *CampaignCreated) String() string {
 func (*CampaignCreated) ProtoMessage() {}
 
 func (x *CampaignCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[6]
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +460,7 @@ func (x *CampaignCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CampaignCreated.ProtoReflect.Descriptor instead.
 func (*CampaignCreated) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_warranty_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CampaignCreated) GetCampaign() *Campaign {
@@ -418,7 +484,11 @@ const file_sanbao_warranty_v1_events_proto_rawDesc = "" +
 	"\x04late\x18\x02 \x01(\bR\x04late\"r\n" +
 	"\x0eRepairRecorded\x12,\n" +
 	"\x04unit\x18\x01 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\x122\n" +
-	"\x06repair\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\"q\n" +
+	"\x06repair\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\"\x85\x01\n" +
+	"\x11RepairChargedBack\x122\n" +
+	"\x06repair\x18\x01 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\x12\x17\n" +
+	"\apart_id\x18\x02 \x01(\tR\x06partId\x12#\n" +
+	"\rfaulty_serial\x18\x03 \x01(\tR\ffaultySerial\"q\n" +
 	"\rUnitExchanged\x12,\n" +
 	"\x04unit\x18\x01 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\x122\n" +
 	"\x06repair\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\"\x9f\x01\n" +
@@ -444,36 +514,38 @@ func file_sanbao_warranty_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_warranty_v1_events_proto_rawDescData
 }
 
-var file_sanbao_warranty_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_sanbao_warranty_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_sanbao_warranty_v1_events_proto_goTypes = []any{
 	(*PolicyCreated)(nil),        // 0: sanbao.warranty.v1.PolicyCreated
 	(*UnitRegistered)(nil),       // 1: sanbao.warranty.v1.UnitRegistered
 	(*WarrantyCardReturned)(nil), // 2: sanbao.warranty.v1.WarrantyCardReturned
 	(*RepairRecorded)(nil),       // 3: sanbao.warranty.v1.RepairRecorded
-	(*UnitExchanged)(nil),        // 4: sanbao.warranty.v1.UnitExchanged
-	(*ClaimEvaluated)(nil),       // 5: sanbao.warranty.v1.ClaimEvaluated
-	(*CampaignCreated)(nil),      // 6: sanbao.warranty.v1.CampaignCreated
-	(*Policy)(nil),               // 7: sanbao.warranty.v1.Policy
-	(*Unit)(nil),                 // 8: sanbao.warranty.v1.Unit
-	(*Repair)(nil),               // 9: sanbao.warranty.v1.Repair
-	(*Decision)(nil),             // 10: sanbao.warranty.v1.Decision
-	(*Campaign)(nil),             // 11: sanbao.warranty.v1.Campaign
+	(*RepairChargedBack)(nil),    // 4: sanbao.warranty.v1.RepairChargedBack
+	(*UnitExchanged)(nil),        // 5: sanbao.warranty.v1.UnitExchanged
+	(*ClaimEvaluated)(nil),       // 6: sanbao.warranty.v1.ClaimEvaluated
+	(*CampaignCreated)(nil),      // 7: sanbao.warranty.v1.CampaignCreated
+	(*Policy)(nil),               // 8: sanbao.warranty.v1.Policy
+	(*Unit)(nil),                 // 9: sanbao.warranty.v1.Unit
+	(*Repair)(nil),               // 10: sanbao.warranty.v1.Repair
+	(*Decision)(nil),             // 11: sanbao.warranty.v1.Decision
+	(*Campaign)(nil),             // 12: sanbao.warranty.v1.Campaign
 }
 var file_sanbao_warranty_v1_events_proto_depIdxs = []int32{
-	7,  // 0: sanbao.warranty.v1.PolicyCreated.policy:type_name -> sanbao.warranty.v1.Policy
-	8,  // 1: sanbao.warranty.v1.UnitRegistered.unit:type_name -> sanbao.warranty.v1.Unit
-	8,  // 2: sanbao.warranty.v1.WarrantyCardReturned.unit:type_name -> sanbao.warranty.v1.Unit
-	8,  // 3: sanbao.warranty.v1.RepairRecorded.unit:type_name -> sanbao.warranty.v1.Unit
-	9,  // 4: sanbao.warranty.v1.RepairRecorded.repair:type_name -> sanbao.warranty.v1.Repair
-	8,  // 5: sanbao.warranty.v1.UnitExchanged.unit:type_name -> sanbao.warranty.v1.Unit
-	9,  // 6: sanbao.warranty.v1.UnitExchanged.repair:type_name -> sanbao.warranty.v1.Repair
-	10, // 7: sanbao.warranty.v1.ClaimEvaluated.decision:type_name -> sanbao.warranty.v1.Decision
-	11, // 8: sanbao.warranty.v1.CampaignCreated.campaign:type_name -> sanbao.warranty.v1.Campaign
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	8,  // 0: sanbao.warranty.v1.PolicyCreated.policy:type_name -> sanbao.warranty.v1.Policy
+	9,  // 1: sanbao.warranty.v1.UnitRegistered.unit:type_name -> sanbao.warranty.v1.Unit
+	9,  // 2: sanbao.warranty.v1.WarrantyCardReturned.unit:type_name -> sanbao.warranty.v1.Unit
+	9,  // 3: sanbao.warranty.v1.RepairRecorded.unit:type_name -> sanbao.warranty.v1.Unit
+	10, // 4: sanbao.warranty.v1.RepairRecorded.repair:type_name -> sanbao.warranty.v1.Repair
+	10, // 5: sanbao.warranty.v1.RepairChargedBack.repair:type_name -> sanbao.warranty.v1.Repair
+	9,  // 6: sanbao.warranty.v1.UnitExchanged.unit:type_name -> sanbao.warranty.v1.Unit
+	10, // 7: sanbao.warranty.v1.UnitExchanged.repair:type_name -> sanbao.warranty.v1.Repair
+	11, // 8: sanbao.warranty.v1.ClaimEvaluated.decision:type_name -> sanbao.warranty.v1.Decision
+	12, // 9: sanbao.warranty.v1.CampaignCreated.campaign:type_name -> sanbao.warranty.v1.Campaign
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_events_proto_init() }
@@ -491,7 +563,7 @@ func file_sanbao_warranty_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_warranty_v1_events_proto_rawDesc), len(file_sanbao_warranty_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -840,6 +840,10 @@ type PartSwap struct {
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Replaced under warranty.
 	UnderWarranty bool `protobuf:"varint,6,opt,name=under_warranty,json=underWarranty,proto3" json:"under_warranty,omitempty"`
+	// Set when the technical department's appraisal of the returned old part found misuse or no
+	// fault (parts-inventory's return.appraised event): the warranty cost of this swap is charged
+	// back to whoever caused it (the dealer, the customer). Output only.
+	ChargeBack    *ChargeBack `protobuf:"bytes,7,opt,name=charge_back,json=chargeBack,proto3" json:"charge_back,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -916,6 +920,78 @@ func (x *PartSwap) GetUnderWarranty() bool {
 	return false
 }
 
+func (x *PartSwap) GetChargeBack() *ChargeBack {
+	if x != nil {
+		return x.ChargeBack
+	}
+	return nil
+}
+
+// ChargeBack records that a part replaced under warranty was appraised as not a warranty case.
+type ChargeBack struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The appraisal verdict, as parts-inventory names it: "VERDICT_MISUSE" or
+	// "VERDICT_NO_FAULT_FOUND".
+	Verdict string `protobuf:"bytes,1,opt,name=verdict,proto3" json:"verdict,omitempty"`
+	// The old-part return that was appraised (parts-inventory's id).
+	ReturnId string `protobuf:"bytes,2,opt,name=return_id,json=returnId,proto3" json:"return_id,omitempty"`
+	// When the appraisal was applied here.
+	ChargeTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=charge_time,json=chargeTime,proto3" json:"charge_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChargeBack) Reset() {
+	*x = ChargeBack{}
+	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChargeBack) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChargeBack) ProtoMessage() {}
+
+func (x *ChargeBack) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChargeBack.ProtoReflect.Descriptor instead.
+func (*ChargeBack) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_unit_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ChargeBack) GetVerdict() string {
+	if x != nil {
+		return x.Verdict
+	}
+	return ""
+}
+
+func (x *ChargeBack) GetReturnId() string {
+	if x != nil {
+		return x.ReturnId
+	}
+	return ""
+}
+
+func (x *ChargeBack) GetChargeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ChargeTime
+	}
+	return nil
+}
+
 var File_sanbao_warranty_v1_unit_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
@@ -989,7 +1065,7 @@ const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	" \x01(\tB\a\xbaH\x04r\x02\x18@R\bticketId\x128\n" +
 	"\x06source\x18\v \x01(\x0e2 .sanbao.warranty.v1.RepairSourceR\x06source\x12;\n" +
 	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x85\x02\n" +
+	"createTime\"\xc6\x02\n" +
 	"\bPartSwap\x12\"\n" +
 	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12&\n" +
 	"\bquantity\x18\x02 \x01(\x03B\n" +
@@ -997,7 +1073,15 @@ const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	"\rfaulty_serial\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\ffaultySerial\x126\n" +
 	"\x12replacement_serial\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x11replacementSerial\x12 \n" +
 	"\x06reason\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12%\n" +
-	"\x0eunder_warranty\x18\x06 \x01(\bR\runderWarranty*\xc3\x01\n" +
+	"\x0eunder_warranty\x18\x06 \x01(\bR\runderWarranty\x12?\n" +
+	"\vcharge_back\x18\a \x01(\v2\x1e.sanbao.warranty.v1.ChargeBackR\n" +
+	"chargeBack\"\x80\x01\n" +
+	"\n" +
+	"ChargeBack\x12\x18\n" +
+	"\averdict\x18\x01 \x01(\tR\averdict\x12\x1b\n" +
+	"\treturn_id\x18\x02 \x01(\tR\breturnId\x12;\n" +
+	"\vcharge_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"chargeTime*\xc3\x01\n" +
 	"\rRepairOutcome\x12\x1e\n" +
 	"\x1aREPAIR_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14REPAIR_OUTCOME_FIXED\x10\x01\x12\x1c\n" +
@@ -1024,7 +1108,7 @@ func file_sanbao_warranty_v1_unit_proto_rawDescGZIP() []byte {
 }
 
 var file_sanbao_warranty_v1_unit_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sanbao_warranty_v1_unit_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_sanbao_warranty_v1_unit_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_sanbao_warranty_v1_unit_proto_goTypes = []any{
 	(RepairOutcome)(0),            // 0: sanbao.warranty.v1.RepairOutcome
 	(RepairSource)(0),             // 1: sanbao.warranty.v1.RepairSource
@@ -1035,41 +1119,44 @@ var file_sanbao_warranty_v1_unit_proto_goTypes = []any{
 	(*ReplacedPart)(nil),          // 6: sanbao.warranty.v1.ReplacedPart
 	(*Repair)(nil),                // 7: sanbao.warranty.v1.Repair
 	(*PartSwap)(nil),              // 8: sanbao.warranty.v1.PartSwap
-	(*v1.Date)(nil),               // 9: sanbao.type.v1.Date
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
-	(*v1.Contact)(nil),            // 11: sanbao.type.v1.Contact
-	(*v1.Address)(nil),            // 12: sanbao.type.v1.Address
+	(*ChargeBack)(nil),            // 9: sanbao.warranty.v1.ChargeBack
+	(*v1.Date)(nil),               // 10: sanbao.type.v1.Date
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*v1.Contact)(nil),            // 12: sanbao.type.v1.Contact
+	(*v1.Address)(nil),            // 13: sanbao.type.v1.Address
 }
 var file_sanbao_warranty_v1_unit_proto_depIdxs = []int32{
 	3,  // 0: sanbao.warranty.v1.Unit.customer:type_name -> sanbao.warranty.v1.Customer
 	4,  // 1: sanbao.warranty.v1.Unit.dates:type_name -> sanbao.warranty.v1.UnitDates
 	5,  // 2: sanbao.warranty.v1.Unit.warranty_card:type_name -> sanbao.warranty.v1.WarrantyCard
-	9,  // 3: sanbao.warranty.v1.Unit.warranty_restart_date:type_name -> sanbao.type.v1.Date
+	10, // 3: sanbao.warranty.v1.Unit.warranty_restart_date:type_name -> sanbao.type.v1.Date
 	6,  // 4: sanbao.warranty.v1.Unit.replaced_parts:type_name -> sanbao.warranty.v1.ReplacedPart
-	9,  // 5: sanbao.warranty.v1.Unit.refund_date:type_name -> sanbao.type.v1.Date
-	10, // 6: sanbao.warranty.v1.Unit.create_time:type_name -> google.protobuf.Timestamp
-	10, // 7: sanbao.warranty.v1.Unit.update_time:type_name -> google.protobuf.Timestamp
-	11, // 8: sanbao.warranty.v1.Customer.contact:type_name -> sanbao.type.v1.Contact
-	12, // 9: sanbao.warranty.v1.Customer.address:type_name -> sanbao.type.v1.Address
-	9,  // 10: sanbao.warranty.v1.UnitDates.manufacture:type_name -> sanbao.type.v1.Date
-	9,  // 11: sanbao.warranty.v1.UnitDates.sale:type_name -> sanbao.type.v1.Date
-	9,  // 12: sanbao.warranty.v1.UnitDates.delivery:type_name -> sanbao.type.v1.Date
-	9,  // 13: sanbao.warranty.v1.UnitDates.installation:type_name -> sanbao.type.v1.Date
-	9,  // 14: sanbao.warranty.v1.UnitDates.acceptance:type_name -> sanbao.type.v1.Date
-	9,  // 15: sanbao.warranty.v1.UnitDates.commissioning:type_name -> sanbao.type.v1.Date
-	9,  // 16: sanbao.warranty.v1.UnitDates.sea_trial:type_name -> sanbao.type.v1.Date
-	9,  // 17: sanbao.warranty.v1.WarrantyCard.received_date:type_name -> sanbao.type.v1.Date
-	9,  // 18: sanbao.warranty.v1.ReplacedPart.replaced_date:type_name -> sanbao.type.v1.Date
-	9,  // 19: sanbao.warranty.v1.Repair.repair_date:type_name -> sanbao.type.v1.Date
+	10, // 5: sanbao.warranty.v1.Unit.refund_date:type_name -> sanbao.type.v1.Date
+	11, // 6: sanbao.warranty.v1.Unit.create_time:type_name -> google.protobuf.Timestamp
+	11, // 7: sanbao.warranty.v1.Unit.update_time:type_name -> google.protobuf.Timestamp
+	12, // 8: sanbao.warranty.v1.Customer.contact:type_name -> sanbao.type.v1.Contact
+	13, // 9: sanbao.warranty.v1.Customer.address:type_name -> sanbao.type.v1.Address
+	10, // 10: sanbao.warranty.v1.UnitDates.manufacture:type_name -> sanbao.type.v1.Date
+	10, // 11: sanbao.warranty.v1.UnitDates.sale:type_name -> sanbao.type.v1.Date
+	10, // 12: sanbao.warranty.v1.UnitDates.delivery:type_name -> sanbao.type.v1.Date
+	10, // 13: sanbao.warranty.v1.UnitDates.installation:type_name -> sanbao.type.v1.Date
+	10, // 14: sanbao.warranty.v1.UnitDates.acceptance:type_name -> sanbao.type.v1.Date
+	10, // 15: sanbao.warranty.v1.UnitDates.commissioning:type_name -> sanbao.type.v1.Date
+	10, // 16: sanbao.warranty.v1.UnitDates.sea_trial:type_name -> sanbao.type.v1.Date
+	10, // 17: sanbao.warranty.v1.WarrantyCard.received_date:type_name -> sanbao.type.v1.Date
+	10, // 18: sanbao.warranty.v1.ReplacedPart.replaced_date:type_name -> sanbao.type.v1.Date
+	10, // 19: sanbao.warranty.v1.Repair.repair_date:type_name -> sanbao.type.v1.Date
 	0,  // 20: sanbao.warranty.v1.Repair.outcome:type_name -> sanbao.warranty.v1.RepairOutcome
 	8,  // 21: sanbao.warranty.v1.Repair.parts:type_name -> sanbao.warranty.v1.PartSwap
 	1,  // 22: sanbao.warranty.v1.Repair.source:type_name -> sanbao.warranty.v1.RepairSource
-	10, // 23: sanbao.warranty.v1.Repair.create_time:type_name -> google.protobuf.Timestamp
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	11, // 23: sanbao.warranty.v1.Repair.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 24: sanbao.warranty.v1.PartSwap.charge_back:type_name -> sanbao.warranty.v1.ChargeBack
+	11, // 25: sanbao.warranty.v1.ChargeBack.charge_time:type_name -> google.protobuf.Timestamp
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_unit_proto_init() }
@@ -1083,7 +1170,7 @@ func file_sanbao_warranty_v1_unit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_warranty_v1_unit_proto_rawDesc), len(file_sanbao_warranty_v1_unit_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

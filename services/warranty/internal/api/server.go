@@ -25,6 +25,8 @@ const (
 	SubjectRepairRecorded  = "sanbao.warranty.v1.repair.recorded"
 	SubjectClaimEvaluated  = "sanbao.warranty.v1.claim.evaluated"
 	SubjectCampaignCreated = "sanbao.warranty.v1.campaign.created"
+	// SubjectRepairChargedBack: an appraisal found a warranty swap was not a warranty case.
+	SubjectRepairChargedBack = "sanbao.warranty.v1.repair.charged_back"
 
 	// SubjectVisitCompleted is dispatch's event whose service reports become repairs.
 	SubjectVisitCompleted = "sanbao.dispatch.v1.job.visit_completed"
@@ -52,10 +54,12 @@ func New() (*Server, error) {
 	return &Server{engine: eng, cache: map[policyKey]*domain.Compiled{}}, nil
 }
 
-// Start keeps the platform and registers the consumer of dispatch's visit reports.
+// Start keeps the platform and registers the consumers of dispatch's visit reports and of
+// parts-inventory's old-part appraisals.
 func (s *Server) Start(p *daemon.Platform) {
 	s.p = p
 	p.Consume(visitConsumerConfig(s))
+	p.Consume(appraisalConsumerConfig(s))
 }
 
 // errPolicyUnknown: a unit names a policy version that does not exist.

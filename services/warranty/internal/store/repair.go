@@ -1,6 +1,9 @@
 package store
 
 import (
+	"bytes"
+	"fmt"
+
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
@@ -8,9 +11,33 @@ import (
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
-// PutRepair stores a repair under its unit.
+// PutRepair stores a repair under its unit, and under its dispatch job when it has one.
 func PutRepair(tx *bbolt.Tx, r *warrantyv1.Repair) error {
+	if r.GetJobId() != "" {
+		if err := pstore.Put(tx, bucketRepairsByJob, pstore.Key(r.GetJobId(), r.GetUnitId(), r.GetId()), nil); err != nil {
+			return err
+		}
+	}
 	return pstore.PutProto(tx, bucketRepairs, pstore.Key(r.GetUnitId(), r.GetId()), r)
+}
+
+// RepairsOfJob returns the repairs recorded for a dispatch job.
+func RepairsOfJob(tx *bbolt.Tx, jobID string) ([]*warrantyv1.Repair, error) {
+	var out []*warrantyv1.Repair
+	_, err := pstore.Scan(tx, bucketRepairsByJob, pstore.Page{Prefix: pstore.Prefix(jobID), Size: pstore.MaxPageSize}, func(k, _ []byte) (bool, error) {
+		parts := bytes.Split(k[len(jobID)+1:], []byte{pstore.Sep})
+		if len(parts) != 2 {
+			return false, fmt.Errorf("repairs_by_job key %q", k)
+		}
+		r := &warrantyv1.Repair{}
+		found, err := pstore.GetProto(tx, bucketRepairs, pstore.Key(string(parts[0]), string(parts[1])), r)
+		if err != nil || !found {
+			return false, err
+		}
+		out = append(out, r)
+		return true, nil
+	})
+	return out, err
 }
 
 // Repairs returns every repair of a unit, oldest first.

@@ -1,5 +1,6 @@
 // Package store keeps the warranty service's records in bbolt: policies by id and version,
-// units with their serial, model, policy and dealer indexes, repairs by unit, campaigns by
+// units with their serial, model, policy and dealer indexes, repairs by unit and by dispatch
+// job, campaigns by
 // model, and recorded decisions.
 package store
 
@@ -23,6 +24,8 @@ var (
 	bucketUnitsByDealer = []byte("units_by_dealer")
 	// repairs: Key(unit id, repair id) → Repair.
 	bucketRepairs = []byte("repairs")
+	// repairs_by_job: Key(job id, unit id, repair id) → nothing.
+	bucketRepairsByJob = []byte("repairs_by_job")
 	// campaigns: campaign id → Campaign.
 	bucketCampaigns = []byte("campaigns")
 	// campaigns_by_model: Key(model, campaign id) → nothing.
@@ -35,5 +38,5 @@ var (
 var Schema = pstore.Schema{
 	Version: 1,
 	Buckets: [][]byte{bucketPolicies, bucketUnits, bucketUnitsBySerial, bucketUnitsByModel, bucketUnitsByPolicy,
-		bucketUnitsByDealer, bucketRepairs, bucketCampaigns, bucketCampaignsByModel, bucketDecisions},
+		bucketUnitsByDealer, bucketRepairs, bucketRepairsByJob, bucketCampaigns, bucketCampaignsByModel, bucketDecisions},
 }
