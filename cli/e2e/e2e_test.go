@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanbao/sanbao/cli/internal/demo"
+	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/events"
@@ -126,6 +127,62 @@ func TestLifecycle(t *testing.T) {
 				return fmt.Errorf("unit %s has %d repairs recorded", seed.Serial, u.GetUnit().GetRepairCount())
 			}
 			return nil
+		})
+	})
+
+	t.Run("old part returned, appraised as misuse, charged back in warranty", func(t *testing.T) {
+		jobs, err := c.Ticket.ListTickets(ctx, &ticketv1.ListTicketsRequest{UnitSerial: seed.Serial})
+		if err != nil || len(jobs.GetTickets()) == 0 || len(jobs.GetTickets()[0].GetJobs()) == 0 {
+			t.Fatalf("the repaired ticket: %v, %v", jobs, err)
+		}
+		job := jobs.GetTickets()[0].GetJobs()[0].GetJobId()
+		faulty := "P-OLD-" + job[len(job)-6:] // as the demo's service report names it
+		// Dispatch consumes the job's reservation after the visit, as a durable task.
+		natstest.Eventually(t, 30*time.Second, func() error {
+			rs, err := c.Inventory.ListReservations(ctx, &inventoryv1.ListReservationsRequest{JobId: job,
+				State: inventoryv1.ReservationState_RESERVATION_STATE_CONSUMED})
+			if err != nil {
+				return err
+			}
+			if len(rs.GetReservations()) != 1 {
+				return fmt.Errorf("job %s: %d consumed reservations", job, len(rs.GetReservations()))
+			}
+			return nil
+		})
+		// The part was consumed under warranty, so inventory holds a must-return obligation for
+		// it; the return fulfils it (by job and part).
+		returned, err := c.Inventory.ReturnOldPart(ctx, &inventoryv1.ReturnOldPartRequest{RequestId: "ret-" + job,
+			JobId: job, PartId: seed.PartID, FaultySerial: faulty, Reason: "leaking seal"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ret := returned.GetOldPartReturn()
+		if ret.GetReservationId() == "" {
+			t.Errorf("return %s fulfilled no must-return obligation of the consumed reservation", ret.GetId())
+		}
+		scrap, err := c.Inventory.CreateLocation(ctx, &inventoryv1.CreateLocationRequest{RequestId: "scrap-" + w.Run,
+			Location: &inventoryv1.Location{Name: "Scrap " + w.Run, Kind: inventoryv1.LocationKind_LOCATION_KIND_SCRAP}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Inventory.AppraiseReturn(ctx, &inventoryv1.AppraiseReturnRequest{RequestId: "appraise-" + job, ReturnId: ret.GetId(),
+			Verdict: inventoryv1.Verdict_VERDICT_MISUSE, Destination: inventoryv1.Destination_DESTINATION_SCRAP,
+			DestinationLocationId: scrap.GetLocation().GetId(), AppraiserId: "tech-dept"}); err != nil {
+			t.Fatal(err)
+		}
+		natstest.Eventually(t, 30*time.Second, func() error {
+			r, err := c.Warranty.ListRepairs(ctx, &warrantyv1.ListRepairsRequest{Serial: seed.Serial})
+			if err != nil {
+				return err
+			}
+			for _, rep := range r.GetRepairs() {
+				for _, sw := range rep.GetParts() {
+					if rep.GetJobId() == job && sw.GetChargeBack().GetVerdict() == "VERDICT_MISUSE" {
+						return nil
+					}
+				}
+			}
+			return fmt.Errorf("no charged-back swap on job %s yet", job)
 		})
 	})
 

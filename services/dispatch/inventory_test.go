@@ -166,6 +166,36 @@ func TestPartsReservedReleasedConsumed(t *testing.T) {
 	p.waitStock(t, partID, van, 1, 0)
 }
 
+// TestUnforeseenPartsAreBooked: a visit that fits a part nobody reserved still books it, from
+// the technician's van, so the ledger follows what was fitted.
+func TestUnforeseenPartsAreBooked(t *testing.T) {
+	p := startWithInventory(t)
+	ctx := context.Background()
+	tech := p.createTech(t, technician("with-van", 0.1))
+	partID, van := p.setupVanPart(t, 3, tech.GetId())
+	j := p.createJob(t, jobInput("T-U1")) // no likely parts: nothing reserved
+	id, tid := j.GetId(), j.GetAssignment().GetTechnicianId()
+	if _, err := p.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{JobId: id, TechnicianId: tid}); err != nil {
+		t.Fatalf("AcceptJob: %v", err)
+	}
+	if _, err := p.client.CheckIn(ctx, &dispatchv1.CheckInRequest{JobId: id, TechnicianId: tid, Point: site}); err != nil {
+		t.Fatalf("CheckIn: %v", err)
+	}
+	p.clock.Advance(time.Hour)
+	if _, err := p.client.CompleteVisit(ctx, &dispatchv1.CompleteVisitRequest{RequestId: "v", JobId: id, TechnicianId: tid, Report: &dispatchv1.ServiceReport{
+		WorkDone: "replaced two injectors", Resolved: true,
+		PartsUsed: []*dispatchv1.UsedPart{{PartId: partID, Quantity: 2, UnderWarranty: true, OldPartTakenBack: true}},
+		SignOff:   &dispatchv1.SignOff{SignerName: "Li Na", SignedTime: timestamppb.New(p.clock.Now()), SignatureRef: "sig/u.png"},
+	}}); err != nil {
+		t.Fatalf("CompleteVisit: %v", err)
+	}
+	p.waitStock(t, partID, van, 1, 0)
+	rs, err := p.inv.ListReservations(ctx, &inventoryv1.ListReservationsRequest{JobId: id})
+	if err != nil || len(rs.GetReservations()) != 1 || rs.GetReservations()[0].GetState() != inventoryv1.ReservationState_RESERVATION_STATE_CONSUMED {
+		t.Fatalf("job's reservations = %v, %v; want one consumed", rs, err)
+	}
+}
+
 func TestPartsShortIsRecorded(t *testing.T) {
 	p := startWithInventory(t)
 	ctx := context.Background()

@@ -180,7 +180,10 @@ func splitKey(key string) (string, string) {
 	return key, ""
 }
 
-// onConsume consumes the job's reservation with what the report says was used.
+// onConsume books what the report says was used: the job's reservation is consumed with the
+// reserved parts used (the rest released), and parts used beyond any reservation are booked too
+// (bookUnreserved), so the stock ledger and the must-return obligations of warranty parts follow
+// what was actually fitted.
 func (s *Server) onConsume(ctx context.Context, t timer.Timer) error {
 	if s.inv == nil {
 		return nil
@@ -198,12 +201,15 @@ func (s *Server) onConsume(ctx context.Context, t timer.Timer) error {
 		return errors.New("reservation still pending; consume after it is made")
 	case dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_RESERVED:
 	default:
-		return nil
+		return s.bookUnreserved(ctx, j)
 	}
 	used := consumedLines(j)
 	err = s.inv.Consume(ctx, requestID(j.GetId(), "consume"), pr.GetReservationId(), used)
 	rejected := errors.Is(err, inventory.ErrShort) || errors.Is(err, inventory.ErrRejected)
 	if err != nil && !rejected {
+		return err
+	}
+	if err := s.bookUnreserved(ctx, j); err != nil {
 		return err
 	}
 	return s.change(ctx, t.Key, func(tx *bbolt.Tx, j *dispatchv1.Job, now time.Time) error {
@@ -218,6 +224,82 @@ func (s *Server) onConsume(ctx context.Context, t timer.Timer) error {
 		}
 		return nil
 	})
+}
+
+// bookUnreserved books the parts used beyond the job's reservation (parts nobody foresaw): they
+// are reserved where the technician's parts are (the van, or the nearest stock holding them) and
+// consumed at once, idempotently per job. Stock that is not there cannot be booked (the ledger
+// never goes negative): that is logged for the warehouse to correct with a count adjustment.
+func (s *Server) bookUnreserved(ctx context.Context, j *dispatchv1.Job) error {
+	extra := unreservedLines(j)
+	if len(extra) == 0 {
+		return nil
+	}
+	need := make([]inventory.Line, len(extra))
+	for i, u := range extra {
+		need[i] = inventory.Line{PartID: u.PartID, Quantity: u.Quantity}
+	}
+	log := s.log.With(zap.String("job_id", j.GetId()))
+	pic, err := s.inv.Picture(ctx, point(j.GetSite().GetPoint()), need)
+	if err != nil {
+		return err
+	}
+	s.mu.RLock()
+	tech, _ := s.roster.Technician(j.GetAssignment().GetTechnicianId())
+	s.mu.RUnlock()
+	location := reservationLocation(nil, tech, pic)
+	if location == "" {
+		log.Warn("parts used without a reservation are in no stock location; not booked")
+		return nil
+	}
+	resID, err := s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:unplanned"), j.GetId(), location, need, s.p.Clock.Now().Add(s.opts.ReservationHold))
+	if err == nil {
+		err = s.inv.Consume(ctx, requestID(j.GetId(), "consume:unplanned"), resID, extra)
+	}
+	if errors.Is(err, inventory.ErrShort) || errors.Is(err, inventory.ErrRejected) {
+		log.Warn("parts used without a reservation not booked", zap.Error(err))
+		return nil
+	}
+	return err
+}
+
+// unreservedLines are the parts the report says were used beyond what the job reserved.
+func unreservedLines(j *dispatchv1.Job) []inventory.Used {
+	reserved := map[string]int64{}
+	if st := j.GetPartsReservation().GetState(); st == dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_RESERVED ||
+		st == dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_PENDING ||
+		st == dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_CONSUMED {
+		for _, p := range j.GetLikelyParts() {
+			reserved[p.GetPartId()] += p.GetQuantity()
+		}
+	}
+	byPart := map[string]*inventory.Used{}
+	var order []string
+	for _, u := range j.GetReport().GetPartsUsed() {
+		l := byPart[u.GetPartId()]
+		if l == nil {
+			l = &inventory.Used{PartID: u.GetPartId()}
+			byPart[u.GetPartId()] = l
+			order = append(order, u.GetPartId())
+		}
+		l.Quantity += max(u.GetQuantity(), 1)
+		l.UnderWarranty = l.UnderWarranty || u.GetUnderWarranty()
+		if u.GetReplacementSerial() != "" {
+			l.Serials = append(l.Serials, u.GetReplacementSerial())
+		}
+	}
+	var out []inventory.Used
+	for _, id := range order {
+		l := byPart[id]
+		if l.Quantity -= reserved[id]; l.Quantity <= 0 {
+			continue
+		}
+		if int64(len(l.Serials)) > l.Quantity {
+			l.Serials = l.Serials[len(l.Serials)-int(l.Quantity):]
+		}
+		out = append(out, *l)
+	}
+	return out
 }
 
 // consumedLines are the reserved parts the report says were used, each at most its reserved

@@ -220,8 +220,10 @@ func (s *Server) CompleteVisit(ctx context.Context, req *dispatchv1.CompleteVisi
 			if err := timer.Cancel(tx, kindArrange, j.GetId()); err != nil {
 				return err
 			}
-			if pr := j.GetPartsReservation(); pr != nil && (pr.GetState() == dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_PENDING ||
-				pr.GetState() == dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_RESERVED) {
+			pr := j.GetPartsReservation()
+			reserved := pr != nil && (pr.GetState() == dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_PENDING ||
+				pr.GetState() == dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_RESERVED)
+			if reserved || len(unreservedLines(j)) > 0 {
 				if err := timer.Schedule(tx, kindConsume, j.GetId(), now, nil); err != nil {
 					return fmt.Errorf("schedule consumption: %w", err)
 				}
