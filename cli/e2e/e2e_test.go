@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanbao/sanbao/cli/internal/demo"
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
@@ -117,6 +118,19 @@ func TestLifecycle(t *testing.T) {
 		if err := hasAll(s.published(t, "DISPATCH", "jobs/"+job), "JobCreated", "JobAssigned", "JobAccepted", "JobCheckedIn", "VisitCompleted"); err != nil {
 			t.Error("dispatch events:", err)
 		}
+		// The fault's likely part went with the job: reserved in the technician's van at
+		// assignment, consumed after the signed visit.
+		natstest.Eventually(t, 30*time.Second, func() error {
+			got, err := c.Dispatch.GetJob(ctx, &dispatchv1.GetJobRequest{JobId: job})
+			if err != nil {
+				return err
+			}
+			pr := got.GetJob().GetPartsReservation()
+			if pr.GetState() != dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_CONSUMED || pr.GetLocationId() != seed.VanID {
+				return fmt.Errorf("job parts reservation = %v, want consumed from van %s", pr, seed.VanID)
+			}
+			return nil
+		})
 		// Warranty records the repair from dispatch's visit-completed event.
 		natstest.Eventually(t, 30*time.Second, func() error {
 			u, err := c.Warranty.GetUnit(ctx, &warrantyv1.GetUnitRequest{Serial: seed.Serial})

@@ -268,8 +268,9 @@ func (w *Walk) Repair(ctx context.Context, s *Seed, o RepairOptions) (*ticketv1.
 		Kind: o.Kind, Channel: ticketv1.Channel_CHANNEL_PHONE, Priority: ticketv1.Priority_PRIORITY_HIGH,
 		Customer: &ticketv1.Customer{CustomerId: "cust-" + w.Run, Contact: &typev1.Contact{Name: "Wang", Phone: "13800000000"},
 			Address: &typev1.Address{Region: "Shandong", City: "Jinan", Point: s.Site}},
-		Unit:              &ticketv1.Unit{Serial: s.Serial, ProductLine: s.ProductLine, Model: "TX-904"},
-		Fault:             &ticketv1.Fault{FaultCode: "HYD-01", Symptom: "hydraulic lift does not hold", Causes: nil},
+		Unit: &ticketv1.Unit{Serial: s.Serial, ProductLine: s.ProductLine, Model: "TX-904"},
+		Fault: &ticketv1.Fault{FaultCode: "HYD-01", Symptom: "hydraulic lift does not hold",
+			LikelyParts: []*ticketv1.PartNeed{{PartId: s.PartID, Quantity: 1}}}, // the engineer's guess: the pump
 		RequestedRemedy:   ticketv1.Remedy_REMEDY_REPAIR,
 		RequestedSolution: ticketv1.SolutionType_SOLUTION_TYPE_ON_SITE,
 		OrganisationId:    "station-jinan",

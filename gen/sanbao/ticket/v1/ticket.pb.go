@@ -664,7 +664,11 @@ type Fault struct {
 	// Running hours of the unit when reported.
 	RunningHours float64 `protobuf:"fixed64,4,opt,name=running_hours,json=runningHours,proto3" json:"running_hours,omitempty"`
 	// Causes claimed or known, as warranty cause codes (e.g. "lightning", "misuse").
-	Causes        []string `protobuf:"bytes,5,rep,name=causes,proto3" json:"causes,omitempty"`
+	Causes []string `protobuf:"bytes,5,rep,name=causes,proto3" json:"causes,omitempty"`
+	// Parts the desk or the engineer who analysed the fault expects the visit to need. They go to
+	// dispatch with the job: technicians whose van holds them rank first, and they are reserved
+	// at assignment.
+	LikelyParts   []*PartNeed `protobuf:"bytes,6,rep,name=likely_parts,json=likelyParts,proto3" json:"likely_parts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -734,6 +738,68 @@ func (x *Fault) GetCauses() []string {
 	return nil
 }
 
+func (x *Fault) GetLikelyParts() []*PartNeed {
+	if x != nil {
+		return x.LikelyParts
+	}
+	return nil
+}
+
+// PartNeed is a part (parts-inventory's part id) and how many are likely needed.
+type PartNeed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Part id in parts-inventory.
+	PartId string `protobuf:"bytes,1,opt,name=part_id,json=partId,proto3" json:"part_id,omitempty"`
+	// Quantity, at least 1.
+	Quantity      int64 `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PartNeed) Reset() {
+	*x = PartNeed{}
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PartNeed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PartNeed) ProtoMessage() {}
+
+func (x *PartNeed) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PartNeed.ProtoReflect.Descriptor instead.
+func (*PartNeed) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PartNeed) GetPartId() string {
+	if x != nil {
+		return x.PartId
+	}
+	return ""
+}
+
+func (x *PartNeed) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
 // Clause is one clause of a warranty policy that decided the coverage.
 type Clause struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -751,7 +817,7 @@ type Clause struct {
 
 func (x *Clause) Reset() {
 	*x = Clause{}
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[3]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -763,7 +829,7 @@ func (x *Clause) String() string {
 func (*Clause) ProtoMessage() {}
 
 func (x *Clause) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[3]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -776,7 +842,7 @@ func (x *Clause) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Clause.ProtoReflect.Descriptor instead.
 func (*Clause) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{3}
+	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Clause) GetPolicyId() string {
@@ -835,7 +901,7 @@ type Triage struct {
 
 func (x *Triage) Reset() {
 	*x = Triage{}
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[4]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -847,7 +913,7 @@ func (x *Triage) String() string {
 func (*Triage) ProtoMessage() {}
 
 func (x *Triage) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[4]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -860,7 +926,7 @@ func (x *Triage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Triage.ProtoReflect.Descriptor instead.
 func (*Triage) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{4}
+	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Triage) GetCoverage() Coverage {
@@ -959,7 +1025,7 @@ type Job struct {
 
 func (x *Job) Reset() {
 	*x = Job{}
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[5]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -971,7 +1037,7 @@ func (x *Job) String() string {
 func (*Job) ProtoMessage() {}
 
 func (x *Job) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[5]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -984,7 +1050,7 @@ func (x *Job) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Job.ProtoReflect.Descriptor instead.
 func (*Job) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{5}
+	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Job) GetVisit() int32 {
@@ -1090,7 +1156,7 @@ type Escalation struct {
 
 func (x *Escalation) Reset() {
 	*x = Escalation{}
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[6]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1102,7 +1168,7 @@ func (x *Escalation) String() string {
 func (*Escalation) ProtoMessage() {}
 
 func (x *Escalation) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[6]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1115,7 +1181,7 @@ func (x *Escalation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Escalation.ProtoReflect.Descriptor instead.
 func (*Escalation) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Escalation) GetLevel() int32 {
@@ -1182,7 +1248,7 @@ type Resolution struct {
 
 func (x *Resolution) Reset() {
 	*x = Resolution{}
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[7]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1260,7 @@ func (x *Resolution) String() string {
 func (*Resolution) ProtoMessage() {}
 
 func (x *Resolution) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[7]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1273,7 @@ func (x *Resolution) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resolution.ProtoReflect.Descriptor instead.
 func (*Resolution) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{7}
+	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Resolution) GetSolution() string {
@@ -1367,7 +1433,7 @@ type Ticket struct {
 
 func (x *Ticket) Reset() {
 	*x = Ticket{}
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[8]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1379,7 +1445,7 @@ func (x *Ticket) String() string {
 func (*Ticket) ProtoMessage() {}
 
 func (x *Ticket) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[8]
+	mi := &file_sanbao_ticket_v1_ticket_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1392,7 +1458,7 @@ func (x *Ticket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
 func (*Ticket) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{8}
+	return file_sanbao_ticket_v1_ticket_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Ticket) GetId() string {
@@ -1668,7 +1734,7 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x04Unit\x123\n" +
 	"\x06serial\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x18@2\x12^[A-Za-z0-9._/-]*$R\x06serial\x12*\n" +
 	"\fproduct_line\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\vproductLine\x12\x1d\n" +
-	"\x05model\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05model\"\xed\x01\n" +
+	"\x05model\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05model\"\xb6\x02\n" +
 	"\x05Fault\x12&\n" +
 	"\n" +
 	"fault_code\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\tfaultCode\x12\"\n" +
@@ -1677,7 +1743,12 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"began_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tbeganTime\x123\n" +
 	"\rrunning_hours\x18\x04 \x01(\x01B\x0e\xbaH\v\x12\t)\x00\x00\x00\x00\x00\x00\x00\x00R\frunningHours\x12(\n" +
 	"\x06causes\x18\x05 \x03(\tB\x10\xbaH\r\x92\x01\n" +
-	"\x10\x14\"\x06r\x04\x10\x01\x18@R\x06causes\"\x86\x01\n" +
+	"\x10\x14\"\x06r\x04\x10\x01\x18@R\x06causes\x12G\n" +
+	"\flikely_parts\x18\x06 \x03(\v2\x1a.sanbao.ticket.v1.PartNeedB\b\xbaH\x05\x92\x01\x02\x102R\vlikelyParts\"V\n" +
+	"\bPartNeed\x12\"\n" +
+	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12&\n" +
+	"\bquantity\x18\x02 \x01(\x03B\n" +
+	"\xbaH\a\"\x05\x18\x90N(\x01R\bquantity\"\x86\x01\n" +
 	"\x06Clause\x12\x1b\n" +
 	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12%\n" +
 	"\x0epolicy_version\x18\x02 \x01(\x05R\rpolicyVersion\x12\x16\n" +
@@ -1852,7 +1923,7 @@ func file_sanbao_ticket_v1_ticket_proto_rawDescGZIP() []byte {
 }
 
 var file_sanbao_ticket_v1_ticket_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_sanbao_ticket_v1_ticket_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_sanbao_ticket_v1_ticket_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_sanbao_ticket_v1_ticket_proto_goTypes = []any{
 	(Channel)(0),                  // 0: sanbao.ticket.v1.Channel
 	(TicketState)(0),              // 1: sanbao.ticket.v1.TicketState
@@ -1864,73 +1935,75 @@ var file_sanbao_ticket_v1_ticket_proto_goTypes = []any{
 	(*Customer)(nil),              // 7: sanbao.ticket.v1.Customer
 	(*Unit)(nil),                  // 8: sanbao.ticket.v1.Unit
 	(*Fault)(nil),                 // 9: sanbao.ticket.v1.Fault
-	(*Clause)(nil),                // 10: sanbao.ticket.v1.Clause
-	(*Triage)(nil),                // 11: sanbao.ticket.v1.Triage
-	(*Job)(nil),                   // 12: sanbao.ticket.v1.Job
-	(*Escalation)(nil),            // 13: sanbao.ticket.v1.Escalation
-	(*Resolution)(nil),            // 14: sanbao.ticket.v1.Resolution
-	(*Ticket)(nil),                // 15: sanbao.ticket.v1.Ticket
-	(*v1.Contact)(nil),            // 16: sanbao.type.v1.Contact
-	(*v1.Address)(nil),            // 17: sanbao.type.v1.Address
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*v1.Money)(nil),              // 19: sanbao.type.v1.Money
-	(TicketKind)(0),               // 20: sanbao.ticket.v1.TicketKind
-	(Priority)(0),                 // 21: sanbao.ticket.v1.Priority
-	(*SlaClock)(nil),              // 22: sanbao.ticket.v1.SlaClock
-	(PauseReason)(0),              // 23: sanbao.ticket.v1.PauseReason
-	(*Complaint)(nil),             // 24: sanbao.ticket.v1.Complaint
-	(*Survey)(nil),                // 25: sanbao.ticket.v1.Survey
-	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
+	(*PartNeed)(nil),              // 10: sanbao.ticket.v1.PartNeed
+	(*Clause)(nil),                // 11: sanbao.ticket.v1.Clause
+	(*Triage)(nil),                // 12: sanbao.ticket.v1.Triage
+	(*Job)(nil),                   // 13: sanbao.ticket.v1.Job
+	(*Escalation)(nil),            // 14: sanbao.ticket.v1.Escalation
+	(*Resolution)(nil),            // 15: sanbao.ticket.v1.Resolution
+	(*Ticket)(nil),                // 16: sanbao.ticket.v1.Ticket
+	(*v1.Contact)(nil),            // 17: sanbao.type.v1.Contact
+	(*v1.Address)(nil),            // 18: sanbao.type.v1.Address
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 20: sanbao.type.v1.Money
+	(TicketKind)(0),               // 21: sanbao.ticket.v1.TicketKind
+	(Priority)(0),                 // 22: sanbao.ticket.v1.Priority
+	(*SlaClock)(nil),              // 23: sanbao.ticket.v1.SlaClock
+	(PauseReason)(0),              // 24: sanbao.ticket.v1.PauseReason
+	(*Complaint)(nil),             // 25: sanbao.ticket.v1.Complaint
+	(*Survey)(nil),                // 26: sanbao.ticket.v1.Survey
+	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
 }
 var file_sanbao_ticket_v1_ticket_proto_depIdxs = []int32{
-	16, // 0: sanbao.ticket.v1.Customer.contact:type_name -> sanbao.type.v1.Contact
-	17, // 1: sanbao.ticket.v1.Customer.address:type_name -> sanbao.type.v1.Address
-	18, // 2: sanbao.ticket.v1.Fault.began_time:type_name -> google.protobuf.Timestamp
-	3,  // 3: sanbao.ticket.v1.Triage.coverage:type_name -> sanbao.ticket.v1.Coverage
-	2,  // 4: sanbao.ticket.v1.Triage.allowed_remedies:type_name -> sanbao.ticket.v1.Remedy
-	10, // 5: sanbao.ticket.v1.Triage.clauses:type_name -> sanbao.ticket.v1.Clause
-	4,  // 6: sanbao.ticket.v1.Triage.solution:type_name -> sanbao.ticket.v1.SolutionType
-	18, // 7: sanbao.ticket.v1.Triage.triage_time:type_name -> google.protobuf.Timestamp
-	5,  // 8: sanbao.ticket.v1.Job.state:type_name -> sanbao.ticket.v1.JobState
-	18, // 9: sanbao.ticket.v1.Job.request_time:type_name -> google.protobuf.Timestamp
-	18, // 10: sanbao.ticket.v1.Job.assign_time:type_name -> google.protobuf.Timestamp
-	18, // 11: sanbao.ticket.v1.Job.check_in_time:type_name -> google.protobuf.Timestamp
-	18, // 12: sanbao.ticket.v1.Job.end_time:type_name -> google.protobuf.Timestamp
-	6,  // 13: sanbao.ticket.v1.Escalation.reason:type_name -> sanbao.ticket.v1.EscalationReason
-	18, // 14: sanbao.ticket.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
-	19, // 15: sanbao.ticket.v1.Resolution.fee:type_name -> sanbao.type.v1.Money
-	18, // 16: sanbao.ticket.v1.Resolution.resolve_time:type_name -> google.protobuf.Timestamp
-	18, // 17: sanbao.ticket.v1.Resolution.confirm_time:type_name -> google.protobuf.Timestamp
-	20, // 18: sanbao.ticket.v1.Ticket.kind:type_name -> sanbao.ticket.v1.TicketKind
-	0,  // 19: sanbao.ticket.v1.Ticket.channel:type_name -> sanbao.ticket.v1.Channel
-	1,  // 20: sanbao.ticket.v1.Ticket.state:type_name -> sanbao.ticket.v1.TicketState
-	21, // 21: sanbao.ticket.v1.Ticket.priority:type_name -> sanbao.ticket.v1.Priority
-	7,  // 22: sanbao.ticket.v1.Ticket.customer:type_name -> sanbao.ticket.v1.Customer
-	8,  // 23: sanbao.ticket.v1.Ticket.unit:type_name -> sanbao.ticket.v1.Unit
-	9,  // 24: sanbao.ticket.v1.Ticket.fault:type_name -> sanbao.ticket.v1.Fault
-	2,  // 25: sanbao.ticket.v1.Ticket.requested_remedy:type_name -> sanbao.ticket.v1.Remedy
-	4,  // 26: sanbao.ticket.v1.Ticket.requested_solution:type_name -> sanbao.ticket.v1.SolutionType
-	18, // 27: sanbao.ticket.v1.Ticket.window_start_time:type_name -> google.protobuf.Timestamp
-	18, // 28: sanbao.ticket.v1.Ticket.window_end_time:type_name -> google.protobuf.Timestamp
-	11, // 29: sanbao.ticket.v1.Ticket.triage:type_name -> sanbao.ticket.v1.Triage
-	12, // 30: sanbao.ticket.v1.Ticket.jobs:type_name -> sanbao.ticket.v1.Job
-	13, // 31: sanbao.ticket.v1.Ticket.escalations:type_name -> sanbao.ticket.v1.Escalation
-	22, // 32: sanbao.ticket.v1.Ticket.clocks:type_name -> sanbao.ticket.v1.SlaClock
-	23, // 33: sanbao.ticket.v1.Ticket.hold_reason:type_name -> sanbao.ticket.v1.PauseReason
-	14, // 34: sanbao.ticket.v1.Ticket.resolution:type_name -> sanbao.ticket.v1.Resolution
-	24, // 35: sanbao.ticket.v1.Ticket.complaint:type_name -> sanbao.ticket.v1.Complaint
-	25, // 36: sanbao.ticket.v1.Ticket.survey:type_name -> sanbao.ticket.v1.Survey
-	18, // 37: sanbao.ticket.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
-	18, // 38: sanbao.ticket.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
-	18, // 39: sanbao.ticket.v1.Ticket.first_response_time:type_name -> google.protobuf.Timestamp
-	18, // 40: sanbao.ticket.v1.Ticket.close_time:type_name -> google.protobuf.Timestamp
-	26, // 41: sanbao.ticket.v1.Ticket.paused:type_name -> google.protobuf.Duration
-	1,  // 42: sanbao.ticket.v1.Ticket.held_from_state:type_name -> sanbao.ticket.v1.TicketState
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	17, // 0: sanbao.ticket.v1.Customer.contact:type_name -> sanbao.type.v1.Contact
+	18, // 1: sanbao.ticket.v1.Customer.address:type_name -> sanbao.type.v1.Address
+	19, // 2: sanbao.ticket.v1.Fault.began_time:type_name -> google.protobuf.Timestamp
+	10, // 3: sanbao.ticket.v1.Fault.likely_parts:type_name -> sanbao.ticket.v1.PartNeed
+	3,  // 4: sanbao.ticket.v1.Triage.coverage:type_name -> sanbao.ticket.v1.Coverage
+	2,  // 5: sanbao.ticket.v1.Triage.allowed_remedies:type_name -> sanbao.ticket.v1.Remedy
+	11, // 6: sanbao.ticket.v1.Triage.clauses:type_name -> sanbao.ticket.v1.Clause
+	4,  // 7: sanbao.ticket.v1.Triage.solution:type_name -> sanbao.ticket.v1.SolutionType
+	19, // 8: sanbao.ticket.v1.Triage.triage_time:type_name -> google.protobuf.Timestamp
+	5,  // 9: sanbao.ticket.v1.Job.state:type_name -> sanbao.ticket.v1.JobState
+	19, // 10: sanbao.ticket.v1.Job.request_time:type_name -> google.protobuf.Timestamp
+	19, // 11: sanbao.ticket.v1.Job.assign_time:type_name -> google.protobuf.Timestamp
+	19, // 12: sanbao.ticket.v1.Job.check_in_time:type_name -> google.protobuf.Timestamp
+	19, // 13: sanbao.ticket.v1.Job.end_time:type_name -> google.protobuf.Timestamp
+	6,  // 14: sanbao.ticket.v1.Escalation.reason:type_name -> sanbao.ticket.v1.EscalationReason
+	19, // 15: sanbao.ticket.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
+	20, // 16: sanbao.ticket.v1.Resolution.fee:type_name -> sanbao.type.v1.Money
+	19, // 17: sanbao.ticket.v1.Resolution.resolve_time:type_name -> google.protobuf.Timestamp
+	19, // 18: sanbao.ticket.v1.Resolution.confirm_time:type_name -> google.protobuf.Timestamp
+	21, // 19: sanbao.ticket.v1.Ticket.kind:type_name -> sanbao.ticket.v1.TicketKind
+	0,  // 20: sanbao.ticket.v1.Ticket.channel:type_name -> sanbao.ticket.v1.Channel
+	1,  // 21: sanbao.ticket.v1.Ticket.state:type_name -> sanbao.ticket.v1.TicketState
+	22, // 22: sanbao.ticket.v1.Ticket.priority:type_name -> sanbao.ticket.v1.Priority
+	7,  // 23: sanbao.ticket.v1.Ticket.customer:type_name -> sanbao.ticket.v1.Customer
+	8,  // 24: sanbao.ticket.v1.Ticket.unit:type_name -> sanbao.ticket.v1.Unit
+	9,  // 25: sanbao.ticket.v1.Ticket.fault:type_name -> sanbao.ticket.v1.Fault
+	2,  // 26: sanbao.ticket.v1.Ticket.requested_remedy:type_name -> sanbao.ticket.v1.Remedy
+	4,  // 27: sanbao.ticket.v1.Ticket.requested_solution:type_name -> sanbao.ticket.v1.SolutionType
+	19, // 28: sanbao.ticket.v1.Ticket.window_start_time:type_name -> google.protobuf.Timestamp
+	19, // 29: sanbao.ticket.v1.Ticket.window_end_time:type_name -> google.protobuf.Timestamp
+	12, // 30: sanbao.ticket.v1.Ticket.triage:type_name -> sanbao.ticket.v1.Triage
+	13, // 31: sanbao.ticket.v1.Ticket.jobs:type_name -> sanbao.ticket.v1.Job
+	14, // 32: sanbao.ticket.v1.Ticket.escalations:type_name -> sanbao.ticket.v1.Escalation
+	23, // 33: sanbao.ticket.v1.Ticket.clocks:type_name -> sanbao.ticket.v1.SlaClock
+	24, // 34: sanbao.ticket.v1.Ticket.hold_reason:type_name -> sanbao.ticket.v1.PauseReason
+	15, // 35: sanbao.ticket.v1.Ticket.resolution:type_name -> sanbao.ticket.v1.Resolution
+	25, // 36: sanbao.ticket.v1.Ticket.complaint:type_name -> sanbao.ticket.v1.Complaint
+	26, // 37: sanbao.ticket.v1.Ticket.survey:type_name -> sanbao.ticket.v1.Survey
+	19, // 38: sanbao.ticket.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
+	19, // 39: sanbao.ticket.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
+	19, // 40: sanbao.ticket.v1.Ticket.first_response_time:type_name -> google.protobuf.Timestamp
+	19, // 41: sanbao.ticket.v1.Ticket.close_time:type_name -> google.protobuf.Timestamp
+	27, // 42: sanbao.ticket.v1.Ticket.paused:type_name -> google.protobuf.Duration
+	1,  // 43: sanbao.ticket.v1.Ticket.held_from_state:type_name -> sanbao.ticket.v1.TicketState
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_ticket_proto_init() }
@@ -1942,14 +2015,14 @@ func file_sanbao_ticket_v1_ticket_proto_init() {
 	file_sanbao_ticket_v1_kind_proto_init()
 	file_sanbao_ticket_v1_sla_proto_init()
 	file_sanbao_ticket_v1_survey_proto_init()
-	file_sanbao_ticket_v1_ticket_proto_msgTypes[8].OneofWrappers = []any{}
+	file_sanbao_ticket_v1_ticket_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_ticket_proto_rawDesc), len(file_sanbao_ticket_v1_ticket_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -47,6 +47,9 @@ func (c *Client) CreateJob(ctx context.Context, t *ticketv1.Ticket, j *ticketv1.
 		Level:       dispatchv1.TechnicianLevel_TECHNICIAN_LEVEL_ROUTINE,
 		Priority:    dispatchv1.Priority(t.GetPriority()),
 	}
+	for _, p := range t.GetFault().GetLikelyParts() {
+		job.LikelyParts = append(job.LikelyParts, &dispatchv1.PartNeed{PartId: p.GetPartId(), Quantity: p.GetQuantity()})
+	}
 	if job.Site == nil {
 		job.Site = &typev1.Address{}
 	}
