@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/events"
@@ -364,4 +365,17 @@ func redact(url string) string {
 		}
 	}
 	return url
+}
+
+// Update is the state change of a handler: fn runs in a group-committed transaction at the
+// platform clock's now, once per request_id (idem.Update: a retry gets the first response in
+// resp), and the relay is woken once it committed. The error is fn's (or the store's), for the
+// service's toStatus.
+func (p *Platform) Update(ctx context.Context, method string, req idem.Request, resp proto.Message, fn func(tx *bbolt.Tx, now time.Time) error) error {
+	now := p.Clock.Now()
+	if err := idem.Update(ctx, p.DB, method, req, resp, now, func(tx *bbolt.Tx) error { return fn(tx, now) }); err != nil {
+		return err
+	}
+	p.Notify()
+	return nil
 }

@@ -56,16 +56,10 @@ func (s *Server) Start(p *daemon.Platform) {
 // Store returns the server's store (tests verify the ledger with it).
 func (s *Server) Store() *store.Store { return s.store }
 
-// update runs fn in a transaction, idempotent on req's request_id: a retry gets the stored
-// response, and fn's effects happen once.
+// update runs fn in a transaction, idempotent on req's request_id (daemon.Platform.Update):
+// a retry gets the stored response, and fn's effects happen once.
 func (s *Server) update(ctx context.Context, method string, req idem.Request, resp proto.Message, fn func(tx *store.Tx, now time.Time) error) error {
-	now := s.p.Clock.Now()
-	err := idem.Update(ctx, s.p.DB, method, req, resp, now, func(tx *bbolt.Tx) error { return fn(store.Wrap(tx), now) })
-	if err != nil {
-		return toStatus(err)
-	}
-	s.p.Notify()
-	return nil
+	return toStatus(s.p.Update(ctx, method, req, resp, func(tx *bbolt.Tx, now time.Time) error { return fn(store.Wrap(tx), now) }))
 }
 
 // view runs fn in a read-only transaction and maps its error.

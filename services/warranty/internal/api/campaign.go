@@ -2,13 +2,13 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
-	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/outbox"
 	pstore "github.com/sanbao/sanbao/platform/store"
@@ -29,8 +29,7 @@ func (s *Server) CreateCampaign(ctx context.Context, req *warrantyv1.CreateCampa
 		return nil, toStatus(prefix(err, "campaign"))
 	}
 	resp := &warrantyv1.CreateCampaignResponse{}
-	now := s.p.Clock.Now()
-	err := idem.Update(ctx, s.p.DB, "CreateCampaign", req, resp, now, func(tx *bbolt.Tx) error {
+	err := s.p.Update(ctx, "CreateCampaign", req, resp, func(tx *bbolt.Tx, now time.Time) error {
 		c := proto.Clone(req.GetCampaign()).(*warrantyv1.Campaign)
 		c.Id, c.CreateTime = ids.New(), timestamppb.New(now)
 		if err := store.PutCampaign(tx, c); err != nil {
@@ -46,7 +45,6 @@ func (s *Server) CreateCampaign(ctx context.Context, req *warrantyv1.CreateCampa
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.p.Notify()
 	return resp, nil
 }
 

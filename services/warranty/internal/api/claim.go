@@ -11,7 +11,6 @@ import (
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/calendar"
-	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/outbox"
 	"github.com/sanbao/sanbao/services/warranty/internal/domain"
@@ -138,8 +137,7 @@ func (s *Server) EvaluateClaim(ctx context.Context, req *warrantyv1.EvaluateClai
 		}
 		return resp, nil
 	}
-	now := s.p.Clock.Now()
-	err := idem.Update(ctx, s.p.DB, "EvaluateClaim", req, resp, now, func(tx *bbolt.Tx) error {
+	err := s.p.Update(ctx, "EvaluateClaim", req, resp, func(tx *bbolt.Tx, now time.Time) error {
 		d, u, err := s.evaluate(tx, req)
 		if err != nil {
 			return err
@@ -158,7 +156,6 @@ func (s *Server) EvaluateClaim(ctx context.Context, req *warrantyv1.EvaluateClai
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.p.Notify()
 	return resp, nil
 }
 

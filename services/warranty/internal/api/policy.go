@@ -10,7 +10,6 @@ import (
 
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
-	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/outbox"
 	pstore "github.com/sanbao/sanbao/platform/store"
@@ -191,8 +190,7 @@ func (s *Server) CreatePolicy(ctx context.Context, req *warrantyv1.CreatePolicyR
 		return nil, toStatus(err)
 	}
 	resp := &warrantyv1.CreatePolicyResponse{}
-	now := s.p.Clock.Now()
-	err := idem.Update(ctx, s.p.DB, "CreatePolicy", req, resp, now, func(tx *bbolt.Tx) error {
+	err := s.p.Update(ctx, "CreatePolicy", req, resp, func(tx *bbolt.Tx, now time.Time) error {
 		p := pol
 		p.CreateTime = now.UTC()
 		if in.GetId() == "" {
@@ -221,7 +219,6 @@ func (s *Server) CreatePolicy(ctx context.Context, req *warrantyv1.CreatePolicyR
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.p.Notify()
 	return resp, nil
 }
 

@@ -13,7 +13,6 @@ import (
 
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/calendar"
-	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/outbox"
 	pstore "github.com/sanbao/sanbao/platform/store"
@@ -75,8 +74,7 @@ func (s *Server) RegisterUnit(ctx context.Context, req *warrantyv1.RegisterUnitR
 		return nil, toStatus(prefix(err, "unit"))
 	}
 	resp := &warrantyv1.RegisterUnitResponse{}
-	now := s.p.Clock.Now()
-	err := idem.Update(ctx, s.p.DB, "RegisterUnit", req, resp, now, func(tx *bbolt.Tx) error {
+	err := s.p.Update(ctx, "RegisterUnit", req, resp, func(tx *bbolt.Tx, now time.Time) error {
 		pol, err := store.GetPolicy(tx, in.GetPolicyId(), in.GetPolicyVersion())
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("unit.policy_id: %s version %d: %w", in.GetPolicyId(), in.GetPolicyVersion(), errPolicyUnknown)
@@ -103,7 +101,6 @@ func (s *Server) RegisterUnit(ctx context.Context, req *warrantyv1.RegisterUnitR
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.p.Notify()
 	return resp, nil
 }
 
@@ -163,8 +160,7 @@ func (s *Server) ListUnits(_ context.Context, req *warrantyv1.ListUnitsRequest) 
 // ReturnWarrantyCard records a received warranty card.
 func (s *Server) ReturnWarrantyCard(ctx context.Context, req *warrantyv1.ReturnWarrantyCardRequest) (*warrantyv1.ReturnWarrantyCardResponse, error) {
 	resp := &warrantyv1.ReturnWarrantyCardResponse{}
-	now := s.p.Clock.Now()
-	err := idem.Update(ctx, s.p.DB, "ReturnWarrantyCard", req, resp, now, func(tx *bbolt.Tx) error {
+	err := s.p.Update(ctx, "ReturnWarrantyCard", req, resp, func(tx *bbolt.Tx, now time.Time) error {
 		u, err := store.GetUnitBySerial(tx, req.GetSerial())
 		if err != nil {
 			return err
@@ -195,7 +191,6 @@ func (s *Server) ReturnWarrantyCard(ctx context.Context, req *warrantyv1.ReturnW
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.p.Notify()
 	return resp, nil
 }
 
@@ -252,8 +247,7 @@ func (s *Server) recordRepair(tx *bbolt.Tx, in *warrantyv1.Repair, source warran
 // RecordRepair records a repair on a unit.
 func (s *Server) RecordRepair(ctx context.Context, req *warrantyv1.RecordRepairRequest) (*warrantyv1.RecordRepairResponse, error) {
 	resp := &warrantyv1.RecordRepairResponse{}
-	now := s.p.Clock.Now()
-	err := idem.Update(ctx, s.p.DB, "RecordRepair", req, resp, now, func(tx *bbolt.Tx) error {
+	err := s.p.Update(ctx, "RecordRepair", req, resp, func(tx *bbolt.Tx, now time.Time) error {
 		r, u, err := s.recordRepair(tx, req.GetRepair(), warrantyv1.RepairSource_REPAIR_SOURCE_API, now)
 		if err != nil {
 			return err
@@ -264,7 +258,6 @@ func (s *Server) RecordRepair(ctx context.Context, req *warrantyv1.RecordRepairR
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.p.Notify()
 	return resp, nil
 }
 
