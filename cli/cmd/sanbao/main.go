@@ -76,10 +76,11 @@ func run(ctx context.Context, args []string) error {
 
 func runSuite(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var env daemon.Env
 	var cfg suite.Config
-	fs.StringVar(&cfg.DataDir, "data-dir", envOr("SANBAO_DATA_DIR", "./data"), "directory for every service's data and NATS's [SANBAO_DATA_DIR]")
+	fs.StringVar(&cfg.DataDir, "data-dir", env.String("SANBAO_DATA_DIR", "./data"), "directory for every service's data and NATS's [SANBAO_DATA_DIR]")
 	fs.IntVar(&cfg.NATSPort, "nats-port", 4222, "embedded NATS client port")
-	level := fs.String("log-level", envOr("SANBAO_LOG_LEVEL", "info"), "debug, info, warn, error [SANBAO_LOG_LEVEL]")
+	level := fs.String("log-level", env.String("SANBAO_LOG_LEVEL", "info"), "debug, info, warn, error [SANBAO_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,7 +94,8 @@ func runSuite(ctx context.Context, args []string) error {
 
 func eventsTail(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("events tail", flag.ContinueOnError)
-	url := fs.String("nats-url", envOr("SANBAO_NATS_URL", "nats://127.0.0.1:4222"), "NATS URL [SANBAO_NATS_URL]")
+	var env daemon.Env
+	url := fs.String("nats-url", env.String("SANBAO_NATS_URL", "nats://127.0.0.1:4222"), "NATS URL [SANBAO_NATS_URL]")
 	var o tail.Options
 	fs.StringVar(&o.Subject, "subject", "sanbao.>", "subject filter")
 	fs.BoolVar(&o.History, "history", false, "print what the streams hold first, then follow")
@@ -107,11 +109,4 @@ func eventsTail(ctx context.Context, args []string) error {
 	}
 	defer nc.Close()
 	return tail.Run(ctx, nc, os.Stdout, o)
-}
-
-func envOr(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
 }

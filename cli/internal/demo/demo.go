@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +28,7 @@ import (
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
+	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/rpc"
 )
 
@@ -72,12 +72,13 @@ func (c *Clients) Close() {
 // Main is `sanbao demo`.
 func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	var env daemon.Env
 	var a Addrs
-	fs.StringVar(&a.Ticket, "ticket-addr", env("SANBAO_TICKET_ADDR", "127.0.0.1:50051"), "ticket service [SANBAO_TICKET_ADDR]")
-	fs.StringVar(&a.Warranty, "warranty-addr", env("SANBAO_WARRANTY_ADDR", "127.0.0.1:50052"), "warranty service [SANBAO_WARRANTY_ADDR]")
-	fs.StringVar(&a.Dispatch, "dispatch-addr", env("SANBAO_DISPATCH_ADDR", "127.0.0.1:50053"), "dispatch service [SANBAO_DISPATCH_ADDR]")
-	fs.StringVar(&a.Inventory, "inventory-addr", env("SANBAO_INVENTORY_ADDR", "127.0.0.1:50054"), "inventory service [SANBAO_INVENTORY_ADDR]")
-	natsURL := fs.String("nats-url", env("SANBAO_NATS_URL", "nats://127.0.0.1:4222"), "NATS, to print the events [SANBAO_NATS_URL]; empty: no events")
+	fs.StringVar(&a.Ticket, "ticket-addr", env.String("SANBAO_TICKET_ADDR", "127.0.0.1:50051"), "ticket service [SANBAO_TICKET_ADDR]")
+	fs.StringVar(&a.Warranty, "warranty-addr", env.String("SANBAO_WARRANTY_ADDR", "127.0.0.1:50052"), "warranty service [SANBAO_WARRANTY_ADDR]")
+	fs.StringVar(&a.Dispatch, "dispatch-addr", env.String("SANBAO_DISPATCH_ADDR", "127.0.0.1:50053"), "dispatch service [SANBAO_DISPATCH_ADDR]")
+	fs.StringVar(&a.Inventory, "inventory-addr", env.String("SANBAO_INVENTORY_ADDR", "127.0.0.1:50054"), "inventory service [SANBAO_INVENTORY_ADDR]")
+	natsURL := fs.String("nats-url", env.String("SANBAO_NATS_URL", "nats://127.0.0.1:4222"), "NATS, to print the events [SANBAO_NATS_URL]; empty: no events")
 	failFirst := fs.Bool("fail-first-visit", false, "the first visit does not fix the fault: watch the escalation and the second visit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -425,11 +426,4 @@ func short(s string) string {
 		s = strings.TrimPrefix(s, p)
 	}
 	return strings.ToLower(s)
-}
-
-func env(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
 }

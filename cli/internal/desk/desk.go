@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/rpc"
 )
 
@@ -42,7 +42,8 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	}
 	cmd, args := args[0], args[1:]
 	fs := flag.NewFlagSet("ticket "+cmd, flag.ContinueOnError)
-	addr := fs.String("addr", envOr("SANBAO_TICKET_ADDR", "127.0.0.1:50051"), "ticket service address [SANBAO_TICKET_ADDR]")
+	var env daemon.Env
+	addr := fs.String("addr", env.String("SANBAO_TICKET_ADDR", "127.0.0.1:50051"), "ticket service address [SANBAO_TICKET_ADDR]")
 	run, ok := map[string]func(context.Context, *flag.FlagSet, func() (ticketv1.TicketServiceClient, func(), error), []string, io.Writer) error{
 		"create": create, "show": show, "list": list, "contact": contact, "close": closeTicket,
 	}[cmd]
@@ -193,7 +194,8 @@ func contact(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, 
 	direction := fs.String("direction", "inbound", "inbound (the customer called) or outbound (we called)")
 	summary := fs.String("summary", "", "what was said")
 	outcome := fs.String("outcome", "", "what was agreed")
-	by := fs.String("by", envOr("USER", ""), "who handled it")
+	var env daemon.Env
+	by := fs.String("by", env.String("USER", ""), "who handled it")
 	id, err := parseID(fs, args, "usage: sanbao ticket contact TICKET_ID --summary ...")
 	if err != nil {
 		return err
@@ -297,11 +299,4 @@ func randomID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return "cli-" + hex.EncodeToString(b)
-}
-
-func envOr(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
 }
