@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +26,8 @@ type Config struct {
 	Daemon daemon.Config
 	Policy domain.Policy
 
-	envErrs []string // SANBAO_* values that did not parse
+	env     daemon.Env // SANBAO_* values that did not parse
+	zoneErr string     // SANBAO_TIME_ZONE that names no zone
 }
 
 // DefaultConfig is the all-in-one configuration: gRPC on 127.0.0.1:50054, metrics on 9104,
@@ -41,15 +41,15 @@ func DefaultConfig() Config {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Daemon.RegisterFlags(fs)
 	p := &c.Policy
-	fs.DurationVar(&p.DefaultHold, "reservation-hold", c.envDuration("SANBAO_RESERVATION_HOLD", p.DefaultHold), "how long a reservation lasts without an explicit expiry [SANBAO_RESERVATION_HOLD]")
-	fs.DurationVar(&p.MaxHold, "reservation-max-hold", c.envDuration("SANBAO_RESERVATION_MAX_HOLD", p.MaxHold), "longest allowed reservation [SANBAO_RESERVATION_MAX_HOLD]")
-	fs.IntVar(&p.ReturnDays, "return-days", c.envInt("SANBAO_RETURN_DAYS", p.ReturnDays), "days to return an old part replaced under warranty [SANBAO_RETURN_DAYS]")
-	fs.IntVar(&p.ReorderWindowDays, "reorder-window-days", c.envInt("SANBAO_REORDER_WINDOW_DAYS", p.ReorderWindowDays), "demand window of the reorder formula, days [SANBAO_REORDER_WINDOW_DAYS]")
-	fs.Float64Var(&p.SafetyDays, "safety-days", c.envFloat("SANBAO_SAFETY_DAYS", p.SafetyDays), "safety stock in days of demand [SANBAO_SAFETY_DAYS]")
-	fs.Float64Var(&p.CoverDays, "cover-days", c.envFloat("SANBAO_COVER_DAYS", p.CoverDays), "days of demand an order covers beyond the reorder point [SANBAO_COVER_DAYS]")
-	fs.IntVar(&p.DefaultLeadTimeDays, "lead-time-days", c.envInt("SANBAO_LEAD_TIME_DAYS", p.DefaultLeadTimeDays), "replenishment lead time of parts that give none, days [SANBAO_LEAD_TIME_DAYS]")
-	fs.IntVar(&p.PlanLeadDays, "plan-lead-days", c.envInt("SANBAO_PLAN_LEAD_DAYS", p.PlanLeadDays), "days before the season a stocking plan is due [SANBAO_PLAN_LEAD_DAYS]")
-	fs.BoolVar(&p.DistinctApprover, "distinct-approver", c.envBool("SANBAO_DISTINCT_APPROVER", p.DistinctApprover), "a requisition's requester may not approve it [SANBAO_DISTINCT_APPROVER]")
+	fs.DurationVar(&p.DefaultHold, "reservation-hold", c.env.Duration("SANBAO_RESERVATION_HOLD", p.DefaultHold), "how long a reservation lasts without an explicit expiry [SANBAO_RESERVATION_HOLD]")
+	fs.DurationVar(&p.MaxHold, "reservation-max-hold", c.env.Duration("SANBAO_RESERVATION_MAX_HOLD", p.MaxHold), "longest allowed reservation [SANBAO_RESERVATION_MAX_HOLD]")
+	fs.IntVar(&p.ReturnDays, "return-days", c.env.Int("SANBAO_RETURN_DAYS", p.ReturnDays), "days to return an old part replaced under warranty [SANBAO_RETURN_DAYS]")
+	fs.IntVar(&p.ReorderWindowDays, "reorder-window-days", c.env.Int("SANBAO_REORDER_WINDOW_DAYS", p.ReorderWindowDays), "demand window of the reorder formula, days [SANBAO_REORDER_WINDOW_DAYS]")
+	fs.Float64Var(&p.SafetyDays, "safety-days", c.env.Float("SANBAO_SAFETY_DAYS", p.SafetyDays), "safety stock in days of demand [SANBAO_SAFETY_DAYS]")
+	fs.Float64Var(&p.CoverDays, "cover-days", c.env.Float("SANBAO_COVER_DAYS", p.CoverDays), "days of demand an order covers beyond the reorder point [SANBAO_COVER_DAYS]")
+	fs.IntVar(&p.DefaultLeadTimeDays, "lead-time-days", c.env.Int("SANBAO_LEAD_TIME_DAYS", p.DefaultLeadTimeDays), "replenishment lead time of parts that give none, days [SANBAO_LEAD_TIME_DAYS]")
+	fs.IntVar(&p.PlanLeadDays, "plan-lead-days", c.env.Int("SANBAO_PLAN_LEAD_DAYS", p.PlanLeadDays), "days before the season a stocking plan is due [SANBAO_PLAN_LEAD_DAYS]")
+	fs.BoolVar(&p.DistinctApprover, "distinct-approver", c.env.Bool("SANBAO_DISTINCT_APPROVER", p.DistinctApprover), "a requisition's requester may not approve it [SANBAO_DISTINCT_APPROVER]")
 	zone := os.Getenv("SANBAO_TIME_ZONE")
 	if zone != "" {
 		c.setZone(zone)
@@ -67,15 +67,22 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 func (c *Config) setZone(v string) {
 	loc, err := time.LoadLocation(v)
 	if err != nil {
-		c.envErrs = append(c.envErrs, fmt.Sprintf("SANBAO_TIME_ZONE=%q: %v", v, err))
+		c.zoneErr = fmt.Sprintf("SANBAO_TIME_ZONE=%q: %v", v, err)
 		return
 	}
 	c.Policy.TimeZone = loc
 }
 
 func (c *Config) validate() error {
-	if len(c.envErrs) > 0 {
-		return fmt.Errorf("config: %s", strings.Join(c.envErrs, "; "))
+	var bad []string
+	if err := c.env.Err(); err != nil {
+		bad = append(bad, err.Error())
+	}
+	if c.zoneErr != "" {
+		bad = append(bad, c.zoneErr)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("config: %s", strings.Join(bad, "; "))
 	}
 	return c.Policy.Validate()
 }
@@ -119,58 +126,4 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, opts daemon.Options) 
 		return fmt.Errorf("inventory %w", err)
 	}
 	return daemon.Run(ctx, cfg.Daemon, log, New(cfg), opts)
-}
-
-func (c *Config) env(key string, parse func(string) error) {
-	v := os.Getenv(key)
-	if v == "" {
-		return
-	}
-	if err := parse(v); err != nil {
-		c.envErrs = append(c.envErrs, fmt.Sprintf("%s=%q does not parse: %v", key, v, err))
-	}
-}
-
-func (c *Config) envInt(key string, def int) int {
-	c.env(key, func(v string) error {
-		n, err := strconv.Atoi(v)
-		if err == nil {
-			def = n
-		}
-		return err
-	})
-	return def
-}
-
-func (c *Config) envFloat(key string, def float64) float64 {
-	c.env(key, func(v string) error {
-		n, err := strconv.ParseFloat(v, 64)
-		if err == nil {
-			def = n
-		}
-		return err
-	})
-	return def
-}
-
-func (c *Config) envBool(key string, def bool) bool {
-	c.env(key, func(v string) error {
-		b, err := strconv.ParseBool(v)
-		if err == nil {
-			def = b
-		}
-		return err
-	})
-	return def
-}
-
-func (c *Config) envDuration(key string, def time.Duration) time.Duration {
-	c.env(key, func(v string) error {
-		d, err := time.ParseDuration(v)
-		if err == nil {
-			def = d
-		}
-		return err
-	})
-	return def
 }
