@@ -26,7 +26,9 @@ import (
 )
 
 // writer is a service with one write (it appends an event) and one read.
-type writer struct{ p atomic.Pointer[daemon.Platform] }
+type writer struct {
+	p atomic.Pointer[daemon.Platform]
+}
 
 var points = []byte("points")
 
