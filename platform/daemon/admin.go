@@ -11,6 +11,7 @@ import (
 	"go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
+	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/platform/store"
 )
 
@@ -18,10 +19,24 @@ import (
 //
 //	GET /backup  a consistent copy of the service's bbolt file, taken in one read transaction
 //	             while the service keeps serving (writers are not blocked).
+//	GET /readyz  200 "ready" or "ready (degraded: ...)" while serving, 503 with the reason
+//	             while not.
 //
 // The copy holds personal data: the listener belongs on loopback (kubectl port-forward reaches it).
-func serveAdmin(ctx context.Context, lis net.Listener, name string, db *store.DB, log *zap.Logger) error {
+func serveAdmin(ctx context.Context, lis net.Listener, name string, db *store.DB, srv *rpc.Server, log *zap.Logger) error {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		reason := srv.Reason()
+		switch {
+		case !srv.Ready():
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not ready: %s\n", reason)
+		case reason != "":
+			fmt.Fprintf(w, "ready (%s)\n", reason)
+		default:
+			fmt.Fprintln(w, "ready")
+		}
+	})
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		err := db.View(func(tx *bbolt.Tx) error {

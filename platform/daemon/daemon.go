@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -91,7 +92,9 @@ type Options struct {
 // Run runs svc until ctx ends, then shuts it down in order. Start-up, in steps:
 //  1. gRPC server with health NOT_SERVING (so probes answer at once) and /metrics;
 //  2. open the bbolt file, retrying with a log line that says why while it cannot be opened;
-//  3. connect to NATS and provision the stream, likewise;
+//  3. connect to NATS and provision the stream; when NATS does not answer the service starts
+//     degraded (writes wait in the outbox, reads work, the readiness reason says so) and
+//     provisions the stream and starts the relay when NATS comes back;
 //  4. start the outbox relay, timers, consumers and the service's tasks;
 //  5. health SERVING.
 //
@@ -208,18 +211,29 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	if !retry(ctx, log, srv, opts.Retry, "event stream not provisioned", func() error {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ensureStream := func(wait time.Duration) error {
+		sctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
 		_, err := events.EnsureStream(sctx, js, events.StreamConfig{Service: cfg.Name, Replicas: cfg.StreamReplicas})
 		if err != nil && !nc.IsConnected() {
 			err = fmt.Errorf("%w (NATS at %s is not reachable)", err, redact(cfg.NATSURL))
 		}
 		return err
-	}) {
-		return ctx.Err()
 	}
-	log.Info("stream ready", zap.String("stream", events.StreamName(cfg.Name)))
+	// Without the stream the service still serves: writes wait in the outbox, reads need no
+	// NATS. The stream is provisioned (and the relay started) once NATS answers.
+	degraded := ""
+	// The first try is short: a NATS that does not answer within it should not keep the
+	// service from serving.
+	if err := ensureStream(2 * time.Second); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		degraded = "degraded: event stream not provisioned, events wait in the outbox: " + err.Error()
+		log.Warn("serving without NATS; retrying the stream", zap.String("reason", degraded), zap.Duration("every", opts.Retry))
+	} else {
+		log.Info("stream ready", zap.String("stream", events.StreamName(cfg.Name)))
+	}
 
 	// 4. Relay, timers, consumers, tasks.
 	p := &Platform{
@@ -241,8 +255,31 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 	tasksCtx, stopTasks := context.WithCancel(context.WithoutCancel(ctx))
 	tg, tctx := errgroup.WithContext(tasksCtx)
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	relayDone := make(chan error, 1)
-	go func() { relayDone <- p.relay.Run(relayCtx) }()
+	relayDone := make(chan struct{})
+	var relayStarted atomic.Bool
+	startRelay := func() {
+		relayStarted.Store(true)
+		go func() {
+			defer close(relayDone)
+			_ = p.relay.Run(relayCtx)
+		}()
+	}
+	if degraded == "" {
+		startRelay()
+	} else {
+		tg.Go(func() error {
+			if !retryQuiet(tctx, opts.Retry, func() error { return ensureStream(5 * time.Second) }) {
+				close(relayDone)
+				return nil
+			}
+			log.Info("stream ready; NATS is back", zap.String("stream", events.StreamName(cfg.Name)))
+			startRelay()
+			if tctx.Err() == nil {
+				srv.SetReady(true, "")
+			}
+			return nil
+		})
+	}
 	tg.Go(func() error { return p.Timers.Run(tctx) })
 	for _, c := range p.consumers {
 		tg.Go(func() error { return c.Run(tctx) })
@@ -260,14 +297,18 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 		}
 		if alis != nil {
 			log.Info("serving admin endpoints", zap.String("addr", alis.Addr().String()))
-			tg.Go(func() error { return serveAdmin(tctx, alis, cfg.Name, db, log.Named("admin")) })
+			tg.Go(func() error { return serveAdmin(tctx, alis, cfg.Name, db, srv, log.Named("admin")) })
 		}
 	}
 
-	// 5. Ready.
-	srv.SetReady(true, "")
+	// 5. Ready (degraded while the stream is not provisioned).
+	if degraded != "" && !relayStarted.Load() {
+		srv.SetReady(true, degraded)
+	} else {
+		srv.SetReady(true, "")
+	}
 	m.ready.Set(1)
-	log.Info("ready")
+	log.Info("ready", zap.String("reason", degraded))
 	if opts.OnReady != nil {
 		opts.OnReady(p)
 	}
@@ -284,11 +325,13 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 	if err := tg.Wait(); err != nil && !errors.Is(err, context.Canceled) && taskErr == nil {
 		taskErr = err
 	}
-	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	if err := p.relay.Flush(fctx); err != nil {
-		log.Warn("relay flush incomplete; remaining events are published on next start", zap.Error(err))
+	if relayStarted.Load() {
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := p.relay.Flush(fctx); err != nil {
+			log.Warn("relay flush incomplete; remaining events are published on next start", zap.Error(err))
+		}
+		cancel()
 	}
-	cancel()
 	stopRelay()
 	<-relayDone
 	if err := nc.Drain(); err != nil {
@@ -317,6 +360,22 @@ func retry(ctx context.Context, log *zap.Logger, srv *rpc.Server, wait time.Dura
 		if reason != last {
 			log.Warn("not ready; retrying", zap.String("reason", reason), zap.Duration("every", wait))
 			last = reason
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// retryQuiet runs step every wait until it succeeds (true) or ctx ends (false).
+func retryQuiet(ctx context.Context, wait time.Duration, step func() error) bool {
+	for {
+		if step() == nil {
+			return true
 		}
 		t := time.NewTimer(wait)
 		select {

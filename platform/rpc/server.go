@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 )
 
 // Observer is told of every finished call (for metrics).
@@ -155,32 +153,4 @@ func recovery(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.U
 		}
 	}()
 	return h(ctx, req)
-}
-
-func validating(v protovalidate.Validator) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if m, ok := req.(proto.Message); ok && !infrastructure(info.FullMethod) {
-			if err := v.Validate(m); err != nil {
-				return nil, validationStatus(err)
-			}
-		}
-		return h(ctx, req)
-	}
-}
-
-func validationStatus(err error) error {
-	var verr *protovalidate.ValidationError
-	if !errors.As(err, &verr) {
-		return Internal(fmt.Errorf("validate request: %w", err))
-	}
-	vs := make([]Violation, 0, len(verr.Violations))
-	for _, v := range verr.Violations {
-		field := protovalidate.FieldPathString(v.Proto.GetField())
-		desc := v.Proto.GetMessage()
-		if id := v.Proto.GetRuleId(); id != "" {
-			desc += " [" + id + "]"
-		}
-		vs = append(vs, Violation{Field: field, Description: desc})
-	}
-	return InvalidArgument(vs...)
 }

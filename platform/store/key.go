@@ -3,14 +3,21 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 	"time"
 )
 
-// Sep separates the parts of a composite key. Parts must not contain it; API validation keeps
-// NUL bytes out of identifiers.
+// Sep separates the parts of a composite key. API validation keeps control characters, NUL
+// among them, out of identifiers; Key escapes a NUL that gets past it anyway.
 const Sep = 0x00
 
-// Key joins parts with Sep into a key that sorts part by part.
+// escNUL stands for a NUL byte inside a part. It cannot occur in UTF-8 text (0xFF never does),
+// so an escaped part never equals another valid part, and a key still splits at every Sep.
+var escNUL = []byte{0xff, 0xfe}
+
+// Key joins parts with Sep into a key that sorts part by part. A part is text (an id, a code); a
+// NUL byte in it is written as 0xFF 0xFE, so "JOBA\x00victim" can never reach the keys of job
+// "JOBA" (whose prefix is "JOBA\x00").
 func Key(parts ...string) []byte {
 	n := len(parts)
 	for _, p := range parts {
@@ -20,6 +27,14 @@ func Key(parts ...string) []byte {
 	for i, p := range parts {
 		if i > 0 {
 			k = append(k, Sep)
+		}
+		for {
+			j := strings.IndexByte(p, Sep)
+			if j < 0 {
+				break
+			}
+			k = append(append(k, p[:j]...), escNUL...)
+			p = p[j+1:]
 		}
 		k = append(k, p...)
 	}

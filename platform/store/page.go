@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -49,8 +51,7 @@ func Scan(tx *bbolt.Tx, bucket []byte, p Page, fn func(k, v []byte) (bool, error
 	}
 	var after []byte
 	if p.Token != "" {
-		after, err = base64.RawURLEncoding.DecodeString(p.Token)
-		if err != nil || !bytes.HasPrefix(after, p.Prefix) {
+		if after, err = DecodePageToken(tx, bucket, p.Token); err != nil || !bytes.HasPrefix(after, p.Prefix) {
 			return "", ErrBadPageToken
 		}
 	}
@@ -78,7 +79,7 @@ func Scan(tx *bbolt.Tx, bucket []byte, p Page, fn func(k, v []byte) (bool, error
 	var last []byte
 	for ; k != nil && bytes.HasPrefix(k, p.Prefix); k, v = step() {
 		if n == p.Size {
-			return base64.RawURLEncoding.EncodeToString(last), nil
+			return EncodePageToken(tx, bucket, last), nil
 		}
 		ok, err := fn(k, v)
 		if err != nil {
@@ -122,4 +123,41 @@ func prefixEnd(prefix []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// pageMACSize is how many bytes of the HMAC-SHA256 a page token carries.
+const pageMACSize = 16
+
+// EncodePageToken returns the page token that resumes a list of bucket after key: the key and
+// an HMAC of bucket and key under the store's secret (kept in its meta bucket), so a client can
+// neither forge a position nor move a token from one list to another.
+func EncodePageToken(tx *bbolt.Tx, bucket, key []byte) string {
+	tok := append(append([]byte(nil), key...), pageMAC(tx, bucket, key)...)
+	return base64.RawURLEncoding.EncodeToString(tok)
+}
+
+// DecodePageToken returns the key an EncodePageToken token of bucket names, or ErrBadPageToken
+// for a token this store did not issue for that bucket.
+func DecodePageToken(tx *bbolt.Tx, bucket []byte, token string) ([]byte, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(raw) < pageMACSize {
+		return nil, ErrBadPageToken
+	}
+	key, mac := raw[:len(raw)-pageMACSize], raw[len(raw)-pageMACSize:]
+	if !hmac.Equal(mac, pageMAC(tx, bucket, key)) {
+		return nil, ErrBadPageToken
+	}
+	return key, nil
+}
+
+func pageMAC(tx *bbolt.Tx, bucket, key []byte) []byte {
+	var secret []byte
+	if meta := tx.Bucket(metaBucket); meta != nil {
+		secret = meta.Get(pageSecretKey)
+	}
+	h := hmac.New(sha256.New, secret)
+	h.Write(bucket)
+	h.Write([]byte{Sep})
+	h.Write(key)
+	return h.Sum(nil)[:pageMACSize]
 }

@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -42,6 +43,8 @@ type DB struct {
 var (
 	metaBucket       = []byte("_meta")
 	schemaVersionKey = []byte("schema_version")
+	// pageSecretKey holds the random key that signs page tokens, made when the file is created.
+	pageSecretKey = []byte("page_token_secret")
 )
 
 // ErrNewerSchema is returned by Open when the file was written by a newer layout version.
@@ -89,6 +92,15 @@ func applySchema(tx *bbolt.Tx, schema Schema) error {
 	if v := meta.Get(schemaVersionKey); v != nil {
 		if have := Uint64(v); have > schema.Version {
 			return fmt.Errorf("%w: file has %d, this binary writes %d", ErrNewerSchema, have, schema.Version)
+		}
+	}
+	if meta.Get(pageSecretKey) == nil {
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return fmt.Errorf("page token secret: %w", err)
+		}
+		if err := meta.Put(pageSecretKey, secret); err != nil {
+			return err
 		}
 	}
 	for _, name := range schema.Buckets {

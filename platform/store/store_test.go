@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -168,5 +170,59 @@ func BenchmarkWrite(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
 		})
+	}
+}
+
+func TestKeyKeepsNULInsideItsPart(t *testing.T) {
+	victim := store.Prefix("JOBA")
+	for _, id := range []string{"JOBA\x00victim", "JOBA\x00", "\x00JOBA"} {
+		k := store.Key(id, "R1")
+		if bytes.HasPrefix(k, victim) {
+			t.Errorf("Key(%q, R1) = %q starts with Prefix(JOBA) = %q", id, k, victim)
+		}
+		if got := bytes.Count(k, []byte{store.Sep}); got != 1 {
+			t.Errorf("Key(%q, R1) = %q has %d separators, want 1", id, k, got)
+		}
+	}
+	if got, want := store.Key("a", "b"), []byte("a\x00b"); !bytes.Equal(got, want) {
+		t.Errorf("Key(a, b) = %q, want %q", got, want)
+	}
+}
+
+func TestScanRejectsForgedToken(t *testing.T) {
+	db := bolttest.Open(t, store.Schema{Version: 1, Buckets: [][]byte{items, []byte("other")}})
+	fill(t, db, 5)
+	scan := func(bucket []byte, token string) (string, error) {
+		var next string
+		err := db.View(func(tx *bbolt.Tx) error {
+			var err error
+			next, err = store.Scan(tx, bucket, store.Page{Prefix: store.Prefix("k"), Token: token, Size: 2},
+				func(_, _ []byte) (bool, error) { return true, nil })
+			return err
+		})
+		return next, err
+	}
+	next, err := scan(items, "")
+	if err != nil || next == "" {
+		t.Fatalf("Scan(first page) = %q, %v; want a token", next, err)
+	}
+	if _, err := scan(items, next); err != nil {
+		t.Fatalf("Scan(issued token) = %v, want nil", err)
+	}
+	// A client that decodes the token, moves the position and encodes it again.
+	raw, _ := base64.RawURLEncoding.DecodeString(next)
+	raw[len(raw)-17]++
+	forged := []string{
+		base64.RawURLEncoding.EncodeToString(raw),
+		base64.RawURLEncoding.EncodeToString([]byte("k\x00001")), // a bare key, as tokens once were
+		"AAAA",
+	}
+	for _, tok := range forged {
+		if _, err := scan(items, tok); !errors.Is(err, store.ErrBadPageToken) {
+			t.Errorf("Scan(forged %q) = %v, want ErrBadPageToken", tok, err)
+		}
+	}
+	if _, err := scan([]byte("other"), next); !errors.Is(err, store.ErrBadPageToken) {
+		t.Errorf("Scan(token of another bucket) = %v, want ErrBadPageToken", err)
 	}
 }

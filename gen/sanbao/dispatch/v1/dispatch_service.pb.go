@@ -2313,7 +2313,7 @@ var File_sanbao_dispatch_v1_dispatch_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
+	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
 	"\x17CreateTechnicianRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12F\n" +
@@ -2323,20 +2323,21 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\x18CreateTechnicianResponse\x12>\n" +
 	"\n" +
 	"technician\x18\x01 \x01(\v2\x1e.sanbao.dispatch.v1.TechnicianR\n" +
-	"technician\"F\n" +
-	"\x14GetTechnicianRequest\x12.\n" +
-	"\rtechnician_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftechnicianId\"W\n" +
+	"technician\"J\n" +
+	"\x14GetTechnicianRequest\x122\n" +
+	"\rtechnician_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\"W\n" +
 	"\x15GetTechnicianResponse\x12>\n" +
 	"\n" +
 	"technician\x18\x01 \x01(\v2\x1e.sanbao.dispatch.v1.TechnicianR\n" +
-	"technician\"\xe9\x01\n" +
+	"technician\"\xf5\x01\n" +
 	"\x16ListTechniciansRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x120\n" +
-	"\x0forganisation_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0eorganisationId\x12*\n" +
-	"\fproduct_line\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\vproductLine\x12\x1f\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x124\n" +
+	"\x0forganisation_id\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\x12.\n" +
+	"\fproduct_line\x18\x04 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\x12\x1f\n" +
 	"\vactive_only\x18\x05 \x01(\bR\n" +
 	"activeOnly\"\x83\x01\n" +
 	"\x17ListTechniciansResponse\x12@\n" +
@@ -2357,122 +2358,147 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x121\n" +
 	"\x03job\x18\x02 \x01(\v2\x17.sanbao.dispatch.v1.JobB\x06\xbaH\x03\xc8\x01\x01R\x03job\">\n" +
 	"\x11CreateJobResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"1\n" +
-	"\rGetJobRequest\x12 \n" +
-	"\x06job_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\";\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"5\n" +
+	"\rGetJobRequest\x12$\n" +
+	"\x06job_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\";\n" +
 	"\x0eGetJobResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xf5\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\x81\x02\n" +
 	"\x0fListJobsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12<\n" +
-	"\x05state\x18\x03 \x01(\x0e2\x1c.sanbao.dispatch.v1.JobStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12,\n" +
-	"\rtechnician_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\ftechnicianId\x12$\n" +
-	"\tticket_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\bticketId\"g\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12<\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1c.sanbao.dispatch.v1.JobStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x120\n" +
+	"\rtechnician_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\ftechnicianId\x12(\n" +
+	"\tticket_id\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\"g\n" +
 	"\x10ListJobsResponse\x12+\n" +
 	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\":\n" +
-	"\x16RankTechniciansRequest\x12 \n" +
-	"\x06job_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\"P\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n" +
+	"\x16RankTechniciansRequest\x12$\n" +
+	"\x06job_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\"P\n" +
 	"\x17RankTechniciansResponse\x125\n" +
-	"\aranking\x18\x01 \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\aranking\"\xc6\x01\n" +
+	"\aranking\x18\x01 \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\aranking\"\xd2\x01\n" +
 	"\x10AssignJobRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12.\n" +
-	"\rtechnician_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftechnicianId\x12 \n" +
-	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\">\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
+	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x12$\n" +
+	"\x06reason\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xe8\aR\x06reason\">\n" +
 	"\x11AssignJobResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xa4\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xac\x01\n" +
 	"\x10AcceptJobRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12.\n" +
-	"\rtechnician_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftechnicianId\">\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
+	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\">\n" +
 	"\x11AcceptJobResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xc7\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xd3\x01\n" +
 	"\x11DeclineJobRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12.\n" +
-	"\rtechnician_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftechnicianId\x12 \n" +
-	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\"?\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
+	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x12$\n" +
+	"\x06reason\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xe8\aR\x06reason\"?\n" +
 	"\x12DeclineJobResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xee\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xf6\x01\n" +
 	"\x1aScheduleAppointmentRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12.\n" +
-	"\rtechnician_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftechnicianId\x12>\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
+	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x12>\n" +
 	"\x06window\x18\x04 \x01(\v2\x1e.sanbao.dispatch.v1.TimeWindowB\x06\xbaH\x03\xc8\x01\x01R\x06window\"H\n" +
 	"\x1bScheduleAppointmentResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xcf\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xed\x02\n" +
 	"\x1cRescheduleAppointmentRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12.\n" +
-	"\rtechnician_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftechnicianId\x12>\n" +
-	"\x06window\x18\x04 \x01(\v2\x1e.sanbao.dispatch.v1.TimeWindowB\x06\xbaH\x03\xc8\x01\x01R\x06window\x12;\n" +
-	"\vnotice_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"noticeTime\x12 \n" +
-	"\x06reason\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\"J\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
+	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x12>\n" +
+	"\x06window\x18\x04 \x01(\v2\x1e.sanbao.dispatch.v1.TimeWindowB\x06\xbaH\x03\xc8\x01\x01R\x06window\x12M\n" +
+	"\vnotice_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"noticeTime\x12$\n" +
+	"\x06reason\x18\x06 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xe8\aR\x06reason\"J\n" +
 	"\x1dRescheduleAppointmentResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xa6\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xae\x01\n" +
 	"\x12StartTravelRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12.\n" +
-	"\rtechnician_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftechnicianId\"@\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
+	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\"@\n" +
 	"\x13StartTravelResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\x9a\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xb4\x02\n" +
 	"\x0eCheckInRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12.\n" +
-	"\rtechnician_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftechnicianId\x126\n" +
-	"\x05point\x18\x04 \x01(\v2\x18.sanbao.type.v1.GeoPointB\x06\xbaH\x03\xc8\x01\x01R\x05point\x12>\n" +
-	"\rcheck_in_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vcheckInTime\"<\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
+	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x126\n" +
+	"\x05point\x18\x04 \x01(\v2\x18.sanbao.type.v1.GeoPointB\x06\xbaH\x03\xc8\x01\x01R\x05point\x12P\n" +
+	"\rcheck_in_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vcheckInTime\"<\n" +
 	"\x0fCheckInResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xe8\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xf0\x01\n" +
 	"\x11RecordWorkRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12.\n" +
-	"\rtechnician_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftechnicianId\x12A\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
+	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x12A\n" +
 	"\x06report\x18\x04 \x01(\v2!.sanbao.dispatch.v1.ServiceReportB\x06\xbaH\x03\xc8\x01\x01R\x06report\"?\n" +
 	"\x12RecordWorkResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xeb\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xf3\x01\n" +
 	"\x14CompleteVisitRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12.\n" +
-	"\rtechnician_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftechnicianId\x12A\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
+	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x12A\n" +
 	"\x06report\x18\x04 \x01(\v2!.sanbao.dispatch.v1.ServiceReportB\x06\xbaH\x03\xc8\x01\x01R\x06report\"B\n" +
 	"\x15CompleteVisitResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xc1\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xc5\x01\n" +
 	"\x12AmendReportRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12I\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x12I\n" +
 	"\tamendment\x18\x03 \x01(\v2#.sanbao.dispatch.v1.ReportAmendmentB\x06\xbaH\x03\xc8\x01\x01R\tamendment\"@\n" +
 	"\x13AmendReportResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xa7\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xaf\x02\n" +
 	"\x12EscalateJobRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12F\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x12F\n" +
 	"\x06reason\x18\x03 \x01(\x0e2$.sanbao.dispatch.v1.EscalationReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12E\n" +
 	"\x05level\x18\x04 \x01(\x0e2#.sanbao.dispatch.v1.EscalationLevelB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x05level\x12 \n" +
-	"\x06detail\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06detail\"@\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x05level\x12$\n" +
+	"\x06detail\x18\x05 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06detail\"@\n" +
 	"\x13EscalateJobResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\x96\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\x9e\x01\n" +
 	"\x10CancelJobRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12 \n" +
-	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\">\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x12$\n" +
+	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xe8\aR\x06reason\">\n" +
 	"\x11CancelJobResponse\x12)\n" +
 	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job2\xc7\x0f\n" +
 	"\x0fDispatchService\x12m\n" +

@@ -7,6 +7,8 @@
 package dispatchv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -942,60 +944,75 @@ var File_sanbao_dispatch_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/dispatch/v1/events.proto\x12\x12sanbao.dispatch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\"7\n" +
+	"\x1fsanbao/dispatch/v1/events.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\"\xaa\x02\n" +
 	"\n" +
-	"JobCreated\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"8\n" +
-	"\vJobAssigned\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"8\n" +
-	"\vJobAccepted\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"u\n" +
-	"\vJobDeclined\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\x12#\n" +
-	"\rtechnician_id\x18\x02 \x01(\tR\ftechnicianId\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xc2\x01\n" +
-	"\rJobReassigned\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\x124\n" +
-	"\x16previous_technician_id\x18\x02 \x01(\tR\x14previousTechnicianId\x12P\n" +
-	"\x10previous_outcome\x18\x03 \x01(\x0e2%.sanbao.dispatch.v1.AssignmentOutcomeR\x0fpreviousOutcome\"\xca\x01\n" +
-	"\fJobEscalated\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\x12<\n" +
-	"\x06reason\x18\x02 \x01(\x0e2$.sanbao.dispatch.v1.EscalationReasonR\x06reason\x129\n" +
-	"\x05level\x18\x03 \x01(\x0e2#.sanbao.dispatch.v1.EscalationLevelR\x05level\x12\x16\n" +
-	"\x06detail\x18\x04 \x01(\tR\x06detail\"7\n" +
+	"JobCreated\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\"\xab\x02\n" +
+	"\vJobAssigned\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\"\xab\x02\n" +
+	"\vJobAccepted\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\"\x84\x03\n" +
+	"\vJobDeclined\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x121\n" +
+	"\rtechnician_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x12$\n" +
+	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06reason\"\xcd\x03\n" +
+	"\rJobReassigned\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x12B\n" +
+	"\x16previous_technician_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x14previousTechnicianId\x12Z\n" +
+	"\x10previous_outcome\x18\x03 \x01(\x0e2%.sanbao.dispatch.v1.AssignmentOutcomeB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0fpreviousOutcome\"\xdf\x03\n" +
+	"\fJobEscalated\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x12F\n" +
+	"\x06reason\x18\x02 \x01(\x0e2$.sanbao.dispatch.v1.EscalationReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12C\n" +
+	"\x05level\x18\x03 \x01(\x0e2#.sanbao.dispatch.v1.EscalationLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05level\x12$\n" +
+	"\x06detail\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06detail\"\xaa\x02\n" +
 	"\n" +
-	"JobEnRoute\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"y\n" +
-	"\fJobCheckedIn\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\x12>\n" +
-	"\rcheck_in_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vcheckInTime\"v\n" +
-	"\x0eVisitCompleted\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\x129\n" +
-	"\x06report\x18\x02 \x01(\v2!.sanbao.dispatch.v1.ServiceReportR\x06report\"q\n" +
-	"\tJobFailed\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\x129\n" +
-	"\x06report\x18\x02 \x01(\v2!.sanbao.dispatch.v1.ServiceReportR\x06report\"Q\n" +
-	"\fJobCancelled\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"A\n" +
-	"\x14AppointmentScheduled\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"d\n" +
-	"\x16AppointmentRescheduled\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\x12\x1f\n" +
+	"JobEnRoute\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\"\xfe\x02\n" +
+	"\fJobCheckedIn\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x12P\n" +
+	"\rcheck_in_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vcheckInTime\"\xe9\x02\n" +
+	"\x0eVisitCompleted\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x129\n" +
+	"\x06report\x18\x02 \x01(\v2!.sanbao.dispatch.v1.ServiceReportR\x06report\"\xe4\x02\n" +
+	"\tJobFailed\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x129\n" +
+	"\x06report\x18\x02 \x01(\v2!.sanbao.dispatch.v1.ServiceReportR\x06report\"\xd2\x02\n" +
+	"\fJobCancelled\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x12$\n" +
+	"\x06reason\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06reason\"\xb4\x02\n" +
+	"\x14AppointmentScheduled\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\"\xd7\x02\n" +
+	"\x16AppointmentRescheduled\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x12\x1f\n" +
 	"\vlate_notice\x18\x02 \x01(\bR\n" +
-	"lateNotice\"}\n" +
-	"\rReportAmended\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\x12A\n" +
-	"\tamendment\x18\x02 \x01(\v2#.sanbao.dispatch.v1.ReportAmendmentR\tamendment\"\xcc\x01\n" +
-	"\x11TechnicianCreated\x12#\n" +
-	"\rtechnician_id\x18\x01 \x01(\tR\ftechnicianId\x12'\n" +
-	"\x0forganisation_id\x18\x02 \x01(\tR\x0eorganisationId\x12Q\n" +
-	"\x11organisation_kind\x18\x03 \x01(\x0e2$.sanbao.dispatch.v1.OrganisationKindR\x10organisationKind\x12\x16\n" +
-	"\x06active\x18\x04 \x01(\bR\x06active\"\xcc\x01\n" +
-	"\x11TechnicianUpdated\x12#\n" +
-	"\rtechnician_id\x18\x01 \x01(\tR\ftechnicianId\x12'\n" +
-	"\x0forganisation_id\x18\x02 \x01(\tR\x0eorganisationId\x12Q\n" +
-	"\x11organisation_kind\x18\x03 \x01(\x0e2$.sanbao.dispatch.v1.OrganisationKindR\x10organisationKind\x12\x16\n" +
+	"lateNotice\"\xf0\x02\n" +
+	"\rReportAmended\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x12A\n" +
+	"\tamendment\x18\x02 \x01(\v2#.sanbao.dispatch.v1.ReportAmendmentR\tamendment\"\xf2\x01\n" +
+	"\x11TechnicianCreated\x121\n" +
+	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
+	"\x0forganisation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12[\n" +
+	"\x11organisation_kind\x18\x03 \x01(\x0e2$.sanbao.dispatch.v1.OrganisationKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10organisationKind\x12\x16\n" +
+	"\x06active\x18\x04 \x01(\bR\x06active\"\xf2\x01\n" +
+	"\x11TechnicianUpdated\x121\n" +
+	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
+	"\x0forganisation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12[\n" +
+	"\x11organisation_kind\x18\x03 \x01(\x0e2$.sanbao.dispatch.v1.OrganisationKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10organisationKind\x12\x16\n" +
 	"\x06active\x18\x04 \x01(\bR\x06activeB\xcb\x01\n" +
 	"\x16com.sanbao.dispatch.v1B\vEventsProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/dispatch/v1;dispatchv1\xa2\x02\x03SDX\xaa\x02\x12Sanbao.Dispatch.V1\xca\x02\x12Sanbao\\Dispatch\\V1\xe2\x02\x1eSanbao\\Dispatch\\V1\\GPBMetadata\xea\x02\x14Sanbao::Dispatch::V1b\x06proto3"
 

@@ -1840,139 +1840,166 @@ var File_sanbao_dispatch_v1_job_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\n" +
-	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/types.proto\"\x92\x0e\n" +
-	"\x03Job\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12;\n" +
+	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xf1\x0f\n" +
+	"\x03Job\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12;\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1b.sanbao.dispatch.v1.JobKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x123\n" +
-	"\x04site\x18\x04 \x01(\v2\x17.sanbao.type.v1.AddressB\x06\xbaH\x03\xc8\x01\x01R\x04site\x12,\n" +
-	"\fproduct_line\x18\x05 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\vproductLine\x12(\n" +
-	"\vunit_serial\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18dR\n" +
-	"unitSerial\x12&\n" +
+	"\x04site\x18\x04 \x01(\v2\x17.sanbao.type.v1.AddressB\x06\xbaH\x03\xc8\x01\x01R\x04site\x120\n" +
+	"\fproduct_line\x18\x05 \x01(\tB\r\xbaH\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18dR\vproductLine\x12,\n" +
+	"\vunit_serial\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18dR\n" +
+	"unitSerial\x12*\n" +
 	"\n" +
-	"fault_code\x18\a \x01(\tB\a\xbaH\x04r\x02\x18dR\tfaultCode\x129\n" +
-	"\x0frequired_skills\x18\b \x03(\tB\x10\xbaH\r\x92\x01\n" +
-	"\x102\"\x06r\x04\x10\x01\x18dR\x0erequiredSkills\x12C\n" +
+	"fault_code\x18\a \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\tfaultCode\x12=\n" +
+	"\x0frequired_skills\x18\b \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x102\"\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18dR\x0erequiredSkills\x12C\n" +
 	"\x05level\x18\t \x01(\x0e2#.sanbao.dispatch.v1.TechnicianLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05level\x12B\n" +
 	"\bpriority\x18\n" +
-	" \x01(\x0e2\x1c.sanbao.dispatch.v1.PriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\x129\n" +
+	" \x01(\x0e2\x1c.sanbao.dispatch.v1.PriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\x12K\n" +
 	"\n" +
-	"arrange_by\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tarrangeBy\x127\n" +
-	"\tarrive_by\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\barriveBy\x121\n" +
-	"\x06fix_by\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x05fixBy\x12G\n" +
+	"arrange_by\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tarrangeBy\x12I\n" +
+	"\tarrive_by\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\barriveBy\x12C\n" +
+	"\x06fix_by\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x05fixBy\x12G\n" +
 	"\x0fcustomer_window\x18\x0e \x01(\v2\x1e.sanbao.dispatch.v1.TimeWindowR\x0ecustomerWindow\x12I\n" +
-	"\flikely_parts\x18\x0f \x03(\v2\x1c.sanbao.dispatch.v1.PartNeedB\b\xbaH\x05\x92\x01\x02\x102R\vlikelyParts\x12/\n" +
-	"\x0fprevious_job_id\x18\x10 \x01(\tB\a\xbaH\x04r\x02\x18@R\rpreviousJobId\x122\n" +
-	"\x05state\x18\x14 \x01(\x0e2\x1c.sanbao.dispatch.v1.JobStateR\x05state\x12!\n" +
-	"\fvisit_number\x18\x15 \x01(\x05R\vvisitNumber\x12>\n" +
+	"\flikely_parts\x18\x0f \x03(\v2\x1c.sanbao.dispatch.v1.PartNeedB\b\xbaH\x05\x92\x01\x02\x102R\vlikelyParts\x123\n" +
+	"\x0fprevious_job_id\x18\x10 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\rpreviousJobId\x12<\n" +
+	"\x05state\x18\x14 \x01(\x0e2\x1c.sanbao.dispatch.v1.JobStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12*\n" +
+	"\fvisit_number\x18\x15 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\vvisitNumber\x12>\n" +
 	"\n" +
 	"assignment\x18\x16 \x01(\v2\x1e.sanbao.dispatch.v1.AssignmentR\n" +
-	"assignment\x12Q\n" +
-	"\x14previous_assignments\x18\x17 \x03(\v2\x1e.sanbao.dispatch.v1.AssignmentR\x13previousAssignments\x12A\n" +
-	"\vappointment\x18\x18 \x01(\v2\x1f.sanbao.dispatch.v1.AppointmentR\vappointment\x12>\n" +
-	"\ren_route_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\venRouteTime\x12<\n" +
+	"assignment\x12[\n" +
+	"\x14previous_assignments\x18\x17 \x03(\v2\x1e.sanbao.dispatch.v1.AssignmentB\b\xbaH\x05\x92\x01\x02\x10\n" +
+	"R\x13previousAssignments\x12A\n" +
+	"\vappointment\x18\x18 \x01(\v2\x1f.sanbao.dispatch.v1.AppointmentR\vappointment\x12P\n" +
+	"\ren_route_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\venRouteTime\x12<\n" +
 	"\bcheck_in\x18\x1a \x01(\v2!.sanbao.dispatch.v1.CheckInRecordR\acheckIn\x129\n" +
-	"\x06report\x18\x1b \x01(\v2!.sanbao.dispatch.v1.ServiceReportR\x06report\x12C\n" +
+	"\x06report\x18\x1b \x01(\v2!.sanbao.dispatch.v1.ServiceReportR\x06report\x12M\n" +
 	"\n" +
-	"amendments\x18\x1c \x03(\v2#.sanbao.dispatch.v1.ReportAmendmentR\n" +
-	"amendments\x12@\n" +
-	"\vescalations\x18\x1d \x03(\v2\x1e.sanbao.dispatch.v1.EscalationR\vescalations\x12Q\n" +
-	"\x11parts_reservation\x18\x1e \x01(\v2$.sanbao.dispatch.v1.PartsReservationR\x10partsReservation\x12#\n" +
-	"\rcancel_reason\x18\x1f \x01(\tR\fcancelReason\x12;\n" +
-	"\vcreate_time\x18  \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18! \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\" \x01(\tR\x04etag\x12>\n" +
-	"\flast_ranking\x18# \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\vlastRanking\"\xa9\x02\n" +
+	"amendments\x18\x1c \x03(\v2#.sanbao.dispatch.v1.ReportAmendmentB\b\xbaH\x05\x92\x01\x02\x10\n" +
+	"R\n" +
+	"amendments\x12J\n" +
+	"\vescalations\x18\x1d \x03(\v2\x1e.sanbao.dispatch.v1.EscalationB\b\xbaH\x05\x92\x01\x02\x10\x14R\vescalations\x12Q\n" +
+	"\x11parts_reservation\x18\x1e \x01(\v2$.sanbao.dispatch.v1.PartsReservationR\x10partsReservation\x121\n" +
+	"\rcancel_reason\x18\x1f \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\fcancelReason\x12M\n" +
+	"\vcreate_time\x18  \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12M\n" +
+	"\vupdate_time\x18! \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"updateTime\x12 \n" +
+	"\x04etag\x18\" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12>\n" +
+	"\flast_ranking\x18# \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\vlastRanking\"\xc3\x02\n" +
 	"\n" +
-	"TimeWindow\x12A\n" +
+	"TimeWindow\x12N\n" +
 	"\n" +
-	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x12=\n" +
-	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime:\x98\x01\xbaH\x94\x01\x1a\x91\x01\n" +
-	"\x1btime_window.end_after_start\x12!end_time must be after start_time\x1aO!has(this.start_time) || !has(this.end_time) || this.end_time > this.start_time\"W\n" +
-	"\bPartNeed\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06(\x01R\bquantity\"\xe8\x04\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tstartTime\x12J\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime:\x98\x01\xbaH\x94\x01\x1a\x91\x01\n" +
+	"\x1btime_window.end_after_start\x12!end_time must be after start_time\x1aO!has(this.start_time) || !has(this.end_time) || this.end_time > this.start_time\"[\n" +
+	"\bPartNeed\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06(\x01R\bquantity\"\x80\x06\n" +
 	"\n" +
-	"Assignment\x12#\n" +
-	"\rtechnician_id\x18\x01 \x01(\tR\ftechnicianId\x12'\n" +
-	"\x0forganisation_id\x18\x02 \x01(\tR\x0eorganisationId\x12?\n" +
-	"\rassigned_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fassignedTime\x12<\n" +
-	"\x06source\x18\x04 \x01(\x0e2$.sanbao.dispatch.v1.AssignmentSourceR\x06source\x125\n" +
-	"\aranking\x18\x05 \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\aranking\x12?\n" +
-	"\raccepted_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\facceptedTime\x127\n" +
-	"\taccept_by\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bacceptBy\x12?\n" +
-	"\aoutcome\x18\b \x01(\x0e2%.sanbao.dispatch.v1.AssignmentOutcomeR\aoutcome\x12\x16\n" +
-	"\x06reason\x18\t \x01(\tR\x06reason\x125\n" +
+	"Assignment\x121\n" +
+	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
+	"\x0forganisation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12Q\n" +
+	"\rassigned_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fassignedTime\x12F\n" +
+	"\x06source\x18\x04 \x01(\x0e2$.sanbao.dispatch.v1.AssignmentSourceB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x125\n" +
+	"\aranking\x18\x05 \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\aranking\x12Q\n" +
+	"\raccepted_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\facceptedTime\x12I\n" +
+	"\taccept_by\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\bacceptBy\x12I\n" +
+	"\aoutcome\x18\b \x01(\x0e2%.sanbao.dispatch.v1.AssignmentOutcomeB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\x12$\n" +
+	"\x06reason\x18\t \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06reason\x12G\n" +
 	"\bend_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12L\n" +
-	"\x14planned_arrival_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x12plannedArrivalTime\"\xe4\x01\n" +
-	"\aRanking\x12;\n" +
-	"\vranked_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"rankedTime\x12=\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\x12^\n" +
+	"\x14planned_arrival_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x12plannedArrivalTime\"\x8a\x02\n" +
+	"\aRanking\x12M\n" +
+	"\vranked_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"rankedTime\x12G\n" +
 	"\n" +
-	"candidates\x18\x02 \x03(\v2\x1d.sanbao.dispatch.v1.CandidateR\n" +
+	"candidates\x18\x02 \x03(\v2\x1d.sanbao.dispatch.v1.CandidateB\b\xbaH\x05\x92\x01\x02\x10\n" +
+	"R\n" +
 	"candidates\x12\x1e\n" +
 	"\n" +
 	"considered\x18\x03 \x01(\x05R\n" +
-	"considered\x12=\n" +
+	"considered\x12G\n" +
 	"\n" +
-	"exclusions\x18\x04 \x03(\v2\x1d.sanbao.dispatch.v1.ExclusionR\n" +
-	"exclusions\"\xdb\x03\n" +
-	"\tCandidate\x12#\n" +
-	"\rtechnician_id\x18\x01 \x01(\tR\ftechnicianId\x12'\n" +
-	"\x0forganisation_id\x18\x02 \x01(\tR\x0eorganisationId\x12\x14\n" +
+	"exclusions\x18\x04 \x03(\v2\x1d.sanbao.dispatch.v1.ExclusionB\b\xbaH\x05\x92\x01\x02\x10\n" +
+	"R\n" +
+	"exclusions\"\xf0\x04\n" +
+	"\tCandidate\x121\n" +
+	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
+	"\x0forganisation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12\x14\n" +
 	"\x05score\x18\x03 \x01(\x01R\x05score\x12\x1f\n" +
 	"\vdistance_km\x18\x04 \x01(\x01R\n" +
-	"distanceKm\x12:\n" +
-	"\vtravel_time\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\n" +
-	"travelTime\x12=\n" +
-	"\farrival_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\varrivalTime\x126\n" +
-	"\tsla_slack\x18\a \x01(\v2\x19.google.protobuf.DurationR\bslaSlack\x12\x12\n" +
-	"\x04load\x18\b \x01(\x05R\x04load\x128\n" +
-	"\x05parts\x18\t \x01(\x0e2\".sanbao.dispatch.v1.PartsReadinessR\x05parts\x12.\n" +
+	"distanceKm\x12W\n" +
+	"\vtravel_time\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\n" +
+	"travelTime\x12O\n" +
+	"\farrival_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\varrivalTime\x12S\n" +
+	"\tsla_slack\x18\a \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\bslaSlack\x12\x12\n" +
+	"\x04load\x18\b \x01(\x05R\x04load\x12B\n" +
+	"\x05parts\x18\t \x01(\x0e2\".sanbao.dispatch.v1.PartsReadinessB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05parts\x12<\n" +
 	"\x13collect_location_id\x18\n" +
-	" \x01(\tR\x11collectLocationId\x12\x18\n" +
-	"\areasons\x18\v \x03(\tR\areasons\"9\n" +
-	"\tExclusion\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x05R\x05count\"\xc4\x01\n" +
+	" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x11collectLocationId\x12-\n" +
+	"\areasons\x18\v \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\x05\"\tr\a\xd8\xc6'\x01\x18\xc8\x01R\areasons\"P\n" +
+	"\tExclusion\x12$\n" +
+	"\x06reason\x18\x01 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xc8\x01R\x06reason\x12\x1d\n" +
+	"\x05count\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05count\"\xe0\x01\n" +
 	"\vAppointment\x126\n" +
-	"\x06window\x18\x01 \x01(\v2\x1e.sanbao.dispatch.v1.TimeWindowR\x06window\x12;\n" +
-	"\vagreed_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"agreedTime\x12@\n" +
-	"\vreschedules\x18\x03 \x03(\v2\x1e.sanbao.dispatch.v1.RescheduleR\vreschedules\"\xbd\x02\n" +
+	"\x06window\x18\x01 \x01(\v2\x1e.sanbao.dispatch.v1.TimeWindowR\x06window\x12M\n" +
+	"\vagreed_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"agreedTime\x12J\n" +
+	"\vreschedules\x18\x03 \x03(\v2\x1e.sanbao.dispatch.v1.RescheduleB\b\xbaH\x05\x92\x01\x02\x10\x14R\vreschedules\"\xfa\x02\n" +
 	"\n" +
 	"Reschedule\x12G\n" +
 	"\x0fprevious_window\x18\x01 \x01(\v2\x1e.sanbao.dispatch.v1.TimeWindowR\x0epreviousWindow\x12=\n" +
 	"\n" +
-	"new_window\x18\x02 \x01(\v2\x1e.sanbao.dispatch.v1.TimeWindowR\tnewWindow\x12;\n" +
-	"\vnotice_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"noticeTime\x121\n" +
-	"\x06notice\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x06notice\x12\x1f\n" +
+	"new_window\x18\x02 \x01(\v2\x1e.sanbao.dispatch.v1.TimeWindowR\tnewWindow\x12M\n" +
+	"\vnotice_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"noticeTime\x12N\n" +
+	"\x06notice\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x06notice\x12\x1f\n" +
 	"\vlate_notice\x18\x05 \x01(\bR\n" +
-	"lateNotice\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xb2\x01\n" +
-	"\rCheckInRecord\x12>\n" +
-	"\rcheck_in_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vcheckInTime\x12.\n" +
+	"lateNotice\x12$\n" +
+	"\x06reason\x18\x06 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06reason\"\xc4\x01\n" +
+	"\rCheckInRecord\x12P\n" +
+	"\rcheck_in_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vcheckInTime\x12.\n" +
 	"\x05point\x18\x02 \x01(\v2\x18.sanbao.type.v1.GeoPointR\x05point\x121\n" +
-	"\x15distance_from_site_km\x18\x03 \x01(\x01R\x12distanceFromSiteKm\"\xde\x01\n" +
+	"\x15distance_from_site_km\x18\x03 \x01(\x01R\x12distanceFromSiteKm\"\x92\x02\n" +
 	"\n" +
-	"Escalation\x12<\n" +
-	"\x06reason\x18\x01 \x01(\x0e2$.sanbao.dispatch.v1.EscalationReasonR\x06reason\x129\n" +
-	"\x05level\x18\x02 \x01(\x0e2#.sanbao.dispatch.v1.EscalationLevelR\x05level\x12\x16\n" +
-	"\x06detail\x18\x03 \x01(\tR\x06detail\x12?\n" +
-	"\rescalate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\fescalateTime\"\x95\x02\n" +
-	"\x10PartsReservation\x12?\n" +
-	"\x05state\x18\x01 \x01(\x0e2).sanbao.dispatch.v1.PartsReservationStateR\x05state\x12%\n" +
-	"\x0ereservation_id\x18\x02 \x01(\tR\rreservationId\x12\x1f\n" +
-	"\vlocation_id\x18\x03 \x01(\tR\n" +
-	"locationId\x12#\n" +
-	"\rtechnician_id\x18\x04 \x01(\tR\ftechnicianId\x12\x16\n" +
-	"\x06detail\x18\x05 \x01(\tR\x06detail\x12;\n" +
-	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"Escalation\x12F\n" +
+	"\x06reason\x18\x01 \x01(\x0e2$.sanbao.dispatch.v1.EscalationReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12C\n" +
+	"\x05level\x18\x02 \x01(\x0e2#.sanbao.dispatch.v1.EscalationLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05level\x12$\n" +
+	"\x06detail\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06detail\x12Q\n" +
+	"\rescalate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fescalateTime\"\xe9\x02\n" +
+	"\x10PartsReservation\x12I\n" +
+	"\x05state\x18\x01 \x01(\x0e2).sanbao.dispatch.v1.PartsReservationStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x123\n" +
+	"\x0ereservation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\rreservationId\x12-\n" +
+	"\vlocation_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"locationId\x121\n" +
+	"\rtechnician_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x12$\n" +
+	"\x06detail\x18\x05 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06detail\x12M\n" +
+	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"updateTime*\x86\x01\n" +
 	"\aJobKind\x12\x18\n" +
 	"\x14JOB_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +

@@ -8,6 +8,7 @@ package dispatchv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -520,55 +521,57 @@ var File_sanbao_dispatch_v1_report_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_report_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/dispatch/v1/report.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x04\n" +
-	"\rServiceReport\x12&\n" +
-	"\tdiagnosis\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\tdiagnosis\x12)\n" +
-	"\vfault_cause\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\n" +
+	"\x1fsanbao/dispatch/v1/report.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"\xdc\x04\n" +
+	"\rServiceReport\x12*\n" +
+	"\tdiagnosis\x18\x01 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\tdiagnosis\x12-\n" +
+	"\vfault_cause\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\n" +
 	"faultCause\x12T\n" +
-	"\x0eresponsibility\x18\x03 \x01(\x0e2\".sanbao.dispatch.v1.ResponsibilityB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0eresponsibility\x12%\n" +
-	"\twork_done\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\bworkDone\x12E\n" +
+	"\x0eresponsibility\x18\x03 \x01(\x0e2\".sanbao.dispatch.v1.ResponsibilityB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0eresponsibility\x12)\n" +
+	"\twork_done\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\bworkDone\x12E\n" +
 	"\n" +
-	"parts_used\x18\x05 \x03(\v2\x1c.sanbao.dispatch.v1.UsedPartB\b\xbaH\x05\x92\x01\x02\x10dR\tpartsUsed\x12I\n" +
+	"parts_used\x18\x05 \x03(\v2\x1c.sanbao.dispatch.v1.UsedPartB\b\xbaH\x05\x92\x01\x02\x10\x1eR\tpartsUsed\x12I\n" +
 	"\n" +
 	"time_spent\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\x0f\xbaH\f\xaa\x01\t\"\x05\b\x80\x9a\x9e\x012\x00R\ttimeSpent\x124\n" +
 	"\ttravel_km\x18\a \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00j\xf8@)\x00\x00\x00\x00\x00\x00\x00\x00R\btravelKm\x12\x1a\n" +
 	"\bresolved\x18\b \x01(\bR\bresolved\x126\n" +
-	"\bsign_off\x18\t \x01(\v2\x1b.sanbao.dispatch.v1.SignOffR\asignOff\x12A\n" +
+	"\bsign_off\x18\t \x01(\v2\x1b.sanbao.dispatch.v1.SignOffR\asignOff\x12S\n" +
 	"\x0ecompleted_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\rcompletedTime\"\xdc\x02\n" +
-	"\bUsedPart\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06(\x01R\bquantity\x12,\n" +
-	"\rfaulty_serial\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\ffaultySerial\x126\n" +
-	"\x12replacement_serial\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\x11replacementSerial\x12 \n" +
-	"\x06reason\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12%\n" +
-	"\x0eunder_warranty\x18\x06 \x01(\bR\runderWarranty\x12%\n" +
-	"\tpart_name\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\bpartName\x12-\n" +
-	"\x13old_part_taken_back\x18\b \x01(\bR\x10oldPartTakenBack\"\xac\x01\n" +
-	"\aSignOff\x12+\n" +
-	"\vsigner_name\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\n" +
-	"signerName\x12C\n" +
-	"\vsigned_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\n" +
-	"signedTime\x12/\n" +
-	"\rsignature_ref\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\fsignatureRef\"\xed\x03\n" +
-	"\x0fReportAmendment\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12&\n" +
-	"\tauthor_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bauthorId\x12\"\n" +
-	"\x06reason\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\x12&\n" +
-	"\tdiagnosis\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\tdiagnosis\x12)\n" +
-	"\vfault_cause\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\rcompletedTime\"\xf0\x02\n" +
+	"\bUsedPart\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06(\x01R\bquantity\x120\n" +
+	"\rfaulty_serial\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18dR\ffaultySerial\x12:\n" +
+	"\x12replacement_serial\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18dR\x11replacementSerial\x12$\n" +
+	"\x06reason\x18\x05 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06reason\x12%\n" +
+	"\x0eunder_warranty\x18\x06 \x01(\bR\runderWarranty\x12)\n" +
+	"\tpart_name\x18\a \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\bpartName\x12-\n" +
+	"\x13old_part_taken_back\x18\b \x01(\bR\x10oldPartTakenBack\"\xc1\x01\n" +
+	"\aSignOff\x12/\n" +
+	"\vsigner_name\x18\x01 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\n" +
+	"signerName\x12P\n" +
+	"\vsigned_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"signedTime\x123\n" +
+	"\rsignature_ref\x18\x03 \x01(\tB\x0e\xbaH\vr\t\xc8\xc6'\x01\x10\x01\x18\xf4\x03R\fsignatureRef\"\xa1\x04\n" +
+	"\x0fReportAmendment\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12*\n" +
+	"\tauthor_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bauthorId\x12&\n" +
+	"\x06reason\x18\x03 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xd0\x0fR\x06reason\x12*\n" +
+	"\tdiagnosis\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\tdiagnosis\x12-\n" +
+	"\vfault_cause\x18\x05 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\n" +
 	"faultCause\x12T\n" +
-	"\x0eresponsibility\x18\x06 \x01(\x0e2\".sanbao.dispatch.v1.ResponsibilityB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0eresponsibility\x12%\n" +
-	"\twork_done\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\bworkDone\x12E\n" +
+	"\x0eresponsibility\x18\x06 \x01(\x0e2\".sanbao.dispatch.v1.ResponsibilityB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0eresponsibility\x12)\n" +
+	"\twork_done\x18\a \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\bworkDone\x12E\n" +
 	"\n" +
-	"parts_used\x18\b \x03(\v2\x1c.sanbao.dispatch.v1.UsedPartB\b\xbaH\x05\x92\x01\x02\x10dR\tpartsUsed\x12,\n" +
-	"\x12replace_parts_used\x18\t \x01(\bR\x10replacePartsUsed\x129\n" +
+	"parts_used\x18\b \x03(\v2\x1c.sanbao.dispatch.v1.UsedPartB\b\xbaH\x05\x92\x01\x02\x10\x1eR\tpartsUsed\x12,\n" +
+	"\x12replace_parts_used\x18\t \x01(\bR\x10replacePartsUsed\x12K\n" +
 	"\n" +
 	"amend_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\tamendTime*\xaf\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tamendTime*\xaf\x01\n" +
 	"\x0eResponsibility\x12\x1e\n" +
 	"\x1aRESPONSIBILITY_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eRESPONSIBILITY_PRODUCT_QUALITY\x10\x01\x12\x1b\n" +

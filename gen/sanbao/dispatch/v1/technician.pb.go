@@ -514,13 +514,13 @@ var File_sanbao_dispatch_v1_technician_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_technician_proto_rawDesc = "" +
 	"\n" +
-	"#sanbao/dispatch/v1/technician.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\xe6\x06\n" +
+	"#sanbao/dispatch/v1/technician.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xb6\a\n" +
 	"\n" +
-	"Technician\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x122\n" +
-	"\x0forganisation_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x0eorganisationId\x12]\n" +
+	"Technician\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x121\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\vdisplayName\x126\n" +
+	"\x0forganisation_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x0eorganisationId\x12]\n" +
 	"\x11organisation_kind\x18\x04 \x01(\x0e2$.sanbao.dispatch.v1.OrganisationKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x10organisationKind\x12E\n" +
 	"\x05level\x18\x05 \x01(\x0e2#.sanbao.dispatch.v1.TechnicianLevelB\n" +
@@ -532,20 +532,23 @@ const file_sanbao_dispatch_v1_technician_proto_rawDesc = "" +
 	"\bcalendar\x18\t \x01(\v2#.sanbao.dispatch.v1.WorkingCalendarB\x06\xbaH\x03\xc8\x01\x01R\bcalendar\x123\n" +
 	"\x10capacity_per_day\x18\n" +
 	" \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x01R\x0ecapacityPerDay\x12\x16\n" +
-	"\x06active\x18\v \x01(\bR\x06active\x12/\n" +
-	"\x0fvan_location_id\x18\f \x01(\tB\a\xbaH\x04r\x02\x18@R\rvanLocationId\x12\x1f\n" +
-	"\x06region\x18\r \x01(\tB\a\xbaH\x04r\x02\x18dR\x06region\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\x12;\n" +
-	"\vcreate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"g\n" +
-	"\rProductSkills\x12,\n" +
-	"\fproduct_line\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\vproductLine\x12(\n" +
-	"\x06skills\x18\x02 \x03(\tB\x10\xbaH\r\x92\x01\n" +
-	"\x10d\"\x06r\x04\x10\x01\x18dR\x06skills\"\xb7\x01\n" +
-	"\x0fWorkingCalendar\x12$\n" +
-	"\ttime_zone\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\btimeZone\x12B\n" +
+	"\x06active\x18\v \x01(\bR\x06active\x123\n" +
+	"\x0fvan_location_id\x18\f \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\rvanLocationId\x12#\n" +
+	"\x06region\x18\r \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\x06region\x12 \n" +
+	"\x04etag\x18\x0e \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12M\n" +
+	"\vcreate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12M\n" +
+	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"updateTime\"o\n" +
+	"\rProductSkills\x120\n" +
+	"\fproduct_line\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18dR\vproductLine\x12,\n" +
+	"\x06skills\x18\x02 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10d\"\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18dR\x06skills\"\xbb\x01\n" +
+	"\x0fWorkingCalendar\x12(\n" +
+	"\ttime_zone\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\btimeZone\x12B\n" +
 	"\x05hours\x18\x02 \x03(\v2 .sanbao.dispatch.v1.WorkingHoursB\n" +
 	"\xbaH\a\x92\x01\x04\b\x01\x10\aR\x05hours\x12:\n" +
 	"\bdays_off\x18\x03 \x03(\v2\x14.sanbao.type.v1.DateB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\adaysOff\"\xff\x01\n" +

@@ -7,6 +7,8 @@
 package inventoryv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -1076,7 +1078,7 @@ var File_sanbao_inventory_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_events_proto_rawDesc = "" +
 	"\n" +
-	" sanbao/inventory/v1/events.proto\x12\x13sanbao.inventory.v1\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\"<\n" +
+	" sanbao/inventory/v1/events.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\x1a\x1asanbao/type/v1/rules.proto\"<\n" +
 	"\vPartCreated\x12-\n" +
 	"\x04part\x18\x01 \x01(\v2\x19.sanbao.inventory.v1.PartR\x04part\"<\n" +
 	"\vPartUpdated\x12-\n" +
@@ -1101,28 +1103,28 @@ const file_sanbao_inventory_v1_events_proto_rawDesc = "" +
 	"\x13ReservationReleased\x12B\n" +
 	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"X\n" +
 	"\x12ReservationExpired\x12B\n" +
-	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"\x9e\x01\n" +
+	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"\xa8\x01\n" +
 	"\x13ReservationConsumed\x12B\n" +
-	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\x12C\n" +
-	"\vmust_return\x18\x02 \x03(\v2\".sanbao.inventory.v1.OldPartReturnR\n" +
+	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\x12M\n" +
+	"\vmust_return\x18\x02 \x03(\v2\".sanbao.inventory.v1.OldPartReturnB\b\xbaH\x05\x92\x01\x02\x102R\n" +
 	"mustReturn\"X\n" +
 	"\x12RequisitionCreated\x12B\n" +
 	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"Y\n" +
 	"\x13RequisitionApproved\x12B\n" +
 	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"Y\n" +
 	"\x13RequisitionRejected\x12B\n" +
-	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"\x94\x01\n" +
+	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"\x9e\x01\n" +
 	"\x11RequisitionIssued\x12B\n" +
-	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\x12;\n" +
-	"\tmovements\x18\x02 \x03(\v2\x1d.sanbao.inventory.v1.MovementR\tmovements\"]\n" +
+	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\x12E\n" +
+	"\tmovements\x18\x02 \x03(\v2\x1d.sanbao.inventory.v1.MovementB\b\xbaH\x05\x92\x01\x02\x10\x14R\tmovements\"]\n" +
 	"\x0fOldPartReturned\x12J\n" +
-	"\x0fold_part_return\x18\x01 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\"\xae\x02\n" +
-	"\x0fReturnAppraised\x12\x15\n" +
-	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
-	"\apart_id\x18\x02 \x01(\tR\x06partId\x12#\n" +
-	"\rfaulty_serial\x18\x03 \x01(\tR\ffaultySerial\x126\n" +
-	"\averdict\x18\x04 \x01(\x0e2\x1c.sanbao.inventory.v1.VerdictR\averdict\x12B\n" +
-	"\vdestination\x18\x05 \x01(\x0e2 .sanbao.inventory.v1.DestinationR\vdestination\x12J\n" +
+	"\x0fold_part_return\x18\x01 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\"\xec\x02\n" +
+	"\x0fReturnAppraised\x12#\n" +
+	"\x06job_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12%\n" +
+	"\apart_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x121\n" +
+	"\rfaulty_serial\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ffaultySerial\x12@\n" +
+	"\averdict\x18\x04 \x01(\x0e2\x1c.sanbao.inventory.v1.VerdictB\b\xbaH\x05\x82\x01\x02\x10\x01R\averdict\x12L\n" +
+	"\vdestination\x18\x05 \x01(\x0e2 .sanbao.inventory.v1.DestinationB\b\xbaH\x05\x82\x01\x02\x10\x01R\vdestination\x12J\n" +
 	"\x0fold_part_return\x18\x06 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\"O\n" +
 	"\x13SupplierClaimOpened\x128\n" +
 	"\x05claim\x18\x01 \x01(\v2\".sanbao.inventory.v1.SupplierClaimR\x05claim\"Q\n" +

@@ -4277,22 +4277,23 @@ var File_sanbao_inventory_v1_inventory_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\n" +
-	"+sanbao/inventory/v1/inventory_service.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\x1a\x1asanbao/type/v1/types.proto\"\x8a\x01\n" +
+	"+sanbao/inventory/v1/inventory_service.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x8a\x01\n" +
 	"\x11CreatePartRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x125\n" +
 	"\x04part\x18\x02 \x01(\v2\x19.sanbao.inventory.v1.PartB\x06\xbaH\x03\xc8\x01\x01R\x04part\"C\n" +
 	"\x12CreatePartResponse\x12-\n" +
-	"\x04part\x18\x01 \x01(\v2\x19.sanbao.inventory.v1.PartR\x04part\"4\n" +
-	"\x0eGetPartRequest\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\"@\n" +
+	"\x04part\x18\x01 \x01(\v2\x19.sanbao.inventory.v1.PartR\x04part\"8\n" +
+	"\x0eGetPartRequest\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\"@\n" +
 	"\x0fGetPartResponse\x12-\n" +
-	"\x04part\x18\x01 \x01(\v2\x19.sanbao.inventory.v1.PartR\x04part\"\xa1\x01\n" +
+	"\x04part\x18\x01 \x01(\v2\x19.sanbao.inventory.v1.PartR\x04part\"\xa5\x01\n" +
 	"\x10ListPartsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12;\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12;\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1d.sanbao.inventory.v1.PartKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\"l\n" +
 	"\x11ListPartsResponse\x12/\n" +
 	"\x05parts\x18\x01 \x03(\v2\x19.sanbao.inventory.v1.PartR\x05parts\x12&\n" +
@@ -4318,233 +4319,261 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12A\n" +
 	"\blocation\x18\x02 \x01(\v2\x1d.sanbao.inventory.v1.LocationB\x06\xbaH\x03\xc8\x01\x01R\blocation\"S\n" +
 	"\x16CreateLocationResponse\x129\n" +
-	"\blocation\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.LocationR\blocation\"@\n" +
-	"\x12GetLocationRequest\x12*\n" +
-	"\vlocation_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"\blocation\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.LocationR\blocation\"D\n" +
+	"\x12GetLocationRequest\x12.\n" +
+	"\vlocation_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
 	"locationId\"P\n" +
 	"\x13GetLocationResponse\x129\n" +
-	"\blocation\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.LocationR\blocation\"\x89\x02\n" +
+	"\blocation\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.LocationR\blocation\"\x95\x02\n" +
 	"\x14ListLocationsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12?\n" +
-	"\x04kind\x18\x03 \x01(\x0e2!.sanbao.inventory.v1.LocationKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12,\n" +
-	"\rtechnician_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\ftechnicianId\x120\n" +
-	"\x0forganisation_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0eorganisationId\"|\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12?\n" +
+	"\x04kind\x18\x03 \x01(\x0e2!.sanbao.inventory.v1.LocationKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x120\n" +
+	"\rtechnician_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\ftechnicianId\x124\n" +
+	"\x0forganisation_id\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\"|\n" +
 	"\x15ListLocationsResponse\x12;\n" +
 	"\tlocations\x18\x01 \x03(\v2\x1d.sanbao.inventory.v1.LocationR\tlocations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcb\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xde\x02\n" +
 	"\x13ReceiveStockRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12\"\n" +
-	"\apart_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12*\n" +
-	"\vlocation_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
+	"\apart_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12.\n" +
+	"\vlocation_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
 	"locationId\x12'\n" +
-	"\bquantity\x18\x04 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\x120\n" +
-	"\x0ereceiving_note\x18\x05 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rreceivingNote\x12+\n" +
-	"\aserials\x18\x06 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\xe8\a\"\x06r\x04\x10\x01\x18@R\aserials\x12\x1c\n" +
-	"\x04note\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\"\x8e\x01\n" +
+	"\bquantity\x18\x04 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\x124\n" +
+	"\x0ereceiving_note\x18\x05 \x01(\tB\r\xbaH\n" +
+	"r\b\xd8\xc6'\x01\x10\x01\x18@R\rreceivingNote\x12.\n" +
+	"\aserials\x18\x06 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10d\"\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\aserials\x12 \n" +
+	"\x04note\x18\a \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x04note\"\x8e\x01\n" +
 	"\x14ReceiveStockResponse\x129\n" +
 	"\bmovement\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\bmovement\x12;\n" +
-	"\abalance\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\abalance\"\xaa\x03\n" +
+	"\abalance\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\abalance\"\xc2\x03\n" +
 	"\x14TransferStockRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12\"\n" +
-	"\apart_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x123\n" +
-	"\x10from_location_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x0efromLocationId\x12/\n" +
-	"\x0eto_location_id\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\ftoLocationId\x12'\n" +
-	"\bquantity\x18\x05 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\x120\n" +
-	"\x0fdocument_number\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0edocumentNumber\x12\x1c\n" +
-	"\x04note\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\x12\x1e\n" +
-	"\x06job_id\x18\b \x01(\tB\a\xbaH\x04r\x02\x18@R\x05jobId\x12/\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
+	"\apart_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x127\n" +
+	"\x10from_location_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x0efromLocationId\x123\n" +
+	"\x0eto_location_id\x18\x04 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftoLocationId\x12'\n" +
+	"\bquantity\x18\x05 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\x124\n" +
+	"\x0fdocument_number\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0edocumentNumber\x12 \n" +
+	"\x04note\x18\a \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x04note\x12\"\n" +
+	"\x06job_id\x18\b \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x05jobId\x12/\n" +
 	"\apostage\x18\t \x01(\v2\x15.sanbao.type.v1.MoneyR\apostage\"\xff\x01\n" +
 	"\x15TransferStockResponse\x12/\n" +
 	"\x03out\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\x03out\x12-\n" +
 	"\x02in\x18\x02 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\x02in\x12D\n" +
 	"\ffrom_balance\x18\x03 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\vfromBalance\x12@\n" +
 	"\n" +
-	"to_balance\x18\x04 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\ttoBalance\"\xbb\x02\n" +
+	"to_balance\x18\x04 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\ttoBalance\"\xc7\x02\n" +
 	"\x12AdjustStockRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12\"\n" +
-	"\apart_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12*\n" +
-	"\vlocation_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
+	"\apart_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12.\n" +
+	"\vlocation_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
 	"locationId\x12,\n" +
 	"\x05delta\x18\x04 \x01(\x03B\x16\xbaH\x13\"\x118\x00\x18\xc0\x84=(\xc0\xfb\xc2\xff\xff\xff\xff\xff\xff\x01R\x05delta\x12I\n" +
 	"\x06reason\x18\x05 \x01(\x0e2%.sanbao.inventory.v1.AdjustmentReasonB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06reason\x12\x1c\n" +
-	"\x04note\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\"\x8d\x01\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06reason\x12 \n" +
+	"\x04note\x18\x06 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x04note\"\x8d\x01\n" +
 	"\x13AdjustStockResponse\x129\n" +
 	"\bmovement\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\bmovement\x12;\n" +
-	"\abalance\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\abalance\"\xa8\x02\n" +
+	"\abalance\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\abalance\"\xc2\x02\n" +
 	"\x13ReservePartsRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
-	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12*\n" +
-	"\vlocation_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
+	"\x06job_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x12.\n" +
+	"\vlocation_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
 	"locationId\x12F\n" +
 	"\x05lines\x18\x04 \x03(\v2$.sanbao.inventory.v1.ReservationLineB\n" +
-	"\xbaH\a\x92\x01\x04\b\x01\x10dR\x05lines\x12;\n" +
-	"\vexpire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10dR\x05lines\x12M\n" +
+	"\vexpire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"expireTime\"Z\n" +
 	"\x14ReservePartsResponse\x12B\n" +
-	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"I\n" +
-	"\x15GetReservationRequest\x120\n" +
-	"\x0ereservation_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rreservationId\"\\\n" +
+	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"M\n" +
+	"\x15GetReservationRequest\x124\n" +
+	"\x0ereservation_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\rreservationId\"\\\n" +
 	"\x16GetReservationResponse\x12B\n" +
-	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"\xd4\x01\n" +
+	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"\xdc\x01\n" +
 	"\x17ListReservationsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12 \n" +
-	"\x06job_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12E\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12$\n" +
+	"\x06job_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x12E\n" +
 	"\x05state\x18\x04 \x01(\x0e2%.sanbao.inventory.v1.ReservationStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x88\x01\n" +
 	"\x18ListReservationsResponse\x12D\n" +
 	"\freservations\x18\x01 \x03(\v2 .sanbao.inventory.v1.ReservationR\freservations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xee\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfa\x01\n" +
 	"\x19ReleaseReservationRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12.\n" +
-	"\x0ereservation_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\rreservationId\x12\x1e\n" +
-	"\x06job_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05jobId\x12 \n" +
-	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x06reason:\x1f\xbaH\x1c\"\x1a\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x122\n" +
+	"\x0ereservation_id\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\rreservationId\x12\"\n" +
+	"\x06job_id\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x05jobId\x12$\n" +
+	"\x06reason\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xc8\x01R\x06reason:\x1f\xbaH\x1c\"\x1a\n" +
 	"\x0ereservation_id\n" +
 	"\x06job_id\x10\x01\"b\n" +
 	"\x1aReleaseReservationResponse\x12D\n" +
-	"\freservations\x18\x01 \x03(\v2 .sanbao.inventory.v1.ReservationR\freservations\"\xd0\x01\n" +
+	"\freservations\x18\x01 \x03(\v2 .sanbao.inventory.v1.ReservationR\freservations\"\xd4\x01\n" +
 	"\x19ConsumeReservationRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x120\n" +
-	"\x0ereservation_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rreservationId\x12A\n" +
-	"\x05lines\x18\x03 \x03(\v2!.sanbao.inventory.v1.ConsumedLineB\b\xbaH\x05\x92\x01\x02\x10dR\x05lines\"\xa5\x01\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x124\n" +
+	"\x0ereservation_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\rreservationId\x12A\n" +
+	"\x05lines\x18\x03 \x03(\v2!.sanbao.inventory.v1.ConsumedLineB\b\xbaH\x05\x92\x01\x02\x10\x14R\x05lines\"\xa5\x01\n" +
 	"\x1aConsumeReservationResponse\x12B\n" +
 	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\x12C\n" +
 	"\vmust_return\x18\x02 \x03(\v2\".sanbao.inventory.v1.OldPartReturnR\n" +
-	"mustReturn\"\xc2\x02\n" +
+	"mustReturn\"\xd2\x02\n" +
 	"\x18CreateRequisitionRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
-	"\vlocation_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12.\n" +
+	"\vlocation_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
 	"locationId\x12F\n" +
 	"\x05lines\x18\x03 \x03(\v2$.sanbao.inventory.v1.RequisitionLineB\n" +
-	"\xbaH\a\x92\x01\x04\b\x01\x10dR\x05lines\x12$\n" +
-	"\apurpose\x18\x04 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\apurpose\x12,\n" +
-	"\frequester_id\x18\x05 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\vrequesterId\x12\x1e\n" +
-	"\x06job_id\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05jobId\"_\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10\x14R\x05lines\x12(\n" +
+	"\apurpose\x18\x04 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xf4\x03R\apurpose\x120\n" +
+	"\frequester_id\x18\x05 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\vrequesterId\x12\"\n" +
+	"\x06job_id\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x05jobId\"_\n" +
 	"\x19CreateRequisitionResponse\x12B\n" +
-	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"I\n" +
-	"\x15GetRequisitionRequest\x120\n" +
-	"\x0erequisition_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rrequisitionId\"\\\n" +
+	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"M\n" +
+	"\x15GetRequisitionRequest\x124\n" +
+	"\x0erequisition_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\rrequisitionId\"\\\n" +
 	"\x16GetRequisitionResponse\x12B\n" +
-	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"\xdc\x01\n" +
+	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"\xe4\x01\n" +
 	"\x17ListRequisitionsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12(\n" +
-	"\vlocation_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12,\n" +
+	"\vlocation_id\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
 	"locationId\x12E\n" +
 	"\x05state\x18\x04 \x01(\x0e2%.sanbao.inventory.v1.RequisitionStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x88\x01\n" +
 	"\x18ListRequisitionsResponse\x12D\n" +
 	"\frequisitions\x18\x01 \x03(\v2 .sanbao.inventory.v1.RequisitionR\frequisitions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd7\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe3\x01\n" +
 	"\x19ApproveRequisitionRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x120\n" +
-	"\x0erequisition_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rrequisitionId\x12*\n" +
-	"\vapprover_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
-	"approverId\x12\x1c\n" +
-	"\x04note\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\"`\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x124\n" +
+	"\x0erequisition_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\rrequisitionId\x12.\n" +
+	"\vapprover_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
+	"approverId\x12 \n" +
+	"\x04note\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x04note\"`\n" +
 	"\x1aApproveRequisitionResponse\x12B\n" +
-	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"\xd8\x01\n" +
+	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"\xe4\x01\n" +
 	"\x18RejectRequisitionRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x120\n" +
-	"\x0erequisition_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rrequisitionId\x12*\n" +
-	"\vapprover_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
-	"approverId\x12\x1e\n" +
-	"\x04note\x18\x04 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x04note\"_\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x124\n" +
+	"\x0erequisition_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\rrequisitionId\x12.\n" +
+	"\vapprover_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
+	"approverId\x12\"\n" +
+	"\x04note\x18\x04 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xf4\x03R\x04note\"_\n" +
 	"\x19RejectRequisitionResponse\x12B\n" +
-	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"\x8b\x01\n" +
+	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"\x8f\x01\n" +
 	"\x17IssueRequisitionRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x120\n" +
-	"\x0erequisition_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rrequisitionId\"\x9b\x01\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x124\n" +
+	"\x0erequisition_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\rrequisitionId\"\x9b\x01\n" +
 	"\x18IssueRequisitionResponse\x12B\n" +
 	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\x12;\n" +
-	"\tmovements\x18\x02 \x03(\v2\x1d.sanbao.inventory.v1.MovementR\tmovements\"\xcc\x02\n" +
+	"\tmovements\x18\x02 \x03(\v2\x1d.sanbao.inventory.v1.MovementR\tmovements\"\xe4\x02\n" +
 	"\x14ReturnOldPartRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
-	"\treturn_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\breturnId\x12 \n" +
-	"\x06job_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12\"\n" +
-	"\apart_id\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12,\n" +
-	"\rfaulty_serial\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\ffaultySerial\x126\n" +
-	"\x12replacement_serial\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x11replacementSerial\x12\"\n" +
-	"\x06reason\x18\a \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06reason\"c\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12(\n" +
+	"\treturn_id\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\breturnId\x12$\n" +
+	"\x06job_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x12&\n" +
+	"\apart_id\x18\x04 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x120\n" +
+	"\rfaulty_serial\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\ffaultySerial\x12:\n" +
+	"\x12replacement_serial\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x11replacementSerial\x12&\n" +
+	"\x06reason\x18\a \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xf4\x03R\x06reason\"c\n" +
 	"\x15ReturnOldPartResponse\x12J\n" +
-	"\x0fold_part_return\x18\x01 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\"\xa0\x03\n" +
+	"\x0fold_part_return\x18\x01 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\"\xb0\x03\n" +
 	"\x15AppraiseReturnRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\treturn_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\breturnId\x12B\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\treturn_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\breturnId\x12B\n" +
 	"\averdict\x18\x03 \x01(\x0e2\x1c.sanbao.inventory.v1.VerdictB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\averdict\x12N\n" +
 	"\vdestination\x18\x04 \x01(\x0e2 .sanbao.inventory.v1.DestinationB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\vdestination\x12?\n" +
-	"\x17destination_location_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\x15destinationLocationId\x12,\n" +
-	"\fappraiser_id\x18\x06 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\vappraiserId\x12\x1c\n" +
-	"\x04note\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04note\"\xd9\x01\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\vdestination\x12C\n" +
+	"\x17destination_location_id\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x15destinationLocationId\x120\n" +
+	"\fappraiser_id\x18\x06 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\vappraiserId\x12 \n" +
+	"\x04note\x18\a \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\"\xd9\x01\n" +
 	"\x16AppraiseReturnResponse\x12J\n" +
 	"\x0fold_part_return\x18\x01 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\x129\n" +
 	"\bmovement\x18\x02 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\bmovement\x128\n" +
-	"\x05claim\x18\x03 \x01(\v2\".sanbao.inventory.v1.SupplierClaimR\x05claim\":\n" +
-	"\x10GetReturnRequest\x12&\n" +
-	"\treturn_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\breturnId\"_\n" +
+	"\x05claim\x18\x03 \x01(\v2\".sanbao.inventory.v1.SupplierClaimR\x05claim\">\n" +
+	"\x10GetReturnRequest\x12*\n" +
+	"\treturn_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\breturnId\"_\n" +
 	"\x11GetReturnResponse\x12J\n" +
-	"\x0fold_part_return\x18\x01 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\"\xc3\x01\n" +
+	"\x0fold_part_return\x18\x01 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\"\xcf\x01\n" +
 	"\x1dListOutstandingReturnsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12\x1e\n" +
-	"\x06job_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05jobId\x120\n" +
-	"\x0forganisation_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0eorganisationId\"\x86\x01\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12\"\n" +
+	"\x06job_id\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x05jobId\x124\n" +
+	"\x0forganisation_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\"\x86\x01\n" +
 	"\x1eListOutstandingReturnsResponse\x12<\n" +
 	"\areturns\x18\x01 \x03(\v2\".sanbao.inventory.v1.OldPartReturnR\areturns\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"?\n" +
-	"\x17GetSupplierClaimRequest\x12$\n" +
-	"\bclaim_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aclaimId\"T\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"C\n" +
+	"\x17GetSupplierClaimRequest\x12(\n" +
+	"\bclaim_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\aclaimId\"T\n" +
 	"\x18GetSupplierClaimResponse\x128\n" +
-	"\x05claim\x18\x01 \x01(\v2\".sanbao.inventory.v1.SupplierClaimR\x05claim\"\xe0\x01\n" +
+	"\x05claim\x18\x01 \x01(\v2\".sanbao.inventory.v1.SupplierClaimR\x05claim\"\xe8\x01\n" +
 	"\x19ListSupplierClaimsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12(\n" +
-	"\vsupplier_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12,\n" +
+	"\vsupplier_id\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
 	"supplierId\x12G\n" +
 	"\x05state\x18\x04 \x01(\x0e2'.sanbao.inventory.v1.SupplierClaimStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x80\x01\n" +
 	"\x1aListSupplierClaimsResponse\x12:\n" +
 	"\x06claims\x18\x01 \x03(\v2\".sanbao.inventory.v1.SupplierClaimR\x06claims\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb2\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbc\x02\n" +
 	"\x1bResolveSupplierClaimRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
-	"\bclaim_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aclaimId\x12M\n" +
-	"\aoutcome\x18\x03 \x01(\x0e2'.sanbao.inventory.v1.SupplierClaimStateB\n" +
-	"\xbaH\a\x82\x01\x04\x18\x02\x18\x03R\aoutcome\x12@\n" +
-	"\x10recovered_amount\x18\x04 \x01(\v2\x15.sanbao.type.v1.MoneyR\x0frecoveredAmount\x12\x1c\n" +
-	"\x04note\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04note\"X\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12(\n" +
+	"\bclaim_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\aclaimId\x12O\n" +
+	"\aoutcome\x18\x03 \x01(\x0e2'.sanbao.inventory.v1.SupplierClaimStateB\f\xbaH\t\x82\x01\x06\x10\x01\x18\x02\x18\x03R\aoutcome\x12@\n" +
+	"\x10recovered_amount\x18\x04 \x01(\v2\x15.sanbao.type.v1.MoneyR\x0frecoveredAmount\x12 \n" +
+	"\x04note\x18\x05 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\"X\n" +
 	"\x1cResolveSupplierClaimResponse\x128\n" +
-	"\x05claim\x18\x01 \x01(\v2\".sanbao.inventory.v1.SupplierClaimR\x05claim\"\xd5\x02\n" +
-	"\x0fGetStockRequest\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12,\n" +
+	"\x05claim\x18\x01 \x01(\v2\".sanbao.inventory.v1.SupplierClaimR\x05claim\"\xd9\x02\n" +
+	"\x0fGetStockRequest\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12,\n" +
 	"\x04near\x18\x02 \x01(\v2\x18.sanbao.type.v1.GeoPointR\x04near\x12[\n" +
 	"\x0elocation_kinds\x18\x03 \x03(\x0e2!.sanbao.inventory.v1.LocationKindB\x11\xbaH\x0e\x92\x01\v\x10\b\"\a\x82\x01\x04\x10\x01 \x00R\rlocationKinds\x120\n" +
 	"\rmin_available\x18\x04 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\fminAvailable\x12?\n" +
@@ -4563,27 +4592,28 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x06levels\x18\x01 \x03(\v2\x1f.sanbao.inventory.v1.StockLevelR\x06levels\x12\"\n" +
 	"\rtotal_on_hand\x18\x02 \x01(\x03R\vtotalOnHand\x12%\n" +
 	"\x0etotal_reserved\x18\x03 \x01(\x03R\rtotalReserved\x12'\n" +
-	"\x0ftotal_available\x18\x04 \x01(\x03R\x0etotalAvailable\"\xe4\x01\n" +
+	"\x0ftotal_available\x18\x04 \x01(\x03R\x0etotalAvailable\"\xf0\x01\n" +
 	"\x14ListMovementsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12 \n" +
-	"\apart_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06partId\x12(\n" +
-	"\vlocation_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12$\n" +
+	"\apart_id\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06partId\x12,\n" +
+	"\vlocation_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
 	"locationId\x12.\n" +
 	"\x0eafter_sequence\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\"|\n" +
 	"\x15ListMovementsResponse\x12;\n" +
 	"\tmovements\x18\x01 \x03(\v2\x1d.sanbao.inventory.v1.MovementR\tmovements\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbf\x01\n" +
-	"\x16SuggestReordersRequest\x12(\n" +
-	"\vlocation_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\n" +
-	"locationId\x12 \n" +
-	"\apart_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06partId\x12\x1f\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd9\x01\n" +
+	"\x16SuggestReordersRequest\x12,\n" +
+	"\vlocation_id\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
+	"locationId\x12$\n" +
+	"\apart_id\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06partId\x12\x1f\n" +
 	"\vinclude_all\x18\x03 \x01(\bR\n" +
-	"includeAll\x128\n" +
+	"includeAll\x12J\n" +
 	"\n" +
-	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\"c\n" +
+	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\basOfTime\"c\n" +
 	"\x17SuggestReordersResponse\x12H\n" +
 	"\vsuggestions\x18\x01 \x03(\v2&.sanbao.inventory.v1.ReorderSuggestionR\vsuggestions\"\x9a\x01\n" +
 	"\x19SubmitStockingPlanRequest\x12>\n" +
@@ -4591,9 +4621,10 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12=\n" +
 	"\x04plan\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockingPlanB\x06\xbaH\x03\xc8\x01\x01R\x04plan\"S\n" +
 	"\x1aSubmitStockingPlanResponse\x125\n" +
-	"\x04plan\x18\x01 \x01(\v2!.sanbao.inventory.v1.StockingPlanR\x04plan\"@\n" +
-	"\x1aCompareStockingPlanRequest\x12\"\n" +
-	"\aplan_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06planId\"\xc0\x01\n" +
+	"\x04plan\x18\x01 \x01(\v2!.sanbao.inventory.v1.StockingPlanR\x04plan\"D\n" +
+	"\x1aCompareStockingPlanRequest\x12&\n" +
+	"\aplan_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06planId\"\xc0\x01\n" +
 	"\x1bCompareStockingPlanResponse\x125\n" +
 	"\x04plan\x18\x01 \x01(\v2!.sanbao.inventory.v1.StockingPlanR\x04plan\x12A\n" +
 	"\x05lines\x18\x02 \x03(\v2+.sanbao.inventory.v1.StockingPlanComparisonR\x05lines\x12'\n" +

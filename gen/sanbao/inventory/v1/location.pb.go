@@ -223,20 +223,21 @@ var File_sanbao_inventory_v1_location_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_location_proto_rawDesc = "" +
 	"\n" +
-	"\"sanbao/inventory/v1/location.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\x9b\x03\n" +
-	"\bLocation\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1e\n" +
-	"\x04name\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12A\n" +
+	"\"sanbao/inventory/v1/location.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xe7\x03\n" +
+	"\bLocation\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12\"\n" +
+	"\x04name\x18\x02 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\x04name\x12A\n" +
 	"\x04kind\x18\x03 \x01(\x0e2!.sanbao.inventory.v1.LocationKindB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12,\n" +
-	"\rtechnician_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\ftechnicianId\x120\n" +
-	"\x0forganisation_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0eorganisationId\x12.\n" +
-	"\x05point\x18\x06 \x01(\v2\x18.sanbao.type.v1.GeoPointR\x05point\x12;\n" +
-	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12\x12\n" +
-	"\x04etag\x18\b \x01(\tR\x04etag\x12;\n" +
-	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x120\n" +
+	"\rtechnician_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\ftechnicianId\x124\n" +
+	"\x0forganisation_id\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\x12.\n" +
+	"\x05point\x18\x06 \x01(\v2\x18.sanbao.type.v1.GeoPointR\x05point\x12M\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12 \n" +
+	"\x04etag\x18\b \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12M\n" +
+	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"updateTime*\xe7\x01\n" +
 	"\fLocationKind\x12\x1d\n" +
 	"\x19LOCATION_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +

@@ -7,6 +7,7 @@
 package inventoryv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -459,36 +460,37 @@ var File_sanbao_inventory_v1_movement_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_movement_proto_rawDesc = "" +
 	"\n" +
-	"\"sanbao/inventory/v1/movement.proto\x12\x13sanbao.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\x8b\x05\n" +
-	"\bMovement\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x03R\bsequence\x125\n" +
-	"\x04kind\x18\x03 \x01(\x0e2!.sanbao.inventory.v1.MovementKindR\x04kind\x12\x17\n" +
-	"\apart_id\x18\x04 \x01(\tR\x06partId\x12\x1f\n" +
-	"\vlocation_id\x18\x05 \x01(\tR\n" +
+	"\"sanbao/inventory/v1/movement.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xb0\x06\n" +
+	"\bMovement\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12#\n" +
+	"\bsequence\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bsequence\x12?\n" +
+	"\x04kind\x18\x03 \x01(\x0e2!.sanbao.inventory.v1.MovementKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12%\n" +
+	"\apart_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x12-\n" +
+	"\vlocation_id\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"locationId\x12\"\n" +
 	"\ron_hand_delta\x18\x06 \x01(\x03R\vonHandDelta\x12%\n" +
-	"\x0ereserved_delta\x18\a \x01(\x03R\rreservedDelta\x12R\n" +
-	"\x11adjustment_reason\x18\b \x01(\x0e2%.sanbao.inventory.v1.AdjustmentReasonR\x10adjustmentReason\x12\x12\n" +
-	"\x04note\x18\t \x01(\tR\x04note\x12\x1c\n" +
+	"\x0ereserved_delta\x18\a \x01(\x03R\rreservedDelta\x12\\\n" +
+	"\x11adjustment_reason\x18\b \x01(\x0e2%.sanbao.inventory.v1.AdjustmentReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10adjustmentReason\x12 \n" +
+	"\x04note\x18\t \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\x12*\n" +
 	"\treference\x18\n" +
-	" \x01(\tR\treference\x12'\n" +
-	"\x0fdocument_number\x18\v \x01(\tR\x0edocumentNumber\x12\x15\n" +
-	"\x06job_id\x18\f \x01(\tR\x05jobId\x12\x18\n" +
-	"\aserials\x18\r \x03(\tR\aserials\x12\"\n" +
+	" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\treference\x125\n" +
+	"\x0fdocument_number\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0edocumentNumber\x12#\n" +
+	"\x06job_id\x18\f \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12,\n" +
+	"\aserials\x18\r \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10d\"\br\x06\xc8\xc6'\x01\x18@R\aserials\x12\"\n" +
 	"\ron_hand_after\x18\x0e \x01(\x03R\vonHandAfter\x12%\n" +
-	"\x0ereserved_after\x18\x0f \x01(\x03R\rreservedAfter\x12;\n" +
-	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"\x0ereserved_after\x18\x0f \x01(\x03R\rreservedAfter\x12M\n" +
+	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"createTime\x12/\n" +
-	"\apostage\x18\x11 \x01(\v2\x15.sanbao.type.v1.MoneyR\apostage\"\xc0\x01\n" +
-	"\fStockBalance\x12\x17\n" +
-	"\apart_id\x18\x01 \x01(\tR\x06partId\x12\x1f\n" +
-	"\vlocation_id\x18\x02 \x01(\tR\n" +
+	"\apostage\x18\x11 \x01(\v2\x15.sanbao.type.v1.MoneyR\apostage\"\xe5\x01\n" +
+	"\fStockBalance\x12%\n" +
+	"\apart_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x12-\n" +
+	"\vlocation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"locationId\x12\x17\n" +
 	"\aon_hand\x18\x03 \x01(\x03R\x06onHand\x12\x1a\n" +
 	"\breserved\x18\x04 \x01(\x03R\breserved\x12\x1c\n" +
-	"\tavailable\x18\x05 \x01(\x03R\tavailable\x12#\n" +
-	"\rlast_sequence\x18\x06 \x01(\x03R\flastSequence*\xaa\x02\n" +
+	"\tavailable\x18\x05 \x01(\x03R\tavailable\x12,\n" +
+	"\rlast_sequence\x18\x06 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\flastSequence*\xaa\x02\n" +
 	"\fMovementKind\x12\x1d\n" +
 	"\x19MOVEMENT_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15MOVEMENT_KIND_RECEIPT\x10\x01\x12\x17\n" +

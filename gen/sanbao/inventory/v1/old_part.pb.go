@@ -7,6 +7,7 @@
 package inventoryv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -620,48 +621,54 @@ var File_sanbao_inventory_v1_old_part_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_old_part_proto_rawDesc = "" +
 	"\n" +
-	"\"sanbao/inventory/v1/old_part.proto\x12\x13sanbao.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\x80\a\n" +
-	"\rOldPartReturn\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
-	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x12\x17\n" +
-	"\apart_id\x18\x03 \x01(\tR\x06partId\x12%\n" +
-	"\x0ereservation_id\x18\x04 \x01(\tR\rreservationId\x12\x1f\n" +
-	"\vlocation_id\x18\x05 \x01(\tR\n" +
-	"locationId\x12'\n" +
-	"\x0forganisation_id\x18\x06 \x01(\tR\x0eorganisationId\x12#\n" +
-	"\rfaulty_serial\x18\a \x01(\tR\ffaultySerial\x12-\n" +
-	"\x12replacement_serial\x18\b \x01(\tR\x11replacementSerial\x12\x16\n" +
-	"\x06reason\x18\t \x01(\tR\x06reason\x126\n" +
+	"\"sanbao/inventory/v1/old_part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x9c\t\n" +
+	"\rOldPartReturn\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12#\n" +
+	"\x06job_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12%\n" +
+	"\apart_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x123\n" +
+	"\x0ereservation_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\rreservationId\x12-\n" +
+	"\vlocation_id\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"locationId\x125\n" +
+	"\x0forganisation_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x121\n" +
+	"\rfaulty_serial\x18\a \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ffaultySerial\x12;\n" +
+	"\x12replacement_serial\x18\b \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x11replacementSerial\x12$\n" +
+	"\x06reason\x18\t \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06reason\x12@\n" +
 	"\x05state\x18\n" +
-	" \x01(\x0e2 .sanbao.inventory.v1.ReturnStateR\x05state\x125\n" +
-	"\bdue_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12;\n" +
-	"\vreturn_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"returnTime\x126\n" +
-	"\averdict\x18\r \x01(\x0e2\x1c.sanbao.inventory.v1.VerdictR\averdict\x12B\n" +
-	"\vdestination\x18\x0e \x01(\x0e2 .sanbao.inventory.v1.DestinationR\vdestination\x126\n" +
-	"\x17destination_location_id\x18\x0f \x01(\tR\x15destinationLocationId\x12!\n" +
-	"\fappraiser_id\x18\x10 \x01(\tR\vappraiserId\x12%\n" +
-	"\x0eappraisal_note\x18\x11 \x01(\tR\rappraisalNote\x12*\n" +
-	"\x11supplier_claim_id\x18\x12 \x01(\tR\x0fsupplierClaimId\x12;\n" +
-	"\vcreate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12?\n" +
-	"\rappraise_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\fappraiseTime\"\x96\x04\n" +
-	"\rSupplierClaim\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
-	"\treturn_id\x18\x02 \x01(\tR\breturnId\x12\x17\n" +
-	"\apart_id\x18\x03 \x01(\tR\x06partId\x12\x1f\n" +
-	"\vsupplier_id\x18\x04 \x01(\tR\n" +
-	"supplierId\x12#\n" +
-	"\rfaulty_serial\x18\x05 \x01(\tR\ffaultySerial\x12\x15\n" +
-	"\x06job_id\x18\x06 \x01(\tR\x05jobId\x12<\n" +
+	" \x01(\x0e2 .sanbao.inventory.v1.ReturnStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12G\n" +
+	"\bdue_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\adueTime\x12M\n" +
+	"\vreturn_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"returnTime\x12@\n" +
+	"\averdict\x18\r \x01(\x0e2\x1c.sanbao.inventory.v1.VerdictB\b\xbaH\x05\x82\x01\x02\x10\x01R\averdict\x12L\n" +
+	"\vdestination\x18\x0e \x01(\x0e2 .sanbao.inventory.v1.DestinationB\b\xbaH\x05\x82\x01\x02\x10\x01R\vdestination\x12D\n" +
+	"\x17destination_location_id\x18\x0f \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x15destinationLocationId\x12/\n" +
+	"\fappraiser_id\x18\x10 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\vappraiserId\x123\n" +
+	"\x0eappraisal_note\x18\x11 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\rappraisalNote\x128\n" +
+	"\x11supplier_claim_id\x18\x12 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0fsupplierClaimId\x12M\n" +
+	"\vcreate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12Q\n" +
+	"\rappraise_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fappraiseTime\"\xa6\x05\n" +
+	"\rSupplierClaim\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12)\n" +
+	"\treturn_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\breturnId\x12%\n" +
+	"\apart_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x12-\n" +
+	"\vsupplier_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"supplierId\x121\n" +
+	"\rfaulty_serial\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ffaultySerial\x12#\n" +
+	"\x06job_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12<\n" +
 	"\x0eclaimed_amount\x18\a \x01(\v2\x15.sanbao.type.v1.MoneyR\rclaimedAmount\x12@\n" +
-	"\x10recovered_amount\x18\b \x01(\v2\x15.sanbao.type.v1.MoneyR\x0frecoveredAmount\x12=\n" +
-	"\x05state\x18\t \x01(\x0e2'.sanbao.inventory.v1.SupplierClaimStateR\x05state\x12'\n" +
+	"\x10recovered_amount\x18\b \x01(\v2\x15.sanbao.type.v1.MoneyR\x0frecoveredAmount\x12G\n" +
+	"\x05state\x18\t \x01(\x0e2'.sanbao.inventory.v1.SupplierClaimStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x125\n" +
 	"\x0fresolution_note\x18\n" +
-	" \x01(\tR\x0eresolutionNote\x12;\n" +
-	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12=\n" +
-	"\fresolve_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime*\x8d\x01\n" +
+	" \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x0eresolutionNote\x12M\n" +
+	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12O\n" +
+	"\fresolve_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vresolveTime*\x8d\x01\n" +
 	"\vReturnState\x12\x1c\n" +
 	"\x18RETURN_STATE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cRETURN_STATE_AWAITING_RETURN\x10\x01\x12\"\n" +

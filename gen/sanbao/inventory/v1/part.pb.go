@@ -250,28 +250,29 @@ var File_sanbao_inventory_v1_part_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_part_proto_rawDesc = "" +
 	"\n" +
-	"\x1esanbao/inventory/v1/part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\x84\x05\n" +
-	"\x04Part\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
-	"\x03sku\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x18\x10\x01\x18@2\x12^[A-Za-z0-9._/-]+$R\x03sku\x12\x1e\n" +
-	"\x04name\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12=\n" +
+	"\x1esanbao/inventory/v1/part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xd0\x05\n" +
+	"\x04Part\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12/\n" +
+	"\x03sku\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x18\x10\x01\x18@2\x12^[A-Za-z0-9._/-]+$R\x03sku\x12\"\n" +
+	"\x04name\x18\x03 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\x04name\x12=\n" +
 	"\x04kind\x18\x04 \x01(\x0e2\x1d.sanbao.inventory.v1.PartKindB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12/\n" +
-	"\x0funit_of_measure\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\runitOfMeasure\x122\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x123\n" +
+	"\x0funit_of_measure\x18\x05 \x01(\tB\v\xbaH\br\x06\xd8\xc6'\x01\x18\x14R\runitOfMeasure\x122\n" +
 	"\tunit_cost\x18\x06 \x01(\v2\x15.sanbao.type.v1.MoneyR\bunitCost\x12+\n" +
-	"\x05price\x18\a \x01(\v2\x15.sanbao.type.v1.MoneyR\x05price\x12(\n" +
-	"\vsupplier_id\x18\b \x01(\tB\a\xbaH\x04r\x02\x18@R\n" +
+	"\x05price\x18\a \x01(\v2\x15.sanbao.type.v1.MoneyR\x05price\x12,\n" +
+	"\vsupplier_id\x18\b \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
 	"supplierId\x12%\n" +
 	"\x0eserial_tracked\x18\t \x01(\bR\rserialTracked\x120\n" +
 	"\x0elead_time_days\x18\n" +
 	" \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xed\x02(\x00R\fleadTimeDays\x129\n" +
-	"\x12min_order_quantity\x18\v \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\x10minOrderQuantity\x12;\n" +
-	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12\x12\n" +
-	"\x04etag\x18\r \x01(\tR\x04etag\x12;\n" +
-	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"\x12min_order_quantity\x18\v \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\x10minOrderQuantity\x12M\n" +
+	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12 \n" +
+	"\x04etag\x18\r \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12M\n" +
+	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"updateTime*f\n" +
 	"\bPartKind\x12\x19\n" +
 	"\x15PART_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +

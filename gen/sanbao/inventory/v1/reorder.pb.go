@@ -440,10 +440,10 @@ var File_sanbao_inventory_v1_reorder_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_reorder_proto_rawDesc = "" +
 	"\n" +
-	"!sanbao/inventory/v1/reorder.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\xce\x03\n" +
-	"\x11ReorderSuggestion\x12\x17\n" +
-	"\apart_id\x18\x01 \x01(\tR\x06partId\x12\x1f\n" +
-	"\vlocation_id\x18\x02 \x01(\tR\n" +
+	"!sanbao/inventory/v1/reorder.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xea\x03\n" +
+	"\x11ReorderSuggestion\x12%\n" +
+	"\apart_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x12-\n" +
+	"\vlocation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"locationId\x12\x17\n" +
 	"\aon_hand\x18\x03 \x01(\x03R\x06onHand\x12\x1a\n" +
 	"\breserved\x18\x04 \x01(\x03R\breserved\x12\x1c\n" +
@@ -457,23 +457,26 @@ const file_sanbao_inventory_v1_reorder_proto_rawDesc = "" +
 	" \x01(\x03R\vsafetyStock\x12#\n" +
 	"\rreorder_point\x18\v \x01(\x03R\freorderPoint\x12%\n" +
 	"\x0eorder_quantity\x18\f \x01(\x03R\rorderQuantity\x12.\n" +
-	"\x13below_reorder_point\x18\r \x01(\bR\x11belowReorderPoint\"_\n" +
-	"\x10StockingPlanLine\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\"\xf8\x02\n" +
-	"\fStockingPlan\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12*\n" +
-	"\vlocation_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
-	"locationId\x12\x1f\n" +
-	"\x06season\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\x06season\x12?\n" +
+	"\x13below_reorder_point\x18\r \x01(\bR\x11belowReorderPoint\"c\n" +
+	"\x10StockingPlanLine\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\"\xa0\x03\n" +
+	"\fStockingPlan\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12.\n" +
+	"\vlocation_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
+	"locationId\x12#\n" +
+	"\x06season\x18\x03 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\x06season\x12?\n" +
 	"\fseason_start\x18\x04 \x01(\v2\x14.sanbao.type.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\vseasonStart\x12H\n" +
 	"\x05lines\x18\x05 \x03(\v2%.sanbao.inventory.v1.StockingPlanLineB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x05lines\x12/\n" +
 	"\bdue_date\x18\x06 \x01(\v2\x14.sanbao.type.v1.DateR\adueDate\x12\x12\n" +
-	"\x04late\x18\a \x01(\bR\x04late\x12;\n" +
-	"\vsubmit_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"submitTime\"\xa0\x01\n" +
-	"\x16StockingPlanComparison\x12\x17\n" +
-	"\apart_id\x18\x01 \x01(\tR\x06partId\x12\x18\n" +
+	"\x04late\x18\a \x01(\bR\x04late\x12M\n" +
+	"\vsubmit_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"submitTime\"\xae\x01\n" +
+	"\x16StockingPlanComparison\x12%\n" +
+	"\apart_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x12\x18\n" +
 	"\aplanned\x18\x02 \x01(\x03R\aplanned\x12\x17\n" +
 	"\aon_hand\x18\x03 \x01(\x03R\x06onHand\x12\x1c\n" +
 	"\tavailable\x18\x04 \x01(\x03R\tavailable\x12\x1c\n" +

@@ -8,6 +8,7 @@ package inventoryv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -290,29 +291,33 @@ var File_sanbao_inventory_v1_requisition_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_requisition_proto_rawDesc = "" +
 	"\n" +
-	"%sanbao/inventory/v1/requisition.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"^\n" +
-	"\x0fRequisitionLine\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\"\x86\x04\n" +
-	"\vRequisition\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
-	"\vlocation_id\x18\x02 \x01(\tR\n" +
-	"locationId\x12:\n" +
-	"\x05lines\x18\x03 \x03(\v2$.sanbao.inventory.v1.RequisitionLineR\x05lines\x12\x18\n" +
-	"\apurpose\x18\x04 \x01(\tR\apurpose\x12!\n" +
-	"\frequester_id\x18\x05 \x01(\tR\vrequesterId\x12\x15\n" +
-	"\x06job_id\x18\x06 \x01(\tR\x05jobId\x12;\n" +
-	"\x05state\x18\a \x01(\x0e2%.sanbao.inventory.v1.RequisitionStateR\x05state\x12\x1f\n" +
-	"\vapprover_id\x18\b \x01(\tR\n" +
-	"approverId\x12#\n" +
-	"\rdecision_note\x18\t \x01(\tR\fdecisionNote\x12;\n" +
+	"%sanbao/inventory/v1/requisition.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"b\n" +
+	"\x0fRequisitionLine\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\"\xb2\x05\n" +
+	"\vRequisition\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12-\n" +
+	"\vlocation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"locationId\x12D\n" +
+	"\x05lines\x18\x03 \x03(\v2$.sanbao.inventory.v1.RequisitionLineB\b\xbaH\x05\x92\x01\x02\x10\x14R\x05lines\x12&\n" +
+	"\apurpose\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\apurpose\x12/\n" +
+	"\frequester_id\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\vrequesterId\x12#\n" +
+	"\x06job_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12E\n" +
+	"\x05state\x18\a \x01(\x0e2%.sanbao.inventory.v1.RequisitionStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12-\n" +
+	"\vapprover_id\x18\b \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"approverId\x121\n" +
+	"\rdecision_note\x18\t \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\fdecisionNote\x12M\n" +
 	"\vcreate_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vdecide_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"decideTime\x129\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12M\n" +
+	"\vdecide_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"decideTime\x12K\n" +
 	"\n" +
-	"issue_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tissueTime*\xb2\x01\n" +
+	"issue_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tissueTime*\xb2\x01\n" +
 	"\x10RequisitionState\x12!\n" +
 	"\x1dREQUISITION_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19REQUISITION_STATE_PENDING\x10\x01\x12\x1e\n" +

@@ -8,6 +8,7 @@ package inventoryv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -346,31 +347,37 @@ var File_sanbao_inventory_v1_reservation_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_reservation_proto_rawDesc = "" +
 	"\n" +
-	"%sanbao/inventory/v1/reservation.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"^\n" +
-	"\x0fReservationLine\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\"\xaf\x01\n" +
-	"\fConsumedLine\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\bquantity\x12+\n" +
-	"\aserials\x18\x03 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\xe8\a\"\x06r\x04\x10\x01\x18@R\aserials\x12%\n" +
-	"\x0eunder_warranty\x18\x04 \x01(\bR\runderWarranty\"\xe8\x03\n" +
-	"\vReservation\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
-	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x12\x1f\n" +
-	"\vlocation_id\x18\x03 \x01(\tR\n" +
-	"locationId\x12:\n" +
-	"\x05lines\x18\x04 \x03(\v2$.sanbao.inventory.v1.ReservationLineR\x05lines\x12;\n" +
-	"\x05state\x18\x05 \x01(\x0e2%.sanbao.inventory.v1.ReservationStateR\x05state\x12;\n" +
-	"\vexpire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\x12H\n" +
-	"\x0econsumed_lines\x18\a \x03(\v2!.sanbao.inventory.v1.ConsumedLineR\rconsumedLines\x12\x1d\n" +
+	"%sanbao/inventory/v1/reservation.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"b\n" +
+	"\x0fReservationLine\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\"\xb6\x01\n" +
+	"\fConsumedLine\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\bquantity\x12.\n" +
+	"\aserials\x18\x03 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10d\"\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\aserials\x12%\n" +
+	"\x0eunder_warranty\x18\x04 \x01(\bR\runderWarranty\"\xf4\x04\n" +
+	"\vReservation\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12#\n" +
+	"\x06job_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12-\n" +
+	"\vlocation_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"locationId\x12D\n" +
+	"\x05lines\x18\x04 \x03(\v2$.sanbao.inventory.v1.ReservationLineB\b\xbaH\x05\x92\x01\x02\x10dR\x05lines\x12E\n" +
+	"\x05state\x18\x05 \x01(\x0e2%.sanbao.inventory.v1.ReservationStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12M\n" +
+	"\vexpire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"expireTime\x12R\n" +
+	"\x0econsumed_lines\x18\a \x03(\v2!.sanbao.inventory.v1.ConsumedLineB\b\xbaH\x05\x92\x01\x02\x10\x14R\rconsumedLines\x12+\n" +
 	"\n" +
-	"end_reason\x18\b \x01(\tR\tendReason\x12;\n" +
-	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x125\n" +
+	"end_reason\x18\b \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\tendReason\x12M\n" +
+	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12G\n" +
 	"\bend_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\aendTime*\xb2\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime*\xb2\x01\n" +
 	"\x10ReservationState\x12!\n" +
 	"\x1dRESERVATION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18RESERVATION_STATE_ACTIVE\x10\x01\x12\x1e\n" +

@@ -213,27 +213,30 @@ var File_sanbao_ticket_v1_calendar_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_calendar_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/ticket/v1/calendar.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\x8d\x01\n" +
+	"\x1fsanbao/ticket/v1/calendar.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x8d\x01\n" +
 	"\fWorkingHours\x12#\n" +
 	"\aweekday\x18\x01 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\a(\x01R\aweekday\x12-\n" +
 	"\fstart_minute\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xa0\v(\x00R\vstartMinute\x12)\n" +
 	"\n" +
 	"end_minute\x18\x03 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xa0\v(\x00R\tendMinute\"\xe2\x03\n" +
+	"\xbaH\a\x1a\x05\x18\xa0\v(\x00R\tendMinute\"\x9c\x04\n" +
 	"\x10BusinessCalendar\x12)\n" +
-	"\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x10\x01\x18@2\x0e^[a-z0-9._-]+$R\x02id\x12+\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12&\n" +
-	"\ttime_zone\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\btimeZone\x12@\n" +
+	"\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x10\x01\x18@2\x0e^[a-z0-9._-]+$R\x02id\x12/\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\vdisplayName\x12*\n" +
+	"\ttime_zone\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\btimeZone\x12@\n" +
 	"\x05hours\x18\x04 \x03(\v2\x1e.sanbao.ticket.v1.WorkingHoursB\n" +
 	"\xbaH\a\x92\x01\x04\b\x01\x102R\x05hours\x12;\n" +
 	"\bholidays\x18\x05 \x03(\v2\x14.sanbao.type.v1.DateB\t\xbaH\x06\x92\x01\x03\x10\x90\x03R\bholidays\x12A\n" +
-	"\fworking_days\x18\x06 \x03(\v2\x14.sanbao.type.v1.DateB\b\xbaH\x05\x92\x01\x02\x10dR\vworkingDays\x12\x12\n" +
+	"\fworking_days\x18\x06 \x03(\v2\x14.sanbao.type.v1.DateB\b\xbaH\x05\x92\x01\x02\x10dR\vworkingDays\x12 \n" +
 	"\x04etag\x18\n" +
-	" \x01(\tR\x04etag\x12;\n" +
-	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12M\n" +
+	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12M\n" +
+	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"updateTimeB\xbf\x01\n" +
 	"\x14com.sanbao.ticket.v1B\rCalendarProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 

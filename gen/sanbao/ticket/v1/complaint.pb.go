@@ -8,6 +8,7 @@ package ticketv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -464,31 +465,33 @@ var File_sanbao_ticket_v1_complaint_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_complaint_proto_rawDesc = "" +
 	"\n" +
-	" sanbao/ticket/v1/complaint.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x03\n" +
-	"\tComplaint\x12\x16\n" +
-	"\x06number\x18\x01 \x01(\tR\x06number\x12?\n" +
-	"\bcategory\x18\x02 \x01(\x0e2#.sanbao.ticket.v1.ComplaintCategoryR\bcategory\x12<\n" +
-	"\acontent\x18\x03 \x01(\x0e2\".sanbao.ticket.v1.ComplaintContentR\acontent\x12?\n" +
-	"\bseverity\x18\x04 \x01(\x0e2#.sanbao.ticket.v1.ComplaintSeverityR\bseverity\x12E\n" +
-	"\x10acknowledge_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0facknowledgeTime\x12K\n" +
+	" sanbao/ticket/v1/complaint.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"\xf0\x03\n" +
+	"\tComplaint\x12$\n" +
+	"\x06number\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12I\n" +
+	"\bcategory\x18\x02 \x01(\x0e2#.sanbao.ticket.v1.ComplaintCategoryB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcategory\x12F\n" +
+	"\acontent\x18\x03 \x01(\x0e2\".sanbao.ticket.v1.ComplaintContentB\b\xbaH\x05\x82\x01\x02\x10\x01R\acontent\x12I\n" +
+	"\bseverity\x18\x04 \x01(\x0e2#.sanbao.ticket.v1.ComplaintSeverityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bseverity\x12W\n" +
+	"\x10acknowledge_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0facknowledgeTime\x12K\n" +
 	"\fverification\x18\x06 \x01(\v2'.sanbao.ticket.v1.ComplaintVerificationR\fverification\x129\n" +
-	"\x06answer\x18\a \x01(\v2!.sanbao.ticket.v1.ComplaintAnswerR\x06answer\"\xdf\x01\n" +
+	"\x06answer\x18\a \x01(\v2!.sanbao.ticket.v1.ComplaintAnswerR\x06answer\"\xf9\x01\n" +
 	"\x15ComplaintVerification\x12$\n" +
-	"\rsubstantiated\x18\x01 \x01(\bR\rsubstantiated\x12\"\n" +
-	"\afinding\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\afinding\x12?\n" +
-	"\x16responsible_department\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x15responsibleDepartment\x12;\n" +
-	"\vverify_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"verifyTime\"\xf1\x01\n" +
-	"\x0fComplaintAnswer\x12\x1e\n" +
-	"\x04text\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc0>R\x04text\x12'\n" +
+	"\rsubstantiated\x18\x01 \x01(\bR\rsubstantiated\x12&\n" +
+	"\afinding\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xa0\x1fR\afinding\x12C\n" +
+	"\x16responsible_department\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x15responsibleDepartment\x12M\n" +
+	"\vverify_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"verifyTime\"\x93\x02\n" +
+	"\x0fComplaintAnswer\x12\"\n" +
+	"\x04text\x18\x01 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xc0>R\x04text\x12+\n" +
 	"\n" +
-	"root_cause\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\trootCause\x12(\n" +
+	"root_cause\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xa0\x1fR\trootCause\x12,\n" +
 	"\n" +
-	"prevention\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\n" +
-	"prevention\x12.\n" +
-	"\tsign_offs\x18\x04 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\x14\"\ar\x05\x10\x01\x18\xc8\x01R\bsignOffs\x12;\n" +
-	"\vanswer_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"prevention\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xa0\x1fR\n" +
+	"prevention\x122\n" +
+	"\tsign_offs\x18\x04 \x03(\tB\x15\xbaH\x12\x92\x01\x0f\x10\x14\"\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\bsignOffs\x12M\n" +
+	"\vanswer_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"answerTime*\xa7\x01\n" +
 	"\x11ComplaintCategory\x12\"\n" +
 	"\x1eCOMPLAINT_CATEGORY_UNSPECIFIED\x10\x00\x12&\n" +

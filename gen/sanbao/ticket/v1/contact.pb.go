@@ -8,6 +8,7 @@ package ticketv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -199,20 +200,22 @@ var File_sanbao_ticket_v1_contact_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_contact_proto_rawDesc = "" +
 	"\n" +
-	"\x1esanbao/ticket/v1/contact.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\"\xb8\x03\n" +
-	"\rContactRecord\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
-	"\tticket_id\x18\x02 \x01(\tR\bticketId\x12?\n" +
+	"\x1esanbao/ticket/v1/contact.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x84\x04\n" +
+	"\rContactRecord\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12)\n" +
+	"\tticket_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12?\n" +
 	"\achannel\x18\x03 \x01(\x0e2\x19.sanbao.ticket.v1.ChannelB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\achannel\x12L\n" +
 	"\tdirection\x18\x04 \x01(\x0e2\".sanbao.ticket.v1.ContactDirectionB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\tdirection\x12=\n" +
-	"\fcontact_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vcontactTime\x12\"\n" +
-	"\asummary\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\asummary\x12\"\n" +
-	"\aoutcome\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\aoutcome\x12'\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\tdirection\x12O\n" +
+	"\fcontact_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vcontactTime\x12&\n" +
+	"\asummary\x18\x06 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xa0\x1fR\asummary\x12&\n" +
+	"\aoutcome\x18\a \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xa0\x1fR\aoutcome\x12+\n" +
 	"\n" +
-	"handled_by\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\thandledBy\x12;\n" +
-	"\vrecord_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"handled_by\x18\b \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\x80\x01R\thandledBy\x12M\n" +
+	"\vrecord_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"recordTime*t\n" +
 	"\x10ContactDirection\x12!\n" +
 	"\x1dCONTACT_DIRECTION_UNSPECIFIED\x10\x00\x12\x1d\n" +

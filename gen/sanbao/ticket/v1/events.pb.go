@@ -7,6 +7,8 @@
 package ticketv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -1689,63 +1691,65 @@ var File_sanbao_ticket_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\"\xd5\x05\n" +
-	"\x0eTicketSnapshot\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06number\x18\x02 \x01(\tR\x06number\x120\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x1c.sanbao.ticket.v1.TicketKindR\x04kind\x123\n" +
-	"\x05state\x18\x04 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateR\x05state\x126\n" +
-	"\bpriority\x18\x05 \x01(\x0e2\x1a.sanbao.ticket.v1.PriorityR\bpriority\x123\n" +
-	"\achannel\x18\x06 \x01(\x0e2\x19.sanbao.ticket.v1.ChannelR\achannel\x12\x1f\n" +
-	"\vcustomer_id\x18\a \x01(\tR\n" +
-	"customerId\x12\x1f\n" +
-	"\vunit_serial\x18\b \x01(\tR\n" +
-	"unitSerial\x12!\n" +
-	"\fproduct_line\x18\t \x01(\tR\vproductLine\x12\x1d\n" +
+	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\xb1\a\n" +
+	"\x0eTicketSnapshot\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
+	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12:\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1c.sanbao.ticket.v1.TicketKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12=\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12@\n" +
+	"\bpriority\x18\x05 \x01(\x0e2\x1a.sanbao.ticket.v1.PriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\x12=\n" +
+	"\achannel\x18\x06 \x01(\x0e2\x19.sanbao.ticket.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12-\n" +
+	"\vcustomer_id\x18\a \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"customerId\x12-\n" +
+	"\vunit_serial\x18\b \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"unitSerial\x12/\n" +
+	"\fproduct_line\x18\t \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\vproductLine\x12+\n" +
 	"\n" +
 	"fault_code\x18\n" +
-	" \x01(\tR\tfaultCode\x12'\n" +
-	"\x0forganisation_id\x18\v \x01(\tR\x0eorganisationId\x12\x16\n" +
-	"\x06region\x18\f \x01(\tR\x06region\x12)\n" +
-	"\x10escalation_level\x18\r \x01(\x05R\x0fescalationLevel\x12\x1a\n" +
-	"\bbreached\x18\x0e \x01(\bR\bbreached\x12)\n" +
-	"\x10complaint_number\x18\x0f \x01(\tR\x0fcomplaintNumber\x12\x16\n" +
-	"\x06visits\x18\x10 \x01(\x05R\x06visits\x12;\n" +
-	"\vcreate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	" \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\tfaultCode\x125\n" +
+	"\x0forganisation_id\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12$\n" +
+	"\x06region\x18\f \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x06region\x122\n" +
+	"\x10escalation_level\x18\r \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x0fescalationLevel\x12\x1a\n" +
+	"\bbreached\x18\x0e \x01(\bR\bbreached\x127\n" +
+	"\x10complaint_number\x18\x0f \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0fcomplaintNumber\x12\x1f\n" +
+	"\x06visits\x18\x10 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x06visits\x12M\n" +
+	"\vcreate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12M\n" +
+	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"updateTime\"I\n" +
 	"\rTicketCreated\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xa3\x02\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xce\x02\n" +
 	"\rTicketTriaged\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x126\n" +
-	"\bcoverage\x18\x02 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageR\bcoverage\x12,\n" +
-	"\x12warranty_policy_id\x18\x03 \x01(\tR\x10warrantyPolicyId\x126\n" +
-	"\x17warranty_policy_version\x18\x04 \x01(\x05R\x15warrantyPolicyVersion\x12:\n" +
-	"\bsolution\x18\x05 \x01(\x0e2\x1e.sanbao.ticket.v1.SolutionTypeR\bsolution\"\x81\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12@\n" +
+	"\bcoverage\x18\x02 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcoverage\x12:\n" +
+	"\x12warranty_policy_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x10warrantyPolicyId\x12?\n" +
+	"\x17warranty_policy_version\x18\x04 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x15warrantyPolicyVersion\x12D\n" +
+	"\bsolution\x18\x05 \x01(\x0e2\x1e.sanbao.ticket.v1.SolutionTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\bsolution\"\x8b\x01\n" +
 	"\x0eTicketAwaiting\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x125\n" +
-	"\x06reason\x18\x02 \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonR\x06reason\"\xb3\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12?\n" +
+	"\x06reason\x18\x02 \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\"\xda\x01\n" +
 	"\rTicketResumed\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x125\n" +
-	"\x06reason\x18\x02 \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonR\x06reason\x121\n" +
-	"\x06waited\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x06waited\"P\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12?\n" +
+	"\x06reason\x18\x02 \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12N\n" +
+	"\x06waited\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x06waited\"P\n" +
 	"\x14TicketRemoteGuidance\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\x91\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xa8\x01\n" +
 	"\x10TicketDispatched\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12\x14\n" +
-	"\x05visit\x18\x02 \x01(\x05R\x05visit\x12\x15\n" +
-	"\x06job_id\x18\x03 \x01(\tR\x05jobId\x12\x16\n" +
-	"\x06expert\x18\x04 \x01(\bR\x06expert\"\x9f\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12\x1d\n" +
+	"\x05visit\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05visit\x12#\n" +
+	"\x06job_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12\x16\n" +
+	"\x06expert\x18\x04 \x01(\bR\x06expert\"\xc4\x01\n" +
 	"\x11TicketJobAssigned\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12\x14\n" +
-	"\x05visit\x18\x02 \x01(\x05R\x05visit\x12\x15\n" +
-	"\x06job_id\x18\x03 \x01(\tR\x05jobId\x12#\n" +
-	"\rtechnician_id\x18\x04 \x01(\tR\ftechnicianId\"x\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12\x1d\n" +
+	"\x05visit\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05visit\x12#\n" +
+	"\x06job_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x121\n" +
+	"\rtechnician_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\"\x8f\x01\n" +
 	"\x0fTicketInService\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12\x14\n" +
-	"\x05visit\x18\x02 \x01(\x05R\x05visit\x12\x15\n" +
-	"\x06job_id\x18\x03 \x01(\tR\x05jobId\"\xad\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12\x1d\n" +
+	"\x05visit\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05visit\x12#\n" +
+	"\x06job_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\"\xad\x01\n" +
 	"\x0eTicketResolved\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12&\n" +
 	"\x0ffirst_visit_fix\x18\x02 \x01(\bR\rfirstVisitFix\x12\x12\n" +
@@ -1755,61 +1759,63 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"f\n" +
 	"\fTicketClosed\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12\x1c\n" +
-	"\tconfirmed\x18\x02 \x01(\bR\tconfirmed\"m\n" +
+	"\tconfirmed\x18\x02 \x01(\bR\tconfirmed\"v\n" +
 	"\x0eTicketReopened\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12!\n" +
-	"\freopen_count\x18\x02 \x01(\x05R\vreopenCount\"\xb3\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12*\n" +
+	"\freopen_count\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\vreopenCount\"\xd4\x01\n" +
 	"\x0fTicketEscalated\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12\x14\n" +
-	"\x05level\x18\x02 \x01(\x05R\x05level\x12:\n" +
-	"\x06reason\x18\x03 \x01(\x0e2\".sanbao.ticket.v1.EscalationReasonR\x06reason\x12\x14\n" +
-	"\x05clock\x18\x04 \x01(\tR\x05clock\"K\n" +
-	"\x0fTicketCancelled\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xa0\x02\n" +
-	"\x0fContactRecorded\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12\x1d\n" +
+	"\x05level\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05level\x12D\n" +
+	"\x06reason\x18\x03 \x01(\x0e2\".sanbao.ticket.v1.EscalationReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12\"\n" +
+	"\x05clock\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05clock\"K\n" +
+	"\x0fTicketCancelled\x128\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xd4\x02\n" +
+	"\x0fContactRecorded\x128\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12+\n" +
 	"\n" +
-	"contact_id\x18\x02 \x01(\tR\tcontactId\x123\n" +
-	"\achannel\x18\x03 \x01(\x0e2\x19.sanbao.ticket.v1.ChannelR\achannel\x12@\n" +
-	"\tdirection\x18\x04 \x01(\x0e2\".sanbao.ticket.v1.ContactDirectionR\tdirection\x12=\n" +
-	"\fcontact_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vcontactTime\"\xb3\x02\n" +
+	"contact_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcontactId\x12=\n" +
+	"\achannel\x18\x03 \x01(\x0e2\x19.sanbao.ticket.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12J\n" +
+	"\tdirection\x18\x04 \x01(\x0e2\".sanbao.ticket.v1.ContactDirectionB\b\xbaH\x05\x82\x01\x02\x10\x01R\tdirection\x12O\n" +
+	"\fcontact_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vcontactTime\"\xd1\x02\n" +
 	"\x11ComplaintVerified\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12?\n" +
-	"\bcategory\x18\x02 \x01(\x0e2#.sanbao.ticket.v1.ComplaintCategoryR\bcategory\x12<\n" +
-	"\acontent\x18\x03 \x01(\x0e2\".sanbao.ticket.v1.ComplaintContentR\acontent\x12?\n" +
-	"\bseverity\x18\x04 \x01(\x0e2#.sanbao.ticket.v1.ComplaintSeverityR\bseverity\x12$\n" +
-	"\rsubstantiated\x18\x05 \x01(\bR\rsubstantiated\"\xcf\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12I\n" +
+	"\bcategory\x18\x02 \x01(\x0e2#.sanbao.ticket.v1.ComplaintCategoryB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcategory\x12F\n" +
+	"\acontent\x18\x03 \x01(\x0e2\".sanbao.ticket.v1.ComplaintContentB\b\xbaH\x05\x82\x01\x02\x10\x01R\acontent\x12I\n" +
+	"\bseverity\x18\x04 \x01(\x0e2#.sanbao.ticket.v1.ComplaintSeverityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bseverity\x12$\n" +
+	"\rsubstantiated\x18\x05 \x01(\bR\rsubstantiated\"\xe3\x01\n" +
 	"\x11ComplaintAnswered\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12?\n" +
-	"\bcategory\x18\x02 \x01(\x0e2#.sanbao.ticket.v1.ComplaintCategoryR\bcategory\x12?\n" +
-	"\bseverity\x18\x03 \x01(\x0e2#.sanbao.ticket.v1.ComplaintSeverityR\bseverity\"\x88\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12I\n" +
+	"\bcategory\x18\x02 \x01(\x0e2#.sanbao.ticket.v1.ComplaintCategoryB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcategory\x12I\n" +
+	"\bseverity\x18\x03 \x01(\x0e2#.sanbao.ticket.v1.ComplaintSeverityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bseverity\"\x88\x01\n" +
 	"\x0fSurveySubmitted\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12\x1d\n" +
 	"\n" +
 	"mean_score\x18\x02 \x01(\x01R\tmeanScore\x12\x1c\n" +
-	"\tsatisfied\x18\x03 \x01(\bR\tsatisfied\"\xd9\x02\n" +
-	"\x10SlaClockSnapshot\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x123\n" +
-	"\x06metric\x18\x02 \x01(\x0e2\x1b.sanbao.ticket.v1.SlaMetricR\x06metric\x129\n" +
-	"\baudience\x18\x03 \x01(\x0e2\x1d.sanbao.ticket.v1.SlaAudienceR\baudience\x126\n" +
-	"\bdeadline\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x123\n" +
-	"\aelapsed\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\aelapsed\x121\n" +
-	"\x06target\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x06target\x12!\n" +
-	"\fworking_days\x18\a \x01(\x05R\vworkingDays\"\x80\x01\n" +
+	"\tsatisfied\x18\x03 \x01(\bR\tsatisfied\"\xd0\x03\n" +
+	"\x10SlaClockSnapshot\x12 \n" +
+	"\x04name\x18\x01 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x04name\x12=\n" +
+	"\x06metric\x18\x02 \x01(\x0e2\x1b.sanbao.ticket.v1.SlaMetricB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06metric\x12C\n" +
+	"\baudience\x18\x03 \x01(\x0e2\x1d.sanbao.ticket.v1.SlaAudienceB\b\xbaH\x05\x82\x01\x02\x10\x01R\baudience\x12H\n" +
+	"\bdeadline\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\bdeadline\x12P\n" +
+	"\aelapsed\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\aelapsed\x12N\n" +
+	"\x06target\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x06target\x12*\n" +
+	"\fworking_days\x18\a \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\vworkingDays\"\x80\x01\n" +
 	"\n" +
 	"SlaWarning\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x128\n" +
 	"\x05clock\x18\x02 \x01(\v2\".sanbao.ticket.v1.SlaClockSnapshotR\x05clock\"\x81\x01\n" +
 	"\vSlaBreached\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x128\n" +
-	"\x05clock\x18\x02 \x01(\v2\".sanbao.ticket.v1.SlaClockSnapshotR\x05clock\"F\n" +
-	"\x0fCalendarChanged\x12\x1f\n" +
-	"\vcalendar_id\x18\x01 \x01(\tR\n" +
-	"calendarId\x12\x12\n" +
-	"\x04etag\x18\x02 \x01(\tR\x04etag\"M\n" +
-	"\x14ServicePolicyChanged\x12\x1b\n" +
-	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversionB\xbd\x01\n" +
+	"\x05clock\x18\x02 \x01(\v2\".sanbao.ticket.v1.SlaClockSnapshotR\x05clock\"b\n" +
+	"\x0fCalendarChanged\x12-\n" +
+	"\vcalendar_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"calendarId\x12 \n" +
+	"\x04etag\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\"d\n" +
+	"\x14ServicePolicyChanged\x12)\n" +
+	"\tpolicy_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bpolicyId\x12!\n" +
+	"\aversion\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aversionB\xbd\x01\n" +
 	"\x14com.sanbao.ticket.v1B\vEventsProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 
 var (

@@ -7,6 +7,8 @@
 package ticketv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -250,30 +252,32 @@ var File_sanbao_ticket_v1_metrics_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_metrics_proto_rawDesc = "" +
 	"\n" +
-	"\x1esanbao/ticket/v1/metrics.proto\x12\x10sanbao.ticket.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/ticket/v1/sla.proto\"\xc3\x01\n" +
-	"\x03Kpi\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\x03R\x05count\x12\x16\n" +
+	"\x1esanbao/ticket/v1/metrics.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1asanbao/type/v1/rules.proto\"\xda\x01\n" +
+	"\x03Kpi\x12 \n" +
+	"\x04name\x18\x01 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x1d\n" +
+	"\x05count\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x05count\x12\x16\n" +
 	"\x06sample\x18\x04 \x01(\x03R\x06sample\x12\x1b\n" +
 	"\x06target\x18\x05 \x01(\x01H\x00R\x06target\x88\x01\x01\x12\"\n" +
 	"\rtarget_is_max\x18\x06 \x01(\bR\vtargetIsMax\x12\x18\n" +
 	"\aflagged\x18\a \x01(\bR\aflaggedB\t\n" +
-	"\a_target\"\xd8\x03\n" +
-	"\x0eServiceMetrics\x129\n" +
+	"\a_target\"\xca\x04\n" +
+	"\x0eServiceMetrics\x12K\n" +
 	"\n" +
-	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x18\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tstartTime\x12G\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\x12\x18\n" +
 	"\atickets\x18\x03 \x01(\x03R\atickets\x12\x1a\n" +
 	"\bresolved\x18\x04 \x01(\x03R\bresolved\x12\x1e\n" +
 	"\n" +
 	"complaints\x18\x05 \x01(\x03R\n" +
-	"complaints\x12)\n" +
-	"\x04kpis\x18\x06 \x03(\v2\x15.sanbao.ticket.v1.KpiR\x04kpis\x12J\n" +
-	"\x14mean_time_to_respond\x18\a \x01(\v2\x19.google.protobuf.DurationR\x11meanTimeToRespond\x12J\n" +
-	"\x14mean_time_to_resolve\x18\b \x01(\v2\x19.google.protobuf.DurationR\x11meanTimeToResolve\x12;\n" +
+	"complaints\x123\n" +
+	"\x04kpis\x18\x06 \x03(\v2\x15.sanbao.ticket.v1.KpiB\b\xbaH\x05\x92\x01\x02\x10dR\x04kpis\x12g\n" +
+	"\x14mean_time_to_respond\x18\a \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x11meanTimeToRespond\x12g\n" +
+	"\x14mean_time_to_resolve\x18\b \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x11meanTimeToResolve\x12E\n" +
 	"\n" +
-	"pause_time\x18\t \x03(\v2\x1c.sanbao.ticket.v1.PauseTotalR\tpauseTimeB\xbe\x01\n" +
+	"pause_time\x18\t \x03(\v2\x1c.sanbao.ticket.v1.PauseTotalB\b\xbaH\x05\x92\x01\x02\x10dR\tpauseTimeB\xbe\x01\n" +
 	"\x14com.sanbao.ticket.v1B\fMetricsProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 
 var (

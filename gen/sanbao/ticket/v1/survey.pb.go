@@ -8,6 +8,7 @@ package ticketv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -164,18 +165,19 @@ var File_sanbao_ticket_v1_survey_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_survey_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/ticket/v1/survey.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"f\n" +
+	"\x1dsanbao/ticket/v1/survey.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"f\n" +
 	"\fSurveyAnswer\x125\n" +
 	"\bquestion\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x10\x01\x18@2\x0e^[a-z0-9._-]+$R\bquestion\x12\x1f\n" +
-	"\x05score\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x05(\x01R\x05score\"\xec\x01\n" +
+	"\x05score\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x05(\x01R\x05score\"\x82\x02\n" +
 	"\x06Survey\x12D\n" +
 	"\aanswers\x18\x01 \x03(\v2\x1e.sanbao.ticket.v1.SurveyAnswerB\n" +
-	"\xbaH\a\x92\x01\x04\b\x01\x10\x14R\aanswers\x12\"\n" +
-	"\acomment\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\acomment\x12\x1d\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10\x14R\aanswers\x12&\n" +
+	"\acomment\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xa0\x1fR\acomment\x12\x1d\n" +
 	"\n" +
 	"mean_score\x18\x03 \x01(\x01R\tmeanScore\x12\x1c\n" +
-	"\tsatisfied\x18\x04 \x01(\bR\tsatisfied\x12;\n" +
-	"\vsubmit_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"\tsatisfied\x18\x04 \x01(\bR\tsatisfied\x12M\n" +
+	"\vsubmit_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"submitTimeB\xbd\x01\n" +
 	"\x14com.sanbao.ticket.v1B\vSurveyProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 

@@ -1724,93 +1724,102 @@ var File_sanbao_ticket_v1_ticket_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/ticket/v1/ticket.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/survey.proto\x1a\x1asanbao/type/v1/types.proto\"\xe6\x01\n" +
+	"\x1dsanbao/ticket/v1/ticket.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/survey.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xea\x01\n" +
 	"\bCustomer\x12=\n" +
 	"\vcustomer_id\x18\x01 \x01(\tB\x1c\xbaH\x19r\x17\x18\x80\x012\x12^[A-Za-z0-9._:-]*$R\n" +
 	"customerId\x121\n" +
-	"\acontact\x18\x02 \x01(\v2\x17.sanbao.type.v1.ContactR\acontact\x125\n" +
-	"\x11organisation_name\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x10organisationName\x121\n" +
-	"\aaddress\x18\x04 \x01(\v2\x17.sanbao.type.v1.AddressR\aaddress\"\x86\x01\n" +
+	"\acontact\x18\x02 \x01(\v2\x17.sanbao.type.v1.ContactR\acontact\x129\n" +
+	"\x11organisation_name\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x10organisationName\x121\n" +
+	"\aaddress\x18\x04 \x01(\v2\x17.sanbao.type.v1.AddressR\aaddress\"\x8e\x01\n" +
 	"\x04Unit\x123\n" +
-	"\x06serial\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x18@2\x12^[A-Za-z0-9._/-]*$R\x06serial\x12*\n" +
-	"\fproduct_line\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\vproductLine\x12\x1d\n" +
-	"\x05model\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05model\"\xb6\x02\n" +
-	"\x05Fault\x12&\n" +
+	"\x06serial\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x18@2\x12^[A-Za-z0-9._/-]*$R\x06serial\x12.\n" +
+	"\fproduct_line\x18\x02 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\x12!\n" +
+	"\x05model\x18\x03 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\x05model\"\xd4\x02\n" +
+	"\x05Fault\x12*\n" +
 	"\n" +
-	"fault_code\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\tfaultCode\x12\"\n" +
-	"\asymptom\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\asymptom\x129\n" +
+	"fault_code\x18\x01 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18@R\tfaultCode\x12&\n" +
+	"\asymptom\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xa0\x1fR\asymptom\x12K\n" +
 	"\n" +
-	"began_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tbeganTime\x123\n" +
-	"\rrunning_hours\x18\x04 \x01(\x01B\x0e\xbaH\v\x12\t)\x00\x00\x00\x00\x00\x00\x00\x00R\frunningHours\x12(\n" +
-	"\x06causes\x18\x05 \x03(\tB\x10\xbaH\r\x92\x01\n" +
-	"\x10\x14\"\x06r\x04\x10\x01\x18@R\x06causes\x12G\n" +
-	"\flikely_parts\x18\x06 \x03(\v2\x1a.sanbao.ticket.v1.PartNeedB\b\xbaH\x05\x92\x01\x02\x102R\vlikelyParts\"V\n" +
-	"\bPartNeed\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12&\n" +
+	"began_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tbeganTime\x123\n" +
+	"\rrunning_hours\x18\x04 \x01(\x01B\x0e\xbaH\v\x12\t)\x00\x00\x00\x00\x00\x00\x00\x00R\frunningHours\x12,\n" +
+	"\x06causes\x18\x05 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10\x14\"\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18@R\x06causes\x12G\n" +
+	"\flikely_parts\x18\x06 \x03(\v2\x1a.sanbao.ticket.v1.PartNeedB\b\xbaH\x05\x92\x01\x02\x102R\vlikelyParts\"Z\n" +
+	"\bPartNeed\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12&\n" +
 	"\bquantity\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\"\x05\x18\x90N(\x01R\bquantity\"\x86\x01\n" +
-	"\x06Clause\x12\x1b\n" +
-	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12%\n" +
-	"\x0epolicy_version\x18\x02 \x01(\x05R\rpolicyVersion\x12\x16\n" +
-	"\x06clause\x18\x03 \x01(\tR\x06clause\x12 \n" +
-	"\vexplanation\x18\x04 \x01(\tR\vexplanation\"\xcd\x03\n" +
-	"\x06Triage\x126\n" +
-	"\bcoverage\x18\x01 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageR\bcoverage\x12C\n" +
-	"\x10allowed_remedies\x18\x02 \x03(\x0e2\x18.sanbao.ticket.v1.RemedyR\x0fallowedRemedies\x12,\n" +
-	"\x12warranty_policy_id\x18\x03 \x01(\tR\x10warrantyPolicyId\x126\n" +
-	"\x17warranty_policy_version\x18\x04 \x01(\x05R\x15warrantyPolicyVersion\x122\n" +
-	"\aclauses\x18\x05 \x03(\v2\x18.sanbao.ticket.v1.ClauseR\aclauses\x12\x1f\n" +
-	"\vcampaign_id\x18\x06 \x01(\tR\n" +
-	"campaignId\x12:\n" +
-	"\bsolution\x18\a \x01(\x0e2\x1e.sanbao.ticket.v1.SolutionTypeR\bsolution\x12;\n" +
-	"\vtriage_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"triageTime\x12\x12\n" +
-	"\x04note\x18\t \x01(\tR\x04note\"\x80\x04\n" +
-	"\x03Job\x12\x14\n" +
-	"\x05visit\x18\x01 \x01(\x05R\x05visit\x12\x15\n" +
-	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x120\n" +
-	"\x05state\x18\x03 \x01(\x0e2\x1a.sanbao.ticket.v1.JobStateR\x05state\x12#\n" +
-	"\rtechnician_id\x18\x04 \x01(\tR\ftechnicianId\x12'\n" +
-	"\x0forganisation_id\x18\x05 \x01(\tR\x0eorganisationId\x12\x16\n" +
-	"\x06expert\x18\x06 \x01(\bR\x06expert\x12=\n" +
-	"\frequest_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\x12;\n" +
-	"\vassign_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"assignTime\x12>\n" +
-	"\rcheck_in_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vcheckInTime\x125\n" +
+	"\xbaH\a\"\x05\x18\x90N(\x01R\bquantity\"\xb9\x01\n" +
+	"\x06Clause\x12)\n" +
+	"\tpolicy_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bpolicyId\x12.\n" +
+	"\x0epolicy_version\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\rpolicyVersion\x12$\n" +
+	"\x06clause\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06clause\x12.\n" +
+	"\vexplanation\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\vexplanation\"\xc1\x04\n" +
+	"\x06Triage\x12@\n" +
+	"\bcoverage\x18\x01 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcoverage\x12T\n" +
+	"\x10allowed_remedies\x18\x02 \x03(\x0e2\x18.sanbao.ticket.v1.RemedyB\x0f\xbaH\f\x92\x01\t\x10d\"\x05\x82\x01\x02\x10\x01R\x0fallowedRemedies\x12:\n" +
+	"\x12warranty_policy_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x10warrantyPolicyId\x12?\n" +
+	"\x17warranty_policy_version\x18\x04 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x15warrantyPolicyVersion\x12<\n" +
+	"\aclauses\x18\x05 \x03(\v2\x18.sanbao.ticket.v1.ClauseB\b\xbaH\x05\x92\x01\x02\x10dR\aclauses\x12-\n" +
+	"\vcampaign_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"campaignId\x12D\n" +
+	"\bsolution\x18\a \x01(\x0e2\x1e.sanbao.ticket.v1.SolutionTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\bsolution\x12M\n" +
+	"\vtriage_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"triageTime\x12 \n" +
+	"\x04note\x18\t \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\"\x93\x05\n" +
+	"\x03Job\x12\x1d\n" +
+	"\x05visit\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05visit\x12#\n" +
+	"\x06job_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12:\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1a.sanbao.ticket.v1.JobStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x121\n" +
+	"\rtechnician_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
+	"\x0forganisation_id\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12\x16\n" +
+	"\x06expert\x18\x06 \x01(\bR\x06expert\x12O\n" +
+	"\frequest_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vrequestTime\x12M\n" +
+	"\vassign_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"assignTime\x12P\n" +
+	"\rcheck_in_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vcheckInTime\x12G\n" +
 	"\bend_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1a\n" +
-	"\bresolved\x18\v \x01(\bR\bresolved\x12%\n" +
-	"\x0ereport_summary\x18\f \x01(\tR\rreportSummary\"\xc9\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\x12\x1a\n" +
+	"\bresolved\x18\v \x01(\bR\bresolved\x123\n" +
+	"\x0ereport_summary\x18\f \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\rreportSummary\"\x8a\x02\n" +
 	"\n" +
-	"Escalation\x12\x14\n" +
-	"\x05level\x18\x01 \x01(\x05R\x05level\x12:\n" +
-	"\x06reason\x18\x02 \x01(\x0e2\".sanbao.ticket.v1.EscalationReasonR\x06reason\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\x12?\n" +
-	"\rescalate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\fescalateTime\x12\x14\n" +
-	"\x05clock\x18\x05 \x01(\tR\x05clock\"\xc8\x03\n" +
+	"Escalation\x12\x1d\n" +
+	"\x05level\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05level\x12D\n" +
+	"\x06reason\x18\x02 \x01(\x0e2\".sanbao.ticket.v1.EscalationReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12 \n" +
+	"\x04note\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\x12Q\n" +
+	"\rescalate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fescalateTime\x12\"\n" +
+	"\x05clock\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05clock\"\xf8\x03\n" +
 	"\n" +
-	"Resolution\x12&\n" +
-	"\bsolution\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xa0\x1fR\bsolution\x12'\n" +
+	"Resolution\x12*\n" +
+	"\bsolution\x18\x01 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xa0\x1fR\bsolution\x12+\n" +
 	"\n" +
-	"root_cause\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\trootCause\x12\x12\n" +
+	"root_cause\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\trootCause\x12\x12\n" +
 	"\x04paid\x18\x03 \x01(\bR\x04paid\x12'\n" +
 	"\x03fee\x18\x04 \x01(\v2\x15.sanbao.type.v1.MoneyR\x03fee\x12\x1b\n" +
-	"\tloan_unit\x18\x05 \x01(\bR\bloanUnit\x12:\n" +
-	"\x14knowledge_article_id\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x12knowledgeArticleId\x12=\n" +
-	"\fresolve_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\x12&\n" +
+	"\tloan_unit\x18\x05 \x01(\bR\bloanUnit\x12>\n" +
+	"\x14knowledge_article_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x12knowledgeArticleId\x12O\n" +
+	"\fresolve_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vresolveTime\x12&\n" +
 	"\x0ffirst_visit_fix\x18\b \x01(\bR\rfirstVisitFix\x12-\n" +
-	"\x12customer_confirmed\x18\t \x01(\bR\x11customerConfirmed\x12=\n" +
+	"\x12customer_confirmed\x18\t \x01(\bR\x11customerConfirmed\x12O\n" +
 	"\fconfirm_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime\"\xf2\x0f\n" +
-	"\x06Ticket\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06number\x18\x02 \x01(\tR\x06number\x12<\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\xfc\x11\n" +
+	"\x06Ticket\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
+	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12<\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1c.sanbao.ticket.v1.TicketKindB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12?\n" +
 	"\achannel\x18\x04 \x01(\x0e2\x19.sanbao.ticket.v1.ChannelB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\achannel\x123\n" +
-	"\x05state\x18\x05 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateR\x05state\x12@\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\achannel\x12=\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12@\n" +
 	"\bpriority\x18\x06 \x01(\x0e2\x1a.sanbao.ticket.v1.PriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\x126\n" +
 	"\bcustomer\x18\a \x01(\v2\x1a.sanbao.ticket.v1.CustomerR\bcustomer\x12*\n" +
 	"\x04unit\x18\b \x01(\v2\x16.sanbao.ticket.v1.UnitR\x04unit\x12-\n" +
@@ -1822,35 +1831,41 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\vdistance_km\x18\r \x01(\x01B\x0e\xbaH\v\x12\t)\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\n" +
 	"distanceKm\x88\x01\x01\x12W\n" +
 	"\x12requested_solution\x18\x0e \x01(\x0e2\x1e.sanbao.ticket.v1.SolutionTypeB\b\xbaH\x05\x82\x01\x02\x10\x01R\x11requestedSolution\x12+\n" +
-	"\x11supplier_involved\x18\x0f \x01(\bR\x10supplierInvolved\x12F\n" +
-	"\x11window_start_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x0fwindowStartTime\x12B\n" +
-	"\x0fwindow_end_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\rwindowEndTime\x120\n" +
-	"\x06triage\x18\x14 \x01(\v2\x18.sanbao.ticket.v1.TriageR\x06triage\x12)\n" +
-	"\x04jobs\x18\x15 \x03(\v2\x15.sanbao.ticket.v1.JobR\x04jobs\x12)\n" +
-	"\x10escalation_level\x18\x16 \x01(\x05R\x0fescalationLevel\x12>\n" +
-	"\vescalations\x18\x17 \x03(\v2\x1c.sanbao.ticket.v1.EscalationR\vescalations\x122\n" +
-	"\x06clocks\x18\x18 \x03(\v2\x1a.sanbao.ticket.v1.SlaClockR\x06clocks\x12\x1a\n" +
-	"\bbreached\x18\x19 \x01(\bR\bbreached\x12>\n" +
-	"\vhold_reason\x18\x1a \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonR\n" +
+	"\x11supplier_involved\x18\x0f \x01(\bR\x10supplierInvolved\x12X\n" +
+	"\x11window_start_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0fwindowStartTime\x12T\n" +
+	"\x0fwindow_end_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\rwindowEndTime\x120\n" +
+	"\x06triage\x18\x14 \x01(\v2\x18.sanbao.ticket.v1.TriageR\x06triage\x123\n" +
+	"\x04jobs\x18\x15 \x03(\v2\x15.sanbao.ticket.v1.JobB\b\xbaH\x05\x92\x01\x02\x10dR\x04jobs\x122\n" +
+	"\x10escalation_level\x18\x16 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x0fescalationLevel\x12H\n" +
+	"\vescalations\x18\x17 \x03(\v2\x1c.sanbao.ticket.v1.EscalationB\b\xbaH\x05\x92\x01\x02\x10dR\vescalations\x12<\n" +
+	"\x06clocks\x18\x18 \x03(\v2\x1a.sanbao.ticket.v1.SlaClockB\b\xbaH\x05\x92\x01\x02\x10dR\x06clocks\x12\x1a\n" +
+	"\bbreached\x18\x19 \x01(\bR\bbreached\x12H\n" +
+	"\vhold_reason\x18\x1a \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
 	"holdReason\x12<\n" +
 	"\n" +
 	"resolution\x18\x1b \x01(\v2\x1c.sanbao.ticket.v1.ResolutionR\n" +
 	"resolution\x129\n" +
 	"\tcomplaint\x18\x1c \x01(\v2\x1b.sanbao.ticket.v1.ComplaintR\tcomplaint\x120\n" +
-	"\x06survey\x18\x1d \x01(\v2\x18.sanbao.ticket.v1.SurveyR\x06survey\x12#\n" +
-	"\rcontact_count\x18\x1e \x01(\x05R\fcontactCount\x12!\n" +
-	"\freopen_count\x18\x1f \x01(\x05R\vreopenCount\x12%\n" +
-	"\x0erepeat_failure\x18  \x01(\bR\rrepeatFailure\x12;\n" +
-	"\vcreate_time\x18( \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18) \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12J\n" +
-	"\x13first_response_time\x18* \x01(\v2\x1a.google.protobuf.TimestampR\x11firstResponseTime\x129\n" +
+	"\x06survey\x18\x1d \x01(\v2\x18.sanbao.ticket.v1.SurveyR\x06survey\x12,\n" +
+	"\rcontact_count\x18\x1e \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\fcontactCount\x12*\n" +
+	"\freopen_count\x18\x1f \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\vreopenCount\x12%\n" +
+	"\x0erepeat_failure\x18  \x01(\bR\rrepeatFailure\x12M\n" +
+	"\vcreate_time\x18( \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12M\n" +
+	"\vupdate_time\x18) \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"updateTime\x12\\\n" +
+	"\x13first_response_time\x18* \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x11firstResponseTime\x12K\n" +
 	"\n" +
-	"close_time\x18+ \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x121\n" +
-	"\x06paused\x18, \x01(\v2\x19.google.protobuf.DurationR\x06paused\x12\x12\n" +
-	"\x04etag\x18- \x01(\tR\x04etag\x12E\n" +
-	"\x0fheld_from_state\x18. \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateR\rheldFromStateB\x0e\n" +
+	"close_time\x18+ \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tcloseTime\x12N\n" +
+	"\x06paused\x18, \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x06paused\x12 \n" +
+	"\x04etag\x18- \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12O\n" +
+	"\x0fheld_from_state\x18. \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\rheldFromStateB\x0e\n" +
 	"\f_distance_km*\x83\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x11\n" +

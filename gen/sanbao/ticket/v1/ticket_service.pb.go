@@ -8,6 +8,7 @@ package ticketv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -2935,129 +2936,145 @@ var File_sanbao_ticket_v1_ticket_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"\n" +
-	"%sanbao/ticket/v1/ticket_service.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/ticket/v1/calendar.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1esanbao/ticket/v1/metrics.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/survey.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\"\x8f\x01\n" +
+	"%sanbao/ticket/v1/ticket_service.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/ticket/v1/calendar.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1esanbao/ticket/v1/metrics.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/survey.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x8f\x01\n" +
 	"\x13CreateTicketRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x128\n" +
 	"\x06ticket\x18\x02 \x01(\v2\x18.sanbao.ticket.v1.TicketB\x06\xbaH\x03\xc8\x01\x01R\x06ticket\"H\n" +
 	"\x14CreateTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\":\n" +
-	"\x10GetTicketRequest\x12&\n" +
-	"\tticket_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\"E\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\">\n" +
+	"\x10GetTicketRequest\x12*\n" +
+	"\tticket_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\"E\n" +
 	"\x11GetTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xa3\x04\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xd7\x04\n" +
 	"\x12ListTicketsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12=\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12=\n" +
 	"\x05state\x18\x03 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12:\n" +
-	"\x04kind\x18\x04 \x01(\x0e2\x1c.sanbao.ticket.v1.TicketKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12)\n" +
-	"\vcustomer_id\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\n" +
-	"customerId\x12(\n" +
-	"\vunit_serial\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\n" +
-	"unitSerial\x121\n" +
-	"\x0forganisation_id\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x0eorganisationId\x12\x1f\n" +
-	"\bbreached\x18\b \x01(\bH\x00R\bbreached\x88\x01\x01\x12F\n" +
-	"\x11create_time_start\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x0fcreateTimeStart\x12B\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x1c.sanbao.ticket.v1.TicketKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12-\n" +
+	"\vcustomer_id\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"customerId\x12,\n" +
+	"\vunit_serial\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
+	"unitSerial\x125\n" +
+	"\x0forganisation_id\x18\a \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12\x1f\n" +
+	"\bbreached\x18\b \x01(\bH\x00R\bbreached\x88\x01\x01\x12X\n" +
+	"\x11create_time_start\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0fcreateTimeStart\x12T\n" +
 	"\x0fcreate_time_end\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\rcreateTimeEndB\v\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\rcreateTimeEndB\v\n" +
 	"\t_breached\"q\n" +
 	"\x13ListTicketsResponse\x122\n" +
 	"\atickets\x18\x01 \x03(\v2\x18.sanbao.ticket.v1.TicketR\atickets\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc1\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc5\x01\n" +
 	"\x14RecordContactRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12A\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12A\n" +
 	"\acontact\x18\x03 \x01(\v2\x1f.sanbao.ticket.v1.ContactRecordB\x06\xbaH\x03\xc8\x01\x01R\acontact\"\x84\x01\n" +
 	"\x15RecordContactResponse\x129\n" +
 	"\acontact\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ContactRecordR\acontact\x120\n" +
-	"\x06ticket\x18\x02 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x8f\x01\n" +
-	"\x13ListContactsRequest\x12&\n" +
-	"\tticket_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12'\n" +
+	"\x06ticket\x18\x02 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x97\x01\n" +
+	"\x13ListContactsRequest\x12*\n" +
+	"\tticket_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"{\n" +
+	"page_token\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\"{\n" +
 	"\x14ListContactsResponse\x12;\n" +
 	"\bcontacts\x18\x01 \x03(\v2\x1f.sanbao.ticket.v1.ContactRecordR\bcontacts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdc\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe4\x01\n" +
 	"\x11HoldTicketRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12A\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12A\n" +
 	"\x06reason\x18\x03 \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06reason\x12\x1c\n" +
-	"\x04note\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04note\"F\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06reason\x12 \n" +
+	"\x04note\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\"F\n" +
 	"\x12HoldTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"}\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x81\x01\n" +
 	"\x13ResumeTicketRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\"H\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\"H\n" +
 	"\x14ResumeTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x97\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x9b\x01\n" +
 	"\x15DispatchTicketRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12\x16\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12\x16\n" +
 	"\x06expert\x18\x03 \x01(\bR\x06expert\"J\n" +
 	"\x16DispatchTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x9d\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xa5\x01\n" +
 	"\x15EscalateTicketRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12\x1c\n" +
-	"\x04note\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04note\"J\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12 \n" +
+	"\x04note\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\"J\n" +
 	"\x16EscalateTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xc4\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xc8\x01\n" +
 	"\x14ResolveTicketRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12D\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12D\n" +
 	"\n" +
 	"resolution\x18\x03 \x01(\v2\x1c.sanbao.ticket.v1.ResolutionB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"resolution\"I\n" +
 	"\x15ResolveTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x82\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x86\x01\n" +
 	"\x18ConfirmResolutionRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\"M\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\"M\n" +
 	"\x19ConfirmResolutionResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"|\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x80\x01\n" +
 	"\x12CloseTicketRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\"G\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\"G\n" +
 	"\x13CloseTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x9b\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xa3\x01\n" +
 	"\x13ReopenTicketRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12\x1c\n" +
-	"\x04note\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04note\"H\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12 \n" +
+	"\x04note\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\"H\n" +
 	"\x14ReopenTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\x9f\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xa7\x01\n" +
 	"\x13CancelTicketRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12 \n" +
-	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"H\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12$\n" +
+	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06reason\"H\n" +
 	"\x14CancelTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xb7\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xbb\x01\n" +
 	"\x13SubmitSurveyRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x128\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x128\n" +
 	"\x06survey\x18\x03 \x01(\v2\x18.sanbao.ticket.v1.SurveyB\x06\xbaH\x03\xc8\x01\x01R\x06survey\"H\n" +
 	"\x14SubmitSurveyResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xb9\x03\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xbd\x03\n" +
 	"\x16VerifyComplaintRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12K\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12K\n" +
 	"\bcategory\x18\x03 \x01(\x0e2#.sanbao.ticket.v1.ComplaintCategoryB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\bcategory\x12H\n" +
 	"\acontent\x18\x04 \x01(\x0e2\".sanbao.ticket.v1.ComplaintContentB\n" +
@@ -3066,22 +3083,25 @@ const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\bseverity\x12S\n" +
 	"\fverification\x18\x06 \x01(\v2'.sanbao.ticket.v1.ComplaintVerificationB\x06\xbaH\x03\xc8\x01\x01R\fverification\"K\n" +
 	"\x17VerifyComplaintResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xc3\x01\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xc7\x01\n" +
 	"\x16AnswerComplaintRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12&\n" +
-	"\tticket_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bticketId\x12A\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12*\n" +
+	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\x12A\n" +
 	"\x06answer\x18\x03 \x01(\v2!.sanbao.ticket.v1.ComplaintAnswerB\x06\xbaH\x03\xc8\x01\x01R\x06answer\"K\n" +
 	"\x17AnswerComplaintResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xd1\x02\n" +
-	"\x18GetServiceMetricsRequest\x12A\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xfb\x02\n" +
+	"\x18GetServiceMetricsRequest\x12N\n" +
 	"\n" +
-	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x12=\n" +
-	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime\x121\n" +
-	"\x0forganisation_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x0eorganisationId\x12\x1f\n" +
-	"\x06region\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\x06region\x12*\n" +
-	"\fproduct_line\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18dR\vproductLine\x123\n" +
-	"\x11service_policy_id\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0fservicePolicyId\"W\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tstartTime\x12J\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\x125\n" +
+	"\x0forganisation_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12#\n" +
+	"\x06region\x18\x04 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\x06region\x12.\n" +
+	"\fproduct_line\x18\x05 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\x127\n" +
+	"\x11service_policy_id\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0fservicePolicyId\"W\n" +
 	"\x19GetServiceMetricsResponse\x12:\n" +
 	"\ametrics\x18\x01 \x01(\v2 .sanbao.ticket.v1.ServiceMetricsR\ametrics\"\xa7\x01\n" +
 	"\x1dCreateBusinessCalendarRequest\x12>\n" +
@@ -3089,17 +3109,18 @@ const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12F\n" +
 	"\bcalendar\x18\x02 \x01(\v2\".sanbao.ticket.v1.BusinessCalendarB\x06\xbaH\x03\xc8\x01\x01R\bcalendar\"`\n" +
 	"\x1eCreateBusinessCalendarResponse\x12>\n" +
-	"\bcalendar\x18\x01 \x01(\v2\".sanbao.ticket.v1.BusinessCalendarR\bcalendar\"H\n" +
-	"\x1aGetBusinessCalendarRequest\x12*\n" +
-	"\vcalendar_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"\bcalendar\x18\x01 \x01(\v2\".sanbao.ticket.v1.BusinessCalendarR\bcalendar\"L\n" +
+	"\x1aGetBusinessCalendarRequest\x12.\n" +
+	"\vcalendar_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
 	"calendarId\"]\n" +
 	"\x1bGetBusinessCalendarResponse\x12>\n" +
-	"\bcalendar\x18\x01 \x01(\v2\".sanbao.ticket.v1.BusinessCalendarR\bcalendar\"p\n" +
+	"\bcalendar\x18\x01 \x01(\v2\".sanbao.ticket.v1.BusinessCalendarR\bcalendar\"t\n" +
 	"\x1cListBusinessCalendarsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x89\x01\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\"\x89\x01\n" +
 	"\x1dListBusinessCalendarsResponse\x12@\n" +
 	"\tcalendars\x18\x01 \x03(\v2\".sanbao.ticket.v1.BusinessCalendarR\tcalendars\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa7\x01\n" +
@@ -3114,16 +3135,17 @@ const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12?\n" +
 	"\x06policy\x18\x02 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyB\x06\xbaH\x03\xc8\x01\x01R\x06policy\"V\n" +
 	"\x1bCreateServicePolicyResponse\x127\n" +
-	"\x06policy\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\x06policy\"A\n" +
-	"\x17GetServicePolicyRequest\x12&\n" +
-	"\tpolicy_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpolicyId\"S\n" +
+	"\x06policy\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\x06policy\"E\n" +
+	"\x17GetServicePolicyRequest\x12*\n" +
+	"\tpolicy_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bpolicyId\"S\n" +
 	"\x18GetServicePolicyResponse\x127\n" +
-	"\x06policy\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\x06policy\"n\n" +
+	"\x06policy\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\x06policy\"r\n" +
 	"\x1aListServicePoliciesRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x82\x01\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\"\x82\x01\n" +
 	"\x1bListServicePoliciesResponse\x12;\n" +
 	"\bpolicies\x18\x01 \x03(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\bpolicies\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +

@@ -193,29 +193,30 @@ var File_sanbao_warranty_v1_campaign_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_campaign_proto_rawDesc = "" +
 	"\n" +
-	"!sanbao/warranty/v1/campaign.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1fsanbao/warranty/v1/policy.proto\"\x9c\x05\n" +
-	"\bCampaign\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1e\n" +
-	"\x04name\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12\x1f\n" +
-	"\x05model\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05model\x12(\n" +
-	"\vserial_from\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\n" +
-	"serialFrom\x12$\n" +
-	"\tserial_to\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\bserialTo\x12C\n" +
+	"!sanbao/warranty/v1/campaign.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1fsanbao/warranty/v1/policy.proto\"\xd4\x05\n" +
+	"\bCampaign\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12\"\n" +
+	"\x04name\x18\x02 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\x04name\x12#\n" +
+	"\x05model\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18@R\x05model\x12,\n" +
+	"\vserial_from\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
+	"serialFrom\x12(\n" +
+	"\tserial_to\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bserialTo\x12C\n" +
 	"\tdate_kind\x18\x06 \x01(\x0e2\x1c.sanbao.warranty.v1.DateKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\bdateKind\x121\n" +
 	"\tdate_from\x18\a \x01(\v2\x14.sanbao.type.v1.DateR\bdateFrom\x12-\n" +
-	"\adate_to\x18\b \x01(\v2\x14.sanbao.type.v1.DateR\x06dateTo\x121\n" +
-	"\vfault_codes\x18\t \x03(\tB\x10\xbaH\r\x92\x01\n" +
-	"\x10d\"\x06r\x04\x10\x01\x18@R\n" +
+	"\adate_to\x18\b \x01(\v2\x14.sanbao.type.v1.DateR\x06dateTo\x125\n" +
+	"\vfault_codes\x18\t \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10d\"\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
 	"faultCodes\x12>\n" +
 	"\x06remedy\x18\n" +
 	" \x01(\x0e2\x1a.sanbao.warranty.v1.RemedyB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06remedy\x12;\n" +
 	"\n" +
 	"start_date\x18\v \x01(\v2\x14.sanbao.type.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\tstartDate\x12/\n" +
-	"\bend_date\x18\f \x01(\v2\x14.sanbao.type.v1.DateR\aendDate\x12*\n" +
-	"\vexplanation\x18\r \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vexplanation\x12;\n" +
-	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"\bend_date\x18\f \x01(\v2\x14.sanbao.type.v1.DateR\aendDate\x12.\n" +
+	"\vexplanation\x18\r \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\vexplanation\x12M\n" +
+	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"createTimeB\xcd\x01\n" +
 	"\x16com.sanbao.warranty.v1B\rCampaignProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/warranty/v1;warrantyv1\xa2\x02\x03SWX\xaa\x02\x12Sanbao.Warranty.V1\xca\x02\x12Sanbao\\Warranty\\V1\xe2\x02\x1eSanbao\\Warranty\\V1\\GPBMetadata\xea\x02\x14Sanbao::Warranty::V1b\x06proto3"
 

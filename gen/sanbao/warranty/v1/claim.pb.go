@@ -1177,93 +1177,94 @@ var File_sanbao_warranty_v1_claim_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_claim_proto_rawDesc = "" +
 	"\n" +
-	"\x1esanbao/warranty/v1/claim.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1fsanbao/warranty/v1/policy.proto\"\xc6\x03\n" +
+	"\x1esanbao/warranty/v1/claim.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1fsanbao/warranty/v1/policy.proto\"\xd2\x03\n" +
 	"\tClaimLine\x12<\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.sanbao.warranty.v1.LineKindB\n" +
-	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12 \n" +
-	"\apart_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06partId\x12(\n" +
-	"\vpart_serial\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12$\n" +
+	"\apart_id\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06partId\x12,\n" +
+	"\vpart_serial\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
 	"partSerial\x12&\n" +
 	"\bquantity\x18\x04 \x01(\x03B\n" +
 	"\xbaH\a\"\x05\x18\x90N(\x00R\bquantity\x122\n" +
 	"\tunit_cost\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\bunitCost\x12B\n" +
 	"\x06labour\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\x0f\xbaH\f\xaa\x01\t\"\x05\b\x80\xac\x8f\x042\x00R\x06labour\x124\n" +
 	"\ttravel_km\x18\a \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00j\xf8@)\x00\x00\x00\x00\x00\x00\x00\x00R\btravelKm\x12-\n" +
-	"\x06amount\x18\b \x01(\v2\x15.sanbao.type.v1.MoneyR\x06amount\x12*\n" +
-	"\vdescription\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdescription\"\x86\x01\n" +
-	"\x06Clause\x12\x1b\n" +
-	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12%\n" +
-	"\x0epolicy_version\x18\x02 \x01(\x05R\rpolicyVersion\x12\x16\n" +
-	"\x06clause\x18\x03 \x01(\tR\x06clause\x12 \n" +
-	"\vexplanation\x18\x04 \x01(\tR\vexplanation\"\xb2\x02\n" +
-	"\x0eWarrantyPeriod\x122\n" +
-	"\x04kind\x18\x01 \x01(\x0e2\x1e.sanbao.warranty.v1.PeriodKindR\x04kind\x123\n" +
+	"\x06amount\x18\b \x01(\v2\x15.sanbao.type.v1.MoneyR\x06amount\x12.\n" +
+	"\vdescription\x18\t \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xc8\x01R\vdescription\"\xb9\x01\n" +
+	"\x06Clause\x12)\n" +
+	"\tpolicy_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bpolicyId\x12.\n" +
+	"\x0epolicy_version\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\rpolicyVersion\x12$\n" +
+	"\x06clause\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06clause\x12.\n" +
+	"\vexplanation\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xac\x02R\vexplanation\"\xe6\x02\n" +
+	"\x0eWarrantyPeriod\x12<\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1e.sanbao.warranty.v1.PeriodKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x123\n" +
 	"\n" +
 	"start_date\x18\x02 \x01(\v2\x14.sanbao.type.v1.DateR\tstartDate\x12/\n" +
 	"\bend_date\x18\x03 \x01(\v2\x14.sanbao.type.v1.DateR\aendDate\x12\x1c\n" +
 	"\tunlimited\x18\x04 \x01(\bR\tunlimited\x12\x16\n" +
-	"\x06active\x18\x05 \x01(\bR\x06active\x12\x17\n" +
-	"\apart_id\x18\x06 \x01(\tR\x06partId\x12\x1f\n" +
-	"\vpart_serial\x18\a \x01(\tR\n" +
-	"partSerial\x12\x16\n" +
-	"\x06clause\x18\b \x01(\tR\x06clause\"\x8a\x03\n" +
-	"\fLineDecision\x12\x14\n" +
-	"\x05index\x18\x01 \x01(\x05R\x05index\x121\n" +
-	"\x04line\x18\x02 \x01(\v2\x1d.sanbao.warranty.v1.ClaimLineR\x04line\x128\n" +
-	"\bcoverage\x18\x03 \x01(\x0e2\x1c.sanbao.warranty.v1.CoverageR\bcoverage\x12>\n" +
+	"\x06active\x18\x05 \x01(\bR\x06active\x12%\n" +
+	"\apart_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x12-\n" +
+	"\vpart_serial\x18\a \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"partSerial\x12$\n" +
+	"\x06clause\x18\b \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06clause\"\xa7\x03\n" +
+	"\fLineDecision\x12\x1d\n" +
+	"\x05index\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05index\x121\n" +
+	"\x04line\x18\x02 \x01(\v2\x1d.sanbao.warranty.v1.ClaimLineR\x04line\x12B\n" +
+	"\bcoverage\x18\x03 \x01(\x0e2\x1c.sanbao.warranty.v1.CoverageB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcoverage\x12>\n" +
 	"\x0fcustomer_charge\x18\x04 \x01(\v2\x15.sanbao.type.v1.MoneyR\x0ecustomerCharge\x128\n" +
-	"\fcompany_cost\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\vcompanyCost\x124\n" +
-	"\aclauses\x18\x06 \x03(\v2\x1a.sanbao.warranty.v1.ClauseR\aclauses\x12G\n" +
-	"\rpart_warranty\x18\a \x01(\v2\".sanbao.warranty.v1.WarrantyPeriodR\fpartWarranty\"\xb8\b\n" +
-	"\bDecision\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x128\n" +
-	"\bcoverage\x18\x02 \x01(\x0e2\x1c.sanbao.warranty.v1.CoverageR\bcoverage\x12E\n" +
-	"\x10allowed_remedies\x18\x03 \x03(\x0e2\x1a.sanbao.warranty.v1.RemedyR\x0fallowedRemedies\x12\x1b\n" +
-	"\tpolicy_id\x18\x04 \x01(\tR\bpolicyId\x12%\n" +
-	"\x0epolicy_version\x18\x05 \x01(\x05R\rpolicyVersion\x124\n" +
-	"\aclauses\x18\x06 \x03(\v2\x1a.sanbao.warranty.v1.ClauseR\aclauses\x12<\n" +
-	"\aperiods\x18\a \x03(\v2\".sanbao.warranty.v1.WarrantyPeriodR\aperiods\x126\n" +
-	"\x05lines\x18\b \x03(\v2 .sanbao.warranty.v1.LineDecisionR\x05lines\x12\x1f\n" +
-	"\vcampaign_id\x18\t \x01(\tR\n" +
-	"campaignId\x12\x16\n" +
+	"\fcompany_cost\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\vcompanyCost\x12>\n" +
+	"\aclauses\x18\x06 \x03(\v2\x1a.sanbao.warranty.v1.ClauseB\b\xbaH\x05\x92\x01\x02\x10\x05R\aclauses\x12G\n" +
+	"\rpart_warranty\x18\a \x01(\v2\".sanbao.warranty.v1.WarrantyPeriodR\fpartWarranty\"\xfc\t\n" +
+	"\bDecision\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12B\n" +
+	"\bcoverage\x18\x02 \x01(\x0e2\x1c.sanbao.warranty.v1.CoverageB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcoverage\x12V\n" +
+	"\x10allowed_remedies\x18\x03 \x03(\x0e2\x1a.sanbao.warranty.v1.RemedyB\x0f\xbaH\f\x92\x01\t\x10d\"\x05\x82\x01\x02\x10\x01R\x0fallowedRemedies\x12)\n" +
+	"\tpolicy_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bpolicyId\x12.\n" +
+	"\x0epolicy_version\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\rpolicyVersion\x12>\n" +
+	"\aclauses\x18\x06 \x03(\v2\x1a.sanbao.warranty.v1.ClauseB\b\xbaH\x05\x92\x01\x02\x10\x14R\aclauses\x12F\n" +
+	"\aperiods\x18\a \x03(\v2\".sanbao.warranty.v1.WarrantyPeriodB\b\xbaH\x05\x92\x01\x02\x10\x14R\aperiods\x12@\n" +
+	"\x05lines\x18\b \x03(\v2 .sanbao.warranty.v1.LineDecisionB\b\xbaH\x05\x92\x01\x02\x10\x1eR\x05lines\x12-\n" +
+	"\vcampaign_id\x18\t \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"campaignId\x12$\n" +
 	"\x06serial\x18\n" +
-	" \x01(\tR\x06serial\x12\x14\n" +
-	"\x05model\x18\v \x01(\tR\x05model\x123\n" +
+	" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06serial\x12\"\n" +
+	"\x05model\x18\v \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x05model\x123\n" +
 	"\n" +
 	"claim_date\x18\f \x01(\v2\x14.sanbao.type.v1.DateR\tclaimDate\x128\n" +
 	"\x18requested_remedy_allowed\x18\r \x01(\bR\x16requestedRemedyAllowed\x12>\n" +
 	"\x0fcustomer_charge\x18\x0e \x01(\v2\x15.sanbao.type.v1.MoneyR\x0ecustomerCharge\x128\n" +
-	"\fcompany_cost\x18\x0f \x01(\v2\x15.sanbao.type.v1.MoneyR\vcompanyCost\x12?\n" +
-	"\revaluate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\x12\x14\n" +
-	"\x05batch\x18\x11 \x01(\tR\x05batch\x124\n" +
+	"\fcompany_cost\x18\x0f \x01(\v2\x15.sanbao.type.v1.MoneyR\vcompanyCost\x12Q\n" +
+	"\revaluate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fevaluateTime\x12\"\n" +
+	"\x05batch\x18\x11 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05batch\x124\n" +
 	"\n" +
 	"parts_cost\x18\x12 \x01(\v2\x15.sanbao.type.v1.MoneyR\tpartsCost\x126\n" +
 	"\vlabour_cost\x18\x13 \x01(\v2\x15.sanbao.type.v1.MoneyR\n" +
 	"labourCost\x126\n" +
 	"\vtravel_cost\x18\x14 \x01(\v2\x15.sanbao.type.v1.MoneyR\n" +
 	"travelCost\x12:\n" +
-	"\rexpenses_cost\x18\x15 \x01(\v2\x15.sanbao.type.v1.MoneyR\fexpensesCost\x12\x1b\n" +
-	"\tticket_id\x18\x16 \x01(\tR\bticketId\x12\x1d\n" +
+	"\rexpenses_cost\x18\x15 \x01(\v2\x15.sanbao.type.v1.MoneyR\fexpensesCost\x12)\n" +
+	"\tticket_id\x18\x16 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12+\n" +
 	"\n" +
-	"fault_code\x18\x17 \x01(\tR\tfaultCode\"\xf8\x01\n" +
-	"\tQuoteItem\x120\n" +
-	"\x04kind\x18\x01 \x01(\x0e2\x1c.sanbao.warranty.v1.LineKindR\x04kind\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1a\n" +
+	"fault_code\x18\x17 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\tfaultCode\"\x9e\x02\n" +
+	"\tQuoteItem\x12:\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1c.sanbao.warranty.v1.LineKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12.\n" +
+	"\vdescription\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\vdescription\x12\x1a\n" +
 	"\bquantity\x18\x03 \x01(\x01R\bquantity\x124\n" +
 	"\n" +
 	"unit_price\x18\x04 \x01(\v2\x15.sanbao.type.v1.MoneyR\tunitPrice\x12-\n" +
-	"\x06amount\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\x06amount\x12\x16\n" +
-	"\x06clause\x18\x06 \x01(\tR\x06clause\"\x9d\x02\n" +
-	"\x05Quote\x12\x1b\n" +
-	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x12%\n" +
-	"\x0epolicy_version\x18\x02 \x01(\x05R\rpolicyVersion\x128\n" +
-	"\bcoverage\x18\x03 \x01(\x0e2\x1c.sanbao.warranty.v1.CoverageR\bcoverage\x123\n" +
-	"\x05items\x18\x04 \x03(\v2\x1d.sanbao.warranty.v1.QuoteItemR\x05items\x12+\n" +
-	"\x05total\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\x05total\x124\n" +
-	"\aclauses\x18\x06 \x03(\v2\x1a.sanbao.warranty.v1.ClauseR\aclauses\"\x9d\x03\n" +
-	"\fWarrantyCost\x12\x14\n" +
-	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
-	"\x05batch\x18\x02 \x01(\tR\x05batch\x12\x1c\n" +
+	"\x06amount\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\x06amount\x12$\n" +
+	"\x06clause\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06clause\"\xd2\x02\n" +
+	"\x05Quote\x12)\n" +
+	"\tpolicy_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bpolicyId\x12.\n" +
+	"\x0epolicy_version\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\rpolicyVersion\x12B\n" +
+	"\bcoverage\x18\x03 \x01(\x0e2\x1c.sanbao.warranty.v1.CoverageB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcoverage\x12=\n" +
+	"\x05items\x18\x04 \x03(\v2\x1d.sanbao.warranty.v1.QuoteItemB\b\xbaH\x05\x92\x01\x02\x10dR\x05items\x12+\n" +
+	"\x05total\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\x05total\x12>\n" +
+	"\aclauses\x18\x06 \x03(\v2\x1a.sanbao.warranty.v1.ClauseB\b\xbaH\x05\x92\x01\x02\x10\x14R\aclauses\"\xb9\x03\n" +
+	"\fWarrantyCost\x12\"\n" +
+	"\x05model\x18\x01 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x05model\x12\"\n" +
+	"\x05batch\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05batch\x12\x1c\n" +
 	"\tdecisions\x18\x03 \x01(\x03R\tdecisions\x12\x1d\n" +
 	"\n" +
 	"units_sold\x18\x04 \x01(\x03R\tunitsSold\x12+\n" +

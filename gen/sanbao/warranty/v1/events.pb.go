@@ -7,6 +7,8 @@
 package warrantyv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -474,7 +476,7 @@ var File_sanbao_warranty_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/warranty/v1/events.proto\x12\x12sanbao.warranty.v1\x1a!sanbao/warranty/v1/campaign.proto\x1a\x1esanbao/warranty/v1/claim.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"C\n" +
+	"\x1fsanbao/warranty/v1/events.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1asanbao/type/v1/rules.proto\x1a!sanbao/warranty/v1/campaign.proto\x1a\x1esanbao/warranty/v1/claim.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"C\n" +
 	"\rPolicyCreated\x122\n" +
 	"\x06policy\x18\x01 \x01(\v2\x1a.sanbao.warranty.v1.PolicyR\x06policy\">\n" +
 	"\x0eUnitRegistered\x12,\n" +
@@ -484,20 +486,20 @@ const file_sanbao_warranty_v1_events_proto_rawDesc = "" +
 	"\x04late\x18\x02 \x01(\bR\x04late\"r\n" +
 	"\x0eRepairRecorded\x12,\n" +
 	"\x04unit\x18\x01 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\x122\n" +
-	"\x06repair\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\"\x85\x01\n" +
+	"\x06repair\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\"\xa1\x01\n" +
 	"\x11RepairChargedBack\x122\n" +
-	"\x06repair\x18\x01 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\x12\x17\n" +
-	"\apart_id\x18\x02 \x01(\tR\x06partId\x12#\n" +
-	"\rfaulty_serial\x18\x03 \x01(\tR\ffaultySerial\"q\n" +
+	"\x06repair\x18\x01 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\x12%\n" +
+	"\apart_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x121\n" +
+	"\rfaulty_serial\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ffaultySerial\"q\n" +
 	"\rUnitExchanged\x12,\n" +
 	"\x04unit\x18\x01 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\x122\n" +
-	"\x06repair\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\"\x9f\x01\n" +
+	"\x06repair\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\"\xc9\x01\n" +
 	"\x0eClaimEvaluated\x128\n" +
-	"\bdecision\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.DecisionR\bdecision\x12\x17\n" +
-	"\aunit_id\x18\x02 \x01(\tR\x06unitId\x12\x1b\n" +
-	"\tticket_id\x18\x03 \x01(\tR\bticketId\x12\x1d\n" +
+	"\bdecision\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.DecisionR\bdecision\x12%\n" +
+	"\aunit_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06unitId\x12)\n" +
+	"\tticket_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12+\n" +
 	"\n" +
-	"fault_code\x18\x04 \x01(\tR\tfaultCode\"K\n" +
+	"fault_code\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\tfaultCode\"K\n" +
 	"\x0fCampaignCreated\x128\n" +
 	"\bcampaign\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.CampaignR\bcampaignB\xcb\x01\n" +
 	"\x16com.sanbao.warranty.v1B\vEventsProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/warranty/v1;warrantyv1\xa2\x02\x03SWX\xaa\x02\x12Sanbao.Warranty.V1\xca\x02\x12Sanbao\\Warranty\\V1\xe2\x02\x1eSanbao\\Warranty\\V1\\GPBMetadata\xea\x02\x14Sanbao::Warranty::V1b\x06proto3"

@@ -1386,16 +1386,15 @@ var File_sanbao_warranty_v1_policy_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_policy_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/warranty/v1/policy.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\xe6\n" +
-	"\n" +
-	"\x06Policy\x12\x17\n" +
-	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02id\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x05R\aversion\x12\x1e\n" +
-	"\x04name\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12*\n" +
-	"\vdescription\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\vdescription\x12#\n" +
-	"\btemplate\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\btemplate\x12)\n" +
-	"\x06models\x18\x06 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\xc8\x01\"\x06r\x04\x10\x01\x18@R\x06models\x12?\n" +
+	"\x1fsanbao/warranty/v1/policy.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x95\v\n" +
+	"\x06Policy\x12\x1b\n" +
+	"\x02id\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x02id\x12!\n" +
+	"\aversion\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\x12\"\n" +
+	"\x04name\x18\x03 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\x04name\x12.\n" +
+	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xa0\x1fR\vdescription\x12'\n" +
+	"\btemplate\x18\x05 \x01(\tB\v\xbaH\br\x06\xd8\xc6'\x01\x18@R\btemplate\x12-\n" +
+	"\x06models\x18\x06 \x03(\tB\x15\xbaH\x12\x92\x01\x0f\x10\xc8\x01\"\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18@R\x06models\x12?\n" +
 	"\bcalendar\x18\a \x01(\v2#.sanbao.warranty.v1.WorkingCalendarR\bcalendar\x12?\n" +
 	"\vfree_repair\x18\n" +
 	" \x01(\v2\x1e.sanbao.warranty.v1.PeriodRuleR\n" +
@@ -1419,15 +1418,16 @@ const file_sanbao_warranty_v1_policy_proto_rawDesc = "" +
 	"\rpart_warranty\x18\x15 \x01(\v2$.sanbao.warranty.v1.PartWarrantyRuleR\fpartWarranty\x12<\n" +
 	"\x1aexchange_restarts_warranty\x18\x16 \x01(\bR\x18exchangeRestartsWarranty\x123\n" +
 	"\x04fees\x18\x17 \x01(\v2\x1f.sanbao.warranty.v1.FeeScheduleR\x04fees\x12Z\n" +
-	"\x11custom_conditions\x18\x18 \x03(\v2#.sanbao.warranty.v1.CustomConditionB\b\xbaH\x05\x92\x01\x02\x102R\x10customConditions\x12;\n" +
-	"\vcreate_time\x18\x1e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xed\x01\n" +
-	"\x0fWorkingCalendar\x12$\n" +
-	"\ttime_zone\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\btimeZone\x123\n" +
+	"\x11custom_conditions\x18\x18 \x03(\v2#.sanbao.warranty.v1.CustomConditionB\b\xbaH\x05\x92\x01\x02\x10\x14R\x10customConditions\x12M\n" +
+	"\vcreate_time\x18\x1e \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\"\xf1\x01\n" +
+	"\x0fWorkingCalendar\x12(\n" +
+	"\ttime_zone\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\btimeZone\x123\n" +
 	"\fweekend_days\x18\x02 \x03(\x05B\x10\xbaH\r\x92\x01\n" +
 	"\x10\a\"\x06\x1a\x04\x18\x06(\x00R\vweekendDays\x12;\n" +
-	"\bholidays\x18\x03 \x03(\v2\x14.sanbao.type.v1.DateB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\bholidays\x12B\n" +
-	"\fworking_days\x18\x04 \x03(\v2\x14.sanbao.type.v1.DateB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\vworkingDays\"i\n" +
+	"\bholidays\x18\x03 \x03(\v2\x14.sanbao.type.v1.DateB\t\xbaH\x06\x92\x01\x03\x10\xf4\x03R\bholidays\x12B\n" +
+	"\fworking_days\x18\x04 \x03(\v2\x14.sanbao.type.v1.DateB\t\xbaH\x06\x92\x01\x03\x10\xf4\x03R\vworkingDays\"i\n" +
 	"\x04Span\x12\"\n" +
 	"\x06months\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xb0\t(\x00R\x06months\x12\x1f\n" +
@@ -1459,28 +1459,26 @@ const file_sanbao_warranty_v1_policy_proto_rawDesc = "" +
 	"reincluded\"u\n" +
 	"\x10PartWarrantyRule\x120\n" +
 	"\x06length\x18\x01 \x01(\v2\x18.sanbao.warranty.v1.SpanR\x06length\x12/\n" +
-	"\x14at_least_unit_period\x18\x02 \x01(\bR\x11atLeastUnitPeriod\"\xe1\x02\n" +
+	"\x14at_least_unit_period\x18\x02 \x01(\bR\x11atLeastUnitPeriod\"\xe4\x02\n" +
 	"\vFeeSchedule\x120\n" +
 	"\bcall_out\x18\x01 \x01(\v2\x15.sanbao.type.v1.MoneyR\acallOut\x129\n" +
 	"\rtravel_per_km\x18\x02 \x01(\v2\x15.sanbao.type.v1.MoneyR\vtravelPerKm\x12=\n" +
 	"\x0flabour_per_hour\x18\x03 \x01(\v2\x15.sanbao.type.v1.MoneyR\rlabourPerHour\x12)\n" +
 	"\x10charge_materials\x18\x04 \x01(\bR\x0fchargeMaterials\x12@\n" +
-	"\x1dmaterials_only_in_paid_period\x18\x05 \x01(\bR\x19materialsOnlyInPaidPeriod\x129\n" +
-	"\rcurrency_code\x18\x06 \x01(\tB\x14\xbaH\x11r\x0f2\r^([A-Z]{3})?$R\fcurrencyCode\"\xa9\x02\n" +
-	"\x0fCustomCondition\x125\n" +
-	"\x06clause\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^[a-z][a-z0-9_]{0,63}$R\x06clause\x12*\n" +
+	"\x1dmaterials_only_in_paid_period\x18\x05 \x01(\bR\x19materialsOnlyInPaidPeriod\x12<\n" +
+	"\rcurrency_code\x18\x06 \x01(\tB\x17\xbaH\x14r\x12\x18\x80\x012\r^([A-Z]{3})?$R\fcurrencyCode\"\xb4\x02\n" +
+	"\x0fCustomCondition\x128\n" +
+	"\x06clause\x18\x01 \x01(\tB \xbaH\x1dr\x1b\x18\x80\x012\x16^[a-z][a-z0-9_]{0,63}$R\x06clause\x12.\n" +
 	"\n" +
-	"expression\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\n" +
+	"expression\x18\x02 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xd0\x0fR\n" +
 	"expression\x12G\n" +
 	"\x06effect\x18\x03 \x01(\x0e2#.sanbao.warranty.v1.ConditionEffectB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06effect\x12<\n" +
-	"\x06remedy\x18\x04 \x01(\x0e2\x1a.sanbao.warranty.v1.RemedyB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06remedy\x12,\n" +
-	"\vexplanation\x18\x05 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\vexplanation\"z\n" +
-	"\x0ePolicyTemplate\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\x122\n" +
+	"\x06remedy\x18\x04 \x01(\x0e2\x1a.sanbao.warranty.v1.RemedyB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06remedy\x120\n" +
+	"\vexplanation\x18\x05 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xf4\x03R\vexplanation\"\x96\x01\n" +
+	"\x0ePolicyTemplate\x12 \n" +
+	"\x04name\x18\x01 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x04name\x12.\n" +
+	"\vdescription\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\vdescription\x122\n" +
 	"\x06policy\x18\x03 \x01(\v2\x1a.sanbao.warranty.v1.PolicyR\x06policy*\xd8\x01\n" +
 	"\bDateKind\x12\x19\n" +
 	"\x15DATE_KIND_UNSPECIFIED\x10\x00\x12\x12\n" +

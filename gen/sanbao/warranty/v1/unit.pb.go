@@ -996,33 +996,37 @@ var File_sanbao_warranty_v1_unit_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/warranty/v1/unit.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\"\x94\a\n" +
-	"\x04Unit\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x125\n" +
-	"\x06serial\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x18\x10\x01\x18@2\x12^[A-Za-z0-9._/-]+$R\x06serial\x12\x1f\n" +
-	"\x05model\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05model\x12+\n" +
-	"\fproduct_name\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vproductName\x12\x1d\n" +
-	"\x05batch\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05batch\x12&\n" +
-	"\tpolicy_id\x18\x06 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpolicyId\x12.\n" +
-	"\x0epolicy_version\x18\a \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\rpolicyVersion\x12$\n" +
-	"\tdealer_id\x18\b \x01(\tB\a\xbaH\x04r\x02\x18@R\bdealerId\x128\n" +
+	"\x1dsanbao/warranty/v1/unit.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x90\b\n" +
+	"\x04Unit\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x125\n" +
+	"\x06serial\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x18\x10\x01\x18@2\x12^[A-Za-z0-9._/-]+$R\x06serial\x12#\n" +
+	"\x05model\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18@R\x05model\x12/\n" +
+	"\fproduct_name\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\vproductName\x12!\n" +
+	"\x05batch\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x05batch\x12*\n" +
+	"\tpolicy_id\x18\x06 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bpolicyId\x12.\n" +
+	"\x0epolicy_version\x18\a \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\rpolicyVersion\x12(\n" +
+	"\tdealer_id\x18\b \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bdealerId\x128\n" +
 	"\bcustomer\x18\t \x01(\v2\x1c.sanbao.warranty.v1.CustomerR\bcustomer\x123\n" +
 	"\x05dates\x18\n" +
 	" \x01(\v2\x1d.sanbao.warranty.v1.UnitDatesR\x05dates\x12E\n" +
 	"\rwarranty_card\x18\v \x01(\v2 .sanbao.warranty.v1.WarrantyCardR\fwarrantyCard\x12H\n" +
-	"\x15warranty_restart_date\x18\f \x01(\v2\x14.sanbao.type.v1.DateR\x13warrantyRestartDate\x12G\n" +
-	"\x0ereplaced_parts\x18\r \x03(\v2 .sanbao.warranty.v1.ReplacedPartR\rreplacedParts\x12!\n" +
-	"\frepair_count\x18\x0e \x01(\x05R\vrepairCount\x12)\n" +
-	"\x10previous_serials\x18\x0f \x03(\tR\x0fpreviousSerials\x125\n" +
+	"\x15warranty_restart_date\x18\f \x01(\v2\x14.sanbao.type.v1.DateR\x13warrantyRestartDate\x12Q\n" +
+	"\x0ereplaced_parts\x18\r \x03(\v2 .sanbao.warranty.v1.ReplacedPartB\b\xbaH\x05\x92\x01\x02\x102R\rreplacedParts\x12*\n" +
+	"\frepair_count\x18\x0e \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\vrepairCount\x12>\n" +
+	"\x10previous_serials\x18\x0f \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\x14\"\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0fpreviousSerials\x125\n" +
 	"\vrefund_date\x18\x10 \x01(\v2\x14.sanbao.type.v1.DateR\n" +
-	"refundDate\x12;\n" +
-	"\vcreate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x16 \x01(\tR\x04etag\"\x9a\x01\n" +
-	"\bCustomer\x12(\n" +
-	"\vcustomer_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\n" +
+	"refundDate\x12M\n" +
+	"\vcreate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\x12M\n" +
+	"\vupdate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"updateTime\x12 \n" +
+	"\x04etag\x18\x16 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\"\x9e\x01\n" +
+	"\bCustomer\x12,\n" +
+	"\vcustomer_id\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
 	"customerId\x121\n" +
 	"\acontact\x18\x02 \x01(\v2\x17.sanbao.type.v1.ContactR\acontact\x121\n" +
 	"\aaddress\x18\x03 \x01(\v2\x17.sanbao.type.v1.AddressR\aaddress\"\x86\x03\n" +
@@ -1039,48 +1043,53 @@ const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	"\fWarrantyCard\x12\x1a\n" +
 	"\breturned\x18\x01 \x01(\bR\breturned\x129\n" +
 	"\rreceived_date\x18\x02 \x01(\v2\x14.sanbao.type.v1.DateR\freceivedDate\x12\x12\n" +
-	"\x04late\x18\x03 \x01(\bR\x04late\"\xdc\x01\n" +
-	"\fReplacedPart\x12\x17\n" +
-	"\apart_id\x18\x01 \x01(\tR\x06partId\x12\x16\n" +
-	"\x06serial\x18\x02 \x01(\tR\x06serial\x12'\n" +
-	"\x0freplaced_serial\x18\x03 \x01(\tR\x0ereplacedSerial\x12\x1a\n" +
-	"\bquantity\x18\x04 \x01(\x03R\bquantity\x129\n" +
-	"\rreplaced_date\x18\x05 \x01(\v2\x14.sanbao.type.v1.DateR\freplacedDate\x12\x1b\n" +
-	"\trepair_id\x18\x06 \x01(\tR\brepairId\"\xa9\x04\n" +
-	"\x06Repair\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
-	"\x06serial\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06serial\x12\x17\n" +
-	"\aunit_id\x18\x03 \x01(\tR\x06unitId\x12(\n" +
+	"\x04late\x18\x03 \x01(\bR\x04late\"\x9d\x02\n" +
+	"\fReplacedPart\x12%\n" +
+	"\apart_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x12$\n" +
+	"\x06serial\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06serial\x125\n" +
+	"\x0freplaced_serial\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0ereplacedSerial\x12#\n" +
+	"\bquantity\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bquantity\x129\n" +
+	"\rreplaced_date\x18\x05 \x01(\v2\x14.sanbao.type.v1.DateR\freplacedDate\x12)\n" +
+	"\trepair_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\brepairId\"\xf5\x04\n" +
+	"\x06Repair\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12%\n" +
+	"\x06serial\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06serial\x12%\n" +
+	"\aunit_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06unitId\x12,\n" +
 	"\n" +
-	"fault_code\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tfaultCode\x12=\n" +
+	"fault_code\x18\x04 \x01(\tB\r\xbaH\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18@R\tfaultCode\x12=\n" +
 	"\vrepair_date\x18\x05 \x01(\v2\x14.sanbao.type.v1.DateB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"repairDate\x12G\n" +
 	"\aoutcome\x18\x06 \x01(\x0e2!.sanbao.warranty.v1.RepairOutcomeB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12<\n" +
-	"\x05parts\x18\a \x03(\v2\x1c.sanbao.warranty.v1.PartSwapB\b\xbaH\x05\x92\x01\x02\x10dR\x05parts\x12&\n" +
+	"\x05parts\x18\a \x03(\v2\x1c.sanbao.warranty.v1.PartSwapB\b\xbaH\x05\x92\x01\x02\x10dR\x05parts\x12*\n" +
 	"\n" +
-	"new_serial\x18\b \x01(\tB\a\xbaH\x04r\x02\x18@R\tnewSerial\x12\x1e\n" +
-	"\x06job_id\x18\t \x01(\tB\a\xbaH\x04r\x02\x18@R\x05jobId\x12$\n" +
+	"new_serial\x18\b \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\tnewSerial\x12\"\n" +
+	"\x06job_id\x18\t \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x05jobId\x12(\n" +
 	"\tticket_id\x18\n" +
-	" \x01(\tB\a\xbaH\x04r\x02\x18@R\bticketId\x128\n" +
-	"\x06source\x18\v \x01(\x0e2 .sanbao.warranty.v1.RepairSourceR\x06source\x12;\n" +
-	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xc6\x02\n" +
-	"\bPartSwap\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12&\n" +
+	" \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\x12B\n" +
+	"\x06source\x18\v \x01(\x0e2 .sanbao.warranty.v1.RepairSourceB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12M\n" +
+	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\"\xd6\x02\n" +
+	"\bPartSwap\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12&\n" +
 	"\bquantity\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\"\x05\x18\x90N(\x01R\bquantity\x12,\n" +
-	"\rfaulty_serial\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\ffaultySerial\x126\n" +
-	"\x12replacement_serial\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x11replacementSerial\x12 \n" +
-	"\x06reason\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\x12%\n" +
+	"\xbaH\a\"\x05\x18\x90N(\x01R\bquantity\x120\n" +
+	"\rfaulty_serial\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\ffaultySerial\x12:\n" +
+	"\x12replacement_serial\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x11replacementSerial\x12$\n" +
+	"\x06reason\x18\x05 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06reason\x12%\n" +
 	"\x0eunder_warranty\x18\x06 \x01(\bR\runderWarranty\x12?\n" +
 	"\vcharge_back\x18\a \x01(\v2\x1e.sanbao.warranty.v1.ChargeBackR\n" +
-	"chargeBack\"\x80\x01\n" +
+	"chargeBack\"\xae\x01\n" +
 	"\n" +
-	"ChargeBack\x12\x18\n" +
-	"\averdict\x18\x01 \x01(\tR\averdict\x12\x1b\n" +
-	"\treturn_id\x18\x02 \x01(\tR\breturnId\x12;\n" +
-	"\vcharge_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"ChargeBack\x12&\n" +
+	"\averdict\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\averdict\x12)\n" +
+	"\treturn_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\breturnId\x12M\n" +
+	"\vcharge_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"chargeTime*\xc3\x01\n" +
 	"\rRepairOutcome\x12\x1e\n" +
 	"\x1aREPAIR_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n" +

@@ -1889,25 +1889,26 @@ var File_sanbao_warranty_v1_warranty_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/warranty/v1/warranty_service.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/types.proto\x1a!sanbao/warranty/v1/campaign.proto\x1a\x1esanbao/warranty/v1/claim.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\xb6\x01\n" +
+	")sanbao/warranty/v1/warranty_service.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a!sanbao/warranty/v1/campaign.proto\x1a\x1esanbao/warranty/v1/claim.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\xba\x01\n" +
 	"\x13CreatePolicyRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12:\n" +
-	"\x06policy\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.PolicyB\x06\xbaH\x03\xc8\x01\x01R\x06policy\x12#\n" +
-	"\btemplate\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\btemplate\"J\n" +
+	"\x06policy\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.PolicyB\x06\xbaH\x03\xc8\x01\x01R\x06policy\x12'\n" +
+	"\btemplate\x18\x03 \x01(\tB\v\xbaH\br\x06\xd8\xc6'\x01\x18@R\btemplate\"J\n" +
 	"\x14CreatePolicyResponse\x122\n" +
-	"\x06policy\x18\x01 \x01(\v2\x1a.sanbao.warranty.v1.PolicyR\x06policy\"P\n" +
-	"\x10GetPolicyRequest\x12\x19\n" +
-	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12!\n" +
+	"\x06policy\x18\x01 \x01(\v2\x1a.sanbao.warranty.v1.PolicyR\x06policy\"T\n" +
+	"\x10GetPolicyRequest\x12\x1d\n" +
+	"\x02id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x02id\x12!\n" +
 	"\aversion\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\"G\n" +
 	"\x11GetPolicyResponse\x122\n" +
-	"\x06policy\x18\x01 \x01(\v2\x1a.sanbao.warranty.v1.PolicyR\x06policy\"\xa9\x01\n" +
+	"\x06policy\x18\x01 \x01(\v2\x1a.sanbao.warranty.v1.PolicyR\x06policy\"\xb1\x01\n" +
 	"\x13ListPoliciesRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12\x1d\n" +
-	"\x05model\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05model\x12!\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12!\n" +
+	"\x05model\x18\x03 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18@R\x05model\x12!\n" +
 	"\fall_versions\x18\x04 \x01(\bR\vallVersions\"v\n" +
 	"\x14ListPoliciesResponse\x126\n" +
 	"\bpolicies\x18\x01 \x03(\v2\x1a.sanbao.warranty.v1.PolicyR\bpolicies\x12&\n" +
@@ -1920,27 +1921,28 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x124\n" +
 	"\x04unit\x18\x02 \x01(\v2\x18.sanbao.warranty.v1.UnitB\x06\xbaH\x03\xc8\x01\x01R\x04unit\"D\n" +
 	"\x14RegisterUnitResponse\x12,\n" +
-	"\x04unit\x18\x01 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\"J\n" +
-	"\x0eGetUnitRequest\x12\x17\n" +
-	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02id\x12\x1f\n" +
-	"\x06serial\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06serial\"?\n" +
+	"\x04unit\x18\x01 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\"R\n" +
+	"\x0eGetUnitRequest\x12\x1b\n" +
+	"\x02id\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x02id\x12#\n" +
+	"\x06serial\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06serial\"?\n" +
 	"\x0fGetUnitResponse\x12,\n" +
-	"\x04unit\x18\x01 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\"\xcf\x01\n" +
+	"\x04unit\x18\x01 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\"\xdf\x01\n" +
 	"\x10ListUnitsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12\x1d\n" +
-	"\x05model\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05model\x12$\n" +
-	"\tpolicy_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\bpolicyId\x12$\n" +
-	"\tdealer_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\bdealerId\"k\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12!\n" +
+	"\x05model\x18\x03 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18@R\x05model\x12(\n" +
+	"\tpolicy_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bpolicyId\x12(\n" +
+	"\tdealer_id\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bdealerId\"k\n" +
 	"\x11ListUnitsResponse\x12.\n" +
 	"\x05units\x18\x01 \x03(\v2\x18.sanbao.warranty.v1.UnitR\x05units\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb9\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbd\x01\n" +
 	"\x19ReturnWarrantyCardRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12!\n" +
-	"\x06serial\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06serial\x129\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12%\n" +
+	"\x06serial\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06serial\x129\n" +
 	"\rreceived_date\x18\x03 \x01(\v2\x14.sanbao.type.v1.DateR\freceivedDate\"J\n" +
 	"\x1aReturnWarrantyCardResponse\x12,\n" +
 	"\x04unit\x18\x01 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\"\x91\x01\n" +
@@ -1950,26 +1952,30 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\x06repair\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.RepairB\x06\xbaH\x03\xc8\x01\x01R\x06repair\"x\n" +
 	"\x14RecordRepairResponse\x122\n" +
 	"\x06repair\x18\x01 \x01(\v2\x1a.sanbao.warranty.v1.RepairR\x06repair\x12,\n" +
-	"\x04unit\x18\x02 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\"\x89\x01\n" +
-	"\x12ListRepairsRequest\x12!\n" +
-	"\x06serial\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06serial\x12'\n" +
+	"\x04unit\x18\x02 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\"\x91\x01\n" +
+	"\x12ListRepairsRequest\x12%\n" +
+	"\x06serial\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06serial\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"s\n" +
+	"page_token\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\"s\n" +
 	"\x13ListRepairsResponse\x124\n" +
 	"\arepairs\x18\x01 \x03(\v2\x1a.sanbao.warranty.v1.RepairR\arepairs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf3\x06\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8b\a\n" +
 	"\x14EvaluateClaimRequest\x12>\n" +
 	"\n" +
-	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12!\n" +
-	"\x06serial\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06serial\x12(\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12%\n" +
+	"\x06serial\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06serial\x12,\n" +
 	"\n" +
-	"fault_code\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tfaultCode\x12G\n" +
-	"\rreported_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\freportedTime\x12D\n" +
+	"fault_code\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18@R\tfaultCode\x12T\n" +
+	"\rreported_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\freportedTime\x12D\n" +
 	"\x06causes\x18\x05 \x03(\x0e2\x19.sanbao.warranty.v1.CauseB\x11\xbaH\x0e\x92\x01\v\x10\f\"\a\x82\x01\x04\x10\x01 \x00R\x06causes\x12O\n" +
-	"\x10requested_remedy\x18\x06 \x01(\x0e2\x1a.sanbao.warranty.v1.RemedyB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0frequestedRemedy\x12>\n" +
-	"\x05lines\x18\a \x03(\v2\x1d.sanbao.warranty.v1.ClaimLineB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\x05lines\x12\"\n" +
+	"\x10requested_remedy\x18\x06 \x01(\x0e2\x1a.sanbao.warranty.v1.RemedyB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0frequestedRemedy\x12=\n" +
+	"\x05lines\x18\a \x03(\v2\x1d.sanbao.warranty.v1.ClaimLineB\b\xbaH\x05\x92\x01\x02\x10\x1eR\x05lines\x12\"\n" +
 	"\funrepairable\x18\b \x01(\bR\funrepairable\x12*\n" +
 	"\x11proof_of_purchase\x18\t \x01(\bR\x0fproofOfPurchase\x12)\n" +
 	"\x10packaging_intact\x18\n" +
@@ -1979,26 +1985,28 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"attributes\x18\f \x03(\v28.sanbao.warranty.v1.EvaluateClaimRequest.AttributesEntryB\x17\xbaH\x14\x9a\x01\x11\x102\"\x06r\x04\x10\x01\x18@*\x05r\x03\x18\xf4\x03R\n" +
 	"attributes\x12\x1d\n" +
 	"\n" +
-	"quote_only\x18\r \x01(\bR\tquoteOnly\x12$\n" +
-	"\tticket_id\x18\x0e \x01(\tB\a\xbaH\x04r\x02\x18@R\bticketId\x1a=\n" +
+	"quote_only\x18\r \x01(\bR\tquoteOnly\x12(\n" +
+	"\tticket_id\x18\x0e \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
 	"\x15EvaluateClaimResponse\x128\n" +
-	"\bdecision\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.DecisionR\bdecision\"\x96\x01\n" +
-	"\fMaterialLine\x12\"\n" +
-	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12&\n" +
+	"\bdecision\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.DecisionR\bdecision\"\x9a\x01\n" +
+	"\fMaterialLine\x12&\n" +
+	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12&\n" +
 	"\bquantity\x18\x02 \x01(\x03B\n" +
 	"\xbaH\a\"\x05\x18\x90N(\x01R\bquantity\x12:\n" +
-	"\tunit_cost\x18\x03 \x01(\v2\x15.sanbao.type.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\bunitCost\"\x93\x03\n" +
-	"\x16QuoteServiceFeeRequest\x12\x1f\n" +
-	"\x06serial\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06serial\x12$\n" +
-	"\tpolicy_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\bpolicyId\x12.\n" +
+	"\tunit_cost\x18\x03 \x01(\v2\x15.sanbao.type.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\bunitCost\"\xad\x03\n" +
+	"\x16QuoteServiceFeeRequest\x12#\n" +
+	"\x06serial\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06serial\x12(\n" +
+	"\tpolicy_id\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bpolicyId\x12.\n" +
 	"\x0epolicy_version\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\rpolicyVersion\x124\n" +
 	"\ttravel_km\x18\x04 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00j\xf8@)\x00\x00\x00\x00\x00\x00\x00\x00R\btravelKm\x12B\n" +
 	"\x06labour\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x0f\xbaH\f\xaa\x01\t\"\x05\b\x80\xac\x8f\x042\x00R\x06labour\x12I\n" +
-	"\tmaterials\x18\x06 \x03(\v2 .sanbao.warranty.v1.MaterialLineB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\tmaterials\x12=\n" +
-	"\fservice_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vserviceTime\"J\n" +
+	"\tmaterials\x18\x06 \x03(\v2 .sanbao.warranty.v1.MaterialLineB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\tmaterials\x12O\n" +
+	"\fservice_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vserviceTime\"J\n" +
 	"\x17QuoteServiceFeeResponse\x12/\n" +
 	"\x05quote\x18\x01 \x01(\v2\x19.sanbao.warranty.v1.QuoteR\x05quote\"\x99\x01\n" +
 	"\x15CreateCampaignRequest\x12>\n" +
@@ -2006,22 +2014,24 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12@\n" +
 	"\bcampaign\x18\x02 \x01(\v2\x1c.sanbao.warranty.v1.CampaignB\x06\xbaH\x03\xc8\x01\x01R\bcampaign\"R\n" +
 	"\x16CreateCampaignResponse\x128\n" +
-	"\bcampaign\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.CampaignR\bcampaign\"\x87\x01\n" +
+	"\bcampaign\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.CampaignR\bcampaign\"\x8f\x01\n" +
 	"\x14ListCampaignsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12\x1d\n" +
-	"\x05model\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05model\"{\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12!\n" +
+	"\x05model\x18\x03 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18@R\x05model\"{\n" +
 	"\x15ListCampaignsResponse\x12:\n" +
 	"\tcampaigns\x18\x01 \x03(\v2\x1c.sanbao.warranty.v1.CampaignR\tcampaigns\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc8\x01\n" +
-	"\x16GetWarrantyCostRequest\x12\x1d\n" +
-	"\x05model\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05model\x12\x1d\n" +
-	"\x05batch\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05batch\x129\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf4\x01\n" +
+	"\x16GetWarrantyCostRequest\x12!\n" +
+	"\x05model\x18\x01 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18@R\x05model\x12!\n" +
+	"\x05batch\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x05batch\x12K\n" +
 	"\n" +
-	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"O\n" +
+	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tstartTime\x12G\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\"O\n" +
 	"\x17GetWarrantyCostResponse\x124\n" +
 	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xff\v\n" +
 	"\x0fWarrantyService\x12a\n" +

@@ -132,7 +132,38 @@ func snapshot(j *dispatchv1.Job) *dispatchv1.Job {
 		ci.Point = nil // the technician's position on site is the customer's
 	}
 	c.Report = scrubReport(c.GetReport())
+	// The summary job events carry (events.proto): rankings and the amendment history are left
+	// out and the histories keep their latest entries, so no job's event outgrows the bus.
+	c.LastRanking = nil
+	if a := c.GetAssignment(); a != nil {
+		a.Ranking = nil
+	}
+	c.Amendments = nil
+	c.PreviousAssignments = latest(c.PreviousAssignments, maxSnapshotAssignments)
+	for _, a := range c.PreviousAssignments {
+		a.Ranking = nil
+	}
+	c.Escalations = latest(c.Escalations, maxSnapshotEscalations)
+	if ap := c.GetAppointment(); ap != nil {
+		ap.Reschedules = latest(ap.Reschedules, maxSnapshotReschedules)
+	}
 	return c
+}
+
+// How many of a job's latest history entries its event snapshot keeps (the max_items of Job's
+// fields in job.proto).
+const (
+	maxSnapshotAssignments = 10
+	maxSnapshotEscalations = 20
+	maxSnapshotReschedules = 20
+)
+
+// latest returns the last n entries of s.
+func latest[T any](s []T, n int) []T {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
 
 func scrubReport(r *dispatchv1.ServiceReport) *dispatchv1.ServiceReport {

@@ -94,11 +94,6 @@ func ListJobs(tx *bbolt.Tx, f JobFilter, token string, size int) ([]*dispatchv1.
 	case f.State != dispatchv1.JobState_JOB_STATE_UNSPECIFIED:
 		bucket, prefix = bucketJobsByState, pstore.Prefix(stateKey(f.State))
 	}
-	if prefix == nil {
-		if err := checkIDToken(token); err != nil {
-			return nil, "", err
-		}
-	}
 	next, err := pstore.Scan(tx, bucket, pstore.Page{Prefix: prefix, Token: token, Size: size},
 		func(k, _ []byte) (bool, error) { return visit(k[len(prefix):]) })
 	if err != nil {

@@ -3,9 +3,6 @@
 package store
 
 import (
-	"encoding/base64"
-
-	"github.com/sanbao/sanbao/platform/ids"
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
@@ -36,17 +33,4 @@ func Schema() pstore.Schema {
 		Buckets: [][]byte{bucketTechnicians, bucketTechsByOrg, bucketJobs, bucketJobsByTicket,
 			bucketJobsByState, bucketJobsByTech},
 	}
-}
-
-// checkIDToken refuses a page token of an id-keyed bucket that does not name an id: the
-// platform's scan can only check a token against a prefix, and these buckets have none.
-func checkIDToken(token string) error {
-	if token == "" {
-		return nil
-	}
-	k, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || !ids.Valid(string(k)) {
-		return pstore.ErrBadPageToken
-	}
-	return nil
 }

@@ -78,9 +78,6 @@ func ListTechnicians(tx *bbolt.Tx, f TechnicianFilter, token string, size int) (
 		next, err = pstore.Scan(tx, bucketTechsByOrg, pstore.Page{Prefix: prefix, Token: token, Size: size},
 			func(k, _ []byte) (bool, error) { return visit(k[len(prefix):]) })
 	} else {
-		if err := checkIDToken(token); err != nil {
-			return nil, "", err
-		}
 		next, err = pstore.Scan(tx, bucketTechnicians, pstore.Page{Token: token, Size: size},
 			func(k, _ []byte) (bool, error) { return visit(k) })
 	}

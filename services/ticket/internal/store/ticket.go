@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -180,7 +179,7 @@ func ListTickets(tx *bbolt.Tx, f Filter) ([]*ticketv1.Ticket, string, error) {
 	// Upper bound: the token (exclusive), else the end time (exclusive), else the prefix end.
 	var upper []byte
 	if f.PageToken != "" {
-		tok, err := base64.RawURLEncoding.DecodeString(f.PageToken)
+		tok, err := store.DecodePageToken(tx, TicketIndex, f.PageToken)
 		if err != nil || !bytes.HasPrefix(tok, prefix) {
 			return nil, "", ErrBadPageToken
 		}
@@ -214,7 +213,7 @@ func ListTickets(tx *bbolt.Tx, f Filter) ([]*ticketv1.Ticket, string, error) {
 			return out, "", nil
 		}
 		if len(out) == size {
-			return out, base64.RawURLEncoding.EncodeToString(last), nil
+			return out, store.EncodePageToken(tx, TicketIndex, last), nil
 		}
 		id := k[len(prefix)+9:]
 		t := &ticketv1.Ticket{}

@@ -64,7 +64,25 @@ func public(u *warrantyv1.Unit) *warrantyv1.Unit {
 	if c.Customer != nil {
 		c.Customer = &warrantyv1.Customer{CustomerId: c.Customer.GetCustomerId()}
 	}
+	// A unit's histories grow with every repair: the event keeps the latest entries (the
+	// max_items of Unit's fields in unit.proto), so no unit's event outgrows the bus.
+	c.ReplacedParts = latest(c.ReplacedParts, maxEventReplacedParts)
+	c.PreviousSerials = latest(c.PreviousSerials, maxEventPreviousSerials)
 	return c
+}
+
+// How many of a unit's latest replaced parts and previous serials its events keep.
+const (
+	maxEventReplacedParts   = 50
+	maxEventPreviousSerials = 20
+)
+
+// latest returns the last n entries of s.
+func latest[T any](s []T, n int) []T {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
 
 // RegisterUnit registers a sold unit.
