@@ -5,11 +5,15 @@ package events
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"github.com/nats-io/nats.go"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
 // CloudEvents 1.0 binary-mode header names (NATS protocol binding).
@@ -34,14 +38,47 @@ type Message struct {
 	Time     time.Time // ce-time
 	Subject  string    // the NATS subject it was published on
 	Data     []byte    // the event message as protojson
+
+	decoded proto.Message // Data decoded and validated by the consumer, when its type is known
 }
 
 // Decode unmarshals the event body into m, ignoring fields this binary does not know (a newer
-// publisher may have added some).
+// publisher may have added some). A consumer has already decoded (and validated) the body of
+// an event whose type this binary knows; Decode then copies that instead of parsing again.
 func (m Message) Decode(into proto.Message) error {
+	if m.decoded != nil && m.decoded.ProtoReflect().Descriptor() == into.ProtoReflect().Descriptor() {
+		proto.Reset(into)
+		proto.Merge(into, m.decoded)
+		return nil
+	}
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(m.Data, into); err != nil {
 		return fmt.Errorf("decode %s %s: %w", m.Type, m.ID, err)
 	}
+	return nil
+}
+
+var validator = sync.OnceValues(func() (protovalidate.Validator, error) { return protovalidate.New() })
+
+// validate decodes m's body by its ce-type and checks it against the message's field rules
+// (the same protovalidate rules the producing API enforces). An event of a type this binary
+// does not know is left to the handler (it usually ignores it).
+func validate(m *Message) error {
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(m.Type))
+	if err != nil {
+		return nil
+	}
+	msg := mt.New().Interface()
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(m.Data, msg); err != nil {
+		return fmt.Errorf("undecodable %s: %w", m.Type, err)
+	}
+	v, err := validator()
+	if err != nil {
+		return fmt.Errorf("protovalidate: %w", err)
+	}
+	if err := v.Validate(msg); err != nil {
+		return fmt.Errorf("invalid %s: %w", m.Type, err)
+	}
+	m.decoded = msg
 	return nil
 }
 
