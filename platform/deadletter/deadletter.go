@@ -34,12 +34,12 @@ var ErrNotFound = errors.New("dead letter not found")
 
 // Letter is one parked event with why and when it was parked.
 type Letter struct {
-	ID         string    `json:"id"`        // "<owner>.<event id>"; owner is "outbox" or the consumer's durable name
-	Kind       string    `json:"kind"`      // KindOutbox or KindConsumer
-	Owner      string    `json:"owner"`     // "outbox" or the consumer's durable name
-	EventID    string    `json:"event_id"`  // ce-id
-	Subject    string    `json:"subject"`   // the NATS subject
-	Type       string    `json:"type"`      // ce-type
+	ID         string    `json:"id"`       // "<owner>.<event id>"; owner is "outbox" or the consumer's durable name
+	Kind       string    `json:"kind"`     // KindOutbox or KindConsumer
+	Owner      string    `json:"owner"`    // "outbox" or the consumer's durable name
+	EventID    string    `json:"event_id"` // ce-id
+	Subject    string    `json:"subject"`  // the NATS subject
+	Type       string    `json:"type"`     // ce-type
 	Source     string    `json:"source,omitempty"`
 	Resource   string    `json:"resource,omitempty"` // ce-subject
 	Time       time.Time `json:"time"`               // ce-time

@@ -73,7 +73,7 @@ type Consumer struct {
 	log *zap.Logger
 	cfg ConsumerConfig
 
-	mu      sync.Mutex
+	mu sync.Mutex
 	// waiting holds, per resource, the stream sequences of its events handed back for a later
 	// redelivery (a retry, or held behind one), each until when it is waited for (in case it
 	// never comes back to this process). A later event of the resource waits behind them.
