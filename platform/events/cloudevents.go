@@ -76,10 +76,64 @@ func validate(m *Message) error {
 		return fmt.Errorf("protovalidate: %w", err)
 	}
 	if err := v.Validate(msg); err != nil {
-		return fmt.Errorf("invalid %s: %w", m.Type, err)
+		var verr *protovalidate.ValidationError
+		if !errors.As(err, &verr) {
+			return fmt.Errorf("validate %s: %w", m.Type, err)
+		}
+		var kept []*protovalidate.Violation
+		for _, v := range verr.Violations {
+			if !absent(v) {
+				kept = append(kept, v)
+			}
+		}
+		if len(kept) > 0 {
+			return fmt.Errorf("invalid %s: %w", m.Type, &protovalidate.ValidationError{Violations: kept})
+		}
 	}
 	m.decoded = msg
 	return nil
+}
+
+// absent reports whether a violation is about a field left empty. Event snapshots clear
+// personal and bulky fields by design (a sign-off's signer, a site's street), so a consumer
+// checks every value an event carries against the API's rules (lengths, ranges, patterns,
+// character sets, message rules) but not that a field is set.
+func absent(v *protovalidate.Violation) bool {
+	if v.FieldDescriptor == nil {
+		return v.Proto.GetRuleId() == "required" // a oneof left unset; message rules are kept
+	}
+	if !v.FieldValue.IsValid() {
+		return true
+	}
+	switch x := v.FieldValue.Interface().(type) {
+	case string:
+		return x == ""
+	case []byte:
+		return len(x) == 0
+	case bool:
+		return !x
+	case protoreflect.EnumNumber:
+		return x == 0
+	case int32:
+		return x == 0
+	case int64:
+		return x == 0
+	case uint32:
+		return x == 0
+	case uint64:
+		return x == 0
+	case float32:
+		return x == 0
+	case float64:
+		return x == 0
+	case protoreflect.Message:
+		return !x.IsValid()
+	case protoreflect.List:
+		return x.Len() == 0
+	case protoreflect.Map:
+		return x.Len() == 0
+	}
+	return false
 }
 
 // ErrNotCloudEvent is returned by Parse for a message without the CloudEvents headers.
