@@ -65,9 +65,16 @@ func (p *Platform) Notify() { p.relay.Notify() }
 // Flush publishes every committed event now (tests and shutdown).
 func (p *Platform) Flush(ctx context.Context) error { return p.relay.Flush(ctx) }
 
-// Consume adds a durable consumer of another service's events, started with the service.
+// Consume adds a durable consumer of another service's events, started with the service. The
+// relay and the timers are woken after each commit of its transactions, so a handler need not
+// call Notify (a wake-up from inside the transaction would come before the commit).
 func (p *Platform) Consume(cfg events.ConsumerConfig) *events.Consumer {
 	cfg.Observe = p.observe
+	if after := cfg.AfterCommit; after != nil {
+		cfg.AfterCommit = func() { p.Notify(); p.Timers.Notify(); after() }
+	} else {
+		cfg.AfterCommit = func() { p.Notify(); p.Timers.Notify() }
+	}
 	c := events.NewConsumer(p.DB, p.JS, p.Log.Named("events"), cfg)
 	p.consumers = append(p.consumers, c)
 	return c
@@ -297,7 +304,7 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 		}
 		if alis != nil {
 			log.Info("serving admin endpoints", zap.String("addr", alis.Addr().String()))
-			tg.Go(func() error { return serveAdmin(tctx, alis, cfg.Name, db, srv, log.Named("admin")) })
+			tg.Go(func() error { return serveAdmin(tctx, alis, cfg.Name, p, srv, log.Named("admin")) })
 		}
 	}
 

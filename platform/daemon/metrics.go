@@ -14,6 +14,7 @@ import (
 	"go.etcd.io/bbolt"
 	"google.golang.org/grpc/codes"
 
+	"github.com/sanbao/sanbao/platform/deadletter"
 	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/outbox"
 )
@@ -26,6 +27,7 @@ type metrics struct {
 	ready     prometheus.Gauge
 	consLag   *prometheus.GaugeVec
 	consTotal *prometheus.CounterVec
+	deadTotal *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -48,8 +50,11 @@ func newMetrics() *metrics {
 		consTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sanbao_consumer_handled_total", Help: "Events handled by a durable consumer, by result.",
 		}, []string{"consumer", "result"}),
+		deadTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sanbao_dead_letters_total", Help: "Events parked as dead letters since start, by kind (outbox|consumer).",
+		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.handled, m.latency, m.ready, m.consLag, m.consTotal,
+	reg.MustRegister(m.handled, m.latency, m.ready, m.consLag, m.consTotal, m.deadTotal,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -96,6 +101,18 @@ func (m *metrics) watchStore(p *Platform) {
 			Name: "sanbao_store_size_bytes", Help: "Size of the service's bbolt file.",
 		}, func() float64 { return float64(p.DB.Size()) }),
 	)
+	for _, kind := range []string{deadletter.KindOutbox, deadletter.KindConsumer} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sanbao_dead_letters", Help: "Events parked as dead letters and not yet retried or dropped, by kind (outbox: could not be published; consumer: could not be applied).",
+			ConstLabels: prometheus.Labels{"kind": kind},
+		}, func() float64 {
+			var n int
+			_ = p.DB.View(func(tx *bbolt.Tx) error { n = deadletter.Count(tx, kind); return nil })
+			return float64(n)
+		}))
+		m.deadTotal.WithLabelValues(kind) // exported as 0 from the start
+	}
+	deadletter.OnPark(p.DB, func(kind string) { m.deadTotal.WithLabelValues(kind).Inc() })
 }
 
 // pollConsumerLag refreshes the consumer lag gauges until ctx ends: every 10 seconds, and every

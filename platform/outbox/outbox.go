@@ -8,17 +8,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/sanbao/sanbao/platform/deadletter"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/store"
 )
 
-var bucket = []byte("_outbox")
+var (
+	bucket   = []byte("_outbox")      // U64(seq) → JSON entry, in append (and commit) order
+	meta     = []byte("_outbox_meta") // depthKey → U64 count of entries in bucket
+	depthKey = []byte("depth")
+)
+
+// state is what the outbox keeps per open file: the relay to wake after a commit.
+type state struct {
+	wake atomic.Pointer[func()]
+}
+
+type stateKey struct{}
+
+func stateOf(db *store.DB) *state {
+	return db.Attached(stateKey{}, func() any { return &state{} }).(*state)
+}
 
 // Event is what a service appends: the NATS subject, the resource it is about and the event
 // message. ID and Time are filled in by Append when empty.
@@ -43,7 +60,9 @@ type entry struct {
 var jsonMarshal = protojson.MarshalOptions{UseProtoNames: false, EmitUnpopulated: false}
 
 // Append adds ev to the outbox inside tx and returns its id. Entries are kept in append order;
-// the relay publishes each resource's events in that order.
+// the relay publishes each resource's events in that order. The relay is woken once tx has
+// committed (never before: a wake-up before the commit would find nothing and be lost), so
+// callers need not call Notify.
 func Append(tx *bbolt.Tx, ev Event) (string, error) {
 	if ev.Subject == "" || ev.Data == nil {
 		return "", errors.New("outbox: event needs a subject and data")
@@ -69,30 +88,107 @@ func Append(tx *bbolt.Tx, ev Event) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("outbox: %w", err)
 	}
+	if err := put(tx, v); err != nil {
+		return "", err
+	}
+	return ev.ID, nil
+}
+
+// put stores an encoded entry at the end of the outbox and counts it.
+func put(tx *bbolt.Tx, v []byte) error {
 	b, err := tx.CreateBucketIfNotExists(bucket)
 	if err != nil {
-		return "", err
+		return err
 	}
 	seq, err := b.NextSequence()
 	if err != nil {
-		return "", err
+		return err
 	}
-	return ev.ID, b.Put(store.U64(seq), v)
+	if err := b.Put(store.U64(seq), v); err != nil {
+		return err
+	}
+	if err := addDepth(tx, 1); err != nil {
+		return err
+	}
+	if db := store.Of(tx); db != nil {
+		st := stateOf(db)
+		tx.OnCommit(func() {
+			if wake := st.wake.Load(); wake != nil {
+				(*wake)()
+			}
+		})
+	}
+	return nil
 }
 
-// Depth returns the number of unpublished events and the time of the oldest.
+// addDepth keeps the count of entries, so that reading the depth costs one key, not a walk.
+func addDepth(tx *bbolt.Tx, d int) error {
+	m, err := tx.CreateBucketIfNotExists(meta)
+	if err != nil {
+		return err
+	}
+	n := int64(0)
+	if v := m.Get(depthKey); v != nil {
+		n = int64(store.Uint64(v))
+	} else if b := tx.Bucket(bucket); b != nil {
+		n = int64(count(b)) - int64(d) // a file written before the count: count once
+	}
+	n = max(n+int64(d), 0)
+	return m.Put(depthKey, store.U64(uint64(n)))
+}
+
+// count walks b's keys (through the cursor, which sees this transaction's own writes).
+func count(b *bbolt.Bucket) int {
+	n := 0
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
+}
+
+// Depth returns the number of unpublished events and the time of the oldest. It reads a
+// counter and the first entry, never the whole outbox (metrics scrapes call it).
 func Depth(tx *bbolt.Tx) (int, time.Time) {
 	b := tx.Bucket(bucket)
 	if b == nil {
 		return 0, time.Time{}
 	}
-	n := b.Stats().KeyN
+	var n int
+	if m := tx.Bucket(meta); m != nil && m.Get(depthKey) != nil {
+		n = int(store.Uint64(m.Get(depthKey)))
+	} else {
+		n = count(b) // a file written before the count, until its first write
+	}
 	var oldest time.Time
 	if k, v := b.Cursor().First(); k != nil {
-		var e entry
+		var e struct {
+			Time time.Time `json:"time"`
+		}
 		if json.Unmarshal(v, &e) == nil {
 			oldest = e.Time
 		}
 	}
 	return n, oldest
+}
+
+// Requeue moves the outbox dead letter id back to the end of the outbox (an operator fixed
+// the stream's limit, or wants another try); the relay is woken after tx commits.
+func Requeue(tx *bbolt.Tx, id string) error {
+	l, err := deadletter.Get(tx, id)
+	if err != nil {
+		return err
+	}
+	if l.Kind != deadletter.KindOutbox {
+		return fmt.Errorf("outbox: %s is a %s dead letter", id, l.Kind)
+	}
+	v, err := json.Marshal(entry{ID: l.EventID, Subject: l.Subject, Resource: l.Resource, Type: l.Type,
+		Time: l.Time, Data: json.RawMessage(l.Data)})
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	if err := put(tx, v); err != nil {
+		return err
+	}
+	return deadletter.Delete(tx, id)
 }

@@ -18,6 +18,10 @@ var ErrBadPageToken = errors.New("page_token is not valid for this list")
 const (
 	DefaultPageSize = 50
 	MaxPageSize     = 500
+	// DefaultMaxScan bounds the keys one page examines. A post-filter that matches little
+	// (or nothing) would otherwise read the whole index for one page; at the bound the page
+	// ends with what it has (possibly nothing) and a token to go on from.
+	DefaultMaxScan = 2000
 )
 
 // PageSize turns a request's page_size into the number of items to return.
@@ -38,12 +42,15 @@ type Page struct {
 	Token   string // the next_page_token of the previous page, or ""
 	Size    int    // items to return
 	Reverse bool   // newest (largest key) first
+	MaxScan int    // keys examined at most (default DefaultMaxScan); a page that reaches it ends early with a token
 }
 
 // Scan calls fn for each key/value of the page, in key order (or reverse), and returns the
 // token of the next page, "" when there is none. fn's slices are valid only during the call;
-// fn returning false skips the item without counting it (post-filtering).
-// The cost of a page is proportional to its size, not to the bucket's.
+// fn returning false skips the item without counting it (post-filtering). A page examines at
+// most p.MaxScan keys: one that reaches the bound returns fewer than Size items, maybe none,
+// and a token; callers keep following tokens until "" (List responses say a short page is not
+// the end). The cost of a page is therefore bounded, whatever the bucket's size.
 func Scan(tx *bbolt.Tx, bucket []byte, p Page, fn func(k, v []byte) (bool, error)) (string, error) {
 	b, err := Bucket(tx, bucket)
 	if err != nil {
@@ -75,12 +82,17 @@ func Scan(tx *bbolt.Tx, bucket []byte, p Page, fn func(k, v []byte) (bool, error
 	if p.Reverse {
 		step = c.Prev
 	}
-	n := 0
+	if p.MaxScan <= 0 {
+		p.MaxScan = DefaultMaxScan
+	}
+	p.MaxScan = max(p.MaxScan, p.Size)
+	n, scanned := 0, 0
 	var last []byte
 	for ; k != nil && bytes.HasPrefix(k, p.Prefix); k, v = step() {
-		if n == p.Size {
+		if n == p.Size || scanned == p.MaxScan {
 			return EncodePageToken(tx, bucket, last), nil
 		}
+		scanned++
 		ok, err := fn(k, v)
 		if err != nil {
 			return "", fmt.Errorf("scan %s: %w", bucket, err)

@@ -226,3 +226,55 @@ func TestScanRejectsForgedToken(t *testing.T) {
 		t.Errorf("Scan(token of another bucket) = %v, want ErrBadPageToken", err)
 	}
 }
+
+// A filter that matches nothing costs a bounded page: each page examines at most MaxScan keys
+// and returns a token; following the tokens reaches the end and finds every match.
+func TestScanBoundsAPageThatMatchesLittle(t *testing.T) {
+	db := bolttest.Open(t, store.Schema{Version: 1, Buckets: [][]byte{items}})
+	err := db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		for i := range 1000 {
+			if err := store.Put(tx, items, store.Key("k", fmt.Sprintf("%04d", i)), []byte{byte(i % 251)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reverse := range []bool{false, true} {
+		var token string
+		pages, found := 0, 0
+		for {
+			examined := 0
+			err := db.View(func(tx *bbolt.Tx) (err error) {
+				token, err = store.Scan(tx, items, store.Page{Prefix: store.Prefix("k"), Token: token, Size: 10, MaxScan: 300, Reverse: reverse},
+					func(_, v []byte) (bool, error) {
+						examined++
+						if v[0] == 250 {
+							found++ // 3 keys of 1000 match
+							return true, nil
+						}
+						return false, nil
+					})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if examined > 300 {
+				t.Fatalf("a page examined %d keys, bound 300", examined)
+			}
+			pages++
+			if token == "" {
+				break
+			}
+		}
+		if found != 3 {
+			t.Errorf("reverse=%v: found %d matches, want 3", reverse, found)
+		}
+		if pages != 4 {
+			t.Errorf("reverse=%v: %d pages, want 4 (1000 keys, 300 a page)", reverse, pages)
+		}
+	}
+}

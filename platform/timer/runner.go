@@ -35,6 +35,10 @@ type Runner struct {
 	mu       sync.RWMutex
 	handlers map[string]Handler
 	wake     chan struct{}
+	ready    chan Timer // committed timers due now, handed over by Schedule
+
+	fmu    sync.Mutex
+	firing map[string]bool // kind|key of the timers being fired now
 }
 
 // NewRunner returns a runner over db's timers, reading time from c.
@@ -48,7 +52,41 @@ func NewRunner(db *store.DB, c clock.Clock, log *zap.Logger, opts RunnerOptions)
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 5 * time.Minute
 	}
-	return &Runner{db: db, clock: c, log: log, opts: opts, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
+	r := &Runner{db: db, clock: c, log: log, opts: opts, handlers: map[string]Handler{}, wake: make(chan struct{}, 1),
+		ready: make(chan Timer, 1024), firing: map[string]bool{}}
+	runnerOf(db).Store(r)
+	return r
+}
+
+// offer takes a timer whose scheduling committed: one due now goes straight to Run; if Run is
+// behind, the next look at the store finds it.
+func (r *Runner) offer(t Timer) {
+	if t.Due.After(r.clock.Now()) {
+		return
+	}
+	select {
+	case r.ready <- t:
+	default:
+		r.Notify()
+	}
+}
+
+// claim marks t as being fired; false if it already is.
+func (r *Runner) claim(t Timer) bool {
+	r.fmu.Lock()
+	defer r.fmu.Unlock()
+	k := t.Kind + "\x00" + t.Key
+	if r.firing[k] {
+		return false
+	}
+	r.firing[k] = true
+	return true
+}
+
+func (r *Runner) release(t Timer) {
+	r.fmu.Lock()
+	defer r.fmu.Unlock()
+	delete(r.firing, t.Kind+"\x00"+t.Key)
 }
 
 // Handle registers h for timers of kind.
@@ -66,19 +104,45 @@ func (r *Runner) Notify() {
 	}
 }
 
-// Run fires due timers until ctx ends.
+// Run fires due timers until ctx ends: those scheduled due now as soon as their transaction
+// commits (no store read), the others when the poll finds them due.
 func (r *Runner) Run(ctx context.Context) error {
 	t := time.NewTicker(r.opts.Poll)
 	defer t.Stop()
+	sem := make(chan struct{}, r.opts.Concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
 		if _, err := r.FireDue(ctx); err != nil && ctx.Err() == nil {
 			r.log.Error("timers", zap.Error(err))
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		case <-r.wake:
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				break wait
+			case <-r.wake:
+				break wait
+			case tm := <-r.ready:
+				if !r.claim(tm) {
+					continue
+				}
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					r.release(tm)
+					return ctx.Err()
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					defer r.release(tm)
+					r.fire(ctx, tm)
+				}()
+			}
 		}
 	}
 }
@@ -102,7 +166,11 @@ func (r *Runner) FireDue(ctx context.Context) (int, error) {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(r.opts.Concurrency)
 		for _, t := range due {
+			if !r.claim(t) {
+				continue // being fired from the ready queue
+			}
 			g.Go(func() error {
+				defer r.release(t)
 				if r.fire(gctx, t) {
 					mu.Lock()
 					ok++
@@ -117,7 +185,7 @@ func (r *Runner) FireDue(ctx context.Context) (int, error) {
 			return fired, ctx.Err()
 		}
 		if ok == 0 {
-			return fired, nil // everything due failed and was pushed back
+			return fired, nil // everything due failed and was pushed back, or is being fired
 		}
 	}
 }

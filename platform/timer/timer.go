@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -65,7 +66,23 @@ func put(tx *bbolt.Tx, t Timer) error {
 	if err := db.Put(dk, v); err != nil {
 		return err
 	}
-	return kb.Put(store.Key(t.Kind, t.Key), dk)
+	if err := kb.Put(store.Key(t.Kind, t.Key), dk); err != nil {
+		return err
+	}
+	// Hand the timer to the file's runner once tx has committed: one due now fires without
+	// the runner reading it back from the store.
+	if sdb := store.Of(tx); sdb != nil {
+		if r := runnerOf(sdb).Load(); r != nil {
+			tx.OnCommit(func() { r.offer(t) })
+		}
+	}
+	return nil
+}
+
+type runnerKey struct{}
+
+func runnerOf(db *store.DB) *atomic.Pointer[Runner] {
+	return db.Attached(runnerKey{}, func() any { return &atomic.Pointer[Runner]{} }).(*atomic.Pointer[Runner])
 }
 
 // Cancel removes the timer (kind, key) if it is scheduled.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sanbao/sanbao/platform/bolttest"
 	"github.com/sanbao/sanbao/platform/clock"
+	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/platform/timer"
 )
@@ -142,4 +143,35 @@ func TestCancel(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("cancelled timer fired %d times", n)
 	}
+}
+
+// A timer scheduled due now fires once its transaction commits, without a poll or a Notify.
+func TestTimerDueNowFiresWithoutAPoll(t *testing.T) {
+	db := bolttest.Open(t, store.Schema{Version: 1})
+	c := clock.NewFake(t0)
+	r := timer.NewRunner(db, c, zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)), timer.RunnerOptions{Poll: time.Hour})
+	done := make(chan string, 10)
+	r.Handle("k", func(_ context.Context, tm timer.Timer) error { done <- tm.Key; return nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.Run(ctx) }()
+	defer func() { cancel(); <-stopped }()
+	schedule(t, db, "k", "later", t0.Add(time.Minute)) // not due: waits for its time
+	schedule(t, db, "k", "now", t0)
+	select {
+	case k := <-done:
+		if k != "now" {
+			t.Fatalf("fired %q first", k)
+		}
+	case <-time.After(30 * time.Second): // the poll is an hour
+		t.Fatal("timer due now did not fire")
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		var ok bool
+		_ = db.View(func(tx *bbolt.Tx) (err error) { _, ok, err = timer.Get(tx, "k", "now"); return err })
+		if ok {
+			return errors.New("fired timer not deleted yet")
+		}
+		return nil
+	})
 }

@@ -338,11 +338,7 @@ func (s *Server) HandleJobEvent(tx *bbolt.Tx, m events.Message) error {
 	if errors.Is(err, errSkip) || errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
-	if err == nil {
-		s.p.Notify()
-		s.p.Timers.Notify()
-	}
-	return err
+	return err // the platform wakes the relay and the timers once the consumer's transaction commits
 }
 
 // applyJob moves the ticket on one job event.

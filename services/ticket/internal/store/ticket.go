@@ -167,7 +167,9 @@ func (f Filter) match(t *ticketv1.Ticket) bool {
 
 // ListTickets returns a page of tickets, newest first, from the index the filter selects;
 // the creation time range bounds the scan itself. Further filters are applied to the entries
-// of the chosen index.
+// of the chosen index, at most store.DefaultMaxScan of them per page: a page that reaches the
+// bound returns what it found (maybe nothing) and a token, so a page's cost does not grow with
+// the number of tickets.
 func ListTickets(tx *bbolt.Tx, f Filter) ([]*ticketv1.Ticket, string, error) {
 	name, value := f.chooseIndex()
 	prefix := append(store.Key(name, value), store.Sep)
@@ -208,13 +210,17 @@ func ListTickets(tx *bbolt.Tx, f Filter) ([]*ticketv1.Ticket, string, error) {
 	}
 	var out []*ticketv1.Ticket
 	var last []byte
+	scanned := 0
 	for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
 		if lower != nil && bytes.Compare(k, lower) < 0 {
 			return out, "", nil
 		}
-		if len(out) == size {
+		// A page reads at most MaxScan index entries: a filter the index does not serve that
+		// matches little ends the page early, short (maybe empty), with a token to go on.
+		if len(out) == size || scanned == max(store.DefaultMaxScan, size) {
 			return out, store.EncodePageToken(tx, TicketIndex, last), nil
 		}
+		scanned++
 		id := k[len(prefix)+9:]
 		t := &ticketv1.Ticket{}
 		ok, err := store.GetProto(tx, Tickets, id, t)

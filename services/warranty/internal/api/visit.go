@@ -82,8 +82,5 @@ func (s *Server) onVisitCompleted(tx *bbolt.Tx, m events.Message) error {
 	if errors.As(err, &ve) || errors.Is(err, domain.ErrUnitClosed) {
 		return events.Permanent(fmt.Errorf("visit of job %s: %w", job.GetId(), err))
 	}
-	if err == nil {
-		s.p.Notify()
-	}
-	return err
+	return err // the platform wakes the relay once the consumer's transaction commits
 }
