@@ -28,6 +28,8 @@ type Config struct {
 	ShutdownTimeout time.Duration // how long in-flight calls get on SIGTERM
 	// Retention is how long request_id records and consumed event ids are kept (7 days).
 	Retention time.Duration
+	// Security is TLS, mTLS between services and token verification (security.go).
+	Security Security
 
 	env Env // SANBAO_* values that did not parse are reported by Validate
 }
@@ -70,6 +72,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.StreamReplicas, "stream-replicas", c.env.Int("SANBAO_STREAM_REPLICAS", c.StreamReplicas), "JetStream replicas of the service's stream [SANBAO_STREAM_REPLICAS]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.env.Duration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
 	fs.DurationVar(&c.Retention, "retention", c.env.Duration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
+	c.Security.registerFlags(fs, &c.env)
 }
 
 // Validate checks the configuration.
@@ -93,6 +96,7 @@ func (c Config) Validate() error {
 	if c.StreamReplicas < 1 || c.StreamReplicas > 5 {
 		bad = append(bad, fmt.Sprintf("stream-replicas must be 1 to 5, got %d", c.StreamReplicas))
 	}
+	bad = append(bad, c.Security.problems()...)
 	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
 		bad = append(bad, fmt.Sprintf("log-level %q is not debug, info, warn or error", c.LogLevel))
 	}
