@@ -101,6 +101,24 @@ func (r *Reloader) ServerConfig() *tls.Config {
 	}
 }
 
+// MutualServerConfig is a server TLS configuration that requires and verifies a client
+// certificate from every client (NATS, where every client is named by its certificate).
+func (r *Reloader) MutualServerConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		ClientAuth: tls.RequireAndVerifyClientCert,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			cert, pool := r.current()
+			return &tls.Config{
+				MinVersion:   tls.VersionTLS12,
+				Certificates: []tls.Certificate{*cert},
+				ClientCAs:    pool,
+				ClientAuth:   tls.RequireAndVerifyClientCert,
+			}, nil
+		},
+	}
+}
+
 // ClientConfig is the TLS configuration of a service calling a peer: it verifies the peer
 // against the CA and presents the service's own certificate (mTLS).
 func (r *Reloader) ClientConfig() *tls.Config {
