@@ -31,7 +31,7 @@ import (
 
 func (s *suite) clients(t *testing.T) *demo.Clients {
 	t.Helper()
-	c, err := demo.Dial(demo.Addrs{Ticket: s.addrs["ticket"], Warranty: s.addrs["warranty"], Dispatch: s.addrs["dispatch"], Inventory: s.addrs["inventory"]})
+	c, err := demo.Dial(demo.Addrs{Ticket: s.addrs["ticket"], Warranty: s.addrs["warranty"], Dispatch: s.addrs["dispatch"], Inventory: s.addrs["inventory"]}, s.copts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/platform/svctest"
@@ -34,6 +36,8 @@ type suite struct {
 	addrs map[string]string
 	mets  map[string]string // metrics addresses
 	admin map[string]string // admin (backup) addresses
+	auth  *auth.Local       // the CA of every service's certificate and the token issuer
+	copts rpc.ClientOptions // TLS + the operator's token
 }
 
 // proc is a running child process whose output goes to a log file in the test's temp dir.
@@ -105,6 +109,21 @@ func start(t *testing.T, env map[string][]string) *suite {
 	}
 	dir := t.TempDir()
 	s := &suite{t: t, dir: dir, bins: build(t, dir), svcs: map[string]*proc{}, addrs: map[string]string{}, mets: map[string]string{}, admin: map[string]string{}}
+	// TLS and tokens on, as in production: a CA and token issuer of the test's own.
+	local, err := auth.OpenLocal(filepath.Join(dir, "auth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.auth = local
+	tok, err := local.Issue(svctest.Operator, time.Now(), 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := auth.ClientCA(local.CAFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.copts = rpc.ClientOptions{Creds: credentials.NewTLS(tc), PerRPC: auth.Token(tok)}
 	s.natsP = freePort(t)
 	conf := filepath.Join(dir, "nats.conf")
 	// The production settings: JetStream on file storage, every write synced before the ack.
@@ -127,7 +146,17 @@ func start(t *testing.T, env map[string][]string) *suite {
 
 func (s *suite) startService(name string, extra []string) {
 	s.t.Helper()
+	files, err := s.auth.ServiceFiles(name)
+	if err != nil {
+		s.t.Fatal(err)
+	}
 	env := []string{
+		"SANBAO_TLS_CERT=" + files.Cert,
+		"SANBAO_TLS_KEY=" + files.Key,
+		"SANBAO_TLS_CA=" + files.CA,
+		"SANBAO_TOKEN_JWKS=" + s.auth.JWKSFile(),
+		"SANBAO_TOKEN_ISSUER=" + s.auth.Issuer,
+		"SANBAO_TOKEN_AUDIENCE=" + s.auth.Audience,
 		"SANBAO_LISTEN=" + s.addrs[name],
 		"SANBAO_DATA_DIR=" + filepath.Join(s.dir, "data", name),
 		"SANBAO_NATS_URL=nats://127.0.0.1:" + strconv.Itoa(s.natsP),
@@ -171,7 +200,9 @@ func (s *suite) spawn(name, bin string, args, env []string) *proc {
 
 func (s *suite) waitServing(name string) {
 	s.t.Helper()
-	conn, err := rpc.Dial(s.addrs[name], rpc.ClientOptions{Timeout: time.Second})
+	o := s.copts
+	o.Timeout = time.Second
+	conn, err := rpc.Dial(s.addrs[name], o)
 	if err != nil {
 		s.t.Fatal(err)
 	}

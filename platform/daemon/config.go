@@ -31,6 +31,8 @@ type Config struct {
 	// ClockOffset runs the service's clock this far from the wall clock. Zero in production; a
 	// rehearsal or a test run of separate processes sets it to live a day, a month or years ahead.
 	ClockOffset time.Duration
+	// Security is TLS, mTLS between services and token verification (security.go).
+	Security Security
 
 	env Env // SANBAO_* values that did not parse are reported by Validate
 }
@@ -74,6 +76,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.env.Duration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
 	fs.DurationVar(&c.ClockOffset, "clock-offset", c.env.Duration("SANBAO_CLOCK_OFFSET", c.ClockOffset), "run the service's clock this far ahead of the wall clock: for rehearsals and tests only, 0 in production [SANBAO_CLOCK_OFFSET]")
 	fs.DurationVar(&c.Retention, "retention", c.env.Duration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
+	c.Security.registerFlags(fs, &c.env)
 }
 
 // Validate checks the configuration.
@@ -97,6 +100,7 @@ func (c Config) Validate() error {
 	if c.StreamReplicas < 1 || c.StreamReplicas > 5 {
 		bad = append(bad, fmt.Sprintf("stream-replicas must be 1 to 5, got %d", c.StreamReplicas))
 	}
+	bad = append(bad, c.Security.problems()...)
 	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
 		bad = append(bad, fmt.Sprintf("log-level %q is not debug, info, warn or error", c.LogLevel))
 	}

@@ -15,7 +15,7 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	cfg := daemon.Defaults("ticket", 50051, 9101)
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
-	if err := fs.Parse([]string{"--data-dir", "/var/lib/sanbao"}); err != nil {
+	if err := fs.Parse([]string{"--data-dir", "/var/lib/sanbao", "--insecure"}); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Listen != ":7000" || cfg.DataDir != "/var/lib/sanbao" || cfg.ShutdownTimeout != 3*time.Second {
@@ -23,6 +23,18 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("Validate = %v", err)
+	}
+}
+
+func TestConfigRequiresTLSUnlessInsecure(t *testing.T) {
+	cfg := daemon.Defaults("ticket", 50051, 9101)
+	cfg.RegisterFlags(flag.NewFlagSet("t", flag.ContinueOnError))
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "tls-cert") {
+		t.Errorf("Validate without TLS = %v, want it to ask for tls-cert or --insecure", err)
+	}
+	cfg.Security = daemon.Security{TLSCert: "c.pem", TLSKey: "k.pem", TLSCA: "ca.pem", TokenJWKS: "jwks.json"}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "token-issuer") {
+		t.Errorf("Validate with a JWKS and no issuer = %v, want it to ask for token-issuer", err)
 	}
 }
 

@@ -126,7 +126,12 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 	m := newMetrics()
 
 	// 1. gRPC edge and metrics.
-	srv, err := rpc.NewServer(log.Named("rpc"), rpc.ServerOptions{Observer: m.observe})
+	sopts, err := cfg.Security.serverOptions(opts.Clock, log.Named("auth"))
+	if err != nil {
+		return err
+	}
+	sopts.Observer = m.observe
+	srv, err := rpc.NewServer(log.Named("rpc"), sopts)
 	if err != nil {
 		return err
 	}

@@ -86,6 +86,7 @@ func TestNotServingUntilTheCauseGoesAway(t *testing.T) {
 		}
 		cfg := daemon.Defaults("blocked", 0, 0)
 		cfg.DataDir = filepath.Join(blocker, "data")
+		cfg.Security.Insecure = true
 		cfg.NATSURL = nats.URL()
 		addr, _, stop := start(t, cfg)
 		defer stop()
@@ -110,6 +111,7 @@ func TestNotServingUntilTheCauseGoesAway(t *testing.T) {
 		cfg := daemon.Defaults("waiting", 0, 0)
 		cfg.DataDir = t.TempDir()
 		cfg.NATSURL = nats.URL()
+		cfg.Security.Insecure = true
 		addr, metrics, stop := start(t, cfg)
 		defer stop()
 		natstest.Eventually(t, 5*time.Second, func() error {

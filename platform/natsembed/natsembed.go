@@ -3,6 +3,7 @@
 package natsembed
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/sanbao/sanbao/platform/auth"
 )
 
 // Config configures the embedded server.
@@ -22,6 +25,12 @@ type Config struct {
 	NoSync bool
 	// Name is the server name (default "sanbao").
 	Name string
+	// TLS, when set, is the server's TLS configuration (clients must use TLS); with Users, it
+	// must verify client certificates against the CA (ClientCAs).
+	TLS *tls.Config
+	// Users, when set, are the only users: each client is the user its certificate's URI
+	// names (verify_and_map), with that user's permissions (platform/auth.NATSUsers). Needs TLS.
+	Users []auth.NATSUser
 }
 
 // Start starts a server and waits until it accepts connections.
@@ -47,6 +56,24 @@ func Start(cfg Config) (*server.Server, error) {
 		SyncAlways: !cfg.NoSync,
 		NoSigs:     true,
 		NoLog:      true,
+	}
+	if len(cfg.Users) > 0 && cfg.TLS == nil {
+		return nil, errors.New("natsembed: Users need TLS (clients are named by their certificates)")
+	}
+	if cfg.TLS != nil {
+		opts.TLSConfig = cfg.TLS
+		opts.TLS = true
+		opts.TLSTimeout = 5
+	}
+	if len(cfg.Users) > 0 {
+		opts.TLSVerify, opts.TLSMap = true, true
+		opts.TLSConfig.ClientAuth = tls.RequireAndVerifyClientCert
+		for _, u := range cfg.Users {
+			opts.Users = append(opts.Users, &server.User{Username: u.Name, Permissions: &server.Permissions{
+				Publish:   &server.SubjectPermission{Allow: u.Publish.Allow, Deny: u.Publish.Deny},
+				Subscribe: &server.SubjectPermission{Allow: u.Subscribe.Allow, Deny: u.Subscribe.Deny},
+			}})
+		}
 	}
 	if cfg.Port > 0 {
 		// Say plainly when the port is taken (another NATS, another `make run`): the server

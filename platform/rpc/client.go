@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
@@ -20,6 +21,11 @@ type ClientOptions struct {
 	Attempts int
 	// Backoff is the first wait between attempts, doubled each time (default 100ms).
 	Backoff time.Duration
+	// Creds are the transport credentials (TLS, with the service's client certificate for
+	// mTLS); default plaintext.
+	Creds credentials.TransportCredentials
+	// PerRPC are per-call credentials (a person's bearer token); they require Creds.
+	PerRPC credentials.PerRPCCredentials
 }
 
 // Dial returns a client connection to target (host:port) with a deadline on every call and
@@ -35,10 +41,18 @@ func Dial(target string, opts ClientOptions) (*grpc.ClientConn, error) {
 	if opts.Backoff <= 0 {
 		opts.Backoff = 100 * time.Millisecond
 	}
-	conn, err := grpc.NewClient(target,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	creds := opts.Creds
+	if creds == nil {
+		creds = insecure.NewCredentials()
+	}
+	dopts := []grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
 		grpc.WithChainUnaryInterceptor(deadline(opts.Timeout), retry(opts)),
-	)
+	}
+	if opts.PerRPC != nil {
+		dopts = append(dopts, grpc.WithPerRPCCredentials(opts.PerRPC))
+	}
+	conn, err := grpc.NewClient(target, dopts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", target, err)
 	}

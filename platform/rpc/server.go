@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -24,6 +25,12 @@ type Observer func(fullMethod string, code codes.Code, elapsed time.Duration)
 // ServerOptions tune NewServer.
 type ServerOptions struct {
 	Observer Observer // optional
+	// Creds are the transport credentials (TLS); nil serves plaintext.
+	Creds credentials.TransportCredentials
+	// Unary and Stream interceptors run after logging and recovery and before the readiness
+	// gate and validation (authentication and authorisation: platform/auth's Guard).
+	Unary  []grpc.UnaryServerInterceptor
+	Stream []grpc.StreamServerInterceptor
 }
 
 // Server is a gRPC server with Sanbao's interceptors, the standard health service and
@@ -44,12 +51,13 @@ func NewServer(log *zap.Logger, opts ServerOptions) (*Server, error) {
 	}
 	s := &Server{health: health.NewServer(), log: log}
 	s.reason.Store("starting")
-	s.GRPC = grpc.NewServer(grpc.ChainUnaryInterceptor(
-		s.logging(opts.Observer),
-		recovery,
-		s.gate,
-		validating(v),
-	))
+	unary := append([]grpc.UnaryServerInterceptor{s.logging(opts.Observer), recovery}, opts.Unary...)
+	unary = append(unary, s.gate, validating(v))
+	gopts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(opts.Stream...)}
+	if opts.Creds != nil {
+		gopts = append(gopts, grpc.Creds(opts.Creds))
+	}
+	s.GRPC = grpc.NewServer(gopts...)
 	healthpb.RegisterHealthServer(s.GRPC, s.health)
 	reflection.Register(s.GRPC)
 	s.setHealth(healthpb.HealthCheckResponse_NOT_SERVING)

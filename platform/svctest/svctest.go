@@ -11,7 +11,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/natstest"
@@ -26,7 +28,15 @@ type Options struct {
 	DataDir string           // reuse a data dir (restart tests); a new temp dir when empty
 	Log     *zap.Logger      // default zaptest
 	Daemon  daemon.Options   // extra daemon options (RunnerOptions, NATSOptions); Listener, Clock, OnReady are set here
+	// Auth, when set, runs the service with TLS and authentication as in production: its
+	// certificate and the token issuer come from this local CA, Conn calls as Operator and
+	// DialAs calls as anyone. Without it the service runs --insecure (plaintext, no checks).
+	Auth *auth.Local
 }
+
+// Operator is who Conn calls as on a service started with Auth: every staff role, no scope.
+var Operator = auth.Person{Subject: "test-operator", Roles: []auth.Role{auth.RoleServiceDesk, auth.RoleDispatcher,
+	auth.RoleWarehouse, auth.RoleTechnical, auth.RoleManager, auth.RoleAdmin}}
 
 // Service is a running service.
 type Service struct {
@@ -35,6 +45,8 @@ type Service struct {
 	Platform *daemon.Platform
 	NATS     *natstest.Server
 	DataDir  string
+	auth     *auth.Local
+	clock    clock.Clock
 	cancel   context.CancelFunc
 	done     chan error
 }
@@ -65,6 +77,18 @@ func Start(t testing.TB, svc daemon.Service, o Options) *Service {
 	cfg.DataDir = o.DataDir
 	cfg.NATSURL = o.NATS.URL()
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.Security.Insecure = true
+	if o.Auth != nil {
+		files, err := o.Auth.ServiceFiles(o.Name)
+		if err != nil {
+			t.Fatalf("service certificate: %v", err)
+		}
+		cfg.Security = daemon.Security{TLSCert: files.Cert, TLSKey: files.Key, TLSCA: files.CA,
+			TokenJWKS: o.Auth.JWKSFile(), TokenIssuer: o.Auth.Issuer, TokenAudience: o.Auth.Audience}
+	}
+	if o.Clock == nil {
+		o.Clock = clock.System{}
+	}
 	opts := o.Daemon
 	opts.Listener = lis
 	opts.Clock = o.Clock
@@ -75,7 +99,7 @@ func Start(t testing.TB, svc daemon.Service, o Options) *Service {
 	ready := make(chan *daemon.Platform, 1)
 	opts.OnReady = func(p *daemon.Platform) { ready <- p }
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{Addr: lis.Addr().String(), NATS: o.NATS, DataDir: o.DataDir, cancel: cancel, done: make(chan error, 1)}
+	s := &Service{Addr: lis.Addr().String(), NATS: o.NATS, DataDir: o.DataDir, auth: o.Auth, clock: o.Clock, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- daemon.Run(ctx, cfg, o.Log, svc, opts) }()
 	select {
 	case s.Platform = <-ready:
@@ -86,8 +110,9 @@ func Start(t testing.TB, svc daemon.Service, o Options) *Service {
 		cancel()
 		t.Fatalf("service %s not ready within 30s", o.Name)
 	}
-	s.Conn, err = rpc.Dial(s.Addr, rpc.ClientOptions{})
-	if err != nil {
+	if o.Auth != nil {
+		s.Conn = s.DialAs(t, Operator)
+	} else if s.Conn, err = rpc.Dial(s.Addr, rpc.ClientOptions{}); err != nil {
 		cancel()
 		t.Fatalf("dial: %v", err)
 	}
@@ -97,6 +122,29 @@ func Start(t testing.TB, svc daemon.Service, o Options) *Service {
 		}
 	})
 	return s
+}
+
+// DialAs returns a connection to a service started with Auth that calls as p (a token from
+// the local issuer, valid for an hour of the test's clock, over TLS). It is closed at cleanup.
+func (s *Service) DialAs(t testing.TB, p auth.Person) *grpc.ClientConn {
+	t.Helper()
+	if s.auth == nil {
+		t.Fatal("svctest: DialAs needs Options.Auth")
+	}
+	tok, err := s.auth.Issue(p, s.clock.Now(), time.Hour)
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	tc, err := auth.ClientCA(s.auth.CAFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := rpc.Dial(s.Addr, rpc.ClientOptions{Creds: credentials.NewTLS(tc), PerRPC: auth.Token(tok)})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
 }
 
 // Stop shuts the service down and waits for it (idempotent). Use it to test restarts: start a

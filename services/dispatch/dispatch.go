@@ -112,7 +112,11 @@ func New(cfg Config, opts *api.Options) (*Service, error) {
 	}
 	s := &Service{}
 	if o.Inventory == nil && cfg.InventoryAddr != "" {
-		conn, err := rpc.Dial(cfg.InventoryAddr, rpc.ClientOptions{})
+		copts, err := cfg.Daemon.Security.PeerOptions() // mTLS: inventory knows us by our certificate
+		if err != nil {
+			return nil, fmt.Errorf("parts-inventory client: %w", err)
+		}
+		conn, err := rpc.Dial(cfg.InventoryAddr, copts)
 		if err != nil {
 			return nil, fmt.Errorf("parts-inventory client: %w", err)
 		}

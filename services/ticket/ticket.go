@@ -63,11 +63,15 @@ var _ daemon.Service = (*Service)(nil)
 // New builds the service from cfg, with lazy client connections to its peers (a peer that
 // is down delays tickets; it does not stop the service).
 func New(cfg Config) (*Service, error) {
-	wc, err := rpc.Dial(cfg.WarrantyAddr, rpc.ClientOptions{})
+	copts, err := cfg.Daemon.Security.PeerOptions() // mTLS: the peers know us by our certificate
+	if err != nil {
+		return nil, fmt.Errorf("peer credentials: %w", err)
+	}
+	wc, err := rpc.Dial(cfg.WarrantyAddr, copts)
 	if err != nil {
 		return nil, fmt.Errorf("dial warranty: %w", err)
 	}
-	dc, err := rpc.Dial(cfg.DispatchAddr, rpc.ClientOptions{})
+	dc, err := rpc.Dial(cfg.DispatchAddr, copts)
 	if err != nil {
 		_ = wc.Close()
 		return nil, fmt.Errorf("dial dispatch: %w", err)

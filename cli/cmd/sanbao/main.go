@@ -25,9 +25,10 @@ import (
 const usage = `sanbao — after-sales service platform (三包: repair, replace, refund)
 
 Usage:
-  sanbao run [--data-dir ./data] [--nats-port 4222] [--log-level info]
-        embedded NATS + ticket, warranty, dispatch, inventory in one process
-  sanbao demo [--ticket-addr ...] [--nats-url ...]
+  sanbao run [--data-dir ./data] [--nats-port 4222] [--log-level info] [--insecure]
+        embedded NATS + ticket, warranty, dispatch, inventory in one process, with TLS and
+        tokens from a throw-away local CA under <data-dir>/auth (it prints each role's token)
+  sanbao demo [--ticket-addr ...] [--nats-url ...] [--ca ...] [--token ... | --token-file ...]
         walk one ticket from intake to survey against a running suite, printing each step and event
   sanbao events tail [--nats-url nats://127.0.0.1:4222] [--subject 'sanbao.>'] [--history] [--json]
         print events readably as they happen
@@ -81,6 +82,7 @@ func runSuite(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.DataDir, "data-dir", env.String("SANBAO_DATA_DIR", "./data"), "directory for every service's data and NATS's [SANBAO_DATA_DIR]")
 	fs.IntVar(&cfg.NATSPort, "nats-port", 4222, "embedded NATS client port")
 	level := fs.String("log-level", env.String("SANBAO_LOG_LEVEL", "info"), "debug, info, warn, error [SANBAO_LOG_LEVEL]")
+	fs.BoolVar(&cfg.Insecure, "insecure", env.Bool("SANBAO_INSECURE", false), "plaintext without authentication (logs a warning); default: TLS and tokens from a local CA under <data-dir>/auth [SANBAO_INSECURE]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/sanbao/sanbao/cli/internal/creds"
 	"github.com/sanbao/sanbao/cli/internal/tail"
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
@@ -44,11 +45,11 @@ type Clients struct {
 	conns     []*grpc.ClientConn
 }
 
-// Dial connects to the four services.
-func Dial(a Addrs) (*Clients, error) {
+// Dial connects to the four services with the given credentials.
+func Dial(a Addrs, o rpc.ClientOptions) (*Clients, error) {
 	c := &Clients{}
 	for _, addr := range []string{a.Ticket, a.Warranty, a.Dispatch, a.Inventory} {
-		conn, err := rpc.Dial(addr, rpc.ClientOptions{})
+		conn, err := rpc.Dial(addr, o)
 		if err != nil {
 			c.Close()
 			return nil, err
@@ -80,10 +81,16 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&a.Inventory, "inventory-addr", env.String("SANBAO_INVENTORY_ADDR", "127.0.0.1:50054"), "inventory service [SANBAO_INVENTORY_ADDR]")
 	natsURL := fs.String("nats-url", env.String("SANBAO_NATS_URL", "nats://127.0.0.1:4222"), "NATS, to print the events [SANBAO_NATS_URL]; empty: no events")
 	failFirst := fs.Bool("fail-first-visit", false, "the first visit does not fix the fault: watch the escalation and the second visit")
+	var cf creds.Flags
+	cf.Register(fs, &env)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c, err := Dial(a)
+	o, err := cf.Options()
+	if err != nil {
+		return err
+	}
+	c, err := Dial(a, o)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/sanbao/sanbao/cli/internal/creds"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/daemon"
@@ -31,7 +32,9 @@ const usage = `usage: sanbao ticket COMMAND [flags]
   list     [--state resolved] [--kind repair] [--serial SN] [--customer-id C] [--breached] [--page-size 20]
   contact  TICKET_ID --channel phone --direction inbound --summary "..." [--outcome "..."]
   close    TICKET_ID
-Every command takes --addr (the ticket service, default 127.0.0.1:50051, SANBAO_TICKET_ADDR).
+Every command takes --addr (the ticket service, default 127.0.0.1:50051, SANBAO_TICKET_ADDR),
+--ca (SANBAO_CA) and --token (SANBAO_TOKEN) or --token-file (SANBAO_TOKEN_FILE); the defaults
+are the all-in-one run's local CA and operator token under ./data/auth.
 `
 
 // Main runs one desk command.
@@ -44,6 +47,8 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("ticket "+cmd, flag.ContinueOnError)
 	var env daemon.Env
 	addr := fs.String("addr", env.String("SANBAO_TICKET_ADDR", "127.0.0.1:50051"), "ticket service address [SANBAO_TICKET_ADDR]")
+	var cf creds.Flags
+	cf.Register(fs, &env)
 	run, ok := map[string]func(context.Context, *flag.FlagSet, func() (ticketv1.TicketServiceClient, func(), error), []string, io.Writer) error{
 		"create": create, "show": show, "list": list, "contact": contact, "close": closeTicket,
 	}[cmd]
@@ -52,7 +57,11 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("unknown ticket command %q", cmd)
 	}
 	dial := func() (ticketv1.TicketServiceClient, func(), error) {
-		conn, err := rpc.Dial(*addr, rpc.ClientOptions{})
+		o, err := cf.Options()
+		if err != nil {
+			return nil, nil, err
+		}
+		conn, err := rpc.Dial(*addr, o)
 		if err != nil {
 			return nil, nil, err
 		}

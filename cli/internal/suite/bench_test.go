@@ -34,8 +34,9 @@ func BenchmarkLifecycle(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	out := &syncBuffer{}
+	dataDir := b.TempDir()
 	go func() {
-		done <- suite.Run(ctx, suite.Config{DataDir: b.TempDir(), NATSPort: -1, Listeners: lis}, zap.NewNop(), out)
+		done <- suite.Run(ctx, suite.Config{DataDir: dataDir, NATSPort: -1, Listeners: lis}, zap.NewNop(), out)
 	}()
 	defer func() { cancel(); <-done }()
 	natstest.Eventually(b, 60*time.Second, func() error {
@@ -44,7 +45,11 @@ func BenchmarkLifecycle(b *testing.B) {
 		}
 		return nil
 	})
-	c, err := demo.Dial(demo.Addrs{Ticket: addrs["ticket"], Warranty: addrs["warranty"], Dispatch: addrs["dispatch"], Inventory: addrs["inventory"]})
+	copts, err := suite.ClientOptions(dataDir, "operator")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := demo.Dial(demo.Addrs{Ticket: addrs["ticket"], Warranty: addrs["warranty"], Dispatch: addrs["dispatch"], Inventory: addrs["inventory"]}, copts)
 	if err != nil {
 		b.Fatal(err)
 	}

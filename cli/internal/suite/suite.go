@@ -10,12 +10,16 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/credentials"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/natsembed"
+	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/services/dispatch"
 	"github.com/sanbao/sanbao/services/inventory"
 	"github.com/sanbao/sanbao/services/ticket"
@@ -31,6 +35,42 @@ type Config struct {
 	// ("ticket-metrics", ...) and admin endpoints ("ticket-admin", ...) instead of the fixed
 	// ports; tests use them.
 	Listeners map[string]net.Listener
+	// Insecure runs plaintext without authentication (a warning is logged). By default a
+	// throw-away local CA and token issuer under DataDir/auth secure everything.
+	Insecure bool
+}
+
+// AuthDir is where a run keeps its local CA, service certificates, JWKS and local users'
+// tokens (tokens/<role>.jwt).
+func AuthDir(dataDir string) string { return filepath.Join(dataDir, "auth") }
+
+// ClientOptions are the credentials to call a run under dataDir as one of its local users
+// (auth.LocalPeople without "local-": "operator", "desk", "dealer", ...).
+func ClientOptions(dataDir, who string) (rpc.ClientOptions, error) {
+	tc, err := auth.ClientCA(filepath.Join(AuthDir(dataDir), "ca.pem"))
+	if err != nil {
+		return rpc.ClientOptions{}, err
+	}
+	return rpc.ClientOptions{Creds: credentials.NewTLS(tc), PerRPC: auth.TokenFile(filepath.Join(AuthDir(dataDir), "tokens", who+".jwt"))}, nil
+}
+
+// secure gives each service its certificate from the local CA and the local issuer's
+// settings, and writes a fresh token for every local user; it returns the token files.
+func secure(dataDir string, ds []*daemon.Config) (*auth.Local, map[string]string, error) {
+	local, err := auth.OpenLocal(AuthDir(dataDir))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range ds {
+		f, err := local.ServiceFiles(d.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		d.Security = daemon.Security{TLSCert: f.Cert, TLSKey: f.Key, TLSCA: f.CA,
+			TokenJWKS: local.JWKSFile(), TokenIssuer: local.Issuer, TokenAudience: local.Audience}
+	}
+	tokens, err := local.WriteTokens(time.Now(), 30*24*time.Hour)
+	return local, tokens, err
 }
 
 // Run starts NATS and the four services and runs them until ctx ends; out gets the table of
@@ -56,9 +96,18 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 	wc := warranty.DefaultConfig()
 	dc := dispatch.DefaultConfig()
 	ic := inventory.DefaultConfig()
-	for _, d := range []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon} {
+	ds := []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon}
+	for _, d := range ds {
 		d.DataDir = filepath.Join(cfg.DataDir, d.Name)
 		d.NATSURL = natsURL
+		d.Security.Insecure = cfg.Insecure
+	}
+	var local *auth.Local
+	var tokens map[string]string
+	if !cfg.Insecure {
+		if local, tokens, err = secure(cfg.DataDir, ds); err != nil {
+			return fmt.Errorf("local CA: %w", err)
+		}
 	}
 
 	var mu sync.Mutex
@@ -73,7 +122,17 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 				for _, n := range []string{"ticket", "warranty", "dispatch", "inventory"} {
 					fmt.Fprintln(out, ready[n])
 				}
-				fmt.Fprintf(out, "Try: grpcurl -plaintext %s list    |    go run ./cli/cmd/sanbao demo    |    Ctrl-C stops\n\n", tc.Daemon.Listen)
+				if local == nil {
+					fmt.Fprintf(out, "INSECURE (plaintext, no authentication). Try: grpcurl -plaintext %s list    |    go run ./cli/cmd/sanbao demo --insecure    |    Ctrl-C stops\n\n", tc.Daemon.Listen)
+					return
+				}
+				fmt.Fprintf(out, "TLS on, every call needs a token. Local CA: %s\nTokens of the local users (one per role; operator holds every staff role):\n", local.CAFile())
+				for _, p := range auth.LocalPeople {
+					name := p.Subject[len("local-"):]
+					fmt.Fprintf(out, "  %-11s %s\n", name, tokens[name])
+				}
+				fmt.Fprintf(out, "Try: grpcurl -cacert %[1]s -H \"authorization: Bearer $(cat %[2]s)\" -d '{}' %[3]s sanbao.ticket.v1.TicketService/ListTickets\n     go run ./cli/cmd/sanbao demo --ca %[1]s --token-file %[2]s    |    Ctrl-C stops\n\n",
+					local.CAFile(), tokens["operator"], tc.Daemon.Listen)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/sanbao/sanbao/cli/internal/desk"
 	"github.com/sanbao/sanbao/cli/internal/suite"
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/rpc"
 )
@@ -56,8 +58,9 @@ func TestAllInOne(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
+	dataDir := t.TempDir()
 	go func() {
-		done <- suite.Run(ctx, suite.Config{DataDir: t.TempDir(), NATSPort: -1, Listeners: lis},
+		done <- suite.Run(ctx, suite.Config{DataDir: dataDir, NATSPort: -1, Listeners: lis},
 			zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), out)
 	}()
 	natstest.Eventually(t, 60*time.Second, func() error {
@@ -66,8 +69,12 @@ func TestAllInOne(t *testing.T) {
 		}
 		return nil
 	})
+	copts, err := suite.ClientOptions(dataDir, "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, n := range names {
-		conn, err := rpc.Dial(lis[n].Addr().String(), rpc.ClientOptions{})
+		conn, err := rpc.Dial(lis[n].Addr().String(), copts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,11 +104,45 @@ func TestAllInOne(t *testing.T) {
 		_ = stream.CloseSend()
 		conn.Close()
 	}
+	t.Run("a call without a token is refused", func(t *testing.T) {
+		o := copts
+		o.PerRPC = nil
+		conn, err := rpc.Dial(lis["ticket"].Addr().String(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_, err = ticketv1.NewTicketServiceClient(conn).ListTickets(context.Background(), &ticketv1.ListTicketsRequest{})
+		if status.Code(err) != codes.Unauthenticated {
+			t.Errorf("ListTickets without a token = %v, want UNAUTHENTICATED", err)
+		}
+	})
+	t.Run("the printed token of each role works", func(t *testing.T) {
+		for _, who := range []string{"desk", "integrator", "dealer"} {
+			if !strings.Contains(out.String(), filepath.Join("tokens", who+".jwt")) {
+				t.Errorf("the run does not print where %s's token is:\n%s", who, out)
+			}
+		}
+		o, err := suite.ClientOptions(dataDir, "warehouse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := rpc.Dial(lis["ticket"].Addr().String(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_, err = ticketv1.NewTicketServiceClient(conn).ListTickets(context.Background(), &ticketv1.ListTicketsRequest{})
+		if status.Code(err) != codes.PermissionDenied {
+			t.Errorf("ListTickets as the warehouse keeper = %v, want PERMISSION_DENIED", err)
+		}
+	})
 	t.Run("service desk commands", func(t *testing.T) {
-		addr := "--addr=" + lis["ticket"].Addr().String()
+		flags := []string{"--addr=" + lis["ticket"].Addr().String(), "--ca=" + filepath.Join(suite.AuthDir(dataDir), "ca.pem"),
+			"--token-file=" + filepath.Join(suite.AuthDir(dataDir), "tokens", "desk.jwt")}
 		run := func(args ...string) (string, error) {
 			var b bytes.Buffer
-			err := desk.Main(context.Background(), append(args[:1:1], append([]string{addr}, args[1:]...)...), &b)
+			err := desk.Main(context.Background(), append(args[:1:1], append(flags, args[1:]...)...), &b)
 			return b.String(), err
 		}
 		out, err := run("create", "--kind", "return-exchange", "--channel", "visit", "--serial", "SN-DESK", "--symptom", "wrong colour", "--request-id", "desk-1")

@@ -1,0 +1,194 @@
+package auth
+
+import (
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Where a scope's owner fields are looked for: the request or response message is level 0, a
+// resource in it (ticket, unit, each item of a list) level 1, a part of a resource level 2.
+var scopeFields = map[Scope]struct {
+	names []protoreflect.Name
+	level int
+}{
+	ScopeOrg:     {[]protoreflect.Name{"organisation_id", "dealer_id"}, 1},
+	ScopeOwnJobs: {[]protoreflect.Name{"technician_id"}, 2},
+}
+
+// value is the caller's value for a scope's owner fields.
+func (c *Caller) value(s Scope) string {
+	if s == ScopeOwnJobs {
+		return c.TechnicianID
+	}
+	return c.Org
+}
+
+// narrow forces a scoped caller's request onto its own data: every owner field of the scope
+// that is empty is set to the caller's value; one naming someone else is PERMISSION_DENIED.
+func narrow(m protoreflect.Message, s Scope, c *Caller) error {
+	sf := scopeFields[s]
+	want := c.value(s)
+	if want == "" {
+		return status.Errorf(codes.PermissionDenied, "the caller's token names no %s to scope this call to", sf.names[0])
+	}
+	var err error
+	walk(m, sf.level, true, func(m protoreflect.Message, f protoreflect.FieldDescriptor) {
+		if err != nil || !isOwner(f, sf.names) {
+			return
+		}
+		switch got := m.Get(f).String(); got {
+		case "":
+			m.Set(f, protoreflect.ValueOfString(want))
+		case want:
+		default:
+			err = status.Errorf(codes.PermissionDenied, "%s %q: this caller may only act on its own (%s)", f.Name(), got, s)
+		}
+	})
+	return err
+}
+
+// owned reports whether every owner field the response names is the caller's; a response that
+// names another's is answered NOT_FOUND, as if the record did not exist.
+func owned(m protoreflect.Message, s Scope, c *Caller) bool {
+	sf := scopeFields[s]
+	want := c.value(s)
+	ok := true
+	walk(m, sf.level, false, func(m protoreflect.Message, f protoreflect.FieldDescriptor) {
+		if isOwner(f, sf.names) {
+			if got := m.Get(f).String(); got != "" && got != want {
+				ok = false
+			}
+		}
+	})
+	return ok
+}
+
+func isOwner(f protoreflect.FieldDescriptor, names []protoreflect.Name) bool {
+	if f.Kind() != protoreflect.StringKind || f.IsList() || f.IsMap() {
+		return false
+	}
+	for _, n := range names {
+		if f.Name() == n {
+			return true
+		}
+	}
+	return false
+}
+
+// walk calls fn for every field of m (all declared fields when all is set, else the populated
+// ones) and descends into populated message fields and list items down to level.
+func walk(m protoreflect.Message, level int, all bool, fn func(protoreflect.Message, protoreflect.FieldDescriptor)) {
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		f := fields.Get(i)
+		if f.Kind() != protoreflect.MessageKind || f.IsMap() {
+			if all || m.Has(f) {
+				fn(m, f)
+			}
+			continue
+		}
+		if level == 0 || !m.Has(f) {
+			continue
+		}
+		if f.IsList() {
+			l := m.Get(f).List()
+			for j := range l.Len() {
+				walk(l.Get(j).Message(), level-1, all, fn)
+			}
+			continue
+		}
+		walk(m.Mutable(f).Message(), level-1, all, fn)
+	}
+}
+
+// setActor writes the caller's subject into the request's actor field (a dotted path of
+// singular fields, e.g. "contact.handled_by"), whatever the caller put there.
+func setActor(m protoreflect.Message, path, subject string) {
+	parts := strings.Split(path, ".")
+	for i, p := range parts {
+		f := m.Descriptor().Fields().ByName(protoreflect.Name(p))
+		if f == nil || f.IsList() || f.IsMap() {
+			return
+		}
+		if i == len(parts)-1 {
+			if f.Kind() == protoreflect.StringKind {
+				m.Set(f, protoreflect.ValueOfString(subject))
+			}
+			return
+		}
+		if f.Kind() != protoreflect.MessageKind {
+			return
+		}
+		m = m.Mutable(f).Message()
+	}
+}
+
+// Personal data in responses: contacts and addresses wherever they appear, and a customer's
+// organisation name.
+const (
+	contactMessage  protoreflect.FullName = "sanbao.type.v1.Contact"
+	addressMessage  protoreflect.FullName = "sanbao.type.v1.Address"
+	customerOrgName protoreflect.Name     = "organisation_name"
+)
+
+// redact clears customers' personal data in m (down to 8 levels).
+func redact(m protoreflect.Message) { redactLevel(m, 8) }
+
+func redactLevel(m protoreflect.Message, level int) {
+	d := m.Descriptor()
+	switch d.FullName() {
+	case contactMessage, addressMessage:
+		clearAll(m)
+		return
+	}
+	if d.Name() == "Customer" {
+		if f := d.Fields().ByName(customerOrgName); f != nil {
+			m.Clear(f)
+		}
+	}
+	if level == 0 {
+		return
+	}
+	m.Range(func(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case f.Kind() != protoreflect.MessageKind || f.IsMap():
+		case f.IsList():
+			l := v.List()
+			for j := range l.Len() {
+				redactLevel(l.Get(j).Message(), level-1)
+			}
+		default:
+			redactLevel(v.Message(), level-1)
+		}
+		return true
+	})
+}
+
+func clearAll(m protoreflect.Message) {
+	m.Range(func(f protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		m.Clear(f)
+		return true
+	})
+}
+
+// seesPersonalData reports whether the caller may read customers' personal data: it holds a
+// role that needs it, and is not an integrator.
+func seesPersonalData(c *Caller) bool {
+	if c.Has(RoleIntegrator) {
+		return false
+	}
+	for _, r := range PersonalData {
+		if c.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// clone copies a response before the interceptor changes it (a handler may hand out a message
+// it keeps).
+func clone(m proto.Message) proto.Message { return proto.Clone(m) }

@@ -1,0 +1,101 @@
+package auth
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
+)
+
+var dealerA = &Caller{Subject: "d-a", Kind: KindPerson, Roles: []Role{RoleDealer}, Org: "dealer-a"}
+var techA = &Caller{Subject: "t-a", Kind: KindPerson, Roles: []Role{RoleTechnician}, TechnicianID: "tech-a"}
+
+func TestNarrow(t *testing.T) {
+	cases := []struct {
+		name   string
+		in     proto.Message
+		scope  Scope
+		caller *Caller
+		want   proto.Message // nil: PERMISSION_DENIED
+	}{
+		{"empty list filter becomes the dealer's", &warrantyv1.ListUnitsRequest{}, ScopeOrg, dealerA, &warrantyv1.ListUnitsRequest{DealerId: "dealer-a"}},
+		{"own filter kept", &ticketv1.ListTicketsRequest{OrganisationId: "dealer-a"}, ScopeOrg, dealerA, &ticketv1.ListTicketsRequest{OrganisationId: "dealer-a"}},
+		{"another's filter refused", &ticketv1.ListTicketsRequest{OrganisationId: "dealer-b"}, ScopeOrg, dealerA, nil},
+		{"nested resource forced", &ticketv1.CreateTicketRequest{Ticket: &ticketv1.Ticket{}}, ScopeOrg, dealerA,
+			&ticketv1.CreateTicketRequest{Ticket: &ticketv1.Ticket{OrganisationId: "dealer-a"}}},
+		{"nested resource of another refused", &warrantyv1.RegisterUnitRequest{Unit: &warrantyv1.Unit{DealerId: "dealer-b"}}, ScopeOrg, dealerA, nil},
+		{"technician acts as itself", &dispatchv1.CheckInRequest{}, ScopeOwnJobs, techA, &dispatchv1.CheckInRequest{TechnicianId: "tech-a"}},
+		{"technician acting as another refused", &dispatchv1.CheckInRequest{TechnicianId: "tech-b"}, ScopeOwnJobs, techA, nil},
+		{"token without an organisation refused", &warrantyv1.ListUnitsRequest{}, ScopeOrg, &Caller{Roles: []Role{RoleDealer}}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := proto.Clone(tc.in)
+			err := narrow(m.ProtoReflect(), tc.scope, tc.caller)
+			if tc.want == nil {
+				if status.Code(err) != codes.PermissionDenied {
+					t.Fatalf("narrow(%v) = %v, want PermissionDenied", tc.in, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("narrow(%v) = %v", tc.in, err)
+			}
+			if d := cmp.Diff(tc.want, m, protocmp.Transform()); d != "" {
+				t.Errorf("narrow(%v) (-want +got):\n%s", tc.in, d)
+			}
+		})
+	}
+}
+
+func TestOwned(t *testing.T) {
+	cases := []struct {
+		name   string
+		resp   proto.Message
+		scope  Scope
+		caller *Caller
+		want   bool
+	}{
+		{"own unit", &warrantyv1.GetUnitResponse{Unit: &warrantyv1.Unit{DealerId: "dealer-a"}}, ScopeOrg, dealerA, true},
+		{"another's unit", &warrantyv1.GetUnitResponse{Unit: &warrantyv1.Unit{DealerId: "dealer-b"}}, ScopeOrg, dealerA, false},
+		{"another's ticket", &ticketv1.GetTicketResponse{Ticket: &ticketv1.Ticket{OrganisationId: "dealer-b"}}, ScopeOrg, dealerA, false},
+		{"a list with another's ticket", &ticketv1.ListTicketsResponse{Tickets: []*ticketv1.Ticket{{OrganisationId: "dealer-a"}, {OrganisationId: "dealer-b"}}}, ScopeOrg, dealerA, false},
+		{"own job", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"}}}, ScopeOwnJobs, techA, true},
+		{"another's job", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-b"}}}, ScopeOwnJobs, techA, false},
+		{"another's return", &inventoryv1.GetReturnResponse{OldPartReturn: &inventoryv1.OldPartReturn{OrganisationId: "dealer-b"}}, ScopeOrg, dealerA, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := owned(tc.resp.ProtoReflect(), tc.scope, tc.caller); got != tc.want {
+				t.Errorf("owned(%v) = %v, want %v", tc.resp, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	resp := &ticketv1.GetTicketResponse{Ticket: &ticketv1.Ticket{Id: "t1", Customer: &ticketv1.Customer{
+		CustomerId: "crm-7", OrganisationName: "Acme", Contact: &typev1.Contact{Name: "Li Lei", Phone: "138"},
+		Address: &typev1.Address{Postcode: "100000"}}}}
+	redact(resp.ProtoReflect())
+	want := &ticketv1.GetTicketResponse{Ticket: &ticketv1.Ticket{Id: "t1", Customer: &ticketv1.Customer{
+		CustomerId: "crm-7", Contact: &typev1.Contact{}, Address: &typev1.Address{}}}}
+	if d := cmp.Diff(want, resp, protocmp.Transform()); d != "" {
+		t.Errorf("redact (-want +got):\n%s", d)
+	}
+	if seesPersonalData(&Caller{Roles: []Role{RoleIntegrator, RoleServiceDesk}}) {
+		t.Error("an integrator sees personal data")
+	}
+	if !seesPersonalData(&Caller{Roles: []Role{RoleServiceDesk}}) {
+		t.Error("the service desk does not see personal data")
+	}
+}
