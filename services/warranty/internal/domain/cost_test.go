@@ -59,7 +59,7 @@ func TestSumVisits(t *testing.T) {
 			want: CostFigures{Visits: 1, Repairs: 1, Cost: c(100_00, 80_00, 80_00), FirstTimeFixRate: 1}, net: 260_00, wo: 260_00},
 		{name: "repair, failed visit, second repair, maintenance", visits: []Visit{m4, r3, f2, r1},
 			want: CostFigures{Visits: 4, Repairs: 3, Cost: c(160_00, 220_00, 240_00), RepeatRepairRate: 2.0 / 3, FirstTimeFixRate: 0.5},
-			net: 620_00, wo: 620_00},
+			net:  620_00, wo: 620_00},
 		{name: "charge-back and supplier recovery", visits: []Visit{recovered, charged, r3},
 			want: CostFigures{Visits: 3, Repairs: 3, Cost: c(150_00, 200_00, 240_00), ChargedBack: 50_00, SupplierRecovered: 60_00,
 				RepeatRepairRate: 2.0 / 3, FirstTimeFixRate: 0.5},
@@ -70,7 +70,7 @@ func TestSumVisits(t *testing.T) {
 			net: 300_00, wo: 0},
 		{name: "an earlier repair outside the range makes a repeat", visits: []Visit{old, f2},
 			want: CostFigures{Visits: 1, Repairs: 1, Cost: c(50_00, 40_00, 80_00), RepeatRepairRate: 1, FirstTimeFixRate: 0},
-			net: 170_00, wo: 170_00},
+			net:  170_00, wo: 170_00},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
