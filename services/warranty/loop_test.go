@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -144,6 +145,23 @@ func TestVisitLoop(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestQuoteUsesKnownPartCost: a quote's material without a cost is priced at parts-inventory's
+// cost of the part (no arbitrary pricing); a part of unknown cost is FAILED_PRECONDITION.
+func TestQuoteUsesKnownPartCost(t *testing.T) {
+	e := start(t)
+	p := e.policy("consumer-sanbao")
+	e.publish("sanbao.inventory.v1.part.created", "p1", &inventoryv1.PartCreated{Part: &inventoryv1.Part{Id: "PUMP", UnitCost: cny(120_00)}})
+	natstest.Eventually(t, 10*time.Second, func() error { return consumed(e, "INVENTORY", "warranty-inventory") })
+	q, err := e.c.QuoteServiceFee(e.ctx, &warrantyv1.QuoteServiceFeeRequest{PolicyId: p.GetId(), TravelKm: 20, Labour: durationpb.New(time.Hour),
+		Materials: []*warrantyv1.MaterialLine{{PartId: "PUMP", Quantity: 2}}})
+	// Travel 50.00 + 20 × 1.50, labour 80.00, 2 × 120.00 at cost.
+	if err != nil || q.GetQuote().GetTotal().GetAmountMinor() != 80_00+80_00+240_00 {
+		t.Fatalf("QuoteServiceFee(PUMP without cost) = %v, %v; want 400.00", q.GetQuote().GetTotal(), err)
+	}
+	_, err = e.c.QuoteServiceFee(e.ctx, &warrantyv1.QuoteServiceFeeRequest{PolicyId: p.GetId(), Materials: []*warrantyv1.MaterialLine{{PartId: "NOPE", Quantity: 1}}})
+	wantCode(t, err, codes.FailedPrecondition)
 }
 
 // visitFigures keeps the visit figures of a cost report.

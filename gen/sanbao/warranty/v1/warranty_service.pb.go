@@ -1382,7 +1382,9 @@ type MaterialLine struct {
 	PartId string `protobuf:"bytes,1,opt,name=part_id,json=partId,proto3" json:"part_id,omitempty"`
 	// Quantity.
 	Quantity int64 `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	// Cost per item (charged at cost).
+	// Cost per item (charged at cost). Empty: parts-inventory's unit cost of the part as the
+	// warranty service last heard it (part.created / part.updated), so the caller cannot set the
+	// price; a part of unknown cost is then FAILED_PRECONDITION naming materials[i].unit_cost.
 	UnitCost      *v1.Money `protobuf:"bytes,3,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2030,12 +2032,12 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
 	"\x15EvaluateClaimResponse\x128\n" +
-	"\bdecision\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.DecisionR\bdecision\"\x96\x01\n" +
+	"\bdecision\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.DecisionR\bdecision\"\x8e\x01\n" +
 	"\fMaterialLine\x12\"\n" +
 	"\apart_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x06partId\x12&\n" +
 	"\bquantity\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\"\x05\x18\x90N(\x01R\bquantity\x12:\n" +
-	"\tunit_cost\x18\x03 \x01(\v2\x15.sanbao.type.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\bunitCost\"\x93\x03\n" +
+	"\xbaH\a\"\x05\x18\x90N(\x01R\bquantity\x122\n" +
+	"\tunit_cost\x18\x03 \x01(\v2\x15.sanbao.type.v1.MoneyR\bunitCost\"\x93\x03\n" +
 	"\x16QuoteServiceFeeRequest\x12\x1f\n" +
 	"\x06serial\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06serial\x12$\n" +
 	"\tpolicy_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\bpolicyId\x12.\n" +

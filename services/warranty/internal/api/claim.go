@@ -200,8 +200,19 @@ func (s *Server) QuoteServiceFee(_ context.Context, req *warrantyv1.QuoteService
 		var vs []domain.Violation
 		in := domain.QuoteInput{TravelKm: req.GetTravelKm(), Labour: req.GetLabour().AsDuration()}
 		for i, m := range req.GetMaterials() {
+			uc := m.GetUnitCost()
+			if uc == nil {
+				known, err := store.PartCost(tx, m.GetPartId())
+				if err != nil {
+					return err
+				}
+				if known == nil {
+					return fmt.Errorf("materials[%d].unit_cost: part %q has no known cost; give its cost: %w", i, m.GetPartId(), errPartCostUnknown)
+				}
+				uc = known
+			}
 			in.Materials = append(in.Materials, domain.Material{PartID: m.GetPartId(), Quantity: m.GetQuantity(),
-				UnitCost: amountIn(&vs, fmt.Sprintf("materials[%d].unit_cost", i), m.GetUnitCost(), pol.Currency())})
+				UnitCost: amountIn(&vs, fmt.Sprintf("materials[%d].unit_cost", i), uc, pol.Currency())})
 		}
 		if len(vs) > 0 {
 			return &domain.ValidationError{Violations: vs}

@@ -69,6 +69,9 @@ func (s *Server) Start(p *daemon.Platform) {
 // errPolicyUnknown: a unit names a policy version that does not exist.
 var errPolicyUnknown = errors.New("unknown policy")
 
+// errPartCostUnknown: a quote's material has no cost given and none known from parts-inventory.
+var errPartCostUnknown = errors.New("part cost unknown")
+
 // toStatus maps domain and store errors to gRPC status errors; the rest go to rpc.Status.
 func toStatus(err error) error {
 	var ve *domain.ValidationError
@@ -81,7 +84,7 @@ func toStatus(err error) error {
 			vs[i] = rpc.Violation{Field: v.Field, Description: v.Rule}
 		}
 		return rpc.InvalidArgument(vs...)
-	case errors.Is(err, errPolicyUnknown):
+	case errors.Is(err, errPolicyUnknown), errors.Is(err, errPartCostUnknown):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
