@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -186,9 +187,23 @@ func TestSLABreachEscalatesAndHoldPauses(t *testing.T) {
 	}
 	e.clock.Advance(5 * time.Hour)
 	r, err := e.c.ResumeTicket(ctx, &ticketv1.ResumeTicketRequest{RequestId: e.rid(), TicketId: held.GetId()})
-	if err != nil || r.GetTicket().GetState() != ticketv1.TicketState_TICKET_STATE_REMOTE_GUIDANCE {
-		t.Fatalf("ResumeTicket = %v, %v", r.GetTicket().GetState(), err)
+	if err != nil || r.GetTicket().GetState() != ticketv1.TicketState_TICKET_STATE_REMOTE_GUIDANCE || r.GetTicket().GetHoldTime() != nil {
+		t.Fatalf("ResumeTicket = %v (hold time %v), %v", r.GetTicket().GetState(), r.GetTicket().GetHoldTime(), err)
 	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		body := e.events.body(held.GetId(), "sanbao.ticket.v1.ticket.resumed")
+		if body == nil {
+			return fmt.Errorf("no ticket.resumed yet")
+		}
+		ev := &ticketv1.TicketResumed{}
+		if err := protojson.Unmarshal(body, ev); err != nil {
+			return err
+		}
+		if ev.GetWaited().AsDuration() != 5*time.Hour || ev.GetReason() != ticketv1.PauseReason_PAUSE_REASON_WAITING_FOR_CUSTOMER {
+			return fmt.Errorf("ticket.resumed waited %s for %s, want 5h waiting for the customer", ev.GetWaited().AsDuration(), ev.GetReason())
+		}
+		return nil
+	})
 	natstest.Eventually(t, 10*time.Second, func() error {
 		e.run.Platform.Timers.Notify()
 		got := e.get(late.GetId())

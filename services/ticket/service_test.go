@@ -132,6 +132,19 @@ func (r *recorder) subjects(ticketID string) []string {
 	return out
 }
 
+// body returns the data of the ticket's last event on subject, nil when none yet.
+func (r *recorder) body(ticketID, subject string) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []byte
+	for _, m := range r.msgs {
+		if m.Header.Get("ce-subject") == "tickets/"+ticketID && m.Subject == subject {
+			out = m.Data
+		}
+	}
+	return out
+}
+
 func (r *recorder) bodies() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -19,7 +19,9 @@ import (
 
 type event struct {
 	Service, Subject, Message, Package, Doc string
-	Fields                                  []field
+	// Alias: the message is also published on another subject (its schema is listed once).
+	Alias  bool
+	Fields []field
 }
 
 type field struct{ Name, Type, Doc string }
@@ -27,6 +29,8 @@ type field struct{ Name, Type, Doc string }
 var (
 	fullSubject  = regexp.MustCompile(`sanbao\.([a-z]+)\.v1\.([a-z_]+)\.([a-z_]+)`)
 	shortSubject = regexp.MustCompile(`\b([a-z_]+)\.([a-z_]+)\b`)
+	// altSubject is a further subject of the same message: "… calendar.created / calendar.updated".
+	altSubject = regexp.MustCompile(`\s/\s+([a-z_]+\.[a-z_]+)\b`)
 )
 
 func main() {
@@ -76,6 +80,12 @@ func run(image, out string) error {
 					Doc: oneLine(comments[pathKey([]int32{4, int32(i), 2, int32(j)})])})
 			}
 			evs = append(evs, ev)
+			// One message may be published on several subjects; each is documented.
+			for _, alt := range altSubject.FindAllStringSubmatch(firstSentence(doc), -1) {
+				more := ev
+				more.Subject, more.Alias = "sanbao."+service+".v1."+alt[1], true
+				evs = append(evs, more)
+			}
 		}
 	}
 	sort.Slice(evs, func(i, j int) bool { return evs[i].Subject < evs[j].Subject })
@@ -174,6 +184,9 @@ channels:
   messages:
 `)
 	for _, e := range evs {
+		if e.Alias {
+			continue
+		}
 		fmt.Fprintf(&b, "    %s:\n      name: %s.%s\n      summary: %q\n      traits:\n        - $ref: '#/components/messageTraits/cloudevent'\n      payload:\n        type: object\n        properties:\n",
 			e.Message, e.Package, e.Message, e.Doc)
 		for _, f := range e.Fields {

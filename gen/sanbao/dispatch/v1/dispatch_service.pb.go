@@ -1109,6 +1109,125 @@ func (x *AcceptJobResponse) GetJob() *Job {
 	return nil
 }
 
+// ApproveJobRequest approves a paid job.
+type ApproveJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Job id.
+	JobId string `protobuf:"bytes,2,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// The approving manager; must not be the job's requested_by.
+	ApproverId string `protobuf:"bytes,3,opt,name=approver_id,json=approverId,proto3" json:"approver_id,omitempty"`
+	// Free-text note (no personal data).
+	Note          string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveJobRequest) Reset() {
+	*x = ApproveJobRequest{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveJobRequest) ProtoMessage() {}
+
+func (x *ApproveJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveJobRequest.ProtoReflect.Descriptor instead.
+func (*ApproveJobRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ApproveJobRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ApproveJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *ApproveJobRequest) GetApproverId() string {
+	if x != nil {
+		return x.ApproverId
+	}
+	return ""
+}
+
+func (x *ApproveJobRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// ApproveJobResponse carries the job.
+type ApproveJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job after the change, with approval set.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveJobResponse) Reset() {
+	*x = ApproveJobResponse{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveJobResponse) ProtoMessage() {}
+
+func (x *ApproveJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveJobResponse.ProtoReflect.Descriptor instead.
+func (*ApproveJobResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ApproveJobResponse) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
 // DeclineJobRequest declines an assignment.
 type DeclineJobRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1126,7 +1245,7 @@ type DeclineJobRequest struct {
 
 func (x *DeclineJobRequest) Reset() {
 	*x = DeclineJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[20]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1138,7 +1257,7 @@ func (x *DeclineJobRequest) String() string {
 func (*DeclineJobRequest) ProtoMessage() {}
 
 func (x *DeclineJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[20]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1151,7 +1270,7 @@ func (x *DeclineJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineJobRequest.ProtoReflect.Descriptor instead.
 func (*DeclineJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{20}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DeclineJobRequest) GetRequestId() string {
@@ -1193,7 +1312,7 @@ type DeclineJobResponse struct {
 
 func (x *DeclineJobResponse) Reset() {
 	*x = DeclineJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[21]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1324,7 @@ func (x *DeclineJobResponse) String() string {
 func (*DeclineJobResponse) ProtoMessage() {}
 
 func (x *DeclineJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[21]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1337,7 @@ func (x *DeclineJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineJobResponse.ProtoReflect.Descriptor instead.
 func (*DeclineJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{21}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DeclineJobResponse) GetJob() *Job {
@@ -1245,7 +1364,7 @@ type ScheduleAppointmentRequest struct {
 
 func (x *ScheduleAppointmentRequest) Reset() {
 	*x = ScheduleAppointmentRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[22]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1257,7 +1376,7 @@ func (x *ScheduleAppointmentRequest) String() string {
 func (*ScheduleAppointmentRequest) ProtoMessage() {}
 
 func (x *ScheduleAppointmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[22]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1270,7 +1389,7 @@ func (x *ScheduleAppointmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleAppointmentRequest.ProtoReflect.Descriptor instead.
 func (*ScheduleAppointmentRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{22}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ScheduleAppointmentRequest) GetRequestId() string {
@@ -1312,7 +1431,7 @@ type ScheduleAppointmentResponse struct {
 
 func (x *ScheduleAppointmentResponse) Reset() {
 	*x = ScheduleAppointmentResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[23]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1324,7 +1443,7 @@ func (x *ScheduleAppointmentResponse) String() string {
 func (*ScheduleAppointmentResponse) ProtoMessage() {}
 
 func (x *ScheduleAppointmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[23]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1337,7 +1456,7 @@ func (x *ScheduleAppointmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleAppointmentResponse.ProtoReflect.Descriptor instead.
 func (*ScheduleAppointmentResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{23}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ScheduleAppointmentResponse) GetJob() *Job {
@@ -1368,7 +1487,7 @@ type RescheduleAppointmentRequest struct {
 
 func (x *RescheduleAppointmentRequest) Reset() {
 	*x = RescheduleAppointmentRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[24]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1499,7 @@ func (x *RescheduleAppointmentRequest) String() string {
 func (*RescheduleAppointmentRequest) ProtoMessage() {}
 
 func (x *RescheduleAppointmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[24]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1512,7 @@ func (x *RescheduleAppointmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RescheduleAppointmentRequest.ProtoReflect.Descriptor instead.
 func (*RescheduleAppointmentRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{24}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RescheduleAppointmentRequest) GetRequestId() string {
@@ -1449,7 +1568,7 @@ type RescheduleAppointmentResponse struct {
 
 func (x *RescheduleAppointmentResponse) Reset() {
 	*x = RescheduleAppointmentResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[25]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1580,7 @@ func (x *RescheduleAppointmentResponse) String() string {
 func (*RescheduleAppointmentResponse) ProtoMessage() {}
 
 func (x *RescheduleAppointmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[25]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1593,7 @@ func (x *RescheduleAppointmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RescheduleAppointmentResponse.ProtoReflect.Descriptor instead.
 func (*RescheduleAppointmentResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{25}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RescheduleAppointmentResponse) GetJob() *Job {
@@ -1499,7 +1618,7 @@ type StartTravelRequest struct {
 
 func (x *StartTravelRequest) Reset() {
 	*x = StartTravelRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[26]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1511,7 +1630,7 @@ func (x *StartTravelRequest) String() string {
 func (*StartTravelRequest) ProtoMessage() {}
 
 func (x *StartTravelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[26]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +1643,7 @@ func (x *StartTravelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartTravelRequest.ProtoReflect.Descriptor instead.
 func (*StartTravelRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{26}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *StartTravelRequest) GetRequestId() string {
@@ -1559,7 +1678,7 @@ type StartTravelResponse struct {
 
 func (x *StartTravelResponse) Reset() {
 	*x = StartTravelResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[27]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1571,7 +1690,7 @@ func (x *StartTravelResponse) String() string {
 func (*StartTravelResponse) ProtoMessage() {}
 
 func (x *StartTravelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[27]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1584,7 +1703,7 @@ func (x *StartTravelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartTravelResponse.ProtoReflect.Descriptor instead.
 func (*StartTravelResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{27}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *StartTravelResponse) GetJob() *Job {
@@ -1613,7 +1732,7 @@ type CheckInRequest struct {
 
 func (x *CheckInRequest) Reset() {
 	*x = CheckInRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[28]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +1744,7 @@ func (x *CheckInRequest) String() string {
 func (*CheckInRequest) ProtoMessage() {}
 
 func (x *CheckInRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[28]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +1757,7 @@ func (x *CheckInRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckInRequest.ProtoReflect.Descriptor instead.
 func (*CheckInRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{28}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CheckInRequest) GetRequestId() string {
@@ -1687,7 +1806,7 @@ type CheckInResponse struct {
 
 func (x *CheckInResponse) Reset() {
 	*x = CheckInResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[29]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1699,7 +1818,7 @@ func (x *CheckInResponse) String() string {
 func (*CheckInResponse) ProtoMessage() {}
 
 func (x *CheckInResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[29]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1712,7 +1831,7 @@ func (x *CheckInResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckInResponse.ProtoReflect.Descriptor instead.
 func (*CheckInResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{29}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CheckInResponse) GetJob() *Job {
@@ -1739,7 +1858,7 @@ type RecordWorkRequest struct {
 
 func (x *RecordWorkRequest) Reset() {
 	*x = RecordWorkRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[30]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1751,7 +1870,7 @@ func (x *RecordWorkRequest) String() string {
 func (*RecordWorkRequest) ProtoMessage() {}
 
 func (x *RecordWorkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[30]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1764,7 +1883,7 @@ func (x *RecordWorkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordWorkRequest.ProtoReflect.Descriptor instead.
 func (*RecordWorkRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{30}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RecordWorkRequest) GetRequestId() string {
@@ -1806,7 +1925,7 @@ type RecordWorkResponse struct {
 
 func (x *RecordWorkResponse) Reset() {
 	*x = RecordWorkResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[31]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1818,7 +1937,7 @@ func (x *RecordWorkResponse) String() string {
 func (*RecordWorkResponse) ProtoMessage() {}
 
 func (x *RecordWorkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[31]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1831,7 +1950,7 @@ func (x *RecordWorkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordWorkResponse.ProtoReflect.Descriptor instead.
 func (*RecordWorkResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{31}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RecordWorkResponse) GetJob() *Job {
@@ -1859,7 +1978,7 @@ type CompleteVisitRequest struct {
 
 func (x *CompleteVisitRequest) Reset() {
 	*x = CompleteVisitRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[32]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1871,7 +1990,7 @@ func (x *CompleteVisitRequest) String() string {
 func (*CompleteVisitRequest) ProtoMessage() {}
 
 func (x *CompleteVisitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[32]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1884,7 +2003,7 @@ func (x *CompleteVisitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteVisitRequest.ProtoReflect.Descriptor instead.
 func (*CompleteVisitRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{32}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CompleteVisitRequest) GetRequestId() string {
@@ -1926,7 +2045,7 @@ type CompleteVisitResponse struct {
 
 func (x *CompleteVisitResponse) Reset() {
 	*x = CompleteVisitResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[33]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2057,7 @@ func (x *CompleteVisitResponse) String() string {
 func (*CompleteVisitResponse) ProtoMessage() {}
 
 func (x *CompleteVisitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[33]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2070,7 @@ func (x *CompleteVisitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteVisitResponse.ProtoReflect.Descriptor instead.
 func (*CompleteVisitResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{33}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CompleteVisitResponse) GetJob() *Job {
@@ -1976,7 +2095,7 @@ type AmendReportRequest struct {
 
 func (x *AmendReportRequest) Reset() {
 	*x = AmendReportRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[34]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2107,7 @@ func (x *AmendReportRequest) String() string {
 func (*AmendReportRequest) ProtoMessage() {}
 
 func (x *AmendReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[34]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2001,7 +2120,7 @@ func (x *AmendReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendReportRequest.ProtoReflect.Descriptor instead.
 func (*AmendReportRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{34}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AmendReportRequest) GetRequestId() string {
@@ -2036,7 +2155,7 @@ type AmendReportResponse struct {
 
 func (x *AmendReportResponse) Reset() {
 	*x = AmendReportResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[35]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2048,7 +2167,7 @@ func (x *AmendReportResponse) String() string {
 func (*AmendReportResponse) ProtoMessage() {}
 
 func (x *AmendReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[35]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2061,7 +2180,7 @@ func (x *AmendReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendReportResponse.ProtoReflect.Descriptor instead.
 func (*AmendReportResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{35}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AmendReportResponse) GetJob() *Job {
@@ -2090,7 +2209,7 @@ type EscalateJobRequest struct {
 
 func (x *EscalateJobRequest) Reset() {
 	*x = EscalateJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[36]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2102,7 +2221,7 @@ func (x *EscalateJobRequest) String() string {
 func (*EscalateJobRequest) ProtoMessage() {}
 
 func (x *EscalateJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[36]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2115,7 +2234,7 @@ func (x *EscalateJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EscalateJobRequest.ProtoReflect.Descriptor instead.
 func (*EscalateJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{36}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *EscalateJobRequest) GetRequestId() string {
@@ -2164,7 +2283,7 @@ type EscalateJobResponse struct {
 
 func (x *EscalateJobResponse) Reset() {
 	*x = EscalateJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[37]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2176,7 +2295,7 @@ func (x *EscalateJobResponse) String() string {
 func (*EscalateJobResponse) ProtoMessage() {}
 
 func (x *EscalateJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[37]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2189,7 +2308,7 @@ func (x *EscalateJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EscalateJobResponse.ProtoReflect.Descriptor instead.
 func (*EscalateJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{37}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *EscalateJobResponse) GetJob() *Job {
@@ -2214,7 +2333,7 @@ type CancelJobRequest struct {
 
 func (x *CancelJobRequest) Reset() {
 	*x = CancelJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[38]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2226,7 +2345,7 @@ func (x *CancelJobRequest) String() string {
 func (*CancelJobRequest) ProtoMessage() {}
 
 func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[38]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2239,7 +2358,7 @@ func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
 func (*CancelJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{38}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CancelJobRequest) GetRequestId() string {
@@ -2274,7 +2393,7 @@ type CancelJobResponse struct {
 
 func (x *CancelJobResponse) Reset() {
 	*x = CancelJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[39]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2286,7 +2405,7 @@ func (x *CancelJobResponse) String() string {
 func (*CancelJobResponse) ProtoMessage() {}
 
 func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[39]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2299,7 +2418,7 @@ func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
 func (*CancelJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{39}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CancelJobResponse) GetJob() *Job {
@@ -2398,6 +2517,15 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\">\n" +
 	"\x11AcceptJobResponse\x12)\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xbf\x01\n" +
+	"\x11ApproveJobRequest\x12>\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12 \n" +
+	"\x06job_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\x12*\n" +
+	"\vapprover_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"approverId\x12\x1c\n" +
+	"\x04note\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x04note\"?\n" +
+	"\x12ApproveJobResponse\x12)\n" +
 	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xd3\x01\n" +
 	"\x11DeclineJobRequest\x12>\n" +
 	"\n" +
@@ -2500,7 +2628,7 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x12$\n" +
 	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xe8\aR\x06reason\">\n" +
 	"\x11CancelJobResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job2\xc7\x0f\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job2\xa4\x10\n" +
 	"\x0fDispatchService\x12m\n" +
 	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\x12d\n" +
 	"\rGetTechnician\x12(.sanbao.dispatch.v1.GetTechnicianRequest\x1a).sanbao.dispatch.v1.GetTechnicianResponse\x12j\n" +
@@ -2512,6 +2640,8 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\x0fRankTechnicians\x12*.sanbao.dispatch.v1.RankTechniciansRequest\x1a+.sanbao.dispatch.v1.RankTechniciansResponse\x12X\n" +
 	"\tAssignJob\x12$.sanbao.dispatch.v1.AssignJobRequest\x1a%.sanbao.dispatch.v1.AssignJobResponse\x12X\n" +
 	"\tAcceptJob\x12$.sanbao.dispatch.v1.AcceptJobRequest\x1a%.sanbao.dispatch.v1.AcceptJobResponse\x12[\n" +
+	"\n" +
+	"ApproveJob\x12%.sanbao.dispatch.v1.ApproveJobRequest\x1a&.sanbao.dispatch.v1.ApproveJobResponse\x12[\n" +
 	"\n" +
 	"DeclineJob\x12%.sanbao.dispatch.v1.DeclineJobRequest\x1a&.sanbao.dispatch.v1.DeclineJobResponse\x12v\n" +
 	"\x13ScheduleAppointment\x12..sanbao.dispatch.v1.ScheduleAppointmentRequest\x1a/.sanbao.dispatch.v1.ScheduleAppointmentResponse\x12|\n" +
@@ -2538,7 +2668,7 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP() []byte {
 	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescData
 }
 
-var file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_sanbao_dispatch_v1_dispatch_service_proto_goTypes = []any{
 	(*CreateTechnicianRequest)(nil),       // 0: sanbao.dispatch.v1.CreateTechnicianRequest
 	(*CreateTechnicianResponse)(nil),      // 1: sanbao.dispatch.v1.CreateTechnicianResponse
@@ -2560,118 +2690,123 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_goTypes = []any{
 	(*AssignJobResponse)(nil),             // 17: sanbao.dispatch.v1.AssignJobResponse
 	(*AcceptJobRequest)(nil),              // 18: sanbao.dispatch.v1.AcceptJobRequest
 	(*AcceptJobResponse)(nil),             // 19: sanbao.dispatch.v1.AcceptJobResponse
-	(*DeclineJobRequest)(nil),             // 20: sanbao.dispatch.v1.DeclineJobRequest
-	(*DeclineJobResponse)(nil),            // 21: sanbao.dispatch.v1.DeclineJobResponse
-	(*ScheduleAppointmentRequest)(nil),    // 22: sanbao.dispatch.v1.ScheduleAppointmentRequest
-	(*ScheduleAppointmentResponse)(nil),   // 23: sanbao.dispatch.v1.ScheduleAppointmentResponse
-	(*RescheduleAppointmentRequest)(nil),  // 24: sanbao.dispatch.v1.RescheduleAppointmentRequest
-	(*RescheduleAppointmentResponse)(nil), // 25: sanbao.dispatch.v1.RescheduleAppointmentResponse
-	(*StartTravelRequest)(nil),            // 26: sanbao.dispatch.v1.StartTravelRequest
-	(*StartTravelResponse)(nil),           // 27: sanbao.dispatch.v1.StartTravelResponse
-	(*CheckInRequest)(nil),                // 28: sanbao.dispatch.v1.CheckInRequest
-	(*CheckInResponse)(nil),               // 29: sanbao.dispatch.v1.CheckInResponse
-	(*RecordWorkRequest)(nil),             // 30: sanbao.dispatch.v1.RecordWorkRequest
-	(*RecordWorkResponse)(nil),            // 31: sanbao.dispatch.v1.RecordWorkResponse
-	(*CompleteVisitRequest)(nil),          // 32: sanbao.dispatch.v1.CompleteVisitRequest
-	(*CompleteVisitResponse)(nil),         // 33: sanbao.dispatch.v1.CompleteVisitResponse
-	(*AmendReportRequest)(nil),            // 34: sanbao.dispatch.v1.AmendReportRequest
-	(*AmendReportResponse)(nil),           // 35: sanbao.dispatch.v1.AmendReportResponse
-	(*EscalateJobRequest)(nil),            // 36: sanbao.dispatch.v1.EscalateJobRequest
-	(*EscalateJobResponse)(nil),           // 37: sanbao.dispatch.v1.EscalateJobResponse
-	(*CancelJobRequest)(nil),              // 38: sanbao.dispatch.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),             // 39: sanbao.dispatch.v1.CancelJobResponse
-	(*Technician)(nil),                    // 40: sanbao.dispatch.v1.Technician
-	(*Job)(nil),                           // 41: sanbao.dispatch.v1.Job
-	(JobState)(0),                         // 42: sanbao.dispatch.v1.JobState
-	(*Ranking)(nil),                       // 43: sanbao.dispatch.v1.Ranking
-	(*TimeWindow)(nil),                    // 44: sanbao.dispatch.v1.TimeWindow
-	(*timestamppb.Timestamp)(nil),         // 45: google.protobuf.Timestamp
-	(*v1.GeoPoint)(nil),                   // 46: sanbao.type.v1.GeoPoint
-	(*ServiceReport)(nil),                 // 47: sanbao.dispatch.v1.ServiceReport
-	(*ReportAmendment)(nil),               // 48: sanbao.dispatch.v1.ReportAmendment
-	(EscalationReason)(0),                 // 49: sanbao.dispatch.v1.EscalationReason
-	(EscalationLevel)(0),                  // 50: sanbao.dispatch.v1.EscalationLevel
+	(*ApproveJobRequest)(nil),             // 20: sanbao.dispatch.v1.ApproveJobRequest
+	(*ApproveJobResponse)(nil),            // 21: sanbao.dispatch.v1.ApproveJobResponse
+	(*DeclineJobRequest)(nil),             // 22: sanbao.dispatch.v1.DeclineJobRequest
+	(*DeclineJobResponse)(nil),            // 23: sanbao.dispatch.v1.DeclineJobResponse
+	(*ScheduleAppointmentRequest)(nil),    // 24: sanbao.dispatch.v1.ScheduleAppointmentRequest
+	(*ScheduleAppointmentResponse)(nil),   // 25: sanbao.dispatch.v1.ScheduleAppointmentResponse
+	(*RescheduleAppointmentRequest)(nil),  // 26: sanbao.dispatch.v1.RescheduleAppointmentRequest
+	(*RescheduleAppointmentResponse)(nil), // 27: sanbao.dispatch.v1.RescheduleAppointmentResponse
+	(*StartTravelRequest)(nil),            // 28: sanbao.dispatch.v1.StartTravelRequest
+	(*StartTravelResponse)(nil),           // 29: sanbao.dispatch.v1.StartTravelResponse
+	(*CheckInRequest)(nil),                // 30: sanbao.dispatch.v1.CheckInRequest
+	(*CheckInResponse)(nil),               // 31: sanbao.dispatch.v1.CheckInResponse
+	(*RecordWorkRequest)(nil),             // 32: sanbao.dispatch.v1.RecordWorkRequest
+	(*RecordWorkResponse)(nil),            // 33: sanbao.dispatch.v1.RecordWorkResponse
+	(*CompleteVisitRequest)(nil),          // 34: sanbao.dispatch.v1.CompleteVisitRequest
+	(*CompleteVisitResponse)(nil),         // 35: sanbao.dispatch.v1.CompleteVisitResponse
+	(*AmendReportRequest)(nil),            // 36: sanbao.dispatch.v1.AmendReportRequest
+	(*AmendReportResponse)(nil),           // 37: sanbao.dispatch.v1.AmendReportResponse
+	(*EscalateJobRequest)(nil),            // 38: sanbao.dispatch.v1.EscalateJobRequest
+	(*EscalateJobResponse)(nil),           // 39: sanbao.dispatch.v1.EscalateJobResponse
+	(*CancelJobRequest)(nil),              // 40: sanbao.dispatch.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),             // 41: sanbao.dispatch.v1.CancelJobResponse
+	(*Technician)(nil),                    // 42: sanbao.dispatch.v1.Technician
+	(*Job)(nil),                           // 43: sanbao.dispatch.v1.Job
+	(JobState)(0),                         // 44: sanbao.dispatch.v1.JobState
+	(*Ranking)(nil),                       // 45: sanbao.dispatch.v1.Ranking
+	(*TimeWindow)(nil),                    // 46: sanbao.dispatch.v1.TimeWindow
+	(*timestamppb.Timestamp)(nil),         // 47: google.protobuf.Timestamp
+	(*v1.GeoPoint)(nil),                   // 48: sanbao.type.v1.GeoPoint
+	(*ServiceReport)(nil),                 // 49: sanbao.dispatch.v1.ServiceReport
+	(*ReportAmendment)(nil),               // 50: sanbao.dispatch.v1.ReportAmendment
+	(EscalationReason)(0),                 // 51: sanbao.dispatch.v1.EscalationReason
+	(EscalationLevel)(0),                  // 52: sanbao.dispatch.v1.EscalationLevel
 }
 var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
-	40, // 0: sanbao.dispatch.v1.CreateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
-	40, // 1: sanbao.dispatch.v1.CreateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
-	40, // 2: sanbao.dispatch.v1.GetTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
-	40, // 3: sanbao.dispatch.v1.ListTechniciansResponse.technicians:type_name -> sanbao.dispatch.v1.Technician
-	40, // 4: sanbao.dispatch.v1.UpdateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
-	40, // 5: sanbao.dispatch.v1.UpdateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
-	41, // 6: sanbao.dispatch.v1.CreateJobRequest.job:type_name -> sanbao.dispatch.v1.Job
-	41, // 7: sanbao.dispatch.v1.CreateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	41, // 8: sanbao.dispatch.v1.GetJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	42, // 9: sanbao.dispatch.v1.ListJobsRequest.state:type_name -> sanbao.dispatch.v1.JobState
-	41, // 10: sanbao.dispatch.v1.ListJobsResponse.jobs:type_name -> sanbao.dispatch.v1.Job
-	43, // 11: sanbao.dispatch.v1.RankTechniciansResponse.ranking:type_name -> sanbao.dispatch.v1.Ranking
-	41, // 12: sanbao.dispatch.v1.AssignJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	41, // 13: sanbao.dispatch.v1.AcceptJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	41, // 14: sanbao.dispatch.v1.DeclineJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	44, // 15: sanbao.dispatch.v1.ScheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	41, // 16: sanbao.dispatch.v1.ScheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
-	44, // 17: sanbao.dispatch.v1.RescheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	45, // 18: sanbao.dispatch.v1.RescheduleAppointmentRequest.notice_time:type_name -> google.protobuf.Timestamp
-	41, // 19: sanbao.dispatch.v1.RescheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
-	41, // 20: sanbao.dispatch.v1.StartTravelResponse.job:type_name -> sanbao.dispatch.v1.Job
-	46, // 21: sanbao.dispatch.v1.CheckInRequest.point:type_name -> sanbao.type.v1.GeoPoint
-	45, // 22: sanbao.dispatch.v1.CheckInRequest.check_in_time:type_name -> google.protobuf.Timestamp
-	41, // 23: sanbao.dispatch.v1.CheckInResponse.job:type_name -> sanbao.dispatch.v1.Job
-	47, // 24: sanbao.dispatch.v1.RecordWorkRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	41, // 25: sanbao.dispatch.v1.RecordWorkResponse.job:type_name -> sanbao.dispatch.v1.Job
-	47, // 26: sanbao.dispatch.v1.CompleteVisitRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	41, // 27: sanbao.dispatch.v1.CompleteVisitResponse.job:type_name -> sanbao.dispatch.v1.Job
-	48, // 28: sanbao.dispatch.v1.AmendReportRequest.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
-	41, // 29: sanbao.dispatch.v1.AmendReportResponse.job:type_name -> sanbao.dispatch.v1.Job
-	49, // 30: sanbao.dispatch.v1.EscalateJobRequest.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	50, // 31: sanbao.dispatch.v1.EscalateJobRequest.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	41, // 32: sanbao.dispatch.v1.EscalateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	41, // 33: sanbao.dispatch.v1.CancelJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	0,  // 34: sanbao.dispatch.v1.DispatchService.CreateTechnician:input_type -> sanbao.dispatch.v1.CreateTechnicianRequest
-	2,  // 35: sanbao.dispatch.v1.DispatchService.GetTechnician:input_type -> sanbao.dispatch.v1.GetTechnicianRequest
-	4,  // 36: sanbao.dispatch.v1.DispatchService.ListTechnicians:input_type -> sanbao.dispatch.v1.ListTechniciansRequest
-	6,  // 37: sanbao.dispatch.v1.DispatchService.UpdateTechnician:input_type -> sanbao.dispatch.v1.UpdateTechnicianRequest
-	8,  // 38: sanbao.dispatch.v1.DispatchService.CreateJob:input_type -> sanbao.dispatch.v1.CreateJobRequest
-	10, // 39: sanbao.dispatch.v1.DispatchService.GetJob:input_type -> sanbao.dispatch.v1.GetJobRequest
-	12, // 40: sanbao.dispatch.v1.DispatchService.ListJobs:input_type -> sanbao.dispatch.v1.ListJobsRequest
-	14, // 41: sanbao.dispatch.v1.DispatchService.RankTechnicians:input_type -> sanbao.dispatch.v1.RankTechniciansRequest
-	16, // 42: sanbao.dispatch.v1.DispatchService.AssignJob:input_type -> sanbao.dispatch.v1.AssignJobRequest
-	18, // 43: sanbao.dispatch.v1.DispatchService.AcceptJob:input_type -> sanbao.dispatch.v1.AcceptJobRequest
-	20, // 44: sanbao.dispatch.v1.DispatchService.DeclineJob:input_type -> sanbao.dispatch.v1.DeclineJobRequest
-	22, // 45: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:input_type -> sanbao.dispatch.v1.ScheduleAppointmentRequest
-	24, // 46: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:input_type -> sanbao.dispatch.v1.RescheduleAppointmentRequest
-	26, // 47: sanbao.dispatch.v1.DispatchService.StartTravel:input_type -> sanbao.dispatch.v1.StartTravelRequest
-	28, // 48: sanbao.dispatch.v1.DispatchService.CheckIn:input_type -> sanbao.dispatch.v1.CheckInRequest
-	30, // 49: sanbao.dispatch.v1.DispatchService.RecordWork:input_type -> sanbao.dispatch.v1.RecordWorkRequest
-	32, // 50: sanbao.dispatch.v1.DispatchService.CompleteVisit:input_type -> sanbao.dispatch.v1.CompleteVisitRequest
-	34, // 51: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
-	36, // 52: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
-	38, // 53: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
-	1,  // 54: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
-	3,  // 55: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
-	5,  // 56: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
-	7,  // 57: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
-	9,  // 58: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
-	11, // 59: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
-	13, // 60: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
-	15, // 61: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
-	17, // 62: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
-	19, // 63: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
-	21, // 64: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
-	23, // 65: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
-	25, // 66: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
-	27, // 67: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
-	29, // 68: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
-	31, // 69: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
-	33, // 70: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
-	35, // 71: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
-	37, // 72: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
-	39, // 73: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
-	54, // [54:74] is the sub-list for method output_type
-	34, // [34:54] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	42, // 0: sanbao.dispatch.v1.CreateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
+	42, // 1: sanbao.dispatch.v1.CreateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	42, // 2: sanbao.dispatch.v1.GetTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	42, // 3: sanbao.dispatch.v1.ListTechniciansResponse.technicians:type_name -> sanbao.dispatch.v1.Technician
+	42, // 4: sanbao.dispatch.v1.UpdateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
+	42, // 5: sanbao.dispatch.v1.UpdateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	43, // 6: sanbao.dispatch.v1.CreateJobRequest.job:type_name -> sanbao.dispatch.v1.Job
+	43, // 7: sanbao.dispatch.v1.CreateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	43, // 8: sanbao.dispatch.v1.GetJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	44, // 9: sanbao.dispatch.v1.ListJobsRequest.state:type_name -> sanbao.dispatch.v1.JobState
+	43, // 10: sanbao.dispatch.v1.ListJobsResponse.jobs:type_name -> sanbao.dispatch.v1.Job
+	45, // 11: sanbao.dispatch.v1.RankTechniciansResponse.ranking:type_name -> sanbao.dispatch.v1.Ranking
+	43, // 12: sanbao.dispatch.v1.AssignJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	43, // 13: sanbao.dispatch.v1.AcceptJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	43, // 14: sanbao.dispatch.v1.ApproveJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	43, // 15: sanbao.dispatch.v1.DeclineJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	46, // 16: sanbao.dispatch.v1.ScheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	43, // 17: sanbao.dispatch.v1.ScheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
+	46, // 18: sanbao.dispatch.v1.RescheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	47, // 19: sanbao.dispatch.v1.RescheduleAppointmentRequest.notice_time:type_name -> google.protobuf.Timestamp
+	43, // 20: sanbao.dispatch.v1.RescheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
+	43, // 21: sanbao.dispatch.v1.StartTravelResponse.job:type_name -> sanbao.dispatch.v1.Job
+	48, // 22: sanbao.dispatch.v1.CheckInRequest.point:type_name -> sanbao.type.v1.GeoPoint
+	47, // 23: sanbao.dispatch.v1.CheckInRequest.check_in_time:type_name -> google.protobuf.Timestamp
+	43, // 24: sanbao.dispatch.v1.CheckInResponse.job:type_name -> sanbao.dispatch.v1.Job
+	49, // 25: sanbao.dispatch.v1.RecordWorkRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	43, // 26: sanbao.dispatch.v1.RecordWorkResponse.job:type_name -> sanbao.dispatch.v1.Job
+	49, // 27: sanbao.dispatch.v1.CompleteVisitRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	43, // 28: sanbao.dispatch.v1.CompleteVisitResponse.job:type_name -> sanbao.dispatch.v1.Job
+	50, // 29: sanbao.dispatch.v1.AmendReportRequest.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
+	43, // 30: sanbao.dispatch.v1.AmendReportResponse.job:type_name -> sanbao.dispatch.v1.Job
+	51, // 31: sanbao.dispatch.v1.EscalateJobRequest.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	52, // 32: sanbao.dispatch.v1.EscalateJobRequest.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	43, // 33: sanbao.dispatch.v1.EscalateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	43, // 34: sanbao.dispatch.v1.CancelJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	0,  // 35: sanbao.dispatch.v1.DispatchService.CreateTechnician:input_type -> sanbao.dispatch.v1.CreateTechnicianRequest
+	2,  // 36: sanbao.dispatch.v1.DispatchService.GetTechnician:input_type -> sanbao.dispatch.v1.GetTechnicianRequest
+	4,  // 37: sanbao.dispatch.v1.DispatchService.ListTechnicians:input_type -> sanbao.dispatch.v1.ListTechniciansRequest
+	6,  // 38: sanbao.dispatch.v1.DispatchService.UpdateTechnician:input_type -> sanbao.dispatch.v1.UpdateTechnicianRequest
+	8,  // 39: sanbao.dispatch.v1.DispatchService.CreateJob:input_type -> sanbao.dispatch.v1.CreateJobRequest
+	10, // 40: sanbao.dispatch.v1.DispatchService.GetJob:input_type -> sanbao.dispatch.v1.GetJobRequest
+	12, // 41: sanbao.dispatch.v1.DispatchService.ListJobs:input_type -> sanbao.dispatch.v1.ListJobsRequest
+	14, // 42: sanbao.dispatch.v1.DispatchService.RankTechnicians:input_type -> sanbao.dispatch.v1.RankTechniciansRequest
+	16, // 43: sanbao.dispatch.v1.DispatchService.AssignJob:input_type -> sanbao.dispatch.v1.AssignJobRequest
+	18, // 44: sanbao.dispatch.v1.DispatchService.AcceptJob:input_type -> sanbao.dispatch.v1.AcceptJobRequest
+	20, // 45: sanbao.dispatch.v1.DispatchService.ApproveJob:input_type -> sanbao.dispatch.v1.ApproveJobRequest
+	22, // 46: sanbao.dispatch.v1.DispatchService.DeclineJob:input_type -> sanbao.dispatch.v1.DeclineJobRequest
+	24, // 47: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:input_type -> sanbao.dispatch.v1.ScheduleAppointmentRequest
+	26, // 48: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:input_type -> sanbao.dispatch.v1.RescheduleAppointmentRequest
+	28, // 49: sanbao.dispatch.v1.DispatchService.StartTravel:input_type -> sanbao.dispatch.v1.StartTravelRequest
+	30, // 50: sanbao.dispatch.v1.DispatchService.CheckIn:input_type -> sanbao.dispatch.v1.CheckInRequest
+	32, // 51: sanbao.dispatch.v1.DispatchService.RecordWork:input_type -> sanbao.dispatch.v1.RecordWorkRequest
+	34, // 52: sanbao.dispatch.v1.DispatchService.CompleteVisit:input_type -> sanbao.dispatch.v1.CompleteVisitRequest
+	36, // 53: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
+	38, // 54: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
+	40, // 55: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
+	1,  // 56: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
+	3,  // 57: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
+	5,  // 58: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
+	7,  // 59: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
+	9,  // 60: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
+	11, // 61: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
+	13, // 62: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
+	15, // 63: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
+	17, // 64: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
+	19, // 65: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
+	21, // 66: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
+	23, // 67: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
+	25, // 68: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
+	27, // 69: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
+	29, // 70: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
+	31, // 71: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
+	33, // 72: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
+	35, // 73: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
+	37, // 74: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
+	39, // 75: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
+	41, // 76: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
+	56, // [56:77] is the sub-list for method output_type
+	35, // [35:56] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_dispatch_service_proto_init() }
@@ -2688,7 +2823,7 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc), len(file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   40,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,7 @@ const (
 	DispatchService_RankTechnicians_FullMethodName       = "/sanbao.dispatch.v1.DispatchService/RankTechnicians"
 	DispatchService_AssignJob_FullMethodName             = "/sanbao.dispatch.v1.DispatchService/AssignJob"
 	DispatchService_AcceptJob_FullMethodName             = "/sanbao.dispatch.v1.DispatchService/AcceptJob"
+	DispatchService_ApproveJob_FullMethodName            = "/sanbao.dispatch.v1.DispatchService/ApproveJob"
 	DispatchService_DeclineJob_FullMethodName            = "/sanbao.dispatch.v1.DispatchService/DeclineJob"
 	DispatchService_ScheduleAppointment_FullMethodName   = "/sanbao.dispatch.v1.DispatchService/ScheduleAppointment"
 	DispatchService_RescheduleAppointment_FullMethodName = "/sanbao.dispatch.v1.DispatchService/RescheduleAppointment"
@@ -88,6 +89,11 @@ type DispatchServiceClient interface {
 	AssignJob(ctx context.Context, in *AssignJobRequest, opts ...grpc.CallOption) (*AssignJobResponse, error)
 	// The assigned technician accepts the job (ASSIGNED -> ACCEPTED). Event: job.accepted.
 	AcceptJob(ctx context.Context, in *AcceptJobRequest, opts ...grpc.CallOption) (*AcceptJobResponse, error)
+	// A manager approves a paid job (Job.paid) before work starts; StartTravel and CheckIn of an
+	// unapproved paid job are FAILED_PRECONDITION. The job's requester may not approve it
+	// (PERMISSION_DENIED); a job that is not paid, already approved or final is
+	// FAILED_PRECONDITION. Event: job.approved.
+	ApproveJob(ctx context.Context, in *ApproveJobRequest, opts ...grpc.CallOption) (*ApproveJobResponse, error)
 	// The assigned technician declines; the job goes to the next best technician, or to
 	// UNASSIGNED with an escalation when no one is left. Events: job.declined, then
 	// job.assigned and job.reassigned, or job.escalated.
@@ -228,6 +234,16 @@ func (c *dispatchServiceClient) AcceptJob(ctx context.Context, in *AcceptJobRequ
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AcceptJobResponse)
 	err := c.cc.Invoke(ctx, DispatchService_AcceptJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dispatchServiceClient) ApproveJob(ctx context.Context, in *ApproveJobRequest, opts ...grpc.CallOption) (*ApproveJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveJobResponse)
+	err := c.cc.Invoke(ctx, DispatchService_ApproveJob_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -378,6 +394,11 @@ type DispatchServiceServer interface {
 	AssignJob(context.Context, *AssignJobRequest) (*AssignJobResponse, error)
 	// The assigned technician accepts the job (ASSIGNED -> ACCEPTED). Event: job.accepted.
 	AcceptJob(context.Context, *AcceptJobRequest) (*AcceptJobResponse, error)
+	// A manager approves a paid job (Job.paid) before work starts; StartTravel and CheckIn of an
+	// unapproved paid job are FAILED_PRECONDITION. The job's requester may not approve it
+	// (PERMISSION_DENIED); a job that is not paid, already approved or final is
+	// FAILED_PRECONDITION. Event: job.approved.
+	ApproveJob(context.Context, *ApproveJobRequest) (*ApproveJobResponse, error)
 	// The assigned technician declines; the job goes to the next best technician, or to
 	// UNASSIGNED with an escalation when no one is left. Events: job.declined, then
 	// job.assigned and job.reassigned, or job.escalated.
@@ -453,6 +474,9 @@ func (UnimplementedDispatchServiceServer) AssignJob(context.Context, *AssignJobR
 }
 func (UnimplementedDispatchServiceServer) AcceptJob(context.Context, *AcceptJobRequest) (*AcceptJobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AcceptJob not implemented")
+}
+func (UnimplementedDispatchServiceServer) ApproveJob(context.Context, *ApproveJobRequest) (*ApproveJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveJob not implemented")
 }
 func (UnimplementedDispatchServiceServer) DeclineJob(context.Context, *DeclineJobRequest) (*DeclineJobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeclineJob not implemented")
@@ -685,6 +709,24 @@ func _DispatchService_AcceptJob_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DispatchService_ApproveJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).ApproveJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_ApproveJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).ApproveJob(ctx, req.(*ApproveJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DispatchService_DeclineJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DeclineJobRequest)
 	if err := dec(in); err != nil {
@@ -911,6 +953,10 @@ var DispatchService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AcceptJob",
 			Handler:    _DispatchService_AcceptJob_Handler,
+		},
+		{
+			MethodName: "ApproveJob",
+			Handler:    _DispatchService_ApproveJob_Handler,
 		},
 		{
 			MethodName: "DeclineJob",

@@ -369,6 +369,52 @@ func (x *JobEscalated) GetDetail() string {
 	return ""
 }
 
+// JobApproved: a manager approved a paid job (job.approved); work may start.
+type JobApproved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job; job.approval says who and when.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobApproved) Reset() {
+	*x = JobApproved{}
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobApproved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobApproved) ProtoMessage() {}
+
+func (x *JobApproved) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobApproved.ProtoReflect.Descriptor instead.
+func (*JobApproved) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *JobApproved) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
 // JobEnRoute: the technician set off (job.en_route).
 type JobEnRoute struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -380,7 +426,7 @@ type JobEnRoute struct {
 
 func (x *JobEnRoute) Reset() {
 	*x = JobEnRoute{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[6]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -392,7 +438,7 @@ func (x *JobEnRoute) String() string {
 func (*JobEnRoute) ProtoMessage() {}
 
 func (x *JobEnRoute) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[6]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -405,7 +451,7 @@ func (x *JobEnRoute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobEnRoute.ProtoReflect.Descriptor instead.
 func (*JobEnRoute) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *JobEnRoute) GetJob() *Job {
@@ -428,7 +474,7 @@ type JobCheckedIn struct {
 
 func (x *JobCheckedIn) Reset() {
 	*x = JobCheckedIn{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[7]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -440,7 +486,7 @@ func (x *JobCheckedIn) String() string {
 func (*JobCheckedIn) ProtoMessage() {}
 
 func (x *JobCheckedIn) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[7]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -453,7 +499,7 @@ func (x *JobCheckedIn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobCheckedIn.ProtoReflect.Descriptor instead.
 func (*JobCheckedIn) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *JobCheckedIn) GetJob() *Job {
@@ -484,7 +530,7 @@ type VisitCompleted struct {
 
 func (x *VisitCompleted) Reset() {
 	*x = VisitCompleted{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[8]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -496,7 +542,7 @@ func (x *VisitCompleted) String() string {
 func (*VisitCompleted) ProtoMessage() {}
 
 func (x *VisitCompleted) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[8]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -509,7 +555,7 @@ func (x *VisitCompleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisitCompleted.ProtoReflect.Descriptor instead.
 func (*VisitCompleted) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *VisitCompleted) GetJob() *Job {
@@ -540,7 +586,7 @@ type JobFailed struct {
 
 func (x *JobFailed) Reset() {
 	*x = JobFailed{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[9]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -552,7 +598,7 @@ func (x *JobFailed) String() string {
 func (*JobFailed) ProtoMessage() {}
 
 func (x *JobFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[9]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -565,7 +611,7 @@ func (x *JobFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobFailed.ProtoReflect.Descriptor instead.
 func (*JobFailed) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *JobFailed) GetJob() *Job {
@@ -596,7 +642,7 @@ type JobCancelled struct {
 
 func (x *JobCancelled) Reset() {
 	*x = JobCancelled{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[10]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -608,7 +654,7 @@ func (x *JobCancelled) String() string {
 func (*JobCancelled) ProtoMessage() {}
 
 func (x *JobCancelled) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[10]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -621,7 +667,7 @@ func (x *JobCancelled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobCancelled.ProtoReflect.Descriptor instead.
 func (*JobCancelled) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *JobCancelled) GetJob() *Job {
@@ -649,7 +695,7 @@ type AppointmentScheduled struct {
 
 func (x *AppointmentScheduled) Reset() {
 	*x = AppointmentScheduled{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[11]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -661,7 +707,7 @@ func (x *AppointmentScheduled) String() string {
 func (*AppointmentScheduled) ProtoMessage() {}
 
 func (x *AppointmentScheduled) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[11]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -674,7 +720,7 @@ func (x *AppointmentScheduled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointmentScheduled.ProtoReflect.Descriptor instead.
 func (*AppointmentScheduled) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AppointmentScheduled) GetJob() *Job {
@@ -697,7 +743,7 @@ type AppointmentRescheduled struct {
 
 func (x *AppointmentRescheduled) Reset() {
 	*x = AppointmentRescheduled{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[12]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +755,7 @@ func (x *AppointmentRescheduled) String() string {
 func (*AppointmentRescheduled) ProtoMessage() {}
 
 func (x *AppointmentRescheduled) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[12]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +768,7 @@ func (x *AppointmentRescheduled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointmentRescheduled.ProtoReflect.Descriptor instead.
 func (*AppointmentRescheduled) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AppointmentRescheduled) GetJob() *Job {
@@ -752,7 +798,7 @@ type ReportAmended struct {
 
 func (x *ReportAmended) Reset() {
 	*x = ReportAmended{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[13]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -764,7 +810,7 @@ func (x *ReportAmended) String() string {
 func (*ReportAmended) ProtoMessage() {}
 
 func (x *ReportAmended) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[13]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -777,7 +823,7 @@ func (x *ReportAmended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportAmended.ProtoReflect.Descriptor instead.
 func (*ReportAmended) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReportAmended) GetJob() *Job {
@@ -811,7 +857,7 @@ type TechnicianCreated struct {
 
 func (x *TechnicianCreated) Reset() {
 	*x = TechnicianCreated{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[14]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -823,7 +869,7 @@ func (x *TechnicianCreated) String() string {
 func (*TechnicianCreated) ProtoMessage() {}
 
 func (x *TechnicianCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[14]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -836,7 +882,7 @@ func (x *TechnicianCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TechnicianCreated.ProtoReflect.Descriptor instead.
 func (*TechnicianCreated) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TechnicianCreated) GetTechnicianId() string {
@@ -884,7 +930,7 @@ type TechnicianUpdated struct {
 
 func (x *TechnicianUpdated) Reset() {
 	*x = TechnicianUpdated{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[15]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +942,7 @@ func (x *TechnicianUpdated) String() string {
 func (*TechnicianUpdated) ProtoMessage() {}
 
 func (x *TechnicianUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[15]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +955,7 @@ func (x *TechnicianUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TechnicianUpdated.ProtoReflect.Descriptor instead.
 func (*TechnicianUpdated) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TechnicianUpdated) GetTechnicianId() string {
@@ -970,7 +1016,9 @@ const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
 	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x12F\n" +
 	"\x06reason\x18\x02 \x01(\x0e2$.sanbao.dispatch.v1.EscalationReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12C\n" +
 	"\x05level\x18\x03 \x01(\x0e2#.sanbao.dispatch.v1.EscalationLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05level\x12$\n" +
-	"\x06detail\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06detail\"\xaa\x02\n" +
+	"\x06detail\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06detail\"8\n" +
+	"\vJobApproved\x12)\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xaa\x02\n" +
 	"\n" +
 	"JobEnRoute\x12\x9b\x02\n" +
 	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
@@ -1028,7 +1076,7 @@ func file_sanbao_dispatch_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_dispatch_v1_events_proto_rawDescData
 }
 
-var file_sanbao_dispatch_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_sanbao_dispatch_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_sanbao_dispatch_v1_events_proto_goTypes = []any{
 	(*JobCreated)(nil),             // 0: sanbao.dispatch.v1.JobCreated
 	(*JobAssigned)(nil),            // 1: sanbao.dispatch.v1.JobAssigned
@@ -1036,54 +1084,56 @@ var file_sanbao_dispatch_v1_events_proto_goTypes = []any{
 	(*JobDeclined)(nil),            // 3: sanbao.dispatch.v1.JobDeclined
 	(*JobReassigned)(nil),          // 4: sanbao.dispatch.v1.JobReassigned
 	(*JobEscalated)(nil),           // 5: sanbao.dispatch.v1.JobEscalated
-	(*JobEnRoute)(nil),             // 6: sanbao.dispatch.v1.JobEnRoute
-	(*JobCheckedIn)(nil),           // 7: sanbao.dispatch.v1.JobCheckedIn
-	(*VisitCompleted)(nil),         // 8: sanbao.dispatch.v1.VisitCompleted
-	(*JobFailed)(nil),              // 9: sanbao.dispatch.v1.JobFailed
-	(*JobCancelled)(nil),           // 10: sanbao.dispatch.v1.JobCancelled
-	(*AppointmentScheduled)(nil),   // 11: sanbao.dispatch.v1.AppointmentScheduled
-	(*AppointmentRescheduled)(nil), // 12: sanbao.dispatch.v1.AppointmentRescheduled
-	(*ReportAmended)(nil),          // 13: sanbao.dispatch.v1.ReportAmended
-	(*TechnicianCreated)(nil),      // 14: sanbao.dispatch.v1.TechnicianCreated
-	(*TechnicianUpdated)(nil),      // 15: sanbao.dispatch.v1.TechnicianUpdated
-	(*Job)(nil),                    // 16: sanbao.dispatch.v1.Job
-	(AssignmentOutcome)(0),         // 17: sanbao.dispatch.v1.AssignmentOutcome
-	(EscalationReason)(0),          // 18: sanbao.dispatch.v1.EscalationReason
-	(EscalationLevel)(0),           // 19: sanbao.dispatch.v1.EscalationLevel
-	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
-	(*ServiceReport)(nil),          // 21: sanbao.dispatch.v1.ServiceReport
-	(*ReportAmendment)(nil),        // 22: sanbao.dispatch.v1.ReportAmendment
-	(OrganisationKind)(0),          // 23: sanbao.dispatch.v1.OrganisationKind
+	(*JobApproved)(nil),            // 6: sanbao.dispatch.v1.JobApproved
+	(*JobEnRoute)(nil),             // 7: sanbao.dispatch.v1.JobEnRoute
+	(*JobCheckedIn)(nil),           // 8: sanbao.dispatch.v1.JobCheckedIn
+	(*VisitCompleted)(nil),         // 9: sanbao.dispatch.v1.VisitCompleted
+	(*JobFailed)(nil),              // 10: sanbao.dispatch.v1.JobFailed
+	(*JobCancelled)(nil),           // 11: sanbao.dispatch.v1.JobCancelled
+	(*AppointmentScheduled)(nil),   // 12: sanbao.dispatch.v1.AppointmentScheduled
+	(*AppointmentRescheduled)(nil), // 13: sanbao.dispatch.v1.AppointmentRescheduled
+	(*ReportAmended)(nil),          // 14: sanbao.dispatch.v1.ReportAmended
+	(*TechnicianCreated)(nil),      // 15: sanbao.dispatch.v1.TechnicianCreated
+	(*TechnicianUpdated)(nil),      // 16: sanbao.dispatch.v1.TechnicianUpdated
+	(*Job)(nil),                    // 17: sanbao.dispatch.v1.Job
+	(AssignmentOutcome)(0),         // 18: sanbao.dispatch.v1.AssignmentOutcome
+	(EscalationReason)(0),          // 19: sanbao.dispatch.v1.EscalationReason
+	(EscalationLevel)(0),           // 20: sanbao.dispatch.v1.EscalationLevel
+	(*timestamppb.Timestamp)(nil),  // 21: google.protobuf.Timestamp
+	(*ServiceReport)(nil),          // 22: sanbao.dispatch.v1.ServiceReport
+	(*ReportAmendment)(nil),        // 23: sanbao.dispatch.v1.ReportAmendment
+	(OrganisationKind)(0),          // 24: sanbao.dispatch.v1.OrganisationKind
 }
 var file_sanbao_dispatch_v1_events_proto_depIdxs = []int32{
-	16, // 0: sanbao.dispatch.v1.JobCreated.job:type_name -> sanbao.dispatch.v1.Job
-	16, // 1: sanbao.dispatch.v1.JobAssigned.job:type_name -> sanbao.dispatch.v1.Job
-	16, // 2: sanbao.dispatch.v1.JobAccepted.job:type_name -> sanbao.dispatch.v1.Job
-	16, // 3: sanbao.dispatch.v1.JobDeclined.job:type_name -> sanbao.dispatch.v1.Job
-	16, // 4: sanbao.dispatch.v1.JobReassigned.job:type_name -> sanbao.dispatch.v1.Job
-	17, // 5: sanbao.dispatch.v1.JobReassigned.previous_outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
-	16, // 6: sanbao.dispatch.v1.JobEscalated.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 7: sanbao.dispatch.v1.JobEscalated.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	19, // 8: sanbao.dispatch.v1.JobEscalated.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	16, // 9: sanbao.dispatch.v1.JobEnRoute.job:type_name -> sanbao.dispatch.v1.Job
-	16, // 10: sanbao.dispatch.v1.JobCheckedIn.job:type_name -> sanbao.dispatch.v1.Job
-	20, // 11: sanbao.dispatch.v1.JobCheckedIn.check_in_time:type_name -> google.protobuf.Timestamp
-	16, // 12: sanbao.dispatch.v1.VisitCompleted.job:type_name -> sanbao.dispatch.v1.Job
-	21, // 13: sanbao.dispatch.v1.VisitCompleted.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	16, // 14: sanbao.dispatch.v1.JobFailed.job:type_name -> sanbao.dispatch.v1.Job
-	21, // 15: sanbao.dispatch.v1.JobFailed.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	16, // 16: sanbao.dispatch.v1.JobCancelled.job:type_name -> sanbao.dispatch.v1.Job
-	16, // 17: sanbao.dispatch.v1.AppointmentScheduled.job:type_name -> sanbao.dispatch.v1.Job
-	16, // 18: sanbao.dispatch.v1.AppointmentRescheduled.job:type_name -> sanbao.dispatch.v1.Job
-	16, // 19: sanbao.dispatch.v1.ReportAmended.job:type_name -> sanbao.dispatch.v1.Job
-	22, // 20: sanbao.dispatch.v1.ReportAmended.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
-	23, // 21: sanbao.dispatch.v1.TechnicianCreated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	23, // 22: sanbao.dispatch.v1.TechnicianUpdated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	17, // 0: sanbao.dispatch.v1.JobCreated.job:type_name -> sanbao.dispatch.v1.Job
+	17, // 1: sanbao.dispatch.v1.JobAssigned.job:type_name -> sanbao.dispatch.v1.Job
+	17, // 2: sanbao.dispatch.v1.JobAccepted.job:type_name -> sanbao.dispatch.v1.Job
+	17, // 3: sanbao.dispatch.v1.JobDeclined.job:type_name -> sanbao.dispatch.v1.Job
+	17, // 4: sanbao.dispatch.v1.JobReassigned.job:type_name -> sanbao.dispatch.v1.Job
+	18, // 5: sanbao.dispatch.v1.JobReassigned.previous_outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
+	17, // 6: sanbao.dispatch.v1.JobEscalated.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 7: sanbao.dispatch.v1.JobEscalated.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	20, // 8: sanbao.dispatch.v1.JobEscalated.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	17, // 9: sanbao.dispatch.v1.JobApproved.job:type_name -> sanbao.dispatch.v1.Job
+	17, // 10: sanbao.dispatch.v1.JobEnRoute.job:type_name -> sanbao.dispatch.v1.Job
+	17, // 11: sanbao.dispatch.v1.JobCheckedIn.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 12: sanbao.dispatch.v1.JobCheckedIn.check_in_time:type_name -> google.protobuf.Timestamp
+	17, // 13: sanbao.dispatch.v1.VisitCompleted.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 14: sanbao.dispatch.v1.VisitCompleted.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	17, // 15: sanbao.dispatch.v1.JobFailed.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 16: sanbao.dispatch.v1.JobFailed.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	17, // 17: sanbao.dispatch.v1.JobCancelled.job:type_name -> sanbao.dispatch.v1.Job
+	17, // 18: sanbao.dispatch.v1.AppointmentScheduled.job:type_name -> sanbao.dispatch.v1.Job
+	17, // 19: sanbao.dispatch.v1.AppointmentRescheduled.job:type_name -> sanbao.dispatch.v1.Job
+	17, // 20: sanbao.dispatch.v1.ReportAmended.job:type_name -> sanbao.dispatch.v1.Job
+	23, // 21: sanbao.dispatch.v1.ReportAmended.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
+	24, // 22: sanbao.dispatch.v1.TechnicianCreated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	24, // 23: sanbao.dispatch.v1.TechnicianUpdated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_events_proto_init() }
@@ -1100,7 +1150,7 @@ func file_sanbao_dispatch_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_events_proto_rawDesc), len(file_sanbao_dispatch_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -641,6 +641,14 @@ type Job struct {
 	LikelyParts []*PartNeed `protobuf:"bytes,15,rep,name=likely_parts,json=likelyParts,proto3" json:"likely_parts,omitempty"`
 	// The job this one follows up (a revisit after a FAILED visit), if any.
 	PreviousJobId string `protobuf:"bytes,16,opt,name=previous_job_id,json=previousJobId,proto3" json:"previous_job_id,omitempty"`
+	// Paid service (有偿服务): the warranty does not cover the work. A paid job needs a
+	// manager's approval (ApproveJob) before the technician sets off or checks in, and its
+	// resolved report records the money collected.
+	Paid bool `protobuf:"varint,17,opt,name=paid,proto3" json:"paid,omitempty"`
+	// For a paid job: the fee quoted to the customer (warranty's QuoteServiceFee).
+	Fee *v1.Money `protobuf:"bytes,18,opt,name=fee,proto3" json:"fee,omitempty"`
+	// Who asked for the job (a user id, or the ticket service); may not approve it.
+	RequestedBy string `protobuf:"bytes,19,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
 	// Lifecycle state. Output only.
 	State JobState `protobuf:"varint,20,opt,name=state,proto3,enum=sanbao.dispatch.v1.JobState" json:"state,omitempty"`
 	// Visit number for the ticket's unit: 1 for the first job, previous job's + 1 for a
@@ -675,7 +683,9 @@ type Job struct {
 	Etag string `protobuf:"bytes,34,opt,name=etag,proto3" json:"etag,omitempty"`
 	// The latest ranking computed for the job (on create, after a decline or timeout, or on a
 	// manual assignment), with the reasons technicians were left out. Output only.
-	LastRanking   *Ranking `protobuf:"bytes,35,opt,name=last_ranking,json=lastRanking,proto3" json:"last_ranking,omitempty"`
+	LastRanking *Ranking `protobuf:"bytes,35,opt,name=last_ranking,json=lastRanking,proto3" json:"last_ranking,omitempty"`
+	// The manager's approval of a paid job; empty until ApproveJob. Output only.
+	Approval      *JobApproval `protobuf:"bytes,36,opt,name=approval,proto3" json:"approval,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -822,6 +832,27 @@ func (x *Job) GetPreviousJobId() string {
 	return ""
 }
 
+func (x *Job) GetPaid() bool {
+	if x != nil {
+		return x.Paid
+	}
+	return false
+}
+
+func (x *Job) GetFee() *v1.Money {
+	if x != nil {
+		return x.Fee
+	}
+	return nil
+}
+
+func (x *Job) GetRequestedBy() string {
+	if x != nil {
+		return x.RequestedBy
+	}
+	return ""
+}
+
 func (x *Job) GetState() JobState {
 	if x != nil {
 		return x.State
@@ -934,6 +965,77 @@ func (x *Job) GetLastRanking() *Ranking {
 	return nil
 }
 
+func (x *Job) GetApproval() *JobApproval {
+	if x != nil {
+		return x.Approval
+	}
+	return nil
+}
+
+// JobApproval is a manager's approval of a paid job (seed 000: a paid job needs approval).
+type JobApproval struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The approving manager's id; never the job's requested_by.
+	ApproverId string `protobuf:"bytes,1,opt,name=approver_id,json=approverId,proto3" json:"approver_id,omitempty"`
+	// When it was approved.
+	ApproveTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	// Free-text note (no personal data).
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobApproval) Reset() {
+	*x = JobApproval{}
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobApproval) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobApproval) ProtoMessage() {}
+
+func (x *JobApproval) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobApproval.ProtoReflect.Descriptor instead.
+func (*JobApproval) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *JobApproval) GetApproverId() string {
+	if x != nil {
+		return x.ApproverId
+	}
+	return ""
+}
+
+func (x *JobApproval) GetApproveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ApproveTime
+	}
+	return nil
+}
+
+func (x *JobApproval) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 // TimeWindow is a half-open interval of time [start_time, end_time).
 type TimeWindow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -947,7 +1049,7 @@ type TimeWindow struct {
 
 func (x *TimeWindow) Reset() {
 	*x = TimeWindow{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[1]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +1061,7 @@ func (x *TimeWindow) String() string {
 func (*TimeWindow) ProtoMessage() {}
 
 func (x *TimeWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[1]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +1074,7 @@ func (x *TimeWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimeWindow.ProtoReflect.Descriptor instead.
 func (*TimeWindow) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{1}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *TimeWindow) GetStartTime() *timestamppb.Timestamp {
@@ -1002,7 +1104,7 @@ type PartNeed struct {
 
 func (x *PartNeed) Reset() {
 	*x = PartNeed{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[2]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1014,7 +1116,7 @@ func (x *PartNeed) String() string {
 func (*PartNeed) ProtoMessage() {}
 
 func (x *PartNeed) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[2]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1027,7 +1129,7 @@ func (x *PartNeed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartNeed.ProtoReflect.Descriptor instead.
 func (*PartNeed) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{2}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PartNeed) GetPartId() string {
@@ -1078,7 +1180,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[3]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1192,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[3]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1205,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{3}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Assignment) GetTechnicianId() string {
@@ -1201,7 +1303,7 @@ type Ranking struct {
 
 func (x *Ranking) Reset() {
 	*x = Ranking{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[4]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1213,7 +1315,7 @@ func (x *Ranking) String() string {
 func (*Ranking) ProtoMessage() {}
 
 func (x *Ranking) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[4]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1226,7 +1328,7 @@ func (x *Ranking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ranking.ProtoReflect.Descriptor instead.
 func (*Ranking) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{4}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Ranking) GetRankedTime() *timestamppb.Timestamp {
@@ -1289,7 +1391,7 @@ type Candidate struct {
 
 func (x *Candidate) Reset() {
 	*x = Candidate{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[5]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1301,7 +1403,7 @@ func (x *Candidate) String() string {
 func (*Candidate) ProtoMessage() {}
 
 func (x *Candidate) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[5]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1314,7 +1416,7 @@ func (x *Candidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Candidate.ProtoReflect.Descriptor instead.
 func (*Candidate) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{5}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Candidate) GetTechnicianId() string {
@@ -1408,7 +1510,7 @@ type Exclusion struct {
 
 func (x *Exclusion) Reset() {
 	*x = Exclusion{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[6]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1522,7 @@ func (x *Exclusion) String() string {
 func (*Exclusion) ProtoMessage() {}
 
 func (x *Exclusion) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[6]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +1535,7 @@ func (x *Exclusion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exclusion.ProtoReflect.Descriptor instead.
 func (*Exclusion) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Exclusion) GetReason() string {
@@ -1465,7 +1567,7 @@ type Appointment struct {
 
 func (x *Appointment) Reset() {
 	*x = Appointment{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[7]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1579,7 @@ func (x *Appointment) String() string {
 func (*Appointment) ProtoMessage() {}
 
 func (x *Appointment) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[7]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1592,7 @@ func (x *Appointment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Appointment.ProtoReflect.Descriptor instead.
 func (*Appointment) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{7}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Appointment) GetWindow() *TimeWindow {
@@ -1536,7 +1638,7 @@ type Reschedule struct {
 
 func (x *Reschedule) Reset() {
 	*x = Reschedule{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[8]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +1650,7 @@ func (x *Reschedule) String() string {
 func (*Reschedule) ProtoMessage() {}
 
 func (x *Reschedule) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[8]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +1663,7 @@ func (x *Reschedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reschedule.ProtoReflect.Descriptor instead.
 func (*Reschedule) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{8}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Reschedule) GetPreviousWindow() *TimeWindow {
@@ -1621,7 +1723,7 @@ type CheckInRecord struct {
 
 func (x *CheckInRecord) Reset() {
 	*x = CheckInRecord{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[9]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1735,7 @@ func (x *CheckInRecord) String() string {
 func (*CheckInRecord) ProtoMessage() {}
 
 func (x *CheckInRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[9]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1748,7 @@ func (x *CheckInRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckInRecord.ProtoReflect.Descriptor instead.
 func (*CheckInRecord) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{9}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CheckInRecord) GetCheckInTime() *timestamppb.Timestamp {
@@ -1687,7 +1789,7 @@ type Escalation struct {
 
 func (x *Escalation) Reset() {
 	*x = Escalation{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[10]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1699,7 +1801,7 @@ func (x *Escalation) String() string {
 func (*Escalation) ProtoMessage() {}
 
 func (x *Escalation) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[10]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1712,7 +1814,7 @@ func (x *Escalation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Escalation.ProtoReflect.Descriptor instead.
 func (*Escalation) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{10}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Escalation) GetReason() EscalationReason {
@@ -1766,7 +1868,7 @@ type PartsReservation struct {
 
 func (x *PartsReservation) Reset() {
 	*x = PartsReservation{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[11]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1778,7 +1880,7 @@ func (x *PartsReservation) String() string {
 func (*PartsReservation) ProtoMessage() {}
 
 func (x *PartsReservation) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[11]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1791,7 +1893,7 @@ func (x *PartsReservation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartsReservation.ProtoReflect.Descriptor instead.
 func (*PartsReservation) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{11}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PartsReservation) GetState() PartsReservationState {
@@ -1840,7 +1942,7 @@ var File_sanbao_dispatch_v1_job_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\n" +
-	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xf1\x0f\n" +
+	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x97\x11\n" +
 	"\x03Job\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12*\n" +
 	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
@@ -1868,7 +1970,10 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x05fixBy\x12G\n" +
 	"\x0fcustomer_window\x18\x0e \x01(\v2\x1e.sanbao.dispatch.v1.TimeWindowR\x0ecustomerWindow\x12I\n" +
 	"\flikely_parts\x18\x0f \x03(\v2\x1c.sanbao.dispatch.v1.PartNeedB\b\xbaH\x05\x92\x01\x02\x102R\vlikelyParts\x123\n" +
-	"\x0fprevious_job_id\x18\x10 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\rpreviousJobId\x12<\n" +
+	"\x0fprevious_job_id\x18\x10 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\rpreviousJobId\x12\x12\n" +
+	"\x04paid\x18\x11 \x01(\bR\x04paid\x12'\n" +
+	"\x03fee\x18\x12 \x01(\v2\x15.sanbao.type.v1.MoneyR\x03fee\x12*\n" +
+	"\frequested_by\x18\x13 \x01(\tB\a\xbaH\x04r\x02\x18@R\vrequestedBy\x12<\n" +
 	"\x05state\x18\x14 \x01(\x0e2\x1c.sanbao.dispatch.v1.JobStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12*\n" +
 	"\fvisit_number\x18\x15 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\vvisitNumber\x12>\n" +
 	"\n" +
@@ -1895,7 +2000,14 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"updateTime\x12 \n" +
 	"\x04etag\x18\" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12>\n" +
-	"\flast_ranking\x18# \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\vlastRanking\"\xc3\x02\n" +
+	"\flast_ranking\x18# \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\vlastRanking\x12;\n" +
+	"\bapproval\x18$ \x01(\v2\x1f.sanbao.dispatch.v1.JobApprovalR\bapproval\"\xaf\x01\n" +
+	"\vJobApproval\x12-\n" +
+	"\vapprover_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"approverId\x12O\n" +
+	"\fapprove_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vapproveTime\x12 \n" +
+	"\x04note\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\"\xc3\x02\n" +
 	"\n" +
 	"TimeWindow\x12N\n" +
 	"\n" +
@@ -2074,7 +2186,7 @@ func file_sanbao_dispatch_v1_job_proto_rawDescGZIP() []byte {
 }
 
 var file_sanbao_dispatch_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_sanbao_dispatch_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_sanbao_dispatch_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_sanbao_dispatch_v1_job_proto_goTypes = []any{
 	(JobKind)(0),                  // 0: sanbao.dispatch.v1.JobKind
 	(JobState)(0),                 // 1: sanbao.dispatch.v1.JobState
@@ -2086,84 +2198,89 @@ var file_sanbao_dispatch_v1_job_proto_goTypes = []any{
 	(EscalationLevel)(0),          // 7: sanbao.dispatch.v1.EscalationLevel
 	(PartsReservationState)(0),    // 8: sanbao.dispatch.v1.PartsReservationState
 	(*Job)(nil),                   // 9: sanbao.dispatch.v1.Job
-	(*TimeWindow)(nil),            // 10: sanbao.dispatch.v1.TimeWindow
-	(*PartNeed)(nil),              // 11: sanbao.dispatch.v1.PartNeed
-	(*Assignment)(nil),            // 12: sanbao.dispatch.v1.Assignment
-	(*Ranking)(nil),               // 13: sanbao.dispatch.v1.Ranking
-	(*Candidate)(nil),             // 14: sanbao.dispatch.v1.Candidate
-	(*Exclusion)(nil),             // 15: sanbao.dispatch.v1.Exclusion
-	(*Appointment)(nil),           // 16: sanbao.dispatch.v1.Appointment
-	(*Reschedule)(nil),            // 17: sanbao.dispatch.v1.Reschedule
-	(*CheckInRecord)(nil),         // 18: sanbao.dispatch.v1.CheckInRecord
-	(*Escalation)(nil),            // 19: sanbao.dispatch.v1.Escalation
-	(*PartsReservation)(nil),      // 20: sanbao.dispatch.v1.PartsReservation
-	(*v1.Address)(nil),            // 21: sanbao.type.v1.Address
-	(TechnicianLevel)(0),          // 22: sanbao.dispatch.v1.TechnicianLevel
-	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
-	(*ServiceReport)(nil),         // 24: sanbao.dispatch.v1.ServiceReport
-	(*ReportAmendment)(nil),       // 25: sanbao.dispatch.v1.ReportAmendment
-	(*durationpb.Duration)(nil),   // 26: google.protobuf.Duration
-	(*v1.GeoPoint)(nil),           // 27: sanbao.type.v1.GeoPoint
+	(*JobApproval)(nil),           // 10: sanbao.dispatch.v1.JobApproval
+	(*TimeWindow)(nil),            // 11: sanbao.dispatch.v1.TimeWindow
+	(*PartNeed)(nil),              // 12: sanbao.dispatch.v1.PartNeed
+	(*Assignment)(nil),            // 13: sanbao.dispatch.v1.Assignment
+	(*Ranking)(nil),               // 14: sanbao.dispatch.v1.Ranking
+	(*Candidate)(nil),             // 15: sanbao.dispatch.v1.Candidate
+	(*Exclusion)(nil),             // 16: sanbao.dispatch.v1.Exclusion
+	(*Appointment)(nil),           // 17: sanbao.dispatch.v1.Appointment
+	(*Reschedule)(nil),            // 18: sanbao.dispatch.v1.Reschedule
+	(*CheckInRecord)(nil),         // 19: sanbao.dispatch.v1.CheckInRecord
+	(*Escalation)(nil),            // 20: sanbao.dispatch.v1.Escalation
+	(*PartsReservation)(nil),      // 21: sanbao.dispatch.v1.PartsReservation
+	(*v1.Address)(nil),            // 22: sanbao.type.v1.Address
+	(TechnicianLevel)(0),          // 23: sanbao.dispatch.v1.TechnicianLevel
+	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 25: sanbao.type.v1.Money
+	(*ServiceReport)(nil),         // 26: sanbao.dispatch.v1.ServiceReport
+	(*ReportAmendment)(nil),       // 27: sanbao.dispatch.v1.ReportAmendment
+	(*durationpb.Duration)(nil),   // 28: google.protobuf.Duration
+	(*v1.GeoPoint)(nil),           // 29: sanbao.type.v1.GeoPoint
 }
 var file_sanbao_dispatch_v1_job_proto_depIdxs = []int32{
 	0,  // 0: sanbao.dispatch.v1.Job.kind:type_name -> sanbao.dispatch.v1.JobKind
-	21, // 1: sanbao.dispatch.v1.Job.site:type_name -> sanbao.type.v1.Address
-	22, // 2: sanbao.dispatch.v1.Job.level:type_name -> sanbao.dispatch.v1.TechnicianLevel
+	22, // 1: sanbao.dispatch.v1.Job.site:type_name -> sanbao.type.v1.Address
+	23, // 2: sanbao.dispatch.v1.Job.level:type_name -> sanbao.dispatch.v1.TechnicianLevel
 	2,  // 3: sanbao.dispatch.v1.Job.priority:type_name -> sanbao.dispatch.v1.Priority
-	23, // 4: sanbao.dispatch.v1.Job.arrange_by:type_name -> google.protobuf.Timestamp
-	23, // 5: sanbao.dispatch.v1.Job.arrive_by:type_name -> google.protobuf.Timestamp
-	23, // 6: sanbao.dispatch.v1.Job.fix_by:type_name -> google.protobuf.Timestamp
-	10, // 7: sanbao.dispatch.v1.Job.customer_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	11, // 8: sanbao.dispatch.v1.Job.likely_parts:type_name -> sanbao.dispatch.v1.PartNeed
-	1,  // 9: sanbao.dispatch.v1.Job.state:type_name -> sanbao.dispatch.v1.JobState
-	12, // 10: sanbao.dispatch.v1.Job.assignment:type_name -> sanbao.dispatch.v1.Assignment
-	12, // 11: sanbao.dispatch.v1.Job.previous_assignments:type_name -> sanbao.dispatch.v1.Assignment
-	16, // 12: sanbao.dispatch.v1.Job.appointment:type_name -> sanbao.dispatch.v1.Appointment
-	23, // 13: sanbao.dispatch.v1.Job.en_route_time:type_name -> google.protobuf.Timestamp
-	18, // 14: sanbao.dispatch.v1.Job.check_in:type_name -> sanbao.dispatch.v1.CheckInRecord
-	24, // 15: sanbao.dispatch.v1.Job.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	25, // 16: sanbao.dispatch.v1.Job.amendments:type_name -> sanbao.dispatch.v1.ReportAmendment
-	19, // 17: sanbao.dispatch.v1.Job.escalations:type_name -> sanbao.dispatch.v1.Escalation
-	20, // 18: sanbao.dispatch.v1.Job.parts_reservation:type_name -> sanbao.dispatch.v1.PartsReservation
-	23, // 19: sanbao.dispatch.v1.Job.create_time:type_name -> google.protobuf.Timestamp
-	23, // 20: sanbao.dispatch.v1.Job.update_time:type_name -> google.protobuf.Timestamp
-	13, // 21: sanbao.dispatch.v1.Job.last_ranking:type_name -> sanbao.dispatch.v1.Ranking
-	23, // 22: sanbao.dispatch.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
-	23, // 23: sanbao.dispatch.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
-	23, // 24: sanbao.dispatch.v1.Assignment.assigned_time:type_name -> google.protobuf.Timestamp
-	3,  // 25: sanbao.dispatch.v1.Assignment.source:type_name -> sanbao.dispatch.v1.AssignmentSource
-	13, // 26: sanbao.dispatch.v1.Assignment.ranking:type_name -> sanbao.dispatch.v1.Ranking
-	23, // 27: sanbao.dispatch.v1.Assignment.accepted_time:type_name -> google.protobuf.Timestamp
-	23, // 28: sanbao.dispatch.v1.Assignment.accept_by:type_name -> google.protobuf.Timestamp
-	4,  // 29: sanbao.dispatch.v1.Assignment.outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
-	23, // 30: sanbao.dispatch.v1.Assignment.end_time:type_name -> google.protobuf.Timestamp
-	23, // 31: sanbao.dispatch.v1.Assignment.planned_arrival_time:type_name -> google.protobuf.Timestamp
-	23, // 32: sanbao.dispatch.v1.Ranking.ranked_time:type_name -> google.protobuf.Timestamp
-	14, // 33: sanbao.dispatch.v1.Ranking.candidates:type_name -> sanbao.dispatch.v1.Candidate
-	15, // 34: sanbao.dispatch.v1.Ranking.exclusions:type_name -> sanbao.dispatch.v1.Exclusion
-	26, // 35: sanbao.dispatch.v1.Candidate.travel_time:type_name -> google.protobuf.Duration
-	23, // 36: sanbao.dispatch.v1.Candidate.arrival_time:type_name -> google.protobuf.Timestamp
-	26, // 37: sanbao.dispatch.v1.Candidate.sla_slack:type_name -> google.protobuf.Duration
-	5,  // 38: sanbao.dispatch.v1.Candidate.parts:type_name -> sanbao.dispatch.v1.PartsReadiness
-	10, // 39: sanbao.dispatch.v1.Appointment.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	23, // 40: sanbao.dispatch.v1.Appointment.agreed_time:type_name -> google.protobuf.Timestamp
-	17, // 41: sanbao.dispatch.v1.Appointment.reschedules:type_name -> sanbao.dispatch.v1.Reschedule
-	10, // 42: sanbao.dispatch.v1.Reschedule.previous_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	10, // 43: sanbao.dispatch.v1.Reschedule.new_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	23, // 44: sanbao.dispatch.v1.Reschedule.notice_time:type_name -> google.protobuf.Timestamp
-	26, // 45: sanbao.dispatch.v1.Reschedule.notice:type_name -> google.protobuf.Duration
-	23, // 46: sanbao.dispatch.v1.CheckInRecord.check_in_time:type_name -> google.protobuf.Timestamp
-	27, // 47: sanbao.dispatch.v1.CheckInRecord.point:type_name -> sanbao.type.v1.GeoPoint
-	6,  // 48: sanbao.dispatch.v1.Escalation.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	7,  // 49: sanbao.dispatch.v1.Escalation.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	23, // 50: sanbao.dispatch.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
-	8,  // 51: sanbao.dispatch.v1.PartsReservation.state:type_name -> sanbao.dispatch.v1.PartsReservationState
-	23, // 52: sanbao.dispatch.v1.PartsReservation.update_time:type_name -> google.protobuf.Timestamp
-	53, // [53:53] is the sub-list for method output_type
-	53, // [53:53] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	24, // 4: sanbao.dispatch.v1.Job.arrange_by:type_name -> google.protobuf.Timestamp
+	24, // 5: sanbao.dispatch.v1.Job.arrive_by:type_name -> google.protobuf.Timestamp
+	24, // 6: sanbao.dispatch.v1.Job.fix_by:type_name -> google.protobuf.Timestamp
+	11, // 7: sanbao.dispatch.v1.Job.customer_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	12, // 8: sanbao.dispatch.v1.Job.likely_parts:type_name -> sanbao.dispatch.v1.PartNeed
+	25, // 9: sanbao.dispatch.v1.Job.fee:type_name -> sanbao.type.v1.Money
+	1,  // 10: sanbao.dispatch.v1.Job.state:type_name -> sanbao.dispatch.v1.JobState
+	13, // 11: sanbao.dispatch.v1.Job.assignment:type_name -> sanbao.dispatch.v1.Assignment
+	13, // 12: sanbao.dispatch.v1.Job.previous_assignments:type_name -> sanbao.dispatch.v1.Assignment
+	17, // 13: sanbao.dispatch.v1.Job.appointment:type_name -> sanbao.dispatch.v1.Appointment
+	24, // 14: sanbao.dispatch.v1.Job.en_route_time:type_name -> google.protobuf.Timestamp
+	19, // 15: sanbao.dispatch.v1.Job.check_in:type_name -> sanbao.dispatch.v1.CheckInRecord
+	26, // 16: sanbao.dispatch.v1.Job.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	27, // 17: sanbao.dispatch.v1.Job.amendments:type_name -> sanbao.dispatch.v1.ReportAmendment
+	20, // 18: sanbao.dispatch.v1.Job.escalations:type_name -> sanbao.dispatch.v1.Escalation
+	21, // 19: sanbao.dispatch.v1.Job.parts_reservation:type_name -> sanbao.dispatch.v1.PartsReservation
+	24, // 20: sanbao.dispatch.v1.Job.create_time:type_name -> google.protobuf.Timestamp
+	24, // 21: sanbao.dispatch.v1.Job.update_time:type_name -> google.protobuf.Timestamp
+	14, // 22: sanbao.dispatch.v1.Job.last_ranking:type_name -> sanbao.dispatch.v1.Ranking
+	10, // 23: sanbao.dispatch.v1.Job.approval:type_name -> sanbao.dispatch.v1.JobApproval
+	24, // 24: sanbao.dispatch.v1.JobApproval.approve_time:type_name -> google.protobuf.Timestamp
+	24, // 25: sanbao.dispatch.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
+	24, // 26: sanbao.dispatch.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
+	24, // 27: sanbao.dispatch.v1.Assignment.assigned_time:type_name -> google.protobuf.Timestamp
+	3,  // 28: sanbao.dispatch.v1.Assignment.source:type_name -> sanbao.dispatch.v1.AssignmentSource
+	14, // 29: sanbao.dispatch.v1.Assignment.ranking:type_name -> sanbao.dispatch.v1.Ranking
+	24, // 30: sanbao.dispatch.v1.Assignment.accepted_time:type_name -> google.protobuf.Timestamp
+	24, // 31: sanbao.dispatch.v1.Assignment.accept_by:type_name -> google.protobuf.Timestamp
+	4,  // 32: sanbao.dispatch.v1.Assignment.outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
+	24, // 33: sanbao.dispatch.v1.Assignment.end_time:type_name -> google.protobuf.Timestamp
+	24, // 34: sanbao.dispatch.v1.Assignment.planned_arrival_time:type_name -> google.protobuf.Timestamp
+	24, // 35: sanbao.dispatch.v1.Ranking.ranked_time:type_name -> google.protobuf.Timestamp
+	15, // 36: sanbao.dispatch.v1.Ranking.candidates:type_name -> sanbao.dispatch.v1.Candidate
+	16, // 37: sanbao.dispatch.v1.Ranking.exclusions:type_name -> sanbao.dispatch.v1.Exclusion
+	28, // 38: sanbao.dispatch.v1.Candidate.travel_time:type_name -> google.protobuf.Duration
+	24, // 39: sanbao.dispatch.v1.Candidate.arrival_time:type_name -> google.protobuf.Timestamp
+	28, // 40: sanbao.dispatch.v1.Candidate.sla_slack:type_name -> google.protobuf.Duration
+	5,  // 41: sanbao.dispatch.v1.Candidate.parts:type_name -> sanbao.dispatch.v1.PartsReadiness
+	11, // 42: sanbao.dispatch.v1.Appointment.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	24, // 43: sanbao.dispatch.v1.Appointment.agreed_time:type_name -> google.protobuf.Timestamp
+	18, // 44: sanbao.dispatch.v1.Appointment.reschedules:type_name -> sanbao.dispatch.v1.Reschedule
+	11, // 45: sanbao.dispatch.v1.Reschedule.previous_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	11, // 46: sanbao.dispatch.v1.Reschedule.new_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	24, // 47: sanbao.dispatch.v1.Reschedule.notice_time:type_name -> google.protobuf.Timestamp
+	28, // 48: sanbao.dispatch.v1.Reschedule.notice:type_name -> google.protobuf.Duration
+	24, // 49: sanbao.dispatch.v1.CheckInRecord.check_in_time:type_name -> google.protobuf.Timestamp
+	29, // 50: sanbao.dispatch.v1.CheckInRecord.point:type_name -> sanbao.type.v1.GeoPoint
+	6,  // 51: sanbao.dispatch.v1.Escalation.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	7,  // 52: sanbao.dispatch.v1.Escalation.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	24, // 53: sanbao.dispatch.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
+	8,  // 54: sanbao.dispatch.v1.PartsReservation.state:type_name -> sanbao.dispatch.v1.PartsReservationState
+	24, // 55: sanbao.dispatch.v1.PartsReservation.update_time:type_name -> google.protobuf.Timestamp
+	56, // [56:56] is the sub-list for method output_type
+	56, // [56:56] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_job_proto_init() }
@@ -2179,7 +2296,7 @@ func file_sanbao_dispatch_v1_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_job_proto_rawDesc), len(file_sanbao_dispatch_v1_job_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

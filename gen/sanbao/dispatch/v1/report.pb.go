@@ -8,7 +8,7 @@ package dispatchv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
-	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -112,6 +112,18 @@ type ServiceReport struct {
 	SignOff *SignOff `protobuf:"bytes,9,opt,name=sign_off,json=signOff,proto3" json:"sign_off,omitempty"`
 	// When the visit was completed. Output only (the server's time of CompleteVisit).
 	CompletedTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=completed_time,json=completedTime,proto3" json:"completed_time,omitempty"`
+	// The technician's finding (seed 002 "看"): the fault is outside the 三包 scope (not a design,
+	// manufacturing or quality fault). Warranty re-decides coverage on it.
+	OutOfScope bool `protobuf:"varint,11,opt,name=out_of_scope,json=outOfScope,proto3" json:"out_of_scope,omitempty"`
+	// The finding: the faulty part had been opened (unauthorised disassembly).
+	PartOpened bool `protobuf:"varint,12,opt,name=part_opened,json=partOpened,proto3" json:"part_opened,omitempty"`
+	// The finding: the causes, as warranty cause codes without the prefix ("misuse",
+	// "lightning", "quality"); empty with the two flags false means a quality fault unless
+	// responsibility says the customer's (misuse).
+	Causes []string `protobuf:"bytes,13,rep,name=causes,proto3" json:"causes,omitempty"`
+	// Money collected from the customer on a paid job (Job.paid), handed in with the report.
+	// Required to complete a resolved paid job.
+	Collected     *v1.Money `protobuf:"bytes,14,opt,name=collected,proto3" json:"collected,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -212,6 +224,34 @@ func (x *ServiceReport) GetSignOff() *SignOff {
 func (x *ServiceReport) GetCompletedTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CompletedTime
+	}
+	return nil
+}
+
+func (x *ServiceReport) GetOutOfScope() bool {
+	if x != nil {
+		return x.OutOfScope
+	}
+	return false
+}
+
+func (x *ServiceReport) GetPartOpened() bool {
+	if x != nil {
+		return x.PartOpened
+	}
+	return false
+}
+
+func (x *ServiceReport) GetCauses() []string {
+	if x != nil {
+		return x.Causes
+	}
+	return nil
+}
+
+func (x *ServiceReport) GetCollected() *v1.Money {
+	if x != nil {
+		return x.Collected
 	}
 	return nil
 }
@@ -521,7 +561,7 @@ var File_sanbao_dispatch_v1_report_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_report_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/dispatch/v1/report.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"\xdc\x04\n" +
+	"\x1fsanbao/dispatch/v1/report.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xfe\x05\n" +
 	"\rServiceReport\x12*\n" +
 	"\tdiagnosis\x18\x01 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\tdiagnosis\x12-\n" +
 	"\vfault_cause\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\n" +
@@ -537,7 +577,14 @@ const file_sanbao_dispatch_v1_report_proto_rawDesc = "" +
 	"\bsign_off\x18\t \x01(\v2\x1b.sanbao.dispatch.v1.SignOffR\asignOff\x12S\n" +
 	"\x0ecompleted_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\rcompletedTime\"\xf0\x02\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\rcompletedTime\x12 \n" +
+	"\fout_of_scope\x18\v \x01(\bR\n" +
+	"outOfScope\x12\x1f\n" +
+	"\vpart_opened\x18\f \x01(\bR\n" +
+	"partOpened\x12(\n" +
+	"\x06causes\x18\r \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x10\f\"\x06r\x04\x10\x01\x18@R\x06causes\x123\n" +
+	"\tcollected\x18\x0e \x01(\v2\x15.sanbao.type.v1.MoneyR\tcollected\"\xf0\x02\n" +
 	"\bUsedPart\x12&\n" +
 	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
@@ -602,22 +649,24 @@ var file_sanbao_dispatch_v1_report_proto_goTypes = []any{
 	(*ReportAmendment)(nil),       // 4: sanbao.dispatch.v1.ReportAmendment
 	(*durationpb.Duration)(nil),   // 5: google.protobuf.Duration
 	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 7: sanbao.type.v1.Money
 }
 var file_sanbao_dispatch_v1_report_proto_depIdxs = []int32{
-	0, // 0: sanbao.dispatch.v1.ServiceReport.responsibility:type_name -> sanbao.dispatch.v1.Responsibility
-	2, // 1: sanbao.dispatch.v1.ServiceReport.parts_used:type_name -> sanbao.dispatch.v1.UsedPart
-	5, // 2: sanbao.dispatch.v1.ServiceReport.time_spent:type_name -> google.protobuf.Duration
-	3, // 3: sanbao.dispatch.v1.ServiceReport.sign_off:type_name -> sanbao.dispatch.v1.SignOff
-	6, // 4: sanbao.dispatch.v1.ServiceReport.completed_time:type_name -> google.protobuf.Timestamp
-	6, // 5: sanbao.dispatch.v1.SignOff.signed_time:type_name -> google.protobuf.Timestamp
-	0, // 6: sanbao.dispatch.v1.ReportAmendment.responsibility:type_name -> sanbao.dispatch.v1.Responsibility
-	2, // 7: sanbao.dispatch.v1.ReportAmendment.parts_used:type_name -> sanbao.dispatch.v1.UsedPart
-	6, // 8: sanbao.dispatch.v1.ReportAmendment.amend_time:type_name -> google.protobuf.Timestamp
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	0,  // 0: sanbao.dispatch.v1.ServiceReport.responsibility:type_name -> sanbao.dispatch.v1.Responsibility
+	2,  // 1: sanbao.dispatch.v1.ServiceReport.parts_used:type_name -> sanbao.dispatch.v1.UsedPart
+	5,  // 2: sanbao.dispatch.v1.ServiceReport.time_spent:type_name -> google.protobuf.Duration
+	3,  // 3: sanbao.dispatch.v1.ServiceReport.sign_off:type_name -> sanbao.dispatch.v1.SignOff
+	6,  // 4: sanbao.dispatch.v1.ServiceReport.completed_time:type_name -> google.protobuf.Timestamp
+	7,  // 5: sanbao.dispatch.v1.ServiceReport.collected:type_name -> sanbao.type.v1.Money
+	6,  // 6: sanbao.dispatch.v1.SignOff.signed_time:type_name -> google.protobuf.Timestamp
+	0,  // 7: sanbao.dispatch.v1.ReportAmendment.responsibility:type_name -> sanbao.dispatch.v1.Responsibility
+	2,  // 8: sanbao.dispatch.v1.ReportAmendment.parts_used:type_name -> sanbao.dispatch.v1.UsedPart
+	6,  // 9: sanbao.dispatch.v1.ReportAmendment.amend_time:type_name -> google.protobuf.Timestamp
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_report_proto_init() }

@@ -8,7 +8,7 @@ package ticketv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
-	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -414,7 +414,7 @@ type TicketResumed struct {
 	Ticket *TicketSnapshot `protobuf:"bytes,1,opt,name=ticket,proto3" json:"ticket,omitempty"`
 	// The reason of the wait that ended.
 	Reason PauseReason `protobuf:"varint,2,opt,name=reason,proto3,enum=sanbao.ticket.v1.PauseReason" json:"reason,omitempty"`
-	// How long it waited.
+	// How long it waited: from hold (ticket.awaiting) to resume, wall-clock time.
 	Waited        *durationpb.Duration `protobuf:"bytes,3,opt,name=waited,proto3" json:"waited,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -471,6 +471,98 @@ func (x *TicketResumed) GetWaited() *durationpb.Duration {
 	return nil
 }
 
+// TicketCoverageChanged: sanbao.ticket.v1.ticket.coverage_changed. The technician's finding on
+// a signed report re-decided who pays (e.g. a free repair found to be misuse is paid service).
+type TicketCoverageChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ticket.
+	Ticket *TicketSnapshot `protobuf:"bytes,1,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	// The coverage before.
+	PreviousCoverage Coverage `protobuf:"varint,2,opt,name=previous_coverage,json=previousCoverage,proto3,enum=sanbao.ticket.v1.Coverage" json:"previous_coverage,omitempty"`
+	// The coverage now.
+	Coverage Coverage `protobuf:"varint,3,opt,name=coverage,proto3,enum=sanbao.ticket.v1.Coverage" json:"coverage,omitempty"`
+	// The clauses that decided it (what the customer is told).
+	Clauses []*Clause `protobuf:"bytes,4,rep,name=clauses,proto3" json:"clauses,omitempty"`
+	// The quoted fee when the service is now paid.
+	Fee *v1.Money `protobuf:"bytes,5,opt,name=fee,proto3" json:"fee,omitempty"`
+	// The job whose report carried the finding.
+	JobId         string `protobuf:"bytes,6,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TicketCoverageChanged) Reset() {
+	*x = TicketCoverageChanged{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TicketCoverageChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TicketCoverageChanged) ProtoMessage() {}
+
+func (x *TicketCoverageChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TicketCoverageChanged.ProtoReflect.Descriptor instead.
+func (*TicketCoverageChanged) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *TicketCoverageChanged) GetTicket() *TicketSnapshot {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
+}
+
+func (x *TicketCoverageChanged) GetPreviousCoverage() Coverage {
+	if x != nil {
+		return x.PreviousCoverage
+	}
+	return Coverage_COVERAGE_UNSPECIFIED
+}
+
+func (x *TicketCoverageChanged) GetCoverage() Coverage {
+	if x != nil {
+		return x.Coverage
+	}
+	return Coverage_COVERAGE_UNSPECIFIED
+}
+
+func (x *TicketCoverageChanged) GetClauses() []*Clause {
+	if x != nil {
+		return x.Clauses
+	}
+	return nil
+}
+
+func (x *TicketCoverageChanged) GetFee() *v1.Money {
+	if x != nil {
+		return x.Fee
+	}
+	return nil
+}
+
+func (x *TicketCoverageChanged) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
 // TicketRemoteGuidance: sanbao.ticket.v1.ticket.remote_guidance. Being solved by phone.
 type TicketRemoteGuidance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -482,7 +574,7 @@ type TicketRemoteGuidance struct {
 
 func (x *TicketRemoteGuidance) Reset() {
 	*x = TicketRemoteGuidance{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[5]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -494,7 +586,7 @@ func (x *TicketRemoteGuidance) String() string {
 func (*TicketRemoteGuidance) ProtoMessage() {}
 
 func (x *TicketRemoteGuidance) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[5]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -507,7 +599,7 @@ func (x *TicketRemoteGuidance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketRemoteGuidance.ProtoReflect.Descriptor instead.
 func (*TicketRemoteGuidance) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TicketRemoteGuidance) GetTicket() *TicketSnapshot {
@@ -534,7 +626,7 @@ type TicketDispatched struct {
 
 func (x *TicketDispatched) Reset() {
 	*x = TicketDispatched{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[6]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -546,7 +638,7 @@ func (x *TicketDispatched) String() string {
 func (*TicketDispatched) ProtoMessage() {}
 
 func (x *TicketDispatched) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[6]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -559,7 +651,7 @@ func (x *TicketDispatched) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketDispatched.ProtoReflect.Descriptor instead.
 func (*TicketDispatched) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TicketDispatched) GetTicket() *TicketSnapshot {
@@ -607,7 +699,7 @@ type TicketJobAssigned struct {
 
 func (x *TicketJobAssigned) Reset() {
 	*x = TicketJobAssigned{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[7]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -619,7 +711,7 @@ func (x *TicketJobAssigned) String() string {
 func (*TicketJobAssigned) ProtoMessage() {}
 
 func (x *TicketJobAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[7]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -632,7 +724,7 @@ func (x *TicketJobAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketJobAssigned.ProtoReflect.Descriptor instead.
 func (*TicketJobAssigned) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TicketJobAssigned) GetTicket() *TicketSnapshot {
@@ -678,7 +770,7 @@ type TicketInService struct {
 
 func (x *TicketInService) Reset() {
 	*x = TicketInService{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[8]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -690,7 +782,7 @@ func (x *TicketInService) String() string {
 func (*TicketInService) ProtoMessage() {}
 
 func (x *TicketInService) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[8]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -703,7 +795,7 @@ func (x *TicketInService) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketInService.ProtoReflect.Descriptor instead.
 func (*TicketInService) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TicketInService) GetTicket() *TicketSnapshot {
@@ -744,7 +836,7 @@ type TicketResolved struct {
 
 func (x *TicketResolved) Reset() {
 	*x = TicketResolved{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[9]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -756,7 +848,7 @@ func (x *TicketResolved) String() string {
 func (*TicketResolved) ProtoMessage() {}
 
 func (x *TicketResolved) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[9]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -769,7 +861,7 @@ func (x *TicketResolved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketResolved.ProtoReflect.Descriptor instead.
 func (*TicketResolved) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TicketResolved) GetTicket() *TicketSnapshot {
@@ -811,7 +903,7 @@ type ResolutionConfirmed struct {
 
 func (x *ResolutionConfirmed) Reset() {
 	*x = ResolutionConfirmed{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[10]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -823,7 +915,7 @@ func (x *ResolutionConfirmed) String() string {
 func (*ResolutionConfirmed) ProtoMessage() {}
 
 func (x *ResolutionConfirmed) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[10]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -836,7 +928,7 @@ func (x *ResolutionConfirmed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolutionConfirmed.ProtoReflect.Descriptor instead.
 func (*ResolutionConfirmed) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ResolutionConfirmed) GetTicket() *TicketSnapshot {
@@ -859,7 +951,7 @@ type TicketClosed struct {
 
 func (x *TicketClosed) Reset() {
 	*x = TicketClosed{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[11]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +963,7 @@ func (x *TicketClosed) String() string {
 func (*TicketClosed) ProtoMessage() {}
 
 func (x *TicketClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[11]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +976,7 @@ func (x *TicketClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketClosed.ProtoReflect.Descriptor instead.
 func (*TicketClosed) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TicketClosed) GetTicket() *TicketSnapshot {
@@ -914,7 +1006,7 @@ type TicketReopened struct {
 
 func (x *TicketReopened) Reset() {
 	*x = TicketReopened{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[12]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -926,7 +1018,7 @@ func (x *TicketReopened) String() string {
 func (*TicketReopened) ProtoMessage() {}
 
 func (x *TicketReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[12]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -939,7 +1031,7 @@ func (x *TicketReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketReopened.ProtoReflect.Descriptor instead.
 func (*TicketReopened) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TicketReopened) GetTicket() *TicketSnapshot {
@@ -973,7 +1065,7 @@ type TicketEscalated struct {
 
 func (x *TicketEscalated) Reset() {
 	*x = TicketEscalated{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[13]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1077,7 @@ func (x *TicketEscalated) String() string {
 func (*TicketEscalated) ProtoMessage() {}
 
 func (x *TicketEscalated) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[13]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1090,7 @@ func (x *TicketEscalated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketEscalated.ProtoReflect.Descriptor instead.
 func (*TicketEscalated) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TicketEscalated) GetTicket() *TicketSnapshot {
@@ -1040,7 +1132,7 @@ type TicketCancelled struct {
 
 func (x *TicketCancelled) Reset() {
 	*x = TicketCancelled{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[14]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1052,7 +1144,7 @@ func (x *TicketCancelled) String() string {
 func (*TicketCancelled) ProtoMessage() {}
 
 func (x *TicketCancelled) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[14]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1065,7 +1157,7 @@ func (x *TicketCancelled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TicketCancelled.ProtoReflect.Descriptor instead.
 func (*TicketCancelled) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TicketCancelled) GetTicket() *TicketSnapshot {
@@ -1094,7 +1186,7 @@ type ContactRecorded struct {
 
 func (x *ContactRecorded) Reset() {
 	*x = ContactRecorded{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[15]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1198,7 @@ func (x *ContactRecorded) String() string {
 func (*ContactRecorded) ProtoMessage() {}
 
 func (x *ContactRecorded) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[15]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1211,7 @@ func (x *ContactRecorded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContactRecorded.ProtoReflect.Descriptor instead.
 func (*ContactRecorded) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ContactRecorded) GetTicket() *TicketSnapshot {
@@ -1176,7 +1268,7 @@ type ComplaintVerified struct {
 
 func (x *ComplaintVerified) Reset() {
 	*x = ComplaintVerified{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[16]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1280,7 @@ func (x *ComplaintVerified) String() string {
 func (*ComplaintVerified) ProtoMessage() {}
 
 func (x *ComplaintVerified) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[16]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1293,7 @@ func (x *ComplaintVerified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplaintVerified.ProtoReflect.Descriptor instead.
 func (*ComplaintVerified) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ComplaintVerified) GetTicket() *TicketSnapshot {
@@ -1254,7 +1346,7 @@ type ComplaintAnswered struct {
 
 func (x *ComplaintAnswered) Reset() {
 	*x = ComplaintAnswered{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[17]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1358,7 @@ func (x *ComplaintAnswered) String() string {
 func (*ComplaintAnswered) ProtoMessage() {}
 
 func (x *ComplaintAnswered) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[17]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1371,7 @@ func (x *ComplaintAnswered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplaintAnswered.ProtoReflect.Descriptor instead.
 func (*ComplaintAnswered) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ComplaintAnswered) GetTicket() *TicketSnapshot {
@@ -1318,7 +1410,7 @@ type SurveySubmitted struct {
 
 func (x *SurveySubmitted) Reset() {
 	*x = SurveySubmitted{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[18]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1330,7 +1422,7 @@ func (x *SurveySubmitted) String() string {
 func (*SurveySubmitted) ProtoMessage() {}
 
 func (x *SurveySubmitted) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[18]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1343,7 +1435,7 @@ func (x *SurveySubmitted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveySubmitted.ProtoReflect.Descriptor instead.
 func (*SurveySubmitted) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SurveySubmitted) GetTicket() *TicketSnapshot {
@@ -1390,7 +1482,7 @@ type SlaClockSnapshot struct {
 
 func (x *SlaClockSnapshot) Reset() {
 	*x = SlaClockSnapshot{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[19]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1494,7 @@ func (x *SlaClockSnapshot) String() string {
 func (*SlaClockSnapshot) ProtoMessage() {}
 
 func (x *SlaClockSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[19]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1507,7 @@ func (x *SlaClockSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlaClockSnapshot.ProtoReflect.Descriptor instead.
 func (*SlaClockSnapshot) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SlaClockSnapshot) GetName() string {
@@ -1480,7 +1572,7 @@ type SlaWarning struct {
 
 func (x *SlaWarning) Reset() {
 	*x = SlaWarning{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[20]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1492,7 +1584,7 @@ func (x *SlaWarning) String() string {
 func (*SlaWarning) ProtoMessage() {}
 
 func (x *SlaWarning) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[20]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1505,7 +1597,7 @@ func (x *SlaWarning) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlaWarning.ProtoReflect.Descriptor instead.
 func (*SlaWarning) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{20}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SlaWarning) GetTicket() *TicketSnapshot {
@@ -1535,7 +1627,7 @@ type SlaBreached struct {
 
 func (x *SlaBreached) Reset() {
 	*x = SlaBreached{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[21]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1547,7 +1639,7 @@ func (x *SlaBreached) String() string {
 func (*SlaBreached) ProtoMessage() {}
 
 func (x *SlaBreached) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[21]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1560,7 +1652,7 @@ func (x *SlaBreached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SlaBreached.ProtoReflect.Descriptor instead.
 func (*SlaBreached) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{21}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SlaBreached) GetTicket() *TicketSnapshot {
@@ -1590,7 +1682,7 @@ type CalendarChanged struct {
 
 func (x *CalendarChanged) Reset() {
 	*x = CalendarChanged{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[22]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1602,7 +1694,7 @@ func (x *CalendarChanged) String() string {
 func (*CalendarChanged) ProtoMessage() {}
 
 func (x *CalendarChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[22]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1615,7 +1707,7 @@ func (x *CalendarChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CalendarChanged.ProtoReflect.Descriptor instead.
 func (*CalendarChanged) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{22}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CalendarChanged) GetCalendarId() string {
@@ -1645,7 +1737,7 @@ type ServicePolicyChanged struct {
 
 func (x *ServicePolicyChanged) Reset() {
 	*x = ServicePolicyChanged{}
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[23]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1657,7 +1749,7 @@ func (x *ServicePolicyChanged) String() string {
 func (*ServicePolicyChanged) ProtoMessage() {}
 
 func (x *ServicePolicyChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[23]
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1670,7 +1762,7 @@ func (x *ServicePolicyChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServicePolicyChanged.ProtoReflect.Descriptor instead.
 func (*ServicePolicyChanged) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{23}
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ServicePolicyChanged) GetPolicyId() string {
@@ -1691,7 +1783,7 @@ var File_sanbao_ticket_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\xb1\a\n" +
+	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xb1\a\n" +
 	"\x0eTicketSnapshot\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
 	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12:\n" +
@@ -1733,7 +1825,14 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\rTicketResumed\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12?\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12N\n" +
-	"\x06waited\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x06waited\"P\n" +
+	"\x06waited\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x06waited\"\xde\x02\n" +
+	"\x15TicketCoverageChanged\x128\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12G\n" +
+	"\x11previous_coverage\x18\x02 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageR\x10previousCoverage\x126\n" +
+	"\bcoverage\x18\x03 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageR\bcoverage\x12<\n" +
+	"\aclauses\x18\x04 \x03(\v2\x18.sanbao.ticket.v1.ClauseB\b\xbaH\x05\x92\x01\x02\x10dR\aclauses\x12'\n" +
+	"\x03fee\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\x03fee\x12#\n" +
+	"\x06job_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\"P\n" +
 	"\x14TicketRemoteGuidance\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xa8\x01\n" +
 	"\x10TicketDispatched\x128\n" +
@@ -1830,102 +1929,110 @@ func file_sanbao_ticket_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_ticket_v1_events_proto_rawDescData
 }
 
-var file_sanbao_ticket_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_sanbao_ticket_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_sanbao_ticket_v1_events_proto_goTypes = []any{
 	(*TicketSnapshot)(nil),        // 0: sanbao.ticket.v1.TicketSnapshot
 	(*TicketCreated)(nil),         // 1: sanbao.ticket.v1.TicketCreated
 	(*TicketTriaged)(nil),         // 2: sanbao.ticket.v1.TicketTriaged
 	(*TicketAwaiting)(nil),        // 3: sanbao.ticket.v1.TicketAwaiting
 	(*TicketResumed)(nil),         // 4: sanbao.ticket.v1.TicketResumed
-	(*TicketRemoteGuidance)(nil),  // 5: sanbao.ticket.v1.TicketRemoteGuidance
-	(*TicketDispatched)(nil),      // 6: sanbao.ticket.v1.TicketDispatched
-	(*TicketJobAssigned)(nil),     // 7: sanbao.ticket.v1.TicketJobAssigned
-	(*TicketInService)(nil),       // 8: sanbao.ticket.v1.TicketInService
-	(*TicketResolved)(nil),        // 9: sanbao.ticket.v1.TicketResolved
-	(*ResolutionConfirmed)(nil),   // 10: sanbao.ticket.v1.ResolutionConfirmed
-	(*TicketClosed)(nil),          // 11: sanbao.ticket.v1.TicketClosed
-	(*TicketReopened)(nil),        // 12: sanbao.ticket.v1.TicketReopened
-	(*TicketEscalated)(nil),       // 13: sanbao.ticket.v1.TicketEscalated
-	(*TicketCancelled)(nil),       // 14: sanbao.ticket.v1.TicketCancelled
-	(*ContactRecorded)(nil),       // 15: sanbao.ticket.v1.ContactRecorded
-	(*ComplaintVerified)(nil),     // 16: sanbao.ticket.v1.ComplaintVerified
-	(*ComplaintAnswered)(nil),     // 17: sanbao.ticket.v1.ComplaintAnswered
-	(*SurveySubmitted)(nil),       // 18: sanbao.ticket.v1.SurveySubmitted
-	(*SlaClockSnapshot)(nil),      // 19: sanbao.ticket.v1.SlaClockSnapshot
-	(*SlaWarning)(nil),            // 20: sanbao.ticket.v1.SlaWarning
-	(*SlaBreached)(nil),           // 21: sanbao.ticket.v1.SlaBreached
-	(*CalendarChanged)(nil),       // 22: sanbao.ticket.v1.CalendarChanged
-	(*ServicePolicyChanged)(nil),  // 23: sanbao.ticket.v1.ServicePolicyChanged
-	(TicketKind)(0),               // 24: sanbao.ticket.v1.TicketKind
-	(TicketState)(0),              // 25: sanbao.ticket.v1.TicketState
-	(Priority)(0),                 // 26: sanbao.ticket.v1.Priority
-	(Channel)(0),                  // 27: sanbao.ticket.v1.Channel
-	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
-	(Coverage)(0),                 // 29: sanbao.ticket.v1.Coverage
-	(SolutionType)(0),             // 30: sanbao.ticket.v1.SolutionType
-	(PauseReason)(0),              // 31: sanbao.ticket.v1.PauseReason
-	(*durationpb.Duration)(nil),   // 32: google.protobuf.Duration
-	(EscalationReason)(0),         // 33: sanbao.ticket.v1.EscalationReason
-	(ContactDirection)(0),         // 34: sanbao.ticket.v1.ContactDirection
-	(ComplaintCategory)(0),        // 35: sanbao.ticket.v1.ComplaintCategory
-	(ComplaintContent)(0),         // 36: sanbao.ticket.v1.ComplaintContent
-	(ComplaintSeverity)(0),        // 37: sanbao.ticket.v1.ComplaintSeverity
-	(SlaMetric)(0),                // 38: sanbao.ticket.v1.SlaMetric
-	(SlaAudience)(0),              // 39: sanbao.ticket.v1.SlaAudience
+	(*TicketCoverageChanged)(nil), // 5: sanbao.ticket.v1.TicketCoverageChanged
+	(*TicketRemoteGuidance)(nil),  // 6: sanbao.ticket.v1.TicketRemoteGuidance
+	(*TicketDispatched)(nil),      // 7: sanbao.ticket.v1.TicketDispatched
+	(*TicketJobAssigned)(nil),     // 8: sanbao.ticket.v1.TicketJobAssigned
+	(*TicketInService)(nil),       // 9: sanbao.ticket.v1.TicketInService
+	(*TicketResolved)(nil),        // 10: sanbao.ticket.v1.TicketResolved
+	(*ResolutionConfirmed)(nil),   // 11: sanbao.ticket.v1.ResolutionConfirmed
+	(*TicketClosed)(nil),          // 12: sanbao.ticket.v1.TicketClosed
+	(*TicketReopened)(nil),        // 13: sanbao.ticket.v1.TicketReopened
+	(*TicketEscalated)(nil),       // 14: sanbao.ticket.v1.TicketEscalated
+	(*TicketCancelled)(nil),       // 15: sanbao.ticket.v1.TicketCancelled
+	(*ContactRecorded)(nil),       // 16: sanbao.ticket.v1.ContactRecorded
+	(*ComplaintVerified)(nil),     // 17: sanbao.ticket.v1.ComplaintVerified
+	(*ComplaintAnswered)(nil),     // 18: sanbao.ticket.v1.ComplaintAnswered
+	(*SurveySubmitted)(nil),       // 19: sanbao.ticket.v1.SurveySubmitted
+	(*SlaClockSnapshot)(nil),      // 20: sanbao.ticket.v1.SlaClockSnapshot
+	(*SlaWarning)(nil),            // 21: sanbao.ticket.v1.SlaWarning
+	(*SlaBreached)(nil),           // 22: sanbao.ticket.v1.SlaBreached
+	(*CalendarChanged)(nil),       // 23: sanbao.ticket.v1.CalendarChanged
+	(*ServicePolicyChanged)(nil),  // 24: sanbao.ticket.v1.ServicePolicyChanged
+	(TicketKind)(0),               // 25: sanbao.ticket.v1.TicketKind
+	(TicketState)(0),              // 26: sanbao.ticket.v1.TicketState
+	(Priority)(0),                 // 27: sanbao.ticket.v1.Priority
+	(Channel)(0),                  // 28: sanbao.ticket.v1.Channel
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(Coverage)(0),                 // 30: sanbao.ticket.v1.Coverage
+	(SolutionType)(0),             // 31: sanbao.ticket.v1.SolutionType
+	(PauseReason)(0),              // 32: sanbao.ticket.v1.PauseReason
+	(*durationpb.Duration)(nil),   // 33: google.protobuf.Duration
+	(*Clause)(nil),                // 34: sanbao.ticket.v1.Clause
+	(*v1.Money)(nil),              // 35: sanbao.type.v1.Money
+	(EscalationReason)(0),         // 36: sanbao.ticket.v1.EscalationReason
+	(ContactDirection)(0),         // 37: sanbao.ticket.v1.ContactDirection
+	(ComplaintCategory)(0),        // 38: sanbao.ticket.v1.ComplaintCategory
+	(ComplaintContent)(0),         // 39: sanbao.ticket.v1.ComplaintContent
+	(ComplaintSeverity)(0),        // 40: sanbao.ticket.v1.ComplaintSeverity
+	(SlaMetric)(0),                // 41: sanbao.ticket.v1.SlaMetric
+	(SlaAudience)(0),              // 42: sanbao.ticket.v1.SlaAudience
 }
 var file_sanbao_ticket_v1_events_proto_depIdxs = []int32{
-	24, // 0: sanbao.ticket.v1.TicketSnapshot.kind:type_name -> sanbao.ticket.v1.TicketKind
-	25, // 1: sanbao.ticket.v1.TicketSnapshot.state:type_name -> sanbao.ticket.v1.TicketState
-	26, // 2: sanbao.ticket.v1.TicketSnapshot.priority:type_name -> sanbao.ticket.v1.Priority
-	27, // 3: sanbao.ticket.v1.TicketSnapshot.channel:type_name -> sanbao.ticket.v1.Channel
-	28, // 4: sanbao.ticket.v1.TicketSnapshot.create_time:type_name -> google.protobuf.Timestamp
-	28, // 5: sanbao.ticket.v1.TicketSnapshot.update_time:type_name -> google.protobuf.Timestamp
+	25, // 0: sanbao.ticket.v1.TicketSnapshot.kind:type_name -> sanbao.ticket.v1.TicketKind
+	26, // 1: sanbao.ticket.v1.TicketSnapshot.state:type_name -> sanbao.ticket.v1.TicketState
+	27, // 2: sanbao.ticket.v1.TicketSnapshot.priority:type_name -> sanbao.ticket.v1.Priority
+	28, // 3: sanbao.ticket.v1.TicketSnapshot.channel:type_name -> sanbao.ticket.v1.Channel
+	29, // 4: sanbao.ticket.v1.TicketSnapshot.create_time:type_name -> google.protobuf.Timestamp
+	29, // 5: sanbao.ticket.v1.TicketSnapshot.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: sanbao.ticket.v1.TicketCreated.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 7: sanbao.ticket.v1.TicketTriaged.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	29, // 8: sanbao.ticket.v1.TicketTriaged.coverage:type_name -> sanbao.ticket.v1.Coverage
-	30, // 9: sanbao.ticket.v1.TicketTriaged.solution:type_name -> sanbao.ticket.v1.SolutionType
+	30, // 8: sanbao.ticket.v1.TicketTriaged.coverage:type_name -> sanbao.ticket.v1.Coverage
+	31, // 9: sanbao.ticket.v1.TicketTriaged.solution:type_name -> sanbao.ticket.v1.SolutionType
 	0,  // 10: sanbao.ticket.v1.TicketAwaiting.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	31, // 11: sanbao.ticket.v1.TicketAwaiting.reason:type_name -> sanbao.ticket.v1.PauseReason
+	32, // 11: sanbao.ticket.v1.TicketAwaiting.reason:type_name -> sanbao.ticket.v1.PauseReason
 	0,  // 12: sanbao.ticket.v1.TicketResumed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	31, // 13: sanbao.ticket.v1.TicketResumed.reason:type_name -> sanbao.ticket.v1.PauseReason
-	32, // 14: sanbao.ticket.v1.TicketResumed.waited:type_name -> google.protobuf.Duration
-	0,  // 15: sanbao.ticket.v1.TicketRemoteGuidance.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 16: sanbao.ticket.v1.TicketDispatched.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 17: sanbao.ticket.v1.TicketJobAssigned.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 18: sanbao.ticket.v1.TicketInService.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 19: sanbao.ticket.v1.TicketResolved.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 20: sanbao.ticket.v1.ResolutionConfirmed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 21: sanbao.ticket.v1.TicketClosed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 22: sanbao.ticket.v1.TicketReopened.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 23: sanbao.ticket.v1.TicketEscalated.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	33, // 24: sanbao.ticket.v1.TicketEscalated.reason:type_name -> sanbao.ticket.v1.EscalationReason
-	0,  // 25: sanbao.ticket.v1.TicketCancelled.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 26: sanbao.ticket.v1.ContactRecorded.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	27, // 27: sanbao.ticket.v1.ContactRecorded.channel:type_name -> sanbao.ticket.v1.Channel
-	34, // 28: sanbao.ticket.v1.ContactRecorded.direction:type_name -> sanbao.ticket.v1.ContactDirection
-	28, // 29: sanbao.ticket.v1.ContactRecorded.contact_time:type_name -> google.protobuf.Timestamp
-	0,  // 30: sanbao.ticket.v1.ComplaintVerified.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	35, // 31: sanbao.ticket.v1.ComplaintVerified.category:type_name -> sanbao.ticket.v1.ComplaintCategory
-	36, // 32: sanbao.ticket.v1.ComplaintVerified.content:type_name -> sanbao.ticket.v1.ComplaintContent
-	37, // 33: sanbao.ticket.v1.ComplaintVerified.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
-	0,  // 34: sanbao.ticket.v1.ComplaintAnswered.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	35, // 35: sanbao.ticket.v1.ComplaintAnswered.category:type_name -> sanbao.ticket.v1.ComplaintCategory
-	37, // 36: sanbao.ticket.v1.ComplaintAnswered.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
-	0,  // 37: sanbao.ticket.v1.SurveySubmitted.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	38, // 38: sanbao.ticket.v1.SlaClockSnapshot.metric:type_name -> sanbao.ticket.v1.SlaMetric
-	39, // 39: sanbao.ticket.v1.SlaClockSnapshot.audience:type_name -> sanbao.ticket.v1.SlaAudience
-	28, // 40: sanbao.ticket.v1.SlaClockSnapshot.deadline:type_name -> google.protobuf.Timestamp
-	32, // 41: sanbao.ticket.v1.SlaClockSnapshot.elapsed:type_name -> google.protobuf.Duration
-	32, // 42: sanbao.ticket.v1.SlaClockSnapshot.target:type_name -> google.protobuf.Duration
-	0,  // 43: sanbao.ticket.v1.SlaWarning.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	19, // 44: sanbao.ticket.v1.SlaWarning.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
-	0,  // 45: sanbao.ticket.v1.SlaBreached.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	19, // 46: sanbao.ticket.v1.SlaBreached.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
-	47, // [47:47] is the sub-list for method output_type
-	47, // [47:47] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	32, // 13: sanbao.ticket.v1.TicketResumed.reason:type_name -> sanbao.ticket.v1.PauseReason
+	33, // 14: sanbao.ticket.v1.TicketResumed.waited:type_name -> google.protobuf.Duration
+	0,  // 15: sanbao.ticket.v1.TicketCoverageChanged.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	30, // 16: sanbao.ticket.v1.TicketCoverageChanged.previous_coverage:type_name -> sanbao.ticket.v1.Coverage
+	30, // 17: sanbao.ticket.v1.TicketCoverageChanged.coverage:type_name -> sanbao.ticket.v1.Coverage
+	34, // 18: sanbao.ticket.v1.TicketCoverageChanged.clauses:type_name -> sanbao.ticket.v1.Clause
+	35, // 19: sanbao.ticket.v1.TicketCoverageChanged.fee:type_name -> sanbao.type.v1.Money
+	0,  // 20: sanbao.ticket.v1.TicketRemoteGuidance.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 21: sanbao.ticket.v1.TicketDispatched.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 22: sanbao.ticket.v1.TicketJobAssigned.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 23: sanbao.ticket.v1.TicketInService.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 24: sanbao.ticket.v1.TicketResolved.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 25: sanbao.ticket.v1.ResolutionConfirmed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 26: sanbao.ticket.v1.TicketClosed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 27: sanbao.ticket.v1.TicketReopened.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 28: sanbao.ticket.v1.TicketEscalated.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	36, // 29: sanbao.ticket.v1.TicketEscalated.reason:type_name -> sanbao.ticket.v1.EscalationReason
+	0,  // 30: sanbao.ticket.v1.TicketCancelled.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 31: sanbao.ticket.v1.ContactRecorded.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	28, // 32: sanbao.ticket.v1.ContactRecorded.channel:type_name -> sanbao.ticket.v1.Channel
+	37, // 33: sanbao.ticket.v1.ContactRecorded.direction:type_name -> sanbao.ticket.v1.ContactDirection
+	29, // 34: sanbao.ticket.v1.ContactRecorded.contact_time:type_name -> google.protobuf.Timestamp
+	0,  // 35: sanbao.ticket.v1.ComplaintVerified.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	38, // 36: sanbao.ticket.v1.ComplaintVerified.category:type_name -> sanbao.ticket.v1.ComplaintCategory
+	39, // 37: sanbao.ticket.v1.ComplaintVerified.content:type_name -> sanbao.ticket.v1.ComplaintContent
+	40, // 38: sanbao.ticket.v1.ComplaintVerified.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
+	0,  // 39: sanbao.ticket.v1.ComplaintAnswered.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	38, // 40: sanbao.ticket.v1.ComplaintAnswered.category:type_name -> sanbao.ticket.v1.ComplaintCategory
+	40, // 41: sanbao.ticket.v1.ComplaintAnswered.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
+	0,  // 42: sanbao.ticket.v1.SurveySubmitted.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	41, // 43: sanbao.ticket.v1.SlaClockSnapshot.metric:type_name -> sanbao.ticket.v1.SlaMetric
+	42, // 44: sanbao.ticket.v1.SlaClockSnapshot.audience:type_name -> sanbao.ticket.v1.SlaAudience
+	29, // 45: sanbao.ticket.v1.SlaClockSnapshot.deadline:type_name -> google.protobuf.Timestamp
+	33, // 46: sanbao.ticket.v1.SlaClockSnapshot.elapsed:type_name -> google.protobuf.Duration
+	33, // 47: sanbao.ticket.v1.SlaClockSnapshot.target:type_name -> google.protobuf.Duration
+	0,  // 48: sanbao.ticket.v1.SlaWarning.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	20, // 49: sanbao.ticket.v1.SlaWarning.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
+	0,  // 50: sanbao.ticket.v1.SlaBreached.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	20, // 51: sanbao.ticket.v1.SlaBreached.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
+	52, // [52:52] is the sub-list for method output_type
+	52, // [52:52] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_events_proto_init() }
@@ -1944,7 +2051,7 @@ func file_sanbao_ticket_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_events_proto_rawDesc), len(file_sanbao_ticket_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -655,7 +655,8 @@ func (x *Unit) GetModel() string {
 // Fault is what the customer reports.
 type Fault struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Fault code from the product's catalogue, if known.
+	// Fault code from the product's catalogue, if known; empty is sent to warranty as
+	// "UNSPECIFIED", the one spelling of "no fault code" in every service.
 	FaultCode string `protobuf:"bytes,1,opt,name=fault_code,json=faultCode,proto3" json:"fault_code,omitempty"`
 	// Symptom as described (may contain personal data; never logged).
 	Symptom string `protobuf:"bytes,2,opt,name=symptom,proto3" json:"symptom,omitempty"`
@@ -668,9 +669,14 @@ type Fault struct {
 	// Parts the desk or the engineer who analysed the fault expects the visit to need. They go to
 	// dispatch with the job: technicians whose van holds them rank first, and they are reserved
 	// at assignment.
-	LikelyParts   []*PartNeed `protobuf:"bytes,6,rep,name=likely_parts,json=likelyParts,proto3" json:"likely_parts,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LikelyParts []*PartNeed `protobuf:"bytes,6,rep,name=likely_parts,json=likelyParts,proto3" json:"likely_parts,omitempty"`
+	// The faulty part's number (parts-inventory part id), when known: a part replaced earlier is
+	// covered by its own warranty from its replacement date, and triage passes it to warranty.
+	FaultyPartId string `protobuf:"bytes,7,opt,name=faulty_part_id,json=faultyPartId,proto3" json:"faulty_part_id,omitempty"`
+	// The faulty part's serial, when known.
+	FaultyPartSerial string `protobuf:"bytes,8,opt,name=faulty_part_serial,json=faultyPartSerial,proto3" json:"faulty_part_serial,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Fault) Reset() {
@@ -743,6 +749,20 @@ func (x *Fault) GetLikelyParts() []*PartNeed {
 		return x.LikelyParts
 	}
 	return nil
+}
+
+func (x *Fault) GetFaultyPartId() string {
+	if x != nil {
+		return x.FaultyPartId
+	}
+	return ""
+}
+
+func (x *Fault) GetFaultyPartSerial() string {
+	if x != nil {
+		return x.FaultyPartSerial
+	}
+	return ""
 }
 
 // PartNeed is a part (parts-inventory's part id) and how many are likely needed.
@@ -894,7 +914,13 @@ type Triage struct {
 	// When triage finished.
 	TriageTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=triage_time,json=triageTime,proto3" json:"triage_time,omitempty"`
 	// Why this solution (e.g. "policy default for repairs", "unit not registered").
-	Note          string `protobuf:"bytes,9,opt,name=note,proto3" json:"note,omitempty"`
+	Note string `protobuf:"bytes,9,opt,name=note,proto3" json:"note,omitempty"`
+	// For PAID or NOT_COVERED coverage: the fee quoted by warranty's QuoteServiceFee (travel +
+	// labour + materials at cost from the policy's fee schedule). A paid resolution's fee is this
+	// quote; no other pricing.
+	Fee *v1.Money `protobuf:"bytes,10,opt,name=fee,proto3" json:"fee,omitempty"`
+	// The dispatch job whose signed report's finding re-decided the coverage, if any.
+	FindingJobId  string `protobuf:"bytes,11,opt,name=finding_job_id,json=findingJobId,proto3" json:"finding_job_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -988,6 +1014,20 @@ func (x *Triage) GetTriageTime() *timestamppb.Timestamp {
 func (x *Triage) GetNote() string {
 	if x != nil {
 		return x.Note
+	}
+	return ""
+}
+
+func (x *Triage) GetFee() *v1.Money {
+	if x != nil {
+		return x.Fee
+	}
+	return nil
+}
+
+func (x *Triage) GetFindingJobId() string {
+	if x != nil {
+		return x.FindingJobId
 	}
 	return ""
 }
@@ -1427,6 +1467,8 @@ type Ticket struct {
 	Etag string `protobuf:"bytes,45,opt,name=etag,proto3" json:"etag,omitempty"`
 	// While AWAITING: the state the ticket returns to when the wait ends. Output only.
 	HeldFromState TicketState `protobuf:"varint,46,opt,name=held_from_state,json=heldFromState,proto3,enum=sanbao.ticket.v1.TicketState" json:"held_from_state,omitempty"`
+	// When the current wait (AWAITING) began; cleared on resume. Output only.
+	HoldTime      *timestamppb.Timestamp `protobuf:"bytes,47,opt,name=hold_time,json=holdTime,proto3" json:"hold_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1720,6 +1762,13 @@ func (x *Ticket) GetHeldFromState() TicketState {
 	return TicketState_TICKET_STATE_UNSPECIFIED
 }
 
+func (x *Ticket) GetHoldTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.HoldTime
+	}
+	return nil
+}
+
 var File_sanbao_ticket_v1_ticket_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
@@ -1734,7 +1783,7 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x04Unit\x123\n" +
 	"\x06serial\x18\x01 \x01(\tB\x1b\xbaH\x18r\x16\x18@2\x12^[A-Za-z0-9._/-]*$R\x06serial\x12.\n" +
 	"\fproduct_line\x18\x02 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\x12!\n" +
-	"\x05model\x18\x03 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\x05model\"\xd4\x02\n" +
+	"\x05model\x18\x03 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\x05model\"\xba\x03\n" +
 	"\x05Fault\x12*\n" +
 	"\n" +
 	"fault_code\x18\x01 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18@R\tfaultCode\x12&\n" +
@@ -1745,7 +1794,9 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\rrunning_hours\x18\x04 \x01(\x01B\x0e\xbaH\v\x12\t)\x00\x00\x00\x00\x00\x00\x00\x00R\frunningHours\x12,\n" +
 	"\x06causes\x18\x05 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10\x14\"\n" +
 	"r\b\xd0\xc6'\x01\x10\x01\x18@R\x06causes\x12G\n" +
-	"\flikely_parts\x18\x06 \x03(\v2\x1a.sanbao.ticket.v1.PartNeedB\b\xbaH\x05\x92\x01\x02\x102R\vlikelyParts\"Z\n" +
+	"\flikely_parts\x18\x06 \x03(\v2\x1a.sanbao.ticket.v1.PartNeedB\b\xbaH\x05\x92\x01\x02\x102R\vlikelyParts\x12-\n" +
+	"\x0efaulty_part_id\x18\a \x01(\tB\a\xbaH\x04r\x02\x18@R\ffaultyPartId\x125\n" +
+	"\x12faulty_part_serial\x18\b \x01(\tB\a\xbaH\x04r\x02\x18@R\x10faultyPartSerial\"Z\n" +
 	"\bPartNeed\x12&\n" +
 	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12&\n" +
@@ -1755,7 +1806,7 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\tpolicy_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bpolicyId\x12.\n" +
 	"\x0epolicy_version\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\rpolicyVersion\x12$\n" +
 	"\x06clause\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06clause\x12.\n" +
-	"\vexplanation\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\vexplanation\"\xc1\x04\n" +
+	"\vexplanation\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\vexplanation\"\x9e\x05\n" +
 	"\x06Triage\x12@\n" +
 	"\bcoverage\x18\x01 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcoverage\x12T\n" +
 	"\x10allowed_remedies\x18\x02 \x03(\x0e2\x18.sanbao.ticket.v1.RemedyB\x0f\xbaH\f\x92\x01\t\x10d\"\x05\x82\x01\x02\x10\x01R\x0fallowedRemedies\x12:\n" +
@@ -1768,7 +1819,10 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\vtriage_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"triageTime\x12 \n" +
-	"\x04note\x18\t \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\"\x93\x05\n" +
+	"\x04note\x18\t \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\x12'\n" +
+	"\x03fee\x18\n" +
+	" \x01(\v2\x15.sanbao.type.v1.MoneyR\x03fee\x122\n" +
+	"\x0efinding_job_id\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ffindingJobId\"\x93\x05\n" +
 	"\x03Job\x12\x1d\n" +
 	"\x05visit\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05visit\x12#\n" +
 	"\x06job_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12:\n" +
@@ -1811,7 +1865,7 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x12customer_confirmed\x18\t \x01(\bR\x11customerConfirmed\x12O\n" +
 	"\fconfirm_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\xfc\x11\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\xc7\x12\n" +
 	"\x06Ticket\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
 	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12<\n" +
@@ -1865,7 +1919,9 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tcloseTime\x12N\n" +
 	"\x06paused\x18, \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x06paused\x12 \n" +
 	"\x04etag\x18- \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12O\n" +
-	"\x0fheld_from_state\x18. \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\rheldFromStateB\x0e\n" +
+	"\x0fheld_from_state\x18. \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\rheldFromState\x12I\n" +
+	"\thold_time\x18/ \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\bholdTimeB\x0e\n" +
 	"\f_distance_km*\x83\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x11\n" +
@@ -1979,46 +2035,48 @@ var file_sanbao_ticket_v1_ticket_proto_depIdxs = []int32{
 	11, // 6: sanbao.ticket.v1.Triage.clauses:type_name -> sanbao.ticket.v1.Clause
 	4,  // 7: sanbao.ticket.v1.Triage.solution:type_name -> sanbao.ticket.v1.SolutionType
 	19, // 8: sanbao.ticket.v1.Triage.triage_time:type_name -> google.protobuf.Timestamp
-	5,  // 9: sanbao.ticket.v1.Job.state:type_name -> sanbao.ticket.v1.JobState
-	19, // 10: sanbao.ticket.v1.Job.request_time:type_name -> google.protobuf.Timestamp
-	19, // 11: sanbao.ticket.v1.Job.assign_time:type_name -> google.protobuf.Timestamp
-	19, // 12: sanbao.ticket.v1.Job.check_in_time:type_name -> google.protobuf.Timestamp
-	19, // 13: sanbao.ticket.v1.Job.end_time:type_name -> google.protobuf.Timestamp
-	6,  // 14: sanbao.ticket.v1.Escalation.reason:type_name -> sanbao.ticket.v1.EscalationReason
-	19, // 15: sanbao.ticket.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
-	20, // 16: sanbao.ticket.v1.Resolution.fee:type_name -> sanbao.type.v1.Money
-	19, // 17: sanbao.ticket.v1.Resolution.resolve_time:type_name -> google.protobuf.Timestamp
-	19, // 18: sanbao.ticket.v1.Resolution.confirm_time:type_name -> google.protobuf.Timestamp
-	21, // 19: sanbao.ticket.v1.Ticket.kind:type_name -> sanbao.ticket.v1.TicketKind
-	0,  // 20: sanbao.ticket.v1.Ticket.channel:type_name -> sanbao.ticket.v1.Channel
-	1,  // 21: sanbao.ticket.v1.Ticket.state:type_name -> sanbao.ticket.v1.TicketState
-	22, // 22: sanbao.ticket.v1.Ticket.priority:type_name -> sanbao.ticket.v1.Priority
-	7,  // 23: sanbao.ticket.v1.Ticket.customer:type_name -> sanbao.ticket.v1.Customer
-	8,  // 24: sanbao.ticket.v1.Ticket.unit:type_name -> sanbao.ticket.v1.Unit
-	9,  // 25: sanbao.ticket.v1.Ticket.fault:type_name -> sanbao.ticket.v1.Fault
-	2,  // 26: sanbao.ticket.v1.Ticket.requested_remedy:type_name -> sanbao.ticket.v1.Remedy
-	4,  // 27: sanbao.ticket.v1.Ticket.requested_solution:type_name -> sanbao.ticket.v1.SolutionType
-	19, // 28: sanbao.ticket.v1.Ticket.window_start_time:type_name -> google.protobuf.Timestamp
-	19, // 29: sanbao.ticket.v1.Ticket.window_end_time:type_name -> google.protobuf.Timestamp
-	12, // 30: sanbao.ticket.v1.Ticket.triage:type_name -> sanbao.ticket.v1.Triage
-	13, // 31: sanbao.ticket.v1.Ticket.jobs:type_name -> sanbao.ticket.v1.Job
-	14, // 32: sanbao.ticket.v1.Ticket.escalations:type_name -> sanbao.ticket.v1.Escalation
-	23, // 33: sanbao.ticket.v1.Ticket.clocks:type_name -> sanbao.ticket.v1.SlaClock
-	24, // 34: sanbao.ticket.v1.Ticket.hold_reason:type_name -> sanbao.ticket.v1.PauseReason
-	15, // 35: sanbao.ticket.v1.Ticket.resolution:type_name -> sanbao.ticket.v1.Resolution
-	25, // 36: sanbao.ticket.v1.Ticket.complaint:type_name -> sanbao.ticket.v1.Complaint
-	26, // 37: sanbao.ticket.v1.Ticket.survey:type_name -> sanbao.ticket.v1.Survey
-	19, // 38: sanbao.ticket.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
-	19, // 39: sanbao.ticket.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
-	19, // 40: sanbao.ticket.v1.Ticket.first_response_time:type_name -> google.protobuf.Timestamp
-	19, // 41: sanbao.ticket.v1.Ticket.close_time:type_name -> google.protobuf.Timestamp
-	27, // 42: sanbao.ticket.v1.Ticket.paused:type_name -> google.protobuf.Duration
-	1,  // 43: sanbao.ticket.v1.Ticket.held_from_state:type_name -> sanbao.ticket.v1.TicketState
-	44, // [44:44] is the sub-list for method output_type
-	44, // [44:44] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	20, // 9: sanbao.ticket.v1.Triage.fee:type_name -> sanbao.type.v1.Money
+	5,  // 10: sanbao.ticket.v1.Job.state:type_name -> sanbao.ticket.v1.JobState
+	19, // 11: sanbao.ticket.v1.Job.request_time:type_name -> google.protobuf.Timestamp
+	19, // 12: sanbao.ticket.v1.Job.assign_time:type_name -> google.protobuf.Timestamp
+	19, // 13: sanbao.ticket.v1.Job.check_in_time:type_name -> google.protobuf.Timestamp
+	19, // 14: sanbao.ticket.v1.Job.end_time:type_name -> google.protobuf.Timestamp
+	6,  // 15: sanbao.ticket.v1.Escalation.reason:type_name -> sanbao.ticket.v1.EscalationReason
+	19, // 16: sanbao.ticket.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
+	20, // 17: sanbao.ticket.v1.Resolution.fee:type_name -> sanbao.type.v1.Money
+	19, // 18: sanbao.ticket.v1.Resolution.resolve_time:type_name -> google.protobuf.Timestamp
+	19, // 19: sanbao.ticket.v1.Resolution.confirm_time:type_name -> google.protobuf.Timestamp
+	21, // 20: sanbao.ticket.v1.Ticket.kind:type_name -> sanbao.ticket.v1.TicketKind
+	0,  // 21: sanbao.ticket.v1.Ticket.channel:type_name -> sanbao.ticket.v1.Channel
+	1,  // 22: sanbao.ticket.v1.Ticket.state:type_name -> sanbao.ticket.v1.TicketState
+	22, // 23: sanbao.ticket.v1.Ticket.priority:type_name -> sanbao.ticket.v1.Priority
+	7,  // 24: sanbao.ticket.v1.Ticket.customer:type_name -> sanbao.ticket.v1.Customer
+	8,  // 25: sanbao.ticket.v1.Ticket.unit:type_name -> sanbao.ticket.v1.Unit
+	9,  // 26: sanbao.ticket.v1.Ticket.fault:type_name -> sanbao.ticket.v1.Fault
+	2,  // 27: sanbao.ticket.v1.Ticket.requested_remedy:type_name -> sanbao.ticket.v1.Remedy
+	4,  // 28: sanbao.ticket.v1.Ticket.requested_solution:type_name -> sanbao.ticket.v1.SolutionType
+	19, // 29: sanbao.ticket.v1.Ticket.window_start_time:type_name -> google.protobuf.Timestamp
+	19, // 30: sanbao.ticket.v1.Ticket.window_end_time:type_name -> google.protobuf.Timestamp
+	12, // 31: sanbao.ticket.v1.Ticket.triage:type_name -> sanbao.ticket.v1.Triage
+	13, // 32: sanbao.ticket.v1.Ticket.jobs:type_name -> sanbao.ticket.v1.Job
+	14, // 33: sanbao.ticket.v1.Ticket.escalations:type_name -> sanbao.ticket.v1.Escalation
+	23, // 34: sanbao.ticket.v1.Ticket.clocks:type_name -> sanbao.ticket.v1.SlaClock
+	24, // 35: sanbao.ticket.v1.Ticket.hold_reason:type_name -> sanbao.ticket.v1.PauseReason
+	15, // 36: sanbao.ticket.v1.Ticket.resolution:type_name -> sanbao.ticket.v1.Resolution
+	25, // 37: sanbao.ticket.v1.Ticket.complaint:type_name -> sanbao.ticket.v1.Complaint
+	26, // 38: sanbao.ticket.v1.Ticket.survey:type_name -> sanbao.ticket.v1.Survey
+	19, // 39: sanbao.ticket.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
+	19, // 40: sanbao.ticket.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
+	19, // 41: sanbao.ticket.v1.Ticket.first_response_time:type_name -> google.protobuf.Timestamp
+	19, // 42: sanbao.ticket.v1.Ticket.close_time:type_name -> google.protobuf.Timestamp
+	27, // 43: sanbao.ticket.v1.Ticket.paused:type_name -> google.protobuf.Duration
+	1,  // 44: sanbao.ticket.v1.Ticket.held_from_state:type_name -> sanbao.ticket.v1.TicketState
+	19, // 45: sanbao.ticket.v1.Ticket.hold_time:type_name -> google.protobuf.Timestamp
+	46, // [46:46] is the sub-list for method output_type
+	46, // [46:46] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_ticket_proto_init() }

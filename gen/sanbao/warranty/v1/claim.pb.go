@@ -864,6 +864,81 @@ func (x *Decision) GetFaultCode() string {
 	return ""
 }
 
+// SiteFinding is what the technician found on site (seed 002 "看"): is the fault in 三包 scope,
+// was the faulty part opened, what caused it. On a claim it replaces the reported causes and
+// re-decides coverage (clause "site_finding").
+type SiteFinding struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The fault is outside the warranty's scope (not caused by design, manufacturing or quality).
+	OutOfScope bool `protobuf:"varint,1,opt,name=out_of_scope,json=outOfScope,proto3" json:"out_of_scope,omitempty"`
+	// The faulty part had been opened (unauthorised disassembly).
+	PartOpened bool `protobuf:"varint,2,opt,name=part_opened,json=partOpened,proto3" json:"part_opened,omitempty"`
+	// The causes found; none (with the two flags false) means a quality fault.
+	Causes []Cause `protobuf:"varint,3,rep,packed,name=causes,proto3,enum=sanbao.warranty.v1.Cause" json:"causes,omitempty"`
+	// The dispatch job whose signed report recorded the finding.
+	JobId         string `protobuf:"bytes,4,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SiteFinding) Reset() {
+	*x = SiteFinding{}
+	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SiteFinding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SiteFinding) ProtoMessage() {}
+
+func (x *SiteFinding) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SiteFinding.ProtoReflect.Descriptor instead.
+func (*SiteFinding) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_claim_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SiteFinding) GetOutOfScope() bool {
+	if x != nil {
+		return x.OutOfScope
+	}
+	return false
+}
+
+func (x *SiteFinding) GetPartOpened() bool {
+	if x != nil {
+		return x.PartOpened
+	}
+	return false
+}
+
+func (x *SiteFinding) GetCauses() []Cause {
+	if x != nil {
+		return x.Causes
+	}
+	return nil
+}
+
+func (x *SiteFinding) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
 // QuoteItem is one line of a fee quote.
 type QuoteItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -885,7 +960,7 @@ type QuoteItem struct {
 
 func (x *QuoteItem) Reset() {
 	*x = QuoteItem{}
-	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[5]
+	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -897,7 +972,7 @@ func (x *QuoteItem) String() string {
 func (*QuoteItem) ProtoMessage() {}
 
 func (x *QuoteItem) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[5]
+	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -910,7 +985,7 @@ func (x *QuoteItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuoteItem.ProtoReflect.Descriptor instead.
 func (*QuoteItem) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_claim_proto_rawDescGZIP(), []int{5}
+	return file_sanbao_warranty_v1_claim_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *QuoteItem) GetKind() LineKind {
@@ -976,7 +1051,7 @@ type Quote struct {
 
 func (x *Quote) Reset() {
 	*x = Quote{}
-	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[6]
+	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -988,7 +1063,7 @@ func (x *Quote) String() string {
 func (*Quote) ProtoMessage() {}
 
 func (x *Quote) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[6]
+	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1001,7 +1076,7 @@ func (x *Quote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Quote.ProtoReflect.Descriptor instead.
 func (*Quote) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_claim_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_warranty_v1_claim_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Quote) GetPolicyId() string {
@@ -1068,14 +1143,53 @@ type WarrantyCost struct {
 	// Total.
 	Total *v1.Money `protobuf:"bytes,9,opt,name=total,proto3" json:"total,omitempty"`
 	// Total divided by units sold (0 when none).
-	PerUnitSold   *v1.Money `protobuf:"bytes,10,opt,name=per_unit_sold,json=perUnitSold,proto3" json:"per_unit_sold,omitempty"`
+	PerUnitSold *v1.Money `protobuf:"bytes,10,opt,name=per_unit_sold,json=perUnitSold,proto3" json:"per_unit_sold,omitempty"`
+	// The real cost, from the visits (dispatch's signed reports) in the selection's time range:
+	// handlings of every kind recorded from visits.
+	Visits int64 `protobuf:"varint,11,opt,name=visits,proto3" json:"visits,omitempty"`
+	// Of those, repairs (not maintenance, inspection or installation).
+	Repairs int64 `protobuf:"varint,12,opt,name=repairs,proto3" json:"repairs,omitempty"`
+	// Parts fitted on warranty visits, at cost (paid visits are the customer's, not counted).
+	VisitParts *v1.Money `protobuf:"bytes,13,opt,name=visit_parts,json=visitParts,proto3" json:"visit_parts,omitempty"`
+	// Labour of warranty visits at the fee schedule.
+	VisitLabour *v1.Money `protobuf:"bytes,14,opt,name=visit_labour,json=visitLabour,proto3" json:"visit_labour,omitempty"`
+	// Travel of warranty visits at the fee schedule.
+	VisitTravel *v1.Money `protobuf:"bytes,15,opt,name=visit_travel,json=visitTravel,proto3" json:"visit_travel,omitempty"`
+	// visit_parts + visit_labour + visit_travel.
+	VisitTotal *v1.Money `protobuf:"bytes,16,opt,name=visit_total,json=visitTotal,proto3" json:"visit_total,omitempty"`
+	// Warranty swaps charged back after their old part was appraised as misuse or no fault
+	// (their parts at cost).
+	ChargedBack *v1.Money `protobuf:"bytes,17,opt,name=charged_back,json=chargedBack,proto3" json:"charged_back,omitempty"`
+	// Recovered from suppliers by secondary claims (二次索赔) on parts of these units.
+	SupplierRecovered *v1.Money `protobuf:"bytes,18,opt,name=supplier_recovered,json=supplierRecovered,proto3" json:"supplier_recovered,omitempty"`
+	// visit_total - charged_back - supplier_recovered.
+	Net *v1.Money `protobuf:"bytes,19,opt,name=net,proto3" json:"net,omitempty"`
+	// Visits whose must-return old part is overdue: their cost is not accepted for write-off
+	// until the part comes back (seed 000).
+	BlockedVisits int64 `protobuf:"varint,20,opt,name=blocked_visits,json=blockedVisits,proto3" json:"blocked_visits,omitempty"`
+	// The cost of those visits.
+	Blocked *v1.Money `protobuf:"bytes,21,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	// The jobs of those visits, at most 100.
+	BlockedJobIds []string `protobuf:"bytes,22,rep,name=blocked_job_ids,json=blockedJobIds,proto3" json:"blocked_job_ids,omitempty"`
+	// net - blocked: the cost accepted for write-off.
+	WrittenOff *v1.Money `protobuf:"bytes,23,opt,name=written_off,json=writtenOff,proto3" json:"written_off,omitempty"`
+	// Share of repairs that repeated an earlier repair of the same fault on the same unit
+	// (0 to 1; 0 when there are no repairs).
+	RepeatRepairRate float64 `protobuf:"fixed64,24,opt,name=repeat_repair_rate,json=repeatRepairRate,proto3" json:"repeat_repair_rate,omitempty"`
+	// Share of repaired faults (by ticket, else by job) fixed by their first visit (0 to 1; 0
+	// when there are none).
+	FirstTimeFixRate float64 `protobuf:"fixed64,25,opt,name=first_time_fix_rate,json=firstTimeFixRate,proto3" json:"first_time_fix_rate,omitempty"`
+	// The same figures per model (each without its own breakdowns), by model.
+	ByModel []*WarrantyCost `protobuf:"bytes,26,rep,name=by_model,json=byModel,proto3" json:"by_model,omitempty"`
+	// The same figures per production batch, by batch.
+	ByBatch       []*WarrantyCost `protobuf:"bytes,27,rep,name=by_batch,json=byBatch,proto3" json:"by_batch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WarrantyCost) Reset() {
 	*x = WarrantyCost{}
-	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[7]
+	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1201,7 @@ func (x *WarrantyCost) String() string {
 func (*WarrantyCost) ProtoMessage() {}
 
 func (x *WarrantyCost) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[7]
+	mi := &file_sanbao_warranty_v1_claim_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1214,7 @@ func (x *WarrantyCost) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WarrantyCost.ProtoReflect.Descriptor instead.
 func (*WarrantyCost) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_claim_proto_rawDescGZIP(), []int{7}
+	return file_sanbao_warranty_v1_claim_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WarrantyCost) GetModel() string {
@@ -1169,6 +1283,125 @@ func (x *WarrantyCost) GetTotal() *v1.Money {
 func (x *WarrantyCost) GetPerUnitSold() *v1.Money {
 	if x != nil {
 		return x.PerUnitSold
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetVisits() int64 {
+	if x != nil {
+		return x.Visits
+	}
+	return 0
+}
+
+func (x *WarrantyCost) GetRepairs() int64 {
+	if x != nil {
+		return x.Repairs
+	}
+	return 0
+}
+
+func (x *WarrantyCost) GetVisitParts() *v1.Money {
+	if x != nil {
+		return x.VisitParts
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetVisitLabour() *v1.Money {
+	if x != nil {
+		return x.VisitLabour
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetVisitTravel() *v1.Money {
+	if x != nil {
+		return x.VisitTravel
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetVisitTotal() *v1.Money {
+	if x != nil {
+		return x.VisitTotal
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetChargedBack() *v1.Money {
+	if x != nil {
+		return x.ChargedBack
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetSupplierRecovered() *v1.Money {
+	if x != nil {
+		return x.SupplierRecovered
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetNet() *v1.Money {
+	if x != nil {
+		return x.Net
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetBlockedVisits() int64 {
+	if x != nil {
+		return x.BlockedVisits
+	}
+	return 0
+}
+
+func (x *WarrantyCost) GetBlocked() *v1.Money {
+	if x != nil {
+		return x.Blocked
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetBlockedJobIds() []string {
+	if x != nil {
+		return x.BlockedJobIds
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetWrittenOff() *v1.Money {
+	if x != nil {
+		return x.WrittenOff
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetRepeatRepairRate() float64 {
+	if x != nil {
+		return x.RepeatRepairRate
+	}
+	return 0
+}
+
+func (x *WarrantyCost) GetFirstTimeFixRate() float64 {
+	if x != nil {
+		return x.FirstTimeFixRate
+	}
+	return 0
+}
+
+func (x *WarrantyCost) GetByModel() []*WarrantyCost {
+	if x != nil {
+		return x.ByModel
+	}
+	return nil
+}
+
+func (x *WarrantyCost) GetByBatch() []*WarrantyCost {
+	if x != nil {
+		return x.ByBatch
 	}
 	return nil
 }
@@ -1246,7 +1479,14 @@ const file_sanbao_warranty_v1_claim_proto_rawDesc = "" +
 	"\rexpenses_cost\x18\x15 \x01(\v2\x15.sanbao.type.v1.MoneyR\fexpensesCost\x12)\n" +
 	"\tticket_id\x18\x16 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12+\n" +
 	"\n" +
-	"fault_code\x18\x17 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\tfaultCode\"\x9e\x02\n" +
+	"fault_code\x18\x17 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\tfaultCode\"\xb6\x01\n" +
+	"\vSiteFinding\x12 \n" +
+	"\fout_of_scope\x18\x01 \x01(\bR\n" +
+	"outOfScope\x12\x1f\n" +
+	"\vpart_opened\x18\x02 \x01(\bR\n" +
+	"partOpened\x12D\n" +
+	"\x06causes\x18\x03 \x03(\x0e2\x19.sanbao.warranty.v1.CauseB\x11\xbaH\x0e\x92\x01\v\x10\f\"\a\x82\x01\x04\x10\x01 \x00R\x06causes\x12\x1e\n" +
+	"\x06job_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\x05jobId\"\x9e\x02\n" +
 	"\tQuoteItem\x12:\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1c.sanbao.warranty.v1.LineKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12.\n" +
 	"\vdescription\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\vdescription\x12\x1a\n" +
@@ -1261,7 +1501,8 @@ const file_sanbao_warranty_v1_claim_proto_rawDesc = "" +
 	"\bcoverage\x18\x03 \x01(\x0e2\x1c.sanbao.warranty.v1.CoverageB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcoverage\x12=\n" +
 	"\x05items\x18\x04 \x03(\v2\x1d.sanbao.warranty.v1.QuoteItemB\b\xbaH\x05\x92\x01\x02\x10dR\x05items\x12+\n" +
 	"\x05total\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\x05total\x12>\n" +
-	"\aclauses\x18\x06 \x03(\v2\x1a.sanbao.warranty.v1.ClauseB\b\xbaH\x05\x92\x01\x02\x10\x14R\aclauses\"\xb9\x03\n" +
+	"\aclauses\x18\x06 \x03(\v2\x1a.sanbao.warranty.v1.ClauseB\b\xbaH\x05\x92\x01\x02\x10\x14R\aclauses\"\xb3\n" +
+	"\n" +
 	"\fWarrantyCost\x12\"\n" +
 	"\x05model\x18\x01 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x05model\x12\"\n" +
 	"\x05batch\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05batch\x12\x1c\n" +
@@ -1274,7 +1515,27 @@ const file_sanbao_warranty_v1_claim_proto_rawDesc = "" +
 	"\bexpenses\x18\b \x01(\v2\x15.sanbao.type.v1.MoneyR\bexpenses\x12+\n" +
 	"\x05total\x18\t \x01(\v2\x15.sanbao.type.v1.MoneyR\x05total\x129\n" +
 	"\rper_unit_sold\x18\n" +
-	" \x01(\v2\x15.sanbao.type.v1.MoneyR\vperUnitSold*d\n" +
+	" \x01(\v2\x15.sanbao.type.v1.MoneyR\vperUnitSold\x12\x16\n" +
+	"\x06visits\x18\v \x01(\x03R\x06visits\x12\x18\n" +
+	"\arepairs\x18\f \x01(\x03R\arepairs\x126\n" +
+	"\vvisit_parts\x18\r \x01(\v2\x15.sanbao.type.v1.MoneyR\n" +
+	"visitParts\x128\n" +
+	"\fvisit_labour\x18\x0e \x01(\v2\x15.sanbao.type.v1.MoneyR\vvisitLabour\x128\n" +
+	"\fvisit_travel\x18\x0f \x01(\v2\x15.sanbao.type.v1.MoneyR\vvisitTravel\x126\n" +
+	"\vvisit_total\x18\x10 \x01(\v2\x15.sanbao.type.v1.MoneyR\n" +
+	"visitTotal\x128\n" +
+	"\fcharged_back\x18\x11 \x01(\v2\x15.sanbao.type.v1.MoneyR\vchargedBack\x12D\n" +
+	"\x12supplier_recovered\x18\x12 \x01(\v2\x15.sanbao.type.v1.MoneyR\x11supplierRecovered\x12'\n" +
+	"\x03net\x18\x13 \x01(\v2\x15.sanbao.type.v1.MoneyR\x03net\x12%\n" +
+	"\x0eblocked_visits\x18\x14 \x01(\x03R\rblockedVisits\x12/\n" +
+	"\ablocked\x18\x15 \x01(\v2\x15.sanbao.type.v1.MoneyR\ablocked\x12<\n" +
+	"\x0fblocked_job_ids\x18\x16 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10\xe8\a\"\tr\a\xc8\xc6'\x01\x18\x80\x01R\rblockedJobIds\x126\n" +
+	"\vwritten_off\x18\x17 \x01(\v2\x15.sanbao.type.v1.MoneyR\n" +
+	"writtenOff\x12,\n" +
+	"\x12repeat_repair_rate\x18\x18 \x01(\x01R\x10repeatRepairRate\x12-\n" +
+	"\x13first_time_fix_rate\x18\x19 \x01(\x01R\x10firstTimeFixRate\x12F\n" +
+	"\bby_model\x18\x1a \x03(\v2 .sanbao.warranty.v1.WarrantyCostB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\abyModel\x12F\n" +
+	"\bby_batch\x18\x1b \x03(\v2 .sanbao.warranty.v1.WarrantyCostB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\abyBatch*d\n" +
 	"\bCoverage\x12\x18\n" +
 	"\x14COVERAGE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rCOVERAGE_FREE\x10\x01\x12\x11\n" +
@@ -1312,7 +1573,7 @@ func file_sanbao_warranty_v1_claim_proto_rawDescGZIP() []byte {
 }
 
 var file_sanbao_warranty_v1_claim_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_sanbao_warranty_v1_claim_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_sanbao_warranty_v1_claim_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_sanbao_warranty_v1_claim_proto_goTypes = []any{
 	(Coverage)(0),                 // 0: sanbao.warranty.v1.Coverage
 	(LineKind)(0),                 // 1: sanbao.warranty.v1.LineKind
@@ -1322,60 +1583,74 @@ var file_sanbao_warranty_v1_claim_proto_goTypes = []any{
 	(*WarrantyPeriod)(nil),        // 5: sanbao.warranty.v1.WarrantyPeriod
 	(*LineDecision)(nil),          // 6: sanbao.warranty.v1.LineDecision
 	(*Decision)(nil),              // 7: sanbao.warranty.v1.Decision
-	(*QuoteItem)(nil),             // 8: sanbao.warranty.v1.QuoteItem
-	(*Quote)(nil),                 // 9: sanbao.warranty.v1.Quote
-	(*WarrantyCost)(nil),          // 10: sanbao.warranty.v1.WarrantyCost
-	(*v1.Money)(nil),              // 11: sanbao.type.v1.Money
-	(*durationpb.Duration)(nil),   // 12: google.protobuf.Duration
-	(*v1.Date)(nil),               // 13: sanbao.type.v1.Date
-	(Remedy)(0),                   // 14: sanbao.warranty.v1.Remedy
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*SiteFinding)(nil),           // 8: sanbao.warranty.v1.SiteFinding
+	(*QuoteItem)(nil),             // 9: sanbao.warranty.v1.QuoteItem
+	(*Quote)(nil),                 // 10: sanbao.warranty.v1.Quote
+	(*WarrantyCost)(nil),          // 11: sanbao.warranty.v1.WarrantyCost
+	(*v1.Money)(nil),              // 12: sanbao.type.v1.Money
+	(*durationpb.Duration)(nil),   // 13: google.protobuf.Duration
+	(*v1.Date)(nil),               // 14: sanbao.type.v1.Date
+	(Remedy)(0),                   // 15: sanbao.warranty.v1.Remedy
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(Cause)(0),                    // 17: sanbao.warranty.v1.Cause
 }
 var file_sanbao_warranty_v1_claim_proto_depIdxs = []int32{
 	1,  // 0: sanbao.warranty.v1.ClaimLine.kind:type_name -> sanbao.warranty.v1.LineKind
-	11, // 1: sanbao.warranty.v1.ClaimLine.unit_cost:type_name -> sanbao.type.v1.Money
-	12, // 2: sanbao.warranty.v1.ClaimLine.labour:type_name -> google.protobuf.Duration
-	11, // 3: sanbao.warranty.v1.ClaimLine.amount:type_name -> sanbao.type.v1.Money
+	12, // 1: sanbao.warranty.v1.ClaimLine.unit_cost:type_name -> sanbao.type.v1.Money
+	13, // 2: sanbao.warranty.v1.ClaimLine.labour:type_name -> google.protobuf.Duration
+	12, // 3: sanbao.warranty.v1.ClaimLine.amount:type_name -> sanbao.type.v1.Money
 	2,  // 4: sanbao.warranty.v1.WarrantyPeriod.kind:type_name -> sanbao.warranty.v1.PeriodKind
-	13, // 5: sanbao.warranty.v1.WarrantyPeriod.start_date:type_name -> sanbao.type.v1.Date
-	13, // 6: sanbao.warranty.v1.WarrantyPeriod.end_date:type_name -> sanbao.type.v1.Date
+	14, // 5: sanbao.warranty.v1.WarrantyPeriod.start_date:type_name -> sanbao.type.v1.Date
+	14, // 6: sanbao.warranty.v1.WarrantyPeriod.end_date:type_name -> sanbao.type.v1.Date
 	3,  // 7: sanbao.warranty.v1.LineDecision.line:type_name -> sanbao.warranty.v1.ClaimLine
 	0,  // 8: sanbao.warranty.v1.LineDecision.coverage:type_name -> sanbao.warranty.v1.Coverage
-	11, // 9: sanbao.warranty.v1.LineDecision.customer_charge:type_name -> sanbao.type.v1.Money
-	11, // 10: sanbao.warranty.v1.LineDecision.company_cost:type_name -> sanbao.type.v1.Money
+	12, // 9: sanbao.warranty.v1.LineDecision.customer_charge:type_name -> sanbao.type.v1.Money
+	12, // 10: sanbao.warranty.v1.LineDecision.company_cost:type_name -> sanbao.type.v1.Money
 	4,  // 11: sanbao.warranty.v1.LineDecision.clauses:type_name -> sanbao.warranty.v1.Clause
 	5,  // 12: sanbao.warranty.v1.LineDecision.part_warranty:type_name -> sanbao.warranty.v1.WarrantyPeriod
 	0,  // 13: sanbao.warranty.v1.Decision.coverage:type_name -> sanbao.warranty.v1.Coverage
-	14, // 14: sanbao.warranty.v1.Decision.allowed_remedies:type_name -> sanbao.warranty.v1.Remedy
+	15, // 14: sanbao.warranty.v1.Decision.allowed_remedies:type_name -> sanbao.warranty.v1.Remedy
 	4,  // 15: sanbao.warranty.v1.Decision.clauses:type_name -> sanbao.warranty.v1.Clause
 	5,  // 16: sanbao.warranty.v1.Decision.periods:type_name -> sanbao.warranty.v1.WarrantyPeriod
 	6,  // 17: sanbao.warranty.v1.Decision.lines:type_name -> sanbao.warranty.v1.LineDecision
-	13, // 18: sanbao.warranty.v1.Decision.claim_date:type_name -> sanbao.type.v1.Date
-	11, // 19: sanbao.warranty.v1.Decision.customer_charge:type_name -> sanbao.type.v1.Money
-	11, // 20: sanbao.warranty.v1.Decision.company_cost:type_name -> sanbao.type.v1.Money
-	15, // 21: sanbao.warranty.v1.Decision.evaluate_time:type_name -> google.protobuf.Timestamp
-	11, // 22: sanbao.warranty.v1.Decision.parts_cost:type_name -> sanbao.type.v1.Money
-	11, // 23: sanbao.warranty.v1.Decision.labour_cost:type_name -> sanbao.type.v1.Money
-	11, // 24: sanbao.warranty.v1.Decision.travel_cost:type_name -> sanbao.type.v1.Money
-	11, // 25: sanbao.warranty.v1.Decision.expenses_cost:type_name -> sanbao.type.v1.Money
-	1,  // 26: sanbao.warranty.v1.QuoteItem.kind:type_name -> sanbao.warranty.v1.LineKind
-	11, // 27: sanbao.warranty.v1.QuoteItem.unit_price:type_name -> sanbao.type.v1.Money
-	11, // 28: sanbao.warranty.v1.QuoteItem.amount:type_name -> sanbao.type.v1.Money
-	0,  // 29: sanbao.warranty.v1.Quote.coverage:type_name -> sanbao.warranty.v1.Coverage
-	8,  // 30: sanbao.warranty.v1.Quote.items:type_name -> sanbao.warranty.v1.QuoteItem
-	11, // 31: sanbao.warranty.v1.Quote.total:type_name -> sanbao.type.v1.Money
-	4,  // 32: sanbao.warranty.v1.Quote.clauses:type_name -> sanbao.warranty.v1.Clause
-	11, // 33: sanbao.warranty.v1.WarrantyCost.parts:type_name -> sanbao.type.v1.Money
-	11, // 34: sanbao.warranty.v1.WarrantyCost.labour:type_name -> sanbao.type.v1.Money
-	11, // 35: sanbao.warranty.v1.WarrantyCost.travel:type_name -> sanbao.type.v1.Money
-	11, // 36: sanbao.warranty.v1.WarrantyCost.expenses:type_name -> sanbao.type.v1.Money
-	11, // 37: sanbao.warranty.v1.WarrantyCost.total:type_name -> sanbao.type.v1.Money
-	11, // 38: sanbao.warranty.v1.WarrantyCost.per_unit_sold:type_name -> sanbao.type.v1.Money
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	14, // 18: sanbao.warranty.v1.Decision.claim_date:type_name -> sanbao.type.v1.Date
+	12, // 19: sanbao.warranty.v1.Decision.customer_charge:type_name -> sanbao.type.v1.Money
+	12, // 20: sanbao.warranty.v1.Decision.company_cost:type_name -> sanbao.type.v1.Money
+	16, // 21: sanbao.warranty.v1.Decision.evaluate_time:type_name -> google.protobuf.Timestamp
+	12, // 22: sanbao.warranty.v1.Decision.parts_cost:type_name -> sanbao.type.v1.Money
+	12, // 23: sanbao.warranty.v1.Decision.labour_cost:type_name -> sanbao.type.v1.Money
+	12, // 24: sanbao.warranty.v1.Decision.travel_cost:type_name -> sanbao.type.v1.Money
+	12, // 25: sanbao.warranty.v1.Decision.expenses_cost:type_name -> sanbao.type.v1.Money
+	17, // 26: sanbao.warranty.v1.SiteFinding.causes:type_name -> sanbao.warranty.v1.Cause
+	1,  // 27: sanbao.warranty.v1.QuoteItem.kind:type_name -> sanbao.warranty.v1.LineKind
+	12, // 28: sanbao.warranty.v1.QuoteItem.unit_price:type_name -> sanbao.type.v1.Money
+	12, // 29: sanbao.warranty.v1.QuoteItem.amount:type_name -> sanbao.type.v1.Money
+	0,  // 30: sanbao.warranty.v1.Quote.coverage:type_name -> sanbao.warranty.v1.Coverage
+	9,  // 31: sanbao.warranty.v1.Quote.items:type_name -> sanbao.warranty.v1.QuoteItem
+	12, // 32: sanbao.warranty.v1.Quote.total:type_name -> sanbao.type.v1.Money
+	4,  // 33: sanbao.warranty.v1.Quote.clauses:type_name -> sanbao.warranty.v1.Clause
+	12, // 34: sanbao.warranty.v1.WarrantyCost.parts:type_name -> sanbao.type.v1.Money
+	12, // 35: sanbao.warranty.v1.WarrantyCost.labour:type_name -> sanbao.type.v1.Money
+	12, // 36: sanbao.warranty.v1.WarrantyCost.travel:type_name -> sanbao.type.v1.Money
+	12, // 37: sanbao.warranty.v1.WarrantyCost.expenses:type_name -> sanbao.type.v1.Money
+	12, // 38: sanbao.warranty.v1.WarrantyCost.total:type_name -> sanbao.type.v1.Money
+	12, // 39: sanbao.warranty.v1.WarrantyCost.per_unit_sold:type_name -> sanbao.type.v1.Money
+	12, // 40: sanbao.warranty.v1.WarrantyCost.visit_parts:type_name -> sanbao.type.v1.Money
+	12, // 41: sanbao.warranty.v1.WarrantyCost.visit_labour:type_name -> sanbao.type.v1.Money
+	12, // 42: sanbao.warranty.v1.WarrantyCost.visit_travel:type_name -> sanbao.type.v1.Money
+	12, // 43: sanbao.warranty.v1.WarrantyCost.visit_total:type_name -> sanbao.type.v1.Money
+	12, // 44: sanbao.warranty.v1.WarrantyCost.charged_back:type_name -> sanbao.type.v1.Money
+	12, // 45: sanbao.warranty.v1.WarrantyCost.supplier_recovered:type_name -> sanbao.type.v1.Money
+	12, // 46: sanbao.warranty.v1.WarrantyCost.net:type_name -> sanbao.type.v1.Money
+	12, // 47: sanbao.warranty.v1.WarrantyCost.blocked:type_name -> sanbao.type.v1.Money
+	12, // 48: sanbao.warranty.v1.WarrantyCost.written_off:type_name -> sanbao.type.v1.Money
+	11, // 49: sanbao.warranty.v1.WarrantyCost.by_model:type_name -> sanbao.warranty.v1.WarrantyCost
+	11, // 50: sanbao.warranty.v1.WarrantyCost.by_batch:type_name -> sanbao.warranty.v1.WarrantyCost
+	51, // [51:51] is the sub-list for method output_type
+	51, // [51:51] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_claim_proto_init() }
@@ -1390,7 +1665,7 @@ func file_sanbao_warranty_v1_claim_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_warranty_v1_claim_proto_rawDesc), len(file_sanbao_warranty_v1_claim_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -950,10 +950,13 @@ type WarrantyCardRule struct {
 	// Days after the sale date by which the card must be received (the sale date is day 0, so 20
 	// means the 20th day after the sale is the last good day). Default 20.
 	DeadlineDays int32 `protobuf:"varint,2,opt,name=deadline_days,json=deadlineDays,proto3" json:"deadline_days,omitempty"`
-	// What a card received after the deadline does (clause "warranty_card_late"). Default VOID.
+	// What a card received after the deadline does (clause "warranty_card_late"), and a card the
+	// dealer never sent once the deadline has passed (clause "warranty_card_missing"): the same
+	// rule (seed 000). Default VOID.
 	LateAction CardAction `protobuf:"varint,3,opt,name=late_action,json=lateAction,proto3,enum=sanbao.warranty.v1.CardAction" json:"late_action,omitempty"`
-	// What no card at all does once the deadline has passed (clause "warranty_card_missing").
-	// Default RESTART from the installation date.
+	// What a claim does whose customer cannot show the warranty slip at the visit while no card
+	// is on record (EvaluateClaimRequest.no_warranty_slip; clause "warranty_slip_missing").
+	// Default RESTART from the installation (completion) date.
 	MissingAction CardAction `protobuf:"varint,4,opt,name=missing_action,json=missingAction,proto3,enum=sanbao.warranty.v1.CardAction" json:"missing_action,omitempty"`
 	// The date the warranty starts at under RESTART (the completion/installation date).
 	RestartFrom   DateKind `protobuf:"varint,5,opt,name=restart_from,json=restartFrom,proto3,enum=sanbao.warranty.v1.DateKind" json:"restart_from,omitempty"`

@@ -11,6 +11,7 @@ import (
 	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -89,6 +90,69 @@ func (RepairOutcome) EnumDescriptor() ([]byte, []int) {
 	return file_sanbao_warranty_v1_unit_proto_rawDescGZIP(), []int{0}
 }
 
+// VisitKind is what a handling of a unit was for. Only repairs count toward the repeat-failure
+// ("repaired twice and still failing") and third-party rules and the repair count; maintenance,
+// inspection and installation visits are kept in the unit's history as what they are.
+type VisitKind int32
+
+const (
+	// Not set: read as a repair (records made before the kind was recorded).
+	VisitKind_VISIT_KIND_UNSPECIFIED VisitKind = 0
+	// A repair of a reported fault (a failed visit included: outcome NOT_FIXED).
+	VisitKind_VISIT_KIND_REPAIR VisitKind = 1
+	// Maintenance or a periodic preventive visit.
+	VisitKind_VISIT_KIND_MAINTENANCE VisitKind = 2
+	// An inspection (e.g. an appraisal on site).
+	VisitKind_VISIT_KIND_INSPECTION VisitKind = 3
+	// Installation and commissioning.
+	VisitKind_VISIT_KIND_INSTALLATION VisitKind = 4
+)
+
+// Enum value maps for VisitKind.
+var (
+	VisitKind_name = map[int32]string{
+		0: "VISIT_KIND_UNSPECIFIED",
+		1: "VISIT_KIND_REPAIR",
+		2: "VISIT_KIND_MAINTENANCE",
+		3: "VISIT_KIND_INSPECTION",
+		4: "VISIT_KIND_INSTALLATION",
+	}
+	VisitKind_value = map[string]int32{
+		"VISIT_KIND_UNSPECIFIED":  0,
+		"VISIT_KIND_REPAIR":       1,
+		"VISIT_KIND_MAINTENANCE":  2,
+		"VISIT_KIND_INSPECTION":   3,
+		"VISIT_KIND_INSTALLATION": 4,
+	}
+)
+
+func (x VisitKind) Enum() *VisitKind {
+	p := new(VisitKind)
+	*p = x
+	return p
+}
+
+func (x VisitKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VisitKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanbao_warranty_v1_unit_proto_enumTypes[1].Descriptor()
+}
+
+func (VisitKind) Type() protoreflect.EnumType {
+	return &file_sanbao_warranty_v1_unit_proto_enumTypes[1]
+}
+
+func (x VisitKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VisitKind.Descriptor instead.
+func (VisitKind) EnumDescriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_unit_proto_rawDescGZIP(), []int{1}
+}
+
 // RepairSource says where a repair record came from.
 type RepairSource int32
 
@@ -97,7 +161,7 @@ const (
 	RepairSource_REPAIR_SOURCE_UNSPECIFIED RepairSource = 0
 	// RecordRepair.
 	RepairSource_REPAIR_SOURCE_API RepairSource = 1
-	// A dispatch visit report (sanbao.dispatch.v1.job.visit_completed).
+	// A dispatch visit report (sanbao.dispatch.v1.job.visit_completed or job.failed).
 	RepairSource_REPAIR_SOURCE_DISPATCH RepairSource = 2
 )
 
@@ -126,11 +190,11 @@ func (x RepairSource) String() string {
 }
 
 func (RepairSource) Descriptor() protoreflect.EnumDescriptor {
-	return file_sanbao_warranty_v1_unit_proto_enumTypes[1].Descriptor()
+	return file_sanbao_warranty_v1_unit_proto_enumTypes[2].Descriptor()
 }
 
 func (RepairSource) Type() protoreflect.EnumType {
-	return &file_sanbao_warranty_v1_unit_proto_enumTypes[1]
+	return &file_sanbao_warranty_v1_unit_proto_enumTypes[2]
 }
 
 func (x RepairSource) Number() protoreflect.EnumNumber {
@@ -139,7 +203,7 @@ func (x RepairSource) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RepairSource.Descriptor instead.
 func (RepairSource) EnumDescriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_unit_proto_rawDescGZIP(), []int{1}
+	return file_sanbao_warranty_v1_unit_proto_rawDescGZIP(), []int{2}
 }
 
 // Unit is a sold product unit (售出产品档案): its serial, model, the policy version it was sold
@@ -688,7 +752,8 @@ type Repair struct {
 	Serial string `protobuf:"bytes,2,opt,name=serial,proto3" json:"serial,omitempty"`
 	// The unit's id. Output only.
 	UnitId string `protobuf:"bytes,3,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
-	// Fault code, as used on claims ("the same fault" means the same code).
+	// Fault code, as used on claims ("the same fault" means the same code). "UNSPECIFIED" is the
+	// one spelling of "no fault code" in every service (a maintenance visit, a job without one).
 	FaultCode string `protobuf:"bytes,4,opt,name=fault_code,json=faultCode,proto3" json:"fault_code,omitempty"`
 	// The day of the repair (organisation time zone).
 	RepairDate *v1.Date `protobuf:"bytes,5,opt,name=repair_date,json=repairDate,proto3" json:"repair_date,omitempty"`
@@ -706,7 +771,16 @@ type Repair struct {
 	// Where the record came from. Output only.
 	Source RepairSource `protobuf:"varint,11,opt,name=source,proto3,enum=sanbao.warranty.v1.RepairSource" json:"source,omitempty"`
 	// When it was recorded. Output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// What the handling was for; unspecified is read as a repair.
+	Kind VisitKind `protobuf:"varint,13,opt,name=kind,proto3,enum=sanbao.warranty.v1.VisitKind" json:"kind,omitempty"`
+	// The technician's finding on site, from the signed report (dispatch visits), if any.
+	Finding *SiteFinding `protobuf:"bytes,14,opt,name=finding,proto3" json:"finding,omitempty"`
+	// What the visit cost, from the signed report: parts at cost, labour and travel at the
+	// policy's fee schedule (dispatch visits). Output only.
+	Cost *VisitCost `protobuf:"bytes,15,opt,name=cost,proto3" json:"cost,omitempty"`
+	// The visit was paid service: the customer, not the warranty, bears its cost.
+	Paid          bool `protobuf:"varint,16,opt,name=paid,proto3" json:"paid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -825,6 +899,126 @@ func (x *Repair) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Repair) GetKind() VisitKind {
+	if x != nil {
+		return x.Kind
+	}
+	return VisitKind_VISIT_KIND_UNSPECIFIED
+}
+
+func (x *Repair) GetFinding() *SiteFinding {
+	if x != nil {
+		return x.Finding
+	}
+	return nil
+}
+
+func (x *Repair) GetCost() *VisitCost {
+	if x != nil {
+		return x.Cost
+	}
+	return nil
+}
+
+func (x *Repair) GetPaid() bool {
+	if x != nil {
+		return x.Paid
+	}
+	return false
+}
+
+// VisitCost is what one visit cost: the parts fitted at cost (parts-inventory's unit cost),
+// the labour time and the travel of the signed report at the policy's fee schedule.
+type VisitCost struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Time spent on site.
+	LabourTime *durationpb.Duration `protobuf:"bytes,1,opt,name=labour_time,json=labourTime,proto3" json:"labour_time,omitempty"`
+	// Kilometres travelled.
+	TravelKm float64 `protobuf:"fixed64,2,opt,name=travel_km,json=travelKm,proto3" json:"travel_km,omitempty"`
+	// Parts fitted, at cost.
+	Parts *v1.Money `protobuf:"bytes,3,opt,name=parts,proto3" json:"parts,omitempty"`
+	// Labour at the fee schedule.
+	Labour *v1.Money `protobuf:"bytes,4,opt,name=labour,proto3" json:"labour,omitempty"`
+	// Travel at the fee schedule (call-out + km).
+	Travel *v1.Money `protobuf:"bytes,5,opt,name=travel,proto3" json:"travel,omitempty"`
+	// parts + labour + travel.
+	Total         *v1.Money `protobuf:"bytes,6,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitCost) Reset() {
+	*x = VisitCost{}
+	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitCost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitCost) ProtoMessage() {}
+
+func (x *VisitCost) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitCost.ProtoReflect.Descriptor instead.
+func (*VisitCost) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_unit_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *VisitCost) GetLabourTime() *durationpb.Duration {
+	if x != nil {
+		return x.LabourTime
+	}
+	return nil
+}
+
+func (x *VisitCost) GetTravelKm() float64 {
+	if x != nil {
+		return x.TravelKm
+	}
+	return 0
+}
+
+func (x *VisitCost) GetParts() *v1.Money {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+func (x *VisitCost) GetLabour() *v1.Money {
+	if x != nil {
+		return x.Labour
+	}
+	return nil
+}
+
+func (x *VisitCost) GetTravel() *v1.Money {
+	if x != nil {
+		return x.Travel
+	}
+	return nil
+}
+
+func (x *VisitCost) GetTotal() *v1.Money {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
 // PartSwap is a part taken out of a unit and the one fitted instead.
 type PartSwap struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -843,14 +1037,17 @@ type PartSwap struct {
 	// Set when the technical department's appraisal of the returned old part found misuse or no
 	// fault (parts-inventory's return.appraised event): the warranty cost of this swap is charged
 	// back to whoever caused it (the dealer, the customer). Output only.
-	ChargeBack    *ChargeBack `protobuf:"bytes,7,opt,name=charge_back,json=chargeBack,proto3" json:"charge_back,omitempty"`
+	ChargeBack *ChargeBack `protobuf:"bytes,7,opt,name=charge_back,json=chargeBack,proto3" json:"charge_back,omitempty"`
+	// What one fitted part cost the company (parts-inventory's part unit cost when the visit was
+	// recorded; 0 when unknown). Output only.
+	UnitCost      *v1.Money `protobuf:"bytes,8,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PartSwap) Reset() {
 	*x = PartSwap{}
-	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[6]
+	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -862,7 +1059,7 @@ func (x *PartSwap) String() string {
 func (*PartSwap) ProtoMessage() {}
 
 func (x *PartSwap) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[6]
+	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -875,7 +1072,7 @@ func (x *PartSwap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartSwap.ProtoReflect.Descriptor instead.
 func (*PartSwap) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_unit_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_warranty_v1_unit_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PartSwap) GetPartId() string {
@@ -927,6 +1124,13 @@ func (x *PartSwap) GetChargeBack() *ChargeBack {
 	return nil
 }
 
+func (x *PartSwap) GetUnitCost() *v1.Money {
+	if x != nil {
+		return x.UnitCost
+	}
+	return nil
+}
+
 // ChargeBack records that a part replaced under warranty was appraised as not a warranty case.
 type ChargeBack struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -943,7 +1147,7 @@ type ChargeBack struct {
 
 func (x *ChargeBack) Reset() {
 	*x = ChargeBack{}
-	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[7]
+	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -955,7 +1159,7 @@ func (x *ChargeBack) String() string {
 func (*ChargeBack) ProtoMessage() {}
 
 func (x *ChargeBack) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[7]
+	mi := &file_sanbao_warranty_v1_unit_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -968,7 +1172,7 @@ func (x *ChargeBack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChargeBack.ProtoReflect.Descriptor instead.
 func (*ChargeBack) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_unit_proto_rawDescGZIP(), []int{7}
+	return file_sanbao_warranty_v1_unit_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ChargeBack) GetVerdict() string {
@@ -996,7 +1200,7 @@ var File_sanbao_warranty_v1_unit_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/warranty/v1/unit.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x90\b\n" +
+	"\x1dsanbao/warranty/v1/unit.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1esanbao/warranty/v1/claim.proto\"\x90\b\n" +
 	"\x04Unit\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x125\n" +
 	"\x06serial\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x18\x10\x01\x18@2\x12^[A-Za-z0-9._/-]+$R\x06serial\x12#\n" +
@@ -1050,7 +1254,7 @@ const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	"\x0freplaced_serial\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0ereplacedSerial\x12#\n" +
 	"\bquantity\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bquantity\x129\n" +
 	"\rreplaced_date\x18\x05 \x01(\v2\x14.sanbao.type.v1.DateR\freplacedDate\x12)\n" +
-	"\trepair_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\brepairId\"\xf5\x04\n" +
+	"\trepair_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\brepairId\"\xb4\x06\n" +
 	"\x06Repair\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12%\n" +
 	"\x06serial\x18\x02 \x01(\tB\r\xbaH\n" +
@@ -1072,7 +1276,19 @@ const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	"\x06source\x18\v \x01(\x0e2 .sanbao.warranty.v1.RepairSourceB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12M\n" +
 	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"createTime\"\xd6\x02\n" +
+	"createTime\x12;\n" +
+	"\x04kind\x18\r \x01(\x0e2\x1d.sanbao.warranty.v1.VisitKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x129\n" +
+	"\afinding\x18\x0e \x01(\v2\x1f.sanbao.warranty.v1.SiteFindingR\afinding\x121\n" +
+	"\x04cost\x18\x0f \x01(\v2\x1d.sanbao.warranty.v1.VisitCostR\x04cost\x12\x12\n" +
+	"\x04paid\x18\x10 \x01(\bR\x04paid\"\x9c\x02\n" +
+	"\tVisitCost\x12:\n" +
+	"\vlabour_time\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"labourTime\x12\x1b\n" +
+	"\ttravel_km\x18\x02 \x01(\x01R\btravelKm\x12+\n" +
+	"\x05parts\x18\x03 \x01(\v2\x15.sanbao.type.v1.MoneyR\x05parts\x12-\n" +
+	"\x06labour\x18\x04 \x01(\v2\x15.sanbao.type.v1.MoneyR\x06labour\x12-\n" +
+	"\x06travel\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\x06travel\x12+\n" +
+	"\x05total\x18\x06 \x01(\v2\x15.sanbao.type.v1.MoneyR\x05total\"\x8a\x03\n" +
 	"\bPartSwap\x12&\n" +
 	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12&\n" +
@@ -1083,7 +1299,8 @@ const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06reason\x12%\n" +
 	"\x0eunder_warranty\x18\x06 \x01(\bR\runderWarranty\x12?\n" +
 	"\vcharge_back\x18\a \x01(\v2\x1e.sanbao.warranty.v1.ChargeBackR\n" +
-	"chargeBack\"\xae\x01\n" +
+	"chargeBack\x122\n" +
+	"\tunit_cost\x18\b \x01(\v2\x15.sanbao.type.v1.MoneyR\bunitCost\"\xae\x01\n" +
 	"\n" +
 	"ChargeBack\x12&\n" +
 	"\averdict\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\averdict\x12)\n" +
@@ -1097,7 +1314,13 @@ const file_sanbao_warranty_v1_unit_proto_rawDesc = "" +
 	"\x18REPAIR_OUTCOME_NOT_FIXED\x10\x02\x12\x1f\n" +
 	"\x1bREPAIR_OUTCOME_UNREPAIRABLE\x10\x03\x12\x1c\n" +
 	"\x18REPAIR_OUTCOME_EXCHANGED\x10\x04\x12\x1b\n" +
-	"\x17REPAIR_OUTCOME_REFUNDED\x10\x05*`\n" +
+	"\x17REPAIR_OUTCOME_REFUNDED\x10\x05*\x92\x01\n" +
+	"\tVisitKind\x12\x1a\n" +
+	"\x16VISIT_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11VISIT_KIND_REPAIR\x10\x01\x12\x1a\n" +
+	"\x16VISIT_KIND_MAINTENANCE\x10\x02\x12\x19\n" +
+	"\x15VISIT_KIND_INSPECTION\x10\x03\x12\x1b\n" +
+	"\x17VISIT_KIND_INSTALLATION\x10\x04*`\n" +
 	"\fRepairSource\x12\x1d\n" +
 	"\x19REPAIR_SOURCE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11REPAIR_SOURCE_API\x10\x01\x12\x1a\n" +
@@ -1116,56 +1339,70 @@ func file_sanbao_warranty_v1_unit_proto_rawDescGZIP() []byte {
 	return file_sanbao_warranty_v1_unit_proto_rawDescData
 }
 
-var file_sanbao_warranty_v1_unit_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sanbao_warranty_v1_unit_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_sanbao_warranty_v1_unit_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_sanbao_warranty_v1_unit_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_sanbao_warranty_v1_unit_proto_goTypes = []any{
 	(RepairOutcome)(0),            // 0: sanbao.warranty.v1.RepairOutcome
-	(RepairSource)(0),             // 1: sanbao.warranty.v1.RepairSource
-	(*Unit)(nil),                  // 2: sanbao.warranty.v1.Unit
-	(*Customer)(nil),              // 3: sanbao.warranty.v1.Customer
-	(*UnitDates)(nil),             // 4: sanbao.warranty.v1.UnitDates
-	(*WarrantyCard)(nil),          // 5: sanbao.warranty.v1.WarrantyCard
-	(*ReplacedPart)(nil),          // 6: sanbao.warranty.v1.ReplacedPart
-	(*Repair)(nil),                // 7: sanbao.warranty.v1.Repair
-	(*PartSwap)(nil),              // 8: sanbao.warranty.v1.PartSwap
-	(*ChargeBack)(nil),            // 9: sanbao.warranty.v1.ChargeBack
-	(*v1.Date)(nil),               // 10: sanbao.type.v1.Date
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*v1.Contact)(nil),            // 12: sanbao.type.v1.Contact
-	(*v1.Address)(nil),            // 13: sanbao.type.v1.Address
+	(VisitKind)(0),                // 1: sanbao.warranty.v1.VisitKind
+	(RepairSource)(0),             // 2: sanbao.warranty.v1.RepairSource
+	(*Unit)(nil),                  // 3: sanbao.warranty.v1.Unit
+	(*Customer)(nil),              // 4: sanbao.warranty.v1.Customer
+	(*UnitDates)(nil),             // 5: sanbao.warranty.v1.UnitDates
+	(*WarrantyCard)(nil),          // 6: sanbao.warranty.v1.WarrantyCard
+	(*ReplacedPart)(nil),          // 7: sanbao.warranty.v1.ReplacedPart
+	(*Repair)(nil),                // 8: sanbao.warranty.v1.Repair
+	(*VisitCost)(nil),             // 9: sanbao.warranty.v1.VisitCost
+	(*PartSwap)(nil),              // 10: sanbao.warranty.v1.PartSwap
+	(*ChargeBack)(nil),            // 11: sanbao.warranty.v1.ChargeBack
+	(*v1.Date)(nil),               // 12: sanbao.type.v1.Date
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*v1.Contact)(nil),            // 14: sanbao.type.v1.Contact
+	(*v1.Address)(nil),            // 15: sanbao.type.v1.Address
+	(*SiteFinding)(nil),           // 16: sanbao.warranty.v1.SiteFinding
+	(*durationpb.Duration)(nil),   // 17: google.protobuf.Duration
+	(*v1.Money)(nil),              // 18: sanbao.type.v1.Money
 }
 var file_sanbao_warranty_v1_unit_proto_depIdxs = []int32{
-	3,  // 0: sanbao.warranty.v1.Unit.customer:type_name -> sanbao.warranty.v1.Customer
-	4,  // 1: sanbao.warranty.v1.Unit.dates:type_name -> sanbao.warranty.v1.UnitDates
-	5,  // 2: sanbao.warranty.v1.Unit.warranty_card:type_name -> sanbao.warranty.v1.WarrantyCard
-	10, // 3: sanbao.warranty.v1.Unit.warranty_restart_date:type_name -> sanbao.type.v1.Date
-	6,  // 4: sanbao.warranty.v1.Unit.replaced_parts:type_name -> sanbao.warranty.v1.ReplacedPart
-	10, // 5: sanbao.warranty.v1.Unit.refund_date:type_name -> sanbao.type.v1.Date
-	11, // 6: sanbao.warranty.v1.Unit.create_time:type_name -> google.protobuf.Timestamp
-	11, // 7: sanbao.warranty.v1.Unit.update_time:type_name -> google.protobuf.Timestamp
-	12, // 8: sanbao.warranty.v1.Customer.contact:type_name -> sanbao.type.v1.Contact
-	13, // 9: sanbao.warranty.v1.Customer.address:type_name -> sanbao.type.v1.Address
-	10, // 10: sanbao.warranty.v1.UnitDates.manufacture:type_name -> sanbao.type.v1.Date
-	10, // 11: sanbao.warranty.v1.UnitDates.sale:type_name -> sanbao.type.v1.Date
-	10, // 12: sanbao.warranty.v1.UnitDates.delivery:type_name -> sanbao.type.v1.Date
-	10, // 13: sanbao.warranty.v1.UnitDates.installation:type_name -> sanbao.type.v1.Date
-	10, // 14: sanbao.warranty.v1.UnitDates.acceptance:type_name -> sanbao.type.v1.Date
-	10, // 15: sanbao.warranty.v1.UnitDates.commissioning:type_name -> sanbao.type.v1.Date
-	10, // 16: sanbao.warranty.v1.UnitDates.sea_trial:type_name -> sanbao.type.v1.Date
-	10, // 17: sanbao.warranty.v1.WarrantyCard.received_date:type_name -> sanbao.type.v1.Date
-	10, // 18: sanbao.warranty.v1.ReplacedPart.replaced_date:type_name -> sanbao.type.v1.Date
-	10, // 19: sanbao.warranty.v1.Repair.repair_date:type_name -> sanbao.type.v1.Date
+	4,  // 0: sanbao.warranty.v1.Unit.customer:type_name -> sanbao.warranty.v1.Customer
+	5,  // 1: sanbao.warranty.v1.Unit.dates:type_name -> sanbao.warranty.v1.UnitDates
+	6,  // 2: sanbao.warranty.v1.Unit.warranty_card:type_name -> sanbao.warranty.v1.WarrantyCard
+	12, // 3: sanbao.warranty.v1.Unit.warranty_restart_date:type_name -> sanbao.type.v1.Date
+	7,  // 4: sanbao.warranty.v1.Unit.replaced_parts:type_name -> sanbao.warranty.v1.ReplacedPart
+	12, // 5: sanbao.warranty.v1.Unit.refund_date:type_name -> sanbao.type.v1.Date
+	13, // 6: sanbao.warranty.v1.Unit.create_time:type_name -> google.protobuf.Timestamp
+	13, // 7: sanbao.warranty.v1.Unit.update_time:type_name -> google.protobuf.Timestamp
+	14, // 8: sanbao.warranty.v1.Customer.contact:type_name -> sanbao.type.v1.Contact
+	15, // 9: sanbao.warranty.v1.Customer.address:type_name -> sanbao.type.v1.Address
+	12, // 10: sanbao.warranty.v1.UnitDates.manufacture:type_name -> sanbao.type.v1.Date
+	12, // 11: sanbao.warranty.v1.UnitDates.sale:type_name -> sanbao.type.v1.Date
+	12, // 12: sanbao.warranty.v1.UnitDates.delivery:type_name -> sanbao.type.v1.Date
+	12, // 13: sanbao.warranty.v1.UnitDates.installation:type_name -> sanbao.type.v1.Date
+	12, // 14: sanbao.warranty.v1.UnitDates.acceptance:type_name -> sanbao.type.v1.Date
+	12, // 15: sanbao.warranty.v1.UnitDates.commissioning:type_name -> sanbao.type.v1.Date
+	12, // 16: sanbao.warranty.v1.UnitDates.sea_trial:type_name -> sanbao.type.v1.Date
+	12, // 17: sanbao.warranty.v1.WarrantyCard.received_date:type_name -> sanbao.type.v1.Date
+	12, // 18: sanbao.warranty.v1.ReplacedPart.replaced_date:type_name -> sanbao.type.v1.Date
+	12, // 19: sanbao.warranty.v1.Repair.repair_date:type_name -> sanbao.type.v1.Date
 	0,  // 20: sanbao.warranty.v1.Repair.outcome:type_name -> sanbao.warranty.v1.RepairOutcome
-	8,  // 21: sanbao.warranty.v1.Repair.parts:type_name -> sanbao.warranty.v1.PartSwap
-	1,  // 22: sanbao.warranty.v1.Repair.source:type_name -> sanbao.warranty.v1.RepairSource
-	11, // 23: sanbao.warranty.v1.Repair.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 24: sanbao.warranty.v1.PartSwap.charge_back:type_name -> sanbao.warranty.v1.ChargeBack
-	11, // 25: sanbao.warranty.v1.ChargeBack.charge_time:type_name -> google.protobuf.Timestamp
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	10, // 21: sanbao.warranty.v1.Repair.parts:type_name -> sanbao.warranty.v1.PartSwap
+	2,  // 22: sanbao.warranty.v1.Repair.source:type_name -> sanbao.warranty.v1.RepairSource
+	13, // 23: sanbao.warranty.v1.Repair.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 24: sanbao.warranty.v1.Repair.kind:type_name -> sanbao.warranty.v1.VisitKind
+	16, // 25: sanbao.warranty.v1.Repair.finding:type_name -> sanbao.warranty.v1.SiteFinding
+	9,  // 26: sanbao.warranty.v1.Repair.cost:type_name -> sanbao.warranty.v1.VisitCost
+	17, // 27: sanbao.warranty.v1.VisitCost.labour_time:type_name -> google.protobuf.Duration
+	18, // 28: sanbao.warranty.v1.VisitCost.parts:type_name -> sanbao.type.v1.Money
+	18, // 29: sanbao.warranty.v1.VisitCost.labour:type_name -> sanbao.type.v1.Money
+	18, // 30: sanbao.warranty.v1.VisitCost.travel:type_name -> sanbao.type.v1.Money
+	18, // 31: sanbao.warranty.v1.VisitCost.total:type_name -> sanbao.type.v1.Money
+	11, // 32: sanbao.warranty.v1.PartSwap.charge_back:type_name -> sanbao.warranty.v1.ChargeBack
+	18, // 33: sanbao.warranty.v1.PartSwap.unit_cost:type_name -> sanbao.type.v1.Money
+	13, // 34: sanbao.warranty.v1.ChargeBack.charge_time:type_name -> google.protobuf.Timestamp
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_unit_proto_init() }
@@ -1173,13 +1410,14 @@ func file_sanbao_warranty_v1_unit_proto_init() {
 	if File_sanbao_warranty_v1_unit_proto != nil {
 		return
 	}
+	file_sanbao_warranty_v1_claim_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_warranty_v1_unit_proto_rawDesc), len(file_sanbao_warranty_v1_unit_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   8,
+			NumEnums:      3,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1133,7 +1133,8 @@ type EvaluateClaimRequest struct {
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The unit's serial. Unknown: NOT_FOUND.
 	Serial string `protobuf:"bytes,2,opt,name=serial,proto3" json:"serial,omitempty"`
-	// The fault code ("the same fault" for the repeat-failure rule means the same code).
+	// The fault code ("the same fault" for the repeat-failure rule means the same code);
+	// "UNSPECIFIED" when the caller knows none (the one spelling in every service).
 	FaultCode string `protobuf:"bytes,3,opt,name=fault_code,json=faultCode,proto3" json:"fault_code,omitempty"`
 	// When the fault was reported; its day in the policy's time zone is the claim day.
 	ReportedTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=reported_time,json=reportedTime,proto3" json:"reported_time,omitempty"`
@@ -1156,7 +1157,18 @@ type EvaluateClaimRequest struct {
 	// Decide without recording the decision or its cost, and without an event.
 	QuoteOnly bool `protobuf:"varint,13,opt,name=quote_only,json=quoteOnly,proto3" json:"quote_only,omitempty"`
 	// The ticket the claim belongs to, if any (recorded with the decision).
-	TicketId      string `protobuf:"bytes,14,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	TicketId string `protobuf:"bytes,14,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// The faulty part's number, when known: a part replaced earlier and still inside its own
+	// warranty (from its replacement date) makes the whole claim free (clause "part_warranty").
+	PartId string `protobuf:"bytes,15,opt,name=part_id,json=partId,proto3" json:"part_id,omitempty"`
+	// The faulty part's serial, when known (finds the fitted part by serial).
+	PartSerial string `protobuf:"bytes,16,opt,name=part_serial,json=partSerial,proto3" json:"part_serial,omitempty"`
+	// The customer could not show the warranty slip (保修单) at the visit and no warranty card is on
+	// record: the policy's warranty_card.missing_action decides (clause "warranty_slip_missing").
+	NoWarrantySlip bool `protobuf:"varint,17,opt,name=no_warranty_slip,json=noWarrantySlip,proto3" json:"no_warranty_slip,omitempty"`
+	// The technician's finding on site, from the signed report: replaces causes and re-decides
+	// coverage (clause "site_finding").
+	Finding       *SiteFinding `protobuf:"bytes,18,opt,name=finding,proto3" json:"finding,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1289,6 +1301,34 @@ func (x *EvaluateClaimRequest) GetTicketId() string {
 	return ""
 }
 
+func (x *EvaluateClaimRequest) GetPartId() string {
+	if x != nil {
+		return x.PartId
+	}
+	return ""
+}
+
+func (x *EvaluateClaimRequest) GetPartSerial() string {
+	if x != nil {
+		return x.PartSerial
+	}
+	return ""
+}
+
+func (x *EvaluateClaimRequest) GetNoWarrantySlip() bool {
+	if x != nil {
+		return x.NoWarrantySlip
+	}
+	return false
+}
+
+func (x *EvaluateClaimRequest) GetFinding() *SiteFinding {
+	if x != nil {
+		return x.Finding
+	}
+	return nil
+}
+
 // EvaluateClaimResponse carries the decision.
 type EvaluateClaimResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1342,7 +1382,9 @@ type MaterialLine struct {
 	PartId string `protobuf:"bytes,1,opt,name=part_id,json=partId,proto3" json:"part_id,omitempty"`
 	// Quantity.
 	Quantity int64 `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	// Cost per item (charged at cost).
+	// Cost per item (charged at cost). Empty: parts-inventory's unit cost of the part as the
+	// warranty service last heard it (part.created / part.updated), so the caller cannot set the
+	// price; a part of unknown cost is then FAILED_PRECONDITION naming materials[i].unit_cost.
 	UnitCost      *v1.Money `protobuf:"bytes,3,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1962,7 +2004,7 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\"s\n" +
 	"\x13ListRepairsResponse\x124\n" +
 	"\arepairs\x18\x01 \x03(\v2\x1a.sanbao.warranty.v1.RepairR\arepairs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8b\a\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbc\b\n" +
 	"\x14EvaluateClaimRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12%\n" +
@@ -1986,18 +2028,23 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"attributes\x12\x1d\n" +
 	"\n" +
 	"quote_only\x18\r \x01(\bR\tquoteOnly\x12(\n" +
-	"\tticket_id\x18\x0e \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\x1a=\n" +
+	"\tticket_id\x18\x0e \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\x12 \n" +
+	"\apart_id\x18\x0f \x01(\tB\a\xbaH\x04r\x02\x18@R\x06partId\x12(\n" +
+	"\vpart_serial\x18\x10 \x01(\tB\a\xbaH\x04r\x02\x18@R\n" +
+	"partSerial\x12(\n" +
+	"\x10no_warranty_slip\x18\x11 \x01(\bR\x0enoWarrantySlip\x129\n" +
+	"\afinding\x18\x12 \x01(\v2\x1f.sanbao.warranty.v1.SiteFindingR\afinding\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
 	"\x15EvaluateClaimResponse\x128\n" +
-	"\bdecision\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.DecisionR\bdecision\"\x9a\x01\n" +
+	"\bdecision\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.DecisionR\bdecision\"\x92\x01\n" +
 	"\fMaterialLine\x12&\n" +
 	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12&\n" +
 	"\bquantity\x18\x02 \x01(\x03B\n" +
-	"\xbaH\a\"\x05\x18\x90N(\x01R\bquantity\x12:\n" +
-	"\tunit_cost\x18\x03 \x01(\v2\x15.sanbao.type.v1.MoneyB\x06\xbaH\x03\xc8\x01\x01R\bunitCost\"\xad\x03\n" +
+	"\xbaH\a\"\x05\x18\x90N(\x01R\bquantity\x122\n" +
+	"\tunit_cost\x18\x03 \x01(\v2\x15.sanbao.type.v1.MoneyR\bunitCost\"\xad\x03\n" +
 	"\x16QuoteServiceFeeRequest\x12#\n" +
 	"\x06serial\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06serial\x12(\n" +
 	"\tpolicy_id\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bpolicyId\x12.\n" +
@@ -2107,12 +2154,13 @@ var file_sanbao_warranty_v1_warranty_service_proto_goTypes = []any{
 	(Cause)(0),                          // 38: sanbao.warranty.v1.Cause
 	(Remedy)(0),                         // 39: sanbao.warranty.v1.Remedy
 	(*ClaimLine)(nil),                   // 40: sanbao.warranty.v1.ClaimLine
-	(*Decision)(nil),                    // 41: sanbao.warranty.v1.Decision
-	(*v1.Money)(nil),                    // 42: sanbao.type.v1.Money
-	(*durationpb.Duration)(nil),         // 43: google.protobuf.Duration
-	(*Quote)(nil),                       // 44: sanbao.warranty.v1.Quote
-	(*Campaign)(nil),                    // 45: sanbao.warranty.v1.Campaign
-	(*WarrantyCost)(nil),                // 46: sanbao.warranty.v1.WarrantyCost
+	(*SiteFinding)(nil),                 // 41: sanbao.warranty.v1.SiteFinding
+	(*Decision)(nil),                    // 42: sanbao.warranty.v1.Decision
+	(*v1.Money)(nil),                    // 43: sanbao.type.v1.Money
+	(*durationpb.Duration)(nil),         // 44: google.protobuf.Duration
+	(*Quote)(nil),                       // 45: sanbao.warranty.v1.Quote
+	(*Campaign)(nil),                    // 46: sanbao.warranty.v1.Campaign
+	(*WarrantyCost)(nil),                // 47: sanbao.warranty.v1.WarrantyCost
 }
 var file_sanbao_warranty_v1_warranty_service_proto_depIdxs = []int32{
 	32, // 0: sanbao.warranty.v1.CreatePolicyRequest.policy:type_name -> sanbao.warranty.v1.Policy
@@ -2135,53 +2183,54 @@ var file_sanbao_warranty_v1_warranty_service_proto_depIdxs = []int32{
 	39, // 17: sanbao.warranty.v1.EvaluateClaimRequest.requested_remedy:type_name -> sanbao.warranty.v1.Remedy
 	40, // 18: sanbao.warranty.v1.EvaluateClaimRequest.lines:type_name -> sanbao.warranty.v1.ClaimLine
 	31, // 19: sanbao.warranty.v1.EvaluateClaimRequest.attributes:type_name -> sanbao.warranty.v1.EvaluateClaimRequest.AttributesEntry
-	41, // 20: sanbao.warranty.v1.EvaluateClaimResponse.decision:type_name -> sanbao.warranty.v1.Decision
-	42, // 21: sanbao.warranty.v1.MaterialLine.unit_cost:type_name -> sanbao.type.v1.Money
-	43, // 22: sanbao.warranty.v1.QuoteServiceFeeRequest.labour:type_name -> google.protobuf.Duration
-	22, // 23: sanbao.warranty.v1.QuoteServiceFeeRequest.materials:type_name -> sanbao.warranty.v1.MaterialLine
-	37, // 24: sanbao.warranty.v1.QuoteServiceFeeRequest.service_time:type_name -> google.protobuf.Timestamp
-	44, // 25: sanbao.warranty.v1.QuoteServiceFeeResponse.quote:type_name -> sanbao.warranty.v1.Quote
-	45, // 26: sanbao.warranty.v1.CreateCampaignRequest.campaign:type_name -> sanbao.warranty.v1.Campaign
-	45, // 27: sanbao.warranty.v1.CreateCampaignResponse.campaign:type_name -> sanbao.warranty.v1.Campaign
-	45, // 28: sanbao.warranty.v1.ListCampaignsResponse.campaigns:type_name -> sanbao.warranty.v1.Campaign
-	37, // 29: sanbao.warranty.v1.GetWarrantyCostRequest.start_time:type_name -> google.protobuf.Timestamp
-	37, // 30: sanbao.warranty.v1.GetWarrantyCostRequest.end_time:type_name -> google.protobuf.Timestamp
-	46, // 31: sanbao.warranty.v1.GetWarrantyCostResponse.cost:type_name -> sanbao.warranty.v1.WarrantyCost
-	0,  // 32: sanbao.warranty.v1.WarrantyService.CreatePolicy:input_type -> sanbao.warranty.v1.CreatePolicyRequest
-	2,  // 33: sanbao.warranty.v1.WarrantyService.GetPolicy:input_type -> sanbao.warranty.v1.GetPolicyRequest
-	4,  // 34: sanbao.warranty.v1.WarrantyService.ListPolicies:input_type -> sanbao.warranty.v1.ListPoliciesRequest
-	6,  // 35: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:input_type -> sanbao.warranty.v1.ListPolicyTemplatesRequest
-	8,  // 36: sanbao.warranty.v1.WarrantyService.RegisterUnit:input_type -> sanbao.warranty.v1.RegisterUnitRequest
-	10, // 37: sanbao.warranty.v1.WarrantyService.GetUnit:input_type -> sanbao.warranty.v1.GetUnitRequest
-	12, // 38: sanbao.warranty.v1.WarrantyService.ListUnits:input_type -> sanbao.warranty.v1.ListUnitsRequest
-	14, // 39: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:input_type -> sanbao.warranty.v1.ReturnWarrantyCardRequest
-	16, // 40: sanbao.warranty.v1.WarrantyService.RecordRepair:input_type -> sanbao.warranty.v1.RecordRepairRequest
-	18, // 41: sanbao.warranty.v1.WarrantyService.ListRepairs:input_type -> sanbao.warranty.v1.ListRepairsRequest
-	20, // 42: sanbao.warranty.v1.WarrantyService.EvaluateClaim:input_type -> sanbao.warranty.v1.EvaluateClaimRequest
-	23, // 43: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:input_type -> sanbao.warranty.v1.QuoteServiceFeeRequest
-	25, // 44: sanbao.warranty.v1.WarrantyService.CreateCampaign:input_type -> sanbao.warranty.v1.CreateCampaignRequest
-	27, // 45: sanbao.warranty.v1.WarrantyService.ListCampaigns:input_type -> sanbao.warranty.v1.ListCampaignsRequest
-	29, // 46: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:input_type -> sanbao.warranty.v1.GetWarrantyCostRequest
-	1,  // 47: sanbao.warranty.v1.WarrantyService.CreatePolicy:output_type -> sanbao.warranty.v1.CreatePolicyResponse
-	3,  // 48: sanbao.warranty.v1.WarrantyService.GetPolicy:output_type -> sanbao.warranty.v1.GetPolicyResponse
-	5,  // 49: sanbao.warranty.v1.WarrantyService.ListPolicies:output_type -> sanbao.warranty.v1.ListPoliciesResponse
-	7,  // 50: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:output_type -> sanbao.warranty.v1.ListPolicyTemplatesResponse
-	9,  // 51: sanbao.warranty.v1.WarrantyService.RegisterUnit:output_type -> sanbao.warranty.v1.RegisterUnitResponse
-	11, // 52: sanbao.warranty.v1.WarrantyService.GetUnit:output_type -> sanbao.warranty.v1.GetUnitResponse
-	13, // 53: sanbao.warranty.v1.WarrantyService.ListUnits:output_type -> sanbao.warranty.v1.ListUnitsResponse
-	15, // 54: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:output_type -> sanbao.warranty.v1.ReturnWarrantyCardResponse
-	17, // 55: sanbao.warranty.v1.WarrantyService.RecordRepair:output_type -> sanbao.warranty.v1.RecordRepairResponse
-	19, // 56: sanbao.warranty.v1.WarrantyService.ListRepairs:output_type -> sanbao.warranty.v1.ListRepairsResponse
-	21, // 57: sanbao.warranty.v1.WarrantyService.EvaluateClaim:output_type -> sanbao.warranty.v1.EvaluateClaimResponse
-	24, // 58: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:output_type -> sanbao.warranty.v1.QuoteServiceFeeResponse
-	26, // 59: sanbao.warranty.v1.WarrantyService.CreateCampaign:output_type -> sanbao.warranty.v1.CreateCampaignResponse
-	28, // 60: sanbao.warranty.v1.WarrantyService.ListCampaigns:output_type -> sanbao.warranty.v1.ListCampaignsResponse
-	30, // 61: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:output_type -> sanbao.warranty.v1.GetWarrantyCostResponse
-	47, // [47:62] is the sub-list for method output_type
-	32, // [32:47] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	41, // 20: sanbao.warranty.v1.EvaluateClaimRequest.finding:type_name -> sanbao.warranty.v1.SiteFinding
+	42, // 21: sanbao.warranty.v1.EvaluateClaimResponse.decision:type_name -> sanbao.warranty.v1.Decision
+	43, // 22: sanbao.warranty.v1.MaterialLine.unit_cost:type_name -> sanbao.type.v1.Money
+	44, // 23: sanbao.warranty.v1.QuoteServiceFeeRequest.labour:type_name -> google.protobuf.Duration
+	22, // 24: sanbao.warranty.v1.QuoteServiceFeeRequest.materials:type_name -> sanbao.warranty.v1.MaterialLine
+	37, // 25: sanbao.warranty.v1.QuoteServiceFeeRequest.service_time:type_name -> google.protobuf.Timestamp
+	45, // 26: sanbao.warranty.v1.QuoteServiceFeeResponse.quote:type_name -> sanbao.warranty.v1.Quote
+	46, // 27: sanbao.warranty.v1.CreateCampaignRequest.campaign:type_name -> sanbao.warranty.v1.Campaign
+	46, // 28: sanbao.warranty.v1.CreateCampaignResponse.campaign:type_name -> sanbao.warranty.v1.Campaign
+	46, // 29: sanbao.warranty.v1.ListCampaignsResponse.campaigns:type_name -> sanbao.warranty.v1.Campaign
+	37, // 30: sanbao.warranty.v1.GetWarrantyCostRequest.start_time:type_name -> google.protobuf.Timestamp
+	37, // 31: sanbao.warranty.v1.GetWarrantyCostRequest.end_time:type_name -> google.protobuf.Timestamp
+	47, // 32: sanbao.warranty.v1.GetWarrantyCostResponse.cost:type_name -> sanbao.warranty.v1.WarrantyCost
+	0,  // 33: sanbao.warranty.v1.WarrantyService.CreatePolicy:input_type -> sanbao.warranty.v1.CreatePolicyRequest
+	2,  // 34: sanbao.warranty.v1.WarrantyService.GetPolicy:input_type -> sanbao.warranty.v1.GetPolicyRequest
+	4,  // 35: sanbao.warranty.v1.WarrantyService.ListPolicies:input_type -> sanbao.warranty.v1.ListPoliciesRequest
+	6,  // 36: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:input_type -> sanbao.warranty.v1.ListPolicyTemplatesRequest
+	8,  // 37: sanbao.warranty.v1.WarrantyService.RegisterUnit:input_type -> sanbao.warranty.v1.RegisterUnitRequest
+	10, // 38: sanbao.warranty.v1.WarrantyService.GetUnit:input_type -> sanbao.warranty.v1.GetUnitRequest
+	12, // 39: sanbao.warranty.v1.WarrantyService.ListUnits:input_type -> sanbao.warranty.v1.ListUnitsRequest
+	14, // 40: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:input_type -> sanbao.warranty.v1.ReturnWarrantyCardRequest
+	16, // 41: sanbao.warranty.v1.WarrantyService.RecordRepair:input_type -> sanbao.warranty.v1.RecordRepairRequest
+	18, // 42: sanbao.warranty.v1.WarrantyService.ListRepairs:input_type -> sanbao.warranty.v1.ListRepairsRequest
+	20, // 43: sanbao.warranty.v1.WarrantyService.EvaluateClaim:input_type -> sanbao.warranty.v1.EvaluateClaimRequest
+	23, // 44: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:input_type -> sanbao.warranty.v1.QuoteServiceFeeRequest
+	25, // 45: sanbao.warranty.v1.WarrantyService.CreateCampaign:input_type -> sanbao.warranty.v1.CreateCampaignRequest
+	27, // 46: sanbao.warranty.v1.WarrantyService.ListCampaigns:input_type -> sanbao.warranty.v1.ListCampaignsRequest
+	29, // 47: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:input_type -> sanbao.warranty.v1.GetWarrantyCostRequest
+	1,  // 48: sanbao.warranty.v1.WarrantyService.CreatePolicy:output_type -> sanbao.warranty.v1.CreatePolicyResponse
+	3,  // 49: sanbao.warranty.v1.WarrantyService.GetPolicy:output_type -> sanbao.warranty.v1.GetPolicyResponse
+	5,  // 50: sanbao.warranty.v1.WarrantyService.ListPolicies:output_type -> sanbao.warranty.v1.ListPoliciesResponse
+	7,  // 51: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:output_type -> sanbao.warranty.v1.ListPolicyTemplatesResponse
+	9,  // 52: sanbao.warranty.v1.WarrantyService.RegisterUnit:output_type -> sanbao.warranty.v1.RegisterUnitResponse
+	11, // 53: sanbao.warranty.v1.WarrantyService.GetUnit:output_type -> sanbao.warranty.v1.GetUnitResponse
+	13, // 54: sanbao.warranty.v1.WarrantyService.ListUnits:output_type -> sanbao.warranty.v1.ListUnitsResponse
+	15, // 55: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:output_type -> sanbao.warranty.v1.ReturnWarrantyCardResponse
+	17, // 56: sanbao.warranty.v1.WarrantyService.RecordRepair:output_type -> sanbao.warranty.v1.RecordRepairResponse
+	19, // 57: sanbao.warranty.v1.WarrantyService.ListRepairs:output_type -> sanbao.warranty.v1.ListRepairsResponse
+	21, // 58: sanbao.warranty.v1.WarrantyService.EvaluateClaim:output_type -> sanbao.warranty.v1.EvaluateClaimResponse
+	24, // 59: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:output_type -> sanbao.warranty.v1.QuoteServiceFeeResponse
+	26, // 60: sanbao.warranty.v1.WarrantyService.CreateCampaign:output_type -> sanbao.warranty.v1.CreateCampaignResponse
+	28, // 61: sanbao.warranty.v1.WarrantyService.ListCampaigns:output_type -> sanbao.warranty.v1.ListCampaignsResponse
+	30, // 62: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:output_type -> sanbao.warranty.v1.GetWarrantyCostResponse
+	48, // [48:63] is the sub-list for method output_type
+	33, // [33:48] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_warranty_service_proto_init() }

@@ -96,7 +96,10 @@ type WarrantyServiceClient interface {
 	CreateCampaign(ctx context.Context, in *CreateCampaignRequest, opts ...grpc.CallOption) (*CreateCampaignResponse, error)
 	// Lists campaigns, optionally of one model, oldest first.
 	ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error)
-	// Sums the warranty cost of recorded decisions by model and/or batch, with cost per unit sold.
+	// Sums the warranty cost of recorded decisions by model and/or batch, with cost per unit sold,
+	// and the real cost of the visits: parts at cost, labour and travel of the signed reports, less
+	// charged-back swaps and supplier recoveries; visits whose must-return old part is overdue are
+	// not written off; repeat-repair and first-time-fix rates, per model and per batch.
 	GetWarrantyCost(ctx context.Context, in *GetWarrantyCostRequest, opts ...grpc.CallOption) (*GetWarrantyCostResponse, error)
 }
 
@@ -318,7 +321,10 @@ type WarrantyServiceServer interface {
 	CreateCampaign(context.Context, *CreateCampaignRequest) (*CreateCampaignResponse, error)
 	// Lists campaigns, optionally of one model, oldest first.
 	ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error)
-	// Sums the warranty cost of recorded decisions by model and/or batch, with cost per unit sold.
+	// Sums the warranty cost of recorded decisions by model and/or batch, with cost per unit sold,
+	// and the real cost of the visits: parts at cost, labour and travel of the signed reports, less
+	// charged-back swaps and supplier recoveries; visits whose must-return old part is overdue are
+	// not written off; repeat-repair and first-time-fix rates, per model and per batch.
 	GetWarrantyCost(context.Context, *GetWarrantyCostRequest) (*GetWarrantyCostResponse, error)
 	mustEmbedUnimplementedWarrantyServiceServer()
 }

@@ -15,6 +15,7 @@ const (
 	SubjectJobCreated             = "sanbao.dispatch.v1.job.created"
 	SubjectJobAssigned            = "sanbao.dispatch.v1.job.assigned"
 	SubjectJobAccepted            = "sanbao.dispatch.v1.job.accepted"
+	SubjectJobApproved            = "sanbao.dispatch.v1.job.approved"
 	SubjectJobDeclined            = "sanbao.dispatch.v1.job.declined"
 	SubjectJobReassigned          = "sanbao.dispatch.v1.job.reassigned"
 	SubjectJobEscalated           = "sanbao.dispatch.v1.job.escalated"

@@ -23,6 +23,18 @@ func checkJobInput(j *dispatchv1.Job) error {
 	if strings.ContainsRune(j.GetTicketId(), 0) {
 		return domain.Invalidf("job.ticket_id: must not contain NUL")
 	}
+	if j.GetPaid() {
+		switch {
+		case j.GetRequestedBy() == "":
+			return domain.Invalidf("job.requested_by: required on a paid job (its requester may not approve it)")
+		case j.GetFee() == nil:
+			return domain.Invalidf("job.fee: required on a paid job: the fee quoted to the customer")
+		case j.GetFee().GetAmountMinor() < 0:
+			return domain.Invalidf("job.fee.amount_minor: must not be negative, got %d", j.GetFee().GetAmountMinor())
+		}
+	} else if j.GetFee() != nil {
+		return domain.Invalidf("job.fee: only a paid job has a fee")
+	}
 	seen := map[string]bool{}
 	for i, p := range j.GetLikelyParts() {
 		if seen[p.GetPartId()] {
@@ -52,6 +64,9 @@ func newJob(in *dispatchv1.Job, now time.Time) *dispatchv1.Job {
 		CustomerWindow: in.GetCustomerWindow(),
 		LikelyParts:    in.GetLikelyParts(),
 		PreviousJobId:  in.GetPreviousJobId(),
+		Paid:           in.GetPaid(),
+		Fee:            in.GetFee(),
+		RequestedBy:    in.GetRequestedBy(),
 		State:          dispatchv1.JobState_JOB_STATE_UNASSIGNED,
 		VisitNumber:    1,
 		CreateTime:     ts(now),
@@ -257,6 +272,32 @@ func (s *Server) AcceptJob(ctx context.Context, req *dispatchv1.AcceptJobRequest
 				return err
 			}
 			return emitJob(tx, SubjectJobAccepted, j, &dispatchv1.JobAccepted{Job: snapshot(j)}, now)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// paidJob is what the paid-service rules read of a job.
+func paidJob(j *dispatchv1.Job) domain.PaidJob {
+	return domain.PaidJob{Paid: j.GetPaid(), Approved: j.GetApproval() != nil, RequestedBy: j.GetRequestedBy()}
+}
+
+// ApproveJob records a manager's approval of a paid job.
+func (s *Server) ApproveJob(ctx context.Context, req *dispatchv1.ApproveJobRequest) (*dispatchv1.ApproveJobResponse, error) {
+	resp := &dispatchv1.ApproveJobResponse{}
+	err := s.mutateJob(ctx, "ApproveJob", req.GetRequestId(), req, resp, req.GetJobId(),
+		func(j *dispatchv1.Job) { resp.Job = j },
+		func(tx *bbolt.Tx, j *dispatchv1.Job, now time.Time) error {
+			if err := transition(j, domain.EventApprove); err != nil {
+				return err
+			}
+			if err := domain.CheckApproval(paidJob(j), req.GetApproverId()); err != nil {
+				return err
+			}
+			j.Approval = &dispatchv1.JobApproval{ApproverId: req.GetApproverId(), ApproveTime: ts(now), Note: req.GetNote()}
+			return emitJob(tx, SubjectJobApproved, j, &dispatchv1.JobApproved{Job: snapshot(j)}, now)
 		})
 	if err != nil {
 		return nil, err

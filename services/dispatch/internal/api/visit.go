@@ -104,6 +104,9 @@ func (s *Server) StartTravel(ctx context.Context, req *dispatchv1.StartTravelReq
 			if err := transition(j, domain.EventStartTravel); err != nil {
 				return err
 			}
+			if err := domain.CheckWorkMayStart(paidJob(j)); err != nil {
+				return err
+			}
 			if err := requireAssignee(j, req.GetTechnicianId()); err != nil {
 				return err
 			}
@@ -123,6 +126,9 @@ func (s *Server) CheckIn(ctx context.Context, req *dispatchv1.CheckInRequest) (*
 		func(j *dispatchv1.Job) { resp.Job = j },
 		func(tx *bbolt.Tx, j *dispatchv1.Job, now time.Time) error {
 			if err := transition(j, domain.EventCheckIn); err != nil {
+				return err
+			}
+			if err := domain.CheckWorkMayStart(paidJob(j)); err != nil {
 				return err
 			}
 			if err := requireAssignee(j, req.GetTechnicianId()); err != nil {
@@ -204,6 +210,12 @@ func (s *Server) CompleteVisit(ctx context.Context, req *dispatchv1.CompleteVisi
 				SignerGiven: so.GetSignerName() != "", SignatureGiven: so.GetSignatureRef() != "", Signed: tm(so.GetSignedTime()),
 			}, now); err != nil {
 				return err
+			}
+			if err := domain.CheckCollected(paidJob(j), r.GetResolved(), r.GetCollected() != nil); err != nil {
+				return err
+			}
+			if c := r.GetCollected(); c.GetAmountMinor() < 0 {
+				return domain.Invalidf("report.collected.amount_minor: must not be negative, got %d", c.GetAmountMinor())
 			}
 			ev := domain.EventComplete
 			if !r.GetResolved() {

@@ -15,6 +15,8 @@ var (
 	ErrPrecondition = errors.New("failed precondition")
 	// ErrStale marks an etag mismatch (ABORTED).
 	ErrStale = errors.New("stale etag")
+	// ErrPermission marks a caller who may not make the change (PERMISSION_DENIED).
+	ErrPermission = errors.New("permission denied")
 )
 
 // TransitionError is an illegal state change; it wraps ErrPrecondition.
@@ -39,4 +41,8 @@ func Preconditionf(format string, args ...any) error {
 // Invalidf returns an ErrInvalid error with a message naming the field and rule.
 func Invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+func errPermissionf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrPermission, fmt.Sprintf(format, args...))
 }

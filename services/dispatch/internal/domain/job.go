@@ -88,13 +88,15 @@ const (
 	EventEscalate
 	// EventCancel cancels the job.
 	EventCancel
+	// EventApprove is a manager approving a paid job before work starts.
+	EventApprove
 )
 
 // AllEvents returns every event, for exhaustive tests.
 func AllEvents() []Event {
 	return []Event{EventAssign, EventAccept, EventDecline, EventAcceptTimeout, EventSchedule,
 		EventReschedule, EventStartTravel, EventCheckIn, EventRecordWork, EventComplete, EventFail,
-		EventAmend, EventEscalate, EventCancel}
+		EventAmend, EventEscalate, EventCancel, EventApprove}
 }
 
 // String names the event for error messages.
@@ -128,6 +130,8 @@ func (e Event) String() string {
 		return "escalate"
 	case EventCancel:
 		return "cancel"
+	case EventApprove:
+		return "approve"
 	}
 	return "unknown event"
 }
@@ -169,6 +173,10 @@ var transitions = map[transition]State{
 	{StateEnRoute, EventEscalate}:    StateEnRoute,
 	{StateOnSite, EventEscalate}:     StateOnSite,
 	{StateFailed, EventEscalate}:     StateFailed,
+
+	{StateUnassigned, EventApprove}: StateUnassigned,
+	{StateAssigned, EventApprove}:   StateAssigned,
+	{StateAccepted, EventApprove}:   StateAccepted,
 
 	{StateUnassigned, EventCancel}: StateCancelled,
 	{StateAssigned, EventCancel}:   StateCancelled,

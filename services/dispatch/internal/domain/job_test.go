@@ -11,15 +11,17 @@ func TestTransitionEveryStateAndEvent(t *testing.T) {
 	want := map[State]map[Event]*State{
 		StateUnassigned: {
 			EventAssign: S(StateAssigned), EventEscalate: S(StateUnassigned), EventCancel: S(StateCancelled),
+			EventApprove: S(StateUnassigned),
 		},
 		StateAssigned: {
 			EventAssign: S(StateAssigned), EventAccept: S(StateAccepted), EventDecline: S(StateUnassigned),
 			EventAcceptTimeout: S(StateUnassigned), EventEscalate: S(StateAssigned), EventCancel: S(StateCancelled),
+			EventApprove: S(StateAssigned),
 		},
 		StateAccepted: {
 			EventAssign: S(StateAssigned), EventSchedule: S(StateAccepted), EventReschedule: S(StateAccepted),
 			EventStartTravel: S(StateEnRoute), EventCheckIn: S(StateOnSite), EventEscalate: S(StateAccepted),
-			EventCancel: S(StateCancelled),
+			EventCancel: S(StateCancelled), EventApprove: S(StateAccepted),
 		},
 		StateEnRoute: {
 			EventReschedule: S(StateEnRoute), EventCheckIn: S(StateOnSite), EventEscalate: S(StateEnRoute),

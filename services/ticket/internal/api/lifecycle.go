@@ -37,6 +37,7 @@ func (s *Server) Start(ctx context.Context, p *daemon.Platform) error {
 		return fmt.Errorf("seed defaults: %w", err)
 	}
 	p.Timers.Handle(timerTriage, s.triage)
+	p.Timers.Handle(timerReassess, s.reassess)
 	p.Timers.Handle(timerDispatch, s.createJob)
 	p.Timers.Handle(timerCancelJob, s.cancelJob)
 	p.Timers.Handle(timerAutoClose, s.autoClose)
@@ -411,12 +412,27 @@ func (c *change) applyJob(kind string, job *dispatchv1.Job, report *dispatchv1.S
 			if solution == "" {
 				solution = "fixed on site"
 			}
-			return c.resolve(domain.EventVisitCompleted, &ticketv1.Resolution{Solution: solution, RootCause: report.GetFaultCause(),
-				FirstVisitFix: j.GetVisit() == 1})
+			r := &ticketv1.Resolution{Solution: solution, RootCause: report.GetFaultCause(), FirstVisitFix: j.GetVisit() == 1}
+			if job.GetPaid() {
+				// Paid service: the fee is the quote the job was approved on.
+				r.Paid, r.Fee = true, job.GetFee()
+			}
+			if err := c.resolve(domain.EventVisitCompleted, r); err != nil {
+				return err
+			}
+			return c.reassessOn(job.GetId(), report, false)
 		}
 		j.State = ticketv1.JobState_JOB_STATE_FAILED
 		if state != ticketv1.TicketState_TICKET_STATE_DISPATCHED && state != ticketv1.TicketState_TICKET_STATE_IN_SERVICE {
 			return nil
+		}
+		if reassessable(c.t, report) {
+			// The finding re-decides who pays before the next visit is asked for.
+			if err := c.fire(domain.EventVisitFailed); err != nil {
+				return err
+			}
+			c.escalate(ticketv1.EscalationReason_ESCALATION_REASON_VISIT_FAILED, "", "")
+			return c.reassessOn(job.GetId(), report, true)
 		}
 		return c.redispatch(domain.EventVisitFailed, ticketv1.EscalationReason_ESCALATION_REASON_VISIT_FAILED)
 	case "escalated":

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/calendar"
 	"github.com/sanbao/sanbao/platform/daemon"
@@ -30,6 +31,10 @@ type Warranty interface {
 	// Evaluate returns the triage facts of the warranty decision for t; an unknown unit gives
 	// COVERAGE_UNKNOWN_UNIT, an unreachable service an error (the task is retried).
 	Evaluate(ctx context.Context, t *ticketv1.Ticket) (*ticketv1.Triage, error)
+	// Reassess re-decides t's coverage on the signed report of job jobID (the technician's
+	// finding), with a fee quote when the service is not free; nil for a unit warranty does
+	// not know, an error when the service is unreachable (the task is retried).
+	Reassess(ctx context.Context, t *ticketv1.Ticket, jobID string, r *dispatchv1.ServiceReport, failed bool) (*ticketv1.Triage, error)
 }
 
 // Dispatch creates and cancels on-site jobs (the dispatch service).

@@ -4,6 +4,7 @@ package api
 const (
 	SubjectTicketCreated        = "sanbao.ticket.v1.ticket.created"
 	SubjectTicketTriaged        = "sanbao.ticket.v1.ticket.triaged"
+	SubjectCoverageChanged      = "sanbao.ticket.v1.ticket.coverage_changed"
 	SubjectTicketAwaiting       = "sanbao.ticket.v1.ticket.awaiting"
 	SubjectTicketResumed        = "sanbao.ticket.v1.ticket.resumed"
 	SubjectTicketRemoteGuidance = "sanbao.ticket.v1.ticket.remote_guidance"
@@ -31,6 +32,7 @@ const (
 // Timer kinds of the ticket service.
 const (
 	timerTriage    = "ticket.triage"
+	timerReassess  = "ticket.reassess"
 	timerDispatch  = "ticket.dispatch"
 	timerCancelJob = "ticket.cancel_job"
 	timerAutoClose = "ticket.auto_close"

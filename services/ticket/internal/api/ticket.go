@@ -226,7 +226,7 @@ func (s *Server) HoldTicket(ctx context.Context, req *ticketv1.HoldTicketRequest
 		if err := c.fire(domain.EventHold); err != nil {
 			return err
 		}
-		c.t.HeldFromState, c.t.HoldReason = from, req.GetReason()
+		c.t.HeldFromState, c.t.HoldReason, c.t.HoldTime = from, req.GetReason(), ts(c.now)
 		reason := req.GetReason()
 		c.emit(SubjectTicketAwaiting, func(s *ticketv1.TicketSnapshot) proto.Message {
 			return &ticketv1.TicketAwaiting{Ticket: s, Reason: reason}
@@ -247,9 +247,13 @@ func (s *Server) ResumeTicket(ctx context.Context, req *ticketv1.ResumeTicketReq
 			return err
 		}
 		reason := c.t.GetHoldReason()
-		c.t.HeldFromState, c.t.HoldReason = 0, 0
+		var waited time.Duration
+		if h := c.t.GetHoldTime(); h != nil && c.now.After(h.AsTime()) {
+			waited = c.now.Sub(h.AsTime())
+		}
+		c.t.HeldFromState, c.t.HoldReason, c.t.HoldTime = 0, 0, nil
 		c.emit(SubjectTicketResumed, func(s *ticketv1.TicketSnapshot) proto.Message {
-			return &ticketv1.TicketResumed{Ticket: s, Reason: reason}
+			return &ticketv1.TicketResumed{Ticket: s, Reason: reason, Waited: dur(waited)}
 		})
 		return c.trigger(domain.TriggerResume, 0)
 	}, func(t *ticketv1.Ticket) { resp.Ticket = t })

@@ -15,6 +15,10 @@ import (
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 )
 
+// Requester is the requested_by of the jobs the ticket service asks for: a manager approves
+// their paid ones (the service itself never does).
+const Requester = "sanbao-ticket"
+
 // Client calls DispatchService.
 type Client struct {
 	c dispatchv1.DispatchServiceClient
@@ -49,6 +53,10 @@ func (c *Client) CreateJob(ctx context.Context, t *ticketv1.Ticket, j *ticketv1.
 	}
 	for _, p := range t.GetFault().GetLikelyParts() {
 		job.LikelyParts = append(job.LikelyParts, &dispatchv1.PartNeed{PartId: p.GetPartId(), Quantity: p.GetQuantity()})
+	}
+	if tr := t.GetTriage(); tr.GetFee() != nil && (tr.GetCoverage() == ticketv1.Coverage_COVERAGE_PAID || tr.GetCoverage() == ticketv1.Coverage_COVERAGE_NOT_COVERED) {
+		// Paid service at the quoted fee: dispatch holds the work for a manager's approval.
+		job.Paid, job.Fee, job.RequestedBy = true, tr.GetFee(), Requester
 	}
 	if job.Site == nil {
 		job.Site = &typev1.Address{}

@@ -3,6 +3,7 @@ package api
 import (
 	"go.etcd.io/bbolt"
 	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
@@ -32,6 +33,17 @@ func (s *Server) onReturnAppraised(tx *bbolt.Tx, m events.Message) error {
 	ev := &inventoryv1.ReturnAppraised{}
 	if err := m.Decode(ev); err != nil {
 		return events.Permanent(err)
+	}
+	if r := ev.GetOldPartReturn(); r.GetId() != "" {
+		r := proto.Clone(r).(*inventoryv1.OldPartReturn)
+		if r.JobId == "" {
+			r.JobId = ev.GetJobId()
+		}
+		if r.GetJobId() != "" {
+			if err := s.keepOldPart(tx, r); err != nil {
+				return err
+			}
+		}
 	}
 	switch ev.GetVerdict() {
 	case inventoryv1.Verdict_VERDICT_MISUSE, inventoryv1.Verdict_VERDICT_NO_FAULT_FOUND:

@@ -27,7 +27,14 @@ func claimIn(req *warrantyv1.EvaluateClaimRequest, currency string) (domain.Clai
 	var vs []domain.Violation
 	c := domain.Claim{FaultCode: req.GetFaultCode(), RequestedRemedy: domain.Remedy(req.GetRequestedRemedy()),
 		Unrepairable: req.GetUnrepairable(), ProofOfPurchase: req.GetProofOfPurchase(), PackagingIntact: req.GetPackagingIntact(),
-		RunningHours: req.GetRunningHours(), Attributes: req.GetAttributes()}
+		RunningHours: req.GetRunningHours(), Attributes: req.GetAttributes(),
+		PartID: req.GetPartId(), PartSerial: req.GetPartSerial(), NoWarrantySlip: req.GetNoWarrantySlip()}
+	if f := req.GetFinding(); f != nil {
+		c.Finding = &domain.Finding{OutOfScope: f.GetOutOfScope(), PartOpened: f.GetPartOpened(), JobID: f.GetJobId()}
+		for _, cause := range f.GetCauses() {
+			c.Finding.Causes = append(c.Finding.Causes, domain.Cause(cause))
+		}
+	}
 	if req.GetReportedTime() != nil {
 		c.Reported = req.GetReportedTime().AsTime()
 	}
@@ -193,8 +200,19 @@ func (s *Server) QuoteServiceFee(_ context.Context, req *warrantyv1.QuoteService
 		var vs []domain.Violation
 		in := domain.QuoteInput{TravelKm: req.GetTravelKm(), Labour: req.GetLabour().AsDuration()}
 		for i, m := range req.GetMaterials() {
+			uc := m.GetUnitCost()
+			if uc == nil {
+				known, err := store.PartCost(tx, m.GetPartId())
+				if err != nil {
+					return err
+				}
+				if known == nil {
+					return fmt.Errorf("materials[%d].unit_cost: part %q has no known cost; give its cost: %w", i, m.GetPartId(), errPartCostUnknown)
+				}
+				uc = known
+			}
 			in.Materials = append(in.Materials, domain.Material{PartID: m.GetPartId(), Quantity: m.GetQuantity(),
-				UnitCost: amountIn(&vs, fmt.Sprintf("materials[%d].unit_cost", i), m.GetUnitCost(), pol.Currency())})
+				UnitCost: amountIn(&vs, fmt.Sprintf("materials[%d].unit_cost", i), uc, pol.Currency())})
 		}
 		if len(vs) > 0 {
 			return &domain.ValidationError{Violations: vs}
@@ -220,49 +238,4 @@ func (s *Server) QuoteServiceFee(_ context.Context, req *warrantyv1.QuoteService
 		return nil, toStatus(err)
 	}
 	return resp, nil
-}
-
-// GetWarrantyCost sums recorded decisions' costs.
-func (s *Server) GetWarrantyCost(_ context.Context, req *warrantyv1.GetWarrantyCostRequest) (*warrantyv1.GetWarrantyCostResponse, error) {
-	c := &warrantyv1.WarrantyCost{Model: req.GetModel(), Batch: req.GetBatch()}
-	var parts, labour, travel, expenses int64
-	cur := ""
-	err := s.p.DB.View(func(tx *bbolt.Tx) error {
-		var st, et time.Time
-		if req.GetStartTime() != nil {
-			st = req.GetStartTime().AsTime()
-		}
-		if req.GetEndTime() != nil {
-			et = req.GetEndTime().AsTime()
-		}
-		err := store.EachDecision(tx, req.GetModel(), req.GetBatch(), st, et, func(d *warrantyv1.Decision) error {
-			c.Decisions++
-			parts += d.GetPartsCost().GetAmountMinor()
-			labour += d.GetLabourCost().GetAmountMinor()
-			travel += d.GetTravelCost().GetAmountMinor()
-			expenses += d.GetExpensesCost().GetAmountMinor()
-			if cur == "" {
-				cur = d.GetCompanyCost().GetCurrencyCode()
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		c.UnitsSold, err = store.CountUnits(tx, req.GetModel(), req.GetBatch())
-		return err
-	})
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if cur == "" {
-		cur = domain.DefaultCurrency
-	}
-	total := parts + labour + travel + expenses
-	c.Parts, c.Labour, c.Travel, c.Expenses, c.Total = money(parts, cur), money(labour, cur), money(travel, cur), money(expenses, cur), money(total, cur)
-	c.PerUnitSold = money(0, cur)
-	if c.UnitsSold > 0 {
-		c.PerUnitSold = money((total+c.UnitsSold/2)/c.UnitsSold, cur)
-	}
-	return &warrantyv1.GetWarrantyCostResponse{Cost: c}, nil
 }

@@ -30,6 +30,8 @@ const (
 
 	// SubjectVisitCompleted is dispatch's event whose service reports become repairs.
 	SubjectVisitCompleted = "sanbao.dispatch.v1.job.visit_completed"
+	// SubjectJobFailed is dispatch's event of a failed visit: a handling that did not fix.
+	SubjectJobFailed = "sanbao.dispatch.v1.job.failed"
 )
 
 // Server implements warrantyv1.WarrantyServiceServer.
@@ -54,16 +56,21 @@ func New() (*Server, error) {
 	return &Server{engine: eng, cache: map[policyKey]*domain.Compiled{}}, nil
 }
 
-// Start keeps the platform and registers the consumers of dispatch's visit reports and of
-// parts-inventory's old-part appraisals.
+// Start keeps the platform and registers the consumers of dispatch's visit reports (completed
+// and failed), of parts-inventory's old-part appraisals, and of what the cost report needs of
+// parts-inventory (part costs, must-return old parts, supplier claims).
 func (s *Server) Start(p *daemon.Platform) {
 	s.p = p
 	p.Consume(visitConsumerConfig(s))
 	p.Consume(appraisalConsumerConfig(s))
+	p.Consume(inventoryConsumerConfig(s))
 }
 
 // errPolicyUnknown: a unit names a policy version that does not exist.
 var errPolicyUnknown = errors.New("unknown policy")
+
+// errPartCostUnknown: a quote's material has no cost given and none known from parts-inventory.
+var errPartCostUnknown = errors.New("part cost unknown")
 
 // toStatus maps domain and store errors to gRPC status errors; the rest go to rpc.Status.
 func toStatus(err error) error {
@@ -77,7 +84,7 @@ func toStatus(err error) error {
 			vs[i] = rpc.Violation{Field: v.Field, Description: v.Rule}
 		}
 		return rpc.InvalidArgument(vs...)
-	case errors.Is(err, errPolicyUnknown):
+	case errors.Is(err, errPolicyUnknown), errors.Is(err, errPartCostUnknown):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())

@@ -213,8 +213,9 @@ func (s *Server) ReturnWarrantyCard(ctx context.Context, req *warrantyv1.ReturnW
 }
 
 func repairIn(r *warrantyv1.Repair) domain.Repair {
-	out := domain.Repair{ID: r.GetId(), Serial: r.GetSerial(), FaultCode: r.GetFaultCode(), Date: dateIn(r.GetRepairDate()),
-		Outcome: domain.RepairOutcome(r.GetOutcome()), NewSerial: r.GetNewSerial(), JobID: r.GetJobId(), TicketID: r.GetTicketId()}
+	out := domain.Repair{ID: r.GetId(), Kind: domain.VisitKind(r.GetKind()), Serial: r.GetSerial(), FaultCode: r.GetFaultCode(),
+		Date: dateIn(r.GetRepairDate()), Outcome: domain.RepairOutcome(r.GetOutcome()), NewSerial: r.GetNewSerial(), JobID: r.GetJobId(),
+		TicketID: r.GetTicketId()}
 	for _, p := range r.GetParts() {
 		out.Parts = append(out.Parts, domain.PartSwap{PartID: p.GetPartId(), Quantity: p.GetQuantity(), FaultySerial: p.GetFaultySerial(),
 			ReplacementSerial: p.GetReplacementSerial(), Reason: p.GetReason(), UnderWarranty: p.GetUnderWarranty()})
@@ -266,7 +267,12 @@ func (s *Server) recordRepair(tx *bbolt.Tx, in *warrantyv1.Repair, source warran
 func (s *Server) RecordRepair(ctx context.Context, req *warrantyv1.RecordRepairRequest) (*warrantyv1.RecordRepairResponse, error) {
 	resp := &warrantyv1.RecordRepairResponse{}
 	err := s.p.Update(ctx, "RecordRepair", req, resp, func(tx *bbolt.Tx, now time.Time) error {
-		r, u, err := s.recordRepair(tx, req.GetRepair(), warrantyv1.RepairSource_REPAIR_SOURCE_API, now)
+		in := proto.Clone(req.GetRepair()).(*warrantyv1.Repair)
+		in.Cost = nil // output only: priced from dispatch's signed reports
+		for _, p := range in.GetParts() {
+			p.UnitCost = nil
+		}
+		r, u, err := s.recordRepair(tx, in, warrantyv1.RepairSource_REPAIR_SOURCE_API, now)
 		if err != nil {
 			return err
 		}

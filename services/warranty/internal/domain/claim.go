@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/sanbao/sanbao/platform/calendar"
@@ -20,6 +21,53 @@ type Claim struct {
 	PackagingIntact bool
 	RunningHours    float64
 	Attributes      map[string]string
+	// PartID and PartSerial name the faulty part when the claim knows it: a part replaced
+	// earlier that is still inside its own warranty makes the whole claim free.
+	PartID     string
+	PartSerial string
+	// NoWarrantySlip: the customer could not show the warranty slip (保修单) at the visit; the
+	// policy's missing-card action decides (by default the warranty counts from completion).
+	NoWarrantySlip bool
+	// Finding is what the technician found on site; nil before a visit. When set, its causes
+	// replace the reported ones.
+	Finding *Finding
+}
+
+// Finding is the technician's finding on site (seed 002 "看"): is the fault in 三包 scope, was the
+// faulty part opened, what caused it. It re-decides coverage on the signed report.
+type Finding struct {
+	// OutOfScope: the fault is outside the warranty's scope (damage not caused by design,
+	// manufacturing or quality).
+	OutOfScope bool
+	// PartOpened: the faulty part had been opened (unauthorised disassembly).
+	PartOpened bool
+	// Causes found, e.g. misuse; none means a quality fault.
+	Causes []Cause
+	// JobID is the visit whose report recorded the finding.
+	JobID string
+}
+
+// causes returns the causes the finding establishes, in a stable order without repeats.
+func (f Finding) causes() []Cause {
+	var out []Cause
+	add := func(c Cause) {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	for _, c := range f.Causes {
+		add(c)
+	}
+	if f.PartOpened {
+		add(CauseUnauthorisedDisassembly)
+	}
+	if f.OutOfScope {
+		add(CauseNonQuality)
+	}
+	if len(out) == 0 {
+		add(CauseQuality)
+	}
+	return out
 }
 
 // Line is one cost item of a claim. Amounts are minor units of the policy's currency.
@@ -120,6 +168,13 @@ func ValidateClaim(c Claim) error {
 	}
 	if c.RequestedRemedy != RemedyUnspecified && !c.RequestedRemedy.Valid() {
 		vs.add("requested_remedy", "must be a remedy, got %d", int(c.RequestedRemedy))
+	}
+	if c.Finding != nil {
+		for i, cause := range c.Finding.Causes {
+			if !cause.Valid() {
+				vs.add(fmt.Sprintf("finding.causes[%d]", i), "must be a cause, got %d", int(cause))
+			}
+		}
 	}
 	if math.IsNaN(c.RunningHours) || c.RunningHours < 0 || c.RunningHours > 1e7 {
 		vs.add("running_hours", "must be between 0 and 10000000, got %v", c.RunningHours)

@@ -215,3 +215,36 @@ const (
 
 // Valid reports whether o names an outcome.
 func (o RepairOutcome) Valid() bool { return o > OutcomeUnspecified && o <= OutcomeRefunded }
+
+// VisitKind is what a handling of a unit was for. Only repairs count toward the repeat-failure
+// and third-party rules; the other kinds are kept in the unit's service history as what they are.
+type VisitKind int
+
+// The visit kinds. Unspecified is read as a repair (records made before kinds were recorded).
+const (
+	VisitUnspecified VisitKind = iota
+	VisitRepair
+	VisitMaintenance
+	VisitInspection
+	VisitInstallation
+)
+
+var visitKindNames = [...]string{"repair", "repair", "maintenance", "inspection", "installation"}
+
+// String returns the kind in words ("maintenance").
+func (k VisitKind) String() string {
+	if k < 0 || int(k) >= len(visitKindNames) {
+		return "unknown visit"
+	}
+	return visitKindNames[k]
+}
+
+// Valid reports whether k is a known kind (unspecified included: it means a repair).
+func (k VisitKind) Valid() bool { return k >= VisitUnspecified && k <= VisitInstallation }
+
+// IsRepair reports whether a handling of kind k is a repair of a fault.
+func (k VisitKind) IsRepair() bool { return k == VisitUnspecified || k == VisitRepair }
+
+// NoFaultCode is the fault code of a handling or claim that names no fault: one spelling in
+// every service ("UNSPECIFIED", like the zero value of the API's enums).
+const NoFaultCode = "UNSPECIFIED"

@@ -31,6 +31,8 @@ const (
 	ClauseFeeSchedule      = "fee_schedule"
 	ClauseCampaign         = "campaign"
 	ClauseUnitRefunded     = "unit_refunded"
+	ClauseSlipMissing      = "warranty_slip_missing"
+	ClauseSiteFinding      = "site_finding"
 )
 
 // Evaluate decides claim c on unit u under policy p, given the unit's repair history, the
@@ -54,6 +56,7 @@ func Evaluate(p *Compiled, u Unit, history []Repair, campaigns []Campaign, c Cla
 	e := &evaluation{p: p, pol: &p.policy, u: u, c: c, day: day, remedies: map[Remedy]bool{}}
 	e.history = sortedHistory(history)
 	e.periods()
+	e.finding()
 	e.decide(campaigns)
 	e.lines()
 	return e.d, nil
@@ -80,6 +83,7 @@ type evaluation struct {
 	coverageClause          Clause
 	matched                 []compiledCondition
 	warrantyStartFellBackTo DateKind
+	claimPart               *Period
 }
 
 func sortedHistory(h []Repair) []Repair {
@@ -136,8 +140,15 @@ func (e *evaluation) periods() {
 			action, name = rule.LateAction, ClauseCardLate
 			why = fmt.Sprintf("The warranty card reached us on %s, after the deadline of %s (%d days after the sale)", u.Card.Received, deadline, rule.DeadlineDays)
 		case !u.Card.Returned && e.day.After(deadline):
-			action, name = rule.MissingAction, ClauseCardMissing
-			why = fmt.Sprintf("We have no warranty card for this unit, which was due by %s (%d days after the sale)", deadline, rule.DeadlineDays)
+			// The dealer never sent the card back: the same as a late card (seed 000).
+			action, name = rule.LateAction, ClauseCardMissing
+			why = fmt.Sprintf("The dealer never sent us the warranty card, which was due by %s (%d days after the sale), which counts as a late card", deadline, rule.DeadlineDays)
+		}
+		if (action == CardUnspecified || action == CardIgnore) && e.c.NoWarrantySlip && !u.Card.Returned {
+			// The customer's own slip is not found at the visit and we hold no card: the
+			// warranty counts from completion (seed 000 "以竣工时间为保修开始时间").
+			action, name = rule.MissingAction, ClauseSlipMissing
+			why = "The customer could not show the warranty slip at the visit and we hold no warranty card for this unit"
 		}
 		switch action {
 		case CardVoid:
@@ -266,6 +277,32 @@ func (e *evaluation) partWarranty(l Line) *Period {
 	return &cp
 }
 
+// finding applies the technician's on-site finding: its causes replace the reported ones.
+func (e *evaluation) finding() {
+	f := e.c.Finding
+	if f == nil {
+		return
+	}
+	e.c.Causes = f.causes()
+	words := make([]string, len(e.c.Causes))
+	for i, c := range e.c.Causes {
+		words[i] = c.Words()
+	}
+	var facts []string
+	if f.OutOfScope {
+		facts = append(facts, "the fault is outside the warranty's scope")
+	}
+	if f.PartOpened {
+		facts = append(facts, "the faulty part had been opened")
+	}
+	facts = append(facts, "the fault was caused by "+strings.Join(words, " and "))
+	visit := "on site"
+	if f.JobID != "" {
+		visit = "on the visit of job " + f.JobID
+	}
+	e.clause(ClauseSiteFinding, "The technician found %s that %s; that finding decides the coverage.", visit, strings.Join(facts, ", "))
+}
+
 // exclusions applies the excluded and re-included causes.
 func (e *evaluation) exclusions() (excludedBy []Cause) {
 	x := e.pol.Exclusions
@@ -288,7 +325,7 @@ func (e *evaluation) conditionInput() conditionInput {
 		faultCode: e.c.FaultCode, causes: e.c.Causes, requestedRemedy: e.c.RequestedRemedy,
 		serial: e.u.Serial, model: e.u.Model, batch: e.u.Batch, runningHours: e.c.RunningHours,
 		daysSinceSale:    calendar.DaysBetween(e.u.Dates.Sale, e.day),
-		repairsSameFault: len(e.sameFault), repairsTotal: len(e.history),
+		repairsSameFault: len(e.sameFault), repairsTotal: e.repairsTotal(),
 		attributes: e.c.Attributes,
 	}
 	if e.free != nil {
@@ -298,14 +335,31 @@ func (e *evaluation) conditionInput() conditionInput {
 	return in
 }
 
+// repairsTotal counts the repairs in the history (not maintenance, inspection or installation).
+func (e *evaluation) repairsTotal() int {
+	n := 0
+	for _, r := range e.history {
+		if r.Kind.IsRepair() {
+			n++
+		}
+	}
+	return n
+}
+
 // decide sets the coverage and the remedies.
 func (e *evaluation) decide(campaigns []Campaign) {
-	// Repairs of the same fault since the warranty (re)started, before the claim day.
+	// Handlings of the same fault since the warranty (re)started, before the claim day: every
+	// repair counts, a failed one (NOT_FIXED) too; maintenance, inspection and installation
+	// visits are not repairs and never count.
 	for _, r := range e.history {
-		if r.FaultCode == e.c.FaultCode && r.Date.Before(e.day) && (e.free == nil || !r.Date.Before(e.free.Start)) {
+		if r.Kind.IsRepair() && r.FaultCode == e.c.FaultCode && r.Date.Before(e.day) && (e.free == nil || !r.Date.Before(e.free.Start)) {
 			e.sameFault = append(e.sameFault, r)
 		}
 	}
+	if e.c.PartID != "" || e.c.PartSerial != "" {
+		e.claimPart = e.partWarranty(Line{PartID: e.c.PartID, PartSerial: e.c.PartSerial})
+	}
+	partCovers := e.claimPart != nil && e.claimPart.Active && (e.void || !e.free.Active)
 	excludedBy := e.exclusions()
 	act := e.conditionInput().activation()
 	for _, cond := range e.p.conds {
@@ -349,6 +403,15 @@ func (e *evaluation) decide(campaigns []Campaign) {
 			why = fmt.Sprintf("This unit is part of the service campaign %q, which covers it free whatever its age.", campaign.Name)
 		}
 		e.setCoverage(CoverageFree, e.clause(ClauseCampaign, "%s", why), campaign.Remedy)
+	case partCovers:
+		pw := e.claimPart
+		end := "without an end date"
+		if !pw.Unlimited {
+			end = "to " + pw.End.String()
+		}
+		e.setCoverage(CoverageFree, e.clause(ClausePartWarranty,
+			"The fault is in part %s, which we fitted on %s; that part has its own warranty %s, so the whole repair is free: we bear travel, labour and the part.",
+			partName(Line{PartID: e.c.PartID, PartSerial: e.c.PartSerial}), pw.Start, end), RemedyRepair)
 	case e.void:
 		e.setCoverage(CoverageNotCovered, e.voidClause, RemedyRepair)
 	case condWith(EffectCover) != nil:
@@ -475,6 +538,9 @@ func (e *evaluation) freeExtras() {
 	dates := make([]string, n)
 	for i, r := range e.sameFault {
 		dates[i] = r.Date.String()
+		if r.Outcome == OutcomeNotFixed {
+			dates[i] += " not fixed"
+		}
 	}
 	if rf := pol.RepeatFailure; rf.Repairs > 0 && n >= rf.Repairs {
 		rem := rf.Remedies
@@ -486,7 +552,7 @@ func (e *evaluation) freeExtras() {
 			words[i] = r.Words()
 		}
 		e.allow(e.clause(ClauseRepeatFailure,
-			"This fault was repaired %d times in the warranty period (%s) and has come back, so you may choose %s, proven by the repair records.",
+			"This fault was handled %d times in the warranty period (%s) and has come back, so you may choose %s, proven by the repair records.",
 			n, strings.Join(dates, ", "), strings.Join(words, " or ")), rem...)
 	}
 	lastUnrepairable := n > 0 && e.sameFault[n-1].Outcome == OutcomeUnrepairable

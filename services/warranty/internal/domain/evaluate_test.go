@@ -171,15 +171,16 @@ func TestEvaluateRepeatFailure(t *testing.T) {
 	})
 }
 
-// TestEvaluateWarrantyCard: the card is due 20 days after the sale; late voids, missing restarts
-// from the installation date.
+// TestEvaluateWarrantyCard: the dealer's card is due 20 days after the sale (seed 000); a late
+// card and a card never sent are the same (no warranty recognition); the customer's own slip
+// not found at the visit is a different rule (the warranty counts from completion).
 func TestEvaluateWarrantyCard(t *testing.T) {
 	card := func(s string) func(*Unit) {
 		return func(u *Unit) {
 			u.Card = WarrantyCard{Returned: true, Received: day(t, s), Late: day(t, s).After(day(t, "2026-03-22"))}
 		}
 	}
-	missing := func(install string) func(*Unit) {
+	never := func(install string) func(*Unit) {
 		return func(u *Unit) {
 			u.Card = WarrantyCard{}
 			if install != "" {
@@ -187,19 +188,34 @@ func TestEvaluateWarrantyCard(t *testing.T) {
 			}
 		}
 	}
+	noSlip := Claim{NoWarrantySlip: true}
+	ignoreLate := func(p *Policy) { p.WarrantyCard.LateAction = CardIgnore }
 	runEvalCases(t, []evalCase{
 		{name: "card on day 20", sale: "2026-03-02", reported: "2026-06-01", unit: card("2026-03-22"), coverage: CoverageFree, remedies: repairOnly, notClauses: []string{ClauseCardLate}},
 		{name: "card on day 21", sale: "2026-03-02", reported: "2026-06-01", unit: card("2026-03-23"), coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseCardLate}},
 		{name: "late card ignored by policy", sale: "2026-03-02", reported: "2026-06-01", unit: card("2026-03-23"),
-			policy: func(p *Policy) { p.WarrantyCard.LateAction = CardIgnore }, coverage: CoverageFree, remedies: repairOnly},
-		{name: "missing card before the deadline", sale: "2026-03-02", reported: "2026-03-12", unit: missing(""), coverage: CoverageFree, remedies: exchangeRepair, notClauses: []string{ClauseCardMissing}},
-		{name: "missing card restarts from installation", sale: "2026-03-02", reported: "2027-03-20", unit: missing("2026-04-01"), coverage: CoverageFree, remedies: repairOnly, clauses: []string{ClauseCardMissing}},
-		{name: "missing card installation period ends", sale: "2026-03-02", reported: "2027-04-02", unit: missing("2026-04-01"), coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseCardMissing}},
-		{name: "missing card without installation date counts from sale", sale: "2026-03-02", reported: "2027-03-20", unit: missing(""), coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseCardMissing}},
-		{name: "missing card voids when the policy says so", sale: "2026-03-02", reported: "2026-06-01", unit: missing("2026-04-01"),
-			policy: func(p *Policy) { p.WarrantyCard.MissingAction = CardVoid }, coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseCardMissing}},
-		{name: "card not required", sale: "2026-03-02", reported: "2026-06-01", unit: missing(""),
-			policy: func(p *Policy) { p.WarrantyCard = CardRule{} }, coverage: CoverageFree, remedies: repairOnly, notClauses: []string{ClauseCardMissing}},
+			policy: ignoreLate, coverage: CoverageFree, remedies: repairOnly},
+		{name: "no card yet, claim before the deadline", sale: "2026-03-02", reported: "2026-03-12", unit: never(""), coverage: CoverageFree, remedies: exchangeRepair, notClauses: []string{ClauseCardMissing}},
+		{name: "no card yet, claim on day 20", sale: "2026-03-02", reported: "2026-03-22", unit: never(""), coverage: CoverageFree, remedies: repairOnly, notClauses: []string{ClauseCardMissing}},
+		{name: "card never sent, claim on day 21", sale: "2026-03-02", reported: "2026-03-23", unit: never("2026-03-05"), coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseCardMissing}, notClauses: []string{ClauseSlipMissing}},
+		{name: "card never sent, claim months later", sale: "2026-03-02", reported: "2026-09-01", unit: never("2026-03-05"), coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseCardMissing}},
+		{name: "card never sent is as late: ignored when late is", sale: "2026-03-02", reported: "2026-09-01", unit: never(""), policy: ignoreLate, coverage: CoverageFree, remedies: repairOnly},
+		{name: "card never sent voids even without the customer's slip", sale: "2026-03-02", reported: "2026-09-01", unit: never("2026-04-01"), claim: noSlip,
+			coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseCardMissing}, notClauses: []string{ClauseSlipMissing}},
+		{name: "slip lost but the card is on record", sale: "2026-03-02", reported: "2027-03-01", unit: card("2026-03-10"), claim: noSlip,
+			coverage: CoverageFree, remedies: repairOnly, notClauses: []string{ClauseSlipMissing}},
+		{name: "slip lost before the card deadline counts from completion", sale: "2026-03-02", reported: "2026-03-12", unit: never("2026-03-05"), claim: noSlip,
+			coverage: CoverageFree, remedies: exchangeRepair, clauses: []string{ClauseSlipMissing}},
+		{name: "slip lost: completion + 1 year last day", sale: "2026-03-02", reported: "2027-04-01", unit: never("2026-04-01"), claim: noSlip, policy: ignoreLate,
+			coverage: CoverageFree, remedies: repairOnly, clauses: []string{ClauseSlipMissing}},
+		{name: "slip lost: completion + 1 year next day", sale: "2026-03-02", reported: "2027-04-02", unit: never("2026-04-01"), claim: noSlip, policy: ignoreLate,
+			coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseSlipMissing}},
+		{name: "slip lost without a completion date counts from the sale", sale: "2026-03-02", reported: "2027-03-20", unit: never(""), claim: noSlip, policy: ignoreLate,
+			coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseSlipMissing}},
+		{name: "slip lost voids when the policy says so", sale: "2026-03-02", reported: "2026-03-12", unit: never("2026-03-05"), claim: noSlip,
+			policy: func(p *Policy) { p.WarrantyCard.MissingAction = CardVoid }, coverage: CoverageNotCovered, remedies: repairOnly, clauses: []string{ClauseSlipMissing}},
+		{name: "card not required", sale: "2026-03-02", reported: "2026-06-01", unit: never(""), claim: noSlip,
+			policy: func(p *Policy) { p.WarrantyCard = CardRule{} }, coverage: CoverageFree, remedies: repairOnly, notClauses: []string{ClauseCardMissing, ClauseSlipMissing}},
 	})
 }
 

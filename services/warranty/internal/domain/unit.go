@@ -77,9 +77,11 @@ type ReplacedPart struct {
 	RepairID       string
 }
 
-// Repair is one handling of a fault.
+// Repair is one handling of a unit: a repair of a fault (a failed visit included: outcome
+// NOT_FIXED), or a maintenance, inspection or installation visit (Kind says which).
 type Repair struct {
 	ID        string
+	Kind      VisitKind
 	Serial    string
 	FaultCode string
 	Date      calendar.Date
@@ -174,6 +176,9 @@ func ValidateRepair(r Repair) error {
 	if !r.Date.Valid() {
 		vs.add("repair_date", "must be a real date, got %s", r.Date)
 	}
+	if !r.Kind.Valid() {
+		vs.add("kind", "must be REPAIR, MAINTENANCE, INSPECTION or INSTALLATION, got %d", int(r.Kind))
+	}
 	if !r.Outcome.Valid() {
 		vs.add("outcome", "must be FIXED, NOT_FIXED, UNREPAIRABLE, EXCHANGED or REFUNDED")
 	}
@@ -191,8 +196,9 @@ func ValidateRepair(r Repair) error {
 	return vs.err()
 }
 
-// ApplyRepair returns the unit after repair r: its swapped parts are fitted with r's date (their
-// own warranty starts then), an exchange restarts the warranty when the policy says so and moves
+// ApplyRepair returns the unit after handling r: its swapped parts are fitted with r's date (their
+// own warranty starts then, whatever the outcome: parts fitted on a failed visit are fitted), only
+// repairs add to the repair count, an exchange restarts the warranty when the policy says so and moves
 // the unit to the new serial, a refund closes the unit.
 func ApplyRepair(p *Compiled, u Unit, r Repair) (Unit, error) {
 	if err := ValidateRepair(r); err != nil {
@@ -206,7 +212,9 @@ func ApplyRepair(p *Compiled, u Unit, r Repair) (Unit, error) {
 	}
 	u.ReplacedParts = slices.Clone(u.ReplacedParts)
 	u.PreviousSerials = slices.Clone(u.PreviousSerials)
-	u.RepairCount++
+	if r.Kind.IsRepair() {
+		u.RepairCount++
+	}
 	for _, sw := range r.Parts {
 		u.ReplacedParts = append(u.ReplacedParts, ReplacedPart{
 			PartID: sw.PartID, Serial: sw.ReplacementSerial, ReplacedSerial: sw.FaultySerial,

@@ -1,7 +1,7 @@
 // Package store keeps the warranty service's records in bbolt: policies by id and version,
 // units with their serial, model, policy and dealer indexes, repairs by unit and by dispatch
-// job, campaigns by
-// model, and recorded decisions.
+// job, campaigns by model, recorded decisions, and what the cost report needs of
+// parts-inventory: part costs, must-return old parts and supplier claims.
 package store
 
 import (
@@ -32,11 +32,18 @@ var (
 	bucketCampaignsByModel = []byte("campaigns_by_model")
 	// decisions: decision id → Decision (recorded claim decisions with their cost).
 	bucketDecisions = []byte("decisions")
+	// part_costs: part id → Money, parts-inventory's unit cost (from part.created/updated).
+	bucketPartCosts = []byte("part_costs")
+	// old_parts: Key(job id, return id) → inventory OldPartReturn (must-return obligations).
+	bucketOldParts = []byte("old_parts")
+	// supplier_claims: Key(job id, claim id) → inventory SupplierClaim (resolved ones).
+	bucketSupplierClaims = []byte("supplier_claims")
 )
 
 // Schema is the store layout; Version changes with an incompatible layout.
 var Schema = pstore.Schema{
 	Version: 1,
 	Buckets: [][]byte{bucketPolicies, bucketUnits, bucketUnitsBySerial, bucketUnitsByModel, bucketUnitsByPolicy,
-		bucketUnitsByDealer, bucketRepairs, bucketRepairsByJob, bucketCampaigns, bucketCampaignsByModel, bucketDecisions},
+		bucketUnitsByDealer, bucketRepairs, bucketRepairsByJob, bucketCampaigns, bucketCampaignsByModel, bucketDecisions,
+		bucketPartCosts, bucketOldParts, bucketSupplierClaims},
 }
