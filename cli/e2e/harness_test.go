@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -91,14 +92,35 @@ func build(t *testing.T, dir string) map[string]string {
 	return bins
 }
 
+// freePort returns a loopback port that is free now, for a process started later. It is taken
+// below Linux's ephemeral range (32768 and up): the kernel hands ports of that range to every
+// outgoing connection and every listener on port 0, so one of them could take the port between
+// this check and the process's bind on a busy machine.
+// Ports handed out once are not handed out again in this test binary.
+var ports = struct {
+	sync.Mutex
+	given map[int]bool
+}{given: map[int]bool{}}
+
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports.Lock()
+	defer ports.Unlock()
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		if ports.given[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		ports.given[port] = true
+		return port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free loopback port in 20000-31999")
+	return 0
 }
 
 // start launches everything and waits until each service is SERVING.
@@ -115,7 +137,7 @@ func start(t *testing.T, env map[string][]string) *suite {
 		t.Fatal(err)
 	}
 	s.auth = local
-	tok, err := local.Issue(svctest.Operator, time.Now(), 2*time.Hour)
+	tok, err := local.Issue(svctest.Operator, svctest.Now(), 2*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,6 +191,7 @@ var policy = map[string]Rule{
 	dispatchService + "RecordWork":            rule(all(disp), own(tech), pii),
 	dispatchService + "CompleteVisit":         rule(all(disp), own(tech), pii),
 	dispatchService + "AmendReport":           rule(all(disp), actor("amendment.author_id"), pii),
+	dispatchService + "ApproveJob":            rule(all(mgr), actor("approver_id"), pii),
 	dispatchService + "EscalateJob":           rule(all(disp), pii),
 	dispatchService + "CancelJob":             rule(all(disp, svcT), pii),
 

@@ -78,6 +78,7 @@ func TestServesWithoutNATSAndPublishesWhenItReturns(t *testing.T) {
 	cfg := daemon.Defaults("nonats", 0, 0)
 	cfg.DataDir = t.TempDir()
 	cfg.NATSURL = srv.URL()
+	cfg.Security.Insecure = true
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -87,14 +87,11 @@ func Start(t testing.TB, svc daemon.Service, o Options) *Service {
 			TokenJWKS: o.Auth.JWKSFile(), TokenIssuer: o.Auth.Issuer, TokenAudience: o.Auth.Audience}
 	}
 	if o.Clock == nil {
-		o.Clock = clock.System{}
+		o.Clock = WallClock()
 	}
 	opts := o.Daemon
 	opts.Listener = lis
 	opts.Clock = o.Clock
-	if opts.Clock == nil {
-		opts.Clock = WallClock()
-	}
 	opts.Retry = 100 * time.Millisecond
 	ready := make(chan *daemon.Platform, 1)
 	opts.OnReady = func(p *daemon.Platform) { ready <- p }
