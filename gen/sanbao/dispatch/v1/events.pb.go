@@ -1016,9 +1016,10 @@ const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
 	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x12F\n" +
 	"\x06reason\x18\x02 \x01(\x0e2$.sanbao.dispatch.v1.EscalationReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12C\n" +
 	"\x05level\x18\x03 \x01(\x0e2#.sanbao.dispatch.v1.EscalationLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05level\x12$\n" +
-	"\x06detail\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06detail\"8\n" +
-	"\vJobApproved\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xaa\x02\n" +
+	"\x06detail\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06detail\"\xab\x02\n" +
+	"\vJobApproved\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\"\xaa\x02\n" +
 	"\n" +
 	"JobEnRoute\x12\x9b\x02\n" +
 	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +

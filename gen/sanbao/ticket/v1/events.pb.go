@@ -481,7 +481,7 @@ type TicketCoverageChanged struct {
 	PreviousCoverage Coverage `protobuf:"varint,2,opt,name=previous_coverage,json=previousCoverage,proto3,enum=sanbao.ticket.v1.Coverage" json:"previous_coverage,omitempty"`
 	// The coverage now.
 	Coverage Coverage `protobuf:"varint,3,opt,name=coverage,proto3,enum=sanbao.ticket.v1.Coverage" json:"coverage,omitempty"`
-	// The clauses that decided it (what the customer is told).
+	// The clauses that decided it (what the customer is told); the deciding ones, at most 16.
 	Clauses []*Clause `protobuf:"bytes,4,rep,name=clauses,proto3" json:"clauses,omitempty"`
 	// The quoted fee when the service is now paid.
 	Fee *v1.Money `protobuf:"bytes,5,opt,name=fee,proto3" json:"fee,omitempty"`
@@ -1825,12 +1825,12 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\rTicketResumed\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12?\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x1d.sanbao.ticket.v1.PauseReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12N\n" +
-	"\x06waited\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x06waited\"\xde\x02\n" +
+	"\x06waited\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x06waited\"\xf2\x02\n" +
 	"\x15TicketCoverageChanged\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12G\n" +
-	"\x11previous_coverage\x18\x02 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageR\x10previousCoverage\x126\n" +
-	"\bcoverage\x18\x03 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageR\bcoverage\x12<\n" +
-	"\aclauses\x18\x04 \x03(\v2\x18.sanbao.ticket.v1.ClauseB\b\xbaH\x05\x92\x01\x02\x10dR\aclauses\x12'\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12Q\n" +
+	"\x11previous_coverage\x18\x02 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10previousCoverage\x12@\n" +
+	"\bcoverage\x18\x03 \x01(\x0e2\x1a.sanbao.ticket.v1.CoverageB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcoverage\x12<\n" +
+	"\aclauses\x18\x04 \x03(\v2\x18.sanbao.ticket.v1.ClauseB\b\xbaH\x05\x92\x01\x02\x10\x10R\aclauses\x12'\n" +
 	"\x03fee\x18\x05 \x01(\v2\x15.sanbao.type.v1.MoneyR\x03fee\x12#\n" +
 	"\x06job_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\"P\n" +
 	"\x14TicketRemoteGuidance\x128\n" +

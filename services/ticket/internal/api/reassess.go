@@ -92,6 +92,9 @@ func (s *Server) reassess(ctx context.Context, tm timer.Timer) error {
 	}))
 }
 
+// maxEventClauses is how many clauses a TicketCoverageChanged event carries (events.proto).
+const maxEventClauses = 16
+
 // recoverage records the re-decided triage tri (found on job jobID's report) and says so.
 func (c *change) recoverage(tri *ticketv1.Triage, jobID string) {
 	old := c.t.GetTriage()
@@ -106,6 +109,7 @@ func (c *change) recoverage(tri *ticketv1.Triage, jobID string) {
 		return
 	}
 	cov, clauses, fee := tri.GetCoverage(), tri.GetClauses(), tri.GetFee()
+	clauses = clauses[:min(len(clauses), maxEventClauses)] // the event's bound; the ticket keeps all
 	c.emit(SubjectCoverageChanged, func(s *ticketv1.TicketSnapshot) proto.Message {
 		return &ticketv1.TicketCoverageChanged{Ticket: s, PreviousCoverage: prev, Coverage: cov, Clauses: clauses, Fee: fee, JobId: jobID}
 	})
