@@ -161,16 +161,23 @@ func (s *Server) createJob(ctx context.Context, tm timer.Timer) error {
 		if cur.GetJobId() != "" {
 			return errSkip
 		}
-		cur.JobId = got.GetJobId()
 		if cur.State == ticketv1.JobState_JOB_STATE_UNSPECIFIED {
 			cur.State = got.GetState()
 		}
-		visit, jobID, expert := cur.GetVisit(), cur.GetJobId(), cur.GetExpert()
-		c.emit(SubjectTicketDispatched, func(s *ticketv1.TicketSnapshot) proto.Message {
-			return &ticketv1.TicketDispatched{Ticket: s, Visit: visit, JobId: jobID, Expert: expert}
-		})
+		c.bindJob(cur, got.GetJobId())
 		return nil
 	}))
+}
+
+// bindJob records that visit x is dispatch's job jobID and says so (ticket.dispatched). It runs
+// once per visit, on whichever comes first: CreateJob's answer to the dispatch task, or one of
+// the job's events consumed from dispatch (they can overtake the answer).
+func (c *change) bindJob(x *ticketv1.Job, jobID string) {
+	x.JobId = jobID
+	visit, expert := x.GetVisit(), x.GetExpert()
+	c.emit(SubjectTicketDispatched, func(s *ticketv1.TicketSnapshot) proto.Message {
+		return &ticketv1.TicketDispatched{Ticket: s, Visit: visit, JobId: jobID, Expert: expert}
+	})
 }
 
 func findVisit(t *ticketv1.Ticket, visit int32) *ticketv1.Job {
@@ -276,14 +283,14 @@ func (s *Server) slaBreach(ctx context.Context, tm timer.Timer) error {
 }
 
 // jobOf returns the ticket's record of dispatch job j, binding a pending visit to it.
-func jobOf(t *ticketv1.Ticket, j *dispatchv1.Job) *ticketv1.Job {
-	for _, x := range t.GetJobs() {
+func (c *change) jobOf(j *dispatchv1.Job) *ticketv1.Job {
+	for _, x := range c.t.GetJobs() {
 		if x.GetJobId() == j.GetId() {
 			return x
 		}
 	}
-	if x := activeJob(t); x != nil && x.GetJobId() == "" {
-		x.JobId = j.GetId()
+	if x := activeJob(c.t); x != nil && x.GetJobId() == "" {
+		c.bindJob(x, j.GetId())
 		return x
 	}
 	return nil
@@ -344,7 +351,7 @@ func (s *Server) HandleJobEvent(tx *bbolt.Tx, m events.Message) error {
 
 // applyJob moves the ticket on one job event.
 func (c *change) applyJob(kind string, job *dispatchv1.Job, report *dispatchv1.ServiceReport) error {
-	j := jobOf(c.t, job)
+	j := c.jobOf(job)
 	if j == nil {
 		return errSkip
 	}
