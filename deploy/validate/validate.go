@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -844,8 +845,9 @@ var ruleKeys = []string{"alert", "record", "expr", "for", "keep_firing_for", "la
 // Severities an alert may carry.
 var severities = []string{"critical", "warning", "info"}
 
-// checkPrometheusRule: groups of alerting rules with an expression, a severity and the
-// annotations an on-call engineer needs (summary, description, runbook_url).
+// checkPrometheusRule: groups of alerting rules with an expression Prometheus's parser accepts,
+// a valid duration, a severity and the annotations an on-call engineer needs (summary,
+// description, runbook_url).
 func checkPrometheusRule(_ *Manifests, g *Generic) []string {
 	var out []string
 	groups, _ := g.Spec["groups"].([]any)
@@ -876,6 +878,15 @@ func checkPrometheusRule(_ *Manifests, g *Generic) []string {
 			}
 			if e, _ := r["expr"].(string); strings.TrimSpace(e) == "" {
 				out = append(out, where+": expr is empty")
+			} else if _, err := ParsePromQL(e); err != nil {
+				out = append(out, fmt.Sprintf("%s: expr does not parse: %v", where, err))
+			}
+			for _, k := range []string{"for", "keep_firing_for"} {
+				if v, ok := r[k].(string); ok {
+					if _, err := model.ParseDuration(v); err != nil {
+						out = append(out, fmt.Sprintf("%s: %s %q: %v", where, k, v, err))
+					}
+				}
 			}
 			if alert == "" {
 				continue
