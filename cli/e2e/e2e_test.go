@@ -270,10 +270,11 @@ func TestLifecycle(t *testing.T) {
 		page := s.scrape("ticket")
 		for _, want := range []string{
 			`sanbao_sla_breaches_total{audience="customer",metric="fix"} 1`,
-			`grpc_server_handled_total{grpc_code="OK",grpc_method="CreateTicket",grpc_service="sanbao.ticket.v1.TicketService"}`,
+			`grpc_server_handled_total{grpc_code="OK",grpc_method="CreateTicket",grpc_service="sanbao.ticket.v1.TicketService",grpc_type="unary"}`,
+			`grpc_client_handled_total{grpc_code="OK",grpc_method="EvaluateClaim",grpc_service="sanbao.warranty.v1.WarrantyService",grpc_type="unary"}`,
 			`sanbao_consumer_lag_messages{consumer="ticket-jobs"}`,
 			"sanbao_outbox_depth", "sanbao_outbox_oldest_age_seconds", "sanbao_store_size_bytes", "sanbao_ready 1",
-			`grpc_server_handling_seconds_bucket{grpc_method="CreateTicket"`,
+			`grpc_server_handling_seconds_bucket{grpc_method="CreateTicket",grpc_service="sanbao.ticket.v1.TicketService",grpc_type="unary",le=`,
 		} {
 			if !strings.Contains(page, want) {
 				t.Errorf("ticket /metrics lacks %s", want)

@@ -130,12 +130,17 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 	if err != nil {
 		return err
 	}
-	sopts.Observer = m.observe
+	// The standard gRPC metrics first, so that they see every call before authentication or
+	// the readiness gate answer it, and a panic as the Internal it is answered with.
+	sopts.Unary = append([]grpc.UnaryServerInterceptor{m.grpc.UnaryServerInterceptor(), recoverUnary}, sopts.Unary...)
+	sopts.Stream = append([]grpc.StreamServerInterceptor{m.grpc.StreamServerInterceptor(), recoverStream}, sopts.Stream...)
+	m.reg.MustRegister(clientMetrics(cfg.Name))
 	srv, err := rpc.NewServer(log.Named("rpc"), sopts)
 	if err != nil {
 		return err
 	}
 	svc.Register(srv.GRPC)
+	m.grpc.InitializeMetrics(srv.GRPC) // every method's series from the start, at 0
 	srv.SetReady(false, "starting")
 	lis := opts.Listener
 	if lis == nil {

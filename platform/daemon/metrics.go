@@ -5,14 +5,13 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.etcd.io/bbolt"
-	"google.golang.org/grpc/codes"
 
 	"github.com/sanbao/sanbao/platform/deadletter"
 	"github.com/sanbao/sanbao/platform/events"
@@ -22,8 +21,7 @@ import (
 // metrics are the platform's Prometheus metrics; services add their own to Platform.Metrics.
 type metrics struct {
 	reg       *prometheus.Registry
-	handled   *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
+	grpc      *grpcprom.ServerMetrics
 	ready     prometheus.Gauge
 	consLag   *prometheus.GaugeVec
 	consTotal *prometheus.CounterVec
@@ -33,14 +31,8 @@ type metrics struct {
 func newMetrics() *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
-		reg: reg,
-		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "grpc_server_handled_total", Help: "gRPC calls completed, by service, method and code.",
-		}, []string{"grpc_service", "grpc_method", "grpc_code"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "grpc_server_handling_seconds", Help: "gRPC call latency.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"grpc_service", "grpc_method"}),
+		reg:  reg,
+		grpc: newServerMetrics(),
 		ready: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sanbao_ready", Help: "1 while the service is serving (store open, stream provisioned), else 0.",
 		}),
@@ -54,24 +46,9 @@ func newMetrics() *metrics {
 			Name: "sanbao_dead_letters_total", Help: "Events parked as dead letters since start, by kind (outbox|consumer).",
 		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.handled, m.latency, m.ready, m.consLag, m.consTotal, m.deadTotal,
+	reg.MustRegister(m.grpc, m.ready, m.consLag, m.consTotal, m.deadTotal,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
-}
-
-// observe records one finished gRPC call.
-func (m *metrics) observe(fullMethod string, code codes.Code, elapsed time.Duration) {
-	svc, method := splitMethod(fullMethod)
-	m.handled.WithLabelValues(svc, method, code.String()).Inc()
-	m.latency.WithLabelValues(svc, method).Observe(elapsed.Seconds())
-}
-
-func splitMethod(full string) (string, string) {
-	full = strings.TrimPrefix(full, "/")
-	if i := strings.LastIndexByte(full, '/'); i >= 0 {
-		return full[:i], full[i+1:]
-	}
-	return "unknown", full
 }
 
 // watchStore registers the gauges read from the open store and the relay.

@@ -26,6 +26,8 @@ type ClientOptions struct {
 	Creds credentials.TransportCredentials
 	// PerRPC are per-call credentials (a person's bearer token); they require Creds.
 	PerRPC credentials.PerRPCCredentials
+	// Unary interceptors run first, around the deadline and the retries (client metrics).
+	Unary []grpc.UnaryClientInterceptor
 }
 
 // Dial returns a client connection to target (host:port) with a deadline on every call and
@@ -47,7 +49,7 @@ func Dial(target string, opts ClientOptions) (*grpc.ClientConn, error) {
 	}
 	dopts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithChainUnaryInterceptor(deadline(opts.Timeout), retry(opts)),
+		grpc.WithChainUnaryInterceptor(append(append([]grpc.UnaryClientInterceptor{}, opts.Unary...), deadline(opts.Timeout), retry(opts))...),
 	}
 	if opts.PerRPC != nil {
 		dopts = append(dopts, grpc.WithPerRPCCredentials(opts.PerRPC))

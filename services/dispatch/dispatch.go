@@ -112,7 +112,7 @@ func New(cfg Config, opts *api.Options) (*Service, error) {
 	}
 	s := &Service{}
 	if o.Inventory == nil && cfg.InventoryAddr != "" {
-		copts, err := cfg.Daemon.Security.PeerOptions() // mTLS: inventory knows us by our certificate
+		copts, err := cfg.Daemon.PeerOptions() // mTLS (inventory knows us by our certificate), client metrics
 		if err != nil {
 			return nil, fmt.Errorf("parts-inventory client: %w", err)
 		}

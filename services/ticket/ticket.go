@@ -63,7 +63,7 @@ var _ daemon.Service = (*Service)(nil)
 // New builds the service from cfg, with lazy client connections to its peers (a peer that
 // is down delays tickets; it does not stop the service).
 func New(cfg Config) (*Service, error) {
-	copts, err := cfg.Daemon.Security.PeerOptions() // mTLS: the peers know us by our certificate
+	copts, err := cfg.Daemon.PeerOptions() // mTLS (the peers know us by our certificate), client metrics
 	if err != nil {
 		return nil, fmt.Errorf("peer credentials: %w", err)
 	}
