@@ -25,8 +25,13 @@ const (
 	HeaderSubject     = "ce-subject"
 	HeaderTime        = "ce-time"
 	HeaderContentType = "content-type"
-	SpecVersion       = "1.0"
-	ContentTypeJSON   = "application/json"
+	// HeaderTicket carries Sanbao's CloudEvents extension attribute sanbaoticket: the id of the
+	// ticket whose life the event is part of, on every such event of every service.
+	HeaderTicket = "ce-" + ExtensionTicket
+	SpecVersion  = "1.0"
+	// ExtensionTicket is the name of the ticket correlation extension attribute.
+	ExtensionTicket = "sanbaoticket"
+	ContentTypeJSON = "application/json"
 )
 
 // Message is one received event.
@@ -36,6 +41,7 @@ type Message struct {
 	Type     string    // ce-type, the full name of the event's proto message
 	Resource string    // ce-subject, e.g. "jobs/01J..."
 	Time     time.Time // ce-time
+	Ticket   string    // ce-sanbaoticket: the ticket whose life this event is part of, or ""
 	Subject  string    // the NATS subject it was published on
 	Data     []byte    // the event message as protojson
 
@@ -151,6 +157,9 @@ func NewMsg(natsSubject string, m Message) *nats.Msg {
 		msg.Header.Set(HeaderSubject, m.Resource)
 	}
 	msg.Header.Set(HeaderTime, m.Time.UTC().Format(time.RFC3339Nano))
+	if m.Ticket != "" {
+		msg.Header.Set(HeaderTicket, m.Ticket)
+	}
 	msg.Header.Set(HeaderContentType, ContentTypeJSON)
 	msg.Header.Set(nats.MsgIdHdr, m.ID)
 	msg.Data = m.Data
@@ -167,6 +176,7 @@ func Parse(subject string, h nats.Header, data []byte) (Message, error) {
 		Source:   h.Get(HeaderSource),
 		Type:     h.Get(HeaderType),
 		Resource: h.Get(HeaderSubject),
+		Ticket:   h.Get(HeaderTicket),
 		Subject:  subject,
 		Data:     data,
 	}

@@ -45,6 +45,12 @@ type Event struct {
 	Data     proto.Message // the event message
 	ID       string        // event id (ce-id and Nats-Msg-Id); a new ULID when empty
 	Time     time.Time     // when it happened; now when zero
+	// Ticket is the id of the ticket whose life this event is part of, published as the
+	// CloudEvents extension attribute sanbaoticket (header ce-sanbaoticket) so integrators can
+	// follow one ticket across every service's stream. When empty, Append takes it from a
+	// "tickets/<id>" Resource or from the message's ticket_id field (or that of a message it
+	// carries directly, such as a job snapshot); events of no ticket leave it empty.
+	Ticket string
 }
 
 // entry is the stored form of an Event.
@@ -54,6 +60,7 @@ type entry struct {
 	Resource string          `json:"resource,omitempty"`
 	Type     string          `json:"type"`
 	Time     time.Time       `json:"time"`
+	Ticket   string          `json:"ticket,omitempty"`
 	Data     json.RawMessage `json:"data"`
 }
 
@@ -73,6 +80,9 @@ func Append(tx *bbolt.Tx, ev Event) (string, error) {
 	if ev.ID == "" {
 		ev.ID = ids.NewAt(ev.Time)
 	}
+	if ev.Ticket == "" {
+		ev.Ticket = ticketOf(ev)
+	}
 	data, err := jsonMarshal.Marshal(ev.Data)
 	if err != nil {
 		return "", fmt.Errorf("outbox: encode %s: %w", ev.Subject, err)
@@ -83,6 +93,7 @@ func Append(tx *bbolt.Tx, ev Event) (string, error) {
 		Resource: ev.Resource,
 		Type:     string(proto.MessageName(ev.Data)),
 		Time:     ev.Time.UTC(),
+		Ticket:   ev.Ticket,
 		Data:     data,
 	})
 	if err != nil {

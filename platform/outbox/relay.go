@@ -184,7 +184,7 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 				}
 				msg := events.NewMsg(p.entry.Subject, events.Message{
 					ID: p.entry.ID, Source: r.opts.Source, Type: p.entry.Type,
-					Resource: p.entry.Resource, Time: p.entry.Time, Data: p.entry.Data,
+					Resource: p.entry.Resource, Time: p.entry.Time, Ticket: p.entry.Ticket, Data: p.entry.Data,
 				})
 				f, err := r.js.PublishMsgAsync(msg)
 				if err != nil {
