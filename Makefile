@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := $(CURDIR)/.bin
-MODULES := cli gen platform services/dispatch services/inventory services/ticket services/warranty
+MODULES := cli docs/examples gen platform services/dispatch services/inventory services/ticket services/warranty
 PKGS := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 TESTFLAGS ?= -race -count=1 -timeout 12m
 
@@ -61,7 +61,7 @@ $(BIN)/protoc-gen-go-grpc: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc
 $(BIN)/protodeps: tools/go.mod tools/protodeps/main.go
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/protodeps ./protodeps
-$(BIN)/eventdoc: tools/go.mod tools/eventdoc/main.go
+$(BIN)/eventdoc: tools/go.mod $(wildcard tools/eventdoc/*.go)
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/eventdoc ./eventdoc
 $(BIN)/nats-server: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2

@@ -89,10 +89,22 @@ func run(image, out string) error {
 		}
 	}
 	sort.Slice(evs, func(i, j int) bool { return evs[i].Subject < evs[j].Subject })
+	var roots []string
+	for _, e := range evs {
+		roots = append(roots, e.Package+"."+e.Message)
+	}
+	schemas, err := newCatalogue(&set).schemas(roots)
+	if err != nil {
+		return err
+	}
+	ys, err := yamlSchemas(schemas)
+	if err != nil {
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(out, "events.md"), []byte(markdown(evs)), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(out, "asyncapi.yaml"), []byte(asyncapi(evs)), 0o644)
+	return os.WriteFile(filepath.Join(out, "asyncapi.yaml"), []byte(asyncapi(evs)+"  schemas:\n"+ys), 0o644)
 }
 
 func pathKey(p []int32) string { return fmt.Sprint(p) }
@@ -128,6 +140,40 @@ CloudEvent 1.0 in binary mode: headers ` + "`ce-specversion`, `ce-id` (also `Nat
 (lowerCamelCase field names). Delivery is at least once: deduplicate on ` + "`ce-id`" + `. Events carry
 ids and states, never personal data. Consume with a durable JetStream consumer, e.g.
 ` + "`nats consumer add DISPATCH my-app --filter 'sanbao.dispatch.v1.job.>' --pull --ack explicit`" + `.
+The payload of each message is described by a full JSON Schema in ` + "`asyncapi.yaml`" + ` (` + "`components.schemas`" + `,
+generated from the protos). ` + "`docs/examples/follow-ticket`" + ` is a small consumer to copy.
+
+## Following a ticket
+
+Every event that is part of a ticket's life, in every service that knows the ticket, carries the
+CloudEvents extension attribute ` + "`sanbaoticket`" + ` (NATS header ` + "`ce-sanbaoticket`" + `) with the ticket id:
+the ticket's own events, the jobs, visits and appointments dispatch runs for it, the warranty
+claim decisions and repairs recorded for it. Events about no ticket (catalogue, calendars,
+technicians, stock) have none. To follow one ticket, subscribe to ` + "`sanbao.>`" + ` on all four streams
+and keep the messages whose ` + "`ce-sanbaoticket`" + ` is that id; the CloudEvents SDKs expose it as an
+extension. Inventory's events (reservations, requisitions, old parts) name the job in their body
+(` + "`jobId`" + `) but do not carry ` + "`sanbaoticket`" + ` yet: join them through the job's dispatch events.
+
+## Names
+
+One rule, no exceptions: the NATS subject is ` + "`sanbao.<service>.v1.<entity>.<event>`" + ` in lower snake
+case, and ` + "`ce-type`" + ` is the full name of the protobuf message of the body,
+` + "`sanbao.<service>.v1.<Message>`" + `. The two are not derived from each other (a message can be published
+on more than one subject, e.g. ` + "`calendar.created`" + ` and ` + "`calendar.updated`" + `): the tables below are the
+mapping, generated from the protos. Filter by subject; decode by ` + "`ce-type`" + `. ` + "`ce-subject`" + ` names the
+resource the event is about as ` + "`<collection>/<id>`" + ` (` + "`tickets/…`" + `, ` + "`jobs/…`" + `, ` + "`units/…`" + `,
+` + "`reservations/…`" + `).
+
+## Order
+
+What is promised: the events of one resource (one ` + "`ce-subject`" + `) are published in the order they
+happened, and a stream delivers them in that order; a consumer that acknowledges each message
+before taking the next (` + "`max_ack_pending`" + ` 1, or per-resource processing) sees them in order. A
+redelivery after a failure can repeat an event already seen: deduplicate on ` + "`ce-id`" + ` and ignore an
+event older than the state you hold (each snapshot carries its resource's update time). What is
+not promised: any order between different resources of one service, or between services'
+streams. A ticket's ` + "`ticket.dispatched`" + ` and dispatch's ` + "`job.created`" + ` for it can arrive in either
+order; correlate by ` + "`sanbaoticket`" + ` and ids, never by arrival.
 
 `)
 	for i, e := range evs {
@@ -152,7 +198,11 @@ info:
   description: >-
     Lifecycle events of the Sanbao after-sales services, CloudEvents 1.0 in binary mode on NATS
     JetStream; the payload is the protobuf message as JSON (protojson). Deliveries are at least
-    once: deduplicate on the ce-id header.
+    once: deduplicate on the ce-id header. Events of one resource (one ce-subject) are delivered in
+    the order they happened; there is no order across resources or across services' streams.
+    Every event of a ticket's life carries the ticket id in the ce-sanbaoticket header (the
+    CloudEvents extension attribute sanbaoticket). Subjects are sanbao.<service>.v1.<entity>.<event>;
+    ce-type is the full name of the payload's protobuf message (docs/events.md maps them).
 defaultContentType: application/json
 servers:
   local:
@@ -181,17 +231,16 @@ channels:
           ce-type: {type: string, description: "full name of the protobuf message"}
           ce-subject: {type: string, description: "the resource, e.g. tickets/<id>"}
           ce-time: {type: string, format: date-time}
+          ce-sanbaoticket: {type: string, description: "extension attribute sanbaoticket: the id of the ticket whose life this event is part of; absent on events of no ticket"}
+          content-type: {type: string, const: application/json}
   messages:
 `)
 	for _, e := range evs {
 		if e.Alias {
 			continue
 		}
-		fmt.Fprintf(&b, "    %s:\n      name: %s.%s\n      summary: %q\n      traits:\n        - $ref: '#/components/messageTraits/cloudevent'\n      payload:\n        type: object\n        properties:\n",
-			e.Message, e.Package, e.Message, e.Doc)
-		for _, f := range e.Fields {
-			fmt.Fprintf(&b, "          %s:\n            description: %q\n", f.Name, strings.TrimSpace(f.Type+". "+f.Doc))
-		}
+		fmt.Fprintf(&b, "    %s:\n      name: %s.%s\n      summary: %q\n      traits:\n        - $ref: '#/components/messageTraits/cloudevent'\n      payload:\n        $ref: '#/components/schemas/%s.%s'\n",
+			e.Message, e.Package, e.Message, e.Doc, e.Package, e.Message)
 	}
 	return b.String()
 }
