@@ -4,6 +4,7 @@ package e2e_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,6 +77,52 @@ func (s *suite) published(t *testing.T, stream, resource string) []string {
 	return types
 }
 
+// ofTicket returns the event types on stream that carry ticket in ce-sanbaoticket, and an
+// error for every event that names the ticket (its resource, its job's resource, or the id in
+// its body) without carrying it: an integrator following the ticket would miss it.
+func (s *suite) ofTicket(t *testing.T, stream, ticket string, jobs ...string) ([]string, error) {
+	t.Helper()
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", s.natsP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	var missed []error
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		raw, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			continue
+		}
+		m, err := events.Parse(raw.Subject, raw.Header, raw.Data)
+		if err != nil {
+			continue
+		}
+		names := m.Resource == "tickets/"+ticket || strings.Contains(string(m.Data), `"`+ticket+`"`)
+		for _, j := range jobs {
+			names = names || m.Resource == "jobs/"+j
+		}
+		switch {
+		case m.Ticket == ticket:
+			types = append(types, m.Type[strings.LastIndexByte(m.Type, '.')+1:])
+		case names:
+			missed = append(missed, fmt.Errorf("%s %s %s (%s) names ticket %s but its ce-sanbaoticket is %q", stream, m.Type, m.Resource, m.ID, ticket, m.Ticket))
+		}
+	}
+	return types, errors.Join(missed...)
+}
+
 // waitPublished waits until the service's stream holds every wanted event type for resource:
 // the relay publishes after the call that caused an event has returned, so one read can come
 // too early on a loaded machine.
@@ -124,6 +171,20 @@ func TestLifecycle(t *testing.T) {
 		s.waitPublished(t, "TICKET", "tickets/"+tk.GetId(), "TicketCreated", "TicketTriaged", "TicketDispatched", "TicketResolved", "TicketClosed", "SurveySubmitted")
 		job := tk.GetJobs()[0].GetJobId()
 		s.waitPublished(t, "DISPATCH", "jobs/"+job, "JobCreated", "JobAssigned", "JobAccepted", "JobCheckedIn", "VisitCompleted")
+		// An integrator follows the ticket by its ce-sanbaoticket alone, across the streams.
+		for stream, want := range map[string][]string{
+			"TICKET":   {"TicketCreated", "TicketTriaged", "TicketDispatched", "TicketResolved", "TicketClosed", "SurveySubmitted"},
+			"DISPATCH": {"JobCreated", "JobAssigned", "JobAccepted", "JobCheckedIn", "VisitCompleted"},
+			"WARRANTY": {"ClaimEvaluated", "RepairRecorded"},
+		} {
+			natstest.Eventually(t, 30*time.Second, func() error {
+				got, err := s.ofTicket(t, stream, tk.GetId(), job)
+				if err != nil {
+					return err
+				}
+				return hasAll(got, want...)
+			})
+		}
 		// The fault's likely part went with the job: reserved in the technician's van at
 		// assignment, consumed after the signed visit.
 		natstest.Eventually(t, 30*time.Second, func() error {
