@@ -173,9 +173,10 @@ func TestLifecycle(t *testing.T) {
 		s.waitPublished(t, "DISPATCH", "jobs/"+job, "JobCreated", "JobAssigned", "JobAccepted", "JobCheckedIn", "VisitCompleted")
 		// An integrator follows the ticket by its ce-sanbaoticket alone, across the streams.
 		for stream, want := range map[string][]string{
-			"TICKET":   {"TicketCreated", "TicketTriaged", "TicketDispatched", "TicketResolved", "TicketClosed", "SurveySubmitted"},
-			"DISPATCH": {"JobCreated", "JobAssigned", "JobAccepted", "JobCheckedIn", "VisitCompleted"},
-			"WARRANTY": {"ClaimEvaluated", "RepairRecorded"},
+			"TICKET":    {"TicketCreated", "TicketTriaged", "TicketDispatched", "TicketResolved", "TicketClosed", "SurveySubmitted"},
+			"DISPATCH":  {"JobCreated", "JobAssigned", "JobAccepted", "JobCheckedIn", "VisitCompleted"},
+			"WARRANTY":  {"ClaimEvaluated", "RepairRecorded"},
+			"INVENTORY": {"PartsReserved", "ReservationConsumed"},
 		} {
 			natstest.Eventually(t, 30*time.Second, func() error {
 				got, err := s.ofTicket(t, stream, tk.GetId(), job)

@@ -148,11 +148,12 @@ generated from the protos). ` + "`docs/examples/follow-ticket`" + ` is a small c
 Every event that is part of a ticket's life, in every service that knows the ticket, carries the
 CloudEvents extension attribute ` + "`sanbaoticket`" + ` (NATS header ` + "`ce-sanbaoticket`" + `) with the ticket id:
 the ticket's own events, the jobs, visits and appointments dispatch runs for it, the warranty
-claim decisions and repairs recorded for it. Events about no ticket (catalogue, calendars,
-technicians, stock) have none. To follow one ticket, subscribe to ` + "`sanbao.>`" + ` on all four streams
-and keep the messages whose ` + "`ce-sanbaoticket`" + ` is that id; the CloudEvents SDKs expose it as an
-extension. Inventory's events (reservations, requisitions, old parts) name the job in their body
-(` + "`jobId`" + `) but do not carry ` + "`sanbaoticket`" + ` yet: join them through the job's dispatch events.
+claim decisions and repairs recorded for it, the parts reservations inventory holds for its
+jobs. Events about no ticket (catalogue, calendars, technicians, stock levels) have none. To
+follow one ticket, subscribe to ` + "`sanbao.>`" + ` on all four streams and keep the messages whose
+` + "`ce-sanbaoticket`" + ` is that id; the CloudEvents SDKs expose it as an extension. Inventory's
+requisitions and old-part returns name the job in their body (` + "`jobId`" + `) but do not carry
+` + "`sanbaoticket`" + ` yet: join them through the job's dispatch events.
 
 ## Names
 

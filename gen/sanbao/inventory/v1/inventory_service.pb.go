@@ -1401,7 +1401,10 @@ type ReservePartsRequest struct {
 	Lines []*ReservationLine `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
 	// When the reservation lapses if not consumed; must be in the future and within the
 	// service's maximum hold. Unset means now plus the service's default hold.
-	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// The ticket the job serves, when known (optional). The reservation keeps it and its events
+	// carry it as the CloudEvents extension sanbaoticket, so integrators can follow the ticket.
+	TicketId      string `protobuf:"bytes,6,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1469,6 +1472,13 @@ func (x *ReservePartsRequest) GetExpireTime() *timestamppb.Timestamp {
 		return x.ExpireTime
 	}
 	return nil
+}
+
+func (x *ReservePartsRequest) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
 }
 
 // ReservePartsResponse is the output of ReserveParts.
@@ -4388,7 +4398,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x04note\x18\x06 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x04note\"\x8d\x01\n" +
 	"\x13AdjustStockResponse\x129\n" +
 	"\bmovement\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\bmovement\x12;\n" +
-	"\abalance\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\abalance\"\xc2\x02\n" +
+	"\abalance\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\abalance\"\xec\x02\n" +
 	"\x13ReservePartsRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
@@ -4401,7 +4411,8 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\xbaH\a\x92\x01\x04\b\x01\x10dR\x05lines\x12M\n" +
 	"\vexpire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"expireTime\"Z\n" +
+	"expireTime\x12(\n" +
+	"\tticket_id\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\"Z\n" +
 	"\x14ReservePartsResponse\x12B\n" +
 	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"M\n" +
 	"\x15GetReservationRequest\x124\n" +

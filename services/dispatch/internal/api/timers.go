@@ -123,7 +123,7 @@ func (s *Server) onReserve(ctx context.Context, t timer.Timer) error {
 	if location == "" {
 		err = fmt.Errorf("reserve parts: %w: no stock location holds all the likely parts", inventory.ErrShort)
 	} else {
-		resID, err = s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:"+n), j.GetId(), location, partLines(j), now.Add(s.opts.ReservationHold))
+		resID, err = s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:"+n), j.GetId(), j.GetTicketId(), location, partLines(j), now.Add(s.opts.ReservationHold))
 	}
 	short := errors.Is(err, inventory.ErrShort) || errors.Is(err, inventory.ErrRejected)
 	if err != nil && !short {
@@ -252,7 +252,7 @@ func (s *Server) bookUnreserved(ctx context.Context, j *dispatchv1.Job) error {
 		log.Warn("parts used without a reservation are in no stock location; not booked")
 		return nil
 	}
-	resID, err := s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:unplanned"), j.GetId(), location, need, s.p.Clock.Now().Add(s.opts.ReservationHold))
+	resID, err := s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:unplanned"), j.GetId(), j.GetTicketId(), location, need, s.p.Clock.Now().Add(s.opts.ReservationHold))
 	if err == nil {
 		err = s.inv.Consume(ctx, requestID(j.GetId(), "consume:unplanned"), resID, extra)
 	}

@@ -65,10 +65,11 @@ func classify(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// Reserve reserves lines at location for job, all or none, idempotently on requestID, and
-// returns the reservation id. ErrShort when stock is short.
-func (c *Client) Reserve(ctx context.Context, requestID, jobID, locationID string, lines []Line, expire time.Time) (string, error) {
-	req := &inventoryv1.ReservePartsRequest{RequestId: requestID, JobId: jobID, LocationId: locationID}
+// Reserve reserves lines at location for job (serving ticketID, which the reservation's events
+// carry for integrators), all or none, idempotently on requestID, and returns the reservation
+// id. ErrShort when stock is short.
+func (c *Client) Reserve(ctx context.Context, requestID, jobID, ticketID, locationID string, lines []Line, expire time.Time) (string, error) {
+	req := &inventoryv1.ReservePartsRequest{RequestId: requestID, JobId: jobID, TicketId: ticketID, LocationId: locationID}
 	for _, l := range lines {
 		req.Lines = append(req.Lines, &inventoryv1.ReservationLine{PartId: l.PartID, Quantity: l.Quantity})
 	}

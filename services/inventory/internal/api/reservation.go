@@ -51,7 +51,7 @@ func (s *Server) ReserveParts(ctx context.Context, req *inventoryv1.ReserveParts
 			}
 		}
 		r := &inventoryv1.Reservation{
-			Id: ids.NewAt(now), JobId: req.GetJobId(), LocationId: loc.GetId(), Lines: req.GetLines(),
+			Id: ids.NewAt(now), JobId: req.GetJobId(), TicketId: req.GetTicketId(), LocationId: loc.GetId(), Lines: req.GetLines(),
 			State: inventoryv1.ReservationState_RESERVATION_STATE_ACTIVE, ExpireTime: timestamppb.New(expire),
 			CreateTime: timestamppb.New(now),
 		}
