@@ -43,6 +43,7 @@ type Letter struct {
 	Source     string    `json:"source,omitempty"`
 	Resource   string    `json:"resource,omitempty"` // ce-subject
 	Time       time.Time `json:"time"`               // ce-time
+	Ticket     string    `json:"ticket,omitempty"`   // ce-sanbaoticket (outbox letters)
 	Data       []byte    `json:"data"`               // the event body as published or received
 	Reason     string    `json:"reason"`             // why it was parked
 	ParkedAt   time.Time `json:"parked_at"`

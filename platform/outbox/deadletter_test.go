@@ -27,7 +27,7 @@ func TestOversizedEventIsParkedAndTheRelayGoesOn(t *testing.T) {
 	r.commit(t, "a", 1)
 	err := r.db.Update(context.Background(), func(tx *bbolt.Tx) error {
 		_, err := outbox.Append(tx, outbox.Event{Subject: "sanbao.test.v1.thing.changed", Resource: "things/a",
-			Data: &typev1.Contact{Name: strings.Repeat("x", 2<<20)}, ID: "01JBIG0000000000000000000"})
+			Data: &typev1.Contact{Name: strings.Repeat("x", 2<<20)}, ID: "01JBIG0000000000000000000", Ticket: "T-BIG"})
 		return err
 	})
 	if err != nil {
@@ -53,7 +53,7 @@ func TestOversizedEventIsParkedAndTheRelayGoesOn(t *testing.T) {
 		return err
 	})
 	if n != 1 || len(ls) != 1 || ls[0].EventID != "01JBIG0000000000000000000" || !strings.Contains(ls[0].Reason, "max payload") ||
-		ls[0].Resource != "things/a" || ls[0].Kind != deadletter.KindOutbox {
+		ls[0].Resource != "things/a" || ls[0].Kind != deadletter.KindOutbox || ls[0].Ticket != "T-BIG" {
 		t.Fatalf("dead letters = %d %+v", n, ls)
 	}
 	if r.relay.Parked() != 1 {
@@ -72,6 +72,10 @@ func TestOversizedEventIsParkedAndTheRelayGoesOn(t *testing.T) {
 	_ = r.db.View(func(tx *bbolt.Tx) error { n = deadletter.Count(tx, deadletter.KindOutbox); return nil })
 	if n != 1 || r.depth(t) != 0 {
 		t.Errorf("after requeue and flush: %d letters, depth %d", n, r.depth(t))
+	}
+	_ = r.db.View(func(tx *bbolt.Tx) (err error) { ls, _, err = deadletter.List(tx, "", "", 10); return err })
+	if len(ls) != 1 || ls[0].Ticket != "T-BIG" {
+		t.Errorf("the requeued and parked again letter lost its ticket: %+v", ls)
 	}
 }
 
