@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 	m := newMetrics()
 
 	// 1. gRPC edge and metrics.
-	srv, err := rpc.NewServer(log.Named("rpc"), rpc.ServerOptions{Observer: m.observe})
+	srv, err := rpc.NewServer(log.Named("rpc"), rpc.ServerOptions{Observer: m.observe, Limits: cfg.Limits})
 	if err != nil {
 		return err
 	}

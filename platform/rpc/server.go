@@ -24,6 +24,7 @@ type Observer func(fullMethod string, code codes.Code, elapsed time.Duration)
 // ServerOptions tune NewServer.
 type ServerOptions struct {
 	Observer Observer // optional
+	Limits   Limits   // message sizes, in-flight calls, handler deadline (zero: defaults)
 }
 
 // Server is a gRPC server with Sanbao's interceptors, the standard health service and
@@ -44,12 +45,14 @@ func NewServer(log *zap.Logger, opts ServerOptions) (*Server, error) {
 	}
 	s := &Server{health: health.NewServer(), log: log}
 	s.reason.Store("starting")
-	s.GRPC = grpc.NewServer(grpc.ChainUnaryInterceptor(
+	limits := opts.Limits.withDefaults()
+	s.GRPC = grpc.NewServer(append(limits.serverOptions(), grpc.ChainUnaryInterceptor(
 		s.logging(opts.Observer),
 		recovery,
 		s.gate,
+		limiting(limits),
 		validating(v),
-	))
+	))...)
 	healthpb.RegisterHealthServer(s.GRPC, s.health)
 	reflection.Register(s.GRPC)
 	s.setHealth(healthpb.HealthCheckResponse_NOT_SERVING)

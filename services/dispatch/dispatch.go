@@ -112,7 +112,7 @@ func New(cfg Config, opts *api.Options) (*Service, error) {
 	}
 	s := &Service{}
 	if o.Inventory == nil && cfg.InventoryAddr != "" {
-		conn, err := rpc.Dial(cfg.InventoryAddr, rpc.ClientOptions{})
+		conn, err := rpc.Dial(cfg.InventoryAddr, rpc.ClientOptions{MaxTimeout: peerTimeout})
 		if err != nil {
 			return nil, fmt.Errorf("parts-inventory client: %w", err)
 		}
@@ -152,3 +152,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, opts daemon.Options) 
 		zap.Duration("accept_within", cfg.Policy.AcceptWithin), zap.Duration("arrangement_check", cfg.Policy.ArrangementCheck))
 	return daemon.Run(ctx, cfg.Daemon, log, s, opts)
 }
+
+// peerTimeout caps each call to a peer service: a slow peer fails the call (its timer or
+// handler retries) instead of holding the caller's work; the deadline reaches the peer.
+const peerTimeout = 10 * time.Second

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
@@ -63,11 +64,11 @@ var _ daemon.Service = (*Service)(nil)
 // New builds the service from cfg, with lazy client connections to its peers (a peer that
 // is down delays tickets; it does not stop the service).
 func New(cfg Config) (*Service, error) {
-	wc, err := rpc.Dial(cfg.WarrantyAddr, rpc.ClientOptions{})
+	wc, err := rpc.Dial(cfg.WarrantyAddr, rpc.ClientOptions{MaxTimeout: peerTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("dial warranty: %w", err)
 	}
-	dc, err := rpc.Dial(cfg.DispatchAddr, rpc.ClientOptions{})
+	dc, err := rpc.Dial(cfg.DispatchAddr, rpc.ClientOptions{MaxTimeout: peerTimeout})
 	if err != nil {
 		_ = wc.Close()
 		return nil, fmt.Errorf("dial dispatch: %w", err)
@@ -100,3 +101,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, opts daemon.Options) 
 	defer svc.Close()
 	return daemon.Run(ctx, cfg.Daemon, log, svc, opts)
 }
+
+// peerTimeout caps each call to a peer service: a slow peer fails the call (its timer or
+// handler retries) instead of holding the caller's work; the deadline reaches the peer.
+const peerTimeout = 10 * time.Second
