@@ -228,24 +228,40 @@ func (s *suite) streamEvents(t *testing.T, stream string) (map[string]map[string
 	out := map[string]map[string]int{}
 	seen := map[string]bool{}
 	dups := 0
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-		raw, err := st.GetMsg(ctx, seq)
+	if info.State.Msgs == 0 {
+		return out, 0
+	}
+	// An ordered consumer reads the stream in batches: one request per thousand events.
+	oc, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for read := uint64(0); read < info.State.Msgs; {
+		batch, err := oc.Fetch(int(min(1000, info.State.Msgs-read)), jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
-			continue
+			t.Fatal(err)
 		}
-		m, err := events.Parse(raw.Subject, raw.Header, raw.Data)
-		if err != nil {
-			continue // the poison this suite publishes itself
+		got := 0
+		for raw := range batch.Messages() {
+			got++
+			read++
+			m, err := events.Parse(raw.Subject(), raw.Headers(), raw.Data())
+			if err != nil {
+				continue // the poison this suite publishes itself
+			}
+			if seen[m.ID] {
+				dups++
+			}
+			seen[m.ID] = true
+			typ := m.Type[strings.LastIndexByte(m.Type, '.')+1:]
+			if out[m.Resource] == nil {
+				out[m.Resource] = map[string]int{}
+			}
+			out[m.Resource][typ]++
 		}
-		if seen[m.ID] {
-			dups++
+		if got == 0 {
+			break
 		}
-		seen[m.ID] = true
-		typ := m.Type[strings.LastIndexByte(m.Type, '.')+1:]
-		if out[m.Resource] == nil {
-			out[m.Resource] = map[string]int{}
-		}
-		out[m.Resource][typ]++
 	}
 	return out, dups
 }
@@ -256,41 +272,63 @@ func (s *suite) streamEvents(t *testing.T, stream string) (map[string]map[string
 func (s *suite) verify(t *testing.T, l *load) (writes, acked, lost, dupEvents, mismatched int, drain time.Duration) {
 	t.Helper()
 	ctx := context.Background()
+	var mu sync.Mutex
+	work := make(chan *write)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := range work {
+				var id string
+				var err error
+				for attempt := 0; attempt < 20; attempt++ {
+					if id, err = l.do(ctx, w); err == nil {
+						break
+					}
+					time.Sleep(250 * time.Millisecond)
+				}
+				mu.Lock()
+				switch {
+				case err != nil:
+					t.Errorf("write %s: retry with its request id = %v", w.rid, err)
+					lost++
+				case w.acked && id != w.id:
+					t.Errorf("write %s: duplicate request id answered %s, first answer %s", w.rid, id, w.id)
+					mismatched++
+				default:
+					w.id, w.acked = id, true
+				}
+				ok := w.acked
+				mu.Unlock()
+				if err := l.read(ctx, w); err != nil && ok {
+					t.Errorf("write %s (%s): read back = %v", w.rid, w.id, err)
+					mu.Lock()
+					lost++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
 	for _, w := range l.writes {
 		if w.acked {
 			acked++
 		}
-		var id string
-		var err error
-		for attempt := 0; attempt < 20; attempt++ {
-			if id, err = l.do(ctx, w); err == nil {
-				break
-			}
-			time.Sleep(250 * time.Millisecond)
-		}
-		switch {
-		case err != nil:
-			t.Errorf("write %s: retry with its request id = %v", w.rid, err)
-			lost++
-		case w.acked && id != w.id:
-			t.Errorf("write %s: duplicate request id answered %s, first answer %s", w.rid, id, w.id)
-			mismatched++
-		default:
-			w.id, w.acked = id, true
-		}
-		if err := l.read(ctx, w); err != nil && w.acked {
-			t.Errorf("write %s (%s): read back = %v", w.rid, w.id, err)
-			lost++
-		}
+		work <- w
 	}
+	close(work)
+	wg.Wait()
 	began := time.Now()
 	var counts map[string]map[string]map[string]int
+	sameID := 0
 	natstest.Eventually(t, 3*time.Minute, func() error {
 		counts = map[string]map[string]map[string]int{}
 		missing := 0
+		sameID = 0
 		for svc, ce := range createEvent {
-			c, _ := s.streamEvents(t, ce.stream)
+			c, d := s.streamEvents(t, ce.stream)
 			counts[svc] = c
+			sameID += d
 			for _, w := range l.writes {
 				if w.svc == svc && w.acked && countFor(c, w.id, ce.typ) == 0 {
 					missing++
@@ -303,6 +341,10 @@ func (s *suite) verify(t *testing.T, l *load) (writes, acked, lost, dupEvents, m
 		return nil
 	})
 	drain = time.Since(began)
+	if sameID > 0 {
+		t.Errorf("%d events published twice under the same ce-id", sameID)
+		dupEvents += sameID
+	}
 	for _, w := range l.writes {
 		if n := countFor(counts[w.svc], w.id, createEvent[w.svc].typ); n != 1 {
 			t.Errorf("write %s (%s): %d %s events, want exactly 1", w.rid, w.id, n, createEvent[w.svc].typ)
@@ -381,24 +423,26 @@ func TestChaos(t *testing.T) {
 	down := time.Duration(envInt("SANBAO_CHAOS_NATS_DOWN_SECONDS", 60)) * time.Second
 	l.start(8)
 	time.Sleep(time.Second)
+	ackedBefore := l.ackedCount()
 	s.stopProc(s.nats)
 	natsStopped := time.Now()
 	time.Sleep(down)
-	l.mu.Lock()
-	ackedWhileDown := 0
-	for _, w := range l.writes {
-		if w.acked {
-			ackedWhileDown++
-		}
-	}
-	l.mu.Unlock()
+	l.halt()
+	ackedWhileDown := l.ackedCount() - ackedBefore
+	depth := s.outboxDepth(t)
 	s.restartNATS(t)
 	downFor := time.Since(natsStopped)
-	time.Sleep(2 * time.Second)
-	l.halt()
-	n, acked, lost, dups, mism, drain = s.verify(t, l)
-	rows = append(rows, row{"NATS down under load", fmt.Sprintf("down %v, %d writes (%d acked), outbox drained %v after the last write was verified, lost %d, duplicate events %d",
-		downFor.Round(time.Second), n, ackedWhileDown, drain.Round(time.Millisecond), lost, dups),
+	back := time.Now()
+	natstest.Eventually(t, 5*time.Minute, func() error {
+		if d := s.outboxDepth(t); d > 0 {
+			return fmt.Errorf("%d events still in the outboxes", d)
+		}
+		return nil
+	})
+	outboxDrain := time.Since(back)
+	n, acked, lost, dups, mism, _ = s.verify(t, l)
+	rows = append(rows, row{"NATS down under load", fmt.Sprintf("down %v, %d writes (%d acked while NATS was down), %d events waiting in the outboxes, drained %v after NATS came back, lost %d, duplicate events %d",
+		downFor.Round(time.Second), n, ackedWhileDown, depth, outboxDrain.Round(time.Millisecond), lost, dups),
 		verdict(lost+dups+mism > 0 || ackedWhileDown == 0, "loss/duplicate or no writes accepted while NATS was down")})
 
 	// 3. SIGTERM under load: in-flight calls that failed, time to exit.
@@ -634,4 +678,31 @@ func weekdays() *dispatchv1.WorkingCalendar {
 		c.Hours = append(c.Hours, &dispatchv1.WorkingHours{Weekday: d, StartMinute: 8 * 60, EndMinute: 18 * 60})
 	}
 	return c
+}
+
+// outboxDepth is the sum of the services' sanbao_outbox_depth gauges.
+func (s *suite) outboxDepth(t *testing.T) int {
+	t.Helper()
+	total := 0
+	for _, name := range services {
+		for _, line := range strings.Split(s.scrape(name), "\n") {
+			if f := strings.Fields(line); len(f) == 2 && f[0] == "sanbao_outbox_depth" {
+				v, _ := strconv.ParseFloat(f[1], 64)
+				total += int(v)
+			}
+		}
+	}
+	return total
+}
+
+func (l *load) ackedCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, w := range l.writes {
+		if w.acked {
+			n++
+		}
+	}
+	return n
 }
