@@ -131,6 +131,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 		return err
 	}
 	sopts.Observer = m.observe
+	sopts.Limits = cfg.Limits
 	srv, err := rpc.NewServer(log.Named("rpc"), sopts)
 	if err != nil {
 		return err

@@ -26,6 +26,14 @@ type ClientOptions struct {
 	Creds credentials.TransportCredentials
 	// PerRPC are per-call credentials (a person's bearer token); they require Creds.
 	PerRPC credentials.PerRPCCredentials
+	// MaxTimeout caps every call's deadline, even one its context sets later (0: no cap), so a
+	// peer call made for a slow caller cannot outlive what this client allows it.
+	MaxTimeout time.Duration
+	// MethodTimeouts caps the deadline of single methods, by name ("ReserveParts"); it wins
+	// over MaxTimeout. The deadline reaches the peer (grpc-timeout), which stops work on it.
+	MethodTimeouts map[string]time.Duration
+	// MaxRecvBytes is the largest response accepted (default rpc.DefaultMaxSendBytes).
+	MaxRecvBytes int
 }
 
 // Dial returns a client connection to target (host:port) with a deadline on every call and
@@ -41,13 +49,17 @@ func Dial(target string, opts ClientOptions) (*grpc.ClientConn, error) {
 	if opts.Backoff <= 0 {
 		opts.Backoff = 100 * time.Millisecond
 	}
+	if opts.MaxRecvBytes <= 0 {
+		opts.MaxRecvBytes = DefaultMaxSendBytes
+	}
 	creds := opts.Creds
 	if creds == nil {
 		creds = insecure.NewCredentials()
 	}
 	dopts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithChainUnaryInterceptor(deadline(opts.Timeout), retry(opts)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(opts.MaxRecvBytes)),
+		grpc.WithChainUnaryInterceptor(deadline(opts.Timeout), capping(opts), retry(opts)),
 	}
 	if opts.PerRPC != nil {
 		dopts = append(dopts, grpc.WithPerRPCCredentials(opts.PerRPC))
