@@ -217,7 +217,7 @@ func (e *env) lifecycle(ctx context.Context) error {
 	seeds := make([]*demo.Seed, e.o.Walkers)
 	for i := range seeds {
 		var err error
-		if seeds[i], err = (&demo.Walk{C: e.c, Run: runID(), Capacity: 1000, Stock: 100000}).Seed(ctx); err != nil {
+		if seeds[i], err = (&demo.Walk{C: e.c, Run: runID(), Capacity: 100, Stock: 100000}).Seed(ctx); err != nil {
 			return err
 		}
 	}
@@ -235,7 +235,7 @@ func (e *env) lifecycle(ctx context.Context) error {
 			go func() {
 				defer wg.Done()
 				for time.Now().Before(stop) && ctx.Err() == nil {
-					w := &demo.Walk{C: e.c, Run: runID(), Every: 5 * time.Millisecond}
+					w := &demo.Walk{C: e.c, Run: runID(), Every: 20 * time.Millisecond} // the walkers poll GetTicket: keep that client load small
 					t0 := time.Now()
 					if _, err := w.Repair(ctx, seed, demo.RepairOptions{}); err != nil {
 						mu.Lock()
