@@ -225,25 +225,30 @@ func (e *env) lifecycle(ctx context.Context) error {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var firstErr error
+	failed := 0
 	var elapsed, cpu time.Duration
 	err := func() error {
+		// A lifecycle takes seconds: run four durations (20s at least) so that the ramp-up and
+		// the walkers finishing their last lifecycle weigh little.
 		cpu0, start := cpuTime(), time.Now()
-		stop := start.Add(e.o.Duration)
+		stop := start.Add(max(4*e.o.Duration, 20*time.Second))
 		var wg sync.WaitGroup
 		for _, seed := range seeds {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for time.Now().Before(stop) && ctx.Err() == nil {
-					w := &demo.Walk{C: e.c, Run: runID(), Every: 20 * time.Millisecond} // the walkers poll GetTicket: keep that client load small
+					// The walkers poll GetTicket: keep that client load small.
+					w := &demo.Walk{C: e.c, Run: runID(), Every: 20 * time.Millisecond, Poll: 2 * time.Minute}
 					t0 := time.Now()
 					if _, err := w.Repair(ctx, seed, demo.RepairOptions{}); err != nil {
 						mu.Lock()
 						if firstErr == nil {
 							firstErr = err
 						}
+						failed++
 						mu.Unlock()
-						return
+						continue
 					}
 					n.Add(1)
 					mu.Lock()
@@ -254,7 +259,10 @@ func (e *env) lifecycle(ctx context.Context) error {
 		}
 		wg.Wait()
 		elapsed, cpu = time.Since(start), cpuTime()-cpu0
-		return firstErr
+		if n.Load() == 0 {
+			return firstErr
+		}
+		return nil
 	}()
 	if err != nil {
 		return err
@@ -263,6 +271,9 @@ func (e *env) lifecycle(ctx context.Context) error {
 	count := float64(n.Load())
 	rate := count / elapsed.Seconds()
 	e.row("lifecycle", "lifecycles/s", rate, "1/s", "goal", 1000, "1/s", rate/1000, ">=1000/s")
+	if failed > 0 {
+		e.note("lifecycle failed=%d first_error=%q", failed, firstErr.Error())
+	}
 	e.note("lifecycle walkers=%d done=%.0f p50_ms=%.0f p99_ms=%.0f cpu_ms_per_lifecycle=%.1f (process CPU incl. the walkers' client side) cores=%d",
 		e.o.Walkers, count, ms(pct(lat, .5)), ms(pct(lat, .99)), ms(cpu)/max(count, 1), numCPU())
 	return nil
