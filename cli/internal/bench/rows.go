@@ -239,7 +239,7 @@ func (e *env) lifecycle(ctx context.Context) error {
 				defer wg.Done()
 				for time.Now().Before(stop) && ctx.Err() == nil {
 					// The walkers poll GetTicket: keep that client load small.
-					w := &demo.Walk{C: e.c, Run: runID(), Every: 20 * time.Millisecond, Poll: 2 * time.Minute}
+					w := &demo.Walk{C: e.c, Run: runID(), Every: 100 * time.Millisecond, Poll: 2 * time.Minute}
 					t0 := time.Now()
 					if _, err := w.Repair(ctx, seed, demo.RepairOptions{}); err != nil {
 						mu.Lock()
