@@ -11,7 +11,7 @@ IMAGE_PREFIX ?= ghcr.io/sanbao
 CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: grpcurl run test chaos generate protodeps lint build bench verify tools images fmt clean
+.PHONY: grpcurl run test chaos generate protodeps lint build bench bench-suite verify tools images fmt clean
 
 ## run: start the embedded NATS server and all four services in one process (data in ./data)
 run:
@@ -37,6 +37,10 @@ build:
 ## bench: the Go benchmarks of every module (figures go to stdout)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+## bench-suite: start the suite on loopback and print the event-backbone figures beside their ceilings
+bench-suite:
+	$(GO) run ./cli/cmd/sanbao bench suite $(BENCHFLAGS)
 
 ## generate: regenerate gen/ from proto/ with the pinned buf and plugins
 generate: tools protodeps

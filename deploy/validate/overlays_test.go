@@ -276,6 +276,8 @@ var metrics = []string{
 	"sanbao_outbox_published_total",
 	"sanbao_consumer_lag_messages",
 	"sanbao_consumer_handled_total",
+	"sanbao_dead_letters",
+	"sanbao_dead_letters_total",
 	"sanbao_sla_breaches_total",
 	"sanbao_store_size_bytes",
 	"sanbao_ready",

@@ -34,6 +34,10 @@ Usage:
         print events readably as they happen
   sanbao ticket create|show|list|contact|close [flags]
         the service desk's everyday commands (sanbao ticket -h)
+  sanbao bench [suite] [--duration 5s] [--walkers 64] [--rows a,b] [--cpuprofile f]
+        start the suite on loopback and print the event-backbone figures beside their ceilings
+  sanbao deadletters list|show|retry|drop [--service ticket] [--admin-addr ...] [id]
+        events a service parked because they could never be published or applied
 `
 
 func main() {
@@ -66,6 +70,10 @@ func run(ctx context.Context, args []string) error {
 		return eventsTail(ctx, args[2:])
 	case "ticket":
 		return desk.Main(ctx, args[1:], os.Stdout)
+	case "bench":
+		return benchSuite(ctx, args[1:])
+	case "deadletters":
+		return deadLetters(ctx, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
