@@ -199,6 +199,11 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", zap.String("url", c.ConnectedUrlRedacted())) }),
 	}, opts.NATSOptions...)
+	if nsec, err := cfg.Security.natsOptions(cfg.NATSURL); err != nil {
+		return err
+	} else if nsec != nil {
+		nopts = append(nopts, nsec)
+	}
 	nc, err := nats.Connect(cfg.NATSURL, nopts...)
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
