@@ -2,7 +2,7 @@ package natsembed_test
 
 import (
 	"context"
-		"net/url"
+	"net/url"
 	"testing"
 	"time"
 

@@ -35,7 +35,9 @@ func TestDealerScope(t *testing.T) {
 	t.Cleanup(svc.Close)
 	run := svctest.Start(t, svc, svctest.Options{Name: "ticket", Clock: clock.NewFake(t0), NATS: ns, Auth: local})
 	ctx := context.Background()
-	as := func(p auth.Person) ticketv1.TicketServiceClient { return ticketv1.NewTicketServiceClient(run.DialAs(t, p)) }
+	as := func(p auth.Person) ticketv1.TicketServiceClient {
+		return ticketv1.NewTicketServiceClient(run.DialAs(t, p))
+	}
 	dealerA := as(auth.Person{Subject: "dealer-a-user", Roles: []auth.Role{auth.RoleDealer}, Org: "dealer-a"})
 	dealerB := as(auth.Person{Subject: "dealer-b-user", Roles: []auth.Role{auth.RoleDealer}, Org: "dealer-b"})
 	integrator := as(auth.Person{Subject: "crm", Roles: []auth.Role{auth.RoleIntegrator}})
