@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/sanbao/sanbao/platform/clock"
@@ -144,6 +145,26 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 		}
 		return nil
 	})
+	if cfg.HealthListen != "" {
+		hlis, err := net.Listen("tcp", cfg.HealthListen)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", cfg.HealthListen, err)
+		}
+		hs := grpc.NewServer()
+		healthpb.RegisterHealthServer(hs, srv.Health())
+		log.Info("serving plaintext health for probes", zap.String("addr", hlis.Addr().String()))
+		g.Go(func() error {
+			if err := hs.Serve(hlis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+				return fmt.Errorf("serve health: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			hs.Stop()
+			return nil
+		})
+	}
 	if mlis != nil {
 		log.Info("serving metrics", zap.String("addr", mlis.Addr().String()))
 		g.Go(func() error { return m.serve(gctx, mlis) })
