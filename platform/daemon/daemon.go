@@ -20,6 +20,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/idem"
@@ -55,6 +56,7 @@ type Platform struct {
 
 	relay     *outbox.Relay
 	consumers []*events.Consumer
+	consumed  []auth.NATSConsumer
 	tasks     []func(context.Context) error
 	observe   func(consumer, result string)
 }
@@ -68,6 +70,7 @@ func (p *Platform) Flush(ctx context.Context) error { return p.relay.Flush(ctx) 
 // Consume adds a durable consumer of another service's events, started with the service.
 func (p *Platform) Consume(cfg events.ConsumerConfig) *events.Consumer {
 	cfg.Observe = p.observe
+	p.consumed = append(p.consumed, auth.NATSConsumer{Stream: cfg.Stream, Durable: cfg.Durable})
 	c := events.NewConsumer(p.DB, p.JS, p.Log.Named("events"), cfg)
 	p.consumers = append(p.consumers, c)
 	return c
@@ -263,6 +266,11 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 	m.watchStore(p)
 	if err := svc.Start(ctx, p); err != nil {
 		return fmt.Errorf("start %s: %w", cfg.Name, err)
+	}
+	for _, c := range p.consumed {
+		if !auth.Declared(cfg.Name, c) {
+			return fmt.Errorf("start %s: consumer %s on %s is not declared in platform/auth.Consumes (its NATS user could not read it)", cfg.Name, c.Durable, c.Stream)
+		}
 	}
 	tasksCtx, stopTasks := context.WithCancel(context.WithoutCancel(ctx))
 	tg, tctx := errgroup.WithContext(tasksCtx)
