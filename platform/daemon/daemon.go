@@ -71,9 +71,25 @@ func (p *Platform) Flush(ctx context.Context) error { return p.relay.Flush(ctx) 
 func (p *Platform) Consume(cfg events.ConsumerConfig) *events.Consumer {
 	cfg.Observe = p.observe
 	p.consumed = append(p.consumed, auth.NATSConsumer{Stream: cfg.Stream, Durable: cfg.Durable})
+	cfg.Handle = fromOwner(cfg.Stream, cfg.Handle)
 	c := events.NewConsumer(p.DB, p.JS, p.Log.Named("events"), cfg)
 	p.consumers = append(p.consumers, c)
 	return c
+}
+
+// fromOwner wraps a consumer's handler so that it applies only events of the service that owns
+// the stream: its subject under sanbao.<owner>. and its source /sanbao/<owner>. Anything else
+// (a stream misconfigured to capture another's subjects, a forged source) is dropped, never
+// applied. NATS permissions already keep other users from publishing on the owner's subjects.
+func fromOwner(stream string, h events.Handler) events.Handler {
+	owner := strings.ToLower(stream)
+	prefix, source := events.SubjectPrefix(owner), "/sanbao/"+owner
+	return func(tx *bbolt.Tx, m events.Message) error {
+		if !strings.HasPrefix(m.Subject, prefix) || m.Source != source {
+			return events.Permanent(fmt.Errorf("event %s on %s from %s: not %s's (want %s*, source %s)", m.ID, m.Subject, m.Source, owner, prefix, source))
+		}
+		return h(tx, m)
+	}
 }
 
 // Go adds a background task that runs until shutdown. A task returning an error other than
