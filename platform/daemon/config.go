@@ -26,6 +26,7 @@ type Config struct {
 	LogFormat       string        // json or console
 	MetricsListen   string        // Prometheus /metrics listen address; empty turns it off
 	AdminListen     string        // operator endpoints (GET /backup); loopback by default, empty turns it off
+	HealthListen    string        // plaintext grpc.health.v1 only, for the kubelet's probes; empty turns it off
 	StreamReplicas  int           // JetStream replicas of the service's stream (3 in production)
 	ShutdownTimeout time.Duration // how long in-flight calls get on SIGTERM
 	// Retention is how long request_id records and consumed event ids are kept (7 days).
@@ -83,6 +84,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", c.env.String("SANBAO_LOG_FORMAT", c.LogFormat), "json or console [SANBAO_LOG_FORMAT]")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", c.env.String("SANBAO_METRICS_LISTEN", c.MetricsListen), "Prometheus /metrics address, empty to disable [SANBAO_METRICS_LISTEN]")
 	fs.StringVar(&c.AdminListen, "admin-listen", c.env.String("SANBAO_ADMIN_LISTEN", c.AdminListen), "operator endpoints (GET /backup: a consistent copy of the bbolt file); keep it on loopback, empty to disable [SANBAO_ADMIN_LISTEN]")
+	fs.StringVar(&c.HealthListen, "health-listen", c.env.String("SANBAO_HEALTH_LISTEN", c.HealthListen), "plaintext gRPC health service only (kubelet probes speak no TLS), empty to disable [SANBAO_HEALTH_LISTEN]")
 	fs.IntVar(&c.StreamReplicas, "stream-replicas", c.env.Int("SANBAO_STREAM_REPLICAS", c.StreamReplicas), "JetStream replicas of the service's stream [SANBAO_STREAM_REPLICAS]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.env.Duration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
 	fs.DurationVar(&c.ClockOffset, "clock-offset", c.env.Duration("SANBAO_CLOCK_OFFSET", c.ClockOffset), "run the service's clock this far ahead of the wall clock: for rehearsals and tests only, 0 in production [SANBAO_CLOCK_OFFSET]")

@@ -69,6 +69,10 @@ func NewServer(log *zap.Logger, opts ServerOptions) (*Server, error) {
 	return s, nil
 }
 
+// Health is the server's health service, to serve on a plaintext probe listener too (the
+// kubelet's gRPC probes speak no TLS).
+func (s *Server) Health() healthpb.HealthServer { return s.health }
+
 // LivenessService is the health service name a liveness probe asks for: SERVING from start
 // until shutdown, whether or not the service is ready.
 const LivenessService = "liveness"

@@ -45,6 +45,7 @@ import (
 
 	"github.com/sanbao/sanbao/cli/internal/demo"
 	"github.com/sanbao/sanbao/cli/internal/suite"
+	"github.com/sanbao/sanbao/platform/rpc"
 )
 
 // Options are the knobs of a run.
@@ -122,7 +123,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	done := make(chan error, 1)
 	ready := &readyWriter{ch: make(chan struct{})}
 	go func() {
-		done <- suite.Run(sctx, suite.Config{DataDir: filepath.Join(dir, "suite"), NATSPort: natsPort, Listeners: lis}, zap.NewNop(), ready)
+		done <- suite.Run(sctx, suite.Config{DataDir: filepath.Join(dir, "suite"), NATSPort: natsPort, Listeners: lis, Insecure: true}, zap.NewNop(), ready)
 	}()
 	defer func() { cancel(); <-done }()
 	select {
@@ -132,7 +133,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	case <-time.After(2 * time.Minute):
 		return errors.New("suite not ready within 2 minutes")
 	}
-	c, err := demo.Dial(demo.Addrs{Ticket: e.addrs["ticket"], Warranty: e.addrs["warranty"], Dispatch: e.addrs["dispatch"], Inventory: e.addrs["inventory"]})
+	c, err := demo.Dial(demo.Addrs{Ticket: e.addrs["ticket"], Warranty: e.addrs["warranty"], Dispatch: e.addrs["dispatch"], Inventory: e.addrs["inventory"]}, rpc.ClientOptions{})
 	if err != nil {
 		return err
 	}
