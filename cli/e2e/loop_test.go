@@ -219,7 +219,7 @@ func TestWarrantyLoop(t *testing.T) {
 		}
 		if _, err := c.Warranty.RecordRepair(ctx, &warrantyv1.RecordRepairRequest{RequestId: "repair-old-" + run, Repair: &warrantyv1.Repair{
 			Serial: oldSerial, FaultCode: "HYD-01", RepairDate: day(fitted), Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_FIXED,
-			Kind: warrantyv1.VisitKind_VISIT_KIND_REPAIR,
+			Kind:  warrantyv1.VisitKind_VISIT_KIND_REPAIR,
 			Parts: []*warrantyv1.PartSwap{{PartId: seed.PartID, Quantity: 1, FaultySerial: "P-0", ReplacementSerial: "P-FITTED", UnderWarranty: true}}}}); err != nil {
 			t.Fatal(err)
 		}
