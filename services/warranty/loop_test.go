@@ -52,8 +52,8 @@ func report(resolved bool, at time.Time, spent time.Duration, km float64, parts 
 // TestVisitLoop: a failed visit (job.failed) is a handling in the unit's history with the parts
 // fitted on it; a maintenance visit is kept as maintenance; the repeat-failure rule counts the
 // repair and the failed visit; the cost report prices the visits from the signed reports (parts
-// at parts-inventory's cost, labour and travel at the fee schedule), subtracts the charged-back
-// swap and the supplier recovery, blocks the visit whose old part is overdue, and gives the
+// at parts-inventory's cost, labour and travel at the fee schedule), subtracts the swap of the
+// failed visit charged back after a misuse appraisal and the supplier recovery, blocks the visit whose old part is overdue, and gives the
 // repeat-repair and first-time-fix rates per model and batch.
 func TestVisitLoop(t *testing.T) {
 	e := start(t)
@@ -109,16 +109,17 @@ func TestVisitLoop(t *testing.T) {
 		t.Errorf("EvaluateClaim(third report of F1) = %v, %v; want an exchange allowed", d.GetDecision().GetAllowedRemedies(), err)
 	}
 
-	// The old parts: PUMP came back and was appraised as misuse; SEAL is overdue; the supplier
-	// paid 10.00 back on job-2.
+	// The old parts: the SEALs fitted on the failed visit came back and were appraised as misuse
+	// (charged back: parts fitted on a failed visit are warranty swaps like any other); the
+	// PUMP's old part is overdue; the supplier paid 10.00 back on job-2.
 	pump := &inventoryv1.OldPartReturn{Id: "ret-1", JobId: "job-1", PartId: "PUMP", FaultySerial: "P-1",
-		State: inventoryv1.ReturnState_RETURN_STATE_AWAITING_RETURN, DueTime: timestamppb.New(t0.Add(10 * day))}
-	seal := &inventoryv1.OldPartReturn{Id: "ret-2", JobId: "job-2", PartId: "SEAL",
 		State: inventoryv1.ReturnState_RETURN_STATE_AWAITING_RETURN, DueTime: timestamppb.New(t0.Add(2 * day))}
+	seal := &inventoryv1.OldPartReturn{Id: "ret-2", JobId: "job-2", PartId: "SEAL",
+		State: inventoryv1.ReturnState_RETURN_STATE_AWAITING_RETURN, DueTime: timestamppb.New(t0.Add(10 * day))}
 	e.publish("sanbao.inventory.v1.reservation.consumed", "c1", &inventoryv1.ReservationConsumed{MustReturn: []*inventoryv1.OldPartReturn{pump, seal}})
-	appraised := proto.Clone(pump).(*inventoryv1.OldPartReturn)
+	appraised := proto.Clone(seal).(*inventoryv1.OldPartReturn)
 	appraised.State, appraised.Verdict = inventoryv1.ReturnState_RETURN_STATE_APPRAISED, inventoryv1.Verdict_VERDICT_MISUSE
-	e.publish("sanbao.inventory.v1.return.appraised", "a1", &inventoryv1.ReturnAppraised{JobId: "job-1", PartId: "PUMP", FaultySerial: "P-1",
+	e.publish("sanbao.inventory.v1.return.appraised", "a1", &inventoryv1.ReturnAppraised{JobId: "job-2", PartId: "SEAL",
 		Verdict: inventoryv1.Verdict_VERDICT_MISUSE, OldPartReturn: appraised})
 	e.publish("sanbao.inventory.v1.supplier_claim.resolved", "s1", &inventoryv1.SupplierClaimResolved{Claim: &inventoryv1.SupplierClaim{
 		Id: "sc-1", JobId: "job-2", PartId: "SEAL", RecoveredAmount: cny(10_00), State: inventoryv1.SupplierClaimState_SUPPLIER_CLAIM_STATE_RECOVERED}})
@@ -127,8 +128,8 @@ func TestVisitLoop(t *testing.T) {
 	// (2 SEAL 30.00, 1 h 80.00, travel 80.00), job-3 40.00 (0.5 h).
 	want := &warrantyv1.WarrantyCost{Model: "M1", Visits: 3, Repairs: 2,
 		VisitParts: cny(150_00), VisitLabour: cny(240_00), VisitTravel: cny(160_00), VisitTotal: cny(550_00),
-		ChargedBack: cny(120_00), SupplierRecovered: cny(10_00), Net: cny(420_00),
-		BlockedVisits: 1, Blocked: cny(180_00), BlockedJobIds: []string{"job-2"}, WrittenOff: cny(240_00),
+		ChargedBack: cny(30_00), SupplierRecovered: cny(10_00), Net: cny(510_00),
+		BlockedVisits: 1, Blocked: cny(320_00), BlockedJobIds: []string{"job-1"}, WrittenOff: cny(190_00),
 		RepeatRepairRate: 0.5, FirstTimeFixRate: 0.5}
 	natstest.Eventually(t, 10*time.Second, func() error {
 		resp, err := e.c.GetWarrantyCost(e.ctx, &warrantyv1.GetWarrantyCostRequest{Model: "M1"})
