@@ -197,3 +197,28 @@ func consumed(e *env, stream, durable string) error {
 	}
 	return nil
 }
+
+// TestAppraisalBeforeVisit: an appraisal that reaches warranty before the visit it is about
+// (they come on different streams) is kept and charged back when the visit is recorded.
+func TestAppraisalBeforeVisit(t *testing.T) {
+	e := start(t)
+	p := e.policy("consumer-sanbao")
+	e.unit("SN1", p.GetId(), date(2026, 6, 1))
+	e.publish("sanbao.inventory.v1.return.appraised", "a1", &inventoryv1.ReturnAppraised{JobId: "job-1", PartId: "PUMP", FaultySerial: "P-1",
+		Verdict: inventoryv1.Verdict_VERDICT_NO_FAULT_FOUND, OldPartReturn: &inventoryv1.OldPartReturn{Id: "ret-1", JobId: "job-1"}})
+	natstest.Eventually(t, 10*time.Second, func() error { return consumed(e, "INVENTORY", "warranty-appraisals") })
+	e.publish("sanbao.dispatch.v1.job.visit_completed", "v1", &dispatchv1.VisitCompleted{
+		Job: visitJob("job-1", "t-1", dispatchv1.JobKind_JOB_KIND_REPAIR, "F1"),
+		Report: report(true, t0, time.Hour, 10,
+			&dispatchv1.UsedPart{PartId: "PUMP", Quantity: 1, FaultySerial: "P-1", ReplacementSerial: "P-2", UnderWarranty: true})})
+	natstest.Eventually(t, 10*time.Second, func() error {
+		r, err := e.c.ListRepairs(e.ctx, &warrantyv1.ListRepairsRequest{Serial: "SN1"})
+		if err != nil {
+			return err
+		}
+		if len(r.GetRepairs()) != 1 || r.GetRepairs()[0].GetParts()[0].GetChargeBack().GetVerdict() != "VERDICT_NO_FAULT_FOUND" {
+			return fmt.Errorf("repairs = %v, want the PUMP swap charged back for no fault found", r.GetRepairs())
+		}
+		return nil
+	})
+}
