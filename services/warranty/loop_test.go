@@ -38,6 +38,13 @@ func (e *env) publish(subject, id string, m proto.Message) {
 	}
 }
 
+// sinceT0 is the date n days from the fake clock's start (negative: before it), so the test
+// keeps its distances to the test world's clock whatever day that is.
+func sinceT0(n int) *typev1.Date {
+	d := t0.AddDate(0, 0, n) // t0 is 01:00 UTC: the same date in Beijing
+	return date(int32(d.Year()), int32(d.Month()), int32(d.Day()))
+}
+
 func cny(minor int64) *typev1.Money { return &typev1.Money{CurrencyCode: "CNY", AmountMinor: minor} }
 
 func visitJob(id, ticket string, kind dispatchv1.JobKind, fault string) *dispatchv1.Job {
@@ -58,8 +65,8 @@ func report(resolved bool, at time.Time, spent time.Duration, km float64, parts 
 func TestVisitLoop(t *testing.T) {
 	e := start(t)
 	p := e.policy("consumer-sanbao")
-	e.unit("SN1", p.GetId(), date(2026, 6, 1))
-	if _, err := e.c.ReturnWarrantyCard(e.ctx, &warrantyv1.ReturnWarrantyCardRequest{RequestId: e.rid(), Serial: "SN1", ReceivedDate: date(2026, 6, 10)}); err != nil {
+	e.unit("SN1", p.GetId(), sinceT0(-175))
+	if _, err := e.c.ReturnWarrantyCard(e.ctx, &warrantyv1.ReturnWarrantyCardRequest{RequestId: e.rid(), Serial: "SN1", ReceivedDate: sinceT0(-166)}); err != nil {
 		t.Fatal(err)
 	}
 	day := 24 * time.Hour
@@ -203,7 +210,7 @@ func consumed(e *env, stream, durable string) error {
 func TestAppraisalBeforeVisit(t *testing.T) {
 	e := start(t)
 	p := e.policy("consumer-sanbao")
-	e.unit("SN1", p.GetId(), date(2026, 6, 1))
+	e.unit("SN1", p.GetId(), sinceT0(-175))
 	e.publish("sanbao.inventory.v1.return.appraised", "a1", &inventoryv1.ReturnAppraised{JobId: "job-1", PartId: "PUMP", FaultySerial: "P-1",
 		Verdict: inventoryv1.Verdict_VERDICT_NO_FAULT_FOUND, OldPartReturn: &inventoryv1.OldPartReturn{Id: "ret-1", JobId: "job-1"}})
 	natstest.Eventually(t, 10*time.Second, func() error { return consumed(e, "INVENTORY", "warranty-appraisals") })
