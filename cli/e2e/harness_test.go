@@ -20,6 +20,7 @@ import (
 
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/rpc"
+	"github.com/sanbao/sanbao/platform/svctest"
 )
 
 // suite is the four service binaries and a nats-server, each a separate process.
@@ -136,6 +137,8 @@ func (s *suite) startService(name string, extra []string) {
 		"SANBAO_WARRANTY_ADDR=" + s.addrs["warranty"],
 		"SANBAO_DISPATCH_ADDR=" + s.addrs["dispatch"],
 		"SANBAO_INVENTORY_ADDR=" + s.addrs["inventory"],
+		// The whole world lives at svctest.Now: years ahead when SANBAO_TEST_NOW says so.
+		"SANBAO_CLOCK_OFFSET=" + svctest.Shift().String(),
 	}
 	s.svcs[name] = s.spawn(name, s.bins[name], nil, append(env, extra...))
 	s.waitServing(name)

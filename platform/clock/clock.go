@@ -52,3 +52,14 @@ func (f *Fake) Set(t time.Time) {
 	defer f.mu.Unlock()
 	f.now = t
 }
+
+// Offset is the wall clock moved by a fixed duration: a service run ahead of (or behind) the
+// real time, for rehearsals and for tests that start a whole suite of processes years ahead.
+type Offset struct {
+	D time.Duration
+}
+
+var _ Clock = Offset{}
+
+// Now returns time.Now() moved by D.
+func (o Offset) Now() time.Time { return time.Now().Add(o.D) }

@@ -28,6 +28,9 @@ type Config struct {
 	ShutdownTimeout time.Duration // how long in-flight calls get on SIGTERM
 	// Retention is how long request_id records and consumed event ids are kept (7 days).
 	Retention time.Duration
+	// ClockOffset runs the service's clock this far from the wall clock. Zero in production; a
+	// rehearsal or a test run of separate processes sets it to live a day, a month or years ahead.
+	ClockOffset time.Duration
 
 	env Env // SANBAO_* values that did not parse are reported by Validate
 }
@@ -69,6 +72,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdminListen, "admin-listen", c.env.String("SANBAO_ADMIN_LISTEN", c.AdminListen), "operator endpoints (GET /backup: a consistent copy of the bbolt file); keep it on loopback, empty to disable [SANBAO_ADMIN_LISTEN]")
 	fs.IntVar(&c.StreamReplicas, "stream-replicas", c.env.Int("SANBAO_STREAM_REPLICAS", c.StreamReplicas), "JetStream replicas of the service's stream [SANBAO_STREAM_REPLICAS]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.env.Duration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
+	fs.DurationVar(&c.ClockOffset, "clock-offset", c.env.Duration("SANBAO_CLOCK_OFFSET", c.ClockOffset), "run the service's clock this far ahead of the wall clock: for rehearsals and tests only, 0 in production [SANBAO_CLOCK_OFFSET]")
 	fs.DurationVar(&c.Retention, "retention", c.env.Duration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
 }
 

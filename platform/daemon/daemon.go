@@ -101,13 +101,18 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	log = log.With(zap.String("service", cfg.Name))
 	if opts.Clock == nil {
 		opts.Clock = clock.System{}
+		if cfg.ClockOffset != 0 {
+			opts.Clock = clock.Offset{D: cfg.ClockOffset}
+			log.Warn("the service's clock is moved from the wall clock (clock-offset); never do this in production",
+				zap.Duration("clock_offset", cfg.ClockOffset))
+		}
 	}
 	if opts.Retry <= 0 {
 		opts.Retry = 2 * time.Second
 	}
-	log = log.With(zap.String("service", cfg.Name))
 	m := newMetrics()
 
 	// 1. gRPC edge and metrics.

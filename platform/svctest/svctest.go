@@ -22,7 +22,7 @@ import (
 type Options struct {
 	Name    string           // service name (stream name derives from it); default "test"
 	NATS    *natstest.Server // shared NATS server; a new one when nil
-	Clock   clock.Clock      // default clock.System
+	Clock   clock.Clock      // default WallClock(); every service of one test world gets the same clock
 	DataDir string           // reuse a data dir (restart tests); a new temp dir when empty
 	Log     *zap.Logger      // default zaptest
 	Daemon  daemon.Options   // extra daemon options (RunnerOptions, NATSOptions); Listener, Clock, OnReady are set here
@@ -68,6 +68,9 @@ func Start(t testing.TB, svc daemon.Service, o Options) *Service {
 	opts := o.Daemon
 	opts.Listener = lis
 	opts.Clock = o.Clock
+	if opts.Clock == nil {
+		opts.Clock = WallClock()
+	}
 	opts.Retry = 100 * time.Millisecond
 	ready := make(chan *daemon.Platform, 1)
 	opts.OnReady = func(p *daemon.Platform) { ready <- p }

@@ -25,8 +25,8 @@ import (
 	"github.com/sanbao/sanbao/services/dispatch/internal/api"
 )
 
-// start is 2026-11-23 10:00 in Shanghai (a Monday).
-var start = time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+// start is a Monday 10:00 in Shanghai in the test world's future (svctest.Epoch + 1 h).
+var start = svctest.Epoch().Add(time.Hour)
 
 // site is the customer's site in Jinan.
 var site = &typev1.GeoPoint{Latitude: 36.65, Longitude: 117.12}
@@ -41,7 +41,12 @@ type env struct {
 // startDispatch runs dispatch with a fake clock; inventoryAddr "" runs it without parts.
 func startDispatch(t *testing.T, inventoryAddr string, nats *natstest.Server) *env {
 	t.Helper()
-	clk := clock.NewFake(start)
+	return startDispatchClock(t, inventoryAddr, nats, clock.NewFake(start))
+}
+
+// startDispatchClock runs dispatch on clk, the clock every service of the test world shares.
+func startDispatchClock(t *testing.T, inventoryAddr string, nats *natstest.Server, clk *clock.Fake) *env {
+	t.Helper()
 	cfg := dispatch.DefaultConfig()
 	cfg.InventoryAddr = inventoryAddr
 	svc, err := dispatch.New(cfg, &api.Options{})

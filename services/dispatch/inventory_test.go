@@ -14,6 +14,7 @@ import (
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/rpc"
@@ -35,8 +36,11 @@ func startWithInventory(t *testing.T) *partsEnv {
 	// The DISPATCH stream exists first, as in a running system, so inventory's consumer of
 	// job.cancelled attaches at once.
 	ns.Streams(t, "dispatch")
-	inv := svctest.Start(t, inventory.New(inventory.DefaultConfig()), svctest.Options{Name: "inventory", NATS: ns})
-	return &partsEnv{env: startDispatch(t, inv.Addr, ns), inv: inventoryv1.NewInventoryServiceClient(inv.Conn), invSvc: inv}
+	// Both services read one clock: a hold's expiry computed by inventory is checked against
+	// the same "now" that dispatch and the test advance.
+	clk := clock.NewFake(start)
+	inv := svctest.Start(t, inventory.New(inventory.DefaultConfig()), svctest.Options{Name: "inventory", NATS: ns, Clock: clk})
+	return &partsEnv{env: startDispatchClock(t, inv.Addr, ns, clk), inv: inventoryv1.NewInventoryServiceClient(inv.Conn), invSvc: inv}
 }
 
 func (p *partsEnv) rid() string {
@@ -273,7 +277,7 @@ func TestInventoryDownDelaysReservation(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- daemon.Run(ctx, cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)), inventory.New(inventory.DefaultConfig()),
-			daemon.Options{Listener: lis, OnReady: func(*daemon.Platform) { close(ready) }, Retry: 100 * time.Millisecond})
+			daemon.Options{Listener: lis, Clock: p.clock, OnReady: func(*daemon.Platform) { close(ready) }, Retry: 100 * time.Millisecond})
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -19,8 +19,15 @@ import (
 	"github.com/sanbao/sanbao/services/inventory"
 )
 
-// t0 is the fake clock's start: a Monday morning in Beijing.
-var t0 = time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)
+// t0 is the fake clock's start: a Monday 09:00 in Beijing in the test world's future.
+var t0 = svctest.Epoch()
+
+// day is the date n days from t0's (negative: before it), so that every date a test uses keeps
+// its distance to the test world's clock.
+func day(n int) *typev1.Date {
+	d := t0.AddDate(0, 0, n) // t0 is 01:00 UTC: the same date in Beijing
+	return &typev1.Date{Year: int32(d.Year()), Month: int32(d.Month()), Day: int32(d.Day())}
+}
 
 type env struct {
 	t     testing.TB

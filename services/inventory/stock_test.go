@@ -1,6 +1,7 @@
 package inventory_test
 
 import (
+	"google.golang.org/protobuf/proto"
 	"testing"
 	"time"
 
@@ -200,16 +201,16 @@ func TestStockingPlans(t *testing.T) {
 		}})
 		return resp.GetPlan(), err
 	}
-	// t0 is 2026-11-23 09:00 in UTC+8: a season starting 2026-12-23 is exactly 30 days ahead.
-	onTime, err := plan(dealer.GetId(), &typev1.Date{Year: 2026, Month: 12, Day: 23})
-	if err != nil || onTime.GetLate() || onTime.GetDueDate().GetDay() != 23 || onTime.GetDueDate().GetMonth() != 11 {
-		t.Fatalf("plan 30 days ahead = %v, %v; want on time, due 2026-11-23", onTime, err)
+	// t0 is 09:00 in UTC+8: a season starting 30 days after its date is exactly 30 days ahead.
+	onTime, err := plan(dealer.GetId(), day(30))
+	if err != nil || onTime.GetLate() || !proto.Equal(onTime.GetDueDate(), day(0)) {
+		t.Fatalf("plan 30 days ahead = %v, %v; want on time, due %v", onTime, err, day(0))
 	}
-	late, err := plan(dealer.GetId(), &typev1.Date{Year: 2026, Month: 12, Day: 22})
+	late, err := plan(dealer.GetId(), day(29))
 	if err != nil || !late.GetLate() {
 		t.Fatalf("plan 29 days ahead = %v, %v; want late", late, err)
 	}
-	_, err = plan(van.GetId(), &typev1.Date{Year: 2027, Month: 3, Day: 1})
+	_, err = plan(van.GetId(), day(98))
 	wantCode(t, err, codes.FailedPrecondition)
 	_, err = plan(dealer.GetId(), &typev1.Date{Year: 2027, Month: 2, Day: 30})
 	wantCode(t, err, codes.InvalidArgument)

@@ -30,8 +30,15 @@ import (
 	"github.com/sanbao/sanbao/services/warranty"
 )
 
-// t0 is the fake clock's start: Monday 2026-11-23 09:00 in Beijing.
-var t0 = time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)
+// t0 is the fake clock's start: a Monday 09:00 in Beijing in the test world's future.
+var t0 = svctest.Epoch()
+
+// day is the date n days from t0's (negative: before it), so that every date a test uses keeps
+// its distance to the test world's clock.
+func day(n int) *typev1.Date {
+	d := t0.AddDate(0, 0, n) // t0 is 01:00 UTC: the same date in Beijing
+	return &typev1.Date{Year: int32(d.Year()), Month: int32(d.Month()), Day: int32(d.Day())}
+}
 
 var site = &typev1.GeoPoint{Latitude: 36.65, Longitude: 117.12}
 
@@ -192,7 +199,7 @@ func (e *env) startWarranty() {
 	}
 	if _, err := w.RegisterUnit(ctx, &warrantyv1.RegisterUnitRequest{RequestId: "u1", Unit: &warrantyv1.Unit{
 		Serial: "SN-1", Model: "M1", Batch: "B1", PolicyId: p.GetPolicy().GetId(), DealerId: "dealer-1",
-		Dates: &warrantyv1.UnitDates{Sale: &typev1.Date{Year: 2026, Month: 6, Day: 1}}}}); err != nil {
+		Dates: &warrantyv1.UnitDates{Sale: day(-175)}}}); err != nil {
 		e.t.Fatalf("RegisterUnit: %v", err)
 	}
 	e.wGate.open(e.warranty.Addr)
@@ -295,8 +302,8 @@ func TestWarrantyDownAtIntake(t *testing.T) {
 	e := start(t)
 	ctx := context.Background()
 	tk := e.create(repair())
-	if tk.GetState() != ticketv1.TicketState_TICKET_STATE_RECEIVED || tk.GetNumber() != "T-2026-000001" {
-		t.Fatalf("CreateTicket = %s %s, want RECEIVED T-2026-000001", tk.GetState(), tk.GetNumber())
+	if want := fmt.Sprintf("T-%d-000001", t0.Year()); tk.GetState() != ticketv1.TicketState_TICKET_STATE_RECEIVED || tk.GetNumber() != want {
+		t.Fatalf("CreateTicket = %s %s, want RECEIVED %s", tk.GetState(), tk.GetNumber(), want)
 	}
 	// Peers down: several retries pass, the ticket waits.
 	for range 5 {

@@ -14,8 +14,8 @@ import (
 func BenchmarkEvaluateClaimGRPC(b *testing.B) {
 	e := start(b)
 	p := e.policy("consumer-sanbao")
-	e.unit("SN1", p.GetId(), date(2026, 11, 1))
-	req := &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 20), QuoteOnly: true,
+	e.unit("SN1", p.GetId(), day(-22))
+	req := &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(-3), QuoteOnly: true,
 		Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_LABOUR, Labour: durationpb.New(time.Hour)}}}
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -34,8 +34,8 @@ func BenchmarkEvaluateClaimGRPC(b *testing.B) {
 func BenchmarkEvaluateClaimRecordedGRPC(b *testing.B) {
 	e := start(b)
 	p := e.policy("consumer-sanbao")
-	e.unit("SN1", p.GetId(), date(2026, 11, 1))
-	req := &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 20)}
+	e.unit("SN1", p.GetId(), day(-22))
+	req := &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(-3)}
 	b.SetParallelism(8)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

@@ -27,8 +27,8 @@ import (
 	"github.com/sanbao/sanbao/services/warranty"
 )
 
-// t0 is the fake clock's start: 2026-11-23 09:00 in Beijing.
-var t0 = time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)
+// t0 is the fake clock's start: a Monday 09:00 in Beijing in the test world's future.
+var t0 = svctest.Epoch()
 
 type env struct {
 	t     testing.TB
@@ -55,9 +55,16 @@ func (e *env) rid() string {
 
 func date(y, m, d int32) *typev1.Date { return &typev1.Date{Year: y, Month: m, Day: d} }
 
-// noon returns 12:00 Beijing time of a day.
-func noon(y, m, d int) *timestamppb.Timestamp {
-	return timestamppb.New(time.Date(y, time.Month(m), d, 4, 0, 0, 0, time.UTC))
+// day is the date n days from t0's (negative: before it), so that every date a test uses keeps
+// its distance to the test world's clock.
+func day(n int) *typev1.Date {
+	d := t0.AddDate(0, 0, n) // t0 is 01:00 UTC: the same date in Beijing
+	return date(int32(d.Year()), int32(d.Month()), int32(d.Day()))
+}
+
+// noon returns 12:00 Beijing time of the day n days from t0's.
+func noon(n int) *timestamppb.Timestamp {
+	return timestamppb.New(t0.AddDate(0, 0, n).Add(3 * time.Hour))
 }
 
 func (e *env) policy(template string) *warrantyv1.Policy {
@@ -215,7 +222,7 @@ func TestRegisterUnitIdempotentAndErrors(t *testing.T) {
 	e := start(t)
 	p := e.policy("consumer-sanbao")
 	req := &warrantyv1.RegisterUnitRequest{RequestId: "unit-SN1", Unit: &warrantyv1.Unit{Serial: "SN1", Model: "M1", PolicyId: p.GetId(),
-		Dates: &warrantyv1.UnitDates{Sale: date(2026, 11, 1)}}}
+		Dates: &warrantyv1.UnitDates{Sale: day(-22)}}}
 	first, err := e.c.RegisterUnit(e.ctx, req)
 	if err != nil {
 		t.Fatalf("RegisterUnit: %v", err)
@@ -229,7 +236,7 @@ func TestRegisterUnitIdempotentAndErrors(t *testing.T) {
 		t.Fatalf("ListUnits(M1) = %d units, want 1", len(list.GetUnits()))
 	}
 	other := &warrantyv1.RegisterUnitRequest{RequestId: "unit-SN1", Unit: &warrantyv1.Unit{Serial: "SN2", Model: "M1", PolicyId: p.GetId(),
-		Dates: &warrantyv1.UnitDates{Sale: date(2026, 11, 1)}}}
+		Dates: &warrantyv1.UnitDates{Sale: day(-22)}}}
 	st := wantCode(t, func() error { _, err := e.c.RegisterUnit(e.ctx, other); return err }(), codes.InvalidArgument)
 	if !contains(fieldViolations(st), "request_id") {
 		t.Errorf("reused request_id violations %v, want request_id", fieldViolations(st))
@@ -237,7 +244,7 @@ func TestRegisterUnitIdempotentAndErrors(t *testing.T) {
 	dup := &warrantyv1.RegisterUnitRequest{RequestId: e.rid(), Unit: req.GetUnit()}
 	wantCode(t, func() error { _, err := e.c.RegisterUnit(e.ctx, dup); return err }(), codes.AlreadyExists)
 	unknown := &warrantyv1.RegisterUnitRequest{RequestId: e.rid(), Unit: &warrantyv1.Unit{Serial: "SN3", Model: "M1", PolicyId: "nope",
-		Dates: &warrantyv1.UnitDates{Sale: date(2026, 11, 1)}}}
+		Dates: &warrantyv1.UnitDates{Sale: day(-22)}}}
 	wantCode(t, func() error { _, err := e.c.RegisterUnit(e.ctx, unknown); return err }(), codes.FailedPrecondition)
 	bad := &warrantyv1.RegisterUnitRequest{RequestId: e.rid(), Unit: &warrantyv1.Unit{Serial: "SN4", Model: "M1", PolicyId: p.GetId(),
 		Dates: &warrantyv1.UnitDates{Sale: date(2026, 2, 30)}}}
@@ -252,10 +259,10 @@ func TestRegisterUnitIdempotentAndErrors(t *testing.T) {
 func TestEvaluateClaimOverGRPC(t *testing.T) {
 	e := start(t)
 	p := e.policy("consumer-sanbao")
-	e.unit("SN1", p.GetId(), date(2026, 11, 16))
+	e.unit("SN1", p.GetId(), day(-7))
 	// Day 7 after the sale: refund, exchange or repair.
 	resp, err := e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{RequestId: "claim-1", Serial: "SN1", FaultCode: "F1",
-		ReportedTime: noon(2026, 11, 23), RequestedRemedy: warrantyv1.Remedy_REMEDY_REFUND,
+		ReportedTime: noon(0), RequestedRemedy: warrantyv1.Remedy_REMEDY_REFUND,
 		Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_LABOUR, Labour: durationpb.New(time.Hour)}}})
 	if err != nil {
 		t.Fatalf("EvaluateClaim: %v", err)
@@ -273,7 +280,7 @@ func TestEvaluateClaimOverGRPC(t *testing.T) {
 	}
 	// Same inputs, same decision (and the retry is not recorded twice).
 	again, err := e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{RequestId: "claim-1", Serial: "SN1", FaultCode: "F1",
-		ReportedTime: noon(2026, 11, 23), RequestedRemedy: warrantyv1.Remedy_REMEDY_REFUND,
+		ReportedTime: noon(0), RequestedRemedy: warrantyv1.Remedy_REMEDY_REFUND,
 		Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_LABOUR, Labour: durationpb.New(time.Hour)}}})
 	if err != nil || again.GetDecision().GetId() != d.GetId() {
 		t.Fatalf("retried EvaluateClaim = %v, %v", again.GetDecision().GetId(), err)
@@ -284,20 +291,20 @@ func TestEvaluateClaimOverGRPC(t *testing.T) {
 		t.Fatalf("GetWarrantyCost(M1) = %v, %v; want 1 decision, 80.00 labour, 1 unit", cost.GetCost(), err)
 	}
 
-	_, err = e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{Serial: "UNKNOWN", FaultCode: "F1", ReportedTime: noon(2026, 11, 23)})
+	_, err = e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{Serial: "UNKNOWN", FaultCode: "F1", ReportedTime: noon(0)})
 	wantCode(t, err, codes.NotFound)
 	bad := []struct {
 		req   *warrantyv1.EvaluateClaimRequest
 		field string
 	}{
-		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", ReportedTime: noon(2026, 11, 23)}, "fault_code"},
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", ReportedTime: noon(0)}, "fault_code"},
 		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1"}, "reported_time"},
-		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 1)}, "reported_time"},
-		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 23),
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(-22)}, "reported_time"},
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(0),
 			Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_PART, PartId: "P", Quantity: -2}}}, "lines[0].quantity"},
-		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 23),
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(0),
 			Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_PART, PartId: "P", UnitCost: &typev1.Money{CurrencyCode: "USD", AmountMinor: 5}}}}, "lines[0].unit_cost.currency_code"},
-		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 23),
+		{&warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(0),
 			Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_LABOUR}}}, "lines[0].labour"},
 	}
 	for _, b := range bad {
@@ -312,21 +319,21 @@ func TestEvaluateClaimOverGRPC(t *testing.T) {
 func TestRepairsCardsCampaignsAndQuotes(t *testing.T) {
 	e := start(t)
 	p := e.policy("consumer-sanbao")
-	e.unit("SN1", p.GetId(), date(2025, 1, 10))
-	card, err := e.c.ReturnWarrantyCard(e.ctx, &warrantyv1.ReturnWarrantyCardRequest{RequestId: e.rid(), Serial: "SN1", ReceivedDate: date(2025, 1, 30)})
+	e.unit("SN1", p.GetId(), day(-682))
+	card, err := e.c.ReturnWarrantyCard(e.ctx, &warrantyv1.ReturnWarrantyCardRequest{RequestId: e.rid(), Serial: "SN1", ReceivedDate: day(-662)})
 	if err != nil || !card.GetUnit().GetWarrantyCard().GetReturned() || card.GetUnit().GetWarrantyCard().GetLate() {
 		t.Fatalf("ReturnWarrantyCard(day 20) = %v, %v; want returned on time", card.GetUnit().GetWarrantyCard(), err)
 	}
-	_, err = e.c.ReturnWarrantyCard(e.ctx, &warrantyv1.ReturnWarrantyCardRequest{RequestId: e.rid(), Serial: "SN1", ReceivedDate: date(2025, 2, 1)})
+	_, err = e.c.ReturnWarrantyCard(e.ctx, &warrantyv1.ReturnWarrantyCardRequest{RequestId: e.rid(), Serial: "SN1", ReceivedDate: day(-660)})
 	wantCode(t, err, codes.FailedPrecondition)
 	rep, err := e.c.RecordRepair(e.ctx, &warrantyv1.RecordRepairRequest{RequestId: e.rid(), Repair: &warrantyv1.Repair{Serial: "SN1", FaultCode: "F1",
-		RepairDate: date(2026, 10, 20), Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_FIXED,
+		RepairDate: day(-34), Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_FIXED,
 		Parts: []*warrantyv1.PartSwap{{PartId: "PUMP", Quantity: 1, FaultySerial: "PS-1", ReplacementSerial: "PS-2"}}}})
 	if err != nil || len(rep.GetUnit().GetReplacedParts()) != 1 {
 		t.Fatalf("RecordRepair = %v, %v; want one replaced part", rep.GetUnit().GetReplacedParts(), err)
 	}
 	// Out of warranty, but the pump replaced last month has its own warranty.
-	resp, err := e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 20), QuoteOnly: true,
+	resp, err := e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(-3), QuoteOnly: true,
 		Lines: []*warrantyv1.ClaimLine{
 			{Kind: warrantyv1.LineKind_LINE_KIND_PART, PartId: "PUMP", PartSerial: "PS-2", Quantity: 1, UnitCost: &typev1.Money{AmountMinor: 120_00}},
 			{Kind: warrantyv1.LineKind_LINE_KIND_LABOUR, Labour: durationpb.New(time.Hour)},
@@ -341,13 +348,13 @@ func TestRepairsCardsCampaignsAndQuotes(t *testing.T) {
 	}
 	if _, err := e.c.CreateCampaign(e.ctx, &warrantyv1.CreateCampaignRequest{RequestId: e.rid(), Campaign: &warrantyv1.Campaign{
 		Name: "Pump recall", Model: "M1", SerialFrom: "SN0", SerialTo: "SN9", Remedy: warrantyv1.Remedy_REMEDY_EXCHANGE,
-		StartDate: date(2026, 1, 1)}}); err != nil {
+		StartDate: day(-326)}}); err != nil {
 		t.Fatalf("CreateCampaign: %v", err)
 	}
 	_, err = e.c.CreateCampaign(e.ctx, &warrantyv1.CreateCampaignRequest{RequestId: e.rid(), Campaign: &warrantyv1.Campaign{
-		Name: "bad", Model: "M1", Remedy: warrantyv1.Remedy_REMEDY_EXCHANGE, StartDate: date(2026, 1, 1), EndDate: date(2025, 1, 1)}})
+		Name: "bad", Model: "M1", Remedy: warrantyv1.Remedy_REMEDY_EXCHANGE, StartDate: day(-326), EndDate: day(-691)}})
 	wantCode(t, err, codes.InvalidArgument)
-	resp, err = e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 20), QuoteOnly: true})
+	resp, err = e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(-3), QuoteOnly: true})
 	if err != nil || resp.GetDecision().GetCampaignId() == "" || resp.GetDecision().GetCoverage() != warrantyv1.Coverage_COVERAGE_FREE {
 		t.Fatalf("EvaluateClaim under a campaign = %v, %v; want FREE with the campaign", resp.GetDecision(), err)
 	}
@@ -360,7 +367,7 @@ func TestRepairsCardsCampaignsAndQuotes(t *testing.T) {
 	wantCode(t, err, codes.InvalidArgument)
 	// An exchange moves the unit to the new serial and restarts its warranty.
 	ex, err := e.c.RecordRepair(e.ctx, &warrantyv1.RecordRepairRequest{RequestId: e.rid(), Repair: &warrantyv1.Repair{Serial: "SN1", FaultCode: "F1",
-		RepairDate: date(2026, 11, 21), Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_EXCHANGED, NewSerial: "SNX"}})
+		RepairDate: day(-2), Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_EXCHANGED, NewSerial: "SNX"}})
 	if err != nil || ex.GetUnit().GetSerial() != "SNX" || ex.GetUnit().GetWarrantyRestartDate() == nil {
 		t.Fatalf("RecordRepair(exchanged) = %v, %v", ex.GetUnit(), err)
 	}
@@ -374,7 +381,7 @@ func TestRepairsCardsCampaignsAndQuotes(t *testing.T) {
 func TestVisitCompletedRecordsRepair(t *testing.T) {
 	e := start(t)
 	p := e.policy("consumer-sanbao")
-	e.unit("SN1", p.GetId(), date(2026, 6, 1))
+	e.unit("SN1", p.GetId(), day(-175))
 	body, err := protojson.Marshal(&dispatchv1.VisitCompleted{
 		Job: &dispatchv1.Job{Id: "job-1", TicketId: "t-1", UnitSerial: "SN1", FaultCode: "F9"},
 		Report: &dispatchv1.ServiceReport{Resolved: true, CompletedTime: timestamppb.New(t0),
@@ -403,7 +410,7 @@ func TestVisitCompletedRecordsRepair(t *testing.T) {
 	r, _ := e.c.ListRepairs(e.ctx, &warrantyv1.ListRepairsRequest{Serial: "SN1"})
 	got := r.GetRepairs()[0]
 	if got.GetJobId() != "job-1" || got.GetFaultCode() != "F9" || got.GetSource() != warrantyv1.RepairSource_REPAIR_SOURCE_DISPATCH ||
-		got.GetRepairDate().GetDay() != 23 || len(got.GetParts()) != 1 {
+		got.GetRepairDate().GetDay() != day(0).GetDay() || len(got.GetParts()) != 1 {
 		t.Fatalf("repair from visit = %v", got)
 	}
 	u, _ := e.c.GetUnit(e.ctx, &warrantyv1.GetUnitRequest{Serial: "SN1"})
@@ -418,9 +425,9 @@ func TestVisitCompletedRecordsRepair(t *testing.T) {
 func TestAppraisalChargesBackTheSwap(t *testing.T) {
 	e := start(t)
 	p := e.policy("consumer-sanbao")
-	e.unit("SN1", p.GetId(), date(2026, 6, 1))
+	e.unit("SN1", p.GetId(), day(-175))
 	if _, err := e.c.RecordRepair(e.ctx, &warrantyv1.RecordRepairRequest{RequestId: e.rid(), Repair: &warrantyv1.Repair{
-		Serial: "SN1", FaultCode: "F9", RepairDate: date(2026, 11, 20), Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_FIXED, JobId: "job-7",
+		Serial: "SN1", FaultCode: "F9", RepairDate: day(-3), Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_FIXED, JobId: "job-7",
 		Parts: []*warrantyv1.PartSwap{
 			{PartId: "PUMP", Quantity: 1, FaultySerial: "P-1", ReplacementSerial: "P-2", UnderWarranty: true},
 			{PartId: "SEAL", Quantity: 1, FaultySerial: "S-1", ReplacementSerial: "S-2", UnderWarranty: true},
@@ -492,8 +499,8 @@ func TestAppraisalChargesBackTheSwap(t *testing.T) {
 func TestEventsReachJetStream(t *testing.T) {
 	e := start(t)
 	p := e.policy("consumer-sanbao")
-	e.unit("SN1", p.GetId(), date(2026, 11, 16))
-	if _, err := e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{RequestId: e.rid(), Serial: "SN1", FaultCode: "F1", ReportedTime: noon(2026, 11, 23)}); err != nil {
+	e.unit("SN1", p.GetId(), day(-7))
+	if _, err := e.c.EvaluateClaim(e.ctx, &warrantyv1.EvaluateClaimRequest{RequestId: e.rid(), Serial: "SN1", FaultCode: "F1", ReportedTime: noon(0)}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]bool{"sanbao.warranty.v1.policy.created": false, "sanbao.warranty.v1.unit.registered": false, "sanbao.warranty.v1.claim.evaluated": false}
@@ -529,10 +536,10 @@ func TestRestartKeepsEverything(t *testing.T) {
 	p := e.policy("marine-engine")
 	if _, err := e.c.RegisterUnit(e.ctx, &warrantyv1.RegisterUnitRequest{RequestId: e.rid(), Unit: &warrantyv1.Unit{
 		Serial: "ENG-1", Model: "M1", PolicyId: p.GetId(),
-		Dates: &warrantyv1.UnitDates{Sale: date(2026, 1, 5), Delivery: date(2026, 1, 10), SeaTrial: date(2026, 5, 1)}}}); err != nil {
+		Dates: &warrantyv1.UnitDates{Sale: day(-322), Delivery: day(-317), SeaTrial: day(-206)}}}); err != nil {
 		t.Fatal(err)
 	}
-	req := &warrantyv1.EvaluateClaimRequest{Serial: "ENG-1", FaultCode: "F1", ReportedTime: noon(2026, 11, 20), QuoteOnly: true}
+	req := &warrantyv1.EvaluateClaimRequest{Serial: "ENG-1", FaultCode: "F1", ReportedTime: noon(-3), QuoteOnly: true}
 	before, err := e.c.EvaluateClaim(e.ctx, req)
 	if err != nil {
 		t.Fatal(err)

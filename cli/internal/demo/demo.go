@@ -141,6 +141,9 @@ type Walk struct {
 	// (defaults 6 and 4); benchmarks raise them.
 	Capacity int32
 	Stock    int64
+	// Now is the clients' idea of the present (the technician's phone, the desk's screen):
+	// time.Now by default; a test world moved in time passes its own.
+	Now func() time.Time
 	// prefix keeps the request ids of walks of different kinds apart within one run.
 	prefix string
 }
@@ -154,6 +157,13 @@ func (w *Walk) step(format string, args ...any) {
 		defer w.mu.Unlock()
 	}
 	fmt.Fprintf(w.Out, "==> "+format+"\n", args...)
+}
+
+func (w *Walk) now() time.Time {
+	if w.Now == nil {
+		return time.Now()
+	}
+	return w.Now()
 }
 
 func (w *Walk) rid(what string) string { return "demo-" + w.Run + "-" + w.prefix + what }
@@ -194,7 +204,7 @@ func (w *Walk) Seed(ctx context.Context) (*Seed, error) {
 	s.PolicyID = pol.GetPolicy().GetId()
 	w.step("warranty policy %s v%d from template %q", s.PolicyID, pol.GetPolicy().GetVersion(), tpl.GetName())
 
-	sold := time.Now().AddDate(0, 0, -30)
+	sold := w.now().AddDate(0, 0, -30)
 	day := &typev1.Date{Year: int32(sold.Year()), Month: int32(sold.Month()), Day: int32(sold.Day())}
 	unit, err := w.C.Warranty.RegisterUnit(ctx, &warrantyv1.RegisterUnitRequest{RequestId: w.rid("unit"), Unit: &warrantyv1.Unit{
 		Serial: s.Serial, Model: "TX-904", ProductName: "Tractor", PolicyId: s.PolicyID, PolicyVersion: pol.GetPolicy().GetVersion(),
@@ -346,7 +356,7 @@ func (w *Walk) Visit(ctx context.Context, jobID, techID string, s *Seed, resolve
 		return fmt.Errorf("start travel: %w", err)
 	}
 	if _, err := w.C.Dispatch.CheckIn(ctx, &dispatchv1.CheckInRequest{RequestId: rid("checkin"), JobId: jobID, TechnicianId: techID,
-		Point: s.Site, CheckInTime: timestamppb.Now()}); err != nil {
+		Point: s.Site, CheckInTime: timestamppb.New(w.now())}); err != nil {
 		return fmt.Errorf("check in: %w", err)
 	}
 	w.step("technician accepted, travelled and checked in on site")
@@ -365,7 +375,7 @@ func (w *Walk) Visit(ctx context.Context, jobID, techID string, s *Seed, resolve
 	if _, err := w.C.Dispatch.RecordWork(ctx, &dispatchv1.RecordWorkRequest{RequestId: rid("work"), JobId: jobID, TechnicianId: techID, Report: report}); err != nil {
 		return fmt.Errorf("record work: %w", err)
 	}
-	report.SignOff = &dispatchv1.SignOff{SignerName: "Wang", SignedTime: timestamppb.Now(), SignatureRef: "sig/" + jobID}
+	report.SignOff = &dispatchv1.SignOff{SignerName: "Wang", SignedTime: timestamppb.New(w.now()), SignatureRef: "sig/" + jobID}
 	if _, err := w.C.Dispatch.CompleteVisit(ctx, &dispatchv1.CompleteVisitRequest{RequestId: rid("complete"), JobId: jobID, TechnicianId: techID, Report: report}); err != nil {
 		return fmt.Errorf("complete visit: %w", err)
 	}
