@@ -16,6 +16,7 @@ import (
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/svctest"
 )
 
 // loopWait bounds every wait of the loop test: four processes on a loaded 2-core machine.
@@ -56,10 +57,10 @@ func visit(t *testing.T, c *demo.Clients, jobID, techID string, site *typev1.Geo
 		t.Fatalf("AcceptJob(%s): %v", jobID, err)
 	}
 	if _, err := c.Dispatch.CheckIn(ctx, &dispatchv1.CheckInRequest{RequestId: "checkin-" + jobID, JobId: jobID, TechnicianId: techID,
-		Point: site, CheckInTime: timestamppb.Now()}); err != nil {
+		Point: site, CheckInTime: timestamppb.New(svctest.Now())}); err != nil {
 		t.Fatalf("CheckIn(%s): %v", jobID, err)
 	}
-	r.SignOff = &dispatchv1.SignOff{SignerName: "Wang", SignedTime: timestamppb.Now(), SignatureRef: "sig/" + jobID}
+	r.SignOff = &dispatchv1.SignOff{SignerName: "Wang", SignedTime: timestamppb.New(svctest.Now()), SignatureRef: "sig/" + jobID}
 	if _, err := c.Dispatch.CompleteVisit(ctx, &dispatchv1.CompleteVisitRequest{RequestId: "complete-" + jobID, JobId: jobID, TechnicianId: techID,
 		Report: r}); err != nil {
 		t.Fatalf("CompleteVisit(%s): %v", jobID, err)
@@ -84,7 +85,7 @@ func TestWarrantyLoop(t *testing.T) {
 	c := s.clients(t)
 	ctx := context.Background()
 	run := demo.RunID()
-	w := &demo.Walk{C: c, Run: run, Poll: loopWait, Stock: 20}
+	w := &demo.Walk{C: c, Run: run, Poll: loopWait, Stock: 20, Now: svctest.Now}
 	seed, err := w.Seed(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +112,7 @@ func TestWarrantyLoop(t *testing.T) {
 		if _, err := w.Repair(ctx, seed, demo.RepairOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		again := &demo.Walk{C: c, Run: run + "b", Poll: loopWait}
+		again := &demo.Walk{C: c, Run: run + "b", Poll: loopWait, Now: svctest.Now}
 		if _, err := again.Repair(ctx, seed, demo.RepairOptions{FailFirstVisit: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +206,7 @@ func TestWarrantyLoop(t *testing.T) {
 	t.Run("a part fitted under warranty fails again: free by the part's own warranty", func(t *testing.T) {
 		// A unit sold 400 days ago (its free year is over) whose pump was replaced under warranty
 		// 60 days ago.
-		sold, fitted := time.Now().AddDate(0, 0, -400), time.Now().AddDate(0, 0, -60)
+		sold, fitted := svctest.Now().AddDate(0, 0, -400), svctest.Now().AddDate(0, 0, -60)
 		day := func(t time.Time) *typev1.Date {
 			return &typev1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}
 		}
