@@ -105,7 +105,7 @@ func (c *change) recoverage(tri *ticketv1.Triage, jobID string) {
 	if res := c.t.GetResolution(); res != nil && c.t.GetState() == ticketv1.TicketState_TICKET_STATE_RESOLVED && resolvedBy(c.t, jobID) {
 		res.Paid, res.Fee = tri.GetFee() != nil, tri.GetFee()
 	}
-	if prev == tri.GetCoverage() && tri.GetFee() == nil {
+	if prev == tri.GetCoverage() && proto.Equal(old.GetFee(), tri.GetFee()) {
 		return
 	}
 	cov, clauses, fee := tri.GetCoverage(), tri.GetClauses(), tri.GetFee()
