@@ -197,7 +197,7 @@ func (s *Server) ReturnWarrantyCard(ctx context.Context, req *warrantyv1.ReturnW
 func repairIn(r *warrantyv1.Repair) domain.Repair {
 	out := domain.Repair{ID: r.GetId(), Kind: domain.VisitKind(r.GetKind()), Serial: r.GetSerial(), FaultCode: r.GetFaultCode(),
 		Date: dateIn(r.GetRepairDate()), Outcome: domain.RepairOutcome(r.GetOutcome()), NewSerial: r.GetNewSerial(), JobID: r.GetJobId(),
-		TicketID: r.GetTicketId(), Recorded: r.GetCreateTime().AsTime()}
+		TicketID: r.GetTicketId(), Paid: r.GetPaid(), Recorded: r.GetCreateTime().AsTime()}
 	if r.GetCreateTime() == nil {
 		out.Recorded = time.Time{}
 	}
