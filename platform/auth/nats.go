@@ -22,7 +22,7 @@ type NATSConsumer struct {
 // Consumes declares what each service consumes (must match the services' p.Consume calls).
 var Consumes = map[string][]NATSConsumer{
 	"ticket":    {{Stream: "DISPATCH", Durable: "ticket-jobs"}},
-	"warranty":  {{Stream: "DISPATCH", Durable: "warranty-visits"}, {Stream: "INVENTORY", Durable: "warranty-appraisals"}},
+	"warranty":  {{Stream: "DISPATCH", Durable: "warranty-visits"}, {Stream: "INVENTORY", Durable: "warranty-appraisals"}, {Stream: "INVENTORY", Durable: "warranty-inventory"}},
 	"dispatch":  nil,
 	"inventory": {{Stream: "DISPATCH", Durable: "inventory-job-cancelled"}},
 }
