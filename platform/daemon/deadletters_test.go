@@ -26,6 +26,7 @@ func TestDeadLetterAdminEndpoints(t *testing.T) {
 	cfg := daemon.Defaults("dl", 0, 0)
 	cfg.DataDir = t.TempDir()
 	cfg.NATSURL = nats.URL()
+	cfg.Security.Insecure = true
 	var lis [3]net.Listener
 	for i := range lis {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -42,8 +43,14 @@ func TestDeadLetterAdminEndpoints(t *testing.T) {
 			Listener: lis[0], MetricsListener: lis[1], AdminListener: lis[2], Retry: 50 * time.Millisecond,
 			OnReady: func(p *daemon.Platform) { ready <- p }})
 	}()
+	var p *daemon.Platform
+	select {
+	case p = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("daemon.Run stopped before it was ready: %v", err)
+	}
 	defer func() { cancel(); <-done }()
-	p := <-ready
 	admin := "http://" + lis[2].Addr().String()
 	err := p.DB.Update(context.Background(), func(tx *bbolt.Tx) error {
 		_, err := outbox.Append(tx, outbox.Event{Subject: "sanbao.dl.v1.thing.changed", Resource: "things/1",
