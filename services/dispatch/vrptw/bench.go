@@ -106,7 +106,10 @@ func Class(name string) string {
 // BenchOptions steer Bench.
 type BenchOptions struct {
 	Budget time.Duration
-	Seed   uint64
+	// Iterations bounds each instance's search by iterations instead (reproducible on any
+	// machine); 0 means the budget alone.
+	Iterations int
+	Seed       uint64
 	// Known maps instance names to reference results; nil prints no gaps.
 	Known map[string]Known
 	// Filter keeps instances whose name contains it ("" keeps all).
@@ -124,8 +127,8 @@ func Bench(ctx context.Context, dir string, o BenchOptions, w io.Writer) ([]Resu
 		return nil, fmt.Errorf("no .vrptw files in %s", dir)
 	}
 	sort.Slice(files, func(i, j int) bool { return natLess(filepath.Base(files[i]), filepath.Base(files[j])) })
-	fmt.Fprintf(w, "%d instances in %s, budget %v per instance, seed %d, GOMAXPROCS %d\n\n",
-		len(files), dir, o.Budget, o.Seed, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "%d instances in %s, budget %v / %d iterations per instance, seed %d, GOMAXPROCS %d\n\n",
+		len(files), dir, o.Budget, o.Iterations, o.Seed, runtime.GOMAXPROCS(0))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "instance\tvehicles\tdistance\tbks veh\tbks dist\tgap %\ttime\titer\t")
 	var res []Result
@@ -143,7 +146,7 @@ func Bench(ctx context.Context, dir string, o BenchOptions, w io.Writer) ([]Resu
 		r := Result{Name: in.Name, Class: Class(in.Name)}
 		r.Known, r.HasKnown = o.Known[in.Name]
 		start := time.Now()
-		rs, sol, err := in.Solve(ctx, plan.Options{Seed: o.Seed, Budget: o.Budget})
+		rs, sol, err := in.Solve(ctx, plan.Options{Seed: o.Seed, Budget: o.Budget, MaxIterations: o.Iterations})
 		r.Elapsed = time.Since(start)
 		r.Iter = sol.Iterations
 		if err == nil {

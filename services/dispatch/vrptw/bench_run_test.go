@@ -3,6 +3,7 @@ package vrptw
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -15,10 +16,12 @@ func TestBenchManual(t *testing.T) {
 	}
 	known, _ := ReadBKS(os.Getenv("VRPTW_BKS"))
 	b, _ := time.ParseDuration(os.Getenv("VRPTW_BUDGET"))
-	if b == 0 {
+	it, _ := strconv.Atoi(os.Getenv("VRPTW_ITER"))
+	seed, _ := strconv.Atoi(os.Getenv("VRPTW_SEED"))
+	if b == 0 && it == 0 {
 		b = time.Second
 	}
-	_, err := Bench(context.Background(), dir, BenchOptions{Budget: b, Known: known, Filter: os.Getenv("VRPTW_FILTER")}, os.Stdout)
+	_, err := Bench(context.Background(), dir, BenchOptions{Budget: b, Iterations: it, Seed: uint64(seed), Known: known, Filter: os.Getenv("VRPTW_FILTER")}, os.Stdout)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,7 +169,10 @@ func Read(r io.Reader) (*Instance, error) {
 }
 
 // Model builds the solver's model: one node per file node, Euclidean cost and time, identical
-// vehicles at the depot, vehicles first in the objective.
+// vehicles at the depot, vehicles first in the objective. The model offers twice the
+// instance's vehicles (at most one per customer) so the greedy construction never leaves a
+// customer out; fleet minimisation then brings the count down and Check holds the solution to
+// the instance's own limit.
 func (in *Instance) Model() *plan.Model {
 	n := len(in.X)
 	m := &plan.Model{Nodes: n, Cost: make([]float64, n*n), MinimiseVehicles: true}
@@ -183,7 +186,8 @@ func (in *Instance) Model() *plan.Model {
 		m.Jobs = append(m.Jobs, plan.Job{Node: i, Demand: in.Demand[i], Service: in.Service[i],
 			Open: in.Ready[i], Close: in.Due[i], Due: plan.NoDue})
 	}
-	for v := 0; v < in.Vehicles; v++ {
+	fleet := min(2*in.Vehicles, in.Customers())
+	for v := 0; v < fleet; v++ {
 		m.Vehicles = append(m.Vehicles, plan.Vehicle{Start: 0, End: 0, Open: in.Ready[0],
 			Close: in.Due[0], Capacity: in.Capacity, Depot: -1})
 	}

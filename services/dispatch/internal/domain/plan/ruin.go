@@ -2,17 +2,32 @@ package plan
 
 import (
 	"math"
+	"os"
 	"slices"
+	"strconv"
 )
 
 // SISR parameters (Christiaens & Vanden Berghe 2020, table 3).
 const (
-	avgRemoved = 10   // c̄: average customers removed per ruin
-	maxString  = 10   // Lmax: longest string removed from one route
-	splitRate  = 0.5  // probability of a split string rather than a string
-	splitDepth = 0.01 // β: chance of stopping to grow the kept part of a split string
-	blinkRate  = 0.01 // probability of skipping an insertion position
+	avgRemovedC = 10   // c̄: average customers removed per ruin
+	maxStringC  = 10   // Lmax: longest string removed from one route
+	splitRate   = 0.5  // probability of a split string rather than a string
+	splitDepth  = 0.01 // β: chance of stopping to grow the kept part of a split string
+	blinkRateC  = 0.01 // probability of skipping an insertion position
 )
+
+var (
+	avgRemoved = envF("PLAN_CBAR", avgRemovedC)
+	maxString  = envF("PLAN_LMAX", maxStringC)
+	blinkRate  = envF("PLAN_BLINK", blinkRateC)
+)
+
+func envF(k string, d float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
+		return v
+	}
+	return d
+}
 
 // ruin removes adjacent strings of jobs around a random seed job (SISR's ruin). Pinned jobs
 // stay where they are.
