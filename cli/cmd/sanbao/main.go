@@ -1,7 +1,7 @@
 // Command sanbao is Sanbao's command-line tool: it runs the whole suite in one process (run),
 // walks a ticket through its life against a running suite (demo), prints events as they happen
 // (events tail) and does a service desk's everyday work (ticket create, show, list, contact,
-// close).
+// close) and runs benchmarks (bench).
 package main
 
 import (
@@ -33,6 +33,8 @@ Usage:
         print events readably as they happen
   sanbao ticket create|show|list|contact|close [flags]
         the service desk's everyday commands (sanbao ticket -h)
+  sanbao bench vrptw DIR [--budget 1s] [--seed N] [--bks FILE]
+        benchmarks (sanbao bench -h): dispatch's day-plan solver on Solomon/Homberger instances
 `
 
 func main() {
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string) error {
 		return eventsTail(ctx, args[2:])
 	case "ticket":
 		return desk.Main(ctx, args[1:], os.Stdout)
+	case "bench":
+		return bench(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

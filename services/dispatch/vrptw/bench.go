@@ -127,8 +127,8 @@ func Bench(ctx context.Context, dir string, o BenchOptions, w io.Writer) ([]Resu
 		return nil, fmt.Errorf("no .vrptw files in %s", dir)
 	}
 	sort.Slice(files, func(i, j int) bool { return natLess(filepath.Base(files[i]), filepath.Base(files[j])) })
-	fmt.Fprintf(w, "%d instances in %s, budget %v / %d iterations per instance, seed %d, GOMAXPROCS %d\n\n",
-		len(files), dir, o.Budget, o.Iterations, o.Seed, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "%s: budget %v, %d iterations (0: no bound) per instance, seed %d, GOMAXPROCS %d\n\n",
+		dir, o.Budget, o.Iterations, o.Seed, runtime.GOMAXPROCS(0))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "instance\tvehicles\tdistance\tbks veh\tbks dist\tgap %\ttime\titer\t")
 	var res []Result
@@ -165,7 +165,7 @@ func Bench(ctx context.Context, dir string, o BenchOptions, w io.Writer) ([]Resu
 
 func writeRow(tw io.Writer, r Result) {
 	if r.Err != nil {
-		fmt.Fprintf(tw, "%s\tINFEASIBLE: %v\t\t\t\t\t%.2fs\t%d\t\n", r.Name, r.Err, r.Elapsed.Seconds(), r.Iter)
+		fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t%.2fs\t%d\t  INFEASIBLE: %v\n", r.Name, r.Elapsed.Seconds(), r.Iter, r.Err)
 		return
 	}
 	bv, bd, gap := "-", "-", "-"

@@ -175,7 +175,7 @@ func Read(r io.Reader) (*Instance, error) {
 // the instance's own limit.
 func (in *Instance) Model() *plan.Model {
 	n := len(in.X)
-	m := &plan.Model{Nodes: n, Cost: make([]float64, n*n), MinimiseVehicles: true}
+	m := &plan.Model{Nodes: n, Cost: make([]float64, n*n), MinimiseVehicles: true, FleetLimit: in.Vehicles}
 	for a := 0; a < n; a++ {
 		for b := 0; b < n; b++ {
 			m.Cost[a*n+b] = in.Dist(a, b)

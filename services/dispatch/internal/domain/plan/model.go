@@ -39,6 +39,10 @@ type Model struct {
 	// literature's hierarchical objective: vehicles, then distance). Without it the objective
 	// is late arrivals, then cost, then each used vehicle's FixedCost.
 	MinimiseVehicles bool
+	// FleetLimit, with MinimiseVehicles, is the most vehicles a solution may use when
+	// Vehicles offers more (room for the construction): the fleet phase runs past its share
+	// of the budget until it gets there. 0 means len(Vehicles).
+	FleetLimit int
 	// LateWeight is what one late arrival (service starting after Job.Due) costs in the
 	// objective; 0 means 1e7, enough to rank late arrivals before any travel.
 	LateWeight float64

@@ -119,7 +119,7 @@ func Solve(ctx context.Context, m *Model, opts Options) (Solution, error) {
 		fleetBest := s.newSol()
 		copyInto(fleetBest, cur)
 		for !stopped() {
-			if p = progress(); p >= fleetShare {
+			if p = progress(); p >= 1 || (p >= fleetShare && (m.FleetLimit == 0 || fleetBest.used <= m.FleetLimit)) {
 				break
 			}
 			if len(cur.out) == 0 {
