@@ -11,8 +11,9 @@ import (
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain/plan"
 )
 
-// benchDir is the shared benchmark folder, found from this package's directory.
-func benchDir(t *testing.T) string {
+// benchDir is the shared benchmark folder beside the repository (../shared/benchmarks/vrptw
+// from its root), found from this package's directory; absent, the test is skipped.
+func benchDir(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "benchmarks", "vrptw")
