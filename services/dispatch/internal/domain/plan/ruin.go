@@ -2,32 +2,22 @@ package plan
 
 import (
 	"math"
-	"os"
 	"slices"
-	"strconv"
 )
 
-// SISR parameters (Christiaens & Vanden Berghe 2020, table 3).
+// SISR parameters (Christiaens & Vanden Berghe 2020, table 3), and a large ruin now and then.
 const (
-	avgRemovedC = 10   // c̄: average customers removed per ruin
-	maxStringC  = 10   // Lmax: longest string removed from one route
-	splitRate   = 0.5  // probability of a split string rather than a string
-	splitDepth  = 0.01 // β: chance of stopping to grow the kept part of a split string
-	blinkRateC  = 0.01 // probability of skipping an insertion position
+	avgRemoved = 10   // c̄: average customers removed per ruin
+	maxString  = 10   // Lmax: longest string removed from one route
+	splitRate  = 0.5  // probability of a split string rather than a string
+	splitGrow  = 0.5  // probability of keeping one more job inside a split string
+	blinkRate  = 0.01 // probability of skipping an insertion position
+	// One ruin in twenty is large (c̄ 40, strings up to 30): on short runs it frees solutions
+	// stuck with long routes in the wrong clusters (C2, RC2).
+	bigRate = 0.05
+	bigC    = 40
+	bigL    = 30
 )
-
-var (
-	avgRemoved = envF("PLAN_CBAR", avgRemovedC)
-	maxString  = envF("PLAN_LMAX", maxStringC)
-	blinkRate  = envF("PLAN_BLINK", blinkRateC)
-)
-
-func envF(k string, d float64) float64 {
-	if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
-		return v
-	}
-	return d
-}
 
 // ruin removes adjacent strings of jobs around a random seed job (SISR's ruin). Pinned jobs
 // stay where they are.
@@ -44,8 +34,12 @@ func (s *solver) ruin(x *sol) {
 	if used == 0 {
 		return
 	}
-	lsMax := math.Min(maxString, float64(jobs)/float64(used))
-	ksMax := 4*avgRemoved/(1+lsMax) - 1
+	cbar, lmax := float64(avgRemoved), float64(maxString)
+	if s.rng.Float64() < bigRate {
+		cbar, lmax = bigC, bigL
+	}
+	lsMax := math.Min(lmax, float64(jobs)/float64(used))
+	ksMax := 4*cbar/(1+lsMax) - 1
 	ks := int(math.Floor(1 + s.rng.Float64()*ksMax))
 	seed := s.rng.IntN(s.J)
 	done := 0
@@ -97,12 +91,12 @@ func (s *solver) removeString(x *sol, v int, c int32, l int) {
 }
 
 // removeSplit removes l jobs from a window of l+m consecutive jobs containing c, keeping m
-// consecutive ones in the middle of it.
+// consecutive ones inside it (m grows by one with probability splitGrow).
 func (s *solver) removeSplit(x *sol, v int, c int32, l int) {
 	r := &x.routes[v]
 	jobs := r.jobs()
 	m := 1
-	for m < jobs-l && s.rng.Float64() > splitDepth && s.rng.Float64() < 0.5 {
+	for m < jobs-l && s.rng.Float64() < splitGrow {
 		m++
 	}
 	w := l + m
