@@ -59,7 +59,7 @@ func benchUsage() string {
 	return b.String()
 }
 
-const vrptwUsage = "vrptw DIR [--budget 1s] [--iterations N] [--seed N] [--bks FILE] [--only NAME]\n" +
+const vrptwUsage = "vrptw DIR [--budget 1s] [--iterations N] [--seed N] [--bks FILE] [--only NAME] [--cpu]\n" +
 	"      dispatch's day-plan solver on every Solomon/Homberger .vrptw instance in DIR: each solution\n" +
 	"      checked, vehicles, distance, gap to the best-known table and time per instance and class"
 
@@ -71,6 +71,7 @@ func benchVRPTW(ctx context.Context, args []string) error {
 	seed := fs.Uint64("seed", 0, "random seed")
 	bks := fs.String("bks", "", "best-known CSV: bks-solomon-100.csv, or the LKH-3 runs CSV (Value = distance×1000, best seed kept)")
 	only := fs.String("only", "", "only the instances whose name contains this")
+	cpu := fs.Bool("cpu", false, "read the budget from the process's CPU time (one core's second with GOMAXPROCS=1 on a shared machine)")
 	var dir string
 	rest := args
 	for {
@@ -100,6 +101,6 @@ func benchVRPTW(ctx context.Context, args []string) error {
 		}
 	}
 	_, err := vrptw.Bench(ctx, dir, vrptw.BenchOptions{Budget: *budget, Iterations: *iters, Seed: *seed,
-		Known: known, Filter: *only}, os.Stdout)
+		Known: known, Filter: *only, CPUClock: *cpu}, os.Stdout)
 	return err
 }
