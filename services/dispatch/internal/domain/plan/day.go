@@ -226,6 +226,9 @@ func buildDay(day Day, travel Travel) (*built, error) {
 		return nil, domain.Invalidf("technicians: at least one is needed")
 	}
 	b := &built{day: &day, legs: map[[2]domain.Point]Leg{}}
+	badPoint := func(p domain.Point) bool {
+		return !(p.Lat >= -90 && p.Lat <= 90 && p.Lon >= -180 && p.Lon <= 180)
+	}
 	seen := map[string]bool{}
 	techByID := map[string]int{}
 	for i, t := range day.Technicians {
@@ -234,6 +237,9 @@ func buildDay(day Day, travel Travel) (*built, error) {
 		}
 		seen[t.ID] = true
 		techByID[t.ID] = i
+		if badPoint(t.Start) || badPoint(t.End) || (t.Depot != nil && badPoint(*t.Depot)) {
+			return nil, domain.Invalidf("technicians[%d]: a point is outside latitude ±90, longitude ±180", i)
+		}
 		if !t.Until.After(t.From) {
 			return nil, domain.Invalidf("technicians[%d]: working hours end before they start", i)
 		}
@@ -252,6 +258,9 @@ func buildDay(day Day, travel Travel) (*built, error) {
 		seen[j.ID] = true
 		if !j.WindowStart.IsZero() && !j.WindowEnd.IsZero() && j.WindowEnd.Before(j.WindowStart) {
 			return nil, domain.Invalidf("jobs[%d].window: ends before it starts", i)
+		}
+		if badPoint(j.Location) {
+			return nil, domain.Invalidf("jobs[%d].location: outside latitude ±90, longitude ±180", i)
 		}
 		if j.Service < 0 {
 			return nil, domain.Invalidf("jobs[%d].service: negative", i)

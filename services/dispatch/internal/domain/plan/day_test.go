@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"reflect"
 	"testing"
@@ -344,6 +345,8 @@ func TestPlanDayBadInput(t *testing.T) {
 		"no technicians":  {},
 		"hours reversed":  {Technicians: []Tech{x}},
 		"repeated job id": {Technicians: []Tech{tech("t1", base)}, Jobs: []DayJob{job("a", base), job("a", base)}},
+		"NaN location":    {Technicians: []Tech{tech("t1", base)}, Jobs: []DayJob{job("a", domain.Point{Lat: math.NaN()})}},
+		"latitude 91":     {Technicians: []Tech{tech("t1", domain.Point{Lat: 91})}},
 	} {
 		if _, err := PlanDay(context.Background(), d, road, Options{MaxIterations: 10}); !errors.Is(err, domain.ErrInvalid) {
 			t.Errorf("%s: err %v, want ErrInvalid", name, err)
