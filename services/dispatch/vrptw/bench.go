@@ -196,7 +196,7 @@ func writeRow(tw io.Writer, r Result) {
 
 type agg struct {
 	n, feasible, known, more, fewer int
-	veh, bksVeh                     int
+	veh, bksVeh, bksVehN            int
 	dist, gap, gapSame              float64
 	same                            int
 	secs, cpu                       float64
@@ -217,7 +217,10 @@ func (a *agg) add(r Result) {
 	}
 	a.known++
 	a.gap += r.Gap()
-	a.bksVeh += r.Known.Vehicles
+	if r.Known.Vehicles > 0 {
+		a.bksVeh += r.Known.Vehicles
+		a.bksVehN++
+	}
 	switch {
 	case r.Known.Vehicles > 0 && r.Vehicles > r.Known.Vehicles:
 		a.more++
@@ -259,7 +262,7 @@ func writeSummary(w io.Writer, res []Result) {
 			return fmt.Sprintf("%+.2f", x/float64(n))
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%.2fs\t%.2fs\t\n", name, a.n, a.feasible,
-			f(float64(a.veh), a.feasible), f(float64(a.bksVeh), a.known), f(a.dist, a.feasible),
+			f(float64(a.veh), a.feasible), f(float64(a.bksVeh), a.bksVehN), f(a.dist, a.feasible),
 			g(a.gap, a.known), a.more, g(a.gapSame, a.same), a.secs/math.Max(1, float64(a.n)), a.cpu/math.Max(1, float64(a.n)))
 	}
 	for _, c := range classes {
