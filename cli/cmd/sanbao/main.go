@@ -1,7 +1,7 @@
 // Command sanbao is Sanbao's command-line tool: it runs the whole suite in one process (run),
 // walks a ticket through its life against a running suite (demo), prints events as they happen
 // (events tail) and does a service desk's everyday work (ticket create, show, list, contact,
-// close).
+// close) and runs benchmarks (bench).
 package main
 
 import (
@@ -37,6 +37,8 @@ Usage:
         the service desk's everyday commands (sanbao ticket -h)
   sanbao bench [suite] [--duration 5s] [--walkers 64] [--rows a,b] [--cpuprofile f]
         start the suite on loopback and print the event-backbone figures beside their ceilings
+  sanbao bench vrptw DIR [--budget 1s] [--seed N] [--bks FILE]
+        benchmarks (sanbao bench -h): dispatch's day-plan solver on Solomon/Homberger instances
   sanbao deadletters list|show|retry|drop [--service ticket] [--admin-addr ...] [id]
         events a service parked because they could never be published or applied
 `
@@ -72,7 +74,7 @@ func run(ctx context.Context, args []string) error {
 	case "ticket":
 		return desk.Main(ctx, args[1:], os.Stdout)
 	case "bench":
-		return benchSuite(ctx, args[1:])
+		return runBench(ctx, args[1:])
 	case "deadletters":
 		return deadLetters(ctx, args[1:], os.Stdout)
 	case "help", "-h", "--help":
