@@ -75,6 +75,20 @@ func (s *suite) published(t *testing.T, stream, resource string) []string {
 	return types
 }
 
+// publishedAll waits (10 s at most) until the stream holds every wanted event type of resource:
+// the relays publish after the call that committed them has returned.
+func (s *suite) publishedAll(t *testing.T, stream, resource string, want ...string) error {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := hasAll(s.published(t, stream, resource), want...)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func hasAll(got []string, want ...string) error {
 	for _, w := range want {
 		found := false
@@ -110,12 +124,12 @@ func TestLifecycle(t *testing.T) {
 		if tk.GetTriage().GetCoverage() != ticketv1.Coverage_COVERAGE_FREE {
 			t.Errorf("coverage of a unit sold 30 days ago = %v, want free", tk.GetTriage().GetCoverage())
 		}
-		if err := hasAll(s.published(t, "TICKET", "tickets/"+tk.GetId()),
+		if err := s.publishedAll(t, "TICKET", "tickets/"+tk.GetId(),
 			"TicketCreated", "TicketTriaged", "TicketDispatched", "TicketResolved", "TicketClosed", "SurveySubmitted"); err != nil {
 			t.Error("ticket events:", err)
 		}
 		job := tk.GetJobs()[0].GetJobId()
-		if err := hasAll(s.published(t, "DISPATCH", "jobs/"+job), "JobCreated", "JobAssigned", "JobAccepted", "JobCheckedIn", "VisitCompleted"); err != nil {
+		if err := s.publishedAll(t, "DISPATCH", "jobs/"+job, "JobCreated", "JobAssigned", "JobAccepted", "JobCheckedIn", "VisitCompleted"); err != nil {
 			t.Error("dispatch events:", err)
 		}
 		// The fault's likely part went with the job: reserved in the technician's van at
@@ -213,7 +227,7 @@ func TestLifecycle(t *testing.T) {
 		if len(tk.GetJobs()) != 2 || tk.GetEscalationLevel() < 1 {
 			t.Fatalf("after a failed first visit: %d jobs, escalation level %d; want 2 jobs and an escalation", len(tk.GetJobs()), tk.GetEscalationLevel())
 		}
-		if err := hasAll(s.published(t, "TICKET", "tickets/"+tk.GetId()), "TicketEscalated"); err != nil {
+		if err := s.publishedAll(t, "TICKET", "tickets/"+tk.GetId(), "TicketEscalated"); err != nil {
 			t.Error(err)
 		}
 	})
@@ -249,7 +263,7 @@ func TestLifecycle(t *testing.T) {
 			}
 			return nil
 		})
-		if err := hasAll(s.published(t, "TICKET", "tickets/"+id), "SlaBreached"); err != nil {
+		if err := s.publishedAll(t, "TICKET", "tickets/"+id, "SlaBreached"); err != nil {
 			t.Error(err)
 		}
 		breached := true
@@ -402,7 +416,7 @@ func TestEveryKind(t *testing.T) {
 			t.Error("complaint has no complaint number")
 		}
 		closeOut(t, id)
-		if err := hasAll(s.published(t, "TICKET", "tickets/"+id), "TicketCreated", "ComplaintVerified", "ComplaintAnswered", "TicketClosed"); err != nil {
+		if err := s.publishedAll(t, "TICKET", "tickets/"+id, "TicketCreated", "ComplaintVerified", "ComplaintAnswered", "TicketClosed"); err != nil {
 			t.Error(err)
 		}
 	})
