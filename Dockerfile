@@ -23,6 +23,7 @@ ENV CGO_ENABLED=0 GOFLAGS=-trimpath
 # missing go.sum without failing the COPY, as go.mod is always there).
 COPY go.work* ./
 COPY cli/go.* cli/
+COPY docs/examples/go.* docs/examples/
 COPY gen/go.* gen/
 COPY platform/go.* platform/
 COPY services/dispatch/go.* services/dispatch/

@@ -11,7 +11,7 @@ IMAGE_PREFIX ?= ghcr.io/sanbao
 CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: grpcurl run test generate protodeps lint build bench verify tools images fmt clean
+.PHONY: grpcurl run test chaos generate protodeps lint build bench bench-suite verify tools images fmt clean
 
 ## run: start the embedded NATS server and all four services in one process (data in ./data)
 run:
@@ -22,6 +22,14 @@ test: $(BIN)/nats-server
 	SANBAO_NATS_SERVER_BIN=$(BIN)/nats-server $(GO) test $(TESTFLAGS) $(PKGS)
 	@if [ -d deploy ] && [ -f deploy/go.mod ]; then cd deploy && GOWORK=off $(GO) test -count=1 ./...; fi
 
+## chaos: the fault suite against separate processes and a nats-server on loopback (not in
+## make test; about 10 minutes): SIGKILL cycles with bbolt check, NATS down 60s, SIGTERM,
+## duplicate request ids, the full malformed sweep, poison events. Prints one summary table
+## (also .build/chaos-summary.md); fails on any loss, duplicate, panic or INTERNAL.
+## Knobs: SANBAO_CHAOS_KILLS (52), SANBAO_CHAOS_NATS_DOWN_SECONDS (60).
+chaos: $(BIN)/nats-server
+	mkdir -p .build && SANBAO_NATS_SERVER_BIN=$(BIN)/nats-server $(GO) test -tags chaos -run '^TestChaos$$' -count=1 -timeout 40m -v ./cli/e2e/ 2>&1 | tee .build/chaos.log | grep -v '^\s*logger.go' ; test $${PIPESTATUS[0]} -eq 0
+
 ## build: compile every binary into .bin/
 build:
 	$(GO) build -o $(BIN)/ ./cli/cmd/sanbao ./services/ticket/cmd/ticketd ./services/warranty/cmd/warrantyd ./services/dispatch/cmd/dispatchd ./services/inventory/cmd/inventoryd
@@ -29,6 +37,10 @@ build:
 ## bench: the Go benchmarks of every module (figures go to stdout)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+## bench-suite: start the suite on loopback and print the event-backbone figures beside their ceilings
+bench-suite:
+	$(GO) run ./cli/cmd/sanbao bench suite $(BENCHFLAGS)
 
 ## generate: regenerate gen/ from proto/ with the pinned buf and plugins
 generate: tools protodeps

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -43,7 +42,7 @@ func (s *suite) clients(t *testing.T) *demo.Clients {
 // published returns the event types on the service's stream for one resource.
 func (s *suite) published(t *testing.T, stream, resource string) []string {
 	t.Helper()
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", s.natsP))
+	nc, err := s.natsConnect()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +81,7 @@ func (s *suite) published(t *testing.T, stream, resource string) []string {
 // its body) without carrying it: an integrator following the ticket would miss it.
 func (s *suite) ofTicket(t *testing.T, stream, ticket string, jobs ...string) ([]string, error) {
 	t.Helper()
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", s.natsP))
+	nc, err := s.natsConnect()
 	if err != nil {
 		t.Fatal(err)
 	}

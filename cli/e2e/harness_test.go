@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -149,8 +151,17 @@ func start(t *testing.T, env map[string][]string) *suite {
 	s.natsP = freePort(t)
 	conf := filepath.Join(dir, "nats.conf")
 	// The production settings: JetStream on file storage, every write synced before the ack.
+	// TLS with every client named by its certificate, and the Sanbao users' permissions.
+	nf, err := local.IssueFiles(local.Dir, "nats", nil, 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := local.IssueFiles(local.Dir, "integrator", []*url.URL{auth.IntegratorURI(local.TrustDomain, "e2e")}, 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	tlsConf := fmt.Sprintf("tls {\n  cert_file: %q\n  key_file: %q\n  ca_file: %q\n  verify_and_map: true\n  timeout: 5\n}\n", nf.Cert, nf.Key, nf.CA)
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf("listen: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n  sync_interval: always\n}\n",
-		s.natsP, filepath.Join(dir, "jetstream"))), 0o600); err != nil {
+		s.natsP, filepath.Join(dir, "jetstream"))+tlsConf+auth.NATSAuthorization(auth.NATSUsers(local.TrustDomain, "e2e"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s.nats = s.spawn("nats-server", s.bins["nats-server"], []string{"-c", conf}, nil)
@@ -181,7 +192,7 @@ func (s *suite) startService(name string, extra []string) {
 		"SANBAO_TOKEN_AUDIENCE=" + s.auth.Audience,
 		"SANBAO_LISTEN=" + s.addrs[name],
 		"SANBAO_DATA_DIR=" + filepath.Join(s.dir, "data", name),
-		"SANBAO_NATS_URL=nats://127.0.0.1:" + strconv.Itoa(s.natsP),
+		"SANBAO_NATS_URL=tls://127.0.0.1:" + strconv.Itoa(s.natsP),
 		"SANBAO_METRICS_LISTEN=" + s.mets[name],
 		"SANBAO_ADMIN_LISTEN=" + s.admin[name],
 		"SANBAO_LOG_LEVEL=info",
@@ -244,6 +255,15 @@ func (s *suite) waitServing(name string) {
 		}
 		return nil
 	})
+}
+
+// natsConnect connects to the suite's NATS as the e2e integrator (read-only).
+func (s *suite) natsConnect() (*nats.Conn, error) {
+	rl, err := auth.NewReloader(auth.Files{Cert: filepath.Join(s.auth.Dir, "integrator.pem"), Key: filepath.Join(s.auth.Dir, "integrator-key.pem"), CA: s.auth.CAFile()})
+	if err != nil {
+		return nil, err
+	}
+	return nats.Connect(fmt.Sprintf("tls://127.0.0.1:%d", s.natsP), nats.Secure(rl.ClientConfig()))
 }
 
 // stopProc sends SIGTERM and waits for a clean exit.

@@ -1,7 +1,15 @@
 package validate_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -50,7 +58,7 @@ var overlays = []overlay{
 	{name: "base", dir: "../base", natsReplicas: 3},
 	{name: "dev", dir: "../overlays/dev", namespace: "sanbao-dev", natsReplicas: 1, streamReplicas: "1"},
 	{name: "production", dir: "../overlays/production", namespace: "sanbao", natsReplicas: 3, streamReplicas: "3",
-		custom: []string{"ServiceMonitor", "PrometheusRule"}},
+		custom: []string{"ServiceMonitor", "PrometheusRule", "Certificate", "Issuer"}},
 }
 
 func render(t *testing.T, dir string) *validate.Manifests {
@@ -142,7 +150,11 @@ func checkService(t *testing.T, m *validate.Manifests, ov overlay, svc service) 
 	want := map[string]string{
 		"SANBAO_LISTEN":         ":" + strconv.Itoa(int(svc.port)),
 		"SANBAO_DATA_DIR":       "/data",
-		"SANBAO_NATS_URL":       "nats://nats:4222",
+		"SANBAO_NATS_URL":       "tls://nats:4222",
+		"SANBAO_TLS_CERT":       "/tls/tls.crt",
+		"SANBAO_TLS_KEY":        "/tls/tls.key",
+		"SANBAO_TLS_CA":         "/tls/ca.crt",
+		"SANBAO_HEALTH_LISTEN":  ":8086",
 		"SANBAO_METRICS_LISTEN": ":9090",
 	}
 	if ov.streamReplicas != "" {
@@ -191,15 +203,36 @@ func checkNATS(t *testing.T, m *validate.Manifests, ov overlay) {
 		t.Error("StatefulSet/nats: no ConfigMap with nats.conf")
 		return
 	}
-	file := filepath.Join(t.TempDir(), "nats.conf")
-	if err := os.WriteFile(file, []byte(cm.Data["nats.conf"]), 0o600); err != nil {
-		t.Fatal(err)
+	// Every file of the ConfigMap beside nats.conf (it includes authorization.conf), and a
+	// certificate where the pod mounts the nats-tls secret.
+	dir := t.TempDir()
+	tlsDir := selfSigned(t)
+	for name, data := range cm.Data {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.ReplaceAll(data, "/tls/", tlsDir+"/")), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
+	file := filepath.Join(dir, "nats.conf")
 	t.Setenv("SERVER_NAME", "nats-0")
 	opts, err := server.ProcessConfigFile(file)
 	if err != nil {
 		t.Errorf("nats.conf does not load: %v", err)
 		return
+	}
+	if !opts.TLSMap || opts.TLSConfig == nil || opts.TLSConfig.ClientAuth != tls.RequireAndVerifyClientCert {
+		t.Error("nats.conf: clients are not verified and mapped to users by their certificates (tls.verify_and_map)")
+	}
+	users := map[string]bool{}
+	for _, u := range opts.Users {
+		users[u.Username] = u.Permissions != nil && u.Permissions.Publish != nil
+	}
+	for _, svc := range services {
+		if !users["spiffe://sanbao/service/"+svc.name] {
+			t.Errorf("nats.conf: no user with permissions for %s", svc.name)
+		}
+	}
+	if ov.natsReplicas > 1 && opts.Cluster.TLSConfig == nil {
+		t.Error("nats.conf: cluster routes without TLS")
 	}
 	if opts.ServerName != "nats-0" {
 		t.Errorf("nats.conf: server_name %q, want it from $SERVER_NAME", opts.ServerName)
@@ -397,4 +430,33 @@ func TestReadmeDocumentsEverything(t *testing.T) {
 			t.Errorf("README.md does not describe setting %s", k)
 		}
 	}
+}
+
+// selfSigned writes a self-signed tls.crt, tls.key and ca.crt into a temp dir (nats.conf's
+// tls block loads them).
+func selfSigned(t *testing.T) string {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "nats"}, DNSNames: []string{"nats"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	for name, b := range map[string][]byte{"tls.crt": cert, "ca.crt": cert, "tls.key": pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

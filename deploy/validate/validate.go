@@ -131,6 +131,40 @@ func (m *Manifests) EnvConfigMap(sts *appsv1.StatefulSet) *corev1.ConfigMap {
 var customKinds = map[string]func(m *Manifests, g *Generic) []string{
 	"monitoring.coreos.com/v1/ServiceMonitor": checkServiceMonitor,
 	"monitoring.coreos.com/v1/PrometheusRule": checkPrometheusRule,
+	"cert-manager.io/v1/Certificate":          checkCertificate,
+	"cert-manager.io/v1/Issuer":               checkIssuer,
+}
+
+// checkCertificate: a secret, an issuer that exists, and for a Sanbao service's secret the
+// spiffe:// URI that names the service (its gRPC and NATS identity).
+func checkCertificate(m *Manifests, g *Generic) []string {
+	var out []string
+	secret, _ := g.Spec["secretName"].(string)
+	if secret == "" {
+		out = append(out, "spec.secretName is empty")
+	}
+	ref, _ := g.Spec["issuerRef"].(map[string]any)
+	issuer, _ := ref["name"].(string)
+	if issuer == "" {
+		out = append(out, "spec.issuerRef.name is empty")
+	} else if !slices.ContainsFunc(m.Custom, func(o *Generic) bool { return o.Kind == "Issuer" && o.Metadata.Name == issuer }) {
+		out = append(out, fmt.Sprintf("spec.issuerRef names no Issuer %q", issuer))
+	}
+	if svc, ok := strings.CutSuffix(secret, "-tls"); ok && m.StatefulSet(svc) != nil && svc != "nats" {
+		uris, _ := g.Spec["uris"].([]any)
+		if !slices.Contains(uris, any("spiffe://sanbao/service/"+svc)) {
+			out = append(out, fmt.Sprintf("spec.uris lacks spiffe://sanbao/service/%s, the service's identity", svc))
+		}
+	}
+	return out
+}
+
+// checkIssuer: an issuer of some kind.
+func checkIssuer(_ *Manifests, g *Generic) []string {
+	if len(g.Spec) == 0 {
+		return []string{"spec is empty"}
+	}
+	return nil
 }
 
 // Decode decodes every object strictly into its typed struct: an unknown, misspelt (field names

@@ -22,9 +22,20 @@ type NATSConsumer struct {
 // Consumes declares what each service consumes (must match the services' p.Consume calls).
 var Consumes = map[string][]NATSConsumer{
 	"ticket":    {{Stream: "DISPATCH", Durable: "ticket-jobs"}},
-	"warranty":  nil,
+	"warranty":  {{Stream: "DISPATCH", Durable: "warranty-visits"}, {Stream: "INVENTORY", Durable: "warranty-appraisals"}, {Stream: "INVENTORY", Durable: "warranty-inventory"}},
 	"dispatch":  nil,
 	"inventory": {{Stream: "DISPATCH", Durable: "inventory-job-cancelled"}},
+}
+
+// Declared reports whether service's consumer c is in Consumes (the daemon refuses to start a
+// service with an undeclared consumer: NATS would refuse it).
+func Declared(service string, c NATSConsumer) bool {
+	for _, d := range Consumes[service] {
+		if d == c {
+			return true
+		}
+	}
+	return false
 }
 
 // Services are the services that have a NATS user, in a stable order.
@@ -95,6 +106,7 @@ func IntegratorNATSUser(trustDomain, name string) NATSUser {
 		Name: IntegratorURI(trustDomain, name).String(),
 		Publish: NATSPermission{Allow: []string{
 			"$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST", "$JS.API.STREAM.INFO.*",
+			"$JS.API.STREAM.MSG.GET.*", "$JS.API.DIRECT.GET.>",
 			"$JS.API.CONSUMER.CREATE.>", "$JS.API.CONSUMER.INFO.>", "$JS.API.CONSUMER.DELETE.>",
 			"$JS.API.CONSUMER.MSG.NEXT.>", "$JS.ACK.>", "$JS.FC.>",
 		}, Deny: deny},

@@ -54,6 +54,9 @@ func narrow(m protoreflect.Message, s Scope, c *Caller) error {
 // owned reports whether every owner field the response names is the caller's; a response that
 // names another's is answered NOT_FOUND, as if the record did not exist.
 func owned(m protoreflect.Message, s Scope, c *Caller) bool {
+	if s == ScopeOwnJobs {
+		return ownJobs(m, c.TechnicianID)
+	}
 	sf := scopeFields[s]
 	want := c.value(s)
 	ok := true
@@ -65,6 +68,48 @@ func owned(m protoreflect.Message, s Scope, c *Caller) bool {
 		}
 	})
 	return ok
+}
+
+// ownJobs reports whether every job in a response (a resource at level 1, alone or listed) is
+// assigned to technician: its technician_id, or its assignment's. Other technicians a job names
+// (previous assignments, the van its parts came from, a ranking) do not make it someone else's.
+func ownJobs(m protoreflect.Message, technician string) bool {
+	names := scopeFields[ScopeOwnJobs].names
+	ok := true
+	check := func(res protoreflect.Message) {
+		for _, r := range []protoreflect.Message{res, sub(res, "assignment")} {
+			if r == nil {
+				continue
+			}
+			if f := r.Descriptor().Fields().ByName(names[0]); f != nil && isOwner(f, names) {
+				if got := r.Get(f).String(); got != "" && got != technician {
+					ok = false
+				}
+			}
+		}
+	}
+	m.Range(func(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case f.Kind() != protoreflect.MessageKind || f.IsMap():
+		case f.IsList():
+			for j := range v.List().Len() {
+				check(v.List().Get(j).Message())
+			}
+		default:
+			check(v.Message())
+		}
+		return true
+	})
+	return ok
+}
+
+// sub returns m's populated singular message field name, or nil.
+func sub(m protoreflect.Message, name protoreflect.Name) protoreflect.Message {
+	f := m.Descriptor().Fields().ByName(name)
+	if f == nil || f.Kind() != protoreflect.MessageKind || f.IsList() || f.IsMap() || !m.Has(f) {
+		return nil
+	}
+	return m.Get(f).Message()
 }
 
 func isOwner(f protoreflect.FieldDescriptor, names []protoreflect.Name) bool {
@@ -80,8 +125,14 @@ func isOwner(f protoreflect.FieldDescriptor, names []protoreflect.Name) bool {
 }
 
 // walk calls fn for every field of m (all declared fields when all is set, else the populated
-// ones) and descends into populated message fields and list items down to level.
+// ones) and descends into populated message fields down to level. It descends into list items
+// only from the root (the resources of a List response); a list inside a resource is its
+// history (a job's previous assignments), which names others by design.
 func walk(m protoreflect.Message, level int, all bool, fn func(protoreflect.Message, protoreflect.FieldDescriptor)) {
+	walkFrom(m, level, all, true, fn)
+}
+
+func walkFrom(m protoreflect.Message, level int, all, root bool, fn func(protoreflect.Message, protoreflect.FieldDescriptor)) {
 	fields := m.Descriptor().Fields()
 	for i := range fields.Len() {
 		f := fields.Get(i)
@@ -95,13 +146,16 @@ func walk(m protoreflect.Message, level int, all bool, fn func(protoreflect.Mess
 			continue
 		}
 		if f.IsList() {
+			if !root {
+				continue
+			}
 			l := m.Get(f).List()
 			for j := range l.Len() {
-				walk(l.Get(j).Message(), level-1, all, fn)
+				walkFrom(l.Get(j).Message(), level-1, all, false, fn)
 			}
 			continue
 		}
-		walk(m.Mutable(f).Message(), level-1, all, fn)
+		walkFrom(m.Mutable(f).Message(), level-1, all, false, fn)
 	}
 }
 

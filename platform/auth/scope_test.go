@@ -70,6 +70,12 @@ func TestOwned(t *testing.T) {
 		{"another's ticket", &ticketv1.GetTicketResponse{Ticket: &ticketv1.Ticket{OrganisationId: "dealer-b"}}, ScopeOrg, dealerA, false},
 		{"a list with another's ticket", &ticketv1.ListTicketsResponse{Tickets: []*ticketv1.Ticket{{OrganisationId: "dealer-a"}, {OrganisationId: "dealer-b"}}}, ScopeOrg, dealerA, false},
 		{"own job", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"}}}, ScopeOwnJobs, techA, true},
+		{"own job, once offered to another", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"},
+			PreviousAssignments: []*dispatchv1.Assignment{{TechnicianId: "tech-b"}}}}, ScopeOwnJobs, techA, true},
+		{"own job, parts from another's van", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"},
+			PartsReservation: &dispatchv1.PartsReservation{TechnicianId: "tech-b"}}}, ScopeOwnJobs, techA, true},
+		{"own jobs listed", &dispatchv1.ListJobsResponse{Jobs: []*dispatchv1.Job{{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"}}}}, ScopeOwnJobs, techA, true},
+		{"another's job listed", &dispatchv1.ListJobsResponse{Jobs: []*dispatchv1.Job{{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-b"}}}}, ScopeOwnJobs, techA, false},
 		{"another's job", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-b"}}}, ScopeOwnJobs, techA, false},
 		{"another's return", &inventoryv1.GetReturnResponse{OldPartReturn: &inventoryv1.OldPartReturn{OrganisationId: "dealer-b"}}, ScopeOrg, dealerA, false},
 	}

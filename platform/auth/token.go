@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -26,8 +27,27 @@ type TokenConfig struct {
 	Clock      clock.Clock               // default clock.System
 }
 
-// Verifier verifies bearer tokens (signed JWTs) and turns them into callers.
-type Verifier struct{ cfg TokenConfig }
+// Verifier verifies bearer tokens (signed JWTs) and turns them into callers. A token that
+// verified is remembered for a short while (at most cacheTTL, never past its expiry), so a
+// client that sends the same token on every call pays for the signature check once.
+type Verifier struct {
+	cfg TokenConfig
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	caller  *Caller
+	expiry  time.Time // the token's exp plus leeway
+	checked time.Time // when the signature was verified
+}
+
+// How long a verified token is remembered, and how many are.
+const (
+	cacheTTL  = time.Minute
+	cacheSize = 4096
+)
 
 // NewVerifier returns a verifier for cfg.
 func NewVerifier(cfg TokenConfig) (*Verifier, error) {
@@ -46,7 +66,7 @@ func NewVerifier(cfg TokenConfig) (*Verifier, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
 	}
-	return &Verifier{cfg: cfg}, nil
+	return &Verifier{cfg: cfg, cache: map[string]cached{}}, nil
 }
 
 // Claims are the token claims Sanbao reads beside the registered ones.
@@ -62,34 +82,55 @@ var ErrToken = errors.New("invalid token")
 // Verify checks raw's signature against the key source, its algorithm, issuer, audience and
 // validity period, and returns the caller it names.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Caller, error) {
+	now := v.cfg.Clock.Now()
+	v.mu.Lock()
+	hit, ok := v.cache[raw]
+	v.mu.Unlock()
+	if ok && now.Before(hit.expiry) && now.Sub(hit.checked) < cacheTTL && !now.Before(hit.checked) {
+		return hit.caller, nil
+	}
+	c, exp, err := v.verify(ctx, raw, now)
+	if err != nil {
+		return nil, err
+	}
+	v.mu.Lock()
+	if len(v.cache) >= cacheSize {
+		clear(v.cache) // a burst of distinct tokens: start over rather than track ages
+	}
+	v.cache[raw] = cached{caller: c, expiry: exp.Add(v.cfg.Leeway), checked: now}
+	v.mu.Unlock()
+	return c, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, raw string, now time.Time) (*Caller, time.Time, error) {
 	tok, err := jwt.ParseSigned(raw, v.cfg.Algorithms)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrToken, err)
+		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrToken, err)
 	}
 	if len(tok.Headers) != 1 {
-		return nil, fmt.Errorf("%w: want one signature", ErrToken)
+		return nil, time.Time{}, fmt.Errorf("%w: want one signature", ErrToken)
 	}
 	key, err := v.cfg.Keys.Key(ctx, tok.Headers[0].KeyID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrToken, err)
+		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrToken, err)
 	}
 	var std jwt.Claims
 	var own Claims
 	if err := tok.Claims(key.Key, &std, &own); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrToken, err)
+		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrToken, err)
 	}
 	if std.Expiry == nil {
-		return nil, fmt.Errorf("%w: no expiry (exp)", ErrToken)
+		return nil, time.Time{}, fmt.Errorf("%w: no expiry (exp)", ErrToken)
 	}
 	if std.Subject == "" {
-		return nil, fmt.Errorf("%w: no subject (sub)", ErrToken)
+		return nil, time.Time{}, fmt.Errorf("%w: no subject (sub)", ErrToken)
 	}
 	if err := std.ValidateWithLeeway(jwt.Expected{
 		Issuer:      v.cfg.Issuer,
 		AnyAudience: jwt.Audience{v.cfg.Audience},
-		Time:        v.cfg.Clock.Now(),
+		Time:        now,
 	}, v.cfg.Leeway); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrToken, err)
+		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrToken, err)
 	}
 	c := &Caller{Subject: std.Subject, Kind: KindPerson, Org: own.Org, TechnicianID: own.TechnicianID}
 	for _, r := range own.Roles {
@@ -99,5 +140,5 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Caller, error) {
 			}
 		}
 	}
-	return c, nil
+	return c, std.Expiry.Time(), nil
 }

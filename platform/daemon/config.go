@@ -11,6 +11,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/sanbao/sanbao/platform/rpc"
 )
 
 // Config is what every service binary is configured with. Each field has a flag and a SANBAO_*
@@ -24,6 +26,7 @@ type Config struct {
 	LogFormat       string        // json or console
 	MetricsListen   string        // Prometheus /metrics listen address; empty turns it off
 	AdminListen     string        // operator endpoints (GET /backup); loopback by default, empty turns it off
+	HealthListen    string        // plaintext grpc.health.v1 only, for the kubelet's probes; empty turns it off
 	StreamReplicas  int           // JetStream replicas of the service's stream (3 in production)
 	ShutdownTimeout time.Duration // how long in-flight calls get on SIGTERM
 	// Retention is how long request_id records and consumed event ids are kept (7 days).
@@ -33,6 +36,8 @@ type Config struct {
 	ClockOffset time.Duration
 	// Security is TLS, mTLS between services and token verification (security.go).
 	Security Security
+	// Limits bound the gRPC server's work: message sizes, calls in flight, handler deadline.
+	Limits rpc.Limits
 
 	env Env // SANBAO_* values that did not parse are reported by Validate
 }
@@ -51,6 +56,13 @@ func Defaults(name string, grpcPort, metricsPort int) Config {
 		StreamReplicas:  1,
 		ShutdownTimeout: 15 * time.Second,
 		Retention:       7 * 24 * time.Hour,
+		Limits: rpc.Limits{
+			MaxRecvBytes:   rpc.DefaultMaxRecvBytes,
+			MaxSendBytes:   rpc.DefaultMaxSendBytes,
+			MaxInFlight:    rpc.DefaultMaxInFlight,
+			QueueWait:      rpc.DefaultQueueWait,
+			HandlerTimeout: rpc.DefaultHandlerTimeout,
+		},
 	}
 }
 
@@ -72,11 +84,17 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", c.env.String("SANBAO_LOG_FORMAT", c.LogFormat), "json or console [SANBAO_LOG_FORMAT]")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", c.env.String("SANBAO_METRICS_LISTEN", c.MetricsListen), "Prometheus /metrics address, empty to disable [SANBAO_METRICS_LISTEN]")
 	fs.StringVar(&c.AdminListen, "admin-listen", c.env.String("SANBAO_ADMIN_LISTEN", c.AdminListen), "operator endpoints (GET /backup: a consistent copy of the bbolt file); keep it on loopback, empty to disable [SANBAO_ADMIN_LISTEN]")
+	fs.StringVar(&c.HealthListen, "health-listen", c.env.String("SANBAO_HEALTH_LISTEN", c.HealthListen), "plaintext gRPC health service only (kubelet probes speak no TLS), empty to disable [SANBAO_HEALTH_LISTEN]")
 	fs.IntVar(&c.StreamReplicas, "stream-replicas", c.env.Int("SANBAO_STREAM_REPLICAS", c.StreamReplicas), "JetStream replicas of the service's stream [SANBAO_STREAM_REPLICAS]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.env.Duration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
 	fs.DurationVar(&c.ClockOffset, "clock-offset", c.env.Duration("SANBAO_CLOCK_OFFSET", c.ClockOffset), "run the service's clock this far ahead of the wall clock: for rehearsals and tests only, 0 in production [SANBAO_CLOCK_OFFSET]")
 	fs.DurationVar(&c.Retention, "retention", c.env.Duration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
 	c.Security.registerFlags(fs, &c.env)
+	fs.IntVar(&c.Limits.MaxRecvBytes, "grpc-max-recv-bytes", c.env.Int("SANBAO_GRPC_MAX_RECV_BYTES", c.Limits.MaxRecvBytes), "largest gRPC request accepted, in bytes [SANBAO_GRPC_MAX_RECV_BYTES]")
+	fs.IntVar(&c.Limits.MaxSendBytes, "grpc-max-send-bytes", c.env.Int("SANBAO_GRPC_MAX_SEND_BYTES", c.Limits.MaxSendBytes), "largest gRPC response sent, in bytes [SANBAO_GRPC_MAX_SEND_BYTES]")
+	fs.IntVar(&c.Limits.MaxInFlight, "max-in-flight", c.env.Int("SANBAO_MAX_IN_FLIGHT", c.Limits.MaxInFlight), "calls served at once; beyond it a call waits --queue-wait, then gets RESOURCE_EXHAUSTED [SANBAO_MAX_IN_FLIGHT]")
+	fs.DurationVar(&c.Limits.QueueWait, "queue-wait", c.env.Duration("SANBAO_QUEUE_WAIT", c.Limits.QueueWait), "how long a call waits for a free slot [SANBAO_QUEUE_WAIT]")
+	fs.DurationVar(&c.Limits.HandlerTimeout, "handler-timeout", c.env.Duration("SANBAO_HANDLER_TIMEOUT", c.Limits.HandlerTimeout), "longest a call may run on the server, whatever the caller's deadline [SANBAO_HANDLER_TIMEOUT]")
 }
 
 // Validate checks the configuration.
@@ -101,6 +119,9 @@ func (c Config) Validate() error {
 		bad = append(bad, fmt.Sprintf("stream-replicas must be 1 to 5, got %d", c.StreamReplicas))
 	}
 	bad = append(bad, c.Security.problems()...)
+	if c.Limits.MaxRecvBytes < 0 || c.Limits.MaxSendBytes < 0 || c.Limits.MaxInFlight < 0 || c.Limits.QueueWait < 0 || c.Limits.HandlerTimeout < 0 {
+		bad = append(bad, "grpc limits must not be negative")
+	}
 	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
 		bad = append(bad, fmt.Sprintf("log-level %q is not debug, info, warn or error", c.LogLevel))
 	}

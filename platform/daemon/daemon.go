@@ -18,8 +18,10 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/idem"
@@ -55,6 +57,7 @@ type Platform struct {
 
 	relay     *outbox.Relay
 	consumers []*events.Consumer
+	consumed  []auth.NATSConsumer
 	tasks     []func(context.Context) error
 	observe   func(consumer, result string)
 }
@@ -70,6 +73,8 @@ func (p *Platform) Flush(ctx context.Context) error { return p.relay.Flush(ctx) 
 // call Notify (a wake-up from inside the transaction would come before the commit).
 func (p *Platform) Consume(cfg events.ConsumerConfig) *events.Consumer {
 	cfg.Observe = p.observe
+	p.consumed = append(p.consumed, auth.NATSConsumer{Stream: cfg.Stream, Durable: cfg.Durable})
+	cfg.Handle = fromOwner(cfg.Stream, cfg.Handle)
 	if after := cfg.AfterCommit; after != nil {
 		cfg.AfterCommit = func() { p.Notify(); p.Timers.Notify(); after() }
 	} else {
@@ -78,6 +83,21 @@ func (p *Platform) Consume(cfg events.ConsumerConfig) *events.Consumer {
 	c := events.NewConsumer(p.DB, p.JS, p.Log.Named("events"), cfg)
 	p.consumers = append(p.consumers, c)
 	return c
+}
+
+// fromOwner wraps a consumer's handler so that it applies only events of the service that owns
+// the stream: its subject under sanbao.<owner>. and its source /sanbao/<owner>. Anything else
+// (a stream misconfigured to capture another's subjects, a forged source) is dropped, never
+// applied. NATS permissions already keep other users from publishing on the owner's subjects.
+func fromOwner(stream string, h events.Handler) events.Handler {
+	owner := strings.ToLower(stream)
+	prefix, source := events.SubjectPrefix(owner), "/sanbao/"+owner
+	return func(tx *bbolt.Tx, m events.Message) error {
+		if !strings.HasPrefix(m.Subject, prefix) || m.Source != source {
+			return events.Permanent(fmt.Errorf("event %s on %s from %s: not %s's (want %s*, source %s)", m.ID, m.Subject, m.Source, owner, prefix, source))
+		}
+		return h(tx, m)
+	}
 }
 
 // Go adds a background task that runs until shutdown. A task returning an error other than
@@ -135,6 +155,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 	sopts.Unary = append([]grpc.UnaryServerInterceptor{m.grpc.UnaryServerInterceptor(), recoverUnary}, sopts.Unary...)
 	sopts.Stream = append([]grpc.StreamServerInterceptor{m.grpc.StreamServerInterceptor(), recoverStream}, sopts.Stream...)
 	m.reg.MustRegister(clientMetrics(cfg.Name))
+	sopts.Limits = cfg.Limits
 	srv, err := rpc.NewServer(log.Named("rpc"), sopts)
 	if err != nil {
 		return err
@@ -164,6 +185,26 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 		}
 		return nil
 	})
+	if cfg.HealthListen != "" {
+		hlis, err := net.Listen("tcp", cfg.HealthListen)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", cfg.HealthListen, err)
+		}
+		hs := grpc.NewServer()
+		healthpb.RegisterHealthServer(hs, srv.Health())
+		log.Info("serving plaintext health for probes", zap.String("addr", hlis.Addr().String()))
+		g.Go(func() error {
+			if err := hs.Serve(hlis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+				return fmt.Errorf("serve health: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			hs.Stop()
+			return nil
+		})
+	}
 	if mlis != nil {
 		log.Info("serving metrics", zap.String("addr", mlis.Addr().String()))
 		g.Go(func() error { return m.serve(gctx, mlis) })
@@ -219,6 +260,11 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", zap.String("url", c.ConnectedUrlRedacted())) }),
 	}, opts.NATSOptions...)
+	if nsec, err := cfg.Security.natsOptions(cfg.NATSURL); err != nil {
+		return err
+	} else if nsec != nil {
+		nopts = append(nopts, nsec)
+	}
 	nc, err := nats.Connect(cfg.NATSURL, nopts...)
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
@@ -268,6 +314,11 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 	m.watchStore(p)
 	if err := svc.Start(ctx, p); err != nil {
 		return fmt.Errorf("start %s: %w", cfg.Name, err)
+	}
+	for _, c := range p.consumed {
+		if !auth.Declared(cfg.Name, c) {
+			return fmt.Errorf("start %s: consumer %s on %s is not declared in platform/auth.Consumes (its NATS user could not read it)", cfg.Name, c.Durable, c.Stream)
+		}
 	}
 	tasksCtx, stopTasks := context.WithCancel(context.WithoutCancel(ctx))
 	tg, tctx := errgroup.WithContext(tasksCtx)

@@ -3,8 +3,10 @@ package daemon
 import (
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -99,4 +101,17 @@ func (s Security) serverOptions(clk clock.Clock, log *zap.Logger) (rpc.ServerOpt
 		Unary:  []grpc.UnaryServerInterceptor{g.Unary},
 		Stream: []grpc.StreamServerInterceptor{g.Stream},
 	}, nil
+}
+
+// natsOptions is the NATS TLS option for a tls:// URL: the server verified against the CA and
+// this service's certificate presented (the NATS user is the certificate's spiffe:// URI).
+func (s Security) natsOptions(url string) (nats.Option, error) {
+	if s.Insecure || !strings.HasPrefix(url, "tls://") {
+		return nil, nil
+	}
+	rl, err := auth.NewReloader(auth.Files{Cert: s.TLSCert, Key: s.TLSKey, CA: s.TLSCA})
+	if err != nil {
+		return nil, fmt.Errorf("nats tls: %w", err)
+	}
+	return nats.Secure(rl.ClientConfig()), nil
 }

@@ -29,19 +29,25 @@ func publishOn(t *testing.T, js jetstream.JetStream, id, resource, body string) 
 		ID: id, Source: "/sanbao/peer", Type: "sanbao.type.v1.Money", Resource: resource,
 		Time: time.Now(), Data: []byte(body),
 	})
-	if _, err := js.PublishMsgAsync(msg); err != nil {
+	if _, err := js.PublishMsg(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func waitPublished(t *testing.T, js jetstream.JetStream) {
+// drained waits until want rows are applied and the consumer has nothing pending (right after
+// its creation a consumer may report 0 pending before it counted the stream).
+func drained(t *testing.T, c *events.Consumer, db *store.DB, want func() bool) {
 	t.Helper()
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-time.After(30 * time.Second):
-		t.Fatal("publishes not acknowledged")
-	}
+	natstest.Eventually(t, 30*time.Second, func() error {
+		if n, err := c.Pending(context.Background()); err != nil || n != 0 || !want() {
+			return fmt.Errorf("pending %d, %v; applied %d", n, err, len(appliedRows(db)))
+		}
+		return nil
+	})
 }
+
+// waitPublished is a no-op kept for readability: publishOn waits for each acknowledgement.
+func waitPublished(*testing.T, jetstream.JetStream) {}
 
 // recorder applies an event by appending "resource amount" to the applied bucket (a
 // non-idempotent effect: a second application would show).
@@ -106,12 +112,7 @@ func TestConsumerBatchMixesResourcesInOrderOnce(t *testing.T) {
 	})
 	stop := run(t, c)
 	defer stop()
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if n, err := c.Pending(context.Background()); err != nil || n != 0 {
-			return fmt.Errorf("pending %d, %v", n, err)
-		}
-		return nil
-	})
+	drained(t, c, db, func() bool { return len(appliedRows(db)) >= resources*n })
 	checkOnceInOrder(t, appliedRows(db), resources, n)
 }
 
@@ -146,12 +147,7 @@ func TestConsumerHandlerFailureMidBatch(t *testing.T) {
 	})
 	stop := run(t, c)
 	defer stop()
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if n, err := c.Pending(context.Background()); err != nil || n != 0 {
-			return fmt.Errorf("pending %d, %v", n, err)
-		}
-		return nil
-	})
+	drained(t, c, db, func() bool { return len(appliedRows(db)) >= resources*n })
 	if !panicked.Load() || !failed.Load() {
 		t.Fatal("the failing handlers did not run")
 	}
@@ -159,7 +155,9 @@ func TestConsumerHandlerFailureMidBatch(t *testing.T) {
 }
 
 // The process stops after a batch committed and before it was acknowledged: the restarted
-// consumer is delivered the whole batch again and applies none of it a second time.
+// consumer is delivered the whole batch again and applies none of it a second time. (Events the
+// dead process had pulled but not applied come back only after AckWait, possibly after later
+// events of their resource: order across a crash is not promised, only exactly-once.)
 func TestConsumerStopsBetweenCommitAndAck(t *testing.T) {
 	js, db := setup(t)
 	log := zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))
@@ -189,13 +187,22 @@ func TestConsumerStopsBetweenCommitAndAck(t *testing.T) {
 	c2 := events.NewConsumer(db, js, log, cfg)
 	stop := run(t, c2)
 	defer stop()
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if n, err := c2.Pending(context.Background()); err != nil || n != 0 {
-			return fmt.Errorf("pending %d, %v", n, err)
+	drained(t, c2, db, func() bool { return len(appliedRows(db)) >= resources*n })
+	checkOnce(t, appliedRows(db), resources*n)
+}
+
+func checkOnce(t *testing.T, rows []string, n int) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r] {
+			t.Errorf("%q applied twice", r)
 		}
-		return nil
-	})
-	checkOnceInOrder(t, appliedRows(db), resources, n)
+		seen[r] = true
+	}
+	if len(rows) != n {
+		t.Errorf("applied %d events, want %d", len(rows), n)
+	}
 }
 
 func letters(t *testing.T, db *store.DB) map[string]deadletter.Letter {
@@ -250,12 +257,7 @@ func TestConsumerParksWhatCannotBeApplied(t *testing.T) {
 	publishOn(t, js, "flaky", "things/5", `{"amountMinor":"13"}`)
 	publishOn(t, js, "ok2", "things/1", `{"amountMinor":"2"}`)
 	waitPublished(t, js)
-	natstest.Eventually(t, 30*time.Second, func() error {
-		if n, err := c.Pending(context.Background()); err != nil || n != 0 {
-			return fmt.Errorf("pending %d, %v", n, err)
-		}
-		return nil
-	})
+	drained(t, c, db, func() bool { return len(appliedRows(db)) >= 2 && len(letters(t, db)) >= 4 })
 	if rows := appliedRows(db); strings.Join(rows, ",") != "things/1 1,things/1 2" {
 		t.Errorf("applied %q, want the two valid events", rows)
 	}

@@ -380,11 +380,13 @@ func (c *Consumer) backoff(deliveries int) time.Duration {
 	return min(time.Second<<min(max(deliveries-1, 0), 20), c.cfg.MaxBackoff)
 }
 
-// apply runs the batch's handlers and parks its dead letters in one transaction of its own
-// (not group-committed: a failed handler must not roll back other writers' work).
+// apply runs the batch's handlers and parks its dead letters in one transaction, group-committed
+// with the service's other writes (one fsync for all). It only reads ds, so the store may run it
+// more than once; when a handler fails, the store commits the others' work without it and
+// apply reports which delivery failed.
 func (c *Consumer) apply(ds []delivery) error {
 	seen := processedBucket(c.cfg.Durable)
-	return c.db.UpdateAlone(func(tx *bbolt.Tx) error {
+	return c.db.Update(context.Background(), func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(seen)
 		if err != nil {
 			return err

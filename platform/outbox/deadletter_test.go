@@ -221,3 +221,27 @@ func (r *rig) streamAll(t testing.TB, n int) []events.Message {
 	}
 	return out
 }
+
+// The hand-written entry encoding reads back as the event that was appended, whatever its
+// strings hold.
+func TestEntriesKeepOddStrings(t *testing.T) {
+	r := newRig(t)
+	odd := "things/\"q\"\\<é>&\u0001\u2028"
+	err := r.db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		_, err := outbox.Append(tx, outbox.Event{Subject: "sanbao.test.v1.thing.changed", Resource: odd,
+			Data: &typev1.Contact{Name: odd}, Time: time.Date(2026, 12, 1, 8, 0, 0, 123456789, time.FixedZone("x", 3600))})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.relay.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := r.stream(t)
+	var body typev1.Contact
+	if len(got) != 1 || got[0].Resource != odd || got[0].Decode(&body) != nil || body.GetName() != odd ||
+		!got[0].Time.Equal(time.Date(2026, 12, 1, 7, 0, 0, 123456789, time.UTC)) {
+		t.Fatalf("stream = %+v (%q)", got, body.GetName())
+	}
+}

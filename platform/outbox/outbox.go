@@ -87,7 +87,7 @@ func Append(tx *bbolt.Tx, ev Event) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("outbox: encode %s: %w", ev.Subject, err)
 	}
-	v, err := json.Marshal(entry{
+	v, err := encodeEntry(entry{
 		ID:       ev.ID,
 		Subject:  ev.Subject,
 		Resource: ev.Resource,
@@ -103,6 +103,49 @@ func Append(tx *bbolt.Tx, ev Event) (string, error) {
 		return "", err
 	}
 	return ev.ID, nil
+}
+
+// encodeEntry writes e as the JSON encoding/json would, without re-validating Data (protojson's
+// output): this runs inside the writer's transaction, where every microsecond is serial.
+func encodeEntry(e entry) ([]byte, error) {
+	if y := e.Time.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("event time %s outside years 0-9999", e.Time)
+	}
+	b := make([]byte, 0, len(e.Data)+len(e.ID)+len(e.Subject)+len(e.Resource)+len(e.Type)+len(e.Ticket)+112)
+	b = append(b, `{"id":`...)
+	b = appendString(b, e.ID)
+	b = append(b, `,"subject":`...)
+	b = appendString(b, e.Subject)
+	if e.Resource != "" {
+		b = append(b, `,"resource":`...)
+		b = appendString(b, e.Resource)
+	}
+	b = append(b, `,"type":`...)
+	b = appendString(b, e.Type)
+	b = append(b, `,"time":"`...)
+	b = e.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	if e.Ticket != "" {
+		b = append(b, `,"ticket":`...)
+		b = appendString(b, e.Ticket)
+	}
+	b = append(b, `,"data":`...)
+	b = append(b, e.Data...)
+	return append(b, '}'), nil
+}
+
+// appendString appends s as a JSON string: plain ASCII directly, anything else through
+// encoding/json (escapes, invalid UTF-8).
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // put stores an encoded entry at the end of the outbox and counts it.

@@ -315,9 +315,10 @@ type parked struct {
 }
 
 // settle deletes the acknowledged entries and moves the parked ones to the dead letters, in one
-// transaction of its own.
+// transaction group-committed with the service's other writes (one fsync for both). It is safe
+// to run more than once: only entries still there are deleted and counted.
 func (r *Relay) settle(done [][]byte, park []parked) error {
-	err := r.db.UpdateAlone(func(tx *bbolt.Tx) error {
+	err := r.db.Update(context.Background(), func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucket)
 		if b == nil {
 			return nil

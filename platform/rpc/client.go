@@ -28,6 +28,14 @@ type ClientOptions struct {
 	PerRPC credentials.PerRPCCredentials
 	// Unary interceptors run first, around the deadline and the retries (client metrics).
 	Unary []grpc.UnaryClientInterceptor
+	// MaxTimeout caps every call's deadline, even one its context sets later (0: no cap), so a
+	// peer call made for a slow caller cannot outlive what this client allows it.
+	MaxTimeout time.Duration
+	// MethodTimeouts caps the deadline of single methods, by name ("ReserveParts"); it wins
+	// over MaxTimeout. The deadline reaches the peer (grpc-timeout), which stops work on it.
+	MethodTimeouts map[string]time.Duration
+	// MaxRecvBytes is the largest response accepted (default rpc.DefaultMaxSendBytes).
+	MaxRecvBytes int
 }
 
 // Dial returns a client connection to target (host:port) with a deadline on every call and
@@ -43,13 +51,17 @@ func Dial(target string, opts ClientOptions) (*grpc.ClientConn, error) {
 	if opts.Backoff <= 0 {
 		opts.Backoff = 100 * time.Millisecond
 	}
+	if opts.MaxRecvBytes <= 0 {
+		opts.MaxRecvBytes = DefaultMaxSendBytes
+	}
 	creds := opts.Creds
 	if creds == nil {
 		creds = insecure.NewCredentials()
 	}
 	dopts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithChainUnaryInterceptor(append(append([]grpc.UnaryClientInterceptor{}, opts.Unary...), deadline(opts.Timeout), retry(opts))...),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(opts.MaxRecvBytes)),
+		grpc.WithChainUnaryInterceptor(append(append([]grpc.UnaryClientInterceptor{}, opts.Unary...), deadline(opts.Timeout), capping(opts), retry(opts))...),
 	}
 	if opts.PerRPC != nil {
 		dopts = append(dopts, grpc.WithPerRPCCredentials(opts.PerRPC))

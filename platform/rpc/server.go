@@ -31,6 +31,7 @@ type ServerOptions struct {
 	// gate and validation (authentication and authorisation: platform/auth's Guard).
 	Unary  []grpc.UnaryServerInterceptor
 	Stream []grpc.StreamServerInterceptor
+	Limits Limits // message sizes, in-flight calls, handler deadline (zero: defaults)
 }
 
 // Server is a gRPC server with Sanbao's interceptors, the standard health service and
@@ -51,9 +52,10 @@ func NewServer(log *zap.Logger, opts ServerOptions) (*Server, error) {
 	}
 	s := &Server{health: health.NewServer(), log: log}
 	s.reason.Store("starting")
+	limits := opts.Limits.withDefaults()
 	unary := append([]grpc.UnaryServerInterceptor{s.logging(opts.Observer), recovery}, opts.Unary...)
-	unary = append(unary, s.gate, validating(v))
-	gopts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(opts.Stream...)}
+	unary = append(unary, s.gate, limiting(limits), validating(v))
+	gopts := append(limits.serverOptions(), grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(opts.Stream...))
 	if opts.Creds != nil {
 		gopts = append(gopts, grpc.Creds(opts.Creds))
 	}
@@ -66,6 +68,10 @@ func NewServer(log *zap.Logger, opts ServerOptions) (*Server, error) {
 	s.health.SetServingStatus(LivenessService, healthpb.HealthCheckResponse_SERVING)
 	return s, nil
 }
+
+// Health is the server's health service, to serve on a plaintext probe listener too (the
+// kubelet's gRPC probes speak no TLS).
+func (s *Server) Health() healthpb.HealthServer { return s.health }
 
 // LivenessService is the health service name a liveness probe asks for: SERVING from start
 // until shutdown, whether or not the service is ready.

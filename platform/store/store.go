@@ -29,7 +29,8 @@ type Schema struct {
 type Options struct {
 	// LockTimeout bounds the wait for the file lock held by another process (default 2s).
 	LockTimeout time.Duration
-	// MaxBatchDelay is how long a write waits for others to share its commit (default 2ms).
+	// MaxBatchDelay is bbolt's Batch delay, for code that calls Bolt().Batch directly (default
+	// 2ms). DB.Update does not wait: it commits as soon as the writer is free.
 	MaxBatchDelay time.Duration
 	// ReadOnly opens the file for reading only (backups, inspection).
 	ReadOnly bool
@@ -40,6 +41,10 @@ type DB struct {
 	bolt     *bbolt.DB
 	log      *zap.Logger
 	attached sync.Map // what platform packages keep per file (Attached)
+
+	gmu        sync.Mutex // guards queue and committing (group commit)
+	queue      []*call
+	committing bool
 }
 
 // open maps each bbolt handle opened by Open to its DB, so that code holding only a transaction
@@ -163,15 +168,93 @@ func (db *DB) Size() int64 {
 }
 
 // Update runs fn in a read-write transaction that may share its commit (and fsync) with other
-// concurrent calls (bbolt's Batch). fn may run more than once, and a call whose fn fails is
+// concurrent calls (group commit). fn may run more than once, and a call whose fn fails is
 // retried alone, so fn must compute everything it outputs from the transaction, starting from
 // scratch each time (reset response messages at its top). When Update returns nil, the change
 // is durable.
+//
+// The group commit starts a transaction as soon as the writer is free, with every call that
+// arrived meanwhile (at most maxBatch): an idle store commits a lone call at once, and a busy
+// one commits everything that queued during the previous fsync together. (bbolt's own Batch
+// waits MaxBatchDelay for company and lets its batches queue behind each other, small.)
 func (db *DB) Update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.Batch(fn)
+	c := &call{fn: fn, done: make(chan error, 1)}
+	db.gmu.Lock()
+	db.queue = append(db.queue, c)
+	if !db.committing {
+		db.committing = true
+		go db.commitLoop()
+	}
+	db.gmu.Unlock()
+	return <-c.done
+}
+
+// maxBatch bounds the calls sharing one transaction.
+const maxBatch = 1000
+
+type call struct {
+	fn   func(tx *bbolt.Tx) error
+	done chan error
+}
+
+// commitLoop commits the queued calls, a group at a time, until the queue is empty.
+func (db *DB) commitLoop() {
+	for {
+		db.gmu.Lock()
+		n := min(len(db.queue), maxBatch)
+		if n == 0 {
+			db.committing = false
+			db.gmu.Unlock()
+			return
+		}
+		group := append([]*call(nil), db.queue[:n]...)
+		db.queue = append(db.queue[:0], db.queue[n:]...)
+		db.gmu.Unlock()
+		db.commit(group)
+	}
+}
+
+// errGroupCall stops a group transaction whose call failed.
+var errGroupCall = errors.New("store: a call of the group failed")
+
+// commit runs group in one transaction. A call whose fn fails is taken out and run alone (its
+// own error is its answer), and the others are run again without it.
+func (db *DB) commit(group []*call) {
+	for len(group) > 0 {
+		failed := -1
+		err := db.bolt.Update(func(tx *bbolt.Tx) error {
+			for i, c := range group {
+				if err := safely(c.fn, tx); err != nil {
+					failed = i
+					return errGroupCall
+				}
+			}
+			return nil
+		})
+		if failed >= 0 {
+			c := group[failed]
+			group = append(group[:failed:failed], group[failed+1:]...)
+			c.done <- db.bolt.Update(func(tx *bbolt.Tx) error { return safely(c.fn, tx) })
+			continue
+		}
+		for _, c := range group {
+			c.done <- err
+		}
+		return
+	}
+}
+
+// safely runs fn, turning a panic into an error (the transaction is rolled back).
+func safely(fn func(*bbolt.Tx) error, tx *bbolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in a store transaction: %v", p)
+		}
+	}()
+	return fn(tx)
 }
 
 // UpdateAlone runs fn in its own read-write transaction with its own commit. Use it where a

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -276,5 +277,57 @@ func TestScanBoundsAPageThatMatchesLittle(t *testing.T) {
 		if pages != 4 {
 			t.Errorf("reverse=%v: %d pages, want 4 (1000 keys, 300 a page)", reverse, pages)
 		}
+	}
+}
+
+// Concurrent Updates share commits; one whose fn fails (or panics) gets its own error and
+// leaves no trace, and every other call's change is committed once.
+func TestGroupCommitIsolatesAFailingCall(t *testing.T) {
+	db := bolttest.Open(t, store.Schema{Version: 1, Buckets: [][]byte{items}})
+	errBad := errors.New("rule broken")
+	const n = 200
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- db.Update(context.Background(), func(tx *bbolt.Tx) error {
+				b := tx.Bucket(items)
+				seq, _ := b.NextSequence()
+				if err := b.Put(store.Key("k", fmt.Sprintf("%04d", i)), store.U64(seq)); err != nil {
+					return err
+				}
+				switch i % 50 {
+				case 7:
+					return errBad
+				case 9:
+					panic("handler bug")
+				}
+				return nil
+			})
+		}()
+	}
+	bad, panicked := 0, 0
+	for range n {
+		switch err := <-errs; {
+		case errors.Is(err, errBad):
+			bad++
+		case err != nil && strings.Contains(err.Error(), "panic"):
+			panicked++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	var keys int
+	_ = db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(items).ForEach(func(k, _ []byte) error {
+			var i int
+			if _, err := fmt.Sscanf(string(k[2:]), "%d", &i); err != nil || i%50 == 7 || i%50 == 9 {
+				t.Errorf("key %q committed", k)
+			}
+			keys++
+			return nil
+		})
+	})
+	if bad != n/50 || panicked != n/50 || keys != n-2*n/50 {
+		t.Errorf("bad %d, panicked %d, committed %d; want %d, %d, %d", bad, panicked, keys, n/50, n/50, n-2*n/50)
 	}
 }

@@ -116,6 +116,7 @@ func New(cfg Config, opts *api.Options) (*Service, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parts-inventory client: %w", err)
 		}
+		copts.MaxTimeout = peerTimeout
 		conn, err := rpc.Dial(cfg.InventoryAddr, copts)
 		if err != nil {
 			return nil, fmt.Errorf("parts-inventory client: %w", err)
@@ -156,3 +157,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, opts daemon.Options) 
 		zap.Duration("accept_within", cfg.Policy.AcceptWithin), zap.Duration("arrangement_check", cfg.Policy.ArrangementCheck))
 	return daemon.Run(ctx, cfg.Daemon, log, s, opts)
 }
+
+// peerTimeout caps each call to a peer service: a slow peer fails the call (its timer or
+// handler retries) instead of holding the caller's work; the deadline reaches the peer.
+const peerTimeout = 10 * time.Second

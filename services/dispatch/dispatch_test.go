@@ -740,3 +740,18 @@ func TestConcurrentCreatesRespectCapacity(t *testing.T) {
 		t.Fatalf("%d concurrent creates of 6 requests = %d jobs, %d assigned to a; want 6 jobs, 2 assigned (capacity 2)", n, len(ids), len(assigned))
 	}
 }
+
+// TestCreateJobRejectsTimesProtojsonCannotEncode: such a time was once accepted and failed
+// later, as INTERNAL, when job.created was encoded.
+func TestCreateJobRejectsTimesProtojsonCannotEncode(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	for _, ts := range []*timestamppb.Timestamp{{Seconds: 253402300800 * 2}, {Seconds: -62135596800 * 2}, {Seconds: 1, Nanos: -1}} {
+		in := jobInput("T-ts")
+		in.ArriveBy = ts
+		_, err := e.client.CreateJob(context.Background(), &dispatchv1.CreateJobRequest{RequestId: "ts", Job: in})
+		wantCode(t, err, codes.InvalidArgument, "CreateJob")
+		if msg := status.Convert(err).Message(); !strings.Contains(msg, "job.arrive_by") {
+			t.Errorf("CreateJob(arrive_by %v) message %q should name job.arrive_by", ts, msg)
+		}
+	}
+}

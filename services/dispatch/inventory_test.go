@@ -272,7 +272,7 @@ func TestInventoryDownDelaysReservation(t *testing.T) {
 	}
 	cfg := daemon.Defaults("inventory", 0, 0)
 	cfg.Listen, cfg.MetricsListen, cfg.DataDir, cfg.NATSURL = addr, "", dataDir, p.svc.NATS.URL()
-	cfg.Security.Insecure = true
+	cfg.Security.Insecure = true // as svctest runs it
 	ready := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

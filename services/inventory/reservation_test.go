@@ -274,3 +274,34 @@ func TestJobCancelledReleasesReservations(t *testing.T) {
 	}
 	e.verify()
 }
+
+// TestNULInJobIDCannotReachAnotherJob: "JOBA\x00victim" once wrote index keys under job JOBA's
+// prefix, so JOBA's reservations could no longer be listed or released by job.
+func TestNULInJobIDCannotReachAnotherJob(t *testing.T) {
+	e := start(t)
+	a := e.part("A")
+	st := e.location("station", inventoryv1.LocationKind_LOCATION_KIND_STATION, nil)
+	e.receive(a.GetId(), st.GetId(), 5)
+	e.reserve("JOBA", st.GetId(), line(a.GetId(), 1))
+	_, err := e.c.ReserveParts(e.ctx, &inventoryv1.ReservePartsRequest{RequestId: e.rid(), JobId: "JOBA\x00victim", LocationId: st.GetId(),
+		Lines: []*inventoryv1.ReservationLine{line(a.GetId(), 1)}})
+	wantCode(t, err, codes.InvalidArgument)
+	if msg := status.Convert(err).Message(); !strings.Contains(msg, "job_id") {
+		t.Fatalf("ReserveParts(job_id with NUL) message %q should name job_id", msg)
+	}
+	for _, id := range []string{"JOBA\x00victim", "JOBA\x00", "JOBA\n"} {
+		_, err := e.c.ListReservations(e.ctx, &inventoryv1.ListReservationsRequest{JobId: id})
+		wantCode(t, err, codes.InvalidArgument)
+		_, err = e.c.ReleaseReservation(e.ctx, &inventoryv1.ReleaseReservationRequest{RequestId: e.rid(), JobId: id})
+		wantCode(t, err, codes.InvalidArgument)
+	}
+	list, err := e.c.ListReservations(e.ctx, &inventoryv1.ListReservationsRequest{JobId: "JOBA"})
+	if err != nil || len(list.GetReservations()) != 1 {
+		t.Fatalf("ListReservations(JOBA) = %v, %v; want its one reservation", list, err)
+	}
+	if _, err := e.c.ReleaseReservation(e.ctx, &inventoryv1.ReleaseReservationRequest{RequestId: e.rid(), JobId: "JOBA"}); err != nil {
+		t.Fatalf("ReleaseReservation(JOBA) = %v", err)
+	}
+	e.wantBalance(a.GetId(), st.GetId(), 5, 0)
+	e.verify()
+}

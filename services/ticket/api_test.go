@@ -58,6 +58,16 @@ func TestCreateTicketRejectsBadInput(t *testing.T) {
 			tk.DistanceKm = ptr(-1.0)
 			return tk
 		}()}, "ticket.distance_km"},
+		{"window after year 9999", &ticketv1.CreateTicketRequest{Ticket: func() *ticketv1.Ticket {
+			tk := proto.Clone(ok).(*ticketv1.Ticket)
+			tk.WindowStartTime = &timestamppb.Timestamp{Seconds: 253402300800 * 2}
+			return tk
+		}()}, "ticket.window_start_time"},
+		{"window before year 1", &ticketv1.CreateTicketRequest{Ticket: func() *ticketv1.Ticket {
+			tk := proto.Clone(ok).(*ticketv1.Ticket)
+			tk.WindowEndTime = &timestamppb.Timestamp{Seconds: -62135596800 * 2}
+			return tk
+		}()}, "ticket.window_end_time"},
 		{"unknown policy", &ticketv1.CreateTicketRequest{Ticket: func() *ticketv1.Ticket {
 			tk := proto.Clone(ok).(*ticketv1.Ticket)
 			tk.ServicePolicyId = "nope"
@@ -337,5 +347,18 @@ func TestCalendarsAndPolicies(t *testing.T) {
 	def, err := e.c.GetServicePolicy(ctx, &ticketv1.GetServicePolicyRequest{PolicyId: "default"})
 	if err != nil || len(def.GetPolicy().GetTargets()) != 11 {
 		t.Errorf("default policy = %d targets, %v", len(def.GetPolicy().GetTargets()), err)
+	}
+}
+
+func TestRecordContactRejectsTimesProtojsonCannotEncode(t *testing.T) {
+	e := start(t)
+	tk := e.create(consultation("c1"))
+	for _, ts := range []*timestamppb.Timestamp{{Seconds: 253402300800 * 2}, {Seconds: -62135596800 * 2}, {Seconds: 1, Nanos: -1}} {
+		_, err := e.c.RecordContact(context.Background(), &ticketv1.RecordContactRequest{RequestId: e.rid(), TicketId: tk.GetId(), Contact: &ticketv1.ContactRecord{
+			Channel: ticketv1.Channel_CHANNEL_PHONE, Direction: ticketv1.ContactDirection_CONTACT_DIRECTION_OUTBOUND, Summary: "called", ContactTime: ts}})
+		wantCode(t, err, codes.InvalidArgument)
+		if !slices.Contains(fields(err), "contact.contact_time") {
+			t.Errorf("RecordContact(contact_time %v) violations = %v, want contact.contact_time", ts, fields(err))
+		}
 	}
 }

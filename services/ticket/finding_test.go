@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -113,5 +114,24 @@ func TestMisuseFindingMakesItPaid(t *testing.T) {
 	done := e.waitState(tk.GetId(), ticketv1.TicketState_TICKET_STATE_RESOLVED, nil)
 	if r := done.GetResolution(); !r.GetPaid() || r.GetFee().GetAmountMinor() != 80_00 {
 		t.Errorf("resolution = %v, want paid at the quoted 80.00", r)
+	}
+}
+
+// TestPaidResolutionNeedsTheQuote: no arbitrary pricing: a ticket without a fee quote cannot be
+// resolved as paid, and a free resolution carries no fee.
+func TestPaidResolutionNeedsTheQuote(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	tk := e.create(consultation("c1"))
+	e.waitState(tk.GetId(), ticketv1.TicketState_TICKET_STATE_REMOTE_GUIDANCE, nil)
+	_, err := e.c.ResolveTicket(ctx, &ticketv1.ResolveTicketRequest{RequestId: e.rid(), TicketId: tk.GetId(),
+		Resolution: &ticketv1.Resolution{Solution: "explained by phone", Paid: true, Fee: &typev1.Money{CurrencyCode: "CNY", AmountMinor: 500_00}}})
+	wantCode(t, err, codes.FailedPrecondition)
+	_, err = e.c.ResolveTicket(ctx, &ticketv1.ResolveTicketRequest{RequestId: e.rid(), TicketId: tk.GetId(),
+		Resolution: &ticketv1.Resolution{Solution: "explained by phone", Fee: &typev1.Money{CurrencyCode: "CNY", AmountMinor: 500_00}}})
+	wantCode(t, err, codes.InvalidArgument)
+	if _, err := e.c.ResolveTicket(ctx, &ticketv1.ResolveTicketRequest{RequestId: e.rid(), TicketId: tk.GetId(),
+		Resolution: &ticketv1.Resolution{Solution: "explained by phone"}}); err != nil {
+		t.Fatalf("ResolveTicket(free): %v", err)
 	}
 }

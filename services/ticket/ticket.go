@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
@@ -67,6 +68,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peer credentials: %w", err)
 	}
+	copts.MaxTimeout = peerTimeout
 	wc, err := rpc.Dial(cfg.WarrantyAddr, copts)
 	if err != nil {
 		return nil, fmt.Errorf("dial warranty: %w", err)
@@ -104,3 +106,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, opts daemon.Options) 
 	defer svc.Close()
 	return daemon.Run(ctx, cfg.Daemon, log, svc, opts)
 }
+
+// peerTimeout caps each call to a peer service: a slow peer fails the call (its timer or
+// handler retries) instead of holding the caller's work; the deadline reaches the peer.
+const peerTimeout = 10 * time.Second

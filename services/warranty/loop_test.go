@@ -38,6 +38,13 @@ func (e *env) publish(subject, id string, m proto.Message) {
 	}
 }
 
+// sinceT0 is the date n days from the fake clock's start (negative: before it), so the test
+// keeps its distances to the test world's clock whatever day that is.
+func sinceT0(n int) *typev1.Date {
+	d := t0.AddDate(0, 0, n) // t0 is 01:00 UTC: the same date in Beijing
+	return date(int32(d.Year()), int32(d.Month()), int32(d.Day()))
+}
+
 func cny(minor int64) *typev1.Money { return &typev1.Money{CurrencyCode: "CNY", AmountMinor: minor} }
 
 func visitJob(id, ticket string, kind dispatchv1.JobKind, fault string) *dispatchv1.Job {
@@ -52,14 +59,14 @@ func report(resolved bool, at time.Time, spent time.Duration, km float64, parts 
 // TestVisitLoop: a failed visit (job.failed) is a handling in the unit's history with the parts
 // fitted on it; a maintenance visit is kept as maintenance; the repeat-failure rule counts the
 // repair and the failed visit; the cost report prices the visits from the signed reports (parts
-// at parts-inventory's cost, labour and travel at the fee schedule), subtracts the charged-back
-// swap and the supplier recovery, blocks the visit whose old part is overdue, and gives the
+// at parts-inventory's cost, labour and travel at the fee schedule), subtracts the swap of the
+// failed visit charged back after a misuse appraisal and the supplier recovery, blocks the visit whose old part is overdue, and gives the
 // repeat-repair and first-time-fix rates per model and batch.
 func TestVisitLoop(t *testing.T) {
 	e := start(t)
 	p := e.policy("consumer-sanbao")
-	e.unit("SN1", p.GetId(), date(2026, 6, 1))
-	if _, err := e.c.ReturnWarrantyCard(e.ctx, &warrantyv1.ReturnWarrantyCardRequest{RequestId: e.rid(), Serial: "SN1", ReceivedDate: date(2026, 6, 10)}); err != nil {
+	e.unit("SN1", p.GetId(), sinceT0(-175))
+	if _, err := e.c.ReturnWarrantyCard(e.ctx, &warrantyv1.ReturnWarrantyCardRequest{RequestId: e.rid(), Serial: "SN1", ReceivedDate: sinceT0(-166)}); err != nil {
 		t.Fatal(err)
 	}
 	day := 24 * time.Hour
@@ -109,16 +116,17 @@ func TestVisitLoop(t *testing.T) {
 		t.Errorf("EvaluateClaim(third report of F1) = %v, %v; want an exchange allowed", d.GetDecision().GetAllowedRemedies(), err)
 	}
 
-	// The old parts: PUMP came back and was appraised as misuse; SEAL is overdue; the supplier
-	// paid 10.00 back on job-2.
+	// The old parts: the SEALs fitted on the failed visit came back and were appraised as misuse
+	// (charged back: parts fitted on a failed visit are warranty swaps like any other); the
+	// PUMP's old part is overdue; the supplier paid 10.00 back on job-2.
 	pump := &inventoryv1.OldPartReturn{Id: "ret-1", JobId: "job-1", PartId: "PUMP", FaultySerial: "P-1",
-		State: inventoryv1.ReturnState_RETURN_STATE_AWAITING_RETURN, DueTime: timestamppb.New(t0.Add(10 * day))}
-	seal := &inventoryv1.OldPartReturn{Id: "ret-2", JobId: "job-2", PartId: "SEAL",
 		State: inventoryv1.ReturnState_RETURN_STATE_AWAITING_RETURN, DueTime: timestamppb.New(t0.Add(2 * day))}
+	seal := &inventoryv1.OldPartReturn{Id: "ret-2", JobId: "job-2", PartId: "SEAL",
+		State: inventoryv1.ReturnState_RETURN_STATE_AWAITING_RETURN, DueTime: timestamppb.New(t0.Add(10 * day))}
 	e.publish("sanbao.inventory.v1.reservation.consumed", "c1", &inventoryv1.ReservationConsumed{MustReturn: []*inventoryv1.OldPartReturn{pump, seal}})
-	appraised := proto.Clone(pump).(*inventoryv1.OldPartReturn)
+	appraised := proto.Clone(seal).(*inventoryv1.OldPartReturn)
 	appraised.State, appraised.Verdict = inventoryv1.ReturnState_RETURN_STATE_APPRAISED, inventoryv1.Verdict_VERDICT_MISUSE
-	e.publish("sanbao.inventory.v1.return.appraised", "a1", &inventoryv1.ReturnAppraised{JobId: "job-1", PartId: "PUMP", FaultySerial: "P-1",
+	e.publish("sanbao.inventory.v1.return.appraised", "a1", &inventoryv1.ReturnAppraised{JobId: "job-2", PartId: "SEAL",
 		Verdict: inventoryv1.Verdict_VERDICT_MISUSE, OldPartReturn: appraised})
 	e.publish("sanbao.inventory.v1.supplier_claim.resolved", "s1", &inventoryv1.SupplierClaimResolved{Claim: &inventoryv1.SupplierClaim{
 		Id: "sc-1", JobId: "job-2", PartId: "SEAL", RecoveredAmount: cny(10_00), State: inventoryv1.SupplierClaimState_SUPPLIER_CLAIM_STATE_RECOVERED}})
@@ -127,8 +135,8 @@ func TestVisitLoop(t *testing.T) {
 	// (2 SEAL 30.00, 1 h 80.00, travel 80.00), job-3 40.00 (0.5 h).
 	want := &warrantyv1.WarrantyCost{Model: "M1", Visits: 3, Repairs: 2,
 		VisitParts: cny(150_00), VisitLabour: cny(240_00), VisitTravel: cny(160_00), VisitTotal: cny(550_00),
-		ChargedBack: cny(120_00), SupplierRecovered: cny(10_00), Net: cny(420_00),
-		BlockedVisits: 1, Blocked: cny(180_00), BlockedJobIds: []string{"job-2"}, WrittenOff: cny(240_00),
+		ChargedBack: cny(30_00), SupplierRecovered: cny(10_00), Net: cny(510_00),
+		BlockedVisits: 1, Blocked: cny(320_00), BlockedJobIds: []string{"job-1"}, WrittenOff: cny(190_00),
 		RepeatRepairRate: 0.5, FirstTimeFixRate: 0.5}
 	natstest.Eventually(t, 10*time.Second, func() error {
 		resp, err := e.c.GetWarrantyCost(e.ctx, &warrantyv1.GetWarrantyCostRequest{Model: "M1"})
@@ -195,4 +203,29 @@ func consumed(e *env, stream, durable string) error {
 		return fmt.Errorf("%s: %d events not applied yet", durable, n)
 	}
 	return nil
+}
+
+// TestAppraisalBeforeVisit: an appraisal that reaches warranty before the visit it is about
+// (they come on different streams) is kept and charged back when the visit is recorded.
+func TestAppraisalBeforeVisit(t *testing.T) {
+	e := start(t)
+	p := e.policy("consumer-sanbao")
+	e.unit("SN1", p.GetId(), sinceT0(-175))
+	e.publish("sanbao.inventory.v1.return.appraised", "a1", &inventoryv1.ReturnAppraised{JobId: "job-1", PartId: "PUMP", FaultySerial: "P-1",
+		Verdict: inventoryv1.Verdict_VERDICT_NO_FAULT_FOUND, OldPartReturn: &inventoryv1.OldPartReturn{Id: "ret-1", JobId: "job-1"}})
+	natstest.Eventually(t, 10*time.Second, func() error { return consumed(e, "INVENTORY", "warranty-appraisals") })
+	e.publish("sanbao.dispatch.v1.job.visit_completed", "v1", &dispatchv1.VisitCompleted{
+		Job: visitJob("job-1", "t-1", dispatchv1.JobKind_JOB_KIND_REPAIR, "F1"),
+		Report: report(true, t0, time.Hour, 10,
+			&dispatchv1.UsedPart{PartId: "PUMP", Quantity: 1, FaultySerial: "P-1", ReplacementSerial: "P-2", UnderWarranty: true})})
+	natstest.Eventually(t, 10*time.Second, func() error {
+		r, err := e.c.ListRepairs(e.ctx, &warrantyv1.ListRepairsRequest{Serial: "SN1"})
+		if err != nil {
+			return err
+		}
+		if len(r.GetRepairs()) != 1 || r.GetRepairs()[0].GetParts()[0].GetChargeBack().GetVerdict() != "VERDICT_NO_FAULT_FOUND" {
+			return fmt.Errorf("repairs = %v, want the PUMP swap charged back for no fault found", r.GetRepairs())
+		}
+		return nil
+	})
 }

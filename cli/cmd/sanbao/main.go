@@ -1,7 +1,7 @@
 // Command sanbao is Sanbao's command-line tool: it runs the whole suite in one process (run),
 // walks a ticket through its life against a running suite (demo), prints events as they happen
 // (events tail) and does a service desk's everyday work (ticket create, show, list, contact,
-// close).
+// close) and runs benchmarks (bench).
 package main
 
 import (
@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sanbao/sanbao/cli/internal/creds"
 	"github.com/sanbao/sanbao/cli/internal/demo"
 	"github.com/sanbao/sanbao/cli/internal/desk"
 	"github.com/sanbao/sanbao/cli/internal/suite"
@@ -30,10 +31,16 @@ Usage:
         tokens from a throw-away local CA under <data-dir>/auth (it prints each role's token)
   sanbao demo [--ticket-addr ...] [--nats-url ...] [--ca ...] [--token ... | --token-file ...]
         walk one ticket from intake to survey against a running suite, printing each step and event
-  sanbao events tail [--nats-url nats://127.0.0.1:4222] [--subject 'sanbao.>'] [--history] [--json]
+  sanbao events tail [--nats-url tls://127.0.0.1:4222] [--nats-cert ... --nats-key ... --ca ...] [--subject 'sanbao.>'] [--history] [--json]
         print events readably as they happen
   sanbao ticket create|show|list|contact|close [flags]
         the service desk's everyday commands (sanbao ticket -h)
+  sanbao bench [suite] [--duration 5s] [--walkers 64] [--rows a,b] [--cpuprofile f]
+        start the suite on loopback and print the event-backbone figures beside their ceilings
+  sanbao bench vrptw DIR [--budget 1s] [--seed N] [--bks FILE]
+        benchmarks (sanbao bench -h): dispatch's day-plan solver on Solomon/Homberger instances
+  sanbao deadletters list|show|retry|drop [--service ticket] [--admin-addr ...] [id]
+        events a service parked because they could never be published or applied
 `
 
 func main() {
@@ -66,6 +73,10 @@ func run(ctx context.Context, args []string) error {
 		return eventsTail(ctx, args[2:])
 	case "ticket":
 		return desk.Main(ctx, args[1:], os.Stdout)
+	case "bench":
+		return runBench(ctx, args[1:])
+	case "deadletters":
+		return deadLetters(ctx, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
@@ -97,7 +108,9 @@ func runSuite(ctx context.Context, args []string) error {
 func eventsTail(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("events tail", flag.ContinueOnError)
 	var env daemon.Env
-	url := fs.String("nats-url", env.String("SANBAO_NATS_URL", "nats://127.0.0.1:4222"), "NATS URL [SANBAO_NATS_URL]")
+	url := fs.String("nats-url", env.String("SANBAO_NATS_URL", creds.NATSURL), "NATS URL; tls:// presents --nats-cert [SANBAO_NATS_URL]")
+	var cf creds.Flags
+	cf.RegisterNATS(fs, &env)
 	var o tail.Options
 	fs.StringVar(&o.Subject, "subject", "sanbao.>", "subject filter")
 	fs.BoolVar(&o.History, "history", false, "print what the streams hold first, then follow")
@@ -105,7 +118,11 @@ func eventsTail(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	nc, err := nats.Connect(*url, nats.Name("sanbao-events-tail"))
+	nopts, err := cf.NATS(*url)
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(*url, append(nopts, nats.Name("sanbao-events-tail"))...)
 	if err != nil {
 		return fmt.Errorf("connect %s: %w", *url, err)
 	}

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/nats-io/nats.go"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/sanbao/sanbao/platform/auth"
@@ -22,6 +24,33 @@ type Flags struct {
 	Token     string // bearer token
 	TokenFile string // file holding the bearer token (read when Token is empty)
 	Insecure  bool   // plaintext, no token (a suite run with --insecure)
+	NATSCert  string // client certificate for a tls:// NATS (an integrator's: read-only)
+	NATSKey   string // its key
+}
+
+// NATSURL is the default NATS URL: the all-in-one run's, over TLS.
+const NATSURL = "tls://127.0.0.1:4222"
+
+// NATS returns the NATS option for url: for tls://, the server verified against --ca and the
+// --nats-cert certificate presented (NATS knows its holder by it).
+func (f Flags) NATS(url string) ([]nats.Option, error) {
+	if !strings.HasPrefix(url, "tls://") {
+		return nil, nil
+	}
+	rl, err := auth.NewReloader(auth.Files{Cert: f.NATSCert, Key: f.NATSKey, CA: f.CA})
+	if err != nil {
+		return nil, fmt.Errorf("%w (NATS over TLS needs --nats-cert, --nats-key and --ca; `sanbao run` writes an integrator's under <data-dir>/auth)", err)
+	}
+	return []nats.Option{nats.Secure(rl.ClientConfig())}, nil
+}
+
+// RegisterNATS defines --nats-cert and --nats-key on fs (and --ca, if Register was not called).
+func (f *Flags) RegisterNATS(fs *flag.FlagSet, env *daemon.Env) {
+	if fs.Lookup("ca") == nil {
+		fs.StringVar(&f.CA, "ca", env.String("SANBAO_CA", filepath.Join(LocalDir, "ca.pem")), "PEM CA that verifies the servers' certificates [SANBAO_CA]")
+	}
+	fs.StringVar(&f.NATSCert, "nats-cert", env.String("SANBAO_NATS_CERT", filepath.Join(LocalDir, "integrator.pem")), "client certificate for a tls:// NATS [SANBAO_NATS_CERT]")
+	fs.StringVar(&f.NATSKey, "nats-key", env.String("SANBAO_NATS_KEY", filepath.Join(LocalDir, "integrator-key.pem")), "its key [SANBAO_NATS_KEY]")
 }
 
 // LocalDir is where the all-in-one run (data dir ./data) keeps its local CA and tokens.

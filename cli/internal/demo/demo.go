@@ -79,10 +79,11 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&a.Warranty, "warranty-addr", env.String("SANBAO_WARRANTY_ADDR", "127.0.0.1:50052"), "warranty service [SANBAO_WARRANTY_ADDR]")
 	fs.StringVar(&a.Dispatch, "dispatch-addr", env.String("SANBAO_DISPATCH_ADDR", "127.0.0.1:50053"), "dispatch service [SANBAO_DISPATCH_ADDR]")
 	fs.StringVar(&a.Inventory, "inventory-addr", env.String("SANBAO_INVENTORY_ADDR", "127.0.0.1:50054"), "inventory service [SANBAO_INVENTORY_ADDR]")
-	natsURL := fs.String("nats-url", env.String("SANBAO_NATS_URL", "nats://127.0.0.1:4222"), "NATS, to print the events [SANBAO_NATS_URL]; empty: no events")
+	natsURL := fs.String("nats-url", env.String("SANBAO_NATS_URL", creds.NATSURL), "NATS, to print the events [SANBAO_NATS_URL]; empty: no events")
 	failFirst := fs.Bool("fail-first-visit", false, "the first visit does not fix the fault: watch the escalation and the second visit")
 	var cf creds.Flags
 	cf.Register(fs, &env)
+	cf.RegisterNATS(fs, &env)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,7 +99,11 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	var mu sync.Mutex
 	w := &Walk{C: c, Out: out, Run: RunID(), mu: &mu}
 	if *natsURL != "" {
-		nc, err := nats.Connect(*natsURL, nats.Name("sanbao-demo"))
+		nopts, err := cf.NATS(*natsURL)
+		if err != nil {
+			return err
+		}
+		nc, err := nats.Connect(*natsURL, append(nopts, nats.Name("sanbao-demo"))...)
 		if err != nil {
 			return fmt.Errorf("connect %s (use --nats-url '' to run without events): %w", *natsURL, err)
 		}

@@ -28,6 +28,7 @@ import (
 const usage = `usage: sanbao ticket COMMAND [flags]
 
   create   --kind repair --channel phone --serial SN --fault-code E01 --symptom "..." [--customer-id C] [--lat --lng]
+           [--causes misuse,lightning] [--faulty-part P --faulty-serial S]
   show     TICKET_ID
   list     [--state resolved] [--kind repair] [--serial SN] [--customer-id C] [--breached] [--page-size 20]
   contact  TICKET_ID --channel phone --direction inbound --summary "..." [--outcome "..."]
@@ -84,6 +85,9 @@ func create(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, o
 	line := fs.String("product-line", "", "product line")
 	faultCode := fs.String("fault-code", "", "fault code")
 	symptom := fs.String("symptom", "", "what the customer reports")
+	causes := fs.String("causes", "", "known causes, comma-separated warranty cause words (misuse, lightning, ...)")
+	faultyPart := fs.String("faulty-part", "", "the faulty part's number, when known (a replaced part has its own warranty)")
+	faultySerial := fs.String("faulty-serial", "", "the faulty part's serial, when known")
 	lat := fs.Float64("lat", 0, "site latitude")
 	lng := fs.Float64("lng", 0, "site longitude")
 	region := fs.String("region", "", "region (routing and KPIs)")
@@ -94,7 +98,12 @@ func create(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, o
 	t := &ticketv1.Ticket{
 		Customer: &ticketv1.Customer{CustomerId: *customerID, Contact: &typev1.Contact{Name: *name, Phone: *phone}},
 		Unit:     &ticketv1.Unit{Serial: *serial, Model: *model, ProductLine: *line},
-		Fault:    &ticketv1.Fault{FaultCode: *faultCode, Symptom: *symptom},
+		Fault:    &ticketv1.Fault{FaultCode: *faultCode, Symptom: *symptom, FaultyPartId: *faultyPart, FaultyPartSerial: *faultySerial},
+	}
+	for _, c := range strings.Split(*causes, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			t.Fault.Causes = append(t.Fault.Causes, c)
+		}
 	}
 	if *lat != 0 || *lng != 0 || *region != "" {
 		t.Customer.Address = &typev1.Address{Region: *region, Point: &typev1.GeoPoint{Latitude: *lat, Longitude: *lng}}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"path/filepath"
 	"sync"
 	"time"
@@ -54,6 +55,33 @@ func ClientOptions(dataDir, who string) (rpc.ClientOptions, error) {
 	return rpc.ClientOptions{Creds: credentials.NewTLS(tc), PerRPC: auth.TokenFile(filepath.Join(AuthDir(dataDir), "tokens", who+".jwt"))}, nil
 }
 
+// LocalIntegrator is the integrator whose certificate (<data-dir>/auth/integrator.pem) the
+// CLI's events tail and demo read the events with.
+const LocalIntegrator = "integrator"
+
+// secureNATS gives the embedded NATS its certificate from the local CA and the Sanbao users:
+// the four services and the local integrator, each named by its certificate.
+func secureNATS(dataDir string, ncfg *natsembed.Config) error {
+	local, err := auth.OpenLocal(AuthDir(dataDir))
+	if err != nil {
+		return err
+	}
+	f, err := local.IssueFiles(local.Dir, "nats", nil, 90*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	if _, err := local.IssueFiles(local.Dir, LocalIntegrator, []*url.URL{auth.IntegratorURI(local.TrustDomain, "local")}, 90*24*time.Hour); err != nil {
+		return err
+	}
+	rl, err := auth.NewReloader(f)
+	if err != nil {
+		return err
+	}
+	ncfg.TLS = rl.MutualServerConfig()
+	ncfg.Users = auth.NATSUsers(local.TrustDomain, "local")
+	return nil
+}
+
 // secure gives each service its certificate from the local CA and the local issuer's
 // settings, and writes a fresh token for every local user; it returns the token files.
 func secure(dataDir string, ds []*daemon.Config) (*auth.Local, map[string]string, error) {
@@ -82,7 +110,13 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 	if cfg.NATSPort == 0 {
 		cfg.NATSPort = 4222
 	}
-	ns, err := natsembed.Start(natsembed.Config{Host: cfg.Host, Port: cfg.NATSPort, StoreDir: filepath.Join(cfg.DataDir, "nats")})
+	ncfg := natsembed.Config{Host: cfg.Host, Port: cfg.NATSPort, StoreDir: filepath.Join(cfg.DataDir, "nats")}
+	if !cfg.Insecure {
+		if err := secureNATS(cfg.DataDir, &ncfg); err != nil {
+			return fmt.Errorf("nats tls: %w", err)
+		}
+	}
+	ns, err := natsembed.Start(ncfg)
 	if err != nil {
 		return err
 	}
@@ -90,7 +124,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 		ns.Shutdown()
 		ns.WaitForShutdown()
 	}()
-	natsURL := ns.ClientURL()
+	natsURL := ns.ClientURL() // tls:// when secured
 
 	tc := ticket.DefaultConfig()
 	wc := warranty.DefaultConfig()

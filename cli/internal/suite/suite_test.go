@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 	"google.golang.org/grpc/codes"
@@ -18,6 +19,7 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/sanbao/sanbao/cli/internal/creds"
 	"github.com/sanbao/sanbao/cli/internal/desk"
 	"github.com/sanbao/sanbao/cli/internal/suite"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
@@ -137,6 +139,30 @@ func TestAllInOne(t *testing.T) {
 			t.Errorf("ListTickets as the warehouse keeper = %v, want PERMISSION_DENIED", err)
 		}
 	})
+	// The local integrator's certificate reads the events over TLS (and so proves the services
+	// may publish theirs).
+	cf := creds.Flags{CA: filepath.Join(suite.AuthDir(dataDir), "ca.pem"), NATSCert: filepath.Join(suite.AuthDir(dataDir), "integrator.pem"),
+		NATSKey: filepath.Join(suite.AuthDir(dataDir), "integrator-key.pem")}
+	nurl := strings.Fields(out.String()[strings.Index(out.String(), "nats "):])[1]
+	nopts, err := cf.NATS(nurl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(nurl, nopts...)
+	if err != nil {
+		t.Fatalf("integrator connects to %s: %v", nurl, err)
+	}
+	defer nc.Close()
+	created, err := nc.SubscribeSync("sanbao.ticket.v1.ticket.created")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Publish("sanbao.dispatch.v1.job.visit_completed", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
 	t.Run("service desk commands", func(t *testing.T) {
 		flags := []string{"--addr=" + lis["ticket"].Addr().String(), "--ca=" + filepath.Join(suite.AuthDir(dataDir), "ca.pem"),
 			"--token-file=" + filepath.Join(suite.AuthDir(dataDir), "tokens", "desk.jwt")}
@@ -170,6 +196,12 @@ func TestAllInOne(t *testing.T) {
 			t.Errorf("create --kind teleport = %v, want an error listing the kinds", err)
 		}
 	})
+	if _, err := created.NextMsg(30 * time.Second); err != nil {
+		t.Errorf("the integrator saw no ticket.created: %v", err)
+	}
+	if err := nc.LastError(); err == nil || !strings.Contains(err.Error(), "ermissions") {
+		t.Errorf("the integrator's publish on dispatch's subject: last error %v, want a permissions violation", err)
+	}
 	cancel()
 	select {
 	case err := <-done:

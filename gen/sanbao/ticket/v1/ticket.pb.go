@@ -1266,9 +1266,11 @@ type Resolution struct {
 	Solution string `protobuf:"bytes,1,opt,name=solution,proto3" json:"solution,omitempty"`
 	// Root cause, if known.
 	RootCause string `protobuf:"bytes,2,opt,name=root_cause,json=rootCause,proto3" json:"root_cause,omitempty"`
-	// Whether it was paid service; then fee is the amount charged.
+	// Whether it was paid service; then fee is the amount charged. Set by a paid visit, or by the
+	// finding of a signed report that re-decided the coverage.
 	Paid bool `protobuf:"varint,3,opt,name=paid,proto3" json:"paid,omitempty"`
-	// Fee charged for paid service.
+	// Fee charged for paid service: always the ticket's quote (Triage.fee, from warranty's
+	// QuoteServiceFee); ResolveTicket fills it in when empty and refuses any other amount.
 	Fee *v1.Money `protobuf:"bytes,4,opt,name=fee,proto3" json:"fee,omitempty"`
 	// Whether a loan unit was provided until the fix.
 	LoanUnit bool `protobuf:"varint,5,opt,name=loan_unit,json=loanUnit,proto3" json:"loan_unit,omitempty"`

@@ -87,7 +87,9 @@ type TicketServiceClient interface {
 	// EscalateTicket escalates the ticket (服务事件升级): level + 1; an active job is cancelled and
 	// the ticket is dispatched again at expert level.
 	EscalateTicket(ctx context.Context, in *EscalateTicketRequest, opts ...grpc.CallOption) (*EscalateTicketResponse, error)
-	// ResolveTicket records the solution (for the knowledge base) and the fee for paid service.
+	// ResolveTicket records the solution (for the knowledge base) and, for paid service, the
+	// quoted fee: resolution.paid on a ticket without a fee quote is FAILED_PRECONDITION, a fee
+	// other than the quote (or on a free resolution) INVALID_ARGUMENT naming resolution.fee.
 	ResolveTicket(ctx context.Context, in *ResolveTicketRequest, opts ...grpc.CallOption) (*ResolveTicketResponse, error)
 	// ConfirmResolution records the customer's confirmation of the result.
 	ConfirmResolution(ctx context.Context, in *ConfirmResolutionRequest, opts ...grpc.CallOption) (*ConfirmResolutionResponse, error)
@@ -440,7 +442,9 @@ type TicketServiceServer interface {
 	// EscalateTicket escalates the ticket (服务事件升级): level + 1; an active job is cancelled and
 	// the ticket is dispatched again at expert level.
 	EscalateTicket(context.Context, *EscalateTicketRequest) (*EscalateTicketResponse, error)
-	// ResolveTicket records the solution (for the knowledge base) and the fee for paid service.
+	// ResolveTicket records the solution (for the knowledge base) and, for paid service, the
+	// quoted fee: resolution.paid on a ticket without a fee quote is FAILED_PRECONDITION, a fee
+	// other than the quote (or on a free resolution) INVALID_ARGUMENT naming resolution.fee.
 	ResolveTicket(context.Context, *ResolveTicketRequest) (*ResolveTicketResponse, error)
 	// ConfirmResolution records the customer's confirmation of the result.
 	ConfirmResolution(context.Context, *ConfirmResolutionRequest) (*ConfirmResolutionResponse, error)

@@ -427,6 +427,9 @@ func (c *change) applyJob(kind string, job *dispatchv1.Job, report *dispatchv1.S
 			if err := c.resolve(domain.EventVisitCompleted, r); err != nil {
 				return err
 			}
+			if job.GetPaid() {
+				return nil // done at the quote it was approved on: the finding is not priced again
+			}
 			return c.reassessOn(job.GetId(), report, false)
 		}
 		j.State = ticketv1.JobState_JOB_STATE_FAILED

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/platform/timer"
 	"github.com/sanbao/sanbao/services/ticket/internal/warranty"
 )
@@ -105,7 +108,7 @@ func (c *change) recoverage(tri *ticketv1.Triage, jobID string) {
 	if res := c.t.GetResolution(); res != nil && c.t.GetState() == ticketv1.TicketState_TICKET_STATE_RESOLVED && resolvedBy(c.t, jobID) {
 		res.Paid, res.Fee = tri.GetFee() != nil, tri.GetFee()
 	}
-	if prev == tri.GetCoverage() && tri.GetFee() == nil {
+	if prev == tri.GetCoverage() && proto.Equal(old.GetFee(), tri.GetFee()) {
 		return
 	}
 	cov, clauses, fee := tri.GetCoverage(), tri.GetClauses(), tri.GetFee()
@@ -113,6 +116,27 @@ func (c *change) recoverage(tri *ticketv1.Triage, jobID string) {
 	c.emit(SubjectCoverageChanged, func(s *ticketv1.TicketSnapshot) proto.Message {
 		return &ticketv1.TicketCoverageChanged{Ticket: s, PreviousCoverage: prev, Coverage: cov, Clauses: clauses, Fee: fee, JobId: jobID}
 	})
+}
+
+// quotedFee applies "no arbitrary pricing" to a resolution given by hand: a paid resolution's
+// fee is the ticket's QuoteServiceFee quote (filled in when left empty); a ticket without a
+// quote cannot be resolved as paid, and a free resolution has no fee.
+func quotedFee(t *ticketv1.Ticket, r *ticketv1.Resolution) error {
+	q := t.GetTriage().GetFee()
+	switch {
+	case !r.GetPaid() && r.GetFee() != nil:
+		return rpc.FieldError("resolution.fee", "only a paid resolution has a fee")
+	case !r.GetPaid():
+		return nil
+	case q == nil:
+		return status.Error(codes.FailedPrecondition, "resolution.paid: the ticket has no fee quote (its coverage is not paid service); a paid fee comes from QuoteServiceFee, no other pricing")
+	case r.GetFee() == nil:
+		r.Fee = q
+	case !proto.Equal(r.GetFee(), q):
+		return rpc.FieldError("resolution.fee", "must be the quoted fee %d %s (QuoteServiceFee), got %d %s",
+			q.GetAmountMinor(), q.GetCurrencyCode(), r.GetFee().GetAmountMinor(), r.GetFee().GetCurrencyCode())
+	}
+	return nil
 }
 
 // resolvedBy reports whether job jobID is the ticket's completed, resolving visit.

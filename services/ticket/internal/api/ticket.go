@@ -395,6 +395,9 @@ func (s *Server) ResolveTicket(ctx context.Context, req *ticketv1.ResolveTicketR
 			return err
 		}
 		r := proto.Clone(req.GetResolution()).(*ticketv1.Resolution)
+		if err := quotedFee(c.t, r); err != nil {
+			return err
+		}
 		r.FirstVisitFix = len(c.t.GetJobs()) == 1
 		return c.resolve(domain.EventResolve, r)
 	}, func(t *ticketv1.Ticket) { resp.Ticket = t })

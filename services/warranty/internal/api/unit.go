@@ -215,7 +215,10 @@ func (s *Server) ReturnWarrantyCard(ctx context.Context, req *warrantyv1.ReturnW
 func repairIn(r *warrantyv1.Repair) domain.Repair {
 	out := domain.Repair{ID: r.GetId(), Kind: domain.VisitKind(r.GetKind()), Serial: r.GetSerial(), FaultCode: r.GetFaultCode(),
 		Date: dateIn(r.GetRepairDate()), Outcome: domain.RepairOutcome(r.GetOutcome()), NewSerial: r.GetNewSerial(), JobID: r.GetJobId(),
-		TicketID: r.GetTicketId()}
+		TicketID: r.GetTicketId(), Paid: r.GetPaid(), Recorded: r.GetCreateTime().AsTime()}
+	if r.GetCreateTime() == nil {
+		out.Recorded = time.Time{}
+	}
 	for _, p := range r.GetParts() {
 		out.Parts = append(out.Parts, domain.PartSwap{PartID: p.GetPartId(), Quantity: p.GetQuantity(), FaultySerial: p.GetFaultySerial(),
 			ReplacementSerial: p.GetReplacementSerial(), Reason: p.GetReason(), UnderWarranty: p.GetUnderWarranty()})

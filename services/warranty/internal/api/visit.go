@@ -177,7 +177,10 @@ func (s *Server) onVisit(tx *bbolt.Tx, m events.Message) error {
 	cost := domain.VisitCostOf(pol, rep.GetTimeSpent().AsDuration(), rep.GetTravelKm(), partsAtCost)
 	r.Cost = &warrantyv1.VisitCost{LabourTime: durationpb.New(rep.GetTimeSpent().AsDuration()), TravelKm: rep.GetTravelKm(),
 		Parts: money(cost.Parts, cur), Labour: money(cost.Labour, cur), Travel: money(cost.Travel, cur), Total: money(cost.Total(), cur)}
-	_, _, err = s.recordRepair(tx, r, warrantyv1.RepairSource_REPAIR_SOURCE_DISPATCH, s.p.Clock.Now())
+	rec, _, err := s.recordRepair(tx, r, warrantyv1.RepairSource_REPAIR_SOURCE_DISPATCH, s.p.Clock.Now())
+	if err == nil {
+		err = s.applyKeptAppraisals(tx, rec)
+	}
 	var ve *domain.ValidationError
 	if errors.As(err, &ve) || errors.Is(err, domain.ErrUnitClosed) {
 		return events.Permanent(fmt.Errorf("visit of job %s: %w", job.GetId(), err))

@@ -78,26 +78,27 @@ const maxBlockedJobs = 100
 // first time when its first visit's outcome is FIXED). Paid visits count as visits and in the
 // rates but their cost is the customer's.
 func SumVisits(visits []Visit) CostFigures {
-	vs := slices.Clone(visits)
-	slices.SortStableFunc(vs, func(a, b Visit) int {
+	vs := make([]*Visit, len(visits)) // sorted by pointer: a Visit is too big to swap
+	for i := range visits {
+		vs[i] = &visits[i]
+	}
+	slices.SortStableFunc(vs, func(a, b *Visit) int {
 		return cmp.Or(cmp.Compare(a.UnitID, b.UnitID), a.Date.Compare(b.Date), a.Recorded.Compare(b.Recorded))
 	})
 	var f CostFigures
-	seen := map[[2]string]bool{}   // unit, fault repaired before
-	firstOf := map[string]*Visit{} // group → its first repair visit
+	seen := make(map[[2]string]bool, len(vs))      // unit, fault repaired before
+	firstOf := make(map[[3]string]*Visit, len(vs)) // unit, ticket (else job) → its first repair visit
 	var repeats int64
-	for i := range vs {
-		v := &vs[i]
+	for _, v := range vs {
 		key := [2]string{v.UnitID, v.FaultCode}
 		isRepair := v.Kind.IsRepair()
 		repeat := isRepair && seen[key]
 		if isRepair {
 			seen[key] = true
-			g := v.TicketID
-			if g == "" {
-				g = "job:" + v.JobID
+			g := [3]string{v.UnitID, v.TicketID, ""}
+			if v.TicketID == "" {
+				g[2] = v.JobID
 			}
-			g = v.UnitID + "|" + g
 			if _, ok := firstOf[g]; !ok {
 				firstOf[g] = v
 			}

@@ -335,6 +335,12 @@ func (e *evaluation) conditionInput() conditionInput {
 	return in
 }
 
+// before reports whether handling r came before the claim: on an earlier day, or earlier on
+// the claim's day (recorded before the claim was reported).
+func (e *evaluation) before(r Repair) bool {
+	return r.Date.Before(e.day) || r.Date == e.day && !r.Recorded.IsZero() && r.Recorded.Before(e.c.Reported)
+}
+
 // repairsTotal counts the repairs in the history (not maintenance, inspection or installation).
 func (e *evaluation) repairsTotal() int {
 	n := 0
@@ -348,11 +354,11 @@ func (e *evaluation) repairsTotal() int {
 
 // decide sets the coverage and the remedies.
 func (e *evaluation) decide(campaigns []Campaign) {
-	// Handlings of the same fault since the warranty (re)started, before the claim day: every
-	// repair counts, a failed one (NOT_FIXED) too; maintenance, inspection and installation
-	// visits are not repairs and never count.
+	// Handlings of the same fault since the warranty (re)started, before the claim: every
+	// warranty repair counts, a failed one (NOT_FIXED) too; maintenance, inspection and
+	// installation visits are not repairs and paid service is not a 三包 repair: they never count.
 	for _, r := range e.history {
-		if r.Kind.IsRepair() && r.FaultCode == e.c.FaultCode && r.Date.Before(e.day) && (e.free == nil || !r.Date.Before(e.free.Start)) {
+		if r.Kind.IsRepair() && !r.Paid && r.FaultCode == e.c.FaultCode && e.before(r) && (e.free == nil || !r.Date.Before(e.free.Start)) {
 			e.sameFault = append(e.sameFault, r)
 		}
 	}

@@ -3,6 +3,7 @@ package domain
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -150,6 +151,12 @@ func TestEvaluateRepeatFailure(t *testing.T) {
 		{name: "third failure after two repairs", sale: "2026-03-02", reported: "2026-07-01", history: two, coverage: CoverageFree, remedies: exchangeRepair, clauses: []string{ClauseRepeatFailure}},
 		{name: "two repairs of different faults", sale: "2026-03-02", reported: "2026-07-01", history: otherFault, coverage: CoverageFree, remedies: repairOnly},
 		{name: "repair on the claim day does not count", sale: "2026-03-02", reported: "2026-06-01", history: two, coverage: CoverageFree, remedies: repairOnly},
+		{name: "repair earlier on the claim day counts", sale: "2026-03-02", reported: "2026-06-01",
+			history:  []Repair{two[0], func() Repair { r := two[1]; r.Recorded = at(t, "2026-06-01").Add(-time.Hour); return r }()},
+			coverage: CoverageFree, remedies: exchangeRepair, clauses: []string{ClauseRepeatFailure}},
+		{name: "repair later on the claim day does not count", sale: "2026-03-02", reported: "2026-06-01",
+			history:  []Repair{two[0], func() Repair { r := two[1]; r.Recorded = at(t, "2026-06-01").Add(time.Hour); return r }()},
+			coverage: CoverageFree, remedies: repairOnly},
 		{name: "two repairs but out of warranty", sale: "2026-03-02", reported: "2027-03-03", history: two, coverage: CoverageNotCovered, remedies: repairOnly},
 		{name: "policy asks three repairs", sale: "2026-03-02", reported: "2026-07-01", history: two,
 			policy: func(p *Policy) { p.RepeatFailure.Repairs = 3 }, coverage: CoverageFree, remedies: repairOnly},

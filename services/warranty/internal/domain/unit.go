@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/sanbao/sanbao/platform/calendar"
 )
@@ -90,6 +91,12 @@ type Repair struct {
 	NewSerial string
 	JobID     string
 	TicketID  string
+	// Paid: paid service (an excluded cause, out of warranty): not a 三包 repair, so it does
+	// not count toward the repeat-failure and third-party rules.
+	Paid bool
+	// Recorded is when the handling was recorded; zero when unknown. A handling on the claim's
+	// own day counts when it was recorded before the claim was reported.
+	Recorded time.Time
 }
 
 // PartSwap is a part taken out and the one fitted instead.
