@@ -73,6 +73,9 @@ func (p *Platform) Flush(ctx context.Context) error { return p.relay.Flush(ctx) 
 // call Notify (a wake-up from inside the transaction would come before the commit).
 func (p *Platform) Consume(cfg events.ConsumerConfig) *events.Consumer {
 	cfg.Observe = p.observe
+	if cfg.Now == nil {
+		cfg.Now = p.Clock.Now // processed ids are pruned by this clock (housekeeping)
+	}
 	p.consumed = append(p.consumed, auth.NATSConsumer{Stream: cfg.Stream, Durable: cfg.Durable})
 	cfg.Handle = fromOwner(cfg.Stream, cfg.Handle)
 	if after := cfg.AfterCommit; after != nil {

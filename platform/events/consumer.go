@@ -61,6 +61,9 @@ type ConsumerConfig struct {
 	// Observe, when set, is told the result of every delivery: ResultApplied, ResultRetry or
 	// ResultParked.
 	Observe func(consumer, result string)
+	// Now is the service's clock: processed ids and dead letters are stamped with it, and the
+	// daemon prunes processed ids by the same clock (default time.Now).
+	Now func() time.Time
 	// AfterCommit, when set, runs after each transaction that applied events has committed
 	// (the daemon wakes the outbox relay and the timers there).
 	AfterCommit func()
@@ -112,6 +115,9 @@ func NewConsumer(db *store.DB, js jetstream.JetStream, log *zap.Logger, cfg Cons
 	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Consumer{db: db, js: js, log: log.With(zap.String("consumer", cfg.Durable)), cfg: cfg,
 		waiting: map[string]map[uint64]time.Time{}}
@@ -391,7 +397,7 @@ func (c *Consumer) apply(ds []delivery) error {
 		if err != nil {
 			return err
 		}
-		now := store.TimeKey(time.Now())
+		now := store.TimeKey(c.cfg.Now())
 		for i := range ds {
 			d := &ds[i]
 			switch d.action {
@@ -421,7 +427,7 @@ func (c *Consumer) apply(ds []delivery) error {
 func (c *Consumer) letter(d *delivery) deadletter.Letter {
 	return deadletter.Letter{Kind: deadletter.KindConsumer, Owner: c.cfg.Durable, EventID: d.m.ID, Subject: d.m.Subject,
 		Type: d.m.Type, Source: d.m.Source, Resource: d.m.Resource, Time: d.m.Time, Data: d.m.Data,
-		Reason: d.reason, ParkedAt: time.Now(), Deliveries: d.deliveries}
+		Reason: d.reason, ParkedAt: c.cfg.Now(), Deliveries: d.deliveries}
 }
 
 func safeHandle(h Handler, tx *bbolt.Tx, m Message) (err error) {
@@ -448,7 +454,7 @@ func (c *Consumer) Apply(ctx context.Context, m Message) error {
 		if err := safeHandle(c.cfg.Handle, tx, m); err != nil {
 			return err
 		}
-		return b.Put([]byte(m.ID), store.TimeKey(time.Now()))
+		return b.Put([]byte(m.ID), store.TimeKey(c.cfg.Now()))
 	})
 	if err == nil && c.cfg.AfterCommit != nil {
 		c.cfg.AfterCommit()
@@ -481,7 +487,7 @@ func (c *Consumer) Retry(ctx context.Context, id string) error {
 			if err := safeHandle(c.cfg.Handle, tx, m); err != nil {
 				return err
 			}
-			if err := b.Put([]byte(m.ID), store.TimeKey(time.Now())); err != nil {
+			if err := b.Put([]byte(m.ID), store.TimeKey(c.cfg.Now())); err != nil {
 				return err
 			}
 		}

@@ -3,10 +3,8 @@ package ticket_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/auth"
@@ -29,7 +27,7 @@ func BenchmarkCreateTicketSecurity(b *testing.B) {
 	ns.Streams(b, "dispatch")
 	fake := clock.NewFake(t0)
 	clients := map[string]ticketv1.TicketServiceClient{}
-	for _, mode := range []string{"plaintext", "tls+token"} {
+	for _, mode := range []string{svctest.Plaintext, svctest.Secure} {
 		cfg := ticket.DefaultConfig()
 		cfg.WarrantyAddr, cfg.DispatchAddr = "127.0.0.1:1", "127.0.0.1:1" // triage waits; not measured
 		svc, err := ticket.New(cfg)
@@ -38,7 +36,7 @@ func BenchmarkCreateTicketSecurity(b *testing.B) {
 		}
 		b.Cleanup(svc.Close)
 		o := svctest.Options{Name: "ticket", Clock: fake, NATS: ns}
-		if mode != "plaintext" {
+		if mode == svctest.Secure {
 			o.Auth = local
 		}
 		clients[mode] = ticketv1.NewTicketServiceClient(svctest.Start(b, svc, o).Conn)
@@ -50,31 +48,5 @@ func BenchmarkCreateTicketSecurity(b *testing.B) {
 			Ticket: consultation(fmt.Sprintf("c%d", i%100))})
 		return err
 	}
-	const rounds, callers = 6, 16
-	per := max(b.N/rounds, callers)
-	spent := map[string]time.Duration{}
-	b.ResetTimer()
-	for range rounds {
-		for _, mode := range []string{"plaintext", "tls+token"} {
-			start := time.Now()
-			var wg sync.WaitGroup
-			for w := range callers {
-				wg.Go(func() {
-					for i := w; i < per; i += callers {
-						if err := call(mode); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			spent[mode] += time.Since(start)
-		}
-	}
-	total := float64(rounds * per)
-	plain, secure := total/spent["plaintext"].Seconds(), total/spent["tls+token"].Seconds()
-	b.ReportMetric(plain, "plaintext-tickets/s")
-	b.ReportMetric(secure, "tls+token-tickets/s")
-	b.ReportMetric(secure/plain, "tls/plaintext")
+	svctest.CompareSecurity(b, 16, "tickets", call)
 }

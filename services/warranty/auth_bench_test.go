@@ -2,7 +2,6 @@ package warranty_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,9 +28,9 @@ func BenchmarkEvaluateClaimSecurity(b *testing.B) {
 	ns.Streams(b, "dispatch", "inventory")
 	fake := clock.NewFake(t0)
 	clients := map[string]warrantyv1.WarrantyServiceClient{}
-	for _, mode := range []string{"plaintext", "tls+token"} {
+	for _, mode := range []string{svctest.Plaintext, svctest.Secure} {
 		o := svctest.Options{Name: "warranty", Clock: fake, NATS: ns}
-		if mode != "plaintext" {
+		if mode == svctest.Secure {
 			o.Auth = local
 		}
 		run := svctest.Start(b, warranty.New(warranty.DefaultConfig()), o)
@@ -42,40 +41,8 @@ func BenchmarkEvaluateClaimSecurity(b *testing.B) {
 	}
 	req := &warrantyv1.EvaluateClaimRequest{Serial: "SN1", FaultCode: "F1", ReportedTime: noon(-3), QuoteOnly: true,
 		Lines: []*warrantyv1.ClaimLine{{Kind: warrantyv1.LineKind_LINE_KIND_LABOUR, Labour: durationpb.New(time.Hour)}}}
-	plain, secure := compare(b, func(mode string) error {
+	svctest.CompareSecurity(b, 8, "decisions", func(mode string) error {
 		_, err := clients[mode].EvaluateClaim(context.Background(), req)
 		return err
 	})
-	b.ReportMetric(plain, "plaintext-decisions/s")
-	b.ReportMetric(secure, "tls+token-decisions/s")
-	b.ReportMetric(secure/plain, "tls/plaintext")
-}
-
-// compare runs call in alternating rounds for "plaintext" and "tls+token", b.N calls each in
-// all, 8 callers at a time, and returns each mode's calls per second.
-func compare(b *testing.B, call func(mode string) error) (plain, secure float64) {
-	const rounds, callers = 6, 8
-	per := max(b.N/rounds, callers)
-	spent := map[string]time.Duration{}
-	b.ResetTimer()
-	for range rounds {
-		for _, mode := range []string{"plaintext", "tls+token"} {
-			start := time.Now()
-			var wg sync.WaitGroup
-			for w := range callers {
-				wg.Go(func() {
-					for i := w; i < per; i += callers {
-						if err := call(mode); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			spent[mode] += time.Since(start)
-		}
-	}
-	n := float64(rounds * per)
-	return n / spent["plaintext"].Seconds(), n / spent["tls+token"].Seconds()
 }

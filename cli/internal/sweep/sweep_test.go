@@ -46,8 +46,9 @@ func TestMalformedInputSweep(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	dir := t.TempDir()
 	go func() {
-		done <- suite.Run(ctx, suite.Config{DataDir: t.TempDir(), NATSPort: -1, Listeners: lis}, zap.NewNop(), io.Discard)
+		done <- suite.Run(ctx, suite.Config{DataDir: dir, NATSPort: -1, Listeners: lis}, zap.NewNop(), io.Discard)
 	}()
 	defer func() {
 		cancel()
@@ -56,8 +57,17 @@ func TestMalformedInputSweep(t *testing.T) {
 		}
 	}()
 	var targets []sweep.Target
+	// Through TLS and the token check, as the operator (every staff role): bad input must get a
+	// clear answer from the authorisation layer as from validation.
+	var copts rpc.ClientOptions
+	natstest.Eventually(t, 60*time.Second, func() error {
+		var err error
+		copts, err = suite.ClientOptions(dir, "operator") // written by the suite at start
+		return err
+	})
+	copts.Attempts = 1
 	for n, tg := range services {
-		conn, err := rpc.Dial(lis[n].Addr().String(), rpc.ClientOptions{Attempts: 1})
+		conn, err := rpc.Dial(lis[n].Addr().String(), copts)
 		if err != nil {
 			t.Fatal(err)
 		}
