@@ -1,0 +1,309 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	"github.com/sanbao/sanbao/platform/idem"
+	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
+	"github.com/sanbao/sanbao/services/dispatch/internal/domain/plan"
+	"github.com/sanbao/sanbao/services/dispatch/internal/store"
+)
+
+// defaultService is how long a visit takes when planning a day.
+const defaultService = time.Hour
+
+// hoursStep is the resolution at which a technician's working hours are read off the calendar.
+const hoursStep = 5 * time.Minute
+
+var leftOutReasons = map[plan.Reason]dispatchv1.LeftOutReason{
+	plan.ReasonNoSkill:             dispatchv1.LeftOutReason_LEFT_OUT_REASON_NO_SKILL,
+	plan.ReasonNoParts:             dispatchv1.LeftOutReason_LEFT_OUT_REASON_NO_PARTS,
+	plan.ReasonOutsideHours:        dispatchv1.LeftOutReason_LEFT_OUT_REASON_OUTSIDE_HOURS,
+	plan.ReasonDayFull:             dispatchv1.LeftOutReason_LEFT_OUT_REASON_DAY_FULL,
+	plan.ReasonAppointmentConflict: dispatchv1.LeftOutReason_LEFT_OUT_REASON_APPOINTMENT_CONFLICT,
+}
+
+// travel is the straight-line travel model with the policy's road factor and speed.
+func (s *Server) travel() plan.Travel {
+	return plan.StraightLine{RoadFactor: s.policy.RoadFactor, SpeedKmh: s.policy.SpeedKmh}
+}
+
+// workingHours returns the first stretch of working time in [from, from+24h).
+func workingHours(cal domain.Calendar, from time.Time) (time.Time, time.Time, bool) {
+	start, ok := cal.NextWorking(from, 24*time.Hour)
+	if !ok || !start.Before(from.Add(24*time.Hour)) {
+		return time.Time{}, time.Time{}, false
+	}
+	end := start
+	for end.Before(from.Add(24*time.Hour)) && cal.IsWorking(end) {
+		end = end.Add(hoursStep)
+	}
+	return start, end, end.After(start)
+}
+
+// dayInput reads the technicians and open jobs of a PlanDay request into a plan.Day; left
+// holds the jobs that cannot be planned before solving (no site point).
+func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.LeftOut, error) {
+	from := tm(req.GetDayStart())
+	to := from.Add(24 * time.Hour)
+	var day plan.Day
+	var left []plan.LeftOut
+	day.DefaultService = defaultService
+	err := s.p.DB.View(func(tx *bbolt.Tx) error {
+		var techs []*dispatchv1.Technician
+		if org := req.GetOrganisationId(); org != "" {
+			if err := store.EachTechnician(tx, func(t *dispatchv1.Technician) error {
+				if t.GetOrganisationId() == org {
+					techs = append(techs, t)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		} else {
+			for _, id := range req.GetTechnicianIds() {
+				t, found, err := store.Technician(tx, id)
+				if err != nil {
+					return err
+				}
+				if !found {
+					return fmt.Errorf("%w: technician %s", domain.ErrNotFound, id)
+				}
+				techs = append(techs, t)
+			}
+		}
+		planned := map[string]bool{}
+		for _, t := range techs {
+			if !t.GetActive() {
+				continue
+			}
+			dt, err := techToDomain(t)
+			if err != nil {
+				continue // not indexed either: fixed by UpdateTechnician
+			}
+			start, end, ok := workingHours(dt.Calendar, from)
+			if !ok {
+				continue
+			}
+			day.Technicians = append(day.Technicians, plan.Tech{ID: dt.ID, Start: dt.Base, End: dt.Base,
+				From: start, Until: end, Level: dt.Level, Skills: dt.Skills, Capacity: dt.CapacityPerDay})
+			planned[dt.ID] = true
+		}
+		if len(day.Technicians) == 0 {
+			return domain.Preconditionf("technician_ids: no active technician works on that day")
+		}
+		for _, st := range []dispatchv1.JobState{dispatchv1.JobState_JOB_STATE_UNASSIGNED,
+			dispatchv1.JobState_JOB_STATE_ASSIGNED, dispatchv1.JobState_JOB_STATE_ACCEPTED} {
+			if err := store.EachJobInState(tx, st, func(j *dispatchv1.Job) error {
+				holder := j.GetAssignment().GetTechnicianId()
+				if holder != "" && !planned[holder] {
+					return nil
+				}
+				var ap *plan.Appointment
+				if w := j.GetAppointment().GetWindow(); w != nil {
+					at := tm(w.GetStartTime())
+					if at.Before(from) || !at.Before(to) {
+						return nil
+					}
+					ap = &plan.Appointment{TechnicianID: holder, Start: at}
+				}
+				if j.GetSite().GetPoint() == nil {
+					left = append(left, plan.LeftOut{JobID: j.GetId(), Reason: plan.ReasonOutsideHours})
+					return nil
+				}
+				day.Jobs = append(day.Jobs, dayJob(j, ap))
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return day, left, err
+}
+
+func dayJob(j *dispatchv1.Job, ap *plan.Appointment) plan.DayJob {
+	spec := jobSpec(j)
+	dj := plan.DayJob{ID: j.GetId(), Location: spec.Site, ProductLine: spec.ProductLine, Skills: spec.Skills,
+		Level: spec.Level, Kind: j.GetKind().String(), WindowStart: spec.WindowStart, WindowEnd: spec.WindowEnd,
+		Deadline: spec.ArriveBy, Priority: int(j.GetPriority()), Appointment: ap}
+	return dj
+}
+
+// PlanDay plans a day for a set of technicians without changing anything.
+func (s *Server) PlanDay(ctx context.Context, req *dispatchv1.PlanDayRequest) (*dispatchv1.PlanDayResponse, error) {
+	day, left, err := s.dayInput(req)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	budget := time.Second
+	if req.GetBudget() != nil {
+		budget = req.GetBudget().AsDuration()
+	}
+	dp, err := plan.PlanDay(ctx, day, s.travel(), plan.Options{Seed: req.GetSeed(), Budget: budget})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	dp.LeftOut = append(dp.LeftOut, left...)
+	return &dispatchv1.PlanDayResponse{Plan: dayPlanToProto(dp)}, nil
+}
+
+func dur(d time.Duration) *durationpb.Duration { return durationpb.New(max(d, 0)) }
+
+func dayPlanToProto(dp plan.DayPlan) *dispatchv1.DayPlan {
+	out := &dispatchv1.DayPlan{Late: int32(dp.Late), Travel: dur(dp.Travel), Km: dp.Km, Iterations: int64(dp.Iterations)}
+	for _, r := range dp.Routes {
+		pr := &dispatchv1.PlannedRoute{TechnicianId: r.TechnicianID, DepartureTime: ts(r.Departure),
+			ReturnTime: ts(r.Return), Travel: dur(r.Travel), Km: r.Km}
+		for _, v := range r.Visits {
+			pr.Visits = append(pr.Visits, &dispatchv1.PlannedVisit{JobId: v.JobID, TravelBefore: dur(v.TravelBefore),
+				ArrivalTime: ts(v.Arrival), StartTime: ts(v.Start), EndTime: ts(v.End), Slack: dur(v.Slack),
+				Late: v.Late, Fixed: v.Fixed})
+		}
+		out.Routes = append(out.Routes, pr)
+	}
+	for _, l := range dp.LeftOut {
+		out.LeftOut = append(out.LeftOut, &dispatchv1.LeftOutJob{JobId: l.JobID, Reason: leftOutReasons[l.Reason]})
+	}
+	return out
+}
+
+// CommitPlan assigns and schedules a plan's visits in one transaction.
+func (s *Server) CommitPlan(ctx context.Context, req *dispatchv1.CommitPlanRequest) (*dispatchv1.CommitPlanResponse, error) {
+	seen := map[string]bool{}
+	techs := map[string]domain.Technician{}
+	s.mu.RLock()
+	for i, v := range req.GetVisits() {
+		if seen[v.GetJobId()] {
+			s.mu.RUnlock()
+			return nil, toStatus(domain.Invalidf("visits[%d].job_id: job %s is given twice", i, v.GetJobId()))
+		}
+		seen[v.GetJobId()] = true
+		t, ok := s.roster.Technician(v.GetTechnicianId())
+		if !ok {
+			s.mu.RUnlock()
+			return nil, toStatus(fmt.Errorf("%w: technician %s", domain.ErrNotFound, v.GetTechnicianId()))
+		}
+		techs[t.ID] = *t
+	}
+	s.mu.RUnlock()
+	resp := &dispatchv1.CommitPlanResponse{}
+	const method = "CommitPlan"
+	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
+		proto.Reset(resp)
+		if found, err := idem.Lookup(tx, method, req.GetRequestId(), req, resp); found || err != nil {
+			return err
+		}
+		now := s.p.Clock.Now()
+		ev := &dispatchv1.PlanCommitted{Visits: req.GetVisits()}
+		for i, v := range req.GetVisits() {
+			j, err := s.commitVisit(tx, i, v, techs[v.GetTechnicianId()], ev, now)
+			if err != nil {
+				return err
+			}
+			resp.Jobs = append(resp.Jobs, j)
+		}
+		key := req.GetRequestId()
+		if key == "" {
+			key = req.GetVisits()[0].GetJobId()
+		}
+		if err := emit(tx, SubjectPlanCommitted, "plans/"+key, ev, now); err != nil {
+			return err
+		}
+		return idem.Save(tx, method, req.GetRequestId(), req, resp, now)
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	s.p.Notify()
+	s.p.Timers.Notify()
+	return resp, nil
+}
+
+// commitVisit applies visit i of a plan to its job, refusing a stale plan.
+func (s *Server) commitVisit(tx *bbolt.Tx, i int, v *dispatchv1.CommitVisit, tc domain.Technician,
+	ev *dispatchv1.PlanCommitted, now time.Time) (*dispatchv1.Job, error) {
+	j, found, err := store.Job(tx, v.GetJobId())
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: job %s", domain.ErrNotFound, v.GetJobId())
+	}
+	switch j.GetState() {
+	case dispatchv1.JobState_JOB_STATE_UNASSIGNED, dispatchv1.JobState_JOB_STATE_ASSIGNED, dispatchv1.JobState_JOB_STATE_ACCEPTED:
+	default:
+		return nil, domain.Preconditionf("visits[%d]: job %s is %s, no longer open; plan the day again", i, j.GetId(), j.GetState())
+	}
+	start := tm(v.GetStartTime())
+	holder := j.GetAssignment().GetTechnicianId()
+	if ap := j.GetAppointment(); ap != nil {
+		if holder != tc.ID || !tm(ap.GetWindow().GetStartTime()).Equal(start) {
+			return nil, domain.Preconditionf("visits[%d]: job %s's appointment moved (technician %s at %s); plan the day again",
+				i, j.GetId(), holder, tm(ap.GetWindow().GetStartTime()).Format(time.RFC3339))
+		}
+	}
+	if !tc.Active {
+		return nil, domain.Preconditionf("visits[%d].technician_id: technician %s is not active", i, tc.ID)
+	}
+	old := proto.Clone(j).(*dispatchv1.Job)
+	touch(j, now)
+	switch {
+	case holder != tc.ID:
+		prev, err := s.endAssignment(tx, j, dispatchv1.AssignmentOutcome_ASSIGNMENT_OUTCOME_OVERRIDDEN, "day plan", now)
+		if err != nil {
+			return nil, err
+		}
+		if prev != nil {
+			j.State = dispatchv1.JobState_JOB_STATE_UNASSIGNED
+		}
+		if err := s.assign(tx, j, tc.ID, tc.OrganisationID, dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_MANUAL,
+			nil, "day plan", "", start, prev, now); err != nil {
+			return nil, err
+		}
+		ev.AssignedJobIds = append(ev.AssignedJobIds, j.GetId())
+	case j.GetState() == dispatchv1.JobState_JOB_STATE_ACCEPTED && j.GetAppointment() == nil:
+		j.Assignment.PlannedArrivalTime = ts(start)
+		if w, ok := s.planWindow(j, start, now); ok {
+			if err := transition(j, domain.EventSchedule); err != nil {
+				return nil, err
+			}
+			j.Appointment = &dispatchv1.Appointment{Window: w, AgreedTime: ts(now)}
+			if err := emitJob(tx, SubjectAppointmentScheduled, j, &dispatchv1.AppointmentScheduled{Job: snapshot(j)}, now); err != nil {
+				return nil, err
+			}
+			ev.ScheduledJobIds = append(ev.ScheduledJobIds, j.GetId())
+		}
+	default:
+		j.Assignment.PlannedArrivalTime = ts(start)
+	}
+	if err := store.PutJob(tx, old, j); err != nil {
+		return nil, err
+	}
+	s.stageLoad(tx, s.loadChange(old, j))
+	return j, nil
+}
+
+// planWindow is the appointment window for a planned start: an hour from it, cut at the end
+// of the customer's window; ok is false when the appointment rules refuse it (then only the
+// planned arrival is recorded).
+func (s *Server) planWindow(j *dispatchv1.Job, start, now time.Time) (*dispatchv1.TimeWindow, bool) {
+	w := domain.Window{Start: start, End: start.Add(defaultService)}
+	if cw := j.GetCustomerWindow(); cw != nil && tm(cw.GetEndTime()).Before(w.End) {
+		w.End = tm(cw.GetEndTime())
+	}
+	if domain.CheckAppointment(w, window(j.GetCustomerWindow()), now) != nil {
+		return nil, false
+	}
+	if j.GetKind() == dispatchv1.JobKind_JOB_KIND_INSTALLATION && domain.CheckInstallationLead(s.policy, w, now) != nil {
+		return nil, false
+	}
+	return &dispatchv1.TimeWindow{StartTime: ts(w.Start), EndTime: ts(w.End)}, true
+}
