@@ -30,9 +30,26 @@ var leftOutReasons = map[plan.Reason]dispatchv1.LeftOutReason{
 	plan.ReasonAppointmentConflict: dispatchv1.LeftOutReason_LEFT_OUT_REASON_APPOINTMENT_CONFLICT,
 }
 
-// travel is the straight-line travel model with the policy's road factor and speed.
+// travel is the straight-line travel model with the policy's road factor and speed, in whole
+// seconds.
 func (s *Server) travel() plan.Travel {
-	return plan.StraightLine{RoadFactor: s.policy.RoadFactor, SpeedKmh: s.policy.SpeedKmh}
+	return wholeSeconds{plan.StraightLine{RoadFactor: s.policy.RoadFactor, SpeedKmh: s.policy.SpeedKmh}}
+}
+
+// wholeSeconds rounds every drive up to the second. With the day starting on a whole second
+// and whole-minute working hours and services, every planned time is then a whole number of
+// seconds, which the solver's float seconds hold exactly: an appointment committed at a
+// planned start that equals its ETA is still reachable, to the nanosecond, when the day is
+// planned again (a truncated nanosecond would otherwise make it unreachable).
+type wholeSeconds struct{ plan.Travel }
+
+// Leg returns the drive, its duration rounded up to the second.
+func (w wholeSeconds) Leg(from, to domain.Point) (plan.Leg, error) {
+	l, err := w.Travel.Leg(from, to)
+	if r := l.Duration.Truncate(time.Second); r != l.Duration {
+		l.Duration = r + time.Second
+	}
+	return l, err
 }
 
 // workingHours returns the first stretch of working time in [from, from+24h).
@@ -51,7 +68,7 @@ func workingHours(cal domain.Calendar, from time.Time) (time.Time, time.Time, bo
 // dayInput reads the technicians and open jobs of a PlanDay request into a plan.Day; left
 // holds the jobs that cannot be planned before solving (no site point).
 func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.LeftOut, error) {
-	from := tm(req.GetDayStart())
+	from := tm(req.GetDayStart()).Truncate(time.Second)
 	to := from.Add(24 * time.Hour)
 	var day plan.Day
 	var left []plan.LeftOut
