@@ -265,3 +265,93 @@ func TestPlanDayBadInput(t *testing.T) {
 	_, err = e.client.CommitPlan(ctx, &dispatchv1.CommitPlanRequest{RequestId: "empty"})
 	wantCode(t, err, codes.InvalidArgument, "CommitPlan without visits")
 }
+
+func TestPlanDayMovesLateAppointmentWithLateNotice(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	tech := technician("late-runner", 0.05)
+	tech.Calendar = officeCalendar()
+	techID := e.createTech(t, tech).GetId()
+	dayStart := start.Add(14 * time.Hour) // tomorrow 00:00 in Shanghai
+	var ids []string
+	for i := range 3 {
+		in := jobInput(fmt.Sprintf("late-%d", i))
+		in.Site.Point = &typev1.GeoPoint{Latitude: site.Latitude + 0.02*float64(i), Longitude: site.Longitude}
+		in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+		j := e.createJob(t, in)
+		if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "accept-" + j.GetId(), JobId: j.GetId(), TechnicianId: techID}); err != nil {
+			t.Fatalf("AcceptJob: %v", err)
+		}
+		ids = append(ids, j.GetId())
+	}
+	planReq := &dispatchv1.PlanDayRequest{TechnicianIds: []string{techID}, DayStart: timestamppb.New(dayStart),
+		Budget: durationpb.New(100 * time.Millisecond), Seed: 7}
+	resp, err := e.client.PlanDay(ctx, planReq)
+	if err != nil {
+		t.Fatalf("PlanDay: %v", err)
+	}
+	visits := commitVisits(resp.GetPlan())
+	if len(visits) != 3 {
+		t.Fatalf("planned %d visits, want 3", len(visits))
+	}
+	if _, err := e.client.CommitPlan(ctx, &dispatchv1.CommitPlanRequest{RequestId: "late-plan", Visits: visits}); err != nil {
+		t.Fatalf("CommitPlan: %v", err)
+	}
+	// The first visit runs late: half an hour after its appointment the job is still not started.
+	first := visits[0]
+	e.clock.Set(first.GetStartTime().AsTime().Add(30 * time.Minute))
+
+	// Without moving, the past appointment cannot be kept.
+	resp, err = e.client.PlanDay(ctx, planReq)
+	if err != nil {
+		t.Fatalf("PlanDay: %v", err)
+	}
+	left := map[string]dispatchv1.LeftOutReason{}
+	for _, l := range resp.GetPlan().GetLeftOut() {
+		left[l.GetJobId()] = l.GetReason()
+	}
+	if left[first.GetJobId()] != dispatchv1.LeftOutReason_LEFT_OUT_REASON_APPOINTMENT_CONFLICT {
+		t.Fatalf("left out %v, want job %s as APPOINTMENT_CONFLICT", resp.GetPlan().GetLeftOut(), first.GetJobId())
+	}
+
+	planReq.MoveLateAppointments = true
+	resp, err = e.client.PlanDay(ctx, planReq)
+	if err != nil {
+		t.Fatalf("PlanDay moving late appointments: %v", err)
+	}
+	var move *dispatchv1.CommitVisit
+	for _, r := range resp.GetPlan().GetRoutes() {
+		for _, v := range r.GetVisits() {
+			if v.GetJobId() == first.GetJobId() {
+				if !v.GetMovesAppointment() || v.GetStartTime().AsTime().Before(e.clock.Now()) {
+					t.Fatalf("late job planned at %s (moves %v), want moved to after now %s", v.GetStartTime().AsTime(), v.GetMovesAppointment(), e.clock.Now())
+				}
+				move = &dispatchv1.CommitVisit{JobId: v.GetJobId(), TechnicianId: r.GetTechnicianId(), StartTime: v.GetStartTime(), MoveAppointment: true}
+			} else if v.GetMovesAppointment() {
+				t.Fatalf("job %s moved although its appointment can be kept", v.GetJobId())
+			}
+		}
+	}
+	if move == nil {
+		t.Fatalf("late job not planned; left out %v", resp.GetPlan().GetLeftOut())
+	}
+	// Committing the moved visit without move_appointment is a stale plan.
+	stale := proto.Clone(move).(*dispatchv1.CommitVisit)
+	stale.MoveAppointment = false
+	_, err = e.client.CommitPlan(ctx, &dispatchv1.CommitPlanRequest{RequestId: "late-stale", Visits: []*dispatchv1.CommitVisit{stale}})
+	wantCode(t, err, codes.FailedPrecondition, "CommitPlan of a moved appointment without move_appointment")
+
+	got, err := e.client.CommitPlan(ctx, &dispatchv1.CommitPlanRequest{RequestId: "late-move", Visits: []*dispatchv1.CommitVisit{move}})
+	if err != nil {
+		t.Fatalf("CommitPlan moving the appointment: %v", err)
+	}
+	j := got.GetJobs()[0]
+	rs := j.GetAppointment().GetReschedules()
+	if len(rs) != 1 || !rs[0].GetLateNotice() || !j.GetAppointment().GetWindow().GetStartTime().AsTime().Equal(move.GetStartTime().AsTime()) {
+		t.Fatalf("appointment after the move = %v, want one late-notice reschedule to %s", j.GetAppointment(), move.GetStartTime().AsTime())
+	}
+	if n := len(j.GetEscalations()); n == 0 || j.GetEscalations()[n-1].GetReason() != dispatchv1.EscalationReason_ESCALATION_REASON_LATE_NOTICE {
+		t.Fatalf("escalations = %v, want LATE_NOTICE last", j.GetEscalations())
+	}
+	e.waitEvents(t, j.GetId(), "appointment_scheduled", "appointment_rescheduled", "escalated")
+}

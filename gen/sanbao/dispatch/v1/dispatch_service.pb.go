@@ -2442,9 +2442,14 @@ type PlanDayRequest struct {
 	// The solver's time budget, 0.1 s to 10 s; empty means 1 s.
 	Budget *durationpb.Duration `protobuf:"bytes,4,opt,name=budget,proto3" json:"budget,omitempty"`
 	// Seed of the search: the same store, seed and iterations give the same plan.
-	Seed          uint64 `protobuf:"varint,5,opt,name=seed,proto3" json:"seed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Seed uint64 `protobuf:"varint,5,opt,name=seed,proto3" json:"seed,omitempty"`
+	// Plan again the appointments the day can no longer keep (the day has started and a visit
+	// ran late, or the appointment is already past) with their technician, instead of leaving
+	// them out as APPOINTMENT_CONFLICT; their visits come back with moves_appointment set and
+	// without the customer's window. The other appointments stay fixed.
+	MoveLateAppointments bool `protobuf:"varint,6,opt,name=move_late_appointments,json=moveLateAppointments,proto3" json:"move_late_appointments,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *PlanDayRequest) Reset() {
@@ -2510,6 +2515,13 @@ func (x *PlanDayRequest) GetSeed() uint64 {
 		return x.Seed
 	}
 	return 0
+}
+
+func (x *PlanDayRequest) GetMoveLateAppointments() bool {
+	if x != nil {
+		return x.MoveLateAppointments
+	}
+	return false
 }
 
 // PlanDayResponse carries the plan.
@@ -2859,7 +2871,7 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x12$\n" +
 	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xe8\aR\x06reason\">\n" +
 	"\x11CancelJobResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xb8\x03\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xee\x03\n" +
 	"\x0ePlanDayRequest\x124\n" +
 	"\x0forganisation_id\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\x12=\n" +
 	"\x0etechnician_ids\x18\x02 \x03(\tB\x16\xbaH\x13\x92\x01\x10\x10d\x18\x01\"\n" +
@@ -2868,7 +2880,8 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\bdayStart\x12D\n" +
 	"\x06budget\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\x11\xbaH\x0e\xaa\x01\v\"\x02\b\n" +
 	"2\x05\x10\x80\xc2\xd7/R\x06budget\x12\x12\n" +
-	"\x04seed\x18\x05 \x01(\x04R\x04seed:\x88\x01\xbaH\x84\x01\x1a\x81\x01\n" +
+	"\x04seed\x18\x05 \x01(\x04R\x04seed\x124\n" +
+	"\x16move_late_appointments\x18\x06 \x01(\bR\x14moveLateAppointments:\x88\x01\xbaH\x84\x01\x1a\x81\x01\n" +
 	"\fplan_day.who\x120give organisation_id or technician_ids, not both\x1a?(this.organisation_id != '') != (size(this.technician_ids) > 0)\"B\n" +
 	"\x0fPlanDayResponse\x12/\n" +
 	"\x04plan\x18\x01 \x01(\v2\x1b.sanbao.dispatch.v1.DayPlanR\x04plan\"\x99\x01\n" +

@@ -137,7 +137,9 @@ type DispatchServiceClient interface {
 	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) that are unassigned or
 	// held by a planned technician; a job with an appointment on another day is not planned, an
 	// appointment on the day is fixed to its technician and start. Working hours come from the
-	// technicians' calendars, windows from the jobs' customer windows, deadlines from arrive_by.
+	// technicians' calendars (from now, when the day has started), windows from the jobs'
+	// customer windows, deadlines from arrive_by; a visit takes an hour; day_start is read to
+	// the second.
 	// Travel is great-circle distance times the road factor at the policy's average speed.
 	// Changes nothing.
 	PlanDay(ctx context.Context, in *PlanDayRequest, opts ...grpc.CallOption) (*PlanDayResponse, error)
@@ -146,8 +148,9 @@ type DispatchServiceClient interface {
 	// already ACCEPTED by the planned technician without an appointment gets one at the planned
 	// start (job.appointment_scheduled); the planned start becomes the assignment's
 	// planned_arrival_time. A stale plan (a job no longer open, an appointment that moved or
-	// belongs to another technician) is FAILED_PRECONDITION naming the job, and nothing changes.
-	// Event: plan.committed.
+	// belongs to another technician) is FAILED_PRECONDITION naming the job, and nothing changes;
+	// a visit with move_appointment reschedules the job's appointment (job.appointment_rescheduled,
+	// and job.escalated with LATE_NOTICE when the notice is under 2 h). Event: plan.committed.
 	CommitPlan(ctx context.Context, in *CommitPlanRequest, opts ...grpc.CallOption) (*CommitPlanResponse, error)
 }
 
@@ -479,7 +482,9 @@ type DispatchServiceServer interface {
 	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) that are unassigned or
 	// held by a planned technician; a job with an appointment on another day is not planned, an
 	// appointment on the day is fixed to its technician and start. Working hours come from the
-	// technicians' calendars, windows from the jobs' customer windows, deadlines from arrive_by.
+	// technicians' calendars (from now, when the day has started), windows from the jobs'
+	// customer windows, deadlines from arrive_by; a visit takes an hour; day_start is read to
+	// the second.
 	// Travel is great-circle distance times the road factor at the policy's average speed.
 	// Changes nothing.
 	PlanDay(context.Context, *PlanDayRequest) (*PlanDayResponse, error)
@@ -488,8 +493,9 @@ type DispatchServiceServer interface {
 	// already ACCEPTED by the planned technician without an appointment gets one at the planned
 	// start (job.appointment_scheduled); the planned start becomes the assignment's
 	// planned_arrival_time. A stale plan (a job no longer open, an appointment that moved or
-	// belongs to another technician) is FAILED_PRECONDITION naming the job, and nothing changes.
-	// Event: plan.committed.
+	// belongs to another technician) is FAILED_PRECONDITION naming the job, and nothing changes;
+	// a visit with move_appointment reschedules the job's appointment (job.appointment_rescheduled,
+	// and job.escalated with LATE_NOTICE when the notice is under 2 h). Event: plan.committed.
 	CommitPlan(context.Context, *CommitPlanRequest) (*CommitPlanResponse, error)
 	mustEmbedUnimplementedDispatchServiceServer()
 }

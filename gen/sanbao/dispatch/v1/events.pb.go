@@ -995,6 +995,8 @@ type PlanCommitted struct {
 	Visits []*CommitVisit `protobuf:"bytes,1,rep,name=visits,proto3" json:"visits,omitempty"`
 	// The jobs newly assigned or reassigned by the plan.
 	AssignedJobIds []string `protobuf:"bytes,2,rep,name=assigned_job_ids,json=assignedJobIds,proto3" json:"assigned_job_ids,omitempty"`
+	// The jobs whose appointment was moved to the planned start.
+	RescheduledJobIds []string `protobuf:"bytes,4,rep,name=rescheduled_job_ids,json=rescheduledJobIds,proto3" json:"rescheduled_job_ids,omitempty"`
 	// The jobs that got an appointment at their planned start.
 	ScheduledJobIds []string `protobuf:"bytes,3,rep,name=scheduled_job_ids,json=scheduledJobIds,proto3" json:"scheduled_job_ids,omitempty"`
 	unknownFields   protoimpl.UnknownFields
@@ -1041,6 +1043,13 @@ func (x *PlanCommitted) GetVisits() []*CommitVisit {
 func (x *PlanCommitted) GetAssignedJobIds() []string {
 	if x != nil {
 		return x.AssignedJobIds
+	}
+	return nil
+}
+
+func (x *PlanCommitted) GetRescheduledJobIds() []string {
+	if x != nil {
+		return x.RescheduledJobIds
 	}
 	return nil
 }
@@ -1128,10 +1137,11 @@ const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
 	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
 	"\x0forganisation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12[\n" +
 	"\x11organisation_kind\x18\x03 \x01(\x0e2$.sanbao.dispatch.v1.OrganisationKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10organisationKind\x12\x16\n" +
-	"\x06active\x18\x04 \x01(\bR\x06active\"\xd3\x01\n" +
+	"\x06active\x18\x04 \x01(\bR\x06active\"\x98\x02\n" +
 	"\rPlanCommitted\x12B\n" +
 	"\x06visits\x18\x01 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\t\xbaH\x06\x92\x01\x03\x10\xf4\x03R\x06visits\x12=\n" +
-	"\x10assigned_job_ids\x18\x02 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0eassignedJobIds\x12?\n" +
+	"\x10assigned_job_ids\x18\x02 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0eassignedJobIds\x12C\n" +
+	"\x13rescheduled_job_ids\x18\x04 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x11rescheduledJobIds\x12?\n" +
 	"\x11scheduled_job_ids\x18\x03 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0fscheduledJobIdsB\xcb\x01\n" +
 	"\x16com.sanbao.dispatch.v1B\vEventsProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/dispatch/v1;dispatchv1\xa2\x02\x03SDX\xaa\x02\x12Sanbao.Dispatch.V1\xca\x02\x12Sanbao\\Dispatch\\V1\xe2\x02\x1eSanbao\\Dispatch\\V1\\GPBMetadata\xea\x02\x14Sanbao::Dispatch::V1b\x06proto3"
 

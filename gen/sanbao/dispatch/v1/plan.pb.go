@@ -295,9 +295,13 @@ type PlannedVisit struct {
 	// Work starts after the job's deadline.
 	Late bool `protobuf:"varint,7,opt,name=late,proto3" json:"late,omitempty"`
 	// The visit is an agreed appointment: the plan does not move it.
-	Fixed         bool `protobuf:"varint,8,opt,name=fixed,proto3" json:"fixed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Fixed bool `protobuf:"varint,8,opt,name=fixed,proto3" json:"fixed,omitempty"`
+	// The plan moves the job's agreed appointment to start_time, because the day can no longer
+	// keep it (PlanDayRequest.move_late_appointments). Commit it with
+	// CommitVisit.move_appointment.
+	MovesAppointment bool `protobuf:"varint,9,opt,name=moves_appointment,json=movesAppointment,proto3" json:"moves_appointment,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *PlannedVisit) Reset() {
@@ -386,6 +390,13 @@ func (x *PlannedVisit) GetFixed() bool {
 	return false
 }
 
+func (x *PlannedVisit) GetMovesAppointment() bool {
+	if x != nil {
+		return x.MovesAppointment
+	}
+	return false
+}
+
 // LeftOutJob is a job the plan leaves out.
 type LeftOutJob struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -449,9 +460,14 @@ type CommitVisit struct {
 	// The technician the plan gives it to.
 	TechnicianId string `protobuf:"bytes,2,opt,name=technician_id,json=technicianId,proto3" json:"technician_id,omitempty"`
 	// The planned start (PlannedVisit.start_time).
-	StartTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Move the job's agreed appointment to start_time (PlannedVisit.moves_appointment): the
+	// appointment is rescheduled with notice now, and a notice under the policy's lateness
+	// notice (2 h) is flagged late and escalated (LATE_NOTICE), as RescheduleAppointment does.
+	// The technician must be the job's. Without it, an appointment elsewhere is a stale plan.
+	MoveAppointment bool `protobuf:"varint,4,opt,name=move_appointment,json=moveAppointment,proto3" json:"move_appointment,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CommitVisit) Reset() {
@@ -505,6 +521,13 @@ func (x *CommitVisit) GetStartTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *CommitVisit) GetMoveAppointment() bool {
+	if x != nil {
+		return x.MoveAppointment
+	}
+	return false
+}
+
 var File_sanbao_dispatch_v1_plan_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_plan_proto_rawDesc = "" +
@@ -530,7 +553,7 @@ const file_sanbao_dispatch_v1_plan_proto_rawDesc = "" +
 	"\x06visits\x18\x04 \x03(\v2 .sanbao.dispatch.v1.PlannedVisitB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x06visits\x12C\n" +
 	"\x06travel\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
 	"\"\x06\b\x80\xa7\xe4\xe0\v2\x00R\x06travel\x12'\n" +
-	"\x02km\x18\x06 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00e\xcd\xcdA)\x00\x00\x00\x00\x00\x00\x00\x00R\x02km\"\xd9\x03\n" +
+	"\x02km\x18\x06 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00e\xcd\xcdA)\x00\x00\x00\x00\x00\x00\x00\x00R\x02km\"\x86\x04\n" +
 	"\fPlannedVisit\x12#\n" +
 	"\x06job_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12P\n" +
 	"\rtravel_before\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
@@ -545,11 +568,12 @@ const file_sanbao_dispatch_v1_plan_proto_rawDesc = "" +
 	"\x05slack\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
 	"\"\x06\b\x80\xa7\xe4\xe0\v2\x00R\x05slack\x12\x12\n" +
 	"\x04late\x18\a \x01(\bR\x04late\x12\x14\n" +
-	"\x05fixed\x18\b \x01(\bR\x05fixed\"v\n" +
+	"\x05fixed\x18\b \x01(\bR\x05fixed\x12+\n" +
+	"\x11moves_appointment\x18\t \x01(\bR\x10movesAppointment\"v\n" +
 	"\n" +
 	"LeftOutJob\x12#\n" +
 	"\x06job_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12C\n" +
-	"\x06reason\x18\x02 \x01(\x0e2!.sanbao.dispatch.v1.LeftOutReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\"\xb7\x01\n" +
+	"\x06reason\x18\x02 \x01(\x0e2!.sanbao.dispatch.v1.LeftOutReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\"\xe2\x01\n" +
 	"\vCommitVisit\x12$\n" +
 	"\x06job_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
@@ -557,7 +581,8 @@ const file_sanbao_dispatch_v1_plan_proto_rawDesc = "" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x12N\n" +
 	"\n" +
 	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tstartTime*\xd7\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tstartTime\x12)\n" +
+	"\x10move_appointment\x18\x04 \x01(\bR\x0fmoveAppointment*\xd7\x01\n" +
 	"\rLeftOutReason\x12\x1f\n" +
 	"\x1bLEFT_OUT_REASON_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18LEFT_OUT_REASON_NO_SKILL\x10\x01\x12\x1c\n" +

@@ -106,6 +106,10 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.Left
 				continue // not indexed either: fixed by UpdateTechnician
 			}
 			start, end, ok := workingHours(dt.Calendar, from)
+			if now := s.p.Clock.Now().Truncate(time.Second); ok && now.After(start) {
+				// The day has started: plan from now (the base stands in for where they are).
+				start, ok = now, now.Before(end)
+			}
 			if !ok {
 				continue
 			}
@@ -164,12 +168,53 @@ func (s *Server) PlanDay(ctx context.Context, req *dispatchv1.PlanDayRequest) (*
 	if req.GetBudget() != nil {
 		budget = req.GetBudget().AsDuration()
 	}
-	dp, err := plan.PlanDay(ctx, day, s.travel(), plan.Options{Seed: req.GetSeed(), Budget: budget})
+	opts := plan.Options{Seed: req.GetSeed(), Budget: budget}
+	dp, err := plan.PlanDay(ctx, day, s.travel(), opts)
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	moved := map[string]bool{}
+	if req.GetMoveLateAppointments() {
+		moved = releaseLate(&day, dp)
+		if len(moved) > 0 {
+			if dp, err = plan.PlanDay(ctx, day, s.travel(), opts); err != nil {
+				return nil, toStatus(err)
+			}
+		}
+	}
 	dp.LeftOut = append(dp.LeftOut, left...)
-	return &dispatchv1.PlanDayResponse{Plan: dayPlanToProto(dp)}, nil
+	out := dayPlanToProto(dp)
+	for _, r := range out.GetRoutes() {
+		for _, v := range r.GetVisits() {
+			v.MovesAppointment = moved[v.GetJobId()]
+		}
+	}
+	return &dispatchv1.PlanDayResponse{Plan: out}, nil
+}
+
+// releaseLate frees the appointments dp could not keep whose technician is planned: they may
+// move, and lose the customer's window (the customer is told a new time). It returns the
+// freed jobs.
+func releaseLate(day *plan.Day, dp plan.DayPlan) map[string]bool {
+	conflict := map[string]bool{}
+	for _, l := range dp.LeftOut {
+		if l.Reason == plan.ReasonAppointmentConflict {
+			conflict[l.JobID] = true
+		}
+	}
+	techs := map[string]bool{}
+	for _, t := range day.Technicians {
+		techs[t.ID] = true
+	}
+	moved := map[string]bool{}
+	for i := range day.Jobs {
+		j := &day.Jobs[i]
+		if conflict[j.ID] && j.Appointment != nil && techs[j.Appointment.TechnicianID] {
+			j.Appointment, j.WindowStart, j.WindowEnd = nil, time.Time{}, time.Time{}
+			moved[j.ID] = true
+		}
+	}
+	return moved
 }
 
 func dur(d time.Duration) *durationpb.Duration { return durationpb.New(max(d, 0)) }
@@ -262,6 +307,9 @@ func (s *Server) commitVisit(tx *bbolt.Tx, i int, v *dispatchv1.CommitVisit, tc 
 	start := tm(v.GetStartTime())
 	holder := j.GetAssignment().GetTechnicianId()
 	if ap := j.GetAppointment(); ap != nil {
+		if v.GetMoveAppointment() && holder == tc.ID {
+			return s.movePlanned(tx, i, j, start, ev, now)
+		}
 		if holder != tc.ID || !tm(ap.GetWindow().GetStartTime()).Equal(start) {
 			return nil, domain.Preconditionf("visits[%d]: job %s's appointment moved (technician %s at %s); plan the day again",
 				i, j.GetId(), holder, tm(ap.GetWindow().GetStartTime()).Format(time.RFC3339))
@@ -323,4 +371,24 @@ func (s *Server) planWindow(j *dispatchv1.Job, start, now time.Time) (*dispatchv
 		return nil, false
 	}
 	return &dispatchv1.TimeWindow{StartTime: ts(w.Start), EndTime: ts(w.End)}, true
+}
+
+// movePlanned reschedules job j's appointment to the planned start (visit i of a plan).
+func (s *Server) movePlanned(tx *bbolt.Tx, i int, j *dispatchv1.Job, start time.Time, ev *dispatchv1.PlanCommitted, now time.Time) (*dispatchv1.Job, error) {
+	old := proto.Clone(j).(*dispatchv1.Job)
+	touch(j, now)
+	if err := transition(j, domain.EventReschedule); err != nil {
+		return nil, domain.Preconditionf("visits[%d]: job %s's appointment cannot move: %v", i, j.GetId(), err)
+	}
+	win := &dispatchv1.TimeWindow{StartTime: ts(start), EndTime: ts(start.Add(defaultService))}
+	if err := s.rescheduleTo(tx, j, win, now, "day re-planned", now); err != nil {
+		return nil, err
+	}
+	j.Assignment.PlannedArrivalTime = ts(start)
+	if err := store.PutJob(tx, old, j); err != nil {
+		return nil, err
+	}
+	s.stageLoad(tx, s.loadChange(old, j))
+	ev.RescheduledJobIds = append(ev.RescheduledJobIds, j.GetId())
+	return j, nil
 }
