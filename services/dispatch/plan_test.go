@@ -214,8 +214,29 @@ func TestPlanDayCommitAndReplanOverGRPC(t *testing.T) {
 		t.Fatalf("stale plan error %v does not name job %s", err, cancelled.GetJobId())
 	}
 
+	// The single-job ranking prices a job for tomorrow into each technician's planned day.
+	in := jobInput("plan-tomorrow")
+	in.CustomerWindow = &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(9 * time.Hour)), EndTime: timestamppb.New(dayStart.Add(17 * time.Hour))}
+	in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+	tomorrow := e.createJob(t, in)
+	rk, err := e.client.RankTechnicians(ctx, &dispatchv1.RankTechniciansRequest{JobId: tomorrow.GetId()})
+	if err != nil {
+		t.Fatalf("RankTechnicians: %v", err)
+	}
+	priced := 0
+	for _, c := range rk.GetRanking().GetCandidates() {
+		for _, r := range c.GetReasons() {
+			if strings.HasPrefix(r, "planned day: +") {
+				priced++
+			}
+		}
+	}
+	if priced == 0 {
+		t.Fatalf("no candidate priced into the planned day: %v", rk.GetRanking().GetCandidates())
+	}
+
 	// An urgent job arrives: the new plan keeps every committed appointment and fits it.
-	in := jobInput("plan-urgent")
+	in = jobInput("plan-urgent")
 	in.Priority = dispatchv1.Priority_PRIORITY_URGENT
 	in.ArriveBy = timestamppb.New(dayStart.Add(11 * time.Hour))
 	urgent := e.createJob(t, in)

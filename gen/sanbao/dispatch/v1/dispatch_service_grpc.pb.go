@@ -84,6 +84,9 @@ type DispatchServiceClient interface {
 	// Lists jobs in creation order, optionally filtered.
 	ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error)
 	// Ranks the technicians for a job without changing it (a dry run of automatic assignment).
+	// Each candidate's reasons end with what inserting the job into the technician's planned
+	// day costs ("planned day: +12m0s driving as visit 3 of 5, arriving 10:40", or that it does
+	// not fit), when they have open jobs planned on the arrival day.
 	RankTechnicians(ctx context.Context, in *RankTechniciansRequest, opts ...grpc.CallOption) (*RankTechniciansResponse, error)
 	// Assigns a job by hand, overriding the ranking (the technician must be active; matching
 	// rules other than the product line are the dispatcher's call). Allowed while UNASSIGNED,
@@ -429,6 +432,9 @@ type DispatchServiceServer interface {
 	// Lists jobs in creation order, optionally filtered.
 	ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error)
 	// Ranks the technicians for a job without changing it (a dry run of automatic assignment).
+	// Each candidate's reasons end with what inserting the job into the technician's planned
+	// day costs ("planned day: +12m0s driving as visit 3 of 5, arriving 10:40", or that it does
+	// not fit), when they have open jobs planned on the arrival day.
 	RankTechnicians(context.Context, *RankTechniciansRequest) (*RankTechniciansResponse, error)
 	// Assigns a job by hand, overriding the ranking (the technician must be active; matching
 	// rules other than the product line are the dispatcher's call). Allowed while UNASSIGNED,

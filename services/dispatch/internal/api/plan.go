@@ -3,9 +3,11 @@ package api
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -391,4 +393,94 @@ func (s *Server) movePlanned(tx *bbolt.Tx, i int, j *dispatchv1.Job, start time.
 	s.stageLoad(tx, s.loadChange(old, j))
 	ev.RescheduledJobIds = append(ev.RescheduledJobIds, j.GetId())
 	return j, nil
+}
+
+// plannedDayReasons adds to each candidate of a dry-run ranking what inserting job j into the
+// technician's planned day costs (their open jobs planned on the candidate's arrival day, in
+// planned order): the extra driving and the place, or that it does not fit.
+func (s *Server) plannedDayReasons(j *dispatchv1.Job, rk *dispatchv1.Ranking) {
+	if j.GetSite().GetPoint() == nil {
+		return
+	}
+	for _, c := range rk.GetCandidates() {
+		why, err := s.insertionReason(j, c)
+		if err != nil {
+			s.log.Warn("planned-day insertion not evaluated", zap.String("job_id", j.GetId()),
+				zap.String("technician_id", c.GetTechnicianId()), zap.Error(err))
+			continue
+		}
+		if why == "" {
+			continue
+		}
+		if len(c.Reasons) >= 5 {
+			c.Reasons = c.Reasons[:4]
+		}
+		c.Reasons = append(c.Reasons, why)
+	}
+}
+
+// insertionReason evaluates job j in candidate c's planned day; "" when the day has nothing
+// planned.
+func (s *Server) insertionReason(j *dispatchv1.Job, c *dispatchv1.Candidate) (string, error) {
+	var tp *dispatchv1.Technician
+	var held []*dispatchv1.Job
+	err := s.p.DB.View(func(tx *bbolt.Tx) error {
+		t, found, err := store.Technician(tx, c.GetTechnicianId())
+		if err != nil || !found {
+			return err
+		}
+		tp = t
+		held, _, err = store.ListJobs(tx, store.JobFilter{TechnicianID: t.GetId()}, "", 1000)
+		return err
+	})
+	if err != nil || tp == nil {
+		return "", err
+	}
+	dt, err := techToDomain(tp)
+	if err != nil {
+		return "", err
+	}
+	loc, err := time.LoadLocation(tp.GetCalendar().GetTimeZone())
+	if err != nil {
+		loc = time.UTC
+	}
+	arr := tm(c.GetArrivalTime()).In(loc)
+	midnight := time.Date(arr.Year(), arr.Month(), arr.Day(), 0, 0, 0, 0, loc)
+	from, until, ok := workingHours(dt.Calendar, midnight)
+	if !ok {
+		return "", nil
+	}
+	var planned []*dispatchv1.Job
+	for _, h := range held {
+		at := plannedTime(h)
+		if h.GetId() == j.GetId() || !domain.State(h.GetState()).Open() || h.GetSite().GetPoint() == nil ||
+			at.Before(from) || !at.Before(until) {
+			continue
+		}
+		planned = append(planned, h)
+	}
+	if len(planned) == 0 {
+		return "", nil
+	}
+	sort.SliceStable(planned, func(a, b int) bool { return plannedTime(planned[a]).Before(plannedTime(planned[b])) })
+	day := plan.Day{DefaultService: defaultService, Technicians: []plan.Tech{{ID: dt.ID, Start: dt.Base, End: dt.Base,
+		From: from, Until: until, Level: dt.Level, Skills: dt.Skills, Capacity: dt.CapacityPerDay}}}
+	route := plan.TechRoute{TechnicianID: dt.ID}
+	for _, h := range planned {
+		var ap *plan.Appointment
+		if w := h.GetAppointment().GetWindow(); w != nil {
+			ap = &plan.Appointment{TechnicianID: dt.ID, Start: tm(w.GetStartTime())}
+		}
+		day.Jobs = append(day.Jobs, dayJob(h, ap))
+		route.Visits = append(route.Visits, plan.PlannedVisit{JobID: h.GetId()})
+	}
+	ins, reason, err := plan.RankInsertions(day, plan.DayPlan{Routes: []plan.TechRoute{route}}, dayJob(j, nil), s.travel())
+	if err != nil {
+		return "", err
+	}
+	if len(ins) == 0 {
+		return fmt.Sprintf("planned day: does not fit among %d visits (%s)", len(planned), reason), nil
+	}
+	return fmt.Sprintf("planned day: +%s driving as visit %d of %d, arriving %s", ins[0].ExtraTravel.Round(time.Minute),
+		ins[0].Position+1, len(planned)+1, ins[0].Arrival.In(loc).Format("15:04")), nil
 }
