@@ -103,6 +103,14 @@ func TestPlanDayCommitAndReplanOverGRPC(t *testing.T) {
 		jobs = append(jobs, j)
 	}
 
+	// An unassigned job in Guangzhou is no job for a Jinan station's day.
+	far := jobInput("plan-far")
+	far.Site = &typev1.Address{Region: "Guangdong", City: "Guangzhou", Point: &typev1.GeoPoint{Latitude: 23.13, Longitude: 113.26}}
+	farJob := e.createJob(t, far)
+	if farJob.GetState() != dispatchv1.JobState_JOB_STATE_UNASSIGNED {
+		t.Fatalf("far job state = %s, want UNASSIGNED", farJob.GetState())
+	}
+
 	plan := func() *dispatchv1.DayPlan {
 		t.Helper()
 		resp, err := e.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{TechnicianIds: techIDs,
@@ -117,6 +125,9 @@ func TestPlanDayCommitAndReplanOverGRPC(t *testing.T) {
 		t.Fatalf("left out = %v, want none", p.GetLeftOut())
 	}
 	got := planned(p)
+	if _, ok := got[farJob.GetId()]; ok {
+		t.Fatal("the Guangzhou job is planned for the Jinan station")
+	}
 	if len(got) != len(jobs) {
 		t.Fatalf("planned %d jobs, want %d", len(got), len(jobs))
 	}

@@ -137,8 +137,11 @@ type DispatchServiceClient interface {
 	CancelJob(ctx context.Context, in *CancelJobRequest, opts ...grpc.CallOption) (*CancelJobResponse, error)
 	// Plans a day for an organisation's active technicians or a list of technicians: each
 	// technician's ordered visits with ETAs, travel and slack, and the jobs left out with the
-	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) that are unassigned or
-	// held by a planned technician; a job with an appointment on another day is not planned, an
+	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) held by a planned
+	// technician, or unassigned inside the radius of a planned technician with their product line
+	// and with a customer window (if any) overlapping the day; at most 500 (appointments first,
+	// then priority, then the earliest arrive_by), and at most 100 technicians (more is
+	// INVALID_ARGUMENT). A job with an appointment on another day is not planned, an
 	// appointment on the day is fixed to its technician and start. Working hours come from the
 	// technicians' calendars (from now, when the day has started), windows from the jobs'
 	// customer windows, deadlines from arrive_by; a visit takes an hour; day_start is read to
@@ -485,8 +488,11 @@ type DispatchServiceServer interface {
 	CancelJob(context.Context, *CancelJobRequest) (*CancelJobResponse, error)
 	// Plans a day for an organisation's active technicians or a list of technicians: each
 	// technician's ordered visits with ETAs, travel and slack, and the jobs left out with the
-	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) that are unassigned or
-	// held by a planned technician; a job with an appointment on another day is not planned, an
+	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) held by a planned
+	// technician, or unassigned inside the radius of a planned technician with their product line
+	// and with a customer window (if any) overlapping the day; at most 500 (appointments first,
+	// then priority, then the earliest arrive_by), and at most 100 technicians (more is
+	// INVALID_ARGUMENT). A job with an appointment on another day is not planned, an
 	// appointment on the day is fixed to its technician and start. Working hours come from the
 	// technicians' calendars (from now, when the day has started), windows from the jobs'
 	// customer windows, deadlines from arrive_by; a visit takes an hour; day_start is read to

@@ -21,6 +21,13 @@ import (
 // defaultService is how long a visit takes when planning a day.
 const defaultService = time.Hour
 
+// maxPlanJobs bounds the jobs one PlanDay considers (the solver's matrix grows with their
+// square); appointments come first, then priority, then the earliest arrive_by.
+const maxPlanJobs = 500
+
+// maxPlanTechnicians bounds the technicians of one PlanDay.
+const maxPlanTechnicians = 100
+
 // hoursStep is the resolution at which a technician's working hours are read off the calendar.
 const hoursStep = 5 * time.Minute
 
@@ -99,6 +106,7 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.Left
 			}
 		}
 		planned := map[string]bool{}
+		var reach []domain.Technician
 		for _, t := range techs {
 			if !t.GetActive() {
 				continue
@@ -118,9 +126,14 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.Left
 			day.Technicians = append(day.Technicians, plan.Tech{ID: dt.ID, Start: dt.Base, End: dt.Base,
 				From: start, Until: end, Level: dt.Level, Skills: dt.Skills, Capacity: dt.CapacityPerDay})
 			planned[dt.ID] = true
+			reach = append(reach, dt)
 		}
 		if len(day.Technicians) == 0 {
 			return domain.Preconditionf("technician_ids: no active technician works on that day")
+		}
+		if len(day.Technicians) > maxPlanTechnicians {
+			return domain.Invalidf("organisation_id: %d technicians work that day, at most %d are planned at once; give technician_ids",
+				len(day.Technicians), maxPlanTechnicians)
 		}
 		for _, st := range []dispatchv1.JobState{dispatchv1.JobState_JOB_STATE_UNASSIGNED,
 			dispatchv1.JobState_JOB_STATE_ASSIGNED, dispatchv1.JobState_JOB_STATE_ACCEPTED} {
@@ -137,8 +150,13 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.Left
 					}
 					ap = &plan.Appointment{TechnicianID: holder, Start: at}
 				}
+				if holder == "" && !s.reachable(j, reach, from, to) {
+					return nil // another station's job, or not for this day
+				}
 				if j.GetSite().GetPoint() == nil {
-					left = append(left, plan.LeftOut{JobID: j.GetId(), Reason: plan.ReasonOutsideHours})
+					if len(left) < maxPlanJobs {
+						left = append(left, plan.LeftOut{JobID: j.GetId(), Reason: plan.ReasonOutsideHours})
+					}
 					return nil
 				}
 				day.Jobs = append(day.Jobs, dayJob(j, ap))
@@ -149,7 +167,46 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.Left
 		}
 		return nil
 	})
+	if len(day.Jobs) > maxPlanJobs {
+		sort.SliceStable(day.Jobs, func(a, b int) bool {
+			ja, jb := &day.Jobs[a], &day.Jobs[b]
+			if (ja.Appointment != nil) != (jb.Appointment != nil) {
+				return ja.Appointment != nil
+			}
+			if ja.Priority != jb.Priority {
+				return ja.Priority > jb.Priority
+			}
+			return ja.Deadline.Before(jb.Deadline)
+		})
+		day.Jobs = day.Jobs[:maxPlanJobs]
+	}
 	return day, left, err
+}
+
+// reachable reports whether an unassigned job is one for this day's technicians: its site
+// (when known) inside some planned technician's radius who has the product line, and its
+// customer window (when given) overlapping [from, to).
+func (s *Server) reachable(j *dispatchv1.Job, techs []domain.Technician, from, to time.Time) bool {
+	if w := j.GetCustomerWindow(); w != nil && (!tm(w.GetEndTime()).After(from) || !tm(w.GetStartTime()).Before(to)) {
+		return false
+	}
+	for i := range techs {
+		t := &techs[i]
+		if _, ok := t.Skills[j.GetProductLine()]; !ok {
+			continue
+		}
+		if j.GetSite().GetPoint() == nil {
+			return true
+		}
+		radius := t.RadiusKm
+		if radius <= 0 {
+			radius = s.policy.DefaultRadiusKm
+		}
+		if s.opts.Distance.RoadKm(t.Base, point(j.GetSite().GetPoint())) <= radius {
+			return true
+		}
+	}
+	return false
 }
 
 func dayJob(j *dispatchv1.Job, ap *plan.Appointment) plan.DayJob {
