@@ -227,6 +227,12 @@ func (s *Server) PlanDay(ctx context.Context, req *dispatchv1.PlanDayRequest) (*
 	if req.GetBudget() != nil {
 		budget = req.GetBudget().AsDuration()
 	}
+	select {
+	case s.planSlots <- struct{}{}:
+		defer func() { <-s.planSlots }()
+	case <-ctx.Done():
+		return nil, toStatus(ctx.Err())
+	}
 	opts := plan.Options{Seed: req.GetSeed(), Budget: budget}
 	dp, err := plan.PlanDay(ctx, day, s.travel(), opts)
 	if err != nil {
