@@ -121,6 +121,7 @@ func TestPlanDayCommitAndReplanOverGRPC(t *testing.T) {
 		return resp.GetPlan()
 	}
 	p := plan()
+	t.Logf("day plan: %d iterations in 200 ms, %.1f km, %s driving, %d late", p.GetIterations(), p.GetKm(), p.GetTravel().AsDuration(), p.GetLate())
 	if len(p.GetLeftOut()) != 0 {
 		t.Fatalf("left out = %v, want none", p.GetLeftOut())
 	}
