@@ -194,6 +194,8 @@ var policy = map[string]Rule{
 	dispatchService + "ApproveJob":            rule(all(mgr), actor("approver_id"), pii),
 	dispatchService + "EscalateJob":           rule(all(disp), pii),
 	dispatchService + "CancelJob":             rule(all(disp, svcT), pii),
+	dispatchService + "PlanDay":               rule(all(disp, mgr)),
+	dispatchService + "CommitPlan":            rule(all(disp), pii),
 
 	// Inventory: the warehouse's books; dealers see their own stock and return their old parts.
 	inventoryService + "CreatePart":             rule(all(admin, wh)),

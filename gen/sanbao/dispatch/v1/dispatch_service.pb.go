@@ -14,6 +14,7 @@ import (
 	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -2428,11 +2429,253 @@ func (x *CancelJobResponse) GetJob() *Job {
 	return nil
 }
 
+// PlanDayRequest asks for a day plan.
+type PlanDayRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Plan the organisation's active technicians; or give technician_ids.
+	OrganisationId string `protobuf:"bytes,1,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	// Plan these technicians (inactive ones are skipped); or give organisation_id.
+	TechnicianIds []string `protobuf:"bytes,2,rep,name=technician_ids,json=technicianIds,proto3" json:"technician_ids,omitempty"`
+	// Start of the day to plan; the day is the 24 hours from it, each technician's working
+	// hours inside it from their calendar.
+	DayStart *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=day_start,json=dayStart,proto3" json:"day_start,omitempty"`
+	// The solver's time budget, 0.1 s to 10 s; empty means 1 s.
+	Budget *durationpb.Duration `protobuf:"bytes,4,opt,name=budget,proto3" json:"budget,omitempty"`
+	// Seed of the search: the same store, seed and iterations give the same plan.
+	Seed uint64 `protobuf:"varint,5,opt,name=seed,proto3" json:"seed,omitempty"`
+	// Plan again the appointments the day can no longer keep (the day has started and a visit
+	// ran late, or the appointment is already past) with their technician, instead of leaving
+	// them out as APPOINTMENT_CONFLICT; their visits come back with moves_appointment set and
+	// without the customer's window. The other appointments stay fixed.
+	MoveLateAppointments bool `protobuf:"varint,6,opt,name=move_late_appointments,json=moveLateAppointments,proto3" json:"move_late_appointments,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *PlanDayRequest) Reset() {
+	*x = PlanDayRequest{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanDayRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanDayRequest) ProtoMessage() {}
+
+func (x *PlanDayRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanDayRequest.ProtoReflect.Descriptor instead.
+func (*PlanDayRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *PlanDayRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
+}
+
+func (x *PlanDayRequest) GetTechnicianIds() []string {
+	if x != nil {
+		return x.TechnicianIds
+	}
+	return nil
+}
+
+func (x *PlanDayRequest) GetDayStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DayStart
+	}
+	return nil
+}
+
+func (x *PlanDayRequest) GetBudget() *durationpb.Duration {
+	if x != nil {
+		return x.Budget
+	}
+	return nil
+}
+
+func (x *PlanDayRequest) GetSeed() uint64 {
+	if x != nil {
+		return x.Seed
+	}
+	return 0
+}
+
+func (x *PlanDayRequest) GetMoveLateAppointments() bool {
+	if x != nil {
+		return x.MoveLateAppointments
+	}
+	return false
+}
+
+// PlanDayResponse carries the plan.
+type PlanDayResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plan.
+	Plan          *DayPlan `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanDayResponse) Reset() {
+	*x = PlanDayResponse{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanDayResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanDayResponse) ProtoMessage() {}
+
+func (x *PlanDayResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanDayResponse.ProtoReflect.Descriptor instead.
+func (*PlanDayResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *PlanDayResponse) GetPlan() *DayPlan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+// CommitPlanRequest commits a plan's visits.
+type CommitPlanRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The visits to commit (PlanDay's routes), each job once.
+	Visits        []*CommitVisit `protobuf:"bytes,2,rep,name=visits,proto3" json:"visits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitPlanRequest) Reset() {
+	*x = CommitPlanRequest{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitPlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitPlanRequest) ProtoMessage() {}
+
+func (x *CommitPlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitPlanRequest.ProtoReflect.Descriptor instead.
+func (*CommitPlanRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *CommitPlanRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CommitPlanRequest) GetVisits() []*CommitVisit {
+	if x != nil {
+		return x.Visits
+	}
+	return nil
+}
+
+// CommitPlanResponse carries the committed jobs.
+type CommitPlanResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The jobs after the change, in the request's order.
+	Jobs          []*Job `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitPlanResponse) Reset() {
+	*x = CommitPlanResponse{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitPlanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitPlanResponse) ProtoMessage() {}
+
+func (x *CommitPlanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitPlanResponse.ProtoReflect.Descriptor instead.
+func (*CommitPlanResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *CommitPlanResponse) GetJobs() []*Job {
+	if x != nil {
+		return x.Jobs
+	}
+	return nil
+}
+
 var File_sanbao_dispatch_v1_dispatch_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
+	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
 	"\x17CreateTechnicianRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12F\n" +
@@ -2628,7 +2871,26 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x12$\n" +
 	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xe8\aR\x06reason\">\n" +
 	"\x11CancelJobResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job2\xa4\x10\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xee\x03\n" +
+	"\x0ePlanDayRequest\x124\n" +
+	"\x0forganisation_id\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\x12=\n" +
+	"\x0etechnician_ids\x18\x02 \x03(\tB\x16\xbaH\x13\x92\x01\x10\x10d\x18\x01\"\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\rtechnicianIds\x12L\n" +
+	"\tday_start\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\bdayStart\x12D\n" +
+	"\x06budget\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\x11\xbaH\x0e\xaa\x01\v\"\x02\b\n" +
+	"2\x05\x10\x80\xc2\xd7/R\x06budget\x12\x12\n" +
+	"\x04seed\x18\x05 \x01(\x04R\x04seed\x124\n" +
+	"\x16move_late_appointments\x18\x06 \x01(\bR\x14moveLateAppointments:\x88\x01\xbaH\x84\x01\x1a\x81\x01\n" +
+	"\fplan_day.who\x120give organisation_id or technician_ids, not both\x1a?(this.organisation_id != '') != (size(this.technician_ids) > 0)\"B\n" +
+	"\x0fPlanDayResponse\x12/\n" +
+	"\x04plan\x18\x01 \x01(\v2\x1b.sanbao.dispatch.v1.DayPlanR\x04plan\"\x99\x01\n" +
+	"\x11CommitPlanRequest\x12>\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12D\n" +
+	"\x06visits\x18\x02 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\v\xbaH\b\x92\x01\x05\b\x01\x10\xf4\x03R\x06visits\"A\n" +
+	"\x12CommitPlanResponse\x12+\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xd5\x11\n" +
 	"\x0fDispatchService\x12m\n" +
 	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\x12d\n" +
 	"\rGetTechnician\x12(.sanbao.dispatch.v1.GetTechnicianRequest\x1a).sanbao.dispatch.v1.GetTechnicianResponse\x12j\n" +
@@ -2653,7 +2915,10 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\rCompleteVisit\x12(.sanbao.dispatch.v1.CompleteVisitRequest\x1a).sanbao.dispatch.v1.CompleteVisitResponse\x12^\n" +
 	"\vAmendReport\x12&.sanbao.dispatch.v1.AmendReportRequest\x1a'.sanbao.dispatch.v1.AmendReportResponse\x12^\n" +
 	"\vEscalateJob\x12&.sanbao.dispatch.v1.EscalateJobRequest\x1a'.sanbao.dispatch.v1.EscalateJobResponse\x12X\n" +
-	"\tCancelJob\x12$.sanbao.dispatch.v1.CancelJobRequest\x1a%.sanbao.dispatch.v1.CancelJobResponseB\xd4\x01\n" +
+	"\tCancelJob\x12$.sanbao.dispatch.v1.CancelJobRequest\x1a%.sanbao.dispatch.v1.CancelJobResponse\x12R\n" +
+	"\aPlanDay\x12\".sanbao.dispatch.v1.PlanDayRequest\x1a#.sanbao.dispatch.v1.PlanDayResponse\x12[\n" +
+	"\n" +
+	"CommitPlan\x12%.sanbao.dispatch.v1.CommitPlanRequest\x1a&.sanbao.dispatch.v1.CommitPlanResponseB\xd4\x01\n" +
 	"\x16com.sanbao.dispatch.v1B\x14DispatchServiceProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/dispatch/v1;dispatchv1\xa2\x02\x03SDX\xaa\x02\x12Sanbao.Dispatch.V1\xca\x02\x12Sanbao\\Dispatch\\V1\xe2\x02\x1eSanbao\\Dispatch\\V1\\GPBMetadata\xea\x02\x14Sanbao::Dispatch::V1b\x06proto3"
 
 var (
@@ -2668,7 +2933,7 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP() []byte {
 	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescData
 }
 
-var file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_sanbao_dispatch_v1_dispatch_service_proto_goTypes = []any{
 	(*CreateTechnicianRequest)(nil),       // 0: sanbao.dispatch.v1.CreateTechnicianRequest
 	(*CreateTechnicianResponse)(nil),      // 1: sanbao.dispatch.v1.CreateTechnicianResponse
@@ -2712,101 +2977,117 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_goTypes = []any{
 	(*EscalateJobResponse)(nil),           // 39: sanbao.dispatch.v1.EscalateJobResponse
 	(*CancelJobRequest)(nil),              // 40: sanbao.dispatch.v1.CancelJobRequest
 	(*CancelJobResponse)(nil),             // 41: sanbao.dispatch.v1.CancelJobResponse
-	(*Technician)(nil),                    // 42: sanbao.dispatch.v1.Technician
-	(*Job)(nil),                           // 43: sanbao.dispatch.v1.Job
-	(JobState)(0),                         // 44: sanbao.dispatch.v1.JobState
-	(*Ranking)(nil),                       // 45: sanbao.dispatch.v1.Ranking
-	(*TimeWindow)(nil),                    // 46: sanbao.dispatch.v1.TimeWindow
-	(*timestamppb.Timestamp)(nil),         // 47: google.protobuf.Timestamp
-	(*v1.GeoPoint)(nil),                   // 48: sanbao.type.v1.GeoPoint
-	(*ServiceReport)(nil),                 // 49: sanbao.dispatch.v1.ServiceReport
-	(*ReportAmendment)(nil),               // 50: sanbao.dispatch.v1.ReportAmendment
-	(EscalationReason)(0),                 // 51: sanbao.dispatch.v1.EscalationReason
-	(EscalationLevel)(0),                  // 52: sanbao.dispatch.v1.EscalationLevel
+	(*PlanDayRequest)(nil),                // 42: sanbao.dispatch.v1.PlanDayRequest
+	(*PlanDayResponse)(nil),               // 43: sanbao.dispatch.v1.PlanDayResponse
+	(*CommitPlanRequest)(nil),             // 44: sanbao.dispatch.v1.CommitPlanRequest
+	(*CommitPlanResponse)(nil),            // 45: sanbao.dispatch.v1.CommitPlanResponse
+	(*Technician)(nil),                    // 46: sanbao.dispatch.v1.Technician
+	(*Job)(nil),                           // 47: sanbao.dispatch.v1.Job
+	(JobState)(0),                         // 48: sanbao.dispatch.v1.JobState
+	(*Ranking)(nil),                       // 49: sanbao.dispatch.v1.Ranking
+	(*TimeWindow)(nil),                    // 50: sanbao.dispatch.v1.TimeWindow
+	(*timestamppb.Timestamp)(nil),         // 51: google.protobuf.Timestamp
+	(*v1.GeoPoint)(nil),                   // 52: sanbao.type.v1.GeoPoint
+	(*ServiceReport)(nil),                 // 53: sanbao.dispatch.v1.ServiceReport
+	(*ReportAmendment)(nil),               // 54: sanbao.dispatch.v1.ReportAmendment
+	(EscalationReason)(0),                 // 55: sanbao.dispatch.v1.EscalationReason
+	(EscalationLevel)(0),                  // 56: sanbao.dispatch.v1.EscalationLevel
+	(*durationpb.Duration)(nil),           // 57: google.protobuf.Duration
+	(*DayPlan)(nil),                       // 58: sanbao.dispatch.v1.DayPlan
+	(*CommitVisit)(nil),                   // 59: sanbao.dispatch.v1.CommitVisit
 }
 var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
-	42, // 0: sanbao.dispatch.v1.CreateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
-	42, // 1: sanbao.dispatch.v1.CreateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
-	42, // 2: sanbao.dispatch.v1.GetTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
-	42, // 3: sanbao.dispatch.v1.ListTechniciansResponse.technicians:type_name -> sanbao.dispatch.v1.Technician
-	42, // 4: sanbao.dispatch.v1.UpdateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
-	42, // 5: sanbao.dispatch.v1.UpdateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
-	43, // 6: sanbao.dispatch.v1.CreateJobRequest.job:type_name -> sanbao.dispatch.v1.Job
-	43, // 7: sanbao.dispatch.v1.CreateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	43, // 8: sanbao.dispatch.v1.GetJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	44, // 9: sanbao.dispatch.v1.ListJobsRequest.state:type_name -> sanbao.dispatch.v1.JobState
-	43, // 10: sanbao.dispatch.v1.ListJobsResponse.jobs:type_name -> sanbao.dispatch.v1.Job
-	45, // 11: sanbao.dispatch.v1.RankTechniciansResponse.ranking:type_name -> sanbao.dispatch.v1.Ranking
-	43, // 12: sanbao.dispatch.v1.AssignJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	43, // 13: sanbao.dispatch.v1.AcceptJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	43, // 14: sanbao.dispatch.v1.ApproveJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	43, // 15: sanbao.dispatch.v1.DeclineJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	46, // 16: sanbao.dispatch.v1.ScheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	43, // 17: sanbao.dispatch.v1.ScheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
-	46, // 18: sanbao.dispatch.v1.RescheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	47, // 19: sanbao.dispatch.v1.RescheduleAppointmentRequest.notice_time:type_name -> google.protobuf.Timestamp
-	43, // 20: sanbao.dispatch.v1.RescheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
-	43, // 21: sanbao.dispatch.v1.StartTravelResponse.job:type_name -> sanbao.dispatch.v1.Job
-	48, // 22: sanbao.dispatch.v1.CheckInRequest.point:type_name -> sanbao.type.v1.GeoPoint
-	47, // 23: sanbao.dispatch.v1.CheckInRequest.check_in_time:type_name -> google.protobuf.Timestamp
-	43, // 24: sanbao.dispatch.v1.CheckInResponse.job:type_name -> sanbao.dispatch.v1.Job
-	49, // 25: sanbao.dispatch.v1.RecordWorkRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	43, // 26: sanbao.dispatch.v1.RecordWorkResponse.job:type_name -> sanbao.dispatch.v1.Job
-	49, // 27: sanbao.dispatch.v1.CompleteVisitRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	43, // 28: sanbao.dispatch.v1.CompleteVisitResponse.job:type_name -> sanbao.dispatch.v1.Job
-	50, // 29: sanbao.dispatch.v1.AmendReportRequest.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
-	43, // 30: sanbao.dispatch.v1.AmendReportResponse.job:type_name -> sanbao.dispatch.v1.Job
-	51, // 31: sanbao.dispatch.v1.EscalateJobRequest.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	52, // 32: sanbao.dispatch.v1.EscalateJobRequest.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	43, // 33: sanbao.dispatch.v1.EscalateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	43, // 34: sanbao.dispatch.v1.CancelJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	0,  // 35: sanbao.dispatch.v1.DispatchService.CreateTechnician:input_type -> sanbao.dispatch.v1.CreateTechnicianRequest
-	2,  // 36: sanbao.dispatch.v1.DispatchService.GetTechnician:input_type -> sanbao.dispatch.v1.GetTechnicianRequest
-	4,  // 37: sanbao.dispatch.v1.DispatchService.ListTechnicians:input_type -> sanbao.dispatch.v1.ListTechniciansRequest
-	6,  // 38: sanbao.dispatch.v1.DispatchService.UpdateTechnician:input_type -> sanbao.dispatch.v1.UpdateTechnicianRequest
-	8,  // 39: sanbao.dispatch.v1.DispatchService.CreateJob:input_type -> sanbao.dispatch.v1.CreateJobRequest
-	10, // 40: sanbao.dispatch.v1.DispatchService.GetJob:input_type -> sanbao.dispatch.v1.GetJobRequest
-	12, // 41: sanbao.dispatch.v1.DispatchService.ListJobs:input_type -> sanbao.dispatch.v1.ListJobsRequest
-	14, // 42: sanbao.dispatch.v1.DispatchService.RankTechnicians:input_type -> sanbao.dispatch.v1.RankTechniciansRequest
-	16, // 43: sanbao.dispatch.v1.DispatchService.AssignJob:input_type -> sanbao.dispatch.v1.AssignJobRequest
-	18, // 44: sanbao.dispatch.v1.DispatchService.AcceptJob:input_type -> sanbao.dispatch.v1.AcceptJobRequest
-	20, // 45: sanbao.dispatch.v1.DispatchService.ApproveJob:input_type -> sanbao.dispatch.v1.ApproveJobRequest
-	22, // 46: sanbao.dispatch.v1.DispatchService.DeclineJob:input_type -> sanbao.dispatch.v1.DeclineJobRequest
-	24, // 47: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:input_type -> sanbao.dispatch.v1.ScheduleAppointmentRequest
-	26, // 48: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:input_type -> sanbao.dispatch.v1.RescheduleAppointmentRequest
-	28, // 49: sanbao.dispatch.v1.DispatchService.StartTravel:input_type -> sanbao.dispatch.v1.StartTravelRequest
-	30, // 50: sanbao.dispatch.v1.DispatchService.CheckIn:input_type -> sanbao.dispatch.v1.CheckInRequest
-	32, // 51: sanbao.dispatch.v1.DispatchService.RecordWork:input_type -> sanbao.dispatch.v1.RecordWorkRequest
-	34, // 52: sanbao.dispatch.v1.DispatchService.CompleteVisit:input_type -> sanbao.dispatch.v1.CompleteVisitRequest
-	36, // 53: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
-	38, // 54: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
-	40, // 55: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
-	1,  // 56: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
-	3,  // 57: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
-	5,  // 58: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
-	7,  // 59: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
-	9,  // 60: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
-	11, // 61: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
-	13, // 62: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
-	15, // 63: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
-	17, // 64: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
-	19, // 65: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
-	21, // 66: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
-	23, // 67: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
-	25, // 68: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
-	27, // 69: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
-	29, // 70: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
-	31, // 71: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
-	33, // 72: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
-	35, // 73: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
-	37, // 74: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
-	39, // 75: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
-	41, // 76: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
-	56, // [56:77] is the sub-list for method output_type
-	35, // [35:56] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	46, // 0: sanbao.dispatch.v1.CreateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
+	46, // 1: sanbao.dispatch.v1.CreateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	46, // 2: sanbao.dispatch.v1.GetTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	46, // 3: sanbao.dispatch.v1.ListTechniciansResponse.technicians:type_name -> sanbao.dispatch.v1.Technician
+	46, // 4: sanbao.dispatch.v1.UpdateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
+	46, // 5: sanbao.dispatch.v1.UpdateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	47, // 6: sanbao.dispatch.v1.CreateJobRequest.job:type_name -> sanbao.dispatch.v1.Job
+	47, // 7: sanbao.dispatch.v1.CreateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	47, // 8: sanbao.dispatch.v1.GetJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	48, // 9: sanbao.dispatch.v1.ListJobsRequest.state:type_name -> sanbao.dispatch.v1.JobState
+	47, // 10: sanbao.dispatch.v1.ListJobsResponse.jobs:type_name -> sanbao.dispatch.v1.Job
+	49, // 11: sanbao.dispatch.v1.RankTechniciansResponse.ranking:type_name -> sanbao.dispatch.v1.Ranking
+	47, // 12: sanbao.dispatch.v1.AssignJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	47, // 13: sanbao.dispatch.v1.AcceptJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	47, // 14: sanbao.dispatch.v1.ApproveJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	47, // 15: sanbao.dispatch.v1.DeclineJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	50, // 16: sanbao.dispatch.v1.ScheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	47, // 17: sanbao.dispatch.v1.ScheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
+	50, // 18: sanbao.dispatch.v1.RescheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	51, // 19: sanbao.dispatch.v1.RescheduleAppointmentRequest.notice_time:type_name -> google.protobuf.Timestamp
+	47, // 20: sanbao.dispatch.v1.RescheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
+	47, // 21: sanbao.dispatch.v1.StartTravelResponse.job:type_name -> sanbao.dispatch.v1.Job
+	52, // 22: sanbao.dispatch.v1.CheckInRequest.point:type_name -> sanbao.type.v1.GeoPoint
+	51, // 23: sanbao.dispatch.v1.CheckInRequest.check_in_time:type_name -> google.protobuf.Timestamp
+	47, // 24: sanbao.dispatch.v1.CheckInResponse.job:type_name -> sanbao.dispatch.v1.Job
+	53, // 25: sanbao.dispatch.v1.RecordWorkRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	47, // 26: sanbao.dispatch.v1.RecordWorkResponse.job:type_name -> sanbao.dispatch.v1.Job
+	53, // 27: sanbao.dispatch.v1.CompleteVisitRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	47, // 28: sanbao.dispatch.v1.CompleteVisitResponse.job:type_name -> sanbao.dispatch.v1.Job
+	54, // 29: sanbao.dispatch.v1.AmendReportRequest.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
+	47, // 30: sanbao.dispatch.v1.AmendReportResponse.job:type_name -> sanbao.dispatch.v1.Job
+	55, // 31: sanbao.dispatch.v1.EscalateJobRequest.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	56, // 32: sanbao.dispatch.v1.EscalateJobRequest.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	47, // 33: sanbao.dispatch.v1.EscalateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	47, // 34: sanbao.dispatch.v1.CancelJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	51, // 35: sanbao.dispatch.v1.PlanDayRequest.day_start:type_name -> google.protobuf.Timestamp
+	57, // 36: sanbao.dispatch.v1.PlanDayRequest.budget:type_name -> google.protobuf.Duration
+	58, // 37: sanbao.dispatch.v1.PlanDayResponse.plan:type_name -> sanbao.dispatch.v1.DayPlan
+	59, // 38: sanbao.dispatch.v1.CommitPlanRequest.visits:type_name -> sanbao.dispatch.v1.CommitVisit
+	47, // 39: sanbao.dispatch.v1.CommitPlanResponse.jobs:type_name -> sanbao.dispatch.v1.Job
+	0,  // 40: sanbao.dispatch.v1.DispatchService.CreateTechnician:input_type -> sanbao.dispatch.v1.CreateTechnicianRequest
+	2,  // 41: sanbao.dispatch.v1.DispatchService.GetTechnician:input_type -> sanbao.dispatch.v1.GetTechnicianRequest
+	4,  // 42: sanbao.dispatch.v1.DispatchService.ListTechnicians:input_type -> sanbao.dispatch.v1.ListTechniciansRequest
+	6,  // 43: sanbao.dispatch.v1.DispatchService.UpdateTechnician:input_type -> sanbao.dispatch.v1.UpdateTechnicianRequest
+	8,  // 44: sanbao.dispatch.v1.DispatchService.CreateJob:input_type -> sanbao.dispatch.v1.CreateJobRequest
+	10, // 45: sanbao.dispatch.v1.DispatchService.GetJob:input_type -> sanbao.dispatch.v1.GetJobRequest
+	12, // 46: sanbao.dispatch.v1.DispatchService.ListJobs:input_type -> sanbao.dispatch.v1.ListJobsRequest
+	14, // 47: sanbao.dispatch.v1.DispatchService.RankTechnicians:input_type -> sanbao.dispatch.v1.RankTechniciansRequest
+	16, // 48: sanbao.dispatch.v1.DispatchService.AssignJob:input_type -> sanbao.dispatch.v1.AssignJobRequest
+	18, // 49: sanbao.dispatch.v1.DispatchService.AcceptJob:input_type -> sanbao.dispatch.v1.AcceptJobRequest
+	20, // 50: sanbao.dispatch.v1.DispatchService.ApproveJob:input_type -> sanbao.dispatch.v1.ApproveJobRequest
+	22, // 51: sanbao.dispatch.v1.DispatchService.DeclineJob:input_type -> sanbao.dispatch.v1.DeclineJobRequest
+	24, // 52: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:input_type -> sanbao.dispatch.v1.ScheduleAppointmentRequest
+	26, // 53: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:input_type -> sanbao.dispatch.v1.RescheduleAppointmentRequest
+	28, // 54: sanbao.dispatch.v1.DispatchService.StartTravel:input_type -> sanbao.dispatch.v1.StartTravelRequest
+	30, // 55: sanbao.dispatch.v1.DispatchService.CheckIn:input_type -> sanbao.dispatch.v1.CheckInRequest
+	32, // 56: sanbao.dispatch.v1.DispatchService.RecordWork:input_type -> sanbao.dispatch.v1.RecordWorkRequest
+	34, // 57: sanbao.dispatch.v1.DispatchService.CompleteVisit:input_type -> sanbao.dispatch.v1.CompleteVisitRequest
+	36, // 58: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
+	38, // 59: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
+	40, // 60: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
+	42, // 61: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
+	44, // 62: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
+	1,  // 63: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
+	3,  // 64: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
+	5,  // 65: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
+	7,  // 66: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
+	9,  // 67: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
+	11, // 68: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
+	13, // 69: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
+	15, // 70: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
+	17, // 71: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
+	19, // 72: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
+	21, // 73: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
+	23, // 74: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
+	25, // 75: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
+	27, // 76: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
+	29, // 77: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
+	31, // 78: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
+	33, // 79: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
+	35, // 80: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
+	37, // 81: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
+	39, // 82: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
+	41, // 83: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
+	43, // 84: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
+	45, // 85: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
+	63, // [63:86] is the sub-list for method output_type
+	40, // [40:63] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_dispatch_service_proto_init() }
@@ -2815,6 +3096,7 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_init() {
 		return
 	}
 	file_sanbao_dispatch_v1_job_proto_init()
+	file_sanbao_dispatch_v1_plan_proto_init()
 	file_sanbao_dispatch_v1_report_proto_init()
 	file_sanbao_dispatch_v1_technician_proto_init()
 	type x struct{}
@@ -2823,7 +3105,7 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc), len(file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   42,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -43,6 +43,8 @@ const (
 	DispatchService_AmendReport_FullMethodName           = "/sanbao.dispatch.v1.DispatchService/AmendReport"
 	DispatchService_EscalateJob_FullMethodName           = "/sanbao.dispatch.v1.DispatchService/EscalateJob"
 	DispatchService_CancelJob_FullMethodName             = "/sanbao.dispatch.v1.DispatchService/CancelJob"
+	DispatchService_PlanDay_FullMethodName               = "/sanbao.dispatch.v1.DispatchService/PlanDay"
+	DispatchService_CommitPlan_FullMethodName            = "/sanbao.dispatch.v1.DispatchService/CommitPlan"
 )
 
 // DispatchServiceClient is the client API for DispatchService service.
@@ -82,6 +84,9 @@ type DispatchServiceClient interface {
 	// Lists jobs in creation order, optionally filtered.
 	ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error)
 	// Ranks the technicians for a job without changing it (a dry run of automatic assignment).
+	// Each candidate's reasons end with what inserting the job into the technician's planned
+	// day costs ("planned day: +12m0s driving as visit 3 of 5, arriving 10:40", or that it does
+	// not fit), when they have open jobs planned on the arrival day.
 	RankTechnicians(ctx context.Context, in *RankTechniciansRequest, opts ...grpc.CallOption) (*RankTechniciansResponse, error)
 	// Assigns a job by hand, overriding the ranking (the technician must be active; matching
 	// rules other than the product line are the dispatcher's call). Allowed while UNASSIGNED,
@@ -130,6 +135,29 @@ type DispatchServiceClient interface {
 	// is FAILED_PRECONDITION unless it is a retry with the same request_id). Its parts
 	// reservation is released. Event: job.cancelled.
 	CancelJob(ctx context.Context, in *CancelJobRequest, opts ...grpc.CallOption) (*CancelJobResponse, error)
+	// Plans a day for an organisation's active technicians or a list of technicians: each
+	// technician's ordered visits with ETAs, travel and slack, and the jobs left out with the
+	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) held by a planned
+	// technician, or unassigned inside the radius of a planned technician with their product line
+	// and with a customer window (if any) overlapping the day; at most 500 (appointments first,
+	// then priority, then the earliest arrive_by), and at most 100 technicians (more is
+	// INVALID_ARGUMENT). A job with an appointment on another day is not planned, an
+	// appointment on the day is fixed to its technician and start. Working hours come from the
+	// technicians' calendars (from now, when the day has started), windows from the jobs'
+	// customer windows, deadlines from arrive_by; a visit takes an hour; day_start is read to
+	// the second.
+	// Travel is great-circle distance times the road factor at the policy's average speed.
+	// Changes nothing.
+	PlanDay(ctx context.Context, in *PlanDayRequest, opts ...grpc.CallOption) (*PlanDayResponse, error)
+	// Commits a plan: the client sends back the visits PlanDay returned. A job held by another
+	// technician (or none) is assigned to the planned one (job.assigned, job.reassigned); a job
+	// already ACCEPTED by the planned technician without an appointment gets one at the planned
+	// start (job.appointment_scheduled); the planned start becomes the assignment's
+	// planned_arrival_time. A stale plan (a job no longer open, an appointment that moved or
+	// belongs to another technician) is FAILED_PRECONDITION naming the job, and nothing changes;
+	// a visit with move_appointment reschedules the job's appointment (job.appointment_rescheduled,
+	// and job.escalated with LATE_NOTICE when the notice is under 2 h). Event: plan.committed.
+	CommitPlan(ctx context.Context, in *CommitPlanRequest, opts ...grpc.CallOption) (*CommitPlanResponse, error)
 }
 
 type dispatchServiceClient struct {
@@ -350,6 +378,26 @@ func (c *dispatchServiceClient) CancelJob(ctx context.Context, in *CancelJobRequ
 	return out, nil
 }
 
+func (c *dispatchServiceClient) PlanDay(ctx context.Context, in *PlanDayRequest, opts ...grpc.CallOption) (*PlanDayResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PlanDayResponse)
+	err := c.cc.Invoke(ctx, DispatchService_PlanDay_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dispatchServiceClient) CommitPlan(ctx context.Context, in *CommitPlanRequest, opts ...grpc.CallOption) (*CommitPlanResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommitPlanResponse)
+	err := c.cc.Invoke(ctx, DispatchService_CommitPlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DispatchServiceServer is the server API for DispatchService service.
 // All implementations must embed UnimplementedDispatchServiceServer
 // for forward compatibility.
@@ -387,6 +435,9 @@ type DispatchServiceServer interface {
 	// Lists jobs in creation order, optionally filtered.
 	ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error)
 	// Ranks the technicians for a job without changing it (a dry run of automatic assignment).
+	// Each candidate's reasons end with what inserting the job into the technician's planned
+	// day costs ("planned day: +12m0s driving as visit 3 of 5, arriving 10:40", or that it does
+	// not fit), when they have open jobs planned on the arrival day.
 	RankTechnicians(context.Context, *RankTechniciansRequest) (*RankTechniciansResponse, error)
 	// Assigns a job by hand, overriding the ranking (the technician must be active; matching
 	// rules other than the product line are the dispatcher's call). Allowed while UNASSIGNED,
@@ -435,6 +486,29 @@ type DispatchServiceServer interface {
 	// is FAILED_PRECONDITION unless it is a retry with the same request_id). Its parts
 	// reservation is released. Event: job.cancelled.
 	CancelJob(context.Context, *CancelJobRequest) (*CancelJobResponse, error)
+	// Plans a day for an organisation's active technicians or a list of technicians: each
+	// technician's ordered visits with ETAs, travel and slack, and the jobs left out with the
+	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) held by a planned
+	// technician, or unassigned inside the radius of a planned technician with their product line
+	// and with a customer window (if any) overlapping the day; at most 500 (appointments first,
+	// then priority, then the earliest arrive_by), and at most 100 technicians (more is
+	// INVALID_ARGUMENT). A job with an appointment on another day is not planned, an
+	// appointment on the day is fixed to its technician and start. Working hours come from the
+	// technicians' calendars (from now, when the day has started), windows from the jobs'
+	// customer windows, deadlines from arrive_by; a visit takes an hour; day_start is read to
+	// the second.
+	// Travel is great-circle distance times the road factor at the policy's average speed.
+	// Changes nothing.
+	PlanDay(context.Context, *PlanDayRequest) (*PlanDayResponse, error)
+	// Commits a plan: the client sends back the visits PlanDay returned. A job held by another
+	// technician (or none) is assigned to the planned one (job.assigned, job.reassigned); a job
+	// already ACCEPTED by the planned technician without an appointment gets one at the planned
+	// start (job.appointment_scheduled); the planned start becomes the assignment's
+	// planned_arrival_time. A stale plan (a job no longer open, an appointment that moved or
+	// belongs to another technician) is FAILED_PRECONDITION naming the job, and nothing changes;
+	// a visit with move_appointment reschedules the job's appointment (job.appointment_rescheduled,
+	// and job.escalated with LATE_NOTICE when the notice is under 2 h). Event: plan.committed.
+	CommitPlan(context.Context, *CommitPlanRequest) (*CommitPlanResponse, error)
 	mustEmbedUnimplementedDispatchServiceServer()
 }
 
@@ -507,6 +581,12 @@ func (UnimplementedDispatchServiceServer) EscalateJob(context.Context, *Escalate
 }
 func (UnimplementedDispatchServiceServer) CancelJob(context.Context, *CancelJobRequest) (*CancelJobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelJob not implemented")
+}
+func (UnimplementedDispatchServiceServer) PlanDay(context.Context, *PlanDayRequest) (*PlanDayResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PlanDay not implemented")
+}
+func (UnimplementedDispatchServiceServer) CommitPlan(context.Context, *CommitPlanRequest) (*CommitPlanResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CommitPlan not implemented")
 }
 func (UnimplementedDispatchServiceServer) mustEmbedUnimplementedDispatchServiceServer() {}
 func (UnimplementedDispatchServiceServer) testEmbeddedByValue()                         {}
@@ -907,6 +987,42 @@ func _DispatchService_CancelJob_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DispatchService_PlanDay_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PlanDayRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).PlanDay(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_PlanDay_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).PlanDay(ctx, req.(*PlanDayRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DispatchService_CommitPlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CommitPlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).CommitPlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_CommitPlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).CommitPlan(ctx, req.(*CommitPlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DispatchService_ServiceDesc is the grpc.ServiceDesc for DispatchService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -997,6 +1113,14 @@ var DispatchService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelJob",
 			Handler:    _DispatchService_CancelJob_Handler,
+		},
+		{
+			MethodName: "PlanDay",
+			Handler:    _DispatchService_PlanDay_Handler,
+		},
+		{
+			MethodName: "CommitPlan",
+			Handler:    _DispatchService_CommitPlan_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -986,11 +986,86 @@ func (x *TechnicianUpdated) GetActive() bool {
 	return false
 }
 
+// PlanCommitted: a day plan was committed (subject plan.committed, ce-subject
+// "plans/<request_id or first job id>"). The jobs' own events (job.assigned,
+// job.appointment_scheduled) are published too.
+type PlanCommitted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The committed visits.
+	Visits []*CommitVisit `protobuf:"bytes,1,rep,name=visits,proto3" json:"visits,omitempty"`
+	// The jobs newly assigned or reassigned by the plan.
+	AssignedJobIds []string `protobuf:"bytes,2,rep,name=assigned_job_ids,json=assignedJobIds,proto3" json:"assigned_job_ids,omitempty"`
+	// The jobs whose appointment was moved to the planned start.
+	RescheduledJobIds []string `protobuf:"bytes,4,rep,name=rescheduled_job_ids,json=rescheduledJobIds,proto3" json:"rescheduled_job_ids,omitempty"`
+	// The jobs that got an appointment at their planned start.
+	ScheduledJobIds []string `protobuf:"bytes,3,rep,name=scheduled_job_ids,json=scheduledJobIds,proto3" json:"scheduled_job_ids,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PlanCommitted) Reset() {
+	*x = PlanCommitted{}
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanCommitted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanCommitted) ProtoMessage() {}
+
+func (x *PlanCommitted) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanCommitted.ProtoReflect.Descriptor instead.
+func (*PlanCommitted) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PlanCommitted) GetVisits() []*CommitVisit {
+	if x != nil {
+		return x.Visits
+	}
+	return nil
+}
+
+func (x *PlanCommitted) GetAssignedJobIds() []string {
+	if x != nil {
+		return x.AssignedJobIds
+	}
+	return nil
+}
+
+func (x *PlanCommitted) GetRescheduledJobIds() []string {
+	if x != nil {
+		return x.RescheduledJobIds
+	}
+	return nil
+}
+
+func (x *PlanCommitted) GetScheduledJobIds() []string {
+	if x != nil {
+		return x.ScheduledJobIds
+	}
+	return nil
+}
+
 var File_sanbao_dispatch_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/dispatch/v1/events.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\"\xaa\x02\n" +
+	"\x1fsanbao/dispatch/v1/events.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\"\xaa\x02\n" +
 	"\n" +
 	"JobCreated\x12\x9b\x02\n" +
 	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
@@ -1062,7 +1137,12 @@ const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
 	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
 	"\x0forganisation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12[\n" +
 	"\x11organisation_kind\x18\x03 \x01(\x0e2$.sanbao.dispatch.v1.OrganisationKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10organisationKind\x12\x16\n" +
-	"\x06active\x18\x04 \x01(\bR\x06activeB\xcb\x01\n" +
+	"\x06active\x18\x04 \x01(\bR\x06active\"\x98\x02\n" +
+	"\rPlanCommitted\x12B\n" +
+	"\x06visits\x18\x01 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\t\xbaH\x06\x92\x01\x03\x10\xf4\x03R\x06visits\x12=\n" +
+	"\x10assigned_job_ids\x18\x02 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0eassignedJobIds\x12C\n" +
+	"\x13rescheduled_job_ids\x18\x04 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x11rescheduledJobIds\x12?\n" +
+	"\x11scheduled_job_ids\x18\x03 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0fscheduledJobIdsB\xcb\x01\n" +
 	"\x16com.sanbao.dispatch.v1B\vEventsProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/dispatch/v1;dispatchv1\xa2\x02\x03SDX\xaa\x02\x12Sanbao.Dispatch.V1\xca\x02\x12Sanbao\\Dispatch\\V1\xe2\x02\x1eSanbao\\Dispatch\\V1\\GPBMetadata\xea\x02\x14Sanbao::Dispatch::V1b\x06proto3"
 
 var (
@@ -1077,7 +1157,7 @@ func file_sanbao_dispatch_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_dispatch_v1_events_proto_rawDescData
 }
 
-var file_sanbao_dispatch_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_sanbao_dispatch_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_sanbao_dispatch_v1_events_proto_goTypes = []any{
 	(*JobCreated)(nil),             // 0: sanbao.dispatch.v1.JobCreated
 	(*JobAssigned)(nil),            // 1: sanbao.dispatch.v1.JobAssigned
@@ -1096,45 +1176,48 @@ var file_sanbao_dispatch_v1_events_proto_goTypes = []any{
 	(*ReportAmended)(nil),          // 14: sanbao.dispatch.v1.ReportAmended
 	(*TechnicianCreated)(nil),      // 15: sanbao.dispatch.v1.TechnicianCreated
 	(*TechnicianUpdated)(nil),      // 16: sanbao.dispatch.v1.TechnicianUpdated
-	(*Job)(nil),                    // 17: sanbao.dispatch.v1.Job
-	(AssignmentOutcome)(0),         // 18: sanbao.dispatch.v1.AssignmentOutcome
-	(EscalationReason)(0),          // 19: sanbao.dispatch.v1.EscalationReason
-	(EscalationLevel)(0),           // 20: sanbao.dispatch.v1.EscalationLevel
-	(*timestamppb.Timestamp)(nil),  // 21: google.protobuf.Timestamp
-	(*ServiceReport)(nil),          // 22: sanbao.dispatch.v1.ServiceReport
-	(*ReportAmendment)(nil),        // 23: sanbao.dispatch.v1.ReportAmendment
-	(OrganisationKind)(0),          // 24: sanbao.dispatch.v1.OrganisationKind
+	(*PlanCommitted)(nil),          // 17: sanbao.dispatch.v1.PlanCommitted
+	(*Job)(nil),                    // 18: sanbao.dispatch.v1.Job
+	(AssignmentOutcome)(0),         // 19: sanbao.dispatch.v1.AssignmentOutcome
+	(EscalationReason)(0),          // 20: sanbao.dispatch.v1.EscalationReason
+	(EscalationLevel)(0),           // 21: sanbao.dispatch.v1.EscalationLevel
+	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
+	(*ServiceReport)(nil),          // 23: sanbao.dispatch.v1.ServiceReport
+	(*ReportAmendment)(nil),        // 24: sanbao.dispatch.v1.ReportAmendment
+	(OrganisationKind)(0),          // 25: sanbao.dispatch.v1.OrganisationKind
+	(*CommitVisit)(nil),            // 26: sanbao.dispatch.v1.CommitVisit
 }
 var file_sanbao_dispatch_v1_events_proto_depIdxs = []int32{
-	17, // 0: sanbao.dispatch.v1.JobCreated.job:type_name -> sanbao.dispatch.v1.Job
-	17, // 1: sanbao.dispatch.v1.JobAssigned.job:type_name -> sanbao.dispatch.v1.Job
-	17, // 2: sanbao.dispatch.v1.JobAccepted.job:type_name -> sanbao.dispatch.v1.Job
-	17, // 3: sanbao.dispatch.v1.JobDeclined.job:type_name -> sanbao.dispatch.v1.Job
-	17, // 4: sanbao.dispatch.v1.JobReassigned.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 5: sanbao.dispatch.v1.JobReassigned.previous_outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
-	17, // 6: sanbao.dispatch.v1.JobEscalated.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 7: sanbao.dispatch.v1.JobEscalated.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	20, // 8: sanbao.dispatch.v1.JobEscalated.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	17, // 9: sanbao.dispatch.v1.JobApproved.job:type_name -> sanbao.dispatch.v1.Job
-	17, // 10: sanbao.dispatch.v1.JobEnRoute.job:type_name -> sanbao.dispatch.v1.Job
-	17, // 11: sanbao.dispatch.v1.JobCheckedIn.job:type_name -> sanbao.dispatch.v1.Job
-	21, // 12: sanbao.dispatch.v1.JobCheckedIn.check_in_time:type_name -> google.protobuf.Timestamp
-	17, // 13: sanbao.dispatch.v1.VisitCompleted.job:type_name -> sanbao.dispatch.v1.Job
-	22, // 14: sanbao.dispatch.v1.VisitCompleted.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	17, // 15: sanbao.dispatch.v1.JobFailed.job:type_name -> sanbao.dispatch.v1.Job
-	22, // 16: sanbao.dispatch.v1.JobFailed.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	17, // 17: sanbao.dispatch.v1.JobCancelled.job:type_name -> sanbao.dispatch.v1.Job
-	17, // 18: sanbao.dispatch.v1.AppointmentScheduled.job:type_name -> sanbao.dispatch.v1.Job
-	17, // 19: sanbao.dispatch.v1.AppointmentRescheduled.job:type_name -> sanbao.dispatch.v1.Job
-	17, // 20: sanbao.dispatch.v1.ReportAmended.job:type_name -> sanbao.dispatch.v1.Job
-	23, // 21: sanbao.dispatch.v1.ReportAmended.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
-	24, // 22: sanbao.dispatch.v1.TechnicianCreated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	24, // 23: sanbao.dispatch.v1.TechnicianUpdated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	18, // 0: sanbao.dispatch.v1.JobCreated.job:type_name -> sanbao.dispatch.v1.Job
+	18, // 1: sanbao.dispatch.v1.JobAssigned.job:type_name -> sanbao.dispatch.v1.Job
+	18, // 2: sanbao.dispatch.v1.JobAccepted.job:type_name -> sanbao.dispatch.v1.Job
+	18, // 3: sanbao.dispatch.v1.JobDeclined.job:type_name -> sanbao.dispatch.v1.Job
+	18, // 4: sanbao.dispatch.v1.JobReassigned.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 5: sanbao.dispatch.v1.JobReassigned.previous_outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
+	18, // 6: sanbao.dispatch.v1.JobEscalated.job:type_name -> sanbao.dispatch.v1.Job
+	20, // 7: sanbao.dispatch.v1.JobEscalated.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	21, // 8: sanbao.dispatch.v1.JobEscalated.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	18, // 9: sanbao.dispatch.v1.JobApproved.job:type_name -> sanbao.dispatch.v1.Job
+	18, // 10: sanbao.dispatch.v1.JobEnRoute.job:type_name -> sanbao.dispatch.v1.Job
+	18, // 11: sanbao.dispatch.v1.JobCheckedIn.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 12: sanbao.dispatch.v1.JobCheckedIn.check_in_time:type_name -> google.protobuf.Timestamp
+	18, // 13: sanbao.dispatch.v1.VisitCompleted.job:type_name -> sanbao.dispatch.v1.Job
+	23, // 14: sanbao.dispatch.v1.VisitCompleted.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	18, // 15: sanbao.dispatch.v1.JobFailed.job:type_name -> sanbao.dispatch.v1.Job
+	23, // 16: sanbao.dispatch.v1.JobFailed.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	18, // 17: sanbao.dispatch.v1.JobCancelled.job:type_name -> sanbao.dispatch.v1.Job
+	18, // 18: sanbao.dispatch.v1.AppointmentScheduled.job:type_name -> sanbao.dispatch.v1.Job
+	18, // 19: sanbao.dispatch.v1.AppointmentRescheduled.job:type_name -> sanbao.dispatch.v1.Job
+	18, // 20: sanbao.dispatch.v1.ReportAmended.job:type_name -> sanbao.dispatch.v1.Job
+	24, // 21: sanbao.dispatch.v1.ReportAmended.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
+	25, // 22: sanbao.dispatch.v1.TechnicianCreated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	25, // 23: sanbao.dispatch.v1.TechnicianUpdated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	26, // 24: sanbao.dispatch.v1.PlanCommitted.visits:type_name -> sanbao.dispatch.v1.CommitVisit
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_events_proto_init() }
@@ -1143,6 +1226,7 @@ func file_sanbao_dispatch_v1_events_proto_init() {
 		return
 	}
 	file_sanbao_dispatch_v1_job_proto_init()
+	file_sanbao_dispatch_v1_plan_proto_init()
 	file_sanbao_dispatch_v1_report_proto_init()
 	file_sanbao_dispatch_v1_technician_proto_init()
 	type x struct{}
@@ -1151,7 +1235,7 @@ func file_sanbao_dispatch_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_events_proto_rawDesc), len(file_sanbao_dispatch_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -29,6 +29,7 @@ const (
 	SubjectReportAmended          = "sanbao.dispatch.v1.job.report_amended"
 	SubjectTechnicianCreated      = "sanbao.dispatch.v1.technician.created"
 	SubjectTechnicianUpdated      = "sanbao.dispatch.v1.technician.updated"
+	SubjectPlanCommitted          = "sanbao.dispatch.v1.plan.committed"
 )
 
 func emit(tx *bbolt.Tx, subject, resource string, msg proto.Message, now time.Time) error {

@@ -184,8 +184,9 @@ func (s *Server) RankTechnicians(ctx context.Context, req *dispatchv1.RankTechni
 	if j.GetSite().GetPoint() == nil {
 		return nil, toStatus(domain.Preconditionf("job.site.point: the site has no position to rank by"))
 	}
-	rk := s.rank(nil, j, s.picture(ctx, j), s.p.Clock.Now())
-	return &dispatchv1.RankTechniciansResponse{Ranking: rankingToProto(rk)}, nil
+	rk := rankingToProto(s.rank(nil, j, s.picture(ctx, j), s.p.Clock.Now()))
+	s.plannedDayReasons(j, rk)
+	return &dispatchv1.RankTechniciansResponse{Ranking: rk}, nil
 }
 
 // requireAssignee refuses a technician action by anyone but the assigned technician.

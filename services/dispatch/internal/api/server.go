@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -67,6 +68,10 @@ type Server struct {
 	// sharing one group commit see each other; they reach the roster when their transaction
 	// commits (tx.OnCommit). Entries of rolled-back transactions are swept later.
 	pending map[*bbolt.Tx]*staged
+
+	// planSlots bounds the day plans solved at once (half the CPUs, at least one), so that
+	// planning never takes every core from the service's other work.
+	planSlots chan struct{}
 }
 
 // staged is one transaction's load changes.
@@ -93,12 +98,13 @@ func New(opts Options) *Server {
 		opts.ReservationHold = 7 * 24 * time.Hour
 	}
 	return &Server{
-		policy:  pol,
-		matcher: domain.Matcher{Policy: pol, Distance: opts.Distance},
-		inv:     opts.Inventory,
-		opts:    opts,
-		roster:  domain.NewRoster(),
-		pending: map[*bbolt.Tx]*staged{},
+		policy:    pol,
+		matcher:   domain.Matcher{Policy: pol, Distance: opts.Distance},
+		inv:       opts.Inventory,
+		opts:      opts,
+		roster:    domain.NewRoster(),
+		pending:   map[*bbolt.Tx]*staged{},
+		planSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
 }
 

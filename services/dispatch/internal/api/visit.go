@@ -71,28 +71,37 @@ func (s *Server) RescheduleAppointment(ctx context.Context, req *dispatchv1.Resc
 			if req.GetNoticeTime() != nil {
 				noticeAt = req.GetNoticeTime().AsTime()
 			}
-			n, err := domain.CheckReschedule(s.policy, window(ap.GetWindow()), window(req.GetWindow()), noticeAt, now)
-			if err != nil {
-				return err
-			}
-			ap.Reschedules = append(ap.Reschedules, &dispatchv1.Reschedule{
-				PreviousWindow: ap.GetWindow(), NewWindow: req.GetWindow(), NoticeTime: ts(noticeAt),
-				Notice: durationpb.New(n.Ahead), LateNotice: n.Late, Reason: req.GetReason(),
-			})
-			ap.Window, ap.AgreedTime = req.GetWindow(), ts(now)
-			if err := emitJob(tx, SubjectAppointmentRescheduled, j, &dispatchv1.AppointmentRescheduled{Job: snapshot(j), LateNotice: n.Late}, now); err != nil {
-				return err
-			}
-			if n.Late {
-				return escalate(tx, j, dispatchv1.EscalationReason_ESCALATION_REASON_LATE_NOTICE, dispatchv1.EscalationLevel_ESCALATION_LEVEL_DISPATCHER,
-					fmt.Sprintf("lateness notice %s before the appointment, policy %s", n.Ahead.Round(time.Minute), s.policy.LatenessNotice), now)
-			}
-			return nil
+			return s.rescheduleTo(tx, j, req.GetWindow(), noticeAt, req.GetReason(), now)
 		})
 	if err != nil {
 		return nil, err
 	}
 	return resp, nil
+}
+
+// rescheduleTo moves the job's appointment to win with notice given at noticeAt: the
+// reschedule is recorded, job.appointment_rescheduled published, and a notice under the
+// policy's lateness notice flagged and escalated (LATE_NOTICE). The caller has applied
+// EventReschedule.
+func (s *Server) rescheduleTo(tx *bbolt.Tx, j *dispatchv1.Job, win *dispatchv1.TimeWindow, noticeAt time.Time, reason string, now time.Time) error {
+	ap := j.GetAppointment()
+	n, err := domain.CheckReschedule(s.policy, window(ap.GetWindow()), window(win), noticeAt, now)
+	if err != nil {
+		return err
+	}
+	ap.Reschedules = append(ap.Reschedules, &dispatchv1.Reschedule{
+		PreviousWindow: ap.GetWindow(), NewWindow: win, NoticeTime: ts(noticeAt),
+		Notice: durationpb.New(n.Ahead), LateNotice: n.Late, Reason: reason,
+	})
+	ap.Window, ap.AgreedTime = win, ts(now)
+	if err := emitJob(tx, SubjectAppointmentRescheduled, j, &dispatchv1.AppointmentRescheduled{Job: snapshot(j), LateNotice: n.Late}, now); err != nil {
+		return err
+	}
+	if n.Late {
+		return escalate(tx, j, dispatchv1.EscalationReason_ESCALATION_REASON_LATE_NOTICE, dispatchv1.EscalationLevel_ESCALATION_LEVEL_DISPATCHER,
+			fmt.Sprintf("lateness notice %s before the appointment, policy %s", n.Ahead.Round(time.Minute), s.policy.LatenessNotice), now)
+	}
+	return nil
 }
 
 // StartTravel marks the technician en route.

@@ -1,0 +1,390 @@
+package dispatch_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/natstest"
+)
+
+// officeCalendar works 08:00 to 18:00 every day in Shanghai.
+func officeCalendar() *dispatchv1.WorkingCalendar {
+	c := &dispatchv1.WorkingCalendar{TimeZone: "Asia/Shanghai"}
+	for d := int32(1); d <= 7; d++ {
+		c.Hours = append(c.Hours, &dispatchv1.WorkingHours{Weekday: d, StartMinute: 8 * 60, EndMinute: 18 * 60})
+	}
+	return c
+}
+
+// subjectCount counts the events published on subject.
+func (l *eventLog) subjectCount(subject string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, m := range l.msgs {
+		if m.Subject == subject {
+			n++
+		}
+	}
+	return n
+}
+
+// commitVisits turns a plan's routes into CommitPlan's visits.
+func commitVisits(p *dispatchv1.DayPlan) []*dispatchv1.CommitVisit {
+	var out []*dispatchv1.CommitVisit
+	for _, r := range p.GetRoutes() {
+		for _, v := range r.GetVisits() {
+			out = append(out, &dispatchv1.CommitVisit{JobId: v.GetJobId(), TechnicianId: r.GetTechnicianId(), StartTime: v.GetStartTime()})
+		}
+	}
+	return out
+}
+
+// planned maps each planned job to its route's technician and visit.
+func planned(p *dispatchv1.DayPlan) map[string]struct {
+	tech  string
+	visit *dispatchv1.PlannedVisit
+} {
+	out := map[string]struct {
+		tech  string
+		visit *dispatchv1.PlannedVisit
+	}{}
+	for _, r := range p.GetRoutes() {
+		for _, v := range r.GetVisits() {
+			out[v.GetJobId()] = struct {
+				tech  string
+				visit *dispatchv1.PlannedVisit
+			}{r.GetTechnicianId(), v}
+		}
+	}
+	return out
+}
+
+func TestPlanDayCommitAndReplanOverGRPC(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	var techIDs []string
+	for i, d := range []float64{0.05, -0.05, 0.1} {
+		tech := technician(fmt.Sprintf("planner-%d", i), d)
+		tech.Calendar = officeCalendar()
+		tech.CapacityPerDay = 6
+		techIDs = append(techIDs, e.createTech(t, tech).GetId())
+	}
+	// Tomorrow in Shanghai: start is Monday 10:00 local, so the day starts 14 h later.
+	dayStart := start.Add(14 * time.Hour)
+	var jobs []*dispatchv1.Job
+	for i := range 10 {
+		in := jobInput(fmt.Sprintf("plan-%02d", i))
+		in.Site = &typev1.Address{Region: "Shandong", City: "Jinan",
+			Point: &typev1.GeoPoint{Latitude: site.Latitude + 0.03*float64(i%5) - 0.06, Longitude: site.Longitude + 0.04*float64(i/5) - 0.02}}
+		in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+		if i%3 == 0 { // a customer available in the morning only
+			in.CustomerWindow = &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(8 * time.Hour)), EndTime: timestamppb.New(dayStart.Add(12 * time.Hour))}
+		}
+		j := e.createJob(t, in)
+		if j.GetState() != dispatchv1.JobState_JOB_STATE_ASSIGNED {
+			t.Fatalf("job %d state = %s, want ASSIGNED", i, j.GetState())
+		}
+		// The assigned technician accepts, so a committed plan agrees the appointment.
+		if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "accept-" + j.GetId(), JobId: j.GetId(),
+			TechnicianId: j.GetAssignment().GetTechnicianId()}); err != nil {
+			t.Fatalf("AcceptJob: %v", err)
+		}
+		jobs = append(jobs, j)
+	}
+
+	// An unassigned job in Guangzhou is no job for a Jinan station's day.
+	far := jobInput("plan-far")
+	far.Site = &typev1.Address{Region: "Guangdong", City: "Guangzhou", Point: &typev1.GeoPoint{Latitude: 23.13, Longitude: 113.26}}
+	farJob := e.createJob(t, far)
+	if farJob.GetState() != dispatchv1.JobState_JOB_STATE_UNASSIGNED {
+		t.Fatalf("far job state = %s, want UNASSIGNED", farJob.GetState())
+	}
+
+	plan := func() *dispatchv1.DayPlan {
+		t.Helper()
+		resp, err := e.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{TechnicianIds: techIDs,
+			DayStart: timestamppb.New(dayStart), Budget: durationpb.New(200 * time.Millisecond), Seed: 1})
+		if err != nil {
+			t.Fatalf("PlanDay: %v", err)
+		}
+		return resp.GetPlan()
+	}
+	p := plan()
+	t.Logf("day plan: %d iterations in 200 ms, %.1f km, %s driving, %d late", p.GetIterations(), p.GetKm(), p.GetTravel().AsDuration(), p.GetLate())
+	if len(p.GetLeftOut()) != 0 {
+		t.Fatalf("left out = %v, want none", p.GetLeftOut())
+	}
+	got := planned(p)
+	if _, ok := got[farJob.GetId()]; ok {
+		t.Fatal("the Guangzhou job is planned for the Jinan station")
+	}
+	if len(got) != len(jobs) {
+		t.Fatalf("planned %d jobs, want %d", len(got), len(jobs))
+	}
+	for _, r := range p.GetRoutes() {
+		prev := dayStart
+		for _, v := range r.GetVisits() {
+			st := v.GetStartTime().AsTime()
+			if st.Before(dayStart.Add(8*time.Hour)) || v.GetEndTime().AsTime().After(dayStart.Add(18*time.Hour)) || st.Before(prev) {
+				t.Fatalf("visit %s on %s at %s–%s: outside 08:00–18:00 or out of order", v.GetJobId(), r.GetTechnicianId(), st, v.GetEndTime().AsTime())
+			}
+			if v.GetArrivalTime().AsTime().After(st) {
+				t.Fatalf("visit %s arrives %s after its start %s", v.GetJobId(), v.GetArrivalTime().AsTime(), st)
+			}
+			prev = v.GetEndTime().AsTime()
+		}
+	}
+	for i, j := range jobs {
+		if i%3 == 0 {
+			if st := got[j.GetId()].visit.GetStartTime().AsTime(); st.After(dayStart.Add(12 * time.Hour)) {
+				t.Fatalf("job %d starts %s, after its customer window", i, st)
+			}
+		}
+	}
+
+	// Commit; a replay with the same request_id returns the same jobs and changes nothing.
+	req := &dispatchv1.CommitPlanRequest{RequestId: "plan-day-1", Visits: commitVisits(p)}
+	first, err := e.client.CommitPlan(ctx, req)
+	if err != nil {
+		t.Fatalf("CommitPlan: %v", err)
+	}
+	appointments := map[string]*dispatchv1.Job{}
+	for _, j := range first.GetJobs() {
+		pv := got[j.GetId()]
+		if j.GetAssignment().GetTechnicianId() != pv.tech {
+			t.Fatalf("job %s assigned to %s, plan says %s", j.GetId(), j.GetAssignment().GetTechnicianId(), pv.tech)
+		}
+		if !j.GetAssignment().GetPlannedArrivalTime().AsTime().Equal(pv.visit.GetStartTime().AsTime()) {
+			t.Fatalf("job %s planned arrival %s, want %s", j.GetId(), j.GetAssignment().GetPlannedArrivalTime().AsTime(), pv.visit.GetStartTime().AsTime())
+		}
+		if ap := j.GetAppointment(); ap != nil {
+			if !ap.GetWindow().GetStartTime().AsTime().Equal(pv.visit.GetStartTime().AsTime()) {
+				t.Fatalf("job %s appointment at %s, want %s", j.GetId(), ap.GetWindow().GetStartTime().AsTime(), pv.visit.GetStartTime().AsTime())
+			}
+			appointments[j.GetId()] = j
+		}
+	}
+	if len(appointments) == 0 {
+		t.Fatal("no appointment was agreed from the plan")
+	}
+	natstest.Eventually(t, 10*time.Second, func() error {
+		if n := e.events.subjectCount("sanbao.dispatch.v1.plan.committed"); n != 1 {
+			return fmt.Errorf("plan.committed published %d times, want 1", n)
+		}
+		return nil
+	})
+	again, err := e.client.CommitPlan(ctx, req)
+	if err != nil {
+		t.Fatalf("CommitPlan replay: %v", err)
+	}
+	if !proto.Equal(first, again) {
+		t.Fatal("CommitPlan replay returned a different response")
+	}
+	for _, j := range first.GetJobs() {
+		now, err := e.client.GetJob(ctx, &dispatchv1.GetJobRequest{JobId: j.GetId()})
+		if err != nil {
+			t.Fatalf("GetJob: %v", err)
+		}
+		if now.GetJob().GetEtag() != j.GetEtag() {
+			t.Fatalf("job %s changed by the replay", j.GetId())
+		}
+	}
+
+	// A stale plan: an appointment moved.
+	var moved *dispatchv1.CommitVisit
+	for _, v := range req.GetVisits() {
+		if appointments[v.GetJobId()] != nil {
+			moved = proto.Clone(v).(*dispatchv1.CommitVisit)
+			moved.StartTime = timestamppb.New(v.GetStartTime().AsTime().Add(30 * time.Minute))
+			break
+		}
+	}
+	_, err = e.client.CommitPlan(ctx, &dispatchv1.CommitPlanRequest{RequestId: "plan-day-stale", Visits: []*dispatchv1.CommitVisit{moved}})
+	wantCode(t, err, codes.FailedPrecondition, "CommitPlan with a moved appointment")
+	if !strings.Contains(err.Error(), moved.GetJobId()) {
+		t.Fatalf("stale plan error %v does not name job %s", err, moved.GetJobId())
+	}
+	// A stale plan: a job no longer open.
+	cancelled := req.GetVisits()[len(req.GetVisits())-1]
+	if _, err := e.client.CancelJob(ctx, &dispatchv1.CancelJobRequest{RequestId: "cancel-plan", JobId: cancelled.GetJobId(), Reason: "customer fixed it"}); err != nil {
+		t.Fatalf("CancelJob: %v", err)
+	}
+	_, err = e.client.CommitPlan(ctx, &dispatchv1.CommitPlanRequest{RequestId: "plan-day-cancelled", Visits: req.GetVisits()})
+	wantCode(t, err, codes.FailedPrecondition, "CommitPlan with a cancelled job")
+	if !strings.Contains(err.Error(), cancelled.GetJobId()) {
+		t.Fatalf("stale plan error %v does not name job %s", err, cancelled.GetJobId())
+	}
+
+	// The single-job ranking prices a job for tomorrow into each technician's planned day.
+	in := jobInput("plan-tomorrow")
+	in.CustomerWindow = &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(9 * time.Hour)), EndTime: timestamppb.New(dayStart.Add(17 * time.Hour))}
+	in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+	tomorrow := e.createJob(t, in)
+	rk, err := e.client.RankTechnicians(ctx, &dispatchv1.RankTechniciansRequest{JobId: tomorrow.GetId()})
+	if err != nil {
+		t.Fatalf("RankTechnicians: %v", err)
+	}
+	priced := 0
+	for _, c := range rk.GetRanking().GetCandidates() {
+		for _, r := range c.GetReasons() {
+			if strings.HasPrefix(r, "planned day: +") {
+				priced++
+			}
+		}
+	}
+	if priced == 0 {
+		t.Fatalf("no candidate priced into the planned day: %v", rk.GetRanking().GetCandidates())
+	}
+
+	// An urgent job arrives: the new plan keeps every committed appointment and fits it.
+	in = jobInput("plan-urgent")
+	in.Priority = dispatchv1.Priority_PRIORITY_URGENT
+	in.ArriveBy = timestamppb.New(dayStart.Add(11 * time.Hour))
+	urgent := e.createJob(t, in)
+	p2 := plan()
+	got2 := planned(p2)
+	if _, ok := got2[urgent.GetId()]; !ok {
+		t.Fatalf("urgent job not planned; left out %v", p2.GetLeftOut())
+	}
+	if _, ok := got2[cancelled.GetJobId()]; ok {
+		t.Fatal("the cancelled job is planned again")
+	}
+	for id, j := range appointments {
+		if id == cancelled.GetJobId() {
+			continue
+		}
+		pv, ok := got2[id]
+		if !ok {
+			t.Fatalf("committed appointment of job %s dropped by the re-plan; left out %v", id, p2.GetLeftOut())
+		}
+		if !pv.visit.GetFixed() || pv.tech != j.GetAssignment().GetTechnicianId() ||
+			!pv.visit.GetStartTime().AsTime().Equal(j.GetAppointment().GetWindow().GetStartTime().AsTime()) {
+			t.Fatalf("job %s re-planned to %s at %s (fixed %v), want %s at %s", id, pv.tech, pv.visit.GetStartTime().AsTime(),
+				pv.visit.GetFixed(), j.GetAssignment().GetTechnicianId(), j.GetAppointment().GetWindow().GetStartTime().AsTime())
+		}
+	}
+	if p2.GetLate() != 0 {
+		t.Fatalf("re-plan has %d late arrivals, want 0", p2.GetLate())
+	}
+}
+
+func TestPlanDayBadInput(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	for name, req := range map[string]*dispatchv1.PlanDayRequest{
+		"neither": {DayStart: timestamppb.New(start)},
+		"both":    {OrganisationId: "station-jinan", TechnicianIds: []string{"t1"}, DayStart: timestamppb.New(start)},
+		"budget":  {OrganisationId: "station-jinan", DayStart: timestamppb.New(start), Budget: durationpb.New(time.Minute)},
+		"no day":  {OrganisationId: "station-jinan"},
+	} {
+		_, err := e.client.PlanDay(ctx, req)
+		wantCode(t, err, codes.InvalidArgument, "PlanDay "+name)
+	}
+	_, err := e.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{TechnicianIds: []string{"01JUNKNOWN"}, DayStart: timestamppb.New(start)})
+	wantCode(t, err, codes.NotFound, "PlanDay unknown technician")
+	_, err = e.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{OrganisationId: "nobody", DayStart: timestamppb.New(start)})
+	wantCode(t, err, codes.FailedPrecondition, "PlanDay without technicians")
+	_, err = e.client.CommitPlan(ctx, &dispatchv1.CommitPlanRequest{RequestId: "empty"})
+	wantCode(t, err, codes.InvalidArgument, "CommitPlan without visits")
+}
+
+func TestPlanDayMovesLateAppointmentWithLateNotice(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	tech := technician("late-runner", 0.05)
+	tech.Calendar = officeCalendar()
+	techID := e.createTech(t, tech).GetId()
+	dayStart := start.Add(14 * time.Hour) // tomorrow 00:00 in Shanghai
+	var ids []string
+	for i := range 3 {
+		in := jobInput(fmt.Sprintf("late-%d", i))
+		in.Site.Point = &typev1.GeoPoint{Latitude: site.Latitude + 0.02*float64(i), Longitude: site.Longitude}
+		in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+		j := e.createJob(t, in)
+		if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "accept-" + j.GetId(), JobId: j.GetId(), TechnicianId: techID}); err != nil {
+			t.Fatalf("AcceptJob: %v", err)
+		}
+		ids = append(ids, j.GetId())
+	}
+	planReq := &dispatchv1.PlanDayRequest{TechnicianIds: []string{techID}, DayStart: timestamppb.New(dayStart),
+		Budget: durationpb.New(100 * time.Millisecond), Seed: 7}
+	resp, err := e.client.PlanDay(ctx, planReq)
+	if err != nil {
+		t.Fatalf("PlanDay: %v", err)
+	}
+	visits := commitVisits(resp.GetPlan())
+	if len(visits) != 3 {
+		t.Fatalf("planned %d visits, want 3", len(visits))
+	}
+	if _, err := e.client.CommitPlan(ctx, &dispatchv1.CommitPlanRequest{RequestId: "late-plan", Visits: visits}); err != nil {
+		t.Fatalf("CommitPlan: %v", err)
+	}
+	// The first visit runs late: half an hour after its appointment the job is still not started.
+	first := visits[0]
+	e.clock.Set(first.GetStartTime().AsTime().Add(30 * time.Minute))
+
+	// Without moving, the past appointment cannot be kept.
+	resp, err = e.client.PlanDay(ctx, planReq)
+	if err != nil {
+		t.Fatalf("PlanDay: %v", err)
+	}
+	left := map[string]dispatchv1.LeftOutReason{}
+	for _, l := range resp.GetPlan().GetLeftOut() {
+		left[l.GetJobId()] = l.GetReason()
+	}
+	if left[first.GetJobId()] != dispatchv1.LeftOutReason_LEFT_OUT_REASON_APPOINTMENT_CONFLICT {
+		t.Fatalf("left out %v, want job %s as APPOINTMENT_CONFLICT", resp.GetPlan().GetLeftOut(), first.GetJobId())
+	}
+
+	planReq.MoveLateAppointments = true
+	resp, err = e.client.PlanDay(ctx, planReq)
+	if err != nil {
+		t.Fatalf("PlanDay moving late appointments: %v", err)
+	}
+	var move *dispatchv1.CommitVisit
+	for _, r := range resp.GetPlan().GetRoutes() {
+		for _, v := range r.GetVisits() {
+			if v.GetJobId() == first.GetJobId() {
+				if !v.GetMovesAppointment() || v.GetStartTime().AsTime().Before(e.clock.Now()) {
+					t.Fatalf("late job planned at %s (moves %v), want moved to after now %s", v.GetStartTime().AsTime(), v.GetMovesAppointment(), e.clock.Now())
+				}
+				move = &dispatchv1.CommitVisit{JobId: v.GetJobId(), TechnicianId: r.GetTechnicianId(), StartTime: v.GetStartTime(), MoveAppointment: true}
+			} else if v.GetMovesAppointment() {
+				t.Fatalf("job %s moved although its appointment can be kept", v.GetJobId())
+			}
+		}
+	}
+	if move == nil {
+		t.Fatalf("late job not planned; left out %v", resp.GetPlan().GetLeftOut())
+	}
+	// Committing the moved visit without move_appointment is a stale plan.
+	stale := proto.Clone(move).(*dispatchv1.CommitVisit)
+	stale.MoveAppointment = false
+	_, err = e.client.CommitPlan(ctx, &dispatchv1.CommitPlanRequest{RequestId: "late-stale", Visits: []*dispatchv1.CommitVisit{stale}})
+	wantCode(t, err, codes.FailedPrecondition, "CommitPlan of a moved appointment without move_appointment")
+
+	got, err := e.client.CommitPlan(ctx, &dispatchv1.CommitPlanRequest{RequestId: "late-move", Visits: []*dispatchv1.CommitVisit{move}})
+	if err != nil {
+		t.Fatalf("CommitPlan moving the appointment: %v", err)
+	}
+	j := got.GetJobs()[0]
+	rs := j.GetAppointment().GetReschedules()
+	if len(rs) != 1 || !rs[0].GetLateNotice() || !j.GetAppointment().GetWindow().GetStartTime().AsTime().Equal(move.GetStartTime().AsTime()) {
+		t.Fatalf("appointment after the move = %v, want one late-notice reschedule to %s", j.GetAppointment(), move.GetStartTime().AsTime())
+	}
+	if n := len(j.GetEscalations()); n == 0 || j.GetEscalations()[n-1].GetReason() != dispatchv1.EscalationReason_ESCALATION_REASON_LATE_NOTICE {
+		t.Fatalf("escalations = %v, want LATE_NOTICE last", j.GetEscalations())
+	}
+	e.waitEvents(t, j.GetId(), "appointment_scheduled", "appointment_rescheduled", "escalated")
+}
