@@ -209,7 +209,7 @@ func bboltCheck(path string) error {
 // any ce-id.
 func (s *suite) streamEvents(t *testing.T, stream string) (map[string]map[string]int, int) {
 	t.Helper()
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", s.natsP))
+	nc, err := s.natsConnect()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,6 +390,7 @@ func TestChaos(t *testing.T) {
 	var rows []row
 	verdict := func(bad bool, why string) string {
 		if bad {
+			t.Errorf("chaos: %s", why) // the run exits non-zero, after the summary table
 			return "FAIL " + why
 		}
 		return "ok"
@@ -477,10 +478,10 @@ func TestChaos(t *testing.T) {
 
 	// 5. The full malformed-input sweep against the processes.
 	targets := []sweep.Target{
-		{Service: ticketv1.File_sanbao_ticket_v1_ticket_service_proto.Services().Get(0), Conn: dialT(t, s.addrs["ticket"])},
-		{Service: warrantyv1.File_sanbao_warranty_v1_warranty_service_proto.Services().Get(0), Conn: dialT(t, s.addrs["warranty"])},
-		{Service: dispatchv1.File_sanbao_dispatch_v1_dispatch_service_proto.Services().Get(0), Conn: dialT(t, s.addrs["dispatch"])},
-		{Service: inventoryv1.File_sanbao_inventory_v1_inventory_service_proto.Services().Get(0), Conn: dialT(t, s.addrs["inventory"])},
+		{Service: ticketv1.File_sanbao_ticket_v1_ticket_service_proto.Services().Get(0), Conn: s.dialT(t, s.addrs["ticket"])},
+		{Service: warrantyv1.File_sanbao_warranty_v1_warranty_service_proto.Services().Get(0), Conn: s.dialT(t, s.addrs["warranty"])},
+		{Service: dispatchv1.File_sanbao_dispatch_v1_dispatch_service_proto.Services().Get(0), Conn: s.dialT(t, s.addrs["dispatch"])},
+		{Service: inventoryv1.File_sanbao_inventory_v1_inventory_service_proto.Services().Get(0), Conn: s.dialT(t, s.addrs["inventory"])},
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	t0 := time.Now()
@@ -539,12 +540,17 @@ func codeTotals(m map[codes.Code]int) string {
 // or parked, not redelivered for ever) and checks the services still serve.
 func (s *suite) poison(t *testing.T) []row {
 	t.Helper()
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", s.natsP))
-	if err != nil {
-		t.Fatal(err)
+	// Poison comes from the owning service's own NATS user (as a compromised or buggy producer
+	// would send it): nobody else may publish on its subjects.
+	jsOf := map[string]jetstream.JetStream{}
+	for _, stream := range []string{"DISPATCH", "INVENTORY"} {
+		nc, err := s.natsConnectAs(strings.ToLower(stream))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		jsOf[stream], _ = jetstream.New(nc)
 	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	big := strings.Repeat("x", 900_000)
 	targets := []struct {
@@ -592,11 +598,11 @@ func (s *suite) poison(t *testing.T) []row {
 	for _, tg := range targets {
 		msgs := []*nats.Msg{
 			{Subject: tg.subject, Data: []byte("not a cloud event"), Header: nats.Header{}},
-			events.NewMsg(tg.subject, events.Message{ID: ids.New(), Source: "/chaos", Type: tg.typ, Resource: "jobs/poison", Time: time.Now(), Data: []byte(`{"job": 17, "\u0000": [}`)}),
-			events.NewMsg(tg.subject, events.Message{ID: ids.New(), Source: "/chaos", Type: tg.typ, Resource: "jobs/oversized", Time: time.Now(), Data: tg.oversized}),
+			events.NewMsg(tg.subject, events.Message{ID: ids.New(), Source: "/sanbao/" + strings.ToLower(tg.stream), Type: tg.typ, Resource: "jobs/poison", Time: time.Now(), Data: []byte(`{"job": 17, "\u0000": [}`)}),
+			events.NewMsg(tg.subject, events.Message{ID: ids.New(), Source: "/sanbao/" + strings.ToLower(tg.stream), Type: tg.typ, Resource: "jobs/oversized", Time: time.Now(), Data: tg.oversized}),
 		}
 		for _, m := range msgs {
-			if _, err := js.PublishMsg(ctx, m); err != nil {
+			if _, err := jsOf[tg.stream].PublishMsg(ctx, m); err != nil {
 				t.Errorf("publish poison on %s: %v", tg.subject, err)
 				continue
 			}
@@ -607,6 +613,13 @@ func (s *suite) poison(t *testing.T) []row {
 	deadline := 60 * time.Second
 	for _, tg := range targets {
 		for _, d := range tg.durables {
+			// A durable is read by its own service's user (ticket-jobs is ticket's).
+			owner, _, _ := strings.Cut(d, "-")
+			onc, err := s.natsConnectAs(owner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, _ := jetstream.New(onc)
 			began := time.Now()
 			var info *jetstream.ConsumerInfo
 			drained := false
@@ -621,6 +634,7 @@ func (s *suite) poison(t *testing.T) []row {
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
+			onc.Close()
 			fig := fmt.Sprintf("%s on %s: ", d, tg.subject)
 			v := "ok"
 			if drained {
@@ -645,10 +659,17 @@ func (s *suite) poison(t *testing.T) []row {
 	if hasDeadLetters {
 		after := deadLetters()
 		var parts []string
+		parked := 0.0
 		for _, name := range services {
 			parts = append(parts, fmt.Sprintf("%s +%.0f", name, after[name]-before[name]))
+			parked += after[name] - before[name]
 		}
-		rows = append(rows, row{"poison/oversized events parked", fmt.Sprintf("%d bad events published; dead letters: %s", published, strings.Join(parts, ", ")), "ok"})
+		v := "ok"
+		if parked == 0 {
+			v = "FAIL: nothing parked" // the bad events vanished instead of being kept for operators
+			t.Errorf("chaos: %d bad events published, none parked as a dead letter", published)
+		}
+		rows = append(rows, row{"poison/oversized events parked", fmt.Sprintf("%d bad events published; dead letters: %s", published, strings.Join(parts, ", ")), v})
 	}
 	return rows
 }
@@ -661,9 +682,11 @@ func mustJSON(m proto.Message) []byte {
 	return b
 }
 
-func dialT(t *testing.T, addr string) *grpc.ClientConn {
+func (s *suite) dialT(t *testing.T, addr string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := rpc.Dial(addr, rpc.ClientOptions{Attempts: 1})
+	o := s.copts
+	o.Attempts = 1
+	conn, err := rpc.Dial(addr, o)
 	if err != nil {
 		t.Fatal(err)
 	}

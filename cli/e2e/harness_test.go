@@ -259,7 +259,20 @@ func (s *suite) waitServing(name string) {
 
 // natsConnect connects to the suite's NATS as the e2e integrator (read-only).
 func (s *suite) natsConnect() (*nats.Conn, error) {
-	rl, err := auth.NewReloader(auth.Files{Cert: filepath.Join(s.auth.Dir, "integrator.pem"), Key: filepath.Join(s.auth.Dir, "integrator-key.pem"), CA: s.auth.CAFile()})
+	return s.natsConnectFiles(auth.Files{Cert: filepath.Join(s.auth.Dir, "integrator.pem"), Key: filepath.Join(s.auth.Dir, "integrator-key.pem"), CA: s.auth.CAFile()})
+}
+
+// natsConnectAs connects to NATS as service's own user (its certificate).
+func (s *suite) natsConnectAs(service string) (*nats.Conn, error) {
+	files, err := s.auth.ServiceFiles(service)
+	if err != nil {
+		return nil, err
+	}
+	return s.natsConnectFiles(auth.Files{Cert: files.Cert, Key: files.Key, CA: files.CA})
+}
+
+func (s *suite) natsConnectFiles(f auth.Files) (*nats.Conn, error) {
+	rl, err := auth.NewReloader(f)
 	if err != nil {
 		return nil, err
 	}
