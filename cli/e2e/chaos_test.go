@@ -591,7 +591,7 @@ func (s *suite) poison(t *testing.T) []row {
 	before := deadLetters()
 	hasDeadLetters := false
 	for _, name := range services {
-		if strings.Contains(s.scrape(name), "sanbao_dead_letters_total") {
+		if strings.Contains(s.scrape(name), "sanbao_dead_letters") { // the gauge is always there
 			hasDeadLetters = true
 		}
 	}
