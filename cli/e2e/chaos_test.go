@@ -209,22 +209,10 @@ func bboltCheck(path string) error {
 // any ce-id.
 func (s *suite) streamEvents(t *testing.T, stream string) (map[string]map[string]int, int) {
 	t.Helper()
-	nc, err := s.natsConnect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, info, done := s.openStream(ctx, t, stream)
+	defer done()
 	out := map[string]map[string]int{}
 	seen := map[string]bool{}
 	dups := 0

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -42,22 +41,10 @@ func (s *suite) clients(t *testing.T) *demo.Clients {
 // published returns the event types on the service's stream for one resource.
 func (s *suite) published(t *testing.T, stream, resource string) []string {
 	t.Helper()
-	nc, err := s.natsConnect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, info, done := s.openStream(ctx, t, stream)
+	defer done()
 	var types []string
 	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
 		raw, err := st.GetMsg(ctx, seq)
@@ -81,22 +68,10 @@ func (s *suite) published(t *testing.T, stream, resource string) []string {
 // its body) without carrying it: an integrator following the ticket would miss it.
 func (s *suite) ofTicket(t *testing.T, stream, ticket string, jobs ...string) ([]string, error) {
 	t.Helper()
-	nc, err := s.natsConnect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, info, done := s.openStream(ctx, t, stream)
+	defer done()
 	var types []string
 	var missed []error
 	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -260,6 +261,25 @@ func (s *suite) waitServing(name string) {
 // natsConnect connects to the suite's NATS as the e2e integrator (read-only).
 func (s *suite) natsConnect() (*nats.Conn, error) {
 	return s.natsConnectFiles(auth.Files{Cert: filepath.Join(s.auth.Dir, "integrator.pem"), Key: filepath.Join(s.auth.Dir, "integrator-key.pem"), CA: s.auth.CAFile()})
+}
+
+// openStream opens a service's stream as the integrator, with its state now; call done to
+// close the connection (callers poll, so it must not wait for the test's end).
+func (s *suite) openStream(ctx context.Context, t *testing.T, stream string) (st jetstream.Stream, info *jetstream.StreamInfo, done func()) {
+	t.Helper()
+	nc, err := s.natsConnect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	if st, err = js.Stream(ctx, stream); err == nil {
+		info, err = st.Info(ctx)
+	}
+	if err != nil {
+		nc.Close()
+		t.Fatal(err)
+	}
+	return st, info, nc.Close
 }
 
 // natsConnectAs connects to NATS as service's own user (its certificate).
