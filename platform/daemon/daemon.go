@@ -432,13 +432,21 @@ func retry(ctx context.Context, log *zap.Logger, srv *rpc.Server, wait time.Dura
 			log.Warn("not ready; retrying", zap.String("reason", reason), zap.Duration("every", wait))
 			last = reason
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return false
-		case <-t.C:
 		}
+	}
+}
+
+// sleep waits d, or until ctx ends; it reports whether the whole wait passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -448,12 +456,8 @@ func retryQuiet(ctx context.Context, wait time.Duration, step func() error) bool
 		if step() == nil {
 			return true
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return false
-		case <-t.C:
 		}
 	}
 }

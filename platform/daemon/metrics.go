@@ -112,12 +112,8 @@ func (m *metrics) pollConsumerLag(ctx context.Context, cs []*events.Consumer) er
 		if len(reported) < len(cs) {
 			wait = time.Second
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return nil
-		case <-t.C:
 		}
 	}
 }
