@@ -257,8 +257,9 @@ func scalarValues(fd protoreflect.FieldDescriptor, full bool) []struct {
 		return []sv{c("NaN", protoreflect.ValueOfFloat32(float32(math.NaN()))), c("+Inf", protoreflect.ValueOfFloat32(float32(math.Inf(1))))}
 	case protoreflect.MessageKind:
 		switch fd.Message().FullName() {
-		case "google.protobuf.Timestamp":
-			ts := func(what string, sec int64, nanos int32) sv {
+		case "google.protobuf.Timestamp", "google.protobuf.Duration":
+			// Both are {seconds, nanos}: one builder of a value with chosen seconds and nanos.
+			secNanos := func(what string, sec int64, nanos int32) sv {
 				return sv{what, func(m protoreflect.Message) protoreflect.Value {
 					v := m.NewField(fd)
 					if fd.IsList() {
@@ -270,25 +271,14 @@ func scalarValues(fd protoreflect.FieldDescriptor, full bool) []struct {
 					return v
 				}}
 			}
-			out := []sv{ts("year 10000+", 253402300800*2, 0), ts("before year 1", -62135596800*2, 0), ts("negative nanos", 1, -1)}
+			if fd.Message().FullName() == "google.protobuf.Duration" {
+				return []sv{secNanos("huge duration", 1e15, 0), secNanos("negative", -3600, 0), secNanos("mixed signs", 1, -1)}
+			}
+			out := []sv{secNanos("year 10000+", 253402300800*2, 0), secNanos("before year 1", -62135596800*2, 0), secNanos("negative nanos", 1, -1)}
 			if full {
-				out = append(out, ts("epoch", 0, 0), ts("year 2300", 10413792000, 0))
+				out = append(out, secNanos("epoch", 0, 0), secNanos("year 2300", 10413792000, 0))
 			}
 			return out
-		case "google.protobuf.Duration":
-			d := func(what string, sec int64, nanos int32) sv {
-				return sv{what, func(m protoreflect.Message) protoreflect.Value {
-					v := m.NewField(fd)
-					if fd.IsList() {
-						v = protoreflect.ValueOfMessage(dynamicpb.NewMessage(fd.Message()))
-					}
-					f := fd.Message().Fields()
-					v.Message().Set(f.ByName("seconds"), protoreflect.ValueOfInt64(sec))
-					v.Message().Set(f.ByName("nanos"), protoreflect.ValueOfInt32(nanos))
-					return v
-				}}
-			}
-			return []sv{d("huge duration", 1e15, 0), d("negative", -3600, 0), d("mixed signs", 1, -1)}
 		}
 		return []sv{{"empty message", func(m protoreflect.Message) protoreflect.Value {
 			if fd.IsList() {
