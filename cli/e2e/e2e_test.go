@@ -38,14 +38,15 @@ func (s *suite) clients(t *testing.T) *demo.Clients {
 	return c
 }
 
-// published returns the event types on the service's stream for one resource.
-func (s *suite) published(t *testing.T, stream, resource string) []string {
+// readStream reads every message on the service's stream now, in order; a message that is not a
+// CloudEvent is reported through bad (seq and error) and skipped.
+func (s *suite) readStream(t *testing.T, stream string, bad func(seq uint64, err error)) []events.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st, info, done := s.openStream(ctx, t, stream)
 	defer done()
-	var types []string
+	var out []events.Message
 	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
 		raw, err := st.GetMsg(ctx, seq)
 		if err != nil {
@@ -53,11 +54,26 @@ func (s *suite) published(t *testing.T, stream, resource string) []string {
 		}
 		m, err := events.Parse(raw.Subject, raw.Header, raw.Data)
 		if err != nil {
-			t.Errorf("%s seq %d is not a CloudEvent: %v", stream, seq, err)
+			bad(seq, err)
 			continue
 		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// shortType is an event's type without its package: "TicketCreated".
+func shortType(m events.Message) string { return m.Type[strings.LastIndexByte(m.Type, '.')+1:] }
+
+// published returns the event types on the service's stream for one resource.
+func (s *suite) published(t *testing.T, stream, resource string) []string {
+	t.Helper()
+	var types []string
+	for _, m := range s.readStream(t, stream, func(seq uint64, err error) {
+		t.Errorf("%s seq %d is not a CloudEvent: %v", stream, seq, err)
+	}) {
 		if m.Resource == resource {
-			types = append(types, m.Type[strings.LastIndexByte(m.Type, '.')+1:])
+			types = append(types, shortType(m))
 		}
 	}
 	return types
@@ -68,28 +84,16 @@ func (s *suite) published(t *testing.T, stream, resource string) []string {
 // its body) without carrying it: an integrator following the ticket would miss it.
 func (s *suite) ofTicket(t *testing.T, stream, ticket string, jobs ...string) ([]string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	st, info, done := s.openStream(ctx, t, stream)
-	defer done()
 	var types []string
 	var missed []error
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-		raw, err := st.GetMsg(ctx, seq)
-		if err != nil {
-			continue
-		}
-		m, err := events.Parse(raw.Subject, raw.Header, raw.Data)
-		if err != nil {
-			continue
-		}
+	for _, m := range s.readStream(t, stream, func(uint64, error) {}) {
 		names := m.Resource == "tickets/"+ticket || strings.Contains(string(m.Data), `"`+ticket+`"`)
 		for _, j := range jobs {
 			names = names || m.Resource == "jobs/"+j
 		}
 		switch {
 		case m.Ticket == ticket:
-			types = append(types, m.Type[strings.LastIndexByte(m.Type, '.')+1:])
+			types = append(types, shortType(m))
 		case names:
 			missed = append(missed, fmt.Errorf("%s %s %s (%s) names ticket %s but its ce-sanbaoticket is %q", stream, m.Type, m.Resource, m.ID, ticket, m.Ticket))
 		}
