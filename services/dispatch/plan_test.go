@@ -3,6 +3,7 @@ package dispatch_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/natstest"
 )
@@ -387,4 +389,158 @@ func TestPlanDayMovesLateAppointmentWithLateNotice(t *testing.T) {
 		t.Fatalf("escalations = %v, want LATE_NOTICE last", j.GetEscalations())
 	}
 	e.waitEvents(t, j.GetId(), "appointment_scheduled", "appointment_rescheduled", "escalated")
+}
+
+// TestAutoAssignCostsThePlannedDay: automatic assignment prices a job into each technician's
+// planned day. The technician whose base is next to the site spends tomorrow 39 road km east
+// (appointments at 10:00 and 14:00); the customer is free only at midday, so taking the job
+// costs them a round trip between the two appointments. A colleague with an empty day 14 road
+// km away is cheaper, and gets it; by the drive from home alone the first would have.
+func TestAutoAssignCostsThePlannedDay(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	dayStart := start.Add(14 * time.Hour) // tomorrow 00:00 in Shanghai
+	busy := technician("busy-near", 0.01)
+	busy.Calendar, busy.CapacityPerDay = officeCalendar(), 20
+	busyID := e.createTech(t, busy).GetId()
+
+	east := &typev1.GeoPoint{Latitude: site.Latitude, Longitude: site.Longitude + 0.34}
+	for i, h := range []time.Duration{10, 14} {
+		in := jobInput(fmt.Sprintf("east-%d", i))
+		in.Site = &typev1.Address{Region: "Shandong", City: "Zibo", Point: east}
+		in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+		j := e.createJob(t, in)
+		if j.GetAssignment().GetTechnicianId() != busyID {
+			t.Fatalf("east job %d assigned to %q, want %s (the only technician)", i, j.GetAssignment().GetTechnicianId(), busyID)
+		}
+		if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "accept-" + j.GetId(), JobId: j.GetId(), TechnicianId: busyID}); err != nil {
+			t.Fatalf("AcceptJob: %v", err)
+		}
+		win := &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(h * time.Hour)), EndTime: timestamppb.New(dayStart.Add((h + 1) * time.Hour))}
+		if _, err := e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{RequestId: "appt-" + j.GetId(),
+			JobId: j.GetId(), TechnicianId: busyID, Window: win}); err != nil {
+			t.Fatalf("ScheduleAppointment: %v", err)
+		}
+	}
+	free := technician("free-far", 0.1)
+	free.Calendar, free.CapacityPerDay = officeCalendar(), 20
+	freeID := e.createTech(t, free).GetId()
+
+	in := jobInput("midday-near")
+	in.CustomerWindow = &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(11*time.Hour + 30*time.Minute)),
+		EndTime: timestamppb.New(dayStart.Add(13 * time.Hour))}
+	in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+	j := e.createJob(t, in)
+	if got := j.GetAssignment().GetTechnicianId(); got != freeID {
+		t.Fatalf("job assigned to %q, want %s (the empty day); ranking %v", got, freeID, j.GetLastRanking().GetCandidates())
+	}
+	var busyC *dispatchv1.Candidate
+	for _, c := range j.GetLastRanking().GetCandidates() {
+		if c.GetTechnicianId() == busyID {
+			busyC = c
+		}
+	}
+	if busyC == nil {
+		t.Fatalf("the busy technician is not a candidate: %v", j.GetLastRanking())
+	}
+	if !slices.ContainsFunc(busyC.GetReasons(), func(r string) bool { return strings.HasPrefix(r, "planned day: +") }) {
+		t.Fatalf("busy candidate's reasons %q do not price the planned day", busyC.GetReasons())
+	}
+	if busyC.GetDistanceKm() < 60 {
+		t.Fatalf("busy candidate costed %.1f km, want the round trip from the east (about 78 km of driving)", busyC.GetDistanceKm())
+	}
+
+	// A customer free only at 10:30 cannot be fitted into the busy day at all: left out as
+	// planned_day, and the colleague takes it.
+	in = jobInput("ten-thirty")
+	in.CustomerWindow = &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(10*time.Hour + 30*time.Minute)),
+		EndTime: timestamppb.New(dayStart.Add(10*time.Hour + 45*time.Minute))}
+	in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+	rk, err := e.client.RankTechnicians(ctx, &dispatchv1.RankTechniciansRequest{JobId: e.createJob(t, in).GetId()})
+	if err != nil {
+		t.Fatalf("RankTechnicians: %v", err)
+	}
+	for _, c := range rk.GetRanking().GetCandidates() {
+		if c.GetTechnicianId() == busyID {
+			t.Fatalf("busy technician ranked for 10:30 while at an appointment 39 km away: %v", c.GetReasons())
+		}
+	}
+	if !slices.ContainsFunc(rk.GetRanking().GetExclusions(), func(x *dispatchv1.Exclusion) bool { return x.GetReason() == "planned_day" }) {
+		t.Fatalf("exclusions %v, want planned_day counted", rk.GetRanking().GetExclusions())
+	}
+}
+
+// TestPlanDayRoutesPartsOverGRPC: the day plan reads parts-inventory. A job whose part is only
+// on a distant colleague's van goes to that colleague; a job whose part is only in the station
+// store goes to the nearby technician (the colleague takes one job a day), whose day starts
+// with a depot stop there; the nearby technician is never given the first job, since the store
+// does not hold its part.
+func TestPlanDayRoutesPartsOverGRPC(t *testing.T) {
+	p := startWithInventory(t)
+	ctx := context.Background()
+	near := technician("parts-near", 0.01)
+	near.Calendar, near.CapacityPerDay = officeCalendar(), 10
+	nearID := p.createTech(t, near).GetId()
+	far := technician("parts-far", 0.2)
+	far.Calendar, far.CapacityPerDay = officeCalendar(), 1 // one job: the one only their van can do
+	farID := p.createTech(t, far).GetId()
+
+	part := func(sku string) string {
+		resp, err := p.inv.CreatePart(ctx, &inventoryv1.CreatePartRequest{RequestId: p.rid(), Part: &inventoryv1.Part{
+			Sku: sku, Name: sku, Kind: inventoryv1.PartKind_PART_KIND_WARRANTY, SupplierId: "sup-1",
+			UnitCost: &typev1.Money{CurrencyCode: "CNY", AmountMinor: 5000}}})
+		if err != nil {
+			t.Fatalf("CreatePart(%s): %v", sku, err)
+		}
+		return resp.GetPart().GetId()
+	}
+	receive := func(partID, loc string) {
+		if _, err := p.inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: p.rid(), PartId: partID, LocationId: loc,
+			Quantity: 5, ReceivingNote: "RN-" + partID}); err != nil {
+			t.Fatalf("ReceiveStock: %v", err)
+		}
+	}
+	pcb, filter := part("PCB-7"), part("FLT-2")
+	van := p.location(t, "van-far", inventoryv1.LocationKind_LOCATION_KIND_VAN,
+		&typev1.GeoPoint{Latitude: site.Latitude + 0.2, Longitude: site.Longitude}, farID)
+	store := p.location(t, "station-store", inventoryv1.LocationKind_LOCATION_KIND_STATION,
+		&typev1.GeoPoint{Latitude: site.Latitude + 0.05, Longitude: site.Longitude}, "")
+	receive(pcb, van)
+	receive(filter, store)
+
+	dayStart := start.Add(14 * time.Hour)
+	job := func(ticket, partID string) string {
+		in := jobInput(ticket)
+		in.LikelyParts = []*dispatchv1.PartNeed{{PartId: partID, Quantity: 1}}
+		in.CustomerWindow = &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(9 * time.Hour)),
+			EndTime: timestamppb.New(dayStart.Add(17 * time.Hour))}
+		in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+		return p.createJob(t, in).GetId()
+	}
+	pcbJob, filterJob := job("needs-pcb", pcb), job("needs-filter", filter)
+
+	resp, err := p.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{TechnicianIds: []string{nearID, farID},
+		DayStart: timestamppb.New(dayStart), Budget: durationpb.New(200 * time.Millisecond), Seed: 1})
+	if err != nil {
+		t.Fatalf("PlanDay: %v", err)
+	}
+	got := planned(resp.GetPlan())
+	if g := got[pcbJob]; g.tech != farID {
+		t.Fatalf("PCB job planned on %q, want %s (the only van with the part); left out %v", g.tech, farID, resp.GetPlan().GetLeftOut())
+	}
+	g, ok := got[filterJob]
+	if !ok || g.tech != nearID {
+		t.Fatalf("filter job planned on %q, want %s (collects it at the station store); left out %v", g.tech, nearID, resp.GetPlan().GetLeftOut())
+	}
+	for _, r := range resp.GetPlan().GetRoutes() {
+		if r.GetTechnicianId() != nearID {
+			continue
+		}
+		if r.GetDepotLocationId() != store {
+			t.Fatalf("near technician's depot stop = %q, want the station store %s", r.GetDepotLocationId(), store)
+		}
+		if !r.GetDepotArrivalTime().AsTime().Before(g.visit.GetArrivalTime().AsTime()) {
+			t.Fatalf("depot stop at %s, visit at %s: want the depot first", r.GetDepotArrivalTime().AsTime(), g.visit.GetArrivalTime().AsTime())
+		}
+	}
 }

@@ -83,10 +83,12 @@ type DispatchServiceClient interface {
 	GetJob(ctx context.Context, in *GetJobRequest, opts ...grpc.CallOption) (*GetJobResponse, error)
 	// Lists jobs in creation order, optionally filtered.
 	ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error)
-	// Ranks the technicians for a job without changing it (a dry run of automatic assignment).
-	// Each candidate's reasons end with what inserting the job into the technician's planned
-	// day costs ("planned day: +12m0s driving as visit 3 of 5, arriving 10:40", or that it does
-	// not fit), when they have open jobs planned on the arrival day.
+	// Ranks the technicians for a job without changing it (a dry run of automatic assignment,
+	// which ranks the same way). A technician with open jobs planned on the arrival day is costed
+	// by the cheapest place for the job in that day (the driving it adds, the arrival there;
+	// reason "planned day: +12m driving as visit 3 of 5"), not by the drive from their base; one
+	// whose planned day cannot take it (appointments, windows, working hours, visits made late)
+	// is left out as planned_day.
 	RankTechnicians(ctx context.Context, in *RankTechniciansRequest, opts ...grpc.CallOption) (*RankTechniciansResponse, error)
 	// Assigns a job by hand, overriding the ranking (the technician must be active; matching
 	// rules other than the product line are the dispatcher's call). Allowed while UNASSIGNED,
@@ -434,10 +436,12 @@ type DispatchServiceServer interface {
 	GetJob(context.Context, *GetJobRequest) (*GetJobResponse, error)
 	// Lists jobs in creation order, optionally filtered.
 	ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error)
-	// Ranks the technicians for a job without changing it (a dry run of automatic assignment).
-	// Each candidate's reasons end with what inserting the job into the technician's planned
-	// day costs ("planned day: +12m0s driving as visit 3 of 5, arriving 10:40", or that it does
-	// not fit), when they have open jobs planned on the arrival day.
+	// Ranks the technicians for a job without changing it (a dry run of automatic assignment,
+	// which ranks the same way). A technician with open jobs planned on the arrival day is costed
+	// by the cheapest place for the job in that day (the driving it adds, the arrival there;
+	// reason "planned day: +12m driving as visit 3 of 5"), not by the drive from their base; one
+	// whose planned day cannot take it (appointments, windows, working hours, visits made late)
+	// is left out as planned_day.
 	RankTechnicians(context.Context, *RankTechniciansRequest) (*RankTechniciansResponse, error)
 	// Assigns a job by hand, overriding the ranking (the technician must be active; matching
 	// rules other than the product line are the dispatcher's call). Allowed while UNASSIGNED,

@@ -1500,7 +1500,7 @@ func (x *Candidate) GetReasons() []string {
 type Exclusion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Reason, e.g. "skills", "level", "calendar", "radius", "deadline", "capacity",
-	// "inactive", "declined".
+	// "inactive", "declined", "planned_day".
 	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
 	// How many technicians.
 	Count         int32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
@@ -2051,8 +2051,7 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"considered\x18\x03 \x01(\x05R\n" +
 	"considered\x12G\n" +
 	"\n" +
-	"exclusions\x18\x04 \x03(\v2\x1d.sanbao.dispatch.v1.ExclusionB\b\xbaH\x05\x92\x01\x02\x10\n" +
-	"R\n" +
+	"exclusions\x18\x04 \x03(\v2\x1d.sanbao.dispatch.v1.ExclusionB\b\xbaH\x05\x92\x01\x02\x10\x10R\n" +
 	"exclusions\"\xf0\x04\n" +
 	"\tCandidate\x121\n" +
 	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
@@ -2069,7 +2068,7 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\x05parts\x18\t \x01(\x0e2\".sanbao.dispatch.v1.PartsReadinessB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05parts\x12<\n" +
 	"\x13collect_location_id\x18\n" +
 	" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x11collectLocationId\x12-\n" +
-	"\areasons\x18\v \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\x05\"\tr\a\xd8\xc6'\x01\x18\xc8\x01R\areasons\"P\n" +
+	"\areasons\x18\v \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\b\"\tr\a\xd8\xc6'\x01\x18\xc8\x01R\areasons\"P\n" +
 	"\tExclusion\x12$\n" +
 	"\x06reason\x18\x01 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xc8\x01R\x06reason\x12\x1d\n" +
 	"\x05count\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05count\"\xe0\x01\n" +

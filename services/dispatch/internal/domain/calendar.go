@@ -83,6 +83,14 @@ func (c Calendar) NextWorking(t time.Time, horizon time.Duration) (time.Time, bo
 	return next, true
 }
 
+// Location is the calendar's time zone (UTC for the zero Calendar).
+func (c Calendar) Location() *time.Location {
+	if c.cal == nil {
+		return time.UTC
+	}
+	return c.cal.Location()
+}
+
 // DayOf returns the calendar day of t in the calendar's zone (UTC for the zero Calendar).
 func (c Calendar) DayOf(t time.Time) Day {
 	if c.cal == nil {
