@@ -544,3 +544,62 @@ func TestPlanDayRoutesPartsOverGRPC(t *testing.T) {
 		}
 	}
 }
+
+// TestReplanStartsWhereTheTechnicianIs: once the day has started, a technician is planned from
+// their latest check-in, free an hour after it while still on site; not from their base.
+func TestReplanStartsWhereTheTechnicianIs(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	tech := technician("on-site", 0.01)
+	tech.Calendar, tech.CapacityPerDay = officeCalendar(), 10
+	tid := e.createTech(t, tech).GetId()
+	today := start.Add(-10 * time.Hour) // start is 10:00 in Shanghai
+	east := &typev1.GeoPoint{Latitude: site.Latitude, Longitude: site.Longitude + 0.34}
+
+	in := jobInput("on-site-now")
+	in.Site = &typev1.Address{Region: "Shandong", City: "Zibo", Point: east}
+	j := e.createJob(t, in)
+	for _, call := range []func() error{
+		func() error {
+			_, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "acc", JobId: j.GetId(), TechnicianId: tid})
+			return err
+		},
+		func() error {
+			_, err := e.client.StartTravel(ctx, &dispatchv1.StartTravelRequest{RequestId: "trv", JobId: j.GetId(), TechnicianId: tid})
+			return err
+		},
+		func() error {
+			_, err := e.client.CheckIn(ctx, &dispatchv1.CheckInRequest{RequestId: "chk", JobId: j.GetId(), TechnicianId: tid, Point: east})
+			return err
+		},
+	} {
+		if err := call(); err != nil {
+			t.Fatalf("setting the technician on site: %v", err)
+		}
+	}
+	checkedIn := e.clock.Now()
+	e.clock.Advance(30 * time.Minute)
+
+	next := jobInput("next-door")
+	next.Site = &typev1.Address{Region: "Shandong", City: "Zibo", Point: &typev1.GeoPoint{Latitude: east.Latitude, Longitude: east.Longitude + 0.02}}
+	next.ArriveBy = timestamppb.New(today.Add(18 * time.Hour))
+	nj := e.createJob(t, next)
+	if nj.GetAssignment().GetTechnicianId() != tid {
+		t.Fatalf("next job assigned to %q, want %s", nj.GetAssignment().GetTechnicianId(), tid)
+	}
+	resp, err := e.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{TechnicianIds: []string{tid},
+		DayStart: timestamppb.New(today), Budget: durationpb.New(100 * time.Millisecond), Seed: 1})
+	if err != nil {
+		t.Fatalf("PlanDay: %v", err)
+	}
+	g, ok := planned(resp.GetPlan())[nj.GetId()]
+	if !ok {
+		t.Fatalf("next job not planned; left out %v", resp.GetPlan().GetLeftOut())
+	}
+	if d := g.visit.GetTravelBefore().AsDuration(); d > 10*time.Minute {
+		t.Fatalf("drive to the next job = %s, want a few minutes from the site they are on (not %s from the base)", d, "about 40m")
+	}
+	if a := g.visit.GetArrivalTime().AsTime(); a.Before(checkedIn.Add(time.Hour)) {
+		t.Fatalf("arrives %s, before the hour on site since %s is over", a, checkedIn)
+	}
+}

@@ -127,14 +127,19 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (dayInputs, error) {
 				continue // not indexed either: fixed by UpdateTechnician
 			}
 			start, end, ok := workingHours(dt.Calendar, from)
+			at := dt.Base
 			if now := s.p.Clock.Now().Truncate(time.Second); ok && now.After(start) {
-				// The day has started: plan from now (the base stands in for where they are).
-				start, ok = now, now.Before(end)
+				// The day has started: plan from where they are now, once free.
+				pos, free, err := whereNow(tx, dt, start, now)
+				if err != nil {
+					return err
+				}
+				at, start, ok = pos, free, free.Before(end)
 			}
 			if !ok {
 				continue
 			}
-			day.Technicians = append(day.Technicians, plan.Tech{ID: dt.ID, Start: dt.Base, End: dt.Base,
+			day.Technicians = append(day.Technicians, plan.Tech{ID: dt.ID, Start: at, End: dt.Base,
 				From: start, Until: end, Level: dt.Level, Skills: dt.Skills, Capacity: dt.CapacityPerDay})
 			planned[dt.ID] = true
 			techsByID[dt.ID] = dt
@@ -201,6 +206,40 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (dayInputs, error) {
 		withParts = slices.DeleteFunc(withParts, func(j *dispatchv1.Job) bool { return !kept[j.GetId()] })
 	}
 	return dayInputs{day: day, left: left, techs: techsByID, parts: withParts}, err
+}
+
+// whereNow is where technician t is at now on a day whose working hours began at dayFrom, and
+// when they are free: at the site of their latest check-in of the day (the check-in's point,
+// else the job's site), free at now — or, while still on site, an hour after checking in —;
+// at their base, free now, when they have not checked in anywhere that day.
+func whereNow(tx *bbolt.Tx, t domain.Technician, dayFrom, now time.Time) (domain.Point, time.Time, error) {
+	held, _, err := store.ListJobs(tx, store.JobFilter{TechnicianID: t.ID}, "", 1000)
+	if err != nil {
+		return domain.Point{}, time.Time{}, err
+	}
+	pos, free := t.Base, now
+	var latest time.Time
+	for _, j := range held {
+		ci := j.GetCheckIn()
+		at := tm(ci.GetCheckInTime())
+		if ci == nil || at.Before(dayFrom) || at.After(now) || !at.After(latest) {
+			continue
+		}
+		p := ci.GetPoint()
+		if p == nil {
+			p = j.GetSite().GetPoint()
+		}
+		if p == nil {
+			continue
+		}
+		latest, pos, free = at, point(p), now
+		if j.GetState() == dispatchv1.JobState_JOB_STATE_ON_SITE {
+			if busy := at.Add(defaultService); busy.After(now) {
+				free = busy
+			}
+		}
+	}
+	return pos, free.Truncate(time.Second), nil
 }
 
 // reachable reports whether an unassigned job is one for this day's technicians: its site
