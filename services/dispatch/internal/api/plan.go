@@ -29,9 +29,6 @@ const maxPlanJobs = 500
 // maxPlanTechnicians bounds the technicians of one PlanDay.
 const maxPlanTechnicians = 100
 
-// hoursStep is the resolution at which a technician's working hours are read off the calendar.
-const hoursStep = 5 * time.Minute
-
 var leftOutReasons = map[plan.Reason]dispatchv1.LeftOutReason{
 	plan.ReasonNoSkill:             dispatchv1.LeftOutReason_LEFT_OUT_REASON_NO_SKILL,
 	plan.ReasonNoParts:             dispatchv1.LeftOutReason_LEFT_OUT_REASON_NO_PARTS,
@@ -64,15 +61,7 @@ func (w wholeSeconds) Leg(from, to domain.Point) (plan.Leg, error) {
 
 // workingHours returns the first stretch of working time in [from, from+24h).
 func workingHours(cal domain.Calendar, from time.Time) (time.Time, time.Time, bool) {
-	start, ok := cal.NextWorking(from, 24*time.Hour)
-	if !ok || !start.Before(from.Add(24*time.Hour)) {
-		return time.Time{}, time.Time{}, false
-	}
-	end := start
-	for end.Before(from.Add(24*time.Hour)) && cal.IsWorking(end) {
-		end = end.Add(hoursStep)
-	}
-	return start, end, end.After(start)
+	return cal.FirstStretch(from, from.Add(24*time.Hour))
 }
 
 // dayInputs is what a PlanDay reads from the store: the day to solve, the jobs left out before
@@ -208,29 +197,29 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (dayInputs, error) {
 	return dayInputs{day: day, left: left, techs: techsByID, parts: withParts}, err
 }
 
+// recentJobs is how many of a technician's newest jobs whereNow looks through for the day's
+// check-ins: far more than anyone visits in a day.
+const recentJobs = 50
+
 // whereNow is where technician t is at now on a day whose working hours began at dayFrom, and
 // when they are free: at the site of their latest check-in of the day (the check-in's point,
 // else the job's site), free at now — or, while still on site, an hour after checking in —;
 // at their base, free now, when they have not checked in anywhere that day.
 func whereNow(tx *bbolt.Tx, t domain.Technician, dayFrom, now time.Time) (domain.Point, time.Time, error) {
-	held, _, err := store.ListJobs(tx, store.JobFilter{TechnicianID: t.ID}, "", 1000)
-	if err != nil {
-		return domain.Point{}, time.Time{}, err
-	}
 	pos, free := t.Base, now
 	var latest time.Time
-	for _, j := range held {
+	err := store.RecentJobsOf(tx, t.ID, recentJobs, func(j *dispatchv1.Job) bool {
 		ci := j.GetCheckIn()
 		at := tm(ci.GetCheckInTime())
 		if ci == nil || at.Before(dayFrom) || at.After(now) || !at.After(latest) {
-			continue
+			return true
 		}
 		p := ci.GetPoint()
 		if p == nil {
 			p = j.GetSite().GetPoint()
 		}
 		if p == nil {
-			continue
+			return true
 		}
 		latest, pos, free = at, point(p), now
 		if j.GetState() == dispatchv1.JobState_JOB_STATE_ON_SITE {
@@ -238,8 +227,9 @@ func whereNow(tx *bbolt.Tx, t domain.Technician, dayFrom, now time.Time) (domain
 				free = busy
 			}
 		}
-	}
-	return pos, free.Truncate(time.Second), nil
+		return true
+	})
+	return pos, free.Truncate(time.Second), err
 }
 
 // reachable reports whether an unassigned job is one for this day's technicians: its site
@@ -543,8 +533,8 @@ func (s *Server) byPlannedDay(tx *bbolt.Tx, j *dispatchv1.Job, rk *domain.Rankin
 			tc = *t
 		}
 		s.mu.RUnlock()
-		if !ok {
-			kept = append(kept, c)
+		if !ok || c.Load == 0 {
+			kept = append(kept, c) // nothing planned on the arrival day
 			continue
 		}
 		slot, arrival, fits, err := s.plannedSlot(tx, j, &tc, c.Arrival)
@@ -580,9 +570,10 @@ func (s *Server) byPlannedDay(tx *bbolt.Tx, j *dispatchv1.Job, rk *domain.Rankin
 func (s *Server) plannedSlot(tx *bbolt.Tx, j *dispatchv1.Job, t *domain.Technician, arrival time.Time) (*domain.Slot, time.Time, bool, error) {
 	var held []*dispatchv1.Job
 	read := func(tx *bbolt.Tx) error {
-		var err error
-		held, _, err = store.ListJobs(tx, store.JobFilter{TechnicianID: t.ID}, "", 1000)
-		return err
+		return store.OpenJobsOf(tx, t.ID, func(j *dispatchv1.Job) error {
+			held = append(held, j)
+			return nil
+		})
 	}
 	var err error
 	if tx != nil {
