@@ -130,7 +130,7 @@ func (s *Server) Start(p *daemon.Platform) error {
 		}); err != nil {
 			return err
 		}
-		for _, st := range openStates() {
+		for _, st := range store.OpenStates() {
 			if err := store.EachJobInState(tx, st, func(j *dispatchv1.Job) error {
 				if k, ok := loadOf(roster, j); ok {
 					roster.AddLoad(k.tech, k.day, 1)
@@ -150,11 +150,6 @@ func (s *Server) Start(p *daemon.Platform) error {
 	s.mu.Unlock()
 	s.registerTimers()
 	return nil
-}
-
-func openStates() []dispatchv1.JobState {
-	return []dispatchv1.JobState{dispatchv1.JobState_JOB_STATE_ASSIGNED, dispatchv1.JobState_JOB_STATE_ACCEPTED,
-		dispatchv1.JobState_JOB_STATE_EN_ROUTE, dispatchv1.JobState_JOB_STATE_ON_SITE}
 }
 
 // errSkip ends a mutation without writing anything (a timer found nothing to do).

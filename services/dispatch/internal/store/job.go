@@ -79,6 +79,10 @@ func PutJob(tx *bbolt.Tx, old, j *dispatchv1.Job) error {
 var openStates = []dispatchv1.JobState{dispatchv1.JobState_JOB_STATE_ASSIGNED, dispatchv1.JobState_JOB_STATE_ACCEPTED,
 	dispatchv1.JobState_JOB_STATE_EN_ROUTE, dispatchv1.JobState_JOB_STATE_ON_SITE}
 
+// OpenStates are the states in which a job is on its technician's day and counts toward their
+// load.
+func OpenStates() []dispatchv1.JobState { return slices.Clone(openStates) }
+
 // openHolder is the technician whose open jobs j is among, or "".
 func openHolder(j *dispatchv1.Job) string {
 	if j == nil || !slices.Contains(openStates, j.GetState()) {
