@@ -3,6 +3,7 @@ package dispatch_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +17,11 @@ import (
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/svctest"
+	"github.com/sanbao/sanbao/services/dispatch"
+	"github.com/sanbao/sanbao/services/dispatch/internal/osrm/osrmtest"
 )
 
 // officeCalendar works 08:00 to 18:00 every day in Shanghai.
@@ -601,5 +606,65 @@ func TestReplanStartsWhereTheTechnicianIs(t *testing.T) {
 	}
 	if a := g.visit.GetArrivalTime().AsTime(); a.Before(checkedIn.Add(time.Hour)) {
 		t.Fatalf("arrives %s, before the hour on site since %s is over", a, checkedIn)
+	}
+}
+
+// TestPlanDayOnTheRoadNetwork: with an OSRM server configured, the day's drives are the road
+// engine's (the fake's grid of roads, not straight lines); when it stops answering, days are
+// still planned, on straight lines, and the plan says so.
+func TestPlanDayOnTheRoadNetwork(t *testing.T) {
+	roads := osrmtest.Start(t, 100, nil)
+	cfg := dispatch.DefaultConfig()
+	cfg.InventoryAddr, cfg.OSRMURL = "", roads.URL
+	svc, err := dispatch.New(cfg, nil)
+	if err != nil {
+		t.Fatalf("dispatch.New: %v", err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	clk := clock.NewFake(start)
+	s := svctest.Start(t, svc, svctest.Options{Name: "dispatch", Clock: clk})
+	e := &env{svc: s, client: dispatchv1.NewDispatchServiceClient(s.Conn), clock: clk}
+	ctx := context.Background()
+
+	tech := technician("on-roads", 0)
+	tech.Calendar = officeCalendar()
+	tid := e.createTech(t, tech).GetId()
+	dayStart := start.Add(14 * time.Hour)
+	in := jobInput("roads")
+	to := &typev1.GeoPoint{Latitude: site.Latitude + 0.1, Longitude: site.Longitude + 0.1}
+	in.Site = &typev1.Address{Region: "Shandong", City: "Jinan", Point: to}
+	in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+	j := e.createJob(t, in)
+
+	planIt := func() *dispatchv1.DayPlan {
+		t.Helper()
+		resp, err := e.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{TechnicianIds: []string{tid},
+			DayStart: timestamppb.New(dayStart), Budget: durationpb.New(100 * time.Millisecond), Seed: 1})
+		if err != nil {
+			t.Fatalf("PlanDay: %v", err)
+		}
+		return resp.GetPlan()
+	}
+	p := planIt()
+	if p.GetTravelSource() != "road_network" {
+		t.Fatalf("travel source = %q, want road_network", p.GetTravelSource())
+	}
+	v := planned(p)[j.GetId()].visit
+	// The engine's seconds, rounded up to the second as every planned drive is.
+	want := time.Duration(math.Ceil(osrmtest.Seconds(site.Latitude, site.Longitude, to.Latitude, to.Longitude))) * time.Second
+	if got := v.GetTravelBefore().AsDuration(); got != want {
+		t.Fatalf("drive to the job = %s, want the road engine's %s", got, want)
+	}
+	if km := p.GetKm(); math.Abs(km-2*osrmtest.Metres(site.Latitude, site.Longitude, to.Latitude, to.Longitude)/1000) > 1e-6 {
+		t.Fatalf("day's km = %.3f, want the road engine's there and back", km)
+	}
+
+	roads.Close()
+	p = planIt()
+	if !strings.HasPrefix(p.GetTravelSource(), "straight_line (road network: ") {
+		t.Fatalf("travel source with the road engine down = %q, want straight_line with the reason", p.GetTravelSource())
+	}
+	if _, ok := planned(p)[j.GetId()]; !ok {
+		t.Fatalf("job not planned on straight lines; left out %v", p.GetLeftOut())
 	}
 }

@@ -108,7 +108,11 @@ type DayPlan struct {
 	// Total driving distance in road km.
 	Km float64 `protobuf:"fixed64,5,opt,name=km,proto3" json:"km,omitempty"`
 	// How many search iterations the solver made within the budget.
-	Iterations    int64 `protobuf:"varint,6,opt,name=iterations,proto3" json:"iterations,omitempty"`
+	Iterations int64 `protobuf:"varint,6,opt,name=iterations,proto3" json:"iterations,omitempty"`
+	// Where the drives come from: "road_network" (the operator's OSRM table service, see the
+	// dispatch README) or "straight_line" (great-circle distance × road factor at the average
+	// speed), with the road network's error when it was asked and did not answer.
+	TravelSource  string `protobuf:"bytes,7,opt,name=travel_source,json=travelSource,proto3" json:"travel_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -183,6 +187,13 @@ func (x *DayPlan) GetIterations() int64 {
 		return x.Iterations
 	}
 	return 0
+}
+
+func (x *DayPlan) GetTravelSource() string {
+	if x != nil {
+		return x.TravelSource
+	}
+	return ""
 }
 
 // PlannedRoute is one technician's ordered day.
@@ -551,7 +562,7 @@ var File_sanbao_dispatch_v1_plan_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_plan_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/dispatch/v1/plan.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"\xc7\x02\n" +
+	"\x1dsanbao/dispatch/v1/plan.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"\xfa\x02\n" +
 	"\aDayPlan\x12B\n" +
 	"\x06routes\x18\x01 \x03(\v2 .sanbao.dispatch.v1.PlannedRouteB\b\xbaH\x05\x92\x01\x02\x10dR\x06routes\x12D\n" +
 	"\bleft_out\x18\x02 \x03(\v2\x1e.sanbao.dispatch.v1.LeftOutJobB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\aleftOut\x12\x1b\n" +
@@ -561,7 +572,8 @@ const file_sanbao_dispatch_v1_plan_proto_rawDesc = "" +
 	"\x02km\x18\x05 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00e\xcd\xcdA)\x00\x00\x00\x00\x00\x00\x00\x00R\x02km\x12'\n" +
 	"\n" +
 	"iterations\x18\x06 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
-	"iterations\"\xae\x04\n" +
+	"iterations\x121\n" +
+	"\rtravel_source\x18\a \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xc8\x01R\ftravelSource\"\xae\x04\n" +
 	"\fPlannedRoute\x121\n" +
 	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x12S\n" +
 	"\x0edeparture_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 	"go.uber.org/zap"
@@ -41,6 +42,37 @@ var leftOutReasons = map[plan.Reason]dispatchv1.LeftOutReason{
 // seconds.
 func (s *Server) travel() plan.Travel {
 	return wholeSeconds{plan.StraightLine{RoadFactor: s.policy.RoadFactor, SpeedKmh: s.policy.SpeedKmh}}
+}
+
+// Travel sources a day plan reports (DayPlan.travel_source).
+const (
+	travelStraightLine = "straight_line"
+	travelRoads        = "road_network"
+)
+
+// dayTravel is the travel model of a day: the road network's matrix of the day's points when
+// Options.Roads is set and answers, else straight lines (logged, and said in the source).
+func (s *Server) dayTravel(ctx context.Context, day plan.Day) (plan.Travel, string) {
+	if s.opts.Roads == nil {
+		return s.travel(), travelStraightLine
+	}
+	m, err := s.opts.Roads.Table(ctx, day.Points())
+	if err != nil {
+		s.log.Warn("road network unavailable; planning the day on straight lines", zap.Error(err))
+		return s.travel(), travelStraightLine + " (road network: " + truncate(err.Error(), 150) + ")"
+	}
+	return wholeSeconds{m}, travelRoads
+}
+
+// truncate cuts s to at most n bytes at a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // wholeSeconds rounds every drive up to the second. With the day starting on a whole second
@@ -285,7 +317,8 @@ func (s *Server) PlanDay(ctx context.Context, req *dispatchv1.PlanDayRequest) (*
 		return nil, toStatus(ctx.Err())
 	}
 	opts := plan.Options{Seed: req.GetSeed(), Budget: budget}
-	dp, err := plan.PlanDay(ctx, day, s.travel(), opts)
+	travel, source := s.dayTravel(ctx, day)
+	dp, err := plan.PlanDay(ctx, day, travel, opts)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -293,13 +326,14 @@ func (s *Server) PlanDay(ctx context.Context, req *dispatchv1.PlanDayRequest) (*
 	if req.GetMoveLateAppointments() {
 		moved = releaseLate(&day, dp)
 		if len(moved) > 0 {
-			if dp, err = plan.PlanDay(ctx, day, s.travel(), opts); err != nil {
+			if dp, err = plan.PlanDay(ctx, day, travel, opts); err != nil {
 				return nil, toStatus(err)
 			}
 		}
 	}
 	dp.LeftOut = append(dp.LeftOut, left...)
 	out := dayPlanToProto(dp, depots)
+	out.TravelSource = source
 	for _, r := range out.GetRoutes() {
 		for _, v := range r.GetVisits() {
 			v.MovesAppointment = moved[v.GetJobId()]

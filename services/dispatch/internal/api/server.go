@@ -23,6 +23,7 @@ import (
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
+	"github.com/sanbao/sanbao/services/dispatch/internal/domain/plan"
 	"github.com/sanbao/sanbao/services/dispatch/internal/inventory"
 	"github.com/sanbao/sanbao/services/dispatch/internal/store"
 )
@@ -49,6 +50,14 @@ type Options struct {
 	// ReservationHold is how long a reservation is held before parts-inventory expires it
 	// (default 7 days).
 	ReservationHold time.Duration
+	// Roads answers the driving matrix of a day's points (OSRM's table service); nil plans
+	// days on straight lines (Policy.RoadFactor, Policy.SpeedKmh).
+	Roads Roads
+}
+
+// Roads is a road-network engine: the driving durations and distances between points.
+type Roads interface {
+	Table(ctx context.Context, pts []domain.Point) (*plan.Matrix, error)
 }
 
 // Server implements dispatchv1.DispatchServiceServer.
