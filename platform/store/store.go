@@ -3,12 +3,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,6 +25,20 @@ type Schema struct {
 	Version uint64
 	// Buckets are created on open if missing.
 	Buckets [][]byte
+	// Upgrades bring a file written by an older layout up to Version: on open, each upgrade
+	// whose Version is above the file's runs, in ascending order, in the transaction that
+	// creates the buckets and records the new version (a crash leaves the file as it was). A
+	// new file takes none: its indexes start empty with its data.
+	Upgrades []Upgrade
+}
+
+// Upgrade is one step of a file's layout: what it takes to reach Version from Version-1
+// (typically filling a new index from the data already there).
+type Upgrade struct {
+	Version uint64
+	// Name says what the step does, for the log.
+	Name  string
+	Apply func(tx *bbolt.Tx) error
 }
 
 // Options tune Open. The zero value is the production default.
@@ -113,39 +129,65 @@ func Open(path string, schema Schema, log *zap.Logger, opts Options) (*DB, error
 		open.Store(b, db)
 		return db, nil
 	}
-	if err := b.Update(func(tx *bbolt.Tx) error { return applySchema(tx, schema) }); err != nil {
+	var upgraded []string
+	if err := b.Update(func(tx *bbolt.Tx) error {
+		var err error
+		upgraded, err = applySchema(tx, schema)
+		return err
+	}); err != nil {
 		_ = b.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	for _, u := range upgraded {
+		log.Info("store layout upgraded", zap.String("path", path), zap.String("upgrade", u))
 	}
 	open.Store(b, db)
 	return db, nil
 }
 
-func applySchema(tx *bbolt.Tx, schema Schema) error {
+// applySchema creates the buckets, runs the upgrades the file needs and records the version;
+// it returns the upgrades applied.
+func applySchema(tx *bbolt.Tx, schema Schema) ([]string, error) {
 	meta, err := tx.CreateBucketIfNotExists(metaBucket)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	have, fresh := uint64(0), true
 	if v := meta.Get(schemaVersionKey); v != nil {
-		if have := Uint64(v); have > schema.Version {
-			return fmt.Errorf("%w: file has %d, this binary writes %d", ErrNewerSchema, have, schema.Version)
+		have, fresh = Uint64(v), false
+		if have > schema.Version {
+			return nil, fmt.Errorf("%w: file has %d, this binary writes %d", ErrNewerSchema, have, schema.Version)
 		}
 	}
 	if meta.Get(pageSecretKey) == nil {
 		secret := make([]byte, 32)
 		if _, err := rand.Read(secret); err != nil {
-			return fmt.Errorf("page token secret: %w", err)
+			return nil, fmt.Errorf("page token secret: %w", err)
 		}
 		if err := meta.Put(pageSecretKey, secret); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, name := range schema.Buckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return fmt.Errorf("create bucket %q: %w", name, err)
+			return nil, fmt.Errorf("create bucket %q: %w", name, err)
 		}
 	}
-	return meta.Put(schemaVersionKey, U64(schema.Version))
+	var applied []string
+	if !fresh {
+		ups := slices.Clone(schema.Upgrades)
+		slices.SortFunc(ups, func(a, b Upgrade) int { return cmp.Compare(a.Version, b.Version) })
+		for _, u := range ups {
+			if u.Version <= have || u.Version > schema.Version {
+				continue
+			}
+			if err := u.Apply(tx); err != nil {
+				return nil, fmt.Errorf("upgrade to layout %d (%s): %w", u.Version, u.Name, err)
+			}
+			applied = append(applied, fmt.Sprintf("%d: %s", u.Version, u.Name))
+		}
+	}
+	return applied, meta.Put(schemaVersionKey, U64(schema.Version))
 }
 
 // Bolt returns the underlying bbolt handle, for packages that need its full API.

@@ -331,3 +331,74 @@ func TestGroupCommitIsolatesAFailingCall(t *testing.T) {
 		t.Errorf("bad %d, panicked %d, committed %d; want %d, %d, %d", bad, panicked, keys, n/50, n/50, n-2*n/50)
 	}
 }
+
+// TestUpgradesRunOnceInOrder: opening a file of layout 1 with a binary of layout 3 runs the
+// upgrades to 2 and 3, in order, once; a failing upgrade leaves the file as it was; a new file
+// runs none.
+func TestUpgradesRunOnceInOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	log := zaptest.NewLogger(t)
+	db, err := store.Open(path, store.Schema{Version: 1, Buckets: [][]byte{items}}, log, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateAlone(func(tx *bbolt.Tx) error { return tx.Bucket(items).Put([]byte("a"), []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	index := []byte("index")
+	var ran []uint64
+	schema := func(fail bool) store.Schema {
+		return store.Schema{Version: 3, Buckets: [][]byte{items, index}, Upgrades: []store.Upgrade{
+			{Version: 3, Name: "second", Apply: func(tx *bbolt.Tx) error {
+				ran = append(ran, 3)
+				if fail {
+					return errors.New("disk on fire")
+				}
+				return nil
+			}},
+			{Version: 2, Name: "index the items", Apply: func(tx *bbolt.Tx) error {
+				ran = append(ran, 2)
+				return tx.Bucket(items).ForEach(func(k, _ []byte) error { return tx.Bucket(index).Put(k, nil) })
+			}},
+			{Version: 1, Name: "already there", Apply: func(*bbolt.Tx) error { ran = append(ran, 1); return nil }},
+		}}
+	}
+	if _, err := store.Open(path, schema(true), log, store.Options{}); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("Open with a failing upgrade = %v", err)
+	}
+	ran = nil
+	db, err = store.Open(path, schema(false), log, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ran) != "[2 3]" {
+		t.Fatalf("upgrades ran %v, want [2 3] (the failed attempt rolled back)", ran)
+	}
+	err = db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(index).Get([]byte("a")) == nil {
+			return errors.New("index not filled")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ran = nil
+	if db, err = store.Open(path, schema(false), log, store.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if len(ran) != 0 {
+		t.Fatalf("upgrades ran again on an upgraded file: %v", ran)
+	}
+	fresh := filepath.Join(t.TempDir(), "new.db")
+	if db, err = store.Open(fresh, schema(false), log, store.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if len(ran) != 0 {
+		t.Fatalf("upgrades ran on a new file: %v", ran)
+	}
+}

@@ -123,9 +123,6 @@ func (s *Server) Start(p *daemon.Platform) error {
 	s.p = p
 	s.log = p.Log.Named("api")
 	roster := domain.NewRoster()
-	if err := p.DB.Update(context.Background(), store.RebuildOpenJobs); err != nil {
-		return fmt.Errorf("index open jobs: %w", err)
-	}
 	err := p.DB.View(func(tx *bbolt.Tx) error {
 		if err := store.EachTechnician(tx, func(t *dispatchv1.Technician) error {
 			dt, err := techToDomain(t)

@@ -143,7 +143,7 @@ func RecentJobsOf(tx *bbolt.Tx, technician string, n int, fn func(*dispatchv1.Jo
 	return nil
 }
 
-// RebuildOpenJobs rebuilds open_jobs_by_technician from jobs_by_state.
+// RebuildOpenJobs rebuilds open_jobs_by_technician from jobs_by_state (the upgrade to layout 2).
 func RebuildOpenJobs(tx *bbolt.Tx) error {
 	if err := tx.DeleteBucket(bucketOpenJobsByTech); err != nil && !errors.Is(err, bbolterrors.ErrBucketNotFound) {
 		return fmt.Errorf("rebuild open jobs: %w", err)

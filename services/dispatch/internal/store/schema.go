@@ -7,7 +7,7 @@ import (
 )
 
 // Version is the layout version of dispatch's file.
-const Version = 1
+const Version = 2
 
 // Buckets of dispatch's file. Values are binary protobuf (the API messages); index buckets map
 // composite keys to nothing.
@@ -26,8 +26,7 @@ var (
 	bucketJobsByTech = []byte("jobs_by_technician")
 	// bucketOpenJobsByTech: technician id | job id → "" for the current assignee while the job
 	// is open (assigned, accepted, en route, on site): a technician's day without their
-	// history. Rebuilt from jobs_by_state at every start (RebuildOpenJobs), so a file written
-	// by a binary that did not keep it is right again after an upgrade.
+	// history. Layout 2; filled from jobs_by_state when a layout-1 file is opened.
 	bucketOpenJobsByTech = []byte("open_jobs_by_technician")
 )
 
@@ -37,5 +36,6 @@ func Schema() pstore.Schema {
 		Version: Version,
 		Buckets: [][]byte{bucketTechnicians, bucketTechsByOrg, bucketJobs, bucketJobsByTicket,
 			bucketJobsByState, bucketJobsByTech, bucketOpenJobsByTech},
+		Upgrades: []pstore.Upgrade{{Version: 2, Name: "index each technician's open jobs", Apply: RebuildOpenJobs}},
 	}
 }

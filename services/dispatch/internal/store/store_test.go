@@ -2,9 +2,11 @@ package store
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
@@ -225,3 +227,51 @@ func TestOpenJobsOfATechnician(t *testing.T) {
 }
 
 func found(j *dispatchv1.Job) bool { return j != nil && j.GetId() != "" }
+
+// TestLayout1FileGetsTheOpenJobsIndex: a file written by layout 1 (no open-jobs index) is
+// indexed when this binary opens it.
+func TestLayout1FileGetsTheOpenJobsIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dispatch.db")
+	v1 := Schema()
+	v1.Version, v1.Upgrades = 1, nil
+	db, err := pstore.Open(path, v1, zap.NewNop(), pstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.UpdateAlone(func(tx *bbolt.Tx) error {
+		for i, st := range []dispatchv1.JobState{dispatchv1.JobState_JOB_STATE_ACCEPTED, dispatchv1.JobState_JOB_STATE_COMPLETED} {
+			j := &dispatchv1.Job{Id: jid(i), TicketId: "T-1", State: st, Assignment: &dispatchv1.Assignment{TechnicianId: "t1"}}
+			if err := PutJob(tx, nil, j); err != nil {
+				return err
+			}
+		}
+		// As layout 1 left it: no open-jobs entries.
+		if err := tx.DeleteBucket(bucketOpenJobsByTech); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketOpenJobsByTech)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = pstore.Open(path, Schema(), zap.NewNop(), pstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bbolt.Tx) error {
+		var got []*dispatchv1.Job
+		if err := OpenJobsOf(tx, "t1", func(j *dispatchv1.Job) error { got = append(got, j); return nil }); err != nil {
+			return err
+		}
+		if s := fmt.Sprint(jobIDs(got)); s != "[j0]" {
+			t.Fatalf("open jobs after the upgrade = %s, want [j0]", s)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
