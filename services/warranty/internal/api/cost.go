@@ -12,7 +12,8 @@ import (
 	"github.com/sanbao/sanbao/services/warranty/internal/store"
 )
 
-// GetWarrantyCost sums recorded decisions' costs and the real cost of the visits.
+// GetWarrantyCost sums recorded decisions' costs and the real cost of the visits. It reads the
+// decisions and the units repaired in the range (indexes by time), not the whole history.
 func (s *Server) GetWarrantyCost(_ context.Context, req *warrantyv1.GetWarrantyCostRequest) (*warrantyv1.GetWarrantyCostResponse, error) {
 	c := &warrantyv1.WarrantyCost{Model: req.GetModel(), Batch: req.GetBatch()}
 	var parts, labour, travel, expenses int64
@@ -44,7 +45,16 @@ func (s *Server) GetWarrantyCost(_ context.Context, req *warrantyv1.GetWarrantyC
 		if c.UnitsSold, err = store.CountUnits(tx, req.GetModel(), req.GetBatch()); err != nil {
 			return err
 		}
-		return store.EachUnit(tx, req.GetModel(), req.GetBatch(), func(u *warrantyv1.Unit) error {
+		// Only the units with a visit in range count; each one's whole history decides
+		// which of its visits repeat an earlier repair.
+		return store.UnitsRepairedIn(tx, st, et, func(id string) error {
+			u, err := store.GetUnit(tx, id)
+			if err != nil {
+				return err
+			}
+			if (req.GetModel() != "" && u.GetModel() != req.GetModel()) || (req.GetBatch() != "" && u.GetBatch() != req.GetBatch()) {
+				return nil
+			}
 			vs, err := s.visitsOf(tx, u, st, et, now)
 			visits = append(visits, vs...)
 			return err

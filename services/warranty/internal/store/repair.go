@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
@@ -11,8 +12,22 @@ import (
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
-// PutRepair stores a repair under its unit, and under its dispatch job when it has one.
+// PutRepair stores a repair under its unit, by time, and under its dispatch job when it has
+// one.
 func PutRepair(tx *bbolt.Tx, r *warrantyv1.Repair) error {
+	old := &warrantyv1.Repair{}
+	found, err := pstore.GetProto(tx, bucketRepairs, pstore.Key(r.GetUnitId(), r.GetId()), old)
+	if err != nil {
+		return err
+	}
+	if found {
+		if err := pstore.Delete(tx, bucketRepairsByTime, repairTimeKey(old)); err != nil {
+			return err
+		}
+	}
+	if err := pstore.Put(tx, bucketRepairsByTime, repairTimeKey(r), nil); err != nil {
+		return err
+	}
 	if r.GetJobId() != "" {
 		if err := pstore.Put(tx, bucketRepairsByJob, pstore.Key(r.GetJobId(), r.GetUnitId(), r.GetId()), nil); err != nil {
 			return err
@@ -67,4 +82,23 @@ func ListRepairs(tx *bbolt.Tx, unitID, token string, size int) ([]*warrantyv1.Re
 		return true, nil
 	})
 	return out, next, err
+}
+
+// UnitsRepairedIn calls fn once for each unit with a repair recorded in [start, end)
+// (unbounded when zero), in the order of their first repair in range.
+func UnitsRepairedIn(tx *bbolt.Tx, start, end time.Time, fn func(unitID string) error) error {
+	from, to := timeRange(start, end)
+	seen := map[string]bool{}
+	return eachInRange(tx, bucketRepairsByTime, nil, from, to, func(rest []byte) error {
+		unit, _, ok := bytes.Cut(rest, []byte{pstore.Sep})
+		if !ok {
+			return fmt.Errorf("repairs_by_time key %q: no unit", rest)
+		}
+		id := string(unit)
+		if seen[id] {
+			return nil
+		}
+		seen[id] = true
+		return fn(id)
+	})
 }

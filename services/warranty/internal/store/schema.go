@@ -32,6 +32,14 @@ var (
 	bucketCampaignsByModel = []byte("campaigns_by_model")
 	// decisions: decision id → Decision (recorded claim decisions with their cost).
 	bucketDecisions = []byte("decisions")
+	// decisions_by_time: Key(TimeKey(evaluate time), decision id) → nothing (layout 2).
+	bucketDecisionsByTime = []byte("decisions_by_time")
+	// decisions_by_model: Key(model, TimeKey(evaluate time), decision id) → nothing (layout 2).
+	bucketDecisionsByModel = []byte("decisions_by_model")
+	// repairs_by_time: Key(TimeKey(create time), unit id, repair id) → nothing (layout 2).
+	bucketRepairsByTime = []byte("repairs_by_time")
+	// units_by_batch: Key(batch, model, unit id) → nothing (layout 2).
+	bucketUnitsByBatch = []byte("units_by_batch")
 	// part_costs: part id → Money, parts-inventory's unit cost (from part.created/updated).
 	bucketPartCosts = []byte("part_costs")
 	// old_parts: Key(job id, return id) → inventory OldPartReturn (must-return obligations).
@@ -42,8 +50,10 @@ var (
 
 // Schema is the store layout; Version changes with an incompatible layout.
 var Schema = pstore.Schema{
-	Version: 1,
+	Version: 2,
 	Buckets: [][]byte{bucketPolicies, bucketUnits, bucketUnitsBySerial, bucketUnitsByModel, bucketUnitsByPolicy,
 		bucketUnitsByDealer, bucketRepairs, bucketRepairsByJob, bucketCampaigns, bucketCampaignsByModel, bucketDecisions,
-		bucketPartCosts, bucketOldParts, bucketSupplierClaims},
+		bucketPartCosts, bucketOldParts, bucketSupplierClaims,
+		bucketDecisionsByTime, bucketDecisionsByModel, bucketRepairsByTime, bucketUnitsByBatch},
+	Upgrades: []pstore.Upgrade{{Version: 2, Name: "index decisions and repairs by time, units by batch (the cost report)", Apply: indexForCost}},
 }

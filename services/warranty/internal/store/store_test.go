@@ -14,7 +14,7 @@ import (
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
-func update(t *testing.T, db *pstore.DB, fn func(tx *bbolt.Tx) error) {
+func update(t testing.TB, db *pstore.DB, fn func(tx *bbolt.Tx) error) {
 	t.Helper()
 	if err := db.Update(context.Background(), fn); err != nil {
 		t.Fatal(err)

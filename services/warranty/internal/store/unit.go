@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -64,6 +65,11 @@ func CreateUnit(tx *bbolt.Tx, u *warrantyv1.Unit) error {
 			return err
 		}
 	}
+	if u.GetBatch() != "" {
+		if err := pstore.Put(tx, bucketUnitsByBatch, pstore.Key(u.GetBatch(), u.GetModel(), u.GetId()), nil); err != nil {
+			return err
+		}
+	}
 	return pstore.PutProto(tx, bucketUnits, []byte(u.GetId()), u)
 }
 
@@ -118,69 +124,26 @@ func ListUnits(tx *bbolt.Tx, f UnitFilter, token string, size int) ([]*warrantyv
 	return out, next, err
 }
 
-// CountUnits counts the units of model (all when empty) whose batch is batch (any when empty).
+// CountUnits counts the units of model (all when empty) whose batch is batch (any when empty),
+// from the indexes' keys: no unit is read.
 func CountUnits(tx *bbolt.Tx, model, batch string) (int64, error) {
+	bucket, prefix := bucketUnitsByModel, pstore.Prefix(model)
+	switch {
+	case batch != "" && model != "":
+		bucket, prefix = bucketUnitsByBatch, pstore.Prefix(batch, model)
+	case batch != "":
+		bucket, prefix = bucketUnitsByBatch, pstore.Prefix(batch)
+	case model == "":
+		return int64(tx.Bucket(bucketUnits).Stats().KeyN), nil
+	}
+	b, err := pstore.Bucket(tx, bucket)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	count := func(u *warrantyv1.Unit) {
-		if batch == "" || u.GetBatch() == batch {
-			n++
-		}
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		n++
 	}
-	if model != "" {
-		prefix := pstore.Prefix(model)
-		c := tx.Bucket(bucketUnitsByModel).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
-			if batch == "" {
-				n++
-				continue
-			}
-			u, err := GetUnit(tx, string(k[len(prefix):]))
-			if err != nil {
-				return 0, err
-			}
-			count(u)
-		}
-		return n, nil
-	}
-	err := tx.Bucket(bucketUnits).ForEach(func(_, v []byte) error {
-		u := &warrantyv1.Unit{}
-		if err := proto.Unmarshal(v, u); err != nil {
-			return err
-		}
-		count(u)
-		return nil
-	})
-	return n, err
-}
-
-// EachUnit calls fn for every unit of model and batch (all when empty), by model index when
-// model is set, else over every unit.
-func EachUnit(tx *bbolt.Tx, model, batch string, fn func(*warrantyv1.Unit) error) error {
-	visit := func(u *warrantyv1.Unit) error {
-		if batch != "" && u.GetBatch() != batch {
-			return nil
-		}
-		return fn(u)
-	}
-	if model != "" {
-		prefix := pstore.Prefix(model)
-		c := tx.Bucket(bucketUnitsByModel).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
-			u, err := GetUnit(tx, string(k[len(prefix):]))
-			if err != nil {
-				return err
-			}
-			if err := visit(u); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return tx.Bucket(bucketUnits).ForEach(func(_, v []byte) error {
-		u := &warrantyv1.Unit{}
-		if err := proto.Unmarshal(v, u); err != nil {
-			return err
-		}
-		return visit(u)
-	})
+	return n, nil
 }
