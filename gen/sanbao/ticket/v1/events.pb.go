@@ -1179,7 +1179,11 @@ type ContactRecorded struct {
 	// Direction.
 	Direction ContactDirection `protobuf:"varint,4,opt,name=direction,proto3,enum=sanbao.ticket.v1.ContactDirection" json:"direction,omitempty"`
 	// When it happened.
-	ContactTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=contact_time,json=contactTime,proto3" json:"contact_time,omitempty"`
+	ContactTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=contact_time,json=contactTime,proto3" json:"contact_time,omitempty"`
+	// What it told the customer (the customer-facing timetable).
+	Purpose ContactPurpose `protobuf:"varint,6,opt,name=purpose,proto3,enum=sanbao.ticket.v1.ContactPurpose" json:"purpose,omitempty"`
+	// The promised time told (purpose PROMISED_TIME).
+	PromisedTime  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=promised_time,json=promisedTime,proto3" json:"promised_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1245,6 +1249,20 @@ func (x *ContactRecorded) GetDirection() ContactDirection {
 func (x *ContactRecorded) GetContactTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.ContactTime
+	}
+	return nil
+}
+
+func (x *ContactRecorded) GetPurpose() ContactPurpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return ContactPurpose_CONTACT_PURPOSE_UNSPECIFIED
+}
+
+func (x *ContactRecorded) GetPromisedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PromisedTime
 	}
 	return nil
 }
@@ -2577,7 +2595,7 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\x0e2\".sanbao.ticket.v1.EscalationReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12\"\n" +
 	"\x05clock\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05clock\"K\n" +
 	"\x0fTicketCancelled\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xd4\x02\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xed\x03\n" +
 	"\x0fContactRecorded\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12+\n" +
 	"\n" +
@@ -2585,7 +2603,10 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\achannel\x18\x03 \x01(\x0e2\x19.sanbao.ticket.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12J\n" +
 	"\tdirection\x18\x04 \x01(\x0e2\".sanbao.ticket.v1.ContactDirectionB\b\xbaH\x05\x82\x01\x02\x10\x01R\tdirection\x12O\n" +
 	"\fcontact_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vcontactTime\"\xd1\x02\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vcontactTime\x12D\n" +
+	"\apurpose\x18\x06 \x01(\x0e2 .sanbao.ticket.v1.ContactPurposeB\b\xbaH\x05\x82\x01\x02\x10\x01R\apurpose\x12Q\n" +
+	"\rpromised_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fpromisedTime\"\xd1\x02\n" +
 	"\x11ComplaintVerified\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12I\n" +
 	"\bcategory\x18\x02 \x01(\x0e2#.sanbao.ticket.v1.ComplaintCategoryB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcategory\x12F\n" +
@@ -2739,15 +2760,16 @@ var file_sanbao_ticket_v1_events_proto_goTypes = []any{
 	(*v1.Money)(nil),              // 46: sanbao.type.v1.Money
 	(EscalationReason)(0),         // 47: sanbao.ticket.v1.EscalationReason
 	(ContactDirection)(0),         // 48: sanbao.ticket.v1.ContactDirection
-	(ComplaintCategory)(0),        // 49: sanbao.ticket.v1.ComplaintCategory
-	(ComplaintContent)(0),         // 50: sanbao.ticket.v1.ComplaintContent
-	(ComplaintSeverity)(0),        // 51: sanbao.ticket.v1.ComplaintSeverity
-	(SlaMetric)(0),                // 52: sanbao.ticket.v1.SlaMetric
-	(SlaAudience)(0),              // 53: sanbao.ticket.v1.SlaAudience
-	(FollowUpReason)(0),           // 54: sanbao.ticket.v1.FollowUpReason
-	(FollowUpState)(0),            // 55: sanbao.ticket.v1.FollowUpState
-	(*v1.Date)(nil),               // 56: sanbao.type.v1.Date
-	(ProgrammeKind)(0),            // 57: sanbao.ticket.v1.ProgrammeKind
+	(ContactPurpose)(0),           // 49: sanbao.ticket.v1.ContactPurpose
+	(ComplaintCategory)(0),        // 50: sanbao.ticket.v1.ComplaintCategory
+	(ComplaintContent)(0),         // 51: sanbao.ticket.v1.ComplaintContent
+	(ComplaintSeverity)(0),        // 52: sanbao.ticket.v1.ComplaintSeverity
+	(SlaMetric)(0),                // 53: sanbao.ticket.v1.SlaMetric
+	(SlaAudience)(0),              // 54: sanbao.ticket.v1.SlaAudience
+	(FollowUpReason)(0),           // 55: sanbao.ticket.v1.FollowUpReason
+	(FollowUpState)(0),            // 56: sanbao.ticket.v1.FollowUpState
+	(*v1.Date)(nil),               // 57: sanbao.type.v1.Date
+	(ProgrammeKind)(0),            // 58: sanbao.ticket.v1.ProgrammeKind
 }
 var file_sanbao_ticket_v1_events_proto_depIdxs = []int32{
 	36, // 0: sanbao.ticket.v1.TicketSnapshot.kind:type_name -> sanbao.ticket.v1.TicketKind
@@ -2785,43 +2807,45 @@ var file_sanbao_ticket_v1_events_proto_depIdxs = []int32{
 	39, // 32: sanbao.ticket.v1.ContactRecorded.channel:type_name -> sanbao.ticket.v1.Channel
 	48, // 33: sanbao.ticket.v1.ContactRecorded.direction:type_name -> sanbao.ticket.v1.ContactDirection
 	40, // 34: sanbao.ticket.v1.ContactRecorded.contact_time:type_name -> google.protobuf.Timestamp
-	0,  // 35: sanbao.ticket.v1.ComplaintVerified.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	49, // 36: sanbao.ticket.v1.ComplaintVerified.category:type_name -> sanbao.ticket.v1.ComplaintCategory
-	50, // 37: sanbao.ticket.v1.ComplaintVerified.content:type_name -> sanbao.ticket.v1.ComplaintContent
-	51, // 38: sanbao.ticket.v1.ComplaintVerified.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
-	0,  // 39: sanbao.ticket.v1.ComplaintAnswered.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	49, // 40: sanbao.ticket.v1.ComplaintAnswered.category:type_name -> sanbao.ticket.v1.ComplaintCategory
-	51, // 41: sanbao.ticket.v1.ComplaintAnswered.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
-	0,  // 42: sanbao.ticket.v1.SurveySubmitted.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	52, // 43: sanbao.ticket.v1.SlaClockSnapshot.metric:type_name -> sanbao.ticket.v1.SlaMetric
-	53, // 44: sanbao.ticket.v1.SlaClockSnapshot.audience:type_name -> sanbao.ticket.v1.SlaAudience
-	40, // 45: sanbao.ticket.v1.SlaClockSnapshot.deadline:type_name -> google.protobuf.Timestamp
-	44, // 46: sanbao.ticket.v1.SlaClockSnapshot.elapsed:type_name -> google.protobuf.Duration
-	44, // 47: sanbao.ticket.v1.SlaClockSnapshot.target:type_name -> google.protobuf.Duration
-	0,  // 48: sanbao.ticket.v1.SlaWarning.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	20, // 49: sanbao.ticket.v1.SlaWarning.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
-	0,  // 50: sanbao.ticket.v1.SlaBreached.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	20, // 51: sanbao.ticket.v1.SlaBreached.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
-	54, // 52: sanbao.ticket.v1.FollowUpSnapshot.reason:type_name -> sanbao.ticket.v1.FollowUpReason
-	55, // 53: sanbao.ticket.v1.FollowUpSnapshot.state:type_name -> sanbao.ticket.v1.FollowUpState
-	56, // 54: sanbao.ticket.v1.FollowUpSnapshot.due_date:type_name -> sanbao.type.v1.Date
-	25, // 55: sanbao.ticket.v1.FollowUpCreated.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
-	25, // 56: sanbao.ticket.v1.FollowUpAttempted.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
-	25, // 57: sanbao.ticket.v1.FollowUpDone.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
-	25, // 58: sanbao.ticket.v1.FollowUpGivenUp.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
-	57, // 59: sanbao.ticket.v1.ProgrammeSnapshot.kind:type_name -> sanbao.ticket.v1.ProgrammeKind
-	56, // 60: sanbao.ticket.v1.ProgrammeSnapshot.next_due_date:type_name -> sanbao.type.v1.Date
-	30, // 61: sanbao.ticket.v1.ProgrammeCreated.programme:type_name -> sanbao.ticket.v1.ProgrammeSnapshot
-	30, // 62: sanbao.ticket.v1.ProgrammeOccurred.programme:type_name -> sanbao.ticket.v1.ProgrammeSnapshot
-	56, // 63: sanbao.ticket.v1.ProgrammeOccurred.due_date:type_name -> sanbao.type.v1.Date
-	0,  // 64: sanbao.ticket.v1.SurveyRequested.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 65: sanbao.ticket.v1.SurveyReminded.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	0,  // 66: sanbao.ticket.v1.SurveyGivenUp.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	67, // [67:67] is the sub-list for method output_type
-	67, // [67:67] is the sub-list for method input_type
-	67, // [67:67] is the sub-list for extension type_name
-	67, // [67:67] is the sub-list for extension extendee
-	0,  // [0:67] is the sub-list for field type_name
+	49, // 35: sanbao.ticket.v1.ContactRecorded.purpose:type_name -> sanbao.ticket.v1.ContactPurpose
+	40, // 36: sanbao.ticket.v1.ContactRecorded.promised_time:type_name -> google.protobuf.Timestamp
+	0,  // 37: sanbao.ticket.v1.ComplaintVerified.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	50, // 38: sanbao.ticket.v1.ComplaintVerified.category:type_name -> sanbao.ticket.v1.ComplaintCategory
+	51, // 39: sanbao.ticket.v1.ComplaintVerified.content:type_name -> sanbao.ticket.v1.ComplaintContent
+	52, // 40: sanbao.ticket.v1.ComplaintVerified.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
+	0,  // 41: sanbao.ticket.v1.ComplaintAnswered.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	50, // 42: sanbao.ticket.v1.ComplaintAnswered.category:type_name -> sanbao.ticket.v1.ComplaintCategory
+	52, // 43: sanbao.ticket.v1.ComplaintAnswered.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
+	0,  // 44: sanbao.ticket.v1.SurveySubmitted.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	53, // 45: sanbao.ticket.v1.SlaClockSnapshot.metric:type_name -> sanbao.ticket.v1.SlaMetric
+	54, // 46: sanbao.ticket.v1.SlaClockSnapshot.audience:type_name -> sanbao.ticket.v1.SlaAudience
+	40, // 47: sanbao.ticket.v1.SlaClockSnapshot.deadline:type_name -> google.protobuf.Timestamp
+	44, // 48: sanbao.ticket.v1.SlaClockSnapshot.elapsed:type_name -> google.protobuf.Duration
+	44, // 49: sanbao.ticket.v1.SlaClockSnapshot.target:type_name -> google.protobuf.Duration
+	0,  // 50: sanbao.ticket.v1.SlaWarning.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	20, // 51: sanbao.ticket.v1.SlaWarning.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
+	0,  // 52: sanbao.ticket.v1.SlaBreached.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	20, // 53: sanbao.ticket.v1.SlaBreached.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
+	55, // 54: sanbao.ticket.v1.FollowUpSnapshot.reason:type_name -> sanbao.ticket.v1.FollowUpReason
+	56, // 55: sanbao.ticket.v1.FollowUpSnapshot.state:type_name -> sanbao.ticket.v1.FollowUpState
+	57, // 56: sanbao.ticket.v1.FollowUpSnapshot.due_date:type_name -> sanbao.type.v1.Date
+	25, // 57: sanbao.ticket.v1.FollowUpCreated.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
+	25, // 58: sanbao.ticket.v1.FollowUpAttempted.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
+	25, // 59: sanbao.ticket.v1.FollowUpDone.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
+	25, // 60: sanbao.ticket.v1.FollowUpGivenUp.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
+	58, // 61: sanbao.ticket.v1.ProgrammeSnapshot.kind:type_name -> sanbao.ticket.v1.ProgrammeKind
+	57, // 62: sanbao.ticket.v1.ProgrammeSnapshot.next_due_date:type_name -> sanbao.type.v1.Date
+	30, // 63: sanbao.ticket.v1.ProgrammeCreated.programme:type_name -> sanbao.ticket.v1.ProgrammeSnapshot
+	30, // 64: sanbao.ticket.v1.ProgrammeOccurred.programme:type_name -> sanbao.ticket.v1.ProgrammeSnapshot
+	57, // 65: sanbao.ticket.v1.ProgrammeOccurred.due_date:type_name -> sanbao.type.v1.Date
+	0,  // 66: sanbao.ticket.v1.SurveyRequested.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 67: sanbao.ticket.v1.SurveyReminded.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 68: sanbao.ticket.v1.SurveyGivenUp.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	69, // [69:69] is the sub-list for method output_type
+	69, // [69:69] is the sub-list for method input_type
+	69, // [69:69] is the sub-list for extension type_name
+	69, // [69:69] is the sub-list for extension extendee
+	0,  // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_events_proto_init() }
