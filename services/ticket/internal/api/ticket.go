@@ -467,6 +467,12 @@ func (c *change) close() error {
 	c.emit(SubjectTicketClosed, func(s *ticketv1.TicketSnapshot) proto.Message {
 		return &ticketv1.TicketClosed{Ticket: s, Confirmed: confirmed}
 	})
+	if err := c.requestSurvey(); err != nil {
+		return err
+	}
+	if err := c.followUpClosed(); err != nil {
+		return err
+	}
 	return c.trigger(domain.TriggerClosed, 0)
 }
 
