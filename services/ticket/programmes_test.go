@@ -6,14 +6,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"go.etcd.io/bbolt"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/calendar"
+	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/svctest"
 	"github.com/sanbao/sanbao/platform/timer"
@@ -510,4 +513,69 @@ func TestInformClock(t *testing.T) {
 		t.Errorf("the told customer's clock breached: %v", c)
 	}
 	e.waitEvent("sanbao.ticket.v1.sla.breached", "tickets/"+silent.GetId())
+}
+
+// TestBadUnitEventIsParked: a unit event without a unit id or any date is input the consumer
+// refuses (parked as a dead letter); the next unit is followed up as usual.
+func TestBadUnitEventIsParked(t *testing.T) {
+	e := start(t)
+	e.startWarranty() // the WARRANTY stream
+	nc, err := nats.Connect(e.ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	publish := func(id string, u *warrantyv1.Unit) {
+		body, err := protojson.Marshal(&warrantyv1.UnitRegistered{Unit: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := events.NewMsg("sanbao.warranty.v1.unit.registered", events.Message{ID: id, Source: "/sanbao/warranty",
+			Type: "sanbao.warranty.v1.UnitRegistered", Resource: "units/" + u.GetId(), Time: e.clock.Now(), Data: body})
+		if err := nc.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("evt-bad", &warrantyv1.Unit{Serial: "SN-BAD"})
+	publish("evt-good", &warrantyv1.Unit{Id: "01J0000000000000000000GOOD", Serial: "SN-GOOD", Dates: &warrantyv1.UnitDates{Sale: day(0)}})
+	f := e.followUps(&ticketv1.ListFollowUpsRequest{UnitSerial: "SN-GOOD"}, 1)[0]
+	if !sameDate(f.GetDueDate(), day(21)) {
+		t.Errorf("due = %v, want %v (15 working days after the sale)", f.GetDueDate(), day(21))
+	}
+	if got := e.followUps(&ticketv1.ListFollowUpsRequest{UnitSerial: "SN-BAD"}, 0); len(got) != 0 {
+		t.Errorf("bad unit followed up: %v", got)
+	}
+}
+
+// TestProgrammeStartedLongAgo: a programme whose start is years back makes no backlog: it
+// goes on with the first occurrence not yet due, once. Dates far from today are refused.
+func TestProgrammeStartedLongAgo(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	cal := desk(t)
+	today := calendar.DateOf(t0, cal.Location())
+	pr, err := e.c.CreateProgramme(ctx, &ticketv1.CreateProgrammeRequest{RequestId: e.rid(), Programme: &ticketv1.Programme{
+		Kind: ticketv1.ProgrammeKind_PROGRAMME_KIND_REVISIT, Unit: &ticketv1.Unit{Serial: "SN-OLD", ProductLine: "engine"},
+		StartDate: protoDate(today.AddYears(-5).AddDays(10))}})
+	if err != nil {
+		t.Fatalf("CreateProgramme: %v", err)
+	}
+	p := pr.GetProgramme()
+	next := dateOf(p.GetNextDueDate())
+	if next.Before(today) || next.After(today.AddYears(1).AddDays(7)) || p.GetNextSequence() < 2 || p.GetOccurrences() != 0 {
+		t.Fatalf("programme = %v, want the next revisit within a year from today, later than the first", p)
+	}
+	e.clock.Set(dateTime(p.GetNextDueDate(), cal).Add(time.Minute))
+	e.fire()
+	e.fire()
+	if got := e.followUps(&ticketv1.ListFollowUpsRequest{UnitSerial: "SN-OLD"}, 1); got[0].GetSequence() != p.GetNextSequence() {
+		t.Errorf("revisit = %v, want sequence %d", got[0], p.GetNextSequence())
+	}
+	_, err = e.c.CreateProgramme(ctx, &ticketv1.CreateProgrammeRequest{RequestId: e.rid(), Programme: &ticketv1.Programme{
+		Kind: ticketv1.ProgrammeKind_PROGRAMME_KIND_INSPECTION, Unit: &ticketv1.Unit{Serial: "SN-OLD"},
+		StartDate: protoDate(today.AddYears(-80))}})
+	wantCode(t, err, codes.InvalidArgument)
+	if fs := fields(err); len(fs) != 1 || fs[0] != "programme.start_date" {
+		t.Errorf("violations = %v, want programme.start_date", fs)
+	}
 }

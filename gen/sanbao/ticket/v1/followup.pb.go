@@ -658,10 +658,11 @@ type Programme struct {
 	OrganisationId string `protobuf:"bytes,5,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
 	// Key customer: revisits at the policy's key_customer_per_year (default 4 a year).
 	KeyCustomer bool `protobuf:"varint,6,opt,name=key_customer,json=keyCustomer,proto3" json:"key_customer,omitempty"`
-	// Start of the programme (e.g. delivery or acceptance). Required.
+	// Start of the programme (e.g. delivery or acceptance). Required; within 50 years of today.
 	StartDate *v1.Date `protobuf:"bytes,7,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
 	// End of the free warranty: revisits are in_warranty_per_year before it and
-	// after_warranty_per_year after it (defaults 3 and 1). Default: start + 1 year.
+	// after_warranty_per_year after it (defaults 3 and 1). Default: start + 1 year; at most 50
+	// years after the start.
 	WarrantyEndDate *v1.Date `protobuf:"bytes,8,opt,name=warranty_end_date,json=warrantyEndDate,proto3" json:"warranty_end_date,omitempty"`
 	// Last date of the programme. Default: none for inspections and lifelong product lines;
 	// warranty end + revisit_years_after_warranty for other revisits.
@@ -672,6 +673,10 @@ type Programme struct {
 	NextDueDate *v1.Date `protobuf:"bytes,11,opt,name=next_due_date,json=nextDueDate,proto3" json:"next_due_date,omitempty"`
 	// Occurrences made so far. Output only.
 	Occurrences int32 `protobuf:"varint,12,opt,name=occurrences,proto3" json:"occurrences,omitempty"`
+	// Sequence number (from 1) of the next occurrence. Occurrences already past when the
+	// programme is created (a start date long ago) or when the service comes back from a long
+	// stop are not made: the programme goes on with the first one not yet due. Output only.
+	NextSequence int32 `protobuf:"varint,16,opt,name=next_sequence,json=nextSequence,proto3" json:"next_sequence,omitempty"`
 	// Ticket of the last inspection. Output only.
 	LastTicketId string `protobuf:"bytes,13,opt,name=last_ticket_id,json=lastTicketId,proto3" json:"last_ticket_id,omitempty"`
 	// Follow-up of the last revisit. Output only.
@@ -796,6 +801,13 @@ func (x *Programme) GetNextDueDate() *v1.Date {
 func (x *Programme) GetOccurrences() int32 {
 	if x != nil {
 		return x.Occurrences
+	}
+	return 0
+}
+
+func (x *Programme) GetNextSequence() int32 {
+	if x != nil {
+		return x.NextSequence
 	}
 	return 0
 }
@@ -1428,7 +1440,7 @@ const file_sanbao_ticket_v1_followup_proto_rawDesc = "" +
 	"\vupdate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"updateTime\x12 \n" +
-	"\x04etag\x18\x16 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\"\xa4\a\n" +
+	"\x04etag\x18\x16 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\"\xd2\a\n" +
 	"\tProgramme\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12?\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1f.sanbao.ticket.v1.ProgrammeKindB\n" +
@@ -1444,7 +1456,8 @@ const file_sanbao_ticket_v1_followup_proto_rawDesc = "" +
 	"\x11service_policy_id\x18\n" +
 	" \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0fservicePolicyId\x128\n" +
 	"\rnext_due_date\x18\v \x01(\v2\x14.sanbao.type.v1.DateR\vnextDueDate\x12)\n" +
-	"\voccurrences\x18\f \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\voccurrences\x122\n" +
+	"\voccurrences\x18\f \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\voccurrences\x12,\n" +
+	"\rnext_sequence\x18\x10 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\fnextSequence\x122\n" +
 	"\x0elast_ticket_id\x18\r \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\flastTicketId\x127\n" +
 	"\x11last_follow_up_id\x18\x0e \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0elastFollowUpId\x12\x1a\n" +
 	"\bfinished\x18\x0f \x01(\bR\bfinished\x12M\n" +

@@ -30,16 +30,24 @@ func programmeSnapshot(p *ticketv1.Programme) *ticketv1.ProgrammeSnapshot {
 		NextDueDate: p.GetNextDueDate(), Occurrences: p.GetOccurrences(), Finished: p.GetFinished()}
 }
 
-// checkProgramme validates what protovalidate cannot: a serial and dates in order.
-func checkProgramme(p *ticketv1.Programme) error {
+// maxProgrammeYears bounds a programme's dates around today, so that the occurrences a
+// programme skips or counts are bounded too.
+const maxProgrammeYears = 50
+
+// checkProgramme validates what protovalidate cannot: a serial and dates in order, near today.
+func checkProgramme(p *ticketv1.Programme, today calendar.Date) error {
 	start := dateFromProto(p.GetStartDate())
 	switch {
 	case p.GetUnit().GetSerial() == "":
 		return &domain.FieldError{Field: "programme.unit.serial", Rule: "required: a programme is of one unit"}
 	case !start.Valid():
 		return &domain.FieldError{Field: "programme.start_date", Rule: "must be a valid date"}
+	case start.Before(today.AddYears(-maxProgrammeYears)) || start.After(today.AddYears(maxProgrammeYears)):
+		return &domain.FieldError{Field: "programme.start_date", Rule: fmt.Sprintf("must be within %d years of today", maxProgrammeYears)}
 	case p.GetWarrantyEndDate() != nil && !dateFromProto(p.GetWarrantyEndDate()).After(start):
 		return &domain.FieldError{Field: "programme.warranty_end_date", Rule: "must be after start_date"}
+	case p.GetWarrantyEndDate() != nil && dateFromProto(p.GetWarrantyEndDate()).After(start.AddYears(maxProgrammeYears)):
+		return &domain.FieldError{Field: "programme.warranty_end_date", Rule: fmt.Sprintf("must be within %d years of start_date", maxProgrammeYears)}
 	case p.GetEndDate() != nil && !dateFromProto(p.GetEndDate()).After(start):
 		return &domain.FieldError{Field: "programme.end_date", Rule: "must be after start_date"}
 	}
@@ -59,29 +67,35 @@ func (s *Server) programmeContext(tx *bbolt.Tx, p *ticketv1.Programme) (domain.P
 	return pol.Programmes, cal, nil
 }
 
-// scheduleNext sets p's next occurrence (n = occurrences + 1) and its timer, or finishes p.
-// Work whose day has passed is made at once.
-func scheduleNext(tx *bbolt.Tx, p *ticketv1.Programme, set domain.ProgrammeSettings, cal *calendar.Calendar) error {
-	n := int(p.GetOccurrences()) + 1
-	o, ok, err := set.Occur(cal, programmeFromProto(p), n)
-	if err != nil {
-		return err
+// scheduleNext sets p's next occurrence, from p.next_sequence on, and its timer, or finishes p.
+// Occurrences due before today (on cal) are passed over: a programme started long ago, or a
+// service back from a long stop, goes on with the first one not yet due instead of making a
+// backlog. Work whose day has come (an inspection's lead time) is made at once.
+func scheduleNext(tx *bbolt.Tx, p *ticketv1.Programme, set domain.ProgrammeSettings, cal *calendar.Calendar, now time.Time) error {
+	today := calendar.DateOf(now, cal.Location())
+	n := max(int(p.GetNextSequence()), 1)
+	for {
+		o, ok, err := set.Occur(cal, programmeFromProto(p), n)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			p.Finished, p.NextDueDate, p.NextSequence = true, nil, int32(n)
+			return timer.Cancel(tx, timerProgramme, p.GetId())
+		}
+		if o.Due.Before(today) {
+			n++ // bounded: the dates are within maxProgrammeYears of today, at most 12 a year
+			continue
+		}
+		p.NextDueDate, p.NextSequence = dateToProto(o.Due), int32(n)
+		return timer.Schedule(tx, timerProgramme, p.GetId(), o.Make.Time(cal.Location()), []byte(strconv.Itoa(n)))
 	}
-	if !ok {
-		p.Finished, p.NextDueDate = true, nil
-		return timer.Cancel(tx, timerProgramme, p.GetId())
-	}
-	p.NextDueDate = dateToProto(o.Due)
-	return timer.Schedule(tx, timerProgramme, p.GetId(), o.Make.Time(cal.Location()), []byte(strconv.Itoa(n)))
 }
 
 // CreateProgramme creates a unit's revisit or inspection programme and schedules its first
 // occurrence.
 func (s *Server) CreateProgramme(ctx context.Context, req *ticketv1.CreateProgrammeRequest) (*ticketv1.CreateProgrammeResponse, error) {
 	in := req.GetProgramme()
-	if err := checkProgramme(in); err != nil {
-		return nil, toStatus(err)
-	}
 	resp := &ticketv1.CreateProgrammeResponse{}
 	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
 		proto.Reset(resp)
@@ -100,7 +114,10 @@ func (s *Server) CreateProgramme(ctx context.Context, req *ticketv1.CreateProgra
 		if err != nil {
 			return &domain.FieldError{Field: "programme.service_policy_id", Rule: "unknown service policy " + strconv.Quote(p.ServicePolicyId), Err: err}
 		}
-		if err := scheduleNext(tx, p, set, cal); err != nil {
+		if err := checkProgramme(in, calendar.DateOf(now, cal.Location())); err != nil {
+			return err
+		}
+		if err := scheduleNext(tx, p, set, cal, now); err != nil {
 			return err
 		}
 		if err := store.PutProgramme(tx, p); err != nil {
@@ -135,7 +152,8 @@ func (s *Server) GetProgramme(_ context.Context, req *ticketv1.GetProgrammeReque
 }
 
 // occur makes occurrence n (the timer's payload) of a programme, once: in the transaction
-// that counts it, so a timer fired again (a restart before its bookkeeping) finds it made.
+// that moves next_sequence on, so a timer fired again (a restart before its bookkeeping) finds
+// it made.
 // An inspection raises a maintenance ticket whose window is the due day's working hours (the
 // ticket's triage asks dispatch for the job); a revisit makes a follow-up due that day.
 func (s *Server) occur(ctx context.Context, tm timer.Timer) error {
@@ -148,8 +166,8 @@ func (s *Server) occur(ctx context.Context, tm timer.Timer) error {
 		if err != nil {
 			return err
 		}
-		if p.GetFinished() || int(p.GetOccurrences())+1 != n {
-			return errSkip // made already
+		if p.GetFinished() || int(p.GetNextSequence()) != n {
+			return errSkip // made (or passed over) already
 		}
 		now := s.p.Clock.Now()
 		set, cal, err := s.programmeContext(tx, p)
@@ -162,6 +180,13 @@ func (s *Server) occur(ctx context.Context, tm timer.Timer) error {
 		}
 		if !ok {
 			p.Finished, p.NextDueDate = true, nil
+			return store.PutProgramme(tx, p)
+		}
+		if o.Due.Before(calendar.DateOf(now, cal.Location())) {
+			// Due while the service was stopped: passed over, the programme goes on.
+			if err := scheduleNext(tx, p, set, cal, now); err != nil {
+				return err
+			}
 			return store.PutProgramme(tx, p)
 		}
 		ev := &ticketv1.ProgrammeOccurred{DueDate: dateToProto(o.Due), Sequence: int32(n)}
@@ -182,9 +207,10 @@ func (s *Server) occur(ctx context.Context, tm timer.Timer) error {
 			}
 			p.LastFollowUpId, ev.FollowUpId = f.GetId(), f.GetId()
 		}
-		p.Occurrences = int32(n)
+		p.Occurrences++
+		p.NextSequence = int32(n + 1)
 		p.UpdateTime = ts(now)
-		if err := scheduleNext(tx, p, set, cal); err != nil {
+		if err := scheduleNext(tx, p, set, cal, now); err != nil {
 			return err
 		}
 		if err := store.PutProgramme(tx, p); err != nil {
