@@ -449,7 +449,9 @@ func dateOf(d *typev1.Date) calendar.Date {
 	return calendar.NewDate(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()))
 }
 
-func dateTime(d *typev1.Date, cal *calendar.Calendar) time.Time { return dateOf(d).Time(cal.Location()) }
+func dateTime(d *typev1.Date, cal *calendar.Calendar) time.Time {
+	return dateOf(d).Time(cal.Location())
+}
 
 // TestInformClock: arranging a visit starts the 2-hour "tell the customer" clock; the
 // promised-time contact stops it; nobody calling breaches it.
