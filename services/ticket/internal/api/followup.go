@@ -58,12 +58,13 @@ func putFollowUp(tx *bbolt.Tx, old, f *ticketv1.FollowUp, now time.Time, subject
 }
 
 // newFollowUp makes the follow-up of source (once: a source already followed up returns the
-// existing one), due days working days after from on the policy's calendar.
-func (s *Server) newFollowUp(tx *bbolt.Tx, now time.Time, f *ticketv1.FollowUp, from calendar.Date, days int, source ...string) (*ticketv1.FollowUp, error) {
+// existing one), due days working days after from on service policy policyID's calendar.
+func (s *Server) newFollowUp(tx *bbolt.Tx, now time.Time, f *ticketv1.FollowUp, from calendar.Date, days int, policyID string,
+	source ...string) (*ticketv1.FollowUp, error) {
 	if id := store.FollowUpSource(tx, source...); id != "" {
 		return store.GetFollowUp(tx, id)
 	}
-	pol, err := s.policy(tx, domain.DefaultPolicyID)
+	pol, err := s.policy(tx, policyID)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +101,7 @@ func (c *change) followUpClosed() error {
 	f := &ticketv1.FollowUp{Reason: ticketv1.FollowUpReason_FOLLOW_UP_REASON_SERVICE_CLOSED, UnitSerial: t.GetUnit().GetSerial(),
 		ProductLine: t.GetUnit().GetProductLine(), CustomerId: t.GetCustomer().GetCustomerId(), TicketId: t.GetId(),
 		OrganisationId: t.GetOrganisationId()}
-	_, err = c.s.newFollowUp(c.tx, c.now, f, calendar.DateOf(c.now, cal.Location()), pol.Programmes.ServiceDays,
+	_, err = c.s.newFollowUp(c.tx, c.now, f, calendar.DateOf(c.now, cal.Location()), pol.Programmes.ServiceDays, t.GetServicePolicyId(),
 		"closed", t.GetId(), strconv.Itoa(int(t.GetReopenCount())))
 	return err
 }
@@ -131,7 +132,7 @@ func (s *Server) HandleUnitEvent(tx *bbolt.Tx, m events.Message) error {
 	}
 	f := &ticketv1.FollowUp{Reason: ticketv1.FollowUpReason_FOLLOW_UP_REASON_DELIVERY, UnitSerial: u.GetSerial(), UnitId: u.GetId(),
 		CustomerId: u.GetCustomer().GetCustomerId(), OrganisationId: u.GetDealerId()}
-	_, err = s.newFollowUp(tx, s.p.Clock.Now(), f, d, pol.Programmes.DeliveryDays, "delivery", u.GetId())
+	_, err = s.newFollowUp(tx, s.p.Clock.Now(), f, d, pol.Programmes.DeliveryDays, domain.DefaultPolicyID, "delivery", u.GetId())
 	return err
 }
 

@@ -201,7 +201,7 @@ func (s *Server) occur(ctx context.Context, tm timer.Timer) error {
 			f := &ticketv1.FollowUp{Reason: ticketv1.FollowUpReason_FOLLOW_UP_REASON_REVISIT, UnitSerial: p.GetUnit().GetSerial(),
 				ProductLine: p.GetUnit().GetProductLine(), CustomerId: p.GetCustomer().GetCustomerId(), ProgrammeId: p.GetId(),
 				Sequence: int32(n), OrganisationId: p.GetOrganisationId()}
-			f, err := s.newFollowUp(tx, now, f, o.Due, 0, "revisit", p.GetId(), strconv.Itoa(n))
+			f, err := s.newFollowUp(tx, now, f, o.Due, 0, p.GetServicePolicyId(), "revisit", p.GetId(), strconv.Itoa(n))
 			if err != nil {
 				return err
 			}
