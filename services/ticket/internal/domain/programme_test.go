@@ -218,3 +218,29 @@ func TestSurveyReminder(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkOccur measures dating one occurrence of a revisit programme (in and after warranty)
+// on a calendar with holidays and make-up days.
+func BenchmarkOccur(b *testing.B) {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := calendar.Weekdays9to17(loc).Spec()
+	y := svctest.Epoch().Year()
+	for d := 1; d <= 7; d++ {
+		s.Holidays = append(s.Holidays, calendar.NewDate(y, 10, d))
+	}
+	cal, err := calendar.New(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	set := DefaultProgrammes()
+	p := Programme{Kind: ProgrammeRevisit, Start: calendar.NewDate(y, 3, 10), ProductLine: "engine"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, _, err := set.Occur(cal, p, 1+i%40); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
