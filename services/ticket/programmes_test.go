@@ -3,6 +3,7 @@ package ticket_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
@@ -290,6 +292,9 @@ func TestFollowUpNewProblemRaisesLinkedTicket(t *testing.T) {
 		t.Errorf("raised ticket = %v", stored)
 	}
 	e.waitEvent("sanbao.ticket.v1.ticket.created", "tickets/"+raised.GetId())
+	if created := e.events.body(raised.GetId(), "sanbao.ticket.v1.ticket.created"); !strings.Contains(string(created), f.GetId()) {
+		t.Errorf("ticket.created = %s, want the follow-up id", created)
+	}
 	e.waitEvent("sanbao.ticket.v1.follow_up.done", "follow_ups/"+f.GetId())
 }
 
@@ -300,7 +305,7 @@ func TestInspectionProgrammeMakesWorkOnce(t *testing.T) {
 	e := start(t)
 	ctx := context.Background()
 	e.startWarranty()
-	e.startDispatch()
+	d, _ := e.startDispatch()
 	cal := desk(t)
 	// The first inspection is nominally due 30 days from now.
 	nominal := calendar.DateOf(t0, cal.Location()).AddDays(30)
@@ -358,6 +363,18 @@ func TestInspectionProgrammeMakesWorkOnce(t *testing.T) {
 		}
 		return nil
 	})
+	job, err := d.GetJob(ctx, &dispatchv1.GetJobRequest{JobId: e.get(tk.GetId()).GetJobs()[0].GetJobId()})
+	if err != nil {
+		t.Fatalf("GetJob: %v", err)
+	}
+	if w := job.GetJob().GetCustomerWindow(); !w.GetStartTime().AsTime().Equal(open) || !w.GetEndTime().AsTime().Equal(open.Add(8*time.Hour)) ||
+		job.GetJob().GetKind() != dispatchv1.JobKind_JOB_KIND_MAINTENANCE {
+		t.Errorf("dispatch job = %v, want a maintenance job in the due day's window", job.GetJob())
+	}
+	created := e.events.body(tk.GetId(), "sanbao.ticket.v1.ticket.created")
+	if !strings.Contains(string(created), p.GetId()) {
+		t.Errorf("ticket.created = %s, want the programme id", created)
+	}
 	gp, err := e.c.GetProgramme(ctx, &ticketv1.GetProgrammeRequest{ProgrammeId: p.GetId()})
 	if err != nil || gp.GetProgramme().GetOccurrences() != 1 || gp.GetProgramme().GetLastTicketId() != tk.GetId() ||
 		!sameDate(gp.GetProgramme().GetNextDueDate(), func() *typev1.Date {

@@ -63,7 +63,11 @@ type TicketSnapshot struct {
 	// Intake time.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Time of this change.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The follow-up the ticket was raised from (a new problem found on a follow-up call).
+	FollowUpId string `protobuf:"bytes,40,opt,name=follow_up_id,json=followUpId,proto3" json:"follow_up_id,omitempty"`
+	// The inspection programme that made this maintenance ticket.
+	ProgrammeId   string `protobuf:"bytes,41,opt,name=programme_id,json=programmeId,proto3" json:"programme_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -222,6 +226,20 @@ func (x *TicketSnapshot) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *TicketSnapshot) GetFollowUpId() string {
+	if x != nil {
+		return x.FollowUpId
+	}
+	return ""
+}
+
+func (x *TicketSnapshot) GetProgrammeId() string {
+	if x != nil {
+		return x.ProgrammeId
+	}
+	return ""
 }
 
 // TicketCreated: sanbao.ticket.v1.ticket.created.
@@ -2510,7 +2528,7 @@ var File_sanbao_ticket_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1fsanbao/ticket/v1/followup.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xb1\a\n" +
+	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1fsanbao/ticket/v1/followup.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x92\b\n" +
 	"\x0eTicketSnapshot\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
 	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12:\n" +
@@ -2537,7 +2555,10 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"createTime\x12M\n" +
 	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"updateTime\"I\n" +
+	"updateTime\x12.\n" +
+	"\ffollow_up_id\x18( \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"followUpId\x12/\n" +
+	"\fprogramme_id\x18) \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\vprogrammeId\"I\n" +
 	"\rTicketCreated\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xce\x02\n" +
 	"\rTicketTriaged\x128\n" +

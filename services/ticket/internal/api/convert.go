@@ -187,7 +187,7 @@ func snapshot(t *ticketv1.Ticket) *ticketv1.TicketSnapshot {
 		ProductLine: t.GetUnit().GetProductLine(), FaultCode: t.GetFault().GetFaultCode(), OrganisationId: t.GetOrganisationId(),
 		Region: t.GetCustomer().GetAddress().GetRegion(), EscalationLevel: t.GetEscalationLevel(), Breached: t.GetBreached(),
 		ComplaintNumber: t.GetComplaint().GetNumber(), Visits: int32(len(t.GetJobs())), CreateTime: t.GetCreateTime(),
-		UpdateTime: t.GetUpdateTime(),
+		UpdateTime: t.GetUpdateTime(), FollowUpId: t.GetFollowUpId(), ProgrammeId: t.GetProgrammeId(),
 	}
 }
 
