@@ -146,6 +146,15 @@ func TestDeliveredUnitFollowUp(t *testing.T) {
 	}
 	res := "follow_ups/" + f.GetId()
 	e.waitEvent("sanbao.ticket.v1.follow_up.created", res)
+	for _, c := range []struct {
+		by   *typev1.Date
+		want int
+	}{{day(20), 0}, {day(21), 1}} {
+		l, err := e.c.ListFollowUps(ctx, &ticketv1.ListFollowUpsRequest{UnitSerial: "SN-D", DueBy: c.by})
+		if err != nil || len(l.GetFollowUps()) != c.want {
+			t.Errorf("ListFollowUps(due by %v) = %d, %v; want %d", c.by, len(l.GetFollowUps()), err, c.want)
+		}
+	}
 
 	// Not reached: still due, one attempt.
 	r1 := &ticketv1.RecordFollowUpOutcomeRequest{RequestId: e.rid(), FollowUpId: f.GetId(),

@@ -859,7 +859,10 @@ type ListFollowUpsRequest struct {
 	// Page size (default 50, max 500).
 	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Page token from a previous response.
-	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only follow-ups due on or before this date (the desk's queue for a day: state DUE, due_by
+	// today). The list is in due-date order, so a page ends at the first one due later.
+	DueBy         *v1.Date `protobuf:"bytes,6,opt,name=due_by,json=dueBy,proto3" json:"due_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -927,6 +930,13 @@ func (x *ListFollowUpsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListFollowUpsRequest) GetDueBy() *v1.Date {
+	if x != nil {
+		return x.DueBy
+	}
+	return nil
 }
 
 // ListFollowUpsResponse is a page of follow-ups.
@@ -1466,7 +1476,7 @@ const file_sanbao_ticket_v1_followup_proto_rawDesc = "" +
 	"createTime\x12M\n" +
 	"\vupdate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"updateTime\"\x87\x02\n" +
+	"updateTime\"\xb4\x02\n" +
 	"\x14ListFollowUpsRequest\x12?\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x1f.sanbao.ticket.v1.FollowUpStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12-\n" +
 	"\vunit_serial\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
@@ -1475,7 +1485,8 @@ const file_sanbao_ticket_v1_followup_proto_rawDesc = "" +
 	"\tpage_size\x18\x04 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\x80\bR\tpageToken\"\x93\x01\n" +
+	"page_token\x18\x05 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\x80\bR\tpageToken\x12+\n" +
+	"\x06due_by\x18\x06 \x01(\v2\x14.sanbao.type.v1.DateR\x05dueBy\"\x93\x01\n" +
 	"\x15ListFollowUpsResponse\x12D\n" +
 	"\n" +
 	"follow_ups\x18\x01 \x03(\v2\x1a.sanbao.ticket.v1.FollowUpB\t\xbaH\x06\x92\x01\x03\x10\xf4\x03R\tfollowUps\x124\n" +
@@ -1589,19 +1600,20 @@ var file_sanbao_ticket_v1_followup_proto_depIdxs = []int32{
 	22, // 22: sanbao.ticket.v1.Programme.create_time:type_name -> google.protobuf.Timestamp
 	22, // 23: sanbao.ticket.v1.Programme.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 24: sanbao.ticket.v1.ListFollowUpsRequest.state:type_name -> sanbao.ticket.v1.FollowUpState
-	6,  // 25: sanbao.ticket.v1.ListFollowUpsResponse.follow_ups:type_name -> sanbao.ticket.v1.FollowUp
-	6,  // 26: sanbao.ticket.v1.GetFollowUpResponse.follow_up:type_name -> sanbao.ticket.v1.FollowUp
-	3,  // 27: sanbao.ticket.v1.RecordFollowUpOutcomeRequest.outcome:type_name -> sanbao.ticket.v1.FollowUpOutcome
-	6,  // 28: sanbao.ticket.v1.RecordFollowUpOutcomeResponse.follow_up:type_name -> sanbao.ticket.v1.FollowUp
-	26, // 29: sanbao.ticket.v1.RecordFollowUpOutcomeResponse.raised_ticket:type_name -> sanbao.ticket.v1.Ticket
-	7,  // 30: sanbao.ticket.v1.CreateProgrammeRequest.programme:type_name -> sanbao.ticket.v1.Programme
-	7,  // 31: sanbao.ticket.v1.CreateProgrammeResponse.programme:type_name -> sanbao.ticket.v1.Programme
-	7,  // 32: sanbao.ticket.v1.GetProgrammeResponse.programme:type_name -> sanbao.ticket.v1.Programme
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	23, // 25: sanbao.ticket.v1.ListFollowUpsRequest.due_by:type_name -> sanbao.type.v1.Date
+	6,  // 26: sanbao.ticket.v1.ListFollowUpsResponse.follow_ups:type_name -> sanbao.ticket.v1.FollowUp
+	6,  // 27: sanbao.ticket.v1.GetFollowUpResponse.follow_up:type_name -> sanbao.ticket.v1.FollowUp
+	3,  // 28: sanbao.ticket.v1.RecordFollowUpOutcomeRequest.outcome:type_name -> sanbao.ticket.v1.FollowUpOutcome
+	6,  // 29: sanbao.ticket.v1.RecordFollowUpOutcomeResponse.follow_up:type_name -> sanbao.ticket.v1.FollowUp
+	26, // 30: sanbao.ticket.v1.RecordFollowUpOutcomeResponse.raised_ticket:type_name -> sanbao.ticket.v1.Ticket
+	7,  // 31: sanbao.ticket.v1.CreateProgrammeRequest.programme:type_name -> sanbao.ticket.v1.Programme
+	7,  // 32: sanbao.ticket.v1.CreateProgrammeResponse.programme:type_name -> sanbao.ticket.v1.Programme
+	7,  // 33: sanbao.ticket.v1.GetProgrammeResponse.programme:type_name -> sanbao.ticket.v1.Programme
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_followup_proto_init() }

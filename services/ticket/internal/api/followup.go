@@ -141,7 +141,7 @@ func (s *Server) ListFollowUps(_ context.Context, req *ticketv1.ListFollowUpsReq
 	resp := &ticketv1.ListFollowUpsResponse{}
 	err := s.p.DB.View(func(tx *bbolt.Tx) (err error) {
 		resp.FollowUps, resp.NextPageToken, err = store.ListFollowUps(tx, store.FollowUpFilter{State: int32(req.GetState()),
-			Serial: req.GetUnitSerial(), TicketID: req.GetTicketId(), PageSize: pstore.PageSize(req.GetPageSize()), PageToken: req.GetPageToken()})
+			Serial: req.GetUnitSerial(), TicketID: req.GetTicketId(), DueBy: req.GetDueBy(), PageSize: pstore.PageSize(req.GetPageSize()), PageToken: req.GetPageToken()})
 		return err
 	})
 	if err != nil {

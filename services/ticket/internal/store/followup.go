@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -99,12 +100,17 @@ type FollowUpFilter struct {
 	State     int32
 	Serial    string
 	TicketID  string
+	DueBy     *typev1.Date // only due on or before it
 	PageSize  int
 	PageToken string
 }
 
+// errPastDueBy ends a scan at the first follow-up due after the filter's DueBy.
+var errPastDueBy = errors.New("past due_by")
+
 // ListFollowUps returns a page of follow-ups in due-date order from the index the filter
-// selects; further filters are applied to at most store.DefaultMaxScan entries a page.
+// selects; further filters are applied to at most store.DefaultMaxScan entries a page; a page
+// ends (without a token) at the first follow-up due after DueBy.
 func ListFollowUps(tx *bbolt.Tx, f FollowUpFilter) ([]*ticketv1.FollowUp, string, error) {
 	name, value := FollowUpIndexAll, ""
 	switch {
@@ -123,6 +129,9 @@ func ListFollowUps(tx *bbolt.Tx, f FollowUpFilter) ([]*ticketv1.FollowUp, string
 			if err != nil || !ok {
 				return false, err
 			}
+			if f.DueBy != nil && dateKey(fu.GetDueDate()) > dateKey(f.DueBy) {
+				return false, errPastDueBy
+			}
 			if (f.State != 0 && int32(fu.GetState()) != f.State) || (f.Serial != "" && fu.GetUnitSerial() != f.Serial) ||
 				(f.TicketID != "" && fu.GetTicketId() != f.TicketID) {
 				return false, nil
@@ -130,6 +139,9 @@ func ListFollowUps(tx *bbolt.Tx, f FollowUpFilter) ([]*ticketv1.FollowUp, string
 			out = append(out, proto.Clone(fu).(*ticketv1.FollowUp))
 			return true, nil
 		})
+	if errors.Is(err, errPastDueBy) {
+		return out, "", nil
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("list follow-ups: %w", err)
 	}

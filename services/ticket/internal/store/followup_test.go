@@ -82,6 +82,9 @@ func TestFollowUpIndexes(t *testing.T) {
 	if got, _ := list(store.FollowUpFilter{State: int32(ticketv1.FollowUpState_FOLLOW_UP_STATE_DONE)}); fmt.Sprint(got) != "[fu-1]" {
 		t.Errorf("DONE = %v, want [fu-1]", got)
 	}
+	if got, next := list(store.FollowUpFilter{State: due1, DueBy: due0(2)}); fmt.Sprint(got) != "[fu-2]" || next != "" {
+		t.Errorf("DUE by the 12th = %v %q, want [fu-2] and no token", got, next)
+	}
 	if got, _ := list(store.FollowUpFilter{TicketID: "t-2"}); fmt.Sprint(got) != "[fu-2]" {
 		t.Errorf("ticket t-2 = %v, want [fu-2]", got)
 	}
