@@ -544,7 +544,8 @@ func TestInformClock(t *testing.T) {
 }
 
 // TestBadUnitEventIsParked: a unit event without a unit id or any date is input the consumer
-// refuses (parked as a dead letter); the next unit is followed up as usual.
+// refuses (parked as a dead letter); a unit sold more than 90 days ago gets no delivery call;
+// the next unit is followed up as usual.
 func TestBadUnitEventIsParked(t *testing.T) {
 	e := start(t)
 	e.startWarranty() // the WARRANTY stream
@@ -565,13 +566,16 @@ func TestBadUnitEventIsParked(t *testing.T) {
 		}
 	}
 	publish("evt-bad", &warrantyv1.Unit{Serial: "SN-BAD"})
+	publish("evt-old", &warrantyv1.Unit{Id: "01J00000000000000000000OLD", Serial: "SN-OLD", Dates: &warrantyv1.UnitDates{Sale: day(-400)}})
 	publish("evt-good", &warrantyv1.Unit{Id: "01J0000000000000000000GOOD", Serial: "SN-GOOD", Dates: &warrantyv1.UnitDates{Sale: day(0)}})
 	f := e.followUps(&ticketv1.ListFollowUpsRequest{UnitSerial: "SN-GOOD"}, 1)[0]
 	if !sameDate(f.GetDueDate(), day(21)) {
 		t.Errorf("due = %v, want %v (15 working days after the sale)", f.GetDueDate(), day(21))
 	}
-	if got := e.followUps(&ticketv1.ListFollowUpsRequest{UnitSerial: "SN-BAD"}, 0); len(got) != 0 {
-		t.Errorf("bad unit followed up: %v", got)
+	for _, serial := range []string{"SN-BAD", "SN-OLD"} {
+		if got := e.followUps(&ticketv1.ListFollowUpsRequest{UnitSerial: serial}, 0); len(got) != 0 {
+			t.Errorf("unit %s followed up: %v", serial, got)
+		}
 	}
 }
 

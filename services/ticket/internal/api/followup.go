@@ -27,6 +27,12 @@ import (
 // deskAssignee is the queue follow-ups are assigned to.
 const deskAssignee = "desk"
 
+// maxDeliveryAgeDays: a unit registered with a delivery (or sale) more than this many days ago
+// gets no delivery follow-up: its call is long past, and the consumer, which reads the
+// WARRANTY stream from its start when first created, must not flood the desk with the
+// history of an existing installation.
+const maxDeliveryAgeDays = 90
+
 func dateToProto(d calendar.Date) *typev1.Date {
 	return &typev1.Date{Year: int32(d.Year), Month: int32(d.Month), Day: int32(d.Day)}
 }
@@ -130,9 +136,17 @@ func (s *Server) HandleUnitEvent(tx *bbolt.Tx, m events.Message) error {
 	if err != nil {
 		return err
 	}
+	now := s.p.Clock.Now()
+	if cal, err := s.calendar(tx, pol.CalendarID); err != nil {
+		return err
+	} else if d.Before(calendar.DateOf(now, cal.Location()).AddDays(-maxDeliveryAgeDays)) {
+		// A unit delivered long ago (a late registration, or the stream's history read when the
+		// consumer first starts): no call is due any more.
+		return nil
+	}
 	f := &ticketv1.FollowUp{Reason: ticketv1.FollowUpReason_FOLLOW_UP_REASON_DELIVERY, UnitSerial: u.GetSerial(), UnitId: u.GetId(),
 		CustomerId: u.GetCustomer().GetCustomerId(), OrganisationId: u.GetDealerId()}
-	_, err = s.newFollowUp(tx, s.p.Clock.Now(), f, d, pol.Programmes.DeliveryDays, domain.DefaultPolicyID, "delivery", u.GetId())
+	_, err = s.newFollowUp(tx, now, f, d, pol.Programmes.DeliveryDays, domain.DefaultPolicyID, "delivery", u.GetId())
 	return err
 }
 
