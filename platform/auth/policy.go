@@ -154,6 +154,12 @@ var policy = map[string]Rule{
 	ticketService + "GetServicePolicy":       rule(all(desk, disp, mgr, integ, admin)),
 	ticketService + "ListServicePolicies":    rule(all(desk, disp, mgr, integ, admin)),
 	ticketService + "UpdateServicePolicy":    rule(one(admin)),
+	// The desk's programmes: follow-up calls and revisits are the desk's work; notes are private.
+	ticketService + "ListFollowUps":         rule(all(desk, mgr), pii),
+	ticketService + "GetFollowUp":           rule(all(desk, mgr), pii),
+	ticketService + "RecordFollowUpOutcome": rule(all(desk, mgr), pii),
+	ticketService + "CreateProgramme":       rule(all(desk, mgr), pii),
+	ticketService + "GetProgramme":          rule(all(desk, disp, mgr), pii),
 
 	// Warranty: reference data by admins; units registered by dealers (their own) and the desk.
 	warrantyService + "CreatePolicy":        rule(one(admin)),

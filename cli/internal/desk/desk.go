@@ -1,5 +1,5 @@
 // Package desk is the service desk's everyday commands against a running ticket service:
-// create a ticket, show it, list tickets, log a contact, close a ticket.
+// create a ticket, show it, list tickets, log a contact, close a ticket, work the follow-up calls.
 package desk
 
 import (
@@ -32,7 +32,10 @@ const usage = `usage: sanbao ticket COMMAND [flags]
   show     TICKET_ID
   list     [--state resolved] [--kind repair] [--serial SN] [--customer-id C] [--breached] [--page-size 20]
   contact  TICKET_ID --channel phone --direction inbound --summary "..." [--outcome "..."]
+           [--purpose promised-time --promised 2026-12-02T09:00:00+08:00 | --purpose progress-update]
   close    TICKET_ID
+  followups [--state due] [--today] [--serial SN] [--ticket T] [--page-size 20]
+  call     FOLLOW_UP_ID [--reached] [--satisfied] [--give-up] [--problem "..."] [--channel phone] [--note "..."]
 Every command takes --addr (the ticket service, default 127.0.0.1:50051, SANBAO_TICKET_ADDR),
 --ca (SANBAO_CA) and --token (SANBAO_TOKEN) or --token-file (SANBAO_TOKEN_FILE); the defaults
 are the all-in-one run's local CA and operator token under ./data/auth.
@@ -52,6 +55,7 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	cf.Register(fs, &env)
 	run, ok := map[string]func(context.Context, *flag.FlagSet, func() (ticketv1.TicketServiceClient, func(), error), []string, io.Writer) error{
 		"create": create, "show": show, "list": list, "contact": contact, "close": closeTicket,
+		"followups": followUps, "call": call,
 	}[cmd]
 	if !ok {
 		fmt.Fprint(out, usage)
@@ -212,6 +216,8 @@ func contact(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, 
 	direction := fs.String("direction", "inbound", "inbound (the customer called) or outbound (we called)")
 	summary := fs.String("summary", "", "what was said")
 	outcome := fs.String("outcome", "", "what was agreed")
+	purpose := fs.String("purpose", "", "what an outbound contact told the customer: promised-time, progress-update, other")
+	promised := fs.String("promised", "", "the promised time told (RFC 3339), with --purpose promised-time")
 	var env daemon.Env
 	by := fs.String("by", env.String("USER", ""), "who handled it")
 	id, err := parseID(fs, args, "usage: sanbao ticket contact TICKET_ID --summary ...")
@@ -224,6 +230,18 @@ func contact(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, 
 	}
 	if rec.Direction, err = enum[ticketv1.ContactDirection]("direction", *direction); err != nil {
 		return err
+	}
+	if *purpose != "" {
+		if rec.Purpose, err = enum[ticketv1.ContactPurpose]("purpose", *purpose); err != nil {
+			return err
+		}
+	}
+	if *promised != "" {
+		at, err := time.Parse(time.RFC3339, *promised)
+		if err != nil {
+			return fmt.Errorf("--promised %q: want an RFC 3339 time", *promised)
+		}
+		rec.PromisedTime = timestamppb.New(at)
 	}
 	c, done, err := dial()
 	if err != nil {
@@ -317,4 +335,86 @@ func randomID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return "cli-" + hex.EncodeToString(b)
+}
+
+// followUps lists follow-up calls in due-date order (--today: those due by today).
+func followUps(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out io.Writer) error {
+	state := fs.String("state", "due", "due, done, given-up, or all")
+	today := fs.Bool("today", false, "only follow-ups due by today")
+	serial := fs.String("serial", "", "only this unit's follow-ups")
+	ticketID := fs.String("ticket", "", "only the follow-up of this ticket")
+	size := fs.Int("page-size", 20, "follow-ups per page")
+	token := fs.String("page-token", "", "the token printed after the previous page")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	req := &ticketv1.ListFollowUpsRequest{UnitSerial: *serial, TicketId: *ticketID, PageSize: int32(*size), PageToken: *token}
+	if *state != "all" {
+		var err error
+		if req.State, err = enum[ticketv1.FollowUpState]("state", *state); err != nil {
+			return err
+		}
+	}
+	if *today {
+		y, m, d := time.Now().Date()
+		req.DueBy = &typev1.Date{Year: int32(y), Month: int32(m), Day: int32(d)}
+	}
+	c, done, err := dial()
+	if err != nil {
+		return err
+	}
+	defer done()
+	resp, err := c.ListFollowUps(ctx, req)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID	REASON	STATE	SERIAL	DUE	ATTEMPTS	RAISED")
+	for _, f := range resp.GetFollowUps() {
+		d := f.GetDueDate()
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%04d-%02d-%02d\t%d\t%s\n", f.GetId(), short(f.GetReason()), short(f.GetState()),
+			f.GetUnitSerial(), d.GetYear(), d.GetMonth(), d.GetDay(), len(f.GetAttempts()), f.GetRaisedTicketId())
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if resp.GetNextPageToken() != "" {
+		fmt.Fprintf(out, "next page: --page-token %s\n", resp.GetNextPageToken())
+	}
+	return nil
+}
+
+// call records one follow-up call; --problem raises a repair ticket from it.
+func call(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out io.Writer) error {
+	reached := fs.Bool("reached", false, "the customer was reached")
+	satisfied := fs.Bool("satisfied", false, "the customer is satisfied")
+	giveUp := fs.Bool("give-up", false, "not reached: give up now")
+	problem := fs.String("problem", "", "a new problem the customer reported (raises a repair ticket)")
+	channel := fs.String("channel", "phone", "phone, letter, visit, web, internal")
+	note := fs.String("note", "", "what was said")
+	id, err := parseID(fs, args, "usage: sanbao ticket call FOLLOW_UP_ID [--reached] ...")
+	if err != nil {
+		return err
+	}
+	o := &ticketv1.FollowUpOutcome{Reached: *reached, Satisfied: *satisfied, GiveUp: *giveUp, Note: *note}
+	if o.Channel, err = enum[ticketv1.Channel]("channel", *channel); err != nil {
+		return err
+	}
+	if *problem != "" {
+		o.NewProblem = &ticketv1.NewProblem{Fault: &ticketv1.Fault{Symptom: *problem}}
+	}
+	c, done, err := dial()
+	if err != nil {
+		return err
+	}
+	defer done()
+	resp, err := c.RecordFollowUpOutcome(ctx, &ticketv1.RecordFollowUpOutcomeRequest{RequestId: randomID(), FollowUpId: id, Outcome: o})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "follow-up %s %s after %d call(s)\n", id, short(resp.GetFollowUp().GetState()), len(resp.GetFollowUp().GetAttempts()))
+	if t := resp.GetRaisedTicket(); t != nil {
+		fmt.Fprintf(out, "raised %s (%s)\n", t.GetNumber(), t.GetId())
+	}
+	return nil
 }

@@ -77,6 +77,64 @@ func (ContactDirection) EnumDescriptor() ([]byte, []int) {
 	return file_sanbao_ticket_v1_contact_proto_rawDescGZIP(), []int{0}
 }
 
+// ContactPurpose says what an outbound contact told the customer (the customer-facing
+// timetable).
+type ContactPurpose int32
+
+const (
+	// Not said.
+	ContactPurpose_CONTACT_PURPOSE_UNSPECIFIED ContactPurpose = 0
+	// The promised time of a visit (appointment) was told; contact.promised_time holds it.
+	ContactPurpose_CONTACT_PURPOSE_PROMISED_TIME ContactPurpose = 1
+	// A progress update.
+	ContactPurpose_CONTACT_PURPOSE_PROGRESS_UPDATE ContactPurpose = 2
+	// Another question or answer.
+	ContactPurpose_CONTACT_PURPOSE_OTHER ContactPurpose = 3
+)
+
+// Enum value maps for ContactPurpose.
+var (
+	ContactPurpose_name = map[int32]string{
+		0: "CONTACT_PURPOSE_UNSPECIFIED",
+		1: "CONTACT_PURPOSE_PROMISED_TIME",
+		2: "CONTACT_PURPOSE_PROGRESS_UPDATE",
+		3: "CONTACT_PURPOSE_OTHER",
+	}
+	ContactPurpose_value = map[string]int32{
+		"CONTACT_PURPOSE_UNSPECIFIED":     0,
+		"CONTACT_PURPOSE_PROMISED_TIME":   1,
+		"CONTACT_PURPOSE_PROGRESS_UPDATE": 2,
+		"CONTACT_PURPOSE_OTHER":           3,
+	}
+)
+
+func (x ContactPurpose) Enum() *ContactPurpose {
+	p := new(ContactPurpose)
+	*p = x
+	return p
+}
+
+func (x ContactPurpose) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ContactPurpose) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanbao_ticket_v1_contact_proto_enumTypes[1].Descriptor()
+}
+
+func (ContactPurpose) Type() protoreflect.EnumType {
+	return &file_sanbao_ticket_v1_contact_proto_enumTypes[1]
+}
+
+func (x ContactPurpose) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ContactPurpose.Descriptor instead.
+func (ContactPurpose) EnumDescriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_contact_proto_rawDescGZIP(), []int{1}
+}
+
 // ContactRecord is one call, letter or visit about a ticket (来电来函处理记录), kept in time
 // order. Its texts are private: never in logs or events.
 type ContactRecord struct {
@@ -98,7 +156,11 @@ type ContactRecord struct {
 	// Staff member who handled it (staff id, not a name).
 	HandledBy string `protobuf:"bytes,8,opt,name=handled_by,json=handledBy,proto3" json:"handled_by,omitempty"`
 	// When recorded. Output only.
-	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// What the contact told the customer (outbound: the promised time or a progress update).
+	Purpose ContactPurpose `protobuf:"varint,10,opt,name=purpose,proto3,enum=sanbao.ticket.v1.ContactPurpose" json:"purpose,omitempty"`
+	// The promised time told (purpose PROMISED_TIME).
+	PromisedTime  *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=promised_time,json=promisedTime,proto3" json:"promised_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -196,11 +258,25 @@ func (x *ContactRecord) GetRecordTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ContactRecord) GetPurpose() ContactPurpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return ContactPurpose_CONTACT_PURPOSE_UNSPECIFIED
+}
+
+func (x *ContactRecord) GetPromisedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PromisedTime
+	}
+	return nil
+}
+
 var File_sanbao_ticket_v1_contact_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_contact_proto_rawDesc = "" +
 	"\n" +
-	"\x1esanbao/ticket/v1/contact.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x84\x04\n" +
+	"\x1esanbao/ticket/v1/contact.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x9d\x05\n" +
 	"\rContactRecord\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12)\n" +
 	"\tticket_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12?\n" +
@@ -216,11 +292,20 @@ const file_sanbao_ticket_v1_contact_proto_rawDesc = "" +
 	"handled_by\x18\b \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\x80\x01R\thandledBy\x12M\n" +
 	"\vrecord_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"recordTime*t\n" +
+	"recordTime\x12D\n" +
+	"\apurpose\x18\n" +
+	" \x01(\x0e2 .sanbao.ticket.v1.ContactPurposeB\b\xbaH\x05\x82\x01\x02\x10\x01R\apurpose\x12Q\n" +
+	"\rpromised_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fpromisedTime*t\n" +
 	"\x10ContactDirection\x12!\n" +
 	"\x1dCONTACT_DIRECTION_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19CONTACT_DIRECTION_INBOUND\x10\x01\x12\x1e\n" +
-	"\x1aCONTACT_DIRECTION_OUTBOUND\x10\x02B\xbe\x01\n" +
+	"\x1aCONTACT_DIRECTION_OUTBOUND\x10\x02*\x94\x01\n" +
+	"\x0eContactPurpose\x12\x1f\n" +
+	"\x1bCONTACT_PURPOSE_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dCONTACT_PURPOSE_PROMISED_TIME\x10\x01\x12#\n" +
+	"\x1fCONTACT_PURPOSE_PROGRESS_UPDATE\x10\x02\x12\x19\n" +
+	"\x15CONTACT_PURPOSE_OTHER\x10\x03B\xbe\x01\n" +
 	"\x14com.sanbao.ticket.v1B\fContactProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 
 var (
@@ -235,24 +320,27 @@ func file_sanbao_ticket_v1_contact_proto_rawDescGZIP() []byte {
 	return file_sanbao_ticket_v1_contact_proto_rawDescData
 }
 
-var file_sanbao_ticket_v1_contact_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_sanbao_ticket_v1_contact_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_sanbao_ticket_v1_contact_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_sanbao_ticket_v1_contact_proto_goTypes = []any{
 	(ContactDirection)(0),         // 0: sanbao.ticket.v1.ContactDirection
-	(*ContactRecord)(nil),         // 1: sanbao.ticket.v1.ContactRecord
-	(Channel)(0),                  // 2: sanbao.ticket.v1.Channel
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(ContactPurpose)(0),           // 1: sanbao.ticket.v1.ContactPurpose
+	(*ContactRecord)(nil),         // 2: sanbao.ticket.v1.ContactRecord
+	(Channel)(0),                  // 3: sanbao.ticket.v1.Channel
+	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
 }
 var file_sanbao_ticket_v1_contact_proto_depIdxs = []int32{
-	2, // 0: sanbao.ticket.v1.ContactRecord.channel:type_name -> sanbao.ticket.v1.Channel
+	3, // 0: sanbao.ticket.v1.ContactRecord.channel:type_name -> sanbao.ticket.v1.Channel
 	0, // 1: sanbao.ticket.v1.ContactRecord.direction:type_name -> sanbao.ticket.v1.ContactDirection
-	3, // 2: sanbao.ticket.v1.ContactRecord.contact_time:type_name -> google.protobuf.Timestamp
-	3, // 3: sanbao.ticket.v1.ContactRecord.record_time:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	4, // 2: sanbao.ticket.v1.ContactRecord.contact_time:type_name -> google.protobuf.Timestamp
+	4, // 3: sanbao.ticket.v1.ContactRecord.record_time:type_name -> google.protobuf.Timestamp
+	1, // 4: sanbao.ticket.v1.ContactRecord.purpose:type_name -> sanbao.ticket.v1.ContactPurpose
+	4, // 5: sanbao.ticket.v1.ContactRecord.promised_time:type_name -> google.protobuf.Timestamp
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_contact_proto_init() }
@@ -266,7 +354,7 @@ func file_sanbao_ticket_v1_contact_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_contact_proto_rawDesc), len(file_sanbao_ticket_v1_contact_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -63,7 +63,11 @@ type TicketSnapshot struct {
 	// Intake time.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Time of this change.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The follow-up the ticket was raised from (a new problem found on a follow-up call).
+	FollowUpId string `protobuf:"bytes,40,opt,name=follow_up_id,json=followUpId,proto3" json:"follow_up_id,omitempty"`
+	// The inspection programme that made this maintenance ticket.
+	ProgrammeId   string `protobuf:"bytes,41,opt,name=programme_id,json=programmeId,proto3" json:"programme_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -222,6 +226,20 @@ func (x *TicketSnapshot) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *TicketSnapshot) GetFollowUpId() string {
+	if x != nil {
+		return x.FollowUpId
+	}
+	return ""
+}
+
+func (x *TicketSnapshot) GetProgrammeId() string {
+	if x != nil {
+		return x.ProgrammeId
+	}
+	return ""
 }
 
 // TicketCreated: sanbao.ticket.v1.ticket.created.
@@ -1179,7 +1197,11 @@ type ContactRecorded struct {
 	// Direction.
 	Direction ContactDirection `protobuf:"varint,4,opt,name=direction,proto3,enum=sanbao.ticket.v1.ContactDirection" json:"direction,omitempty"`
 	// When it happened.
-	ContactTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=contact_time,json=contactTime,proto3" json:"contact_time,omitempty"`
+	ContactTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=contact_time,json=contactTime,proto3" json:"contact_time,omitempty"`
+	// What it told the customer (the customer-facing timetable).
+	Purpose ContactPurpose `protobuf:"varint,6,opt,name=purpose,proto3,enum=sanbao.ticket.v1.ContactPurpose" json:"purpose,omitempty"`
+	// The promised time told (purpose PROMISED_TIME).
+	PromisedTime  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=promised_time,json=promisedTime,proto3" json:"promised_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1245,6 +1267,20 @@ func (x *ContactRecorded) GetDirection() ContactDirection {
 func (x *ContactRecorded) GetContactTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.ContactTime
+	}
+	return nil
+}
+
+func (x *ContactRecorded) GetPurpose() ContactPurpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return ContactPurpose_CONTACT_PURPOSE_UNSPECIFIED
+}
+
+func (x *ContactRecorded) GetPromisedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PromisedTime
 	}
 	return nil
 }
@@ -1779,11 +1815,720 @@ func (x *ServicePolicyChanged) GetVersion() int64 {
 	return 0
 }
 
+// FollowUpSnapshot is a follow-up without personal data (no notes).
+type FollowUpSnapshot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Follow-up id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Reason.
+	Reason FollowUpReason `protobuf:"varint,2,opt,name=reason,proto3,enum=sanbao.ticket.v1.FollowUpReason" json:"reason,omitempty"`
+	// State after the change.
+	State FollowUpState `protobuf:"varint,3,opt,name=state,proto3,enum=sanbao.ticket.v1.FollowUpState" json:"state,omitempty"`
+	// Unit serial.
+	UnitSerial string `protobuf:"bytes,4,opt,name=unit_serial,json=unitSerial,proto3" json:"unit_serial,omitempty"`
+	// Customer id.
+	CustomerId string `protobuf:"bytes,5,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The followed-up ticket (SERVICE_CLOSED).
+	TicketId string `protobuf:"bytes,6,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// The programme (REVISIT).
+	ProgrammeId string `protobuf:"bytes,7,opt,name=programme_id,json=programmeId,proto3" json:"programme_id,omitempty"`
+	// Due date.
+	DueDate *v1.Date `protobuf:"bytes,8,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`
+	// Calls made.
+	Attempts int32 `protobuf:"varint,9,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// The ticket raised from a new problem.
+	RaisedTicketId string `protobuf:"bytes,10,opt,name=raised_ticket_id,json=raisedTicketId,proto3" json:"raised_ticket_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *FollowUpSnapshot) Reset() {
+	*x = FollowUpSnapshot{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpSnapshot) ProtoMessage() {}
+
+func (x *FollowUpSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpSnapshot.ProtoReflect.Descriptor instead.
+func (*FollowUpSnapshot) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *FollowUpSnapshot) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *FollowUpSnapshot) GetReason() FollowUpReason {
+	if x != nil {
+		return x.Reason
+	}
+	return FollowUpReason_FOLLOW_UP_REASON_UNSPECIFIED
+}
+
+func (x *FollowUpSnapshot) GetState() FollowUpState {
+	if x != nil {
+		return x.State
+	}
+	return FollowUpState_FOLLOW_UP_STATE_UNSPECIFIED
+}
+
+func (x *FollowUpSnapshot) GetUnitSerial() string {
+	if x != nil {
+		return x.UnitSerial
+	}
+	return ""
+}
+
+func (x *FollowUpSnapshot) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *FollowUpSnapshot) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *FollowUpSnapshot) GetProgrammeId() string {
+	if x != nil {
+		return x.ProgrammeId
+	}
+	return ""
+}
+
+func (x *FollowUpSnapshot) GetDueDate() *v1.Date {
+	if x != nil {
+		return x.DueDate
+	}
+	return nil
+}
+
+func (x *FollowUpSnapshot) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *FollowUpSnapshot) GetRaisedTicketId() string {
+	if x != nil {
+		return x.RaisedTicketId
+	}
+	return ""
+}
+
+// FollowUpCreated: sanbao.ticket.v1.follow_up.created (ce-subject follow_ups/<id>). A
+// follow-up is due for the desk.
+type FollowUpCreated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The follow-up.
+	FollowUp      *FollowUpSnapshot `protobuf:"bytes,1,opt,name=follow_up,json=followUp,proto3" json:"follow_up,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUpCreated) Reset() {
+	*x = FollowUpCreated{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpCreated) ProtoMessage() {}
+
+func (x *FollowUpCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpCreated.ProtoReflect.Descriptor instead.
+func (*FollowUpCreated) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *FollowUpCreated) GetFollowUp() *FollowUpSnapshot {
+	if x != nil {
+		return x.FollowUp
+	}
+	return nil
+}
+
+// FollowUpAttempted: sanbao.ticket.v1.follow_up.attempted. A call did not reach the customer;
+// the follow-up stays due.
+type FollowUpAttempted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The follow-up.
+	FollowUp      *FollowUpSnapshot `protobuf:"bytes,1,opt,name=follow_up,json=followUp,proto3" json:"follow_up,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUpAttempted) Reset() {
+	*x = FollowUpAttempted{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpAttempted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpAttempted) ProtoMessage() {}
+
+func (x *FollowUpAttempted) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpAttempted.ProtoReflect.Descriptor instead.
+func (*FollowUpAttempted) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *FollowUpAttempted) GetFollowUp() *FollowUpSnapshot {
+	if x != nil {
+		return x.FollowUp
+	}
+	return nil
+}
+
+// FollowUpDone: sanbao.ticket.v1.follow_up.done. The customer was reached.
+type FollowUpDone struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The follow-up.
+	FollowUp *FollowUpSnapshot `protobuf:"bytes,1,opt,name=follow_up,json=followUp,proto3" json:"follow_up,omitempty"`
+	// Satisfied.
+	Satisfied bool `protobuf:"varint,2,opt,name=satisfied,proto3" json:"satisfied,omitempty"`
+	// A new problem was reported (raised_ticket_id names its ticket).
+	NewProblem    bool `protobuf:"varint,3,opt,name=new_problem,json=newProblem,proto3" json:"new_problem,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUpDone) Reset() {
+	*x = FollowUpDone{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpDone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpDone) ProtoMessage() {}
+
+func (x *FollowUpDone) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpDone.ProtoReflect.Descriptor instead.
+func (*FollowUpDone) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *FollowUpDone) GetFollowUp() *FollowUpSnapshot {
+	if x != nil {
+		return x.FollowUp
+	}
+	return nil
+}
+
+func (x *FollowUpDone) GetSatisfied() bool {
+	if x != nil {
+		return x.Satisfied
+	}
+	return false
+}
+
+func (x *FollowUpDone) GetNewProblem() bool {
+	if x != nil {
+		return x.NewProblem
+	}
+	return false
+}
+
+// FollowUpGivenUp: sanbao.ticket.v1.follow_up.given_up. Not reached after the policy's attempts.
+type FollowUpGivenUp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The follow-up.
+	FollowUp      *FollowUpSnapshot `protobuf:"bytes,1,opt,name=follow_up,json=followUp,proto3" json:"follow_up,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUpGivenUp) Reset() {
+	*x = FollowUpGivenUp{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpGivenUp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpGivenUp) ProtoMessage() {}
+
+func (x *FollowUpGivenUp) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpGivenUp.ProtoReflect.Descriptor instead.
+func (*FollowUpGivenUp) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *FollowUpGivenUp) GetFollowUp() *FollowUpSnapshot {
+	if x != nil {
+		return x.FollowUp
+	}
+	return nil
+}
+
+// ProgrammeSnapshot is a unit programme without personal data.
+type ProgrammeSnapshot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Programme id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Kind.
+	Kind ProgrammeKind `protobuf:"varint,2,opt,name=kind,proto3,enum=sanbao.ticket.v1.ProgrammeKind" json:"kind,omitempty"`
+	// Unit serial.
+	UnitSerial string `protobuf:"bytes,3,opt,name=unit_serial,json=unitSerial,proto3" json:"unit_serial,omitempty"`
+	// Next due date (none when finished).
+	NextDueDate *v1.Date `protobuf:"bytes,4,opt,name=next_due_date,json=nextDueDate,proto3" json:"next_due_date,omitempty"`
+	// Occurrences made.
+	Occurrences int32 `protobuf:"varint,5,opt,name=occurrences,proto3" json:"occurrences,omitempty"`
+	// Finished.
+	Finished      bool `protobuf:"varint,6,opt,name=finished,proto3" json:"finished,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProgrammeSnapshot) Reset() {
+	*x = ProgrammeSnapshot{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProgrammeSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProgrammeSnapshot) ProtoMessage() {}
+
+func (x *ProgrammeSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProgrammeSnapshot.ProtoReflect.Descriptor instead.
+func (*ProgrammeSnapshot) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ProgrammeSnapshot) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ProgrammeSnapshot) GetKind() ProgrammeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ProgrammeKind_PROGRAMME_KIND_UNSPECIFIED
+}
+
+func (x *ProgrammeSnapshot) GetUnitSerial() string {
+	if x != nil {
+		return x.UnitSerial
+	}
+	return ""
+}
+
+func (x *ProgrammeSnapshot) GetNextDueDate() *v1.Date {
+	if x != nil {
+		return x.NextDueDate
+	}
+	return nil
+}
+
+func (x *ProgrammeSnapshot) GetOccurrences() int32 {
+	if x != nil {
+		return x.Occurrences
+	}
+	return 0
+}
+
+func (x *ProgrammeSnapshot) GetFinished() bool {
+	if x != nil {
+		return x.Finished
+	}
+	return false
+}
+
+// ProgrammeCreated: sanbao.ticket.v1.programme.created (ce-subject programmes/<id>).
+type ProgrammeCreated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The programme.
+	Programme     *ProgrammeSnapshot `protobuf:"bytes,1,opt,name=programme,proto3" json:"programme,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProgrammeCreated) Reset() {
+	*x = ProgrammeCreated{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProgrammeCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProgrammeCreated) ProtoMessage() {}
+
+func (x *ProgrammeCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProgrammeCreated.ProtoReflect.Descriptor instead.
+func (*ProgrammeCreated) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ProgrammeCreated) GetProgramme() *ProgrammeSnapshot {
+	if x != nil {
+		return x.Programme
+	}
+	return nil
+}
+
+// ProgrammeOccurred: sanbao.ticket.v1.programme.occurred. One occurrence was made: an
+// inspection's maintenance ticket (ticket_id; its dispatch job follows as for every on-site
+// ticket) or a revisit's follow-up (follow_up_id).
+type ProgrammeOccurred struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The programme after the occurrence.
+	Programme *ProgrammeSnapshot `protobuf:"bytes,1,opt,name=programme,proto3" json:"programme,omitempty"`
+	// Due date of the occurrence.
+	DueDate *v1.Date `protobuf:"bytes,2,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`
+	// The n-th occurrence (from 1).
+	Sequence int32 `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// Inspection: the maintenance ticket.
+	TicketId string `protobuf:"bytes,4,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// Revisit: the follow-up.
+	FollowUpId    string `protobuf:"bytes,5,opt,name=follow_up_id,json=followUpId,proto3" json:"follow_up_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProgrammeOccurred) Reset() {
+	*x = ProgrammeOccurred{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProgrammeOccurred) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProgrammeOccurred) ProtoMessage() {}
+
+func (x *ProgrammeOccurred) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProgrammeOccurred.ProtoReflect.Descriptor instead.
+func (*ProgrammeOccurred) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ProgrammeOccurred) GetProgramme() *ProgrammeSnapshot {
+	if x != nil {
+		return x.Programme
+	}
+	return nil
+}
+
+func (x *ProgrammeOccurred) GetDueDate() *v1.Date {
+	if x != nil {
+		return x.DueDate
+	}
+	return nil
+}
+
+func (x *ProgrammeOccurred) GetSequence() int32 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *ProgrammeOccurred) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *ProgrammeOccurred) GetFollowUpId() string {
+	if x != nil {
+		return x.FollowUpId
+	}
+	return ""
+}
+
+// SurveyRequested: sanbao.ticket.v1.survey.requested. A closed ticket's satisfaction survey
+// was requested.
+type SurveyRequested struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ticket.
+	Ticket        *TicketSnapshot `protobuf:"bytes,1,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyRequested) Reset() {
+	*x = SurveyRequested{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyRequested) ProtoMessage() {}
+
+func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyRequested.ProtoReflect.Descriptor instead.
+func (*SurveyRequested) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *SurveyRequested) GetTicket() *TicketSnapshot {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
+}
+
+// SurveyReminded: sanbao.ticket.v1.survey.reminded. A reminder of an unanswered survey is due.
+type SurveyReminded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ticket.
+	Ticket *TicketSnapshot `protobuf:"bytes,1,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	// The n-th reminder.
+	Reminder      int32 `protobuf:"varint,2,opt,name=reminder,proto3" json:"reminder,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyReminded) Reset() {
+	*x = SurveyReminded{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyReminded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyReminded) ProtoMessage() {}
+
+func (x *SurveyReminded) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyReminded.ProtoReflect.Descriptor instead.
+func (*SurveyReminded) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *SurveyReminded) GetTicket() *TicketSnapshot {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
+}
+
+func (x *SurveyReminded) GetReminder() int32 {
+	if x != nil {
+		return x.Reminder
+	}
+	return 0
+}
+
+// SurveyGivenUp: sanbao.ticket.v1.survey.given_up. Not answered after the policy's reminders.
+type SurveyGivenUp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ticket.
+	Ticket *TicketSnapshot `protobuf:"bytes,1,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	// Reminders sent.
+	Reminders     int32 `protobuf:"varint,2,opt,name=reminders,proto3" json:"reminders,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyGivenUp) Reset() {
+	*x = SurveyGivenUp{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyGivenUp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyGivenUp) ProtoMessage() {}
+
+func (x *SurveyGivenUp) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyGivenUp.ProtoReflect.Descriptor instead.
+func (*SurveyGivenUp) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *SurveyGivenUp) GetTicket() *TicketSnapshot {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
+}
+
+func (x *SurveyGivenUp) GetReminders() int32 {
+	if x != nil {
+		return x.Reminders
+	}
+	return 0
+}
+
 var File_sanbao_ticket_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xb1\a\n" +
+	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1fsanbao/ticket/v1/followup.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x92\b\n" +
 	"\x0eTicketSnapshot\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
 	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12:\n" +
@@ -1810,7 +2555,10 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"createTime\x12M\n" +
 	"\vupdate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"updateTime\"I\n" +
+	"updateTime\x12.\n" +
+	"\ffollow_up_id\x18( \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"followUpId\x12/\n" +
+	"\fprogramme_id\x18) \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\vprogrammeId\"I\n" +
 	"\rTicketCreated\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xce\x02\n" +
 	"\rTicketTriaged\x128\n" +
@@ -1868,7 +2616,7 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\x0e2\".sanbao.ticket.v1.EscalationReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12\"\n" +
 	"\x05clock\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05clock\"K\n" +
 	"\x0fTicketCancelled\x128\n" +
-	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xd4\x02\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"\xed\x03\n" +
 	"\x0fContactRecorded\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12+\n" +
 	"\n" +
@@ -1876,7 +2624,10 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\achannel\x18\x03 \x01(\x0e2\x19.sanbao.ticket.v1.ChannelB\b\xbaH\x05\x82\x01\x02\x10\x01R\achannel\x12J\n" +
 	"\tdirection\x18\x04 \x01(\x0e2\".sanbao.ticket.v1.ContactDirectionB\b\xbaH\x05\x82\x01\x02\x10\x01R\tdirection\x12O\n" +
 	"\fcontact_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vcontactTime\"\xd1\x02\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vcontactTime\x12D\n" +
+	"\apurpose\x18\x06 \x01(\x0e2 .sanbao.ticket.v1.ContactPurposeB\b\xbaH\x05\x82\x01\x02\x10\x01R\apurpose\x12Q\n" +
+	"\rpromised_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fpromisedTime\"\xd1\x02\n" +
 	"\x11ComplaintVerified\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12I\n" +
 	"\bcategory\x18\x02 \x01(\x0e2#.sanbao.ticket.v1.ComplaintCategoryB\b\xbaH\x05\x82\x01\x02\x10\x01R\bcategory\x12F\n" +
@@ -1914,7 +2665,57 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\x04etag\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\"d\n" +
 	"\x14ServicePolicyChanged\x12)\n" +
 	"\tpolicy_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bpolicyId\x12!\n" +
-	"\aversion\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aversionB\xbd\x01\n" +
+	"\aversion\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aversion\"\xfd\x03\n" +
+	"\x10FollowUpSnapshot\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12B\n" +
+	"\x06reason\x18\x02 \x01(\x0e2 .sanbao.ticket.v1.FollowUpReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12?\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1f.sanbao.ticket.v1.FollowUpStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12-\n" +
+	"\vunit_serial\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"unitSerial\x12-\n" +
+	"\vcustomer_id\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"customerId\x12)\n" +
+	"\tticket_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12/\n" +
+	"\fprogramme_id\x18\a \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\vprogrammeId\x12/\n" +
+	"\bdue_date\x18\b \x01(\v2\x14.sanbao.type.v1.DateR\adueDate\x12#\n" +
+	"\battempts\x18\t \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\battempts\x126\n" +
+	"\x10raised_ticket_id\x18\n" +
+	" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eraisedTicketId\"R\n" +
+	"\x0fFollowUpCreated\x12?\n" +
+	"\tfollow_up\x18\x01 \x01(\v2\".sanbao.ticket.v1.FollowUpSnapshotR\bfollowUp\"T\n" +
+	"\x11FollowUpAttempted\x12?\n" +
+	"\tfollow_up\x18\x01 \x01(\v2\".sanbao.ticket.v1.FollowUpSnapshotR\bfollowUp\"\x8e\x01\n" +
+	"\fFollowUpDone\x12?\n" +
+	"\tfollow_up\x18\x01 \x01(\v2\".sanbao.ticket.v1.FollowUpSnapshotR\bfollowUp\x12\x1c\n" +
+	"\tsatisfied\x18\x02 \x01(\bR\tsatisfied\x12\x1f\n" +
+	"\vnew_problem\x18\x03 \x01(\bR\n" +
+	"newProblem\"R\n" +
+	"\x0fFollowUpGivenUp\x12?\n" +
+	"\tfollow_up\x18\x01 \x01(\v2\".sanbao.ticket.v1.FollowUpSnapshotR\bfollowUp\"\xa0\x02\n" +
+	"\x11ProgrammeSnapshot\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12=\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1f.sanbao.ticket.v1.ProgrammeKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12-\n" +
+	"\vunit_serial\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"unitSerial\x128\n" +
+	"\rnext_due_date\x18\x04 \x01(\v2\x14.sanbao.type.v1.DateR\vnextDueDate\x12)\n" +
+	"\voccurrences\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\voccurrences\x12\x1a\n" +
+	"\bfinished\x18\x06 \x01(\bR\bfinished\"U\n" +
+	"\x10ProgrammeCreated\x12A\n" +
+	"\tprogramme\x18\x01 \x01(\v2#.sanbao.ticket.v1.ProgrammeSnapshotR\tprogramme\"\x87\x02\n" +
+	"\x11ProgrammeOccurred\x12A\n" +
+	"\tprogramme\x18\x01 \x01(\v2#.sanbao.ticket.v1.ProgrammeSnapshotR\tprogramme\x12/\n" +
+	"\bdue_date\x18\x02 \x01(\v2\x14.sanbao.type.v1.DateR\adueDate\x12#\n" +
+	"\bsequence\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bsequence\x12)\n" +
+	"\tticket_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12.\n" +
+	"\ffollow_up_id\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"followUpId\"K\n" +
+	"\x0fSurveyRequested\x128\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\"o\n" +
+	"\x0eSurveyReminded\x128\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12#\n" +
+	"\breminder\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\breminder\"p\n" +
+	"\rSurveyGivenUp\x128\n" +
+	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12%\n" +
+	"\treminders\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\tremindersB\xbd\x01\n" +
 	"\x14com.sanbao.ticket.v1B\vEventsProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 
 var (
@@ -1929,7 +2730,7 @@ func file_sanbao_ticket_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_ticket_v1_events_proto_rawDescData
 }
 
-var file_sanbao_ticket_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_sanbao_ticket_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_sanbao_ticket_v1_events_proto_goTypes = []any{
 	(*TicketSnapshot)(nil),        // 0: sanbao.ticket.v1.TicketSnapshot
 	(*TicketCreated)(nil),         // 1: sanbao.ticket.v1.TicketCreated
@@ -1956,46 +2757,62 @@ var file_sanbao_ticket_v1_events_proto_goTypes = []any{
 	(*SlaBreached)(nil),           // 22: sanbao.ticket.v1.SlaBreached
 	(*CalendarChanged)(nil),       // 23: sanbao.ticket.v1.CalendarChanged
 	(*ServicePolicyChanged)(nil),  // 24: sanbao.ticket.v1.ServicePolicyChanged
-	(TicketKind)(0),               // 25: sanbao.ticket.v1.TicketKind
-	(TicketState)(0),              // 26: sanbao.ticket.v1.TicketState
-	(Priority)(0),                 // 27: sanbao.ticket.v1.Priority
-	(Channel)(0),                  // 28: sanbao.ticket.v1.Channel
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
-	(Coverage)(0),                 // 30: sanbao.ticket.v1.Coverage
-	(SolutionType)(0),             // 31: sanbao.ticket.v1.SolutionType
-	(PauseReason)(0),              // 32: sanbao.ticket.v1.PauseReason
-	(*durationpb.Duration)(nil),   // 33: google.protobuf.Duration
-	(*Clause)(nil),                // 34: sanbao.ticket.v1.Clause
-	(*v1.Money)(nil),              // 35: sanbao.type.v1.Money
-	(EscalationReason)(0),         // 36: sanbao.ticket.v1.EscalationReason
-	(ContactDirection)(0),         // 37: sanbao.ticket.v1.ContactDirection
-	(ComplaintCategory)(0),        // 38: sanbao.ticket.v1.ComplaintCategory
-	(ComplaintContent)(0),         // 39: sanbao.ticket.v1.ComplaintContent
-	(ComplaintSeverity)(0),        // 40: sanbao.ticket.v1.ComplaintSeverity
-	(SlaMetric)(0),                // 41: sanbao.ticket.v1.SlaMetric
-	(SlaAudience)(0),              // 42: sanbao.ticket.v1.SlaAudience
+	(*FollowUpSnapshot)(nil),      // 25: sanbao.ticket.v1.FollowUpSnapshot
+	(*FollowUpCreated)(nil),       // 26: sanbao.ticket.v1.FollowUpCreated
+	(*FollowUpAttempted)(nil),     // 27: sanbao.ticket.v1.FollowUpAttempted
+	(*FollowUpDone)(nil),          // 28: sanbao.ticket.v1.FollowUpDone
+	(*FollowUpGivenUp)(nil),       // 29: sanbao.ticket.v1.FollowUpGivenUp
+	(*ProgrammeSnapshot)(nil),     // 30: sanbao.ticket.v1.ProgrammeSnapshot
+	(*ProgrammeCreated)(nil),      // 31: sanbao.ticket.v1.ProgrammeCreated
+	(*ProgrammeOccurred)(nil),     // 32: sanbao.ticket.v1.ProgrammeOccurred
+	(*SurveyRequested)(nil),       // 33: sanbao.ticket.v1.SurveyRequested
+	(*SurveyReminded)(nil),        // 34: sanbao.ticket.v1.SurveyReminded
+	(*SurveyGivenUp)(nil),         // 35: sanbao.ticket.v1.SurveyGivenUp
+	(TicketKind)(0),               // 36: sanbao.ticket.v1.TicketKind
+	(TicketState)(0),              // 37: sanbao.ticket.v1.TicketState
+	(Priority)(0),                 // 38: sanbao.ticket.v1.Priority
+	(Channel)(0),                  // 39: sanbao.ticket.v1.Channel
+	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
+	(Coverage)(0),                 // 41: sanbao.ticket.v1.Coverage
+	(SolutionType)(0),             // 42: sanbao.ticket.v1.SolutionType
+	(PauseReason)(0),              // 43: sanbao.ticket.v1.PauseReason
+	(*durationpb.Duration)(nil),   // 44: google.protobuf.Duration
+	(*Clause)(nil),                // 45: sanbao.ticket.v1.Clause
+	(*v1.Money)(nil),              // 46: sanbao.type.v1.Money
+	(EscalationReason)(0),         // 47: sanbao.ticket.v1.EscalationReason
+	(ContactDirection)(0),         // 48: sanbao.ticket.v1.ContactDirection
+	(ContactPurpose)(0),           // 49: sanbao.ticket.v1.ContactPurpose
+	(ComplaintCategory)(0),        // 50: sanbao.ticket.v1.ComplaintCategory
+	(ComplaintContent)(0),         // 51: sanbao.ticket.v1.ComplaintContent
+	(ComplaintSeverity)(0),        // 52: sanbao.ticket.v1.ComplaintSeverity
+	(SlaMetric)(0),                // 53: sanbao.ticket.v1.SlaMetric
+	(SlaAudience)(0),              // 54: sanbao.ticket.v1.SlaAudience
+	(FollowUpReason)(0),           // 55: sanbao.ticket.v1.FollowUpReason
+	(FollowUpState)(0),            // 56: sanbao.ticket.v1.FollowUpState
+	(*v1.Date)(nil),               // 57: sanbao.type.v1.Date
+	(ProgrammeKind)(0),            // 58: sanbao.ticket.v1.ProgrammeKind
 }
 var file_sanbao_ticket_v1_events_proto_depIdxs = []int32{
-	25, // 0: sanbao.ticket.v1.TicketSnapshot.kind:type_name -> sanbao.ticket.v1.TicketKind
-	26, // 1: sanbao.ticket.v1.TicketSnapshot.state:type_name -> sanbao.ticket.v1.TicketState
-	27, // 2: sanbao.ticket.v1.TicketSnapshot.priority:type_name -> sanbao.ticket.v1.Priority
-	28, // 3: sanbao.ticket.v1.TicketSnapshot.channel:type_name -> sanbao.ticket.v1.Channel
-	29, // 4: sanbao.ticket.v1.TicketSnapshot.create_time:type_name -> google.protobuf.Timestamp
-	29, // 5: sanbao.ticket.v1.TicketSnapshot.update_time:type_name -> google.protobuf.Timestamp
+	36, // 0: sanbao.ticket.v1.TicketSnapshot.kind:type_name -> sanbao.ticket.v1.TicketKind
+	37, // 1: sanbao.ticket.v1.TicketSnapshot.state:type_name -> sanbao.ticket.v1.TicketState
+	38, // 2: sanbao.ticket.v1.TicketSnapshot.priority:type_name -> sanbao.ticket.v1.Priority
+	39, // 3: sanbao.ticket.v1.TicketSnapshot.channel:type_name -> sanbao.ticket.v1.Channel
+	40, // 4: sanbao.ticket.v1.TicketSnapshot.create_time:type_name -> google.protobuf.Timestamp
+	40, // 5: sanbao.ticket.v1.TicketSnapshot.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: sanbao.ticket.v1.TicketCreated.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 7: sanbao.ticket.v1.TicketTriaged.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	30, // 8: sanbao.ticket.v1.TicketTriaged.coverage:type_name -> sanbao.ticket.v1.Coverage
-	31, // 9: sanbao.ticket.v1.TicketTriaged.solution:type_name -> sanbao.ticket.v1.SolutionType
+	41, // 8: sanbao.ticket.v1.TicketTriaged.coverage:type_name -> sanbao.ticket.v1.Coverage
+	42, // 9: sanbao.ticket.v1.TicketTriaged.solution:type_name -> sanbao.ticket.v1.SolutionType
 	0,  // 10: sanbao.ticket.v1.TicketAwaiting.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	32, // 11: sanbao.ticket.v1.TicketAwaiting.reason:type_name -> sanbao.ticket.v1.PauseReason
+	43, // 11: sanbao.ticket.v1.TicketAwaiting.reason:type_name -> sanbao.ticket.v1.PauseReason
 	0,  // 12: sanbao.ticket.v1.TicketResumed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	32, // 13: sanbao.ticket.v1.TicketResumed.reason:type_name -> sanbao.ticket.v1.PauseReason
-	33, // 14: sanbao.ticket.v1.TicketResumed.waited:type_name -> google.protobuf.Duration
+	43, // 13: sanbao.ticket.v1.TicketResumed.reason:type_name -> sanbao.ticket.v1.PauseReason
+	44, // 14: sanbao.ticket.v1.TicketResumed.waited:type_name -> google.protobuf.Duration
 	0,  // 15: sanbao.ticket.v1.TicketCoverageChanged.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	30, // 16: sanbao.ticket.v1.TicketCoverageChanged.previous_coverage:type_name -> sanbao.ticket.v1.Coverage
-	30, // 17: sanbao.ticket.v1.TicketCoverageChanged.coverage:type_name -> sanbao.ticket.v1.Coverage
-	34, // 18: sanbao.ticket.v1.TicketCoverageChanged.clauses:type_name -> sanbao.ticket.v1.Clause
-	35, // 19: sanbao.ticket.v1.TicketCoverageChanged.fee:type_name -> sanbao.type.v1.Money
+	41, // 16: sanbao.ticket.v1.TicketCoverageChanged.previous_coverage:type_name -> sanbao.ticket.v1.Coverage
+	41, // 17: sanbao.ticket.v1.TicketCoverageChanged.coverage:type_name -> sanbao.ticket.v1.Coverage
+	45, // 18: sanbao.ticket.v1.TicketCoverageChanged.clauses:type_name -> sanbao.ticket.v1.Clause
+	46, // 19: sanbao.ticket.v1.TicketCoverageChanged.fee:type_name -> sanbao.type.v1.Money
 	0,  // 20: sanbao.ticket.v1.TicketRemoteGuidance.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 21: sanbao.ticket.v1.TicketDispatched.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 22: sanbao.ticket.v1.TicketJobAssigned.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
@@ -2005,34 +2822,51 @@ var file_sanbao_ticket_v1_events_proto_depIdxs = []int32{
 	0,  // 26: sanbao.ticket.v1.TicketClosed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 27: sanbao.ticket.v1.TicketReopened.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 28: sanbao.ticket.v1.TicketEscalated.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	36, // 29: sanbao.ticket.v1.TicketEscalated.reason:type_name -> sanbao.ticket.v1.EscalationReason
+	47, // 29: sanbao.ticket.v1.TicketEscalated.reason:type_name -> sanbao.ticket.v1.EscalationReason
 	0,  // 30: sanbao.ticket.v1.TicketCancelled.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 31: sanbao.ticket.v1.ContactRecorded.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	28, // 32: sanbao.ticket.v1.ContactRecorded.channel:type_name -> sanbao.ticket.v1.Channel
-	37, // 33: sanbao.ticket.v1.ContactRecorded.direction:type_name -> sanbao.ticket.v1.ContactDirection
-	29, // 34: sanbao.ticket.v1.ContactRecorded.contact_time:type_name -> google.protobuf.Timestamp
-	0,  // 35: sanbao.ticket.v1.ComplaintVerified.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	38, // 36: sanbao.ticket.v1.ComplaintVerified.category:type_name -> sanbao.ticket.v1.ComplaintCategory
-	39, // 37: sanbao.ticket.v1.ComplaintVerified.content:type_name -> sanbao.ticket.v1.ComplaintContent
-	40, // 38: sanbao.ticket.v1.ComplaintVerified.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
-	0,  // 39: sanbao.ticket.v1.ComplaintAnswered.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	38, // 40: sanbao.ticket.v1.ComplaintAnswered.category:type_name -> sanbao.ticket.v1.ComplaintCategory
-	40, // 41: sanbao.ticket.v1.ComplaintAnswered.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
-	0,  // 42: sanbao.ticket.v1.SurveySubmitted.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	41, // 43: sanbao.ticket.v1.SlaClockSnapshot.metric:type_name -> sanbao.ticket.v1.SlaMetric
-	42, // 44: sanbao.ticket.v1.SlaClockSnapshot.audience:type_name -> sanbao.ticket.v1.SlaAudience
-	29, // 45: sanbao.ticket.v1.SlaClockSnapshot.deadline:type_name -> google.protobuf.Timestamp
-	33, // 46: sanbao.ticket.v1.SlaClockSnapshot.elapsed:type_name -> google.protobuf.Duration
-	33, // 47: sanbao.ticket.v1.SlaClockSnapshot.target:type_name -> google.protobuf.Duration
-	0,  // 48: sanbao.ticket.v1.SlaWarning.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	20, // 49: sanbao.ticket.v1.SlaWarning.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
-	0,  // 50: sanbao.ticket.v1.SlaBreached.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	20, // 51: sanbao.ticket.v1.SlaBreached.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
-	52, // [52:52] is the sub-list for method output_type
-	52, // [52:52] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	39, // 32: sanbao.ticket.v1.ContactRecorded.channel:type_name -> sanbao.ticket.v1.Channel
+	48, // 33: sanbao.ticket.v1.ContactRecorded.direction:type_name -> sanbao.ticket.v1.ContactDirection
+	40, // 34: sanbao.ticket.v1.ContactRecorded.contact_time:type_name -> google.protobuf.Timestamp
+	49, // 35: sanbao.ticket.v1.ContactRecorded.purpose:type_name -> sanbao.ticket.v1.ContactPurpose
+	40, // 36: sanbao.ticket.v1.ContactRecorded.promised_time:type_name -> google.protobuf.Timestamp
+	0,  // 37: sanbao.ticket.v1.ComplaintVerified.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	50, // 38: sanbao.ticket.v1.ComplaintVerified.category:type_name -> sanbao.ticket.v1.ComplaintCategory
+	51, // 39: sanbao.ticket.v1.ComplaintVerified.content:type_name -> sanbao.ticket.v1.ComplaintContent
+	52, // 40: sanbao.ticket.v1.ComplaintVerified.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
+	0,  // 41: sanbao.ticket.v1.ComplaintAnswered.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	50, // 42: sanbao.ticket.v1.ComplaintAnswered.category:type_name -> sanbao.ticket.v1.ComplaintCategory
+	52, // 43: sanbao.ticket.v1.ComplaintAnswered.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
+	0,  // 44: sanbao.ticket.v1.SurveySubmitted.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	53, // 45: sanbao.ticket.v1.SlaClockSnapshot.metric:type_name -> sanbao.ticket.v1.SlaMetric
+	54, // 46: sanbao.ticket.v1.SlaClockSnapshot.audience:type_name -> sanbao.ticket.v1.SlaAudience
+	40, // 47: sanbao.ticket.v1.SlaClockSnapshot.deadline:type_name -> google.protobuf.Timestamp
+	44, // 48: sanbao.ticket.v1.SlaClockSnapshot.elapsed:type_name -> google.protobuf.Duration
+	44, // 49: sanbao.ticket.v1.SlaClockSnapshot.target:type_name -> google.protobuf.Duration
+	0,  // 50: sanbao.ticket.v1.SlaWarning.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	20, // 51: sanbao.ticket.v1.SlaWarning.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
+	0,  // 52: sanbao.ticket.v1.SlaBreached.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	20, // 53: sanbao.ticket.v1.SlaBreached.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
+	55, // 54: sanbao.ticket.v1.FollowUpSnapshot.reason:type_name -> sanbao.ticket.v1.FollowUpReason
+	56, // 55: sanbao.ticket.v1.FollowUpSnapshot.state:type_name -> sanbao.ticket.v1.FollowUpState
+	57, // 56: sanbao.ticket.v1.FollowUpSnapshot.due_date:type_name -> sanbao.type.v1.Date
+	25, // 57: sanbao.ticket.v1.FollowUpCreated.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
+	25, // 58: sanbao.ticket.v1.FollowUpAttempted.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
+	25, // 59: sanbao.ticket.v1.FollowUpDone.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
+	25, // 60: sanbao.ticket.v1.FollowUpGivenUp.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
+	58, // 61: sanbao.ticket.v1.ProgrammeSnapshot.kind:type_name -> sanbao.ticket.v1.ProgrammeKind
+	57, // 62: sanbao.ticket.v1.ProgrammeSnapshot.next_due_date:type_name -> sanbao.type.v1.Date
+	30, // 63: sanbao.ticket.v1.ProgrammeCreated.programme:type_name -> sanbao.ticket.v1.ProgrammeSnapshot
+	30, // 64: sanbao.ticket.v1.ProgrammeOccurred.programme:type_name -> sanbao.ticket.v1.ProgrammeSnapshot
+	57, // 65: sanbao.ticket.v1.ProgrammeOccurred.due_date:type_name -> sanbao.type.v1.Date
+	0,  // 66: sanbao.ticket.v1.SurveyRequested.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 67: sanbao.ticket.v1.SurveyReminded.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	0,  // 68: sanbao.ticket.v1.SurveyGivenUp.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
+	69, // [69:69] is the sub-list for method output_type
+	69, // [69:69] is the sub-list for method input_type
+	69, // [69:69] is the sub-list for extension type_name
+	69, // [69:69] is the sub-list for extension extendee
+	0,  // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_events_proto_init() }
@@ -2042,6 +2876,7 @@ func file_sanbao_ticket_v1_events_proto_init() {
 	}
 	file_sanbao_ticket_v1_complaint_proto_init()
 	file_sanbao_ticket_v1_contact_proto_init()
+	file_sanbao_ticket_v1_followup_proto_init()
 	file_sanbao_ticket_v1_kind_proto_init()
 	file_sanbao_ticket_v1_sla_proto_init()
 	file_sanbao_ticket_v1_ticket_proto_init()
@@ -2051,7 +2886,7 @@ func file_sanbao_ticket_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_events_proto_rawDesc), len(file_sanbao_ticket_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -29,7 +29,8 @@ const (
 type Kpi struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Name: "timeliness_rate", "satisfaction_rate", "complaint_rate", "first_visit_fix_rate",
-	// "repeat_failure_rate".
+	// "repeat_failure_rate",
+	// "survey_answer_rate".
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Value, a share from 0 to 1. Meaningless when sample is 0.
 	Value float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
@@ -150,9 +151,15 @@ type ServiceMetrics struct {
 	// Mean time from intake to resolution (resolved tickets).
 	MeanTimeToResolve *durationpb.Duration `protobuf:"bytes,8,opt,name=mean_time_to_resolve,json=meanTimeToResolve,proto3" json:"mean_time_to_resolve,omitempty"`
 	// Waiting time by reason.
-	PauseTime     []*PauseTotal `protobuf:"bytes,9,rep,name=pause_time,json=pauseTime,proto3" json:"pause_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PauseTime []*PauseTotal `protobuf:"bytes,9,rep,name=pause_time,json=pauseTime,proto3" json:"pause_time,omitempty"`
+	// Surveys requested (tickets closed in the slice; created in the period).
+	SurveysRequested int64 `protobuf:"varint,10,opt,name=surveys_requested,json=surveysRequested,proto3" json:"surveys_requested,omitempty"`
+	// Of those, answered (the KPI "survey_answer_rate" is answered / requested).
+	SurveysAnswered int64 `protobuf:"varint,11,opt,name=surveys_answered,json=surveysAnswered,proto3" json:"surveys_answered,omitempty"`
+	// Of those, given up after the policy's reminders.
+	SurveysGivenUp int64 `protobuf:"varint,12,opt,name=surveys_given_up,json=surveysGivenUp,proto3" json:"surveys_given_up,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ServiceMetrics) Reset() {
@@ -248,6 +255,27 @@ func (x *ServiceMetrics) GetPauseTime() []*PauseTotal {
 	return nil
 }
 
+func (x *ServiceMetrics) GetSurveysRequested() int64 {
+	if x != nil {
+		return x.SurveysRequested
+	}
+	return 0
+}
+
+func (x *ServiceMetrics) GetSurveysAnswered() int64 {
+	if x != nil {
+		return x.SurveysAnswered
+	}
+	return 0
+}
+
+func (x *ServiceMetrics) GetSurveysGivenUp() int64 {
+	if x != nil {
+		return x.SurveysGivenUp
+	}
+	return 0
+}
+
 var File_sanbao_ticket_v1_metrics_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_metrics_proto_rawDesc = "" +
@@ -261,7 +289,7 @@ const file_sanbao_ticket_v1_metrics_proto_rawDesc = "" +
 	"\x06target\x18\x05 \x01(\x01H\x00R\x06target\x88\x01\x01\x12\"\n" +
 	"\rtarget_is_max\x18\x06 \x01(\bR\vtargetIsMax\x12\x18\n" +
 	"\aflagged\x18\a \x01(\bR\aflaggedB\t\n" +
-	"\a_target\"\xca\x04\n" +
+	"\a_target\"\xe7\x05\n" +
 	"\x0eServiceMetrics\x12K\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
@@ -277,7 +305,11 @@ const file_sanbao_ticket_v1_metrics_proto_rawDesc = "" +
 	"\x14mean_time_to_respond\x18\a \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x11meanTimeToRespond\x12g\n" +
 	"\x14mean_time_to_resolve\x18\b \x01(\v2\x19.google.protobuf.DurationB\x1b\xbaH\x18\xaa\x01\x15\"\x06\b\x80\xa7\xe4\xe0\v2\v\b\x80ٛ\x9f\xf4\xff\xff\xff\xff\x01R\x11meanTimeToResolve\x12E\n" +
 	"\n" +
-	"pause_time\x18\t \x03(\v2\x1c.sanbao.ticket.v1.PauseTotalB\b\xbaH\x05\x92\x01\x02\x10dR\tpauseTimeB\xbe\x01\n" +
+	"pause_time\x18\t \x03(\v2\x1c.sanbao.ticket.v1.PauseTotalB\b\xbaH\x05\x92\x01\x02\x10dR\tpauseTime\x124\n" +
+	"\x11surveys_requested\x18\n" +
+	" \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x10surveysRequested\x122\n" +
+	"\x10surveys_answered\x18\v \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x0fsurveysAnswered\x121\n" +
+	"\x10surveys_given_up\x18\f \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x0esurveysGivenUpB\xbe\x01\n" +
 	"\x14com.sanbao.ticket.v1B\fMetricsProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 
 var (

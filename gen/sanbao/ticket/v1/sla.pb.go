@@ -131,6 +131,10 @@ const (
 	SlaMetric_SLA_METRIC_COMPLAINT_ANSWER SlaMetric = 10
 	// Product-quality complaint answered.
 	SlaMetric_SLA_METRIC_QUALITY_ANSWER SlaMetric = 11
+	// Customer told of the arrangement (seed 000: within 2 h of arranging): starts when the
+	// visit is arranged (dispatch assigned the job); stops at the next outbound contact
+	// (RecordContact, e.g. purpose PROMISED_TIME).
+	SlaMetric_SLA_METRIC_INFORM SlaMetric = 12
 )
 
 // Enum value maps for SlaMetric.
@@ -148,6 +152,7 @@ var (
 		9:  "SLA_METRIC_COMPLAINT_VERIFY",
 		10: "SLA_METRIC_COMPLAINT_ANSWER",
 		11: "SLA_METRIC_QUALITY_ANSWER",
+		12: "SLA_METRIC_INFORM",
 	}
 	SlaMetric_value = map[string]int32{
 		"SLA_METRIC_UNSPECIFIED":           0,
@@ -162,6 +167,7 @@ var (
 		"SLA_METRIC_COMPLAINT_VERIFY":      9,
 		"SLA_METRIC_COMPLAINT_ANSWER":      10,
 		"SLA_METRIC_QUALITY_ANSWER":        11,
+		"SLA_METRIC_INFORM":                12,
 	}
 )
 
@@ -1023,6 +1029,8 @@ type ServicePolicy struct {
 	BasePoint *v1.GeoPoint `protobuf:"bytes,12,opt,name=base_point,json=basePoint,proto3" json:"base_point,omitempty"`
 	// Visits after which a ticket is dispatched at expert level (default 1: the second visit).
 	ExpertAfterVisits int32 `protobuf:"varint,13,opt,name=expert_after_visits,json=expertAfterVisits,proto3" json:"expert_after_visits,omitempty"`
+	// The desk's programmes: follow-ups, revisits, inspections and survey reminders.
+	Programmes *ProgrammePolicy `protobuf:"bytes,14,opt,name=programmes,proto3" json:"programmes,omitempty"`
 	// Version, incremented on each update. Output only.
 	Version int64 `protobuf:"varint,20,opt,name=version,proto3" json:"version,omitempty"`
 	// Opaque version for optimistic concurrency. Output only; send it back on update.
@@ -1156,6 +1164,13 @@ func (x *ServicePolicy) GetExpertAfterVisits() int32 {
 	return 0
 }
 
+func (x *ServicePolicy) GetProgrammes() *ProgrammePolicy {
+	if x != nil {
+		return x.Programmes
+	}
+	return nil
+}
+
 func (x *ServicePolicy) GetVersion() int64 {
 	if x != nil {
 		return x.Version
@@ -1182,6 +1197,153 @@ func (x *ServicePolicy) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+// ProgrammePolicy holds the numbers of the desk's programmes, a part of a service policy.
+// Zero means the default given.
+type ProgrammePolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Working days after a delivery within which the follow-up call is due (default 15).
+	DeliveryDays int32 `protobuf:"varint,1,opt,name=delivery_days,json=deliveryDays,proto3" json:"delivery_days,omitempty"`
+	// Working days after a closed service within which the follow-up call is due (default 15).
+	ServiceDays int32 `protobuf:"varint,2,opt,name=service_days,json=serviceDays,proto3" json:"service_days,omitempty"`
+	// Revisits a year of a key customer (default 4).
+	KeyCustomerPerYear int32 `protobuf:"varint,3,opt,name=key_customer_per_year,json=keyCustomerPerYear,proto3" json:"key_customer_per_year,omitempty"`
+	// Revisits a year inside warranty (default 3; seed 003 says 2–3).
+	InWarrantyPerYear int32 `protobuf:"varint,4,opt,name=in_warranty_per_year,json=inWarrantyPerYear,proto3" json:"in_warranty_per_year,omitempty"`
+	// Revisits a year after warranty (default 1).
+	AfterWarrantyPerYear int32 `protobuf:"varint,5,opt,name=after_warranty_per_year,json=afterWarrantyPerYear,proto3" json:"after_warranty_per_year,omitempty"`
+	// Years of revisits after the warranty for product lines that are not lifelong (default 3).
+	RevisitYearsAfterWarranty int32 `protobuf:"varint,6,opt,name=revisit_years_after_warranty,json=revisitYearsAfterWarranty,proto3" json:"revisit_years_after_warranty,omitempty"`
+	// Product lines followed up for life (default ["engine"]): their revisits never end.
+	LifelongProductLines []string `protobuf:"bytes,7,rep,name=lifelong_product_lines,json=lifelongProductLines,proto3" json:"lifelong_product_lines,omitempty"`
+	// Attempts after which an unreached follow-up is given up (default 3).
+	FollowUpAttempts int32 `protobuf:"varint,8,opt,name=follow_up_attempts,json=followUpAttempts,proto3" json:"follow_up_attempts,omitempty"`
+	// Inspections a year of an inspection programme (default 2, seed 000 篇六).
+	InspectionsPerYear int32 `protobuf:"varint,9,opt,name=inspections_per_year,json=inspectionsPerYear,proto3" json:"inspections_per_year,omitempty"`
+	// Days before an inspection's due date that its maintenance ticket and job are created
+	// (default 14).
+	InspectionLeadDays int32 `protobuf:"varint,10,opt,name=inspection_lead_days,json=inspectionLeadDays,proto3" json:"inspection_lead_days,omitempty"`
+	// Working days between survey reminders (default 3).
+	SurveyReminderDays int32 `protobuf:"varint,11,opt,name=survey_reminder_days,json=surveyReminderDays,proto3" json:"survey_reminder_days,omitempty"`
+	// Reminders after which an unanswered survey is given up (default 3).
+	SurveyReminders int32 `protobuf:"varint,12,opt,name=survey_reminders,json=surveyReminders,proto3" json:"survey_reminders,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ProgrammePolicy) Reset() {
+	*x = ProgrammePolicy{}
+	mi := &file_sanbao_ticket_v1_sla_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProgrammePolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProgrammePolicy) ProtoMessage() {}
+
+func (x *ProgrammePolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_sla_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProgrammePolicy.ProtoReflect.Descriptor instead.
+func (*ProgrammePolicy) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_sla_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ProgrammePolicy) GetDeliveryDays() int32 {
+	if x != nil {
+		return x.DeliveryDays
+	}
+	return 0
+}
+
+func (x *ProgrammePolicy) GetServiceDays() int32 {
+	if x != nil {
+		return x.ServiceDays
+	}
+	return 0
+}
+
+func (x *ProgrammePolicy) GetKeyCustomerPerYear() int32 {
+	if x != nil {
+		return x.KeyCustomerPerYear
+	}
+	return 0
+}
+
+func (x *ProgrammePolicy) GetInWarrantyPerYear() int32 {
+	if x != nil {
+		return x.InWarrantyPerYear
+	}
+	return 0
+}
+
+func (x *ProgrammePolicy) GetAfterWarrantyPerYear() int32 {
+	if x != nil {
+		return x.AfterWarrantyPerYear
+	}
+	return 0
+}
+
+func (x *ProgrammePolicy) GetRevisitYearsAfterWarranty() int32 {
+	if x != nil {
+		return x.RevisitYearsAfterWarranty
+	}
+	return 0
+}
+
+func (x *ProgrammePolicy) GetLifelongProductLines() []string {
+	if x != nil {
+		return x.LifelongProductLines
+	}
+	return nil
+}
+
+func (x *ProgrammePolicy) GetFollowUpAttempts() int32 {
+	if x != nil {
+		return x.FollowUpAttempts
+	}
+	return 0
+}
+
+func (x *ProgrammePolicy) GetInspectionsPerYear() int32 {
+	if x != nil {
+		return x.InspectionsPerYear
+	}
+	return 0
+}
+
+func (x *ProgrammePolicy) GetInspectionLeadDays() int32 {
+	if x != nil {
+		return x.InspectionLeadDays
+	}
+	return 0
+}
+
+func (x *ProgrammePolicy) GetSurveyReminderDays() int32 {
+	if x != nil {
+		return x.SurveyReminderDays
+	}
+	return 0
+}
+
+func (x *ProgrammePolicy) GetSurveyReminders() int32 {
+	if x != nil {
+		return x.SurveyReminders
+	}
+	return 0
 }
 
 var File_sanbao_ticket_v1_sla_proto protoreflect.FileDescriptor
@@ -1250,7 +1412,7 @@ const file_sanbao_ticket_v1_sla_proto_rawDesc = "" +
 	"KpiTargets\x12>\n" +
 	"\x0etimeliness_min\x18\x01 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00R\rtimelinessMin\x12B\n" +
 	"\x10satisfaction_min\x18\x02 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00R\x0fsatisfactionMin\x12E\n" +
-	"\x12complaint_rate_max\x18\x03 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00R\x10complaintRateMax\"\xea\a\n" +
+	"\x12complaint_rate_max\x18\x03 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00R\x10complaintRateMax\"\xad\b\n" +
 	"\rServicePolicy\x12)\n" +
 	"\x02id\x18\x01 \x01(\tB\x19\xbaH\x16r\x14\x10\x01\x18@2\x0e^[a-z0-9._-]+$R\x02id\x12/\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\vdisplayName\x12,\n" +
@@ -1268,7 +1430,10 @@ const file_sanbao_ticket_v1_sla_proto_rawDesc = "" +
 	"\fremote_first\x18\v \x01(\bR\vremoteFirst\x127\n" +
 	"\n" +
 	"base_point\x18\f \x01(\v2\x18.sanbao.type.v1.GeoPointR\tbasePoint\x127\n" +
-	"\x13expert_after_visits\x18\r \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x11expertAfterVisits\x12!\n" +
+	"\x13expert_after_visits\x18\r \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x11expertAfterVisits\x12A\n" +
+	"\n" +
+	"programmes\x18\x0e \x01(\v2!.sanbao.ticket.v1.ProgrammePolicyR\n" +
+	"programmes\x12!\n" +
 	"\aversion\x18\x14 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aversion\x12 \n" +
 	"\x04etag\x18\x15 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12M\n" +
 	"\vcreate_time\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
@@ -1276,12 +1441,29 @@ const file_sanbao_ticket_v1_sla_proto_rawDesc = "" +
 	"createTime\x12M\n" +
 	"\vupdate_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"updateTime*\x9d\x01\n" +
+	"updateTime\"\xea\x05\n" +
+	"\x0fProgrammePolicy\x12/\n" +
+	"\rdelivery_days\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xed\x02(\x00R\fdeliveryDays\x12-\n" +
+	"\fservice_days\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xed\x02(\x00R\vserviceDays\x12<\n" +
+	"\x15key_customer_per_year\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\f(\x00R\x12keyCustomerPerYear\x12:\n" +
+	"\x14in_warranty_per_year\x18\x04 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\f(\x00R\x11inWarrantyPerYear\x12@\n" +
+	"\x17after_warranty_per_year\x18\x05 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\f(\x00R\x14afterWarrantyPerYear\x12J\n" +
+	"\x1crevisit_years_after_warranty\x18\x06 \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x00R\x19revisitYearsAfterWarranty\x12H\n" +
+	"\x16lifelong_product_lines\x18\a \x03(\tB\x12\xbaH\x0f\x92\x01\f\x102\"\br\x06\xd0\xc6'\x01\x18dR\x14lifelongProductLines\x127\n" +
+	"\x12follow_up_attempts\x18\b \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x00R\x10followUpAttempts\x12;\n" +
+	"\x14inspections_per_year\x18\t \x01(\x05B\t\xbaH\x06\x1a\x04\x18\f(\x00R\x12inspectionsPerYear\x12<\n" +
+	"\x14inspection_lead_days\x18\n" +
+	" \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xb4\x01(\x00R\x12inspectionLeadDays\x12;\n" +
+	"\x14survey_reminder_days\x18\v \x01(\x05B\t\xbaH\x06\x1a\x04\x18<(\x00R\x12surveyReminderDays\x124\n" +
+	"\x10survey_reminders\x18\f \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x14(\x00R\x0fsurveyReminders*\x9d\x01\n" +
 	"\vPauseReason\x12\x1c\n" +
 	"\x18PAUSE_REASON_UNSPECIFIED\x10\x00\x12%\n" +
 	"!PAUSE_REASON_WAITING_FOR_CUSTOMER\x10\x01\x12\"\n" +
 	"\x1ePAUSE_REASON_WAITING_FOR_PARTS\x10\x02\x12%\n" +
-	"!PAUSE_REASON_WAITING_FOR_SUPPLIER\x10\x03*\xda\x02\n" +
+	"!PAUSE_REASON_WAITING_FOR_SUPPLIER\x10\x03*\xf1\x02\n" +
 	"\tSlaMetric\x12\x1a\n" +
 	"\x16SLA_METRIC_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19SLA_METRIC_FIRST_RESPONSE\x10\x01\x12\x17\n" +
@@ -1295,7 +1477,8 @@ const file_sanbao_ticket_v1_sla_proto_rawDesc = "" +
 	"\x1bSLA_METRIC_COMPLAINT_VERIFY\x10\t\x12\x1f\n" +
 	"\x1bSLA_METRIC_COMPLAINT_ANSWER\x10\n" +
 	"\x12\x1d\n" +
-	"\x19SLA_METRIC_QUALITY_ANSWER\x10\v*a\n" +
+	"\x19SLA_METRIC_QUALITY_ANSWER\x10\v\x12\x15\n" +
+	"\x11SLA_METRIC_INFORM\x10\f*a\n" +
 	"\vSlaAudience\x12\x1c\n" +
 	"\x18SLA_AUDIENCE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15SLA_AUDIENCE_CUSTOMER\x10\x01\x12\x19\n" +
@@ -1334,7 +1517,7 @@ func file_sanbao_ticket_v1_sla_proto_rawDescGZIP() []byte {
 }
 
 var file_sanbao_ticket_v1_sla_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_sanbao_ticket_v1_sla_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_sanbao_ticket_v1_sla_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_sanbao_ticket_v1_sla_proto_goTypes = []any{
 	(PauseReason)(0),              // 0: sanbao.ticket.v1.PauseReason
 	(SlaMetric)(0),                // 1: sanbao.ticket.v1.SlaMetric
@@ -1348,51 +1531,53 @@ var file_sanbao_ticket_v1_sla_proto_goTypes = []any{
 	(*SlaTarget)(nil),             // 9: sanbao.ticket.v1.SlaTarget
 	(*KpiTargets)(nil),            // 10: sanbao.ticket.v1.KpiTargets
 	(*ServicePolicy)(nil),         // 11: sanbao.ticket.v1.ServicePolicy
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 13: google.protobuf.Duration
-	(TicketKind)(0),               // 14: sanbao.ticket.v1.TicketKind
-	(Priority)(0),                 // 15: sanbao.ticket.v1.Priority
-	(*v1.GeoPoint)(nil),           // 16: sanbao.type.v1.GeoPoint
+	(*ProgrammePolicy)(nil),       // 12: sanbao.ticket.v1.ProgrammePolicy
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 14: google.protobuf.Duration
+	(TicketKind)(0),               // 15: sanbao.ticket.v1.TicketKind
+	(Priority)(0),                 // 16: sanbao.ticket.v1.Priority
+	(*v1.GeoPoint)(nil),           // 17: sanbao.type.v1.GeoPoint
 }
 var file_sanbao_ticket_v1_sla_proto_depIdxs = []int32{
 	5,  // 0: sanbao.ticket.v1.ClockTransition.action:type_name -> sanbao.ticket.v1.ClockAction
-	12, // 1: sanbao.ticket.v1.ClockTransition.time:type_name -> google.protobuf.Timestamp
+	13, // 1: sanbao.ticket.v1.ClockTransition.time:type_name -> google.protobuf.Timestamp
 	0,  // 2: sanbao.ticket.v1.ClockTransition.reason:type_name -> sanbao.ticket.v1.PauseReason
 	1,  // 3: sanbao.ticket.v1.SlaClock.metric:type_name -> sanbao.ticket.v1.SlaMetric
 	2,  // 4: sanbao.ticket.v1.SlaClock.audience:type_name -> sanbao.ticket.v1.SlaAudience
 	3,  // 5: sanbao.ticket.v1.SlaClock.basis:type_name -> sanbao.ticket.v1.SlaBasis
-	13, // 6: sanbao.ticket.v1.SlaClock.target:type_name -> google.protobuf.Duration
+	14, // 6: sanbao.ticket.v1.SlaClock.target:type_name -> google.protobuf.Duration
 	4,  // 7: sanbao.ticket.v1.SlaClock.state:type_name -> sanbao.ticket.v1.SlaClockState
-	12, // 8: sanbao.ticket.v1.SlaClock.start_time:type_name -> google.protobuf.Timestamp
-	12, // 9: sanbao.ticket.v1.SlaClock.deadline:type_name -> google.protobuf.Timestamp
-	12, // 10: sanbao.ticket.v1.SlaClock.warn_time:type_name -> google.protobuf.Timestamp
-	13, // 11: sanbao.ticket.v1.SlaClock.elapsed:type_name -> google.protobuf.Duration
+	13, // 8: sanbao.ticket.v1.SlaClock.start_time:type_name -> google.protobuf.Timestamp
+	13, // 9: sanbao.ticket.v1.SlaClock.deadline:type_name -> google.protobuf.Timestamp
+	13, // 10: sanbao.ticket.v1.SlaClock.warn_time:type_name -> google.protobuf.Timestamp
+	14, // 11: sanbao.ticket.v1.SlaClock.elapsed:type_name -> google.protobuf.Duration
 	8,  // 12: sanbao.ticket.v1.SlaClock.paused:type_name -> sanbao.ticket.v1.PauseTotal
 	0,  // 13: sanbao.ticket.v1.SlaClock.pause_reason:type_name -> sanbao.ticket.v1.PauseReason
-	12, // 14: sanbao.ticket.v1.SlaClock.stop_time:type_name -> google.protobuf.Timestamp
+	13, // 14: sanbao.ticket.v1.SlaClock.stop_time:type_name -> google.protobuf.Timestamp
 	6,  // 15: sanbao.ticket.v1.SlaClock.history:type_name -> sanbao.ticket.v1.ClockTransition
 	0,  // 16: sanbao.ticket.v1.SlaClock.pause_reasons:type_name -> sanbao.ticket.v1.PauseReason
 	0,  // 17: sanbao.ticket.v1.PauseTotal.reason:type_name -> sanbao.ticket.v1.PauseReason
-	13, // 18: sanbao.ticket.v1.PauseTotal.duration:type_name -> google.protobuf.Duration
+	14, // 18: sanbao.ticket.v1.PauseTotal.duration:type_name -> google.protobuf.Duration
 	1,  // 19: sanbao.ticket.v1.SlaTarget.metric:type_name -> sanbao.ticket.v1.SlaMetric
 	2,  // 20: sanbao.ticket.v1.SlaTarget.audience:type_name -> sanbao.ticket.v1.SlaAudience
 	3,  // 21: sanbao.ticket.v1.SlaTarget.basis:type_name -> sanbao.ticket.v1.SlaBasis
-	13, // 22: sanbao.ticket.v1.SlaTarget.target:type_name -> google.protobuf.Duration
-	14, // 23: sanbao.ticket.v1.SlaTarget.kinds:type_name -> sanbao.ticket.v1.TicketKind
-	15, // 24: sanbao.ticket.v1.SlaTarget.priorities:type_name -> sanbao.ticket.v1.Priority
+	14, // 22: sanbao.ticket.v1.SlaTarget.target:type_name -> google.protobuf.Duration
+	15, // 23: sanbao.ticket.v1.SlaTarget.kinds:type_name -> sanbao.ticket.v1.TicketKind
+	16, // 24: sanbao.ticket.v1.SlaTarget.priorities:type_name -> sanbao.ticket.v1.Priority
 	0,  // 25: sanbao.ticket.v1.SlaTarget.pause_reasons:type_name -> sanbao.ticket.v1.PauseReason
 	9,  // 26: sanbao.ticket.v1.ServicePolicy.targets:type_name -> sanbao.ticket.v1.SlaTarget
-	13, // 27: sanbao.ticket.v1.ServicePolicy.close_timeout:type_name -> google.protobuf.Duration
-	13, // 28: sanbao.ticket.v1.ServicePolicy.repeat_window:type_name -> google.protobuf.Duration
+	14, // 27: sanbao.ticket.v1.ServicePolicy.close_timeout:type_name -> google.protobuf.Duration
+	14, // 28: sanbao.ticket.v1.ServicePolicy.repeat_window:type_name -> google.protobuf.Duration
 	10, // 29: sanbao.ticket.v1.ServicePolicy.kpi_targets:type_name -> sanbao.ticket.v1.KpiTargets
-	16, // 30: sanbao.ticket.v1.ServicePolicy.base_point:type_name -> sanbao.type.v1.GeoPoint
-	12, // 31: sanbao.ticket.v1.ServicePolicy.create_time:type_name -> google.protobuf.Timestamp
-	12, // 32: sanbao.ticket.v1.ServicePolicy.update_time:type_name -> google.protobuf.Timestamp
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	17, // 30: sanbao.ticket.v1.ServicePolicy.base_point:type_name -> sanbao.type.v1.GeoPoint
+	12, // 31: sanbao.ticket.v1.ServicePolicy.programmes:type_name -> sanbao.ticket.v1.ProgrammePolicy
+	13, // 32: sanbao.ticket.v1.ServicePolicy.create_time:type_name -> google.protobuf.Timestamp
+	13, // 33: sanbao.ticket.v1.ServicePolicy.update_time:type_name -> google.protobuf.Timestamp
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_sla_proto_init() }
@@ -1407,7 +1592,7 @@ func file_sanbao_ticket_v1_sla_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_sla_proto_rawDesc), len(file_sanbao_ticket_v1_sla_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

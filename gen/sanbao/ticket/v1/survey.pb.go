@@ -24,6 +24,63 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// SurveyRequestState is where a closed ticket's satisfaction survey is.
+type SurveyRequestState int32
+
+const (
+	// No survey requested.
+	SurveyRequestState_SURVEY_REQUEST_STATE_UNSPECIFIED SurveyRequestState = 0
+	// Requested; reminders are sent on the policy's schedule.
+	SurveyRequestState_SURVEY_REQUEST_STATE_REQUESTED SurveyRequestState = 1
+	// Answered (SubmitSurvey).
+	SurveyRequestState_SURVEY_REQUEST_STATE_ANSWERED SurveyRequestState = 2
+	// Not answered after the policy's reminders.
+	SurveyRequestState_SURVEY_REQUEST_STATE_GIVEN_UP SurveyRequestState = 3
+)
+
+// Enum value maps for SurveyRequestState.
+var (
+	SurveyRequestState_name = map[int32]string{
+		0: "SURVEY_REQUEST_STATE_UNSPECIFIED",
+		1: "SURVEY_REQUEST_STATE_REQUESTED",
+		2: "SURVEY_REQUEST_STATE_ANSWERED",
+		3: "SURVEY_REQUEST_STATE_GIVEN_UP",
+	}
+	SurveyRequestState_value = map[string]int32{
+		"SURVEY_REQUEST_STATE_UNSPECIFIED": 0,
+		"SURVEY_REQUEST_STATE_REQUESTED":   1,
+		"SURVEY_REQUEST_STATE_ANSWERED":    2,
+		"SURVEY_REQUEST_STATE_GIVEN_UP":    3,
+	}
+)
+
+func (x SurveyRequestState) Enum() *SurveyRequestState {
+	p := new(SurveyRequestState)
+	*p = x
+	return p
+}
+
+func (x SurveyRequestState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SurveyRequestState) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanbao_ticket_v1_survey_proto_enumTypes[0].Descriptor()
+}
+
+func (SurveyRequestState) Type() protoreflect.EnumType {
+	return &file_sanbao_ticket_v1_survey_proto_enumTypes[0]
+}
+
+func (x SurveyRequestState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SurveyRequestState.Descriptor instead.
+func (SurveyRequestState) EnumDescriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_survey_proto_rawDescGZIP(), []int{0}
+}
+
 // SurveyAnswer is the score for one question of the satisfaction survey (顾客满意度调查表).
 type SurveyAnswer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -161,6 +218,88 @@ func (x *Survey) GetSubmitTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// SurveyRequest is the chase of a closed ticket's satisfaction survey. Output only.
+type SurveyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// State.
+	State SurveyRequestState `protobuf:"varint,1,opt,name=state,proto3,enum=sanbao.ticket.v1.SurveyRequestState" json:"state,omitempty"`
+	// When requested (the ticket's closure).
+	RequestTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=request_time,json=requestTime,proto3" json:"request_time,omitempty"`
+	// Reminders sent.
+	Reminders int32 `protobuf:"varint,3,opt,name=reminders,proto3" json:"reminders,omitempty"`
+	// When the next reminder is due (REQUESTED).
+	NextReminderTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=next_reminder_time,json=nextReminderTime,proto3" json:"next_reminder_time,omitempty"`
+	// When answered or given up.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyRequest) Reset() {
+	*x = SurveyRequest{}
+	mi := &file_sanbao_ticket_v1_survey_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyRequest) ProtoMessage() {}
+
+func (x *SurveyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_survey_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyRequest.ProtoReflect.Descriptor instead.
+func (*SurveyRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_survey_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SurveyRequest) GetState() SurveyRequestState {
+	if x != nil {
+		return x.State
+	}
+	return SurveyRequestState_SURVEY_REQUEST_STATE_UNSPECIFIED
+}
+
+func (x *SurveyRequest) GetRequestTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestTime
+	}
+	return nil
+}
+
+func (x *SurveyRequest) GetReminders() int32 {
+	if x != nil {
+		return x.Reminders
+	}
+	return 0
+}
+
+func (x *SurveyRequest) GetNextReminderTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextReminderTime
+	}
+	return nil
+}
+
+func (x *SurveyRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
 var File_sanbao_ticket_v1_survey_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_survey_proto_rawDesc = "" +
@@ -178,7 +317,21 @@ const file_sanbao_ticket_v1_survey_proto_rawDesc = "" +
 	"\tsatisfied\x18\x04 \x01(\bR\tsatisfied\x12M\n" +
 	"\vsubmit_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"submitTimeB\xbd\x01\n" +
+	"submitTime\"\xf2\x02\n" +
+	"\rSurveyRequest\x12D\n" +
+	"\x05state\x18\x01 \x01(\x0e2$.sanbao.ticket.v1.SurveyRequestStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12O\n" +
+	"\frequest_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vrequestTime\x12%\n" +
+	"\treminders\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\treminders\x12Z\n" +
+	"\x12next_reminder_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x10nextReminderTime\x12G\n" +
+	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime*\xa4\x01\n" +
+	"\x12SurveyRequestState\x12$\n" +
+	" SURVEY_REQUEST_STATE_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eSURVEY_REQUEST_STATE_REQUESTED\x10\x01\x12!\n" +
+	"\x1dSURVEY_REQUEST_STATE_ANSWERED\x10\x02\x12!\n" +
+	"\x1dSURVEY_REQUEST_STATE_GIVEN_UP\x10\x03B\xbd\x01\n" +
 	"\x14com.sanbao.ticket.v1B\vSurveyProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 
 var (
@@ -193,20 +346,27 @@ func file_sanbao_ticket_v1_survey_proto_rawDescGZIP() []byte {
 	return file_sanbao_ticket_v1_survey_proto_rawDescData
 }
 
-var file_sanbao_ticket_v1_survey_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_sanbao_ticket_v1_survey_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_sanbao_ticket_v1_survey_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_sanbao_ticket_v1_survey_proto_goTypes = []any{
-	(*SurveyAnswer)(nil),          // 0: sanbao.ticket.v1.SurveyAnswer
-	(*Survey)(nil),                // 1: sanbao.ticket.v1.Survey
-	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
+	(SurveyRequestState)(0),       // 0: sanbao.ticket.v1.SurveyRequestState
+	(*SurveyAnswer)(nil),          // 1: sanbao.ticket.v1.SurveyAnswer
+	(*Survey)(nil),                // 2: sanbao.ticket.v1.Survey
+	(*SurveyRequest)(nil),         // 3: sanbao.ticket.v1.SurveyRequest
+	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
 }
 var file_sanbao_ticket_v1_survey_proto_depIdxs = []int32{
-	0, // 0: sanbao.ticket.v1.Survey.answers:type_name -> sanbao.ticket.v1.SurveyAnswer
-	2, // 1: sanbao.ticket.v1.Survey.submit_time:type_name -> google.protobuf.Timestamp
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	1, // 0: sanbao.ticket.v1.Survey.answers:type_name -> sanbao.ticket.v1.SurveyAnswer
+	4, // 1: sanbao.ticket.v1.Survey.submit_time:type_name -> google.protobuf.Timestamp
+	0, // 2: sanbao.ticket.v1.SurveyRequest.state:type_name -> sanbao.ticket.v1.SurveyRequestState
+	4, // 3: sanbao.ticket.v1.SurveyRequest.request_time:type_name -> google.protobuf.Timestamp
+	4, // 4: sanbao.ticket.v1.SurveyRequest.next_reminder_time:type_name -> google.protobuf.Timestamp
+	4, // 5: sanbao.ticket.v1.SurveyRequest.end_time:type_name -> google.protobuf.Timestamp
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_survey_proto_init() }
@@ -219,13 +379,14 @@ func file_sanbao_ticket_v1_survey_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_survey_proto_rawDesc), len(file_sanbao_ticket_v1_survey_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   2,
+			NumEnums:      1,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_sanbao_ticket_v1_survey_proto_goTypes,
 		DependencyIndexes: file_sanbao_ticket_v1_survey_proto_depIdxs,
+		EnumInfos:         file_sanbao_ticket_v1_survey_proto_enumTypes,
 		MessageInfos:      file_sanbao_ticket_v1_survey_proto_msgTypes,
 	}.Build()
 	File_sanbao_ticket_v1_survey_proto = out.File

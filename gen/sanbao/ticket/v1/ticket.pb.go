@@ -1470,7 +1470,14 @@ type Ticket struct {
 	// While AWAITING: the state the ticket returns to when the wait ends. Output only.
 	HeldFromState TicketState `protobuf:"varint,46,opt,name=held_from_state,json=heldFromState,proto3,enum=sanbao.ticket.v1.TicketState" json:"held_from_state,omitempty"`
 	// When the current wait (AWAITING) began; cleared on resume. Output only.
-	HoldTime      *timestamppb.Timestamp `protobuf:"bytes,47,opt,name=hold_time,json=holdTime,proto3" json:"hold_time,omitempty"`
+	HoldTime *timestamppb.Timestamp `protobuf:"bytes,47,opt,name=hold_time,json=holdTime,proto3" json:"hold_time,omitempty"`
+	// The follow-up this ticket was raised from (a new problem found on a follow-up call).
+	// Output only.
+	FollowUpId string `protobuf:"bytes,60,opt,name=follow_up_id,json=followUpId,proto3" json:"follow_up_id,omitempty"`
+	// The inspection programme this maintenance ticket was made by. Output only.
+	ProgrammeId string `protobuf:"bytes,61,opt,name=programme_id,json=programmeId,proto3" json:"programme_id,omitempty"`
+	// The satisfaction survey's chase, requested when the ticket closes. Output only.
+	SurveyRequest *SurveyRequest `protobuf:"bytes,62,opt,name=survey_request,json=surveyRequest,proto3" json:"survey_request,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1771,6 +1778,27 @@ func (x *Ticket) GetHoldTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Ticket) GetFollowUpId() string {
+	if x != nil {
+		return x.FollowUpId
+	}
+	return ""
+}
+
+func (x *Ticket) GetProgrammeId() string {
+	if x != nil {
+		return x.ProgrammeId
+	}
+	return ""
+}
+
+func (x *Ticket) GetSurveyRequest() *SurveyRequest {
+	if x != nil {
+		return x.SurveyRequest
+	}
+	return nil
+}
+
 var File_sanbao_ticket_v1_ticket_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
@@ -1867,7 +1895,7 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x12customer_confirmed\x18\t \x01(\bR\x11customerConfirmed\x12O\n" +
 	"\fconfirm_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\xc7\x12\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\xf0\x13\n" +
 	"\x06Ticket\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
 	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12<\n" +
@@ -1923,7 +1951,11 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x04etag\x18- \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12O\n" +
 	"\x0fheld_from_state\x18. \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\rheldFromState\x12I\n" +
 	"\thold_time\x18/ \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\bholdTimeB\x0e\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\bholdTime\x12.\n" +
+	"\ffollow_up_id\x18< \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"followUpId\x12/\n" +
+	"\fprogramme_id\x18= \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\vprogrammeId\x12F\n" +
+	"\x0esurvey_request\x18> \x01(\v2\x1f.sanbao.ticket.v1.SurveyRequestR\rsurveyRequestB\x0e\n" +
 	"\f_distance_km*\x83\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x11\n" +
@@ -2026,6 +2058,7 @@ var file_sanbao_ticket_v1_ticket_proto_goTypes = []any{
 	(*Complaint)(nil),             // 25: sanbao.ticket.v1.Complaint
 	(*Survey)(nil),                // 26: sanbao.ticket.v1.Survey
 	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
+	(*SurveyRequest)(nil),         // 28: sanbao.ticket.v1.SurveyRequest
 }
 var file_sanbao_ticket_v1_ticket_proto_depIdxs = []int32{
 	17, // 0: sanbao.ticket.v1.Customer.contact:type_name -> sanbao.type.v1.Contact
@@ -2074,11 +2107,12 @@ var file_sanbao_ticket_v1_ticket_proto_depIdxs = []int32{
 	27, // 43: sanbao.ticket.v1.Ticket.paused:type_name -> google.protobuf.Duration
 	1,  // 44: sanbao.ticket.v1.Ticket.held_from_state:type_name -> sanbao.ticket.v1.TicketState
 	19, // 45: sanbao.ticket.v1.Ticket.hold_time:type_name -> google.protobuf.Timestamp
-	46, // [46:46] is the sub-list for method output_type
-	46, // [46:46] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	28, // 46: sanbao.ticket.v1.Ticket.survey_request:type_name -> sanbao.ticket.v1.SurveyRequest
+	47, // [47:47] is the sub-list for method output_type
+	47, // [47:47] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_ticket_proto_init() }

@@ -2936,7 +2936,7 @@ var File_sanbao_ticket_v1_ticket_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"\n" +
-	"%sanbao/ticket/v1/ticket_service.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/ticket/v1/calendar.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1esanbao/ticket/v1/metrics.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/survey.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x8f\x01\n" +
+	"%sanbao/ticket/v1/ticket_service.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/ticket/v1/calendar.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1fsanbao/ticket/v1/followup.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1esanbao/ticket/v1/metrics.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/survey.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x8f\x01\n" +
 	"\x13CreateTicketRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x128\n" +
@@ -3154,7 +3154,7 @@ const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12?\n" +
 	"\x06policy\x18\x02 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyB\x06\xbaH\x03\xc8\x01\x01R\x06policy\"V\n" +
 	"\x1bUpdateServicePolicyResponse\x127\n" +
-	"\x06policy\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\x06policy2\x99\x15\n" +
+	"\x06policy\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\x06policy2\x98\x19\n" +
 	"\rTicketService\x12]\n" +
 	"\fCreateTicket\x12%.sanbao.ticket.v1.CreateTicketRequest\x1a&.sanbao.ticket.v1.CreateTicketResponse\x12T\n" +
 	"\tGetTicket\x12\".sanbao.ticket.v1.GetTicketRequest\x1a#.sanbao.ticket.v1.GetTicketResponse\x12Z\n" +
@@ -3182,7 +3182,12 @@ const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"\x13CreateServicePolicy\x12,.sanbao.ticket.v1.CreateServicePolicyRequest\x1a-.sanbao.ticket.v1.CreateServicePolicyResponse\x12i\n" +
 	"\x10GetServicePolicy\x12).sanbao.ticket.v1.GetServicePolicyRequest\x1a*.sanbao.ticket.v1.GetServicePolicyResponse\x12r\n" +
 	"\x13ListServicePolicies\x12,.sanbao.ticket.v1.ListServicePoliciesRequest\x1a-.sanbao.ticket.v1.ListServicePoliciesResponse\x12r\n" +
-	"\x13UpdateServicePolicy\x12,.sanbao.ticket.v1.UpdateServicePolicyRequest\x1a-.sanbao.ticket.v1.UpdateServicePolicyResponseB\xc4\x01\n" +
+	"\x13UpdateServicePolicy\x12,.sanbao.ticket.v1.UpdateServicePolicyRequest\x1a-.sanbao.ticket.v1.UpdateServicePolicyResponse\x12`\n" +
+	"\rListFollowUps\x12&.sanbao.ticket.v1.ListFollowUpsRequest\x1a'.sanbao.ticket.v1.ListFollowUpsResponse\x12Z\n" +
+	"\vGetFollowUp\x12$.sanbao.ticket.v1.GetFollowUpRequest\x1a%.sanbao.ticket.v1.GetFollowUpResponse\x12x\n" +
+	"\x15RecordFollowUpOutcome\x12..sanbao.ticket.v1.RecordFollowUpOutcomeRequest\x1a/.sanbao.ticket.v1.RecordFollowUpOutcomeResponse\x12f\n" +
+	"\x0fCreateProgramme\x12(.sanbao.ticket.v1.CreateProgrammeRequest\x1a).sanbao.ticket.v1.CreateProgrammeResponse\x12]\n" +
+	"\fGetProgramme\x12%.sanbao.ticket.v1.GetProgrammeRequest\x1a&.sanbao.ticket.v1.GetProgrammeResponseB\xc4\x01\n" +
 	"\x14com.sanbao.ticket.v1B\x12TicketServiceProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 
 var (
@@ -3267,6 +3272,16 @@ var file_sanbao_ticket_v1_ticket_service_proto_goTypes = []any{
 	(*ServiceMetrics)(nil),                 // 65: sanbao.ticket.v1.ServiceMetrics
 	(*BusinessCalendar)(nil),               // 66: sanbao.ticket.v1.BusinessCalendar
 	(*ServicePolicy)(nil),                  // 67: sanbao.ticket.v1.ServicePolicy
+	(*ListFollowUpsRequest)(nil),           // 68: sanbao.ticket.v1.ListFollowUpsRequest
+	(*GetFollowUpRequest)(nil),             // 69: sanbao.ticket.v1.GetFollowUpRequest
+	(*RecordFollowUpOutcomeRequest)(nil),   // 70: sanbao.ticket.v1.RecordFollowUpOutcomeRequest
+	(*CreateProgrammeRequest)(nil),         // 71: sanbao.ticket.v1.CreateProgrammeRequest
+	(*GetProgrammeRequest)(nil),            // 72: sanbao.ticket.v1.GetProgrammeRequest
+	(*ListFollowUpsResponse)(nil),          // 73: sanbao.ticket.v1.ListFollowUpsResponse
+	(*GetFollowUpResponse)(nil),            // 74: sanbao.ticket.v1.GetFollowUpResponse
+	(*RecordFollowUpOutcomeResponse)(nil),  // 75: sanbao.ticket.v1.RecordFollowUpOutcomeResponse
+	(*CreateProgrammeResponse)(nil),        // 76: sanbao.ticket.v1.CreateProgrammeResponse
+	(*GetProgrammeResponse)(nil),           // 77: sanbao.ticket.v1.GetProgrammeResponse
 }
 var file_sanbao_ticket_v1_ticket_service_proto_depIdxs = []int32{
 	52, // 0: sanbao.ticket.v1.CreateTicketRequest.ticket:type_name -> sanbao.ticket.v1.Ticket
@@ -3342,34 +3357,44 @@ var file_sanbao_ticket_v1_ticket_service_proto_depIdxs = []int32{
 	46, // 70: sanbao.ticket.v1.TicketService.GetServicePolicy:input_type -> sanbao.ticket.v1.GetServicePolicyRequest
 	48, // 71: sanbao.ticket.v1.TicketService.ListServicePolicies:input_type -> sanbao.ticket.v1.ListServicePoliciesRequest
 	50, // 72: sanbao.ticket.v1.TicketService.UpdateServicePolicy:input_type -> sanbao.ticket.v1.UpdateServicePolicyRequest
-	1,  // 73: sanbao.ticket.v1.TicketService.CreateTicket:output_type -> sanbao.ticket.v1.CreateTicketResponse
-	3,  // 74: sanbao.ticket.v1.TicketService.GetTicket:output_type -> sanbao.ticket.v1.GetTicketResponse
-	5,  // 75: sanbao.ticket.v1.TicketService.ListTickets:output_type -> sanbao.ticket.v1.ListTicketsResponse
-	7,  // 76: sanbao.ticket.v1.TicketService.RecordContact:output_type -> sanbao.ticket.v1.RecordContactResponse
-	9,  // 77: sanbao.ticket.v1.TicketService.ListContacts:output_type -> sanbao.ticket.v1.ListContactsResponse
-	11, // 78: sanbao.ticket.v1.TicketService.HoldTicket:output_type -> sanbao.ticket.v1.HoldTicketResponse
-	13, // 79: sanbao.ticket.v1.TicketService.ResumeTicket:output_type -> sanbao.ticket.v1.ResumeTicketResponse
-	15, // 80: sanbao.ticket.v1.TicketService.DispatchTicket:output_type -> sanbao.ticket.v1.DispatchTicketResponse
-	17, // 81: sanbao.ticket.v1.TicketService.EscalateTicket:output_type -> sanbao.ticket.v1.EscalateTicketResponse
-	19, // 82: sanbao.ticket.v1.TicketService.ResolveTicket:output_type -> sanbao.ticket.v1.ResolveTicketResponse
-	21, // 83: sanbao.ticket.v1.TicketService.ConfirmResolution:output_type -> sanbao.ticket.v1.ConfirmResolutionResponse
-	23, // 84: sanbao.ticket.v1.TicketService.CloseTicket:output_type -> sanbao.ticket.v1.CloseTicketResponse
-	25, // 85: sanbao.ticket.v1.TicketService.ReopenTicket:output_type -> sanbao.ticket.v1.ReopenTicketResponse
-	27, // 86: sanbao.ticket.v1.TicketService.CancelTicket:output_type -> sanbao.ticket.v1.CancelTicketResponse
-	29, // 87: sanbao.ticket.v1.TicketService.SubmitSurvey:output_type -> sanbao.ticket.v1.SubmitSurveyResponse
-	31, // 88: sanbao.ticket.v1.TicketService.VerifyComplaint:output_type -> sanbao.ticket.v1.VerifyComplaintResponse
-	33, // 89: sanbao.ticket.v1.TicketService.AnswerComplaint:output_type -> sanbao.ticket.v1.AnswerComplaintResponse
-	35, // 90: sanbao.ticket.v1.TicketService.GetServiceMetrics:output_type -> sanbao.ticket.v1.GetServiceMetricsResponse
-	37, // 91: sanbao.ticket.v1.TicketService.CreateBusinessCalendar:output_type -> sanbao.ticket.v1.CreateBusinessCalendarResponse
-	39, // 92: sanbao.ticket.v1.TicketService.GetBusinessCalendar:output_type -> sanbao.ticket.v1.GetBusinessCalendarResponse
-	41, // 93: sanbao.ticket.v1.TicketService.ListBusinessCalendars:output_type -> sanbao.ticket.v1.ListBusinessCalendarsResponse
-	43, // 94: sanbao.ticket.v1.TicketService.UpdateBusinessCalendar:output_type -> sanbao.ticket.v1.UpdateBusinessCalendarResponse
-	45, // 95: sanbao.ticket.v1.TicketService.CreateServicePolicy:output_type -> sanbao.ticket.v1.CreateServicePolicyResponse
-	47, // 96: sanbao.ticket.v1.TicketService.GetServicePolicy:output_type -> sanbao.ticket.v1.GetServicePolicyResponse
-	49, // 97: sanbao.ticket.v1.TicketService.ListServicePolicies:output_type -> sanbao.ticket.v1.ListServicePoliciesResponse
-	51, // 98: sanbao.ticket.v1.TicketService.UpdateServicePolicy:output_type -> sanbao.ticket.v1.UpdateServicePolicyResponse
-	73, // [73:99] is the sub-list for method output_type
-	47, // [47:73] is the sub-list for method input_type
+	68, // 73: sanbao.ticket.v1.TicketService.ListFollowUps:input_type -> sanbao.ticket.v1.ListFollowUpsRequest
+	69, // 74: sanbao.ticket.v1.TicketService.GetFollowUp:input_type -> sanbao.ticket.v1.GetFollowUpRequest
+	70, // 75: sanbao.ticket.v1.TicketService.RecordFollowUpOutcome:input_type -> sanbao.ticket.v1.RecordFollowUpOutcomeRequest
+	71, // 76: sanbao.ticket.v1.TicketService.CreateProgramme:input_type -> sanbao.ticket.v1.CreateProgrammeRequest
+	72, // 77: sanbao.ticket.v1.TicketService.GetProgramme:input_type -> sanbao.ticket.v1.GetProgrammeRequest
+	1,  // 78: sanbao.ticket.v1.TicketService.CreateTicket:output_type -> sanbao.ticket.v1.CreateTicketResponse
+	3,  // 79: sanbao.ticket.v1.TicketService.GetTicket:output_type -> sanbao.ticket.v1.GetTicketResponse
+	5,  // 80: sanbao.ticket.v1.TicketService.ListTickets:output_type -> sanbao.ticket.v1.ListTicketsResponse
+	7,  // 81: sanbao.ticket.v1.TicketService.RecordContact:output_type -> sanbao.ticket.v1.RecordContactResponse
+	9,  // 82: sanbao.ticket.v1.TicketService.ListContacts:output_type -> sanbao.ticket.v1.ListContactsResponse
+	11, // 83: sanbao.ticket.v1.TicketService.HoldTicket:output_type -> sanbao.ticket.v1.HoldTicketResponse
+	13, // 84: sanbao.ticket.v1.TicketService.ResumeTicket:output_type -> sanbao.ticket.v1.ResumeTicketResponse
+	15, // 85: sanbao.ticket.v1.TicketService.DispatchTicket:output_type -> sanbao.ticket.v1.DispatchTicketResponse
+	17, // 86: sanbao.ticket.v1.TicketService.EscalateTicket:output_type -> sanbao.ticket.v1.EscalateTicketResponse
+	19, // 87: sanbao.ticket.v1.TicketService.ResolveTicket:output_type -> sanbao.ticket.v1.ResolveTicketResponse
+	21, // 88: sanbao.ticket.v1.TicketService.ConfirmResolution:output_type -> sanbao.ticket.v1.ConfirmResolutionResponse
+	23, // 89: sanbao.ticket.v1.TicketService.CloseTicket:output_type -> sanbao.ticket.v1.CloseTicketResponse
+	25, // 90: sanbao.ticket.v1.TicketService.ReopenTicket:output_type -> sanbao.ticket.v1.ReopenTicketResponse
+	27, // 91: sanbao.ticket.v1.TicketService.CancelTicket:output_type -> sanbao.ticket.v1.CancelTicketResponse
+	29, // 92: sanbao.ticket.v1.TicketService.SubmitSurvey:output_type -> sanbao.ticket.v1.SubmitSurveyResponse
+	31, // 93: sanbao.ticket.v1.TicketService.VerifyComplaint:output_type -> sanbao.ticket.v1.VerifyComplaintResponse
+	33, // 94: sanbao.ticket.v1.TicketService.AnswerComplaint:output_type -> sanbao.ticket.v1.AnswerComplaintResponse
+	35, // 95: sanbao.ticket.v1.TicketService.GetServiceMetrics:output_type -> sanbao.ticket.v1.GetServiceMetricsResponse
+	37, // 96: sanbao.ticket.v1.TicketService.CreateBusinessCalendar:output_type -> sanbao.ticket.v1.CreateBusinessCalendarResponse
+	39, // 97: sanbao.ticket.v1.TicketService.GetBusinessCalendar:output_type -> sanbao.ticket.v1.GetBusinessCalendarResponse
+	41, // 98: sanbao.ticket.v1.TicketService.ListBusinessCalendars:output_type -> sanbao.ticket.v1.ListBusinessCalendarsResponse
+	43, // 99: sanbao.ticket.v1.TicketService.UpdateBusinessCalendar:output_type -> sanbao.ticket.v1.UpdateBusinessCalendarResponse
+	45, // 100: sanbao.ticket.v1.TicketService.CreateServicePolicy:output_type -> sanbao.ticket.v1.CreateServicePolicyResponse
+	47, // 101: sanbao.ticket.v1.TicketService.GetServicePolicy:output_type -> sanbao.ticket.v1.GetServicePolicyResponse
+	49, // 102: sanbao.ticket.v1.TicketService.ListServicePolicies:output_type -> sanbao.ticket.v1.ListServicePoliciesResponse
+	51, // 103: sanbao.ticket.v1.TicketService.UpdateServicePolicy:output_type -> sanbao.ticket.v1.UpdateServicePolicyResponse
+	73, // 104: sanbao.ticket.v1.TicketService.ListFollowUps:output_type -> sanbao.ticket.v1.ListFollowUpsResponse
+	74, // 105: sanbao.ticket.v1.TicketService.GetFollowUp:output_type -> sanbao.ticket.v1.GetFollowUpResponse
+	75, // 106: sanbao.ticket.v1.TicketService.RecordFollowUpOutcome:output_type -> sanbao.ticket.v1.RecordFollowUpOutcomeResponse
+	76, // 107: sanbao.ticket.v1.TicketService.CreateProgramme:output_type -> sanbao.ticket.v1.CreateProgrammeResponse
+	77, // 108: sanbao.ticket.v1.TicketService.GetProgramme:output_type -> sanbao.ticket.v1.GetProgrammeResponse
+	78, // [78:109] is the sub-list for method output_type
+	47, // [47:78] is the sub-list for method input_type
 	47, // [47:47] is the sub-list for extension type_name
 	47, // [47:47] is the sub-list for extension extendee
 	0,  // [0:47] is the sub-list for field type_name
@@ -3383,6 +3408,7 @@ func file_sanbao_ticket_v1_ticket_service_proto_init() {
 	file_sanbao_ticket_v1_calendar_proto_init()
 	file_sanbao_ticket_v1_complaint_proto_init()
 	file_sanbao_ticket_v1_contact_proto_init()
+	file_sanbao_ticket_v1_followup_proto_init()
 	file_sanbao_ticket_v1_kind_proto_init()
 	file_sanbao_ticket_v1_metrics_proto_init()
 	file_sanbao_ticket_v1_sla_proto_init()

@@ -45,6 +45,11 @@ const (
 	TicketService_GetServicePolicy_FullMethodName       = "/sanbao.ticket.v1.TicketService/GetServicePolicy"
 	TicketService_ListServicePolicies_FullMethodName    = "/sanbao.ticket.v1.TicketService/ListServicePolicies"
 	TicketService_UpdateServicePolicy_FullMethodName    = "/sanbao.ticket.v1.TicketService/UpdateServicePolicy"
+	TicketService_ListFollowUps_FullMethodName          = "/sanbao.ticket.v1.TicketService/ListFollowUps"
+	TicketService_GetFollowUp_FullMethodName            = "/sanbao.ticket.v1.TicketService/GetFollowUp"
+	TicketService_RecordFollowUpOutcome_FullMethodName  = "/sanbao.ticket.v1.TicketService/RecordFollowUpOutcome"
+	TicketService_CreateProgramme_FullMethodName        = "/sanbao.ticket.v1.TicketService/CreateProgramme"
+	TicketService_GetProgramme_FullMethodName           = "/sanbao.ticket.v1.TicketService/GetProgramme"
 )
 
 // TicketServiceClient is the client API for TicketService service.
@@ -132,6 +137,20 @@ type TicketServiceClient interface {
 	// UpdateServicePolicy replaces a policy; the etag must match. New tickets use the new
 	// version; existing clocks keep their targets.
 	UpdateServicePolicy(ctx context.Context, in *UpdateServicePolicyRequest, opts ...grpc.CallOption) (*UpdateServicePolicyResponse, error)
+	// ListFollowUps lists the desk's follow-ups (回访): delivery calls, calls after a closed
+	// service and programme revisits, ordered by due date.
+	ListFollowUps(ctx context.Context, in *ListFollowUpsRequest, opts ...grpc.CallOption) (*ListFollowUpsResponse, error)
+	// GetFollowUp returns a follow-up.
+	GetFollowUp(ctx context.Context, in *GetFollowUpRequest, opts ...grpc.CallOption) (*GetFollowUpResponse, error)
+	// RecordFollowUpOutcome records a call of a DUE follow-up: reached → DONE (a new problem
+	// raises a ticket, linked both ways); not reached → stays DUE until the policy's attempts
+	// are used up (or give_up) → GIVEN_UP. FAILED_PRECONDITION when not DUE.
+	RecordFollowUpOutcome(ctx context.Context, in *RecordFollowUpOutcomeRequest, opts ...grpc.CallOption) (*RecordFollowUpOutcomeResponse, error)
+	// CreateProgramme creates a unit's revisit or inspection programme; its occurrences are
+	// made by a durable timer, each exactly once.
+	CreateProgramme(ctx context.Context, in *CreateProgrammeRequest, opts ...grpc.CallOption) (*CreateProgrammeResponse, error)
+	// GetProgramme returns a programme with its next due date.
+	GetProgramme(ctx context.Context, in *GetProgrammeRequest, opts ...grpc.CallOption) (*GetProgrammeResponse, error)
 }
 
 type ticketServiceClient struct {
@@ -402,6 +421,56 @@ func (c *ticketServiceClient) UpdateServicePolicy(ctx context.Context, in *Updat
 	return out, nil
 }
 
+func (c *ticketServiceClient) ListFollowUps(ctx context.Context, in *ListFollowUpsRequest, opts ...grpc.CallOption) (*ListFollowUpsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListFollowUpsResponse)
+	err := c.cc.Invoke(ctx, TicketService_ListFollowUps_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ticketServiceClient) GetFollowUp(ctx context.Context, in *GetFollowUpRequest, opts ...grpc.CallOption) (*GetFollowUpResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetFollowUpResponse)
+	err := c.cc.Invoke(ctx, TicketService_GetFollowUp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ticketServiceClient) RecordFollowUpOutcome(ctx context.Context, in *RecordFollowUpOutcomeRequest, opts ...grpc.CallOption) (*RecordFollowUpOutcomeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordFollowUpOutcomeResponse)
+	err := c.cc.Invoke(ctx, TicketService_RecordFollowUpOutcome_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ticketServiceClient) CreateProgramme(ctx context.Context, in *CreateProgrammeRequest, opts ...grpc.CallOption) (*CreateProgrammeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateProgrammeResponse)
+	err := c.cc.Invoke(ctx, TicketService_CreateProgramme_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ticketServiceClient) GetProgramme(ctx context.Context, in *GetProgrammeRequest, opts ...grpc.CallOption) (*GetProgrammeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetProgrammeResponse)
+	err := c.cc.Invoke(ctx, TicketService_GetProgramme_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TicketServiceServer is the server API for TicketService service.
 // All implementations must embed UnimplementedTicketServiceServer
 // for forward compatibility.
@@ -487,6 +556,20 @@ type TicketServiceServer interface {
 	// UpdateServicePolicy replaces a policy; the etag must match. New tickets use the new
 	// version; existing clocks keep their targets.
 	UpdateServicePolicy(context.Context, *UpdateServicePolicyRequest) (*UpdateServicePolicyResponse, error)
+	// ListFollowUps lists the desk's follow-ups (回访): delivery calls, calls after a closed
+	// service and programme revisits, ordered by due date.
+	ListFollowUps(context.Context, *ListFollowUpsRequest) (*ListFollowUpsResponse, error)
+	// GetFollowUp returns a follow-up.
+	GetFollowUp(context.Context, *GetFollowUpRequest) (*GetFollowUpResponse, error)
+	// RecordFollowUpOutcome records a call of a DUE follow-up: reached → DONE (a new problem
+	// raises a ticket, linked both ways); not reached → stays DUE until the policy's attempts
+	// are used up (or give_up) → GIVEN_UP. FAILED_PRECONDITION when not DUE.
+	RecordFollowUpOutcome(context.Context, *RecordFollowUpOutcomeRequest) (*RecordFollowUpOutcomeResponse, error)
+	// CreateProgramme creates a unit's revisit or inspection programme; its occurrences are
+	// made by a durable timer, each exactly once.
+	CreateProgramme(context.Context, *CreateProgrammeRequest) (*CreateProgrammeResponse, error)
+	// GetProgramme returns a programme with its next due date.
+	GetProgramme(context.Context, *GetProgrammeRequest) (*GetProgrammeResponse, error)
 	mustEmbedUnimplementedTicketServiceServer()
 }
 
@@ -574,6 +657,21 @@ func (UnimplementedTicketServiceServer) ListServicePolicies(context.Context, *Li
 }
 func (UnimplementedTicketServiceServer) UpdateServicePolicy(context.Context, *UpdateServicePolicyRequest) (*UpdateServicePolicyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateServicePolicy not implemented")
+}
+func (UnimplementedTicketServiceServer) ListFollowUps(context.Context, *ListFollowUpsRequest) (*ListFollowUpsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListFollowUps not implemented")
+}
+func (UnimplementedTicketServiceServer) GetFollowUp(context.Context, *GetFollowUpRequest) (*GetFollowUpResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFollowUp not implemented")
+}
+func (UnimplementedTicketServiceServer) RecordFollowUpOutcome(context.Context, *RecordFollowUpOutcomeRequest) (*RecordFollowUpOutcomeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordFollowUpOutcome not implemented")
+}
+func (UnimplementedTicketServiceServer) CreateProgramme(context.Context, *CreateProgrammeRequest) (*CreateProgrammeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateProgramme not implemented")
+}
+func (UnimplementedTicketServiceServer) GetProgramme(context.Context, *GetProgrammeRequest) (*GetProgrammeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetProgramme not implemented")
 }
 func (UnimplementedTicketServiceServer) mustEmbedUnimplementedTicketServiceServer() {}
 func (UnimplementedTicketServiceServer) testEmbeddedByValue()                       {}
@@ -1064,6 +1162,96 @@ func _TicketService_UpdateServicePolicy_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TicketService_ListFollowUps_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListFollowUpsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketServiceServer).ListFollowUps(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketService_ListFollowUps_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketServiceServer).ListFollowUps(ctx, req.(*ListFollowUpsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TicketService_GetFollowUp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFollowUpRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketServiceServer).GetFollowUp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketService_GetFollowUp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketServiceServer).GetFollowUp(ctx, req.(*GetFollowUpRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TicketService_RecordFollowUpOutcome_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordFollowUpOutcomeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketServiceServer).RecordFollowUpOutcome(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketService_RecordFollowUpOutcome_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketServiceServer).RecordFollowUpOutcome(ctx, req.(*RecordFollowUpOutcomeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TicketService_CreateProgramme_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateProgrammeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketServiceServer).CreateProgramme(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketService_CreateProgramme_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketServiceServer).CreateProgramme(ctx, req.(*CreateProgrammeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TicketService_GetProgramme_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProgrammeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketServiceServer).GetProgramme(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketService_GetProgramme_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketServiceServer).GetProgramme(ctx, req.(*GetProgrammeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TicketService_ServiceDesc is the grpc.ServiceDesc for TicketService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1174,6 +1362,26 @@ var TicketService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateServicePolicy",
 			Handler:    _TicketService_UpdateServicePolicy_Handler,
+		},
+		{
+			MethodName: "ListFollowUps",
+			Handler:    _TicketService_ListFollowUps_Handler,
+		},
+		{
+			MethodName: "GetFollowUp",
+			Handler:    _TicketService_GetFollowUp_Handler,
+		},
+		{
+			MethodName: "RecordFollowUpOutcome",
+			Handler:    _TicketService_RecordFollowUpOutcome_Handler,
+		},
+		{
+			MethodName: "CreateProgramme",
+			Handler:    _TicketService_CreateProgramme_Handler,
+		},
+		{
+			MethodName: "GetProgramme",
+			Handler:    _TicketService_GetProgramme_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -254,7 +254,8 @@ func (s *Server) GetServiceMetrics(_ context.Context, req *ticketv1.GetServiceMe
 		}
 		m := &ticketv1.ServiceMetrics{StartTime: req.GetStartTime(), EndTime: req.GetEndTime(), Tickets: a.Tickets,
 			Resolved: a.Resolved, Complaints: a.Complaints, MeanTimeToRespond: dur(a.MeanTimeToRespond()),
-			MeanTimeToResolve: dur(a.MeanTimeToResolve())}
+			MeanTimeToResolve: dur(a.MeanTimeToResolve()), SurveysRequested: a.SurveysRequested,
+			SurveysAnswered: a.SurveysAnswered, SurveysGivenUp: a.SurveysGivenUp}
 		for _, k := range a.KPIs(pol.KPI) {
 			pk := &ticketv1.Kpi{Name: k.Name, Value: k.Value, Count: k.Count, Sample: k.Sample, TargetIsMax: k.TargetIsMax, Flagged: k.Flagged}
 			if k.HasTarget {

@@ -122,6 +122,7 @@ func policyFromProto(p *ticketv1.ServicePolicy) domain.Policy {
 	if p.GetCloseTimeout() == nil {
 		d.CloseTimeout = domain.DefaultPolicy().CloseTimeout
 	}
+	d.Programmes = programmesFromProto(p.GetProgrammes())
 	if p.Targets != nil {
 		d.Targets = []domain.Target{}
 	}
@@ -156,6 +157,7 @@ func policyToProto(d domain.Policy, p *ticketv1.ServicePolicy) {
 	p.CloseTimeout, p.SatisfiedScore = durationpb.New(d.CloseTimeout), int32(d.SatisfiedScore)
 	p.RepeatWindow, p.RemoteFirst, p.ExpertAfterVisits = durationpb.New(d.RepeatWindow), d.RemoteFirst, int32(d.ExpertAfterVisits)
 	p.KpiTargets = &ticketv1.KpiTargets{TimelinessMin: d.KPI.TimelinessMin, SatisfactionMin: d.KPI.SatisfactionMin, ComplaintRateMax: d.KPI.ComplaintMax}
+	p.Programmes = programmesToProto(d.Programmes)
 	p.Targets = nil
 	for _, t := range d.Targets {
 		pt := &ticketv1.SlaTarget{Name: t.Name, Metric: ticketv1.SlaMetric(t.Metric), Audience: ticketv1.SlaAudience(t.Audience),
@@ -185,7 +187,7 @@ func snapshot(t *ticketv1.Ticket) *ticketv1.TicketSnapshot {
 		ProductLine: t.GetUnit().GetProductLine(), FaultCode: t.GetFault().GetFaultCode(), OrganisationId: t.GetOrganisationId(),
 		Region: t.GetCustomer().GetAddress().GetRegion(), EscalationLevel: t.GetEscalationLevel(), Breached: t.GetBreached(),
 		ComplaintNumber: t.GetComplaint().GetNumber(), Visits: int32(len(t.GetJobs())), CreateTime: t.GetCreateTime(),
-		UpdateTime: t.GetUpdateTime(),
+		UpdateTime: t.GetUpdateTime(), FollowUpId: t.GetFollowUpId(), ProgrammeId: t.GetProgrammeId(),
 	}
 }
 
@@ -215,6 +217,14 @@ func facts(t *ticketv1.Ticket) domain.Facts {
 	if s := t.GetSurvey(); s != nil {
 		f.Surveyed, f.Satisfied = true, s.GetSatisfied()
 	}
+	switch t.GetSurveyRequest().GetState() {
+	case ticketv1.SurveyRequestState_SURVEY_REQUEST_STATE_REQUESTED:
+		f.SurveyRequested = true
+	case ticketv1.SurveyRequestState_SURVEY_REQUEST_STATE_ANSWERED:
+		f.SurveyRequested, f.SurveyAnswered = true, true
+	case ticketv1.SurveyRequestState_SURVEY_REQUEST_STATE_GIVEN_UP:
+		f.SurveyRequested, f.SurveyGivenUp = true, true
+	}
 	f.ComplaintSubstantiated = t.GetComplaint().GetVerification().GetSubstantiated()
 	f.OnSite = len(t.GetJobs()) > 0
 	f.RepeatFailure = t.GetRepeatFailure()
@@ -239,4 +249,25 @@ func facts(t *ticketv1.Ticket) domain.Facts {
 		}
 	}
 	return f
+}
+
+// programmesFromProto turns a policy's programme settings into the domain's (zero: default).
+func programmesFromProto(p *ticketv1.ProgrammePolicy) domain.ProgrammeSettings {
+	s := domain.ProgrammeSettings{DeliveryDays: int(p.GetDeliveryDays()), ServiceDays: int(p.GetServiceDays()),
+		KeyPerYear: int(p.GetKeyCustomerPerYear()), InWarrantyPerYear: int(p.GetInWarrantyPerYear()),
+		AfterWarrantyPerYear: int(p.GetAfterWarrantyPerYear()), YearsAfterWarranty: int(p.GetRevisitYearsAfterWarranty()),
+		LifelongLines: p.GetLifelongProductLines(), FollowUpAttempts: int(p.GetFollowUpAttempts()),
+		InspectionsPerYear: int(p.GetInspectionsPerYear()), InspectionLeadDays: int(p.GetInspectionLeadDays()),
+		SurveyReminderDays: int(p.GetSurveyReminderDays()), SurveyReminders: int(p.GetSurveyReminders())}
+	return s.WithDefaults()
+}
+
+// programmesToProto is the inverse of programmesFromProto.
+func programmesToProto(s domain.ProgrammeSettings) *ticketv1.ProgrammePolicy {
+	return &ticketv1.ProgrammePolicy{DeliveryDays: int32(s.DeliveryDays), ServiceDays: int32(s.ServiceDays),
+		KeyCustomerPerYear: int32(s.KeyPerYear), InWarrantyPerYear: int32(s.InWarrantyPerYear),
+		AfterWarrantyPerYear: int32(s.AfterWarrantyPerYear), RevisitYearsAfterWarranty: int32(s.YearsAfterWarranty),
+		LifelongProductLines: s.LifelongLines, FollowUpAttempts: int32(s.FollowUpAttempts),
+		InspectionsPerYear: int32(s.InspectionsPerYear), InspectionLeadDays: int32(s.InspectionLeadDays),
+		SurveyReminderDays: int32(s.SurveyReminderDays), SurveyReminders: int32(s.SurveyReminders)}
 }

@@ -43,8 +43,12 @@ func (s *Server) Start(ctx context.Context, p *daemon.Platform) error {
 	p.Timers.Handle(timerAutoClose, s.autoClose)
 	p.Timers.Handle(timerWarn, s.slaWarn)
 	p.Timers.Handle(timerBreach, s.slaBreach)
+	p.Timers.Handle(timerSurveyRemind, s.surveyRemind)
+	p.Timers.Handle(timerProgramme, s.occur)
 	p.Consume(events.ConsumerConfig{Stream: "DISPATCH", Durable: "ticket-jobs",
 		FilterSubjects: []string{"sanbao.dispatch.v1.job.>"}, Handle: s.HandleJobEvent})
+	p.Consume(events.ConsumerConfig{Stream: "WARRANTY", Durable: "ticket-units",
+		FilterSubjects: []string{"sanbao.warranty.v1.unit.registered"}, Handle: s.HandleUnitEvent})
 	return nil
 }
 

@@ -79,7 +79,7 @@ func toStatus(err error) error {
 		return rpc.Errorf(codes.NotFound, "%v", err)
 	case errors.Is(err, domain.ErrIllegalTransition), errors.Is(err, domain.ErrComplaintStep),
 		errors.Is(err, domain.ErrNotComplaint), errors.Is(err, errNotConfirmed), errors.Is(err, errAlreadySurveys),
-		errors.Is(err, errNotResolved):
+		errors.Is(err, errNotResolved), errors.Is(err, domain.ErrFollowUpClosed):
 		return rpc.Errorf(codes.FailedPrecondition, "%v", err)
 	case errors.Is(err, errEtag):
 		return rpc.Errorf(codes.Aborted, "%v", err)

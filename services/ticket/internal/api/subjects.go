@@ -27,6 +27,15 @@ const (
 	SubjectCalendarUpdated      = "sanbao.ticket.v1.calendar.updated"
 	SubjectPolicyCreated        = "sanbao.ticket.v1.policy.created"
 	SubjectPolicyUpdated        = "sanbao.ticket.v1.policy.updated"
+	SubjectSurveyRequested      = "sanbao.ticket.v1.survey.requested"
+	SubjectSurveyReminded       = "sanbao.ticket.v1.survey.reminded"
+	SubjectSurveyGivenUp        = "sanbao.ticket.v1.survey.given_up"
+	SubjectFollowUpCreated      = "sanbao.ticket.v1.follow_up.created"
+	SubjectFollowUpAttempted    = "sanbao.ticket.v1.follow_up.attempted"
+	SubjectFollowUpDone         = "sanbao.ticket.v1.follow_up.done"
+	SubjectFollowUpGivenUp      = "sanbao.ticket.v1.follow_up.given_up"
+	SubjectProgrammeCreated     = "sanbao.ticket.v1.programme.created"
+	SubjectProgrammeOccurred    = "sanbao.ticket.v1.programme.occurred"
 )
 
 // Timer kinds of the ticket service.
@@ -38,4 +47,8 @@ const (
 	timerAutoClose = "ticket.auto_close"
 	timerWarn      = "sla.warn"
 	timerBreach    = "sla.breach"
+	// timerSurveyRemind: key ticket id; the next reminder (or the give-up) of its survey.
+	timerSurveyRemind = "survey.remind"
+	// timerProgramme: key programme id; the programme's next occurrence is made.
+	timerProgramme = "programme.occur"
 )

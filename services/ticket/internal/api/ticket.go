@@ -41,9 +41,6 @@ func needsWarranty(t *ticketv1.Ticket) bool {
 // CreateTicket registers a ticket in RECEIVED, starts its clocks and schedules its triage.
 func (s *Server) CreateTicket(ctx context.Context, req *ticketv1.CreateTicketRequest) (*ticketv1.CreateTicketResponse, error) {
 	in := req.GetTicket()
-	if needsWarranty(in) && in.GetUnit().GetSerial() == "" {
-		return nil, toStatus(&domain.FieldError{Field: "ticket.unit.serial", Rule: "required for repair and return tickets"})
-	}
 	resp := &ticketv1.CreateTicketResponse{}
 	err := s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
 		proto.Reset(resp)
@@ -51,60 +48,8 @@ func (s *Server) CreateTicket(ctx context.Context, req *ticketv1.CreateTicketReq
 			return err
 		}
 		now := s.p.Clock.Now()
-		policyID := in.GetServicePolicyId()
-		if policyID == "" {
-			policyID = domain.DefaultPolicyID
-		}
-		pol, err := s.policy(tx, policyID)
+		t, err := s.newTicket(tx, now, in, nil)
 		if err != nil {
-			return &domain.FieldError{Field: "ticket.service_policy_id", Rule: "unknown service policy " + strconv.Quote(policyID), Err: err}
-		}
-		pp, _ := store.GetPolicy(tx, policyID)
-		t := &ticketv1.Ticket{
-			Id: ids.NewAt(now), Kind: in.GetKind(), Channel: in.GetChannel(), State: ticketv1.TicketState_TICKET_STATE_RECEIVED,
-			Priority: in.GetPriority(), Customer: in.GetCustomer(), Unit: in.GetUnit(), Fault: in.GetFault(),
-			RequestedRemedy: in.GetRequestedRemedy(), OrganisationId: in.GetOrganisationId(), ServicePolicyId: policyID,
-			DistanceKm: in.DistanceKm, RequestedSolution: in.GetRequestedSolution(), SupplierInvolved: in.GetSupplierInvolved(),
-			WindowStartTime: in.GetWindowStartTime(), WindowEndTime: in.GetWindowEndTime(), CreateTime: ts(now),
-		}
-		if t.Priority == ticketv1.Priority_PRIORITY_UNSPECIFIED {
-			t.Priority = ticketv1.Priority_PRIORITY_NORMAL
-		}
-		if t.DistanceKm == nil {
-			if pt, base := t.GetCustomer().GetAddress().GetPoint(), pp.GetBasePoint(); pt != nil && base != nil {
-				d := distanceKM(base.GetLatitude(), base.GetLongitude(), pt.GetLatitude(), pt.GetLongitude())
-				t.DistanceKm = &d
-			}
-		}
-		year := now.UTC().Year()
-		n, err := store.NextNumber(tx, domain.TicketPrefix, year)
-		if err != nil {
-			return err
-		}
-		t.Number = domain.FormatNumber(domain.TicketPrefix, year, n)
-		if t.Kind == ticketv1.TicketKind_TICKET_KIND_COMPLAINT {
-			cn, err := store.NextNumber(tx, domain.ComplaintPrefix, year)
-			if err != nil {
-				return err
-			}
-			t.Complaint = &ticketv1.Complaint{Number: domain.FormatNumber(domain.ComplaintPrefix, year, cn)}
-		}
-		for _, k := range pol.Clocks(domain.Subject{Kind: domain.Kind(t.Kind), Priority: domain.Priority(t.Priority),
-			DistanceKM: t.GetDistanceKm(), DistanceKnown: t.DistanceKm != nil, Supplier: t.SupplierInvolved}) {
-			t.Clocks = append(t.Clocks, clockToProto(k, domain.Status{}))
-		}
-		c := &change{s: s, tx: tx, now: now, t: t}
-		if err := c.trigger(domain.TriggerIntake, 0); err != nil {
-			return err
-		}
-		c.emit(SubjectTicketCreated, func(s *ticketv1.TicketSnapshot) proto.Message { return &ticketv1.TicketCreated{Ticket: s} })
-		if t.Priority == ticketv1.Priority_PRIORITY_URGENT {
-			c.escalate(ticketv1.EscalationReason_ESCALATION_REASON_URGENT, "", "")
-		}
-		if err := timer.Schedule(tx, timerTriage, t.Id, now, nil); err != nil {
-			return err
-		}
-		if err := c.save(); err != nil {
 			return err
 		}
 		resp.Ticket = t
@@ -116,6 +61,75 @@ func (s *Server) CreateTicket(ctx context.Context, req *ticketv1.CreateTicketReq
 	s.p.Notify()
 	s.p.Timers.Notify()
 	return resp, nil
+}
+
+// newTicket registers in (a validated ticket) in RECEIVED inside tx: its number, clocks,
+// triage task and ticket.created. link, when not nil, sets what ties the ticket to where it
+// came from (a follow-up, a programme) before it is saved.
+func (s *Server) newTicket(tx *bbolt.Tx, now time.Time, in *ticketv1.Ticket, link func(t *ticketv1.Ticket)) (*ticketv1.Ticket, error) {
+	if needsWarranty(in) && in.GetUnit().GetSerial() == "" {
+		return nil, &domain.FieldError{Field: "ticket.unit.serial", Rule: "required for repair and return tickets"}
+	}
+	policyID := in.GetServicePolicyId()
+	if policyID == "" {
+		policyID = domain.DefaultPolicyID
+	}
+	pol, err := s.policy(tx, policyID)
+	if err != nil {
+		return nil, &domain.FieldError{Field: "ticket.service_policy_id", Rule: "unknown service policy " + strconv.Quote(policyID), Err: err}
+	}
+	pp, _ := store.GetPolicy(tx, policyID)
+	t := &ticketv1.Ticket{
+		Id: ids.NewAt(now), Kind: in.GetKind(), Channel: in.GetChannel(), State: ticketv1.TicketState_TICKET_STATE_RECEIVED,
+		Priority: in.GetPriority(), Customer: in.GetCustomer(), Unit: in.GetUnit(), Fault: in.GetFault(),
+		RequestedRemedy: in.GetRequestedRemedy(), OrganisationId: in.GetOrganisationId(), ServicePolicyId: policyID,
+		DistanceKm: in.DistanceKm, RequestedSolution: in.GetRequestedSolution(), SupplierInvolved: in.GetSupplierInvolved(),
+		WindowStartTime: in.GetWindowStartTime(), WindowEndTime: in.GetWindowEndTime(), CreateTime: ts(now),
+	}
+	if t.Priority == ticketv1.Priority_PRIORITY_UNSPECIFIED {
+		t.Priority = ticketv1.Priority_PRIORITY_NORMAL
+	}
+	if t.DistanceKm == nil {
+		if pt, base := t.GetCustomer().GetAddress().GetPoint(), pp.GetBasePoint(); pt != nil && base != nil {
+			d := distanceKM(base.GetLatitude(), base.GetLongitude(), pt.GetLatitude(), pt.GetLongitude())
+			t.DistanceKm = &d
+		}
+	}
+	year := now.UTC().Year()
+	n, err := store.NextNumber(tx, domain.TicketPrefix, year)
+	if err != nil {
+		return nil, err
+	}
+	t.Number = domain.FormatNumber(domain.TicketPrefix, year, n)
+	if t.Kind == ticketv1.TicketKind_TICKET_KIND_COMPLAINT {
+		cn, err := store.NextNumber(tx, domain.ComplaintPrefix, year)
+		if err != nil {
+			return nil, err
+		}
+		t.Complaint = &ticketv1.Complaint{Number: domain.FormatNumber(domain.ComplaintPrefix, year, cn)}
+	}
+	for _, k := range pol.Clocks(domain.Subject{Kind: domain.Kind(t.Kind), Priority: domain.Priority(t.Priority),
+		DistanceKM: t.GetDistanceKm(), DistanceKnown: t.DistanceKm != nil, Supplier: t.SupplierInvolved}) {
+		t.Clocks = append(t.Clocks, clockToProto(k, domain.Status{}))
+	}
+	c := &change{s: s, tx: tx, now: now, t: t}
+	if err := c.trigger(domain.TriggerIntake, 0); err != nil {
+		return nil, err
+	}
+	c.emit(SubjectTicketCreated, func(s *ticketv1.TicketSnapshot) proto.Message { return &ticketv1.TicketCreated{Ticket: s} })
+	if t.Priority == ticketv1.Priority_PRIORITY_URGENT {
+		c.escalate(ticketv1.EscalationReason_ESCALATION_REASON_URGENT, "", "")
+	}
+	if err := timer.Schedule(tx, timerTriage, t.Id, now, nil); err != nil {
+		return nil, err
+	}
+	if link != nil {
+		link(t)
+	}
+	if err := c.save(); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // GetTicket returns a ticket with its clocks recomputed now.
@@ -173,6 +187,9 @@ func (s *Server) RecordContact(ctx context.Context, req *ticketv1.RecordContactR
 				return &domain.FieldError{Field: "contact.contact_time", Rule: "must not be in the future"}
 			}
 		}
+		if rec.GetPurpose() == ticketv1.ContactPurpose_CONTACT_PURPOSE_PROMISED_TIME && rec.GetPromisedTime() == nil {
+			return &domain.FieldError{Field: "contact.promised_time", Rule: "required when the purpose is PROMISED_TIME"}
+		}
 		rec.Id, rec.TicketId, rec.ContactTime, rec.RecordTime = ids.NewAt(c.now), c.t.GetId(), ts(at), ts(c.now)
 		if err := store.PutContact(c.tx, rec); err != nil {
 			return err
@@ -191,7 +208,8 @@ func (s *Server) RecordContact(ctx context.Context, req *ticketv1.RecordContactR
 		}
 		resp.Contact = rec
 		c.emit(SubjectContactRecorded, func(s *ticketv1.TicketSnapshot) proto.Message {
-			return &ticketv1.ContactRecorded{Ticket: s, ContactId: rec.Id, Channel: rec.Channel, Direction: rec.Direction, ContactTime: rec.ContactTime}
+			return &ticketv1.ContactRecorded{Ticket: s, ContactId: rec.Id, Channel: rec.Channel, Direction: rec.Direction, ContactTime: rec.ContactTime,
+				Purpose: rec.Purpose, PromisedTime: rec.PromisedTime}
 		})
 		return nil
 	}, func(t *ticketv1.Ticket) { resp.Ticket = t })
@@ -449,6 +467,12 @@ func (c *change) close() error {
 	c.emit(SubjectTicketClosed, func(s *ticketv1.TicketSnapshot) proto.Message {
 		return &ticketv1.TicketClosed{Ticket: s, Confirmed: confirmed}
 	})
+	if err := c.requestSurvey(); err != nil {
+		return err
+	}
+	if err := c.followUpClosed(); err != nil {
+		return err
+	}
 	return c.trigger(domain.TriggerClosed, 0)
 }
 
@@ -532,6 +556,9 @@ func (s *Server) SubmitSurvey(ctx context.Context, req *ticketv1.SubmitSurveyReq
 		sv.MeanScore, sv.Satisfied = domain.Satisfied(scores, pol.SatisfiedScore)
 		sv.SubmitTime = ts(c.now)
 		c.t.Survey = sv
+		if err := c.surveyAnswered(); err != nil {
+			return err
+		}
 		mean, ok := sv.MeanScore, sv.Satisfied
 		c.emit(SubjectSurveySubmitted, func(s *ticketv1.TicketSnapshot) proto.Message {
 			return &ticketv1.SurveySubmitted{Ticket: s, MeanScore: mean, Satisfied: ok}

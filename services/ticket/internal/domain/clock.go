@@ -24,6 +24,8 @@ const (
 	MetricComplaintVerify
 	MetricComplaintAnswer
 	MetricQualityAnswer
+	// MetricInform: the customer told of the arrangement (seed 000: within 2 h of arranging).
+	MetricInform
 )
 
 // Audience says whose target a clock measures. The numbers match sanbao.ticket.v1.SlaAudience.

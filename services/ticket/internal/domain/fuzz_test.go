@@ -48,3 +48,43 @@ func FuzzClockStatus(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProgrammeOccur: any programme and settings give, for every n, either no occurrence or one
+// due on a working day on or after its nominal date and after the previous one, made on or
+// before its due date; never a panic.
+func FuzzProgrammeOccur(f *testing.F) {
+	f.Add(1, 2030, 3, 10, 0, false, "engine", 3, 1, 14)
+	f.Add(2, 2031, 8, 31, 2, true, "", 5, 7, 0)
+	f.Fuzz(func(t *testing.T, kind, year, month, day, wendYears int, key bool, line string, inPerYear, afterPerYear, lead int) {
+		if year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1 || day > 31 {
+			return
+		}
+		s := ProgrammeSettings{InWarrantyPerYear: abs(inPerYear) % 13, AfterWarrantyPerYear: abs(afterPerYear) % 13,
+			InspectionLeadDays: abs(lead) % 181, KeyPerYear: abs(inPerYear+afterPerYear) % 13}
+		start := calendar.NewDate(year, time.Month(month), day)
+		p := Programme{Kind: ProgrammeKind(abs(kind) % 4), Start: start, Key: key, ProductLine: line}
+		if wendYears > 0 {
+			p.WarrantyEnd = start.AddYears(wendYears % 20)
+		}
+		cal := calendar.Weekdays9to17(time.UTC)
+		var prev calendar.Date
+		for n := 1; n <= 12; n++ {
+			o, ok, err := s.Occur(cal, p, n)
+			if err != nil || !ok {
+				return
+			}
+			nom, _ := s.Nominal(p, n)
+			if !cal.IsWorkingDay(o.Due) || o.Due.Before(nom) || o.Make.After(o.Due) || (n > 1 && !o.Due.After(prev)) {
+				t.Fatalf("Occur(%+v, %d) = %+v (nominal %s, previous %s)", p, n, o, nom, prev)
+			}
+			prev = o.Due
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

@@ -16,6 +16,9 @@ type Facts struct {
 	CustomerClocksMissed int64
 	Surveyed             bool
 	Satisfied            bool
+	// SurveyRequested: a survey was requested (the ticket closed); SurveyAnswered and
+	// SurveyGivenUp say how its chase ended.
+	SurveyRequested, SurveyAnswered, SurveyGivenUp bool
 	// ComplaintSubstantiated: a complaint verified as our fault.
 	ComplaintSubstantiated bool
 	// OnSite: resolved after at least one visit; FirstVisitFix: fixed on the first.
@@ -39,6 +42,8 @@ type Aggregate struct {
 	OnSiteResolved, FirstVisitFixes             int64
 	RepairsResolved, RepeatFailures             int64
 	PausedCustomer, PausedParts, PausedSupplier time.Duration
+	SurveysRequested, SurveysAnswered           int64
+	SurveysGivenUp                              int64
 }
 
 // Add adds f to a with sign +1 or -1.
@@ -72,6 +77,9 @@ func (a *Aggregate) Add(f Facts, sign int64) {
 	a.PausedCustomer += d * f.Paused[PauseWaitingForCustomer]
 	a.PausedParts += d * f.Paused[PauseWaitingForParts]
 	a.PausedSupplier += d * f.Paused[PauseWaitingForSupplier]
+	a.SurveysRequested += b(f.SurveyRequested)
+	a.SurveysAnswered += b(f.SurveyRequested && f.SurveyAnswered)
+	a.SurveysGivenUp += b(f.SurveyRequested && f.SurveyGivenUp)
 }
 
 // Merge adds every figure of o to a.
@@ -94,6 +102,9 @@ func (a *Aggregate) Merge(o Aggregate) {
 	a.PausedCustomer += o.PausedCustomer
 	a.PausedParts += o.PausedParts
 	a.PausedSupplier += o.PausedSupplier
+	a.SurveysRequested += o.SurveysRequested
+	a.SurveysAnswered += o.SurveysAnswered
+	a.SurveysGivenUp += o.SurveysGivenUp
 }
 
 // KPI is one indicator: Count of Sample, its target and whether it misses it.
@@ -116,6 +127,7 @@ const (
 	KPIComplaintRate = "complaint_rate"
 	KPIFirstVisitFix = "first_visit_fix_rate"
 	KPIRepeatFailure = "repeat_failure_rate"
+	KPISurveyAnswer  = "survey_answer_rate"
 )
 
 func ratio(name string, count, sample int64) KPI {
@@ -143,7 +155,8 @@ func withMax(k KPI, max float64) KPI {
 //   - satisfaction = satisfied surveys / surveys (≥ SatisfactionMin),
 //   - complaint rate = substantiated complaints / tickets (< ComplaintMax),
 //   - first-visit fix = fixed on the first visit / resolved on site,
-//   - repeat failure = repeat failures / resolved repairs.
+//   - repeat failure = repeat failures / resolved repairs,
+//   - survey answer = surveys answered / surveys requested.
 //
 // A KPI with an empty sample is never flagged.
 func (a Aggregate) KPIs(t KPITargets) []KPI {
@@ -153,6 +166,7 @@ func (a Aggregate) KPIs(t KPITargets) []KPI {
 		withMax(ratio(KPIComplaintRate, a.Substantiated, a.Tickets), t.ComplaintMax),
 		ratio(KPIFirstVisitFix, a.FirstVisitFixes, a.OnSiteResolved),
 		ratio(KPIRepeatFailure, a.RepeatFailures, a.RepairsResolved),
+		ratio(KPISurveyAnswer, a.SurveysAnswered, a.SurveysRequested),
 	}
 }
 

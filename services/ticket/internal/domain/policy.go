@@ -68,6 +68,8 @@ type Policy struct {
 	RemoteFirst bool
 	// ExpertAfterVisits: visits after which dispatch is asked for an expert.
 	ExpertAfterVisits int
+	// Programmes: follow-ups, revisits, inspections and survey reminders.
+	Programmes ProgrammeSettings
 }
 
 // DefaultPolicyID is the id of the policy that always exists.
@@ -80,7 +82,8 @@ const DefaultCalendarID = "default"
 // a specialist calls back within 2 h; a job is arranged within 2 working hours (escalated to
 // management when not); on site within 24 h inside 100 km; a reply within 12 h beyond it or
 // with a supplier; internal targets of a first response within 4 h, a fix within 24 h and a
-// loan unit within 24 h for high and urgent repairs; complaints acknowledged within 24 h,
+// loan unit within 24 h for high and urgent repairs; the customer told within 2 h of the
+// visit being arranged (seed 000); complaints acknowledged within 24 h,
 // verified within 3 working days, answered within 10 working days, quality questions within a
 // week; timeliness ≥ 90 %, satisfaction ≥ 85 %, complaint rate < 3 %.
 func DefaultPolicy() Policy {
@@ -105,6 +108,7 @@ func DefaultPolicy() Policy {
 		Targets: []Target{
 			t("customer.callback", MetricCallback, AudienceCustomer, BasisElapsed, 2*h, 0, true, []Kind{KindRepair, KindConsultation}),
 			t("internal.arrange", MetricArrange, AudienceInternal, BasisWorkingTime, 2*h, 0, true, onSite),
+			t("customer.inform", MetricInform, AudienceCustomer, BasisElapsed, 2*h, 0, false, onSite),
 			onsite,
 			reply,
 			t("internal.first_response", MetricFirstResponse, AudienceInternal, BasisElapsed, 4*h, 0, false, notComplaint),
@@ -122,6 +126,7 @@ func DefaultPolicy() Policy {
 		RepeatWindow:      90 * 24 * h,
 		KPI:               KPITargets{TimelinessMin: 0.90, SatisfactionMin: 0.85, ComplaintMax: 0.03},
 		ExpertAfterVisits: 1,
+		Programmes:        DefaultProgrammes(),
 	}
 }
 
@@ -149,6 +154,7 @@ func (p Policy) WithDefaults() Policy {
 	if p.KPI == (KPITargets{}) {
 		p.KPI = d.KPI
 	}
+	p.Programmes = p.Programmes.WithDefaults()
 	return p
 }
 

@@ -24,23 +24,23 @@ func TestDefaultPolicyClocks(t *testing.T) {
 		want []string
 	}{
 		{"repair inside radius", Subject{Kind: KindRepair, Priority: PriorityNormal, DistanceKM: 50, DistanceKnown: true},
-			[]string{"customer.callback", "internal.arrange", "customer.on_site", "internal.first_response", "internal.fix"}},
+			[]string{"customer.callback", "internal.arrange", "customer.inform", "customer.on_site", "internal.first_response", "internal.fix"}},
 		{"repair at exactly 100 km is inside", Subject{Kind: KindRepair, Priority: PriorityNormal, DistanceKM: 100, DistanceKnown: true},
-			[]string{"customer.callback", "internal.arrange", "customer.on_site", "internal.first_response", "internal.fix"}},
+			[]string{"customer.callback", "internal.arrange", "customer.inform", "customer.on_site", "internal.first_response", "internal.fix"}},
 		{"repair at 100.1 km gets the 12 h reply", Subject{Kind: KindRepair, Priority: PriorityNormal, DistanceKM: 100.1, DistanceKnown: true},
-			[]string{"customer.callback", "internal.arrange", "customer.reply", "internal.first_response", "internal.fix"}},
+			[]string{"customer.callback", "internal.arrange", "customer.inform", "customer.reply", "internal.first_response", "internal.fix"}},
 		{"repair with a supplier gets the reply", Subject{Kind: KindRepair, Priority: PriorityNormal, DistanceKM: 5, DistanceKnown: true, Supplier: true},
-			[]string{"customer.callback", "internal.arrange", "customer.reply", "internal.first_response", "internal.fix"}},
+			[]string{"customer.callback", "internal.arrange", "customer.inform", "customer.reply", "internal.first_response", "internal.fix"}},
 		{"repair, unknown distance counts as inside", Subject{Kind: KindRepair, Priority: PriorityNormal},
-			[]string{"customer.callback", "internal.arrange", "customer.on_site", "internal.first_response", "internal.fix"}},
+			[]string{"customer.callback", "internal.arrange", "customer.inform", "customer.on_site", "internal.first_response", "internal.fix"}},
 		{"urgent repair gets a loan unit target", Subject{Kind: KindRepair, Priority: PriorityUrgent},
-			[]string{"customer.callback", "internal.arrange", "customer.on_site", "internal.first_response", "internal.fix", "internal.loan_unit"}},
+			[]string{"customer.callback", "internal.arrange", "customer.inform", "customer.on_site", "internal.first_response", "internal.fix", "internal.loan_unit"}},
 		{"complaint", Subject{Kind: KindComplaint, Priority: PriorityNormal},
 			[]string{"complaint.acknowledge", "complaint.verify", "complaint.answer", "complaint.quality_answer"}},
 		{"consultation", Subject{Kind: KindConsultation, Priority: PriorityNormal},
 			[]string{"customer.callback", "internal.first_response"}},
 		{"installation", Subject{Kind: KindInstallation, Priority: PriorityNormal},
-			[]string{"internal.arrange", "internal.first_response"}},
+			[]string{"internal.arrange", "customer.inform", "internal.first_response"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +66,7 @@ func TestDefaultPolicyNumbers(t *testing.T) {
 	}{
 		"customer.callback":        {BasisElapsed, 2 * time.Hour, 0},
 		"internal.arrange":         {BasisWorkingTime, 2 * time.Hour, 0},
+		"customer.inform":          {BasisElapsed, 2 * time.Hour, 0},
 		"customer.on_site":         {BasisElapsed, 24 * time.Hour, 0},
 		"customer.reply":           {BasisElapsed, 12 * time.Hour, 0},
 		"internal.loan_unit":       {BasisElapsed, 24 * time.Hour, 0},
@@ -119,7 +120,8 @@ func TestTriggerConditions(t *testing.T) {
 			"internal.first_response": ClockRunning, "internal.arrange": 0, "customer.callback": 0}},
 		{TriggerResponse, 30 * time.Minute, 0, map[string]ClockState{"internal.first_response": ClockStopped, "customer.on_site": ClockRunning}},
 		{TriggerJobRequested, time.Hour, 0, map[string]ClockState{"internal.arrange": ClockRunning}},
-		{TriggerJobAssigned, 90 * time.Minute, 0, map[string]ClockState{"internal.arrange": ClockStopped}},
+		{TriggerJobAssigned, 90 * time.Minute, 0, map[string]ClockState{"internal.arrange": ClockStopped, "customer.inform": ClockRunning}},
+		{TriggerResponse, 100 * time.Minute, 0, map[string]ClockState{"customer.inform": ClockStopped}},
 		{TriggerHold, 2 * time.Hour, PauseWaitingForParts, map[string]ClockState{"customer.on_site": ClockPaused, "internal.fix": ClockPaused,
 			"internal.arrange": ClockStopped}},
 		{TriggerResume, 5 * time.Hour, 0, map[string]ClockState{"customer.on_site": ClockRunning, "internal.fix": ClockRunning}},

@@ -62,6 +62,7 @@ var conditions = map[Metric]map[Trigger]Action{
 	MetricComplaintVerify: {TriggerIntake: ActionStart, TriggerVerified: ActionStop, TriggerAnswered: ActionStop},
 	MetricComplaintAnswer: {TriggerIntake: ActionStart, TriggerAnswered: ActionStop},
 	MetricQualityAnswer:   {TriggerIntake: ActionStart, TriggerAnswered: ActionStop, TriggerVerifiedNotQuality: ActionCancel},
+	MetricInform:          {TriggerJobAssigned: ActionStart, TriggerResponse: ActionStop, TriggerResolved: ActionCancel},
 }
 
 // ConditionAction returns what trigger tr does to a clock measuring m (0: nothing).

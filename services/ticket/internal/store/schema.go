@@ -1,5 +1,6 @@
 // Package store keeps the ticket service's records in its bbolt file: tickets with their
-// secondary indexes and KPI aggregates, contacts, business calendars and service policies.
+// secondary indexes and KPI aggregates, contacts, business calendars,
+// service policies, follow-ups and unit programmes.
 package store
 
 import "github.com/sanbao/sanbao/platform/store"
@@ -28,10 +29,20 @@ var (
 	Calendars = []byte("calendars")
 	// Policies: id → ticketv1.ServicePolicy.
 	Policies = []byte("service_policies")
+	// FollowUps: id → ticketv1.FollowUp.
+	FollowUps = []byte("follow_ups")
+	// FollowUpIndex: index name, value, due date, id → id. One index per ListFollowUps filter,
+	// ordered by due date.
+	FollowUpIndex = []byte("follow_up_index")
+	// FollowUpSources: what a follow-up is of ("delivery", unit id; "closed", ticket id,
+	// closure; "revisit", programme id, n) → its id, so that each is made once.
+	FollowUpSources = []byte("follow_up_sources")
+	// Programmes: id → ticketv1.Programme.
+	Programmes = []byte("programmes")
 )
 
 // Schema is the store layout.
 func Schema() store.Schema {
 	return store.Schema{Version: Version, Buckets: [][]byte{Tickets, Numbers, Sequences, TicketIndex, Repairs, KPI,
-		Contacts, Calendars, Policies}}
+		Contacts, Calendars, Policies, FollowUps, FollowUpIndex, FollowUpSources, Programmes}}
 }
