@@ -30,8 +30,9 @@ func TestTechnicianScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close() })
-	run := svctest.Start(t, svc, svctest.Options{Name: "dispatch", Clock: clock.NewFake(start), Auth: local})
-	e := &env{svc: run, client: dispatchv1.NewDispatchServiceClient(run.Conn)}
+	clk := clock.NewFake(start)
+	run := svctest.Start(t, svc, svctest.Options{Name: "dispatch", Clock: clk, Auth: local})
+	e := &env{svc: run, client: dispatchv1.NewDispatchServiceClient(run.Conn), clock: clk}
 	near := e.createTech(t, technician("near", 0.1))
 	far := e.createTech(t, technician("far", 0.5))
 	j := e.createJob(t, jobInput("T-SCOPE"))

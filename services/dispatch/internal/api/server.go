@@ -13,6 +13,7 @@ import (
 
 	"go.etcd.io/bbolt"
 	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -116,7 +117,7 @@ func (s *Server) Start(p *daemon.Platform) error {
 	roster := domain.NewRoster()
 	err := p.DB.View(func(tx *bbolt.Tx) error {
 		if err := store.EachTechnician(tx, func(t *dispatchv1.Technician) error {
-			dt, err := techToDomain(t)
+			dt, err := techToDomain(t, s.policy.Qualification)
 			if err != nil {
 				// Not offered jobs until fixed by UpdateTechnician; the service still starts.
 				p.Log.Error("technician not indexed", zap.String("technician_id", t.GetId()), zap.Error(err))
@@ -316,6 +317,13 @@ func toStatus(err error) error {
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
+	}
+	if re := (*domain.ReasonError)(nil); errors.As(err, &re) {
+		st := status.New(codes.FailedPrecondition, re.Msg)
+		if d, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: re.Reason, Domain: "dispatch.sanbao"}); derr == nil {
+			st = d
+		}
+		return st.Err()
 	}
 	switch {
 	case errors.Is(err, domain.ErrInvalid):

@@ -18,6 +18,8 @@ const (
 	ReasonDeadline = "deadline"
 	ReasonWindow   = "window"
 	ReasonDeclined = "declined"
+	// ReasonQualification: not qualified for the job's product line (seed 002).
+	ReasonQualification = "not qualified"
 )
 
 // JobSpec is what matching needs to know about a job.
@@ -103,13 +105,18 @@ type Candidate struct {
 	VanLocationID string
 	// Routed is true when the technician's organisation is where the job's difficulty
 	// belongs (see OrgKind.Routed).
-	Routed  bool
-	Reasons []string
+	Routed bool
+	// QualifiedUntil is when the technician's qualification for the line lapses (zero when
+	// the policy does not require one).
+	QualifiedUntil time.Time
+	Reasons        []string
 }
 
 // Ranking is the ordered list of candidates for a job, best first, and why others are out.
 type Ranking struct {
-	At         time.Time
+	At time.Time
+	// Line is the job's product line.
+	Line       string
 	Candidates []Candidate
 	// Considered is the number of technicians looked at.
 	Considered int
@@ -141,6 +148,14 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, loads Loads, now time.Time
 	}
 	if !t.Level.Covers(job.Level) {
 		return Candidate{}, ReasonLevel
+	}
+	var qualifiedUntil time.Time
+	if p.Qualification.Required {
+		q := t.Quals[job.ProductLine]
+		if !q.Qualified(now) {
+			return Candidate{}, ReasonQualification
+		}
+		qualifiedUntil = q.Until
 	}
 	radius := t.RadiusKm
 	if radius <= 0 {
@@ -228,6 +243,7 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, loads Loads, now time.Time
 		Parts:             readiness,
 		CollectLocationID: via,
 		VanLocationID:     van,
+		QualifiedUntil:    qualifiedUntil,
 	}, ""
 }
 
@@ -268,6 +284,9 @@ func Sort(cs []Candidate) {
 // Explain fills c.Reasons with the human-readable reasons for its place.
 func Explain(c *Candidate) {
 	r := make([]string, 0, 5)
+	if !c.QualifiedUntil.IsZero() {
+		r = append(r, "qualified until "+c.QualifiedUntil.UTC().Format(time.DateOnly))
+	}
 	switch c.Parts {
 	case ReadinessOnVan:
 		r = append(r, "van holds the likely parts")
@@ -280,9 +299,7 @@ func Explain(c *Candidate) {
 		r = append(r, "organisation matches the job's difficulty")
 	}
 	r = append(r,
-		fmt.Sprintf("distance %.1f km", c.DistanceKm),
-		fmt.Sprintf("arrives %s, slack %s", c.Arrival.UTC().Format(time.RFC3339), c.Slack.Round(time.Minute)),
-		fmt.Sprintf("load %d open jobs", c.Load),
-		fmt.Sprintf("score %.3f", c.Score))
+		fmt.Sprintf("distance %.1f km, arrives %s, slack %s", c.DistanceKm, c.Arrival.UTC().Format(time.RFC3339), c.Slack.Round(time.Minute)),
+		fmt.Sprintf("load %d open jobs, score %.3f", c.Load, c.Score))
 	c.Reasons = r
 }
