@@ -1883,7 +1883,10 @@ type PartsReservation struct {
 	// The last error from parts-inventory (e.g. short of stock), if any.
 	Detail string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
 	// When the state last changed.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The requisition (领料单) raised for parts reserved at a central or station store: the
+	// store's manager approves it before the goods are issued (seed 002). Empty for a van.
+	RequisitionId string `protobuf:"bytes,7,opt,name=requisition_id,json=requisitionId,proto3" json:"requisition_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1958,6 +1961,13 @@ func (x *PartsReservation) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *PartsReservation) GetRequisitionId() string {
+	if x != nil {
+		return x.RequisitionId
+	}
+	return ""
 }
 
 var File_sanbao_dispatch_v1_job_proto protoreflect.FileDescriptor
@@ -2128,7 +2138,7 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\x05level\x18\x02 \x01(\x0e2#.sanbao.dispatch.v1.EscalationLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05level\x12$\n" +
 	"\x06detail\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06detail\x12Q\n" +
 	"\rescalate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fescalateTime\"\xe9\x02\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fescalateTime\"\x9e\x03\n" +
 	"\x10PartsReservation\x12I\n" +
 	"\x05state\x18\x01 \x01(\x0e2).sanbao.dispatch.v1.PartsReservationStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x123\n" +
 	"\x0ereservation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\rreservationId\x12-\n" +
@@ -2138,7 +2148,8 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\x06detail\x18\x05 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06detail\x12M\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"updateTime*\x86\x01\n" +
+	"updateTime\x123\n" +
+	"\x0erequisition_id\x18\a \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\rrequisitionId*\x86\x01\n" +
 	"\aJobKind\x12\x18\n" +
 	"\x14JOB_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fJOB_KIND_REPAIR\x10\x01\x12\x19\n" +

@@ -30,7 +30,7 @@ import (
 
 // Inventory is what dispatch needs of parts-inventory.
 type Inventory interface {
-	Reserve(ctx context.Context, requestID, jobID, ticketID, locationID string, lines []inventory.Line, expire time.Time) (string, error)
+	Reserve(ctx context.Context, requestID, jobID, ticketID, requester, locationID string, lines []inventory.Line, expire time.Time) (string, string, error)
 	Release(ctx context.Context, requestID, jobID, reservationID, reason string) error
 	Consume(ctx context.Context, requestID, reservationID string, used []inventory.Used) error
 	Picture(ctx context.Context, site domain.Point, need []inventory.Line) (domain.PartsPicture, error)
