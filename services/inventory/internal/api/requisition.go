@@ -41,7 +41,7 @@ func (s *Server) CreateRequisition(ctx context.Context, req *inventoryv1.CreateR
 			Id: ids.NewAt(now), LocationId: loc.GetId(), Lines: req.GetLines(), Purpose: req.GetPurpose(),
 			RequesterId: auth.Actor(ctx, req.GetRequesterId()), JobId: req.GetJobId(), TicketId: req.GetTicketId(),
 			ReservationId: req.GetReservationId(),
-			State: inventoryv1.RequisitionState_REQUISITION_STATE_PENDING, CreateTime: timestamppb.New(now),
+			State:         inventoryv1.RequisitionState_REQUISITION_STATE_PENDING, CreateTime: timestamppb.New(now),
 		}
 		if r.GetReservationId() != "" {
 			if err := linkReservation(tx, r, lines); err != nil {
