@@ -30,6 +30,12 @@ var (
 	bucketCampaigns = []byte("campaigns")
 	// campaigns_by_model: Key(model, campaign id) → nothing.
 	bucketCampaignsByModel = []byte("campaigns_by_model")
+	// campaign_units: Key(campaign id, unit id) → CampaignUnit.
+	bucketCampaignUnits = []byte("campaign_units")
+	// campaign_units_by_unit: Key(unit id, campaign id) → nothing.
+	bucketCampaignUnitsByUnit = []byte("campaign_units_by_unit")
+	// campaign_progress: campaign id → CampaignProgress.
+	bucketCampaignProgress = []byte("campaign_progress")
 	// decisions: decision id → Decision (recorded claim decisions with their cost).
 	bucketDecisions = []byte("decisions")
 	// part_costs: part id → Money, parts-inventory's unit cost (from part.created/updated).
@@ -45,5 +51,6 @@ var Schema = pstore.Schema{
 	Version: 1,
 	Buckets: [][]byte{bucketPolicies, bucketUnits, bucketUnitsBySerial, bucketUnitsByModel, bucketUnitsByPolicy,
 		bucketUnitsByDealer, bucketRepairs, bucketRepairsByJob, bucketCampaigns, bucketCampaignsByModel, bucketDecisions,
-		bucketPartCosts, bucketOldParts, bucketSupplierClaims},
+		bucketPartCosts, bucketOldParts, bucketSupplierClaims, bucketCampaignUnits, bucketCampaignUnitsByUnit,
+		bucketCampaignProgress},
 }
