@@ -685,7 +685,10 @@ type Job struct {
 	// manual assignment), with the reasons technicians were left out. Output only.
 	LastRanking *Ranking `protobuf:"bytes,35,opt,name=last_ranking,json=lastRanking,proto3" json:"last_ranking,omitempty"`
 	// The manager's approval of a paid job; empty until ApproveJob. Output only.
-	Approval      *JobApproval `protobuf:"bytes,36,opt,name=approval,proto3" json:"approval,omitempty"`
+	Approval *JobApproval `protobuf:"bytes,36,opt,name=approval,proto3" json:"approval,omitempty"`
+	// Open service campaigns (recalls) of the unit to be done on this visit (the ticket's
+	// campaign_ids), so the technician brings what they need.
+	CampaignIds   []string `protobuf:"bytes,60,rep,name=campaign_ids,json=campaignIds,proto3" json:"campaign_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -968,6 +971,13 @@ func (x *Job) GetLastRanking() *Ranking {
 func (x *Job) GetApproval() *JobApproval {
 	if x != nil {
 		return x.Approval
+	}
+	return nil
+}
+
+func (x *Job) GetCampaignIds() []string {
+	if x != nil {
+		return x.CampaignIds
 	}
 	return nil
 }
@@ -1974,7 +1984,7 @@ var File_sanbao_dispatch_v1_job_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\n" +
-	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x97\x11\n" +
+	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xce\x11\n" +
 	"\x03Job\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12*\n" +
 	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
@@ -2033,7 +2043,8 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"updateTime\x12 \n" +
 	"\x04etag\x18\" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12>\n" +
 	"\flast_ranking\x18# \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\vlastRanking\x12;\n" +
-	"\bapproval\x18$ \x01(\v2\x1f.sanbao.dispatch.v1.JobApprovalR\bapproval\"\xaf\x01\n" +
+	"\bapproval\x18$ \x01(\v2\x1f.sanbao.dispatch.v1.JobApprovalR\bapproval\x125\n" +
+	"\fcampaign_ids\x18< \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x14\"\br\x06\xc8\xc6'\x01\x18@R\vcampaignIds\"\xaf\x01\n" +
 	"\vJobApproval\x12-\n" +
 	"\vapprover_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"approverId\x12O\n" +

@@ -117,7 +117,10 @@ type Campaign struct {
 	Batches []string `protobuf:"bytes,15,rep,name=batches,proto3" json:"batches,omitempty"`
 	// Whether the remedy is done remotely (a contact with the customer, e.g. a software update
 	// talked through) rather than by a visit (a ticket and a job per unit).
-	Remote        bool `protobuf:"varint,16,opt,name=remote,proto3" json:"remote,omitempty"`
+	Remote bool `protobuf:"varint,16,opt,name=remote,proto3" json:"remote,omitempty"`
+	// The product line of the affected model, as dispatch matches technicians by it (e.g.
+	// "diesel-engine"); the tickets and jobs raised for the campaign carry it.
+	ProductLine   string `protobuf:"bytes,17,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -262,6 +265,13 @@ func (x *Campaign) GetRemote() bool {
 		return x.Remote
 	}
 	return false
+}
+
+func (x *Campaign) GetProductLine() string {
+	if x != nil {
+		return x.ProductLine
+	}
+	return ""
 }
 
 // CampaignUnit is one affected unit of a campaign and how far its remedy is.
@@ -433,7 +443,7 @@ var File_sanbao_warranty_v1_campaign_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_campaign_proto_rawDesc = "" +
 	"\n" +
-	"!sanbao/warranty/v1/campaign.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1fsanbao/warranty/v1/policy.proto\"\x9c\x06\n" +
+	"!sanbao/warranty/v1/campaign.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1fsanbao/warranty/v1/policy.proto\"\xcc\x06\n" +
 	"\bCampaign\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12\"\n" +
 	"\x04name\x18\x02 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\x04name\x12#\n" +
@@ -460,7 +470,8 @@ const file_sanbao_warranty_v1_campaign_proto_rawDesc = "" +
 	"createTime\x12.\n" +
 	"\abatches\x18\x0f \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10d\"\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\abatches\x12\x16\n" +
-	"\x06remote\x18\x10 \x01(\bR\x06remote\"\xf1\x02\n" +
+	"\x06remote\x18\x10 \x01(\bR\x06remote\x12.\n" +
+	"\fproduct_line\x18\x11 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\"\xf1\x02\n" +
 	"\fCampaignUnit\x12-\n" +
 	"\vcampaign_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"campaignId\x12%\n" +

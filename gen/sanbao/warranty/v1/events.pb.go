@@ -489,7 +489,11 @@ type CampaignUnitsAffected struct {
 	// How many pages there are.
 	Pages int32 `protobuf:"varint,5,opt,name=pages,proto3" json:"pages,omitempty"`
 	// The units of this page (ids and serials only).
-	Units         []*CampaignUnit `protobuf:"bytes,6,rep,name=units,proto3" json:"units,omitempty"`
+	Units []*CampaignUnit `protobuf:"bytes,6,rep,name=units,proto3" json:"units,omitempty"`
+	// The campaign's product line (Campaign.product_line).
+	ProductLine string `protobuf:"bytes,7,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// The campaign's name, for the tickets raised.
+	Name          string `protobuf:"bytes,8,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -564,6 +568,20 @@ func (x *CampaignUnitsAffected) GetUnits() []*CampaignUnit {
 		return x.Units
 	}
 	return nil
+}
+
+func (x *CampaignUnitsAffected) GetProductLine() string {
+	if x != nil {
+		return x.ProductLine
+	}
+	return ""
+}
+
+func (x *CampaignUnitsAffected) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
 }
 
 // CampaignUnitCompleted: a unit's campaign remedy was done (subject
@@ -651,7 +669,7 @@ const file_sanbao_warranty_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"fault_code\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\tfaultCode\"K\n" +
 	"\x0fCampaignCreated\x128\n" +
-	"\bcampaign\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.CampaignR\bcampaign\"\xff\x01\n" +
+	"\bcampaign\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.CampaignR\bcampaign\"\xd1\x02\n" +
 	"\x15CampaignUnitsAffected\x12-\n" +
 	"\vcampaign_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"campaignId\x12!\n" +
@@ -659,7 +677,9 @@ const file_sanbao_warranty_v1_events_proto_rawDesc = "" +
 	"\x06remote\x18\x03 \x01(\bR\x06remote\x12\x1b\n" +
 	"\x04page\x18\x04 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\x04page\x12\x1d\n" +
 	"\x05pages\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\x05pages\x12@\n" +
-	"\x05units\x18\x06 \x03(\v2 .sanbao.warranty.v1.CampaignUnitB\b\xbaH\x05\x92\x01\x02\x102R\x05units\"\x8f\x01\n" +
+	"\x05units\x18\x06 \x03(\v2 .sanbao.warranty.v1.CampaignUnitB\b\xbaH\x05\x92\x01\x02\x102R\x05units\x12.\n" +
+	"\fproduct_line\x18\a \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\x12 \n" +
+	"\x04name\x18\b \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x04name\"\x8f\x01\n" +
 	"\x15CampaignUnitCompleted\x124\n" +
 	"\x04unit\x18\x01 \x01(\v2 .sanbao.warranty.v1.CampaignUnitR\x04unit\x12@\n" +
 	"\bprogress\x18\x02 \x01(\v2$.sanbao.warranty.v1.CampaignProgressR\bprogressB\xcb\x01\n" +

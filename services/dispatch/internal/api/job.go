@@ -58,6 +58,7 @@ func newJob(in *dispatchv1.Job, now time.Time) *dispatchv1.Job {
 		RequiredSkills: in.GetRequiredSkills(),
 		Level:          in.GetLevel(),
 		Priority:       in.GetPriority(),
+		CampaignIds:    in.GetCampaignIds(),
 		ArrangeBy:      in.GetArrangeBy(),
 		ArriveBy:       in.GetArriveBy(),
 		FixBy:          in.GetFixBy(),

@@ -45,6 +45,7 @@ func (s *Server) Start(ctx context.Context, p *daemon.Platform) error {
 	p.Timers.Handle(timerBreach, s.slaBreach)
 	p.Consume(events.ConsumerConfig{Stream: "DISPATCH", Durable: "ticket-jobs",
 		FilterSubjects: []string{"sanbao.dispatch.v1.job.>"}, Handle: s.HandleJobEvent})
+	s.startCampaigns(p)
 	return nil
 }
 
@@ -83,10 +84,17 @@ func (s *Server) triage(ctx context.Context, tm timer.Timer) error {
 			return fmt.Errorf("triage %s: evaluate claim: %w", t.GetId(), err)
 		}
 	}
+	var open []string // the unit's open campaigns, done on the same visit
+	if serial := t.GetUnit().GetSerial(); serial != "" {
+		if _, open, err = s.warranty.OpenCampaigns(ctx, serial); err != nil {
+			return fmt.Errorf("triage %s: open campaigns: %w", t.GetId(), err)
+		}
+	}
 	return skipOK(s.update(ctx, tm.Key, func(c *change) error {
 		if !triageable(c.t.GetState()) {
 			return errSkip
 		}
+		addCampaigns(c.t, open)
 		pol, err := c.policy()
 		if err != nil {
 			return err
@@ -341,7 +349,10 @@ func (s *Server) HandleJobEvent(tx *bbolt.Tx, m events.Message) error {
 	}
 	now := s.p.Clock.Now()
 	_, err = s.inTx(tx, job.GetTicketId(), now, func(c *change) error {
-		return c.applyJob(kind, job, report)
+		if err := c.applyJob(kind, job, report); err != nil {
+			return err
+		}
+		return c.campaignsDone(kind, report)
 	})
 	if errors.Is(err, errSkip) || errors.Is(err, store.ErrNotFound) {
 		return nil

@@ -38,4 +38,8 @@ const (
 	timerAutoClose = "ticket.auto_close"
 	timerWarn      = "sla.warn"
 	timerBreach    = "sla.breach"
+	// timerCampaignTicket: key campaign id/unit id, payload a one-unit CampaignUnitsAffected.
+	timerCampaignTicket = "ticket.campaign_ticket"
+	// timerCampaignDone: key ticket id: complete the ticket's campaigns at warranty.
+	timerCampaignDone = "ticket.campaign_done"
 )

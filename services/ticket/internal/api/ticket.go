@@ -51,60 +51,8 @@ func (s *Server) CreateTicket(ctx context.Context, req *ticketv1.CreateTicketReq
 			return err
 		}
 		now := s.p.Clock.Now()
-		policyID := in.GetServicePolicyId()
-		if policyID == "" {
-			policyID = domain.DefaultPolicyID
-		}
-		pol, err := s.policy(tx, policyID)
+		t, err := s.intake(tx, in, nil, now)
 		if err != nil {
-			return &domain.FieldError{Field: "ticket.service_policy_id", Rule: "unknown service policy " + strconv.Quote(policyID), Err: err}
-		}
-		pp, _ := store.GetPolicy(tx, policyID)
-		t := &ticketv1.Ticket{
-			Id: ids.NewAt(now), Kind: in.GetKind(), Channel: in.GetChannel(), State: ticketv1.TicketState_TICKET_STATE_RECEIVED,
-			Priority: in.GetPriority(), Customer: in.GetCustomer(), Unit: in.GetUnit(), Fault: in.GetFault(),
-			RequestedRemedy: in.GetRequestedRemedy(), OrganisationId: in.GetOrganisationId(), ServicePolicyId: policyID,
-			DistanceKm: in.DistanceKm, RequestedSolution: in.GetRequestedSolution(), SupplierInvolved: in.GetSupplierInvolved(),
-			WindowStartTime: in.GetWindowStartTime(), WindowEndTime: in.GetWindowEndTime(), CreateTime: ts(now),
-		}
-		if t.Priority == ticketv1.Priority_PRIORITY_UNSPECIFIED {
-			t.Priority = ticketv1.Priority_PRIORITY_NORMAL
-		}
-		if t.DistanceKm == nil {
-			if pt, base := t.GetCustomer().GetAddress().GetPoint(), pp.GetBasePoint(); pt != nil && base != nil {
-				d := distanceKM(base.GetLatitude(), base.GetLongitude(), pt.GetLatitude(), pt.GetLongitude())
-				t.DistanceKm = &d
-			}
-		}
-		year := now.UTC().Year()
-		n, err := store.NextNumber(tx, domain.TicketPrefix, year)
-		if err != nil {
-			return err
-		}
-		t.Number = domain.FormatNumber(domain.TicketPrefix, year, n)
-		if t.Kind == ticketv1.TicketKind_TICKET_KIND_COMPLAINT {
-			cn, err := store.NextNumber(tx, domain.ComplaintPrefix, year)
-			if err != nil {
-				return err
-			}
-			t.Complaint = &ticketv1.Complaint{Number: domain.FormatNumber(domain.ComplaintPrefix, year, cn)}
-		}
-		for _, k := range pol.Clocks(domain.Subject{Kind: domain.Kind(t.Kind), Priority: domain.Priority(t.Priority),
-			DistanceKM: t.GetDistanceKm(), DistanceKnown: t.DistanceKm != nil, Supplier: t.SupplierInvolved}) {
-			t.Clocks = append(t.Clocks, clockToProto(k, domain.Status{}))
-		}
-		c := &change{s: s, tx: tx, now: now, t: t}
-		if err := c.trigger(domain.TriggerIntake, 0); err != nil {
-			return err
-		}
-		c.emit(SubjectTicketCreated, func(s *ticketv1.TicketSnapshot) proto.Message { return &ticketv1.TicketCreated{Ticket: s} })
-		if t.Priority == ticketv1.Priority_PRIORITY_URGENT {
-			c.escalate(ticketv1.EscalationReason_ESCALATION_REASON_URGENT, "", "")
-		}
-		if err := timer.Schedule(tx, timerTriage, t.Id, now, nil); err != nil {
-			return err
-		}
-		if err := c.save(); err != nil {
 			return err
 		}
 		resp.Ticket = t
@@ -617,4 +565,66 @@ func (s *Server) AnswerComplaint(ctx context.Context, req *ticketv1.AnswerCompla
 		return nil, err
 	}
 	return resp, nil
+}
+
+// intake registers a new ticket from in (with the open campaigns of its unit, if known) in
+// tx: number, clocks, intake trigger, ticket.created, the triage timer.
+func (s *Server) intake(tx *bbolt.Tx, in *ticketv1.Ticket, campaignIDs []string, now time.Time) (*ticketv1.Ticket, error) {
+	policyID := in.GetServicePolicyId()
+	if policyID == "" {
+		policyID = domain.DefaultPolicyID
+	}
+	pol, err := s.policy(tx, policyID)
+	if err != nil {
+		return nil, &domain.FieldError{Field: "ticket.service_policy_id", Rule: "unknown service policy " + strconv.Quote(policyID), Err: err}
+	}
+	pp, _ := store.GetPolicy(tx, policyID)
+	t := &ticketv1.Ticket{
+		Id: ids.NewAt(now), Kind: in.GetKind(), Channel: in.GetChannel(), State: ticketv1.TicketState_TICKET_STATE_RECEIVED,
+		Priority: in.GetPriority(), Customer: in.GetCustomer(), Unit: in.GetUnit(), Fault: in.GetFault(),
+		RequestedRemedy: in.GetRequestedRemedy(), OrganisationId: in.GetOrganisationId(), ServicePolicyId: policyID,
+		DistanceKm: in.DistanceKm, RequestedSolution: in.GetRequestedSolution(), SupplierInvolved: in.GetSupplierInvolved(),
+		WindowStartTime: in.GetWindowStartTime(), WindowEndTime: in.GetWindowEndTime(), CreateTime: ts(now), CampaignIds: campaignIDs,
+	}
+	if t.Priority == ticketv1.Priority_PRIORITY_UNSPECIFIED {
+		t.Priority = ticketv1.Priority_PRIORITY_NORMAL
+	}
+	if t.DistanceKm == nil {
+		if pt, base := t.GetCustomer().GetAddress().GetPoint(), pp.GetBasePoint(); pt != nil && base != nil {
+			d := distanceKM(base.GetLatitude(), base.GetLongitude(), pt.GetLatitude(), pt.GetLongitude())
+			t.DistanceKm = &d
+		}
+	}
+	year := now.UTC().Year()
+	n, err := store.NextNumber(tx, domain.TicketPrefix, year)
+	if err != nil {
+		return nil, err
+	}
+	t.Number = domain.FormatNumber(domain.TicketPrefix, year, n)
+	if t.Kind == ticketv1.TicketKind_TICKET_KIND_COMPLAINT {
+		cn, err := store.NextNumber(tx, domain.ComplaintPrefix, year)
+		if err != nil {
+			return nil, err
+		}
+		t.Complaint = &ticketv1.Complaint{Number: domain.FormatNumber(domain.ComplaintPrefix, year, cn)}
+	}
+	for _, k := range pol.Clocks(domain.Subject{Kind: domain.Kind(t.Kind), Priority: domain.Priority(t.Priority),
+		DistanceKM: t.GetDistanceKm(), DistanceKnown: t.DistanceKm != nil, Supplier: t.SupplierInvolved}) {
+		t.Clocks = append(t.Clocks, clockToProto(k, domain.Status{}))
+	}
+	c := &change{s: s, tx: tx, now: now, t: t}
+	if err := c.trigger(domain.TriggerIntake, 0); err != nil {
+		return nil, err
+	}
+	c.emit(SubjectTicketCreated, func(s *ticketv1.TicketSnapshot) proto.Message { return &ticketv1.TicketCreated{Ticket: s} })
+	if t.Priority == ticketv1.Priority_PRIORITY_URGENT {
+		c.escalate(ticketv1.EscalationReason_ESCALATION_REASON_URGENT, "", "")
+	}
+	if err := timer.Schedule(tx, timerTriage, t.Id, now, nil); err != nil {
+		return nil, err
+	}
+	if err := c.save(); err != nil {
+		return nil, err
+	}
+	return t, nil
 }

@@ -28,10 +28,12 @@ var (
 	Calendars = []byte("calendars")
 	// Policies: id → ticketv1.ServicePolicy.
 	Policies = []byte("service_policies")
+	// CampaignTickets: campaign id, unit id → the ticket raised for the unit (one per unit).
+	CampaignTickets = []byte("campaign_tickets")
 )
 
 // Schema is the store layout.
 func Schema() store.Schema {
 	return store.Schema{Version: Version, Buckets: [][]byte{Tickets, Numbers, Sequences, TicketIndex, Repairs, KPI,
-		Contacts, Calendars, Policies}}
+		Contacts, Calendars, Policies, CampaignTickets}}
 }

@@ -102,6 +102,7 @@ func affectUnits(tx *bbolt.Tx, c *warrantyv1.Campaign, now time.Time) error {
 		page := units[i*domain.CampaignUnitsPage : min((i+1)*domain.CampaignUnitsPage, len(units))]
 		if _, err := outbox.Append(tx, outbox.Event{Subject: SubjectCampaignUnitsAffected, Resource: "campaigns/" + c.GetId(),
 			Data: &warrantyv1.CampaignUnitsAffected{CampaignId: c.GetId(), Model: c.GetModel(), Remote: c.GetRemote(),
+				ProductLine: c.GetProductLine(), Name: c.GetName(),
 				Page: int32(i + 1), Pages: int32(pages), Units: page}, Time: now}); err != nil {
 			return err
 		}
