@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
@@ -87,7 +88,11 @@ func (s *Server) triage(ctx context.Context, tm timer.Timer) error {
 	var open []string // the unit's open campaigns, done on the same visit
 	if serial := t.GetUnit().GetSerial(); serial != "" {
 		if _, open, err = s.warranty.OpenCampaigns(ctx, serial); err != nil {
-			return fmt.Errorf("triage %s: open campaigns: %w", t.GetId(), err)
+			if needsWarranty(t) {
+				return fmt.Errorf("triage %s: open campaigns: %w", t.GetId(), err)
+			}
+			// Warranty is not otherwise needed here: triage goes on without the flags.
+			s.p.Log.Warn("open campaigns unavailable; triage without them", zap.String("ticket_id", t.GetId()), zap.Error(err))
 		}
 	}
 	return skipOK(s.update(ctx, tm.Key, func(c *change) error {
