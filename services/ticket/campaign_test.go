@@ -16,6 +16,8 @@ import (
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/svctest"
+	"github.com/sanbao/sanbao/services/ticket"
 )
 
 // campaignTickets returns the tickets that carry campaign id, by serial.
@@ -50,8 +52,32 @@ func TestRecallRaisesOneTicketAndJobPerUnit(t *testing.T) {
 	e := start(t)
 	e.startWarranty()
 	d, techID := e.startDispatch()
-	ctx := context.Background()
 	w := warrantyv1.NewWarrantyServiceClient(e.warranty.Conn)
+	id := e.recall(w)
+
+	var tickets map[string]*ticketv1.Ticket
+	natstest.Eventually(t, 60*time.Second, func() error {
+		e.clock.Advance(time.Second)
+		e.run.Platform.Timers.Notify()
+		tickets = e.campaignTickets(id)
+		withJob := 0
+		for _, tk := range tickets {
+			if len(tk.GetJobs()) == 1 && tk.GetJobs()[0].GetJobId() != "" {
+				withJob++
+			}
+		}
+		if len(tickets) != 50 || withJob != 50 {
+			return fmt.Errorf("%d campaign tickets, %d with a job; want 50 and 50", len(tickets), withJob)
+		}
+		return nil
+	})
+	e.afterRecall(t, d, techID, w, id, tickets)
+}
+
+// recall registers 52 units SN-C000..SN-C051 and creates a recall of the first 50.
+func (e *env) recall(w warrantyv1.WarrantyServiceClient) string {
+	t := e.t
+	ctx := context.Background()
 	pol, err := w.ListPolicies(ctx, &warrantyv1.ListPoliciesRequest{})
 	if err != nil || len(pol.GetPolicies()) == 0 {
 		t.Fatalf("ListPolicies: %v", err)
@@ -71,24 +97,13 @@ func TestRecallRaisesOneTicketAndJobPerUnit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateCampaign: %v", err)
 	}
-	id := c.GetCampaign().GetId()
+	return c.GetCampaign().GetId()
+}
 
-	var tickets map[string]*ticketv1.Ticket
-	natstest.Eventually(t, 60*time.Second, func() error {
-		e.clock.Advance(time.Second)
-		e.run.Platform.Timers.Notify()
-		tickets = e.campaignTickets(id)
-		withJob := 0
-		for _, tk := range tickets {
-			if len(tk.GetJobs()) == 1 && tk.GetJobs()[0].GetJobId() != "" {
-				withJob++
-			}
-		}
-		if len(tickets) != 50 || withJob != 50 {
-			return fmt.Errorf("%d campaign tickets, %d with a job; want 50 and 50", len(tickets), withJob)
-		}
-		return nil
-	})
+// afterRecall checks the recall's tickets, a redelivered page, and a unit's other visit.
+func (e *env) afterRecall(t *testing.T, d dispatchv1.DispatchServiceClient, techID string, w warrantyv1.WarrantyServiceClient,
+	id string, tickets map[string]*ticketv1.Ticket) {
+	ctx := context.Background()
 	if _, outside := tickets["SN-C050"]; outside {
 		t.Fatalf("a ticket was raised for SN-C050, outside the recall")
 	}
@@ -196,4 +211,42 @@ func TestRecallRaisesOneTicketAndJobPerUnit(t *testing.T) {
 	if err != nil || len(units.GetUnits()) != 1 || units.GetUnits()[0].GetSerial() != "SN-C000" || units.GetUnits()[0].GetTicketId() != tk.GetId() {
 		t.Fatalf("completed units = %v (%v), want SN-C000 done on %s", units.GetUnits(), err, tk.GetId())
 	}
+}
+
+// TestRecallSurvivesRestart: the ticket service stops while raising a recall's tickets; on
+// restart it raises the rest, none twice.
+func TestRecallSurvivesRestart(t *testing.T) {
+	e := start(t)
+	e.startWarranty()
+	e.startDispatch()
+	w := warrantyv1.NewWarrantyServiceClient(e.warranty.Conn)
+	id := e.recall(w)
+	natstest.Eventually(t, 30*time.Second, func() error {
+		e.clock.Advance(time.Second)
+		e.run.Platform.Timers.Notify()
+		if n := len(e.campaignTickets(id)); n == 0 {
+			return fmt.Errorf("no campaign ticket yet")
+		}
+		return nil
+	})
+	if err := e.run.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	cfg := ticket.DefaultConfig()
+	cfg.WarrantyAddr, cfg.DispatchAddr = e.wGate.addr(), e.dGate.addr()
+	svc, err := ticket.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	e.run = svctest.Start(t, svc, svctest.Options{Name: "ticket", Clock: e.clock, NATS: e.ns, DataDir: e.run.DataDir})
+	e.c = ticketv1.NewTicketServiceClient(e.run.Conn)
+	natstest.Eventually(t, 60*time.Second, func() error {
+		e.clock.Advance(time.Second)
+		e.run.Platform.Timers.Notify()
+		if n := len(e.campaignTickets(id)); n != 50 {
+			return fmt.Errorf("%d campaign tickets after the restart, want 50", n)
+		}
+		return nil
+	})
 }
