@@ -21,7 +21,7 @@ type NATSConsumer struct {
 
 // Consumes declares what each service consumes (must match the services' p.Consume calls).
 var Consumes = map[string][]NATSConsumer{
-	"ticket":    {{Stream: "DISPATCH", Durable: "ticket-jobs"}, {Stream: "WARRANTY", Durable: "ticket-units"}},
+	"ticket":    {{Stream: "DISPATCH", Durable: "ticket-jobs"}, {Stream: "WARRANTY", Durable: "ticket-units"}, {Stream: "WARRANTY", Durable: "ticket-campaigns"}},
 	"warranty":  {{Stream: "DISPATCH", Durable: "warranty-visits"}, {Stream: "INVENTORY", Durable: "warranty-appraisals"}, {Stream: "INVENTORY", Durable: "warranty-inventory"}},
 	"dispatch":  nil,
 	"inventory": {{Stream: "DISPATCH", Durable: "inventory-job-cancelled"}},

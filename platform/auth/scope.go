@@ -70,13 +70,35 @@ func owned(m protoreflect.Message, s Scope, c *Caller) bool {
 	return ok
 }
 
+// onTeam reports whether an assignment's member_ids name technician.
+func onTeam(a protoreflect.Message, technician string) bool {
+	if a == nil {
+		return false
+	}
+	f := a.Descriptor().Fields().ByName("member_ids")
+	if f == nil || !f.IsList() || f.Kind() != protoreflect.StringKind {
+		return false
+	}
+	l := a.Get(f).List()
+	for i := range l.Len() {
+		if l.Get(i).String() == technician {
+			return true
+		}
+	}
+	return false
+}
+
 // ownJobs reports whether every job in a response (a resource at level 1, alone or listed) is
-// assigned to technician: its technician_id, or its assignment's. Other technicians a job names
+// assigned to technician: its technician_id, or its assignment's, or the technician is a member
+// of the assignment's team (member_ids). Other technicians a job names
 // (previous assignments, the van its parts came from, a ranking) do not make it someone else's.
 func ownJobs(m protoreflect.Message, technician string) bool {
 	names := scopeFields[ScopeOwnJobs].names
 	ok := true
 	check := func(res protoreflect.Message) {
+		if onTeam(sub(res, "assignment"), technician) {
+			return // a member of the job's team (seed 002: two or more engineers, one leads)
+		}
 		for _, r := range []protoreflect.Message{res, sub(res, "assignment")} {
 			if r == nil {
 				continue

@@ -85,6 +85,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	num(&p.Weights.Load, "weight-load", "SANBAO_DISPATCH_WEIGHT_LOAD", "score weight of spare capacity")
 	num(&p.Weights.Slack, "weight-slack", "SANBAO_DISPATCH_WEIGHT_SLACK", "score weight of time to spare before the deadline")
 	num(&p.Weights.Routing, "weight-routing", "SANBAO_DISPATCH_WEIGHT_ROUTING", "score bonus for the organisation the difficulty belongs to (routine: dealer/station, expert: technical department)")
+	q := &p.Qualification
+	fs.BoolVar(&q.Required, "require-qualification", e.Bool("SANBAO_DISPATCH_REQUIRE_QUALIFICATION", q.Required), "assign a product line only to technicians qualified for it (seed 002) [SANBAO_DISPATCH_REQUIRE_QUALIFICATION]")
+	fs.IntVar(&q.TrainingMonths, "training-months", e.Int("SANBAO_DISPATCH_TRAINING_MONTHS", q.TrainingMonths), "shortest first training before an assessment, in months [SANBAO_DISPATCH_TRAINING_MONTHS]")
+	fs.IntVar(&q.ValidMonths, "qualification-valid-months", e.Int("SANBAO_DISPATCH_QUALIFICATION_VALID_MONTHS", q.ValidMonths), "how long a passed assessment qualifies, in months [SANBAO_DISPATCH_QUALIFICATION_VALID_MONTHS]")
 	fs.IntVar(&p.RankingSize, "ranking-size", e.Int("SANBAO_DISPATCH_RANKING_SIZE", p.RankingSize), "candidates kept in a stored ranking [SANBAO_DISPATCH_RANKING_SIZE]")
 }
 

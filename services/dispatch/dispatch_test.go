@@ -153,13 +153,62 @@ func technician(name string, dLat float64) *dispatchv1.Technician {
 	}
 }
 
+// createTech creates tech qualified for each of its product lines (seed 002: trained three
+// months to a month ago, assessed and passed yesterday).
 func (e *env) createTech(t *testing.T, tech *dispatchv1.Technician) *dispatchv1.Technician {
+	t.Helper()
+	created := e.createTrainee(t, tech)
+	for _, ps := range tech.GetSkills() {
+		e.qualify(t, created.GetId(), ps.GetProductLine())
+	}
+	resp, err := e.client.GetTechnician(context.Background(), &dispatchv1.GetTechnicianRequest{TechnicianId: created.GetId()})
+	if err != nil {
+		t.Fatalf("GetTechnician(%s): %v", created.GetId(), err)
+	}
+	return resp.GetTechnician()
+}
+
+// createTrainee creates tech with no qualification records.
+func (e *env) createTrainee(t *testing.T, tech *dispatchv1.Technician) *dispatchv1.Technician {
 	t.Helper()
 	resp, err := e.client.CreateTechnician(context.Background(), &dispatchv1.CreateTechnicianRequest{RequestId: "tech-" + tech.GetDisplayName(), Technician: tech})
 	if err != nil {
 		t.Fatalf("CreateTechnician(%s): %v", tech.GetDisplayName(), err)
 	}
 	return resp.GetTechnician()
+}
+
+// train records a training of the technician for line from start to end.
+func (e *env) train(t *testing.T, techID, line string, start, end time.Time) *dispatchv1.Qualification {
+	t.Helper()
+	resp, err := e.client.RecordTraining(context.Background(), &dispatchv1.RecordTrainingRequest{
+		RequestId: "train-" + techID + "-" + line + "-" + start.Format("20060102"), TechnicianId: techID, ProductLine: line,
+		StartTime: timestamppb.New(start), EndTime: timestamppb.New(end),
+	})
+	if err != nil {
+		t.Fatalf("RecordTraining(%s, %s): %v", techID, line, err)
+	}
+	return resp.GetQualification()
+}
+
+// assess records an assessment of the technician for line at at.
+func (e *env) assess(techID, line string, at time.Time, passed bool) (*dispatchv1.Qualification, error) {
+	resp, err := e.client.RecordAssessment(context.Background(), &dispatchv1.RecordAssessmentRequest{
+		RequestId: fmt.Sprintf("assess-%s-%s-%d", techID, line, at.Unix()), TechnicianId: techID, ProductLine: line,
+		AssessedTime: timestamppb.New(at), Passed: passed,
+	})
+	return resp.GetQualification(), err
+}
+
+// qualify trains the technician for line (three months ago to a month ago) and passes them
+// yesterday.
+func (e *env) qualify(t *testing.T, techID, line string) {
+	t.Helper()
+	now := e.clock.Now()
+	e.train(t, techID, line, now.AddDate(0, -3, 0), now.AddDate(0, -1, 0))
+	if _, err := e.assess(techID, line, now.Add(-24*time.Hour), true); err != nil {
+		t.Fatalf("RecordAssessment(%s, %s): %v", techID, line, err)
+	}
 }
 
 func jobInput(ticket string) *dispatchv1.Job {

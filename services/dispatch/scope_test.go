@@ -30,8 +30,9 @@ func TestTechnicianScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close() })
-	run := svctest.Start(t, svc, svctest.Options{Name: "dispatch", Clock: clock.NewFake(start), Auth: local})
-	e := &env{svc: run, client: dispatchv1.NewDispatchServiceClient(run.Conn)}
+	clk := clock.NewFake(start)
+	run := svctest.Start(t, svc, svctest.Options{Name: "dispatch", Clock: clk, Auth: local})
+	e := &env{svc: run, client: dispatchv1.NewDispatchServiceClient(run.Conn), clock: clk}
 	near := e.createTech(t, technician("near", 0.1))
 	far := e.createTech(t, technician("far", 0.5))
 	j := e.createJob(t, jobInput("T-SCOPE"))
@@ -81,5 +82,17 @@ func TestTechnicianScope(t *testing.T) {
 	}
 	if s := seen.GetJob().GetSite(); s.GetLine() != "" || s.GetCity() != "" {
 		t.Errorf("the integrator's job site = %v, want it blank", s)
+	}
+
+	// A member of the job's team reads it and finds it in their list, as the lead does.
+	if _, err := e.client.AssignJob(ctx, &dispatchv1.AssignJobRequest{RequestId: "team", JobId: j.GetId(), TechnicianId: near.GetId(),
+		MemberIds: []string{far.GetId()}}); err != nil {
+		t.Fatalf("AssignJob(team): %v", err)
+	}
+	if _, err := other.GetJob(ctx, &dispatchv1.GetJobRequest{JobId: j.GetId()}); err != nil {
+		t.Errorf("a team member's GetJob = %v, want the job", err)
+	}
+	if resp, err := other.ListJobs(ctx, &dispatchv1.ListJobsRequest{}); err != nil || len(resp.GetJobs()) != 1 {
+		t.Errorf("a team member's ListJobs = %v, %v; want the team's job", resp.GetJobs(), err)
 	}
 }

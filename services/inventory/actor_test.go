@@ -51,7 +51,7 @@ func TestActorIsTheCaller(t *testing.T) {
 		return resp.GetRequisition(), err
 	}
 	_, err = approve(keeperManager, "a1", "another-manager")
-	wantCode(t, err, codes.FailedPrecondition) // the approver is the caller, who requested it
+	wantCode(t, err, codes.PermissionDenied) // the approver is the caller, who requested it
 	_, err = approve(keeper, "a2", "mgr-2")
 	wantCode(t, err, codes.PermissionDenied) // a warehouse keeper does not approve
 	got, err := approve(manager, "a3", "keeper-mgr")

@@ -102,6 +102,24 @@ func (e *env) reserve(jobID, locID string, lines ...*inventoryv1.ReservationLine
 	return resp.GetReservation()
 }
 
+// requisition approves and issues the requisition (领料单) raised for a reservation at a
+// central or station store, so that it may be consumed.
+func (e *env) requisition(r *inventoryv1.Reservation) *inventoryv1.Requisition {
+	e.t.Helper()
+	id := r.GetRequisitionId() // raised with the reservation
+	if id == "" {
+		e.t.Fatalf("reservation %s at a store has no requisition", r.GetId())
+	}
+	if _, err := e.c.ApproveRequisition(e.ctx, &inventoryv1.ApproveRequisitionRequest{RequestId: e.rid(), RequisitionId: id, ApproverId: "store-mgr"}); err != nil {
+		e.t.Fatalf("ApproveRequisition(%s): %v", id, err)
+	}
+	is, err := e.c.IssueRequisition(e.ctx, &inventoryv1.IssueRequisitionRequest{RequestId: e.rid(), RequisitionId: id})
+	if err != nil {
+		e.t.Fatalf("IssueRequisition(%s): %v", id, err)
+	}
+	return is.GetRequisition()
+}
+
 func line(partID string, q int64) *inventoryv1.ReservationLine {
 	return &inventoryv1.ReservationLine{PartId: partID, Quantity: q}
 }

@@ -105,8 +105,7 @@ func (s *service) Register(g *grpc.Server) { inventoryv1.RegisterInventoryServic
 
 // Start wires the API to the ready platform.
 func (s *service) Start(_ context.Context, p *daemon.Platform) error {
-	s.api.Start(p)
-	return nil
+	return s.api.Start(p)
 }
 
 // verify replays the ledger and checks every balance against it.

@@ -92,7 +92,7 @@ func TestRequisitions(t *testing.T) {
 	r := create(&inventoryv1.RequisitionLine{PartId: a.GetId(), Quantity: 2}, &inventoryv1.RequisitionLine{PartId: b.GetId(), Quantity: 1})
 	wantCode(t, issue(r.GetId()), codes.FailedPrecondition) // not approved yet
 	_, err := e.c.ApproveRequisition(e.ctx, &inventoryv1.ApproveRequisitionRequest{RequestId: e.rid(), RequisitionId: r.GetId(), ApproverId: "u1"})
-	wantCode(t, err, codes.FailedPrecondition) // own requisition
+	wantCode(t, err, codes.PermissionDenied) // own requisition
 	ap, err := e.c.ApproveRequisition(e.ctx, &inventoryv1.ApproveRequisitionRequest{RequestId: e.rid(), RequisitionId: r.GetId(), ApproverId: "mgr"})
 	if err != nil || ap.GetRequisition().GetState() != inventoryv1.RequisitionState_REQUISITION_STATE_APPROVED {
 		t.Fatalf("ApproveRequisition = %v, %v", ap, err)
@@ -143,6 +143,7 @@ func TestSuggestReorders(t *testing.T) {
 	for day := 0; day < 90; day++ {
 		e.clock.Set(t0.Add(time.Duration(day) * 24 * time.Hour))
 		r := e.reserve("job", st.GetId(), line(a.GetId(), 1))
+		e.requisition(r)
 		if _, err := e.c.ConsumeReservation(e.ctx, &inventoryv1.ConsumeReservationRequest{RequestId: e.rid(), ReservationId: r.GetId(),
 			Lines: []*inventoryv1.ConsumedLine{{PartId: a.GetId(), Quantity: 1}}}); err != nil {
 			t.Fatal(err)

@@ -228,6 +228,18 @@ func (e *env) startDispatch() (dispatchv1.DispatchServiceClient, string) {
 	if err != nil {
 		e.t.Fatalf("CreateTechnician: %v", err)
 	}
+	// Dispatch assigns a line only to a qualified technician (seed 002).
+	now := e.clock.Now()
+	if _, err := d.RecordTraining(context.Background(), &dispatchv1.RecordTrainingRequest{RequestId: "train-1",
+		TechnicianId: tech.GetTechnician().GetId(), ProductLine: "instrument",
+		StartTime: timestamppb.New(now.AddDate(0, -3, 0)), EndTime: timestamppb.New(now.AddDate(0, -1, 0))}); err != nil {
+		e.t.Fatalf("RecordTraining: %v", err)
+	}
+	if _, err := d.RecordAssessment(context.Background(), &dispatchv1.RecordAssessmentRequest{RequestId: "assess-1",
+		TechnicianId: tech.GetTechnician().GetId(), ProductLine: "instrument",
+		AssessedTime: timestamppb.New(now.AddDate(0, 0, -1)), Passed: true}); err != nil {
+		e.t.Fatalf("RecordAssessment: %v", err)
+	}
 	e.dGate.open(e.dispatch.Addr)
 	return d, tech.GetTechnician().GetId()
 }

@@ -380,13 +380,16 @@ func (e *env) createJobP99(ctx context.Context) error {
 	}
 	t0 := time.Now()
 	if err := parallel(ctx, 16, e.o.Techs, func(ctx context.Context, i int) error {
-		_, err := e.c.Dispatch.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{RequestId: fmt.Sprintf("bt-%s-%d", run, i),
+		r, err := e.c.Dispatch.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{RequestId: fmt.Sprintf("bt-%s-%d", run, i),
 			Technician: &dispatchv1.Technician{DisplayName: fmt.Sprintf("bench %d", i), OrganisationId: "station-bench",
 				OrganisationKind: dispatchv1.OrganisationKind_ORGANISATION_KIND_SERVICE_STATION,
 				Level:            dispatchv1.TechnicianLevel_TECHNICIAN_LEVEL_EXPERT,
 				Skills:           []*dispatchv1.ProductSkills{{ProductLine: fmt.Sprintf("line-%d", i%5), Skills: []string{"fuel-system"}}},
 				HomeBase:         site(i), ServiceRadiusKm: 300, CapacityPerDay: 20, Active: true, Calendar: cal}})
-		return err
+		if err != nil {
+			return err
+		}
+		return e.c.Qualify(ctx, r.GetTechnician(), fmt.Sprintf("bq-%s-%d", run, i))
 	}); err != nil {
 		return err
 	}

@@ -248,6 +248,9 @@ func (w *Walk) Seed(ctx context.Context) (*Seed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create technician: %w", err)
 	}
+	if err := w.C.Qualify(ctx, tech.GetTechnician(), w.rid("qualify")); err != nil {
+		return nil, err
+	}
 	s.TechnicianID = tech.GetTechnician().GetId()
 	van, err := w.C.Inventory.CreateLocation(ctx, &inventoryv1.CreateLocationRequest{RequestId: w.rid("van"), Location: &inventoryv1.Location{
 		Name: "Van " + w.Run, Kind: inventoryv1.LocationKind_LOCATION_KIND_VAN, TechnicianId: s.TechnicianID,

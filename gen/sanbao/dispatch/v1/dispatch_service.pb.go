@@ -459,6 +459,381 @@ func (x *UpdateTechnicianResponse) GetTechnician() *Technician {
 	return nil
 }
 
+// RecordTrainingRequest records a training course.
+type RecordTrainingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The technician.
+	TechnicianId string `protobuf:"bytes,2,opt,name=technician_id,json=technicianId,proto3" json:"technician_id,omitempty"`
+	// Product line trained, one of the technician's skill lines.
+	ProductLine string `protobuf:"bytes,3,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// When the training began (not in the future).
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// When it ends, after start_time; may lie in the future.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTrainingRequest) Reset() {
+	*x = RecordTrainingRequest{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTrainingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTrainingRequest) ProtoMessage() {}
+
+func (x *RecordTrainingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTrainingRequest.ProtoReflect.Descriptor instead.
+func (*RecordTrainingRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RecordTrainingRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RecordTrainingRequest) GetTechnicianId() string {
+	if x != nil {
+		return x.TechnicianId
+	}
+	return ""
+}
+
+func (x *RecordTrainingRequest) GetProductLine() string {
+	if x != nil {
+		return x.ProductLine
+	}
+	return ""
+}
+
+func (x *RecordTrainingRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *RecordTrainingRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+// RecordTrainingResponse carries the technician and the line's qualification.
+type RecordTrainingResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The technician with the new record.
+	Technician *Technician `protobuf:"bytes,1,opt,name=technician,proto3" json:"technician,omitempty"`
+	// The line's qualification as of now.
+	Qualification *Qualification `protobuf:"bytes,2,opt,name=qualification,proto3" json:"qualification,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTrainingResponse) Reset() {
+	*x = RecordTrainingResponse{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTrainingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTrainingResponse) ProtoMessage() {}
+
+func (x *RecordTrainingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTrainingResponse.ProtoReflect.Descriptor instead.
+func (*RecordTrainingResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RecordTrainingResponse) GetTechnician() *Technician {
+	if x != nil {
+		return x.Technician
+	}
+	return nil
+}
+
+func (x *RecordTrainingResponse) GetQualification() *Qualification {
+	if x != nil {
+		return x.Qualification
+	}
+	return nil
+}
+
+// RecordAssessmentRequest records an assessment.
+type RecordAssessmentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The technician.
+	TechnicianId string `protobuf:"bytes,2,opt,name=technician_id,json=technicianId,proto3" json:"technician_id,omitempty"`
+	// Product line assessed, one of the technician's skill lines.
+	ProductLine string `protobuf:"bytes,3,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// When the assessment took place (not in the future, not before the last record of the line).
+	AssessedTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=assessed_time,json=assessedTime,proto3" json:"assessed_time,omitempty"`
+	// Whether the technician passed.
+	Passed        bool `protobuf:"varint,5,opt,name=passed,proto3" json:"passed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordAssessmentRequest) Reset() {
+	*x = RecordAssessmentRequest{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordAssessmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordAssessmentRequest) ProtoMessage() {}
+
+func (x *RecordAssessmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordAssessmentRequest.ProtoReflect.Descriptor instead.
+func (*RecordAssessmentRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RecordAssessmentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RecordAssessmentRequest) GetTechnicianId() string {
+	if x != nil {
+		return x.TechnicianId
+	}
+	return ""
+}
+
+func (x *RecordAssessmentRequest) GetProductLine() string {
+	if x != nil {
+		return x.ProductLine
+	}
+	return ""
+}
+
+func (x *RecordAssessmentRequest) GetAssessedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AssessedTime
+	}
+	return nil
+}
+
+func (x *RecordAssessmentRequest) GetPassed() bool {
+	if x != nil {
+		return x.Passed
+	}
+	return false
+}
+
+// RecordAssessmentResponse carries the technician and the line's qualification.
+type RecordAssessmentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The technician with the new record.
+	Technician *Technician `protobuf:"bytes,1,opt,name=technician,proto3" json:"technician,omitempty"`
+	// The line's qualification as of now.
+	Qualification *Qualification `protobuf:"bytes,2,opt,name=qualification,proto3" json:"qualification,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordAssessmentResponse) Reset() {
+	*x = RecordAssessmentResponse{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordAssessmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordAssessmentResponse) ProtoMessage() {}
+
+func (x *RecordAssessmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordAssessmentResponse.ProtoReflect.Descriptor instead.
+func (*RecordAssessmentResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RecordAssessmentResponse) GetTechnician() *Technician {
+	if x != nil {
+		return x.Technician
+	}
+	return nil
+}
+
+func (x *RecordAssessmentResponse) GetQualification() *Qualification {
+	if x != nil {
+		return x.Qualification
+	}
+	return nil
+}
+
+// ListQualificationsRequest names the technician.
+type ListQualificationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The technician.
+	TechnicianId  string `protobuf:"bytes,1,opt,name=technician_id,json=technicianId,proto3" json:"technician_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQualificationsRequest) Reset() {
+	*x = ListQualificationsRequest{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQualificationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQualificationsRequest) ProtoMessage() {}
+
+func (x *ListQualificationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQualificationsRequest.ProtoReflect.Descriptor instead.
+func (*ListQualificationsRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListQualificationsRequest) GetTechnicianId() string {
+	if x != nil {
+		return x.TechnicianId
+	}
+	return ""
+}
+
+// ListQualificationsResponse carries the technician's standing per line.
+type ListQualificationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One entry per product line with a record, in line order, as of now.
+	Qualifications []*Qualification `protobuf:"bytes,1,rep,name=qualifications,proto3" json:"qualifications,omitempty"`
+	// The records, oldest first.
+	Records       []*QualificationRecord `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListQualificationsResponse) Reset() {
+	*x = ListQualificationsResponse{}
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListQualificationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListQualificationsResponse) ProtoMessage() {}
+
+func (x *ListQualificationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListQualificationsResponse.ProtoReflect.Descriptor instead.
+func (*ListQualificationsResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListQualificationsResponse) GetQualifications() []*Qualification {
+	if x != nil {
+		return x.Qualifications
+	}
+	return nil
+}
+
+func (x *ListQualificationsResponse) GetRecords() []*QualificationRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
 // CreateJobRequest creates a job. PINNED contract used by the ticket service.
 type CreateJobRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -472,7 +847,7 @@ type CreateJobRequest struct {
 
 func (x *CreateJobRequest) Reset() {
 	*x = CreateJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[8]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -484,7 +859,7 @@ func (x *CreateJobRequest) String() string {
 func (*CreateJobRequest) ProtoMessage() {}
 
 func (x *CreateJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[8]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -497,7 +872,7 @@ func (x *CreateJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJobRequest.ProtoReflect.Descriptor instead.
 func (*CreateJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{8}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CreateJobRequest) GetRequestId() string {
@@ -525,7 +900,7 @@ type CreateJobResponse struct {
 
 func (x *CreateJobResponse) Reset() {
 	*x = CreateJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[9]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +912,7 @@ func (x *CreateJobResponse) String() string {
 func (*CreateJobResponse) ProtoMessage() {}
 
 func (x *CreateJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[9]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +925,7 @@ func (x *CreateJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJobResponse.ProtoReflect.Descriptor instead.
 func (*CreateJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{9}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateJobResponse) GetJob() *Job {
@@ -571,7 +946,7 @@ type GetJobRequest struct {
 
 func (x *GetJobRequest) Reset() {
 	*x = GetJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[10]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -583,7 +958,7 @@ func (x *GetJobRequest) String() string {
 func (*GetJobRequest) ProtoMessage() {}
 
 func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[10]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -596,7 +971,7 @@ func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobRequest.ProtoReflect.Descriptor instead.
 func (*GetJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{10}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetJobRequest) GetJobId() string {
@@ -617,7 +992,7 @@ type GetJobResponse struct {
 
 func (x *GetJobResponse) Reset() {
 	*x = GetJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[11]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +1004,7 @@ func (x *GetJobResponse) String() string {
 func (*GetJobResponse) ProtoMessage() {}
 
 func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[11]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +1017,7 @@ func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobResponse.ProtoReflect.Descriptor instead.
 func (*GetJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{11}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetJobResponse) GetJob() *Job {
@@ -671,7 +1046,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[12]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +1058,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[12]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +1071,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{12}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListJobsRequest) GetPageSize() int32 {
@@ -747,7 +1122,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[13]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +1134,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[13]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +1147,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{13}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListJobsResponse) GetJobs() []*Job {
@@ -800,7 +1175,7 @@ type RankTechniciansRequest struct {
 
 func (x *RankTechniciansRequest) Reset() {
 	*x = RankTechniciansRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[14]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -812,7 +1187,7 @@ func (x *RankTechniciansRequest) String() string {
 func (*RankTechniciansRequest) ProtoMessage() {}
 
 func (x *RankTechniciansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[14]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -825,7 +1200,7 @@ func (x *RankTechniciansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RankTechniciansRequest.ProtoReflect.Descriptor instead.
 func (*RankTechniciansRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{14}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RankTechniciansRequest) GetJobId() string {
@@ -846,7 +1221,7 @@ type RankTechniciansResponse struct {
 
 func (x *RankTechniciansResponse) Reset() {
 	*x = RankTechniciansResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[15]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -858,7 +1233,7 @@ func (x *RankTechniciansResponse) String() string {
 func (*RankTechniciansResponse) ProtoMessage() {}
 
 func (x *RankTechniciansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[15]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,7 +1246,7 @@ func (x *RankTechniciansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RankTechniciansResponse.ProtoReflect.Descriptor instead.
 func (*RankTechniciansResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{15}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RankTechniciansResponse) GetRanking() *Ranking {
@@ -891,14 +1266,19 @@ type AssignJobRequest struct {
 	// The technician to assign.
 	TechnicianId string `protobuf:"bytes,3,opt,name=technician_id,json=technicianId,proto3" json:"technician_id,omitempty"`
 	// Why the dispatcher overrides the ranking.
-	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Other technicians who work the job with technician_id, who leads (seed 002: two or more
+	// engineers, one leads). Each must be active and qualified for the job's product line, or a
+	// trainee for it when the lead is qualified; a lead must be qualified (a trainee alone or
+	// leading is FAILED_PRECONDITION with ErrorInfo reason TRAINEE_NEEDS_LEAD).
+	MemberIds     []string `protobuf:"bytes,5,rep,name=member_ids,json=memberIds,proto3" json:"member_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AssignJobRequest) Reset() {
 	*x = AssignJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[16]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -910,7 +1290,7 @@ func (x *AssignJobRequest) String() string {
 func (*AssignJobRequest) ProtoMessage() {}
 
 func (x *AssignJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[16]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -923,7 +1303,7 @@ func (x *AssignJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignJobRequest.ProtoReflect.Descriptor instead.
 func (*AssignJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{16}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AssignJobRequest) GetRequestId() string {
@@ -954,6 +1334,13 @@ func (x *AssignJobRequest) GetReason() string {
 	return ""
 }
 
+func (x *AssignJobRequest) GetMemberIds() []string {
+	if x != nil {
+		return x.MemberIds
+	}
+	return nil
+}
+
 // AssignJobResponse carries the job.
 type AssignJobResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -965,7 +1352,7 @@ type AssignJobResponse struct {
 
 func (x *AssignJobResponse) Reset() {
 	*x = AssignJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[17]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -977,7 +1364,7 @@ func (x *AssignJobResponse) String() string {
 func (*AssignJobResponse) ProtoMessage() {}
 
 func (x *AssignJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[17]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +1377,7 @@ func (x *AssignJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignJobResponse.ProtoReflect.Descriptor instead.
 func (*AssignJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{17}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AssignJobResponse) GetJob() *Job {
@@ -1015,7 +1402,7 @@ type AcceptJobRequest struct {
 
 func (x *AcceptJobRequest) Reset() {
 	*x = AcceptJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[18]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1414,7 @@ func (x *AcceptJobRequest) String() string {
 func (*AcceptJobRequest) ProtoMessage() {}
 
 func (x *AcceptJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[18]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1427,7 @@ func (x *AcceptJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptJobRequest.ProtoReflect.Descriptor instead.
 func (*AcceptJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{18}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AcceptJobRequest) GetRequestId() string {
@@ -1075,7 +1462,7 @@ type AcceptJobResponse struct {
 
 func (x *AcceptJobResponse) Reset() {
 	*x = AcceptJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[19]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1474,7 @@ func (x *AcceptJobResponse) String() string {
 func (*AcceptJobResponse) ProtoMessage() {}
 
 func (x *AcceptJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[19]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1487,7 @@ func (x *AcceptJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptJobResponse.ProtoReflect.Descriptor instead.
 func (*AcceptJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{19}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AcceptJobResponse) GetJob() *Job {
@@ -1127,7 +1514,7 @@ type ApproveJobRequest struct {
 
 func (x *ApproveJobRequest) Reset() {
 	*x = ApproveJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[20]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1526,7 @@ func (x *ApproveJobRequest) String() string {
 func (*ApproveJobRequest) ProtoMessage() {}
 
 func (x *ApproveJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[20]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1539,7 @@ func (x *ApproveJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveJobRequest.ProtoReflect.Descriptor instead.
 func (*ApproveJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{20}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ApproveJobRequest) GetRequestId() string {
@@ -1194,7 +1581,7 @@ type ApproveJobResponse struct {
 
 func (x *ApproveJobResponse) Reset() {
 	*x = ApproveJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[21]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1593,7 @@ func (x *ApproveJobResponse) String() string {
 func (*ApproveJobResponse) ProtoMessage() {}
 
 func (x *ApproveJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[21]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1606,7 @@ func (x *ApproveJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveJobResponse.ProtoReflect.Descriptor instead.
 func (*ApproveJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{21}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ApproveJobResponse) GetJob() *Job {
@@ -1246,7 +1633,7 @@ type DeclineJobRequest struct {
 
 func (x *DeclineJobRequest) Reset() {
 	*x = DeclineJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[22]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1258,7 +1645,7 @@ func (x *DeclineJobRequest) String() string {
 func (*DeclineJobRequest) ProtoMessage() {}
 
 func (x *DeclineJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[22]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1271,7 +1658,7 @@ func (x *DeclineJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineJobRequest.ProtoReflect.Descriptor instead.
 func (*DeclineJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{22}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DeclineJobRequest) GetRequestId() string {
@@ -1313,7 +1700,7 @@ type DeclineJobResponse struct {
 
 func (x *DeclineJobResponse) Reset() {
 	*x = DeclineJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[23]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1325,7 +1712,7 @@ func (x *DeclineJobResponse) String() string {
 func (*DeclineJobResponse) ProtoMessage() {}
 
 func (x *DeclineJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[23]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1338,7 +1725,7 @@ func (x *DeclineJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineJobResponse.ProtoReflect.Descriptor instead.
 func (*DeclineJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{23}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DeclineJobResponse) GetJob() *Job {
@@ -1365,7 +1752,7 @@ type ScheduleAppointmentRequest struct {
 
 func (x *ScheduleAppointmentRequest) Reset() {
 	*x = ScheduleAppointmentRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[24]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1377,7 +1764,7 @@ func (x *ScheduleAppointmentRequest) String() string {
 func (*ScheduleAppointmentRequest) ProtoMessage() {}
 
 func (x *ScheduleAppointmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[24]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1390,7 +1777,7 @@ func (x *ScheduleAppointmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleAppointmentRequest.ProtoReflect.Descriptor instead.
 func (*ScheduleAppointmentRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{24}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ScheduleAppointmentRequest) GetRequestId() string {
@@ -1432,7 +1819,7 @@ type ScheduleAppointmentResponse struct {
 
 func (x *ScheduleAppointmentResponse) Reset() {
 	*x = ScheduleAppointmentResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[25]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1444,7 +1831,7 @@ func (x *ScheduleAppointmentResponse) String() string {
 func (*ScheduleAppointmentResponse) ProtoMessage() {}
 
 func (x *ScheduleAppointmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[25]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1457,7 +1844,7 @@ func (x *ScheduleAppointmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleAppointmentResponse.ProtoReflect.Descriptor instead.
 func (*ScheduleAppointmentResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{25}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ScheduleAppointmentResponse) GetJob() *Job {
@@ -1488,7 +1875,7 @@ type RescheduleAppointmentRequest struct {
 
 func (x *RescheduleAppointmentRequest) Reset() {
 	*x = RescheduleAppointmentRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[26]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1500,7 +1887,7 @@ func (x *RescheduleAppointmentRequest) String() string {
 func (*RescheduleAppointmentRequest) ProtoMessage() {}
 
 func (x *RescheduleAppointmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[26]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1513,7 +1900,7 @@ func (x *RescheduleAppointmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RescheduleAppointmentRequest.ProtoReflect.Descriptor instead.
 func (*RescheduleAppointmentRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{26}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RescheduleAppointmentRequest) GetRequestId() string {
@@ -1569,7 +1956,7 @@ type RescheduleAppointmentResponse struct {
 
 func (x *RescheduleAppointmentResponse) Reset() {
 	*x = RescheduleAppointmentResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[27]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1581,7 +1968,7 @@ func (x *RescheduleAppointmentResponse) String() string {
 func (*RescheduleAppointmentResponse) ProtoMessage() {}
 
 func (x *RescheduleAppointmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[27]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1594,7 +1981,7 @@ func (x *RescheduleAppointmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RescheduleAppointmentResponse.ProtoReflect.Descriptor instead.
 func (*RescheduleAppointmentResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{27}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RescheduleAppointmentResponse) GetJob() *Job {
@@ -1619,7 +2006,7 @@ type StartTravelRequest struct {
 
 func (x *StartTravelRequest) Reset() {
 	*x = StartTravelRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[28]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1631,7 +2018,7 @@ func (x *StartTravelRequest) String() string {
 func (*StartTravelRequest) ProtoMessage() {}
 
 func (x *StartTravelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[28]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1644,7 +2031,7 @@ func (x *StartTravelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartTravelRequest.ProtoReflect.Descriptor instead.
 func (*StartTravelRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{28}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *StartTravelRequest) GetRequestId() string {
@@ -1679,7 +2066,7 @@ type StartTravelResponse struct {
 
 func (x *StartTravelResponse) Reset() {
 	*x = StartTravelResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[29]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1691,7 +2078,7 @@ func (x *StartTravelResponse) String() string {
 func (*StartTravelResponse) ProtoMessage() {}
 
 func (x *StartTravelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[29]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1704,7 +2091,7 @@ func (x *StartTravelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartTravelResponse.ProtoReflect.Descriptor instead.
 func (*StartTravelResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{29}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *StartTravelResponse) GetJob() *Job {
@@ -1733,7 +2120,7 @@ type CheckInRequest struct {
 
 func (x *CheckInRequest) Reset() {
 	*x = CheckInRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[30]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1745,7 +2132,7 @@ func (x *CheckInRequest) String() string {
 func (*CheckInRequest) ProtoMessage() {}
 
 func (x *CheckInRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[30]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1758,7 +2145,7 @@ func (x *CheckInRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckInRequest.ProtoReflect.Descriptor instead.
 func (*CheckInRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{30}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CheckInRequest) GetRequestId() string {
@@ -1807,7 +2194,7 @@ type CheckInResponse struct {
 
 func (x *CheckInResponse) Reset() {
 	*x = CheckInResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[31]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1819,7 +2206,7 @@ func (x *CheckInResponse) String() string {
 func (*CheckInResponse) ProtoMessage() {}
 
 func (x *CheckInResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[31]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1832,7 +2219,7 @@ func (x *CheckInResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckInResponse.ProtoReflect.Descriptor instead.
 func (*CheckInResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{31}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CheckInResponse) GetJob() *Job {
@@ -1859,7 +2246,7 @@ type RecordWorkRequest struct {
 
 func (x *RecordWorkRequest) Reset() {
 	*x = RecordWorkRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[32]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1871,7 +2258,7 @@ func (x *RecordWorkRequest) String() string {
 func (*RecordWorkRequest) ProtoMessage() {}
 
 func (x *RecordWorkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[32]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1884,7 +2271,7 @@ func (x *RecordWorkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordWorkRequest.ProtoReflect.Descriptor instead.
 func (*RecordWorkRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{32}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RecordWorkRequest) GetRequestId() string {
@@ -1926,7 +2313,7 @@ type RecordWorkResponse struct {
 
 func (x *RecordWorkResponse) Reset() {
 	*x = RecordWorkResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[33]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2325,7 @@ func (x *RecordWorkResponse) String() string {
 func (*RecordWorkResponse) ProtoMessage() {}
 
 func (x *RecordWorkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[33]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2338,7 @@ func (x *RecordWorkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordWorkResponse.ProtoReflect.Descriptor instead.
 func (*RecordWorkResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{33}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RecordWorkResponse) GetJob() *Job {
@@ -1979,7 +2366,7 @@ type CompleteVisitRequest struct {
 
 func (x *CompleteVisitRequest) Reset() {
 	*x = CompleteVisitRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[34]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1991,7 +2378,7 @@ func (x *CompleteVisitRequest) String() string {
 func (*CompleteVisitRequest) ProtoMessage() {}
 
 func (x *CompleteVisitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[34]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2004,7 +2391,7 @@ func (x *CompleteVisitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteVisitRequest.ProtoReflect.Descriptor instead.
 func (*CompleteVisitRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{34}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CompleteVisitRequest) GetRequestId() string {
@@ -2046,7 +2433,7 @@ type CompleteVisitResponse struct {
 
 func (x *CompleteVisitResponse) Reset() {
 	*x = CompleteVisitResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[35]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2058,7 +2445,7 @@ func (x *CompleteVisitResponse) String() string {
 func (*CompleteVisitResponse) ProtoMessage() {}
 
 func (x *CompleteVisitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[35]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2071,7 +2458,7 @@ func (x *CompleteVisitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteVisitResponse.ProtoReflect.Descriptor instead.
 func (*CompleteVisitResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{35}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CompleteVisitResponse) GetJob() *Job {
@@ -2096,7 +2483,7 @@ type AmendReportRequest struct {
 
 func (x *AmendReportRequest) Reset() {
 	*x = AmendReportRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[36]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2108,7 +2495,7 @@ func (x *AmendReportRequest) String() string {
 func (*AmendReportRequest) ProtoMessage() {}
 
 func (x *AmendReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[36]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2121,7 +2508,7 @@ func (x *AmendReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendReportRequest.ProtoReflect.Descriptor instead.
 func (*AmendReportRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{36}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AmendReportRequest) GetRequestId() string {
@@ -2156,7 +2543,7 @@ type AmendReportResponse struct {
 
 func (x *AmendReportResponse) Reset() {
 	*x = AmendReportResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[37]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2168,7 +2555,7 @@ func (x *AmendReportResponse) String() string {
 func (*AmendReportResponse) ProtoMessage() {}
 
 func (x *AmendReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[37]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2181,7 +2568,7 @@ func (x *AmendReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmendReportResponse.ProtoReflect.Descriptor instead.
 func (*AmendReportResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{37}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AmendReportResponse) GetJob() *Job {
@@ -2210,7 +2597,7 @@ type EscalateJobRequest struct {
 
 func (x *EscalateJobRequest) Reset() {
 	*x = EscalateJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[38]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2222,7 +2609,7 @@ func (x *EscalateJobRequest) String() string {
 func (*EscalateJobRequest) ProtoMessage() {}
 
 func (x *EscalateJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[38]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2235,7 +2622,7 @@ func (x *EscalateJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EscalateJobRequest.ProtoReflect.Descriptor instead.
 func (*EscalateJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{38}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *EscalateJobRequest) GetRequestId() string {
@@ -2284,7 +2671,7 @@ type EscalateJobResponse struct {
 
 func (x *EscalateJobResponse) Reset() {
 	*x = EscalateJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[39]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2296,7 +2683,7 @@ func (x *EscalateJobResponse) String() string {
 func (*EscalateJobResponse) ProtoMessage() {}
 
 func (x *EscalateJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[39]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2309,7 +2696,7 @@ func (x *EscalateJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EscalateJobResponse.ProtoReflect.Descriptor instead.
 func (*EscalateJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{39}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *EscalateJobResponse) GetJob() *Job {
@@ -2334,7 +2721,7 @@ type CancelJobRequest struct {
 
 func (x *CancelJobRequest) Reset() {
 	*x = CancelJobRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[40]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2346,7 +2733,7 @@ func (x *CancelJobRequest) String() string {
 func (*CancelJobRequest) ProtoMessage() {}
 
 func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[40]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2359,7 +2746,7 @@ func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
 func (*CancelJobRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{40}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CancelJobRequest) GetRequestId() string {
@@ -2394,7 +2781,7 @@ type CancelJobResponse struct {
 
 func (x *CancelJobResponse) Reset() {
 	*x = CancelJobResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[41]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2406,7 +2793,7 @@ func (x *CancelJobResponse) String() string {
 func (*CancelJobResponse) ProtoMessage() {}
 
 func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[41]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2419,7 +2806,7 @@ func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
 func (*CancelJobResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{41}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CancelJobResponse) GetJob() *Job {
@@ -2454,7 +2841,7 @@ type PlanDayRequest struct {
 
 func (x *PlanDayRequest) Reset() {
 	*x = PlanDayRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[42]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2466,7 +2853,7 @@ func (x *PlanDayRequest) String() string {
 func (*PlanDayRequest) ProtoMessage() {}
 
 func (x *PlanDayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[42]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2479,7 +2866,7 @@ func (x *PlanDayRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanDayRequest.ProtoReflect.Descriptor instead.
 func (*PlanDayRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{42}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PlanDayRequest) GetOrganisationId() string {
@@ -2535,7 +2922,7 @@ type PlanDayResponse struct {
 
 func (x *PlanDayResponse) Reset() {
 	*x = PlanDayResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[43]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2547,7 +2934,7 @@ func (x *PlanDayResponse) String() string {
 func (*PlanDayResponse) ProtoMessage() {}
 
 func (x *PlanDayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[43]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2560,7 +2947,7 @@ func (x *PlanDayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanDayResponse.ProtoReflect.Descriptor instead.
 func (*PlanDayResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{43}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PlanDayResponse) GetPlan() *DayPlan {
@@ -2583,7 +2970,7 @@ type CommitPlanRequest struct {
 
 func (x *CommitPlanRequest) Reset() {
 	*x = CommitPlanRequest{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[44]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2595,7 +2982,7 @@ func (x *CommitPlanRequest) String() string {
 func (*CommitPlanRequest) ProtoMessage() {}
 
 func (x *CommitPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[44]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2608,7 +2995,7 @@ func (x *CommitPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitPlanRequest.ProtoReflect.Descriptor instead.
 func (*CommitPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{44}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *CommitPlanRequest) GetRequestId() string {
@@ -2636,7 +3023,7 @@ type CommitPlanResponse struct {
 
 func (x *CommitPlanResponse) Reset() {
 	*x = CommitPlanResponse{}
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[45]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2648,7 +3035,7 @@ func (x *CommitPlanResponse) String() string {
 func (*CommitPlanResponse) ProtoMessage() {}
 
 func (x *CommitPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[45]
+	mi := &file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2661,7 +3048,7 @@ func (x *CommitPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitPlanResponse.ProtoReflect.Descriptor instead.
 func (*CommitPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{45}
+	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CommitPlanResponse) GetJobs() []*Job {
@@ -2714,7 +3101,45 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\x18UpdateTechnicianResponse\x12>\n" +
 	"\n" +
 	"technician\x18\x01 \x01(\v2\x1e.sanbao.dispatch.v1.TechnicianR\n" +
-	"technician\"\x85\x01\n" +
+	"technician\"\xd9\x02\n" +
+	"\x15RecordTrainingRequest\x12>\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x122\n" +
+	"\rtechnician_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x120\n" +
+	"\fproduct_line\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18dR\vproductLine\x12N\n" +
+	"\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tstartTime\x12J\n" +
+	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\"\xa1\x01\n" +
+	"\x16RecordTrainingResponse\x12>\n" +
+	"\n" +
+	"technician\x18\x01 \x01(\v2\x1e.sanbao.dispatch.v1.TechnicianR\n" +
+	"technician\x12G\n" +
+	"\rqualification\x18\x02 \x01(\v2!.sanbao.dispatch.v1.QualificationR\rqualification\"\xad\x02\n" +
+	"\x17RecordAssessmentRequest\x12>\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x122\n" +
+	"\rtechnician_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x120\n" +
+	"\fproduct_line\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18dR\vproductLine\x12T\n" +
+	"\rassessed_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x13\xbaH\x10\xc8\x01\x01\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fassessedTime\x12\x16\n" +
+	"\x06passed\x18\x05 \x01(\bR\x06passed\"\xa3\x01\n" +
+	"\x18RecordAssessmentResponse\x12>\n" +
+	"\n" +
+	"technician\x18\x01 \x01(\v2\x1e.sanbao.dispatch.v1.TechnicianR\n" +
+	"technician\x12G\n" +
+	"\rqualification\x18\x02 \x01(\v2!.sanbao.dispatch.v1.QualificationR\rqualification\"O\n" +
+	"\x19ListQualificationsRequest\x122\n" +
+	"\rtechnician_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\"\xbf\x01\n" +
+	"\x1aListQualificationsResponse\x12S\n" +
+	"\x0equalifications\x18\x01 \x03(\v2!.sanbao.dispatch.v1.QualificationB\b\xbaH\x05\x92\x01\x02\x10dR\x0equalifications\x12L\n" +
+	"\arecords\x18\x02 \x03(\v2'.sanbao.dispatch.v1.QualificationRecordB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\arecords\"\x85\x01\n" +
 	"\x10CreateJobRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x121\n" +
@@ -2741,7 +3166,7 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\x06job_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\"P\n" +
 	"\x17RankTechniciansResponse\x125\n" +
-	"\aranking\x18\x01 \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\aranking\"\xd2\x01\n" +
+	"\aranking\x18\x01 \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\aranking\"\x89\x02\n" +
 	"\x10AssignJobRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
@@ -2749,7 +3174,10 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x122\n" +
 	"\rtechnician_id\x18\x03 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x12$\n" +
-	"\x06reason\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xe8\aR\x06reason\">\n" +
+	"\x06reason\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xe8\aR\x06reason\x125\n" +
+	"\n" +
+	"member_ids\x18\x05 \x03(\tB\x16\xbaH\x13\x92\x01\x10\x10\x05\x18\x01\"\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\tmemberIds\">\n" +
 	"\x11AssignJobResponse\x12)\n" +
 	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xac\x01\n" +
 	"\x10AcceptJobRequest\x12>\n" +
@@ -2890,12 +3318,15 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12D\n" +
 	"\x06visits\x18\x02 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\v\xbaH\b\x92\x01\x05\b\x01\x10\xf4\x03R\x06visits\"A\n" +
 	"\x12CommitPlanResponse\x12+\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xd5\x11\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xa2\x14\n" +
 	"\x0fDispatchService\x12m\n" +
 	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\x12d\n" +
 	"\rGetTechnician\x12(.sanbao.dispatch.v1.GetTechnicianRequest\x1a).sanbao.dispatch.v1.GetTechnicianResponse\x12j\n" +
 	"\x0fListTechnicians\x12*.sanbao.dispatch.v1.ListTechniciansRequest\x1a+.sanbao.dispatch.v1.ListTechniciansResponse\x12m\n" +
-	"\x10UpdateTechnician\x12+.sanbao.dispatch.v1.UpdateTechnicianRequest\x1a,.sanbao.dispatch.v1.UpdateTechnicianResponse\x12X\n" +
+	"\x10UpdateTechnician\x12+.sanbao.dispatch.v1.UpdateTechnicianRequest\x1a,.sanbao.dispatch.v1.UpdateTechnicianResponse\x12g\n" +
+	"\x0eRecordTraining\x12).sanbao.dispatch.v1.RecordTrainingRequest\x1a*.sanbao.dispatch.v1.RecordTrainingResponse\x12m\n" +
+	"\x10RecordAssessment\x12+.sanbao.dispatch.v1.RecordAssessmentRequest\x1a,.sanbao.dispatch.v1.RecordAssessmentResponse\x12s\n" +
+	"\x12ListQualifications\x12-.sanbao.dispatch.v1.ListQualificationsRequest\x1a..sanbao.dispatch.v1.ListQualificationsResponse\x12X\n" +
 	"\tCreateJob\x12$.sanbao.dispatch.v1.CreateJobRequest\x1a%.sanbao.dispatch.v1.CreateJobResponse\x12O\n" +
 	"\x06GetJob\x12!.sanbao.dispatch.v1.GetJobRequest\x1a\".sanbao.dispatch.v1.GetJobResponse\x12U\n" +
 	"\bListJobs\x12#.sanbao.dispatch.v1.ListJobsRequest\x1a$.sanbao.dispatch.v1.ListJobsResponse\x12j\n" +
@@ -2933,7 +3364,7 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_rawDescGZIP() []byte {
 	return file_sanbao_dispatch_v1_dispatch_service_proto_rawDescData
 }
 
-var file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_sanbao_dispatch_v1_dispatch_service_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_sanbao_dispatch_v1_dispatch_service_proto_goTypes = []any{
 	(*CreateTechnicianRequest)(nil),       // 0: sanbao.dispatch.v1.CreateTechnicianRequest
 	(*CreateTechnicianResponse)(nil),      // 1: sanbao.dispatch.v1.CreateTechnicianResponse
@@ -2943,151 +3374,174 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_goTypes = []any{
 	(*ListTechniciansResponse)(nil),       // 5: sanbao.dispatch.v1.ListTechniciansResponse
 	(*UpdateTechnicianRequest)(nil),       // 6: sanbao.dispatch.v1.UpdateTechnicianRequest
 	(*UpdateTechnicianResponse)(nil),      // 7: sanbao.dispatch.v1.UpdateTechnicianResponse
-	(*CreateJobRequest)(nil),              // 8: sanbao.dispatch.v1.CreateJobRequest
-	(*CreateJobResponse)(nil),             // 9: sanbao.dispatch.v1.CreateJobResponse
-	(*GetJobRequest)(nil),                 // 10: sanbao.dispatch.v1.GetJobRequest
-	(*GetJobResponse)(nil),                // 11: sanbao.dispatch.v1.GetJobResponse
-	(*ListJobsRequest)(nil),               // 12: sanbao.dispatch.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),              // 13: sanbao.dispatch.v1.ListJobsResponse
-	(*RankTechniciansRequest)(nil),        // 14: sanbao.dispatch.v1.RankTechniciansRequest
-	(*RankTechniciansResponse)(nil),       // 15: sanbao.dispatch.v1.RankTechniciansResponse
-	(*AssignJobRequest)(nil),              // 16: sanbao.dispatch.v1.AssignJobRequest
-	(*AssignJobResponse)(nil),             // 17: sanbao.dispatch.v1.AssignJobResponse
-	(*AcceptJobRequest)(nil),              // 18: sanbao.dispatch.v1.AcceptJobRequest
-	(*AcceptJobResponse)(nil),             // 19: sanbao.dispatch.v1.AcceptJobResponse
-	(*ApproveJobRequest)(nil),             // 20: sanbao.dispatch.v1.ApproveJobRequest
-	(*ApproveJobResponse)(nil),            // 21: sanbao.dispatch.v1.ApproveJobResponse
-	(*DeclineJobRequest)(nil),             // 22: sanbao.dispatch.v1.DeclineJobRequest
-	(*DeclineJobResponse)(nil),            // 23: sanbao.dispatch.v1.DeclineJobResponse
-	(*ScheduleAppointmentRequest)(nil),    // 24: sanbao.dispatch.v1.ScheduleAppointmentRequest
-	(*ScheduleAppointmentResponse)(nil),   // 25: sanbao.dispatch.v1.ScheduleAppointmentResponse
-	(*RescheduleAppointmentRequest)(nil),  // 26: sanbao.dispatch.v1.RescheduleAppointmentRequest
-	(*RescheduleAppointmentResponse)(nil), // 27: sanbao.dispatch.v1.RescheduleAppointmentResponse
-	(*StartTravelRequest)(nil),            // 28: sanbao.dispatch.v1.StartTravelRequest
-	(*StartTravelResponse)(nil),           // 29: sanbao.dispatch.v1.StartTravelResponse
-	(*CheckInRequest)(nil),                // 30: sanbao.dispatch.v1.CheckInRequest
-	(*CheckInResponse)(nil),               // 31: sanbao.dispatch.v1.CheckInResponse
-	(*RecordWorkRequest)(nil),             // 32: sanbao.dispatch.v1.RecordWorkRequest
-	(*RecordWorkResponse)(nil),            // 33: sanbao.dispatch.v1.RecordWorkResponse
-	(*CompleteVisitRequest)(nil),          // 34: sanbao.dispatch.v1.CompleteVisitRequest
-	(*CompleteVisitResponse)(nil),         // 35: sanbao.dispatch.v1.CompleteVisitResponse
-	(*AmendReportRequest)(nil),            // 36: sanbao.dispatch.v1.AmendReportRequest
-	(*AmendReportResponse)(nil),           // 37: sanbao.dispatch.v1.AmendReportResponse
-	(*EscalateJobRequest)(nil),            // 38: sanbao.dispatch.v1.EscalateJobRequest
-	(*EscalateJobResponse)(nil),           // 39: sanbao.dispatch.v1.EscalateJobResponse
-	(*CancelJobRequest)(nil),              // 40: sanbao.dispatch.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),             // 41: sanbao.dispatch.v1.CancelJobResponse
-	(*PlanDayRequest)(nil),                // 42: sanbao.dispatch.v1.PlanDayRequest
-	(*PlanDayResponse)(nil),               // 43: sanbao.dispatch.v1.PlanDayResponse
-	(*CommitPlanRequest)(nil),             // 44: sanbao.dispatch.v1.CommitPlanRequest
-	(*CommitPlanResponse)(nil),            // 45: sanbao.dispatch.v1.CommitPlanResponse
-	(*Technician)(nil),                    // 46: sanbao.dispatch.v1.Technician
-	(*Job)(nil),                           // 47: sanbao.dispatch.v1.Job
-	(JobState)(0),                         // 48: sanbao.dispatch.v1.JobState
-	(*Ranking)(nil),                       // 49: sanbao.dispatch.v1.Ranking
-	(*TimeWindow)(nil),                    // 50: sanbao.dispatch.v1.TimeWindow
-	(*timestamppb.Timestamp)(nil),         // 51: google.protobuf.Timestamp
-	(*v1.GeoPoint)(nil),                   // 52: sanbao.type.v1.GeoPoint
-	(*ServiceReport)(nil),                 // 53: sanbao.dispatch.v1.ServiceReport
-	(*ReportAmendment)(nil),               // 54: sanbao.dispatch.v1.ReportAmendment
-	(EscalationReason)(0),                 // 55: sanbao.dispatch.v1.EscalationReason
-	(EscalationLevel)(0),                  // 56: sanbao.dispatch.v1.EscalationLevel
-	(*durationpb.Duration)(nil),           // 57: google.protobuf.Duration
-	(*DayPlan)(nil),                       // 58: sanbao.dispatch.v1.DayPlan
-	(*CommitVisit)(nil),                   // 59: sanbao.dispatch.v1.CommitVisit
+	(*RecordTrainingRequest)(nil),         // 8: sanbao.dispatch.v1.RecordTrainingRequest
+	(*RecordTrainingResponse)(nil),        // 9: sanbao.dispatch.v1.RecordTrainingResponse
+	(*RecordAssessmentRequest)(nil),       // 10: sanbao.dispatch.v1.RecordAssessmentRequest
+	(*RecordAssessmentResponse)(nil),      // 11: sanbao.dispatch.v1.RecordAssessmentResponse
+	(*ListQualificationsRequest)(nil),     // 12: sanbao.dispatch.v1.ListQualificationsRequest
+	(*ListQualificationsResponse)(nil),    // 13: sanbao.dispatch.v1.ListQualificationsResponse
+	(*CreateJobRequest)(nil),              // 14: sanbao.dispatch.v1.CreateJobRequest
+	(*CreateJobResponse)(nil),             // 15: sanbao.dispatch.v1.CreateJobResponse
+	(*GetJobRequest)(nil),                 // 16: sanbao.dispatch.v1.GetJobRequest
+	(*GetJobResponse)(nil),                // 17: sanbao.dispatch.v1.GetJobResponse
+	(*ListJobsRequest)(nil),               // 18: sanbao.dispatch.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),              // 19: sanbao.dispatch.v1.ListJobsResponse
+	(*RankTechniciansRequest)(nil),        // 20: sanbao.dispatch.v1.RankTechniciansRequest
+	(*RankTechniciansResponse)(nil),       // 21: sanbao.dispatch.v1.RankTechniciansResponse
+	(*AssignJobRequest)(nil),              // 22: sanbao.dispatch.v1.AssignJobRequest
+	(*AssignJobResponse)(nil),             // 23: sanbao.dispatch.v1.AssignJobResponse
+	(*AcceptJobRequest)(nil),              // 24: sanbao.dispatch.v1.AcceptJobRequest
+	(*AcceptJobResponse)(nil),             // 25: sanbao.dispatch.v1.AcceptJobResponse
+	(*ApproveJobRequest)(nil),             // 26: sanbao.dispatch.v1.ApproveJobRequest
+	(*ApproveJobResponse)(nil),            // 27: sanbao.dispatch.v1.ApproveJobResponse
+	(*DeclineJobRequest)(nil),             // 28: sanbao.dispatch.v1.DeclineJobRequest
+	(*DeclineJobResponse)(nil),            // 29: sanbao.dispatch.v1.DeclineJobResponse
+	(*ScheduleAppointmentRequest)(nil),    // 30: sanbao.dispatch.v1.ScheduleAppointmentRequest
+	(*ScheduleAppointmentResponse)(nil),   // 31: sanbao.dispatch.v1.ScheduleAppointmentResponse
+	(*RescheduleAppointmentRequest)(nil),  // 32: sanbao.dispatch.v1.RescheduleAppointmentRequest
+	(*RescheduleAppointmentResponse)(nil), // 33: sanbao.dispatch.v1.RescheduleAppointmentResponse
+	(*StartTravelRequest)(nil),            // 34: sanbao.dispatch.v1.StartTravelRequest
+	(*StartTravelResponse)(nil),           // 35: sanbao.dispatch.v1.StartTravelResponse
+	(*CheckInRequest)(nil),                // 36: sanbao.dispatch.v1.CheckInRequest
+	(*CheckInResponse)(nil),               // 37: sanbao.dispatch.v1.CheckInResponse
+	(*RecordWorkRequest)(nil),             // 38: sanbao.dispatch.v1.RecordWorkRequest
+	(*RecordWorkResponse)(nil),            // 39: sanbao.dispatch.v1.RecordWorkResponse
+	(*CompleteVisitRequest)(nil),          // 40: sanbao.dispatch.v1.CompleteVisitRequest
+	(*CompleteVisitResponse)(nil),         // 41: sanbao.dispatch.v1.CompleteVisitResponse
+	(*AmendReportRequest)(nil),            // 42: sanbao.dispatch.v1.AmendReportRequest
+	(*AmendReportResponse)(nil),           // 43: sanbao.dispatch.v1.AmendReportResponse
+	(*EscalateJobRequest)(nil),            // 44: sanbao.dispatch.v1.EscalateJobRequest
+	(*EscalateJobResponse)(nil),           // 45: sanbao.dispatch.v1.EscalateJobResponse
+	(*CancelJobRequest)(nil),              // 46: sanbao.dispatch.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),             // 47: sanbao.dispatch.v1.CancelJobResponse
+	(*PlanDayRequest)(nil),                // 48: sanbao.dispatch.v1.PlanDayRequest
+	(*PlanDayResponse)(nil),               // 49: sanbao.dispatch.v1.PlanDayResponse
+	(*CommitPlanRequest)(nil),             // 50: sanbao.dispatch.v1.CommitPlanRequest
+	(*CommitPlanResponse)(nil),            // 51: sanbao.dispatch.v1.CommitPlanResponse
+	(*Technician)(nil),                    // 52: sanbao.dispatch.v1.Technician
+	(*timestamppb.Timestamp)(nil),         // 53: google.protobuf.Timestamp
+	(*Qualification)(nil),                 // 54: sanbao.dispatch.v1.Qualification
+	(*QualificationRecord)(nil),           // 55: sanbao.dispatch.v1.QualificationRecord
+	(*Job)(nil),                           // 56: sanbao.dispatch.v1.Job
+	(JobState)(0),                         // 57: sanbao.dispatch.v1.JobState
+	(*Ranking)(nil),                       // 58: sanbao.dispatch.v1.Ranking
+	(*TimeWindow)(nil),                    // 59: sanbao.dispatch.v1.TimeWindow
+	(*v1.GeoPoint)(nil),                   // 60: sanbao.type.v1.GeoPoint
+	(*ServiceReport)(nil),                 // 61: sanbao.dispatch.v1.ServiceReport
+	(*ReportAmendment)(nil),               // 62: sanbao.dispatch.v1.ReportAmendment
+	(EscalationReason)(0),                 // 63: sanbao.dispatch.v1.EscalationReason
+	(EscalationLevel)(0),                  // 64: sanbao.dispatch.v1.EscalationLevel
+	(*durationpb.Duration)(nil),           // 65: google.protobuf.Duration
+	(*DayPlan)(nil),                       // 66: sanbao.dispatch.v1.DayPlan
+	(*CommitVisit)(nil),                   // 67: sanbao.dispatch.v1.CommitVisit
 }
 var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
-	46, // 0: sanbao.dispatch.v1.CreateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
-	46, // 1: sanbao.dispatch.v1.CreateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
-	46, // 2: sanbao.dispatch.v1.GetTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
-	46, // 3: sanbao.dispatch.v1.ListTechniciansResponse.technicians:type_name -> sanbao.dispatch.v1.Technician
-	46, // 4: sanbao.dispatch.v1.UpdateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
-	46, // 5: sanbao.dispatch.v1.UpdateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
-	47, // 6: sanbao.dispatch.v1.CreateJobRequest.job:type_name -> sanbao.dispatch.v1.Job
-	47, // 7: sanbao.dispatch.v1.CreateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	47, // 8: sanbao.dispatch.v1.GetJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	48, // 9: sanbao.dispatch.v1.ListJobsRequest.state:type_name -> sanbao.dispatch.v1.JobState
-	47, // 10: sanbao.dispatch.v1.ListJobsResponse.jobs:type_name -> sanbao.dispatch.v1.Job
-	49, // 11: sanbao.dispatch.v1.RankTechniciansResponse.ranking:type_name -> sanbao.dispatch.v1.Ranking
-	47, // 12: sanbao.dispatch.v1.AssignJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	47, // 13: sanbao.dispatch.v1.AcceptJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	47, // 14: sanbao.dispatch.v1.ApproveJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	47, // 15: sanbao.dispatch.v1.DeclineJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	50, // 16: sanbao.dispatch.v1.ScheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	47, // 17: sanbao.dispatch.v1.ScheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
-	50, // 18: sanbao.dispatch.v1.RescheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	51, // 19: sanbao.dispatch.v1.RescheduleAppointmentRequest.notice_time:type_name -> google.protobuf.Timestamp
-	47, // 20: sanbao.dispatch.v1.RescheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
-	47, // 21: sanbao.dispatch.v1.StartTravelResponse.job:type_name -> sanbao.dispatch.v1.Job
-	52, // 22: sanbao.dispatch.v1.CheckInRequest.point:type_name -> sanbao.type.v1.GeoPoint
-	51, // 23: sanbao.dispatch.v1.CheckInRequest.check_in_time:type_name -> google.protobuf.Timestamp
-	47, // 24: sanbao.dispatch.v1.CheckInResponse.job:type_name -> sanbao.dispatch.v1.Job
-	53, // 25: sanbao.dispatch.v1.RecordWorkRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	47, // 26: sanbao.dispatch.v1.RecordWorkResponse.job:type_name -> sanbao.dispatch.v1.Job
-	53, // 27: sanbao.dispatch.v1.CompleteVisitRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	47, // 28: sanbao.dispatch.v1.CompleteVisitResponse.job:type_name -> sanbao.dispatch.v1.Job
-	54, // 29: sanbao.dispatch.v1.AmendReportRequest.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
-	47, // 30: sanbao.dispatch.v1.AmendReportResponse.job:type_name -> sanbao.dispatch.v1.Job
-	55, // 31: sanbao.dispatch.v1.EscalateJobRequest.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	56, // 32: sanbao.dispatch.v1.EscalateJobRequest.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	47, // 33: sanbao.dispatch.v1.EscalateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	47, // 34: sanbao.dispatch.v1.CancelJobResponse.job:type_name -> sanbao.dispatch.v1.Job
-	51, // 35: sanbao.dispatch.v1.PlanDayRequest.day_start:type_name -> google.protobuf.Timestamp
-	57, // 36: sanbao.dispatch.v1.PlanDayRequest.budget:type_name -> google.protobuf.Duration
-	58, // 37: sanbao.dispatch.v1.PlanDayResponse.plan:type_name -> sanbao.dispatch.v1.DayPlan
-	59, // 38: sanbao.dispatch.v1.CommitPlanRequest.visits:type_name -> sanbao.dispatch.v1.CommitVisit
-	47, // 39: sanbao.dispatch.v1.CommitPlanResponse.jobs:type_name -> sanbao.dispatch.v1.Job
-	0,  // 40: sanbao.dispatch.v1.DispatchService.CreateTechnician:input_type -> sanbao.dispatch.v1.CreateTechnicianRequest
-	2,  // 41: sanbao.dispatch.v1.DispatchService.GetTechnician:input_type -> sanbao.dispatch.v1.GetTechnicianRequest
-	4,  // 42: sanbao.dispatch.v1.DispatchService.ListTechnicians:input_type -> sanbao.dispatch.v1.ListTechniciansRequest
-	6,  // 43: sanbao.dispatch.v1.DispatchService.UpdateTechnician:input_type -> sanbao.dispatch.v1.UpdateTechnicianRequest
-	8,  // 44: sanbao.dispatch.v1.DispatchService.CreateJob:input_type -> sanbao.dispatch.v1.CreateJobRequest
-	10, // 45: sanbao.dispatch.v1.DispatchService.GetJob:input_type -> sanbao.dispatch.v1.GetJobRequest
-	12, // 46: sanbao.dispatch.v1.DispatchService.ListJobs:input_type -> sanbao.dispatch.v1.ListJobsRequest
-	14, // 47: sanbao.dispatch.v1.DispatchService.RankTechnicians:input_type -> sanbao.dispatch.v1.RankTechniciansRequest
-	16, // 48: sanbao.dispatch.v1.DispatchService.AssignJob:input_type -> sanbao.dispatch.v1.AssignJobRequest
-	18, // 49: sanbao.dispatch.v1.DispatchService.AcceptJob:input_type -> sanbao.dispatch.v1.AcceptJobRequest
-	20, // 50: sanbao.dispatch.v1.DispatchService.ApproveJob:input_type -> sanbao.dispatch.v1.ApproveJobRequest
-	22, // 51: sanbao.dispatch.v1.DispatchService.DeclineJob:input_type -> sanbao.dispatch.v1.DeclineJobRequest
-	24, // 52: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:input_type -> sanbao.dispatch.v1.ScheduleAppointmentRequest
-	26, // 53: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:input_type -> sanbao.dispatch.v1.RescheduleAppointmentRequest
-	28, // 54: sanbao.dispatch.v1.DispatchService.StartTravel:input_type -> sanbao.dispatch.v1.StartTravelRequest
-	30, // 55: sanbao.dispatch.v1.DispatchService.CheckIn:input_type -> sanbao.dispatch.v1.CheckInRequest
-	32, // 56: sanbao.dispatch.v1.DispatchService.RecordWork:input_type -> sanbao.dispatch.v1.RecordWorkRequest
-	34, // 57: sanbao.dispatch.v1.DispatchService.CompleteVisit:input_type -> sanbao.dispatch.v1.CompleteVisitRequest
-	36, // 58: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
-	38, // 59: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
-	40, // 60: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
-	42, // 61: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
-	44, // 62: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
-	1,  // 63: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
-	3,  // 64: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
-	5,  // 65: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
-	7,  // 66: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
-	9,  // 67: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
-	11, // 68: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
-	13, // 69: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
-	15, // 70: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
-	17, // 71: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
-	19, // 72: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
-	21, // 73: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
-	23, // 74: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
-	25, // 75: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
-	27, // 76: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
-	29, // 77: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
-	31, // 78: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
-	33, // 79: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
-	35, // 80: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
-	37, // 81: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
-	39, // 82: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
-	41, // 83: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
-	43, // 84: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
-	45, // 85: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
-	63, // [63:86] is the sub-list for method output_type
-	40, // [40:63] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	52, // 0: sanbao.dispatch.v1.CreateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
+	52, // 1: sanbao.dispatch.v1.CreateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	52, // 2: sanbao.dispatch.v1.GetTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	52, // 3: sanbao.dispatch.v1.ListTechniciansResponse.technicians:type_name -> sanbao.dispatch.v1.Technician
+	52, // 4: sanbao.dispatch.v1.UpdateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
+	52, // 5: sanbao.dispatch.v1.UpdateTechnicianResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	53, // 6: sanbao.dispatch.v1.RecordTrainingRequest.start_time:type_name -> google.protobuf.Timestamp
+	53, // 7: sanbao.dispatch.v1.RecordTrainingRequest.end_time:type_name -> google.protobuf.Timestamp
+	52, // 8: sanbao.dispatch.v1.RecordTrainingResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	54, // 9: sanbao.dispatch.v1.RecordTrainingResponse.qualification:type_name -> sanbao.dispatch.v1.Qualification
+	53, // 10: sanbao.dispatch.v1.RecordAssessmentRequest.assessed_time:type_name -> google.protobuf.Timestamp
+	52, // 11: sanbao.dispatch.v1.RecordAssessmentResponse.technician:type_name -> sanbao.dispatch.v1.Technician
+	54, // 12: sanbao.dispatch.v1.RecordAssessmentResponse.qualification:type_name -> sanbao.dispatch.v1.Qualification
+	54, // 13: sanbao.dispatch.v1.ListQualificationsResponse.qualifications:type_name -> sanbao.dispatch.v1.Qualification
+	55, // 14: sanbao.dispatch.v1.ListQualificationsResponse.records:type_name -> sanbao.dispatch.v1.QualificationRecord
+	56, // 15: sanbao.dispatch.v1.CreateJobRequest.job:type_name -> sanbao.dispatch.v1.Job
+	56, // 16: sanbao.dispatch.v1.CreateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	56, // 17: sanbao.dispatch.v1.GetJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	57, // 18: sanbao.dispatch.v1.ListJobsRequest.state:type_name -> sanbao.dispatch.v1.JobState
+	56, // 19: sanbao.dispatch.v1.ListJobsResponse.jobs:type_name -> sanbao.dispatch.v1.Job
+	58, // 20: sanbao.dispatch.v1.RankTechniciansResponse.ranking:type_name -> sanbao.dispatch.v1.Ranking
+	56, // 21: sanbao.dispatch.v1.AssignJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	56, // 22: sanbao.dispatch.v1.AcceptJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	56, // 23: sanbao.dispatch.v1.ApproveJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	56, // 24: sanbao.dispatch.v1.DeclineJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	59, // 25: sanbao.dispatch.v1.ScheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	56, // 26: sanbao.dispatch.v1.ScheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
+	59, // 27: sanbao.dispatch.v1.RescheduleAppointmentRequest.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	53, // 28: sanbao.dispatch.v1.RescheduleAppointmentRequest.notice_time:type_name -> google.protobuf.Timestamp
+	56, // 29: sanbao.dispatch.v1.RescheduleAppointmentResponse.job:type_name -> sanbao.dispatch.v1.Job
+	56, // 30: sanbao.dispatch.v1.StartTravelResponse.job:type_name -> sanbao.dispatch.v1.Job
+	60, // 31: sanbao.dispatch.v1.CheckInRequest.point:type_name -> sanbao.type.v1.GeoPoint
+	53, // 32: sanbao.dispatch.v1.CheckInRequest.check_in_time:type_name -> google.protobuf.Timestamp
+	56, // 33: sanbao.dispatch.v1.CheckInResponse.job:type_name -> sanbao.dispatch.v1.Job
+	61, // 34: sanbao.dispatch.v1.RecordWorkRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	56, // 35: sanbao.dispatch.v1.RecordWorkResponse.job:type_name -> sanbao.dispatch.v1.Job
+	61, // 36: sanbao.dispatch.v1.CompleteVisitRequest.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	56, // 37: sanbao.dispatch.v1.CompleteVisitResponse.job:type_name -> sanbao.dispatch.v1.Job
+	62, // 38: sanbao.dispatch.v1.AmendReportRequest.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
+	56, // 39: sanbao.dispatch.v1.AmendReportResponse.job:type_name -> sanbao.dispatch.v1.Job
+	63, // 40: sanbao.dispatch.v1.EscalateJobRequest.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	64, // 41: sanbao.dispatch.v1.EscalateJobRequest.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	56, // 42: sanbao.dispatch.v1.EscalateJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	56, // 43: sanbao.dispatch.v1.CancelJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	53, // 44: sanbao.dispatch.v1.PlanDayRequest.day_start:type_name -> google.protobuf.Timestamp
+	65, // 45: sanbao.dispatch.v1.PlanDayRequest.budget:type_name -> google.protobuf.Duration
+	66, // 46: sanbao.dispatch.v1.PlanDayResponse.plan:type_name -> sanbao.dispatch.v1.DayPlan
+	67, // 47: sanbao.dispatch.v1.CommitPlanRequest.visits:type_name -> sanbao.dispatch.v1.CommitVisit
+	56, // 48: sanbao.dispatch.v1.CommitPlanResponse.jobs:type_name -> sanbao.dispatch.v1.Job
+	0,  // 49: sanbao.dispatch.v1.DispatchService.CreateTechnician:input_type -> sanbao.dispatch.v1.CreateTechnicianRequest
+	2,  // 50: sanbao.dispatch.v1.DispatchService.GetTechnician:input_type -> sanbao.dispatch.v1.GetTechnicianRequest
+	4,  // 51: sanbao.dispatch.v1.DispatchService.ListTechnicians:input_type -> sanbao.dispatch.v1.ListTechniciansRequest
+	6,  // 52: sanbao.dispatch.v1.DispatchService.UpdateTechnician:input_type -> sanbao.dispatch.v1.UpdateTechnicianRequest
+	8,  // 53: sanbao.dispatch.v1.DispatchService.RecordTraining:input_type -> sanbao.dispatch.v1.RecordTrainingRequest
+	10, // 54: sanbao.dispatch.v1.DispatchService.RecordAssessment:input_type -> sanbao.dispatch.v1.RecordAssessmentRequest
+	12, // 55: sanbao.dispatch.v1.DispatchService.ListQualifications:input_type -> sanbao.dispatch.v1.ListQualificationsRequest
+	14, // 56: sanbao.dispatch.v1.DispatchService.CreateJob:input_type -> sanbao.dispatch.v1.CreateJobRequest
+	16, // 57: sanbao.dispatch.v1.DispatchService.GetJob:input_type -> sanbao.dispatch.v1.GetJobRequest
+	18, // 58: sanbao.dispatch.v1.DispatchService.ListJobs:input_type -> sanbao.dispatch.v1.ListJobsRequest
+	20, // 59: sanbao.dispatch.v1.DispatchService.RankTechnicians:input_type -> sanbao.dispatch.v1.RankTechniciansRequest
+	22, // 60: sanbao.dispatch.v1.DispatchService.AssignJob:input_type -> sanbao.dispatch.v1.AssignJobRequest
+	24, // 61: sanbao.dispatch.v1.DispatchService.AcceptJob:input_type -> sanbao.dispatch.v1.AcceptJobRequest
+	26, // 62: sanbao.dispatch.v1.DispatchService.ApproveJob:input_type -> sanbao.dispatch.v1.ApproveJobRequest
+	28, // 63: sanbao.dispatch.v1.DispatchService.DeclineJob:input_type -> sanbao.dispatch.v1.DeclineJobRequest
+	30, // 64: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:input_type -> sanbao.dispatch.v1.ScheduleAppointmentRequest
+	32, // 65: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:input_type -> sanbao.dispatch.v1.RescheduleAppointmentRequest
+	34, // 66: sanbao.dispatch.v1.DispatchService.StartTravel:input_type -> sanbao.dispatch.v1.StartTravelRequest
+	36, // 67: sanbao.dispatch.v1.DispatchService.CheckIn:input_type -> sanbao.dispatch.v1.CheckInRequest
+	38, // 68: sanbao.dispatch.v1.DispatchService.RecordWork:input_type -> sanbao.dispatch.v1.RecordWorkRequest
+	40, // 69: sanbao.dispatch.v1.DispatchService.CompleteVisit:input_type -> sanbao.dispatch.v1.CompleteVisitRequest
+	42, // 70: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
+	44, // 71: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
+	46, // 72: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
+	48, // 73: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
+	50, // 74: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
+	1,  // 75: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
+	3,  // 76: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
+	5,  // 77: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
+	7,  // 78: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
+	9,  // 79: sanbao.dispatch.v1.DispatchService.RecordTraining:output_type -> sanbao.dispatch.v1.RecordTrainingResponse
+	11, // 80: sanbao.dispatch.v1.DispatchService.RecordAssessment:output_type -> sanbao.dispatch.v1.RecordAssessmentResponse
+	13, // 81: sanbao.dispatch.v1.DispatchService.ListQualifications:output_type -> sanbao.dispatch.v1.ListQualificationsResponse
+	15, // 82: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
+	17, // 83: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
+	19, // 84: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
+	21, // 85: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
+	23, // 86: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
+	25, // 87: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
+	27, // 88: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
+	29, // 89: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
+	31, // 90: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
+	33, // 91: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
+	35, // 92: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
+	37, // 93: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
+	39, // 94: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
+	41, // 95: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
+	43, // 96: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
+	45, // 97: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
+	47, // 98: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
+	49, // 99: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
+	51, // 100: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
+	75, // [75:101] is the sub-list for method output_type
+	49, // [49:75] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_dispatch_service_proto_init() }
@@ -3105,7 +3559,7 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc), len(file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   46,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

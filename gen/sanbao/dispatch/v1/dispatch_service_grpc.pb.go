@@ -26,6 +26,9 @@ const (
 	DispatchService_GetTechnician_FullMethodName         = "/sanbao.dispatch.v1.DispatchService/GetTechnician"
 	DispatchService_ListTechnicians_FullMethodName       = "/sanbao.dispatch.v1.DispatchService/ListTechnicians"
 	DispatchService_UpdateTechnician_FullMethodName      = "/sanbao.dispatch.v1.DispatchService/UpdateTechnician"
+	DispatchService_RecordTraining_FullMethodName        = "/sanbao.dispatch.v1.DispatchService/RecordTraining"
+	DispatchService_RecordAssessment_FullMethodName      = "/sanbao.dispatch.v1.DispatchService/RecordAssessment"
+	DispatchService_ListQualifications_FullMethodName    = "/sanbao.dispatch.v1.DispatchService/ListQualifications"
 	DispatchService_CreateJob_FullMethodName             = "/sanbao.dispatch.v1.DispatchService/CreateJob"
 	DispatchService_GetJob_FullMethodName                = "/sanbao.dispatch.v1.DispatchService/GetJob"
 	DispatchService_ListJobs_FullMethodName              = "/sanbao.dispatch.v1.DispatchService/ListJobs"
@@ -73,6 +76,20 @@ type DispatchServiceClient interface {
 	// given it must be the technician's current one, else ABORTED; an empty etag overwrites
 	// unconditionally. Jobs already assigned keep their technician.
 	UpdateTechnician(ctx context.Context, in *UpdateTechnicianRequest, opts ...grpc.CallOption) (*UpdateTechnicianResponse, error)
+	// Records a training course of a technician for a product line (seed 002: in-house study
+	// of at least the policy's training length, default 2 months, before an assessment; a
+	// retraining after a failed assessment). The technician is a trainee for the line from its
+	// start: they work only alongside a qualified lead. Event: technician.qualification_recorded.
+	RecordTraining(ctx context.Context, in *RecordTrainingRequest, opts ...grpc.CallOption) (*RecordTrainingResponse, error)
+	// Records an assessment. Allowed after a training of the policy's length that has ended
+	// (the first assessment), after a retraining begun since a failed assessment and ended, or
+	// for a technician once qualified (the periodic assessment); else FAILED_PRECONDITION with
+	// ErrorInfo reason TRAINING_INCOMPLETE. A pass qualifies the technician for the line for the
+	// policy's validity (default 12 months); a fail ends the qualification at once. Event:
+	// technician.qualification_recorded.
+	RecordAssessment(ctx context.Context, in *RecordAssessmentRequest, opts ...grpc.CallOption) (*RecordAssessmentResponse, error)
+	// Lists a technician's qualifications per product line as of now, and the records.
+	ListQualifications(ctx context.Context, in *ListQualificationsRequest, opts ...grpc.CallOption) (*ListQualificationsResponse, error)
 	// Creates a job and assigns it at once to the best matching technician (ASSIGNED), or
 	// leaves it UNASSIGNED and raises an escalation when no one matches. The ticket service
 	// passes its ticket id (or a key derived from it) as request_id. The likely parts are
@@ -91,7 +108,10 @@ type DispatchServiceClient interface {
 	// is left out as planned_day.
 	RankTechnicians(ctx context.Context, in *RankTechniciansRequest, opts ...grpc.CallOption) (*RankTechniciansResponse, error)
 	// Assigns a job by hand, overriding the ranking (the technician must be active; matching
-	// rules other than the product line are the dispatcher's call). Allowed while UNASSIGNED,
+	// rules other than the product line are the dispatcher's call). When the policy requires
+	// qualifications, the technician must be qualified for the job's product line: else
+	// FAILED_PRECONDITION with ErrorInfo reason NOT_QUALIFIED (or TRAINEE_NEEDS_LEAD for a
+	// trainee). member_ids assigns a team led by technician_id. Allowed while UNASSIGNED,
 	// ASSIGNED or ACCEPTED. Event: job.assigned (job.reassigned when it had a technician).
 	AssignJob(ctx context.Context, in *AssignJobRequest, opts ...grpc.CallOption) (*AssignJobResponse, error)
 	// The assigned technician accepts the job (ASSIGNED -> ACCEPTED). Event: job.accepted.
@@ -204,6 +224,36 @@ func (c *dispatchServiceClient) UpdateTechnician(ctx context.Context, in *Update
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(UpdateTechnicianResponse)
 	err := c.cc.Invoke(ctx, DispatchService_UpdateTechnician_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dispatchServiceClient) RecordTraining(ctx context.Context, in *RecordTrainingRequest, opts ...grpc.CallOption) (*RecordTrainingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordTrainingResponse)
+	err := c.cc.Invoke(ctx, DispatchService_RecordTraining_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dispatchServiceClient) RecordAssessment(ctx context.Context, in *RecordAssessmentRequest, opts ...grpc.CallOption) (*RecordAssessmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordAssessmentResponse)
+	err := c.cc.Invoke(ctx, DispatchService_RecordAssessment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dispatchServiceClient) ListQualifications(ctx context.Context, in *ListQualificationsRequest, opts ...grpc.CallOption) (*ListQualificationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListQualificationsResponse)
+	err := c.cc.Invoke(ctx, DispatchService_ListQualifications_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -426,6 +476,20 @@ type DispatchServiceServer interface {
 	// given it must be the technician's current one, else ABORTED; an empty etag overwrites
 	// unconditionally. Jobs already assigned keep their technician.
 	UpdateTechnician(context.Context, *UpdateTechnicianRequest) (*UpdateTechnicianResponse, error)
+	// Records a training course of a technician for a product line (seed 002: in-house study
+	// of at least the policy's training length, default 2 months, before an assessment; a
+	// retraining after a failed assessment). The technician is a trainee for the line from its
+	// start: they work only alongside a qualified lead. Event: technician.qualification_recorded.
+	RecordTraining(context.Context, *RecordTrainingRequest) (*RecordTrainingResponse, error)
+	// Records an assessment. Allowed after a training of the policy's length that has ended
+	// (the first assessment), after a retraining begun since a failed assessment and ended, or
+	// for a technician once qualified (the periodic assessment); else FAILED_PRECONDITION with
+	// ErrorInfo reason TRAINING_INCOMPLETE. A pass qualifies the technician for the line for the
+	// policy's validity (default 12 months); a fail ends the qualification at once. Event:
+	// technician.qualification_recorded.
+	RecordAssessment(context.Context, *RecordAssessmentRequest) (*RecordAssessmentResponse, error)
+	// Lists a technician's qualifications per product line as of now, and the records.
+	ListQualifications(context.Context, *ListQualificationsRequest) (*ListQualificationsResponse, error)
 	// Creates a job and assigns it at once to the best matching technician (ASSIGNED), or
 	// leaves it UNASSIGNED and raises an escalation when no one matches. The ticket service
 	// passes its ticket id (or a key derived from it) as request_id. The likely parts are
@@ -444,7 +508,10 @@ type DispatchServiceServer interface {
 	// is left out as planned_day.
 	RankTechnicians(context.Context, *RankTechniciansRequest) (*RankTechniciansResponse, error)
 	// Assigns a job by hand, overriding the ranking (the technician must be active; matching
-	// rules other than the product line are the dispatcher's call). Allowed while UNASSIGNED,
+	// rules other than the product line are the dispatcher's call). When the policy requires
+	// qualifications, the technician must be qualified for the job's product line: else
+	// FAILED_PRECONDITION with ErrorInfo reason NOT_QUALIFIED (or TRAINEE_NEEDS_LEAD for a
+	// trainee). member_ids assigns a team led by technician_id. Allowed while UNASSIGNED,
 	// ASSIGNED or ACCEPTED. Event: job.assigned (job.reassigned when it had a technician).
 	AssignJob(context.Context, *AssignJobRequest) (*AssignJobResponse, error)
 	// The assigned technician accepts the job (ASSIGNED -> ACCEPTED). Event: job.accepted.
@@ -534,6 +601,15 @@ func (UnimplementedDispatchServiceServer) ListTechnicians(context.Context, *List
 }
 func (UnimplementedDispatchServiceServer) UpdateTechnician(context.Context, *UpdateTechnicianRequest) (*UpdateTechnicianResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateTechnician not implemented")
+}
+func (UnimplementedDispatchServiceServer) RecordTraining(context.Context, *RecordTrainingRequest) (*RecordTrainingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordTraining not implemented")
+}
+func (UnimplementedDispatchServiceServer) RecordAssessment(context.Context, *RecordAssessmentRequest) (*RecordAssessmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordAssessment not implemented")
+}
+func (UnimplementedDispatchServiceServer) ListQualifications(context.Context, *ListQualificationsRequest) (*ListQualificationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListQualifications not implemented")
 }
 func (UnimplementedDispatchServiceServer) CreateJob(context.Context, *CreateJobRequest) (*CreateJobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateJob not implemented")
@@ -681,6 +757,60 @@ func _DispatchService_UpdateTechnician_Handler(srv interface{}, ctx context.Cont
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(DispatchServiceServer).UpdateTechnician(ctx, req.(*UpdateTechnicianRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DispatchService_RecordTraining_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordTrainingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).RecordTraining(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_RecordTraining_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).RecordTraining(ctx, req.(*RecordTrainingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DispatchService_RecordAssessment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordAssessmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).RecordAssessment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_RecordAssessment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).RecordAssessment(ctx, req.(*RecordAssessmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DispatchService_ListQualifications_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListQualificationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).ListQualifications(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_ListQualifications_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).ListQualifications(ctx, req.(*ListQualificationsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1049,6 +1179,18 @@ var DispatchService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateTechnician",
 			Handler:    _DispatchService_UpdateTechnician_Handler,
+		},
+		{
+			MethodName: "RecordTraining",
+			Handler:    _DispatchService_RecordTraining_Handler,
+		},
+		{
+			MethodName: "RecordAssessment",
+			Handler:    _DispatchService_RecordAssessment_Handler,
+		},
+		{
+			MethodName: "ListQualifications",
+			Handler:    _DispatchService_ListQualifications_Handler,
 		},
 		{
 			MethodName: "CreateJob",

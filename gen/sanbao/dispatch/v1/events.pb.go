@@ -986,6 +986,71 @@ func (x *TechnicianUpdated) GetActive() bool {
 	return false
 }
 
+// TechnicianQualificationRecorded: a training or assessment was recorded
+// (technician.qualification_recorded). Ids and dates only.
+type TechnicianQualificationRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The technician id.
+	TechnicianId string `protobuf:"bytes,1,opt,name=technician_id,json=technicianId,proto3" json:"technician_id,omitempty"`
+	// The record (recorded_by is the actor's id).
+	Record *QualificationRecord `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
+	// The line's qualification after the record.
+	Qualification *Qualification `protobuf:"bytes,3,opt,name=qualification,proto3" json:"qualification,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TechnicianQualificationRecorded) Reset() {
+	*x = TechnicianQualificationRecorded{}
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TechnicianQualificationRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TechnicianQualificationRecorded) ProtoMessage() {}
+
+func (x *TechnicianQualificationRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TechnicianQualificationRecorded.ProtoReflect.Descriptor instead.
+func (*TechnicianQualificationRecorded) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *TechnicianQualificationRecorded) GetTechnicianId() string {
+	if x != nil {
+		return x.TechnicianId
+	}
+	return ""
+}
+
+func (x *TechnicianQualificationRecorded) GetRecord() *QualificationRecord {
+	if x != nil {
+		return x.Record
+	}
+	return nil
+}
+
+func (x *TechnicianQualificationRecorded) GetQualification() *Qualification {
+	if x != nil {
+		return x.Qualification
+	}
+	return nil
+}
+
 // PlanCommitted: a day plan was committed (subject plan.committed, ce-subject
 // "plans/<request_id or first job id>"). The jobs' own events (job.assigned,
 // job.appointment_scheduled) are published too.
@@ -1005,7 +1070,7 @@ type PlanCommitted struct {
 
 func (x *PlanCommitted) Reset() {
 	*x = PlanCommitted{}
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[17]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1017,7 +1082,7 @@ func (x *PlanCommitted) String() string {
 func (*PlanCommitted) ProtoMessage() {}
 
 func (x *PlanCommitted) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[17]
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1030,7 +1095,7 @@ func (x *PlanCommitted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanCommitted.ProtoReflect.Descriptor instead.
 func (*PlanCommitted) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PlanCommitted) GetVisits() []*CommitVisit {
@@ -1137,7 +1202,11 @@ const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
 	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
 	"\x0forganisation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12[\n" +
 	"\x11organisation_kind\x18\x03 \x01(\x0e2$.sanbao.dispatch.v1.OrganisationKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10organisationKind\x12\x16\n" +
-	"\x06active\x18\x04 \x01(\bR\x06active\"\x98\x02\n" +
+	"\x06active\x18\x04 \x01(\bR\x06active\"\xde\x01\n" +
+	"\x1fTechnicianQualificationRecorded\x121\n" +
+	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x12?\n" +
+	"\x06record\x18\x02 \x01(\v2'.sanbao.dispatch.v1.QualificationRecordR\x06record\x12G\n" +
+	"\rqualification\x18\x03 \x01(\v2!.sanbao.dispatch.v1.QualificationR\rqualification\"\x98\x02\n" +
 	"\rPlanCommitted\x12B\n" +
 	"\x06visits\x18\x01 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\t\xbaH\x06\x92\x01\x03\x10\xf4\x03R\x06visits\x12=\n" +
 	"\x10assigned_job_ids\x18\x02 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0eassignedJobIds\x12C\n" +
@@ -1157,67 +1226,72 @@ func file_sanbao_dispatch_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_dispatch_v1_events_proto_rawDescData
 }
 
-var file_sanbao_dispatch_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_sanbao_dispatch_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_sanbao_dispatch_v1_events_proto_goTypes = []any{
-	(*JobCreated)(nil),             // 0: sanbao.dispatch.v1.JobCreated
-	(*JobAssigned)(nil),            // 1: sanbao.dispatch.v1.JobAssigned
-	(*JobAccepted)(nil),            // 2: sanbao.dispatch.v1.JobAccepted
-	(*JobDeclined)(nil),            // 3: sanbao.dispatch.v1.JobDeclined
-	(*JobReassigned)(nil),          // 4: sanbao.dispatch.v1.JobReassigned
-	(*JobEscalated)(nil),           // 5: sanbao.dispatch.v1.JobEscalated
-	(*JobApproved)(nil),            // 6: sanbao.dispatch.v1.JobApproved
-	(*JobEnRoute)(nil),             // 7: sanbao.dispatch.v1.JobEnRoute
-	(*JobCheckedIn)(nil),           // 8: sanbao.dispatch.v1.JobCheckedIn
-	(*VisitCompleted)(nil),         // 9: sanbao.dispatch.v1.VisitCompleted
-	(*JobFailed)(nil),              // 10: sanbao.dispatch.v1.JobFailed
-	(*JobCancelled)(nil),           // 11: sanbao.dispatch.v1.JobCancelled
-	(*AppointmentScheduled)(nil),   // 12: sanbao.dispatch.v1.AppointmentScheduled
-	(*AppointmentRescheduled)(nil), // 13: sanbao.dispatch.v1.AppointmentRescheduled
-	(*ReportAmended)(nil),          // 14: sanbao.dispatch.v1.ReportAmended
-	(*TechnicianCreated)(nil),      // 15: sanbao.dispatch.v1.TechnicianCreated
-	(*TechnicianUpdated)(nil),      // 16: sanbao.dispatch.v1.TechnicianUpdated
-	(*PlanCommitted)(nil),          // 17: sanbao.dispatch.v1.PlanCommitted
-	(*Job)(nil),                    // 18: sanbao.dispatch.v1.Job
-	(AssignmentOutcome)(0),         // 19: sanbao.dispatch.v1.AssignmentOutcome
-	(EscalationReason)(0),          // 20: sanbao.dispatch.v1.EscalationReason
-	(EscalationLevel)(0),           // 21: sanbao.dispatch.v1.EscalationLevel
-	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
-	(*ServiceReport)(nil),          // 23: sanbao.dispatch.v1.ServiceReport
-	(*ReportAmendment)(nil),        // 24: sanbao.dispatch.v1.ReportAmendment
-	(OrganisationKind)(0),          // 25: sanbao.dispatch.v1.OrganisationKind
-	(*CommitVisit)(nil),            // 26: sanbao.dispatch.v1.CommitVisit
+	(*JobCreated)(nil),                      // 0: sanbao.dispatch.v1.JobCreated
+	(*JobAssigned)(nil),                     // 1: sanbao.dispatch.v1.JobAssigned
+	(*JobAccepted)(nil),                     // 2: sanbao.dispatch.v1.JobAccepted
+	(*JobDeclined)(nil),                     // 3: sanbao.dispatch.v1.JobDeclined
+	(*JobReassigned)(nil),                   // 4: sanbao.dispatch.v1.JobReassigned
+	(*JobEscalated)(nil),                    // 5: sanbao.dispatch.v1.JobEscalated
+	(*JobApproved)(nil),                     // 6: sanbao.dispatch.v1.JobApproved
+	(*JobEnRoute)(nil),                      // 7: sanbao.dispatch.v1.JobEnRoute
+	(*JobCheckedIn)(nil),                    // 8: sanbao.dispatch.v1.JobCheckedIn
+	(*VisitCompleted)(nil),                  // 9: sanbao.dispatch.v1.VisitCompleted
+	(*JobFailed)(nil),                       // 10: sanbao.dispatch.v1.JobFailed
+	(*JobCancelled)(nil),                    // 11: sanbao.dispatch.v1.JobCancelled
+	(*AppointmentScheduled)(nil),            // 12: sanbao.dispatch.v1.AppointmentScheduled
+	(*AppointmentRescheduled)(nil),          // 13: sanbao.dispatch.v1.AppointmentRescheduled
+	(*ReportAmended)(nil),                   // 14: sanbao.dispatch.v1.ReportAmended
+	(*TechnicianCreated)(nil),               // 15: sanbao.dispatch.v1.TechnicianCreated
+	(*TechnicianUpdated)(nil),               // 16: sanbao.dispatch.v1.TechnicianUpdated
+	(*TechnicianQualificationRecorded)(nil), // 17: sanbao.dispatch.v1.TechnicianQualificationRecorded
+	(*PlanCommitted)(nil),                   // 18: sanbao.dispatch.v1.PlanCommitted
+	(*Job)(nil),                             // 19: sanbao.dispatch.v1.Job
+	(AssignmentOutcome)(0),                  // 20: sanbao.dispatch.v1.AssignmentOutcome
+	(EscalationReason)(0),                   // 21: sanbao.dispatch.v1.EscalationReason
+	(EscalationLevel)(0),                    // 22: sanbao.dispatch.v1.EscalationLevel
+	(*timestamppb.Timestamp)(nil),           // 23: google.protobuf.Timestamp
+	(*ServiceReport)(nil),                   // 24: sanbao.dispatch.v1.ServiceReport
+	(*ReportAmendment)(nil),                 // 25: sanbao.dispatch.v1.ReportAmendment
+	(OrganisationKind)(0),                   // 26: sanbao.dispatch.v1.OrganisationKind
+	(*QualificationRecord)(nil),             // 27: sanbao.dispatch.v1.QualificationRecord
+	(*Qualification)(nil),                   // 28: sanbao.dispatch.v1.Qualification
+	(*CommitVisit)(nil),                     // 29: sanbao.dispatch.v1.CommitVisit
 }
 var file_sanbao_dispatch_v1_events_proto_depIdxs = []int32{
-	18, // 0: sanbao.dispatch.v1.JobCreated.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 1: sanbao.dispatch.v1.JobAssigned.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 2: sanbao.dispatch.v1.JobAccepted.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 3: sanbao.dispatch.v1.JobDeclined.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 4: sanbao.dispatch.v1.JobReassigned.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 5: sanbao.dispatch.v1.JobReassigned.previous_outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
-	18, // 6: sanbao.dispatch.v1.JobEscalated.job:type_name -> sanbao.dispatch.v1.Job
-	20, // 7: sanbao.dispatch.v1.JobEscalated.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	21, // 8: sanbao.dispatch.v1.JobEscalated.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	18, // 9: sanbao.dispatch.v1.JobApproved.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 10: sanbao.dispatch.v1.JobEnRoute.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 11: sanbao.dispatch.v1.JobCheckedIn.job:type_name -> sanbao.dispatch.v1.Job
-	22, // 12: sanbao.dispatch.v1.JobCheckedIn.check_in_time:type_name -> google.protobuf.Timestamp
-	18, // 13: sanbao.dispatch.v1.VisitCompleted.job:type_name -> sanbao.dispatch.v1.Job
-	23, // 14: sanbao.dispatch.v1.VisitCompleted.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	18, // 15: sanbao.dispatch.v1.JobFailed.job:type_name -> sanbao.dispatch.v1.Job
-	23, // 16: sanbao.dispatch.v1.JobFailed.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	18, // 17: sanbao.dispatch.v1.JobCancelled.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 18: sanbao.dispatch.v1.AppointmentScheduled.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 19: sanbao.dispatch.v1.AppointmentRescheduled.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 20: sanbao.dispatch.v1.ReportAmended.job:type_name -> sanbao.dispatch.v1.Job
-	24, // 21: sanbao.dispatch.v1.ReportAmended.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
-	25, // 22: sanbao.dispatch.v1.TechnicianCreated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	25, // 23: sanbao.dispatch.v1.TechnicianUpdated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	26, // 24: sanbao.dispatch.v1.PlanCommitted.visits:type_name -> sanbao.dispatch.v1.CommitVisit
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	19, // 0: sanbao.dispatch.v1.JobCreated.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 1: sanbao.dispatch.v1.JobAssigned.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 2: sanbao.dispatch.v1.JobAccepted.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 3: sanbao.dispatch.v1.JobDeclined.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 4: sanbao.dispatch.v1.JobReassigned.job:type_name -> sanbao.dispatch.v1.Job
+	20, // 5: sanbao.dispatch.v1.JobReassigned.previous_outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
+	19, // 6: sanbao.dispatch.v1.JobEscalated.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 7: sanbao.dispatch.v1.JobEscalated.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	22, // 8: sanbao.dispatch.v1.JobEscalated.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	19, // 9: sanbao.dispatch.v1.JobApproved.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 10: sanbao.dispatch.v1.JobEnRoute.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 11: sanbao.dispatch.v1.JobCheckedIn.job:type_name -> sanbao.dispatch.v1.Job
+	23, // 12: sanbao.dispatch.v1.JobCheckedIn.check_in_time:type_name -> google.protobuf.Timestamp
+	19, // 13: sanbao.dispatch.v1.VisitCompleted.job:type_name -> sanbao.dispatch.v1.Job
+	24, // 14: sanbao.dispatch.v1.VisitCompleted.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	19, // 15: sanbao.dispatch.v1.JobFailed.job:type_name -> sanbao.dispatch.v1.Job
+	24, // 16: sanbao.dispatch.v1.JobFailed.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	19, // 17: sanbao.dispatch.v1.JobCancelled.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 18: sanbao.dispatch.v1.AppointmentScheduled.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 19: sanbao.dispatch.v1.AppointmentRescheduled.job:type_name -> sanbao.dispatch.v1.Job
+	19, // 20: sanbao.dispatch.v1.ReportAmended.job:type_name -> sanbao.dispatch.v1.Job
+	25, // 21: sanbao.dispatch.v1.ReportAmended.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
+	26, // 22: sanbao.dispatch.v1.TechnicianCreated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	26, // 23: sanbao.dispatch.v1.TechnicianUpdated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	27, // 24: sanbao.dispatch.v1.TechnicianQualificationRecorded.record:type_name -> sanbao.dispatch.v1.QualificationRecord
+	28, // 25: sanbao.dispatch.v1.TechnicianQualificationRecorded.qualification:type_name -> sanbao.dispatch.v1.Qualification
+	29, // 26: sanbao.dispatch.v1.PlanCommitted.visits:type_name -> sanbao.dispatch.v1.CommitVisit
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_events_proto_init() }
@@ -1235,7 +1309,7 @@ func file_sanbao_dispatch_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_events_proto_rawDesc), len(file_sanbao_dispatch_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

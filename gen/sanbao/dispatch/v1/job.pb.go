@@ -685,7 +685,10 @@ type Job struct {
 	// manual assignment), with the reasons technicians were left out. Output only.
 	LastRanking *Ranking `protobuf:"bytes,35,opt,name=last_ranking,json=lastRanking,proto3" json:"last_ranking,omitempty"`
 	// The manager's approval of a paid job; empty until ApproveJob. Output only.
-	Approval      *JobApproval `protobuf:"bytes,36,opt,name=approval,proto3" json:"approval,omitempty"`
+	Approval *JobApproval `protobuf:"bytes,36,opt,name=approval,proto3" json:"approval,omitempty"`
+	// Open service campaigns (recalls) of the unit to be done on this visit (the ticket's
+	// campaign_ids), so the technician brings what they need.
+	CampaignIds   []string `protobuf:"bytes,60,rep,name=campaign_ids,json=campaignIds,proto3" json:"campaign_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -972,6 +975,13 @@ func (x *Job) GetApproval() *JobApproval {
 	return nil
 }
 
+func (x *Job) GetCampaignIds() []string {
+	if x != nil {
+		return x.CampaignIds
+	}
+	return nil
+}
+
 // JobApproval is a manager's approval of a paid job (seed 000: a paid job needs approval).
 type JobApproval struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1174,8 +1184,16 @@ type Assignment struct {
 	// for a manual assignment); with no appointment yet, the job counts toward the technician's
 	// capacity on this day.
 	PlannedArrivalTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=planned_arrival_time,json=plannedArrivalTime,proto3" json:"planned_arrival_time,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The other technicians working the job with this one, who leads (AssignJob member_ids):
+	// qualified for the job's product line, or trainees, who may work only alongside a
+	// qualified lead. Each member's ListJobs(technician_id) shows the job.
+	MemberIds []string `protobuf:"bytes,12,rep,name=member_ids,json=memberIds,proto3" json:"member_ids,omitempty"`
+	// Until when the technician was qualified for the job's product line when assigned (set
+	// when the policy requires qualifications). A job whose technician's qualification lapses
+	// stays assigned; this date flags it for the dispatcher.
+	QualifiedUntil *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=qualified_until,json=qualifiedUntil,proto3" json:"qualified_until,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Assignment) Reset() {
@@ -1281,6 +1299,20 @@ func (x *Assignment) GetEndTime() *timestamppb.Timestamp {
 func (x *Assignment) GetPlannedArrivalTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.PlannedArrivalTime
+	}
+	return nil
+}
+
+func (x *Assignment) GetMemberIds() []string {
+	if x != nil {
+		return x.MemberIds
+	}
+	return nil
+}
+
+func (x *Assignment) GetQualifiedUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.QualifiedUntil
 	}
 	return nil
 }
@@ -1861,7 +1893,10 @@ type PartsReservation struct {
 	// The last error from parts-inventory (e.g. short of stock), if any.
 	Detail string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
 	// When the state last changed.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The requisition (领料单) raised for parts reserved at a central or station store: the
+	// store's manager approves it before the goods are issued (seed 002). Empty for a van.
+	RequisitionId string `protobuf:"bytes,7,opt,name=requisition_id,json=requisitionId,proto3" json:"requisition_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1938,11 +1973,18 @@ func (x *PartsReservation) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *PartsReservation) GetRequisitionId() string {
+	if x != nil {
+		return x.RequisitionId
+	}
+	return ""
+}
+
 var File_sanbao_dispatch_v1_job_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\n" +
-	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x97\x11\n" +
+	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xce\x11\n" +
 	"\x03Job\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12*\n" +
 	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
@@ -2001,7 +2043,8 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"updateTime\x12 \n" +
 	"\x04etag\x18\" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12>\n" +
 	"\flast_ranking\x18# \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\vlastRanking\x12;\n" +
-	"\bapproval\x18$ \x01(\v2\x1f.sanbao.dispatch.v1.JobApprovalR\bapproval\"\xaf\x01\n" +
+	"\bapproval\x18$ \x01(\v2\x1f.sanbao.dispatch.v1.JobApprovalR\bapproval\x125\n" +
+	"\fcampaign_ids\x18< \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x14\"\br\x06\xc8\xc6'\x01\x18@R\vcampaignIds\"\xaf\x01\n" +
 	"\vJobApproval\x12-\n" +
 	"\vapprover_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"approverId\x12O\n" +
@@ -2019,7 +2062,7 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\bPartNeed\x12&\n" +
 	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06(\x01R\bquantity\"\x80\x06\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06(\x01R\bquantity\"\x8a\a\n" +
 	"\n" +
 	"Assignment\x121\n" +
 	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
@@ -2038,7 +2081,11 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\x12^\n" +
 	"\x14planned_arrival_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x12plannedArrivalTime\"\x8a\x02\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x12plannedArrivalTime\x121\n" +
+	"\n" +
+	"member_ids\x18\f \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x05\"\br\x06\xc8\xc6'\x01\x18@R\tmemberIds\x12U\n" +
+	"\x0fqualified_until\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0equalifiedUntil\"\x8a\x02\n" +
 	"\aRanking\x12M\n" +
 	"\vranked_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
@@ -2101,7 +2148,7 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\x05level\x18\x02 \x01(\x0e2#.sanbao.dispatch.v1.EscalationLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05level\x12$\n" +
 	"\x06detail\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06detail\x12Q\n" +
 	"\rescalate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fescalateTime\"\xe9\x02\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fescalateTime\"\x9e\x03\n" +
 	"\x10PartsReservation\x12I\n" +
 	"\x05state\x18\x01 \x01(\x0e2).sanbao.dispatch.v1.PartsReservationStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x123\n" +
 	"\x0ereservation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\rreservationId\x12-\n" +
@@ -2111,7 +2158,8 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\x06detail\x18\x05 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x06detail\x12M\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"updateTime*\x86\x01\n" +
+	"updateTime\x123\n" +
+	"\x0erequisition_id\x18\a \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\rrequisitionId*\x86\x01\n" +
 	"\aJobKind\x12\x18\n" +
 	"\x14JOB_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fJOB_KIND_REPAIR\x10\x01\x12\x19\n" +
@@ -2254,32 +2302,33 @@ var file_sanbao_dispatch_v1_job_proto_depIdxs = []int32{
 	4,  // 32: sanbao.dispatch.v1.Assignment.outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
 	24, // 33: sanbao.dispatch.v1.Assignment.end_time:type_name -> google.protobuf.Timestamp
 	24, // 34: sanbao.dispatch.v1.Assignment.planned_arrival_time:type_name -> google.protobuf.Timestamp
-	24, // 35: sanbao.dispatch.v1.Ranking.ranked_time:type_name -> google.protobuf.Timestamp
-	15, // 36: sanbao.dispatch.v1.Ranking.candidates:type_name -> sanbao.dispatch.v1.Candidate
-	16, // 37: sanbao.dispatch.v1.Ranking.exclusions:type_name -> sanbao.dispatch.v1.Exclusion
-	28, // 38: sanbao.dispatch.v1.Candidate.travel_time:type_name -> google.protobuf.Duration
-	24, // 39: sanbao.dispatch.v1.Candidate.arrival_time:type_name -> google.protobuf.Timestamp
-	28, // 40: sanbao.dispatch.v1.Candidate.sla_slack:type_name -> google.protobuf.Duration
-	5,  // 41: sanbao.dispatch.v1.Candidate.parts:type_name -> sanbao.dispatch.v1.PartsReadiness
-	11, // 42: sanbao.dispatch.v1.Appointment.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	24, // 43: sanbao.dispatch.v1.Appointment.agreed_time:type_name -> google.protobuf.Timestamp
-	18, // 44: sanbao.dispatch.v1.Appointment.reschedules:type_name -> sanbao.dispatch.v1.Reschedule
-	11, // 45: sanbao.dispatch.v1.Reschedule.previous_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	11, // 46: sanbao.dispatch.v1.Reschedule.new_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	24, // 47: sanbao.dispatch.v1.Reschedule.notice_time:type_name -> google.protobuf.Timestamp
-	28, // 48: sanbao.dispatch.v1.Reschedule.notice:type_name -> google.protobuf.Duration
-	24, // 49: sanbao.dispatch.v1.CheckInRecord.check_in_time:type_name -> google.protobuf.Timestamp
-	29, // 50: sanbao.dispatch.v1.CheckInRecord.point:type_name -> sanbao.type.v1.GeoPoint
-	6,  // 51: sanbao.dispatch.v1.Escalation.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	7,  // 52: sanbao.dispatch.v1.Escalation.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	24, // 53: sanbao.dispatch.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
-	8,  // 54: sanbao.dispatch.v1.PartsReservation.state:type_name -> sanbao.dispatch.v1.PartsReservationState
-	24, // 55: sanbao.dispatch.v1.PartsReservation.update_time:type_name -> google.protobuf.Timestamp
-	56, // [56:56] is the sub-list for method output_type
-	56, // [56:56] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	24, // 35: sanbao.dispatch.v1.Assignment.qualified_until:type_name -> google.protobuf.Timestamp
+	24, // 36: sanbao.dispatch.v1.Ranking.ranked_time:type_name -> google.protobuf.Timestamp
+	15, // 37: sanbao.dispatch.v1.Ranking.candidates:type_name -> sanbao.dispatch.v1.Candidate
+	16, // 38: sanbao.dispatch.v1.Ranking.exclusions:type_name -> sanbao.dispatch.v1.Exclusion
+	28, // 39: sanbao.dispatch.v1.Candidate.travel_time:type_name -> google.protobuf.Duration
+	24, // 40: sanbao.dispatch.v1.Candidate.arrival_time:type_name -> google.protobuf.Timestamp
+	28, // 41: sanbao.dispatch.v1.Candidate.sla_slack:type_name -> google.protobuf.Duration
+	5,  // 42: sanbao.dispatch.v1.Candidate.parts:type_name -> sanbao.dispatch.v1.PartsReadiness
+	11, // 43: sanbao.dispatch.v1.Appointment.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	24, // 44: sanbao.dispatch.v1.Appointment.agreed_time:type_name -> google.protobuf.Timestamp
+	18, // 45: sanbao.dispatch.v1.Appointment.reschedules:type_name -> sanbao.dispatch.v1.Reschedule
+	11, // 46: sanbao.dispatch.v1.Reschedule.previous_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	11, // 47: sanbao.dispatch.v1.Reschedule.new_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	24, // 48: sanbao.dispatch.v1.Reschedule.notice_time:type_name -> google.protobuf.Timestamp
+	28, // 49: sanbao.dispatch.v1.Reschedule.notice:type_name -> google.protobuf.Duration
+	24, // 50: sanbao.dispatch.v1.CheckInRecord.check_in_time:type_name -> google.protobuf.Timestamp
+	29, // 51: sanbao.dispatch.v1.CheckInRecord.point:type_name -> sanbao.type.v1.GeoPoint
+	6,  // 52: sanbao.dispatch.v1.Escalation.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	7,  // 53: sanbao.dispatch.v1.Escalation.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	24, // 54: sanbao.dispatch.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
+	8,  // 55: sanbao.dispatch.v1.PartsReservation.state:type_name -> sanbao.dispatch.v1.PartsReservationState
+	24, // 56: sanbao.dispatch.v1.PartsReservation.update_time:type_name -> google.protobuf.Timestamp
+	57, // [57:57] is the sub-list for method output_type
+	57, // [57:57] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_job_proto_init() }

@@ -123,7 +123,11 @@ type ServiceReport struct {
 	Causes []string `protobuf:"bytes,13,rep,name=causes,proto3" json:"causes,omitempty"`
 	// Money collected from the customer on a paid job (Job.paid), handed in with the report.
 	// Required to complete a resolved paid job.
-	Collected     *v1.Money `protobuf:"bytes,14,opt,name=collected,proto3" json:"collected,omitempty"`
+	Collected *v1.Money `protobuf:"bytes,14,opt,name=collected,proto3" json:"collected,omitempty"`
+	// The team that did the work (seed 002: two or more engineers, one leads): the lead is the
+	// assigned technician, the members those assigned with them. Output only: set from the
+	// assignment when the report is recorded.
+	Team          *ServiceTeam `protobuf:"bytes,15,opt,name=team,proto3" json:"team,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -256,6 +260,68 @@ func (x *ServiceReport) GetCollected() *v1.Money {
 	return nil
 }
 
+func (x *ServiceReport) GetTeam() *ServiceTeam {
+	if x != nil {
+		return x.Team
+	}
+	return nil
+}
+
+// ServiceTeam is the engineers on a job: one lead and the members working with them.
+type ServiceTeam struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The lead technician's id (the job's assigned technician).
+	LeadTechnicianId string `protobuf:"bytes,1,opt,name=lead_technician_id,json=leadTechnicianId,proto3" json:"lead_technician_id,omitempty"`
+	// The other members' ids, at most 5.
+	MemberTechnicianIds []string `protobuf:"bytes,2,rep,name=member_technician_ids,json=memberTechnicianIds,proto3" json:"member_technician_ids,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *ServiceTeam) Reset() {
+	*x = ServiceTeam{}
+	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceTeam) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceTeam) ProtoMessage() {}
+
+func (x *ServiceTeam) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceTeam.ProtoReflect.Descriptor instead.
+func (*ServiceTeam) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_report_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ServiceTeam) GetLeadTechnicianId() string {
+	if x != nil {
+		return x.LeadTechnicianId
+	}
+	return ""
+}
+
+func (x *ServiceTeam) GetMemberTechnicianIds() []string {
+	if x != nil {
+		return x.MemberTechnicianIds
+	}
+	return nil
+}
+
 // UsedPart is a part fitted during the visit and the old part taken back.
 type UsedPart struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -281,7 +347,7 @@ type UsedPart struct {
 
 func (x *UsedPart) Reset() {
 	*x = UsedPart{}
-	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[1]
+	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +359,7 @@ func (x *UsedPart) String() string {
 func (*UsedPart) ProtoMessage() {}
 
 func (x *UsedPart) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[1]
+	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +372,7 @@ func (x *UsedPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsedPart.ProtoReflect.Descriptor instead.
 func (*UsedPart) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_report_proto_rawDescGZIP(), []int{1}
+	return file_sanbao_dispatch_v1_report_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *UsedPart) GetPartId() string {
@@ -380,7 +446,7 @@ type SignOff struct {
 
 func (x *SignOff) Reset() {
 	*x = SignOff{}
-	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[2]
+	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -392,7 +458,7 @@ func (x *SignOff) String() string {
 func (*SignOff) ProtoMessage() {}
 
 func (x *SignOff) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[2]
+	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -405,7 +471,7 @@ func (x *SignOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOff.ProtoReflect.Descriptor instead.
 func (*SignOff) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_report_proto_rawDescGZIP(), []int{2}
+	return file_sanbao_dispatch_v1_report_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SignOff) GetSignerName() string {
@@ -459,7 +525,7 @@ type ReportAmendment struct {
 
 func (x *ReportAmendment) Reset() {
 	*x = ReportAmendment{}
-	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[3]
+	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +537,7 @@ func (x *ReportAmendment) String() string {
 func (*ReportAmendment) ProtoMessage() {}
 
 func (x *ReportAmendment) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[3]
+	mi := &file_sanbao_dispatch_v1_report_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +550,7 @@ func (x *ReportAmendment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportAmendment.ProtoReflect.Descriptor instead.
 func (*ReportAmendment) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_report_proto_rawDescGZIP(), []int{3}
+	return file_sanbao_dispatch_v1_report_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ReportAmendment) GetId() string {
@@ -561,7 +627,7 @@ var File_sanbao_dispatch_v1_report_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_report_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/dispatch/v1/report.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xfe\x05\n" +
+	"\x1fsanbao/dispatch/v1/report.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xb3\x06\n" +
 	"\rServiceReport\x12*\n" +
 	"\tdiagnosis\x18\x01 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\tdiagnosis\x12-\n" +
 	"\vfault_cause\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\n" +
@@ -584,7 +650,11 @@ const file_sanbao_dispatch_v1_report_proto_rawDesc = "" +
 	"partOpened\x12(\n" +
 	"\x06causes\x18\r \x03(\tB\x10\xbaH\r\x92\x01\n" +
 	"\x10\f\"\x06r\x04\x10\x01\x18@R\x06causes\x123\n" +
-	"\tcollected\x18\x0e \x01(\v2\x15.sanbao.type.v1.MoneyR\tcollected\"\xf0\x02\n" +
+	"\tcollected\x18\x0e \x01(\v2\x15.sanbao.type.v1.MoneyR\tcollected\x123\n" +
+	"\x04team\x18\x0f \x01(\v2\x1f.sanbao.dispatch.v1.ServiceTeamR\x04team\"\x90\x01\n" +
+	"\vServiceTeam\x129\n" +
+	"\x12lead_technician_id\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x10leadTechnicianId\x12F\n" +
+	"\x15member_technician_ids\x18\x02 \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x05\"\br\x06\xc8\xc6'\x01\x18@R\x13memberTechnicianIds\"\xf0\x02\n" +
 	"\bUsedPart\x12&\n" +
 	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
@@ -640,33 +710,35 @@ func file_sanbao_dispatch_v1_report_proto_rawDescGZIP() []byte {
 }
 
 var file_sanbao_dispatch_v1_report_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sanbao_dispatch_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_sanbao_dispatch_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_sanbao_dispatch_v1_report_proto_goTypes = []any{
 	(Responsibility)(0),           // 0: sanbao.dispatch.v1.Responsibility
 	(*ServiceReport)(nil),         // 1: sanbao.dispatch.v1.ServiceReport
-	(*UsedPart)(nil),              // 2: sanbao.dispatch.v1.UsedPart
-	(*SignOff)(nil),               // 3: sanbao.dispatch.v1.SignOff
-	(*ReportAmendment)(nil),       // 4: sanbao.dispatch.v1.ReportAmendment
-	(*durationpb.Duration)(nil),   // 5: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
-	(*v1.Money)(nil),              // 7: sanbao.type.v1.Money
+	(*ServiceTeam)(nil),           // 2: sanbao.dispatch.v1.ServiceTeam
+	(*UsedPart)(nil),              // 3: sanbao.dispatch.v1.UsedPart
+	(*SignOff)(nil),               // 4: sanbao.dispatch.v1.SignOff
+	(*ReportAmendment)(nil),       // 5: sanbao.dispatch.v1.ReportAmendment
+	(*durationpb.Duration)(nil),   // 6: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 8: sanbao.type.v1.Money
 }
 var file_sanbao_dispatch_v1_report_proto_depIdxs = []int32{
 	0,  // 0: sanbao.dispatch.v1.ServiceReport.responsibility:type_name -> sanbao.dispatch.v1.Responsibility
-	2,  // 1: sanbao.dispatch.v1.ServiceReport.parts_used:type_name -> sanbao.dispatch.v1.UsedPart
-	5,  // 2: sanbao.dispatch.v1.ServiceReport.time_spent:type_name -> google.protobuf.Duration
-	3,  // 3: sanbao.dispatch.v1.ServiceReport.sign_off:type_name -> sanbao.dispatch.v1.SignOff
-	6,  // 4: sanbao.dispatch.v1.ServiceReport.completed_time:type_name -> google.protobuf.Timestamp
-	7,  // 5: sanbao.dispatch.v1.ServiceReport.collected:type_name -> sanbao.type.v1.Money
-	6,  // 6: sanbao.dispatch.v1.SignOff.signed_time:type_name -> google.protobuf.Timestamp
-	0,  // 7: sanbao.dispatch.v1.ReportAmendment.responsibility:type_name -> sanbao.dispatch.v1.Responsibility
-	2,  // 8: sanbao.dispatch.v1.ReportAmendment.parts_used:type_name -> sanbao.dispatch.v1.UsedPart
-	6,  // 9: sanbao.dispatch.v1.ReportAmendment.amend_time:type_name -> google.protobuf.Timestamp
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	3,  // 1: sanbao.dispatch.v1.ServiceReport.parts_used:type_name -> sanbao.dispatch.v1.UsedPart
+	6,  // 2: sanbao.dispatch.v1.ServiceReport.time_spent:type_name -> google.protobuf.Duration
+	4,  // 3: sanbao.dispatch.v1.ServiceReport.sign_off:type_name -> sanbao.dispatch.v1.SignOff
+	7,  // 4: sanbao.dispatch.v1.ServiceReport.completed_time:type_name -> google.protobuf.Timestamp
+	8,  // 5: sanbao.dispatch.v1.ServiceReport.collected:type_name -> sanbao.type.v1.Money
+	2,  // 6: sanbao.dispatch.v1.ServiceReport.team:type_name -> sanbao.dispatch.v1.ServiceTeam
+	7,  // 7: sanbao.dispatch.v1.SignOff.signed_time:type_name -> google.protobuf.Timestamp
+	0,  // 8: sanbao.dispatch.v1.ReportAmendment.responsibility:type_name -> sanbao.dispatch.v1.Responsibility
+	3,  // 9: sanbao.dispatch.v1.ReportAmendment.parts_used:type_name -> sanbao.dispatch.v1.UsedPart
+	7,  // 10: sanbao.dispatch.v1.ReportAmendment.amend_time:type_name -> google.protobuf.Timestamp
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_report_proto_init() }
@@ -680,7 +752,7 @@ func file_sanbao_dispatch_v1_report_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_report_proto_rawDesc), len(file_sanbao_dispatch_v1_report_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

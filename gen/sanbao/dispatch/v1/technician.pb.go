@@ -24,6 +24,121 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// QualificationRecordKind says what a qualification record is.
+type QualificationRecordKind int32
+
+const (
+	// Not set; rejected.
+	QualificationRecordKind_QUALIFICATION_RECORD_KIND_UNSPECIFIED QualificationRecordKind = 0
+	// A training course (in-house study and practice).
+	QualificationRecordKind_QUALIFICATION_RECORD_KIND_TRAINING QualificationRecordKind = 1
+	// An assessment of the technician's service ability.
+	QualificationRecordKind_QUALIFICATION_RECORD_KIND_ASSESSMENT QualificationRecordKind = 2
+)
+
+// Enum value maps for QualificationRecordKind.
+var (
+	QualificationRecordKind_name = map[int32]string{
+		0: "QUALIFICATION_RECORD_KIND_UNSPECIFIED",
+		1: "QUALIFICATION_RECORD_KIND_TRAINING",
+		2: "QUALIFICATION_RECORD_KIND_ASSESSMENT",
+	}
+	QualificationRecordKind_value = map[string]int32{
+		"QUALIFICATION_RECORD_KIND_UNSPECIFIED": 0,
+		"QUALIFICATION_RECORD_KIND_TRAINING":    1,
+		"QUALIFICATION_RECORD_KIND_ASSESSMENT":  2,
+	}
+)
+
+func (x QualificationRecordKind) Enum() *QualificationRecordKind {
+	p := new(QualificationRecordKind)
+	*p = x
+	return p
+}
+
+func (x QualificationRecordKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (QualificationRecordKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanbao_dispatch_v1_technician_proto_enumTypes[0].Descriptor()
+}
+
+func (QualificationRecordKind) Type() protoreflect.EnumType {
+	return &file_sanbao_dispatch_v1_technician_proto_enumTypes[0]
+}
+
+func (x QualificationRecordKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use QualificationRecordKind.Descriptor instead.
+func (QualificationRecordKind) EnumDescriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{0}
+}
+
+// QualificationState is a technician's standing for a product line.
+type QualificationState int32
+
+const (
+	// No training recorded.
+	QualificationState_QUALIFICATION_STATE_UNSPECIFIED QualificationState = 0
+	// In training, or trained and not yet assessed: a trainee.
+	QualificationState_QUALIFICATION_STATE_IN_TRAINING QualificationState = 1
+	// Passed an assessment; qualified until qualified_until.
+	QualificationState_QUALIFICATION_STATE_QUALIFIED QualificationState = 2
+	// Failed the last assessment: a retraining and a new assessment are needed; a trainee
+	// (works only alongside a qualified lead) meanwhile.
+	QualificationState_QUALIFICATION_STATE_RETRAINING_REQUIRED QualificationState = 3
+	// The qualification lapsed: a new assessment renews it.
+	QualificationState_QUALIFICATION_STATE_EXPIRED QualificationState = 4
+)
+
+// Enum value maps for QualificationState.
+var (
+	QualificationState_name = map[int32]string{
+		0: "QUALIFICATION_STATE_UNSPECIFIED",
+		1: "QUALIFICATION_STATE_IN_TRAINING",
+		2: "QUALIFICATION_STATE_QUALIFIED",
+		3: "QUALIFICATION_STATE_RETRAINING_REQUIRED",
+		4: "QUALIFICATION_STATE_EXPIRED",
+	}
+	QualificationState_value = map[string]int32{
+		"QUALIFICATION_STATE_UNSPECIFIED":         0,
+		"QUALIFICATION_STATE_IN_TRAINING":         1,
+		"QUALIFICATION_STATE_QUALIFIED":           2,
+		"QUALIFICATION_STATE_RETRAINING_REQUIRED": 3,
+		"QUALIFICATION_STATE_EXPIRED":             4,
+	}
+)
+
+func (x QualificationState) Enum() *QualificationState {
+	p := new(QualificationState)
+	*p = x
+	return p
+}
+
+func (x QualificationState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (QualificationState) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanbao_dispatch_v1_technician_proto_enumTypes[1].Descriptor()
+}
+
+func (QualificationState) Type() protoreflect.EnumType {
+	return &file_sanbao_dispatch_v1_technician_proto_enumTypes[1]
+}
+
+func (x QualificationState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use QualificationState.Descriptor instead.
+func (QualificationState) EnumDescriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{1}
+}
+
 // OrganisationKind says which kind of service organisation a technician belongs to.
 type OrganisationKind int32
 
@@ -65,11 +180,11 @@ func (x OrganisationKind) String() string {
 }
 
 func (OrganisationKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_sanbao_dispatch_v1_technician_proto_enumTypes[0].Descriptor()
+	return file_sanbao_dispatch_v1_technician_proto_enumTypes[2].Descriptor()
 }
 
 func (OrganisationKind) Type() protoreflect.EnumType {
-	return &file_sanbao_dispatch_v1_technician_proto_enumTypes[0]
+	return &file_sanbao_dispatch_v1_technician_proto_enumTypes[2]
 }
 
 func (x OrganisationKind) Number() protoreflect.EnumNumber {
@@ -78,7 +193,7 @@ func (x OrganisationKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OrganisationKind.Descriptor instead.
 func (OrganisationKind) EnumDescriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{0}
+	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{2}
 }
 
 // TechnicianLevel is the difficulty a technician can handle, and the difficulty a job needs.
@@ -118,11 +233,11 @@ func (x TechnicianLevel) String() string {
 }
 
 func (TechnicianLevel) Descriptor() protoreflect.EnumDescriptor {
-	return file_sanbao_dispatch_v1_technician_proto_enumTypes[1].Descriptor()
+	return file_sanbao_dispatch_v1_technician_proto_enumTypes[3].Descriptor()
 }
 
 func (TechnicianLevel) Type() protoreflect.EnumType {
-	return &file_sanbao_dispatch_v1_technician_proto_enumTypes[1]
+	return &file_sanbao_dispatch_v1_technician_proto_enumTypes[3]
 }
 
 func (x TechnicianLevel) Number() protoreflect.EnumNumber {
@@ -131,7 +246,7 @@ func (x TechnicianLevel) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TechnicianLevel.Descriptor instead.
 func (TechnicianLevel) EnumDescriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{1}
+	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{3}
 }
 
 // Technician is a service engineer who can be sent to a job. Technicians belong to an
@@ -178,9 +293,13 @@ type Technician struct {
 	// When the technician was created. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the technician was last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Training and assessment records, oldest first (RecordTraining, RecordAssessment; seed
+	// 002). Output only: ignored on CreateTechnician and UpdateTechnician. At most 200; a
+	// technician with 200 records takes no more (FAILED_PRECONDITION).
+	QualificationRecords []*QualificationRecord `protobuf:"bytes,17,rep,name=qualification_records,json=qualificationRecords,proto3" json:"qualification_records,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Technician) Reset() {
@@ -325,6 +444,207 @@ func (x *Technician) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Technician) GetQualificationRecords() []*QualificationRecord {
+	if x != nil {
+		return x.QualificationRecords
+	}
+	return nil
+}
+
+// QualificationRecord is one training or one assessment of a technician for a product line.
+type QualificationRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Product line trained or assessed, e.g. "diesel-engine".
+	ProductLine string `protobuf:"bytes,1,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// Training or assessment.
+	Kind QualificationRecordKind `protobuf:"varint,2,opt,name=kind,proto3,enum=sanbao.dispatch.v1.QualificationRecordKind" json:"kind,omitempty"`
+	// Training: when it began.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Training: when it ends (may lie in the future: the technician is a trainee until then).
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Assessment: when it took place.
+	AssessedTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=assessed_time,json=assessedTime,proto3" json:"assessed_time,omitempty"`
+	// Assessment: whether the technician passed.
+	Passed bool `protobuf:"varint,6,opt,name=passed,proto3" json:"passed,omitempty"`
+	// Who recorded it (the caller's subject). Output only.
+	RecordedBy string `protobuf:"bytes,7,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	// When it was recorded. Output only.
+	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QualificationRecord) Reset() {
+	*x = QualificationRecord{}
+	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QualificationRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QualificationRecord) ProtoMessage() {}
+
+func (x *QualificationRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QualificationRecord.ProtoReflect.Descriptor instead.
+func (*QualificationRecord) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *QualificationRecord) GetProductLine() string {
+	if x != nil {
+		return x.ProductLine
+	}
+	return ""
+}
+
+func (x *QualificationRecord) GetKind() QualificationRecordKind {
+	if x != nil {
+		return x.Kind
+	}
+	return QualificationRecordKind_QUALIFICATION_RECORD_KIND_UNSPECIFIED
+}
+
+func (x *QualificationRecord) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *QualificationRecord) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *QualificationRecord) GetAssessedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AssessedTime
+	}
+	return nil
+}
+
+func (x *QualificationRecord) GetPassed() bool {
+	if x != nil {
+		return x.Passed
+	}
+	return false
+}
+
+func (x *QualificationRecord) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
+func (x *QualificationRecord) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
+// Qualification is where a technician stands for one product line at a moment, folded from
+// the records under the policy (training length, validity).
+type Qualification struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Product line.
+	ProductLine string `protobuf:"bytes,1,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// Where the technician stands.
+	State QualificationState `protobuf:"varint,2,opt,name=state,proto3,enum=sanbao.dispatch.v1.QualificationState" json:"state,omitempty"`
+	// Until when a QUALIFIED (or EXPIRED) technician is (was) qualified.
+	QualifiedUntil *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=qualified_until,json=qualifiedUntil,proto3" json:"qualified_until,omitempty"`
+	// Whether the technician may work this line only alongside a qualified lead (in training,
+	// awaiting assessment, or retraining after a failed one).
+	Trainee bool `protobuf:"varint,4,opt,name=trainee,proto3" json:"trainee,omitempty"`
+	// IN_TRAINING: when the current training has lasted the policy's length and ended, so that
+	// an assessment may be recorded.
+	AssessableTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=assessable_time,json=assessableTime,proto3" json:"assessable_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Qualification) Reset() {
+	*x = Qualification{}
+	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Qualification) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Qualification) ProtoMessage() {}
+
+func (x *Qualification) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Qualification.ProtoReflect.Descriptor instead.
+func (*Qualification) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Qualification) GetProductLine() string {
+	if x != nil {
+		return x.ProductLine
+	}
+	return ""
+}
+
+func (x *Qualification) GetState() QualificationState {
+	if x != nil {
+		return x.State
+	}
+	return QualificationState_QUALIFICATION_STATE_UNSPECIFIED
+}
+
+func (x *Qualification) GetQualifiedUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.QualifiedUntil
+	}
+	return nil
+}
+
+func (x *Qualification) GetTrainee() bool {
+	if x != nil {
+		return x.Trainee
+	}
+	return false
+}
+
+func (x *Qualification) GetAssessableTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AssessableTime
+	}
+	return nil
+}
+
 // ProductSkills lists a technician's skills for one product line.
 type ProductSkills struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -339,7 +659,7 @@ type ProductSkills struct {
 
 func (x *ProductSkills) Reset() {
 	*x = ProductSkills{}
-	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[1]
+	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -351,7 +671,7 @@ func (x *ProductSkills) String() string {
 func (*ProductSkills) ProtoMessage() {}
 
 func (x *ProductSkills) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[1]
+	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -364,7 +684,7 @@ func (x *ProductSkills) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProductSkills.ProtoReflect.Descriptor instead.
 func (*ProductSkills) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{1}
+	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ProductSkills) GetProductLine() string {
@@ -397,7 +717,7 @@ type WorkingCalendar struct {
 
 func (x *WorkingCalendar) Reset() {
 	*x = WorkingCalendar{}
-	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[2]
+	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -409,7 +729,7 @@ func (x *WorkingCalendar) String() string {
 func (*WorkingCalendar) ProtoMessage() {}
 
 func (x *WorkingCalendar) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[2]
+	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -422,7 +742,7 @@ func (x *WorkingCalendar) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkingCalendar.ProtoReflect.Descriptor instead.
 func (*WorkingCalendar) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{2}
+	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *WorkingCalendar) GetTimeZone() string {
@@ -461,7 +781,7 @@ type WorkingHours struct {
 
 func (x *WorkingHours) Reset() {
 	*x = WorkingHours{}
-	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[3]
+	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -473,7 +793,7 @@ func (x *WorkingHours) String() string {
 func (*WorkingHours) ProtoMessage() {}
 
 func (x *WorkingHours) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[3]
+	mi := &file_sanbao_dispatch_v1_technician_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -486,7 +806,7 @@ func (x *WorkingHours) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkingHours.ProtoReflect.Descriptor instead.
 func (*WorkingHours) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{3}
+	return file_sanbao_dispatch_v1_technician_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *WorkingHours) GetWeekday() int32 {
@@ -514,7 +834,7 @@ var File_sanbao_dispatch_v1_technician_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_technician_proto_rawDesc = "" +
 	"\n" +
-	"#sanbao/dispatch/v1/technician.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xb6\a\n" +
+	"#sanbao/dispatch/v1/technician.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x9f\b\n" +
 	"\n" +
 	"Technician\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x121\n" +
@@ -541,7 +861,34 @@ const file_sanbao_dispatch_v1_technician_proto_rawDesc = "" +
 	"createTime\x12M\n" +
 	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"updateTime\"o\n" +
+	"updateTime\x12g\n" +
+	"\x15qualification_records\x18\x11 \x03(\v2'.sanbao.dispatch.v1.QualificationRecordB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\x14qualificationRecords\"\x93\x04\n" +
+	"\x13QualificationRecord\x120\n" +
+	"\fproduct_line\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xd0\xc6'\x01\x10\x01\x18dR\vproductLine\x12K\n" +
+	"\x04kind\x18\x02 \x01(\x0e2+.sanbao.dispatch.v1.QualificationRecordKindB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12K\n" +
+	"\n" +
+	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tstartTime\x12G\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\x12Q\n" +
+	"\rassessed_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fassessedTime\x12\x16\n" +
+	"\x06passed\x18\x06 \x01(\bR\x06passed\x12-\n" +
+	"\vrecorded_by\x18\a \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"recordedBy\x12M\n" +
+	"\vrecord_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"recordTime\"\xcf\x02\n" +
+	"\rQualification\x12.\n" +
+	"\fproduct_line\x18\x01 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\x12F\n" +
+	"\x05state\x18\x02 \x01(\x0e2&.sanbao.dispatch.v1.QualificationStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12U\n" +
+	"\x0fqualified_until\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0equalifiedUntil\x12\x18\n" +
+	"\atrainee\x18\x04 \x01(\bR\atrainee\x12U\n" +
+	"\x0fassessable_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0eassessableTime\"o\n" +
 	"\rProductSkills\x120\n" +
 	"\fproduct_line\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xd0\xc6'\x01\x10\x01\x18dR\vproductLine\x12,\n" +
@@ -559,7 +906,17 @@ const file_sanbao_dispatch_v1_technician_proto_rawDesc = "" +
 	"\n" +
 	"end_minute\x18\x03 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xa0\v \x00R\tendMinute:p\xbaHm\x1ak\n" +
-	"\x1dworking_hours.end_after_start\x12%end_minute must be after start_minute\x1a#this.end_minute > this.start_minute*\xa6\x01\n" +
+	"\x1dworking_hours.end_after_start\x12%end_minute must be after start_minute\x1a#this.end_minute > this.start_minute*\x96\x01\n" +
+	"\x17QualificationRecordKind\x12)\n" +
+	"%QUALIFICATION_RECORD_KIND_UNSPECIFIED\x10\x00\x12&\n" +
+	"\"QUALIFICATION_RECORD_KIND_TRAINING\x10\x01\x12(\n" +
+	"$QUALIFICATION_RECORD_KIND_ASSESSMENT\x10\x02*\xcf\x01\n" +
+	"\x12QualificationState\x12#\n" +
+	"\x1fQUALIFICATION_STATE_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fQUALIFICATION_STATE_IN_TRAINING\x10\x01\x12!\n" +
+	"\x1dQUALIFICATION_STATE_QUALIFIED\x10\x02\x12+\n" +
+	"'QUALIFICATION_STATE_RETRAINING_REQUIRED\x10\x03\x12\x1f\n" +
+	"\x1bQUALIFICATION_STATE_EXPIRED\x10\x04*\xa6\x01\n" +
 	"\x10OrganisationKind\x12!\n" +
 	"\x1dORGANISATION_KIND_UNSPECIFIED\x10\x00\x12*\n" +
 	"&ORGANISATION_KIND_TECHNICAL_DEPARTMENT\x10\x01\x12%\n" +
@@ -583,34 +940,47 @@ func file_sanbao_dispatch_v1_technician_proto_rawDescGZIP() []byte {
 	return file_sanbao_dispatch_v1_technician_proto_rawDescData
 }
 
-var file_sanbao_dispatch_v1_technician_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sanbao_dispatch_v1_technician_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_sanbao_dispatch_v1_technician_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_sanbao_dispatch_v1_technician_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_sanbao_dispatch_v1_technician_proto_goTypes = []any{
-	(OrganisationKind)(0),         // 0: sanbao.dispatch.v1.OrganisationKind
-	(TechnicianLevel)(0),          // 1: sanbao.dispatch.v1.TechnicianLevel
-	(*Technician)(nil),            // 2: sanbao.dispatch.v1.Technician
-	(*ProductSkills)(nil),         // 3: sanbao.dispatch.v1.ProductSkills
-	(*WorkingCalendar)(nil),       // 4: sanbao.dispatch.v1.WorkingCalendar
-	(*WorkingHours)(nil),          // 5: sanbao.dispatch.v1.WorkingHours
-	(*v1.GeoPoint)(nil),           // 6: sanbao.type.v1.GeoPoint
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
-	(*v1.Date)(nil),               // 8: sanbao.type.v1.Date
+	(QualificationRecordKind)(0),  // 0: sanbao.dispatch.v1.QualificationRecordKind
+	(QualificationState)(0),       // 1: sanbao.dispatch.v1.QualificationState
+	(OrganisationKind)(0),         // 2: sanbao.dispatch.v1.OrganisationKind
+	(TechnicianLevel)(0),          // 3: sanbao.dispatch.v1.TechnicianLevel
+	(*Technician)(nil),            // 4: sanbao.dispatch.v1.Technician
+	(*QualificationRecord)(nil),   // 5: sanbao.dispatch.v1.QualificationRecord
+	(*Qualification)(nil),         // 6: sanbao.dispatch.v1.Qualification
+	(*ProductSkills)(nil),         // 7: sanbao.dispatch.v1.ProductSkills
+	(*WorkingCalendar)(nil),       // 8: sanbao.dispatch.v1.WorkingCalendar
+	(*WorkingHours)(nil),          // 9: sanbao.dispatch.v1.WorkingHours
+	(*v1.GeoPoint)(nil),           // 10: sanbao.type.v1.GeoPoint
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*v1.Date)(nil),               // 12: sanbao.type.v1.Date
 }
 var file_sanbao_dispatch_v1_technician_proto_depIdxs = []int32{
-	0, // 0: sanbao.dispatch.v1.Technician.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	1, // 1: sanbao.dispatch.v1.Technician.level:type_name -> sanbao.dispatch.v1.TechnicianLevel
-	3, // 2: sanbao.dispatch.v1.Technician.skills:type_name -> sanbao.dispatch.v1.ProductSkills
-	6, // 3: sanbao.dispatch.v1.Technician.home_base:type_name -> sanbao.type.v1.GeoPoint
-	4, // 4: sanbao.dispatch.v1.Technician.calendar:type_name -> sanbao.dispatch.v1.WorkingCalendar
-	7, // 5: sanbao.dispatch.v1.Technician.create_time:type_name -> google.protobuf.Timestamp
-	7, // 6: sanbao.dispatch.v1.Technician.update_time:type_name -> google.protobuf.Timestamp
-	5, // 7: sanbao.dispatch.v1.WorkingCalendar.hours:type_name -> sanbao.dispatch.v1.WorkingHours
-	8, // 8: sanbao.dispatch.v1.WorkingCalendar.days_off:type_name -> sanbao.type.v1.Date
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	2,  // 0: sanbao.dispatch.v1.Technician.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	3,  // 1: sanbao.dispatch.v1.Technician.level:type_name -> sanbao.dispatch.v1.TechnicianLevel
+	7,  // 2: sanbao.dispatch.v1.Technician.skills:type_name -> sanbao.dispatch.v1.ProductSkills
+	10, // 3: sanbao.dispatch.v1.Technician.home_base:type_name -> sanbao.type.v1.GeoPoint
+	8,  // 4: sanbao.dispatch.v1.Technician.calendar:type_name -> sanbao.dispatch.v1.WorkingCalendar
+	11, // 5: sanbao.dispatch.v1.Technician.create_time:type_name -> google.protobuf.Timestamp
+	11, // 6: sanbao.dispatch.v1.Technician.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 7: sanbao.dispatch.v1.Technician.qualification_records:type_name -> sanbao.dispatch.v1.QualificationRecord
+	0,  // 8: sanbao.dispatch.v1.QualificationRecord.kind:type_name -> sanbao.dispatch.v1.QualificationRecordKind
+	11, // 9: sanbao.dispatch.v1.QualificationRecord.start_time:type_name -> google.protobuf.Timestamp
+	11, // 10: sanbao.dispatch.v1.QualificationRecord.end_time:type_name -> google.protobuf.Timestamp
+	11, // 11: sanbao.dispatch.v1.QualificationRecord.assessed_time:type_name -> google.protobuf.Timestamp
+	11, // 12: sanbao.dispatch.v1.QualificationRecord.record_time:type_name -> google.protobuf.Timestamp
+	1,  // 13: sanbao.dispatch.v1.Qualification.state:type_name -> sanbao.dispatch.v1.QualificationState
+	11, // 14: sanbao.dispatch.v1.Qualification.qualified_until:type_name -> google.protobuf.Timestamp
+	11, // 15: sanbao.dispatch.v1.Qualification.assessable_time:type_name -> google.protobuf.Timestamp
+	9,  // 16: sanbao.dispatch.v1.WorkingCalendar.hours:type_name -> sanbao.dispatch.v1.WorkingHours
+	12, // 17: sanbao.dispatch.v1.WorkingCalendar.days_off:type_name -> sanbao.type.v1.Date
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_technician_proto_init() }
@@ -623,8 +993,8 @@ func file_sanbao_dispatch_v1_technician_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_technician_proto_rawDesc), len(file_sanbao_dispatch_v1_technician_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   4,
+			NumEnums:      4,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

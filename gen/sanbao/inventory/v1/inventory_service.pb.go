@@ -1404,7 +1404,11 @@ type ReservePartsRequest struct {
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// The ticket the job serves, when known (optional). The reservation keeps it and its events
 	// carry it as the CloudEvents extension sanbaoticket, so integrators can follow the ticket.
-	TicketId      string `protobuf:"bytes,6,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	TicketId string `protobuf:"bytes,6,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// Who the parts are for (the technician's id). A reservation at a central or station store
+	// raises its requisition (领料单) in this name (else the caller's), PENDING until the store's
+	// manager approves it; the reservation is consumed only once the requisition is ISSUED.
+	RequesterId   string `protobuf:"bytes,7,opt,name=requester_id,json=requesterId,proto3" json:"requester_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1477,6 +1481,13 @@ func (x *ReservePartsRequest) GetExpireTime() *timestamppb.Timestamp {
 func (x *ReservePartsRequest) GetTicketId() string {
 	if x != nil {
 		return x.TicketId
+	}
+	return ""
+}
+
+func (x *ReservePartsRequest) GetRequesterId() string {
+	if x != nil {
+		return x.RequesterId
 	}
 	return ""
 }
@@ -2001,7 +2012,12 @@ type CreateRequisitionRequest struct {
 	// Who asks (an employee or technician id).
 	RequesterId string `protobuf:"bytes,5,opt,name=requester_id,json=requesterId,proto3" json:"requester_id,omitempty"`
 	// The job, if the goods are for one.
-	JobId         string `protobuf:"bytes,6,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	JobId string `protobuf:"bytes,6,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// The ticket, if the goods are for one.
+	TicketId string `protobuf:"bytes,7,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// The job's reservation at location_id that holds the goods, if any: it must be active, at
+	// the same location, for job_id, and hold at least the lines.
+	ReservationId string `protobuf:"bytes,8,opt,name=reservation_id,json=reservationId,proto3" json:"reservation_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2074,6 +2090,20 @@ func (x *CreateRequisitionRequest) GetRequesterId() string {
 func (x *CreateRequisitionRequest) GetJobId() string {
 	if x != nil {
 		return x.JobId
+	}
+	return ""
+}
+
+func (x *CreateRequisitionRequest) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *CreateRequisitionRequest) GetReservationId() string {
+	if x != nil {
+		return x.ReservationId
 	}
 	return ""
 }
@@ -4398,7 +4428,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x04note\x18\x06 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x04note\"\x8d\x01\n" +
 	"\x13AdjustStockResponse\x129\n" +
 	"\bmovement\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.MovementR\bmovement\x12;\n" +
-	"\abalance\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\abalance\"\xec\x02\n" +
+	"\abalance\x18\x02 \x01(\v2!.sanbao.inventory.v1.StockBalanceR\abalance\"\x9c\x03\n" +
 	"\x13ReservePartsRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12$\n" +
@@ -4412,7 +4442,8 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\vexpire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"expireTime\x12(\n" +
-	"\tticket_id\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\"Z\n" +
+	"\tticket_id\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\x12.\n" +
+	"\frequester_id\x18\a \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\vrequesterId\"Z\n" +
 	"\x14ReservePartsResponse\x12B\n" +
 	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"M\n" +
 	"\x15GetReservationRequest\x124\n" +
@@ -4450,7 +4481,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x1aConsumeReservationResponse\x12B\n" +
 	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\x12C\n" +
 	"\vmust_return\x18\x02 \x03(\v2\".sanbao.inventory.v1.OldPartReturnR\n" +
-	"mustReturn\"\xd2\x02\n" +
+	"mustReturn\"\xb0\x03\n" +
 	"\x18CreateRequisitionRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12.\n" +
@@ -4462,7 +4493,9 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\apurpose\x18\x04 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xf4\x03R\apurpose\x120\n" +
 	"\frequester_id\x18\x05 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\vrequesterId\x12\"\n" +
-	"\x06job_id\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x05jobId\"_\n" +
+	"\x06job_id\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x05jobId\x12(\n" +
+	"\tticket_id\x18\a \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\x122\n" +
+	"\x0ereservation_id\x18\b \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\rreservationId\"_\n" +
 	"\x19CreateRequisitionResponse\x12B\n" +
 	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\"M\n" +
 	"\x15GetRequisitionRequest\x124\n" +

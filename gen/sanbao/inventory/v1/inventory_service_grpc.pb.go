@@ -121,11 +121,14 @@ type InventoryServiceClient interface {
 	GetRequisition(ctx context.Context, in *GetRequisitionRequest, opts ...grpc.CallOption) (*GetRequisitionResponse, error)
 	// ListRequisitions lists requisitions, by location and state.
 	ListRequisitions(ctx context.Context, in *ListRequisitionsRequest, opts ...grpc.CallOption) (*ListRequisitionsResponse, error)
-	// ApproveRequisition approves a PENDING requisition.
+	// ApproveRequisition approves a PENDING requisition. The approver is the caller (a
+	// manager); the requester may not approve their own requisition (PERMISSION_DENIED).
 	ApproveRequisition(ctx context.Context, in *ApproveRequisitionRequest, opts ...grpc.CallOption) (*ApproveRequisitionResponse, error)
 	// RejectRequisition refuses a PENDING requisition.
 	RejectRequisition(ctx context.Context, in *RejectRequisitionRequest, opts ...grpc.CallOption) (*RejectRequisitionResponse, error)
-	// IssueRequisition issues the goods of an APPROVED requisition (ISSUE movements), all lines or
+	// IssueRequisition issues the goods of an APPROVED requisition (before approval:
+	// FAILED_PRECONDITION). Linked to a reservation, it hands the reserved goods over (they are
+	// booked out when the job's reservation is consumed); otherwise ISSUE movements, all lines or
 	// none; FAILED_PRECONDITION when the stock is short.
 	IssueRequisition(ctx context.Context, in *IssueRequisitionRequest, opts ...grpc.CallOption) (*IssueRequisitionResponse, error)
 	// ReturnOldPart records that a replaced old part came back; it waits for appraisal. It
@@ -571,11 +574,14 @@ type InventoryServiceServer interface {
 	GetRequisition(context.Context, *GetRequisitionRequest) (*GetRequisitionResponse, error)
 	// ListRequisitions lists requisitions, by location and state.
 	ListRequisitions(context.Context, *ListRequisitionsRequest) (*ListRequisitionsResponse, error)
-	// ApproveRequisition approves a PENDING requisition.
+	// ApproveRequisition approves a PENDING requisition. The approver is the caller (a
+	// manager); the requester may not approve their own requisition (PERMISSION_DENIED).
 	ApproveRequisition(context.Context, *ApproveRequisitionRequest) (*ApproveRequisitionResponse, error)
 	// RejectRequisition refuses a PENDING requisition.
 	RejectRequisition(context.Context, *RejectRequisitionRequest) (*RejectRequisitionResponse, error)
-	// IssueRequisition issues the goods of an APPROVED requisition (ISSUE movements), all lines or
+	// IssueRequisition issues the goods of an APPROVED requisition (before approval:
+	// FAILED_PRECONDITION). Linked to a reservation, it hands the reserved goods over (they are
+	// booked out when the job's reservation is consumed); otherwise ISSUE movements, all lines or
 	// none; FAILED_PRECONDITION when the stock is short.
 	IssueRequisition(context.Context, *IssueRequisitionRequest) (*IssueRequisitionResponse, error)
 	// ReturnOldPart records that a replaced old part came back; it waits for appraisal. It

@@ -11,6 +11,7 @@ import (
 	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -141,8 +142,11 @@ func (x *RequisitionLine) GetQuantity() int64 {
 	return 0
 }
 
-// Requisition is a request to issue stock that is not a job reservation (workshop use, sale
-// over the counter, sample for analysis). Goods go out only once it is approved.
+// Requisition (领料单) is a request to issue stock from a central or station store: for a job
+// (the parts a job needs that are not on the technician's van: dispatch raises it for the
+// job's depot reservation), workshop use, a sale over the counter, a sample for analysis.
+// Goods go out only once the store's manager approved it (seed 002); the van's own stock goes
+// out directly through the job's reservation.
 type Requisition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Server-assigned ULID. Output only.
@@ -168,7 +172,17 @@ type Requisition struct {
 	// When it was approved or rejected. Output only.
 	DecideTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=decide_time,json=decideTime,proto3" json:"decide_time,omitempty"`
 	// When the goods were issued. Output only.
-	IssueTime     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=issue_time,json=issueTime,proto3" json:"issue_time,omitempty"`
+	IssueTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=issue_time,json=issueTime,proto3" json:"issue_time,omitempty"`
+	// The ticket, when the issue is for one.
+	TicketId string `protobuf:"bytes,13,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// The job's reservation that holds the goods, when there is one: issuing then hands over
+	// the reserved stock (the consumption after the visit books what was used and releases the
+	// rest), and the reservation is consumed only once the requisition is ISSUED.
+	ReservationId string `protobuf:"bytes,14,opt,name=reservation_id,json=reservationId,proto3" json:"reservation_id,omitempty"`
+	// How long it waited for the decision (decide_time - create_time). Output only. The
+	// sanbao_inventory_requisition_approval_wait_seconds histogram measures the same, for the
+	// median (histogram_quantile(0.5, …)).
+	ApprovalWait  *durationpb.Duration `protobuf:"bytes,15,opt,name=approval_wait,json=approvalWait,proto3" json:"approval_wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -287,15 +301,36 @@ func (x *Requisition) GetIssueTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Requisition) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *Requisition) GetReservationId() string {
+	if x != nil {
+		return x.ReservationId
+	}
+	return ""
+}
+
+func (x *Requisition) GetApprovalWait() *durationpb.Duration {
+	if x != nil {
+		return x.ApprovalWait
+	}
+	return nil
+}
+
 var File_sanbao_inventory_v1_requisition_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_requisition_proto_rawDesc = "" +
 	"\n" +
-	"%sanbao/inventory/v1/requisition.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"b\n" +
+	"%sanbao/inventory/v1/requisition.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"b\n" +
 	"\x0fRequisitionLine\x12&\n" +
 	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\"\xb2\x05\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\"\xe4\x06\n" +
 	"\vRequisition\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12-\n" +
 	"\vlocation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
@@ -317,7 +352,11 @@ const file_sanbao_inventory_v1_requisition_proto_rawDesc = "" +
 	"decideTime\x12K\n" +
 	"\n" +
 	"issue_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tissueTime*\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\tissueTime\x12)\n" +
+	"\tticket_id\x18\r \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x123\n" +
+	"\x0ereservation_id\x18\x0e \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\rreservationId\x12P\n" +
+	"\rapproval_wait\x18\x0f \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
+	"\"\x06\b\x80\xa7\xe4\xe0\v2\x00R\fapprovalWait*\xb2\x01\n" +
 	"\x10RequisitionState\x12!\n" +
 	"\x1dREQUISITION_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19REQUISITION_STATE_PENDING\x10\x01\x12\x1e\n" +
@@ -345,6 +384,7 @@ var file_sanbao_inventory_v1_requisition_proto_goTypes = []any{
 	(*RequisitionLine)(nil),       // 1: sanbao.inventory.v1.RequisitionLine
 	(*Requisition)(nil),           // 2: sanbao.inventory.v1.Requisition
 	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 4: google.protobuf.Duration
 }
 var file_sanbao_inventory_v1_requisition_proto_depIdxs = []int32{
 	1, // 0: sanbao.inventory.v1.Requisition.lines:type_name -> sanbao.inventory.v1.RequisitionLine
@@ -352,11 +392,12 @@ var file_sanbao_inventory_v1_requisition_proto_depIdxs = []int32{
 	3, // 2: sanbao.inventory.v1.Requisition.create_time:type_name -> google.protobuf.Timestamp
 	3, // 3: sanbao.inventory.v1.Requisition.decide_time:type_name -> google.protobuf.Timestamp
 	3, // 4: sanbao.inventory.v1.Requisition.issue_time:type_name -> google.protobuf.Timestamp
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	4, // 5: sanbao.inventory.v1.Requisition.approval_wait:type_name -> google.protobuf.Duration
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_inventory_v1_requisition_proto_init() }

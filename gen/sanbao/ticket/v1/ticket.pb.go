@@ -1478,6 +1478,11 @@ type Ticket struct {
 	ProgrammeId string `protobuf:"bytes,61,opt,name=programme_id,json=programmeId,proto3" json:"programme_id,omitempty"`
 	// The satisfaction survey's chase, requested when the ticket closes. Output only.
 	SurveyRequest *SurveyRequest `protobuf:"bytes,62,opt,name=survey_request,json=surveyRequest,proto3" json:"survey_request,omitempty"`
+	// Open service campaigns (recalls, warranty's CampaignUnit) of the ticket's unit, to be done
+	// on this visit: the campaign a ticket was raised for, and any found open at triage for a
+	// unit that came in for something else. The job shows them; a resolved visit completes them
+	// (warranty CompleteCampaignUnit). Output only.
+	CampaignIds   []string `protobuf:"bytes,90,rep,name=campaign_ids,json=campaignIds,proto3" json:"campaign_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1799,6 +1804,13 @@ func (x *Ticket) GetSurveyRequest() *SurveyRequest {
 	return nil
 }
 
+func (x *Ticket) GetCampaignIds() []string {
+	if x != nil {
+		return x.CampaignIds
+	}
+	return nil
+}
+
 var File_sanbao_ticket_v1_ticket_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
@@ -1895,7 +1907,7 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x12customer_confirmed\x18\t \x01(\bR\x11customerConfirmed\x12O\n" +
 	"\fconfirm_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\xf0\x13\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\xa7\x14\n" +
 	"\x06Ticket\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
 	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12<\n" +
@@ -1955,7 +1967,8 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\ffollow_up_id\x18< \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"followUpId\x12/\n" +
 	"\fprogramme_id\x18= \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\vprogrammeId\x12F\n" +
-	"\x0esurvey_request\x18> \x01(\v2\x1f.sanbao.ticket.v1.SurveyRequestR\rsurveyRequestB\x0e\n" +
+	"\x0esurvey_request\x18> \x01(\v2\x1f.sanbao.ticket.v1.SurveyRequestR\rsurveyRequest\x125\n" +
+	"\fcampaign_ids\x18Z \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x14\"\br\x06\xc8\xc6'\x01\x18@R\vcampaignIdsB\x0e\n" +
 	"\f_distance_km*\x83\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x11\n" +

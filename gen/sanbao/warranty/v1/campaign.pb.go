@@ -24,8 +24,64 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Campaign is a service campaign (recall): units of a model in a serial range and/or a date range
-// get a remedy for free, regardless of their age. Campaigns are immutable.
+// CampaignUnitState is where a unit's campaign remedy is.
+type CampaignUnitState int32
+
+const (
+	// Not set.
+	CampaignUnitState_CAMPAIGN_UNIT_STATE_UNSPECIFIED CampaignUnitState = 0
+	// Affected; the remedy is still to do.
+	CampaignUnitState_CAMPAIGN_UNIT_STATE_OPEN CampaignUnitState = 1
+	// The remedy was done.
+	CampaignUnitState_CAMPAIGN_UNIT_STATE_COMPLETED CampaignUnitState = 2
+)
+
+// Enum value maps for CampaignUnitState.
+var (
+	CampaignUnitState_name = map[int32]string{
+		0: "CAMPAIGN_UNIT_STATE_UNSPECIFIED",
+		1: "CAMPAIGN_UNIT_STATE_OPEN",
+		2: "CAMPAIGN_UNIT_STATE_COMPLETED",
+	}
+	CampaignUnitState_value = map[string]int32{
+		"CAMPAIGN_UNIT_STATE_UNSPECIFIED": 0,
+		"CAMPAIGN_UNIT_STATE_OPEN":        1,
+		"CAMPAIGN_UNIT_STATE_COMPLETED":   2,
+	}
+)
+
+func (x CampaignUnitState) Enum() *CampaignUnitState {
+	p := new(CampaignUnitState)
+	*p = x
+	return p
+}
+
+func (x CampaignUnitState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CampaignUnitState) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanbao_warranty_v1_campaign_proto_enumTypes[0].Descriptor()
+}
+
+func (CampaignUnitState) Type() protoreflect.EnumType {
+	return &file_sanbao_warranty_v1_campaign_proto_enumTypes[0]
+}
+
+func (x CampaignUnitState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CampaignUnitState.Descriptor instead.
+func (CampaignUnitState) EnumDescriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_campaign_proto_rawDescGZIP(), []int{0}
+}
+
+// Campaign is a service campaign (recall): units of a model in a serial range, production
+// batches and/or a date range get a remedy for free, regardless of their age. Campaigns are
+// immutable. CreateCampaign computes the affected units from the unit register (each a
+// CampaignUnit, OPEN until its remedy is done) and announces them in pages
+// (campaign.units_affected) for the ticket service to raise a ticket per unit.
 type Campaign struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Server-assigned ULID. Output only.
@@ -56,7 +112,15 @@ type Campaign struct {
 	// The sentence read to the customer.
 	Explanation string `protobuf:"bytes,13,opt,name=explanation,proto3" json:"explanation,omitempty"`
 	// When it was created. Output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Affected production batches (Unit.batch). Empty: any batch.
+	Batches []string `protobuf:"bytes,15,rep,name=batches,proto3" json:"batches,omitempty"`
+	// Whether the remedy is done remotely (a contact with the customer, e.g. a software update
+	// talked through) rather than by a visit (a ticket and a job per unit).
+	Remote bool `protobuf:"varint,16,opt,name=remote,proto3" json:"remote,omitempty"`
+	// The product line of the affected model, as dispatch matches technicians by it (e.g.
+	// "diesel-engine"); the tickets and jobs raised for the campaign carry it.
+	ProductLine   string `protobuf:"bytes,17,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -189,11 +253,197 @@ func (x *Campaign) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Campaign) GetBatches() []string {
+	if x != nil {
+		return x.Batches
+	}
+	return nil
+}
+
+func (x *Campaign) GetRemote() bool {
+	if x != nil {
+		return x.Remote
+	}
+	return false
+}
+
+func (x *Campaign) GetProductLine() string {
+	if x != nil {
+		return x.ProductLine
+	}
+	return ""
+}
+
+// CampaignUnit is one affected unit of a campaign and how far its remedy is.
+type CampaignUnit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The campaign.
+	CampaignId string `protobuf:"bytes,1,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// The unit.
+	UnitId string `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// The unit's serial when the campaign was created.
+	Serial string `protobuf:"bytes,3,opt,name=serial,proto3" json:"serial,omitempty"`
+	// The unit's model.
+	Model string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
+	// Where the unit's remedy is.
+	State CampaignUnitState `protobuf:"varint,5,opt,name=state,proto3,enum=sanbao.warranty.v1.CampaignUnitState" json:"state,omitempty"`
+	// The ticket on which the remedy was done (the campaign's own ticket, or any other visit of
+	// the unit), once COMPLETED.
+	TicketId string `protobuf:"bytes,6,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// When it was completed.
+	CompleteTime  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=complete_time,json=completeTime,proto3" json:"complete_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignUnit) Reset() {
+	*x = CampaignUnit{}
+	mi := &file_sanbao_warranty_v1_campaign_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignUnit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignUnit) ProtoMessage() {}
+
+func (x *CampaignUnit) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_campaign_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignUnit.ProtoReflect.Descriptor instead.
+func (*CampaignUnit) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_campaign_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CampaignUnit) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *CampaignUnit) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *CampaignUnit) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+func (x *CampaignUnit) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *CampaignUnit) GetState() CampaignUnitState {
+	if x != nil {
+		return x.State
+	}
+	return CampaignUnitState_CAMPAIGN_UNIT_STATE_UNSPECIFIED
+}
+
+func (x *CampaignUnit) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *CampaignUnit) GetCompleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompleteTime
+	}
+	return nil
+}
+
+// CampaignProgress counts a campaign's units by state.
+type CampaignProgress struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Units affected.
+	Affected int32 `protobuf:"varint,1,opt,name=affected,proto3" json:"affected,omitempty"`
+	// Units whose remedy is done.
+	Completed int32 `protobuf:"varint,2,opt,name=completed,proto3" json:"completed,omitempty"`
+	// Units left to do (affected - completed).
+	Open          int32 `protobuf:"varint,3,opt,name=open,proto3" json:"open,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignProgress) Reset() {
+	*x = CampaignProgress{}
+	mi := &file_sanbao_warranty_v1_campaign_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignProgress) ProtoMessage() {}
+
+func (x *CampaignProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_campaign_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignProgress.ProtoReflect.Descriptor instead.
+func (*CampaignProgress) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_campaign_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CampaignProgress) GetAffected() int32 {
+	if x != nil {
+		return x.Affected
+	}
+	return 0
+}
+
+func (x *CampaignProgress) GetCompleted() int32 {
+	if x != nil {
+		return x.Completed
+	}
+	return 0
+}
+
+func (x *CampaignProgress) GetOpen() int32 {
+	if x != nil {
+		return x.Open
+	}
+	return 0
+}
+
 var File_sanbao_warranty_v1_campaign_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_campaign_proto_rawDesc = "" +
 	"\n" +
-	"!sanbao/warranty/v1/campaign.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1fsanbao/warranty/v1/policy.proto\"\xd4\x05\n" +
+	"!sanbao/warranty/v1/campaign.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1fsanbao/warranty/v1/policy.proto\"\xcc\x06\n" +
 	"\bCampaign\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12\"\n" +
 	"\x04name\x18\x02 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\x04name\x12#\n" +
@@ -217,7 +467,29 @@ const file_sanbao_warranty_v1_campaign_proto_rawDesc = "" +
 	"\vexplanation\x18\r \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\vexplanation\x12M\n" +
 	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"createTimeB\xcd\x01\n" +
+	"createTime\x12.\n" +
+	"\abatches\x18\x0f \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10d\"\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\abatches\x12\x16\n" +
+	"\x06remote\x18\x10 \x01(\bR\x06remote\x12.\n" +
+	"\fproduct_line\x18\x11 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\"\xf1\x02\n" +
+	"\fCampaignUnit\x12-\n" +
+	"\vcampaign_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"campaignId\x12%\n" +
+	"\aunit_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06unitId\x12#\n" +
+	"\x06serial\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06serial\x12!\n" +
+	"\x05model\x18\x04 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18@R\x05model\x12E\n" +
+	"\x05state\x18\x05 \x01(\x0e2%.sanbao.warranty.v1.CampaignUnitStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12)\n" +
+	"\tticket_id\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12Q\n" +
+	"\rcomplete_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fcompleteTime\"{\n" +
+	"\x10CampaignProgress\x12#\n" +
+	"\baffected\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\baffected\x12%\n" +
+	"\tcompleted\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\tcompleted\x12\x1b\n" +
+	"\x04open\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x04open*y\n" +
+	"\x11CampaignUnitState\x12#\n" +
+	"\x1fCAMPAIGN_UNIT_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18CAMPAIGN_UNIT_STATE_OPEN\x10\x01\x12!\n" +
+	"\x1dCAMPAIGN_UNIT_STATE_COMPLETED\x10\x02B\xcd\x01\n" +
 	"\x16com.sanbao.warranty.v1B\rCampaignProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/warranty/v1;warrantyv1\xa2\x02\x03SWX\xaa\x02\x12Sanbao.Warranty.V1\xca\x02\x12Sanbao\\Warranty\\V1\xe2\x02\x1eSanbao\\Warranty\\V1\\GPBMetadata\xea\x02\x14Sanbao::Warranty::V1b\x06proto3"
 
 var (
@@ -232,27 +504,33 @@ func file_sanbao_warranty_v1_campaign_proto_rawDescGZIP() []byte {
 	return file_sanbao_warranty_v1_campaign_proto_rawDescData
 }
 
-var file_sanbao_warranty_v1_campaign_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_sanbao_warranty_v1_campaign_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_sanbao_warranty_v1_campaign_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_sanbao_warranty_v1_campaign_proto_goTypes = []any{
-	(*Campaign)(nil),              // 0: sanbao.warranty.v1.Campaign
-	(DateKind)(0),                 // 1: sanbao.warranty.v1.DateKind
-	(*v1.Date)(nil),               // 2: sanbao.type.v1.Date
-	(Remedy)(0),                   // 3: sanbao.warranty.v1.Remedy
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(CampaignUnitState)(0),        // 0: sanbao.warranty.v1.CampaignUnitState
+	(*Campaign)(nil),              // 1: sanbao.warranty.v1.Campaign
+	(*CampaignUnit)(nil),          // 2: sanbao.warranty.v1.CampaignUnit
+	(*CampaignProgress)(nil),      // 3: sanbao.warranty.v1.CampaignProgress
+	(DateKind)(0),                 // 4: sanbao.warranty.v1.DateKind
+	(*v1.Date)(nil),               // 5: sanbao.type.v1.Date
+	(Remedy)(0),                   // 6: sanbao.warranty.v1.Remedy
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
 var file_sanbao_warranty_v1_campaign_proto_depIdxs = []int32{
-	1, // 0: sanbao.warranty.v1.Campaign.date_kind:type_name -> sanbao.warranty.v1.DateKind
-	2, // 1: sanbao.warranty.v1.Campaign.date_from:type_name -> sanbao.type.v1.Date
-	2, // 2: sanbao.warranty.v1.Campaign.date_to:type_name -> sanbao.type.v1.Date
-	3, // 3: sanbao.warranty.v1.Campaign.remedy:type_name -> sanbao.warranty.v1.Remedy
-	2, // 4: sanbao.warranty.v1.Campaign.start_date:type_name -> sanbao.type.v1.Date
-	2, // 5: sanbao.warranty.v1.Campaign.end_date:type_name -> sanbao.type.v1.Date
-	4, // 6: sanbao.warranty.v1.Campaign.create_time:type_name -> google.protobuf.Timestamp
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	4, // 0: sanbao.warranty.v1.Campaign.date_kind:type_name -> sanbao.warranty.v1.DateKind
+	5, // 1: sanbao.warranty.v1.Campaign.date_from:type_name -> sanbao.type.v1.Date
+	5, // 2: sanbao.warranty.v1.Campaign.date_to:type_name -> sanbao.type.v1.Date
+	6, // 3: sanbao.warranty.v1.Campaign.remedy:type_name -> sanbao.warranty.v1.Remedy
+	5, // 4: sanbao.warranty.v1.Campaign.start_date:type_name -> sanbao.type.v1.Date
+	5, // 5: sanbao.warranty.v1.Campaign.end_date:type_name -> sanbao.type.v1.Date
+	7, // 6: sanbao.warranty.v1.Campaign.create_time:type_name -> google.protobuf.Timestamp
+	0, // 7: sanbao.warranty.v1.CampaignUnit.state:type_name -> sanbao.warranty.v1.CampaignUnitState
+	7, // 8: sanbao.warranty.v1.CampaignUnit.complete_time:type_name -> google.protobuf.Timestamp
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_campaign_proto_init() }
@@ -266,13 +544,14 @@ func file_sanbao_warranty_v1_campaign_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_warranty_v1_campaign_proto_rawDesc), len(file_sanbao_warranty_v1_campaign_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   1,
+			NumEnums:      1,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_sanbao_warranty_v1_campaign_proto_goTypes,
 		DependencyIndexes: file_sanbao_warranty_v1_campaign_proto_depIdxs,
+		EnumInfos:         file_sanbao_warranty_v1_campaign_proto_enumTypes,
 		MessageInfos:      file_sanbao_warranty_v1_campaign_proto_msgTypes,
 	}.Build()
 	File_sanbao_warranty_v1_campaign_proto = out.File

@@ -472,6 +472,174 @@ func (x *CampaignCreated) GetCampaign() *Campaign {
 	return nil
 }
 
+// CampaignUnitsAffected: one page of a new campaign's affected units (subject
+// sanbao.warranty.v1.campaign.units_affected, ce-subject campaigns/<id>), published after
+// campaign.created. Pages hold at most 50 units, so the event stays small for any campaign;
+// the ticket service raises a ticket per unit (idempotent on campaign and unit).
+type CampaignUnitsAffected struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The campaign id.
+	CampaignId string `protobuf:"bytes,1,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// The campaign's model.
+	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
+	// Whether the remedy is remote (a contact) rather than a visit.
+	Remote bool `protobuf:"varint,3,opt,name=remote,proto3" json:"remote,omitempty"`
+	// 1-based page number.
+	Page int32 `protobuf:"varint,4,opt,name=page,proto3" json:"page,omitempty"`
+	// How many pages there are.
+	Pages int32 `protobuf:"varint,5,opt,name=pages,proto3" json:"pages,omitempty"`
+	// The units of this page (ids and serials only).
+	Units []*CampaignUnit `protobuf:"bytes,6,rep,name=units,proto3" json:"units,omitempty"`
+	// The campaign's product line (Campaign.product_line).
+	ProductLine string `protobuf:"bytes,7,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// The campaign's name, for the tickets raised.
+	Name          string `protobuf:"bytes,8,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignUnitsAffected) Reset() {
+	*x = CampaignUnitsAffected{}
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignUnitsAffected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignUnitsAffected) ProtoMessage() {}
+
+func (x *CampaignUnitsAffected) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignUnitsAffected.ProtoReflect.Descriptor instead.
+func (*CampaignUnitsAffected) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CampaignUnitsAffected) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *CampaignUnitsAffected) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *CampaignUnitsAffected) GetRemote() bool {
+	if x != nil {
+		return x.Remote
+	}
+	return false
+}
+
+func (x *CampaignUnitsAffected) GetPage() int32 {
+	if x != nil {
+		return x.Page
+	}
+	return 0
+}
+
+func (x *CampaignUnitsAffected) GetPages() int32 {
+	if x != nil {
+		return x.Pages
+	}
+	return 0
+}
+
+func (x *CampaignUnitsAffected) GetUnits() []*CampaignUnit {
+	if x != nil {
+		return x.Units
+	}
+	return nil
+}
+
+func (x *CampaignUnitsAffected) GetProductLine() string {
+	if x != nil {
+		return x.ProductLine
+	}
+	return ""
+}
+
+func (x *CampaignUnitsAffected) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// CampaignUnitCompleted: a unit's campaign remedy was done (subject
+// sanbao.warranty.v1.campaign.unit_completed, ce-subject campaigns/<id>).
+type CampaignUnitCompleted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The unit, COMPLETED, with the ticket it was done on.
+	Unit *CampaignUnit `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	// The campaign's progress after it.
+	Progress      *CampaignProgress `protobuf:"bytes,2,opt,name=progress,proto3" json:"progress,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignUnitCompleted) Reset() {
+	*x = CampaignUnitCompleted{}
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignUnitCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignUnitCompleted) ProtoMessage() {}
+
+func (x *CampaignUnitCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignUnitCompleted.ProtoReflect.Descriptor instead.
+func (*CampaignUnitCompleted) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CampaignUnitCompleted) GetUnit() *CampaignUnit {
+	if x != nil {
+		return x.Unit
+	}
+	return nil
+}
+
+func (x *CampaignUnitCompleted) GetProgress() *CampaignProgress {
+	if x != nil {
+		return x.Progress
+	}
+	return nil
+}
+
 var File_sanbao_warranty_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_events_proto_rawDesc = "" +
@@ -501,7 +669,20 @@ const file_sanbao_warranty_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"fault_code\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\tfaultCode\"K\n" +
 	"\x0fCampaignCreated\x128\n" +
-	"\bcampaign\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.CampaignR\bcampaignB\xcb\x01\n" +
+	"\bcampaign\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.CampaignR\bcampaign\"\xd1\x02\n" +
+	"\x15CampaignUnitsAffected\x12-\n" +
+	"\vcampaign_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"campaignId\x12!\n" +
+	"\x05model\x18\x02 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18@R\x05model\x12\x16\n" +
+	"\x06remote\x18\x03 \x01(\bR\x06remote\x12\x1b\n" +
+	"\x04page\x18\x04 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\x04page\x12\x1d\n" +
+	"\x05pages\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\x05pages\x12@\n" +
+	"\x05units\x18\x06 \x03(\v2 .sanbao.warranty.v1.CampaignUnitB\b\xbaH\x05\x92\x01\x02\x102R\x05units\x12.\n" +
+	"\fproduct_line\x18\a \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\x12 \n" +
+	"\x04name\x18\b \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x04name\"\x8f\x01\n" +
+	"\x15CampaignUnitCompleted\x124\n" +
+	"\x04unit\x18\x01 \x01(\v2 .sanbao.warranty.v1.CampaignUnitR\x04unit\x12@\n" +
+	"\bprogress\x18\x02 \x01(\v2$.sanbao.warranty.v1.CampaignProgressR\bprogressB\xcb\x01\n" +
 	"\x16com.sanbao.warranty.v1B\vEventsProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/warranty/v1;warrantyv1\xa2\x02\x03SWX\xaa\x02\x12Sanbao.Warranty.V1\xca\x02\x12Sanbao\\Warranty\\V1\xe2\x02\x1eSanbao\\Warranty\\V1\\GPBMetadata\xea\x02\x14Sanbao::Warranty::V1b\x06proto3"
 
 var (
@@ -516,38 +697,45 @@ func file_sanbao_warranty_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_warranty_v1_events_proto_rawDescData
 }
 
-var file_sanbao_warranty_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_sanbao_warranty_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_sanbao_warranty_v1_events_proto_goTypes = []any{
-	(*PolicyCreated)(nil),        // 0: sanbao.warranty.v1.PolicyCreated
-	(*UnitRegistered)(nil),       // 1: sanbao.warranty.v1.UnitRegistered
-	(*WarrantyCardReturned)(nil), // 2: sanbao.warranty.v1.WarrantyCardReturned
-	(*RepairRecorded)(nil),       // 3: sanbao.warranty.v1.RepairRecorded
-	(*RepairChargedBack)(nil),    // 4: sanbao.warranty.v1.RepairChargedBack
-	(*UnitExchanged)(nil),        // 5: sanbao.warranty.v1.UnitExchanged
-	(*ClaimEvaluated)(nil),       // 6: sanbao.warranty.v1.ClaimEvaluated
-	(*CampaignCreated)(nil),      // 7: sanbao.warranty.v1.CampaignCreated
-	(*Policy)(nil),               // 8: sanbao.warranty.v1.Policy
-	(*Unit)(nil),                 // 9: sanbao.warranty.v1.Unit
-	(*Repair)(nil),               // 10: sanbao.warranty.v1.Repair
-	(*Decision)(nil),             // 11: sanbao.warranty.v1.Decision
-	(*Campaign)(nil),             // 12: sanbao.warranty.v1.Campaign
+	(*PolicyCreated)(nil),         // 0: sanbao.warranty.v1.PolicyCreated
+	(*UnitRegistered)(nil),        // 1: sanbao.warranty.v1.UnitRegistered
+	(*WarrantyCardReturned)(nil),  // 2: sanbao.warranty.v1.WarrantyCardReturned
+	(*RepairRecorded)(nil),        // 3: sanbao.warranty.v1.RepairRecorded
+	(*RepairChargedBack)(nil),     // 4: sanbao.warranty.v1.RepairChargedBack
+	(*UnitExchanged)(nil),         // 5: sanbao.warranty.v1.UnitExchanged
+	(*ClaimEvaluated)(nil),        // 6: sanbao.warranty.v1.ClaimEvaluated
+	(*CampaignCreated)(nil),       // 7: sanbao.warranty.v1.CampaignCreated
+	(*CampaignUnitsAffected)(nil), // 8: sanbao.warranty.v1.CampaignUnitsAffected
+	(*CampaignUnitCompleted)(nil), // 9: sanbao.warranty.v1.CampaignUnitCompleted
+	(*Policy)(nil),                // 10: sanbao.warranty.v1.Policy
+	(*Unit)(nil),                  // 11: sanbao.warranty.v1.Unit
+	(*Repair)(nil),                // 12: sanbao.warranty.v1.Repair
+	(*Decision)(nil),              // 13: sanbao.warranty.v1.Decision
+	(*Campaign)(nil),              // 14: sanbao.warranty.v1.Campaign
+	(*CampaignUnit)(nil),          // 15: sanbao.warranty.v1.CampaignUnit
+	(*CampaignProgress)(nil),      // 16: sanbao.warranty.v1.CampaignProgress
 }
 var file_sanbao_warranty_v1_events_proto_depIdxs = []int32{
-	8,  // 0: sanbao.warranty.v1.PolicyCreated.policy:type_name -> sanbao.warranty.v1.Policy
-	9,  // 1: sanbao.warranty.v1.UnitRegistered.unit:type_name -> sanbao.warranty.v1.Unit
-	9,  // 2: sanbao.warranty.v1.WarrantyCardReturned.unit:type_name -> sanbao.warranty.v1.Unit
-	9,  // 3: sanbao.warranty.v1.RepairRecorded.unit:type_name -> sanbao.warranty.v1.Unit
-	10, // 4: sanbao.warranty.v1.RepairRecorded.repair:type_name -> sanbao.warranty.v1.Repair
-	10, // 5: sanbao.warranty.v1.RepairChargedBack.repair:type_name -> sanbao.warranty.v1.Repair
-	9,  // 6: sanbao.warranty.v1.UnitExchanged.unit:type_name -> sanbao.warranty.v1.Unit
-	10, // 7: sanbao.warranty.v1.UnitExchanged.repair:type_name -> sanbao.warranty.v1.Repair
-	11, // 8: sanbao.warranty.v1.ClaimEvaluated.decision:type_name -> sanbao.warranty.v1.Decision
-	12, // 9: sanbao.warranty.v1.CampaignCreated.campaign:type_name -> sanbao.warranty.v1.Campaign
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	10, // 0: sanbao.warranty.v1.PolicyCreated.policy:type_name -> sanbao.warranty.v1.Policy
+	11, // 1: sanbao.warranty.v1.UnitRegistered.unit:type_name -> sanbao.warranty.v1.Unit
+	11, // 2: sanbao.warranty.v1.WarrantyCardReturned.unit:type_name -> sanbao.warranty.v1.Unit
+	11, // 3: sanbao.warranty.v1.RepairRecorded.unit:type_name -> sanbao.warranty.v1.Unit
+	12, // 4: sanbao.warranty.v1.RepairRecorded.repair:type_name -> sanbao.warranty.v1.Repair
+	12, // 5: sanbao.warranty.v1.RepairChargedBack.repair:type_name -> sanbao.warranty.v1.Repair
+	11, // 6: sanbao.warranty.v1.UnitExchanged.unit:type_name -> sanbao.warranty.v1.Unit
+	12, // 7: sanbao.warranty.v1.UnitExchanged.repair:type_name -> sanbao.warranty.v1.Repair
+	13, // 8: sanbao.warranty.v1.ClaimEvaluated.decision:type_name -> sanbao.warranty.v1.Decision
+	14, // 9: sanbao.warranty.v1.CampaignCreated.campaign:type_name -> sanbao.warranty.v1.Campaign
+	15, // 10: sanbao.warranty.v1.CampaignUnitsAffected.units:type_name -> sanbao.warranty.v1.CampaignUnit
+	15, // 11: sanbao.warranty.v1.CampaignUnitCompleted.unit:type_name -> sanbao.warranty.v1.CampaignUnit
+	16, // 12: sanbao.warranty.v1.CampaignUnitCompleted.progress:type_name -> sanbao.warranty.v1.CampaignProgress
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_events_proto_init() }
@@ -565,7 +753,7 @@ func file_sanbao_warranty_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_warranty_v1_events_proto_rawDesc), len(file_sanbao_warranty_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

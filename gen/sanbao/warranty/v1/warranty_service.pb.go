@@ -1689,6 +1689,372 @@ func (x *CreateCampaignResponse) GetCampaign() *Campaign {
 	return nil
 }
 
+// GetCampaignRequest names a campaign.
+type GetCampaignRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The campaign id.
+	CampaignId    string `protobuf:"bytes,1,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCampaignRequest) Reset() {
+	*x = GetCampaignRequest{}
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCampaignRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCampaignRequest) ProtoMessage() {}
+
+func (x *GetCampaignRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCampaignRequest.ProtoReflect.Descriptor instead.
+func (*GetCampaignRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetCampaignRequest) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+// GetCampaignResponse carries the campaign and its progress.
+type GetCampaignResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The campaign.
+	Campaign *Campaign `protobuf:"bytes,1,opt,name=campaign,proto3" json:"campaign,omitempty"`
+	// Its units by state: what is left is progress.open.
+	Progress      *CampaignProgress `protobuf:"bytes,2,opt,name=progress,proto3" json:"progress,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCampaignResponse) Reset() {
+	*x = GetCampaignResponse{}
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCampaignResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCampaignResponse) ProtoMessage() {}
+
+func (x *GetCampaignResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCampaignResponse.ProtoReflect.Descriptor instead.
+func (*GetCampaignResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetCampaignResponse) GetCampaign() *Campaign {
+	if x != nil {
+		return x.Campaign
+	}
+	return nil
+}
+
+func (x *GetCampaignResponse) GetProgress() *CampaignProgress {
+	if x != nil {
+		return x.Progress
+	}
+	return nil
+}
+
+// ListCampaignUnitsRequest selects a campaign's units or a unit's campaigns.
+type ListCampaignUnitsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The campaign (or unit_id).
+	CampaignId string `protobuf:"bytes,1,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// The unit (or campaign_id): its campaigns.
+	UnitId string `protobuf:"bytes,2,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// Only units in this state.
+	State CampaignUnitState `protobuf:"varint,3,opt,name=state,proto3,enum=sanbao.warranty.v1.CampaignUnitState" json:"state,omitempty"`
+	// Page size; 0 means 50, at most 500.
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From the previous response.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCampaignUnitsRequest) Reset() {
+	*x = ListCampaignUnitsRequest{}
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCampaignUnitsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCampaignUnitsRequest) ProtoMessage() {}
+
+func (x *ListCampaignUnitsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCampaignUnitsRequest.ProtoReflect.Descriptor instead.
+func (*ListCampaignUnitsRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListCampaignUnitsRequest) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *ListCampaignUnitsRequest) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *ListCampaignUnitsRequest) GetState() CampaignUnitState {
+	if x != nil {
+		return x.State
+	}
+	return CampaignUnitState_CAMPAIGN_UNIT_STATE_UNSPECIFIED
+}
+
+func (x *ListCampaignUnitsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCampaignUnitsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListCampaignUnitsResponse is one page of campaign units.
+type ListCampaignUnitsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The units, in unit id order (by campaign: campaign id order).
+	Units []*CampaignUnit `protobuf:"bytes,1,rep,name=units,proto3" json:"units,omitempty"`
+	// Token of the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCampaignUnitsResponse) Reset() {
+	*x = ListCampaignUnitsResponse{}
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCampaignUnitsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCampaignUnitsResponse) ProtoMessage() {}
+
+func (x *ListCampaignUnitsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCampaignUnitsResponse.ProtoReflect.Descriptor instead.
+func (*ListCampaignUnitsResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListCampaignUnitsResponse) GetUnits() []*CampaignUnit {
+	if x != nil {
+		return x.Units
+	}
+	return nil
+}
+
+func (x *ListCampaignUnitsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// CompleteCampaignUnitRequest records a unit's remedy as done.
+type CompleteCampaignUnitRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The campaign.
+	CampaignId string `protobuf:"bytes,2,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// The unit.
+	UnitId string `protobuf:"bytes,3,opt,name=unit_id,json=unitId,proto3" json:"unit_id,omitempty"`
+	// The ticket on which it was done.
+	TicketId      string `protobuf:"bytes,4,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteCampaignUnitRequest) Reset() {
+	*x = CompleteCampaignUnitRequest{}
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteCampaignUnitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteCampaignUnitRequest) ProtoMessage() {}
+
+func (x *CompleteCampaignUnitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteCampaignUnitRequest.ProtoReflect.Descriptor instead.
+func (*CompleteCampaignUnitRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *CompleteCampaignUnitRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CompleteCampaignUnitRequest) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *CompleteCampaignUnitRequest) GetUnitId() string {
+	if x != nil {
+		return x.UnitId
+	}
+	return ""
+}
+
+func (x *CompleteCampaignUnitRequest) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+// CompleteCampaignUnitResponse carries the unit and the campaign's progress.
+type CompleteCampaignUnitResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The unit, COMPLETED.
+	Unit *CampaignUnit `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	// The campaign's progress after the change.
+	Progress      *CampaignProgress `protobuf:"bytes,2,opt,name=progress,proto3" json:"progress,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteCampaignUnitResponse) Reset() {
+	*x = CompleteCampaignUnitResponse{}
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteCampaignUnitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteCampaignUnitResponse) ProtoMessage() {}
+
+func (x *CompleteCampaignUnitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteCampaignUnitResponse.ProtoReflect.Descriptor instead.
+func (*CompleteCampaignUnitResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *CompleteCampaignUnitResponse) GetUnit() *CampaignUnit {
+	if x != nil {
+		return x.Unit
+	}
+	return nil
+}
+
+func (x *CompleteCampaignUnitResponse) GetProgress() *CampaignProgress {
+	if x != nil {
+		return x.Progress
+	}
+	return nil
+}
+
 // ListCampaignsRequest filters campaigns.
 type ListCampaignsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1704,7 +2070,7 @@ type ListCampaignsRequest struct {
 
 func (x *ListCampaignsRequest) Reset() {
 	*x = ListCampaignsRequest{}
-	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[27]
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +2082,7 @@ func (x *ListCampaignsRequest) String() string {
 func (*ListCampaignsRequest) ProtoMessage() {}
 
 func (x *ListCampaignsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[27]
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1729,7 +2095,7 @@ func (x *ListCampaignsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCampaignsRequest.ProtoReflect.Descriptor instead.
 func (*ListCampaignsRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{27}
+	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListCampaignsRequest) GetPageSize() int32 {
@@ -1766,7 +2132,7 @@ type ListCampaignsResponse struct {
 
 func (x *ListCampaignsResponse) Reset() {
 	*x = ListCampaignsResponse{}
-	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[28]
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1778,7 +2144,7 @@ func (x *ListCampaignsResponse) String() string {
 func (*ListCampaignsResponse) ProtoMessage() {}
 
 func (x *ListCampaignsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[28]
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1791,7 +2157,7 @@ func (x *ListCampaignsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCampaignsResponse.ProtoReflect.Descriptor instead.
 func (*ListCampaignsResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{28}
+	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListCampaignsResponse) GetCampaigns() []*Campaign {
@@ -1825,7 +2191,7 @@ type GetWarrantyCostRequest struct {
 
 func (x *GetWarrantyCostRequest) Reset() {
 	*x = GetWarrantyCostRequest{}
-	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[29]
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1837,7 +2203,7 @@ func (x *GetWarrantyCostRequest) String() string {
 func (*GetWarrantyCostRequest) ProtoMessage() {}
 
 func (x *GetWarrantyCostRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[29]
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1850,7 +2216,7 @@ func (x *GetWarrantyCostRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWarrantyCostRequest.ProtoReflect.Descriptor instead.
 func (*GetWarrantyCostRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{29}
+	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetWarrantyCostRequest) GetModel() string {
@@ -1892,7 +2258,7 @@ type GetWarrantyCostResponse struct {
 
 func (x *GetWarrantyCostResponse) Reset() {
 	*x = GetWarrantyCostResponse{}
-	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[30]
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1904,7 +2270,7 @@ func (x *GetWarrantyCostResponse) String() string {
 func (*GetWarrantyCostResponse) ProtoMessage() {}
 
 func (x *GetWarrantyCostResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[30]
+	mi := &file_sanbao_warranty_v1_warranty_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1917,7 +2283,7 @@ func (x *GetWarrantyCostResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWarrantyCostResponse.ProtoReflect.Descriptor instead.
 func (*GetWarrantyCostResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{30}
+	return file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetWarrantyCostResponse) GetCost() *WarrantyCost {
@@ -2061,7 +2427,40 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12@\n" +
 	"\bcampaign\x18\x02 \x01(\v2\x1c.sanbao.warranty.v1.CampaignB\x06\xbaH\x03\xc8\x01\x01R\bcampaign\"R\n" +
 	"\x16CreateCampaignResponse\x128\n" +
-	"\bcampaign\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.CampaignR\bcampaign\"\x8f\x01\n" +
+	"\bcampaign\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.CampaignR\bcampaign\"D\n" +
+	"\x12GetCampaignRequest\x12.\n" +
+	"\vcampaign_id\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
+	"campaignId\"\x91\x01\n" +
+	"\x13GetCampaignResponse\x128\n" +
+	"\bcampaign\x18\x01 \x01(\v2\x1c.sanbao.warranty.v1.CampaignR\bcampaign\x12@\n" +
+	"\bprogress\x18\x02 \x01(\v2$.sanbao.warranty.v1.CampaignProgressR\bprogress\"\x86\x03\n" +
+	"\x18ListCampaignUnitsRequest\x12,\n" +
+	"\vcampaign_id\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
+	"campaignId\x12$\n" +
+	"\aunit_id\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06unitId\x12E\n" +
+	"\x05state\x18\x03 \x01(\x0e2%.sanbao.warranty.v1.CampaignUnitStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12'\n" +
+	"\tpage_size\x18\x04 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken:y\xbaHv\x1at\n" +
+	"\x19list_campaign_units.which\x12%give campaign_id or unit_id, not both\x1a0(this.campaign_id != '') != (this.unit_id != '')\"{\n" +
+	"\x19ListCampaignUnitsResponse\x126\n" +
+	"\x05units\x18\x01 \x03(\v2 .sanbao.warranty.v1.CampaignUnitR\x05units\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe1\x01\n" +
+	"\x1bCompleteCampaignUnitRequest\x12>\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12.\n" +
+	"\vcampaign_id\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\n" +
+	"campaignId\x12&\n" +
+	"\aunit_id\x18\x03 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06unitId\x12*\n" +
+	"\tticket_id\x18\x04 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\"\x96\x01\n" +
+	"\x1cCompleteCampaignUnitResponse\x124\n" +
+	"\x04unit\x18\x01 \x01(\v2 .sanbao.warranty.v1.CampaignUnitR\x04unit\x12@\n" +
+	"\bprogress\x18\x02 \x01(\v2$.sanbao.warranty.v1.CampaignProgressR\bprogress\"\x8f\x01\n" +
 	"\x14ListCampaignsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
@@ -2080,7 +2479,7 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\"O\n" +
 	"\x17GetWarrantyCostResponse\x124\n" +
-	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xff\v\n" +
+	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xcc\x0e\n" +
 	"\x0fWarrantyService\x12a\n" +
 	"\fCreatePolicy\x12'.sanbao.warranty.v1.CreatePolicyRequest\x1a(.sanbao.warranty.v1.CreatePolicyResponse\x12X\n" +
 	"\tGetPolicy\x12$.sanbao.warranty.v1.GetPolicyRequest\x1a%.sanbao.warranty.v1.GetPolicyResponse\x12a\n" +
@@ -2094,7 +2493,10 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\vListRepairs\x12&.sanbao.warranty.v1.ListRepairsRequest\x1a'.sanbao.warranty.v1.ListRepairsResponse\x12d\n" +
 	"\rEvaluateClaim\x12(.sanbao.warranty.v1.EvaluateClaimRequest\x1a).sanbao.warranty.v1.EvaluateClaimResponse\x12j\n" +
 	"\x0fQuoteServiceFee\x12*.sanbao.warranty.v1.QuoteServiceFeeRequest\x1a+.sanbao.warranty.v1.QuoteServiceFeeResponse\x12g\n" +
-	"\x0eCreateCampaign\x12).sanbao.warranty.v1.CreateCampaignRequest\x1a*.sanbao.warranty.v1.CreateCampaignResponse\x12d\n" +
+	"\x0eCreateCampaign\x12).sanbao.warranty.v1.CreateCampaignRequest\x1a*.sanbao.warranty.v1.CreateCampaignResponse\x12^\n" +
+	"\vGetCampaign\x12&.sanbao.warranty.v1.GetCampaignRequest\x1a'.sanbao.warranty.v1.GetCampaignResponse\x12p\n" +
+	"\x11ListCampaignUnits\x12,.sanbao.warranty.v1.ListCampaignUnitsRequest\x1a-.sanbao.warranty.v1.ListCampaignUnitsResponse\x12y\n" +
+	"\x14CompleteCampaignUnit\x12/.sanbao.warranty.v1.CompleteCampaignUnitRequest\x1a0.sanbao.warranty.v1.CompleteCampaignUnitResponse\x12d\n" +
 	"\rListCampaigns\x12(.sanbao.warranty.v1.ListCampaignsRequest\x1a).sanbao.warranty.v1.ListCampaignsResponse\x12j\n" +
 	"\x0fGetWarrantyCost\x12*.sanbao.warranty.v1.GetWarrantyCostRequest\x1a+.sanbao.warranty.v1.GetWarrantyCostResponseB\xd4\x01\n" +
 	"\x16com.sanbao.warranty.v1B\x14WarrantyServiceProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/warranty/v1;warrantyv1\xa2\x02\x03SWX\xaa\x02\x12Sanbao.Warranty.V1\xca\x02\x12Sanbao\\Warranty\\V1\xe2\x02\x1eSanbao\\Warranty\\V1\\GPBMetadata\xea\x02\x14Sanbao::Warranty::V1b\x06proto3"
@@ -2111,126 +2513,147 @@ func file_sanbao_warranty_v1_warranty_service_proto_rawDescGZIP() []byte {
 	return file_sanbao_warranty_v1_warranty_service_proto_rawDescData
 }
 
-var file_sanbao_warranty_v1_warranty_service_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_sanbao_warranty_v1_warranty_service_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_sanbao_warranty_v1_warranty_service_proto_goTypes = []any{
-	(*CreatePolicyRequest)(nil),         // 0: sanbao.warranty.v1.CreatePolicyRequest
-	(*CreatePolicyResponse)(nil),        // 1: sanbao.warranty.v1.CreatePolicyResponse
-	(*GetPolicyRequest)(nil),            // 2: sanbao.warranty.v1.GetPolicyRequest
-	(*GetPolicyResponse)(nil),           // 3: sanbao.warranty.v1.GetPolicyResponse
-	(*ListPoliciesRequest)(nil),         // 4: sanbao.warranty.v1.ListPoliciesRequest
-	(*ListPoliciesResponse)(nil),        // 5: sanbao.warranty.v1.ListPoliciesResponse
-	(*ListPolicyTemplatesRequest)(nil),  // 6: sanbao.warranty.v1.ListPolicyTemplatesRequest
-	(*ListPolicyTemplatesResponse)(nil), // 7: sanbao.warranty.v1.ListPolicyTemplatesResponse
-	(*RegisterUnitRequest)(nil),         // 8: sanbao.warranty.v1.RegisterUnitRequest
-	(*RegisterUnitResponse)(nil),        // 9: sanbao.warranty.v1.RegisterUnitResponse
-	(*GetUnitRequest)(nil),              // 10: sanbao.warranty.v1.GetUnitRequest
-	(*GetUnitResponse)(nil),             // 11: sanbao.warranty.v1.GetUnitResponse
-	(*ListUnitsRequest)(nil),            // 12: sanbao.warranty.v1.ListUnitsRequest
-	(*ListUnitsResponse)(nil),           // 13: sanbao.warranty.v1.ListUnitsResponse
-	(*ReturnWarrantyCardRequest)(nil),   // 14: sanbao.warranty.v1.ReturnWarrantyCardRequest
-	(*ReturnWarrantyCardResponse)(nil),  // 15: sanbao.warranty.v1.ReturnWarrantyCardResponse
-	(*RecordRepairRequest)(nil),         // 16: sanbao.warranty.v1.RecordRepairRequest
-	(*RecordRepairResponse)(nil),        // 17: sanbao.warranty.v1.RecordRepairResponse
-	(*ListRepairsRequest)(nil),          // 18: sanbao.warranty.v1.ListRepairsRequest
-	(*ListRepairsResponse)(nil),         // 19: sanbao.warranty.v1.ListRepairsResponse
-	(*EvaluateClaimRequest)(nil),        // 20: sanbao.warranty.v1.EvaluateClaimRequest
-	(*EvaluateClaimResponse)(nil),       // 21: sanbao.warranty.v1.EvaluateClaimResponse
-	(*MaterialLine)(nil),                // 22: sanbao.warranty.v1.MaterialLine
-	(*QuoteServiceFeeRequest)(nil),      // 23: sanbao.warranty.v1.QuoteServiceFeeRequest
-	(*QuoteServiceFeeResponse)(nil),     // 24: sanbao.warranty.v1.QuoteServiceFeeResponse
-	(*CreateCampaignRequest)(nil),       // 25: sanbao.warranty.v1.CreateCampaignRequest
-	(*CreateCampaignResponse)(nil),      // 26: sanbao.warranty.v1.CreateCampaignResponse
-	(*ListCampaignsRequest)(nil),        // 27: sanbao.warranty.v1.ListCampaignsRequest
-	(*ListCampaignsResponse)(nil),       // 28: sanbao.warranty.v1.ListCampaignsResponse
-	(*GetWarrantyCostRequest)(nil),      // 29: sanbao.warranty.v1.GetWarrantyCostRequest
-	(*GetWarrantyCostResponse)(nil),     // 30: sanbao.warranty.v1.GetWarrantyCostResponse
-	nil,                                 // 31: sanbao.warranty.v1.EvaluateClaimRequest.AttributesEntry
-	(*Policy)(nil),                      // 32: sanbao.warranty.v1.Policy
-	(*PolicyTemplate)(nil),              // 33: sanbao.warranty.v1.PolicyTemplate
-	(*Unit)(nil),                        // 34: sanbao.warranty.v1.Unit
-	(*v1.Date)(nil),                     // 35: sanbao.type.v1.Date
-	(*Repair)(nil),                      // 36: sanbao.warranty.v1.Repair
-	(*timestamppb.Timestamp)(nil),       // 37: google.protobuf.Timestamp
-	(Cause)(0),                          // 38: sanbao.warranty.v1.Cause
-	(Remedy)(0),                         // 39: sanbao.warranty.v1.Remedy
-	(*ClaimLine)(nil),                   // 40: sanbao.warranty.v1.ClaimLine
-	(*SiteFinding)(nil),                 // 41: sanbao.warranty.v1.SiteFinding
-	(*Decision)(nil),                    // 42: sanbao.warranty.v1.Decision
-	(*v1.Money)(nil),                    // 43: sanbao.type.v1.Money
-	(*durationpb.Duration)(nil),         // 44: google.protobuf.Duration
-	(*Quote)(nil),                       // 45: sanbao.warranty.v1.Quote
-	(*Campaign)(nil),                    // 46: sanbao.warranty.v1.Campaign
-	(*WarrantyCost)(nil),                // 47: sanbao.warranty.v1.WarrantyCost
+	(*CreatePolicyRequest)(nil),          // 0: sanbao.warranty.v1.CreatePolicyRequest
+	(*CreatePolicyResponse)(nil),         // 1: sanbao.warranty.v1.CreatePolicyResponse
+	(*GetPolicyRequest)(nil),             // 2: sanbao.warranty.v1.GetPolicyRequest
+	(*GetPolicyResponse)(nil),            // 3: sanbao.warranty.v1.GetPolicyResponse
+	(*ListPoliciesRequest)(nil),          // 4: sanbao.warranty.v1.ListPoliciesRequest
+	(*ListPoliciesResponse)(nil),         // 5: sanbao.warranty.v1.ListPoliciesResponse
+	(*ListPolicyTemplatesRequest)(nil),   // 6: sanbao.warranty.v1.ListPolicyTemplatesRequest
+	(*ListPolicyTemplatesResponse)(nil),  // 7: sanbao.warranty.v1.ListPolicyTemplatesResponse
+	(*RegisterUnitRequest)(nil),          // 8: sanbao.warranty.v1.RegisterUnitRequest
+	(*RegisterUnitResponse)(nil),         // 9: sanbao.warranty.v1.RegisterUnitResponse
+	(*GetUnitRequest)(nil),               // 10: sanbao.warranty.v1.GetUnitRequest
+	(*GetUnitResponse)(nil),              // 11: sanbao.warranty.v1.GetUnitResponse
+	(*ListUnitsRequest)(nil),             // 12: sanbao.warranty.v1.ListUnitsRequest
+	(*ListUnitsResponse)(nil),            // 13: sanbao.warranty.v1.ListUnitsResponse
+	(*ReturnWarrantyCardRequest)(nil),    // 14: sanbao.warranty.v1.ReturnWarrantyCardRequest
+	(*ReturnWarrantyCardResponse)(nil),   // 15: sanbao.warranty.v1.ReturnWarrantyCardResponse
+	(*RecordRepairRequest)(nil),          // 16: sanbao.warranty.v1.RecordRepairRequest
+	(*RecordRepairResponse)(nil),         // 17: sanbao.warranty.v1.RecordRepairResponse
+	(*ListRepairsRequest)(nil),           // 18: sanbao.warranty.v1.ListRepairsRequest
+	(*ListRepairsResponse)(nil),          // 19: sanbao.warranty.v1.ListRepairsResponse
+	(*EvaluateClaimRequest)(nil),         // 20: sanbao.warranty.v1.EvaluateClaimRequest
+	(*EvaluateClaimResponse)(nil),        // 21: sanbao.warranty.v1.EvaluateClaimResponse
+	(*MaterialLine)(nil),                 // 22: sanbao.warranty.v1.MaterialLine
+	(*QuoteServiceFeeRequest)(nil),       // 23: sanbao.warranty.v1.QuoteServiceFeeRequest
+	(*QuoteServiceFeeResponse)(nil),      // 24: sanbao.warranty.v1.QuoteServiceFeeResponse
+	(*CreateCampaignRequest)(nil),        // 25: sanbao.warranty.v1.CreateCampaignRequest
+	(*CreateCampaignResponse)(nil),       // 26: sanbao.warranty.v1.CreateCampaignResponse
+	(*GetCampaignRequest)(nil),           // 27: sanbao.warranty.v1.GetCampaignRequest
+	(*GetCampaignResponse)(nil),          // 28: sanbao.warranty.v1.GetCampaignResponse
+	(*ListCampaignUnitsRequest)(nil),     // 29: sanbao.warranty.v1.ListCampaignUnitsRequest
+	(*ListCampaignUnitsResponse)(nil),    // 30: sanbao.warranty.v1.ListCampaignUnitsResponse
+	(*CompleteCampaignUnitRequest)(nil),  // 31: sanbao.warranty.v1.CompleteCampaignUnitRequest
+	(*CompleteCampaignUnitResponse)(nil), // 32: sanbao.warranty.v1.CompleteCampaignUnitResponse
+	(*ListCampaignsRequest)(nil),         // 33: sanbao.warranty.v1.ListCampaignsRequest
+	(*ListCampaignsResponse)(nil),        // 34: sanbao.warranty.v1.ListCampaignsResponse
+	(*GetWarrantyCostRequest)(nil),       // 35: sanbao.warranty.v1.GetWarrantyCostRequest
+	(*GetWarrantyCostResponse)(nil),      // 36: sanbao.warranty.v1.GetWarrantyCostResponse
+	nil,                                  // 37: sanbao.warranty.v1.EvaluateClaimRequest.AttributesEntry
+	(*Policy)(nil),                       // 38: sanbao.warranty.v1.Policy
+	(*PolicyTemplate)(nil),               // 39: sanbao.warranty.v1.PolicyTemplate
+	(*Unit)(nil),                         // 40: sanbao.warranty.v1.Unit
+	(*v1.Date)(nil),                      // 41: sanbao.type.v1.Date
+	(*Repair)(nil),                       // 42: sanbao.warranty.v1.Repair
+	(*timestamppb.Timestamp)(nil),        // 43: google.protobuf.Timestamp
+	(Cause)(0),                           // 44: sanbao.warranty.v1.Cause
+	(Remedy)(0),                          // 45: sanbao.warranty.v1.Remedy
+	(*ClaimLine)(nil),                    // 46: sanbao.warranty.v1.ClaimLine
+	(*SiteFinding)(nil),                  // 47: sanbao.warranty.v1.SiteFinding
+	(*Decision)(nil),                     // 48: sanbao.warranty.v1.Decision
+	(*v1.Money)(nil),                     // 49: sanbao.type.v1.Money
+	(*durationpb.Duration)(nil),          // 50: google.protobuf.Duration
+	(*Quote)(nil),                        // 51: sanbao.warranty.v1.Quote
+	(*Campaign)(nil),                     // 52: sanbao.warranty.v1.Campaign
+	(*CampaignProgress)(nil),             // 53: sanbao.warranty.v1.CampaignProgress
+	(CampaignUnitState)(0),               // 54: sanbao.warranty.v1.CampaignUnitState
+	(*CampaignUnit)(nil),                 // 55: sanbao.warranty.v1.CampaignUnit
+	(*WarrantyCost)(nil),                 // 56: sanbao.warranty.v1.WarrantyCost
 }
 var file_sanbao_warranty_v1_warranty_service_proto_depIdxs = []int32{
-	32, // 0: sanbao.warranty.v1.CreatePolicyRequest.policy:type_name -> sanbao.warranty.v1.Policy
-	32, // 1: sanbao.warranty.v1.CreatePolicyResponse.policy:type_name -> sanbao.warranty.v1.Policy
-	32, // 2: sanbao.warranty.v1.GetPolicyResponse.policy:type_name -> sanbao.warranty.v1.Policy
-	32, // 3: sanbao.warranty.v1.ListPoliciesResponse.policies:type_name -> sanbao.warranty.v1.Policy
-	33, // 4: sanbao.warranty.v1.ListPolicyTemplatesResponse.templates:type_name -> sanbao.warranty.v1.PolicyTemplate
-	34, // 5: sanbao.warranty.v1.RegisterUnitRequest.unit:type_name -> sanbao.warranty.v1.Unit
-	34, // 6: sanbao.warranty.v1.RegisterUnitResponse.unit:type_name -> sanbao.warranty.v1.Unit
-	34, // 7: sanbao.warranty.v1.GetUnitResponse.unit:type_name -> sanbao.warranty.v1.Unit
-	34, // 8: sanbao.warranty.v1.ListUnitsResponse.units:type_name -> sanbao.warranty.v1.Unit
-	35, // 9: sanbao.warranty.v1.ReturnWarrantyCardRequest.received_date:type_name -> sanbao.type.v1.Date
-	34, // 10: sanbao.warranty.v1.ReturnWarrantyCardResponse.unit:type_name -> sanbao.warranty.v1.Unit
-	36, // 11: sanbao.warranty.v1.RecordRepairRequest.repair:type_name -> sanbao.warranty.v1.Repair
-	36, // 12: sanbao.warranty.v1.RecordRepairResponse.repair:type_name -> sanbao.warranty.v1.Repair
-	34, // 13: sanbao.warranty.v1.RecordRepairResponse.unit:type_name -> sanbao.warranty.v1.Unit
-	36, // 14: sanbao.warranty.v1.ListRepairsResponse.repairs:type_name -> sanbao.warranty.v1.Repair
-	37, // 15: sanbao.warranty.v1.EvaluateClaimRequest.reported_time:type_name -> google.protobuf.Timestamp
-	38, // 16: sanbao.warranty.v1.EvaluateClaimRequest.causes:type_name -> sanbao.warranty.v1.Cause
-	39, // 17: sanbao.warranty.v1.EvaluateClaimRequest.requested_remedy:type_name -> sanbao.warranty.v1.Remedy
-	40, // 18: sanbao.warranty.v1.EvaluateClaimRequest.lines:type_name -> sanbao.warranty.v1.ClaimLine
-	31, // 19: sanbao.warranty.v1.EvaluateClaimRequest.attributes:type_name -> sanbao.warranty.v1.EvaluateClaimRequest.AttributesEntry
-	41, // 20: sanbao.warranty.v1.EvaluateClaimRequest.finding:type_name -> sanbao.warranty.v1.SiteFinding
-	42, // 21: sanbao.warranty.v1.EvaluateClaimResponse.decision:type_name -> sanbao.warranty.v1.Decision
-	43, // 22: sanbao.warranty.v1.MaterialLine.unit_cost:type_name -> sanbao.type.v1.Money
-	44, // 23: sanbao.warranty.v1.QuoteServiceFeeRequest.labour:type_name -> google.protobuf.Duration
+	38, // 0: sanbao.warranty.v1.CreatePolicyRequest.policy:type_name -> sanbao.warranty.v1.Policy
+	38, // 1: sanbao.warranty.v1.CreatePolicyResponse.policy:type_name -> sanbao.warranty.v1.Policy
+	38, // 2: sanbao.warranty.v1.GetPolicyResponse.policy:type_name -> sanbao.warranty.v1.Policy
+	38, // 3: sanbao.warranty.v1.ListPoliciesResponse.policies:type_name -> sanbao.warranty.v1.Policy
+	39, // 4: sanbao.warranty.v1.ListPolicyTemplatesResponse.templates:type_name -> sanbao.warranty.v1.PolicyTemplate
+	40, // 5: sanbao.warranty.v1.RegisterUnitRequest.unit:type_name -> sanbao.warranty.v1.Unit
+	40, // 6: sanbao.warranty.v1.RegisterUnitResponse.unit:type_name -> sanbao.warranty.v1.Unit
+	40, // 7: sanbao.warranty.v1.GetUnitResponse.unit:type_name -> sanbao.warranty.v1.Unit
+	40, // 8: sanbao.warranty.v1.ListUnitsResponse.units:type_name -> sanbao.warranty.v1.Unit
+	41, // 9: sanbao.warranty.v1.ReturnWarrantyCardRequest.received_date:type_name -> sanbao.type.v1.Date
+	40, // 10: sanbao.warranty.v1.ReturnWarrantyCardResponse.unit:type_name -> sanbao.warranty.v1.Unit
+	42, // 11: sanbao.warranty.v1.RecordRepairRequest.repair:type_name -> sanbao.warranty.v1.Repair
+	42, // 12: sanbao.warranty.v1.RecordRepairResponse.repair:type_name -> sanbao.warranty.v1.Repair
+	40, // 13: sanbao.warranty.v1.RecordRepairResponse.unit:type_name -> sanbao.warranty.v1.Unit
+	42, // 14: sanbao.warranty.v1.ListRepairsResponse.repairs:type_name -> sanbao.warranty.v1.Repair
+	43, // 15: sanbao.warranty.v1.EvaluateClaimRequest.reported_time:type_name -> google.protobuf.Timestamp
+	44, // 16: sanbao.warranty.v1.EvaluateClaimRequest.causes:type_name -> sanbao.warranty.v1.Cause
+	45, // 17: sanbao.warranty.v1.EvaluateClaimRequest.requested_remedy:type_name -> sanbao.warranty.v1.Remedy
+	46, // 18: sanbao.warranty.v1.EvaluateClaimRequest.lines:type_name -> sanbao.warranty.v1.ClaimLine
+	37, // 19: sanbao.warranty.v1.EvaluateClaimRequest.attributes:type_name -> sanbao.warranty.v1.EvaluateClaimRequest.AttributesEntry
+	47, // 20: sanbao.warranty.v1.EvaluateClaimRequest.finding:type_name -> sanbao.warranty.v1.SiteFinding
+	48, // 21: sanbao.warranty.v1.EvaluateClaimResponse.decision:type_name -> sanbao.warranty.v1.Decision
+	49, // 22: sanbao.warranty.v1.MaterialLine.unit_cost:type_name -> sanbao.type.v1.Money
+	50, // 23: sanbao.warranty.v1.QuoteServiceFeeRequest.labour:type_name -> google.protobuf.Duration
 	22, // 24: sanbao.warranty.v1.QuoteServiceFeeRequest.materials:type_name -> sanbao.warranty.v1.MaterialLine
-	37, // 25: sanbao.warranty.v1.QuoteServiceFeeRequest.service_time:type_name -> google.protobuf.Timestamp
-	45, // 26: sanbao.warranty.v1.QuoteServiceFeeResponse.quote:type_name -> sanbao.warranty.v1.Quote
-	46, // 27: sanbao.warranty.v1.CreateCampaignRequest.campaign:type_name -> sanbao.warranty.v1.Campaign
-	46, // 28: sanbao.warranty.v1.CreateCampaignResponse.campaign:type_name -> sanbao.warranty.v1.Campaign
-	46, // 29: sanbao.warranty.v1.ListCampaignsResponse.campaigns:type_name -> sanbao.warranty.v1.Campaign
-	37, // 30: sanbao.warranty.v1.GetWarrantyCostRequest.start_time:type_name -> google.protobuf.Timestamp
-	37, // 31: sanbao.warranty.v1.GetWarrantyCostRequest.end_time:type_name -> google.protobuf.Timestamp
-	47, // 32: sanbao.warranty.v1.GetWarrantyCostResponse.cost:type_name -> sanbao.warranty.v1.WarrantyCost
-	0,  // 33: sanbao.warranty.v1.WarrantyService.CreatePolicy:input_type -> sanbao.warranty.v1.CreatePolicyRequest
-	2,  // 34: sanbao.warranty.v1.WarrantyService.GetPolicy:input_type -> sanbao.warranty.v1.GetPolicyRequest
-	4,  // 35: sanbao.warranty.v1.WarrantyService.ListPolicies:input_type -> sanbao.warranty.v1.ListPoliciesRequest
-	6,  // 36: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:input_type -> sanbao.warranty.v1.ListPolicyTemplatesRequest
-	8,  // 37: sanbao.warranty.v1.WarrantyService.RegisterUnit:input_type -> sanbao.warranty.v1.RegisterUnitRequest
-	10, // 38: sanbao.warranty.v1.WarrantyService.GetUnit:input_type -> sanbao.warranty.v1.GetUnitRequest
-	12, // 39: sanbao.warranty.v1.WarrantyService.ListUnits:input_type -> sanbao.warranty.v1.ListUnitsRequest
-	14, // 40: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:input_type -> sanbao.warranty.v1.ReturnWarrantyCardRequest
-	16, // 41: sanbao.warranty.v1.WarrantyService.RecordRepair:input_type -> sanbao.warranty.v1.RecordRepairRequest
-	18, // 42: sanbao.warranty.v1.WarrantyService.ListRepairs:input_type -> sanbao.warranty.v1.ListRepairsRequest
-	20, // 43: sanbao.warranty.v1.WarrantyService.EvaluateClaim:input_type -> sanbao.warranty.v1.EvaluateClaimRequest
-	23, // 44: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:input_type -> sanbao.warranty.v1.QuoteServiceFeeRequest
-	25, // 45: sanbao.warranty.v1.WarrantyService.CreateCampaign:input_type -> sanbao.warranty.v1.CreateCampaignRequest
-	27, // 46: sanbao.warranty.v1.WarrantyService.ListCampaigns:input_type -> sanbao.warranty.v1.ListCampaignsRequest
-	29, // 47: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:input_type -> sanbao.warranty.v1.GetWarrantyCostRequest
-	1,  // 48: sanbao.warranty.v1.WarrantyService.CreatePolicy:output_type -> sanbao.warranty.v1.CreatePolicyResponse
-	3,  // 49: sanbao.warranty.v1.WarrantyService.GetPolicy:output_type -> sanbao.warranty.v1.GetPolicyResponse
-	5,  // 50: sanbao.warranty.v1.WarrantyService.ListPolicies:output_type -> sanbao.warranty.v1.ListPoliciesResponse
-	7,  // 51: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:output_type -> sanbao.warranty.v1.ListPolicyTemplatesResponse
-	9,  // 52: sanbao.warranty.v1.WarrantyService.RegisterUnit:output_type -> sanbao.warranty.v1.RegisterUnitResponse
-	11, // 53: sanbao.warranty.v1.WarrantyService.GetUnit:output_type -> sanbao.warranty.v1.GetUnitResponse
-	13, // 54: sanbao.warranty.v1.WarrantyService.ListUnits:output_type -> sanbao.warranty.v1.ListUnitsResponse
-	15, // 55: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:output_type -> sanbao.warranty.v1.ReturnWarrantyCardResponse
-	17, // 56: sanbao.warranty.v1.WarrantyService.RecordRepair:output_type -> sanbao.warranty.v1.RecordRepairResponse
-	19, // 57: sanbao.warranty.v1.WarrantyService.ListRepairs:output_type -> sanbao.warranty.v1.ListRepairsResponse
-	21, // 58: sanbao.warranty.v1.WarrantyService.EvaluateClaim:output_type -> sanbao.warranty.v1.EvaluateClaimResponse
-	24, // 59: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:output_type -> sanbao.warranty.v1.QuoteServiceFeeResponse
-	26, // 60: sanbao.warranty.v1.WarrantyService.CreateCampaign:output_type -> sanbao.warranty.v1.CreateCampaignResponse
-	28, // 61: sanbao.warranty.v1.WarrantyService.ListCampaigns:output_type -> sanbao.warranty.v1.ListCampaignsResponse
-	30, // 62: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:output_type -> sanbao.warranty.v1.GetWarrantyCostResponse
-	48, // [48:63] is the sub-list for method output_type
-	33, // [33:48] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	43, // 25: sanbao.warranty.v1.QuoteServiceFeeRequest.service_time:type_name -> google.protobuf.Timestamp
+	51, // 26: sanbao.warranty.v1.QuoteServiceFeeResponse.quote:type_name -> sanbao.warranty.v1.Quote
+	52, // 27: sanbao.warranty.v1.CreateCampaignRequest.campaign:type_name -> sanbao.warranty.v1.Campaign
+	52, // 28: sanbao.warranty.v1.CreateCampaignResponse.campaign:type_name -> sanbao.warranty.v1.Campaign
+	52, // 29: sanbao.warranty.v1.GetCampaignResponse.campaign:type_name -> sanbao.warranty.v1.Campaign
+	53, // 30: sanbao.warranty.v1.GetCampaignResponse.progress:type_name -> sanbao.warranty.v1.CampaignProgress
+	54, // 31: sanbao.warranty.v1.ListCampaignUnitsRequest.state:type_name -> sanbao.warranty.v1.CampaignUnitState
+	55, // 32: sanbao.warranty.v1.ListCampaignUnitsResponse.units:type_name -> sanbao.warranty.v1.CampaignUnit
+	55, // 33: sanbao.warranty.v1.CompleteCampaignUnitResponse.unit:type_name -> sanbao.warranty.v1.CampaignUnit
+	53, // 34: sanbao.warranty.v1.CompleteCampaignUnitResponse.progress:type_name -> sanbao.warranty.v1.CampaignProgress
+	52, // 35: sanbao.warranty.v1.ListCampaignsResponse.campaigns:type_name -> sanbao.warranty.v1.Campaign
+	43, // 36: sanbao.warranty.v1.GetWarrantyCostRequest.start_time:type_name -> google.protobuf.Timestamp
+	43, // 37: sanbao.warranty.v1.GetWarrantyCostRequest.end_time:type_name -> google.protobuf.Timestamp
+	56, // 38: sanbao.warranty.v1.GetWarrantyCostResponse.cost:type_name -> sanbao.warranty.v1.WarrantyCost
+	0,  // 39: sanbao.warranty.v1.WarrantyService.CreatePolicy:input_type -> sanbao.warranty.v1.CreatePolicyRequest
+	2,  // 40: sanbao.warranty.v1.WarrantyService.GetPolicy:input_type -> sanbao.warranty.v1.GetPolicyRequest
+	4,  // 41: sanbao.warranty.v1.WarrantyService.ListPolicies:input_type -> sanbao.warranty.v1.ListPoliciesRequest
+	6,  // 42: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:input_type -> sanbao.warranty.v1.ListPolicyTemplatesRequest
+	8,  // 43: sanbao.warranty.v1.WarrantyService.RegisterUnit:input_type -> sanbao.warranty.v1.RegisterUnitRequest
+	10, // 44: sanbao.warranty.v1.WarrantyService.GetUnit:input_type -> sanbao.warranty.v1.GetUnitRequest
+	12, // 45: sanbao.warranty.v1.WarrantyService.ListUnits:input_type -> sanbao.warranty.v1.ListUnitsRequest
+	14, // 46: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:input_type -> sanbao.warranty.v1.ReturnWarrantyCardRequest
+	16, // 47: sanbao.warranty.v1.WarrantyService.RecordRepair:input_type -> sanbao.warranty.v1.RecordRepairRequest
+	18, // 48: sanbao.warranty.v1.WarrantyService.ListRepairs:input_type -> sanbao.warranty.v1.ListRepairsRequest
+	20, // 49: sanbao.warranty.v1.WarrantyService.EvaluateClaim:input_type -> sanbao.warranty.v1.EvaluateClaimRequest
+	23, // 50: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:input_type -> sanbao.warranty.v1.QuoteServiceFeeRequest
+	25, // 51: sanbao.warranty.v1.WarrantyService.CreateCampaign:input_type -> sanbao.warranty.v1.CreateCampaignRequest
+	27, // 52: sanbao.warranty.v1.WarrantyService.GetCampaign:input_type -> sanbao.warranty.v1.GetCampaignRequest
+	29, // 53: sanbao.warranty.v1.WarrantyService.ListCampaignUnits:input_type -> sanbao.warranty.v1.ListCampaignUnitsRequest
+	31, // 54: sanbao.warranty.v1.WarrantyService.CompleteCampaignUnit:input_type -> sanbao.warranty.v1.CompleteCampaignUnitRequest
+	33, // 55: sanbao.warranty.v1.WarrantyService.ListCampaigns:input_type -> sanbao.warranty.v1.ListCampaignsRequest
+	35, // 56: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:input_type -> sanbao.warranty.v1.GetWarrantyCostRequest
+	1,  // 57: sanbao.warranty.v1.WarrantyService.CreatePolicy:output_type -> sanbao.warranty.v1.CreatePolicyResponse
+	3,  // 58: sanbao.warranty.v1.WarrantyService.GetPolicy:output_type -> sanbao.warranty.v1.GetPolicyResponse
+	5,  // 59: sanbao.warranty.v1.WarrantyService.ListPolicies:output_type -> sanbao.warranty.v1.ListPoliciesResponse
+	7,  // 60: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:output_type -> sanbao.warranty.v1.ListPolicyTemplatesResponse
+	9,  // 61: sanbao.warranty.v1.WarrantyService.RegisterUnit:output_type -> sanbao.warranty.v1.RegisterUnitResponse
+	11, // 62: sanbao.warranty.v1.WarrantyService.GetUnit:output_type -> sanbao.warranty.v1.GetUnitResponse
+	13, // 63: sanbao.warranty.v1.WarrantyService.ListUnits:output_type -> sanbao.warranty.v1.ListUnitsResponse
+	15, // 64: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:output_type -> sanbao.warranty.v1.ReturnWarrantyCardResponse
+	17, // 65: sanbao.warranty.v1.WarrantyService.RecordRepair:output_type -> sanbao.warranty.v1.RecordRepairResponse
+	19, // 66: sanbao.warranty.v1.WarrantyService.ListRepairs:output_type -> sanbao.warranty.v1.ListRepairsResponse
+	21, // 67: sanbao.warranty.v1.WarrantyService.EvaluateClaim:output_type -> sanbao.warranty.v1.EvaluateClaimResponse
+	24, // 68: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:output_type -> sanbao.warranty.v1.QuoteServiceFeeResponse
+	26, // 69: sanbao.warranty.v1.WarrantyService.CreateCampaign:output_type -> sanbao.warranty.v1.CreateCampaignResponse
+	28, // 70: sanbao.warranty.v1.WarrantyService.GetCampaign:output_type -> sanbao.warranty.v1.GetCampaignResponse
+	30, // 71: sanbao.warranty.v1.WarrantyService.ListCampaignUnits:output_type -> sanbao.warranty.v1.ListCampaignUnitsResponse
+	32, // 72: sanbao.warranty.v1.WarrantyService.CompleteCampaignUnit:output_type -> sanbao.warranty.v1.CompleteCampaignUnitResponse
+	34, // 73: sanbao.warranty.v1.WarrantyService.ListCampaigns:output_type -> sanbao.warranty.v1.ListCampaignsResponse
+	36, // 74: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:output_type -> sanbao.warranty.v1.GetWarrantyCostResponse
+	57, // [57:75] is the sub-list for method output_type
+	39, // [39:57] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_warranty_service_proto_init() }
@@ -2248,7 +2671,7 @@ func file_sanbao_warranty_v1_warranty_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_warranty_v1_warranty_service_proto_rawDesc), len(file_sanbao_warranty_v1_warranty_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,21 +19,24 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	WarrantyService_CreatePolicy_FullMethodName        = "/sanbao.warranty.v1.WarrantyService/CreatePolicy"
-	WarrantyService_GetPolicy_FullMethodName           = "/sanbao.warranty.v1.WarrantyService/GetPolicy"
-	WarrantyService_ListPolicies_FullMethodName        = "/sanbao.warranty.v1.WarrantyService/ListPolicies"
-	WarrantyService_ListPolicyTemplates_FullMethodName = "/sanbao.warranty.v1.WarrantyService/ListPolicyTemplates"
-	WarrantyService_RegisterUnit_FullMethodName        = "/sanbao.warranty.v1.WarrantyService/RegisterUnit"
-	WarrantyService_GetUnit_FullMethodName             = "/sanbao.warranty.v1.WarrantyService/GetUnit"
-	WarrantyService_ListUnits_FullMethodName           = "/sanbao.warranty.v1.WarrantyService/ListUnits"
-	WarrantyService_ReturnWarrantyCard_FullMethodName  = "/sanbao.warranty.v1.WarrantyService/ReturnWarrantyCard"
-	WarrantyService_RecordRepair_FullMethodName        = "/sanbao.warranty.v1.WarrantyService/RecordRepair"
-	WarrantyService_ListRepairs_FullMethodName         = "/sanbao.warranty.v1.WarrantyService/ListRepairs"
-	WarrantyService_EvaluateClaim_FullMethodName       = "/sanbao.warranty.v1.WarrantyService/EvaluateClaim"
-	WarrantyService_QuoteServiceFee_FullMethodName     = "/sanbao.warranty.v1.WarrantyService/QuoteServiceFee"
-	WarrantyService_CreateCampaign_FullMethodName      = "/sanbao.warranty.v1.WarrantyService/CreateCampaign"
-	WarrantyService_ListCampaigns_FullMethodName       = "/sanbao.warranty.v1.WarrantyService/ListCampaigns"
-	WarrantyService_GetWarrantyCost_FullMethodName     = "/sanbao.warranty.v1.WarrantyService/GetWarrantyCost"
+	WarrantyService_CreatePolicy_FullMethodName         = "/sanbao.warranty.v1.WarrantyService/CreatePolicy"
+	WarrantyService_GetPolicy_FullMethodName            = "/sanbao.warranty.v1.WarrantyService/GetPolicy"
+	WarrantyService_ListPolicies_FullMethodName         = "/sanbao.warranty.v1.WarrantyService/ListPolicies"
+	WarrantyService_ListPolicyTemplates_FullMethodName  = "/sanbao.warranty.v1.WarrantyService/ListPolicyTemplates"
+	WarrantyService_RegisterUnit_FullMethodName         = "/sanbao.warranty.v1.WarrantyService/RegisterUnit"
+	WarrantyService_GetUnit_FullMethodName              = "/sanbao.warranty.v1.WarrantyService/GetUnit"
+	WarrantyService_ListUnits_FullMethodName            = "/sanbao.warranty.v1.WarrantyService/ListUnits"
+	WarrantyService_ReturnWarrantyCard_FullMethodName   = "/sanbao.warranty.v1.WarrantyService/ReturnWarrantyCard"
+	WarrantyService_RecordRepair_FullMethodName         = "/sanbao.warranty.v1.WarrantyService/RecordRepair"
+	WarrantyService_ListRepairs_FullMethodName          = "/sanbao.warranty.v1.WarrantyService/ListRepairs"
+	WarrantyService_EvaluateClaim_FullMethodName        = "/sanbao.warranty.v1.WarrantyService/EvaluateClaim"
+	WarrantyService_QuoteServiceFee_FullMethodName      = "/sanbao.warranty.v1.WarrantyService/QuoteServiceFee"
+	WarrantyService_CreateCampaign_FullMethodName       = "/sanbao.warranty.v1.WarrantyService/CreateCampaign"
+	WarrantyService_GetCampaign_FullMethodName          = "/sanbao.warranty.v1.WarrantyService/GetCampaign"
+	WarrantyService_ListCampaignUnits_FullMethodName    = "/sanbao.warranty.v1.WarrantyService/ListCampaignUnits"
+	WarrantyService_CompleteCampaignUnit_FullMethodName = "/sanbao.warranty.v1.WarrantyService/CompleteCampaignUnit"
+	WarrantyService_ListCampaigns_FullMethodName        = "/sanbao.warranty.v1.WarrantyService/ListCampaigns"
+	WarrantyService_GetWarrantyCost_FullMethodName      = "/sanbao.warranty.v1.WarrantyService/GetWarrantyCost"
 )
 
 // WarrantyServiceClient is the client API for WarrantyService service.
@@ -92,8 +95,21 @@ type WarrantyServiceClient interface {
 	// An itemised quote for paid service from the policy's fee schedule (travel + labour +
 	// materials at cost; materials only in the paid-warranty period when the policy says so).
 	QuoteServiceFee(ctx context.Context, in *QuoteServiceFeeRequest, opts ...grpc.CallOption) (*QuoteServiceFeeResponse, error)
-	// Creates a service campaign (recall). Emits sanbao.warranty.v1.campaign.created.
+	// Creates a service campaign (recall) and computes its affected units from the unit
+	// register (model, serial range, batches, dates), in the same transaction: at most 10,000
+	// units (more is FAILED_PRECONDITION: split the campaign). Emits
+	// sanbao.warranty.v1.campaign.created, then campaign.units_affected in pages of at most 50
+	// units.
 	CreateCampaign(ctx context.Context, in *CreateCampaignRequest, opts ...grpc.CallOption) (*CreateCampaignResponse, error)
+	// Returns a campaign with its progress (affected, completed, open).
+	GetCampaign(ctx context.Context, in *GetCampaignRequest, opts ...grpc.CallOption) (*GetCampaignResponse, error)
+	// Lists a campaign's units with their state, or a unit's campaigns (unit_id): a unit that
+	// comes in for anything else shows its OPEN campaigns, to be done on the same visit.
+	ListCampaignUnits(ctx context.Context, in *ListCampaignUnitsRequest, opts ...grpc.CallOption) (*ListCampaignUnitsResponse, error)
+	// Records a unit's campaign remedy as done on a ticket (the campaign's own, or any other
+	// visit of the unit). Idempotent; completing a COMPLETED unit again is OK and changes nothing.
+	// Emits campaign.unit_completed with what is left.
+	CompleteCampaignUnit(ctx context.Context, in *CompleteCampaignUnitRequest, opts ...grpc.CallOption) (*CompleteCampaignUnitResponse, error)
 	// Lists campaigns, optionally of one model, oldest first.
 	ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error)
 	// Sums the warranty cost of recorded decisions by model and/or batch, with cost per unit sold,
@@ -241,6 +257,36 @@ func (c *warrantyServiceClient) CreateCampaign(ctx context.Context, in *CreateCa
 	return out, nil
 }
 
+func (c *warrantyServiceClient) GetCampaign(ctx context.Context, in *GetCampaignRequest, opts ...grpc.CallOption) (*GetCampaignResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCampaignResponse)
+	err := c.cc.Invoke(ctx, WarrantyService_GetCampaign_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *warrantyServiceClient) ListCampaignUnits(ctx context.Context, in *ListCampaignUnitsRequest, opts ...grpc.CallOption) (*ListCampaignUnitsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCampaignUnitsResponse)
+	err := c.cc.Invoke(ctx, WarrantyService_ListCampaignUnits_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *warrantyServiceClient) CompleteCampaignUnit(ctx context.Context, in *CompleteCampaignUnitRequest, opts ...grpc.CallOption) (*CompleteCampaignUnitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompleteCampaignUnitResponse)
+	err := c.cc.Invoke(ctx, WarrantyService_CompleteCampaignUnit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *warrantyServiceClient) ListCampaigns(ctx context.Context, in *ListCampaignsRequest, opts ...grpc.CallOption) (*ListCampaignsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListCampaignsResponse)
@@ -317,8 +363,21 @@ type WarrantyServiceServer interface {
 	// An itemised quote for paid service from the policy's fee schedule (travel + labour +
 	// materials at cost; materials only in the paid-warranty period when the policy says so).
 	QuoteServiceFee(context.Context, *QuoteServiceFeeRequest) (*QuoteServiceFeeResponse, error)
-	// Creates a service campaign (recall). Emits sanbao.warranty.v1.campaign.created.
+	// Creates a service campaign (recall) and computes its affected units from the unit
+	// register (model, serial range, batches, dates), in the same transaction: at most 10,000
+	// units (more is FAILED_PRECONDITION: split the campaign). Emits
+	// sanbao.warranty.v1.campaign.created, then campaign.units_affected in pages of at most 50
+	// units.
 	CreateCampaign(context.Context, *CreateCampaignRequest) (*CreateCampaignResponse, error)
+	// Returns a campaign with its progress (affected, completed, open).
+	GetCampaign(context.Context, *GetCampaignRequest) (*GetCampaignResponse, error)
+	// Lists a campaign's units with their state, or a unit's campaigns (unit_id): a unit that
+	// comes in for anything else shows its OPEN campaigns, to be done on the same visit.
+	ListCampaignUnits(context.Context, *ListCampaignUnitsRequest) (*ListCampaignUnitsResponse, error)
+	// Records a unit's campaign remedy as done on a ticket (the campaign's own, or any other
+	// visit of the unit). Idempotent; completing a COMPLETED unit again is OK and changes nothing.
+	// Emits campaign.unit_completed with what is left.
+	CompleteCampaignUnit(context.Context, *CompleteCampaignUnitRequest) (*CompleteCampaignUnitResponse, error)
 	// Lists campaigns, optionally of one model, oldest first.
 	ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error)
 	// Sums the warranty cost of recorded decisions by model and/or batch, with cost per unit sold,
@@ -374,6 +433,15 @@ func (UnimplementedWarrantyServiceServer) QuoteServiceFee(context.Context, *Quot
 }
 func (UnimplementedWarrantyServiceServer) CreateCampaign(context.Context, *CreateCampaignRequest) (*CreateCampaignResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateCampaign not implemented")
+}
+func (UnimplementedWarrantyServiceServer) GetCampaign(context.Context, *GetCampaignRequest) (*GetCampaignResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCampaign not implemented")
+}
+func (UnimplementedWarrantyServiceServer) ListCampaignUnits(context.Context, *ListCampaignUnitsRequest) (*ListCampaignUnitsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCampaignUnits not implemented")
+}
+func (UnimplementedWarrantyServiceServer) CompleteCampaignUnit(context.Context, *CompleteCampaignUnitRequest) (*CompleteCampaignUnitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompleteCampaignUnit not implemented")
 }
 func (UnimplementedWarrantyServiceServer) ListCampaigns(context.Context, *ListCampaignsRequest) (*ListCampaignsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCampaigns not implemented")
@@ -636,6 +704,60 @@ func _WarrantyService_CreateCampaign_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WarrantyService_GetCampaign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCampaignRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WarrantyServiceServer).GetCampaign(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WarrantyService_GetCampaign_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WarrantyServiceServer).GetCampaign(ctx, req.(*GetCampaignRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WarrantyService_ListCampaignUnits_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCampaignUnitsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WarrantyServiceServer).ListCampaignUnits(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WarrantyService_ListCampaignUnits_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WarrantyServiceServer).ListCampaignUnits(ctx, req.(*ListCampaignUnitsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WarrantyService_CompleteCampaignUnit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompleteCampaignUnitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WarrantyServiceServer).CompleteCampaignUnit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WarrantyService_CompleteCampaignUnit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WarrantyServiceServer).CompleteCampaignUnit(ctx, req.(*CompleteCampaignUnitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _WarrantyService_ListCampaigns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListCampaignsRequest)
 	if err := dec(in); err != nil {
@@ -730,6 +852,18 @@ var WarrantyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateCampaign",
 			Handler:    _WarrantyService_CreateCampaign_Handler,
+		},
+		{
+			MethodName: "GetCampaign",
+			Handler:    _WarrantyService_GetCampaign_Handler,
+		},
+		{
+			MethodName: "ListCampaignUnits",
+			Handler:    _WarrantyService_ListCampaignUnits_Handler,
+		},
+		{
+			MethodName: "CompleteCampaignUnit",
+			Handler:    _WarrantyService_CompleteCampaignUnit_Handler,
 		},
 		{
 			MethodName: "ListCampaigns",

@@ -101,8 +101,9 @@ func reservationLocation(c *domain.Candidate, tech *domain.Technician, pic domai
 }
 
 // assign gives the job to a technician: state ASSIGNED, the acceptance timer, the parts
-// reservation task, and job.assigned (plus job.reassigned when previous is set).
-func (s *Server) assign(tx *bbolt.Tx, j *dispatchv1.Job, techID, orgID string, source dispatchv1.AssignmentSource,
+// reservation task, and job.assigned (plus job.reassigned when previous is set). members are
+// the technicians working with techID, who leads (checked by the caller).
+func (s *Server) assign(tx *bbolt.Tx, j *dispatchv1.Job, techID, orgID string, members []string, source dispatchv1.AssignmentSource,
 	rk *dispatchv1.Ranking, reason, location string, planned time.Time, previous *dispatchv1.Assignment, now time.Time) error {
 	if err := transition(j, domain.EventAssign); err != nil {
 		return err
@@ -111,6 +112,7 @@ func (s *Server) assign(tx *bbolt.Tx, j *dispatchv1.Job, techID, orgID string, s
 	j.Assignment = &dispatchv1.Assignment{
 		TechnicianId: techID, OrganisationId: orgID, AssignedTime: ts(now), Source: source,
 		Ranking: rk, AcceptBy: ts(acceptBy), Reason: reason, PlannedArrivalTime: ts(planned),
+		MemberIds: members, QualifiedUntil: ts(s.qualifiedUntil(techID, j.GetProductLine())),
 	}
 	n := assignmentNumber(j)
 	if err := timer.Schedule(tx, kindAccept, j.GetId(), acceptBy, []byte(n)); err != nil {
@@ -204,7 +206,7 @@ func (s *Server) assignBest(tx *bbolt.Tx, j *dispatchv1.Job, pic domain.PartsPic
 	s.mu.RLock()
 	tech, _ := s.roster.Technician(best.TechnicianID)
 	s.mu.RUnlock()
-	return s.assign(tx, j, best.TechnicianID, best.OrganisationID, dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_AUTOMATIC,
+	return s.assign(tx, j, best.TechnicianID, best.OrganisationID, nil, dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_AUTOMATIC,
 		prk, "", reservationLocation(&best, tech, pic), best.Arrival, previous, now)
 }
 
@@ -219,4 +221,50 @@ func summarise(rk domain.Ranking) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
+}
+
+// qualifiedUntil is when the technician's qualification for line lapses (zero when the policy
+// requires none or the technician is unknown).
+func (s *Server) qualifiedUntil(techID, line string) time.Time {
+	if !s.policy.Qualification.Required {
+		return time.Time{}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if t, ok := s.roster.Technician(techID); ok {
+		return t.Quals[line].Until
+	}
+	return time.Time{}
+}
+
+// checkTeam applies the qualification rule to a lead and members for a job of line at now
+// (seed 002): a qualified lead; members qualified or trainees. Members must be known, active,
+// with skills for the line, and not the lead.
+func (s *Server) checkTeam(line, lead string, members []string, now time.Time) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for i, m := range members {
+		if m == lead {
+			return domain.Invalidf("member_ids[%d]: %s is the lead (technician_id)", i, m)
+		}
+		t, ok := s.roster.Technician(m)
+		if !ok {
+			return fmt.Errorf("%w: technician %s", domain.ErrNotFound, m)
+		}
+		if !t.Active {
+			return domain.Preconditionf("member_ids[%d]: technician %s is not active", i, m)
+		}
+		if _, has := t.Skills[line]; !has {
+			return domain.Preconditionf("member_ids[%d]: technician %s has no skills for product line %q", i, m, line)
+		}
+	}
+	if !s.policy.Qualification.Required {
+		return nil
+	}
+	return domain.CheckTeam(line, lead, members, func(id string) domain.Qualification {
+		if t, ok := s.roster.Technician(id); ok {
+			return t.Quals[line]
+		}
+		return domain.Qualification{}
+	}, now)
 }

@@ -34,7 +34,7 @@ func point(p *typev1.GeoPoint) domain.Point {
 
 // techToDomain converts a stored or requested technician for matching; it fails with
 // domain.ErrInvalid on a calendar the domain does not accept.
-func techToDomain(t *dispatchv1.Technician) (domain.Technician, error) {
+func techToDomain(t *dispatchv1.Technician, qp domain.QualificationPolicy) (domain.Technician, error) {
 	var hours []domain.WeeklyHours
 	for _, h := range t.GetCalendar().GetHours() {
 		hours = append(hours, domain.WeeklyHours{Weekday: int(h.GetWeekday()), StartMin: int(h.GetStartMinute()), EndMin: int(h.GetEndMinute())})
@@ -70,7 +70,28 @@ func techToDomain(t *dispatchv1.Technician) (domain.Technician, error) {
 		CapacityPerDay: int(t.GetCapacityPerDay()),
 		Active:         t.GetActive(),
 		VanLocationID:  t.GetVanLocationId(),
+		Quals:          domain.FoldQualifications(qp, qualRecords(t.GetQualificationRecords())),
 	}, nil
+}
+
+// qualRecords converts stored qualification records.
+func qualRecords(rs []*dispatchv1.QualificationRecord) []domain.QualRecord {
+	out := make([]domain.QualRecord, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, domain.QualRecord{
+			Line: r.GetProductLine(), Kind: domain.RecordKind(r.GetKind()),
+			Start: tm(r.GetStartTime()), End: tm(r.GetEndTime()), At: tm(r.GetAssessedTime()), Passed: r.GetPassed(),
+		})
+	}
+	return out
+}
+
+// qualificationToProto is q as of now.
+func qualificationToProto(q domain.Qualification, now time.Time) *dispatchv1.Qualification {
+	return &dispatchv1.Qualification{
+		ProductLine: q.Line, State: dispatchv1.QualificationState(q.State(now)),
+		QualifiedUntil: ts(q.Until), Trainee: q.Trainee(now), AssessableTime: ts(q.Assessable),
+	}
 }
 
 func jobSpec(j *dispatchv1.Job) domain.JobSpec {
@@ -113,9 +134,13 @@ func rankingToProto(r domain.Ranking) *dispatchv1.Ranking {
 	}
 	for _, reason := range []string{domain.ReasonInactive, domain.ReasonSkills, domain.ReasonLevel,
 		domain.ReasonCapacity, domain.ReasonRadius, domain.ReasonCalendar, domain.ReasonDeadline,
-		domain.ReasonWindow, domain.ReasonDeclined, domain.ReasonPlannedDay} {
+		domain.ReasonWindow, domain.ReasonDeclined, domain.ReasonPlannedDay, domain.ReasonQualification} {
 		if n := r.Exclusions[reason]; n > 0 {
-			out.Exclusions = append(out.Exclusions, &dispatchv1.Exclusion{Reason: reason, Count: int32(n)})
+			text := reason
+			if reason == domain.ReasonQualification {
+				text += " for " + r.Line
+			}
+			out.Exclusions = append(out.Exclusions, &dispatchv1.Exclusion{Reason: text, Count: int32(n)})
 		}
 	}
 	return out

@@ -29,7 +29,9 @@ const (
 	SubjectReportAmended          = "sanbao.dispatch.v1.job.report_amended"
 	SubjectTechnicianCreated      = "sanbao.dispatch.v1.technician.created"
 	SubjectTechnicianUpdated      = "sanbao.dispatch.v1.technician.updated"
-	SubjectPlanCommitted          = "sanbao.dispatch.v1.plan.committed"
+	// SubjectTechnicianQualificationRecorded: a training or assessment was recorded.
+	SubjectTechnicianQualificationRecorded = "sanbao.dispatch.v1.technician.qualification_recorded"
+	SubjectPlanCommitted                   = "sanbao.dispatch.v1.plan.committed"
 )
 
 func emit(tx *bbolt.Tx, subject, resource string, msg proto.Message, now time.Time) error {

@@ -58,6 +58,7 @@ func newJob(in *dispatchv1.Job, now time.Time) *dispatchv1.Job {
 		RequiredSkills: in.GetRequiredSkills(),
 		Level:          in.GetLevel(),
 		Priority:       in.GetPriority(),
+		CampaignIds:    in.GetCampaignIds(),
 		ArrangeBy:      in.GetArrangeBy(),
 		ArriveBy:       in.GetArriveBy(),
 		FixBy:          in.GetFixBy(),
@@ -219,6 +220,9 @@ func (s *Server) AssignJob(ctx context.Context, req *dispatchv1.AssignJobRequest
 	if _, has := tc.Skills[j.GetProductLine()]; !has {
 		return nil, toStatus(domain.Preconditionf("technician_id: technician %s has no skills for product line %q", tc.ID, j.GetProductLine()))
 	}
+	if err := s.checkTeam(j.GetProductLine(), tc.ID, req.GetMemberIds(), s.p.Clock.Now()); err != nil {
+		return nil, toStatus(err)
+	}
 	resp := &dispatchv1.AssignJobResponse{}
 	err = s.mutateJob(ctx, "AssignJob", req.GetRequestId(), req, resp, req.GetJobId(),
 		func(j *dispatchv1.Job) { resp.Job = j },
@@ -240,7 +244,7 @@ func (s *Server) AssignJob(ctx context.Context, req *dispatchv1.AssignJobRequest
 			if prev != nil {
 				j.State = dispatchv1.JobState_JOB_STATE_UNASSIGNED
 			}
-			return s.assign(tx, j, tc.ID, tc.OrganisationID, dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_MANUAL,
+			return s.assign(tx, j, tc.ID, tc.OrganisationID, req.GetMemberIds(), dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_MANUAL,
 				j.LastRanking, req.GetReason(), reservationLocation(cand, &tc, pic), planned, prev, now)
 		})
 	if err != nil {

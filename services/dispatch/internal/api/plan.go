@@ -143,7 +143,7 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (dayInputs, error) {
 			if !t.GetActive() {
 				continue
 			}
-			dt, err := techToDomain(t)
+			dt, err := techToDomain(t, s.policy.Qualification)
 			if err != nil {
 				continue // not indexed either: fixed by UpdateTechnician
 			}
@@ -161,7 +161,7 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (dayInputs, error) {
 				continue
 			}
 			day.Technicians = append(day.Technicians, plan.Tech{ID: dt.ID, Start: at, End: dt.Base,
-				From: start, Until: end, Level: dt.Level, Skills: dt.Skills, Capacity: dt.CapacityPerDay})
+				From: start, Until: end, Level: dt.Level, Skills: s.qualifiedSkills(dt, start), Capacity: dt.CapacityPerDay})
 			planned[dt.ID] = true
 			techsByID[dt.ID] = dt
 			reach = append(reach, dt)
@@ -472,6 +472,10 @@ func (s *Server) commitVisit(tx *bbolt.Tx, i int, v *dispatchv1.CommitVisit, tc 
 	if !tc.Active {
 		return nil, domain.Preconditionf("visits[%d].technician_id: technician %s is not active", i, tc.ID)
 	}
+	if q := tc.Quals[j.GetProductLine()]; holder != tc.ID && s.policy.Qualification.Required && !q.Qualified(now) {
+		return nil, &domain.ReasonError{Reason: domain.ReasonNotQualified,
+			Msg: fmt.Sprintf("visits[%d].technician_id: technician %s is %s (job %s)", i, tc.ID, domain.NotQualifiedFor(j.GetProductLine(), q, now), j.GetId())}
+	}
 	old := proto.Clone(j).(*dispatchv1.Job)
 	touch(j, now)
 	switch {
@@ -483,7 +487,7 @@ func (s *Server) commitVisit(tx *bbolt.Tx, i int, v *dispatchv1.CommitVisit, tc 
 		if prev != nil {
 			j.State = dispatchv1.JobState_JOB_STATE_UNASSIGNED
 		}
-		if err := s.assign(tx, j, tc.ID, tc.OrganisationID, dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_MANUAL,
+		if err := s.assign(tx, j, tc.ID, tc.OrganisationID, nil, dispatchv1.AssignmentSource_ASSIGNMENT_SOURCE_MANUAL,
 			nil, "day plan", "", start, prev, now); err != nil {
 			return nil, err
 		}
@@ -662,4 +666,19 @@ func (s *Server) plannedSlot(tx *bbolt.Tx, j *dispatchv1.Job, t *domain.Technici
 	}
 	slot.Position, slot.ExtraTravel = ins[0].Position, ins[0].ExtraTravel
 	return slot, ins[0].Arrival, true, nil
+}
+
+// qualifiedSkills is the technician's skills the solver may use on a day starting at t: when
+// the policy requires qualifications, only the product lines they are qualified for at t.
+func (s *Server) qualifiedSkills(t domain.Technician, at time.Time) map[string]map[string]bool {
+	if !s.policy.Qualification.Required {
+		return t.Skills
+	}
+	out := make(map[string]map[string]bool, len(t.Skills))
+	for line, set := range t.Skills {
+		if t.Quals[line].Qualified(at) {
+			out[line] = set
+		}
+	}
+	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"go.etcd.io/bbolt"
 	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -30,7 +31,7 @@ import (
 
 // Inventory is what dispatch needs of parts-inventory.
 type Inventory interface {
-	Reserve(ctx context.Context, requestID, jobID, ticketID, locationID string, lines []inventory.Line, expire time.Time) (string, error)
+	Reserve(ctx context.Context, requestID, jobID, ticketID, requester, locationID string, lines []inventory.Line, expire time.Time) (string, string, error)
 	Release(ctx context.Context, requestID, jobID, reservationID, reason string) error
 	Consume(ctx context.Context, requestID, reservationID string, used []inventory.Used) error
 	Picture(ctx context.Context, site domain.Point, need []inventory.Line) (domain.PartsPicture, error)
@@ -125,7 +126,7 @@ func (s *Server) Start(p *daemon.Platform) error {
 	roster := domain.NewRoster()
 	err := p.DB.View(func(tx *bbolt.Tx) error {
 		if err := store.EachTechnician(tx, func(t *dispatchv1.Technician) error {
-			dt, err := techToDomain(t)
+			dt, err := techToDomain(t, s.policy.Qualification)
 			if err != nil {
 				// Not offered jobs until fixed by UpdateTechnician; the service still starts.
 				p.Log.Error("technician not indexed", zap.String("technician_id", t.GetId()), zap.Error(err))
@@ -320,6 +321,13 @@ func toStatus(err error) error {
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
+	}
+	if re := (*domain.ReasonError)(nil); errors.As(err, &re) {
+		st := status.New(codes.FailedPrecondition, re.Msg)
+		if d, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: re.Reason, Domain: "dispatch.sanbao"}); derr == nil {
+			st = d
+		}
+		return st.Err()
 	}
 	switch {
 	case errors.Is(err, domain.ErrInvalid):

@@ -19,7 +19,7 @@ import (
 
 // checkTechnician applies the rules protovalidate cannot: keys free of NUL, a known time zone,
 // one entry per weekday, one entry per product line.
-func checkTechnician(t *dispatchv1.Technician) (domain.Technician, error) {
+func checkTechnician(t *dispatchv1.Technician, qp domain.QualificationPolicy) (domain.Technician, error) {
 	if strings.ContainsRune(t.GetOrganisationId(), 0) {
 		return domain.Technician{}, domain.Invalidf("technician.organisation_id: must not contain NUL")
 	}
@@ -30,7 +30,7 @@ func checkTechnician(t *dispatchv1.Technician) (domain.Technician, error) {
 		}
 		seen[s.GetProductLine()] = true
 	}
-	dt, err := techToDomain(t)
+	dt, err := techToDomain(t, qp)
 	if err != nil {
 		return domain.Technician{}, fmt.Errorf("%w", prefixField(err, "technician."))
 	}
@@ -44,7 +44,7 @@ func prefixField(err error, prefix string) error {
 
 // CreateTechnician creates a technician.
 func (s *Server) CreateTechnician(ctx context.Context, req *dispatchv1.CreateTechnicianRequest) (*dispatchv1.CreateTechnicianResponse, error) {
-	if _, err := checkTechnician(req.GetTechnician()); err != nil {
+	if _, err := checkTechnician(req.GetTechnician(), s.policy.Qualification); err != nil {
 		return nil, toStatus(err)
 	}
 	resp := &dispatchv1.CreateTechnicianResponse{}
@@ -57,6 +57,7 @@ func (s *Server) CreateTechnician(ctx context.Context, req *dispatchv1.CreateTec
 		t := proto.Clone(req.GetTechnician()).(*dispatchv1.Technician)
 		t.Id = ids.NewAt(now)
 		t.Etag = ids.NewAt(now)
+		t.QualificationRecords = nil // output only: RecordTraining, RecordAssessment
 		t.CreateTime, t.UpdateTime = ts(now), ts(now)
 		if err := store.PutTechnician(tx, nil, t); err != nil {
 			return err
@@ -79,7 +80,7 @@ func (s *Server) CreateTechnician(ctx context.Context, req *dispatchv1.CreateTec
 
 // index puts a stored technician into the in-memory roster.
 func (s *Server) index(t *dispatchv1.Technician) {
-	dt, err := techToDomain(t)
+	dt, err := techToDomain(t, s.policy.Qualification)
 	if err != nil {
 		s.log.Error("index technician", zap.String("technician_id", t.GetId()), zap.Error(err))
 		return
@@ -129,7 +130,7 @@ func (s *Server) UpdateTechnician(ctx context.Context, req *dispatchv1.UpdateTec
 	if in.GetId() == "" {
 		return nil, toStatus(domain.Invalidf("technician.id: required"))
 	}
-	if _, err := checkTechnician(in); err != nil {
+	if _, err := checkTechnician(in, s.policy.Qualification); err != nil {
 		return nil, toStatus(err)
 	}
 	resp := &dispatchv1.UpdateTechnicianResponse{}
@@ -151,6 +152,7 @@ func (s *Server) UpdateTechnician(ctx context.Context, req *dispatchv1.UpdateTec
 		now := s.p.Clock.Now()
 		t := proto.Clone(in).(*dispatchv1.Technician)
 		t.CreateTime = old.GetCreateTime()
+		t.QualificationRecords = old.GetQualificationRecords() // output only
 		t.UpdateTime = ts(now)
 		t.Etag = ids.NewAt(now)
 		if err := store.PutTechnician(tx, old, t); err != nil {

@@ -108,7 +108,7 @@ func (s *Server) onReserve(ctx context.Context, t timer.Timer) error {
 	}
 	now := s.p.Clock.Now()
 	location := pr.GetLocationId()
-	var resID string
+	var resID, reqID string
 	if location == "" {
 		// Chosen now: the stock was unknown at assignment (inventory down or nothing found).
 		pic, err := s.inv.Picture(ctx, point(j.GetSite().GetPoint()), partLines(j))
@@ -123,7 +123,8 @@ func (s *Server) onReserve(ctx context.Context, t timer.Timer) error {
 	if location == "" {
 		err = fmt.Errorf("reserve parts: %w: no stock location holds all the likely parts", inventory.ErrShort)
 	} else {
-		resID, err = s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:"+n), j.GetId(), j.GetTicketId(), location, partLines(j), now.Add(s.opts.ReservationHold))
+		resID, reqID, err = s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:"+n), j.GetId(), j.GetTicketId(), j.GetAssignment().GetTechnicianId(),
+			location, partLines(j), now.Add(s.opts.ReservationHold))
 	}
 	short := errors.Is(err, inventory.ErrShort) || errors.Is(err, inventory.ErrRejected)
 	if err != nil && !short {
@@ -151,7 +152,7 @@ func (s *Server) onReserve(ctx context.Context, t timer.Timer) error {
 			return nil
 		}
 		pr.State = dispatchv1.PartsReservationState_PARTS_RESERVATION_STATE_RESERVED
-		pr.ReservationId, pr.LocationId = resID, location
+		pr.ReservationId, pr.LocationId, pr.RequisitionId = resID, location, reqID
 		return nil
 	})
 }
@@ -252,7 +253,8 @@ func (s *Server) bookUnreserved(ctx context.Context, j *dispatchv1.Job) error {
 		log.Warn("parts used without a reservation are in no stock location; not booked")
 		return nil
 	}
-	resID, err := s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:unplanned"), j.GetId(), j.GetTicketId(), location, need, s.p.Clock.Now().Add(s.opts.ReservationHold))
+	resID, _, err := s.inv.Reserve(ctx, requestID(j.GetId(), "reserve:unplanned"), j.GetId(), j.GetTicketId(), j.GetAssignment().GetTechnicianId(),
+		location, need, s.p.Clock.Now().Add(s.opts.ReservationHold))
 	if err == nil {
 		err = s.inv.Consume(ctx, requestID(j.GetId(), "consume:unplanned"), resID, extra)
 	}

@@ -180,6 +180,7 @@ func (s *Server) RecordWork(ctx context.Context, req *dispatchv1.RecordWorkReque
 			}
 			r := proto.Clone(req.GetReport()).(*dispatchv1.ServiceReport)
 			r.CompletedTime = nil
+			r.Team = teamOf(j)
 			j.Report = r
 			return nil
 		})
@@ -237,6 +238,7 @@ func (s *Server) CompleteVisit(ctx context.Context, req *dispatchv1.CompleteVisi
 				return err
 			}
 			r.CompletedTime = ts(now)
+			r.Team = teamOf(j)
 			j.Report = r
 			if err := timer.Cancel(tx, kindArrange, j.GetId()); err != nil {
 				return err
@@ -285,4 +287,10 @@ func (s *Server) AmendReport(ctx context.Context, req *dispatchv1.AmendReportReq
 		return nil, err
 	}
 	return resp, nil
+}
+
+// teamOf is the job's team as the service report names it (output only).
+func teamOf(j *dispatchv1.Job) *dispatchv1.ServiceTeam {
+	a := j.GetAssignment()
+	return &dispatchv1.ServiceTeam{LeadTechnicianId: a.GetTechnicianId(), MemberTechnicianIds: a.GetMemberIds()}
 }

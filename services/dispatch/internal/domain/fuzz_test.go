@@ -46,7 +46,7 @@ func FuzzEvaluate(f *testing.F) {
 		if bLat < -90 || bLat > 90 || sLat < -90 || sLat > 90 || bLon < -180 || bLon > 180 || sLon < -180 || sLon > 180 || load < 0 || arriveSec < -86400*30 || arriveSec > 86400*30 {
 			return
 		}
-		p := DefaultPolicy()
+		p := matchingPolicy()
 		m := Matcher{Policy: p, Distance: RoadFactor{Factor: p.RoadFactor}}
 		var hs []WeeklyHours
 		for d := 1; d <= 5; d++ {

@@ -21,6 +21,8 @@ const (
 	// ReasonPlannedDay: the job does not fit the technician's planned day (its appointments,
 	// windows and working hours), or would make visits of it late.
 	ReasonPlannedDay = "planned_day"
+	// ReasonQualification: not qualified for the job's product line (seed 002).
+	ReasonQualification = "not qualified"
 )
 
 // JobSpec is what matching needs to know about a job.
@@ -110,7 +112,10 @@ type Candidate struct {
 	// Planned is set when the technician has a planned day on the arrival day: the job is
 	// costed by inserting it there, not by the drive from the base.
 	Planned *Slot
-	Reasons []string
+	// QualifiedUntil is when the technician's qualification for the line lapses (zero when
+	// the policy does not require one).
+	QualifiedUntil time.Time
+	Reasons        []string
 }
 
 // Slot is the cheapest place for a job in a technician's planned day.
@@ -123,7 +128,9 @@ type Slot struct {
 
 // Ranking is the ordered list of candidates for a job, best first, and why others are out.
 type Ranking struct {
-	At         time.Time
+	At time.Time
+	// Line is the job's product line.
+	Line       string
 	Candidates []Candidate
 	// Considered is the number of technicians looked at.
 	Considered int
@@ -155,6 +162,14 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, loads Loads, now time.Time
 	}
 	if !t.Level.Covers(job.Level) {
 		return Candidate{}, ReasonLevel
+	}
+	var qualifiedUntil time.Time
+	if p.Qualification.Required {
+		q := t.Quals[job.ProductLine]
+		if !q.Qualified(now) {
+			return Candidate{}, ReasonQualification
+		}
+		qualifiedUntil = q.Until
 	}
 	radius := t.RadiusKm
 	if radius <= 0 {
@@ -222,6 +237,7 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, loads Loads, now time.Time
 		Parts:             readiness,
 		CollectLocationID: via,
 		VanLocationID:     van,
+		QualifiedUntil:    qualifiedUntil,
 	}
 	c.Score = m.score(t, &c)
 	return c, ""
@@ -310,6 +326,9 @@ func Sort(cs []Candidate) {
 // Explain fills c.Reasons with the human-readable reasons for its place.
 func Explain(c *Candidate) {
 	r := make([]string, 0, 5)
+	if !c.QualifiedUntil.IsZero() {
+		r = append(r, "qualified until "+c.QualifiedUntil.UTC().Format(time.DateOnly))
+	}
 	switch c.Parts {
 	case ReadinessOnVan:
 		r = append(r, "van holds the likely parts")
@@ -325,9 +344,7 @@ func Explain(c *Candidate) {
 		r = append(r, fmt.Sprintf("planned day: +%s driving as visit %d of %d", p.ExtraTravel.Round(time.Minute), p.Position+1, p.Of+1))
 	}
 	r = append(r,
-		fmt.Sprintf("distance %.1f km", c.DistanceKm),
-		fmt.Sprintf("arrives %s, slack %s", c.Arrival.UTC().Format(time.RFC3339), c.Slack.Round(time.Minute)),
-		fmt.Sprintf("load %d open jobs", c.Load),
-		fmt.Sprintf("score %.3f", c.Score))
+		fmt.Sprintf("distance %.1f km, arrives %s, slack %s", c.DistanceKm, c.Arrival.UTC().Format(time.RFC3339), c.Slack.Round(time.Minute)),
+		fmt.Sprintf("load %d open jobs, score %.3f", c.Load, c.Score))
 	c.Reasons = r
 }

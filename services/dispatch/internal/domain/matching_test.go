@@ -44,7 +44,7 @@ func baseJob() JobSpec {
 }
 
 func TestEvaluateMatching(t *testing.T) {
-	m := Matcher{Policy: DefaultPolicy(), Distance: manhattan{}}
+	m := Matcher{Policy: matchingPolicy(), Distance: manhattan{}}
 	saturday10 := monday10.Add(5 * 24 * time.Hour)
 	tests := []struct {
 		name string
@@ -131,7 +131,7 @@ func TestEvaluateMatching(t *testing.T) {
 }
 
 func TestEvaluateFigures(t *testing.T) {
-	m := Matcher{Policy: DefaultPolicy(), Distance: manhattan{}}
+	m := Matcher{Policy: matchingPolicy(), Distance: manhattan{}}
 	x := tech(t, "t1", 0.6) // 60 km: 1 h
 	j := baseJob()
 	j.ArriveBy = monday10.Add(13 * time.Hour)
@@ -154,7 +154,7 @@ func TestEvaluateFigures(t *testing.T) {
 }
 
 func TestEvaluateParts(t *testing.T) {
-	m := Matcher{Policy: DefaultPolicy(), Distance: manhattan{}}
+	m := Matcher{Policy: matchingPolicy(), Distance: manhattan{}}
 	picture := PartsPicture{
 		Known:  true,
 		Vans:   map[string]bool{"van-b": true},
@@ -201,7 +201,7 @@ func TestEvaluateParts(t *testing.T) {
 }
 
 func TestRosterRankPartsFirst(t *testing.T) {
-	p := DefaultPolicy()
+	p := matchingPolicy()
 	m := Matcher{Policy: p, Distance: RoadFactor{Factor: p.RoadFactor}}
 	site := Point{Lat: 36.0, Lon: 117.0}
 	r := NewRoster()
@@ -324,7 +324,7 @@ func TestRouting(t *testing.T) {
 	}
 	// Same place, same load: the station ranks ahead of the technical department on a routine
 	// job, and behind it on an expert job.
-	m := Matcher{Policy: DefaultPolicy(), Distance: manhattan{}}
+	m := Matcher{Policy: matchingPolicy(), Distance: manhattan{}}
 	station := tech(t, "station", 0.3)
 	station.Level = LevelExpert
 	dept := station
@@ -343,4 +343,12 @@ func TestRouting(t *testing.T) {
 			t.Errorf("level %d job: first = %s, want %s", tc.need, cs[0].TechnicianID, tc.first)
 		}
 	}
+}
+
+// matchingPolicy is the default policy without the qualification rule, which
+// TestEvaluateQualification covers: these tests are about the other rules.
+func matchingPolicy() Policy {
+	p := DefaultPolicy()
+	p.Qualification.Required = false
+	return p
 }

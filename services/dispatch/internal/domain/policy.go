@@ -49,6 +49,8 @@ type Policy struct {
 	// CheckInDistanceKm is how far from the site a check-in may be before it is refused
 	// (default 5 km; 0 disables the check).
 	CheckInDistanceKm float64
+	// Qualification is the training rule (seed 002): who may be assigned a product line.
+	Qualification QualificationPolicy
 }
 
 // Weights weigh the terms of a candidate's score; each term is between 0 and 1.
@@ -81,6 +83,7 @@ func DefaultPolicy() Policy {
 		Weights:           Weights{Distance: 0.5, Load: 0.3, Slack: 0.2, Routing: 0.2},
 		ClockSkew:         5 * time.Minute,
 		CheckInDistanceKm: 5,
+		Qualification:     DefaultQualificationPolicy(),
 	}
 }
 
@@ -108,6 +111,9 @@ func (p Policy) Validate() error {
 	}
 	if p.CollectDetourKm < 0 || p.CheckInDistanceKm < 0 || p.RankingSize < 1 {
 		bad = append(bad, "collect-detour-km and check-in-distance-km must not be negative, ranking-size at least 1")
+	}
+	if p.Qualification.TrainingMonths < 0 || p.Qualification.ValidMonths < 1 {
+		bad = append(bad, "training-months must not be negative, qualification-valid-months at least 1")
 	}
 	if p.Weights.Distance < 0 || p.Weights.Load < 0 || p.Weights.Slack < 0 || p.Weights.Routing < 0 {
 		bad = append(bad, "weights must not be negative")

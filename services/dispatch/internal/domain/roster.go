@@ -96,7 +96,7 @@ const kmPerDegreeLat = earthRadiusKm * math.Pi / 180
 // adjust (may be nil) holds changes to the loads not yet in the roster (assignments made in the
 // same group commit); they are added to the technicians' loads.
 func (r *Roster) Rank(m Matcher, job JobSpec, exclude map[string]bool, now time.Time, parts PartsPicture, adjust map[string]Loads) Ranking {
-	rk := Ranking{At: now, Considered: len(r.techs), Exclusions: map[string]int{}}
+	rk := Ranking{At: now, Line: job.ProductLine, Considered: len(r.techs), Exclusions: map[string]int{}}
 	line := r.byLine[job.ProductLine]
 	if other := len(r.techs) - len(line); other > 0 {
 		rk.Exclusions[ReasonSkills] += other

@@ -46,6 +46,8 @@ type Technician struct {
 	Active         bool
 	// VanLocationID is the parts-inventory location of the technician's van, if any.
 	VanLocationID string
+	// Quals holds the technician's qualification per product line (FoldQualifications).
+	Quals map[string]Qualification
 }
 
 // HasSkills reports whether the technician has every skill in need for the product line.

@@ -67,9 +67,10 @@ func classify(op string, err error) error {
 
 // Reserve reserves lines at location for job (serving ticketID, which the reservation's events
 // carry for integrators), all or none, idempotently on requestID, and returns the reservation
-// id. ErrShort when stock is short.
-func (c *Client) Reserve(ctx context.Context, requestID, jobID, ticketID, locationID string, lines []Line, expire time.Time) (string, error) {
-	req := &inventoryv1.ReservePartsRequest{RequestId: requestID, JobId: jobID, TicketId: ticketID, LocationId: locationID}
+// id and, at a central or station store, the requisition (领料单) raised with it in
+// requester's name. ErrShort when stock is short.
+func (c *Client) Reserve(ctx context.Context, requestID, jobID, ticketID, requester, locationID string, lines []Line, expire time.Time) (string, string, error) {
+	req := &inventoryv1.ReservePartsRequest{RequestId: requestID, JobId: jobID, TicketId: ticketID, LocationId: locationID, RequesterId: requester}
 	for _, l := range lines {
 		req.Lines = append(req.Lines, &inventoryv1.ReservationLine{PartId: l.PartID, Quantity: l.Quantity})
 	}
@@ -78,9 +79,9 @@ func (c *Client) Reserve(ctx context.Context, requestID, jobID, ticketID, locati
 	}
 	resp, err := c.api.ReserveParts(ctx, req)
 	if err != nil {
-		return "", classify("reserve parts", err)
+		return "", "", classify("reserve parts", err)
 	}
-	return resp.GetReservation().GetId(), nil
+	return resp.GetReservation().GetId(), resp.GetReservation().GetRequisitionId(), nil
 }
 
 // Release gives back a reservation (by id) or every active reservation of the job (when

@@ -27,6 +27,24 @@ func stateKey(s dispatchv1.JobState) string { return fmt.Sprintf("%02d", int32(s
 
 func assignee(j *dispatchv1.Job) string { return j.GetAssignment().GetTechnicianId() }
 
+// team is the job's current lead and members (empty when unassigned).
+func team(j *dispatchv1.Job) []string {
+	if assignee(j) == "" {
+		return nil
+	}
+	return append([]string{assignee(j)}, j.GetAssignment().GetMemberIds()...)
+}
+
+// onTeam reports whether tech leads or works the job.
+func onTeam(j *dispatchv1.Job, tech string) bool {
+	for _, id := range team(j) {
+		if id == tech {
+			return true
+		}
+	}
+	return false
+}
+
 // PutJob writes j and keeps its indexes; old is the stored version (nil when new).
 func PutJob(tx *bbolt.Tx, old, j *dispatchv1.Job) error {
 	id := j.GetId()
@@ -45,13 +63,16 @@ func PutJob(tx *bbolt.Tx, old, j *dispatchv1.Job) error {
 			return fmt.Errorf("put job: %w", err)
 		}
 	}
-	if prev, now := assignee(old), assignee(j); old == nil || prev != now {
-		if prev != "" {
+	// Every member of the team finds the job in their list (seed 002: two or more engineers).
+	for _, prev := range team(old) {
+		if !onTeam(j, prev) {
 			if err := pstore.Delete(tx, bucketJobsByTech, pstore.Key(prev, id)); err != nil {
 				return fmt.Errorf("put job: %w", err)
 			}
 		}
-		if now != "" {
+	}
+	for _, now := range team(j) {
+		if old == nil || !onTeam(old, now) {
 			if err := pstore.Put(tx, bucketJobsByTech, pstore.Key(now, id), nil); err != nil {
 				return fmt.Errorf("put job: %w", err)
 			}
@@ -166,14 +187,15 @@ func RebuildOpenJobs(tx *bbolt.Tx) error {
 
 // JobFilter selects jobs in ListJobs; filters combine with AND.
 type JobFilter struct {
-	State        dispatchv1.JobState
+	State dispatchv1.JobState
+	// TechnicianID selects the jobs the technician leads or is a member of.
 	TechnicianID string
 	TicketID     string
 }
 
 func (f JobFilter) match(j *dispatchv1.Job) bool {
 	return (f.State == dispatchv1.JobState_JOB_STATE_UNSPECIFIED || j.GetState() == f.State) &&
-		(f.TechnicianID == "" || assignee(j) == f.TechnicianID) &&
+		(f.TechnicianID == "" || onTeam(j, f.TechnicianID)) &&
 		(f.TicketID == "" || j.GetTicketId() == f.TicketID)
 }
 

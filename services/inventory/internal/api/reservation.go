@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/timer"
 	"github.com/sanbao/sanbao/services/inventory/internal/domain"
@@ -59,6 +60,11 @@ func (s *Server) ReserveParts(ctx context.Context, req *inventoryv1.ReserveParts
 			if _, err := s.post(tx, store.Posting{Kind: domain.MovementReserve, PartID: l.GetPartId(), LocationID: loc.GetId(),
 				Quantity: l.GetQuantity(), JobID: r.GetJobId(), Reference: "reservations/" + r.GetId(), Time: now}); err != nil {
 				return err // the transaction rolls back: nothing is reserved
+			}
+		}
+		if domain.NeedsRequisition(domain.LocationKind(loc.GetKind())) {
+			if err := s.raiseRequisition(ctx, tx, r, req.GetRequesterId(), now); err != nil {
+				return err
 			}
 		}
 		if err := tx.PutReservation(r); err != nil {
@@ -197,6 +203,9 @@ func (s *Server) ConsumeReservation(ctx context.Context, req *inventoryv1.Consum
 		if err != nil {
 			return err
 		}
+		if err := s.checkIssued(tx, r); err != nil {
+			return err
+		}
 		used := make([]domain.Used, len(req.GetLines()))
 		for i, l := range req.GetLines() {
 			used[i] = domain.Used{PartID: l.GetPartId(), Quantity: l.GetQuantity(), Serials: l.GetSerials(), UnderWarranty: l.GetUnderWarranty()}
@@ -288,4 +297,53 @@ func (s *Server) expireReservation(ctx context.Context, t timer.Timer) error {
 	}
 	s.p.Notify()
 	return nil
+}
+
+// checkIssued refuses to consume a reservation held at a central or station store before its
+// requisition (领料单) is ISSUED (seed 002: issues go out only on an approved requisition); a
+// van's stock goes out directly.
+func (s *Server) checkIssued(tx *store.Tx, r *inventoryv1.Reservation) error {
+	loc, err := tx.Location(r.GetLocationId())
+	if err != nil {
+		return err
+	}
+	if !domain.NeedsRequisition(domain.LocationKind(loc.GetKind())) {
+		return nil
+	}
+	if r.GetRequisitionId() == "" {
+		return domain.Precondition("reservation %s holds stock at a %s store: its goods go out only on an approved requisition (领料单); raise one with reservation_id",
+			r.GetId(), loc.GetKind())
+	}
+	q, err := tx.Requisition(r.GetRequisitionId())
+	if err != nil {
+		return err
+	}
+	if q.GetState() != inventoryv1.RequisitionState_REQUISITION_STATE_ISSUED {
+		return domain.Precondition("reservation %s: requisition %s is %s; the store's manager approves it and the store issues it before its goods are used",
+			r.GetId(), q.GetId(), q.GetState())
+	}
+	return nil
+}
+
+// raiseRequisition raises the PENDING requisition (领料单) for a reservation at a central or
+// station store, in the same transaction: the store's manager approves it before the goods
+// are issued (seed 002).
+func (s *Server) raiseRequisition(ctx context.Context, tx *store.Tx, r *inventoryv1.Reservation, requester string, now time.Time) error {
+	lines := make([]*inventoryv1.RequisitionLine, len(r.GetLines()))
+	for i, l := range r.GetLines() {
+		lines[i] = &inventoryv1.RequisitionLine{PartId: l.GetPartId(), Quantity: l.GetQuantity()}
+	}
+	if requester == "" {
+		requester = auth.Actor(ctx, "")
+	}
+	q := &inventoryv1.Requisition{
+		Id: ids.NewAt(now), LocationId: r.GetLocationId(), Lines: lines, Purpose: "parts for job " + r.GetJobId(),
+		RequesterId: requester, JobId: r.GetJobId(), TicketId: r.GetTicketId(), ReservationId: r.GetId(),
+		State: inventoryv1.RequisitionState_REQUISITION_STATE_PENDING, CreateTime: timestamppb.New(now),
+	}
+	if err := tx.PutRequisition(q); err != nil {
+		return err
+	}
+	r.RequisitionId = q.GetId()
+	return emit(tx, SubjectRequisitionCreated, "requisitions/"+q.GetId(), &inventoryv1.RequisitionCreated{Requisition: q}, now)
 }

@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go.etcd.io/bbolt"
+	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.etcd.io/bbolt"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
@@ -32,6 +34,8 @@ type Server struct {
 	policy domain.Policy
 	p      *daemon.Platform
 	store  *store.Store
+	// approvalWait is sanbao_inventory_requisition_approval_wait_seconds.
+	approvalWait prometheus.Histogram
 }
 
 var _ inventoryv1.InventoryServiceServer = (*Server)(nil)
@@ -41,9 +45,18 @@ func New(policy domain.Policy) *Server { return &Server{policy: policy} }
 
 // Start wires the server to the platform: the store, the reservation expiry timer and the
 // durable consumer of dispatch's job-cancelled events.
-func (s *Server) Start(p *daemon.Platform) {
+func (s *Server) Start(p *daemon.Platform) error {
 	s.p = p
 	s.store = store.New(p.DB)
+	s.approvalWait = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "sanbao_inventory_requisition_approval_wait_seconds",
+		Help: "How long requisitions (领料单) waited for the store manager's decision; the median is histogram_quantile(0.5, ...).",
+		// 1 min to 3 days.
+		Buckets: []float64{60, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 24 * 3600, 72 * 3600},
+	})
+	if err := p.Metrics.Register(s.approvalWait); err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
 	p.Timers.Handle(TimerReservationExpiry, s.expireReservation)
 	p.Consume(events.ConsumerConfig{
 		Stream:         StreamDispatch,
@@ -51,6 +64,7 @@ func (s *Server) Start(p *daemon.Platform) {
 		FilterSubjects: []string{SubjectJobCancelled},
 		Handle:         store.ConsumerHandler(s.onJobCancelled),
 	})
+	return nil
 }
 
 // Store returns the server's store (tests verify the ledger with it).
@@ -101,6 +115,8 @@ func toStatus(err error) error {
 		return rpc.Errorf(codes.AlreadyExists, "%s", err.Error())
 	case errors.Is(err, domain.ErrStale):
 		return rpc.Errorf(codes.Aborted, "%s", err.Error())
+	case errors.Is(err, domain.ErrPermission):
+		return rpc.Errorf(codes.PermissionDenied, "%s", strings.TrimPrefix(err.Error(), domain.ErrPermission.Error()+": "))
 	}
 	return rpc.Status(err)
 }

@@ -19,6 +19,8 @@ var (
 	// ErrStale: an update named an etag that is no longer the resource's (someone changed it
 	// since it was read).
 	ErrStale = errors.New("etag is stale: read the resource again and retry")
+	// ErrPermission: the caller may not make this change (separation of duties).
+	ErrPermission = errors.New("permission denied")
 )
 
 // ShortageError says which part at which location is short, and by how much.

@@ -76,10 +76,18 @@ func NextRequisitionState(from RequisitionState, ev RequisitionEvent) (Requisiti
 	return from, &TransitionError{Machine: "requisition", From: from.String(), Event: ev.String()}
 }
 
-// CheckApprover enforces separation of duties when the policy asks for it.
+// CheckApprover enforces separation of duties when the policy asks for it: the requester
+// never approves their own requisition (ErrPermission).
 func CheckApprover(requesterID, approverID string, p Policy) error {
 	if p.DistinctApprover && requesterID == approverID {
-		return Precondition("approver_id: the requester cannot approve their own requisition")
+		return fmt.Errorf("%w: approver_id: the requester cannot approve their own requisition", ErrPermission)
 	}
 	return nil
+}
+
+// NeedsRequisition reports whether goods held at a location of this kind go out only on an
+// approved requisition (seed 002 领料单): central and station stores; a van's own stock goes
+// out directly.
+func NeedsRequisition(kind LocationKind) bool {
+	return kind == LocationCentral || kind == LocationStation
 }

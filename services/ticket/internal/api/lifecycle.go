@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
@@ -49,6 +50,7 @@ func (s *Server) Start(ctx context.Context, p *daemon.Platform) error {
 		FilterSubjects: []string{"sanbao.dispatch.v1.job.>"}, Handle: s.HandleJobEvent})
 	p.Consume(events.ConsumerConfig{Stream: "WARRANTY", Durable: "ticket-units",
 		FilterSubjects: []string{"sanbao.warranty.v1.unit.registered"}, Handle: s.HandleUnitEvent})
+	s.startCampaigns(p)
 	return nil
 }
 
@@ -87,10 +89,21 @@ func (s *Server) triage(ctx context.Context, tm timer.Timer) error {
 			return fmt.Errorf("triage %s: evaluate claim: %w", t.GetId(), err)
 		}
 	}
+	var open []string // the unit's open campaigns, done on the same visit
+	if serial := t.GetUnit().GetSerial(); serial != "" {
+		if _, open, err = s.warranty.OpenCampaigns(ctx, serial); err != nil {
+			if needsWarranty(t) {
+				return fmt.Errorf("triage %s: open campaigns: %w", t.GetId(), err)
+			}
+			// Warranty is not otherwise needed here: triage goes on without the flags.
+			s.p.Log.Warn("open campaigns unavailable; triage without them", zap.String("ticket_id", t.GetId()), zap.Error(err))
+		}
+	}
 	return skipOK(s.update(ctx, tm.Key, func(c *change) error {
 		if !triageable(c.t.GetState()) {
 			return errSkip
 		}
+		addCampaigns(c.t, open)
 		pol, err := c.policy()
 		if err != nil {
 			return err
@@ -345,7 +358,10 @@ func (s *Server) HandleJobEvent(tx *bbolt.Tx, m events.Message) error {
 	}
 	now := s.p.Clock.Now()
 	_, err = s.inTx(tx, job.GetTicketId(), now, func(c *change) error {
-		return c.applyJob(kind, job, report)
+		if err := c.applyJob(kind, job, report); err != nil {
+			return err
+		}
+		return c.campaignsDone(kind, report)
 	})
 	if errors.Is(err, errSkip) || errors.Is(err, store.ErrNotFound) {
 		return nil

@@ -35,6 +35,13 @@ type Warranty interface {
 	// finding), with a fee quote when the service is not free; nil for a unit warranty does
 	// not know, an error when the service is unreachable (the task is retried).
 	Reassess(ctx context.Context, t *ticketv1.Ticket, jobID string, r *dispatchv1.ServiceReport, failed bool) (*ticketv1.Triage, error)
+	// CampaignUnit returns the customer and unit a campaign ticket names (found false for a
+	// unit warranty does not know).
+	CampaignUnit(ctx context.Context, unitID, productLine string) (*ticketv1.Customer, *ticketv1.Unit, bool, error)
+	// OpenCampaigns returns the unit id of serial and its open campaigns.
+	OpenCampaigns(ctx context.Context, serial string) (string, []string, error)
+	// CompleteCampaign records a campaign's remedy done for a unit on a ticket.
+	CompleteCampaign(ctx context.Context, requestID, campaignID, unitID, ticketID string) error
 }
 
 // Dispatch creates and cancels on-site jobs (the dispatch service).

@@ -51,4 +51,8 @@ const (
 	timerSurveyRemind = "survey.remind"
 	// timerProgramme: key programme id; the programme's next occurrence is made.
 	timerProgramme = "programme.occur"
+	// timerCampaignTicket: key campaign id/unit id, payload a one-unit CampaignUnitsAffected.
+	timerCampaignTicket = "ticket.campaign_ticket"
+	// timerCampaignDone: key ticket id: complete the ticket's campaigns at warranty.
+	timerCampaignDone = "ticket.campaign_done"
 )

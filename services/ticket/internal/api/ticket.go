@@ -645,3 +645,4 @@ func (s *Server) AnswerComplaint(ctx context.Context, req *ticketv1.AnswerCompla
 	}
 	return resp, nil
 }
+

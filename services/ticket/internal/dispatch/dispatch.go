@@ -50,6 +50,7 @@ func (c *Client) CreateJob(ctx context.Context, t *ticketv1.Ticket, j *ticketv1.
 		FaultCode:   t.GetFault().GetFaultCode(),
 		Level:       dispatchv1.TechnicianLevel_TECHNICIAN_LEVEL_ROUTINE,
 		Priority:    dispatchv1.Priority(t.GetPriority()),
+		CampaignIds: t.GetCampaignIds(),
 	}
 	for _, p := range t.GetFault().GetLikelyParts() {
 		job.LikelyParts = append(job.LikelyParts, &dispatchv1.PartNeed{PartId: p.GetPartId(), Quantity: p.GetQuantity()})

@@ -39,10 +39,12 @@ var (
 	FollowUpSources = []byte("follow_up_sources")
 	// Programmes: id → ticketv1.Programme.
 	Programmes = []byte("programmes")
+	// CampaignTickets: campaign id, unit id → the ticket raised for the unit (one per unit).
+	CampaignTickets = []byte("campaign_tickets")
 )
 
 // Schema is the store layout.
 func Schema() store.Schema {
 	return store.Schema{Version: Version, Buckets: [][]byte{Tickets, Numbers, Sequences, TicketIndex, Repairs, KPI,
-		Contacts, Calendars, Policies, FollowUps, FollowUpIndex, FollowUpSources, Programmes}}
+		Contacts, Calendars, Policies, FollowUps, FollowUpIndex, FollowUpSources, Programmes, CampaignTickets}}
 }

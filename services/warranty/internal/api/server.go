@@ -25,6 +25,10 @@ const (
 	SubjectRepairRecorded  = "sanbao.warranty.v1.repair.recorded"
 	SubjectClaimEvaluated  = "sanbao.warranty.v1.claim.evaluated"
 	SubjectCampaignCreated = "sanbao.warranty.v1.campaign.created"
+	// SubjectCampaignUnitsAffected: one page of a new campaign's affected units.
+	SubjectCampaignUnitsAffected = "sanbao.warranty.v1.campaign.units_affected"
+	// SubjectCampaignUnitCompleted: a unit's campaign remedy was done.
+	SubjectCampaignUnitCompleted = "sanbao.warranty.v1.campaign.unit_completed"
 	// SubjectRepairChargedBack: an appraisal found a warranty swap was not a warranty case.
 	SubjectRepairChargedBack = "sanbao.warranty.v1.repair.charged_back"
 
@@ -84,7 +88,7 @@ func toStatus(err error) error {
 			vs[i] = rpc.Violation{Field: v.Field, Description: v.Rule}
 		}
 		return rpc.InvalidArgument(vs...)
-	case errors.Is(err, errPolicyUnknown), errors.Is(err, errPartCostUnknown):
+	case errors.Is(err, errPolicyUnknown), errors.Is(err, errPartCostUnknown), errors.Is(err, errCampaign):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())

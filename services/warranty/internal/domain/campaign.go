@@ -9,15 +9,17 @@ import (
 // Campaign is a service campaign (recall): units of a model in a serial and/or date range get a
 // remedy for free, regardless of age, from Start to End (zero End: open-ended).
 type Campaign struct {
-	ID          string
-	Name        string
-	Model       string
-	SerialFrom  string
-	SerialTo    string
-	DateKind    DateKind
-	DateFrom    calendar.Date
-	DateTo      calendar.Date
-	FaultCodes  []string
+	ID         string
+	Name       string
+	Model      string
+	SerialFrom string
+	SerialTo   string
+	DateKind   DateKind
+	DateFrom   calendar.Date
+	DateTo     calendar.Date
+	FaultCodes []string
+	// Batches are the affected production batches; empty: any.
+	Batches     []string
 	Remedy      Remedy
 	Start       calendar.Date
 	End         calendar.Date
@@ -59,6 +61,11 @@ func ValidateCampaign(c Campaign) error {
 			vs.add("fault_codes", "item %d must not be empty", i)
 		}
 	}
+	for i, b := range c.Batches {
+		if b == "" {
+			vs.add("batches", "item %d must not be empty", i)
+		}
+	}
 	return vs.err()
 }
 
@@ -68,16 +75,26 @@ func checkOptDate(vs *violations, field string, d calendar.Date) {
 	}
 }
 
-// Affects reports whether the campaign covers a claim with fault code on unit u on day.
-func (c Campaign) Affects(u Unit, faultCode string, day calendar.Date) bool {
+// Campaign units: how many units one campaign may affect, and how many one event announces.
+const (
+	// MaxCampaignUnits bounds a campaign's affected units (split a bigger recall).
+	MaxCampaignUnits = 10000
+	// CampaignUnitsPage is how many units one campaign.units_affected event carries.
+	CampaignUnitsPage = 50
+)
+
+// Matches reports whether unit u is one the campaign is about, whatever the day or fault:
+// the model, a serial (current or previous) in the range, the batch, and the date of the
+// campaign's date kind (manufacture by default, falling back to sale) in the date range.
+func (c Campaign) Matches(u Unit) bool {
 	if c.Model != u.Model {
-		return false
-	}
-	if day.Before(c.Start) || (isSet(c.End) && day.After(c.End)) {
 		return false
 	}
 	serials := append([]string{u.Serial}, u.PreviousSerials...)
 	if !slices.ContainsFunc(serials, c.serialInRange) {
+		return false
+	}
+	if len(c.Batches) > 0 && !slices.Contains(c.Batches, u.Batch) {
 		return false
 	}
 	if isSet(c.DateFrom) || isSet(c.DateTo) {
@@ -92,6 +109,17 @@ func (c Campaign) Affects(u Unit, faultCode string, day calendar.Date) bool {
 		if !isSet(d) || (isSet(c.DateFrom) && d.Before(c.DateFrom)) || (isSet(c.DateTo) && d.After(c.DateTo)) {
 			return false
 		}
+	}
+	return true
+}
+
+// Affects reports whether the campaign covers a claim with fault code on unit u on day.
+func (c Campaign) Affects(u Unit, faultCode string, day calendar.Date) bool {
+	if day.Before(c.Start) || (isSet(c.End) && day.After(c.End)) {
+		return false
+	}
+	if !c.Matches(u) {
+		return false
 	}
 	return len(c.FaultCodes) == 0 || slices.Contains(c.FaultCodes, faultCode)
 }

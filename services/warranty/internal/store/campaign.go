@@ -52,3 +52,71 @@ func ListCampaigns(tx *bbolt.Tx, model, token string, size int) ([]*warrantyv1.C
 	})
 	return out, next, err
 }
+
+// GetCampaign returns the campaign with id; found is false when there is none.
+func GetCampaign(tx *bbolt.Tx, id string) (*warrantyv1.Campaign, bool, error) {
+	c := &warrantyv1.Campaign{}
+	found, err := pstore.GetProto(tx, bucketCampaigns, []byte(id), c)
+	return c, found, err
+}
+
+// PutCampaignUnit stores a campaign unit and indexes it by unit.
+func PutCampaignUnit(tx *bbolt.Tx, u *warrantyv1.CampaignUnit) error {
+	if err := pstore.Put(tx, bucketCampaignUnitsByUnit, pstore.Key(u.GetUnitId(), u.GetCampaignId()), []byte{}); err != nil {
+		return err
+	}
+	return pstore.PutProto(tx, bucketCampaignUnits, pstore.Key(u.GetCampaignId(), u.GetUnitId()), u)
+}
+
+// GetCampaignUnit returns a campaign's unit; found is false when the unit is not affected.
+func GetCampaignUnit(tx *bbolt.Tx, campaignID, unitID string) (*warrantyv1.CampaignUnit, bool, error) {
+	u := &warrantyv1.CampaignUnit{}
+	found, err := pstore.GetProto(tx, bucketCampaignUnits, pstore.Key(campaignID, unitID), u)
+	return u, found, err
+}
+
+// ListCampaignUnits returns a page of a campaign's units (campaignID set) or of a unit's
+// campaigns (unitID set), in key order, those in state when state is set.
+func ListCampaignUnits(tx *bbolt.Tx, campaignID, unitID string, state warrantyv1.CampaignUnitState, token string, size int) ([]*warrantyv1.CampaignUnit, string, error) {
+	var out []*warrantyv1.CampaignUnit
+	keep := func(u *warrantyv1.CampaignUnit) bool {
+		if state != warrantyv1.CampaignUnitState_CAMPAIGN_UNIT_STATE_UNSPECIFIED && u.GetState() != state {
+			return false
+		}
+		out = append(out, u)
+		return true
+	}
+	if campaignID != "" {
+		next, err := pstore.Scan(tx, bucketCampaignUnits, pstore.Page{Prefix: pstore.Prefix(campaignID), Token: token, Size: size},
+			func(_, v []byte) (bool, error) {
+				u := &warrantyv1.CampaignUnit{}
+				if err := proto.Unmarshal(v, u); err != nil {
+					return false, err
+				}
+				return keep(u), nil
+			})
+		return out, next, err
+	}
+	prefix := pstore.Prefix(unitID)
+	next, err := pstore.Scan(tx, bucketCampaignUnitsByUnit, pstore.Page{Prefix: prefix, Token: token, Size: size},
+		func(k, _ []byte) (bool, error) {
+			u, found, err := GetCampaignUnit(tx, string(k[len(prefix):]), unitID)
+			if err != nil || !found {
+				return false, err
+			}
+			return keep(u), nil
+		})
+	return out, next, err
+}
+
+// CampaignProgress returns a campaign's unit counts.
+func CampaignProgress(tx *bbolt.Tx, id string) (*warrantyv1.CampaignProgress, error) {
+	p := &warrantyv1.CampaignProgress{}
+	_, err := pstore.GetProto(tx, bucketCampaignProgress, []byte(id), p)
+	return p, err
+}
+
+// PutCampaignProgress stores a campaign's unit counts.
+func PutCampaignProgress(tx *bbolt.Tx, id string, p *warrantyv1.CampaignProgress) error {
+	return pstore.PutProto(tx, bucketCampaignProgress, []byte(id), p)
+}

@@ -30,6 +30,12 @@ var (
 	bucketCampaigns = []byte("campaigns")
 	// campaigns_by_model: Key(model, campaign id) → nothing.
 	bucketCampaignsByModel = []byte("campaigns_by_model")
+	// campaign_units: Key(campaign id, unit id) → CampaignUnit.
+	bucketCampaignUnits = []byte("campaign_units")
+	// campaign_units_by_unit: Key(unit id, campaign id) → nothing.
+	bucketCampaignUnitsByUnit = []byte("campaign_units_by_unit")
+	// campaign_progress: campaign id → CampaignProgress.
+	bucketCampaignProgress = []byte("campaign_progress")
 	// decisions: decision id → Decision (recorded claim decisions with their cost).
 	bucketDecisions = []byte("decisions")
 	// decisions_by_time: Key(TimeKey(evaluate time), decision id) → nothing (layout 2).
@@ -53,7 +59,7 @@ var Schema = pstore.Schema{
 	Version: 2,
 	Buckets: [][]byte{bucketPolicies, bucketUnits, bucketUnitsBySerial, bucketUnitsByModel, bucketUnitsByPolicy,
 		bucketUnitsByDealer, bucketRepairs, bucketRepairsByJob, bucketCampaigns, bucketCampaignsByModel, bucketDecisions,
-		bucketPartCosts, bucketOldParts, bucketSupplierClaims,
-		bucketDecisionsByTime, bucketDecisionsByModel, bucketRepairsByTime, bucketUnitsByBatch},
+		bucketPartCosts, bucketOldParts, bucketSupplierClaims, bucketCampaignUnits, bucketCampaignUnitsByUnit,
+		bucketCampaignProgress, bucketDecisionsByTime, bucketDecisionsByModel, bucketRepairsByTime, bucketUnitsByBatch},
 	Upgrades: []pstore.Upgrade{{Version: 2, Name: "index decisions and repairs by time, units by batch (the cost report)", Apply: indexForCost}},
 }

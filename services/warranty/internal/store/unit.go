@@ -147,3 +147,35 @@ func CountUnits(tx *bbolt.Tx, model, batch string) (int64, error) {
 	}
 	return n, nil
 }
+
+// EachUnit calls fn for every unit of model and batch (all when empty), by model index when
+// model is set, else over every unit.
+func EachUnit(tx *bbolt.Tx, model, batch string, fn func(*warrantyv1.Unit) error) error {
+	visit := func(u *warrantyv1.Unit) error {
+		if batch != "" && u.GetBatch() != batch {
+			return nil
+		}
+		return fn(u)
+	}
+	if model != "" {
+		prefix := pstore.Prefix(model)
+		c := tx.Bucket(bucketUnitsByModel).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+			u, err := GetUnit(tx, string(k[len(prefix):]))
+			if err != nil {
+				return err
+			}
+			if err := visit(u); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return tx.Bucket(bucketUnits).ForEach(func(_, v []byte) error {
+		u := &warrantyv1.Unit{}
+		if err := proto.Unmarshal(v, u); err != nil {
+			return err
+		}
+		return visit(u)
+	})
+}
