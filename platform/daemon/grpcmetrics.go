@@ -1,14 +1,17 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"sync"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sanbao/sanbao/platform/rpc"
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 // grpcBuckets are the latency histogram buckets of the gRPC server and client metrics (0.5ms to
@@ -61,3 +64,12 @@ var (
 )
 
 func panicked(p any) error { return rpc.Internal(fmt.Errorf("panic: %v\n%s", p, debug.Stack())) }
+
+// exemplar labels a latency observation with its call's trace id, when the call is sampled, so
+// a dashboard can jump from a slow bucket to the trace.
+func exemplar(ctx context.Context) prometheus.Labels {
+	if id := tracing.TraceID(ctx); id != "" {
+		return prometheus.Labels{"trace_id": id}
+	}
+	return nil
+}
