@@ -10,6 +10,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/platform/tracing"
 )
@@ -46,13 +47,14 @@ func clientMetrics(name string) *grpcprom.ClientMetrics {
 // PeerOptions are the client options for this service's calls to a peer service: the
 // Security's credentials (mTLS) and go-grpc-middleware's standard client metrics
 // (grpc_client_handled_total, grpc_client_handling_seconds, ...), served on this service's
-// /metrics. Services dial their peers with these.
+// /metrics, and the actor of the work each call is made in (auth.OnBehalfOf), so the peer
+// records its change as that person's. Services dial their peers with these.
 func (c Config) PeerOptions() (rpc.ClientOptions, error) {
 	o, err := c.Security.PeerOptions()
 	if err != nil {
 		return o, err
 	}
-	o.Unary = append(o.Unary, clientMetrics(c.Name).UnaryClientInterceptor())
+	o.Unary = append(o.Unary, clientMetrics(c.Name).UnaryClientInterceptor(), auth.OnBehalfOf)
 	return o, nil
 }
 

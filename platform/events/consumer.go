@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/deadletter"
 	"github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/platform/tracing"
@@ -383,9 +384,10 @@ func (c *Consumer) handle(ctx context.Context, batch []jetstream.Msg) {
 	}
 }
 
-// startSpan starts the delivery's consumer span, continuing the trace the event carries.
+// startSpan starts the delivery's consumer span, continuing the trace the event carries, on
+// behalf of the event's actor (what the handler changes is recorded as theirs).
 func (c *Consumer) startSpan(d *delivery) {
-	ctx := tracing.Continue(context.Background(), d.m.Trace)
+	ctx := tracing.Continue(auth.WithActor(context.Background(), d.m.Actor), d.m.Trace)
 	d.ctx, d.span = c.tracer.Start(ctx, "apply "+d.m.Type, trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(attribute.String("messaging.system", "nats"),
 			attribute.String("messaging.destination.name", d.m.Subject),

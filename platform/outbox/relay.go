@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -63,6 +64,7 @@ type Relay struct {
 	published atomic.Uint64
 	parked    atomic.Uint64
 	tracer    trace.Tracer
+	system    string // the actor of events appended by no one: "service:<name>" from Source
 }
 
 // NewRelay returns a relay from db's outbox to js. Appends to db wake it after their commit.
@@ -83,7 +85,8 @@ func NewRelay(db *store.DB, js jetstream.JetStream, log *zap.Logger, opts RelayO
 		opts.MaxBackoff = 5 * time.Second
 	}
 	r := &Relay{db: db, js: js, log: log, opts: opts, wake: make(chan struct{}, 1),
-		tracer: tracing.Provider(opts.Tracer).Tracer("github.com/sanbao/sanbao/platform/outbox")}
+		tracer: tracing.Provider(opts.Tracer).Tracer("github.com/sanbao/sanbao/platform/outbox"),
+		system: "service:" + strings.TrimPrefix(opts.Source, "/sanbao/")}
 	wake := r.Notify
 	stateOf(db).wake.Store(&wake)
 	return r
@@ -280,9 +283,13 @@ func (r *Relay) message(e entry) (*nats.Msg, trace.Span) {
 		trace.WithAttributes(attribute.String("messaging.system", "nats"),
 			attribute.String("messaging.destination.name", e.Subject),
 			attribute.String("messaging.message.id", e.ID), attribute.String("cloudevents.event_type", e.Type)))
+	actor := e.Actor
+	if actor == "" {
+		actor = r.system // the service's own work, of nobody's (an --insecure call, a start-up task)
+	}
 	return events.NewMsg(e.Subject, events.Message{
 		ID: e.ID, Source: r.opts.Source, Type: e.Type, Resource: e.Resource, Time: e.Time, Ticket: e.Ticket,
-		Actor: e.Actor, Trace: tracing.From(ctx), Data: e.Data,
+		Actor: actor, Trace: tracing.From(ctx), Data: e.Data,
 	}), span
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/platform/tracing"
@@ -205,7 +206,7 @@ func (r *Runner) fire(ctx context.Context, t Timer) bool {
 	r.mu.RLock()
 	h := r.handlers[t.Kind]
 	r.mu.RUnlock()
-	ctx, span := r.tracer.Start(tracing.Continue(ctx, t.Trace), "timer "+t.Kind,
+	ctx, span := r.tracer.Start(tracing.Continue(auth.WithActor(ctx, t.Actor), t.Trace), "timer "+t.Kind,
 		trace.WithAttributes(attribute.String("sanbao.timer.kind", t.Kind), attribute.String("sanbao.timer.key", t.Key),
 			attribute.Int("sanbao.timer.attempt", t.Attempt)))
 	defer span.End()
