@@ -177,7 +177,7 @@ var policy = map[string]Rule{
 	dispatchService + "GetTechnician":         rule(all(disp, mgr, admin, integ), own(tech)),
 	dispatchService + "ListTechnicians":       rule(all(disp, mgr, admin, integ)),
 	dispatchService + "UpdateTechnician":      rule(all(disp, admin)),
-	dispatchService + "CreateJob":             rule(all(disp, svcT), pii),
+	dispatchService + "CreateJob":             rule(all(disp, svcT), actor("job.requested_by"), pii),
 	dispatchService + "GetJob":                rule(all(desk, disp, mgr, integ, svcT), own(tech), pii),
 	dispatchService + "ListJobs":              rule(all(desk, disp, mgr, integ), own(tech), pii),
 	dispatchService + "RankTechnicians":       rule(all(disp)),
