@@ -4,18 +4,22 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/sanbao/sanbao/cli/internal/creds"
 	"github.com/sanbao/sanbao/cli/internal/demo"
 	"github.com/sanbao/sanbao/cli/internal/suite"
+	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/tracing"
 )
@@ -26,6 +30,10 @@ import (
 // the outbox publishes, the consumers' applies and the timer hops, each span linked to its
 // parent in the trace: the trace context crosses gRPC (otelgrpc), events (ce-traceparent) and
 // timers (stored with the timer).
+//
+// It also checks who did it: every event of the walk, in every service's stream, names the
+// caller (the local operator's token subject) as its actor (ce-sanbaoactor), including the
+// changes made by a timer, by a consumer or by one service calling another for the caller.
 func TestOneTicketOneTrace(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	providers := map[string]*sdktrace.TracerProvider{}
@@ -66,6 +74,28 @@ func TestOneTicketOneTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// Every event of the run, as the local integrator sees them.
+	cf := creds.Flags{CA: filepath.Join(suite.AuthDir(dataDir), "ca.pem"), NATSCert: filepath.Join(suite.AuthDir(dataDir), "integrator.pem"),
+		NATSKey: filepath.Join(suite.AuthDir(dataDir), "integrator-key.pem")}
+	nurl := strings.Fields(out.String()[strings.Index(out.String(), "nats "):])[1]
+	nopts, err := cf.NATS(nurl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(nurl, nopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	evs := make(chan *nats.Msg, 4096)
+	sub, err := nc.ChanSubscribe("sanbao.>", evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	seed, err := (&demo.Walk{C: c, Run: demo.RunID()}).Seed(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +158,32 @@ func TestOneTicketOneTrace(t *testing.T) {
 	if !chained {
 		t.Error("no consumer span descends from a publish, a server call and a timer")
 	}
+
+	// Who did it: the operator, on every event of every service.
+	const operator = "local-operator"
+	seen := map[string]int{}
+	for len(evs) > 0 {
+		m := <-evs
+		if m.Header.Get(events.HeaderSpecVersion) == "" {
+			continue
+		}
+		seen[m.Subject]++
+		if got := m.Header.Get(events.HeaderActor); got != operator {
+			t.Errorf("%s %s: actor %q, want the caller %q", m.Subject, m.Header.Get(events.HeaderSubject), got, operator)
+		}
+	}
+	for _, svc := range []string{"ticket", "warranty", "dispatch", "inventory"} {
+		n := 0
+		for subj, k := range seen {
+			if strings.HasPrefix(subj, "sanbao."+svc+".") {
+				n += k
+			}
+		}
+		if n == 0 {
+			t.Errorf("no event of %s seen (%v)", svc, seen)
+		}
+	}
+	t.Logf("%d subjects, every event's actor %s", len(seen), operator)
 }
 
 // covers reports what the trace still lacks: server spans of all four services, a publish by
