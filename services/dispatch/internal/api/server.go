@@ -325,8 +325,8 @@ func toStatus(err error) error {
 		return status.Error(codes.NotFound, strip(err, domain.ErrNotFound)+" not found")
 	case errors.Is(err, domain.ErrPrecondition):
 		return status.Error(codes.FailedPrecondition, strip(err, domain.ErrPrecondition))
-	case errors.Is(err, domain.ErrPermission):
-		return status.Error(codes.PermissionDenied, strip(err, domain.ErrPermission))
+	case errors.Is(err, domain.ErrSelfApproval):
+		return rpc.PermissionDenied(rpc.ReasonSelfApproval, "%s", strip(err, domain.ErrSelfApproval))
 	case errors.Is(err, domain.ErrStale):
 		return status.Error(codes.Aborted, "etag: does not match the current version; read it again and retry")
 	}
