@@ -92,7 +92,7 @@ func TestRequisitions(t *testing.T) {
 	r := create(&inventoryv1.RequisitionLine{PartId: a.GetId(), Quantity: 2}, &inventoryv1.RequisitionLine{PartId: b.GetId(), Quantity: 1})
 	wantCode(t, issue(r.GetId()), codes.FailedPrecondition) // not approved yet
 	_, err := e.c.ApproveRequisition(e.ctx, &inventoryv1.ApproveRequisitionRequest{RequestId: e.rid(), RequisitionId: r.GetId(), ApproverId: "u1"})
-	wantCode(t, err, codes.FailedPrecondition) // own requisition
+	wantCode(t, err, codes.PermissionDenied) // own requisition
 	ap, err := e.c.ApproveRequisition(e.ctx, &inventoryv1.ApproveRequisitionRequest{RequestId: e.rid(), RequisitionId: r.GetId(), ApproverId: "mgr"})
 	if err != nil || ap.GetRequisition().GetState() != inventoryv1.RequisitionState_REQUISITION_STATE_APPROVED {
 		t.Fatalf("ApproveRequisition = %v, %v", ap, err)

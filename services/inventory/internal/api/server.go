@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"go.etcd.io/bbolt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -101,6 +102,8 @@ func toStatus(err error) error {
 		return rpc.Errorf(codes.AlreadyExists, "%s", err.Error())
 	case errors.Is(err, domain.ErrStale):
 		return rpc.Errorf(codes.Aborted, "%s", err.Error())
+	case errors.Is(err, domain.ErrSelfApproval):
+		return rpc.PermissionDenied(rpc.ReasonSelfApproval, "%s", strings.TrimPrefix(err.Error(), domain.ErrSelfApproval.Error()+": "))
 	}
 	return rpc.Status(err)
 }

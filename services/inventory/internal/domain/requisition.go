@@ -79,7 +79,7 @@ func NextRequisitionState(from RequisitionState, ev RequisitionEvent) (Requisiti
 // CheckApprover enforces separation of duties when the policy asks for it.
 func CheckApprover(requesterID, approverID string, p Policy) error {
 	if p.DistinctApprover && requesterID == approverID {
-		return Precondition("approver_id: the requester cannot approve their own requisition")
+		return fmt.Errorf("%w: approver_id: %q requested this requisition and may not approve it; another manager must", ErrSelfApproval, approverID)
 	}
 	return nil
 }
