@@ -23,13 +23,13 @@ const OnBehalfOfHeader = "sanbao-on-behalf-of"
 const MaxSubject = 128
 
 // ValidSubject reports whether s may be recorded as an actor: 1 to MaxSubject printable ASCII
-// characters without spaces (an id, never a name).
+// characters without spaces, quotes or backslashes (an id, as sanbao.type.v1.id: never a name).
 func ValidSubject(s string) bool {
 	if s == "" || len(s) > MaxSubject {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
+		if c := s[i]; c <= ' ' || c > '~' || c == '"' || c == '\\' {
 			return false
 		}
 	}

@@ -85,6 +85,8 @@ func toStatus(err error) error {
 		return rpc.Errorf(codes.Aborted, "%v", err)
 	case errors.Is(err, errExists):
 		return rpc.Errorf(codes.AlreadyExists, "%v", err)
+	case errors.Is(err, domain.ErrSelfApproval):
+		return rpc.PermissionDenied(rpc.ReasonSelfApproval, "%v", err)
 	}
 	return rpc.Status(err)
 }
