@@ -151,9 +151,10 @@ the ticket's own events, the jobs, visits and appointments dispatch runs for it,
 claim decisions and repairs recorded for it, the parts reservations inventory holds for its
 jobs. Events about no ticket (catalogue, calendars, technicians, stock levels) have none. To
 follow one ticket, subscribe to ` + "`sanbao.>`" + ` on all four streams and keep the messages whose
-` + "`ce-sanbaoticket`" + ` is that id; the CloudEvents SDKs expose it as an extension. Inventory's
-requisitions and old-part returns name the job in their body (` + "`jobId`" + `) but do not carry
-` + "`sanbaoticket`" + ` yet: join them through the job's dispatch events.
+` + "`ce-sanbaoticket`" + ` is that id; the CloudEvents SDKs expose it as an extension. Old-part returns
+carry it (the ticket of the reservation the part was consumed from); inventory's requisitions
+name the job in their body (` + "`jobId`" + `) but do not carry ` + "`sanbaoticket`" + ` yet: join them through the
+job's dispatch events.
 
 ## Who did it, and the trace
 
