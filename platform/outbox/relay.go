@@ -86,7 +86,7 @@ func NewRelay(db *store.DB, js jetstream.JetStream, log *zap.Logger, opts RelayO
 	}
 	r := &Relay{db: db, js: js, log: log, opts: opts, wake: make(chan struct{}, 1),
 		tracer: tracing.Provider(opts.Tracer).Tracer("github.com/sanbao/sanbao/platform/outbox"),
-		system: "service:" + strings.TrimPrefix(opts.Source, "/sanbao/")}
+		system: systemActor(opts.Source)}
 	wake := r.Notify
 	stateOf(db).wake.Store(&wake)
 	return r
@@ -273,6 +273,15 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 			return progressed, err
 		}
 	}
+}
+
+// systemActor is the actor of the events of the service whose source is source
+// ("/sanbao/ticket" → "service:ticket"), or "" for another source.
+func systemActor(source string) string {
+	if name, ok := strings.CutPrefix(source, "/sanbao/"); ok && name != "" {
+		return "service:" + name
+	}
+	return ""
 }
 
 // message builds the NATS message of e inside a producer span of the trace that appended e; the
