@@ -2,11 +2,13 @@ package daemon_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -20,6 +22,7 @@ import (
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/daemon"
+	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/svctest"
 	"github.com/sanbao/sanbao/platform/tracing"
 )
@@ -54,15 +57,17 @@ func TestCallTracedLoggedAndExemplified(t *testing.T) {
 	}
 	id := root.SpanContext().TraceID()
 
+	// The server span ends once the answer is sent, maybe after the client has it.
 	var server sdktrace.ReadOnlySpan
-	for _, sp := range rec.Ended() {
-		if sp.SpanKind() == trace.SpanKindServer && sp.SpanContext().TraceID() == id {
-			server = sp
+	natstest.Eventually(t, 10*time.Second, func() error {
+		for _, sp := range rec.Ended() {
+			if sp.SpanKind() == trace.SpanKindServer && sp.SpanContext().TraceID() == id {
+				server = sp
+				return nil
+			}
 		}
-	}
-	if server == nil {
-		t.Fatalf("no server span in the caller's trace %s", id)
-	}
+		return fmt.Errorf("no server span in the caller's trace %s", id)
+	})
 	var line *observer.LoggedEntry
 	for _, e := range logs.FilterMessage("rpc").All() {
 		if e.ContextMap()["method"] == "/sanbao.ticket.v1.TicketService/GetTicket" {

@@ -111,33 +111,36 @@ func TestOneTicketOneTrace(t *testing.T) {
 	}
 	id := life.SpanContext().TraceID()
 
-	// The events of its last steps are published and applied after the last call returned.
+	// The events of its last steps are published and applied after the last call returned, and
+	// a server span ends once its answer is sent: wait until the trace is whole. Every span of
+	// it hangs off another of the trace: nothing started a trace of its own on the way (an
+	// event or a timer that lost its context would).
 	var spans []sdktrace.ReadOnlySpan
+	byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
 	natstest.Eventually(t, 30*time.Second, func() error {
 		spans = spans[:0]
+		clear(byID)
 		for _, s := range rec.Ended() {
 			if s.SpanContext().TraceID() == id {
 				spans = append(spans, s)
+				byID[s.SpanContext().SpanID()] = s
 			}
 		}
-		return covers(spans)
+		if err := covers(spans); err != nil {
+			return err
+		}
+		for _, s := range spans {
+			if s.SpanContext().SpanID() == life.SpanContext().SpanID() {
+				continue
+			}
+			if _, ok := byID[s.Parent().SpanID()]; !ok {
+				return fmt.Errorf("span %q of %s: parent %s is not in the trace", s.Name(), service(s), s.Parent().SpanID())
+			}
+		}
+		return nil
 	})
 	t.Logf("ticket %s: one trace of %d spans", tk.GetId(), len(spans))
 
-	// Every span of the trace hangs off another of the trace: nothing started a trace of its
-	// own on the way (an event or a timer that lost its context would).
-	byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
-	for _, s := range spans {
-		byID[s.SpanContext().SpanID()] = s
-	}
-	for _, s := range spans {
-		if s.SpanContext().SpanID() == life.SpanContext().SpanID() {
-			continue
-		}
-		if _, ok := byID[s.Parent().SpanID()]; !ok {
-			t.Errorf("span %q of %s: parent %s is not in the trace", s.Name(), service(s), s.Parent().SpanID())
-		}
-	}
 	// An event hop and a timer hop in one chain: a consumer's apply whose ancestors include
 	// another service's publish, that service's server call, and a timer of the caller.
 	chained := false
