@@ -55,6 +55,9 @@ func TestPaidApprovalIsAnotherManagers(t *testing.T) {
 	if got := j.GetRequestedBy(); got != "disp-mgr" {
 		t.Errorf("requested_by = %q, want the caller disp-mgr", got)
 	}
+	if j.GetCreatedBy() != "disp-mgr" || j.GetUpdatedBy() != "disp-mgr" {
+		t.Errorf("created_by, updated_by = %q, %q; want the caller disp-mgr", j.GetCreatedBy(), j.GetUpdatedBy())
+	}
 	approve := func(c dispatchv1.DispatchServiceClient, rid, claimed string) (*dispatchv1.Job, error) {
 		resp, err := c.ApproveJob(ctx, &dispatchv1.ApproveJobRequest{RequestId: rid, JobId: j.GetId(), ApproverId: claimed})
 		return resp.GetJob(), err
@@ -72,6 +75,9 @@ func TestPaidApprovalIsAnotherManagers(t *testing.T) {
 	}
 	if a := got.GetApproval().GetApproverId(); a != "mgr-2" {
 		t.Errorf("approver = %q, want the caller mgr-2", a)
+	}
+	if got.GetCreatedBy() != "disp-mgr" || got.GetUpdatedBy() != "mgr-2" {
+		t.Errorf("created_by, updated_by = %q, %q; want disp-mgr, mgr-2", got.GetCreatedBy(), got.GetUpdatedBy())
 	}
 }
 

@@ -50,6 +50,9 @@ func TestSeriousComplaintIsAnsweredByAnother(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := created.GetTicket().GetId()
+	if by := created.GetTicket().GetCreatedBy(); by != "desk-1" {
+		t.Errorf("created_by = %q, want the caller desk-1", by)
+	}
 	v, err := mgr1.VerifyComplaint(ctx, &ticketv1.VerifyComplaintRequest{RequestId: "v1", TicketId: id,
 		Category: ticketv1.ComplaintCategory_COMPLAINT_CATEGORY_PRODUCT_QUALITY, Content: ticketv1.ComplaintContent_COMPLAINT_CONTENT_PRODUCT,
 		Severity:     ticketv1.ComplaintSeverity_COMPLAINT_SEVERITY_SERIOUS,
@@ -79,6 +82,9 @@ func TestSeriousComplaintIsAnsweredByAnother(t *testing.T) {
 	}
 	if a := got.GetComplaint().GetAnswer().GetAnsweredBy(); a != "mgr-2" || got.GetState() != ticketv1.TicketState_TICKET_STATE_RESOLVED {
 		t.Errorf("answered_by = %q, state %v; want mgr-2, RESOLVED", a, got.GetState())
+	}
+	if got.GetCreatedBy() != "desk-1" || got.GetUpdatedBy() != "mgr-2" {
+		t.Errorf("created_by, updated_by = %q, %q; want desk-1, mgr-2", got.GetCreatedBy(), got.GetUpdatedBy())
 	}
 }
 

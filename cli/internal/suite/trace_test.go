@@ -19,6 +19,7 @@ import (
 	"github.com/sanbao/sanbao/cli/internal/creds"
 	"github.com/sanbao/sanbao/cli/internal/demo"
 	"github.com/sanbao/sanbao/cli/internal/suite"
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/natstest"
@@ -188,6 +189,20 @@ func TestOneTicketOneTrace(t *testing.T) {
 		}
 	}
 	t.Logf("%d subjects, every event's actor %s", len(seen), operator)
+	// ... and on the records: the ticket, and its jobs, which the ticket service created from
+	// a timer, calling dispatch for the operator.
+	if tk.GetCreatedBy() != operator || tk.GetUpdatedBy() != operator {
+		t.Errorf("ticket created_by, updated_by = %q, %q; want %s", tk.GetCreatedBy(), tk.GetUpdatedBy(), operator)
+	}
+	jobs, err := c.Dispatch.ListJobs(ctx, &dispatchv1.ListJobsRequest{TicketId: tk.GetId()})
+	if err != nil || len(jobs.GetJobs()) == 0 {
+		t.Fatalf("ListJobs(ticket) = %v, %v", jobs.GetJobs(), err)
+	}
+	for _, j := range jobs.GetJobs() {
+		if j.GetCreatedBy() != operator || j.GetUpdatedBy() != operator {
+			t.Errorf("job %s created_by, updated_by = %q, %q; want %s", j.GetId(), j.GetCreatedBy(), j.GetUpdatedBy(), operator)
+		}
+	}
 
 	// The mutating methods of the policy table the walk made, whose events were checked above;
 	// the others are listed in unwalked, so a new method must join the walk or the list.

@@ -685,7 +685,14 @@ type Job struct {
 	// manual assignment), with the reasons technicians were left out. Output only.
 	LastRanking *Ranking `protobuf:"bytes,35,opt,name=last_ranking,json=lastRanking,proto3" json:"last_ranking,omitempty"`
 	// The manager's approval of a paid job; empty until ApproveJob. Output only.
-	Approval      *JobApproval `protobuf:"bytes,36,opt,name=approval,proto3" json:"approval,omitempty"`
+	Approval *JobApproval `protobuf:"bytes,36,opt,name=approval,proto3" json:"approval,omitempty"`
+	// Who created the job: the authenticated caller's subject (the ticket service creates jobs
+	// for the person it acts for), or service:<name>. An id, never a name. Output only.
+	CreatedBy string `protobuf:"bytes,37,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Who made the last change: the calling person, the person a timer or an event of theirs
+	// acts for, or service:<name>; the same as the change's event names (ce-sanbaoactor). Output
+	// only.
+	UpdatedBy     string `protobuf:"bytes,38,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -970,6 +977,20 @@ func (x *Job) GetApproval() *JobApproval {
 		return x.Approval
 	}
 	return nil
+}
+
+func (x *Job) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *Job) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
 }
 
 // JobApproval is a manager's approval of a paid job (seed 000: a paid job needs approval).
@@ -1942,7 +1963,7 @@ var File_sanbao_dispatch_v1_job_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\n" +
-	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x97\x11\n" +
+	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xf1\x11\n" +
 	"\x03Job\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12*\n" +
 	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
@@ -2001,7 +2022,11 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"updateTime\x12 \n" +
 	"\x04etag\x18\" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12>\n" +
 	"\flast_ranking\x18# \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\vlastRanking\x12;\n" +
-	"\bapproval\x18$ \x01(\v2\x1f.sanbao.dispatch.v1.JobApprovalR\bapproval\"\xaf\x01\n" +
+	"\bapproval\x18$ \x01(\v2\x1f.sanbao.dispatch.v1.JobApprovalR\bapproval\x12+\n" +
+	"\n" +
+	"created_by\x18% \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\x12+\n" +
+	"\n" +
+	"updated_by\x18& \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tupdatedBy\"\xaf\x01\n" +
 	"\vJobApproval\x12-\n" +
 	"\vapprover_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"approverId\x12O\n" +

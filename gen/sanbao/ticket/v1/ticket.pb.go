@@ -1470,7 +1470,14 @@ type Ticket struct {
 	// While AWAITING: the state the ticket returns to when the wait ends. Output only.
 	HeldFromState TicketState `protobuf:"varint,46,opt,name=held_from_state,json=heldFromState,proto3,enum=sanbao.ticket.v1.TicketState" json:"held_from_state,omitempty"`
 	// When the current wait (AWAITING) began; cleared on resume. Output only.
-	HoldTime      *timestamppb.Timestamp `protobuf:"bytes,47,opt,name=hold_time,json=holdTime,proto3" json:"hold_time,omitempty"`
+	HoldTime *timestamppb.Timestamp `protobuf:"bytes,47,opt,name=hold_time,json=holdTime,proto3" json:"hold_time,omitempty"`
+	// Who created the ticket: the authenticated caller's subject (an id, never a name), or
+	// service:<name> for a service's own work. Output only.
+	CreatedBy string `protobuf:"bytes,48,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Who made the last change: the calling person, the person a timer or an event of theirs
+	// acts for, or service:<name>; the same as the change's event names (ce-sanbaoactor). Output
+	// only.
+	UpdatedBy     string `protobuf:"bytes,49,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1771,6 +1778,20 @@ func (x *Ticket) GetHoldTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Ticket) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *Ticket) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
 var File_sanbao_ticket_v1_ticket_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
@@ -1867,7 +1888,7 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x12customer_confirmed\x18\t \x01(\bR\x11customerConfirmed\x12O\n" +
 	"\fconfirm_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\xc7\x12\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\xa1\x13\n" +
 	"\x06Ticket\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
 	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12<\n" +
@@ -1923,7 +1944,11 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x04etag\x18- \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12O\n" +
 	"\x0fheld_from_state\x18. \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\rheldFromState\x12I\n" +
 	"\thold_time\x18/ \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\bholdTimeB\x0e\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\bholdTime\x12+\n" +
+	"\n" +
+	"created_by\x180 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\x12+\n" +
+	"\n" +
+	"updated_by\x181 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tupdatedByB\x0e\n" +
 	"\f_distance_km*\x83\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x11\n" +

@@ -18,10 +18,12 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/rpc"
+	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
 	"github.com/sanbao/sanbao/services/dispatch/internal/inventory"
 	"github.com/sanbao/sanbao/services/dispatch/internal/store"
@@ -283,6 +285,7 @@ func (s *Server) mutateJob(ctx context.Context, method, requestID string, req, r
 		old := proto.Clone(j).(*dispatchv1.Job)
 		now := s.p.Clock.Now()
 		touch(j, now)
+		s.stamp(tx, j, false)
 		if err := fn(tx, j, now); err != nil {
 			return err
 		}
@@ -307,6 +310,15 @@ func (s *Server) mutateJob(ctx context.Context, method, requestID string, req, r
 func touch(j *dispatchv1.Job, now time.Time) {
 	j.UpdateTime = ts(now)
 	j.Etag = ids.NewAt(now)
+}
+
+// stamp records who makes the change of j in tx: the call's (or the timer's, or the event's)
+// actor, never what a request said; on a new job, as its creator too.
+func (s *Server) stamp(tx *bbolt.Tx, j *dispatchv1.Job, created bool) {
+	j.UpdatedBy = auth.Actor(pstore.Context(tx), "service:"+s.p.Name)
+	if created {
+		j.CreatedBy = j.UpdatedBy
+	}
 }
 
 // toStatus maps domain errors to gRPC codes; everything else goes to rpc.Status.
