@@ -23,6 +23,7 @@ import (
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/svctest"
@@ -435,7 +436,9 @@ func TestEveryKind(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		ans, err := c.Ticket.AnswerComplaint(ctx, &ticketv1.AnswerComplaintRequest{RequestId: "answer-" + id, TicketId: id, Answer: &ticketv1.ComplaintAnswer{
+		// A serious complaint is answered by another manager than the one who verified it.
+		manager := s.ticketAs(t, auth.Person{Subject: "e2e-manager-2", Roles: []auth.Role{auth.RoleManager}})
+		ans, err := manager.AnswerComplaint(ctx, &ticketv1.AnswerComplaintRequest{RequestId: "answer-" + id, TicketId: id, Answer: &ticketv1.ComplaintAnswer{
 			Text: "we replace the seal free of charge", RootCause: "supplier seal batch", Prevention: "incoming inspection of seals", SignOffs: []string{"quality", "sales", "management"},
 		}})
 		if err != nil {

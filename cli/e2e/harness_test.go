@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/natstest"
 	"github.com/sanbao/sanbao/platform/rpc"
@@ -205,6 +206,23 @@ func (s *suite) startService(name string, extra []string) {
 	}
 	s.svcs[name] = s.spawn(name, s.bins[name], nil, append(env, extra...))
 	s.waitServing(name)
+}
+
+// ticketAs returns a ticket client calling as p (a token from the suite's issuer over TLS).
+func (s *suite) ticketAs(t *testing.T, p auth.Person) ticketv1.TicketServiceClient {
+	t.Helper()
+	tok, err := s.auth.Issue(p, svctest.Now(), 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := s.copts
+	o.PerRPC = auth.Token(tok)
+	conn, err := rpc.Dial(s.addrs["ticket"], o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return ticketv1.NewTicketServiceClient(conn)
 }
 
 func (s *suite) spawn(name, bin string, args, env []string) *proc {

@@ -56,7 +56,8 @@ type overlay struct {
 
 var overlays = []overlay{
 	{name: "base", dir: "../base", natsReplicas: 3},
-	{name: "dev", dir: "../overlays/dev", namespace: "sanbao-dev", natsReplicas: 1, streamReplicas: "1"},
+	{name: "dev", dir: "../overlays/dev", namespace: "sanbao-dev", natsReplicas: 1, streamReplicas: "1",
+		custom: []string{"Certificate", "Issuer"}},
 	{name: "production", dir: "../overlays/production", namespace: "sanbao", natsReplicas: 3, streamReplicas: "3",
 		custom: []string{"ServiceMonitor", "PrometheusRule", "Certificate", "Issuer"}},
 }

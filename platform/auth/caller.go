@@ -86,10 +86,31 @@ func FromContext(ctx context.Context) *Caller {
 	return c
 }
 
-// Actor is the id to record as the author of a change made in ctx: the caller's subject, or
-// fallback when the call carries no caller (an --insecure server, a timer, a consumer).
+type actorKey struct{}
+
+// WithActor returns ctx carrying subject as the one on whose behalf the work in it is done:
+// a timer fires, or an event is applied, for whoever made the change that scheduled or
+// published it; one of our services calls a peer for the person it serves (OnBehalfOf).
+func WithActor(ctx context.Context, subject string) context.Context {
+	if subject == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, actorKey{}, subject)
+}
+
+// Actor is the id to record as the author of a change made in ctx: a person's subject when a
+// person calls; else the subject the work is done on behalf of (WithActor: a peer service's
+// call for a person, a timer, an event); else the calling service's subject; else fallback
+// (an --insecure server, work of nobody's).
 func Actor(ctx context.Context, fallback string) string {
-	if c := FromContext(ctx); c != nil && c.Subject != "" {
+	c := FromContext(ctx)
+	if c != nil && c.Kind == KindPerson && c.Subject != "" {
+		return c.Subject
+	}
+	if s, _ := ctx.Value(actorKey{}).(string); s != "" {
+		return s
+	}
+	if c != nil && c.Subject != "" {
 		return c.Subject
 	}
 	return fallback

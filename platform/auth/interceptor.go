@@ -139,7 +139,7 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 			setActor(m.ProtoReflect(), path, c.Subject)
 		}
 	}
-	resp, err := h(NewContext(ctx, c), req)
+	resp, err := h(NewContext(onBehalfOf(ctx, c), c), req)
 	if err != nil {
 		return resp, err
 	}

@@ -125,6 +125,9 @@ func (v *Verifier) verify(ctx context.Context, raw string, now time.Time) (*Call
 	if std.Subject == "" {
 		return nil, time.Time{}, fmt.Errorf("%w: no subject (sub)", ErrToken)
 	}
+	if !ValidSubject(std.Subject) {
+		return nil, time.Time{}, fmt.Errorf("%w: subject (sub) is not an id of at most %d printable ASCII characters", ErrToken, MaxSubject)
+	}
 	if err := std.ValidateWithLeeway(jwt.Expected{
 		Issuer:      v.cfg.Issuer,
 		AnyAudience: jwt.Audience{v.cfg.Audience},

@@ -39,3 +39,33 @@ func TestVerifierCacheHonoursExpiry(t *testing.T) {
 		t.Errorf("Verify after expiry = %v, want ErrToken", err)
 	}
 }
+
+// TestVerifierRefusesSubjectsThatAreNotIDs: the subject is recorded as the actor of changes,
+// so a token whose sub is a name (spaces), quotes, non-ASCII or too long is refused.
+func TestVerifierRefusesSubjectsThatAreNotIDs(t *testing.T) {
+	l, err := OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Now())
+	v, err := l.Verifier(TokenConfig{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := make([]byte, MaxSubject+1)
+	for i := range long {
+		long[i] = 'a'
+	}
+	for sub, ok := range map[string]bool{
+		"agent-7": true, "u@example.com": true, "Li Lei": false, `a"b`: false, "李雷": false, string(long): false,
+	} {
+		tok, err := l.Issue(Person{Subject: sub, Roles: []Role{RoleServiceDesk}}, clk.Now(), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = v.Verify(context.Background(), tok)
+		if got := err == nil; got != ok {
+			t.Errorf("Verify(sub %q) = %v, want accepted %v", sub, err, ok)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/sanbao/sanbao/platform/rpc"
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 // Config is what every service binary is configured with. Each field has a flag and a SANBAO_*
@@ -38,6 +39,9 @@ type Config struct {
 	Security Security
 	// Limits bound the gRPC server's work: message sizes, calls in flight, handler deadline.
 	Limits rpc.Limits
+	// Trace says where the service's spans go (off unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+	// or an exporter is chosen) and which share of new traces is recorded.
+	Trace tracing.Config
 
 	env Env // SANBAO_* values that did not parse are reported by Validate
 }
@@ -90,6 +94,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ClockOffset, "clock-offset", c.env.Duration("SANBAO_CLOCK_OFFSET", c.ClockOffset), "run the service's clock this far ahead of the wall clock: for rehearsals and tests only, 0 in production [SANBAO_CLOCK_OFFSET]")
 	fs.DurationVar(&c.Retention, "retention", c.env.Duration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
 	c.Security.registerFlags(fs, &c.env)
+	fs.StringVar(&c.Trace.Export, "trace-export", c.env.String("SANBAO_TRACE_EXPORT", c.Trace.Export), "where spans go: off, otlp (to OTEL_EXPORTER_OTLP_ENDPOINT, with the standard OTEL_* settings) or stdout; empty: otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else off [SANBAO_TRACE_EXPORT]")
+	fs.Float64Var(&c.Trace.Sample, "trace-sample", c.env.Float("SANBAO_TRACE_SAMPLE", c.Trace.Sample), "share of new traces recorded, 0 to 1 (0: all); calls and events continuing a trace follow its decision; OTEL_TRACES_SAMPLER wins when set [SANBAO_TRACE_SAMPLE]")
 	fs.IntVar(&c.Limits.MaxRecvBytes, "grpc-max-recv-bytes", c.env.Int("SANBAO_GRPC_MAX_RECV_BYTES", c.Limits.MaxRecvBytes), "largest gRPC request accepted, in bytes [SANBAO_GRPC_MAX_RECV_BYTES]")
 	fs.IntVar(&c.Limits.MaxSendBytes, "grpc-max-send-bytes", c.env.Int("SANBAO_GRPC_MAX_SEND_BYTES", c.Limits.MaxSendBytes), "largest gRPC response sent, in bytes [SANBAO_GRPC_MAX_SEND_BYTES]")
 	fs.IntVar(&c.Limits.MaxInFlight, "max-in-flight", c.env.Int("SANBAO_MAX_IN_FLIGHT", c.Limits.MaxInFlight), "calls served at once; beyond it a call waits --queue-wait, then gets RESOURCE_EXHAUSTED [SANBAO_MAX_IN_FLIGHT]")
@@ -119,6 +125,9 @@ func (c Config) Validate() error {
 		bad = append(bad, fmt.Sprintf("stream-replicas must be 1 to 5, got %d", c.StreamReplicas))
 	}
 	bad = append(bad, c.Security.problems()...)
+	if err := c.Trace.Validate(); err != nil {
+		bad = append(bad, err.Error())
+	}
 	if c.Limits.MaxRecvBytes < 0 || c.Limits.MaxSendBytes < 0 || c.Limits.MaxInFlight < 0 || c.Limits.QueueWait < 0 || c.Limits.HandlerTimeout < 0 {
 		bad = append(bad, "grpc limits must not be negative")
 	}

@@ -11,10 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/bbolt"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
@@ -29,6 +31,7 @@ import (
 	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/platform/timer"
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 // Service is what a Sanbao service gives the daemon.
@@ -60,6 +63,7 @@ type Platform struct {
 	consumed  []auth.NATSConsumer
 	tasks     []func(context.Context) error
 	observe   func(consumer, result string)
+	tracer    trace.TracerProvider
 }
 
 // Notify wakes the outbox relay; call it after committing a transaction that appended events.
@@ -73,6 +77,9 @@ func (p *Platform) Flush(ctx context.Context) error { return p.relay.Flush(ctx) 
 // call Notify (a wake-up from inside the transaction would come before the commit).
 func (p *Platform) Consume(cfg events.ConsumerConfig) *events.Consumer {
 	cfg.Observe = p.observe
+	if cfg.Tracer == nil {
+		cfg.Tracer = p.tracer
+	}
 	if cfg.Now == nil {
 		cfg.Now = p.Clock.Now // processed ids are pruned by this clock (housekeeping)
 	}
@@ -117,6 +124,9 @@ type Options struct {
 	NATSOptions     []nats.Option       // extra NATS options
 	Retry           time.Duration       // wait between start-up attempts (default 2s)
 	RunnerOptions   timer.RunnerOptions // timer tuning
+	// TracerProvider records the service's spans (tests pass one with an in-memory exporter);
+	// nil builds one from Config.Trace.
+	TracerProvider trace.TracerProvider
 }
 
 // Run runs svc until ctx ends, then shuts it down in order. Start-up, in steps:
@@ -146,6 +156,20 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 	if opts.Retry <= 0 {
 		opts.Retry = 2 * time.Second
 	}
+	if opts.TracerProvider == nil {
+		tp, shutdown, err := tracing.New(ctx, cfg.Name, cfg.Trace)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := shutdown(sctx); err != nil {
+				log.Warn("spans not all exported", zap.Error(err))
+			}
+		}()
+		opts.TracerProvider = tp
+	}
 	m := newMetrics()
 
 	// 1. gRPC edge and metrics.
@@ -155,8 +179,11 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 	}
 	// The standard gRPC metrics first, so that they see every call before authentication or
 	// the readiness gate answer it, and a panic as the Internal it is answered with.
-	sopts.Unary = append([]grpc.UnaryServerInterceptor{m.grpc.UnaryServerInterceptor(), recoverUnary}, sopts.Unary...)
-	sopts.Stream = append([]grpc.StreamServerInterceptor{m.grpc.StreamServerInterceptor(), recoverStream}, sopts.Stream...)
+	// The latency histograms carry the call's trace id as an exemplar (when it is sampled).
+	ex := grpcprom.WithExemplarFromContext(exemplar)
+	sopts.Unary = append([]grpc.UnaryServerInterceptor{m.grpc.UnaryServerInterceptor(ex), recoverUnary}, sopts.Unary...)
+	sopts.Stream = append([]grpc.StreamServerInterceptor{m.grpc.StreamServerInterceptor(ex), recoverStream}, sopts.Stream...)
+	sopts.Tracer = opts.TracerProvider
 	m.reg.MustRegister(clientMetrics(cfg.Name))
 	sopts.Limits = cfg.Limits
 	srv, err := rpc.NewServer(log.Named("rpc"), sopts)
@@ -302,6 +329,10 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 	}
 
 	// 4. Relay, timers, consumers, tasks.
+	ropts := opts.RunnerOptions
+	if ropts.Tracer == nil {
+		ropts.Tracer = opts.TracerProvider
+	}
 	p := &Platform{
 		Name:    cfg.Name,
 		Log:     log,
@@ -309,10 +340,11 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 		NC:      nc,
 		JS:      js,
 		Clock:   opts.Clock,
-		Timers:  timer.NewRunner(db, opts.Clock, log.Named("timer"), opts.RunnerOptions),
+		Timers:  timer.NewRunner(db, opts.Clock, log.Named("timer"), ropts),
 		Metrics: m.reg,
-		relay:   outbox.NewRelay(db, js, log.Named("relay"), outbox.RelayOptions{Source: "/sanbao/" + cfg.Name}),
+		relay:   outbox.NewRelay(db, js, log.Named("relay"), outbox.RelayOptions{Source: "/sanbao/" + cfg.Name, Tracer: opts.TracerProvider}),
 		observe: func(consumer, result string) { m.consTotal.WithLabelValues(consumer, result).Inc() },
+		tracer:  opts.TracerProvider,
 	}
 	m.watchStore(p)
 	if err := svc.Start(ctx, p); err != nil {

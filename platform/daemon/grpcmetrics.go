@@ -1,14 +1,18 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"sync"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/rpc"
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 // grpcBuckets are the latency histogram buckets of the gRPC server and client metrics (0.5ms to
@@ -43,13 +47,14 @@ func clientMetrics(name string) *grpcprom.ClientMetrics {
 // PeerOptions are the client options for this service's calls to a peer service: the
 // Security's credentials (mTLS) and go-grpc-middleware's standard client metrics
 // (grpc_client_handled_total, grpc_client_handling_seconds, ...), served on this service's
-// /metrics. Services dial their peers with these.
+// /metrics, and the actor of the work each call is made in (auth.OnBehalfOf), so the peer
+// records its change as that person's. Services dial their peers with these.
 func (c Config) PeerOptions() (rpc.ClientOptions, error) {
 	o, err := c.Security.PeerOptions()
 	if err != nil {
 		return o, err
 	}
-	o.Unary = append(o.Unary, clientMetrics(c.Name).UnaryClientInterceptor())
+	o.Unary = append(o.Unary, clientMetrics(c.Name).UnaryClientInterceptor(), auth.OnBehalfOf)
 	return o, nil
 }
 
@@ -61,3 +66,12 @@ var (
 )
 
 func panicked(p any) error { return rpc.Internal(fmt.Errorf("panic: %v\n%s", p, debug.Stack())) }
+
+// exemplar labels a latency observation with its call's trace id, when the call is sampled, so
+// a dashboard can jump from a slow bucket to the trace.
+func exemplar(ctx context.Context) prometheus.Labels {
+	if id := tracing.TraceID(ctx); id != "" {
+		return prometheus.Labels{"trace_id": id}
+	}
+	return nil
+}

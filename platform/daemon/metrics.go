@@ -121,7 +121,7 @@ func (m *metrics) pollConsumerLag(ctx context.Context, cs []*events.Consumer) er
 // serve runs the /metrics endpoint on lis until ctx ends.
 func (m *metrics) serve(ctx context.Context, lis net.Listener) error {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true}))
 	return serveHTTP(ctx, lis, mux)
 }
 

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 // CloudEvents 1.0 binary-mode header names (NATS protocol binding).
@@ -31,7 +33,18 @@ const (
 	SpecVersion  = "1.0"
 	// ExtensionTicket is the name of the ticket correlation extension attribute.
 	ExtensionTicket = "sanbaoticket"
-	ContentTypeJSON = "application/json"
+	// HeaderActor carries Sanbao's extension attribute sanbaoactor: who made the change the
+	// event reports (the authenticated caller's subject, "service:<name>" for a service, or
+	// "system:<name>" for the service's own timers and consumers). An id, never personal data.
+	HeaderActor = "ce-" + ExtensionActor
+	// ExtensionActor is the name of the actor extension attribute.
+	ExtensionActor = "sanbaoactor"
+	// HeaderTraceParent and HeaderTraceState carry the CloudEvents distributed-tracing
+	// extension (traceparent, tracestate: the W3C trace context of the work that made the
+	// event); a consumer continues that trace.
+	HeaderTraceParent = "ce-traceparent"
+	HeaderTraceState  = "ce-tracestate"
+	ContentTypeJSON   = "application/json"
 )
 
 // Message is one received event.
@@ -44,6 +57,10 @@ type Message struct {
 	Ticket   string    // ce-sanbaoticket: the ticket whose life this event is part of, or ""
 	Subject  string    // the NATS subject it was published on
 	Data     []byte    // the event message as protojson
+	// Actor is ce-sanbaoactor: who made the change (a subject id), or "".
+	Actor string
+	// Trace is ce-traceparent and ce-tracestate: the trace the event continues, or empty.
+	Trace tracing.Carried
 
 	decoded proto.Message // Data decoded and validated by the consumer, when its type is known
 }
@@ -160,6 +177,15 @@ func NewMsg(natsSubject string, m Message) *nats.Msg {
 	if m.Ticket != "" {
 		msg.Header.Set(HeaderTicket, m.Ticket)
 	}
+	if m.Actor != "" {
+		msg.Header.Set(HeaderActor, m.Actor)
+	}
+	if m.Trace.Parent != "" {
+		msg.Header.Set(HeaderTraceParent, m.Trace.Parent)
+		if m.Trace.State != "" {
+			msg.Header.Set(HeaderTraceState, m.Trace.State)
+		}
+	}
 	msg.Header.Set(HeaderContentType, ContentTypeJSON)
 	msg.Header.Set(nats.MsgIdHdr, m.ID)
 	msg.Data = m.Data
@@ -179,6 +205,8 @@ func Parse(subject string, h nats.Header, data []byte) (Message, error) {
 		Ticket:   h.Get(HeaderTicket),
 		Subject:  subject,
 		Data:     data,
+		Actor:    h.Get(HeaderActor),
+		Trace:    tracing.Carried{Parent: h.Get(HeaderTraceParent), State: h.Get(HeaderTraceState)},
 	}
 	if ts := h.Get(HeaderTime); ts != "" {
 		t, err := time.Parse(time.RFC3339Nano, ts)

@@ -11,10 +11,15 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.etcd.io/bbolt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/deadletter"
 	"github.com/sanbao/sanbao/platform/store"
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 // Handler applies one event inside a read-write transaction of the consuming service's store.
@@ -67,14 +72,19 @@ type ConsumerConfig struct {
 	// AfterCommit, when set, runs after each transaction that applied events has committed
 	// (the daemon wakes the outbox relay and the timers there).
 	AfterCommit func()
+	// Tracer records a consumer span per delivery, a child of the trace the event carries
+	// (ce-traceparent); what the handler appends or schedules continues it (default: records
+	// nothing; the trace context still flows).
+	Tracer trace.TracerProvider
 }
 
 // Consumer applies another service's events to this service's store, once per event id.
 type Consumer struct {
-	db  *store.DB
-	js  jetstream.JetStream
-	log *zap.Logger
-	cfg ConsumerConfig
+	db     *store.DB
+	js     jetstream.JetStream
+	log    *zap.Logger
+	cfg    ConsumerConfig
+	tracer trace.Tracer
 
 	mu sync.Mutex
 	// waiting holds, per resource, the stream sequences of its events handed back for a later
@@ -120,6 +130,7 @@ func NewConsumer(db *store.DB, js jetstream.JetStream, log *zap.Logger, cfg Cons
 		cfg.Now = time.Now
 	}
 	return &Consumer{db: db, js: js, log: log.With(zap.String("consumer", cfg.Durable)), cfg: cfg,
+		tracer:  tracing.Provider(cfg.Tracer).Tracer("github.com/sanbao/sanbao/platform/events"),
 		waiting: map[string]map[uint64]time.Time{}}
 }
 
@@ -242,6 +253,8 @@ type delivery struct {
 	action     int
 	reason     string
 	delay      time.Duration
+	ctx        context.Context // the delivery's span: the handler's store.Context
+	span       trace.Span
 }
 
 // failedAt is how the batch transaction reports the delivery whose handler failed.
@@ -290,6 +303,9 @@ func (c *Consumer) handle(ctx context.Context, batch []jetstream.Msg) {
 		}
 	}
 	c.mu.Unlock()
+	for i := range ds {
+		c.startSpan(&ds[i])
+	}
 	for {
 		err := c.apply(ds)
 		var fa *failedAt
@@ -338,26 +354,45 @@ func (c *Consumer) handle(ctx context.Context, batch []jetstream.Msg) {
 		switch d.action {
 		case doApply:
 			if err := d.msg.Ack(); err != nil {
-				c.log.Debug("ack failed; the event will be redelivered and skipped", zap.String("event_id", d.m.ID), zap.Error(err))
+				c.log.Debug("ack failed; the event will be redelivered and skipped", append(tracing.Fields(d.ctx), zap.String("event_id", d.m.ID), zap.Error(err))...)
+			} else if ce := c.log.Check(zap.DebugLevel, "event applied"); ce != nil {
+				ce.Write(append(tracing.Fields(d.ctx), zap.String("event_id", d.m.ID), zap.String("type", d.m.Type),
+					zap.String("resource", d.m.Resource))...)
 			}
 		case doPark:
 			result = ResultParked
-			c.log.Error("event parked as a dead letter", zap.String("event_id", d.m.ID), zap.String("type", d.m.Type),
-				zap.String("subject", d.m.Subject), zap.Int("deliveries", d.deliveries), zap.String("reason", d.reason))
+			c.log.Error("event parked as a dead letter", append(tracing.Fields(d.ctx), zap.String("event_id", d.m.ID), zap.String("type", d.m.Type),
+				zap.String("subject", d.m.Subject), zap.Int("deliveries", d.deliveries), zap.String("reason", d.reason))...)
 			_ = d.msg.Ack()
 		case doRetry, doHold:
 			result = ResultRetry
 			if d.action == doRetry {
-				c.log.Warn("event not applied; will be redelivered", zap.String("event_id", d.m.ID),
+				c.log.Warn("event not applied; will be redelivered", append(tracing.Fields(d.ctx), zap.String("event_id", d.m.ID),
 					zap.String("type", d.m.Type), zap.Int("deliveries", d.deliveries), zap.Duration("delay", d.delay),
-					zap.String("reason", d.reason))
+					zap.String("reason", d.reason))...)
 			}
 			_ = d.msg.NakWithDelay(d.delay)
 		}
 		if c.cfg.Observe != nil {
 			c.cfg.Observe(c.cfg.Durable, result)
 		}
+		d.span.SetAttributes(attribute.String("sanbao.consumer.result", result))
+		if d.action == doPark || d.action == doRetry {
+			d.span.SetStatus(codes.Error, d.reason)
+		}
+		d.span.End()
 	}
+}
+
+// startSpan starts the delivery's consumer span, continuing the trace the event carries, on
+// behalf of the event's actor (what the handler changes is recorded as theirs).
+func (c *Consumer) startSpan(d *delivery) {
+	ctx := tracing.Continue(auth.WithActor(context.Background(), d.m.Actor), d.m.Trace)
+	d.ctx, d.span = c.tracer.Start(ctx, "apply "+d.m.Type, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("messaging.system", "nats"),
+			attribute.String("messaging.destination.name", d.m.Subject),
+			attribute.String("messaging.consumer.group.name", c.cfg.Durable),
+			attribute.String("messaging.message.id", d.m.ID), attribute.Int("messaging.nats.deliveries", d.deliveries)))
 }
 
 // failed takes delivery i out of the batch after its handler returned err: parked when err is
@@ -412,7 +447,7 @@ func (c *Consumer) apply(ds []delivery) error {
 				if b.Get([]byte(d.m.ID)) != nil {
 					continue
 				}
-				if err := safeHandle(c.cfg.Handle, tx, d.m); err != nil {
+				if err := store.WithContext(tx, d.ctx, func() error { return safeHandle(c.cfg.Handle, tx, d.m) }); err != nil {
 					return &failedAt{i, err}
 				}
 				if err := b.Put([]byte(d.m.ID), now); err != nil {

@@ -15,9 +15,11 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/deadletter"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/store"
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 var (
@@ -51,6 +53,11 @@ type Event struct {
 	// "tickets/<id>" Resource or from the message's ticket_id field (or that of a message it
 	// carries directly, such as a job snapshot); events of no ticket leave it empty.
 	Ticket string
+	// Actor is who made the change, published as the extension attribute sanbaoactor. When
+	// empty, Append takes the authenticated caller of the call whose transaction this is
+	// (auth.Actor of store.Context(tx)); work of no caller (timers, consumers, --insecure)
+	// leaves it empty.
+	Actor string
 }
 
 // entry is the stored form of an Event.
@@ -61,6 +68,9 @@ type entry struct {
 	Type     string          `json:"type"`
 	Time     time.Time       `json:"time"`
 	Ticket   string          `json:"ticket,omitempty"`
+	Actor    string          `json:"actor,omitempty"`
+	Trace    string          `json:"traceparent,omitempty"`
+	State    string          `json:"tracestate,omitempty"`
 	Data     json.RawMessage `json:"data"`
 }
 
@@ -83,6 +93,12 @@ func Append(tx *bbolt.Tx, ev Event) (string, error) {
 	if ev.Ticket == "" {
 		ev.Ticket = ticketOf(ev)
 	}
+	// The transaction's call: who acts, and the trace the event continues.
+	ctx := store.Context(tx)
+	if ev.Actor == "" {
+		ev.Actor = auth.Actor(ctx, "")
+	}
+	tc := tracing.From(ctx)
 	data, err := jsonMarshal.Marshal(ev.Data)
 	if err != nil {
 		return "", fmt.Errorf("outbox: encode %s: %w", ev.Subject, err)
@@ -94,6 +110,9 @@ func Append(tx *bbolt.Tx, ev Event) (string, error) {
 		Type:     string(proto.MessageName(ev.Data)),
 		Time:     ev.Time.UTC(),
 		Ticket:   ev.Ticket,
+		Actor:    ev.Actor,
+		Trace:    tc.Parent,
+		State:    tc.State,
 		Data:     data,
 	})
 	if err != nil {
@@ -111,7 +130,8 @@ func encodeEntry(e entry) ([]byte, error) {
 	if y := e.Time.Year(); y < 0 || y > 9999 {
 		return nil, fmt.Errorf("event time %s outside years 0-9999", e.Time)
 	}
-	b := make([]byte, 0, len(e.Data)+len(e.ID)+len(e.Subject)+len(e.Resource)+len(e.Type)+len(e.Ticket)+112)
+	b := make([]byte, 0, len(e.Data)+len(e.ID)+len(e.Subject)+len(e.Resource)+len(e.Type)+len(e.Ticket)+
+		len(e.Actor)+len(e.Trace)+len(e.State)+160)
 	b = append(b, `{"id":`...)
 	b = appendString(b, e.ID)
 	b = append(b, `,"subject":`...)
@@ -128,6 +148,18 @@ func encodeEntry(e entry) ([]byte, error) {
 	if e.Ticket != "" {
 		b = append(b, `,"ticket":`...)
 		b = appendString(b, e.Ticket)
+	}
+	if e.Actor != "" {
+		b = append(b, `,"actor":`...)
+		b = appendString(b, e.Actor)
+	}
+	if e.Trace != "" {
+		b = append(b, `,"traceparent":`...)
+		b = appendString(b, e.Trace)
+	}
+	if e.State != "" {
+		b = append(b, `,"tracestate":`...)
+		b = appendString(b, e.State)
 	}
 	b = append(b, `,"data":`...)
 	b = append(b, e.Data...)

@@ -6,17 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.etcd.io/bbolt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/sanbao/sanbao/platform/deadletter"
 	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/store"
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 // RelayOptions tune a Relay. The zero value is the production default.
@@ -36,6 +40,9 @@ type RelayOptions struct {
 	Poll time.Duration
 	// MaxBackoff caps the wait between attempts while NATS is away (default 5s).
 	MaxBackoff time.Duration
+	// Tracer records a producer span per published event, in the trace of the call that
+	// appended it (default: records nothing; the trace context is still published).
+	Tracer trace.TracerProvider
 }
 
 // Relay publishes the outbox to JetStream. Run it in one goroutine per store.
@@ -56,6 +63,8 @@ type Relay struct {
 	wake      chan struct{}
 	published atomic.Uint64
 	parked    atomic.Uint64
+	tracer    trace.Tracer
+	system    string // the actor of events appended by no one: "service:<name>" from Source
 }
 
 // NewRelay returns a relay from db's outbox to js. Appends to db wake it after their commit.
@@ -75,7 +84,9 @@ func NewRelay(db *store.DB, js jetstream.JetStream, log *zap.Logger, opts RelayO
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 5 * time.Second
 	}
-	r := &Relay{db: db, js: js, log: log, opts: opts, wake: make(chan struct{}, 1)}
+	r := &Relay{db: db, js: js, log: log, opts: opts, wake: make(chan struct{}, 1),
+		tracer: tracing.Provider(opts.Tracer).Tracer("github.com/sanbao/sanbao/platform/outbox"),
+		system: systemActor(opts.Source)}
 	wake := r.Notify
 	stateOf(db).wake.Store(&wake)
 	return r
@@ -182,11 +193,9 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 					park = append(park, parked{p.key, r.letter(p.key, p.entry, fmt.Sprintf("unreadable outbox entry: %v", p.bad))})
 					continue
 				}
-				msg := events.NewMsg(p.entry.Subject, events.Message{
-					ID: p.entry.ID, Source: r.opts.Source, Type: p.entry.Type,
-					Resource: p.entry.Resource, Time: p.entry.Time, Ticket: p.entry.Ticket, Data: p.entry.Data,
-				})
+				msg, span := r.message(p.entry)
 				f, err := r.js.PublishMsgAsync(msg)
+				span.End()
 				if err != nil {
 					if reason, ok := permanent(err); ok {
 						park = append(park, parked{p.key, r.letter(p.key, p.entry, reason)})
@@ -264,6 +273,33 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 			return progressed, err
 		}
 	}
+}
+
+// systemActor is the actor of the events of the service whose source is source
+// ("/sanbao/ticket" → "service:ticket"), or "" for another source.
+func systemActor(source string) string {
+	if name, ok := strings.CutPrefix(source, "/sanbao/"); ok && name != "" {
+		return "service:" + name
+	}
+	return ""
+}
+
+// message builds the NATS message of e inside a producer span of the trace that appended e; the
+// message carries that span's trace context (ce-traceparent), which its consumers continue.
+func (r *Relay) message(e entry) (*nats.Msg, trace.Span) {
+	ctx := tracing.Continue(context.Background(), tracing.Carried{Parent: e.Trace, State: e.State})
+	ctx, span := r.tracer.Start(ctx, "publish "+e.Subject, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("messaging.system", "nats"),
+			attribute.String("messaging.destination.name", e.Subject),
+			attribute.String("messaging.message.id", e.ID), attribute.String("cloudevents.event_type", e.Type)))
+	actor := e.Actor
+	if actor == "" {
+		actor = r.system // the service's own work, of nobody's (an --insecure call, a start-up task)
+	}
+	return events.NewMsg(e.Subject, events.Message{
+		ID: e.ID, Source: r.opts.Source, Type: e.Type, Resource: e.Resource, Time: e.Time, Ticket: e.Ticket,
+		Actor: actor, Trace: tracing.From(ctx), Data: e.Data,
+	}), span
 }
 
 type ackResult struct {

@@ -6,11 +6,15 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 // ClientOptions tune Dial.
@@ -62,6 +66,10 @@ func Dial(target string, opts ClientOptions) (*grpc.ClientConn, error) {
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(opts.MaxRecvBytes)),
 		grpc.WithChainUnaryInterceptor(append(append([]grpc.UnaryClientInterceptor{}, opts.Unary...), deadline(opts.Timeout), capping(opts), retry(opts))...),
+		// A client span per attempt in the trace the call is made in (a server call's, a
+		// consumer's, a timer's), and the W3C trace context sent to the peer.
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tracing.FromParent{}),
+			otelgrpc.WithPropagators(tracing.Propagator), otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()))),
 	}
 	if opts.PerRPC != nil {
 		dopts = append(dopts, grpc.WithPerRPCCredentials(opts.PerRPC))

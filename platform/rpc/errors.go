@@ -46,6 +46,27 @@ func FieldError(field, format string, args ...any) error {
 	return InvalidArgument(Violation{Field: field, Description: fmt.Sprintf(format, args...)})
 }
 
+// ErrorDomain is the google.rpc.ErrorInfo domain of Sanbao's own refusal reasons.
+const ErrorDomain = "sanbao"
+
+// Reasons of PERMISSION_DENIED answers (google.rpc.ErrorInfo.reason), for clients that act on
+// them rather than on the message.
+const (
+	// ReasonSelfApproval: the caller asked for (or made) what it now tries to approve; another
+	// holder of the approving role must.
+	ReasonSelfApproval = "SELF_APPROVAL"
+)
+
+// PermissionDenied returns a PERMISSION_DENIED status carrying a google.rpc.ErrorInfo with
+// reason (one of the Reason constants) in ErrorDomain; the message says the rule.
+func PermissionDenied(reason, format string, args ...any) error {
+	st := status.New(codes.PermissionDenied, fmt.Sprintf(format, args...))
+	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain}); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
 // Errorf returns a status error with code and message.
 func Errorf(code codes.Code, format string, args ...any) error {
 	return status.Errorf(code, format, args...)

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"buf.build/go/protovalidate"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -16,7 +19,10 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
+
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 // Observer is told of every finished call (for metrics).
@@ -32,6 +38,9 @@ type ServerOptions struct {
 	Unary  []grpc.UnaryServerInterceptor
 	Stream []grpc.StreamServerInterceptor
 	Limits Limits // message sizes, in-flight calls, handler deadline (zero: defaults)
+	// Tracer records a server span per call (otelgrpc), continuing the caller's W3C trace
+	// context; nil records nothing (the context still reaches handlers and their peer calls).
+	Tracer trace.TracerProvider
 }
 
 // Server is a gRPC server with Sanbao's interceptors, the standard health service and
@@ -55,7 +64,10 @@ func NewServer(log *zap.Logger, opts ServerOptions) (*Server, error) {
 	limits := opts.Limits.withDefaults()
 	unary := append([]grpc.UnaryServerInterceptor{s.logging(opts.Observer), recovery}, opts.Unary...)
 	unary = append(unary, s.gate, limiting(limits), validating(v))
-	gopts := append(limits.serverOptions(), grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(opts.Stream...))
+	gopts := append(limits.serverOptions(), grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(opts.Stream...),
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tracing.Provider(opts.Tracer)),
+			otelgrpc.WithPropagators(tracing.Propagator), otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
+			otelgrpc.WithFilter(func(info *stats.RPCTagInfo) bool { return !infrastructure(info.FullMethodName) }))))
 	if opts.Creds != nil {
 		gopts = append(gopts, grpc.Creds(opts.Creds))
 	}
@@ -144,7 +156,7 @@ func (s *Server) logging(obs Observer) grpc.UnaryServerInterceptor {
 		if obs != nil {
 			obs(info.FullMethod, code, elapsed)
 		}
-		fields := []zap.Field{zap.String("method", info.FullMethod), zap.String("code", code.String()), zap.Duration("elapsed", elapsed)}
+		fields := append(tracing.Fields(ctx), zap.String("method", info.FullMethod), zap.String("code", code.String()), zap.Duration("elapsed", elapsed))
 		if r, ok := req.(interface{ GetRequestId() string }); ok && r.GetRequestId() != "" {
 			fields = append(fields, zap.String("request_id", r.GetRequestId()))
 		}

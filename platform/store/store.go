@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -61,6 +62,39 @@ type DB struct {
 	gmu        sync.Mutex // guards queue and committing (group commit)
 	queue      []*call
 	committing bool
+
+	running atomic.Pointer[running] // the call whose fn runs in the write transaction now
+}
+
+// running is the write transaction and the context of the call whose work runs in it.
+type running struct {
+	tx  *bbolt.Tx
+	ctx context.Context
+}
+
+// Context returns the context of the call whose work is running in tx now: the ctx given to
+// DB.Update for the fn being run (a group transaction runs several, one at a time), or the one
+// set by WithContext. Code that holds only the transaction (outbox.Append, timer.Schedule)
+// takes the trace context and the caller from it. Without one it is context.Background.
+func Context(tx *bbolt.Tx) context.Context {
+	if db := Of(tx); db != nil {
+		if r := db.running.Load(); r != nil && r.tx == tx {
+			return r.ctx
+		}
+	}
+	return context.Background()
+}
+
+// WithContext runs fn with ctx as tx's Context, then restores the previous one: a consumer
+// applying several events in one transaction gives each event's work its own context.
+func WithContext(tx *bbolt.Tx, ctx context.Context, fn func() error) error {
+	db := Of(tx)
+	if db == nil {
+		return fn()
+	}
+	prev := db.running.Swap(&running{tx: tx, ctx: ctx})
+	defer db.running.Store(prev)
+	return fn()
 }
 
 // open maps each bbolt handle opened by Open to its DB, so that code holding only a transaction
@@ -223,7 +257,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &call{fn: fn, done: make(chan error, 1)}
+	c := &call{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	db.gmu.Lock()
 	db.queue = append(db.queue, c)
 	if !db.committing {
@@ -238,6 +272,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 const maxBatch = 1000
 
 type call struct {
+	ctx  context.Context
 	fn   func(tx *bbolt.Tx) error
 	done chan error
 }
@@ -269,7 +304,7 @@ func (db *DB) commit(group []*call) {
 		failed := -1
 		err := db.bolt.Update(func(tx *bbolt.Tx) error {
 			for i, c := range group {
-				if err := safely(c.fn, tx); err != nil {
+				if err := db.safely(c, tx); err != nil {
 					failed = i
 					return errGroupCall
 				}
@@ -279,7 +314,7 @@ func (db *DB) commit(group []*call) {
 		if failed >= 0 {
 			c := group[failed]
 			group = append(group[:failed:failed], group[failed+1:]...)
-			c.done <- db.bolt.Update(func(tx *bbolt.Tx) error { return safely(c.fn, tx) })
+			c.done <- db.bolt.Update(func(tx *bbolt.Tx) error { return db.safely(c, tx) })
 			continue
 		}
 		for _, c := range group {
@@ -289,14 +324,15 @@ func (db *DB) commit(group []*call) {
 	}
 }
 
-// safely runs fn, turning a panic into an error (the transaction is rolled back).
-func safely(fn func(*bbolt.Tx) error, tx *bbolt.Tx) (err error) {
+// safely runs c's fn with c's context as tx's Context, turning a panic into an error (the
+// transaction is rolled back).
+func (db *DB) safely(c *call, tx *bbolt.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic in a store transaction: %v", p)
 		}
 	}()
-	return fn(tx)
+	return WithContext(tx, c.ctx, func() error { return c.fn(tx) })
 }
 
 // UpdateAlone runs fn in its own read-write transaction with its own commit. Use it where a

@@ -7,11 +7,16 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/store"
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 // Handler fires a timer. It runs outside any transaction (it may call other services) and at
@@ -24,6 +29,9 @@ type RunnerOptions struct {
 	Poll        time.Duration // how often to look for due timers (default 200ms)
 	Concurrency int           // timers fired at once (default 8)
 	MaxBackoff  time.Duration // cap of the retry delay (default 5 minutes)
+	// Tracer records a span per firing, a child of the trace that scheduled the timer
+	// (default: records nothing; the trace context still flows to what the handler calls).
+	Tracer trace.TracerProvider
 }
 
 // Runner fires due timers with their kind's handler.
@@ -39,6 +47,8 @@ type Runner struct {
 
 	fmu    sync.Mutex
 	firing map[string]bool // kind|key of the timers being fired now
+
+	tracer trace.Tracer
 }
 
 // NewRunner returns a runner over db's timers, reading time from c.
@@ -53,7 +63,8 @@ func NewRunner(db *store.DB, c clock.Clock, log *zap.Logger, opts RunnerOptions)
 		opts.MaxBackoff = 5 * time.Minute
 	}
 	r := &Runner{db: db, clock: c, log: log, opts: opts, handlers: map[string]Handler{}, wake: make(chan struct{}, 1),
-		ready: make(chan Timer, 1024), firing: map[string]bool{}}
+		ready: make(chan Timer, 1024), firing: map[string]bool{},
+		tracer: tracing.Provider(opts.Tracer).Tracer("github.com/sanbao/sanbao/platform/timer")}
 	runnerOf(db).Store(r)
 	return r
 }
@@ -195,13 +206,20 @@ func (r *Runner) fire(ctx context.Context, t Timer) bool {
 	r.mu.RLock()
 	h := r.handlers[t.Kind]
 	r.mu.RUnlock()
+	ctx, span := r.tracer.Start(tracing.Continue(auth.WithActor(ctx, t.Actor), t.Trace), "timer "+t.Kind,
+		trace.WithAttributes(attribute.String("sanbao.timer.kind", t.Kind), attribute.String("sanbao.timer.key", t.Key),
+			attribute.Int("sanbao.timer.attempt", t.Attempt)))
+	defer span.End()
 	var err error
 	if h == nil {
 		err = fmt.Errorf("no handler for timer kind %q", t.Kind)
 	} else {
 		err = safeCall(ctx, h, t)
 	}
-	log := r.log.With(zap.String("timer", t.Kind), zap.String("key", t.Key), zap.Int("attempt", t.Attempt))
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	log := r.log.With(append(tracing.Fields(ctx), zap.String("timer", t.Kind), zap.String("key", t.Key), zap.Int("attempt", t.Attempt))...)
 	// The bookkeeping outlives a shutdown that began while the handler ran: a timer whose
 	// handler finished is deleted rather than fired again on the next start.
 	uerr := r.db.Update(context.WithoutCancel(ctx), func(tx *bbolt.Tx) error {

@@ -13,7 +13,9 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/store"
+	"github.com/sanbao/sanbao/platform/tracing"
 )
 
 var (
@@ -28,6 +30,12 @@ type Timer struct {
 	Due     time.Time // when it fires
 	Payload []byte    // handler data
 	Attempt int       // failed firings so far
+	// Trace is the trace context of the work that scheduled the timer; its firing continues
+	// that trace.
+	Trace tracing.Carried
+	// Actor is who made the change that scheduled the timer (auth.Actor); the firing works on
+	// their behalf (auth.WithActor), so what it changes is recorded as theirs.
+	Actor string
 }
 
 type record struct {
@@ -36,11 +44,17 @@ type record struct {
 	Due     time.Time `json:"due"`
 	Payload []byte    `json:"payload,omitempty"`
 	Attempt int       `json:"attempt,omitempty"`
+	Trace   string    `json:"traceparent,omitempty"`
+	State   string    `json:"tracestate,omitempty"`
+	Actor   string    `json:"actor,omitempty"`
 }
 
 // Schedule sets the timer (kind, key) to fire at due with payload, replacing any earlier one.
+// The timer keeps the trace context and the actor of the call whose transaction tx is
+// (store.Context), so its firing continues that trace on that actor's behalf.
 func Schedule(tx *bbolt.Tx, kind, key string, due time.Time, payload []byte) error {
-	return put(tx, Timer{Kind: kind, Key: key, Due: due, Payload: payload})
+	ctx := store.Context(tx)
+	return put(tx, Timer{Kind: kind, Key: key, Due: due, Payload: payload, Trace: tracing.From(ctx), Actor: auth.Actor(ctx, "")})
 }
 
 func put(tx *bbolt.Tx, t Timer) error {
@@ -58,7 +72,8 @@ func put(tx *bbolt.Tx, t Timer) error {
 	if err != nil {
 		return err
 	}
-	v, err := json.Marshal(record{Kind: t.Kind, Key: t.Key, Due: t.Due.UTC(), Payload: t.Payload, Attempt: t.Attempt})
+	v, err := json.Marshal(record{Kind: t.Kind, Key: t.Key, Due: t.Due.UTC(), Payload: t.Payload, Attempt: t.Attempt,
+		Trace: t.Trace.Parent, State: t.Trace.State, Actor: t.Actor})
 	if err != nil {
 		return err
 	}
@@ -165,7 +180,8 @@ func decode(v []byte) (Timer, error) {
 	if err := json.Unmarshal(v, &r); err != nil {
 		return Timer{}, err
 	}
-	return Timer{Kind: r.Kind, Key: r.Key, Due: r.Due, Payload: r.Payload, Attempt: r.Attempt}, nil
+	return Timer{Kind: r.Kind, Key: r.Key, Due: r.Due, Payload: r.Payload, Attempt: r.Attempt,
+		Trace: tracing.Carried{Parent: r.Trace, State: r.State}, Actor: r.Actor}, nil
 }
 
 // same reports whether the timer (t.Kind, t.Key) is still the one that was fired (it was not

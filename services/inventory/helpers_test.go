@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -180,6 +181,18 @@ func wantCode(t testing.TB, err error, code codes.Code) {
 	if status.Code(err) != code {
 		t.Fatalf("error = %v, want code %s", err, code)
 	}
+}
+
+// wantReason checks err's code and its google.rpc.ErrorInfo reason.
+func wantReason(t testing.TB, err error, code codes.Code, reason string) {
+	t.Helper()
+	wantCode(t, err, code)
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == reason {
+			return
+		}
+	}
+	t.Fatalf("error = %v (details %v), want ErrorInfo reason %s", err, status.Convert(err).Details(), reason)
 }
 
 func tsAt(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }

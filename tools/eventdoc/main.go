@@ -151,9 +151,20 @@ the ticket's own events, the jobs, visits and appointments dispatch runs for it,
 claim decisions and repairs recorded for it, the parts reservations inventory holds for its
 jobs. Events about no ticket (catalogue, calendars, technicians, stock levels) have none. To
 follow one ticket, subscribe to ` + "`sanbao.>`" + ` on all four streams and keep the messages whose
-` + "`ce-sanbaoticket`" + ` is that id; the CloudEvents SDKs expose it as an extension. Inventory's
-requisitions and old-part returns name the job in their body (` + "`jobId`" + `) but do not carry
-` + "`sanbaoticket`" + ` yet: join them through the job's dispatch events.
+` + "`ce-sanbaoticket`" + ` is that id; the CloudEvents SDKs expose it as an extension. Old-part returns
+carry it (the ticket of the reservation the part was consumed from); inventory's requisitions
+name the job in their body (` + "`jobId`" + `) but do not carry ` + "`sanbaoticket`" + ` yet: join them through the
+job's dispatch events.
+
+## Who did it, and the trace
+
+Every event carries the extension attribute ` + "`sanbaoactor`" + ` (header ` + "`ce-sanbaoactor`" + `): who made
+the change it reports, the authenticated caller's subject (the ` + "`sub`" + ` of a person's token; a change
+made by a timer, by a consumer or by one service calling another names the person whose action
+it follows), or ` + "`service:<name>`" + ` for the service's own work. It is an id, never a name.
+Events also carry the CloudEvents distributed-tracing extension (` + "`ce-traceparent`" + `, and
+` + "`ce-tracestate`" + ` when set: the W3C trace context of the work that made the event): continue that
+trace in your consumer to see your processing beside Sanbao's in one trace.
 
 ## Names
 
@@ -233,6 +244,9 @@ channels:
           ce-subject: {type: string, description: "the resource, e.g. tickets/<id>"}
           ce-time: {type: string, format: date-time}
           ce-sanbaoticket: {type: string, description: "extension attribute sanbaoticket: the id of the ticket whose life this event is part of; absent on events of no ticket"}
+          ce-sanbaoactor: {type: string, description: "extension attribute sanbaoactor: who made the change (the caller's subject id, or service:<name>); never personal data"}
+          ce-traceparent: {type: string, description: "CloudEvents distributed tracing: the W3C traceparent of the work that made the event"}
+          ce-tracestate: {type: string, description: "CloudEvents distributed tracing: the W3C tracestate, when set"}
           content-type: {type: string, const: application/json}
   messages:
 `)

@@ -94,7 +94,12 @@ func runSuite(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.NATSPort, "nats-port", 4222, "embedded NATS client port")
 	level := fs.String("log-level", env.String("SANBAO_LOG_LEVEL", "info"), "debug, info, warn, error [SANBAO_LOG_LEVEL]")
 	fs.BoolVar(&cfg.Insecure, "insecure", env.Bool("SANBAO_INSECURE", false), "plaintext without authentication (logs a warning); default: TLS and tokens from a local CA under <data-dir>/auth [SANBAO_INSECURE]")
+	fs.StringVar(&cfg.Trace.Export, "trace-export", env.String("SANBAO_TRACE_EXPORT", ""), "spans of every service: off, stdout (printed, one JSON object per span) or otlp (a local collector at OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://127.0.0.1:4317); empty: otlp when that variable is set, else off [SANBAO_TRACE_EXPORT]")
+	fs.Float64Var(&cfg.Trace.Sample, "trace-sample", env.Float("SANBAO_TRACE_SAMPLE", 1), "share of new traces recorded, 0 to 1 [SANBAO_TRACE_SAMPLE]")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := env.Err(); err != nil {
 		return err
 	}
 	log, err := daemon.NewLogger(*level, "console")

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/credentials"
@@ -21,6 +22,7 @@ import (
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/natsembed"
 	"github.com/sanbao/sanbao/platform/rpc"
+	"github.com/sanbao/sanbao/platform/tracing"
 	"github.com/sanbao/sanbao/services/dispatch"
 	"github.com/sanbao/sanbao/services/inventory"
 	"github.com/sanbao/sanbao/services/ticket"
@@ -39,6 +41,12 @@ type Config struct {
 	// Insecure runs plaintext without authentication (a warning is logged). By default a
 	// throw-away local CA and token issuer under DataDir/auth secure everything.
 	Insecure bool
+	// Trace is where every service's spans go: off (default), stdout (printed) or otlp (a
+	// local collector at OTEL_EXPORTER_OTLP_ENDPOINT).
+	Trace tracing.Config
+	// Tracer, when set, gives each service its tracer provider by name (tests record spans
+	// in memory); it wins over Trace.
+	Tracer func(service string) trace.TracerProvider
 }
 
 // AuthDir is where a run keeps its local CA, service certificates, JWKS and local users'
@@ -135,6 +143,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 		d.DataDir = filepath.Join(cfg.DataDir, d.Name)
 		d.NATSURL = natsURL
 		d.Security.Insecure = cfg.Insecure
+		d.Trace = cfg.Trace
 	}
 	var local *auth.Local
 	var tokens map[string]string
@@ -183,6 +192,9 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 			d.MetricsListen = o.MetricsListener.Addr().String()
 		}
 		o.OnReady = onReady(d.Name, d.Listen, d.MetricsListen)
+		if cfg.Tracer != nil {
+			o.TracerProvider = cfg.Tracer(d.Name)
+		}
 		return o
 	}
 	to, wo, do, io_ := opts(&tc.Daemon), opts(&wc.Daemon), opts(&dc.Daemon), opts(&ic.Daemon)

@@ -688,7 +688,14 @@ type Job struct {
 	Approval *JobApproval `protobuf:"bytes,36,opt,name=approval,proto3" json:"approval,omitempty"`
 	// Open service campaigns (recalls) of the unit to be done on this visit (the ticket's
 	// campaign_ids), so the technician brings what they need.
-	CampaignIds   []string `protobuf:"bytes,60,rep,name=campaign_ids,json=campaignIds,proto3" json:"campaign_ids,omitempty"`
+	CampaignIds []string `protobuf:"bytes,60,rep,name=campaign_ids,json=campaignIds,proto3" json:"campaign_ids,omitempty"`
+	// Who created the job: the authenticated caller's subject (the ticket service creates jobs
+	// for the person it acts for), or service:<name>. An id, never a name. Output only.
+	CreatedBy string `protobuf:"bytes,37,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Who made the last change: the calling person, the person a timer or an event of theirs
+	// acts for, or service:<name>; the same as the change's event names (ce-sanbaoactor). Output
+	// only.
+	UpdatedBy     string `protobuf:"bytes,38,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -980,6 +987,20 @@ func (x *Job) GetCampaignIds() []string {
 		return x.CampaignIds
 	}
 	return nil
+}
+
+func (x *Job) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *Job) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
 }
 
 // JobApproval is a manager's approval of a paid job (seed 000: a paid job needs approval).
@@ -1984,7 +2005,7 @@ var File_sanbao_dispatch_v1_job_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\n" +
-	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xce\x11\n" +
+	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa8\x12\n" +
 	"\x03Job\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12*\n" +
 	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
@@ -2044,7 +2065,11 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\x04etag\x18\" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12>\n" +
 	"\flast_ranking\x18# \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\vlastRanking\x12;\n" +
 	"\bapproval\x18$ \x01(\v2\x1f.sanbao.dispatch.v1.JobApprovalR\bapproval\x125\n" +
-	"\fcampaign_ids\x18< \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x14\"\br\x06\xc8\xc6'\x01\x18@R\vcampaignIds\"\xaf\x01\n" +
+	"\fcampaign_ids\x18< \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x14\"\br\x06\xc8\xc6'\x01\x18@R\vcampaignIds\x12+\n" +
+	"\n" +
+	"created_by\x18% \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\x12+\n" +
+	"\n" +
+	"updated_by\x18& \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tupdatedBy\"\xaf\x01\n" +
 	"\vJobApproval\x12-\n" +
 	"\vapprover_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"approverId\x12O\n" +

@@ -2738,9 +2738,13 @@ type ReturnOldPartRequest struct {
 	// Serial of the unit fitted in its place.
 	ReplacementSerial string `protobuf:"bytes,6,opt,name=replacement_serial,json=replacementSerial,proto3" json:"replacement_serial,omitempty"`
 	// Why it was replaced (the fault found).
-	Reason        string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The organisation returning the part, when set (a dealer's token sets it): the return must
+	// be one of its own (another's is NOT_FOUND, and nothing changes); a new return is recorded
+	// as its.
+	OrganisationId string `protobuf:"bytes,8,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ReturnOldPartRequest) Reset() {
@@ -2818,6 +2822,13 @@ func (x *ReturnOldPartRequest) GetReplacementSerial() string {
 func (x *ReturnOldPartRequest) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReturnOldPartRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
 	}
 	return ""
 }
@@ -3614,9 +3625,12 @@ type GetStockRequest struct {
 	// Only locations within this many km of near, when > 0 (needs near).
 	MaxDistanceKm float64 `protobuf:"fixed64,5,opt,name=max_distance_km,json=maxDistanceKm,proto3" json:"max_distance_km,omitempty"`
 	// At most this many levels, 0 means 50, at most 500.
-	Limit         int32 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Limit int32 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Only locations of this organisation, when set (a dealer's own stock: a dealer's token sets
+	// it); the totals then count only its locations.
+	OrganisationId string `protobuf:"bytes,7,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetStockRequest) Reset() {
@@ -3689,6 +3703,13 @@ func (x *GetStockRequest) GetLimit() int32 {
 		return x.Limit
 	}
 	return 0
+}
+
+func (x *GetStockRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
 }
 
 // StockLevel is a part's stock at one location.
@@ -3859,8 +3880,12 @@ type ListMovementsRequest struct {
 	LocationId string `protobuf:"bytes,4,opt,name=location_id,json=locationId,proto3" json:"location_id,omitempty"`
 	// Only movements with sequence greater than this.
 	AfterSequence int64 `protobuf:"varint,5,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Only movements at this organisation's locations, when set (a dealer's own books: a
+	// dealer's token sets it). It needs location_id, a location of the organisation; another's
+	// is NOT_FOUND.
+	OrganisationId string `protobuf:"bytes,6,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListMovementsRequest) Reset() {
@@ -3926,6 +3951,13 @@ func (x *ListMovementsRequest) GetAfterSequence() int64 {
 		return x.AfterSequence
 	}
 	return 0
+}
+
+func (x *ListMovementsRequest) GetOrganisationId() string {
+	if x != nil {
+		return x.OrganisationId
+	}
+	return ""
 }
 
 // ListMovementsResponse is the output of ListMovements.
@@ -4543,7 +4575,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\rrequisitionId\"\x9b\x01\n" +
 	"\x18IssueRequisitionResponse\x12B\n" +
 	"\vrequisition\x18\x01 \x01(\v2 .sanbao.inventory.v1.RequisitionR\vrequisition\x12;\n" +
-	"\tmovements\x18\x02 \x03(\v2\x1d.sanbao.inventory.v1.MovementR\tmovements\"\xe4\x02\n" +
+	"\tmovements\x18\x02 \x03(\v2\x1d.sanbao.inventory.v1.MovementR\tmovements\"\x9a\x03\n" +
 	"\x14ReturnOldPartRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12(\n" +
@@ -4554,7 +4586,8 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x120\n" +
 	"\rfaulty_serial\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\ffaultySerial\x12:\n" +
 	"\x12replacement_serial\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x11replacementSerial\x12&\n" +
-	"\x06reason\x18\a \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xf4\x03R\x06reason\"c\n" +
+	"\x06reason\x18\a \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xf4\x03R\x06reason\x124\n" +
+	"\x0forganisation_id\x18\b \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\"c\n" +
 	"\x15ReturnOldPartResponse\x12J\n" +
 	"\x0fold_part_return\x18\x01 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\"\xb0\x03\n" +
 	"\x15AppraiseReturnRequest\x12>\n" +
@@ -4614,7 +4647,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x10recovered_amount\x18\x04 \x01(\v2\x15.sanbao.type.v1.MoneyR\x0frecoveredAmount\x12 \n" +
 	"\x04note\x18\x05 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\"X\n" +
 	"\x1cResolveSupplierClaimResponse\x128\n" +
-	"\x05claim\x18\x01 \x01(\v2\".sanbao.inventory.v1.SupplierClaimR\x05claim\"\xd9\x02\n" +
+	"\x05claim\x18\x01 \x01(\v2\".sanbao.inventory.v1.SupplierClaimR\x05claim\"\x8f\x03\n" +
 	"\x0fGetStockRequest\x12&\n" +
 	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12,\n" +
@@ -4623,7 +4656,8 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\rmin_available\x18\x04 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\fminAvailable\x12?\n" +
 	"\x0fmax_distance_km\x18\x05 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x92\xd3@)\x00\x00\x00\x00\x00\x00\x00\x00R\rmaxDistanceKm\x12 \n" +
 	"\x05limit\x18\x06 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\x05limit\"\xbb\x01\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\x05limit\x124\n" +
+	"\x0forganisation_id\x18\a \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\"\xbb\x01\n" +
 	"\n" +
 	"StockLevel\x129\n" +
 	"\blocation\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.LocationR\blocation\x12\x17\n" +
@@ -4636,7 +4670,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x06levels\x18\x01 \x03(\v2\x1f.sanbao.inventory.v1.StockLevelR\x06levels\x12\"\n" +
 	"\rtotal_on_hand\x18\x02 \x01(\x03R\vtotalOnHand\x12%\n" +
 	"\x0etotal_reserved\x18\x03 \x01(\x03R\rtotalReserved\x12'\n" +
-	"\x0ftotal_available\x18\x04 \x01(\x03R\x0etotalAvailable\"\xf0\x01\n" +
+	"\x0ftotal_available\x18\x04 \x01(\x03R\x0etotalAvailable\"\xa6\x02\n" +
 	"\x14ListMovementsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
@@ -4645,7 +4679,8 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\apart_id\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06partId\x12,\n" +
 	"\vlocation_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
 	"locationId\x12.\n" +
-	"\x0eafter_sequence\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\"|\n" +
+	"\x0eafter_sequence\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\x124\n" +
+	"\x0forganisation_id\x18\x06 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\"|\n" +
 	"\x15ListMovementsResponse\x12;\n" +
 	"\tmovements\x18\x01 \x03(\v2\x1d.sanbao.inventory.v1.MovementR\tmovements\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd9\x01\n" +

@@ -297,7 +297,10 @@ type OldPartReturn struct {
 	// When the must-return obligation was created (the consumption time).
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When it was appraised.
-	AppraiseTime  *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=appraise_time,json=appraiseTime,proto3" json:"appraise_time,omitempty"`
+	AppraiseTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=appraise_time,json=appraiseTime,proto3" json:"appraise_time,omitempty"`
+	// The ticket whose job replaced the part (the reservation's), when known; the return's
+	// events carry it as the correlation extension sanbaoticket. Output only.
+	TicketId      string `protobuf:"bytes,21,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -472,6 +475,13 @@ func (x *OldPartReturn) GetAppraiseTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *OldPartReturn) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
 // SupplierClaim is a secondary claim (二次索赔) against the supplier of a faulty part.
 type SupplierClaim struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -621,7 +631,7 @@ var File_sanbao_inventory_v1_old_part_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_old_part_proto_rawDesc = "" +
 	"\n" +
-	"\"sanbao/inventory/v1/old_part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x9c\t\n" +
+	"\"sanbao/inventory/v1/old_part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xc7\t\n" +
 	"\rOldPartReturn\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12#\n" +
 	"\x06job_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12%\n" +
@@ -650,7 +660,8 @@ const file_sanbao_inventory_v1_old_part_proto_rawDesc = "" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"createTime\x12Q\n" +
 	"\rappraise_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fappraiseTime\"\xa6\x05\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fappraiseTime\x12)\n" +
+	"\tticket_id\x18\x15 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\"\xa6\x05\n" +
 	"\rSupplierClaim\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12)\n" +
 	"\treturn_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\breturnId\x12%\n" +

@@ -316,7 +316,9 @@ type ComplaintVerification struct {
 	// Department responsible.
 	ResponsibleDepartment string `protobuf:"bytes,3,opt,name=responsible_department,json=responsibleDepartment,proto3" json:"responsible_department,omitempty"`
 	// When verified. Output only.
-	VerifyTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=verify_time,json=verifyTime,proto3" json:"verify_time,omitempty"`
+	VerifyTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=verify_time,json=verifyTime,proto3" json:"verify_time,omitempty"`
+	// Who verified it: the authenticated caller's subject (an id, never a name). Output only.
+	VerifiedBy    string `protobuf:"bytes,5,opt,name=verified_by,json=verifiedBy,proto3" json:"verified_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -379,6 +381,13 @@ func (x *ComplaintVerification) GetVerifyTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ComplaintVerification) GetVerifiedBy() string {
+	if x != nil {
+		return x.VerifiedBy
+	}
+	return ""
+}
+
 // ComplaintAnswer is the written answer to a complaint.
 type ComplaintAnswer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -391,7 +400,11 @@ type ComplaintAnswer struct {
 	// Departments that signed off; serious complaints need at least one.
 	SignOffs []string `protobuf:"bytes,4,rep,name=sign_offs,json=signOffs,proto3" json:"sign_offs,omitempty"`
 	// When answered. Output only.
-	AnswerTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=answer_time,json=answerTime,proto3" json:"answer_time,omitempty"`
+	AnswerTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=answer_time,json=answerTime,proto3" json:"answer_time,omitempty"`
+	// Who answered it: the authenticated caller's subject (an id, never a name). The answer of
+	// a serious complaint is management's approval of the solution: it must come from another
+	// person than verified_by (PERMISSION_DENIED, ErrorInfo reason SELF_APPROVAL). Output only.
+	AnsweredBy    string `protobuf:"bytes,6,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -461,6 +474,13 @@ func (x *ComplaintAnswer) GetAnswerTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ComplaintAnswer) GetAnsweredBy() string {
+	if x != nil {
+		return x.AnsweredBy
+	}
+	return ""
+}
+
 var File_sanbao_ticket_v1_complaint_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_complaint_proto_rawDesc = "" +
@@ -474,14 +494,16 @@ const file_sanbao_ticket_v1_complaint_proto_rawDesc = "" +
 	"\x10acknowledge_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0facknowledgeTime\x12K\n" +
 	"\fverification\x18\x06 \x01(\v2'.sanbao.ticket.v1.ComplaintVerificationR\fverification\x129\n" +
-	"\x06answer\x18\a \x01(\v2!.sanbao.ticket.v1.ComplaintAnswerR\x06answer\"\xf9\x01\n" +
+	"\x06answer\x18\a \x01(\v2!.sanbao.ticket.v1.ComplaintAnswerR\x06answer\"\xa8\x02\n" +
 	"\x15ComplaintVerification\x12$\n" +
 	"\rsubstantiated\x18\x01 \x01(\bR\rsubstantiated\x12&\n" +
 	"\afinding\x18\x02 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xa0\x1fR\afinding\x12C\n" +
 	"\x16responsible_department\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x15responsibleDepartment\x12M\n" +
 	"\vverify_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"verifyTime\"\x93\x02\n" +
+	"verifyTime\x12-\n" +
+	"\vverified_by\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"verifiedBy\"\xc2\x02\n" +
 	"\x0fComplaintAnswer\x12\"\n" +
 	"\x04text\x18\x01 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xc0>R\x04text\x12+\n" +
 	"\n" +
@@ -492,7 +514,9 @@ const file_sanbao_ticket_v1_complaint_proto_rawDesc = "" +
 	"\tsign_offs\x18\x04 \x03(\tB\x15\xbaH\x12\x92\x01\x0f\x10\x14\"\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\bsignOffs\x12M\n" +
 	"\vanswer_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"answerTime*\xa7\x01\n" +
+	"answerTime\x12-\n" +
+	"\vanswered_by\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"answeredBy*\xa7\x01\n" +
 	"\x11ComplaintCategory\x12\"\n" +
 	"\x1eCOMPLAINT_CATEGORY_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"COMPLAINT_CATEGORY_PRODUCT_QUALITY\x10\x01\x12(\n" +

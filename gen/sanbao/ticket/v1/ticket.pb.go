@@ -1482,7 +1482,14 @@ type Ticket struct {
 	// on this visit: the campaign a ticket was raised for, and any found open at triage for a
 	// unit that came in for something else. The job shows them; a resolved visit completes them
 	// (warranty CompleteCampaignUnit). Output only.
-	CampaignIds   []string `protobuf:"bytes,90,rep,name=campaign_ids,json=campaignIds,proto3" json:"campaign_ids,omitempty"`
+	CampaignIds []string `protobuf:"bytes,90,rep,name=campaign_ids,json=campaignIds,proto3" json:"campaign_ids,omitempty"`
+	// Who created the ticket: the authenticated caller's subject (an id, never a name), or
+	// service:<name> for a service's own work. Output only.
+	CreatedBy string `protobuf:"bytes,48,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Who made the last change: the calling person, the person a timer or an event of theirs
+	// acts for, or service:<name>; the same as the change's event names (ce-sanbaoactor). Output
+	// only.
+	UpdatedBy     string `protobuf:"bytes,49,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1811,6 +1818,20 @@ func (x *Ticket) GetCampaignIds() []string {
 	return nil
 }
 
+func (x *Ticket) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *Ticket) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
 var File_sanbao_ticket_v1_ticket_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
@@ -1907,7 +1928,7 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x12customer_confirmed\x18\t \x01(\bR\x11customerConfirmed\x12O\n" +
 	"\fconfirm_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\xa7\x14\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vconfirmTime\"\x81\x15\n" +
 	"\x06Ticket\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
 	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12<\n" +
@@ -1968,7 +1989,11 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"followUpId\x12/\n" +
 	"\fprogramme_id\x18= \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\vprogrammeId\x12F\n" +
 	"\x0esurvey_request\x18> \x01(\v2\x1f.sanbao.ticket.v1.SurveyRequestR\rsurveyRequest\x125\n" +
-	"\fcampaign_ids\x18Z \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x14\"\br\x06\xc8\xc6'\x01\x18@R\vcampaignIdsB\x0e\n" +
+	"\fcampaign_ids\x18Z \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x14\"\br\x06\xc8\xc6'\x01\x18@R\vcampaignIds\x12+\n" +
+	"\n" +
+	"created_by\x180 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\x12+\n" +
+	"\n" +
+	"updated_by\x181 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tupdatedByB\x0e\n" +
 	"\f_distance_km*\x83\x01\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x11\n" +

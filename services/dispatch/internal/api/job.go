@@ -97,6 +97,7 @@ func (s *Server) CreateJob(ctx context.Context, req *dispatchv1.CreateJobRequest
 		}
 		now := s.p.Clock.Now()
 		j := newJob(in, now)
+		s.stamp(tx, j, true)
 		if prev := in.GetPreviousJobId(); prev != "" {
 			pj, found, err := store.Job(tx, prev)
 			if err != nil {

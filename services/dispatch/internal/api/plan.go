@@ -478,6 +478,7 @@ func (s *Server) commitVisit(tx *bbolt.Tx, i int, v *dispatchv1.CommitVisit, tc 
 	}
 	old := proto.Clone(j).(*dispatchv1.Job)
 	touch(j, now)
+	s.stamp(tx, j, false)
 	switch {
 	case holder != tc.ID:
 		prev, err := s.endAssignment(tx, j, dispatchv1.AssignmentOutcome_ASSIGNMENT_OUTCOME_OVERRIDDEN, "day plan", now)
@@ -535,6 +536,7 @@ func (s *Server) planWindow(j *dispatchv1.Job, start, now time.Time) (*dispatchv
 func (s *Server) movePlanned(tx *bbolt.Tx, i int, j *dispatchv1.Job, start time.Time, ev *dispatchv1.PlanCommitted, now time.Time) (*dispatchv1.Job, error) {
 	old := proto.Clone(j).(*dispatchv1.Job)
 	touch(j, now)
+	s.stamp(tx, j, false)
 	if err := transition(j, domain.EventReschedule); err != nil {
 		return nil, domain.Preconditionf("visits[%d]: job %s's appointment cannot move: %v", i, j.GetId(), err)
 	}

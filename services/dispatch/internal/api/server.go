@@ -19,10 +19,12 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/rpc"
+	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain/plan"
 	"github.com/sanbao/sanbao/services/dispatch/internal/inventory"
@@ -288,6 +290,7 @@ func (s *Server) mutateJob(ctx context.Context, method, requestID string, req, r
 		old := proto.Clone(j).(*dispatchv1.Job)
 		now := s.p.Clock.Now()
 		touch(j, now)
+		s.stamp(tx, j, false)
 		if err := fn(tx, j, now); err != nil {
 			return err
 		}
@@ -314,6 +317,15 @@ func touch(j *dispatchv1.Job, now time.Time) {
 	j.Etag = ids.NewAt(now)
 }
 
+// stamp records who makes the change of j in tx: the call's (or the timer's, or the event's)
+// actor, never what a request said; on a new job, as its creator too.
+func (s *Server) stamp(tx *bbolt.Tx, j *dispatchv1.Job, created bool) {
+	j.UpdatedBy = auth.Actor(pstore.Context(tx), "service:"+s.p.Name)
+	if created {
+		j.CreatedBy = j.UpdatedBy
+	}
+}
+
 // toStatus maps domain errors to gRPC codes; everything else goes to rpc.Status.
 func toStatus(err error) error {
 	if err == nil {
@@ -337,8 +349,8 @@ func toStatus(err error) error {
 		return status.Error(codes.NotFound, strip(err, domain.ErrNotFound)+" not found")
 	case errors.Is(err, domain.ErrPrecondition):
 		return status.Error(codes.FailedPrecondition, strip(err, domain.ErrPrecondition))
-	case errors.Is(err, domain.ErrPermission):
-		return status.Error(codes.PermissionDenied, strip(err, domain.ErrPermission))
+	case errors.Is(err, domain.ErrSelfApproval):
+		return rpc.PermissionDenied(rpc.ReasonSelfApproval, "%s", strip(err, domain.ErrSelfApproval))
 	case errors.Is(err, domain.ErrStale):
 		return status.Error(codes.Aborted, "etag: does not match the current version; read it again and retry")
 	}

@@ -19,7 +19,7 @@ func CheckApproval(j PaidJob, approver string) error {
 	case j.Approved:
 		return Preconditionf("job: already approved")
 	case approver == j.RequestedBy:
-		return errPermissionf("approver_id: %q asked for this job and may not approve it; another manager must", approver)
+		return errSelfApprovalf("approver_id: %q asked for this job and may not approve it; another manager must", approver)
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ func TestPaidServiceRules(t *testing.T) {
 		want error
 	}{
 		{"manager approves a paid job", CheckApproval(unapproved, "u-manager"), nil},
-		{"the requester may not approve", CheckApproval(unapproved, "u-desk"), ErrPermission},
+		{"the requester may not approve", CheckApproval(unapproved, "u-desk"), ErrSelfApproval},
 		{"approved once", CheckApproval(approved, "u-manager"), ErrPrecondition},
 		{"a free job needs no approval", CheckApproval(free, "u-manager"), ErrPrecondition},
 		{"unapproved paid work may not start", CheckWorkMayStart(unapproved), ErrPrecondition},

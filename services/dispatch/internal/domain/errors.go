@@ -15,8 +15,9 @@ var (
 	ErrPrecondition = errors.New("failed precondition")
 	// ErrStale marks an etag mismatch (ABORTED).
 	ErrStale = errors.New("stale etag")
-	// ErrPermission marks a caller who may not make the change (PERMISSION_DENIED).
-	ErrPermission = errors.New("permission denied")
+	// ErrSelfApproval marks an approver who asked for what they approve (PERMISSION_DENIED,
+	// reason SELF_APPROVAL).
+	ErrSelfApproval = errors.New("permission denied")
 )
 
 // TransitionError is an illegal state change; it wraps ErrPrecondition.
@@ -43,6 +44,6 @@ func Invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
-func errPermissionf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrPermission, fmt.Sprintf(format, args...))
+func errSelfApprovalf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrSelfApproval, fmt.Sprintf(format, args...))
 }

@@ -33,6 +33,10 @@ func (s *Server) ReturnOldPart(ctx context.Context, req *inventoryv1.ReturnOldPa
 		} else if prev, err = tx.FirstAwaiting(req.GetJobId(), req.GetPartId()); err != nil {
 			return err
 		}
+		org := req.GetOrganisationId()
+		if org != "" && prev != nil && prev.GetOrganisationId() != org {
+			return &store.NotFoundError{Kind: "return", ID: prev.GetId()} // another organisation's: as if it did not exist
+		}
 		r := &inventoryv1.OldPartReturn{
 			Id: ids.NewAt(now), JobId: req.GetJobId(), PartId: req.GetPartId(),
 			State: inventoryv1.ReturnState_RETURN_STATE_PENDING_APPRAISAL, CreateTime: timestamppb.New(now),
@@ -44,6 +48,9 @@ func (s *Server) ReturnOldPart(ctx context.Context, req *inventoryv1.ReturnOldPa
 			}
 			r = cloneReturn(prev)
 			r.State = inventoryv1.ReturnState(next)
+		}
+		if r.OrganisationId == "" {
+			r.OrganisationId = org
 		}
 		r.FaultySerial = req.GetFaultySerial()
 		if req.GetReplacementSerial() != "" {

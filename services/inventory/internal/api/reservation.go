@@ -247,7 +247,7 @@ func (s *Server) ConsumeReservation(ctx context.Context, req *inventoryv1.Consum
 		}
 		for _, o := range domain.MustReturn(used, now, s.policy) {
 			ret := &inventoryv1.OldPartReturn{
-				Id: ids.NewAt(now), JobId: r.GetJobId(), PartId: o.PartID, ReservationId: r.GetId(),
+				Id: ids.NewAt(now), JobId: r.GetJobId(), TicketId: r.GetTicketId(), PartId: o.PartID, ReservationId: r.GetId(),
 				LocationId: loc.GetId(), OrganisationId: loc.GetOrganisationId(), ReplacementSerial: o.ReplacementSerial,
 				State: inventoryv1.ReturnState_RETURN_STATE_AWAITING_RETURN, DueTime: timestamppb.New(o.Due),
 				CreateTime: timestamppb.New(now),

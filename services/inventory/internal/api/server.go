@@ -115,8 +115,8 @@ func toStatus(err error) error {
 		return rpc.Errorf(codes.AlreadyExists, "%s", err.Error())
 	case errors.Is(err, domain.ErrStale):
 		return rpc.Errorf(codes.Aborted, "%s", err.Error())
-	case errors.Is(err, domain.ErrPermission):
-		return rpc.Errorf(codes.PermissionDenied, "%s", strings.TrimPrefix(err.Error(), domain.ErrPermission.Error()+": "))
+	case errors.Is(err, domain.ErrSelfApproval):
+		return rpc.PermissionDenied(rpc.ReasonSelfApproval, "%s", strings.TrimPrefix(err.Error(), domain.ErrSelfApproval.Error()+": "))
 	}
 	return rpc.Status(err)
 }

@@ -178,16 +178,22 @@ func (s *Server) GetStock(_ context.Context, req *inventoryv1.GetStockRequest) (
 		for _, k := range req.GetLocationKinds() {
 			kinds[k] = true
 		}
+		org := req.GetOrganisationId()
 		for _, b := range bals {
+			var l *inventoryv1.Location
+			if org != "" || b.GetOnHand() != 0 {
+				if l, err = tx.Location(b.GetLocationId()); err != nil {
+					return err
+				}
+			}
+			if org != "" && l.GetOrganisationId() != org {
+				continue // another organisation's stock: neither listed nor counted
+			}
 			resp.TotalOnHand += b.GetOnHand()
 			resp.TotalReserved += b.GetReserved()
 			resp.TotalAvailable += b.GetAvailable()
 			if b.GetOnHand() == 0 {
 				continue
-			}
-			l, err := tx.Location(b.GetLocationId())
-			if err != nil {
-				return err
 			}
 			if len(kinds) > 0 && !kinds[l.GetKind()] || b.GetAvailable() < req.GetMinAvailable() {
 				continue
@@ -230,8 +236,20 @@ func (s *Server) GetStock(_ context.Context, req *inventoryv1.GetStockRequest) (
 
 // ListMovements lists ledger movements.
 func (s *Server) ListMovements(_ context.Context, req *inventoryv1.ListMovementsRequest) (*inventoryv1.ListMovementsResponse, error) {
+	if req.GetOrganisationId() != "" && req.GetLocationId() == "" {
+		return nil, toStatus(domain.Invalid("location_id", "required with organisation_id: name one of the organisation's locations"))
+	}
 	resp := &inventoryv1.ListMovementsResponse{}
 	err := s.view(func(tx *store.Tx) error {
+		if org := req.GetOrganisationId(); org != "" {
+			l, err := tx.Location(req.GetLocationId())
+			if err != nil {
+				return err
+			}
+			if l.GetOrganisationId() != org {
+				return &store.NotFoundError{Kind: "location", ID: req.GetLocationId()}
+			}
+		}
 		var err error
 		resp.Movements, resp.NextPageToken, err = tx.ListMovements(store.MovementFilter{
 			PartID: req.GetPartId(), LocationID: req.GetLocationId(), AfterSequence: req.GetAfterSequence(),

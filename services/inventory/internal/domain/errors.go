@@ -19,8 +19,8 @@ var (
 	// ErrStale: an update named an etag that is no longer the resource's (someone changed it
 	// since it was read).
 	ErrStale = errors.New("etag is stale: read the resource again and retry")
-	// ErrPermission: the caller may not make this change (separation of duties).
-	ErrPermission = errors.New("permission denied")
+	// ErrSelfApproval: the approver is the requester (PERMISSION_DENIED, reason SELF_APPROVAL).
+	ErrSelfApproval = errors.New("self-approval")
 )
 
 // ShortageError says which part at which location is short, and by how much.

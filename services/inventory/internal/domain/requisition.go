@@ -77,10 +77,10 @@ func NextRequisitionState(from RequisitionState, ev RequisitionEvent) (Requisiti
 }
 
 // CheckApprover enforces separation of duties when the policy asks for it: the requester
-// never approves their own requisition (ErrPermission).
+// never approves their own requisition (ErrSelfApproval).
 func CheckApprover(requesterID, approverID string, p Policy) error {
 	if p.DistinctApprover && requesterID == approverID {
-		return fmt.Errorf("%w: approver_id: the requester cannot approve their own requisition", ErrPermission)
+		return fmt.Errorf("%w: approver_id: %q requested this requisition and may not approve it; another manager must", ErrSelfApproval, approverID)
 	}
 	return nil
 }

@@ -124,8 +124,8 @@ func TestMustReturn(t *testing.T) {
 
 func TestCheckApprover(t *testing.T) {
 	p := DefaultPolicy()
-	if err := CheckApprover("u1", "u1", p); !errors.Is(err, ErrPermission) {
-		t.Fatalf("CheckApprover(same) = %v, want ErrPermission", err)
+	if err := CheckApprover("u1", "u1", p); !errors.Is(err, ErrSelfApproval) {
+		t.Fatalf("CheckApprover(same) = %v, want ErrSelfApproval", err)
 	}
 	if err := CheckApprover("u1", "u2", p); err != nil {
 		t.Fatalf("CheckApprover(distinct) = %v", err)

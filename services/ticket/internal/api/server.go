@@ -15,12 +15,14 @@ import (
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/calendar"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/outbox"
 	"github.com/sanbao/sanbao/platform/rpc"
+	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/platform/timer"
 	"github.com/sanbao/sanbao/services/ticket/internal/domain"
 	"github.com/sanbao/sanbao/services/ticket/internal/store"
@@ -92,6 +94,8 @@ func toStatus(err error) error {
 		return rpc.Errorf(codes.Aborted, "%v", err)
 	case errors.Is(err, errExists):
 		return rpc.Errorf(codes.AlreadyExists, "%v", err)
+	case errors.Is(err, domain.ErrSelfApproval):
+		return rpc.PermissionDenied(rpc.ReasonSelfApproval, "%v", err)
 	}
 	return rpc.Status(err)
 }
@@ -231,6 +235,13 @@ func (s *Server) refresh(tx *bbolt.Tx, t *ticketv1.Ticket, now time.Time, schedu
 func (c *change) save() error {
 	c.t.UpdateTime = ts(c.now)
 	c.t.Etag = ids.NewAt(c.now)
+	// Who did it: the call's (or the timer's, or the event's) actor, never the request's.
+	c.t.UpdatedBy = auth.Actor(pstore.Context(c.tx), "service:"+c.s.p.Name)
+	if c.old == nil {
+		c.t.CreatedBy = c.t.UpdatedBy
+	} else {
+		c.t.CreatedBy = c.old.GetCreatedBy()
+	}
 	if err := c.s.refresh(c.tx, c.t, c.now, true); err != nil {
 		return err
 	}

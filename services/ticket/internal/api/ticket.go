@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
 	pstore "github.com/sanbao/sanbao/platform/store"
@@ -592,6 +593,7 @@ func (s *Server) VerifyComplaint(ctx context.Context, req *ticketv1.VerifyCompla
 		cp.Category, cp.Content, cp.Severity = req.GetCategory(), req.GetContent(), req.GetSeverity()
 		v := proto.Clone(req.GetVerification()).(*ticketv1.ComplaintVerification)
 		v.VerifyTime = ts(c.now)
+		v.VerifiedBy = auth.Actor(ctx, "") // who did it: the caller, never the request
 		cp.Verification = v
 		if cp.AcknowledgeTime == nil {
 			cp.AcknowledgeTime = ts(c.now)
@@ -623,13 +625,15 @@ func (s *Server) AnswerComplaint(ctx context.Context, req *ticketv1.AnswerCompla
 	err := s.mutate(ctx, "AnswerComplaint", req, resp, req.GetTicketId(), func(c *change) error {
 		cp := c.t.GetComplaint()
 		a := req.GetAnswer()
+		answerer := auth.Actor(ctx, "")
 		if err := domain.CheckAnswer(domain.Kind(c.t.GetKind()), complaintStep(c.t), domain.ComplaintCategory(cp.GetCategory()),
 			domain.Severity(cp.GetSeverity()), domain.Answer{RootCause: a.GetRootCause(), Prevention: a.GetPrevention(),
-				SignOffs: len(a.GetSignOffs())}); err != nil {
+				SignOffs: len(a.GetSignOffs()), VerifiedBy: cp.GetVerification().GetVerifiedBy(), AnsweredBy: answerer}); err != nil {
 			return err
 		}
 		ans := proto.Clone(a).(*ticketv1.ComplaintAnswer)
 		ans.AnswerTime = ts(c.now)
+		ans.AnsweredBy = answerer
 		cp.Answer = ans
 		if err := c.trigger(domain.TriggerAnswered, 0); err != nil {
 			return err
@@ -645,4 +649,3 @@ func (s *Server) AnswerComplaint(ctx context.Context, req *ticketv1.AnswerCompla
 	}
 	return resp, nil
 }
-

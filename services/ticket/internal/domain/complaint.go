@@ -51,6 +51,8 @@ var (
 	ErrRootCauseRequired = errors.New("product-quality complaints need a root cause and a prevention measure")
 	// ErrSignOffRequired: a serious complaint answered without any department's sign-off.
 	ErrSignOffRequired = errors.New("serious complaints need at least one department sign-off")
+	// ErrSelfApproval: a serious complaint answered by the one who verified it.
+	ErrSelfApproval = errors.New("serious complaints are answered by another person than the one who verified them")
 )
 
 // FieldError is a rule on one field of a request that needs the resource's state to check.
@@ -85,6 +87,9 @@ type Answer struct {
 	RootCause  string
 	Prevention string
 	SignOffs   int
+	// VerifiedBy and AnsweredBy are who verified the complaint and who answers it (ids; empty
+	// when unknown, as on a server without authentication).
+	VerifiedBy, AnsweredBy string
 }
 
 // CheckAnswer checks an answer against the complaint's category and severity: quality
@@ -106,6 +111,11 @@ func CheckAnswer(kind Kind, step ComplaintStep, cat ComplaintCategory, sev Sever
 	}
 	if sev.Serious() && a.SignOffs == 0 {
 		return &FieldError{Field: "answer.sign_offs", Rule: "at least one for serious complaints", Err: ErrSignOffRequired}
+	}
+	// The answer of a serious complaint is management's approval of the solution the
+	// verification proposed: four eyes.
+	if sev.Serious() && a.AnsweredBy != "" && a.AnsweredBy == a.VerifiedBy {
+		return fmt.Errorf("%w: %q verified this complaint; another manager answers it", ErrSelfApproval, a.AnsweredBy)
 	}
 	return nil
 }
