@@ -285,6 +285,9 @@ var unwalked = map[string]string{
 	"ResolveTicket":          "a ticket that goes otherwise",
 	"RecordContact":          "a ticket that goes otherwise",
 	"RecordRepair":           "the walk's repairs are recorded from dispatch's visit events",
+	"CreateProgramme":        "the desk's programmes, beside a ticket's life",
+	"RecordFollowUpOutcome":  "the desk's programmes, beside a ticket's life",
+	"CompleteCampaignUnit":   "a campaign's unit, completed by a visit of its own",
 }
 
 // covers reports what the trace still lacks: server spans of all four services, a publish by
