@@ -34,8 +34,9 @@ func TestPaidApprovalIsAnotherManagers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close() })
-	run := svctest.Start(t, svc, svctest.Options{Name: "dispatch", Clock: clock.NewFake(start), Auth: local})
-	e := &env{svc: run, client: dispatchv1.NewDispatchServiceClient(run.Conn)}
+	clk := clock.NewFake(start)
+	run := svctest.Start(t, svc, svctest.Options{Name: "dispatch", Clock: clk, Auth: local})
+	e := &env{svc: run, client: dispatchv1.NewDispatchServiceClient(run.Conn), clock: clk}
 	e.createTech(t, technician("near", 0.1))
 	ctx := context.Background()
 	as := func(subject string, roles ...auth.Role) dispatchv1.DispatchServiceClient {

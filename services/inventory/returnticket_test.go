@@ -17,7 +17,8 @@ import (
 func TestReturnsCarryTheTicket(t *testing.T) {
 	e := start(t)
 	pump := e.part("PUMP-T")
-	st := e.location("station", inventoryv1.LocationKind_LOCATION_KIND_STATION, nil)
+	// A van's stock goes out directly (a store's waits for an approved requisition).
+	st := e.location("van", inventoryv1.LocationKind_LOCATION_KIND_VAN, nil)
 	e.receive(pump.GetId(), st.GetId(), 2)
 	nc, err := nats.Connect(e.run.NATS.URL())
 	if err != nil {
