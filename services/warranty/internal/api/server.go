@@ -6,7 +6,6 @@ import (
 	"errors"
 	"sync"
 
-
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/rpc"
