@@ -14,6 +14,7 @@ const (
 	ReasonRequestIDReused  Reason = "REQUEST_ID_REUSED"
 	ReasonPageTokenInvalid Reason = "PAGE_TOKEN_INVALID"
 	ReasonOrderByInvalid   Reason = "ORDER_BY_INVALID"
+	ReasonTooManyToSort    Reason = "TOO_MANY_TO_SORT"
 	ReasonOutOfRange       Reason = "OUT_OF_RANGE"
 	ReasonNotFound         Reason = "NOT_FOUND"
 	ReasonAlreadyExists    Reason = "ALREADY_EXISTS"
@@ -59,6 +60,7 @@ var Catalogue = []Entry{
 	{ReasonRequestIDReused, codes.InvalidArgument, "This request_id was already used for a different request; use a new request_id for a new request.", "该 request_id 已用于另一个请求，新请求请使用新的 request_id。"},
 	{ReasonPageTokenInvalid, codes.InvalidArgument, "The page token is not one this list returned, or the filters or order changed.", "分页标记无效，或筛选条件、排序方式已改变。"},
 	{ReasonOrderByInvalid, codes.InvalidArgument, "order_by names a field or direction this list cannot be sorted by.", "order_by 指定的排序字段或方向不受支持。"},
+	{ReasonTooManyToSort, codes.FailedPrecondition, "Too many items match to sort them in this order; narrow the filters or use an indexed order.", "匹配的记录太多，无法按此方式排序，请缩小筛选范围或使用有索引的排序。"},
 	{ReasonOutOfRange, codes.OutOfRange, "A value is outside the range this call accepts.", "取值超出了允许的范围。"},
 	{ReasonNotFound, codes.NotFound, "The requested resource does not exist (or is not yours to see).", "请求的资源不存在（或您无权查看）。"},
 	{ReasonAlreadyExists, codes.AlreadyExists, "A resource with this id already exists.", "该编号的资源已存在。"},
