@@ -69,7 +69,7 @@ func TestListJobsOrderBy(t *testing.T) {
 			in.ArriveBy = timestamppb.New(due)
 		case 1:
 			due = start.Add(time.Duration(30+i) * time.Hour)
-			in.FixBy = timestamppb.New(due)                   // the earlier one counts
+			in.FixBy = timestamppb.New(due) // the earlier one counts
 			in.ArriveBy = timestamppb.New(due.Add(time.Hour))
 		case 2:
 			due = start.Add(time.Duration(i) * 90 * time.Minute)
