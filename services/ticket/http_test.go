@@ -386,3 +386,34 @@ func TestHTTPErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPGRPCWeb: a gRPC-web call (binary frames, as generated browser stubs send) reaches the
+// method and ends with grpc-status 0 in its trailer frame.
+func TestHTTPGRPCWeb(t *testing.T) {
+	run := startSecure(t)
+	client := run.HTTPClient(t)
+	msg, err := proto.Marshal(&ticketv1.ListTicketsRequest{PageSize: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := append([]byte{0, 0, 0, 0, byte(len(msg))}, msg...)
+	hdr := bearer(run.Token(t, svctest.Operator))
+	req, err := http.NewRequest(http.MethodPost, run.HTTPURL+"/sanbao.ticket.v1.TicketService/ListTickets", bytes.NewReader(frame))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/grpc-web+proto")
+	req.Header.Set("Authorization", hdr["Authorization"])
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if trailers := strings.ToLower(string(body)); resp.StatusCode != http.StatusOK || !strings.Contains(trailers, "grpc-status: 0\r\n") {
+		t.Errorf("gRPC-web ListTickets = %d %q, want 200 with grpc-status 0 in the trailers", resp.StatusCode, body)
+	}
+}
