@@ -19,15 +19,17 @@ import (
 // Config is what every service binary is configured with. Each field has a flag and a SANBAO_*
 // environment variable (the flag wins).
 type Config struct {
-	Name            string        // service name: ticket, warranty, dispatch, inventory
-	Listen          string        // gRPC listen address
-	DataDir         string        // directory of the service's bbolt file
-	NATSURL         string        // NATS server URL(s), comma-separated
-	LogLevel        string        // debug, info, warn, error
-	LogFormat       string        // json or console
-	MetricsListen   string        // Prometheus /metrics listen address; empty turns it off
-	AdminListen     string        // operator endpoints (GET /backup); loopback by default, empty turns it off
-	HealthListen    string        // plaintext grpc.health.v1 only, for the kubelet's probes; empty turns it off
+	Name          string // service name: ticket, warranty, dispatch, inventory
+	Listen        string // gRPC listen address
+	DataDir       string // directory of the service's bbolt file
+	NATSURL       string // NATS server URL(s), comma-separated
+	LogLevel      string // debug, info, warn, error
+	LogFormat     string // json or console
+	MetricsListen string // Prometheus /metrics listen address; empty turns it off
+	AdminListen   string // operator endpoints (GET /backup); loopback by default, empty turns it off
+	HealthListen  string // plaintext grpc.health.v1 only, for the kubelet's probes; empty turns it off
+	// HTTP is the HTTP/JSON face (REST, Connect, gRPC-web) of the same API (http.go).
+	HTTP            HTTP
 	StreamReplicas  int           // JetStream replicas of the service's stream (3 in production)
 	ShutdownTimeout time.Duration // how long in-flight calls get on SIGTERM
 	// Retention is how long request_id records and consumed event ids are kept (7 days).
@@ -57,6 +59,7 @@ func Defaults(name string, grpcPort, metricsPort int) Config {
 		LogFormat:       "json",
 		MetricsListen:   fmt.Sprintf("127.0.0.1:%d", metricsPort),
 		AdminListen:     adminAddr(metricsPort),
+		HTTP:            HTTP{Listen: httpAddr(metricsPort)},
 		StreamReplicas:  1,
 		ShutdownTimeout: 15 * time.Second,
 		Retention:       7 * 24 * time.Hour,
@@ -78,6 +81,14 @@ func adminAddr(metricsPort int) string {
 	return fmt.Sprintf("127.0.0.1:%d", metricsPort+100)
 }
 
+// httpAddr is the loopback HTTP/JSON address beside a metrics port (9101 → 8081), or none.
+func httpAddr(metricsPort int) string {
+	if metricsPort <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("127.0.0.1:%d", metricsPort-1020)
+}
+
 // RegisterFlags defines the flags on fs with c's current values (or the SANBAO_* environment
 // variables, when set) as defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
@@ -93,6 +104,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.env.Duration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
 	fs.DurationVar(&c.ClockOffset, "clock-offset", c.env.Duration("SANBAO_CLOCK_OFFSET", c.ClockOffset), "run the service's clock this far ahead of the wall clock: for rehearsals and tests only, 0 in production [SANBAO_CLOCK_OFFSET]")
 	fs.DurationVar(&c.Retention, "retention", c.env.Duration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
+	c.HTTP.registerFlags(fs, &c.env)
 	c.Security.registerFlags(fs, &c.env)
 	fs.StringVar(&c.Trace.Export, "trace-export", c.env.String("SANBAO_TRACE_EXPORT", c.Trace.Export), "where spans go: off, otlp (to OTEL_EXPORTER_OTLP_ENDPOINT, with the standard OTEL_* settings) or stdout; empty: otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else off [SANBAO_TRACE_EXPORT]")
 	fs.Float64Var(&c.Trace.Sample, "trace-sample", c.env.Float("SANBAO_TRACE_SAMPLE", c.Trace.Sample), "share of new traces recorded, 0 to 1 (0: all); calls and events continuing a trace follow its decision; OTEL_TRACES_SAMPLER wins when set [SANBAO_TRACE_SAMPLE]")
@@ -128,6 +140,7 @@ func (c Config) Validate() error {
 	if err := c.Trace.Validate(); err != nil {
 		bad = append(bad, err.Error())
 	}
+	bad = append(bad, c.HTTP.problems()...)
 	if c.Limits.MaxRecvBytes < 0 || c.Limits.MaxSendBytes < 0 || c.Limits.MaxInFlight < 0 || c.Limits.QueueWait < 0 || c.Limits.HandlerTimeout < 0 {
 		bad = append(bad, "grpc limits must not be negative")
 	}

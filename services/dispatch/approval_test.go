@@ -64,7 +64,7 @@ func TestPaidApprovalIsAnotherManagers(t *testing.T) {
 		return resp.GetJob(), err
 	}
 	_, err = approve(both, "a1", "mgr-9")
-	if st := status.Convert(err); st.Code() != codes.PermissionDenied || reason(st) != rpc.ReasonSelfApproval {
+	if st := status.Convert(err); st.Code() != codes.PermissionDenied || reason(st) != string(rpc.ReasonSelfApproval) {
 		t.Errorf("ApproveJob by its requester = %v (reason %q), want PERMISSION_DENIED %s", err, reason(st), rpc.ReasonSelfApproval)
 	}
 	if _, err := approve(dispatcher, "a2", "mgr-2"); status.Code(err) != codes.PermissionDenied {

@@ -73,7 +73,7 @@ func TestSeriousComplaintIsAnsweredByAnother(t *testing.T) {
 		t.Errorf("AnswerComplaint by the desk = %v, want PERMISSION_DENIED", err)
 	}
 	_, err = answer(mgr1, "a1")
-	if st := status.Convert(err); st.Code() != codes.PermissionDenied || reason(st) != rpc.ReasonSelfApproval {
+	if st := status.Convert(err); st.Code() != codes.PermissionDenied || reason(st) != string(rpc.ReasonSelfApproval) {
 		t.Errorf("AnswerComplaint by its verifier = %v (reason %q), want PERMISSION_DENIED %s", err, reason(st), rpc.ReasonSelfApproval)
 	}
 	got, err := answer(mgr2, "a2")

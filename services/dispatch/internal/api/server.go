@@ -13,8 +13,6 @@ import (
 
 	"go.etcd.io/bbolt"
 	"go.uber.org/zap"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -335,24 +333,24 @@ func toStatus(err error) error {
 		return err
 	}
 	if re := (*domain.ReasonError)(nil); errors.As(err, &re) {
-		st := status.New(codes.FailedPrecondition, re.Msg)
-		if d, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: re.Reason, Domain: "dispatch.sanbao"}); derr == nil {
-			st = d
-		}
-		return st.Err()
+		return rpc.Fail(rpc.Reason(re.Reason), "%s", re.Msg)
 	}
 	switch {
 	case errors.Is(err, domain.ErrInvalid):
 		field, rule := splitField(strip(err, domain.ErrInvalid))
 		return rpc.FieldError(field, "%s", rule)
 	case errors.Is(err, domain.ErrNotFound):
-		return status.Error(codes.NotFound, strip(err, domain.ErrNotFound)+" not found")
+		return rpc.Fail(rpc.ReasonNotFound, "%s not found", strip(err, domain.ErrNotFound))
 	case errors.Is(err, domain.ErrPrecondition):
-		return status.Error(codes.FailedPrecondition, strip(err, domain.ErrPrecondition))
+		reason := rpc.ReasonPrecondition
+		if te := (*domain.TransitionError)(nil); errors.As(err, &te) {
+			reason = rpc.ReasonStateConflict
+		}
+		return rpc.Fail(reason, "%s", strip(err, domain.ErrPrecondition))
 	case errors.Is(err, domain.ErrSelfApproval):
-		return rpc.PermissionDenied(rpc.ReasonSelfApproval, "%s", strip(err, domain.ErrSelfApproval))
+		return rpc.Fail(rpc.ReasonSelfApproval, "%s", strip(err, domain.ErrSelfApproval))
 	case errors.Is(err, domain.ErrStale):
-		return status.Error(codes.Aborted, "etag: does not match the current version; read it again and retry")
+		return rpc.Fail(rpc.ReasonEtagMismatch, "etag: does not match the current version; read it again and retry")
 	}
 	return rpc.Status(err)
 }
