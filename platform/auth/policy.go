@@ -161,6 +161,7 @@ var policy = map[string]Rule{
 	warrantyService + "ListPolicies":        rule(all(desk, dealer, techd, mgr, integ, admin)),
 	warrantyService + "ListPolicyTemplates": rule(all(admin, mgr)),
 	warrantyService + "RegisterUnit":        rule(all(desk, admin), org(dealer), pii),
+	warrantyService + "ImportUnits":         rule(one(admin)),
 	warrantyService + "GetUnit":             rule(all(desk, disp, techd, mgr, integ, admin, svcT), org(dealer), pii),
 	warrantyService + "ListUnits":           rule(all(desk, techd, mgr, integ, admin), org(dealer), pii),
 	warrantyService + "ReturnWarrantyCard":  rule(all(desk, admin), pii),

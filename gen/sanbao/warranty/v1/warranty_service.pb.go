@@ -1931,7 +1931,7 @@ var File_sanbao_warranty_v1_warranty_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/warranty/v1/warranty_service.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a!sanbao/warranty/v1/campaign.proto\x1a\x1esanbao/warranty/v1/claim.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\xba\x01\n" +
+	")sanbao/warranty/v1/warranty_service.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a!sanbao/warranty/v1/campaign.proto\x1a\x1esanbao/warranty/v1/claim.proto\x1a\x1fsanbao/warranty/v1/import.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\xba\x01\n" +
 	"\x13CreatePolicyRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12:\n" +
@@ -2080,13 +2080,14 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\"O\n" +
 	"\x17GetWarrantyCostResponse\x124\n" +
-	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xff\v\n" +
+	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xe1\f\n" +
 	"\x0fWarrantyService\x12a\n" +
 	"\fCreatePolicy\x12'.sanbao.warranty.v1.CreatePolicyRequest\x1a(.sanbao.warranty.v1.CreatePolicyResponse\x12X\n" +
 	"\tGetPolicy\x12$.sanbao.warranty.v1.GetPolicyRequest\x1a%.sanbao.warranty.v1.GetPolicyResponse\x12a\n" +
 	"\fListPolicies\x12'.sanbao.warranty.v1.ListPoliciesRequest\x1a(.sanbao.warranty.v1.ListPoliciesResponse\x12v\n" +
 	"\x13ListPolicyTemplates\x12..sanbao.warranty.v1.ListPolicyTemplatesRequest\x1a/.sanbao.warranty.v1.ListPolicyTemplatesResponse\x12a\n" +
-	"\fRegisterUnit\x12'.sanbao.warranty.v1.RegisterUnitRequest\x1a(.sanbao.warranty.v1.RegisterUnitResponse\x12R\n" +
+	"\fRegisterUnit\x12'.sanbao.warranty.v1.RegisterUnitRequest\x1a(.sanbao.warranty.v1.RegisterUnitResponse\x12`\n" +
+	"\vImportUnits\x12&.sanbao.warranty.v1.ImportUnitsRequest\x1a'.sanbao.warranty.v1.ImportUnitsResponse(\x01\x12R\n" +
 	"\aGetUnit\x12\".sanbao.warranty.v1.GetUnitRequest\x1a#.sanbao.warranty.v1.GetUnitResponse\x12X\n" +
 	"\tListUnits\x12$.sanbao.warranty.v1.ListUnitsRequest\x1a%.sanbao.warranty.v1.ListUnitsResponse\x12s\n" +
 	"\x12ReturnWarrantyCard\x12-.sanbao.warranty.v1.ReturnWarrantyCardRequest\x1a..sanbao.warranty.v1.ReturnWarrantyCardResponse\x12a\n" +
@@ -2161,6 +2162,8 @@ var file_sanbao_warranty_v1_warranty_service_proto_goTypes = []any{
 	(*Quote)(nil),                       // 45: sanbao.warranty.v1.Quote
 	(*Campaign)(nil),                    // 46: sanbao.warranty.v1.Campaign
 	(*WarrantyCost)(nil),                // 47: sanbao.warranty.v1.WarrantyCost
+	(*ImportUnitsRequest)(nil),          // 48: sanbao.warranty.v1.ImportUnitsRequest
+	(*ImportUnitsResponse)(nil),         // 49: sanbao.warranty.v1.ImportUnitsResponse
 }
 var file_sanbao_warranty_v1_warranty_service_proto_depIdxs = []int32{
 	32, // 0: sanbao.warranty.v1.CreatePolicyRequest.policy:type_name -> sanbao.warranty.v1.Policy
@@ -2201,33 +2204,35 @@ var file_sanbao_warranty_v1_warranty_service_proto_depIdxs = []int32{
 	4,  // 35: sanbao.warranty.v1.WarrantyService.ListPolicies:input_type -> sanbao.warranty.v1.ListPoliciesRequest
 	6,  // 36: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:input_type -> sanbao.warranty.v1.ListPolicyTemplatesRequest
 	8,  // 37: sanbao.warranty.v1.WarrantyService.RegisterUnit:input_type -> sanbao.warranty.v1.RegisterUnitRequest
-	10, // 38: sanbao.warranty.v1.WarrantyService.GetUnit:input_type -> sanbao.warranty.v1.GetUnitRequest
-	12, // 39: sanbao.warranty.v1.WarrantyService.ListUnits:input_type -> sanbao.warranty.v1.ListUnitsRequest
-	14, // 40: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:input_type -> sanbao.warranty.v1.ReturnWarrantyCardRequest
-	16, // 41: sanbao.warranty.v1.WarrantyService.RecordRepair:input_type -> sanbao.warranty.v1.RecordRepairRequest
-	18, // 42: sanbao.warranty.v1.WarrantyService.ListRepairs:input_type -> sanbao.warranty.v1.ListRepairsRequest
-	20, // 43: sanbao.warranty.v1.WarrantyService.EvaluateClaim:input_type -> sanbao.warranty.v1.EvaluateClaimRequest
-	23, // 44: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:input_type -> sanbao.warranty.v1.QuoteServiceFeeRequest
-	25, // 45: sanbao.warranty.v1.WarrantyService.CreateCampaign:input_type -> sanbao.warranty.v1.CreateCampaignRequest
-	27, // 46: sanbao.warranty.v1.WarrantyService.ListCampaigns:input_type -> sanbao.warranty.v1.ListCampaignsRequest
-	29, // 47: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:input_type -> sanbao.warranty.v1.GetWarrantyCostRequest
-	1,  // 48: sanbao.warranty.v1.WarrantyService.CreatePolicy:output_type -> sanbao.warranty.v1.CreatePolicyResponse
-	3,  // 49: sanbao.warranty.v1.WarrantyService.GetPolicy:output_type -> sanbao.warranty.v1.GetPolicyResponse
-	5,  // 50: sanbao.warranty.v1.WarrantyService.ListPolicies:output_type -> sanbao.warranty.v1.ListPoliciesResponse
-	7,  // 51: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:output_type -> sanbao.warranty.v1.ListPolicyTemplatesResponse
-	9,  // 52: sanbao.warranty.v1.WarrantyService.RegisterUnit:output_type -> sanbao.warranty.v1.RegisterUnitResponse
-	11, // 53: sanbao.warranty.v1.WarrantyService.GetUnit:output_type -> sanbao.warranty.v1.GetUnitResponse
-	13, // 54: sanbao.warranty.v1.WarrantyService.ListUnits:output_type -> sanbao.warranty.v1.ListUnitsResponse
-	15, // 55: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:output_type -> sanbao.warranty.v1.ReturnWarrantyCardResponse
-	17, // 56: sanbao.warranty.v1.WarrantyService.RecordRepair:output_type -> sanbao.warranty.v1.RecordRepairResponse
-	19, // 57: sanbao.warranty.v1.WarrantyService.ListRepairs:output_type -> sanbao.warranty.v1.ListRepairsResponse
-	21, // 58: sanbao.warranty.v1.WarrantyService.EvaluateClaim:output_type -> sanbao.warranty.v1.EvaluateClaimResponse
-	24, // 59: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:output_type -> sanbao.warranty.v1.QuoteServiceFeeResponse
-	26, // 60: sanbao.warranty.v1.WarrantyService.CreateCampaign:output_type -> sanbao.warranty.v1.CreateCampaignResponse
-	28, // 61: sanbao.warranty.v1.WarrantyService.ListCampaigns:output_type -> sanbao.warranty.v1.ListCampaignsResponse
-	30, // 62: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:output_type -> sanbao.warranty.v1.GetWarrantyCostResponse
-	48, // [48:63] is the sub-list for method output_type
-	33, // [33:48] is the sub-list for method input_type
+	48, // 38: sanbao.warranty.v1.WarrantyService.ImportUnits:input_type -> sanbao.warranty.v1.ImportUnitsRequest
+	10, // 39: sanbao.warranty.v1.WarrantyService.GetUnit:input_type -> sanbao.warranty.v1.GetUnitRequest
+	12, // 40: sanbao.warranty.v1.WarrantyService.ListUnits:input_type -> sanbao.warranty.v1.ListUnitsRequest
+	14, // 41: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:input_type -> sanbao.warranty.v1.ReturnWarrantyCardRequest
+	16, // 42: sanbao.warranty.v1.WarrantyService.RecordRepair:input_type -> sanbao.warranty.v1.RecordRepairRequest
+	18, // 43: sanbao.warranty.v1.WarrantyService.ListRepairs:input_type -> sanbao.warranty.v1.ListRepairsRequest
+	20, // 44: sanbao.warranty.v1.WarrantyService.EvaluateClaim:input_type -> sanbao.warranty.v1.EvaluateClaimRequest
+	23, // 45: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:input_type -> sanbao.warranty.v1.QuoteServiceFeeRequest
+	25, // 46: sanbao.warranty.v1.WarrantyService.CreateCampaign:input_type -> sanbao.warranty.v1.CreateCampaignRequest
+	27, // 47: sanbao.warranty.v1.WarrantyService.ListCampaigns:input_type -> sanbao.warranty.v1.ListCampaignsRequest
+	29, // 48: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:input_type -> sanbao.warranty.v1.GetWarrantyCostRequest
+	1,  // 49: sanbao.warranty.v1.WarrantyService.CreatePolicy:output_type -> sanbao.warranty.v1.CreatePolicyResponse
+	3,  // 50: sanbao.warranty.v1.WarrantyService.GetPolicy:output_type -> sanbao.warranty.v1.GetPolicyResponse
+	5,  // 51: sanbao.warranty.v1.WarrantyService.ListPolicies:output_type -> sanbao.warranty.v1.ListPoliciesResponse
+	7,  // 52: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:output_type -> sanbao.warranty.v1.ListPolicyTemplatesResponse
+	9,  // 53: sanbao.warranty.v1.WarrantyService.RegisterUnit:output_type -> sanbao.warranty.v1.RegisterUnitResponse
+	49, // 54: sanbao.warranty.v1.WarrantyService.ImportUnits:output_type -> sanbao.warranty.v1.ImportUnitsResponse
+	11, // 55: sanbao.warranty.v1.WarrantyService.GetUnit:output_type -> sanbao.warranty.v1.GetUnitResponse
+	13, // 56: sanbao.warranty.v1.WarrantyService.ListUnits:output_type -> sanbao.warranty.v1.ListUnitsResponse
+	15, // 57: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:output_type -> sanbao.warranty.v1.ReturnWarrantyCardResponse
+	17, // 58: sanbao.warranty.v1.WarrantyService.RecordRepair:output_type -> sanbao.warranty.v1.RecordRepairResponse
+	19, // 59: sanbao.warranty.v1.WarrantyService.ListRepairs:output_type -> sanbao.warranty.v1.ListRepairsResponse
+	21, // 60: sanbao.warranty.v1.WarrantyService.EvaluateClaim:output_type -> sanbao.warranty.v1.EvaluateClaimResponse
+	24, // 61: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:output_type -> sanbao.warranty.v1.QuoteServiceFeeResponse
+	26, // 62: sanbao.warranty.v1.WarrantyService.CreateCampaign:output_type -> sanbao.warranty.v1.CreateCampaignResponse
+	28, // 63: sanbao.warranty.v1.WarrantyService.ListCampaigns:output_type -> sanbao.warranty.v1.ListCampaignsResponse
+	30, // 64: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:output_type -> sanbao.warranty.v1.GetWarrantyCostResponse
+	49, // [49:65] is the sub-list for method output_type
+	33, // [33:49] is the sub-list for method input_type
 	33, // [33:33] is the sub-list for extension type_name
 	33, // [33:33] is the sub-list for extension extendee
 	0,  // [0:33] is the sub-list for field type_name
@@ -2240,6 +2245,7 @@ func file_sanbao_warranty_v1_warranty_service_proto_init() {
 	}
 	file_sanbao_warranty_v1_campaign_proto_init()
 	file_sanbao_warranty_v1_claim_proto_init()
+	file_sanbao_warranty_v1_import_proto_init()
 	file_sanbao_warranty_v1_policy_proto_init()
 	file_sanbao_warranty_v1_unit_proto_init()
 	type x struct{}

@@ -4,8 +4,10 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
+	"buf.build/go/protovalidate"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -38,8 +40,9 @@ const (
 type Server struct {
 	warrantyv1.UnimplementedWarrantyServiceServer
 
-	engine *domain.Engine
-	p      *daemon.Platform
+	engine    *domain.Engine
+	p         *daemon.Platform
+	validator protovalidate.Validator // the request rules, for rows an import streams
 
 	mu    sync.Mutex
 	cache map[policyKey]*domain.Compiled
@@ -53,7 +56,11 @@ func New() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{engine: eng, cache: map[policyKey]*domain.Compiled{}}, nil
+	v, err := protovalidate.New()
+	if err != nil {
+		return nil, fmt.Errorf("protovalidate: %w", err)
+	}
+	return &Server{engine: eng, validator: v, cache: map[policyKey]*domain.Compiled{}}, nil
 }
 
 // Start keeps the platform and registers the consumers of dispatch's visit reports (completed
