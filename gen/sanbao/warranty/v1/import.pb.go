@@ -85,7 +85,8 @@ type ImportUnitRow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The row's line in the file, for the report.
 	Line int32 `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
-	// The unit.
+	// The unit. Checked row by row with RegisterUnit's rules by the server (so that every bad row
+	// is reported, not the first), hence not by the stream's message rules.
 	Unit          *Unit `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -188,10 +189,10 @@ const file_sanbao_warranty_v1_import_proto_rawDesc = "" +
 	"\x1fsanbao/warranty/v1/import.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bsanbao/type/v1/import.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\x8f\x01\n" +
 	"\x12ImportUnitsRequest\x127\n" +
 	"\aoptions\x18\x01 \x01(\v2\x1d.sanbao.type.v1.ImportOptionsR\aoptions\x12@\n" +
-	"\x04rows\x18\x02 \x03(\v2!.sanbao.warranty.v1.ImportUnitRowB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x04rows\"Z\n" +
+	"\x04rows\x18\x02 \x03(\v2!.sanbao.warranty.v1.ImportUnitRowB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x04rows\"b\n" +
 	"\rImportUnitRow\x12\x1b\n" +
-	"\x04line\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x04line\x12,\n" +
-	"\x04unit\x18\x02 \x01(\v2\x18.sanbao.warranty.v1.UnitR\x04unit\"K\n" +
+	"\x04line\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x04line\x124\n" +
+	"\x04unit\x18\x02 \x01(\v2\x18.sanbao.warranty.v1.UnitB\x06\xbaH\x03\xd8\x01\x03R\x04unit\"K\n" +
 	"\x13ImportUnitsResponse\x124\n" +
 	"\x06report\x18\x01 \x01(\v2\x1c.sanbao.type.v1.ImportReportR\x06reportB\xcb\x01\n" +
 	"\x16com.sanbao.warranty.v1B\vImportProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/warranty/v1;warrantyv1\xa2\x02\x03SWX\xaa\x02\x12Sanbao.Warranty.V1\xca\x02\x12Sanbao\\Warranty\\V1\xe2\x02\x1eSanbao\\Warranty\\V1\\GPBMetadata\xea\x02\x14Sanbao::Warranty::V1b\x06proto3"

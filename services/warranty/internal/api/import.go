@@ -100,7 +100,11 @@ func (s *Server) importUnit(tx *bbolt.Tx, rep *bulk.Report, row *warrantyv1.Impo
 	in := row.GetUnit()
 	pol, err := store.GetPolicy(tx, in.GetPolicyId(), in.GetPolicyVersion())
 	if errors.Is(err, store.ErrNotFound) {
-		rep.Rejectf(row.GetLine(), "policy_id", "policy %s version %d is not known", in.GetPolicyId(), in.GetPolicyVersion())
+		if in.GetPolicyVersion() == 0 {
+			rep.Rejectf(row.GetLine(), "policy_id", "policy %s is not known", in.GetPolicyId())
+		} else {
+			rep.Rejectf(row.GetLine(), "policy_version", "policy %s version %d is not known", in.GetPolicyId(), in.GetPolicyVersion())
+		}
 		return nil
 	} else if err != nil {
 		return err
