@@ -39,6 +39,8 @@ Usage:
         start the suite on loopback and print the event-backbone figures beside their ceilings
   sanbao bench vrptw DIR [--budget 1s] [--seed N] [--bks FILE]
         benchmarks (sanbao bench -h): dispatch's day-plan solver on Solomon/Homberger instances
+  sanbao import KIND FILE [--validate-only] [--json] [--lang zh|en] [--warranty-addr ...] [--ca ...] [--token ...]
+        load units (and more kinds, sanbao import -h) from CSV/XLSX: every row checked, all or none
   sanbao deadletters list|show|retry|drop [--service ticket] [--admin-addr ...] [id]
         events a service parked because they could never be published or applied
 `
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string) error {
 		return runBench(ctx, args[1:])
 	case "deadletters":
 		return deadLetters(ctx, args[1:], os.Stdout)
+	case "import":
+		return importCmd(ctx, args[1:], os.Stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
