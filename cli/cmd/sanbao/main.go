@@ -41,6 +41,8 @@ Usage:
         benchmarks (sanbao bench -h): dispatch's day-plan solver on Solomon/Homberger instances
   sanbao import KIND FILE [--validate-only] [--json] [--lang zh|en] [--warranty-addr ...] [--ca ...] [--token ...]
         load units (and more kinds, sanbao import -h) from CSV/XLSX: every row checked, all or none
+  sanbao version
+        the module version and the VCS revision the binary was built from
   sanbao deadletters list|show|retry|drop [--service ticket] [--admin-addr ...] [id]
         events a service parked because they could never be published or applied
 `
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string) error {
 		return runBench(ctx, args[1:])
 	case "deadletters":
 		return deadLetters(ctx, args[1:], os.Stdout)
+	case "version", "--version":
+		return version(os.Stdout)
 	case "import":
 		return importCmd(ctx, args[1:], os.Stdout, os.Stderr)
 	case "help", "-h", "--help":
