@@ -144,7 +144,8 @@ func (k *Kind) columns(header []string) ([]*Column, error) {
 }
 
 // Parse turns a table into records. A cell that cannot be read (a date that is no date, a
-// number that is none) rejects its row; the rows are still all checked by the service.
+// number that is none) is rejected with its line and field; its row is still sent with that
+// field unset, so that the service reports the row's other faults too.
 func (k *Kind) Parse(t *Table) ([]Row, []*typev1.ImportRejection, error) {
 	cols, err := k.columns(t.Header)
 	if err != nil {
@@ -154,13 +155,11 @@ func (k *Kind) Parse(t *Table) ([]Row, []*typev1.ImportRejection, error) {
 	var rejected []*typev1.ImportRejection
 	for _, rec := range t.Rows {
 		m := k.record()
-		ok := true
 		for i, cell := range rec.Cells {
 			cell = strings.TrimSpace(cell)
 			if i >= len(cols) {
 				if cell != "" {
 					rejected = append(rejected, &typev1.ImportRejection{Line: rec.Line, Field: "", Reason: fmt.Sprintf("cell %d is beyond the header's %d columns", i+1, len(cols))})
-					ok = false
 				}
 				continue
 			}
@@ -169,14 +168,40 @@ func (k *Kind) Parse(t *Table) ([]Row, []*typev1.ImportRejection, error) {
 			}
 			if err := set(m, cols[i].Path, cell); err != nil {
 				rejected = append(rejected, &typev1.ImportRejection{Line: rec.Line, Field: cols[i].Path, Reason: err.Error()})
-				ok = false
 			}
 		}
-		if ok {
-			rows = append(rows, Row{Line: rec.Line, Record: m})
-		}
+		rows = append(rows, Row{Line: rec.Line, Record: m})
 	}
 	return rows, rejected, nil
+}
+
+// merge adds the parser's rejections to the service's, dropping what the service said of a
+// field the parser already rejected (it saw the field unset).
+func merge(service, parsed []*typev1.ImportRejection) []*typev1.ImportRejection {
+	type key struct {
+		line  int32
+		field string
+	}
+	bad := map[key]bool{}
+	for _, p := range parsed {
+		bad[key{p.GetLine(), p.GetField()}] = true
+	}
+	out := append([]*typev1.ImportRejection{}, parsed...)
+	for _, r := range service {
+		f, dup := r.GetField(), false
+		for f != "" && !dup {
+			dup = bad[key{r.GetLine(), f}]
+			if i := strings.LastIndexByte(f, '.'); i >= 0 {
+				f = f[:i]
+			} else {
+				f = ""
+			}
+		}
+		if !dup {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Options tune Import.
@@ -206,8 +231,7 @@ func (k *Kind) Import(ctx context.Context, conn grpc.ClientConnInterface, t *Tab
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", k.Name, err)
 	}
-	rep.Received += int32(total - len(rows))
-	rep.Rejected = append(rep.Rejected, rejected...)
+	rep.Rejected = merge(rep.GetRejected(), rejected)
 	if len(rejected) > 0 {
 		rep.Applied = false
 	}
