@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/nats-io/nats.go"
 
 	"github.com/sanbao/sanbao/cli/internal/creds"
 	"github.com/sanbao/sanbao/cli/internal/demo"
@@ -32,7 +31,7 @@ Usage:
   sanbao demo [--ticket-addr ...] [--nats-url ...] [--ca ...] [--token ... | --token-file ...]
         walk one ticket from intake to survey against a running suite, printing each step and event
   sanbao events tail [--nats-url tls://127.0.0.1:4222] [--nats-cert ... --nats-key ... --ca ...] [--subject 'sanbao.>'] [--history] [--json]
-        print events readably as they happen
+        print events readably as they happen; reconnects forever and says when it lost or regained the server
   sanbao ticket create|show|list|contact|close [flags]
         the service desk's everyday commands (sanbao ticket -h)
   sanbao bench [suite] [--duration 5s] [--walkers 64] [--rows a,b] [--cpuprofile f]
@@ -130,10 +129,5 @@ func eventsTail(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(*url, append(nopts, nats.Name("sanbao-events-tail"))...)
-	if err != nil {
-		return fmt.Errorf("connect %s: %w", *url, err)
-	}
-	defer nc.Close()
-	return tail.Run(ctx, nc, os.Stdout, o)
+	return tail.Follow(ctx, *url, nopts, os.Stdout, o, tail.DefaultBackoff)
 }
