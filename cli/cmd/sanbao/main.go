@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"syscall"
 
-
 	"github.com/sanbao/sanbao/cli/internal/creds"
 	"github.com/sanbao/sanbao/cli/internal/demo"
 	"github.com/sanbao/sanbao/cli/internal/desk"

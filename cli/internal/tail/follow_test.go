@@ -113,7 +113,9 @@ func TestFollowWaitsForAServerNotUpYet(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- tail.Follow(ctx, url, nil, out, tail.Options{}, tail.Backoff{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond}) }()
+	go func() {
+		done <- tail.Follow(ctx, url, nil, out, tail.Options{}, tail.Backoff{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond})
+	}()
 	waitFor(t, out, "# waiting for the server")
 	ns.Restart()
 	publish(t, url, "sanbao.late.v1.x.created", out)
