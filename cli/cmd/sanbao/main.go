@@ -16,6 +16,7 @@ import (
 	"github.com/sanbao/sanbao/cli/internal/creds"
 	"github.com/sanbao/sanbao/cli/internal/demo"
 	"github.com/sanbao/sanbao/cli/internal/desk"
+	"github.com/sanbao/sanbao/cli/internal/report"
 	"github.com/sanbao/sanbao/cli/internal/suite"
 	"github.com/sanbao/sanbao/cli/internal/tail"
 	"github.com/sanbao/sanbao/platform/daemon"
@@ -39,6 +40,11 @@ Usage:
         benchmarks (sanbao bench -h): dispatch's day-plan solver on Solomon/Homberger instances
   sanbao import KIND FILE [--validate-only] [--json] [--lang zh|en] [--warranty-addr ...] [--ca ...] [--token ...]
         load units (and more kinds, sanbao import -h) from CSV/XLSX: every row checked, all or none
+  sanbao kpi [--days 30 | --from 2026-11-01 --to 2026-12-01] [--organisation O] [--region R] [--product-line L] [--json]
+        the service KPIs against their targets (GetServiceMetrics) as a table
+  sanbao stock PART_ID [--location L] [--json]      a part's stock per location (GetStock)
+  sanbao reservations --job J [--state active] [--json]    a job's parts reservations (ListReservations)
+        (kpi, stock and reservations take --addr, --ca, --token/--token-file, --insecure)
   sanbao version
         the module version and the VCS revision the binary was built from
   sanbao deadletters list|show|retry|drop [--service ticket] [--admin-addr ...] [id]
@@ -79,6 +85,12 @@ func run(ctx context.Context, args []string) error {
 		return runBench(ctx, args[1:])
 	case "deadletters":
 		return deadLetters(ctx, args[1:], os.Stdout)
+	case "kpi":
+		return report.KPI(ctx, args[1:], os.Stdout)
+	case "stock":
+		return report.Stock(ctx, args[1:], os.Stdout)
+	case "reservations":
+		return report.Reservations(ctx, args[1:], os.Stdout)
 	case "version", "--version":
 		return version(os.Stdout)
 	case "import":
