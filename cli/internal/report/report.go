@@ -126,7 +126,9 @@ func Metrics(out io.Writer, m *ticketv1.ServiceMetrics, s style.Style) {
 	tw.Flush()
 }
 
-func percent(f float64) string { return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", f*100), "0"), ".0") + " %" }
+func percent(f float64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", f*100), "0"), ".0") + " %"
+}
 
 // Stock runs `sanbao stock PART`: GetStock, one row per location.
 func Stock(ctx context.Context, args []string, out io.Writer) error {
@@ -245,4 +247,3 @@ func Reservations(ctx context.Context, args []string, out io.Writer) error {
 	}
 	return nil
 }
-
