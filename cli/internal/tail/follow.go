@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/sanbao/sanbao/cli/internal/style"
 )
 
 // Backoff bounds the wait between reconnection attempts: it doubles from Min up to Max.
@@ -30,6 +32,7 @@ func (b Backoff) delay(n int) time.Duration {
 // line ("# lost the server …", "# regained the server …") each time it loses or regains it.
 // Live events published while it was away are not printed (--history replays the streams).
 func Follow(ctx context.Context, url string, nopts []nats.Option, w io.Writer, o Options, b Backoff) error {
+	st := style.For(w) // before wrapping: colour only when w is a terminal
 	sw := &syncWriter{w: w}
 	var lost time.Time
 	opts := append([]nats.Option{},
@@ -46,10 +49,10 @@ func Follow(ctx context.Context, url string, nopts []nats.Option, w io.Writer, o
 			if err != nil {
 				why = ": " + err.Error()
 			}
-			fmt.Fprintf(sw, "# lost the server at %s%s; reconnecting\n", lost.Format(time.TimeOnly), why)
+			fmt.Fprintln(sw, st.Red(fmt.Sprintf("# lost the server at %s%s; reconnecting", lost.Format(time.TimeOnly), why)))
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
-			fmt.Fprintf(sw, "# regained the server %s after %v\n", c.ConnectedUrlRedacted(), time.Since(lost).Round(time.Second))
+			fmt.Fprintln(sw, st.Green(fmt.Sprintf("# regained the server %s after %v", c.ConnectedUrlRedacted(), time.Since(lost).Round(time.Second))))
 		}),
 	)
 	nc, err := nats.Connect(url, append(opts, nopts...)...)
