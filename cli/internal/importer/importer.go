@@ -27,6 +27,8 @@ type Column struct {
 	Path     string   // the record's field, e.g. "dates.sale"
 	Required bool     // the header must be present (the service decides whether a cell may be empty)
 	Doc      string   // what the column holds, for docs/import.md
+	// Values maps words a file may write to the value the field takes ("三包件" → "WARRANTY").
+	Values map[string]string
 }
 
 // Kind is something that can be imported: its columns and the service call that takes it.
@@ -49,7 +51,7 @@ type Row struct {
 }
 
 // Kinds are the kinds `sanbao import` takes, by name.
-func Kinds() []*Kind { return []*Kind{unitsKind()} }
+func Kinds() []*Kind { return []*Kind{unitsKind(), partsKind()} }
 
 // Lookup returns the kind named name (English or Chinese), or an error listing the kinds.
 func Lookup(name string) (*Kind, error) {
@@ -165,6 +167,9 @@ func (k *Kind) Parse(t *Table) ([]Row, []*typev1.ImportRejection, error) {
 			}
 			if cell == "" {
 				continue
+			}
+			if v, ok := cols[i].Values[cell]; ok {
+				cell = v
 			}
 			if err := set(m, cols[i].Path, cell); err != nil {
 				rejected = append(rejected, &typev1.ImportRejection{Line: rec.Line, Field: cols[i].Path, Reason: err.Error()})

@@ -90,8 +90,8 @@ func (w *world) importFile(name string, data []byte, o importer.Options) *import
 	return rep
 }
 
-// events is how many messages the WARRANTY stream holds.
-func (w *world) events() uint64 {
+// streamMsgs is how many messages a stream holds.
+func (w *world) streamMsgs(name string) uint64 {
 	w.t.Helper()
 	nc, err := nats.Connect(w.ns.URL())
 	if err != nil {
@@ -101,7 +101,7 @@ func (w *world) events() uint64 {
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, "WARRANTY")
+	s, err := js.Stream(ctx, name)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -112,18 +112,21 @@ func (w *world) events() uint64 {
 	return info.State.Msgs
 }
 
-// waitEvents waits until the stream holds n events and the outbox is empty.
-func (w *world) waitEvents(n uint64) {
+// waitStream waits until the stream holds n events and the service's outbox is empty.
+func (w *world) waitStream(name string, n uint64) {
 	w.t.Helper()
 	natstest.Eventually(w.t, 60*time.Second, func() error {
 		var depth int
 		_ = w.run.Platform.DB.View(func(tx *bbolt.Tx) error { depth, _ = outbox.Depth(tx); return nil })
-		if got := w.events(); got != n || depth != 0 {
-			return fmt.Errorf("WARRANTY stream holds %d events, outbox %d; want %d, 0", got, depth, n)
+		if got := w.streamMsgs(name); got != n || depth != 0 {
+			return fmt.Errorf("%s stream holds %d events, outbox %d; want %d, 0", name, got, depth, n)
 		}
 		return nil
 	})
 }
+
+// waitEvents waits until the WARRANTY stream holds n events and the outbox is empty.
+func (w *world) waitEvents(n uint64) { w.waitStream("WARRANTY", n) }
 
 func (w *world) unit(serial string) (*warrantyv1.Unit, error) {
 	// Operator holds the service desk's role, which sees customers' personal data (an admin does not).

@@ -37,6 +37,8 @@ var zhRules = []struct {
 	{regexp.MustCompile(`^serial (\S+) is registered with another (\S+);`), "序列号 $1 已登记，但 $2 不同；导入不会修改已登记的产品"},
 	{regexp.MustCompile(`^policy (\S+) version (\d+) is not known`), "保修政策 $1（版本 $2）不存在"},
 	{regexp.MustCompile(`^policy (\S+) is not known`), "保修政策 $1 不存在"},
+	{regexp.MustCompile(`^sku (\S+) is also on line (\d+)`), "备件编号 $1 与第 $2 行重复"},
+	{regexp.MustCompile(`^part (\S+) is a (\S+) part; an import does not change`), "备件 $1 的类别是 $2；导入不会修改备件类别"},
 	{regexp.MustCompile(`^(\S+) (\S+) is also on line (\d+)`), "$1 $2 与第 $3 行重复"},
 	{regexp.MustCompile(`^cell (\d+) is beyond the header's (\d+) columns`), "第 $1 个单元格超出了表头的 $2 列"},
 	{regexp.MustCompile(`^(.*) must not be before (.*)$`), "$1 不能早于 $2"},

@@ -27,6 +27,7 @@ const (
 	InventoryService_GetPart_FullMethodName                = "/sanbao.inventory.v1.InventoryService/GetPart"
 	InventoryService_ListParts_FullMethodName              = "/sanbao.inventory.v1.InventoryService/ListParts"
 	InventoryService_UpdatePart_FullMethodName             = "/sanbao.inventory.v1.InventoryService/UpdatePart"
+	InventoryService_ImportParts_FullMethodName            = "/sanbao.inventory.v1.InventoryService/ImportParts"
 	InventoryService_CreateLocation_FullMethodName         = "/sanbao.inventory.v1.InventoryService/CreateLocation"
 	InventoryService_GetLocation_FullMethodName            = "/sanbao.inventory.v1.InventoryService/GetLocation"
 	InventoryService_ListLocations_FullMethodName          = "/sanbao.inventory.v1.InventoryService/ListLocations"
@@ -82,6 +83,14 @@ type InventoryServiceClient interface {
 	// UpdatePart changes a part's descriptive and replenishment fields (not its sku or kind).
 	// ABORTED when the etag is stale.
 	UpdatePart(ctx context.Context, in *UpdatePartRequest, opts ...grpc.CallOption) (*UpdatePartResponse, error)
+	// ImportParts loads the parts list in bulk (`sanbao import parts`): the client streams every
+	// row (chunks of at most 1000), the server checks them all with CreatePart's rules and, only
+	// when no row is rejected, applies them in one transaction. The key is the sku: a new sku is
+	// created (sanbao.inventory.v1.part.created); a known sku with equal fields is unchanged (no
+	// event); one with other fields is updated as UpdatePart would (sanbao.inventory.v1.part.updated),
+	// except that a different kind is a rejected row. A stream that ends without the client
+	// closing it imports nothing.
+	ImportParts(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportPartsRequest, ImportPartsResponse], error)
 	// CreateLocation registers a stock location.
 	CreateLocation(ctx context.Context, in *CreateLocationRequest, opts ...grpc.CallOption) (*CreateLocationResponse, error)
 	// GetLocation returns a location by id.
@@ -208,6 +217,19 @@ func (c *inventoryServiceClient) UpdatePart(ctx context.Context, in *UpdatePartR
 	}
 	return out, nil
 }
+
+func (c *inventoryServiceClient) ImportParts(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportPartsRequest, ImportPartsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &InventoryService_ServiceDesc.Streams[0], InventoryService_ImportParts_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportPartsRequest, ImportPartsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportPartsClient = grpc.ClientStreamingClient[ImportPartsRequest, ImportPartsResponse]
 
 func (c *inventoryServiceClient) CreateLocation(ctx context.Context, in *CreateLocationRequest, opts ...grpc.CallOption) (*CreateLocationResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -532,6 +554,14 @@ type InventoryServiceServer interface {
 	// UpdatePart changes a part's descriptive and replenishment fields (not its sku or kind).
 	// ABORTED when the etag is stale.
 	UpdatePart(context.Context, *UpdatePartRequest) (*UpdatePartResponse, error)
+	// ImportParts loads the parts list in bulk (`sanbao import parts`): the client streams every
+	// row (chunks of at most 1000), the server checks them all with CreatePart's rules and, only
+	// when no row is rejected, applies them in one transaction. The key is the sku: a new sku is
+	// created (sanbao.inventory.v1.part.created); a known sku with equal fields is unchanged (no
+	// event); one with other fields is updated as UpdatePart would (sanbao.inventory.v1.part.updated),
+	// except that a different kind is a rejected row. A stream that ends without the client
+	// closing it imports nothing.
+	ImportParts(grpc.ClientStreamingServer[ImportPartsRequest, ImportPartsResponse]) error
 	// CreateLocation registers a stock location.
 	CreateLocation(context.Context, *CreateLocationRequest) (*CreateLocationResponse, error)
 	// GetLocation returns a location by id.
@@ -630,6 +660,9 @@ func (UnimplementedInventoryServiceServer) ListParts(context.Context, *ListParts
 }
 func (UnimplementedInventoryServiceServer) UpdatePart(context.Context, *UpdatePartRequest) (*UpdatePartResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdatePart not implemented")
+}
+func (UnimplementedInventoryServiceServer) ImportParts(grpc.ClientStreamingServer[ImportPartsRequest, ImportPartsResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportParts not implemented")
 }
 func (UnimplementedInventoryServiceServer) CreateLocation(context.Context, *CreateLocationRequest) (*CreateLocationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateLocation not implemented")
@@ -813,6 +846,13 @@ func _InventoryService_UpdatePart_Handler(srv interface{}, ctx context.Context, 
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _InventoryService_ImportParts_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(InventoryServiceServer).ImportParts(&grpc.GenericServerStream[ImportPartsRequest, ImportPartsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportPartsServer = grpc.ClientStreamingServer[ImportPartsRequest, ImportPartsResponse]
 
 func _InventoryService_CreateLocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateLocationRequest)
@@ -1498,6 +1538,12 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _InventoryService_CompareStockingPlan_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportParts",
+			Handler:       _InventoryService_ImportParts_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "sanbao/inventory/v1/inventory_service.proto",
 }

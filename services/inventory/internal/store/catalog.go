@@ -42,6 +42,15 @@ func (t *Tx) CreatePart(p *inventoryv1.Part) error {
 	return pstore.PutProto(t.tx, bucketParts, []byte(p.GetId()), p)
 }
 
+// PartBySKU returns the part with sku, or a NotFoundError.
+func (t *Tx) PartBySKU(sku string) (*inventoryv1.Part, error) {
+	id := pstore.Get(t.tx, bucketPartsBySKU, []byte(sku))
+	if id == nil {
+		return nil, &NotFoundError{Kind: "part with sku", ID: sku}
+	}
+	return t.Part(string(id))
+}
+
 // PutPart stores a changed part (its sku never changes).
 func (t *Tx) PutPart(p *inventoryv1.Part) error {
 	return pstore.PutProto(t.tx, bucketParts, []byte(p.GetId()), p)
