@@ -201,6 +201,8 @@ var policy = map[string]Rule{
 	// Inventory: the warehouse's books; dealers see their own stock and return their old parts.
 	inventoryService + "CreatePart":             rule(all(admin, wh)),
 	inventoryService + "ImportParts":            rule(one(admin)),
+	inventoryService + "ImportLocations":        rule(one(admin)),
+	inventoryService + "ImportStock":            rule(one(admin)),
 	inventoryService + "GetPart":                rule(all(desk, disp, tech, wh, dealer, techd, mgr, integ, admin, svcD)),
 	inventoryService + "ListParts":              rule(all(desk, disp, tech, wh, dealer, techd, mgr, integ, admin, svcD)),
 	inventoryService + "UpdatePart":             rule(all(admin, wh)),

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"buf.build/go/protovalidate"
+	"go.etcd.io/bbolt"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -18,6 +19,7 @@ import (
 
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/rpc"
+	"github.com/sanbao/sanbao/platform/store"
 )
 
 // MaxRows is the most rows one import takes: all of them are committed in one transaction.
@@ -92,6 +94,12 @@ func (r *Report) Rejectf(line int32, field, format string, args ...any) {
 // of a FAILED_PRECONDITION, ALREADY_EXISTS or NOT_FOUND status. Any other error is not the
 // row's fault and is returned, for the caller to fail the import with.
 func (r *Report) Reject(line int32, prefix string, err error) error {
+	return r.RejectAs(line, func(f string) string { return strings.TrimPrefix(f, prefix) }, err)
+}
+
+// RejectAs is Reject with the fields of err renamed by field (the request's field paths to the
+// row's).
+func (r *Report) RejectAs(line int32, field func(string) string, err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
 		return err
@@ -102,7 +110,7 @@ func (r *Report) Reject(line int32, prefix string, err error) error {
 		for _, d := range st.Details() {
 			if br, ok := d.(*errdetails.BadRequest); ok {
 				for _, v := range br.GetFieldViolations() {
-					r.Rejectf(line, strings.TrimPrefix(v.GetField(), prefix), "%s", v.GetDescription())
+					r.Rejectf(line, field(v.GetField()), "%s", v.GetDescription())
 					n++
 				}
 			}
@@ -111,13 +119,13 @@ func (r *Report) Reject(line int32, prefix string, err error) error {
 			r.Rejectf(line, "", "%s", st.Message())
 		}
 	case codes.FailedPrecondition, codes.AlreadyExists, codes.NotFound:
-		field := ""
+		name := ""
 		msg := st.Message()
 		// Messages of the form "unit.policy_id: ..." name their field.
 		if i := strings.Index(msg, ": "); i > 0 && !strings.ContainsAny(msg[:i], " ") {
-			field, msg = strings.TrimPrefix(msg[:i], prefix), msg[i+2:]
+			name, msg = field(msg[:i]), msg[i+2:]
 		}
-		r.Rejectf(line, field, "%s", msg)
+		r.Rejectf(line, name, "%s", msg)
 	default:
 		return err
 	}
@@ -141,4 +149,45 @@ func (r *Report) Proto(applied bool) *typev1.ImportReport {
 	})
 	out.Applied = applied // when false, the counts say what the rows would have done
 	return out
+}
+
+// errNotApplied rolls an import's transaction back.
+var errNotApplied = errors.New("import not applied")
+
+// Apply is the whole of an import once its rows are received: check runs for every row first
+// (it rejects into the report and returns false for a bad row; an error stops the import), then apply runs for every good
+// row in ONE transaction of db, which is committed only when no row was rejected (by check or
+// by apply) and the import is not validate_only. It returns the report and whether the rows
+// were committed; an error is not a row's fault (the store failed) and nothing is applied.
+func Apply[R any](db *store.DB, rows []R, opts *typev1.ImportOptions, check func(rep *Report, row R) (bool, error),
+	apply func(tx *bbolt.Tx, rep *Report, row R) error) (*typev1.ImportReport, bool, error) {
+	var pre Report
+	pre.Received(len(rows))
+	good := make([]bool, len(rows))
+	for i, row := range rows {
+		ok, err := check(&pre, row)
+		if err != nil {
+			return nil, false, err
+		}
+		good[i] = ok
+	}
+	var rep Report
+	err := db.UpdateAlone(func(tx *bbolt.Tx) error {
+		rep = pre
+		for i, row := range rows {
+			if good[i] {
+				if err := apply(tx, &rep, row); err != nil {
+					return err
+				}
+			}
+		}
+		if !rep.OK() || opts.GetValidateOnly() {
+			return errNotApplied
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNotApplied) {
+		return nil, false, err
+	}
+	return rep.Proto(err == nil), err == nil, nil
 }

@@ -51,7 +51,7 @@ type Row struct {
 }
 
 // Kinds are the kinds `sanbao import` takes, by name.
-func Kinds() []*Kind { return []*Kind{unitsKind(), partsKind()} }
+func Kinds() []*Kind { return []*Kind{unitsKind(), partsKind(), locationsKind(), stockKind()} }
 
 // Lookup returns the kind named name (English or Chinese), or an error listing the kinds.
 func Lookup(name string) (*Kind, error) {

@@ -17,7 +17,12 @@ import (
 
 func importParts(t *testing.T, conn grpc.ClientConnInterface, file string) *importer.Report {
 	t.Helper()
-	k, err := importer.Lookup("parts")
+	return importKind(t, conn, "parts", file)
+}
+
+func importKind(t *testing.T, conn grpc.ClientConnInterface, kind, file string) *importer.Report {
+	t.Helper()
+	k, err := importer.Lookup(kind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +37,9 @@ func importParts(t *testing.T, conn grpc.ClientConnInterface, file string) *impo
 	return rep
 }
 
-func TestImportParts(t *testing.T) {
+// startInventory runs the inventory service with TLS and tokens; it returns the world and an
+// admin's connection.
+func startInventory(t *testing.T) (*world, *grpc.ClientConn) {
 	local, err := auth.OpenLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -40,9 +47,66 @@ func TestImportParts(t *testing.T) {
 	ns := natstest.Run(t)
 	ns.Streams(t, "dispatch")
 	run := svctest.Start(t, inventory.New(inventory.DefaultConfig()), svctest.Options{Name: "inventory", Clock: svctest.Clock(), NATS: ns, Auth: local})
-	conn := run.DialAs(t, admin)
+	return &world{t: t, run: run, ns: ns}, run.DialAs(t, admin)
+}
+
+func TestImportLocationsAndStock(t *testing.T) {
+	w, conn := startInventory(t)
+	c := inventoryv1.NewInventoryServiceClient(w.run.Conn)
+	importParts(t, conn, "sku,name,kind,serial_tracked\nFLT-1,Filter,WEAR,\nSER-9,Board,warranty,是\n")
+	locs := "库位编码,名称,类型,纬度,经度\nJN-01,济南服务站,服务站,36.65,117.12\nCW,Central,central,,\n"
+	if rep := importKind(t, conn, "locations", locs); !rep.Applied || rep.Created != 2 {
+		t.Fatalf("import locations = %+v, want 2 created", rep)
+	}
+	if rep := importKind(t, conn, "locations", locs); !rep.Applied || rep.Unchanged != 2 {
+		t.Fatalf("re-import locations = %+v, want 2 unchanged", rep)
+	}
+	if rep := importKind(t, conn, "locations", strings.Replace(locs, "Central", "Central warehouse", 1)); !rep.Applied || rep.Updated != 1 {
+		t.Fatalf("import renamed location = %+v, want 1 updated", rep)
+	}
+	if rep := importKind(t, conn, "locations", "code,name,kind\n,No code,central\nVAN-1,Van,van\n"); rep.Applied || len(rep.Rejected) != 2 {
+		t.Fatalf("import(no code, van without technician) = %+v, want both rejected", rep)
+	}
+	w.waitStream("INVENTORY", 2+2+1)
+
+	stock := "location_code,sku,quantity\nJN-01,FLT-1,7\nCW,FLT-1,40\n"
+	if rep := importKind(t, conn, "stock", stock); !rep.Applied || rep.Created != 2 {
+		t.Fatalf("import stock = %+v, want 2 receipts", rep)
+	}
+	if rep := importKind(t, conn, "stock", stock); !rep.Applied || rep.Unchanged != 2 {
+		t.Fatalf("re-import stock = %+v, want 2 unchanged", rep)
+	}
+	w.waitStream("INVENTORY", 5+2)
+	parts, _ := c.ListParts(context.Background(), &inventoryv1.ListPartsRequest{})
+	var flt string
+	for _, p := range parts.GetParts() {
+		if p.GetSku() == "FLT-1" {
+			flt = p.GetId()
+		}
+	}
+	got, err := c.GetStock(context.Background(), &inventoryv1.GetStockRequest{PartId: flt})
+	if err != nil || got.GetTotalOnHand() != 47 {
+		t.Fatalf("GetStock(FLT-1) = %v, %v; want 47 on hand", got, err)
+	}
+	bad := "location_code,sku,quantity\nJN-01,FLT-1,9\nXX,FLT-1,1\nCW,NOPE,1\nCW,FLT-1,0\nCW,SER-9,1\n"
+	rep := importKind(t, conn, "stock", bad)
+	if rep.Applied || len(rep.Rejected) != 5 {
+		t.Fatalf("import(bad stock) = %+v, want 5 rejected rows", rep)
+	}
+	for i, want := range []string{"quantity", "location_code", "sku", "quantity", "sku"} {
+		if rep.Rejected[i].Field != want || rep.Rejected[i].ReasonZH == "" {
+			t.Errorf("rejection %d = %+v, want field %s with a Chinese reason", i, rep.Rejected[i], want)
+		}
+	}
+	if n := w.streamMsgs("INVENTORY"); n != 7 {
+		t.Errorf("INVENTORY stream = %d, want 7 (nothing from the rejected import)", n)
+	}
+}
+
+func TestImportParts(t *testing.T) {
+	w, conn := startInventory(t)
+	run := w.run
 	c := inventoryv1.NewInventoryServiceClient(run.Conn)
-	w := &world{t: t, run: run, ns: ns}
 	stream := func() uint64 {
 		t.Helper()
 		return w.streamMsgs("INVENTORY")

@@ -181,11 +181,360 @@ func (x *ImportPartsResponse) GetReport() *v1.ImportReport {
 	return nil
 }
 
+// ImportLocationsRequest is one message of an ImportLocations stream.
+type ImportLocationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set on the first message only.
+	Options *v1.ImportOptions `protobuf:"bytes,1,opt,name=options,proto3" json:"options,omitempty"`
+	// The rows of this chunk, in file order.
+	Rows          []*ImportLocationRow `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportLocationsRequest) Reset() {
+	*x = ImportLocationsRequest{}
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportLocationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportLocationsRequest) ProtoMessage() {}
+
+func (x *ImportLocationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportLocationsRequest.ProtoReflect.Descriptor instead.
+func (*ImportLocationsRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_import_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ImportLocationsRequest) GetOptions() *v1.ImportOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+func (x *ImportLocationsRequest) GetRows() []*ImportLocationRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+// ImportLocationRow is one location as CreateLocation takes it, with its code (required here:
+// it is the key), and the file line it came from.
+type ImportLocationRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The row's line in the file, for the report.
+	Line int32 `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	// The location. Checked row by row with CreateLocation's rules by the server.
+	Location      *Location `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportLocationRow) Reset() {
+	*x = ImportLocationRow{}
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportLocationRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportLocationRow) ProtoMessage() {}
+
+func (x *ImportLocationRow) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportLocationRow.ProtoReflect.Descriptor instead.
+func (*ImportLocationRow) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_import_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ImportLocationRow) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *ImportLocationRow) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+// ImportLocationsResponse is the import's report.
+type ImportLocationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What became of every row.
+	Report        *v1.ImportReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportLocationsResponse) Reset() {
+	*x = ImportLocationsResponse{}
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportLocationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportLocationsResponse) ProtoMessage() {}
+
+func (x *ImportLocationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportLocationsResponse.ProtoReflect.Descriptor instead.
+func (*ImportLocationsResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_import_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ImportLocationsResponse) GetReport() *v1.ImportReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+// ImportStockRequest is one message of an ImportStock stream: opening stock.
+type ImportStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set on the first message only.
+	Options *v1.ImportOptions `protobuf:"bytes,1,opt,name=options,proto3" json:"options,omitempty"`
+	// The rows of this chunk, in file order.
+	Rows          []*ImportStockRow `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportStockRequest) Reset() {
+	*x = ImportStockRequest{}
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportStockRequest) ProtoMessage() {}
+
+func (x *ImportStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportStockRequest.ProtoReflect.Descriptor instead.
+func (*ImportStockRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_import_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ImportStockRequest) GetOptions() *v1.ImportOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+func (x *ImportStockRequest) GetRows() []*ImportStockRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+// ImportStockRow is the opening stock of one part at one location.
+type ImportStockRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The row's line in the file, for the report.
+	Line int32 `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	// The location, by its code.
+	LocationCode string `protobuf:"bytes,2,opt,name=location_code,json=locationCode,proto3" json:"location_code,omitempty"`
+	// The part, by its sku.
+	Sku string `protobuf:"bytes,3,opt,name=sku,proto3" json:"sku,omitempty"`
+	// Units on hand, at least 1.
+	Quantity int64 `protobuf:"varint,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The receiving note (入库单) of the opening balance; empty means "opening stock".
+	ReceivingNote string `protobuf:"bytes,5,opt,name=receiving_note,json=receivingNote,proto3" json:"receiving_note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportStockRow) Reset() {
+	*x = ImportStockRow{}
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportStockRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportStockRow) ProtoMessage() {}
+
+func (x *ImportStockRow) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportStockRow.ProtoReflect.Descriptor instead.
+func (*ImportStockRow) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_import_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ImportStockRow) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *ImportStockRow) GetLocationCode() string {
+	if x != nil {
+		return x.LocationCode
+	}
+	return ""
+}
+
+func (x *ImportStockRow) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *ImportStockRow) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *ImportStockRow) GetReceivingNote() string {
+	if x != nil {
+		return x.ReceivingNote
+	}
+	return ""
+}
+
+// ImportStockResponse is the import's report; each created row is a RECEIPT movement.
+type ImportStockResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What became of every row.
+	Report *v1.ImportReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// The RECEIPT movements posted (empty unless applied).
+	Movements     []*Movement `protobuf:"bytes,2,rep,name=movements,proto3" json:"movements,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportStockResponse) Reset() {
+	*x = ImportStockResponse{}
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportStockResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportStockResponse) ProtoMessage() {}
+
+func (x *ImportStockResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_import_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportStockResponse.ProtoReflect.Descriptor instead.
+func (*ImportStockResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_import_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ImportStockResponse) GetReport() *v1.ImportReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *ImportStockResponse) GetMovements() []*Movement {
+	if x != nil {
+		return x.Movements
+	}
+	return nil
+}
+
 var File_sanbao_inventory_v1_import_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_import_proto_rawDesc = "" +
 	"\n" +
-	" sanbao/inventory/v1/import.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a\x1bsanbao/type/v1/import.proto\"\x90\x01\n" +
+	" sanbao/inventory/v1/import.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a\x1bsanbao/type/v1/import.proto\"\x90\x01\n" +
 	"\x12ImportPartsRequest\x127\n" +
 	"\aoptions\x18\x01 \x01(\v2\x1d.sanbao.type.v1.ImportOptionsR\aoptions\x12A\n" +
 	"\x04rows\x18\x02 \x03(\v2\".sanbao.inventory.v1.ImportPartRowB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x04rows\"c\n" +
@@ -193,7 +542,27 @@ const file_sanbao_inventory_v1_import_proto_rawDesc = "" +
 	"\x04line\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x04line\x125\n" +
 	"\x04part\x18\x02 \x01(\v2\x19.sanbao.inventory.v1.PartB\x06\xbaH\x03\xd8\x01\x03R\x04part\"K\n" +
 	"\x13ImportPartsResponse\x124\n" +
-	"\x06report\x18\x01 \x01(\v2\x1c.sanbao.type.v1.ImportReportR\x06reportB\xd2\x01\n" +
+	"\x06report\x18\x01 \x01(\v2\x1c.sanbao.type.v1.ImportReportR\x06report\"\x98\x01\n" +
+	"\x16ImportLocationsRequest\x127\n" +
+	"\aoptions\x18\x01 \x01(\v2\x1d.sanbao.type.v1.ImportOptionsR\aoptions\x12E\n" +
+	"\x04rows\x18\x02 \x03(\v2&.sanbao.inventory.v1.ImportLocationRowB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x04rows\"s\n" +
+	"\x11ImportLocationRow\x12\x1b\n" +
+	"\x04line\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x04line\x12A\n" +
+	"\blocation\x18\x02 \x01(\v2\x1d.sanbao.inventory.v1.LocationB\x06\xbaH\x03\xd8\x01\x03R\blocation\"O\n" +
+	"\x17ImportLocationsResponse\x124\n" +
+	"\x06report\x18\x01 \x01(\v2\x1c.sanbao.type.v1.ImportReportR\x06report\"\x91\x01\n" +
+	"\x12ImportStockRequest\x127\n" +
+	"\aoptions\x18\x01 \x01(\v2\x1d.sanbao.type.v1.ImportOptionsR\aoptions\x12B\n" +
+	"\x04rows\x18\x02 \x03(\v2#.sanbao.inventory.v1.ImportStockRowB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x04rows\"\xc7\x01\n" +
+	"\x0eImportStockRow\x12\x1b\n" +
+	"\x04line\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x04line\x12+\n" +
+	"\rlocation_code\x18\x02 \x01(\tB\x06\xbaH\x03\xd8\x01\x03R\flocationCode\x12\x18\n" +
+	"\x03sku\x18\x03 \x01(\tB\x06\xbaH\x03\xd8\x01\x03R\x03sku\x12\"\n" +
+	"\bquantity\x18\x04 \x01(\x03B\x06\xbaH\x03\xd8\x01\x03R\bquantity\x12-\n" +
+	"\x0ereceiving_note\x18\x05 \x01(\tB\x06\xbaH\x03\xd8\x01\x03R\rreceivingNote\"\x88\x01\n" +
+	"\x13ImportStockResponse\x124\n" +
+	"\x06report\x18\x01 \x01(\v2\x1c.sanbao.type.v1.ImportReportR\x06report\x12;\n" +
+	"\tmovements\x18\x02 \x03(\v2\x1d.sanbao.inventory.v1.MovementR\tmovementsB\xd2\x01\n" +
 	"\x17com.sanbao.inventory.v1B\vImportProtoP\x01Z<github.com/sanbao/sanbao/gen/sanbao/inventory/v1;inventoryv1\xa2\x02\x03SIX\xaa\x02\x13Sanbao.Inventory.V1\xca\x02\x13Sanbao\\Inventory\\V1\xe2\x02\x1fSanbao\\Inventory\\V1\\GPBMetadata\xea\x02\x15Sanbao::Inventory::V1b\x06proto3"
 
 var (
@@ -208,25 +577,41 @@ func file_sanbao_inventory_v1_import_proto_rawDescGZIP() []byte {
 	return file_sanbao_inventory_v1_import_proto_rawDescData
 }
 
-var file_sanbao_inventory_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_sanbao_inventory_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_sanbao_inventory_v1_import_proto_goTypes = []any{
-	(*ImportPartsRequest)(nil),  // 0: sanbao.inventory.v1.ImportPartsRequest
-	(*ImportPartRow)(nil),       // 1: sanbao.inventory.v1.ImportPartRow
-	(*ImportPartsResponse)(nil), // 2: sanbao.inventory.v1.ImportPartsResponse
-	(*v1.ImportOptions)(nil),    // 3: sanbao.type.v1.ImportOptions
-	(*Part)(nil),                // 4: sanbao.inventory.v1.Part
-	(*v1.ImportReport)(nil),     // 5: sanbao.type.v1.ImportReport
+	(*ImportPartsRequest)(nil),      // 0: sanbao.inventory.v1.ImportPartsRequest
+	(*ImportPartRow)(nil),           // 1: sanbao.inventory.v1.ImportPartRow
+	(*ImportPartsResponse)(nil),     // 2: sanbao.inventory.v1.ImportPartsResponse
+	(*ImportLocationsRequest)(nil),  // 3: sanbao.inventory.v1.ImportLocationsRequest
+	(*ImportLocationRow)(nil),       // 4: sanbao.inventory.v1.ImportLocationRow
+	(*ImportLocationsResponse)(nil), // 5: sanbao.inventory.v1.ImportLocationsResponse
+	(*ImportStockRequest)(nil),      // 6: sanbao.inventory.v1.ImportStockRequest
+	(*ImportStockRow)(nil),          // 7: sanbao.inventory.v1.ImportStockRow
+	(*ImportStockResponse)(nil),     // 8: sanbao.inventory.v1.ImportStockResponse
+	(*v1.ImportOptions)(nil),        // 9: sanbao.type.v1.ImportOptions
+	(*Part)(nil),                    // 10: sanbao.inventory.v1.Part
+	(*v1.ImportReport)(nil),         // 11: sanbao.type.v1.ImportReport
+	(*Location)(nil),                // 12: sanbao.inventory.v1.Location
+	(*Movement)(nil),                // 13: sanbao.inventory.v1.Movement
 }
 var file_sanbao_inventory_v1_import_proto_depIdxs = []int32{
-	3, // 0: sanbao.inventory.v1.ImportPartsRequest.options:type_name -> sanbao.type.v1.ImportOptions
-	1, // 1: sanbao.inventory.v1.ImportPartsRequest.rows:type_name -> sanbao.inventory.v1.ImportPartRow
-	4, // 2: sanbao.inventory.v1.ImportPartRow.part:type_name -> sanbao.inventory.v1.Part
-	5, // 3: sanbao.inventory.v1.ImportPartsResponse.report:type_name -> sanbao.type.v1.ImportReport
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	9,  // 0: sanbao.inventory.v1.ImportPartsRequest.options:type_name -> sanbao.type.v1.ImportOptions
+	1,  // 1: sanbao.inventory.v1.ImportPartsRequest.rows:type_name -> sanbao.inventory.v1.ImportPartRow
+	10, // 2: sanbao.inventory.v1.ImportPartRow.part:type_name -> sanbao.inventory.v1.Part
+	11, // 3: sanbao.inventory.v1.ImportPartsResponse.report:type_name -> sanbao.type.v1.ImportReport
+	9,  // 4: sanbao.inventory.v1.ImportLocationsRequest.options:type_name -> sanbao.type.v1.ImportOptions
+	4,  // 5: sanbao.inventory.v1.ImportLocationsRequest.rows:type_name -> sanbao.inventory.v1.ImportLocationRow
+	12, // 6: sanbao.inventory.v1.ImportLocationRow.location:type_name -> sanbao.inventory.v1.Location
+	11, // 7: sanbao.inventory.v1.ImportLocationsResponse.report:type_name -> sanbao.type.v1.ImportReport
+	9,  // 8: sanbao.inventory.v1.ImportStockRequest.options:type_name -> sanbao.type.v1.ImportOptions
+	7,  // 9: sanbao.inventory.v1.ImportStockRequest.rows:type_name -> sanbao.inventory.v1.ImportStockRow
+	11, // 10: sanbao.inventory.v1.ImportStockResponse.report:type_name -> sanbao.type.v1.ImportReport
+	13, // 11: sanbao.inventory.v1.ImportStockResponse.movements:type_name -> sanbao.inventory.v1.Movement
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_inventory_v1_import_proto_init() }
@@ -234,6 +619,8 @@ func file_sanbao_inventory_v1_import_proto_init() {
 	if File_sanbao_inventory_v1_import_proto != nil {
 		return
 	}
+	file_sanbao_inventory_v1_location_proto_init()
+	file_sanbao_inventory_v1_movement_proto_init()
 	file_sanbao_inventory_v1_part_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -241,7 +628,7 @@ func file_sanbao_inventory_v1_import_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_inventory_v1_import_proto_rawDesc), len(file_sanbao_inventory_v1_import_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

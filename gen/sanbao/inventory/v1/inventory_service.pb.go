@@ -4639,7 +4639,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x1bCompareStockingPlanResponse\x125\n" +
 	"\x04plan\x18\x01 \x01(\v2!.sanbao.inventory.v1.StockingPlanR\x04plan\x12A\n" +
 	"\x05lines\x18\x02 \x03(\v2+.sanbao.inventory.v1.StockingPlanComparisonR\x05lines\x12'\n" +
-	"\x0ftotal_shortfall\x18\x03 \x01(\x03R\x0etotalShortfall2\xc8\x1d\n" +
+	"\x0ftotal_shortfall\x18\x03 \x01(\x03R\x0etotalShortfall2\x9c\x1f\n" +
 	"\x10InventoryService\x12]\n" +
 	"\n" +
 	"CreatePart\x12&.sanbao.inventory.v1.CreatePartRequest\x1a'.sanbao.inventory.v1.CreatePartResponse\x12T\n" +
@@ -4648,7 +4648,9 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\n" +
 	"UpdatePart\x12&.sanbao.inventory.v1.UpdatePartRequest\x1a'.sanbao.inventory.v1.UpdatePartResponse\x12b\n" +
 	"\vImportParts\x12'.sanbao.inventory.v1.ImportPartsRequest\x1a(.sanbao.inventory.v1.ImportPartsResponse(\x01\x12i\n" +
-	"\x0eCreateLocation\x12*.sanbao.inventory.v1.CreateLocationRequest\x1a+.sanbao.inventory.v1.CreateLocationResponse\x12`\n" +
+	"\x0eCreateLocation\x12*.sanbao.inventory.v1.CreateLocationRequest\x1a+.sanbao.inventory.v1.CreateLocationResponse\x12n\n" +
+	"\x0fImportLocations\x12+.sanbao.inventory.v1.ImportLocationsRequest\x1a,.sanbao.inventory.v1.ImportLocationsResponse(\x01\x12b\n" +
+	"\vImportStock\x12'.sanbao.inventory.v1.ImportStockRequest\x1a(.sanbao.inventory.v1.ImportStockResponse(\x01\x12`\n" +
 	"\vGetLocation\x12'.sanbao.inventory.v1.GetLocationRequest\x1a(.sanbao.inventory.v1.GetLocationResponse\x12f\n" +
 	"\rListLocations\x12).sanbao.inventory.v1.ListLocationsRequest\x1a*.sanbao.inventory.v1.ListLocationsResponse\x12i\n" +
 	"\x0eUpdateLocation\x12*.sanbao.inventory.v1.UpdateLocationRequest\x1a+.sanbao.inventory.v1.UpdateLocationResponse\x12c\n" +
@@ -4790,7 +4792,11 @@ var file_sanbao_inventory_v1_inventory_service_proto_goTypes = []any{
 	(*StockingPlan)(nil),                   // 93: sanbao.inventory.v1.StockingPlan
 	(*StockingPlanComparison)(nil),         // 94: sanbao.inventory.v1.StockingPlanComparison
 	(*ImportPartsRequest)(nil),             // 95: sanbao.inventory.v1.ImportPartsRequest
-	(*ImportPartsResponse)(nil),            // 96: sanbao.inventory.v1.ImportPartsResponse
+	(*ImportLocationsRequest)(nil),         // 96: sanbao.inventory.v1.ImportLocationsRequest
+	(*ImportStockRequest)(nil),             // 97: sanbao.inventory.v1.ImportStockRequest
+	(*ImportPartsResponse)(nil),            // 98: sanbao.inventory.v1.ImportPartsResponse
+	(*ImportLocationsResponse)(nil),        // 99: sanbao.inventory.v1.ImportLocationsResponse
+	(*ImportStockResponse)(nil),            // 100: sanbao.inventory.v1.ImportStockResponse
 }
 var file_sanbao_inventory_v1_inventory_service_proto_depIdxs = []int32{
 	69,  // 0: sanbao.inventory.v1.CreatePartRequest.part:type_name -> sanbao.inventory.v1.Part
@@ -4869,72 +4875,76 @@ var file_sanbao_inventory_v1_inventory_service_proto_depIdxs = []int32{
 	6,   // 73: sanbao.inventory.v1.InventoryService.UpdatePart:input_type -> sanbao.inventory.v1.UpdatePartRequest
 	95,  // 74: sanbao.inventory.v1.InventoryService.ImportParts:input_type -> sanbao.inventory.v1.ImportPartsRequest
 	10,  // 75: sanbao.inventory.v1.InventoryService.CreateLocation:input_type -> sanbao.inventory.v1.CreateLocationRequest
-	12,  // 76: sanbao.inventory.v1.InventoryService.GetLocation:input_type -> sanbao.inventory.v1.GetLocationRequest
-	14,  // 77: sanbao.inventory.v1.InventoryService.ListLocations:input_type -> sanbao.inventory.v1.ListLocationsRequest
-	8,   // 78: sanbao.inventory.v1.InventoryService.UpdateLocation:input_type -> sanbao.inventory.v1.UpdateLocationRequest
-	16,  // 79: sanbao.inventory.v1.InventoryService.ReceiveStock:input_type -> sanbao.inventory.v1.ReceiveStockRequest
-	18,  // 80: sanbao.inventory.v1.InventoryService.TransferStock:input_type -> sanbao.inventory.v1.TransferStockRequest
-	20,  // 81: sanbao.inventory.v1.InventoryService.AdjustStock:input_type -> sanbao.inventory.v1.AdjustStockRequest
-	22,  // 82: sanbao.inventory.v1.InventoryService.ReserveParts:input_type -> sanbao.inventory.v1.ReservePartsRequest
-	24,  // 83: sanbao.inventory.v1.InventoryService.GetReservation:input_type -> sanbao.inventory.v1.GetReservationRequest
-	26,  // 84: sanbao.inventory.v1.InventoryService.ListReservations:input_type -> sanbao.inventory.v1.ListReservationsRequest
-	28,  // 85: sanbao.inventory.v1.InventoryService.ReleaseReservation:input_type -> sanbao.inventory.v1.ReleaseReservationRequest
-	30,  // 86: sanbao.inventory.v1.InventoryService.ConsumeReservation:input_type -> sanbao.inventory.v1.ConsumeReservationRequest
-	32,  // 87: sanbao.inventory.v1.InventoryService.CreateRequisition:input_type -> sanbao.inventory.v1.CreateRequisitionRequest
-	34,  // 88: sanbao.inventory.v1.InventoryService.GetRequisition:input_type -> sanbao.inventory.v1.GetRequisitionRequest
-	36,  // 89: sanbao.inventory.v1.InventoryService.ListRequisitions:input_type -> sanbao.inventory.v1.ListRequisitionsRequest
-	38,  // 90: sanbao.inventory.v1.InventoryService.ApproveRequisition:input_type -> sanbao.inventory.v1.ApproveRequisitionRequest
-	40,  // 91: sanbao.inventory.v1.InventoryService.RejectRequisition:input_type -> sanbao.inventory.v1.RejectRequisitionRequest
-	42,  // 92: sanbao.inventory.v1.InventoryService.IssueRequisition:input_type -> sanbao.inventory.v1.IssueRequisitionRequest
-	44,  // 93: sanbao.inventory.v1.InventoryService.ReturnOldPart:input_type -> sanbao.inventory.v1.ReturnOldPartRequest
-	46,  // 94: sanbao.inventory.v1.InventoryService.AppraiseReturn:input_type -> sanbao.inventory.v1.AppraiseReturnRequest
-	48,  // 95: sanbao.inventory.v1.InventoryService.GetReturn:input_type -> sanbao.inventory.v1.GetReturnRequest
-	50,  // 96: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:input_type -> sanbao.inventory.v1.ListOutstandingReturnsRequest
-	52,  // 97: sanbao.inventory.v1.InventoryService.GetSupplierClaim:input_type -> sanbao.inventory.v1.GetSupplierClaimRequest
-	54,  // 98: sanbao.inventory.v1.InventoryService.ListSupplierClaims:input_type -> sanbao.inventory.v1.ListSupplierClaimsRequest
-	56,  // 99: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:input_type -> sanbao.inventory.v1.ResolveSupplierClaimRequest
-	58,  // 100: sanbao.inventory.v1.InventoryService.GetStock:input_type -> sanbao.inventory.v1.GetStockRequest
-	61,  // 101: sanbao.inventory.v1.InventoryService.ListMovements:input_type -> sanbao.inventory.v1.ListMovementsRequest
-	63,  // 102: sanbao.inventory.v1.InventoryService.SuggestReorders:input_type -> sanbao.inventory.v1.SuggestReordersRequest
-	65,  // 103: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:input_type -> sanbao.inventory.v1.SubmitStockingPlanRequest
-	67,  // 104: sanbao.inventory.v1.InventoryService.CompareStockingPlan:input_type -> sanbao.inventory.v1.CompareStockingPlanRequest
-	1,   // 105: sanbao.inventory.v1.InventoryService.CreatePart:output_type -> sanbao.inventory.v1.CreatePartResponse
-	3,   // 106: sanbao.inventory.v1.InventoryService.GetPart:output_type -> sanbao.inventory.v1.GetPartResponse
-	5,   // 107: sanbao.inventory.v1.InventoryService.ListParts:output_type -> sanbao.inventory.v1.ListPartsResponse
-	7,   // 108: sanbao.inventory.v1.InventoryService.UpdatePart:output_type -> sanbao.inventory.v1.UpdatePartResponse
-	96,  // 109: sanbao.inventory.v1.InventoryService.ImportParts:output_type -> sanbao.inventory.v1.ImportPartsResponse
-	11,  // 110: sanbao.inventory.v1.InventoryService.CreateLocation:output_type -> sanbao.inventory.v1.CreateLocationResponse
-	13,  // 111: sanbao.inventory.v1.InventoryService.GetLocation:output_type -> sanbao.inventory.v1.GetLocationResponse
-	15,  // 112: sanbao.inventory.v1.InventoryService.ListLocations:output_type -> sanbao.inventory.v1.ListLocationsResponse
-	9,   // 113: sanbao.inventory.v1.InventoryService.UpdateLocation:output_type -> sanbao.inventory.v1.UpdateLocationResponse
-	17,  // 114: sanbao.inventory.v1.InventoryService.ReceiveStock:output_type -> sanbao.inventory.v1.ReceiveStockResponse
-	19,  // 115: sanbao.inventory.v1.InventoryService.TransferStock:output_type -> sanbao.inventory.v1.TransferStockResponse
-	21,  // 116: sanbao.inventory.v1.InventoryService.AdjustStock:output_type -> sanbao.inventory.v1.AdjustStockResponse
-	23,  // 117: sanbao.inventory.v1.InventoryService.ReserveParts:output_type -> sanbao.inventory.v1.ReservePartsResponse
-	25,  // 118: sanbao.inventory.v1.InventoryService.GetReservation:output_type -> sanbao.inventory.v1.GetReservationResponse
-	27,  // 119: sanbao.inventory.v1.InventoryService.ListReservations:output_type -> sanbao.inventory.v1.ListReservationsResponse
-	29,  // 120: sanbao.inventory.v1.InventoryService.ReleaseReservation:output_type -> sanbao.inventory.v1.ReleaseReservationResponse
-	31,  // 121: sanbao.inventory.v1.InventoryService.ConsumeReservation:output_type -> sanbao.inventory.v1.ConsumeReservationResponse
-	33,  // 122: sanbao.inventory.v1.InventoryService.CreateRequisition:output_type -> sanbao.inventory.v1.CreateRequisitionResponse
-	35,  // 123: sanbao.inventory.v1.InventoryService.GetRequisition:output_type -> sanbao.inventory.v1.GetRequisitionResponse
-	37,  // 124: sanbao.inventory.v1.InventoryService.ListRequisitions:output_type -> sanbao.inventory.v1.ListRequisitionsResponse
-	39,  // 125: sanbao.inventory.v1.InventoryService.ApproveRequisition:output_type -> sanbao.inventory.v1.ApproveRequisitionResponse
-	41,  // 126: sanbao.inventory.v1.InventoryService.RejectRequisition:output_type -> sanbao.inventory.v1.RejectRequisitionResponse
-	43,  // 127: sanbao.inventory.v1.InventoryService.IssueRequisition:output_type -> sanbao.inventory.v1.IssueRequisitionResponse
-	45,  // 128: sanbao.inventory.v1.InventoryService.ReturnOldPart:output_type -> sanbao.inventory.v1.ReturnOldPartResponse
-	47,  // 129: sanbao.inventory.v1.InventoryService.AppraiseReturn:output_type -> sanbao.inventory.v1.AppraiseReturnResponse
-	49,  // 130: sanbao.inventory.v1.InventoryService.GetReturn:output_type -> sanbao.inventory.v1.GetReturnResponse
-	51,  // 131: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:output_type -> sanbao.inventory.v1.ListOutstandingReturnsResponse
-	53,  // 132: sanbao.inventory.v1.InventoryService.GetSupplierClaim:output_type -> sanbao.inventory.v1.GetSupplierClaimResponse
-	55,  // 133: sanbao.inventory.v1.InventoryService.ListSupplierClaims:output_type -> sanbao.inventory.v1.ListSupplierClaimsResponse
-	57,  // 134: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:output_type -> sanbao.inventory.v1.ResolveSupplierClaimResponse
-	60,  // 135: sanbao.inventory.v1.InventoryService.GetStock:output_type -> sanbao.inventory.v1.GetStockResponse
-	62,  // 136: sanbao.inventory.v1.InventoryService.ListMovements:output_type -> sanbao.inventory.v1.ListMovementsResponse
-	64,  // 137: sanbao.inventory.v1.InventoryService.SuggestReorders:output_type -> sanbao.inventory.v1.SuggestReordersResponse
-	66,  // 138: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:output_type -> sanbao.inventory.v1.SubmitStockingPlanResponse
-	68,  // 139: sanbao.inventory.v1.InventoryService.CompareStockingPlan:output_type -> sanbao.inventory.v1.CompareStockingPlanResponse
-	105, // [105:140] is the sub-list for method output_type
-	70,  // [70:105] is the sub-list for method input_type
+	96,  // 76: sanbao.inventory.v1.InventoryService.ImportLocations:input_type -> sanbao.inventory.v1.ImportLocationsRequest
+	97,  // 77: sanbao.inventory.v1.InventoryService.ImportStock:input_type -> sanbao.inventory.v1.ImportStockRequest
+	12,  // 78: sanbao.inventory.v1.InventoryService.GetLocation:input_type -> sanbao.inventory.v1.GetLocationRequest
+	14,  // 79: sanbao.inventory.v1.InventoryService.ListLocations:input_type -> sanbao.inventory.v1.ListLocationsRequest
+	8,   // 80: sanbao.inventory.v1.InventoryService.UpdateLocation:input_type -> sanbao.inventory.v1.UpdateLocationRequest
+	16,  // 81: sanbao.inventory.v1.InventoryService.ReceiveStock:input_type -> sanbao.inventory.v1.ReceiveStockRequest
+	18,  // 82: sanbao.inventory.v1.InventoryService.TransferStock:input_type -> sanbao.inventory.v1.TransferStockRequest
+	20,  // 83: sanbao.inventory.v1.InventoryService.AdjustStock:input_type -> sanbao.inventory.v1.AdjustStockRequest
+	22,  // 84: sanbao.inventory.v1.InventoryService.ReserveParts:input_type -> sanbao.inventory.v1.ReservePartsRequest
+	24,  // 85: sanbao.inventory.v1.InventoryService.GetReservation:input_type -> sanbao.inventory.v1.GetReservationRequest
+	26,  // 86: sanbao.inventory.v1.InventoryService.ListReservations:input_type -> sanbao.inventory.v1.ListReservationsRequest
+	28,  // 87: sanbao.inventory.v1.InventoryService.ReleaseReservation:input_type -> sanbao.inventory.v1.ReleaseReservationRequest
+	30,  // 88: sanbao.inventory.v1.InventoryService.ConsumeReservation:input_type -> sanbao.inventory.v1.ConsumeReservationRequest
+	32,  // 89: sanbao.inventory.v1.InventoryService.CreateRequisition:input_type -> sanbao.inventory.v1.CreateRequisitionRequest
+	34,  // 90: sanbao.inventory.v1.InventoryService.GetRequisition:input_type -> sanbao.inventory.v1.GetRequisitionRequest
+	36,  // 91: sanbao.inventory.v1.InventoryService.ListRequisitions:input_type -> sanbao.inventory.v1.ListRequisitionsRequest
+	38,  // 92: sanbao.inventory.v1.InventoryService.ApproveRequisition:input_type -> sanbao.inventory.v1.ApproveRequisitionRequest
+	40,  // 93: sanbao.inventory.v1.InventoryService.RejectRequisition:input_type -> sanbao.inventory.v1.RejectRequisitionRequest
+	42,  // 94: sanbao.inventory.v1.InventoryService.IssueRequisition:input_type -> sanbao.inventory.v1.IssueRequisitionRequest
+	44,  // 95: sanbao.inventory.v1.InventoryService.ReturnOldPart:input_type -> sanbao.inventory.v1.ReturnOldPartRequest
+	46,  // 96: sanbao.inventory.v1.InventoryService.AppraiseReturn:input_type -> sanbao.inventory.v1.AppraiseReturnRequest
+	48,  // 97: sanbao.inventory.v1.InventoryService.GetReturn:input_type -> sanbao.inventory.v1.GetReturnRequest
+	50,  // 98: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:input_type -> sanbao.inventory.v1.ListOutstandingReturnsRequest
+	52,  // 99: sanbao.inventory.v1.InventoryService.GetSupplierClaim:input_type -> sanbao.inventory.v1.GetSupplierClaimRequest
+	54,  // 100: sanbao.inventory.v1.InventoryService.ListSupplierClaims:input_type -> sanbao.inventory.v1.ListSupplierClaimsRequest
+	56,  // 101: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:input_type -> sanbao.inventory.v1.ResolveSupplierClaimRequest
+	58,  // 102: sanbao.inventory.v1.InventoryService.GetStock:input_type -> sanbao.inventory.v1.GetStockRequest
+	61,  // 103: sanbao.inventory.v1.InventoryService.ListMovements:input_type -> sanbao.inventory.v1.ListMovementsRequest
+	63,  // 104: sanbao.inventory.v1.InventoryService.SuggestReorders:input_type -> sanbao.inventory.v1.SuggestReordersRequest
+	65,  // 105: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:input_type -> sanbao.inventory.v1.SubmitStockingPlanRequest
+	67,  // 106: sanbao.inventory.v1.InventoryService.CompareStockingPlan:input_type -> sanbao.inventory.v1.CompareStockingPlanRequest
+	1,   // 107: sanbao.inventory.v1.InventoryService.CreatePart:output_type -> sanbao.inventory.v1.CreatePartResponse
+	3,   // 108: sanbao.inventory.v1.InventoryService.GetPart:output_type -> sanbao.inventory.v1.GetPartResponse
+	5,   // 109: sanbao.inventory.v1.InventoryService.ListParts:output_type -> sanbao.inventory.v1.ListPartsResponse
+	7,   // 110: sanbao.inventory.v1.InventoryService.UpdatePart:output_type -> sanbao.inventory.v1.UpdatePartResponse
+	98,  // 111: sanbao.inventory.v1.InventoryService.ImportParts:output_type -> sanbao.inventory.v1.ImportPartsResponse
+	11,  // 112: sanbao.inventory.v1.InventoryService.CreateLocation:output_type -> sanbao.inventory.v1.CreateLocationResponse
+	99,  // 113: sanbao.inventory.v1.InventoryService.ImportLocations:output_type -> sanbao.inventory.v1.ImportLocationsResponse
+	100, // 114: sanbao.inventory.v1.InventoryService.ImportStock:output_type -> sanbao.inventory.v1.ImportStockResponse
+	13,  // 115: sanbao.inventory.v1.InventoryService.GetLocation:output_type -> sanbao.inventory.v1.GetLocationResponse
+	15,  // 116: sanbao.inventory.v1.InventoryService.ListLocations:output_type -> sanbao.inventory.v1.ListLocationsResponse
+	9,   // 117: sanbao.inventory.v1.InventoryService.UpdateLocation:output_type -> sanbao.inventory.v1.UpdateLocationResponse
+	17,  // 118: sanbao.inventory.v1.InventoryService.ReceiveStock:output_type -> sanbao.inventory.v1.ReceiveStockResponse
+	19,  // 119: sanbao.inventory.v1.InventoryService.TransferStock:output_type -> sanbao.inventory.v1.TransferStockResponse
+	21,  // 120: sanbao.inventory.v1.InventoryService.AdjustStock:output_type -> sanbao.inventory.v1.AdjustStockResponse
+	23,  // 121: sanbao.inventory.v1.InventoryService.ReserveParts:output_type -> sanbao.inventory.v1.ReservePartsResponse
+	25,  // 122: sanbao.inventory.v1.InventoryService.GetReservation:output_type -> sanbao.inventory.v1.GetReservationResponse
+	27,  // 123: sanbao.inventory.v1.InventoryService.ListReservations:output_type -> sanbao.inventory.v1.ListReservationsResponse
+	29,  // 124: sanbao.inventory.v1.InventoryService.ReleaseReservation:output_type -> sanbao.inventory.v1.ReleaseReservationResponse
+	31,  // 125: sanbao.inventory.v1.InventoryService.ConsumeReservation:output_type -> sanbao.inventory.v1.ConsumeReservationResponse
+	33,  // 126: sanbao.inventory.v1.InventoryService.CreateRequisition:output_type -> sanbao.inventory.v1.CreateRequisitionResponse
+	35,  // 127: sanbao.inventory.v1.InventoryService.GetRequisition:output_type -> sanbao.inventory.v1.GetRequisitionResponse
+	37,  // 128: sanbao.inventory.v1.InventoryService.ListRequisitions:output_type -> sanbao.inventory.v1.ListRequisitionsResponse
+	39,  // 129: sanbao.inventory.v1.InventoryService.ApproveRequisition:output_type -> sanbao.inventory.v1.ApproveRequisitionResponse
+	41,  // 130: sanbao.inventory.v1.InventoryService.RejectRequisition:output_type -> sanbao.inventory.v1.RejectRequisitionResponse
+	43,  // 131: sanbao.inventory.v1.InventoryService.IssueRequisition:output_type -> sanbao.inventory.v1.IssueRequisitionResponse
+	45,  // 132: sanbao.inventory.v1.InventoryService.ReturnOldPart:output_type -> sanbao.inventory.v1.ReturnOldPartResponse
+	47,  // 133: sanbao.inventory.v1.InventoryService.AppraiseReturn:output_type -> sanbao.inventory.v1.AppraiseReturnResponse
+	49,  // 134: sanbao.inventory.v1.InventoryService.GetReturn:output_type -> sanbao.inventory.v1.GetReturnResponse
+	51,  // 135: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:output_type -> sanbao.inventory.v1.ListOutstandingReturnsResponse
+	53,  // 136: sanbao.inventory.v1.InventoryService.GetSupplierClaim:output_type -> sanbao.inventory.v1.GetSupplierClaimResponse
+	55,  // 137: sanbao.inventory.v1.InventoryService.ListSupplierClaims:output_type -> sanbao.inventory.v1.ListSupplierClaimsResponse
+	57,  // 138: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:output_type -> sanbao.inventory.v1.ResolveSupplierClaimResponse
+	60,  // 139: sanbao.inventory.v1.InventoryService.GetStock:output_type -> sanbao.inventory.v1.GetStockResponse
+	62,  // 140: sanbao.inventory.v1.InventoryService.ListMovements:output_type -> sanbao.inventory.v1.ListMovementsResponse
+	64,  // 141: sanbao.inventory.v1.InventoryService.SuggestReorders:output_type -> sanbao.inventory.v1.SuggestReordersResponse
+	66,  // 142: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:output_type -> sanbao.inventory.v1.SubmitStockingPlanResponse
+	68,  // 143: sanbao.inventory.v1.InventoryService.CompareStockingPlan:output_type -> sanbao.inventory.v1.CompareStockingPlanResponse
+	107, // [107:144] is the sub-list for method output_type
+	70,  // [70:107] is the sub-list for method input_type
 	70,  // [70:70] is the sub-list for extension type_name
 	70,  // [70:70] is the sub-list for extension extendee
 	0,   // [0:70] is the sub-list for field type_name

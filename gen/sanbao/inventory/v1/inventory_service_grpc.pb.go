@@ -29,6 +29,8 @@ const (
 	InventoryService_UpdatePart_FullMethodName             = "/sanbao.inventory.v1.InventoryService/UpdatePart"
 	InventoryService_ImportParts_FullMethodName            = "/sanbao.inventory.v1.InventoryService/ImportParts"
 	InventoryService_CreateLocation_FullMethodName         = "/sanbao.inventory.v1.InventoryService/CreateLocation"
+	InventoryService_ImportLocations_FullMethodName        = "/sanbao.inventory.v1.InventoryService/ImportLocations"
+	InventoryService_ImportStock_FullMethodName            = "/sanbao.inventory.v1.InventoryService/ImportStock"
 	InventoryService_GetLocation_FullMethodName            = "/sanbao.inventory.v1.InventoryService/GetLocation"
 	InventoryService_ListLocations_FullMethodName          = "/sanbao.inventory.v1.InventoryService/ListLocations"
 	InventoryService_UpdateLocation_FullMethodName         = "/sanbao.inventory.v1.InventoryService/UpdateLocation"
@@ -93,6 +95,18 @@ type InventoryServiceClient interface {
 	ImportParts(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportPartsRequest, ImportPartsResponse], error)
 	// CreateLocation registers a stock location.
 	CreateLocation(ctx context.Context, in *CreateLocationRequest, opts ...grpc.CallOption) (*CreateLocationResponse, error)
+	// ImportLocations loads locations in bulk (`sanbao import locations`), keyed by code (required
+	// in each row): a new code is created as CreateLocation does (sanbao.inventory.v1.location.created);
+	// a known code with equal fields is unchanged; with another name, technician, organisation or
+	// point it is updated as UpdateLocation does (sanbao.inventory.v1.location.updated); another kind
+	// is a rejected row. All rows or none, in one transaction.
+	ImportLocations(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportLocationsRequest, ImportLocationsResponse], error)
+	// ImportStock loads opening stock (`sanbao import stock`): one row per location code and sku.
+	// A part with no stock at the location yet gets a RECEIPT movement of the quantity
+	// (sanbao.inventory.v1.stock.received); one already holding exactly that quantity is
+	// unchanged; one holding another quantity is a rejected row (correct it with AdjustStock), and
+	// so is a serial-tracked part (receive it with its serials). All rows or none.
+	ImportStock(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportStockRequest, ImportStockResponse], error)
 	// GetLocation returns a location by id.
 	GetLocation(ctx context.Context, in *GetLocationRequest, opts ...grpc.CallOption) (*GetLocationResponse, error)
 	// ListLocations lists locations in creation order.
@@ -240,6 +254,32 @@ func (c *inventoryServiceClient) CreateLocation(ctx context.Context, in *CreateL
 	}
 	return out, nil
 }
+
+func (c *inventoryServiceClient) ImportLocations(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportLocationsRequest, ImportLocationsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &InventoryService_ServiceDesc.Streams[1], InventoryService_ImportLocations_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportLocationsRequest, ImportLocationsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportLocationsClient = grpc.ClientStreamingClient[ImportLocationsRequest, ImportLocationsResponse]
+
+func (c *inventoryServiceClient) ImportStock(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportStockRequest, ImportStockResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &InventoryService_ServiceDesc.Streams[2], InventoryService_ImportStock_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportStockRequest, ImportStockResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportStockClient = grpc.ClientStreamingClient[ImportStockRequest, ImportStockResponse]
 
 func (c *inventoryServiceClient) GetLocation(ctx context.Context, in *GetLocationRequest, opts ...grpc.CallOption) (*GetLocationResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -564,6 +604,18 @@ type InventoryServiceServer interface {
 	ImportParts(grpc.ClientStreamingServer[ImportPartsRequest, ImportPartsResponse]) error
 	// CreateLocation registers a stock location.
 	CreateLocation(context.Context, *CreateLocationRequest) (*CreateLocationResponse, error)
+	// ImportLocations loads locations in bulk (`sanbao import locations`), keyed by code (required
+	// in each row): a new code is created as CreateLocation does (sanbao.inventory.v1.location.created);
+	// a known code with equal fields is unchanged; with another name, technician, organisation or
+	// point it is updated as UpdateLocation does (sanbao.inventory.v1.location.updated); another kind
+	// is a rejected row. All rows or none, in one transaction.
+	ImportLocations(grpc.ClientStreamingServer[ImportLocationsRequest, ImportLocationsResponse]) error
+	// ImportStock loads opening stock (`sanbao import stock`): one row per location code and sku.
+	// A part with no stock at the location yet gets a RECEIPT movement of the quantity
+	// (sanbao.inventory.v1.stock.received); one already holding exactly that quantity is
+	// unchanged; one holding another quantity is a rejected row (correct it with AdjustStock), and
+	// so is a serial-tracked part (receive it with its serials). All rows or none.
+	ImportStock(grpc.ClientStreamingServer[ImportStockRequest, ImportStockResponse]) error
 	// GetLocation returns a location by id.
 	GetLocation(context.Context, *GetLocationRequest) (*GetLocationResponse, error)
 	// ListLocations lists locations in creation order.
@@ -666,6 +718,12 @@ func (UnimplementedInventoryServiceServer) ImportParts(grpc.ClientStreamingServe
 }
 func (UnimplementedInventoryServiceServer) CreateLocation(context.Context, *CreateLocationRequest) (*CreateLocationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateLocation not implemented")
+}
+func (UnimplementedInventoryServiceServer) ImportLocations(grpc.ClientStreamingServer[ImportLocationsRequest, ImportLocationsResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportLocations not implemented")
+}
+func (UnimplementedInventoryServiceServer) ImportStock(grpc.ClientStreamingServer[ImportStockRequest, ImportStockResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportStock not implemented")
 }
 func (UnimplementedInventoryServiceServer) GetLocation(context.Context, *GetLocationRequest) (*GetLocationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLocation not implemented")
@@ -871,6 +929,20 @@ func _InventoryService_CreateLocation_Handler(srv interface{}, ctx context.Conte
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _InventoryService_ImportLocations_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(InventoryServiceServer).ImportLocations(&grpc.GenericServerStream[ImportLocationsRequest, ImportLocationsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportLocationsServer = grpc.ClientStreamingServer[ImportLocationsRequest, ImportLocationsResponse]
+
+func _InventoryService_ImportStock_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(InventoryServiceServer).ImportStock(&grpc.GenericServerStream[ImportStockRequest, ImportStockResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportStockServer = grpc.ClientStreamingServer[ImportStockRequest, ImportStockResponse]
 
 func _InventoryService_GetLocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetLocationRequest)
@@ -1542,6 +1614,16 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "ImportParts",
 			Handler:       _InventoryService_ImportParts_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "ImportLocations",
+			Handler:       _InventoryService_ImportLocations_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "ImportStock",
+			Handler:       _InventoryService_ImportStock_Handler,
 			ClientStreams: true,
 		},
 	},

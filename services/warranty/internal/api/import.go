@@ -21,9 +21,6 @@ import (
 	"github.com/sanbao/sanbao/services/warranty/internal/store"
 )
 
-// errNotApplied rolls an import's transaction back: a row was rejected, or validate_only.
-var errNotApplied = errors.New("import not applied")
-
 // ImportUnits registers the units of a file in one transaction, or none of them.
 func (s *Server) ImportUnits(stream warrantyv1.WarrantyService_ImportUnitsServer) error {
 	var rows []*warrantyv1.ImportUnitRow
@@ -34,49 +31,29 @@ func (s *Server) ImportUnits(stream warrantyv1.WarrantyService_ImportUnitsServer
 		return err
 	}
 	// Each row as RegisterUnit would see it: the API's rules, not a second copy.
-	var pre bulk.Report
-	pre.Received(len(rows))
-	valid := make([]bool, len(rows))
 	seen := make(map[string]int32, len(rows))
-	for i, row := range rows {
+	check := func(rep *bulk.Report, row *warrantyv1.ImportUnitRow) (bool, error) {
 		if err := s.checkUnit(row.GetUnit()); err != nil {
-			if err := pre.Reject(row.GetLine(), "unit.", err); err != nil {
-				return err
-			}
-			continue
+			return false, rep.Reject(row.GetLine(), "unit.", err)
 		}
 		if first, dup := seen[row.GetUnit().GetSerial()]; dup {
-			pre.Rejectf(row.GetLine(), "serial", "serial %s is also on line %d", row.GetUnit().GetSerial(), first)
-			continue
+			rep.Rejectf(row.GetLine(), "serial", "serial %s is also on line %d", row.GetUnit().GetSerial(), first)
+			return false, nil
 		}
 		seen[row.GetUnit().GetSerial()] = row.GetLine()
-		valid[i] = true
+		return true, nil
 	}
-	var rep bulk.Report
 	now := s.p.Clock.Now()
-	err = s.p.DB.UpdateAlone(func(tx *bbolt.Tx) error {
-		rep = pre
-		for i, row := range rows {
-			if !valid[i] {
-				continue
-			}
-			if err := s.importUnit(tx, &rep, row, now); err != nil {
-				return err
-			}
-		}
-		if !rep.OK() || opts.GetValidateOnly() {
-			return errNotApplied
-		}
-		return nil
+	rep, applied, err := bulk.Apply(s.p.DB, rows, opts, check, func(tx *bbolt.Tx, rep *bulk.Report, row *warrantyv1.ImportUnitRow) error {
+		return s.importUnit(tx, rep, row, now)
 	})
-	applied := err == nil
-	if err != nil && !errors.Is(err, errNotApplied) {
+	if err != nil {
 		return toStatus(err)
 	}
 	if applied {
 		s.p.Log.Info("units imported", zap.String("actor", auth.Actor(stream.Context(), "")), zap.Int("rows", len(rows)))
 	}
-	return stream.SendAndClose(&warrantyv1.ImportUnitsResponse{Report: rep.Proto(applied)})
+	return stream.SendAndClose(&warrantyv1.ImportUnitsResponse{Report: rep})
 }
 
 // checkUnit applies RegisterUnit's request and domain rules to one unit.
