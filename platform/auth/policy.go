@@ -175,6 +175,7 @@ var policy = map[string]Rule{
 
 	// Dispatch: dispatchers run jobs; technicians act only on the jobs assigned to them.
 	dispatchService + "CreateTechnician":      rule(all(disp, admin)),
+	dispatchService + "ImportTechnicians":     rule(one(admin)),
 	dispatchService + "GetTechnician":         rule(all(disp, mgr, admin, integ), own(tech)),
 	dispatchService + "ListTechnicians":       rule(all(disp, mgr, admin, integ)),
 	dispatchService + "UpdateTechnician":      rule(all(disp, admin)),

@@ -29,6 +29,9 @@ type Column struct {
 	Doc      string   // what the column holds, for docs/import.md
 	// Values maps words a file may write to the value the field takes ("三包件" → "WARRANTY").
 	Values map[string]string
+	// Parse, when set, reads the cell into the record instead of the generic field setter (a
+	// cell that holds a structure, such as working hours).
+	Parse func(record proto.Message, cell string) error
 }
 
 // Kind is something that can be imported: its columns and the service call that takes it.
@@ -51,7 +54,9 @@ type Row struct {
 }
 
 // Kinds are the kinds `sanbao import` takes, by name.
-func Kinds() []*Kind { return []*Kind{unitsKind(), partsKind(), locationsKind(), stockKind()} }
+func Kinds() []*Kind {
+	return []*Kind{unitsKind(), partsKind(), locationsKind(), stockKind(), techniciansKind()}
+}
 
 // Lookup returns the kind named name (English or Chinese), or an error listing the kinds.
 func Lookup(name string) (*Kind, error) {
@@ -171,7 +176,12 @@ func (k *Kind) Parse(t *Table) ([]Row, []*typev1.ImportRejection, error) {
 			if v, ok := cols[i].Values[cell]; ok {
 				cell = v
 			}
-			if err := set(m, cols[i].Path, cell); err != nil {
+			parse := cols[i].Parse
+			if parse == nil {
+				path := cols[i].Path
+				parse = func(m proto.Message, cell string) error { return set(m, path, cell) }
+			}
+			if err := parse(m, cell); err != nil {
 				rejected = append(rejected, &typev1.ImportRejection{Line: rec.Line, Field: cols[i].Path, Reason: err.Error()})
 			}
 		}

@@ -20,7 +20,7 @@ func locationsKind() *Kind {
 			{Name: "code", ZH: "库位编码", Aliases: []string{"编码", "仓库编码"}, Path: "code", Required: true, Doc: "the location's code, unique: A-Z a-z 0-9 . _ / -"},
 			{Name: "name", ZH: "名称", Aliases: []string{"库位名称", "仓库名称"}, Path: "name", Required: true, Doc: "location name"},
 			{Name: "kind", ZH: "类型", Aliases: []string{"库位类型"}, Path: "kind", Required: true,
-				Doc: "CENTRAL (中心库), STATION (服务站), DEALER (经销商), VAN (服务车), REUSABLE (可再用库), SCRAP (报废库), IN_TRANSIT (在途)",
+				Doc:    "CENTRAL (中心库), STATION (服务站), DEALER (经销商), VAN (服务车), REUSABLE (可再用库), SCRAP (报废库), IN_TRANSIT (在途)",
 				Values: map[string]string{"中心库": "CENTRAL", "服务站": "STATION", "经销商": "DEALER", "服务车": "VAN", "可再用库": "REUSABLE", "报废库": "SCRAP", "在途": "IN_TRANSIT"}},
 			{Name: "technician_id", ZH: "技术员", Aliases: []string{"技术员编号"}, Path: "technician_id", Doc: "for a VAN: the technician who drives it (required then)"},
 			{Name: "organisation_id", ZH: "所属组织", Aliases: []string{"组织", "组织编号"}, Path: "organisation_id", Doc: "the organisation whose books hold the stock"},

@@ -2675,7 +2675,7 @@ var File_sanbao_dispatch_v1_dispatch_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
+	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fsanbao/dispatch/v1/import.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
 	"\x17CreateTechnicianRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12F\n" +
@@ -2890,9 +2890,10 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12D\n" +
 	"\x06visits\x18\x02 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\v\xbaH\b\x92\x01\x05\b\x01\x10\xf4\x03R\x06visits\"A\n" +
 	"\x12CommitPlanResponse\x12+\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xd5\x11\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xc9\x12\n" +
 	"\x0fDispatchService\x12m\n" +
-	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\x12d\n" +
+	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\x12r\n" +
+	"\x11ImportTechnicians\x12,.sanbao.dispatch.v1.ImportTechniciansRequest\x1a-.sanbao.dispatch.v1.ImportTechniciansResponse(\x01\x12d\n" +
 	"\rGetTechnician\x12(.sanbao.dispatch.v1.GetTechnicianRequest\x1a).sanbao.dispatch.v1.GetTechnicianResponse\x12j\n" +
 	"\x0fListTechnicians\x12*.sanbao.dispatch.v1.ListTechniciansRequest\x1a+.sanbao.dispatch.v1.ListTechniciansResponse\x12m\n" +
 	"\x10UpdateTechnician\x12+.sanbao.dispatch.v1.UpdateTechnicianRequest\x1a,.sanbao.dispatch.v1.UpdateTechnicianResponse\x12X\n" +
@@ -2995,6 +2996,8 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_goTypes = []any{
 	(*durationpb.Duration)(nil),           // 57: google.protobuf.Duration
 	(*DayPlan)(nil),                       // 58: sanbao.dispatch.v1.DayPlan
 	(*CommitVisit)(nil),                   // 59: sanbao.dispatch.v1.CommitVisit
+	(*ImportTechniciansRequest)(nil),      // 60: sanbao.dispatch.v1.ImportTechniciansRequest
+	(*ImportTechniciansResponse)(nil),     // 61: sanbao.dispatch.v1.ImportTechniciansResponse
 }
 var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
 	46, // 0: sanbao.dispatch.v1.CreateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
@@ -3038,53 +3041,55 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
 	59, // 38: sanbao.dispatch.v1.CommitPlanRequest.visits:type_name -> sanbao.dispatch.v1.CommitVisit
 	47, // 39: sanbao.dispatch.v1.CommitPlanResponse.jobs:type_name -> sanbao.dispatch.v1.Job
 	0,  // 40: sanbao.dispatch.v1.DispatchService.CreateTechnician:input_type -> sanbao.dispatch.v1.CreateTechnicianRequest
-	2,  // 41: sanbao.dispatch.v1.DispatchService.GetTechnician:input_type -> sanbao.dispatch.v1.GetTechnicianRequest
-	4,  // 42: sanbao.dispatch.v1.DispatchService.ListTechnicians:input_type -> sanbao.dispatch.v1.ListTechniciansRequest
-	6,  // 43: sanbao.dispatch.v1.DispatchService.UpdateTechnician:input_type -> sanbao.dispatch.v1.UpdateTechnicianRequest
-	8,  // 44: sanbao.dispatch.v1.DispatchService.CreateJob:input_type -> sanbao.dispatch.v1.CreateJobRequest
-	10, // 45: sanbao.dispatch.v1.DispatchService.GetJob:input_type -> sanbao.dispatch.v1.GetJobRequest
-	12, // 46: sanbao.dispatch.v1.DispatchService.ListJobs:input_type -> sanbao.dispatch.v1.ListJobsRequest
-	14, // 47: sanbao.dispatch.v1.DispatchService.RankTechnicians:input_type -> sanbao.dispatch.v1.RankTechniciansRequest
-	16, // 48: sanbao.dispatch.v1.DispatchService.AssignJob:input_type -> sanbao.dispatch.v1.AssignJobRequest
-	18, // 49: sanbao.dispatch.v1.DispatchService.AcceptJob:input_type -> sanbao.dispatch.v1.AcceptJobRequest
-	20, // 50: sanbao.dispatch.v1.DispatchService.ApproveJob:input_type -> sanbao.dispatch.v1.ApproveJobRequest
-	22, // 51: sanbao.dispatch.v1.DispatchService.DeclineJob:input_type -> sanbao.dispatch.v1.DeclineJobRequest
-	24, // 52: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:input_type -> sanbao.dispatch.v1.ScheduleAppointmentRequest
-	26, // 53: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:input_type -> sanbao.dispatch.v1.RescheduleAppointmentRequest
-	28, // 54: sanbao.dispatch.v1.DispatchService.StartTravel:input_type -> sanbao.dispatch.v1.StartTravelRequest
-	30, // 55: sanbao.dispatch.v1.DispatchService.CheckIn:input_type -> sanbao.dispatch.v1.CheckInRequest
-	32, // 56: sanbao.dispatch.v1.DispatchService.RecordWork:input_type -> sanbao.dispatch.v1.RecordWorkRequest
-	34, // 57: sanbao.dispatch.v1.DispatchService.CompleteVisit:input_type -> sanbao.dispatch.v1.CompleteVisitRequest
-	36, // 58: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
-	38, // 59: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
-	40, // 60: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
-	42, // 61: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
-	44, // 62: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
-	1,  // 63: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
-	3,  // 64: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
-	5,  // 65: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
-	7,  // 66: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
-	9,  // 67: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
-	11, // 68: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
-	13, // 69: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
-	15, // 70: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
-	17, // 71: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
-	19, // 72: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
-	21, // 73: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
-	23, // 74: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
-	25, // 75: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
-	27, // 76: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
-	29, // 77: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
-	31, // 78: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
-	33, // 79: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
-	35, // 80: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
-	37, // 81: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
-	39, // 82: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
-	41, // 83: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
-	43, // 84: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
-	45, // 85: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
-	63, // [63:86] is the sub-list for method output_type
-	40, // [40:63] is the sub-list for method input_type
+	60, // 41: sanbao.dispatch.v1.DispatchService.ImportTechnicians:input_type -> sanbao.dispatch.v1.ImportTechniciansRequest
+	2,  // 42: sanbao.dispatch.v1.DispatchService.GetTechnician:input_type -> sanbao.dispatch.v1.GetTechnicianRequest
+	4,  // 43: sanbao.dispatch.v1.DispatchService.ListTechnicians:input_type -> sanbao.dispatch.v1.ListTechniciansRequest
+	6,  // 44: sanbao.dispatch.v1.DispatchService.UpdateTechnician:input_type -> sanbao.dispatch.v1.UpdateTechnicianRequest
+	8,  // 45: sanbao.dispatch.v1.DispatchService.CreateJob:input_type -> sanbao.dispatch.v1.CreateJobRequest
+	10, // 46: sanbao.dispatch.v1.DispatchService.GetJob:input_type -> sanbao.dispatch.v1.GetJobRequest
+	12, // 47: sanbao.dispatch.v1.DispatchService.ListJobs:input_type -> sanbao.dispatch.v1.ListJobsRequest
+	14, // 48: sanbao.dispatch.v1.DispatchService.RankTechnicians:input_type -> sanbao.dispatch.v1.RankTechniciansRequest
+	16, // 49: sanbao.dispatch.v1.DispatchService.AssignJob:input_type -> sanbao.dispatch.v1.AssignJobRequest
+	18, // 50: sanbao.dispatch.v1.DispatchService.AcceptJob:input_type -> sanbao.dispatch.v1.AcceptJobRequest
+	20, // 51: sanbao.dispatch.v1.DispatchService.ApproveJob:input_type -> sanbao.dispatch.v1.ApproveJobRequest
+	22, // 52: sanbao.dispatch.v1.DispatchService.DeclineJob:input_type -> sanbao.dispatch.v1.DeclineJobRequest
+	24, // 53: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:input_type -> sanbao.dispatch.v1.ScheduleAppointmentRequest
+	26, // 54: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:input_type -> sanbao.dispatch.v1.RescheduleAppointmentRequest
+	28, // 55: sanbao.dispatch.v1.DispatchService.StartTravel:input_type -> sanbao.dispatch.v1.StartTravelRequest
+	30, // 56: sanbao.dispatch.v1.DispatchService.CheckIn:input_type -> sanbao.dispatch.v1.CheckInRequest
+	32, // 57: sanbao.dispatch.v1.DispatchService.RecordWork:input_type -> sanbao.dispatch.v1.RecordWorkRequest
+	34, // 58: sanbao.dispatch.v1.DispatchService.CompleteVisit:input_type -> sanbao.dispatch.v1.CompleteVisitRequest
+	36, // 59: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
+	38, // 60: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
+	40, // 61: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
+	42, // 62: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
+	44, // 63: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
+	1,  // 64: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
+	61, // 65: sanbao.dispatch.v1.DispatchService.ImportTechnicians:output_type -> sanbao.dispatch.v1.ImportTechniciansResponse
+	3,  // 66: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
+	5,  // 67: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
+	7,  // 68: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
+	9,  // 69: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
+	11, // 70: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
+	13, // 71: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
+	15, // 72: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
+	17, // 73: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
+	19, // 74: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
+	21, // 75: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
+	23, // 76: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
+	25, // 77: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
+	27, // 78: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
+	29, // 79: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
+	31, // 80: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
+	33, // 81: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
+	35, // 82: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
+	37, // 83: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
+	39, // 84: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
+	41, // 85: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
+	43, // 86: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
+	45, // 87: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
+	64, // [64:88] is the sub-list for method output_type
+	40, // [40:64] is the sub-list for method input_type
 	40, // [40:40] is the sub-list for extension type_name
 	40, // [40:40] is the sub-list for extension extendee
 	0,  // [0:40] is the sub-list for field type_name
@@ -3095,6 +3100,7 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_init() {
 	if File_sanbao_dispatch_v1_dispatch_service_proto != nil {
 		return
 	}
+	file_sanbao_dispatch_v1_import_proto_init()
 	file_sanbao_dispatch_v1_job_proto_init()
 	file_sanbao_dispatch_v1_plan_proto_init()
 	file_sanbao_dispatch_v1_report_proto_init()

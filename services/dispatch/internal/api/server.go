@@ -327,6 +327,8 @@ func toStatus(err error) error {
 		return status.Error(codes.FailedPrecondition, strip(err, domain.ErrPrecondition))
 	case errors.Is(err, domain.ErrPermission):
 		return status.Error(codes.PermissionDenied, strip(err, domain.ErrPermission))
+	case errors.Is(err, domain.ErrExists):
+		return status.Error(codes.AlreadyExists, strip(err, domain.ErrExists))
 	case errors.Is(err, domain.ErrStale):
 		return status.Error(codes.Aborted, "etag: does not match the current version; read it again and retry")
 	}

@@ -17,6 +17,8 @@ var (
 	ErrStale = errors.New("stale etag")
 	// ErrPermission marks a caller who may not make the change (PERMISSION_DENIED).
 	ErrPermission = errors.New("permission denied")
+	// ErrExists marks a natural key (a technician code) that another record holds (ALREADY_EXISTS).
+	ErrExists = errors.New("already exists")
 )
 
 // TransitionError is an illegal state change; it wraps ErrPrecondition.

@@ -16,6 +16,8 @@ var (
 	bucketTechnicians = []byte("technicians")
 	// bucketTechsByOrg: organisation id | technician id → "".
 	bucketTechsByOrg = []byte("technicians_by_org")
+	// bucketTechsByCode: technician code → technician id (coded technicians only).
+	bucketTechsByCode = []byte("technicians_by_code")
 	// bucketJobs: job id (ULID, creation order) → dispatchv1.Job.
 	bucketJobs = []byte("jobs")
 	// bucketJobsByTicket: ticket id | job id → "".
@@ -31,6 +33,6 @@ func Schema() pstore.Schema {
 	return pstore.Schema{
 		Version: Version,
 		Buckets: [][]byte{bucketTechnicians, bucketTechsByOrg, bucketJobs, bucketJobsByTicket,
-			bucketJobsByState, bucketJobsByTech},
+			bucketJobsByState, bucketJobsByTech, bucketTechsByCode},
 	}
 }
