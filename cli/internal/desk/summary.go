@@ -29,7 +29,14 @@ func Summary(w io.Writer, t *ticketv1.Ticket, contacts []*ticketv1.ContactRecord
 	row("state", state)
 	row("kind", short(t.GetKind())+" via "+short(t.GetChannel())+", priority "+short(t.GetPriority()))
 	if u := t.GetUnit(); u != nil {
-		row("unit", strings.TrimSpace(fmt.Sprintf("%s  model %s  line %s", orDash(u.GetSerial()), orDash(u.GetModel()), orDash(u.GetProductLine()))))
+		unit := orDash(u.GetSerial())
+		if u.GetModel() != "" {
+			unit += "  model " + u.GetModel()
+		}
+		if u.GetProductLine() != "" {
+			unit += "  line " + u.GetProductLine()
+		}
+		row("unit", unit)
 	}
 	if c := t.GetCustomer(); c != nil {
 		who := firstOf(c.GetContact().GetName(), c.GetOrganisationName(), c.GetCustomerId())
