@@ -16,9 +16,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: grpcurl run test chaos generate protodeps lint build bench bench-suite verify tools images fmt clean
 
-## run: start the embedded NATS server and all four services in one process (data in ./data)
+## run: start the embedded NATS server and all four services in one process (data in ./data);
+## Ctrl-C stops it cleanly (the trap makes an interrupt a normal end, not a make error)
 run:
-	$(GO) run ./cli/cmd/sanbao run --data-dir $(or $(DATA_DIR),./data)
+	trap 'exit 0' INT; $(GO) run ./cli/cmd/sanbao run --data-dir $(or $(DATA_DIR),./data)
 
 ## test: every test: unit, store, service, end-to-end and manifest validation
 test: $(BIN)/nats-server

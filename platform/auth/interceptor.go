@@ -159,8 +159,8 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 	return out, nil
 }
 
-// Stream is the stream server interceptor: it authenticates and authorises (our services have
-// no streaming methods; health's Watch and reflection stay open).
+// Stream is the stream server interceptor: it authenticates and authorises (the streaming
+// methods are the admin's Import<Kind>s bulk loads; health's Watch and reflection stay open).
 func (g *Guard) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	if Open(info.FullMethod) {
 		return h(srv, ss)

@@ -166,6 +166,7 @@ var policy = map[string]Rule{
 	warrantyService + "GetPolicy":            rule(all(desk, dealer, techd, mgr, integ, admin, svcT)),
 	warrantyService + "ListPolicies":         rule(all(desk, dealer, techd, mgr, integ, admin)),
 	warrantyService + "ListPolicyTemplates":  rule(all(admin, mgr)),
+	warrantyService + "ImportUnits":          rule(one(admin)),
 	warrantyService + "RegisterUnit":         rule(all(desk, admin), org(dealer), pii),
 	warrantyService + "GetUnit":              rule(all(desk, disp, techd, mgr, integ, admin, svcT), org(dealer), pii),
 	warrantyService + "ListUnits":            rule(all(desk, techd, mgr, integ, admin), org(dealer), pii),
@@ -183,6 +184,7 @@ var policy = map[string]Rule{
 
 	// Dispatch: dispatchers run jobs; technicians act only on the jobs assigned to them.
 	dispatchService + "CreateTechnician":      rule(all(disp, admin)),
+	dispatchService + "ImportTechnicians":     rule(one(admin)),
 	dispatchService + "GetTechnician":         rule(all(disp, mgr, admin, integ), own(tech)),
 	dispatchService + "ListTechnicians":       rule(all(disp, mgr, admin, integ)),
 	dispatchService + "UpdateTechnician":      rule(all(disp, admin)),
@@ -211,6 +213,9 @@ var policy = map[string]Rule{
 
 	// Inventory: the warehouse's books; dealers see their own stock and return their old parts.
 	inventoryService + "CreatePart":             rule(all(admin, wh)),
+	inventoryService + "ImportParts":            rule(one(admin)),
+	inventoryService + "ImportLocations":        rule(one(admin)),
+	inventoryService + "ImportStock":            rule(one(admin)),
 	inventoryService + "GetPart":                rule(all(desk, disp, tech, wh, dealer, techd, mgr, integ, admin, svcD)),
 	inventoryService + "ListParts":              rule(all(desk, disp, tech, wh, dealer, techd, mgr, integ, admin, svcD)),
 	inventoryService + "UpdatePart":             rule(all(admin, wh)),

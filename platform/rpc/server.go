@@ -66,7 +66,11 @@ func NewServer(log *zap.Logger, opts ServerOptions) (*Server, error) {
 	// answer, whichever interceptor gave it, carries its ErrorInfo and LocalizedMessage.
 	unary := append([]grpc.UnaryServerInterceptor{localizing, s.logging(opts.Observer), recovery}, opts.Unary...)
 	unary = append(unary, s.gate, limiting(limits), validating(v))
-	gopts := append(limits.serverOptions(), grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(opts.Stream...),
+	// Streaming methods (the Import<Kind>s bulk loads) get the same logging, recovery and
+	// readiness gate; their handlers validate each received message with Validate.
+	stream := append([]grpc.StreamServerInterceptor{s.streamLogging(opts.Observer), streamRecovery}, opts.Stream...)
+	stream = append(stream, s.streamGate)
+	gopts := append(limits.serverOptions(), grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...),
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tracing.Provider(opts.Tracer)),
 			otelgrpc.WithPropagators(tracing.Propagator), otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
 			otelgrpc.WithFilter(func(info *stats.RPCTagInfo) bool { return !infrastructure(info.FullMethodName) }))))
@@ -172,6 +176,33 @@ func (s *Server) logging(obs Observer) grpc.UnaryServerInterceptor {
 		}
 		return resp, err
 	}
+}
+
+func (s *Server) streamGate(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if !s.ready.Load() && !infrastructure(info.FullMethod) {
+		return status.Errorf(codes.Unavailable, "service not ready: %s", s.reason.Load())
+	}
+	return h(srv, ss)
+}
+
+// streamLogging is logging for streaming calls: one line when the stream ends.
+func (s *Server) streamLogging(obs Observer) grpc.StreamServerInterceptor {
+	unary := s.logging(obs)
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		_, err := unary(ss.Context(), nil, &grpc.UnaryServerInfo{Server: srv, FullMethod: info.FullMethod}, func(context.Context, any) (any, error) {
+			return nil, h(srv, ss)
+		})
+		return err
+	}
+}
+
+func streamRecovery(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = Internal(fmt.Errorf("panic in %s: %v\n%s", info.FullMethod, p, debug.Stack()))
+		}
+	}()
+	return h(srv, ss)
 }
 
 func recovery(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {

@@ -13,11 +13,10 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/sanbao/sanbao/cli/internal/creds"
 	"github.com/sanbao/sanbao/cli/internal/demo"
 	"github.com/sanbao/sanbao/cli/internal/desk"
+	"github.com/sanbao/sanbao/cli/internal/report"
 	"github.com/sanbao/sanbao/cli/internal/suite"
 	"github.com/sanbao/sanbao/cli/internal/tail"
 	"github.com/sanbao/sanbao/platform/daemon"
@@ -32,13 +31,22 @@ Usage:
   sanbao demo [--ticket-addr ...] [--nats-url ...] [--ca ...] [--token ... | --token-file ...]
         walk one ticket from intake to survey against a running suite, printing each step and event
   sanbao events tail [--nats-url tls://127.0.0.1:4222] [--nats-cert ... --nats-key ... --ca ...] [--subject 'sanbao.>'] [--history] [--json]
-        print events readably as they happen
+        print events readably as they happen; reconnects forever and says when it lost or regained the server
   sanbao ticket create|show|list|contact|close [flags]
         the service desk's everyday commands (sanbao ticket -h)
   sanbao bench [suite] [--duration 5s] [--walkers 64] [--rows a,b] [--cpuprofile f]
         start the suite on loopback and print the event-backbone figures beside their ceilings
   sanbao bench vrptw DIR [--budget 1s] [--seed N] [--bks FILE]
         benchmarks (sanbao bench -h): dispatch's day-plan solver on Solomon/Homberger instances
+  sanbao import KIND FILE [--validate-only] [--json] [--lang zh|en] [--warranty-addr ...] [--ca ...] [--token ...]
+        load units (and more kinds, sanbao import -h) from CSV/XLSX: every row checked, all or none
+  sanbao kpi [--days 30 | --from 2026-11-01 --to 2026-12-01] [--organisation O] [--region R] [--product-line L] [--json]
+        the service KPIs against their targets (GetServiceMetrics) as a table
+  sanbao stock PART_ID [--location L] [--json]      a part's stock per location (GetStock)
+  sanbao reservations --job J [--state active] [--json]    a job's parts reservations (ListReservations)
+        (kpi, stock and reservations take --addr, --ca, --token/--token-file, --insecure)
+  sanbao version
+        the module version and the VCS revision the binary was built from
   sanbao deadletters list|show|retry|drop [--service ticket] [--admin-addr ...] [id]
         events a service parked because they could never be published or applied
 `
@@ -77,6 +85,16 @@ func run(ctx context.Context, args []string) error {
 		return runBench(ctx, args[1:])
 	case "deadletters":
 		return deadLetters(ctx, args[1:], os.Stdout)
+	case "kpi":
+		return report.KPI(ctx, args[1:], os.Stdout)
+	case "stock":
+		return report.Stock(ctx, args[1:], os.Stdout)
+	case "reservations":
+		return report.Reservations(ctx, args[1:], os.Stdout)
+	case "version", "--version":
+		return version(os.Stdout)
+	case "import":
+		return importCmd(ctx, args[1:], os.Stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
@@ -127,10 +145,5 @@ func eventsTail(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(*url, append(nopts, nats.Name("sanbao-events-tail"))...)
-	if err != nil {
-		return fmt.Errorf("connect %s: %w", *url, err)
-	}
-	defer nc.Close()
-	return tail.Run(ctx, nc, os.Stdout, o)
+	return tail.Follow(ctx, *url, nopts, os.Stdout, o, tail.DefaultBackoff)
 }

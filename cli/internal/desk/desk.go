@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanbao/sanbao/cli/internal/creds"
+	"github.com/sanbao/sanbao/cli/internal/style"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/daemon"
@@ -29,7 +30,7 @@ const usage = `usage: sanbao ticket COMMAND [flags]
 
   create   --kind repair --channel phone --serial SN --fault-code E01 --symptom "..." [--customer-id C] [--lat --lng]
            [--causes misuse,lightning] [--faulty-part P --faulty-serial S]
-  show     TICKET_ID
+  show     TICKET_ID [--json]   a readable summary (state, unit, coverage, clocks with time left, jobs, contacts, survey)
   list     [--state resolved] [--kind repair] [--serial SN] [--customer-id C] [--breached] [--page-size 20]
   contact  TICKET_ID --channel phone --direction inbound --summary "..." [--outcome "..."]
            [--purpose promised-time --promised 2026-12-02T09:00:00+08:00 | --purpose progress-update]
@@ -140,7 +141,8 @@ func create(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, o
 }
 
 func show(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out io.Writer) error {
-	id, err := parseID(fs, args, "usage: sanbao ticket show TICKET_ID")
+	asJSON := fs.Bool("json", false, "print the ticket as JSON (protojson) instead of the summary")
+	id, err := parseID(fs, args, "usage: sanbao ticket show TICKET_ID [--json]")
 	if err != nil {
 		return err
 	}
@@ -153,11 +155,19 @@ func show(ctx context.Context, fs *flag.FlagSet, dial dialer, args []string, out
 	if err != nil {
 		return err
 	}
-	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(resp.GetTicket())
+	if *asJSON {
+		b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(resp.GetTicket())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, string(b))
+		return nil
+	}
+	contacts, err := c.ListContacts(ctx, &ticketv1.ListContactsRequest{TicketId: id, PageSize: 50})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, string(b))
+	Summary(out, resp.GetTicket(), contacts.GetContacts(), time.Now(), style.For(out))
 	return nil
 }
 

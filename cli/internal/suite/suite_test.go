@@ -183,8 +183,11 @@ func TestAllInOne(t *testing.T) {
 		if out, err := run("list", "--serial", "SN-DESK"); err != nil || strings.Count(out, "SN-DESK") != 1 {
 			t.Errorf("ticket list --serial = %q, %v; want exactly the one ticket", out, err)
 		}
-		if out, err := run("show", id); err != nil || !strings.Contains(out, `"SN-DESK"`) || !strings.Contains(out, id) {
-			t.Errorf("ticket show = %q, %v", out, err)
+		if out, err := run("show", id); err != nil || !strings.Contains(out, "SN-DESK") || !strings.Contains(out, id) || !strings.Contains(out, "state") {
+			t.Errorf("ticket show = %q, %v; want the summary", out, err)
+		}
+		if out, err := run("show", id, "--json"); err != nil || !strings.Contains(out, `"SN-DESK"`) || !strings.Contains(out, id) {
+			t.Errorf("ticket show --json = %q, %v", out, err)
 		}
 		if out, err := run("contact", id, "--direction", "outbound", "--summary", "called back"); err != nil || !strings.Contains(out, "recorded") {
 			t.Errorf("ticket contact = %q, %v", out, err)

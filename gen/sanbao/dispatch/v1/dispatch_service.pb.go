@@ -3078,7 +3078,7 @@ var File_sanbao_dispatch_v1_dispatch_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
+	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fsanbao/dispatch/v1/import.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
 	"\x17CreateTechnicianRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12F\n" +
@@ -3335,9 +3335,10 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12D\n" +
 	"\x06visits\x18\x02 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\v\xbaH\b\x92\x01\x05\b\x01\x10\xf4\x03R\x06visits\"A\n" +
 	"\x12CommitPlanResponse\x12+\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xaf\x1c\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xa3\x1d\n" +
 	"\x0fDispatchService\x12\x89\x01\n" +
-	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/technicians\x12\x8d\x01\n" +
+	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/technicians\x12r\n" +
+	"\x11ImportTechnicians\x12,.sanbao.dispatch.v1.ImportTechniciansRequest\x1a-.sanbao.dispatch.v1.ImportTechniciansResponse(\x01\x12\x8d\x01\n" +
 	"\rGetTechnician\x12(.sanbao.dispatch.v1.GetTechnicianRequest\x1a).sanbao.dispatch.v1.GetTechnicianResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/technicians/{technician_id}\x12\x83\x01\n" +
 	"\x0fListTechnicians\x12*.sanbao.dispatch.v1.ListTechniciansRequest\x1a+.sanbao.dispatch.v1.ListTechniciansResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/technicians\x12\x99\x01\n" +
 	"\x10UpdateTechnician\x12+.sanbao.dispatch.v1.UpdateTechnicianRequest\x1a,.sanbao.dispatch.v1.UpdateTechnicianResponse\"*\x82\xd3\xe4\x93\x02$:\x01*2\x1f/v1/technicians/{technician.id}\x12\xa2\x01\n" +
@@ -3452,6 +3453,8 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_goTypes = []any{
 	(*durationpb.Duration)(nil),           // 65: google.protobuf.Duration
 	(*DayPlan)(nil),                       // 66: sanbao.dispatch.v1.DayPlan
 	(*CommitVisit)(nil),                   // 67: sanbao.dispatch.v1.CommitVisit
+	(*ImportTechniciansRequest)(nil),      // 68: sanbao.dispatch.v1.ImportTechniciansRequest
+	(*ImportTechniciansResponse)(nil),     // 69: sanbao.dispatch.v1.ImportTechniciansResponse
 }
 var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
 	52, // 0: sanbao.dispatch.v1.CreateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
@@ -3504,59 +3507,61 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
 	67, // 47: sanbao.dispatch.v1.CommitPlanRequest.visits:type_name -> sanbao.dispatch.v1.CommitVisit
 	56, // 48: sanbao.dispatch.v1.CommitPlanResponse.jobs:type_name -> sanbao.dispatch.v1.Job
 	0,  // 49: sanbao.dispatch.v1.DispatchService.CreateTechnician:input_type -> sanbao.dispatch.v1.CreateTechnicianRequest
-	2,  // 50: sanbao.dispatch.v1.DispatchService.GetTechnician:input_type -> sanbao.dispatch.v1.GetTechnicianRequest
-	4,  // 51: sanbao.dispatch.v1.DispatchService.ListTechnicians:input_type -> sanbao.dispatch.v1.ListTechniciansRequest
-	6,  // 52: sanbao.dispatch.v1.DispatchService.UpdateTechnician:input_type -> sanbao.dispatch.v1.UpdateTechnicianRequest
-	8,  // 53: sanbao.dispatch.v1.DispatchService.RecordTraining:input_type -> sanbao.dispatch.v1.RecordTrainingRequest
-	10, // 54: sanbao.dispatch.v1.DispatchService.RecordAssessment:input_type -> sanbao.dispatch.v1.RecordAssessmentRequest
-	12, // 55: sanbao.dispatch.v1.DispatchService.ListQualifications:input_type -> sanbao.dispatch.v1.ListQualificationsRequest
-	14, // 56: sanbao.dispatch.v1.DispatchService.CreateJob:input_type -> sanbao.dispatch.v1.CreateJobRequest
-	16, // 57: sanbao.dispatch.v1.DispatchService.GetJob:input_type -> sanbao.dispatch.v1.GetJobRequest
-	18, // 58: sanbao.dispatch.v1.DispatchService.ListJobs:input_type -> sanbao.dispatch.v1.ListJobsRequest
-	20, // 59: sanbao.dispatch.v1.DispatchService.RankTechnicians:input_type -> sanbao.dispatch.v1.RankTechniciansRequest
-	22, // 60: sanbao.dispatch.v1.DispatchService.AssignJob:input_type -> sanbao.dispatch.v1.AssignJobRequest
-	24, // 61: sanbao.dispatch.v1.DispatchService.AcceptJob:input_type -> sanbao.dispatch.v1.AcceptJobRequest
-	26, // 62: sanbao.dispatch.v1.DispatchService.ApproveJob:input_type -> sanbao.dispatch.v1.ApproveJobRequest
-	28, // 63: sanbao.dispatch.v1.DispatchService.DeclineJob:input_type -> sanbao.dispatch.v1.DeclineJobRequest
-	30, // 64: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:input_type -> sanbao.dispatch.v1.ScheduleAppointmentRequest
-	32, // 65: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:input_type -> sanbao.dispatch.v1.RescheduleAppointmentRequest
-	34, // 66: sanbao.dispatch.v1.DispatchService.StartTravel:input_type -> sanbao.dispatch.v1.StartTravelRequest
-	36, // 67: sanbao.dispatch.v1.DispatchService.CheckIn:input_type -> sanbao.dispatch.v1.CheckInRequest
-	38, // 68: sanbao.dispatch.v1.DispatchService.RecordWork:input_type -> sanbao.dispatch.v1.RecordWorkRequest
-	40, // 69: sanbao.dispatch.v1.DispatchService.CompleteVisit:input_type -> sanbao.dispatch.v1.CompleteVisitRequest
-	42, // 70: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
-	44, // 71: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
-	46, // 72: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
-	48, // 73: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
-	50, // 74: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
-	1,  // 75: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
-	3,  // 76: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
-	5,  // 77: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
-	7,  // 78: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
-	9,  // 79: sanbao.dispatch.v1.DispatchService.RecordTraining:output_type -> sanbao.dispatch.v1.RecordTrainingResponse
-	11, // 80: sanbao.dispatch.v1.DispatchService.RecordAssessment:output_type -> sanbao.dispatch.v1.RecordAssessmentResponse
-	13, // 81: sanbao.dispatch.v1.DispatchService.ListQualifications:output_type -> sanbao.dispatch.v1.ListQualificationsResponse
-	15, // 82: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
-	17, // 83: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
-	19, // 84: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
-	21, // 85: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
-	23, // 86: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
-	25, // 87: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
-	27, // 88: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
-	29, // 89: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
-	31, // 90: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
-	33, // 91: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
-	35, // 92: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
-	37, // 93: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
-	39, // 94: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
-	41, // 95: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
-	43, // 96: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
-	45, // 97: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
-	47, // 98: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
-	49, // 99: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
-	51, // 100: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
-	75, // [75:101] is the sub-list for method output_type
-	49, // [49:75] is the sub-list for method input_type
+	68, // 50: sanbao.dispatch.v1.DispatchService.ImportTechnicians:input_type -> sanbao.dispatch.v1.ImportTechniciansRequest
+	2,  // 51: sanbao.dispatch.v1.DispatchService.GetTechnician:input_type -> sanbao.dispatch.v1.GetTechnicianRequest
+	4,  // 52: sanbao.dispatch.v1.DispatchService.ListTechnicians:input_type -> sanbao.dispatch.v1.ListTechniciansRequest
+	6,  // 53: sanbao.dispatch.v1.DispatchService.UpdateTechnician:input_type -> sanbao.dispatch.v1.UpdateTechnicianRequest
+	8,  // 54: sanbao.dispatch.v1.DispatchService.RecordTraining:input_type -> sanbao.dispatch.v1.RecordTrainingRequest
+	10, // 55: sanbao.dispatch.v1.DispatchService.RecordAssessment:input_type -> sanbao.dispatch.v1.RecordAssessmentRequest
+	12, // 56: sanbao.dispatch.v1.DispatchService.ListQualifications:input_type -> sanbao.dispatch.v1.ListQualificationsRequest
+	14, // 57: sanbao.dispatch.v1.DispatchService.CreateJob:input_type -> sanbao.dispatch.v1.CreateJobRequest
+	16, // 58: sanbao.dispatch.v1.DispatchService.GetJob:input_type -> sanbao.dispatch.v1.GetJobRequest
+	18, // 59: sanbao.dispatch.v1.DispatchService.ListJobs:input_type -> sanbao.dispatch.v1.ListJobsRequest
+	20, // 60: sanbao.dispatch.v1.DispatchService.RankTechnicians:input_type -> sanbao.dispatch.v1.RankTechniciansRequest
+	22, // 61: sanbao.dispatch.v1.DispatchService.AssignJob:input_type -> sanbao.dispatch.v1.AssignJobRequest
+	24, // 62: sanbao.dispatch.v1.DispatchService.AcceptJob:input_type -> sanbao.dispatch.v1.AcceptJobRequest
+	26, // 63: sanbao.dispatch.v1.DispatchService.ApproveJob:input_type -> sanbao.dispatch.v1.ApproveJobRequest
+	28, // 64: sanbao.dispatch.v1.DispatchService.DeclineJob:input_type -> sanbao.dispatch.v1.DeclineJobRequest
+	30, // 65: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:input_type -> sanbao.dispatch.v1.ScheduleAppointmentRequest
+	32, // 66: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:input_type -> sanbao.dispatch.v1.RescheduleAppointmentRequest
+	34, // 67: sanbao.dispatch.v1.DispatchService.StartTravel:input_type -> sanbao.dispatch.v1.StartTravelRequest
+	36, // 68: sanbao.dispatch.v1.DispatchService.CheckIn:input_type -> sanbao.dispatch.v1.CheckInRequest
+	38, // 69: sanbao.dispatch.v1.DispatchService.RecordWork:input_type -> sanbao.dispatch.v1.RecordWorkRequest
+	40, // 70: sanbao.dispatch.v1.DispatchService.CompleteVisit:input_type -> sanbao.dispatch.v1.CompleteVisitRequest
+	42, // 71: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
+	44, // 72: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
+	46, // 73: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
+	48, // 74: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
+	50, // 75: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
+	1,  // 76: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
+	69, // 77: sanbao.dispatch.v1.DispatchService.ImportTechnicians:output_type -> sanbao.dispatch.v1.ImportTechniciansResponse
+	3,  // 78: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
+	5,  // 79: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
+	7,  // 80: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
+	9,  // 81: sanbao.dispatch.v1.DispatchService.RecordTraining:output_type -> sanbao.dispatch.v1.RecordTrainingResponse
+	11, // 82: sanbao.dispatch.v1.DispatchService.RecordAssessment:output_type -> sanbao.dispatch.v1.RecordAssessmentResponse
+	13, // 83: sanbao.dispatch.v1.DispatchService.ListQualifications:output_type -> sanbao.dispatch.v1.ListQualificationsResponse
+	15, // 84: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
+	17, // 85: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
+	19, // 86: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
+	21, // 87: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
+	23, // 88: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
+	25, // 89: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
+	27, // 90: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
+	29, // 91: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
+	31, // 92: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
+	33, // 93: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
+	35, // 94: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
+	37, // 95: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
+	39, // 96: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
+	41, // 97: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
+	43, // 98: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
+	45, // 99: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
+	47, // 100: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
+	49, // 101: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
+	51, // 102: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
+	76, // [76:103] is the sub-list for method output_type
+	49, // [49:76] is the sub-list for method input_type
 	49, // [49:49] is the sub-list for extension type_name
 	49, // [49:49] is the sub-list for extension extendee
 	0,  // [0:49] is the sub-list for field type_name
@@ -3567,6 +3572,7 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_init() {
 	if File_sanbao_dispatch_v1_dispatch_service_proto != nil {
 		return
 	}
+	file_sanbao_dispatch_v1_import_proto_init()
 	file_sanbao_dispatch_v1_job_proto_init()
 	file_sanbao_dispatch_v1_plan_proto_init()
 	file_sanbao_dispatch_v1_report_proto_init()

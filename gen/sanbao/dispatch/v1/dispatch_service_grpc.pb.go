@@ -23,6 +23,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	DispatchService_CreateTechnician_FullMethodName      = "/sanbao.dispatch.v1.DispatchService/CreateTechnician"
+	DispatchService_ImportTechnicians_FullMethodName     = "/sanbao.dispatch.v1.DispatchService/ImportTechnicians"
 	DispatchService_GetTechnician_FullMethodName         = "/sanbao.dispatch.v1.DispatchService/GetTechnician"
 	DispatchService_ListTechnicians_FullMethodName       = "/sanbao.dispatch.v1.DispatchService/ListTechnicians"
 	DispatchService_UpdateTechnician_FullMethodName      = "/sanbao.dispatch.v1.DispatchService/UpdateTechnician"
@@ -68,6 +69,12 @@ const (
 type DispatchServiceClient interface {
 	// Creates a technician.
 	CreateTechnician(ctx context.Context, in *CreateTechnicianRequest, opts ...grpc.CallOption) (*CreateTechnicianResponse, error)
+	// ImportTechnicians loads technicians in bulk (`sanbao import technicians`), keyed by code
+	// (required in each row): a new code is created as CreateTechnician does
+	// (sanbao.dispatch.v1.technician.created); a known code with equal fields is unchanged; with
+	// other fields it is replaced as UpdateTechnician does (sanbao.dispatch.v1.technician.updated).
+	// All rows or none, in one transaction; a stream the client does not close imports nothing.
+	ImportTechnicians(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportTechniciansRequest, ImportTechniciansResponse], error)
 	// Returns a technician. NOT_FOUND if unknown.
 	GetTechnician(ctx context.Context, in *GetTechnicianRequest, opts ...grpc.CallOption) (*GetTechnicianResponse, error)
 	// Lists technicians in id order, optionally filtered.
@@ -199,6 +206,19 @@ func (c *dispatchServiceClient) CreateTechnician(ctx context.Context, in *Create
 	}
 	return out, nil
 }
+
+func (c *dispatchServiceClient) ImportTechnicians(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportTechniciansRequest, ImportTechniciansResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &DispatchService_ServiceDesc.Streams[0], DispatchService_ImportTechnicians_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportTechniciansRequest, ImportTechniciansResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DispatchService_ImportTechniciansClient = grpc.ClientStreamingClient[ImportTechniciansRequest, ImportTechniciansResponse]
 
 func (c *dispatchServiceClient) GetTechnician(ctx context.Context, in *GetTechnicianRequest, opts ...grpc.CallOption) (*GetTechnicianResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -468,6 +488,12 @@ func (c *dispatchServiceClient) CommitPlan(ctx context.Context, in *CommitPlanRe
 type DispatchServiceServer interface {
 	// Creates a technician.
 	CreateTechnician(context.Context, *CreateTechnicianRequest) (*CreateTechnicianResponse, error)
+	// ImportTechnicians loads technicians in bulk (`sanbao import technicians`), keyed by code
+	// (required in each row): a new code is created as CreateTechnician does
+	// (sanbao.dispatch.v1.technician.created); a known code with equal fields is unchanged; with
+	// other fields it is replaced as UpdateTechnician does (sanbao.dispatch.v1.technician.updated).
+	// All rows or none, in one transaction; a stream the client does not close imports nothing.
+	ImportTechnicians(grpc.ClientStreamingServer[ImportTechniciansRequest, ImportTechniciansResponse]) error
 	// Returns a technician. NOT_FOUND if unknown.
 	GetTechnician(context.Context, *GetTechnicianRequest) (*GetTechnicianResponse, error)
 	// Lists technicians in id order, optionally filtered.
@@ -593,6 +619,9 @@ type UnimplementedDispatchServiceServer struct{}
 func (UnimplementedDispatchServiceServer) CreateTechnician(context.Context, *CreateTechnicianRequest) (*CreateTechnicianResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateTechnician not implemented")
 }
+func (UnimplementedDispatchServiceServer) ImportTechnicians(grpc.ClientStreamingServer[ImportTechniciansRequest, ImportTechniciansResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportTechnicians not implemented")
+}
 func (UnimplementedDispatchServiceServer) GetTechnician(context.Context, *GetTechnicianRequest) (*GetTechnicianResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTechnician not implemented")
 }
@@ -706,6 +735,13 @@ func _DispatchService_CreateTechnician_Handler(srv interface{}, ctx context.Cont
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _DispatchService_ImportTechnicians_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(DispatchServiceServer).ImportTechnicians(&grpc.GenericServerStream[ImportTechniciansRequest, ImportTechniciansResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DispatchService_ImportTechniciansServer = grpc.ClientStreamingServer[ImportTechniciansRequest, ImportTechniciansResponse]
 
 func _DispatchService_GetTechnician_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetTechnicianRequest)
@@ -1269,6 +1305,12 @@ var DispatchService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _DispatchService_CommitPlan_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportTechnicians",
+			Handler:       _DispatchService_ImportTechnicians_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "sanbao/dispatch/v1/dispatch_service.proto",
 }

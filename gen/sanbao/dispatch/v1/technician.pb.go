@@ -294,6 +294,10 @@ type Technician struct {
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the technician was last changed. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The technician's code in the organisation's staff register (工号), unique across
+	// technicians; optional. `sanbao import technicians` finds technicians by it. Set on
+	// CreateTechnician (a code in use is ALREADY_EXISTS); UpdateTechnician keeps the stored code.
+	Code string `protobuf:"bytes,18,opt,name=code,proto3" json:"code,omitempty"`
 	// Training and assessment records, oldest first (RecordTraining, RecordAssessment; seed
 	// 002). Output only: ignored on CreateTechnician and UpdateTechnician. At most 200; a
 	// technician with 200 records takes no more (FAILED_PRECONDITION).
@@ -442,6 +446,13 @@ func (x *Technician) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Technician) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
 }
 
 func (x *Technician) GetQualificationRecords() []*QualificationRecord {
@@ -834,7 +845,7 @@ var File_sanbao_dispatch_v1_technician_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_technician_proto_rawDesc = "" +
 	"\n" +
-	"#sanbao/dispatch/v1/technician.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x9f\b\n" +
+	"#sanbao/dispatch/v1/technician.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xd3\b\n" +
 	"\n" +
 	"Technician\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x121\n" +
@@ -861,7 +872,8 @@ const file_sanbao_dispatch_v1_technician_proto_rawDesc = "" +
 	"createTime\x12M\n" +
 	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"updateTime\x12g\n" +
+	"updateTime\x122\n" +
+	"\x04code\x18\x12 \x01(\tB\x1e\xbaH\x1br\x19\x18@2\x15^([A-Za-z0-9._/-]+)?$R\x04code\x12g\n" +
 	"\x15qualification_records\x18\x11 \x03(\v2'.sanbao.dispatch.v1.QualificationRecordB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\x14qualificationRecords\"\x93\x04\n" +
 	"\x13QualificationRecord\x120\n" +
 	"\fproduct_line\x18\x01 \x01(\tB\r\xbaH\n" +

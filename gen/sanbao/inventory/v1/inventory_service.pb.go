@@ -4376,7 +4376,7 @@ var File_sanbao_inventory_v1_inventory_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\n" +
-	"+sanbao/inventory/v1/inventory_service.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x8a\x01\n" +
+	"+sanbao/inventory/v1/inventory_service.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/inventory/v1/import.proto\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x8a\x01\n" +
 	"\x11CreatePartRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x125\n" +
@@ -4736,7 +4736,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x1bCompareStockingPlanResponse\x125\n" +
 	"\x04plan\x18\x01 \x01(\v2!.sanbao.inventory.v1.StockingPlanR\x04plan\x12A\n" +
 	"\x05lines\x18\x02 \x03(\v2+.sanbao.inventory.v1.StockingPlanComparisonR\x05lines\x12'\n" +
-	"\x0ftotal_shortfall\x18\x03 \x01(\x03R\x0etotalShortfall2\xa9&\n" +
+	"\x0ftotal_shortfall\x18\x03 \x01(\x03R\x0etotalShortfall2\xe1(\n" +
 	"\x10InventoryService\x12s\n" +
 	"\n" +
 	"CreatePart\x12&.sanbao.inventory.v1.CreatePartRequest\x1a'.sanbao.inventory.v1.CreatePartResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/parts\x12q\n" +
@@ -4744,7 +4744,10 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\tListParts\x12%.sanbao.inventory.v1.ListPartsRequest\x1a&.sanbao.inventory.v1.ListPartsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/parts\x12}\n" +
 	"\n" +
 	"UpdatePart\x12&.sanbao.inventory.v1.UpdatePartRequest\x1a'.sanbao.inventory.v1.UpdatePartResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*2\x13/v1/parts/{part.id}\x12\x83\x01\n" +
-	"\x0eCreateLocation\x12*.sanbao.inventory.v1.CreateLocationRequest\x1a+.sanbao.inventory.v1.CreateLocationResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/locations\x12\x85\x01\n" +
+	"\x0eCreateLocation\x12*.sanbao.inventory.v1.CreateLocationRequest\x1a+.sanbao.inventory.v1.CreateLocationResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/locations\x12b\n" +
+	"\vImportParts\x12'.sanbao.inventory.v1.ImportPartsRequest\x1a(.sanbao.inventory.v1.ImportPartsResponse(\x01\x12n\n" +
+	"\x0fImportLocations\x12+.sanbao.inventory.v1.ImportLocationsRequest\x1a,.sanbao.inventory.v1.ImportLocationsResponse(\x01\x12b\n" +
+	"\vImportStock\x12'.sanbao.inventory.v1.ImportStockRequest\x1a(.sanbao.inventory.v1.ImportStockResponse(\x01\x12\x85\x01\n" +
 	"\vGetLocation\x12'.sanbao.inventory.v1.GetLocationRequest\x1a(.sanbao.inventory.v1.GetLocationResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/locations/{location_id}\x12}\n" +
 	"\rListLocations\x12).sanbao.inventory.v1.ListLocationsRequest\x1a*.sanbao.inventory.v1.ListLocationsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/locations\x12\x91\x01\n" +
 	"\x0eUpdateLocation\x12*.sanbao.inventory.v1.UpdateLocationRequest\x1a+.sanbao.inventory.v1.UpdateLocationResponse\"&\x82\xd3\xe4\x93\x02 :\x01*2\x1b/v1/locations/{location.id}\x12\x81\x01\n" +
@@ -4885,6 +4888,12 @@ var file_sanbao_inventory_v1_inventory_service_proto_goTypes = []any{
 	(*ReorderSuggestion)(nil),              // 92: sanbao.inventory.v1.ReorderSuggestion
 	(*StockingPlan)(nil),                   // 93: sanbao.inventory.v1.StockingPlan
 	(*StockingPlanComparison)(nil),         // 94: sanbao.inventory.v1.StockingPlanComparison
+	(*ImportPartsRequest)(nil),             // 95: sanbao.inventory.v1.ImportPartsRequest
+	(*ImportLocationsRequest)(nil),         // 96: sanbao.inventory.v1.ImportLocationsRequest
+	(*ImportStockRequest)(nil),             // 97: sanbao.inventory.v1.ImportStockRequest
+	(*ImportPartsResponse)(nil),            // 98: sanbao.inventory.v1.ImportPartsResponse
+	(*ImportLocationsResponse)(nil),        // 99: sanbao.inventory.v1.ImportLocationsResponse
+	(*ImportStockResponse)(nil),            // 100: sanbao.inventory.v1.ImportStockResponse
 }
 var file_sanbao_inventory_v1_inventory_service_proto_depIdxs = []int32{
 	69,  // 0: sanbao.inventory.v1.CreatePartRequest.part:type_name -> sanbao.inventory.v1.Part
@@ -4962,71 +4971,77 @@ var file_sanbao_inventory_v1_inventory_service_proto_depIdxs = []int32{
 	4,   // 72: sanbao.inventory.v1.InventoryService.ListParts:input_type -> sanbao.inventory.v1.ListPartsRequest
 	6,   // 73: sanbao.inventory.v1.InventoryService.UpdatePart:input_type -> sanbao.inventory.v1.UpdatePartRequest
 	10,  // 74: sanbao.inventory.v1.InventoryService.CreateLocation:input_type -> sanbao.inventory.v1.CreateLocationRequest
-	12,  // 75: sanbao.inventory.v1.InventoryService.GetLocation:input_type -> sanbao.inventory.v1.GetLocationRequest
-	14,  // 76: sanbao.inventory.v1.InventoryService.ListLocations:input_type -> sanbao.inventory.v1.ListLocationsRequest
-	8,   // 77: sanbao.inventory.v1.InventoryService.UpdateLocation:input_type -> sanbao.inventory.v1.UpdateLocationRequest
-	16,  // 78: sanbao.inventory.v1.InventoryService.ReceiveStock:input_type -> sanbao.inventory.v1.ReceiveStockRequest
-	18,  // 79: sanbao.inventory.v1.InventoryService.TransferStock:input_type -> sanbao.inventory.v1.TransferStockRequest
-	20,  // 80: sanbao.inventory.v1.InventoryService.AdjustStock:input_type -> sanbao.inventory.v1.AdjustStockRequest
-	22,  // 81: sanbao.inventory.v1.InventoryService.ReserveParts:input_type -> sanbao.inventory.v1.ReservePartsRequest
-	24,  // 82: sanbao.inventory.v1.InventoryService.GetReservation:input_type -> sanbao.inventory.v1.GetReservationRequest
-	26,  // 83: sanbao.inventory.v1.InventoryService.ListReservations:input_type -> sanbao.inventory.v1.ListReservationsRequest
-	28,  // 84: sanbao.inventory.v1.InventoryService.ReleaseReservation:input_type -> sanbao.inventory.v1.ReleaseReservationRequest
-	30,  // 85: sanbao.inventory.v1.InventoryService.ConsumeReservation:input_type -> sanbao.inventory.v1.ConsumeReservationRequest
-	32,  // 86: sanbao.inventory.v1.InventoryService.CreateRequisition:input_type -> sanbao.inventory.v1.CreateRequisitionRequest
-	34,  // 87: sanbao.inventory.v1.InventoryService.GetRequisition:input_type -> sanbao.inventory.v1.GetRequisitionRequest
-	36,  // 88: sanbao.inventory.v1.InventoryService.ListRequisitions:input_type -> sanbao.inventory.v1.ListRequisitionsRequest
-	38,  // 89: sanbao.inventory.v1.InventoryService.ApproveRequisition:input_type -> sanbao.inventory.v1.ApproveRequisitionRequest
-	40,  // 90: sanbao.inventory.v1.InventoryService.RejectRequisition:input_type -> sanbao.inventory.v1.RejectRequisitionRequest
-	42,  // 91: sanbao.inventory.v1.InventoryService.IssueRequisition:input_type -> sanbao.inventory.v1.IssueRequisitionRequest
-	44,  // 92: sanbao.inventory.v1.InventoryService.ReturnOldPart:input_type -> sanbao.inventory.v1.ReturnOldPartRequest
-	46,  // 93: sanbao.inventory.v1.InventoryService.AppraiseReturn:input_type -> sanbao.inventory.v1.AppraiseReturnRequest
-	48,  // 94: sanbao.inventory.v1.InventoryService.GetReturn:input_type -> sanbao.inventory.v1.GetReturnRequest
-	50,  // 95: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:input_type -> sanbao.inventory.v1.ListOutstandingReturnsRequest
-	52,  // 96: sanbao.inventory.v1.InventoryService.GetSupplierClaim:input_type -> sanbao.inventory.v1.GetSupplierClaimRequest
-	54,  // 97: sanbao.inventory.v1.InventoryService.ListSupplierClaims:input_type -> sanbao.inventory.v1.ListSupplierClaimsRequest
-	56,  // 98: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:input_type -> sanbao.inventory.v1.ResolveSupplierClaimRequest
-	58,  // 99: sanbao.inventory.v1.InventoryService.GetStock:input_type -> sanbao.inventory.v1.GetStockRequest
-	61,  // 100: sanbao.inventory.v1.InventoryService.ListMovements:input_type -> sanbao.inventory.v1.ListMovementsRequest
-	63,  // 101: sanbao.inventory.v1.InventoryService.SuggestReorders:input_type -> sanbao.inventory.v1.SuggestReordersRequest
-	65,  // 102: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:input_type -> sanbao.inventory.v1.SubmitStockingPlanRequest
-	67,  // 103: sanbao.inventory.v1.InventoryService.CompareStockingPlan:input_type -> sanbao.inventory.v1.CompareStockingPlanRequest
-	1,   // 104: sanbao.inventory.v1.InventoryService.CreatePart:output_type -> sanbao.inventory.v1.CreatePartResponse
-	3,   // 105: sanbao.inventory.v1.InventoryService.GetPart:output_type -> sanbao.inventory.v1.GetPartResponse
-	5,   // 106: sanbao.inventory.v1.InventoryService.ListParts:output_type -> sanbao.inventory.v1.ListPartsResponse
-	7,   // 107: sanbao.inventory.v1.InventoryService.UpdatePart:output_type -> sanbao.inventory.v1.UpdatePartResponse
-	11,  // 108: sanbao.inventory.v1.InventoryService.CreateLocation:output_type -> sanbao.inventory.v1.CreateLocationResponse
-	13,  // 109: sanbao.inventory.v1.InventoryService.GetLocation:output_type -> sanbao.inventory.v1.GetLocationResponse
-	15,  // 110: sanbao.inventory.v1.InventoryService.ListLocations:output_type -> sanbao.inventory.v1.ListLocationsResponse
-	9,   // 111: sanbao.inventory.v1.InventoryService.UpdateLocation:output_type -> sanbao.inventory.v1.UpdateLocationResponse
-	17,  // 112: sanbao.inventory.v1.InventoryService.ReceiveStock:output_type -> sanbao.inventory.v1.ReceiveStockResponse
-	19,  // 113: sanbao.inventory.v1.InventoryService.TransferStock:output_type -> sanbao.inventory.v1.TransferStockResponse
-	21,  // 114: sanbao.inventory.v1.InventoryService.AdjustStock:output_type -> sanbao.inventory.v1.AdjustStockResponse
-	23,  // 115: sanbao.inventory.v1.InventoryService.ReserveParts:output_type -> sanbao.inventory.v1.ReservePartsResponse
-	25,  // 116: sanbao.inventory.v1.InventoryService.GetReservation:output_type -> sanbao.inventory.v1.GetReservationResponse
-	27,  // 117: sanbao.inventory.v1.InventoryService.ListReservations:output_type -> sanbao.inventory.v1.ListReservationsResponse
-	29,  // 118: sanbao.inventory.v1.InventoryService.ReleaseReservation:output_type -> sanbao.inventory.v1.ReleaseReservationResponse
-	31,  // 119: sanbao.inventory.v1.InventoryService.ConsumeReservation:output_type -> sanbao.inventory.v1.ConsumeReservationResponse
-	33,  // 120: sanbao.inventory.v1.InventoryService.CreateRequisition:output_type -> sanbao.inventory.v1.CreateRequisitionResponse
-	35,  // 121: sanbao.inventory.v1.InventoryService.GetRequisition:output_type -> sanbao.inventory.v1.GetRequisitionResponse
-	37,  // 122: sanbao.inventory.v1.InventoryService.ListRequisitions:output_type -> sanbao.inventory.v1.ListRequisitionsResponse
-	39,  // 123: sanbao.inventory.v1.InventoryService.ApproveRequisition:output_type -> sanbao.inventory.v1.ApproveRequisitionResponse
-	41,  // 124: sanbao.inventory.v1.InventoryService.RejectRequisition:output_type -> sanbao.inventory.v1.RejectRequisitionResponse
-	43,  // 125: sanbao.inventory.v1.InventoryService.IssueRequisition:output_type -> sanbao.inventory.v1.IssueRequisitionResponse
-	45,  // 126: sanbao.inventory.v1.InventoryService.ReturnOldPart:output_type -> sanbao.inventory.v1.ReturnOldPartResponse
-	47,  // 127: sanbao.inventory.v1.InventoryService.AppraiseReturn:output_type -> sanbao.inventory.v1.AppraiseReturnResponse
-	49,  // 128: sanbao.inventory.v1.InventoryService.GetReturn:output_type -> sanbao.inventory.v1.GetReturnResponse
-	51,  // 129: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:output_type -> sanbao.inventory.v1.ListOutstandingReturnsResponse
-	53,  // 130: sanbao.inventory.v1.InventoryService.GetSupplierClaim:output_type -> sanbao.inventory.v1.GetSupplierClaimResponse
-	55,  // 131: sanbao.inventory.v1.InventoryService.ListSupplierClaims:output_type -> sanbao.inventory.v1.ListSupplierClaimsResponse
-	57,  // 132: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:output_type -> sanbao.inventory.v1.ResolveSupplierClaimResponse
-	60,  // 133: sanbao.inventory.v1.InventoryService.GetStock:output_type -> sanbao.inventory.v1.GetStockResponse
-	62,  // 134: sanbao.inventory.v1.InventoryService.ListMovements:output_type -> sanbao.inventory.v1.ListMovementsResponse
-	64,  // 135: sanbao.inventory.v1.InventoryService.SuggestReorders:output_type -> sanbao.inventory.v1.SuggestReordersResponse
-	66,  // 136: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:output_type -> sanbao.inventory.v1.SubmitStockingPlanResponse
-	68,  // 137: sanbao.inventory.v1.InventoryService.CompareStockingPlan:output_type -> sanbao.inventory.v1.CompareStockingPlanResponse
-	104, // [104:138] is the sub-list for method output_type
-	70,  // [70:104] is the sub-list for method input_type
+	95,  // 75: sanbao.inventory.v1.InventoryService.ImportParts:input_type -> sanbao.inventory.v1.ImportPartsRequest
+	96,  // 76: sanbao.inventory.v1.InventoryService.ImportLocations:input_type -> sanbao.inventory.v1.ImportLocationsRequest
+	97,  // 77: sanbao.inventory.v1.InventoryService.ImportStock:input_type -> sanbao.inventory.v1.ImportStockRequest
+	12,  // 78: sanbao.inventory.v1.InventoryService.GetLocation:input_type -> sanbao.inventory.v1.GetLocationRequest
+	14,  // 79: sanbao.inventory.v1.InventoryService.ListLocations:input_type -> sanbao.inventory.v1.ListLocationsRequest
+	8,   // 80: sanbao.inventory.v1.InventoryService.UpdateLocation:input_type -> sanbao.inventory.v1.UpdateLocationRequest
+	16,  // 81: sanbao.inventory.v1.InventoryService.ReceiveStock:input_type -> sanbao.inventory.v1.ReceiveStockRequest
+	18,  // 82: sanbao.inventory.v1.InventoryService.TransferStock:input_type -> sanbao.inventory.v1.TransferStockRequest
+	20,  // 83: sanbao.inventory.v1.InventoryService.AdjustStock:input_type -> sanbao.inventory.v1.AdjustStockRequest
+	22,  // 84: sanbao.inventory.v1.InventoryService.ReserveParts:input_type -> sanbao.inventory.v1.ReservePartsRequest
+	24,  // 85: sanbao.inventory.v1.InventoryService.GetReservation:input_type -> sanbao.inventory.v1.GetReservationRequest
+	26,  // 86: sanbao.inventory.v1.InventoryService.ListReservations:input_type -> sanbao.inventory.v1.ListReservationsRequest
+	28,  // 87: sanbao.inventory.v1.InventoryService.ReleaseReservation:input_type -> sanbao.inventory.v1.ReleaseReservationRequest
+	30,  // 88: sanbao.inventory.v1.InventoryService.ConsumeReservation:input_type -> sanbao.inventory.v1.ConsumeReservationRequest
+	32,  // 89: sanbao.inventory.v1.InventoryService.CreateRequisition:input_type -> sanbao.inventory.v1.CreateRequisitionRequest
+	34,  // 90: sanbao.inventory.v1.InventoryService.GetRequisition:input_type -> sanbao.inventory.v1.GetRequisitionRequest
+	36,  // 91: sanbao.inventory.v1.InventoryService.ListRequisitions:input_type -> sanbao.inventory.v1.ListRequisitionsRequest
+	38,  // 92: sanbao.inventory.v1.InventoryService.ApproveRequisition:input_type -> sanbao.inventory.v1.ApproveRequisitionRequest
+	40,  // 93: sanbao.inventory.v1.InventoryService.RejectRequisition:input_type -> sanbao.inventory.v1.RejectRequisitionRequest
+	42,  // 94: sanbao.inventory.v1.InventoryService.IssueRequisition:input_type -> sanbao.inventory.v1.IssueRequisitionRequest
+	44,  // 95: sanbao.inventory.v1.InventoryService.ReturnOldPart:input_type -> sanbao.inventory.v1.ReturnOldPartRequest
+	46,  // 96: sanbao.inventory.v1.InventoryService.AppraiseReturn:input_type -> sanbao.inventory.v1.AppraiseReturnRequest
+	48,  // 97: sanbao.inventory.v1.InventoryService.GetReturn:input_type -> sanbao.inventory.v1.GetReturnRequest
+	50,  // 98: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:input_type -> sanbao.inventory.v1.ListOutstandingReturnsRequest
+	52,  // 99: sanbao.inventory.v1.InventoryService.GetSupplierClaim:input_type -> sanbao.inventory.v1.GetSupplierClaimRequest
+	54,  // 100: sanbao.inventory.v1.InventoryService.ListSupplierClaims:input_type -> sanbao.inventory.v1.ListSupplierClaimsRequest
+	56,  // 101: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:input_type -> sanbao.inventory.v1.ResolveSupplierClaimRequest
+	58,  // 102: sanbao.inventory.v1.InventoryService.GetStock:input_type -> sanbao.inventory.v1.GetStockRequest
+	61,  // 103: sanbao.inventory.v1.InventoryService.ListMovements:input_type -> sanbao.inventory.v1.ListMovementsRequest
+	63,  // 104: sanbao.inventory.v1.InventoryService.SuggestReorders:input_type -> sanbao.inventory.v1.SuggestReordersRequest
+	65,  // 105: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:input_type -> sanbao.inventory.v1.SubmitStockingPlanRequest
+	67,  // 106: sanbao.inventory.v1.InventoryService.CompareStockingPlan:input_type -> sanbao.inventory.v1.CompareStockingPlanRequest
+	1,   // 107: sanbao.inventory.v1.InventoryService.CreatePart:output_type -> sanbao.inventory.v1.CreatePartResponse
+	3,   // 108: sanbao.inventory.v1.InventoryService.GetPart:output_type -> sanbao.inventory.v1.GetPartResponse
+	5,   // 109: sanbao.inventory.v1.InventoryService.ListParts:output_type -> sanbao.inventory.v1.ListPartsResponse
+	7,   // 110: sanbao.inventory.v1.InventoryService.UpdatePart:output_type -> sanbao.inventory.v1.UpdatePartResponse
+	11,  // 111: sanbao.inventory.v1.InventoryService.CreateLocation:output_type -> sanbao.inventory.v1.CreateLocationResponse
+	98,  // 112: sanbao.inventory.v1.InventoryService.ImportParts:output_type -> sanbao.inventory.v1.ImportPartsResponse
+	99,  // 113: sanbao.inventory.v1.InventoryService.ImportLocations:output_type -> sanbao.inventory.v1.ImportLocationsResponse
+	100, // 114: sanbao.inventory.v1.InventoryService.ImportStock:output_type -> sanbao.inventory.v1.ImportStockResponse
+	13,  // 115: sanbao.inventory.v1.InventoryService.GetLocation:output_type -> sanbao.inventory.v1.GetLocationResponse
+	15,  // 116: sanbao.inventory.v1.InventoryService.ListLocations:output_type -> sanbao.inventory.v1.ListLocationsResponse
+	9,   // 117: sanbao.inventory.v1.InventoryService.UpdateLocation:output_type -> sanbao.inventory.v1.UpdateLocationResponse
+	17,  // 118: sanbao.inventory.v1.InventoryService.ReceiveStock:output_type -> sanbao.inventory.v1.ReceiveStockResponse
+	19,  // 119: sanbao.inventory.v1.InventoryService.TransferStock:output_type -> sanbao.inventory.v1.TransferStockResponse
+	21,  // 120: sanbao.inventory.v1.InventoryService.AdjustStock:output_type -> sanbao.inventory.v1.AdjustStockResponse
+	23,  // 121: sanbao.inventory.v1.InventoryService.ReserveParts:output_type -> sanbao.inventory.v1.ReservePartsResponse
+	25,  // 122: sanbao.inventory.v1.InventoryService.GetReservation:output_type -> sanbao.inventory.v1.GetReservationResponse
+	27,  // 123: sanbao.inventory.v1.InventoryService.ListReservations:output_type -> sanbao.inventory.v1.ListReservationsResponse
+	29,  // 124: sanbao.inventory.v1.InventoryService.ReleaseReservation:output_type -> sanbao.inventory.v1.ReleaseReservationResponse
+	31,  // 125: sanbao.inventory.v1.InventoryService.ConsumeReservation:output_type -> sanbao.inventory.v1.ConsumeReservationResponse
+	33,  // 126: sanbao.inventory.v1.InventoryService.CreateRequisition:output_type -> sanbao.inventory.v1.CreateRequisitionResponse
+	35,  // 127: sanbao.inventory.v1.InventoryService.GetRequisition:output_type -> sanbao.inventory.v1.GetRequisitionResponse
+	37,  // 128: sanbao.inventory.v1.InventoryService.ListRequisitions:output_type -> sanbao.inventory.v1.ListRequisitionsResponse
+	39,  // 129: sanbao.inventory.v1.InventoryService.ApproveRequisition:output_type -> sanbao.inventory.v1.ApproveRequisitionResponse
+	41,  // 130: sanbao.inventory.v1.InventoryService.RejectRequisition:output_type -> sanbao.inventory.v1.RejectRequisitionResponse
+	43,  // 131: sanbao.inventory.v1.InventoryService.IssueRequisition:output_type -> sanbao.inventory.v1.IssueRequisitionResponse
+	45,  // 132: sanbao.inventory.v1.InventoryService.ReturnOldPart:output_type -> sanbao.inventory.v1.ReturnOldPartResponse
+	47,  // 133: sanbao.inventory.v1.InventoryService.AppraiseReturn:output_type -> sanbao.inventory.v1.AppraiseReturnResponse
+	49,  // 134: sanbao.inventory.v1.InventoryService.GetReturn:output_type -> sanbao.inventory.v1.GetReturnResponse
+	51,  // 135: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:output_type -> sanbao.inventory.v1.ListOutstandingReturnsResponse
+	53,  // 136: sanbao.inventory.v1.InventoryService.GetSupplierClaim:output_type -> sanbao.inventory.v1.GetSupplierClaimResponse
+	55,  // 137: sanbao.inventory.v1.InventoryService.ListSupplierClaims:output_type -> sanbao.inventory.v1.ListSupplierClaimsResponse
+	57,  // 138: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:output_type -> sanbao.inventory.v1.ResolveSupplierClaimResponse
+	60,  // 139: sanbao.inventory.v1.InventoryService.GetStock:output_type -> sanbao.inventory.v1.GetStockResponse
+	62,  // 140: sanbao.inventory.v1.InventoryService.ListMovements:output_type -> sanbao.inventory.v1.ListMovementsResponse
+	64,  // 141: sanbao.inventory.v1.InventoryService.SuggestReorders:output_type -> sanbao.inventory.v1.SuggestReordersResponse
+	66,  // 142: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:output_type -> sanbao.inventory.v1.SubmitStockingPlanResponse
+	68,  // 143: sanbao.inventory.v1.InventoryService.CompareStockingPlan:output_type -> sanbao.inventory.v1.CompareStockingPlanResponse
+	107, // [107:144] is the sub-list for method output_type
+	70,  // [70:107] is the sub-list for method input_type
 	70,  // [70:70] is the sub-list for extension type_name
 	70,  // [70:70] is the sub-list for extension extendee
 	0,   // [0:70] is the sub-list for field type_name
@@ -5037,6 +5052,7 @@ func file_sanbao_inventory_v1_inventory_service_proto_init() {
 	if File_sanbao_inventory_v1_inventory_service_proto != nil {
 		return
 	}
+	file_sanbao_inventory_v1_import_proto_init()
 	file_sanbao_inventory_v1_location_proto_init()
 	file_sanbao_inventory_v1_movement_proto_init()
 	file_sanbao_inventory_v1_old_part_proto_init()

@@ -28,6 +28,9 @@ const (
 	InventoryService_ListParts_FullMethodName              = "/sanbao.inventory.v1.InventoryService/ListParts"
 	InventoryService_UpdatePart_FullMethodName             = "/sanbao.inventory.v1.InventoryService/UpdatePart"
 	InventoryService_CreateLocation_FullMethodName         = "/sanbao.inventory.v1.InventoryService/CreateLocation"
+	InventoryService_ImportParts_FullMethodName            = "/sanbao.inventory.v1.InventoryService/ImportParts"
+	InventoryService_ImportLocations_FullMethodName        = "/sanbao.inventory.v1.InventoryService/ImportLocations"
+	InventoryService_ImportStock_FullMethodName            = "/sanbao.inventory.v1.InventoryService/ImportStock"
 	InventoryService_GetLocation_FullMethodName            = "/sanbao.inventory.v1.InventoryService/GetLocation"
 	InventoryService_ListLocations_FullMethodName          = "/sanbao.inventory.v1.InventoryService/ListLocations"
 	InventoryService_UpdateLocation_FullMethodName         = "/sanbao.inventory.v1.InventoryService/UpdateLocation"
@@ -84,6 +87,26 @@ type InventoryServiceClient interface {
 	UpdatePart(ctx context.Context, in *UpdatePartRequest, opts ...grpc.CallOption) (*UpdatePartResponse, error)
 	// CreateLocation registers a stock location.
 	CreateLocation(ctx context.Context, in *CreateLocationRequest, opts ...grpc.CallOption) (*CreateLocationResponse, error)
+	// ImportParts loads the parts list in bulk (`sanbao import parts`): the client streams every
+	// row (chunks of at most 1000), the server checks them all with CreatePart's rules and, only
+	// when no row is rejected, applies them in one transaction. The key is the sku: a new sku is
+	// created (sanbao.inventory.v1.part.created); a known sku with equal fields is unchanged (no
+	// event); one with other fields is updated as UpdatePart would (sanbao.inventory.v1.part.updated),
+	// except that a different kind is a rejected row. A stream that ends without the client
+	// closing it imports nothing.
+	ImportParts(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportPartsRequest, ImportPartsResponse], error)
+	// ImportLocations loads locations in bulk (`sanbao import locations`), keyed by code (required
+	// in each row): a new code is created as CreateLocation does (sanbao.inventory.v1.location.created);
+	// a known code with equal fields is unchanged; with another name, technician, organisation or
+	// point it is updated as UpdateLocation does (sanbao.inventory.v1.location.updated); another kind
+	// is a rejected row. All rows or none, in one transaction.
+	ImportLocations(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportLocationsRequest, ImportLocationsResponse], error)
+	// ImportStock loads opening stock (`sanbao import stock`): one row per location code and sku.
+	// A part with no stock at the location yet gets a RECEIPT movement of the quantity
+	// (sanbao.inventory.v1.stock.received); one already holding exactly that quantity is
+	// unchanged; one holding another quantity is a rejected row (correct it with AdjustStock), and
+	// so is a serial-tracked part (receive it with its serials). All rows or none.
+	ImportStock(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportStockRequest, ImportStockResponse], error)
 	// GetLocation returns a location by id.
 	GetLocation(ctx context.Context, in *GetLocationRequest, opts ...grpc.CallOption) (*GetLocationResponse, error)
 	// ListLocations lists locations in creation order.
@@ -221,6 +244,45 @@ func (c *inventoryServiceClient) CreateLocation(ctx context.Context, in *CreateL
 	}
 	return out, nil
 }
+
+func (c *inventoryServiceClient) ImportParts(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportPartsRequest, ImportPartsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &InventoryService_ServiceDesc.Streams[0], InventoryService_ImportParts_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportPartsRequest, ImportPartsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportPartsClient = grpc.ClientStreamingClient[ImportPartsRequest, ImportPartsResponse]
+
+func (c *inventoryServiceClient) ImportLocations(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportLocationsRequest, ImportLocationsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &InventoryService_ServiceDesc.Streams[1], InventoryService_ImportLocations_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportLocationsRequest, ImportLocationsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportLocationsClient = grpc.ClientStreamingClient[ImportLocationsRequest, ImportLocationsResponse]
+
+func (c *inventoryServiceClient) ImportStock(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportStockRequest, ImportStockResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &InventoryService_ServiceDesc.Streams[2], InventoryService_ImportStock_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportStockRequest, ImportStockResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportStockClient = grpc.ClientStreamingClient[ImportStockRequest, ImportStockResponse]
 
 func (c *inventoryServiceClient) GetLocation(ctx context.Context, in *GetLocationRequest, opts ...grpc.CallOption) (*GetLocationResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -537,6 +599,26 @@ type InventoryServiceServer interface {
 	UpdatePart(context.Context, *UpdatePartRequest) (*UpdatePartResponse, error)
 	// CreateLocation registers a stock location.
 	CreateLocation(context.Context, *CreateLocationRequest) (*CreateLocationResponse, error)
+	// ImportParts loads the parts list in bulk (`sanbao import parts`): the client streams every
+	// row (chunks of at most 1000), the server checks them all with CreatePart's rules and, only
+	// when no row is rejected, applies them in one transaction. The key is the sku: a new sku is
+	// created (sanbao.inventory.v1.part.created); a known sku with equal fields is unchanged (no
+	// event); one with other fields is updated as UpdatePart would (sanbao.inventory.v1.part.updated),
+	// except that a different kind is a rejected row. A stream that ends without the client
+	// closing it imports nothing.
+	ImportParts(grpc.ClientStreamingServer[ImportPartsRequest, ImportPartsResponse]) error
+	// ImportLocations loads locations in bulk (`sanbao import locations`), keyed by code (required
+	// in each row): a new code is created as CreateLocation does (sanbao.inventory.v1.location.created);
+	// a known code with equal fields is unchanged; with another name, technician, organisation or
+	// point it is updated as UpdateLocation does (sanbao.inventory.v1.location.updated); another kind
+	// is a rejected row. All rows or none, in one transaction.
+	ImportLocations(grpc.ClientStreamingServer[ImportLocationsRequest, ImportLocationsResponse]) error
+	// ImportStock loads opening stock (`sanbao import stock`): one row per location code and sku.
+	// A part with no stock at the location yet gets a RECEIPT movement of the quantity
+	// (sanbao.inventory.v1.stock.received); one already holding exactly that quantity is
+	// unchanged; one holding another quantity is a rejected row (correct it with AdjustStock), and
+	// so is a serial-tracked part (receive it with its serials). All rows or none.
+	ImportStock(grpc.ClientStreamingServer[ImportStockRequest, ImportStockResponse]) error
 	// GetLocation returns a location by id.
 	GetLocation(context.Context, *GetLocationRequest) (*GetLocationResponse, error)
 	// ListLocations lists locations in creation order.
@@ -639,6 +721,15 @@ func (UnimplementedInventoryServiceServer) UpdatePart(context.Context, *UpdatePa
 }
 func (UnimplementedInventoryServiceServer) CreateLocation(context.Context, *CreateLocationRequest) (*CreateLocationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateLocation not implemented")
+}
+func (UnimplementedInventoryServiceServer) ImportParts(grpc.ClientStreamingServer[ImportPartsRequest, ImportPartsResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportParts not implemented")
+}
+func (UnimplementedInventoryServiceServer) ImportLocations(grpc.ClientStreamingServer[ImportLocationsRequest, ImportLocationsResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportLocations not implemented")
+}
+func (UnimplementedInventoryServiceServer) ImportStock(grpc.ClientStreamingServer[ImportStockRequest, ImportStockResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportStock not implemented")
 }
 func (UnimplementedInventoryServiceServer) GetLocation(context.Context, *GetLocationRequest) (*GetLocationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLocation not implemented")
@@ -837,6 +928,27 @@ func _InventoryService_CreateLocation_Handler(srv interface{}, ctx context.Conte
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _InventoryService_ImportParts_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(InventoryServiceServer).ImportParts(&grpc.GenericServerStream[ImportPartsRequest, ImportPartsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportPartsServer = grpc.ClientStreamingServer[ImportPartsRequest, ImportPartsResponse]
+
+func _InventoryService_ImportLocations_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(InventoryServiceServer).ImportLocations(&grpc.GenericServerStream[ImportLocationsRequest, ImportLocationsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportLocationsServer = grpc.ClientStreamingServer[ImportLocationsRequest, ImportLocationsResponse]
+
+func _InventoryService_ImportStock_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(InventoryServiceServer).ImportStock(&grpc.GenericServerStream[ImportStockRequest, ImportStockResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type InventoryService_ImportStockServer = grpc.ClientStreamingServer[ImportStockRequest, ImportStockResponse]
 
 func _InventoryService_GetLocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetLocationRequest)
@@ -1504,6 +1616,22 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _InventoryService_CompareStockingPlan_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportParts",
+			Handler:       _InventoryService_ImportParts_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "ImportLocations",
+			Handler:       _InventoryService_ImportLocations_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "ImportStock",
+			Handler:       _InventoryService_ImportStock_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "sanbao/inventory/v1/inventory_service.proto",
 }

@@ -115,6 +115,10 @@ type Location struct {
 	// Where the location is; GetStock sorts locations by great-circle distance from a point.
 	// Locations without a point sort last.
 	Point *v1.GeoPoint `protobuf:"bytes,6,opt,name=point,proto3" json:"point,omitempty"`
+	// A short code the organisation knows the location by ("JN-01"), unique across locations;
+	// optional. `sanbao import locations` and `sanbao import stock` find locations by it. Set on
+	// CreateLocation (a code in use is ALREADY_EXISTS); never changed.
+	Code string `protobuf:"bytes,10,opt,name=code,proto3" json:"code,omitempty"`
 	// When the location was created. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Version tag for optimistic concurrency: UpdateLocation with a stale etag is ABORTED.
@@ -198,6 +202,13 @@ func (x *Location) GetPoint() *v1.GeoPoint {
 	return nil
 }
 
+func (x *Location) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
 func (x *Location) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
@@ -223,7 +234,7 @@ var File_sanbao_inventory_v1_location_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_location_proto_rawDesc = "" +
 	"\n" +
-	"\"sanbao/inventory/v1/location.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xe7\x03\n" +
+	"\"sanbao/inventory/v1/location.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x9b\x04\n" +
 	"\bLocation\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12\"\n" +
 	"\x04name\x18\x02 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\x04name\x12A\n" +
@@ -231,7 +242,9 @@ const file_sanbao_inventory_v1_location_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x120\n" +
 	"\rtechnician_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\ftechnicianId\x124\n" +
 	"\x0forganisation_id\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\x12.\n" +
-	"\x05point\x18\x06 \x01(\v2\x18.sanbao.type.v1.GeoPointR\x05point\x12M\n" +
+	"\x05point\x18\x06 \x01(\v2\x18.sanbao.type.v1.GeoPointR\x05point\x122\n" +
+	"\x04code\x18\n" +
+	" \x01(\tB\x1e\xbaH\x1br\x19\x18@2\x15^([A-Za-z0-9._/-]+)?$R\x04code\x12M\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"createTime\x12 \n" +

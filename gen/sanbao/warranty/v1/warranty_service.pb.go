@@ -2298,7 +2298,7 @@ var File_sanbao_warranty_v1_warranty_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/warranty/v1/warranty_service.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a!sanbao/warranty/v1/campaign.proto\x1a\x1esanbao/warranty/v1/claim.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\xba\x01\n" +
+	")sanbao/warranty/v1/warranty_service.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a!sanbao/warranty/v1/campaign.proto\x1a\x1esanbao/warranty/v1/claim.proto\x1a\x1fsanbao/warranty/v1/import.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\xba\x01\n" +
 	"\x13CreatePolicyRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12:\n" +
@@ -2480,13 +2480,14 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\"O\n" +
 	"\x17GetWarrantyCostResponse\x124\n" +
-	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xf5\x12\n" +
+	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xd7\x13\n" +
 	"\x0fWarrantyService\x12z\n" +
 	"\fCreatePolicy\x12'.sanbao.warranty.v1.CreatePolicyRequest\x1a(.sanbao.warranty.v1.CreatePolicyResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/policies\x12s\n" +
 	"\tGetPolicy\x12$.sanbao.warranty.v1.GetPolicyRequest\x1a%.sanbao.warranty.v1.GetPolicyResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/policies/{id}\x12w\n" +
 	"\fListPolicies\x12'.sanbao.warranty.v1.ListPoliciesRequest\x1a(.sanbao.warranty.v1.ListPoliciesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/policies\x12\x93\x01\n" +
 	"\x13ListPolicyTemplates\x12..sanbao.warranty.v1.ListPolicyTemplatesRequest\x1a/.sanbao.warranty.v1.ListPolicyTemplatesResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/policyTemplates\x12w\n" +
-	"\fRegisterUnit\x12'.sanbao.warranty.v1.RegisterUnitRequest\x1a(.sanbao.warranty.v1.RegisterUnitResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/units\x12~\n" +
+	"\fRegisterUnit\x12'.sanbao.warranty.v1.RegisterUnitRequest\x1a(.sanbao.warranty.v1.RegisterUnitResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/units\x12`\n" +
+	"\vImportUnits\x12&.sanbao.warranty.v1.ImportUnitsRequest\x1a'.sanbao.warranty.v1.ImportUnitsResponse(\x01\x12~\n" +
 	"\aGetUnit\x12\".sanbao.warranty.v1.GetUnitRequest\x1a#.sanbao.warranty.v1.GetUnitResponse\"*\x82\xd3\xe4\x93\x02$Z\x12\x12\x10/v1/units:lookup\x12\x0e/v1/units/{id}\x12k\n" +
 	"\tListUnits\x12$.sanbao.warranty.v1.ListUnitsRequest\x1a%.sanbao.warranty.v1.ListUnitsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/units\x12\x9c\x01\n" +
 	"\x12ReturnWarrantyCard\x12-.sanbao.warranty.v1.ReturnWarrantyCardRequest\x1a..sanbao.warranty.v1.ReturnWarrantyCardResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/units:returnWarrantyCard\x12y\n" +
@@ -2573,6 +2574,8 @@ var file_sanbao_warranty_v1_warranty_service_proto_goTypes = []any{
 	(CampaignUnitState)(0),               // 54: sanbao.warranty.v1.CampaignUnitState
 	(*CampaignUnit)(nil),                 // 55: sanbao.warranty.v1.CampaignUnit
 	(*WarrantyCost)(nil),                 // 56: sanbao.warranty.v1.WarrantyCost
+	(*ImportUnitsRequest)(nil),           // 57: sanbao.warranty.v1.ImportUnitsRequest
+	(*ImportUnitsResponse)(nil),          // 58: sanbao.warranty.v1.ImportUnitsResponse
 }
 var file_sanbao_warranty_v1_warranty_service_proto_depIdxs = []int32{
 	38, // 0: sanbao.warranty.v1.CreatePolicyRequest.policy:type_name -> sanbao.warranty.v1.Policy
@@ -2619,39 +2622,41 @@ var file_sanbao_warranty_v1_warranty_service_proto_depIdxs = []int32{
 	4,  // 41: sanbao.warranty.v1.WarrantyService.ListPolicies:input_type -> sanbao.warranty.v1.ListPoliciesRequest
 	6,  // 42: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:input_type -> sanbao.warranty.v1.ListPolicyTemplatesRequest
 	8,  // 43: sanbao.warranty.v1.WarrantyService.RegisterUnit:input_type -> sanbao.warranty.v1.RegisterUnitRequest
-	10, // 44: sanbao.warranty.v1.WarrantyService.GetUnit:input_type -> sanbao.warranty.v1.GetUnitRequest
-	12, // 45: sanbao.warranty.v1.WarrantyService.ListUnits:input_type -> sanbao.warranty.v1.ListUnitsRequest
-	14, // 46: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:input_type -> sanbao.warranty.v1.ReturnWarrantyCardRequest
-	16, // 47: sanbao.warranty.v1.WarrantyService.RecordRepair:input_type -> sanbao.warranty.v1.RecordRepairRequest
-	18, // 48: sanbao.warranty.v1.WarrantyService.ListRepairs:input_type -> sanbao.warranty.v1.ListRepairsRequest
-	20, // 49: sanbao.warranty.v1.WarrantyService.EvaluateClaim:input_type -> sanbao.warranty.v1.EvaluateClaimRequest
-	23, // 50: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:input_type -> sanbao.warranty.v1.QuoteServiceFeeRequest
-	25, // 51: sanbao.warranty.v1.WarrantyService.CreateCampaign:input_type -> sanbao.warranty.v1.CreateCampaignRequest
-	27, // 52: sanbao.warranty.v1.WarrantyService.GetCampaign:input_type -> sanbao.warranty.v1.GetCampaignRequest
-	29, // 53: sanbao.warranty.v1.WarrantyService.ListCampaignUnits:input_type -> sanbao.warranty.v1.ListCampaignUnitsRequest
-	31, // 54: sanbao.warranty.v1.WarrantyService.CompleteCampaignUnit:input_type -> sanbao.warranty.v1.CompleteCampaignUnitRequest
-	33, // 55: sanbao.warranty.v1.WarrantyService.ListCampaigns:input_type -> sanbao.warranty.v1.ListCampaignsRequest
-	35, // 56: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:input_type -> sanbao.warranty.v1.GetWarrantyCostRequest
-	1,  // 57: sanbao.warranty.v1.WarrantyService.CreatePolicy:output_type -> sanbao.warranty.v1.CreatePolicyResponse
-	3,  // 58: sanbao.warranty.v1.WarrantyService.GetPolicy:output_type -> sanbao.warranty.v1.GetPolicyResponse
-	5,  // 59: sanbao.warranty.v1.WarrantyService.ListPolicies:output_type -> sanbao.warranty.v1.ListPoliciesResponse
-	7,  // 60: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:output_type -> sanbao.warranty.v1.ListPolicyTemplatesResponse
-	9,  // 61: sanbao.warranty.v1.WarrantyService.RegisterUnit:output_type -> sanbao.warranty.v1.RegisterUnitResponse
-	11, // 62: sanbao.warranty.v1.WarrantyService.GetUnit:output_type -> sanbao.warranty.v1.GetUnitResponse
-	13, // 63: sanbao.warranty.v1.WarrantyService.ListUnits:output_type -> sanbao.warranty.v1.ListUnitsResponse
-	15, // 64: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:output_type -> sanbao.warranty.v1.ReturnWarrantyCardResponse
-	17, // 65: sanbao.warranty.v1.WarrantyService.RecordRepair:output_type -> sanbao.warranty.v1.RecordRepairResponse
-	19, // 66: sanbao.warranty.v1.WarrantyService.ListRepairs:output_type -> sanbao.warranty.v1.ListRepairsResponse
-	21, // 67: sanbao.warranty.v1.WarrantyService.EvaluateClaim:output_type -> sanbao.warranty.v1.EvaluateClaimResponse
-	24, // 68: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:output_type -> sanbao.warranty.v1.QuoteServiceFeeResponse
-	26, // 69: sanbao.warranty.v1.WarrantyService.CreateCampaign:output_type -> sanbao.warranty.v1.CreateCampaignResponse
-	28, // 70: sanbao.warranty.v1.WarrantyService.GetCampaign:output_type -> sanbao.warranty.v1.GetCampaignResponse
-	30, // 71: sanbao.warranty.v1.WarrantyService.ListCampaignUnits:output_type -> sanbao.warranty.v1.ListCampaignUnitsResponse
-	32, // 72: sanbao.warranty.v1.WarrantyService.CompleteCampaignUnit:output_type -> sanbao.warranty.v1.CompleteCampaignUnitResponse
-	34, // 73: sanbao.warranty.v1.WarrantyService.ListCampaigns:output_type -> sanbao.warranty.v1.ListCampaignsResponse
-	36, // 74: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:output_type -> sanbao.warranty.v1.GetWarrantyCostResponse
-	57, // [57:75] is the sub-list for method output_type
-	39, // [39:57] is the sub-list for method input_type
+	57, // 44: sanbao.warranty.v1.WarrantyService.ImportUnits:input_type -> sanbao.warranty.v1.ImportUnitsRequest
+	10, // 45: sanbao.warranty.v1.WarrantyService.GetUnit:input_type -> sanbao.warranty.v1.GetUnitRequest
+	12, // 46: sanbao.warranty.v1.WarrantyService.ListUnits:input_type -> sanbao.warranty.v1.ListUnitsRequest
+	14, // 47: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:input_type -> sanbao.warranty.v1.ReturnWarrantyCardRequest
+	16, // 48: sanbao.warranty.v1.WarrantyService.RecordRepair:input_type -> sanbao.warranty.v1.RecordRepairRequest
+	18, // 49: sanbao.warranty.v1.WarrantyService.ListRepairs:input_type -> sanbao.warranty.v1.ListRepairsRequest
+	20, // 50: sanbao.warranty.v1.WarrantyService.EvaluateClaim:input_type -> sanbao.warranty.v1.EvaluateClaimRequest
+	23, // 51: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:input_type -> sanbao.warranty.v1.QuoteServiceFeeRequest
+	25, // 52: sanbao.warranty.v1.WarrantyService.CreateCampaign:input_type -> sanbao.warranty.v1.CreateCampaignRequest
+	27, // 53: sanbao.warranty.v1.WarrantyService.GetCampaign:input_type -> sanbao.warranty.v1.GetCampaignRequest
+	29, // 54: sanbao.warranty.v1.WarrantyService.ListCampaignUnits:input_type -> sanbao.warranty.v1.ListCampaignUnitsRequest
+	31, // 55: sanbao.warranty.v1.WarrantyService.CompleteCampaignUnit:input_type -> sanbao.warranty.v1.CompleteCampaignUnitRequest
+	33, // 56: sanbao.warranty.v1.WarrantyService.ListCampaigns:input_type -> sanbao.warranty.v1.ListCampaignsRequest
+	35, // 57: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:input_type -> sanbao.warranty.v1.GetWarrantyCostRequest
+	1,  // 58: sanbao.warranty.v1.WarrantyService.CreatePolicy:output_type -> sanbao.warranty.v1.CreatePolicyResponse
+	3,  // 59: sanbao.warranty.v1.WarrantyService.GetPolicy:output_type -> sanbao.warranty.v1.GetPolicyResponse
+	5,  // 60: sanbao.warranty.v1.WarrantyService.ListPolicies:output_type -> sanbao.warranty.v1.ListPoliciesResponse
+	7,  // 61: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:output_type -> sanbao.warranty.v1.ListPolicyTemplatesResponse
+	9,  // 62: sanbao.warranty.v1.WarrantyService.RegisterUnit:output_type -> sanbao.warranty.v1.RegisterUnitResponse
+	58, // 63: sanbao.warranty.v1.WarrantyService.ImportUnits:output_type -> sanbao.warranty.v1.ImportUnitsResponse
+	11, // 64: sanbao.warranty.v1.WarrantyService.GetUnit:output_type -> sanbao.warranty.v1.GetUnitResponse
+	13, // 65: sanbao.warranty.v1.WarrantyService.ListUnits:output_type -> sanbao.warranty.v1.ListUnitsResponse
+	15, // 66: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:output_type -> sanbao.warranty.v1.ReturnWarrantyCardResponse
+	17, // 67: sanbao.warranty.v1.WarrantyService.RecordRepair:output_type -> sanbao.warranty.v1.RecordRepairResponse
+	19, // 68: sanbao.warranty.v1.WarrantyService.ListRepairs:output_type -> sanbao.warranty.v1.ListRepairsResponse
+	21, // 69: sanbao.warranty.v1.WarrantyService.EvaluateClaim:output_type -> sanbao.warranty.v1.EvaluateClaimResponse
+	24, // 70: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:output_type -> sanbao.warranty.v1.QuoteServiceFeeResponse
+	26, // 71: sanbao.warranty.v1.WarrantyService.CreateCampaign:output_type -> sanbao.warranty.v1.CreateCampaignResponse
+	28, // 72: sanbao.warranty.v1.WarrantyService.GetCampaign:output_type -> sanbao.warranty.v1.GetCampaignResponse
+	30, // 73: sanbao.warranty.v1.WarrantyService.ListCampaignUnits:output_type -> sanbao.warranty.v1.ListCampaignUnitsResponse
+	32, // 74: sanbao.warranty.v1.WarrantyService.CompleteCampaignUnit:output_type -> sanbao.warranty.v1.CompleteCampaignUnitResponse
+	34, // 75: sanbao.warranty.v1.WarrantyService.ListCampaigns:output_type -> sanbao.warranty.v1.ListCampaignsResponse
+	36, // 76: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:output_type -> sanbao.warranty.v1.GetWarrantyCostResponse
+	58, // [58:77] is the sub-list for method output_type
+	39, // [39:58] is the sub-list for method input_type
 	39, // [39:39] is the sub-list for extension type_name
 	39, // [39:39] is the sub-list for extension extendee
 	0,  // [0:39] is the sub-list for field type_name
@@ -2664,6 +2669,7 @@ func file_sanbao_warranty_v1_warranty_service_proto_init() {
 	}
 	file_sanbao_warranty_v1_campaign_proto_init()
 	file_sanbao_warranty_v1_claim_proto_init()
+	file_sanbao_warranty_v1_import_proto_init()
 	file_sanbao_warranty_v1_policy_proto_init()
 	file_sanbao_warranty_v1_unit_proto_init()
 	type x struct{}

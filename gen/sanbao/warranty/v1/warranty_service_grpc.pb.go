@@ -24,6 +24,7 @@ const (
 	WarrantyService_ListPolicies_FullMethodName         = "/sanbao.warranty.v1.WarrantyService/ListPolicies"
 	WarrantyService_ListPolicyTemplates_FullMethodName  = "/sanbao.warranty.v1.WarrantyService/ListPolicyTemplates"
 	WarrantyService_RegisterUnit_FullMethodName         = "/sanbao.warranty.v1.WarrantyService/RegisterUnit"
+	WarrantyService_ImportUnits_FullMethodName          = "/sanbao.warranty.v1.WarrantyService/ImportUnits"
 	WarrantyService_GetUnit_FullMethodName              = "/sanbao.warranty.v1.WarrantyService/GetUnit"
 	WarrantyService_ListUnits_FullMethodName            = "/sanbao.warranty.v1.WarrantyService/ListUnits"
 	WarrantyService_ReturnWarrantyCard_FullMethodName   = "/sanbao.warranty.v1.WarrantyService/ReturnWarrantyCard"
@@ -70,6 +71,13 @@ type WarrantyServiceClient interface {
 	// Unknown policy or version: FAILED_PRECONDITION naming unit.policy_id.
 	// Emits sanbao.warranty.v1.unit.registered.
 	RegisterUnit(ctx context.Context, in *RegisterUnitRequest, opts ...grpc.CallOption) (*RegisterUnitResponse, error)
+	// Imports units of the sold-products register in bulk (`sanbao import units`): the client
+	// streams every row (chunks of at most 1000), the server validates them all with RegisterUnit's
+	// rules and, only when no row is rejected, registers them in one transaction with one
+	// sanbao.warranty.v1.unit.registered event each. A row whose serial is registered with equal
+	// data is unchanged (no event); with different data it is rejected (units are not updated by
+	// an import). A stream that ends without the client closing it imports nothing.
+	ImportUnits(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportUnitsRequest, ImportUnitsResponse], error)
 	// Returns a unit by id or serial. NOT_FOUND if unknown.
 	GetUnit(ctx context.Context, in *GetUnitRequest, opts ...grpc.CallOption) (*GetUnitResponse, error)
 	// Lists units, oldest registration first, filtered by model, policy or dealer.
@@ -176,6 +184,19 @@ func (c *warrantyServiceClient) RegisterUnit(ctx context.Context, in *RegisterUn
 	}
 	return out, nil
 }
+
+func (c *warrantyServiceClient) ImportUnits(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportUnitsRequest, ImportUnitsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &WarrantyService_ServiceDesc.Streams[0], WarrantyService_ImportUnits_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportUnitsRequest, ImportUnitsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type WarrantyService_ImportUnitsClient = grpc.ClientStreamingClient[ImportUnitsRequest, ImportUnitsResponse]
 
 func (c *warrantyServiceClient) GetUnit(ctx context.Context, in *GetUnitRequest, opts ...grpc.CallOption) (*GetUnitResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -338,6 +359,13 @@ type WarrantyServiceServer interface {
 	// Unknown policy or version: FAILED_PRECONDITION naming unit.policy_id.
 	// Emits sanbao.warranty.v1.unit.registered.
 	RegisterUnit(context.Context, *RegisterUnitRequest) (*RegisterUnitResponse, error)
+	// Imports units of the sold-products register in bulk (`sanbao import units`): the client
+	// streams every row (chunks of at most 1000), the server validates them all with RegisterUnit's
+	// rules and, only when no row is rejected, registers them in one transaction with one
+	// sanbao.warranty.v1.unit.registered event each. A row whose serial is registered with equal
+	// data is unchanged (no event); with different data it is rejected (units are not updated by
+	// an import). A stream that ends without the client closing it imports nothing.
+	ImportUnits(grpc.ClientStreamingServer[ImportUnitsRequest, ImportUnitsResponse]) error
 	// Returns a unit by id or serial. NOT_FOUND if unknown.
 	GetUnit(context.Context, *GetUnitRequest) (*GetUnitResponse, error)
 	// Lists units, oldest registration first, filtered by model, policy or dealer.
@@ -409,6 +437,9 @@ func (UnimplementedWarrantyServiceServer) ListPolicyTemplates(context.Context, *
 }
 func (UnimplementedWarrantyServiceServer) RegisterUnit(context.Context, *RegisterUnitRequest) (*RegisterUnitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RegisterUnit not implemented")
+}
+func (UnimplementedWarrantyServiceServer) ImportUnits(grpc.ClientStreamingServer[ImportUnitsRequest, ImportUnitsResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportUnits not implemented")
 }
 func (UnimplementedWarrantyServiceServer) GetUnit(context.Context, *GetUnitRequest) (*GetUnitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetUnit not implemented")
@@ -559,6 +590,13 @@ func _WarrantyService_RegisterUnit_Handler(srv interface{}, ctx context.Context,
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _WarrantyService_ImportUnits_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(WarrantyServiceServer).ImportUnits(&grpc.GenericServerStream[ImportUnitsRequest, ImportUnitsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type WarrantyService_ImportUnitsServer = grpc.ClientStreamingServer[ImportUnitsRequest, ImportUnitsResponse]
 
 func _WarrantyService_GetUnit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetUnitRequest)
@@ -874,6 +912,12 @@ var WarrantyService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _WarrantyService_GetWarrantyCost_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportUnits",
+			Handler:       _WarrantyService_ImportUnits_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "sanbao/warranty/v1/warranty_service.proto",
 }

@@ -349,6 +349,8 @@ func toStatus(err error) error {
 		return rpc.Fail(reason, "%s", strip(err, domain.ErrPrecondition))
 	case errors.Is(err, domain.ErrSelfApproval):
 		return rpc.Fail(rpc.ReasonSelfApproval, "%s", strip(err, domain.ErrSelfApproval))
+	case errors.Is(err, domain.ErrExists):
+		return rpc.Fail(rpc.ReasonAlreadyExists, "%s", strip(err, domain.ErrExists))
 	case errors.Is(err, domain.ErrStale):
 		return rpc.Fail(rpc.ReasonEtagMismatch, "etag: does not match the current version; read it again and retry")
 	}

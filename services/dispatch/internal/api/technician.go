@@ -151,6 +151,7 @@ func (s *Server) UpdateTechnician(ctx context.Context, req *dispatchv1.UpdateTec
 		}
 		now := s.p.Clock.Now()
 		t := proto.Clone(in).(*dispatchv1.Technician)
+		t.Code = old.GetCode() // a technician's code never changes
 		t.CreateTime = old.GetCreateTime()
 		t.QualificationRecords = old.GetQualificationRecords() // output only
 		t.UpdateTime = ts(now)

@@ -18,6 +18,8 @@ var (
 	// ErrSelfApproval marks an approver who asked for what they approve (PERMISSION_DENIED,
 	// reason SELF_APPROVAL).
 	ErrSelfApproval = errors.New("permission denied")
+	// ErrExists marks a natural key (a technician code) that another record holds (ALREADY_EXISTS).
+	ErrExists = errors.New("already exists")
 )
 
 // TransitionError is an illegal state change; it wraps ErrPrecondition.

@@ -16,6 +16,8 @@ var (
 	bucketTechnicians = []byte("technicians")
 	// bucketTechsByOrg: organisation id | technician id → "".
 	bucketTechsByOrg = []byte("technicians_by_org")
+	// bucketTechsByCode: technician code → technician id (coded technicians only).
+	bucketTechsByCode = []byte("technicians_by_code")
 	// bucketJobs: job id (ULID, creation order) → dispatchv1.Job.
 	bucketJobs = []byte("jobs")
 	// bucketJobsByTicket: ticket id | job id → "".
@@ -35,7 +37,7 @@ func Schema() pstore.Schema {
 	return pstore.Schema{
 		Version: Version,
 		Buckets: [][]byte{bucketTechnicians, bucketTechsByOrg, bucketJobs, bucketJobsByTicket,
-			bucketJobsByState, bucketJobsByTech, bucketOpenJobsByTech},
+			bucketJobsByState, bucketJobsByTech, bucketOpenJobsByTech, bucketTechsByCode},
 		Upgrades: []pstore.Upgrade{{Version: 2, Name: "index each technician's open jobs", Apply: RebuildOpenJobs}},
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	pstore "github.com/sanbao/sanbao/platform/store"
+	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
 )
 
 // Technician returns the technician with id; found is false when there is none.
@@ -21,7 +22,19 @@ func Technician(tx *bbolt.Tx, id string) (*dispatchv1.Technician, bool, error) {
 }
 
 // PutTechnician writes t and its organisation index; old is the stored version (nil when new).
+// A code that belongs to another technician is domain.ErrExists.
 func PutTechnician(tx *bbolt.Tx, old, t *dispatchv1.Technician) error {
+	if code := t.GetCode(); code != "" {
+		owner := pstore.Get(tx, bucketTechsByCode, []byte(code))
+		if owner != nil && string(owner) != t.GetId() {
+			return fmt.Errorf("technician.code: %s belongs to another technician: %w", code, domain.ErrExists)
+		}
+		if owner == nil {
+			if err := pstore.Put(tx, bucketTechsByCode, []byte(code), []byte(t.GetId())); err != nil {
+				return fmt.Errorf("put technician: %w", err)
+			}
+		}
+	}
 	if old != nil && old.GetOrganisationId() != t.GetOrganisationId() {
 		if err := pstore.Delete(tx, bucketTechsByOrg, pstore.Key(old.GetOrganisationId(), old.GetId())); err != nil {
 			return fmt.Errorf("put technician: %w", err)
@@ -34,6 +47,15 @@ func PutTechnician(tx *bbolt.Tx, old, t *dispatchv1.Technician) error {
 		return fmt.Errorf("put technician: %w", err)
 	}
 	return nil
+}
+
+// TechnicianByCode returns the technician with code; found is false when there is none.
+func TechnicianByCode(tx *bbolt.Tx, code string) (*dispatchv1.Technician, bool, error) {
+	id := pstore.Get(tx, bucketTechsByCode, []byte(code))
+	if id == nil {
+		return nil, false, nil
+	}
+	return Technician(tx, string(id))
 }
 
 // TechnicianFilter selects technicians in ListTechnicians.

@@ -42,6 +42,15 @@ func (t *Tx) CreatePart(p *inventoryv1.Part) error {
 	return pstore.PutProto(t.tx, bucketParts, []byte(p.GetId()), p)
 }
 
+// PartBySKU returns the part with sku, or a NotFoundError.
+func (t *Tx) PartBySKU(sku string) (*inventoryv1.Part, error) {
+	id := pstore.Get(t.tx, bucketPartsBySKU, []byte(sku))
+	if id == nil {
+		return nil, &NotFoundError{Kind: "part with sku", ID: sku}
+	}
+	return t.Part(string(id))
+}
+
 // PutPart stores a changed part (its sku never changes).
 func (t *Tx) PutPart(p *inventoryv1.Part) error {
 	return pstore.PutProto(t.tx, bucketParts, []byte(p.GetId()), p)
@@ -69,9 +78,28 @@ func (t *Tx) Location(id string) (*inventoryv1.Location, error) {
 	return getOne(t, bucketLocations, "location", id, &inventoryv1.Location{})
 }
 
-// CreateLocation stores a new location.
+// CreateLocation stores a new or changed location; a code that belongs to another location is
+// ErrAlreadyExists.
 func (t *Tx) CreateLocation(l *inventoryv1.Location) error {
+	if code := l.GetCode(); code != "" {
+		if owner := pstore.Get(t.tx, bucketLocsByCode, []byte(code)); owner != nil && string(owner) != l.GetId() {
+			return fmt.Errorf("location code %s: %w", code, ErrAlreadyExists)
+		} else if owner == nil {
+			if err := pstore.Put(t.tx, bucketLocsByCode, []byte(code), []byte(l.GetId())); err != nil {
+				return err
+			}
+		}
+	}
 	return pstore.PutProto(t.tx, bucketLocations, []byte(l.GetId()), l)
+}
+
+// LocationByCode returns the location with code, or a NotFoundError.
+func (t *Tx) LocationByCode(code string) (*inventoryv1.Location, error) {
+	id := pstore.Get(t.tx, bucketLocsByCode, []byte(code))
+	if id == nil {
+		return nil, &NotFoundError{Kind: "location with code", ID: code}
+	}
+	return t.Location(string(id))
 }
 
 // ListLocations pages through locations in creation order, keeping those keep accepts.

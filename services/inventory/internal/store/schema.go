@@ -23,6 +23,7 @@ var (
 	bucketParts         = []byte("parts")                    // part id → Part
 	bucketPartsBySKU    = []byte("parts_by_sku")             // sku → part id
 	bucketLocations     = []byte("locations")                // location id → Location
+	bucketLocsByCode    = []byte("locations_by_code")        // code → location id (coded locations only)
 	bucketMovements     = []byte("movements")                // U64(sequence) → Movement (append-only)
 	bucketMovesByPart   = []byte("movements_by_part")        // part | U64(seq) → nil
 	bucketMovesByLoc    = []byte("movements_by_location")    // location | U64(seq) → nil
@@ -49,6 +50,7 @@ func Schema() pstore.Schema {
 		bucketMovesByLoc, bucketBalances, bucketBalancesByLoc, bucketDemand, bucketReservations,
 		bucketResByJob, bucketRequisitions, bucketReqByLoc, bucketReturns, bucketReturnsByJob,
 		bucketAwaitingByDue, bucketAwaitingByOrg, bucketClaims, bucketClaimsBySupp, bucketPlans,
+		bucketLocsByCode,
 	}}
 }
 

@@ -4,7 +4,10 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"sync"
+
+	"buf.build/go/protovalidate"
 
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/daemon"
@@ -39,8 +42,9 @@ const (
 type Server struct {
 	warrantyv1.UnimplementedWarrantyServiceServer
 
-	engine *domain.Engine
-	p      *daemon.Platform
+	engine    *domain.Engine
+	p         *daemon.Platform
+	validator protovalidate.Validator // the request rules, for rows an import streams
 
 	mu    sync.Mutex
 	cache map[policyKey]*domain.Compiled
@@ -54,7 +58,11 @@ func New() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{engine: eng, cache: map[policyKey]*domain.Compiled{}}, nil
+	v, err := protovalidate.New()
+	if err != nil {
+		return nil, fmt.Errorf("protovalidate: %w", err)
+	}
+	return &Server{engine: eng, validator: v, cache: map[policyKey]*domain.Compiled{}}, nil
 }
 
 // Start keeps the platform and registers the consumers of dispatch's visit reports (completed
