@@ -288,6 +288,11 @@ var unwalked = map[string]string{
 	"CreateProgramme":        "the desk's programmes, beside a ticket's life",
 	"RecordFollowUpOutcome":  "the desk's programmes, beside a ticket's life",
 	"CompleteCampaignUnit":   "a campaign's unit, completed by a visit of its own",
+	"ImportUnits":            "reference data in bulk, not part of a ticket's life",
+	"ImportParts":            "reference data in bulk, not part of a ticket's life",
+	"ImportLocations":        "reference data in bulk, not part of a ticket's life",
+	"ImportStock":            "reference data in bulk, not part of a ticket's life",
+	"ImportTechnicians":      "reference data in bulk, not part of a ticket's life",
 }
 
 // covers reports what the trace still lacks: server spans of all four services, a publish by
