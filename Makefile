@@ -13,9 +13,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: grpcurl run test chaos generate protodeps lint build bench bench-suite verify tools images fmt clean
 
-## run: start the embedded NATS server and all four services in one process (data in ./data)
+## run: start the embedded NATS server, all four services and the web console (dev sign-in) in one process (data in ./data)
 run:
-	$(GO) run ./cli/cmd/sanbao run --data-dir $(or $(DATA_DIR),./data)
+	$(GO) run ./cli/cmd/sanbao run --data-dir $(or $(DATA_DIR),./data) --console-dev
 
 ## test: every test: unit, store, service, end-to-end and manifest validation
 test: $(BIN)/nats-server

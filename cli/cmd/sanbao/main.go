@@ -26,9 +26,12 @@ import (
 const usage = `sanbao — after-sales service platform (三包: repair, replace, refund)
 
 Usage:
-  sanbao run [--data-dir ./data] [--nats-port 4222] [--log-level info] [--insecure]
-        embedded NATS + ticket, warranty, dispatch, inventory in one process, with TLS and
-        tokens from a throw-away local CA under <data-dir>/auth (it prints each role's token)
+  sanbao run [--data-dir ./data] [--nats-port 4222] [--log-level info] [--insecure] [--console-listen 127.0.0.1:8080] [--console-dev]
+        embedded NATS + ticket, warranty, dispatch, inventory and the web console in one process,
+        with TLS and tokens from a throw-away local CA under <data-dir>/auth (it prints each
+        role's token and console password)
+  sanbao console --ticket-addr ... --warranty-addr ... --dispatch-addr ... --inventory-addr ... [flags]
+        the web console on its own, in front of the four services (sanbao console -h)
   sanbao demo [--ticket-addr ...] [--nats-url ...] [--ca ...] [--token ... | --token-file ...]
         walk one ticket from intake to survey against a running suite, printing each step and event
   sanbao events tail [--nats-url tls://127.0.0.1:4222] [--nats-cert ... --nats-key ... --ca ...] [--subject 'sanbao.>'] [--history] [--json]
@@ -94,6 +97,8 @@ func runSuite(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.NATSPort, "nats-port", 4222, "embedded NATS client port")
 	level := fs.String("log-level", env.String("SANBAO_LOG_LEVEL", "info"), "debug, info, warn, error [SANBAO_LOG_LEVEL]")
 	fs.BoolVar(&cfg.Insecure, "insecure", env.Bool("SANBAO_INSECURE", false), "plaintext without authentication (logs a warning); default: TLS and tokens from a local CA under <data-dir>/auth [SANBAO_INSECURE]")
+	fs.StringVar(&cfg.ConsoleListen, "console-listen", env.String("SANBAO_CONSOLE_LISTEN", suite.DefaultConsoleListen), "where the web console serves; - for none [SANBAO_CONSOLE_LISTEN]")
+	fs.BoolVar(&cfg.ConsoleDev, "console-dev", env.Bool("SANBAO_CONSOLE_DEV", false), "offer one-click \"sign in as\" of the local users on the console's sign-in page (development only) [SANBAO_CONSOLE_DEV]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -39,6 +39,11 @@ type Config struct {
 	// Insecure runs plaintext without authentication (a warning is logged). By default a
 	// throw-away local CA and token issuer under DataDir/auth secure everything.
 	Insecure bool
+	// ConsoleListen is where the web console serves (default 127.0.0.1:8080; "-" turns it
+	// off). Listeners["console"] wins; with Listeners given and neither, there is no console.
+	ConsoleListen string
+	// ConsoleDev offers the console's one-click "sign in as" list of the local users.
+	ConsoleDev bool
 }
 
 // AuthDir is where a run keeps its local CA, service certificates, JWKS and local users'
@@ -144,6 +149,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 		}
 	}
 
+	var con *consoleRun // started below, printed with the table
 	var mu sync.Mutex
 	ready := map[string]string{}
 	onReady := func(name, addr, metrics string) func(*daemon.Platform) {
@@ -156,6 +162,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 				for _, n := range []string{"ticket", "warranty", "dispatch", "inventory"} {
 					fmt.Fprintln(out, ready[n])
 				}
+				con.print(out)
 				if local == nil {
 					fmt.Fprintf(out, "INSECURE (plaintext, no authentication). Try: grpcurl -plaintext %s list    |    go run ./cli/cmd/sanbao demo --insecure    |    Ctrl-C stops\n\n", tc.Daemon.Listen)
 					return
@@ -196,6 +203,10 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 		dc.InventoryAddr = l.Addr().String()
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	if con, err = startConsole(gctx, g, cfg, log.Named("console"), map[string]string{"ticket": tc.Daemon.Listen, "warranty": wc.Daemon.Listen,
+		"dispatch": dc.Daemon.Listen, "inventory": ic.Daemon.Listen}); err != nil {
+		return err
+	}
 	g.Go(func() error { return ticket.Run(gctx, tc, log.Named("ticket"), to) })
 	g.Go(func() error { return warranty.Run(gctx, wc, log.Named("warranty"), wo) })
 	g.Go(func() error { return dispatch.Run(gctx, dc, log.Named("dispatch"), do) })
