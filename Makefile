@@ -11,16 +11,21 @@ IMAGE_PREFIX ?= ghcr.io/sanbao
 CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: grpcurl run test chaos generate protodeps lint build bench bench-suite verify tools images fmt clean
+.PHONY: chromium grpcurl run test chaos generate protodeps lint build bench bench-suite verify tools images fmt clean
 
 ## run: start the embedded NATS server, all four services and the web console (dev sign-in) in one process (data in ./data)
 run:
 	$(GO) run ./cli/cmd/sanbao run --data-dir $(or $(DATA_DIR),./data) --console-dev
 
-## test: every test: unit, store, service, end-to-end and manifest validation
-test: $(BIN)/nats-server
+## test: every test: unit, store, service, end-to-end, the console in headless Chromium and manifest validation
+test: $(BIN)/nats-server chromium
 	SANBAO_NATS_SERVER_BIN=$(BIN)/nats-server $(GO) test $(TESTFLAGS) $(PKGS)
 	@if [ -d deploy ] && [ -f deploy/go.mod ]; then cd deploy && GOWORK=off $(GO) test -count=1 ./...; fi
+
+## chromium: install Debian's chromium for the console's browser tests when it is missing
+## (tools/chromium/install; under CI=true a browser that cannot be installed fails the run)
+chromium:
+	@tools/chromium/install
 
 ## chaos: the fault suite against separate processes and a nats-server on loopback (not in
 ## make test; about 10 minutes): SIGKILL cycles with bbolt check, NATS down 60s, SIGTERM,

@@ -1,7 +1,7 @@
 // Command sanbao is Sanbao's command-line tool: it runs the whole suite in one process (run),
 // walks a ticket through its life against a running suite (demo), prints events as they happen
-// (events tail) and does a service desk's everyday work (ticket create, show, list, contact,
-// close) and runs benchmarks (bench).
+// (events tail), does a service desk's everyday work (ticket create, show, list, contact,
+// close), serves the web console (console) and runs benchmarks (bench).
 package main
 
 import (
@@ -69,6 +69,8 @@ func run(ctx context.Context, args []string) error {
 		return runSuite(ctx, args[1:])
 	case "demo":
 		return demo.Main(ctx, args[1:], os.Stdout)
+	case "console":
+		return runConsole(ctx, args[1:])
 	case "events":
 		if len(args) < 2 || args[1] != "tail" {
 			return errors.New("usage: sanbao events tail [flags]")

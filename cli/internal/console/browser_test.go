@@ -19,10 +19,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
-	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/cli/internal/demo"
 	"github.com/sanbao/sanbao/cli/internal/suite"
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/natstest"
 )
 
@@ -50,13 +50,18 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // world is the all-in-one run with its console on loopback ports.
 type world struct {
 	dataDir string
 	console string // http://127.0.0.1:port/
+	addrs   map[string]string
 	clients *demo.Clients
 }
 
@@ -98,6 +103,7 @@ func startWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	addr := func(n string) string { return lis[n].Addr().String() }
+	w.addrs = map[string]string{"ticket": addr("ticket"), "warranty": addr("warranty"), "dispatch": addr("dispatch"), "inventory": addr("inventory")}
 	if w.clients, err = demo.Dial(demo.Addrs{Ticket: addr("ticket"), Warranty: addr("warranty"), Dispatch: addr("dispatch"), Inventory: addr("inventory")}, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +246,9 @@ func TestConsoleWalksARepairTicket(t *testing.T) {
 	}
 	b.open("new")
 	f := `#new-ticket [name="%s"]`
-	set := func(name, v string) chromedp.Action[chromedp.Void] { return chromedp.SetValue(chromedp.CSS(fmt.Sprintf(f, name)), v) }
+	set := func(name, v string) chromedp.Action[chromedp.Void] {
+		return chromedp.SetValue(chromedp.CSS(fmt.Sprintf(f, name)), v)
+	}
 	b.do("look up the unit", set("serial", seed.Serial), chromedp.Click(chromedp.CSS("#lookup")), chromedp.WaitVisible(chromedp.CSS("#coverage-value")))
 	if got := b.text("#coverage"); !strings.Contains(got, "三包期内免费") || !strings.Contains(got, "本次服务免费") {
 		t.Errorf("coverage read out = %q, want the free-repair decision in Chinese", got)
