@@ -17,9 +17,9 @@ import (
 	"go.uber.org/zap/zaptest"
 	"google.golang.org/grpc/credentials"
 
-	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/cli/internal/console"
 	"github.com/sanbao/sanbao/cli/internal/suite"
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/rpc"
 )
