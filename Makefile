@@ -6,6 +6,9 @@ BIN := $(CURDIR)/.bin
 MODULES := cli docs/examples gen platform services/dispatch services/inventory services/ticket services/warranty
 PKGS := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 TESTFLAGS ?= -race -count=1 -timeout 12m
+OPENAPI_SERVICES := ticket warranty dispatch inventory
+# buf template of one service's OpenAPI document (SERVICE is replaced by its name)
+OPENAPI_TEMPLATE := {"version":"v2","managed":{"enabled":true,"override":[{"file_option":"go_package_prefix","value":"github.com/sanbao/sanbao/gen"}],"disable":[{"path":"buf/validate"},{"path":"google/api"}]},"plugins":[{"local":"$(BIN)/protoc-gen-openapiv2","out":"docs/openapi","opt":["allow_merge=true","merge_file_name=SERVICE","openapi_naming_strategy=simple"]}]}
 
 IMAGE_PREFIX ?= ghcr.io/sanbao
 CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
@@ -47,9 +50,14 @@ bench:
 bench-suite:
 	$(GO) run ./cli/cmd/sanbao bench suite $(BENCHFLAGS)
 
-## generate: regenerate gen/ from proto/ with the pinned buf and plugins
+## generate: regenerate gen/ from proto/ with the pinned buf and plugins, and the OpenAPI
+## documents of the services' HTTP/JSON faces (docs/openapi/<service>.swagger.json)
 generate: tools protodeps
 	cd $(CURDIR) && PATH=$(BIN):$$PATH $(BIN)/buf generate
+	rm -rf docs/openapi
+	for s in $(OPENAPI_SERVICES); do \
+	  $(BIN)/buf generate --path proto/sanbao/$$s/v1 --template '$(subst SERVICE,'$$s',$(OPENAPI_TEMPLATE))' || exit 1; \
+	done
 	cd gen && $(GO) mod tidy
 	$(BIN)/buf build -o .build/image.binpb
 	$(BIN)/eventdoc .build/image.binpb docs
@@ -68,7 +76,7 @@ verify: generate
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy) || exit 1; done
 	git diff --exit-code -- gen docs $(addsuffix /go.mod,$(MODULES)) $(addsuffix /go.sum,$(MODULES))
 
-tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protodeps $(BIN)/eventdoc
+tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-openapiv2 $(BIN)/protodeps $(BIN)/eventdoc
 
 $(BIN)/buf: tools/buf/go.mod
 	cd tools/buf && GOWORK=off $(GO) build -o $(BIN)/buf github.com/bufbuild/buf/cmd/buf
@@ -76,6 +84,8 @@ $(BIN)/protoc-gen-go: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
 $(BIN)/protoc-gen-go-grpc: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc
+$(BIN)/protoc-gen-openapiv2: tools/openapi/go.mod
+	cd tools/openapi && GOWORK=off $(GO) build -o $(BIN)/protoc-gen-openapiv2 github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2
 $(BIN)/protodeps: tools/go.mod tools/protodeps/main.go
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/protodeps ./protodeps
 $(BIN)/eventdoc: tools/go.mod $(wildcard tools/eventdoc/*.go)

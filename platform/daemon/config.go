@@ -18,15 +18,17 @@ import (
 // Config is what every service binary is configured with. Each field has a flag and a SANBAO_*
 // environment variable (the flag wins).
 type Config struct {
-	Name            string        // service name: ticket, warranty, dispatch, inventory
-	Listen          string        // gRPC listen address
-	DataDir         string        // directory of the service's bbolt file
-	NATSURL         string        // NATS server URL(s), comma-separated
-	LogLevel        string        // debug, info, warn, error
-	LogFormat       string        // json or console
-	MetricsListen   string        // Prometheus /metrics listen address; empty turns it off
-	AdminListen     string        // operator endpoints (GET /backup); loopback by default, empty turns it off
-	HealthListen    string        // plaintext grpc.health.v1 only, for the kubelet's probes; empty turns it off
+	Name          string // service name: ticket, warranty, dispatch, inventory
+	Listen        string // gRPC listen address
+	DataDir       string // directory of the service's bbolt file
+	NATSURL       string // NATS server URL(s), comma-separated
+	LogLevel      string // debug, info, warn, error
+	LogFormat     string // json or console
+	MetricsListen string // Prometheus /metrics listen address; empty turns it off
+	AdminListen   string // operator endpoints (GET /backup); loopback by default, empty turns it off
+	HealthListen  string // plaintext grpc.health.v1 only, for the kubelet's probes; empty turns it off
+	// HTTP is the HTTP/JSON face (REST, Connect, gRPC-web) of the same API (http.go).
+	HTTP            HTTP
 	StreamReplicas  int           // JetStream replicas of the service's stream (3 in production)
 	ShutdownTimeout time.Duration // how long in-flight calls get on SIGTERM
 	// Retention is how long request_id records and consumed event ids are kept (7 days).
@@ -53,6 +55,7 @@ func Defaults(name string, grpcPort, metricsPort int) Config {
 		LogFormat:       "json",
 		MetricsListen:   fmt.Sprintf("127.0.0.1:%d", metricsPort),
 		AdminListen:     adminAddr(metricsPort),
+		HTTP:            HTTP{Listen: httpAddr(metricsPort)},
 		StreamReplicas:  1,
 		ShutdownTimeout: 15 * time.Second,
 		Retention:       7 * 24 * time.Hour,
@@ -74,6 +77,14 @@ func adminAddr(metricsPort int) string {
 	return fmt.Sprintf("127.0.0.1:%d", metricsPort+100)
 }
 
+// httpAddr is the loopback HTTP/JSON address beside a metrics port (9101 → 8081), or none.
+func httpAddr(metricsPort int) string {
+	if metricsPort <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("127.0.0.1:%d", metricsPort-1020)
+}
+
 // RegisterFlags defines the flags on fs with c's current values (or the SANBAO_* environment
 // variables, when set) as defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
@@ -89,6 +100,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.env.Duration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
 	fs.DurationVar(&c.ClockOffset, "clock-offset", c.env.Duration("SANBAO_CLOCK_OFFSET", c.ClockOffset), "run the service's clock this far ahead of the wall clock: for rehearsals and tests only, 0 in production [SANBAO_CLOCK_OFFSET]")
 	fs.DurationVar(&c.Retention, "retention", c.env.Duration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")
+	c.HTTP.registerFlags(fs, &c.env)
 	c.Security.registerFlags(fs, &c.env)
 	fs.IntVar(&c.Limits.MaxRecvBytes, "grpc-max-recv-bytes", c.env.Int("SANBAO_GRPC_MAX_RECV_BYTES", c.Limits.MaxRecvBytes), "largest gRPC request accepted, in bytes [SANBAO_GRPC_MAX_RECV_BYTES]")
 	fs.IntVar(&c.Limits.MaxSendBytes, "grpc-max-send-bytes", c.env.Int("SANBAO_GRPC_MAX_SEND_BYTES", c.Limits.MaxSendBytes), "largest gRPC response sent, in bytes [SANBAO_GRPC_MAX_SEND_BYTES]")
@@ -119,6 +131,7 @@ func (c Config) Validate() error {
 		bad = append(bad, fmt.Sprintf("stream-replicas must be 1 to 5, got %d", c.StreamReplicas))
 	}
 	bad = append(bad, c.Security.problems()...)
+	bad = append(bad, c.HTTP.problems()...)
 	if c.Limits.MaxRecvBytes < 0 || c.Limits.MaxSendBytes < 0 || c.Limits.MaxInFlight < 0 || c.Limits.QueueWait < 0 || c.Limits.HandlerTimeout < 0 {
 		bad = append(bad, "grpc limits must not be negative")
 	}

@@ -2,9 +2,11 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -112,6 +114,7 @@ type Options struct {
 	Listener        net.Listener        // serve gRPC here instead of listening on Config.Listen
 	MetricsListener net.Listener        // serve /metrics here instead of Config.MetricsListen
 	AdminListener   net.Listener        // serve /backup here instead of Config.AdminListen
+	HTTPListener    net.Listener        // serve the HTTP/JSON face here instead of Config.HTTP.Listen
 	Clock           clock.Clock         // default clock.System
 	OnReady         func(p *Platform)   // called once the service is serving
 	NATSOptions     []nats.Option       // extra NATS options
@@ -120,7 +123,8 @@ type Options struct {
 }
 
 // Run runs svc until ctx ends, then shuts it down in order. Start-up, in steps:
-//  1. gRPC server with health NOT_SERVING (so probes answer at once) and /metrics;
+//  1. gRPC server with health NOT_SERVING (so probes answer at once), its HTTP/JSON face and
+//     /metrics;
 //  2. open the bbolt file, retrying with a log line that says why while it cannot be opened;
 //  3. connect to NATS and provision the stream; when NATS does not answer the service starts
 //     degraded (writes wait in the outbox, reads work, the readiness reason says so) and
@@ -179,6 +183,31 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 			return fmt.Errorf("listen %s: %w", cfg.MetricsListen, err)
 		}
 	}
+	hlis := opts.HTTPListener
+	if hlis == nil && cfg.HTTP.Listen != "" {
+		if hlis, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+			_ = lis.Close()
+			if mlis != nil {
+				_ = mlis.Close()
+			}
+			return fmt.Errorf("listen %s: %w", cfg.HTTP.Listen, err)
+		}
+	}
+	var httpHandler http.Handler
+	var httpTLS *tls.Config
+	if hlis != nil {
+		if httpHandler, err = newHTTPHandler(srv, cfg); err == nil {
+			httpTLS, err = cfg.Security.httpTLS()
+		}
+		if err != nil {
+			_ = lis.Close()
+			_ = hlis.Close()
+			if mlis != nil {
+				_ = mlis.Close()
+			}
+			return err
+		}
+	}
 	log.Info("serving gRPC (not ready yet)", zap.String("addr", lis.Addr().String()))
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -206,6 +235,13 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 			<-gctx.Done()
 			hs.Stop()
 			return nil
+		})
+	}
+	if hlis != nil {
+		log.Info("serving HTTP/JSON (REST, Connect, gRPC-web)", zap.String("addr", hlis.Addr().String()), zap.Bool("tls", httpTLS != nil),
+			zap.Strings("cors_origins", cfg.HTTP.CORSOrigins))
+		g.Go(func() error {
+			return serveAPI(gctx, hlis, httpHandler, httpTLS, cfg.ShutdownTimeout, log.Named("http"))
 		})
 	}
 	if mlis != nil {

@@ -5,6 +5,7 @@ package svctest
 import (
 	"context"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -40,8 +41,10 @@ var Operator = auth.Person{Subject: "test-operator", Roles: []auth.Role{auth.Rol
 
 // Service is a running service.
 type Service struct {
-	Conn     *grpc.ClientConn
-	Addr     string
+	Conn *grpc.ClientConn
+	Addr string
+	// HTTPURL is the base URL of the service's HTTP/JSON face (https:// with Auth).
+	HTTPURL  string
 	Platform *daemon.Platform
 	NATS     *natstest.Server
 	DataDir  string
@@ -70,10 +73,15 @@ func Start(t testing.TB, svc daemon.Service, o Options) *Service {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
+	hlis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
 	cfg := daemon.Defaults(o.Name, 0, 0)
 	cfg.Listen = lis.Addr().String()
 	cfg.MetricsListen = ""
 	cfg.AdminListen = ""
+	cfg.HTTP.Listen = hlis.Addr().String()
 	cfg.DataDir = o.DataDir
 	cfg.NATSURL = o.NATS.URL()
 	cfg.ShutdownTimeout = 5 * time.Second
@@ -91,12 +99,17 @@ func Start(t testing.TB, svc daemon.Service, o Options) *Service {
 	}
 	opts := o.Daemon
 	opts.Listener = lis
+	opts.HTTPListener = hlis
 	opts.Clock = o.Clock
 	opts.Retry = 100 * time.Millisecond
 	ready := make(chan *daemon.Platform, 1)
 	opts.OnReady = func(p *daemon.Platform) { ready <- p }
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{Addr: lis.Addr().String(), NATS: o.NATS, DataDir: o.DataDir, auth: o.Auth, clock: o.Clock, cancel: cancel, done: make(chan error, 1)}
+	scheme := "http://"
+	if o.Auth != nil {
+		scheme = "https://"
+	}
+	s := &Service{Addr: lis.Addr().String(), HTTPURL: scheme + hlis.Addr().String(), NATS: o.NATS, DataDir: o.DataDir, auth: o.Auth, clock: o.Clock, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- daemon.Run(ctx, cfg, o.Log, svc, opts) }()
 	select {
 	case s.Platform = <-ready:
@@ -142,6 +155,36 @@ func (s *Service) DialAs(t testing.TB, p auth.Person) *grpc.ClientConn {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	return conn
+}
+
+// Token returns a bearer token of the local issuer for p, valid for an hour of the test's clock
+// (a service started with Auth).
+func (s *Service) Token(t testing.TB, p auth.Person) string {
+	t.Helper()
+	if s.auth == nil {
+		t.Fatal("svctest: Token needs Options.Auth")
+	}
+	tok, err := s.auth.Issue(p, s.clock.Now(), time.Hour)
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	return tok
+}
+
+// HTTPClient returns a client for the service's HTTP/JSON face at HTTPURL: it trusts the local
+// CA when the service runs with Auth (present a token in the Authorization header yourself).
+func (s *Service) HTTPClient(t testing.TB) *http.Client {
+	t.Helper()
+	tr := &http.Transport{ForceAttemptHTTP2: true}
+	if s.auth != nil {
+		tc, err := auth.ClientCA(s.auth.CAFile())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.TLSClientConfig = tc
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
 // Stop shuts the service down and waits for it (idempotent). Use it to test restarts: start a

@@ -1,7 +1,8 @@
 // Command protodeps writes the .proto sources that Sanbao's protos import but that buf cannot
-// fetch here (the Buf Schema Registry is out of reach): buf/validate/validate.proto is printed
-// from the descriptor compiled into the pinned protovalidate Go module, so generation needs only
-// the Go module proxy. Usage: protodeps OUTDIR.
+// fetch here (the Buf Schema Registry is out of reach): buf/validate/validate.proto and the
+// google.api.http annotations (google/api/annotations.proto, http.proto) are printed from the
+// descriptors compiled into the pinned protovalidate and genproto Go modules, so generation
+// needs only the Go module proxy. Usage: protodeps OUTDIR.
 package main
 
 import (
@@ -11,10 +12,11 @@ import (
 
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"github.com/jhump/protoreflect/v2/protoprint"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
-var files = []string{"buf/validate/validate.proto"}
+var files = []string{"buf/validate/validate.proto", "google/api/annotations.proto", "google/api/http.proto"}
 
 func main() {
 	if len(os.Args) != 2 {

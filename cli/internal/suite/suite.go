@@ -32,9 +32,9 @@ type Config struct {
 	DataDir  string // everything is kept under it: nats/, ticket/, warranty/, dispatch/, inventory/
 	Host     string // the loopback host everything listens on (default 127.0.0.1)
 	NATSPort int    // embedded NATS client port (default 4222; -1 picks a free one)
-	// Listeners, when set, are where each service serves gRPC ("ticket", ...) and its metrics
-	// ("ticket-metrics", ...) and admin endpoints ("ticket-admin", ...) instead of the fixed
-	// ports; tests use them.
+	// Listeners, when set, are where each service serves gRPC ("ticket", ...), its HTTP/JSON
+	// face ("ticket-http", ...), its metrics ("ticket-metrics", ...) and admin endpoints
+	// ("ticket-admin", ...) instead of the fixed ports; tests use them.
 	Listeners map[string]net.Listener
 	// Insecure runs plaintext without authentication (a warning is logged). By default a
 	// throw-away local CA and token issuer under DataDir/auth secure everything.
@@ -152,11 +152,19 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 	var con *consoleRun // started below, printed with the table
 	var mu sync.Mutex
 	ready := map[string]string{}
-	onReady := func(name, addr, metrics string) func(*daemon.Platform) {
+	scheme := "https"
+	if cfg.Insecure {
+		scheme = "http"
+	}
+	onReady := func(name, addr, httpAddr, metrics string) func(*daemon.Platform) {
 		return func(*daemon.Platform) {
 			mu.Lock()
 			defer mu.Unlock()
-			ready[name] = fmt.Sprintf("  %-10s gRPC %-17s metrics http://%s/metrics", name, addr, metrics)
+			face := "-"
+			if httpAddr != "" {
+				face = scheme + "://" + httpAddr
+			}
+			ready[name] = fmt.Sprintf("  %-10s gRPC %-17s HTTP %-24s metrics http://%s/metrics", name, addr, face, metrics)
 			if len(ready) == 4 {
 				fmt.Fprintf(out, "\nSanbao is running (data in %s)\n  %-10s %s\n", cfg.DataDir, "nats", natsURL)
 				for _, n := range []string{"ticket", "warranty", "dispatch", "inventory"} {
@@ -172,16 +180,25 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 					name := p.Subject[len("local-"):]
 					fmt.Fprintf(out, "  %-11s %s\n", name, tokens[name])
 				}
-				fmt.Fprintf(out, "Try: grpcurl -cacert %[1]s -H \"authorization: Bearer $(cat %[2]s)\" -d '{}' %[3]s sanbao.ticket.v1.TicketService/ListTickets\n     go run ./cli/cmd/sanbao demo --ca %[1]s --token-file %[2]s    |    Ctrl-C stops\n\n",
-					local.CAFile(), tokens["operator"], tc.Daemon.Listen)
+				fmt.Fprintf(out, "Try: grpcurl -cacert %[1]s -H \"authorization: Bearer $(cat %[2]s)\" -d '{}' %[3]s sanbao.ticket.v1.TicketService/ListTickets\n", local.CAFile(), tokens["operator"], tc.Daemon.Listen)
+				if tc.Daemon.HTTP.Listen != "" {
+					fmt.Fprintf(out, "     curl --cacert %s -H \"authorization: Bearer $(cat %s)\" https://%s/v1/tickets\n", local.CAFile(), tokens["operator"], tc.Daemon.HTTP.Listen)
+				}
+				fmt.Fprintf(out, "     go run ./cli/cmd/sanbao demo --ca %s --token-file %s    |    Ctrl-C stops\n\n", local.CAFile(), tokens["operator"])
 			}
 		}
 	}
 	opts := func(d *daemon.Config) daemon.Options {
 		o := daemon.Options{Listener: cfg.Listeners[d.Name], MetricsListener: cfg.Listeners[d.Name+"-metrics"],
-			AdminListener: cfg.Listeners[d.Name+"-admin"]}
+			AdminListener: cfg.Listeners[d.Name+"-admin"], HTTPListener: cfg.Listeners[d.Name+"-http"]}
 		if cfg.Listeners != nil && o.AdminListener == nil {
 			d.AdminListen = "" // tests give listeners; no fixed ports
+		}
+		if cfg.Listeners != nil && o.HTTPListener == nil {
+			d.HTTP.Listen = ""
+		}
+		if o.HTTPListener != nil {
+			d.HTTP.Listen = o.HTTPListener.Addr().String()
 		}
 		if o.Listener != nil {
 			d.Listen = o.Listener.Addr().String()
@@ -189,7 +206,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 		if o.MetricsListener != nil {
 			d.MetricsListen = o.MetricsListener.Addr().String()
 		}
-		o.OnReady = onReady(d.Name, d.Listen, d.MetricsListen)
+		o.OnReady = onReady(d.Name, d.Listen, d.HTTP.Listen, d.MetricsListen)
 		return o
 	}
 	to, wo, do, io_ := opts(&tc.Daemon), opts(&wc.Daemon), opts(&dc.Daemon), opts(&ic.Daemon)

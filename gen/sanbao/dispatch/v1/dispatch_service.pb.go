@@ -12,6 +12,7 @@ package dispatchv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -2675,7 +2676,7 @@ var File_sanbao_dispatch_v1_dispatch_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
+	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
 	"\x17CreateTechnicianRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12F\n" +
@@ -2890,35 +2891,36 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12D\n" +
 	"\x06visits\x18\x02 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\v\xbaH\b\x92\x01\x05\b\x01\x10\xf4\x03R\x06visits\"A\n" +
 	"\x12CommitPlanResponse\x12+\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xd5\x11\n" +
-	"\x0fDispatchService\x12m\n" +
-	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\x12d\n" +
-	"\rGetTechnician\x12(.sanbao.dispatch.v1.GetTechnicianRequest\x1a).sanbao.dispatch.v1.GetTechnicianResponse\x12j\n" +
-	"\x0fListTechnicians\x12*.sanbao.dispatch.v1.ListTechniciansRequest\x1a+.sanbao.dispatch.v1.ListTechniciansResponse\x12m\n" +
-	"\x10UpdateTechnician\x12+.sanbao.dispatch.v1.UpdateTechnicianRequest\x1a,.sanbao.dispatch.v1.UpdateTechnicianResponse\x12X\n" +
-	"\tCreateJob\x12$.sanbao.dispatch.v1.CreateJobRequest\x1a%.sanbao.dispatch.v1.CreateJobResponse\x12O\n" +
-	"\x06GetJob\x12!.sanbao.dispatch.v1.GetJobRequest\x1a\".sanbao.dispatch.v1.GetJobResponse\x12U\n" +
-	"\bListJobs\x12#.sanbao.dispatch.v1.ListJobsRequest\x1a$.sanbao.dispatch.v1.ListJobsResponse\x12j\n" +
-	"\x0fRankTechnicians\x12*.sanbao.dispatch.v1.RankTechniciansRequest\x1a+.sanbao.dispatch.v1.RankTechniciansResponse\x12X\n" +
-	"\tAssignJob\x12$.sanbao.dispatch.v1.AssignJobRequest\x1a%.sanbao.dispatch.v1.AssignJobResponse\x12X\n" +
-	"\tAcceptJob\x12$.sanbao.dispatch.v1.AcceptJobRequest\x1a%.sanbao.dispatch.v1.AcceptJobResponse\x12[\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xaf\x18\n" +
+	"\x0fDispatchService\x12\x89\x01\n" +
+	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/technicians\x12\x8d\x01\n" +
+	"\rGetTechnician\x12(.sanbao.dispatch.v1.GetTechnicianRequest\x1a).sanbao.dispatch.v1.GetTechnicianResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/technicians/{technician_id}\x12\x83\x01\n" +
+	"\x0fListTechnicians\x12*.sanbao.dispatch.v1.ListTechniciansRequest\x1a+.sanbao.dispatch.v1.ListTechniciansResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/technicians\x12\x99\x01\n" +
+	"\x10UpdateTechnician\x12+.sanbao.dispatch.v1.UpdateTechnicianRequest\x1a,.sanbao.dispatch.v1.UpdateTechnicianResponse\"*\x82\xd3\xe4\x93\x02$:\x01*2\x1f/v1/technicians/{technician.id}\x12m\n" +
+	"\tCreateJob\x12$.sanbao.dispatch.v1.CreateJobRequest\x1a%.sanbao.dispatch.v1.CreateJobResponse\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\b/v1/jobs\x12j\n" +
+	"\x06GetJob\x12!.sanbao.dispatch.v1.GetJobRequest\x1a\".sanbao.dispatch.v1.GetJobResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/jobs/{job_id}\x12g\n" +
+	"\bListJobs\x12#.sanbao.dispatch.v1.ListJobsRequest\x1a$.sanbao.dispatch.v1.ListJobsResponse\"\x10\x82\xd3\xe4\x93\x02\n" +
+	"\x12\b/v1/jobs\x12\x95\x01\n" +
+	"\x0fRankTechnicians\x12*.sanbao.dispatch.v1.RankTechniciansRequest\x1a+.sanbao.dispatch.v1.RankTechniciansResponse\")\x82\xd3\xe4\x93\x02#\x12!/v1/jobs/{job_id}:rankTechnicians\x12}\n" +
+	"\tAssignJob\x12$.sanbao.dispatch.v1.AssignJobRequest\x1a%.sanbao.dispatch.v1.AssignJobResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/jobs/{job_id}:assign\x12}\n" +
+	"\tAcceptJob\x12$.sanbao.dispatch.v1.AcceptJobRequest\x1a%.sanbao.dispatch.v1.AcceptJobResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/jobs/{job_id}:accept\x12\x81\x01\n" +
 	"\n" +
-	"ApproveJob\x12%.sanbao.dispatch.v1.ApproveJobRequest\x1a&.sanbao.dispatch.v1.ApproveJobResponse\x12[\n" +
+	"ApproveJob\x12%.sanbao.dispatch.v1.ApproveJobRequest\x1a&.sanbao.dispatch.v1.ApproveJobResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/jobs/{job_id}:approve\x12\x81\x01\n" +
 	"\n" +
-	"DeclineJob\x12%.sanbao.dispatch.v1.DeclineJobRequest\x1a&.sanbao.dispatch.v1.DeclineJobResponse\x12v\n" +
-	"\x13ScheduleAppointment\x12..sanbao.dispatch.v1.ScheduleAppointmentRequest\x1a/.sanbao.dispatch.v1.ScheduleAppointmentResponse\x12|\n" +
-	"\x15RescheduleAppointment\x120.sanbao.dispatch.v1.RescheduleAppointmentRequest\x1a1.sanbao.dispatch.v1.RescheduleAppointmentResponse\x12^\n" +
-	"\vStartTravel\x12&.sanbao.dispatch.v1.StartTravelRequest\x1a'.sanbao.dispatch.v1.StartTravelResponse\x12R\n" +
-	"\aCheckIn\x12\".sanbao.dispatch.v1.CheckInRequest\x1a#.sanbao.dispatch.v1.CheckInResponse\x12[\n" +
+	"DeclineJob\x12%.sanbao.dispatch.v1.DeclineJobRequest\x1a&.sanbao.dispatch.v1.DeclineJobResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/jobs/{job_id}:decline\x12\xa8\x01\n" +
+	"\x13ScheduleAppointment\x12..sanbao.dispatch.v1.ScheduleAppointmentRequest\x1a/.sanbao.dispatch.v1.ScheduleAppointmentResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/jobs/{job_id}:scheduleAppointment\x12\xb0\x01\n" +
+	"\x15RescheduleAppointment\x120.sanbao.dispatch.v1.RescheduleAppointmentRequest\x1a1.sanbao.dispatch.v1.RescheduleAppointmentResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/jobs/{job_id}:rescheduleAppointment\x12\x88\x01\n" +
+	"\vStartTravel\x12&.sanbao.dispatch.v1.StartTravelRequest\x1a'.sanbao.dispatch.v1.StartTravelResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/jobs/{job_id}:startTravel\x12x\n" +
+	"\aCheckIn\x12\".sanbao.dispatch.v1.CheckInRequest\x1a#.sanbao.dispatch.v1.CheckInResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/jobs/{job_id}:checkIn\x12\x84\x01\n" +
 	"\n" +
-	"RecordWork\x12%.sanbao.dispatch.v1.RecordWorkRequest\x1a&.sanbao.dispatch.v1.RecordWorkResponse\x12d\n" +
-	"\rCompleteVisit\x12(.sanbao.dispatch.v1.CompleteVisitRequest\x1a).sanbao.dispatch.v1.CompleteVisitResponse\x12^\n" +
-	"\vAmendReport\x12&.sanbao.dispatch.v1.AmendReportRequest\x1a'.sanbao.dispatch.v1.AmendReportResponse\x12^\n" +
-	"\vEscalateJob\x12&.sanbao.dispatch.v1.EscalateJobRequest\x1a'.sanbao.dispatch.v1.EscalateJobResponse\x12X\n" +
-	"\tCancelJob\x12$.sanbao.dispatch.v1.CancelJobRequest\x1a%.sanbao.dispatch.v1.CancelJobResponse\x12R\n" +
-	"\aPlanDay\x12\".sanbao.dispatch.v1.PlanDayRequest\x1a#.sanbao.dispatch.v1.PlanDayResponse\x12[\n" +
+	"RecordWork\x12%.sanbao.dispatch.v1.RecordWorkRequest\x1a&.sanbao.dispatch.v1.RecordWorkResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/jobs/{job_id}:recordWork\x12\x90\x01\n" +
+	"\rCompleteVisit\x12(.sanbao.dispatch.v1.CompleteVisitRequest\x1a).sanbao.dispatch.v1.CompleteVisitResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/jobs/{job_id}:completeVisit\x12\x88\x01\n" +
+	"\vAmendReport\x12&.sanbao.dispatch.v1.AmendReportRequest\x1a'.sanbao.dispatch.v1.AmendReportResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/jobs/{job_id}:amendReport\x12\x85\x01\n" +
+	"\vEscalateJob\x12&.sanbao.dispatch.v1.EscalateJobRequest\x1a'.sanbao.dispatch.v1.EscalateJobResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/jobs/{job_id}:escalate\x12}\n" +
+	"\tCancelJob\x12$.sanbao.dispatch.v1.CancelJobRequest\x1a%.sanbao.dispatch.v1.CancelJobResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/jobs/{job_id}:cancel\x12p\n" +
+	"\aPlanDay\x12\".sanbao.dispatch.v1.PlanDayRequest\x1a#.sanbao.dispatch.v1.PlanDayResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/dayPlans:plan\x12{\n" +
 	"\n" +
-	"CommitPlan\x12%.sanbao.dispatch.v1.CommitPlanRequest\x1a&.sanbao.dispatch.v1.CommitPlanResponseB\xd4\x01\n" +
+	"CommitPlan\x12%.sanbao.dispatch.v1.CommitPlanRequest\x1a&.sanbao.dispatch.v1.CommitPlanResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/dayPlans:commitB\xd4\x01\n" +
 	"\x16com.sanbao.dispatch.v1B\x14DispatchServiceProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/dispatch/v1;dispatchv1\xa2\x02\x03SDX\xaa\x02\x12Sanbao.Dispatch.V1\xca\x02\x12Sanbao\\Dispatch\\V1\xe2\x02\x1eSanbao\\Dispatch\\V1\\GPBMetadata\xea\x02\x14Sanbao::Dispatch::V1b\x06proto3"
 
 var (

@@ -13,6 +13,7 @@ package inventoryv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -4287,7 +4288,7 @@ var File_sanbao_inventory_v1_inventory_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\n" +
-	"+sanbao/inventory/v1/inventory_service.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x8a\x01\n" +
+	"+sanbao/inventory/v1/inventory_service.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"sanbao/inventory/v1/location.proto\x1a\"sanbao/inventory/v1/movement.proto\x1a\"sanbao/inventory/v1/old_part.proto\x1a\x1esanbao/inventory/v1/part.proto\x1a!sanbao/inventory/v1/reorder.proto\x1a%sanbao/inventory/v1/requisition.proto\x1a%sanbao/inventory/v1/reservation.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x8a\x01\n" +
 	"\x11CreatePartRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x125\n" +
@@ -4639,44 +4640,44 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x1bCompareStockingPlanResponse\x125\n" +
 	"\x04plan\x18\x01 \x01(\v2!.sanbao.inventory.v1.StockingPlanR\x04plan\x12A\n" +
 	"\x05lines\x18\x02 \x03(\v2+.sanbao.inventory.v1.StockingPlanComparisonR\x05lines\x12'\n" +
-	"\x0ftotal_shortfall\x18\x03 \x01(\x03R\x0etotalShortfall2\xe4\x1c\n" +
-	"\x10InventoryService\x12]\n" +
+	"\x0ftotal_shortfall\x18\x03 \x01(\x03R\x0etotalShortfall2\xa9&\n" +
+	"\x10InventoryService\x12s\n" +
 	"\n" +
-	"CreatePart\x12&.sanbao.inventory.v1.CreatePartRequest\x1a'.sanbao.inventory.v1.CreatePartResponse\x12T\n" +
-	"\aGetPart\x12#.sanbao.inventory.v1.GetPartRequest\x1a$.sanbao.inventory.v1.GetPartResponse\x12Z\n" +
-	"\tListParts\x12%.sanbao.inventory.v1.ListPartsRequest\x1a&.sanbao.inventory.v1.ListPartsResponse\x12]\n" +
+	"CreatePart\x12&.sanbao.inventory.v1.CreatePartRequest\x1a'.sanbao.inventory.v1.CreatePartResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/parts\x12q\n" +
+	"\aGetPart\x12#.sanbao.inventory.v1.GetPartRequest\x1a$.sanbao.inventory.v1.GetPartResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/parts/{part_id}\x12m\n" +
+	"\tListParts\x12%.sanbao.inventory.v1.ListPartsRequest\x1a&.sanbao.inventory.v1.ListPartsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/parts\x12}\n" +
 	"\n" +
-	"UpdatePart\x12&.sanbao.inventory.v1.UpdatePartRequest\x1a'.sanbao.inventory.v1.UpdatePartResponse\x12i\n" +
-	"\x0eCreateLocation\x12*.sanbao.inventory.v1.CreateLocationRequest\x1a+.sanbao.inventory.v1.CreateLocationResponse\x12`\n" +
-	"\vGetLocation\x12'.sanbao.inventory.v1.GetLocationRequest\x1a(.sanbao.inventory.v1.GetLocationResponse\x12f\n" +
-	"\rListLocations\x12).sanbao.inventory.v1.ListLocationsRequest\x1a*.sanbao.inventory.v1.ListLocationsResponse\x12i\n" +
-	"\x0eUpdateLocation\x12*.sanbao.inventory.v1.UpdateLocationRequest\x1a+.sanbao.inventory.v1.UpdateLocationResponse\x12c\n" +
-	"\fReceiveStock\x12(.sanbao.inventory.v1.ReceiveStockRequest\x1a).sanbao.inventory.v1.ReceiveStockResponse\x12f\n" +
-	"\rTransferStock\x12).sanbao.inventory.v1.TransferStockRequest\x1a*.sanbao.inventory.v1.TransferStockResponse\x12`\n" +
-	"\vAdjustStock\x12'.sanbao.inventory.v1.AdjustStockRequest\x1a(.sanbao.inventory.v1.AdjustStockResponse\x12c\n" +
-	"\fReserveParts\x12(.sanbao.inventory.v1.ReservePartsRequest\x1a).sanbao.inventory.v1.ReservePartsResponse\x12i\n" +
-	"\x0eGetReservation\x12*.sanbao.inventory.v1.GetReservationRequest\x1a+.sanbao.inventory.v1.GetReservationResponse\x12o\n" +
-	"\x10ListReservations\x12,.sanbao.inventory.v1.ListReservationsRequest\x1a-.sanbao.inventory.v1.ListReservationsResponse\x12u\n" +
-	"\x12ReleaseReservation\x12..sanbao.inventory.v1.ReleaseReservationRequest\x1a/.sanbao.inventory.v1.ReleaseReservationResponse\x12u\n" +
-	"\x12ConsumeReservation\x12..sanbao.inventory.v1.ConsumeReservationRequest\x1a/.sanbao.inventory.v1.ConsumeReservationResponse\x12r\n" +
-	"\x11CreateRequisition\x12-.sanbao.inventory.v1.CreateRequisitionRequest\x1a..sanbao.inventory.v1.CreateRequisitionResponse\x12i\n" +
-	"\x0eGetRequisition\x12*.sanbao.inventory.v1.GetRequisitionRequest\x1a+.sanbao.inventory.v1.GetRequisitionResponse\x12o\n" +
-	"\x10ListRequisitions\x12,.sanbao.inventory.v1.ListRequisitionsRequest\x1a-.sanbao.inventory.v1.ListRequisitionsResponse\x12u\n" +
-	"\x12ApproveRequisition\x12..sanbao.inventory.v1.ApproveRequisitionRequest\x1a/.sanbao.inventory.v1.ApproveRequisitionResponse\x12r\n" +
-	"\x11RejectRequisition\x12-.sanbao.inventory.v1.RejectRequisitionRequest\x1a..sanbao.inventory.v1.RejectRequisitionResponse\x12o\n" +
-	"\x10IssueRequisition\x12,.sanbao.inventory.v1.IssueRequisitionRequest\x1a-.sanbao.inventory.v1.IssueRequisitionResponse\x12f\n" +
-	"\rReturnOldPart\x12).sanbao.inventory.v1.ReturnOldPartRequest\x1a*.sanbao.inventory.v1.ReturnOldPartResponse\x12i\n" +
-	"\x0eAppraiseReturn\x12*.sanbao.inventory.v1.AppraiseReturnRequest\x1a+.sanbao.inventory.v1.AppraiseReturnResponse\x12Z\n" +
-	"\tGetReturn\x12%.sanbao.inventory.v1.GetReturnRequest\x1a&.sanbao.inventory.v1.GetReturnResponse\x12\x81\x01\n" +
-	"\x16ListOutstandingReturns\x122.sanbao.inventory.v1.ListOutstandingReturnsRequest\x1a3.sanbao.inventory.v1.ListOutstandingReturnsResponse\x12o\n" +
-	"\x10GetSupplierClaim\x12,.sanbao.inventory.v1.GetSupplierClaimRequest\x1a-.sanbao.inventory.v1.GetSupplierClaimResponse\x12u\n" +
-	"\x12ListSupplierClaims\x12..sanbao.inventory.v1.ListSupplierClaimsRequest\x1a/.sanbao.inventory.v1.ListSupplierClaimsResponse\x12{\n" +
-	"\x14ResolveSupplierClaim\x120.sanbao.inventory.v1.ResolveSupplierClaimRequest\x1a1.sanbao.inventory.v1.ResolveSupplierClaimResponse\x12W\n" +
-	"\bGetStock\x12$.sanbao.inventory.v1.GetStockRequest\x1a%.sanbao.inventory.v1.GetStockResponse\x12f\n" +
-	"\rListMovements\x12).sanbao.inventory.v1.ListMovementsRequest\x1a*.sanbao.inventory.v1.ListMovementsResponse\x12l\n" +
-	"\x0fSuggestReorders\x12+.sanbao.inventory.v1.SuggestReordersRequest\x1a,.sanbao.inventory.v1.SuggestReordersResponse\x12u\n" +
-	"\x12SubmitStockingPlan\x12..sanbao.inventory.v1.SubmitStockingPlanRequest\x1a/.sanbao.inventory.v1.SubmitStockingPlanResponse\x12x\n" +
-	"\x13CompareStockingPlan\x12/.sanbao.inventory.v1.CompareStockingPlanRequest\x1a0.sanbao.inventory.v1.CompareStockingPlanResponseB\xdc\x01\n" +
+	"UpdatePart\x12&.sanbao.inventory.v1.UpdatePartRequest\x1a'.sanbao.inventory.v1.UpdatePartResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*2\x13/v1/parts/{part.id}\x12\x83\x01\n" +
+	"\x0eCreateLocation\x12*.sanbao.inventory.v1.CreateLocationRequest\x1a+.sanbao.inventory.v1.CreateLocationResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/locations\x12\x85\x01\n" +
+	"\vGetLocation\x12'.sanbao.inventory.v1.GetLocationRequest\x1a(.sanbao.inventory.v1.GetLocationResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/locations/{location_id}\x12}\n" +
+	"\rListLocations\x12).sanbao.inventory.v1.ListLocationsRequest\x1a*.sanbao.inventory.v1.ListLocationsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/locations\x12\x91\x01\n" +
+	"\x0eUpdateLocation\x12*.sanbao.inventory.v1.UpdateLocationRequest\x1a+.sanbao.inventory.v1.UpdateLocationResponse\"&\x82\xd3\xe4\x93\x02 :\x01*2\x1b/v1/locations/{location.id}\x12\x81\x01\n" +
+	"\fReceiveStock\x12(.sanbao.inventory.v1.ReceiveStockRequest\x1a).sanbao.inventory.v1.ReceiveStockResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/stock:receive\x12\x85\x01\n" +
+	"\rTransferStock\x12).sanbao.inventory.v1.TransferStockRequest\x1a*.sanbao.inventory.v1.TransferStockResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/stock:transfer\x12}\n" +
+	"\vAdjustStock\x12'.sanbao.inventory.v1.AdjustStockRequest\x1a(.sanbao.inventory.v1.AdjustStockResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/stock:adjust\x12\x80\x01\n" +
+	"\fReserveParts\x12(.sanbao.inventory.v1.ReservePartsRequest\x1a).sanbao.inventory.v1.ReservePartsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/reservations\x12\x94\x01\n" +
+	"\x0eGetReservation\x12*.sanbao.inventory.v1.GetReservationRequest\x1a+.sanbao.inventory.v1.GetReservationResponse\")\x82\xd3\xe4\x93\x02#\x12!/v1/reservations/{reservation_id}\x12\x89\x01\n" +
+	"\x10ListReservations\x12,.sanbao.inventory.v1.ListReservationsRequest\x1a-.sanbao.inventory.v1.ListReservationsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/reservations\x12\xab\x01\n" +
+	"\x12ReleaseReservation\x12..sanbao.inventory.v1.ReleaseReservationRequest\x1a/.sanbao.inventory.v1.ReleaseReservationResponse\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/reservations/{reservation_id}:release\x12\xab\x01\n" +
+	"\x12ConsumeReservation\x12..sanbao.inventory.v1.ConsumeReservationRequest\x1a/.sanbao.inventory.v1.ConsumeReservationResponse\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/reservations/{reservation_id}:consume\x12\x8f\x01\n" +
+	"\x11CreateRequisition\x12-.sanbao.inventory.v1.CreateRequisitionRequest\x1a..sanbao.inventory.v1.CreateRequisitionResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/requisitions\x12\x94\x01\n" +
+	"\x0eGetRequisition\x12*.sanbao.inventory.v1.GetRequisitionRequest\x1a+.sanbao.inventory.v1.GetRequisitionResponse\")\x82\xd3\xe4\x93\x02#\x12!/v1/requisitions/{requisition_id}\x12\x89\x01\n" +
+	"\x10ListRequisitions\x12,.sanbao.inventory.v1.ListRequisitionsRequest\x1a-.sanbao.inventory.v1.ListRequisitionsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/requisitions\x12\xab\x01\n" +
+	"\x12ApproveRequisition\x12..sanbao.inventory.v1.ApproveRequisitionRequest\x1a/.sanbao.inventory.v1.ApproveRequisitionResponse\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/requisitions/{requisition_id}:approve\x12\xa7\x01\n" +
+	"\x11RejectRequisition\x12-.sanbao.inventory.v1.RejectRequisitionRequest\x1a..sanbao.inventory.v1.RejectRequisitionResponse\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/requisitions/{requisition_id}:reject\x12\xa3\x01\n" +
+	"\x10IssueRequisition\x12,.sanbao.inventory.v1.IssueRequisitionRequest\x1a-.sanbao.inventory.v1.IssueRequisitionResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/requisitions/{requisition_id}:issue\x12~\n" +
+	"\rReturnOldPart\x12).sanbao.inventory.v1.ReturnOldPartRequest\x1a*.sanbao.inventory.v1.ReturnOldPartResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/returns\x12\x96\x01\n" +
+	"\x0eAppraiseReturn\x12*.sanbao.inventory.v1.AppraiseReturnRequest\x1a+.sanbao.inventory.v1.AppraiseReturnResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/returns/{return_id}:appraise\x12{\n" +
+	"\tGetReturn\x12%.sanbao.inventory.v1.GetReturnRequest\x1a&.sanbao.inventory.v1.GetReturnResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/returns/{return_id}\x12\xa2\x01\n" +
+	"\x16ListOutstandingReturns\x122.sanbao.inventory.v1.ListOutstandingReturnsRequest\x1a3.sanbao.inventory.v1.ListOutstandingReturnsResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/returns:outstanding\x12\x96\x01\n" +
+	"\x10GetSupplierClaim\x12,.sanbao.inventory.v1.GetSupplierClaimRequest\x1a-.sanbao.inventory.v1.GetSupplierClaimResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/supplierClaims/{claim_id}\x12\x91\x01\n" +
+	"\x12ListSupplierClaims\x12..sanbao.inventory.v1.ListSupplierClaimsRequest\x1a/.sanbao.inventory.v1.ListSupplierClaimsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/supplierClaims\x12\xad\x01\n" +
+	"\x14ResolveSupplierClaim\x120.sanbao.inventory.v1.ResolveSupplierClaimRequest\x1a1.sanbao.inventory.v1.ResolveSupplierClaimResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/supplierClaims/{claim_id}:resolve\x12z\n" +
+	"\bGetStock\x12$.sanbao.inventory.v1.GetStockRequest\x1a%.sanbao.inventory.v1.GetStockResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/parts/{part_id}/stock\x12}\n" +
+	"\rListMovements\x12).sanbao.inventory.v1.ListMovementsRequest\x1a*.sanbao.inventory.v1.ListMovementsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/movements\x12\x8c\x01\n" +
+	"\x0fSuggestReorders\x12+.sanbao.inventory.v1.SuggestReordersRequest\x1a,.sanbao.inventory.v1.SuggestReordersResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/reorderSuggestions\x12\x93\x01\n" +
+	"\x12SubmitStockingPlan\x12..sanbao.inventory.v1.SubmitStockingPlanRequest\x1a/.sanbao.inventory.v1.SubmitStockingPlanResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/stockingPlans\x12\xa5\x01\n" +
+	"\x13CompareStockingPlan\x12/.sanbao.inventory.v1.CompareStockingPlanRequest\x1a0.sanbao.inventory.v1.CompareStockingPlanResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/stockingPlans/{plan_id}:compareB\xdc\x01\n" +
 	"\x17com.sanbao.inventory.v1B\x15InventoryServiceProtoP\x01Z<github.com/sanbao/sanbao/gen/sanbao/inventory/v1;inventoryv1\xa2\x02\x03SIX\xaa\x02\x13Sanbao.Inventory.V1\xca\x02\x13Sanbao\\Inventory\\V1\xe2\x02\x1fSanbao\\Inventory\\V1\\GPBMetadata\xea\x02\x15Sanbao::Inventory::V1b\x06proto3"
 
 var (

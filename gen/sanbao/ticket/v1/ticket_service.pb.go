@@ -9,6 +9,7 @@ package ticketv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -2936,7 +2937,7 @@ var File_sanbao_ticket_v1_ticket_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"\n" +
-	"%sanbao/ticket/v1/ticket_service.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/ticket/v1/calendar.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1esanbao/ticket/v1/metrics.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/survey.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x8f\x01\n" +
+	"%sanbao/ticket/v1/ticket_service.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/ticket/v1/calendar.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1esanbao/ticket/v1/metrics.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/survey.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x8f\x01\n" +
 	"\x13CreateTicketRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x128\n" +
@@ -3154,35 +3155,35 @@ const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12?\n" +
 	"\x06policy\x18\x02 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyB\x06\xbaH\x03\xc8\x01\x01R\x06policy\"V\n" +
 	"\x1bUpdateServicePolicyResponse\x127\n" +
-	"\x06policy\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\x06policy2\x99\x15\n" +
-	"\rTicketService\x12]\n" +
-	"\fCreateTicket\x12%.sanbao.ticket.v1.CreateTicketRequest\x1a&.sanbao.ticket.v1.CreateTicketResponse\x12T\n" +
-	"\tGetTicket\x12\".sanbao.ticket.v1.GetTicketRequest\x1a#.sanbao.ticket.v1.GetTicketResponse\x12Z\n" +
-	"\vListTickets\x12$.sanbao.ticket.v1.ListTicketsRequest\x1a%.sanbao.ticket.v1.ListTicketsResponse\x12`\n" +
-	"\rRecordContact\x12&.sanbao.ticket.v1.RecordContactRequest\x1a'.sanbao.ticket.v1.RecordContactResponse\x12]\n" +
-	"\fListContacts\x12%.sanbao.ticket.v1.ListContactsRequest\x1a&.sanbao.ticket.v1.ListContactsResponse\x12W\n" +
+	"\x06policy\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\x06policy2\xca\x1d\n" +
+	"\rTicketService\x12u\n" +
+	"\fCreateTicket\x12%.sanbao.ticket.v1.CreateTicketRequest\x1a&.sanbao.ticket.v1.CreateTicketResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/tickets\x12u\n" +
+	"\tGetTicket\x12\".sanbao.ticket.v1.GetTicketRequest\x1a#.sanbao.ticket.v1.GetTicketResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/tickets/{ticket_id}\x12o\n" +
+	"\vListTickets\x12$.sanbao.ticket.v1.ListTicketsRequest\x1a%.sanbao.ticket.v1.ListTicketsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/tickets\x12\x8d\x01\n" +
+	"\rRecordContact\x12&.sanbao.ticket.v1.RecordContactRequest\x1a'.sanbao.ticket.v1.RecordContactResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/tickets/{ticket_id}/contacts\x12\x87\x01\n" +
+	"\fListContacts\x12%.sanbao.ticket.v1.ListContactsRequest\x1a&.sanbao.ticket.v1.ListContactsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/tickets/{ticket_id}/contacts\x12\x80\x01\n" +
 	"\n" +
-	"HoldTicket\x12#.sanbao.ticket.v1.HoldTicketRequest\x1a$.sanbao.ticket.v1.HoldTicketResponse\x12]\n" +
-	"\fResumeTicket\x12%.sanbao.ticket.v1.ResumeTicketRequest\x1a&.sanbao.ticket.v1.ResumeTicketResponse\x12c\n" +
-	"\x0eDispatchTicket\x12'.sanbao.ticket.v1.DispatchTicketRequest\x1a(.sanbao.ticket.v1.DispatchTicketResponse\x12c\n" +
-	"\x0eEscalateTicket\x12'.sanbao.ticket.v1.EscalateTicketRequest\x1a(.sanbao.ticket.v1.EscalateTicketResponse\x12`\n" +
-	"\rResolveTicket\x12&.sanbao.ticket.v1.ResolveTicketRequest\x1a'.sanbao.ticket.v1.ResolveTicketResponse\x12l\n" +
-	"\x11ConfirmResolution\x12*.sanbao.ticket.v1.ConfirmResolutionRequest\x1a+.sanbao.ticket.v1.ConfirmResolutionResponse\x12Z\n" +
-	"\vCloseTicket\x12$.sanbao.ticket.v1.CloseTicketRequest\x1a%.sanbao.ticket.v1.CloseTicketResponse\x12]\n" +
-	"\fReopenTicket\x12%.sanbao.ticket.v1.ReopenTicketRequest\x1a&.sanbao.ticket.v1.ReopenTicketResponse\x12]\n" +
-	"\fCancelTicket\x12%.sanbao.ticket.v1.CancelTicketRequest\x1a&.sanbao.ticket.v1.CancelTicketResponse\x12]\n" +
-	"\fSubmitSurvey\x12%.sanbao.ticket.v1.SubmitSurveyRequest\x1a&.sanbao.ticket.v1.SubmitSurveyResponse\x12f\n" +
-	"\x0fVerifyComplaint\x12(.sanbao.ticket.v1.VerifyComplaintRequest\x1a).sanbao.ticket.v1.VerifyComplaintResponse\x12f\n" +
-	"\x0fAnswerComplaint\x12(.sanbao.ticket.v1.AnswerComplaintRequest\x1a).sanbao.ticket.v1.AnswerComplaintResponse\x12l\n" +
-	"\x11GetServiceMetrics\x12*.sanbao.ticket.v1.GetServiceMetricsRequest\x1a+.sanbao.ticket.v1.GetServiceMetricsResponse\x12{\n" +
-	"\x16CreateBusinessCalendar\x12/.sanbao.ticket.v1.CreateBusinessCalendarRequest\x1a0.sanbao.ticket.v1.CreateBusinessCalendarResponse\x12r\n" +
-	"\x13GetBusinessCalendar\x12,.sanbao.ticket.v1.GetBusinessCalendarRequest\x1a-.sanbao.ticket.v1.GetBusinessCalendarResponse\x12x\n" +
-	"\x15ListBusinessCalendars\x12..sanbao.ticket.v1.ListBusinessCalendarsRequest\x1a/.sanbao.ticket.v1.ListBusinessCalendarsResponse\x12{\n" +
-	"\x16UpdateBusinessCalendar\x12/.sanbao.ticket.v1.UpdateBusinessCalendarRequest\x1a0.sanbao.ticket.v1.UpdateBusinessCalendarResponse\x12r\n" +
-	"\x13CreateServicePolicy\x12,.sanbao.ticket.v1.CreateServicePolicyRequest\x1a-.sanbao.ticket.v1.CreateServicePolicyResponse\x12i\n" +
-	"\x10GetServicePolicy\x12).sanbao.ticket.v1.GetServicePolicyRequest\x1a*.sanbao.ticket.v1.GetServicePolicyResponse\x12r\n" +
-	"\x13ListServicePolicies\x12,.sanbao.ticket.v1.ListServicePoliciesRequest\x1a-.sanbao.ticket.v1.ListServicePoliciesResponse\x12r\n" +
-	"\x13UpdateServicePolicy\x12,.sanbao.ticket.v1.UpdateServicePolicyRequest\x1a-.sanbao.ticket.v1.UpdateServicePolicyResponseB\xc4\x01\n" +
+	"HoldTicket\x12#.sanbao.ticket.v1.HoldTicketRequest\x1a$.sanbao.ticket.v1.HoldTicketResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/tickets/{ticket_id}:hold\x12\x88\x01\n" +
+	"\fResumeTicket\x12%.sanbao.ticket.v1.ResumeTicketRequest\x1a&.sanbao.ticket.v1.ResumeTicketResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/tickets/{ticket_id}:resume\x12\x90\x01\n" +
+	"\x0eDispatchTicket\x12'.sanbao.ticket.v1.DispatchTicketRequest\x1a(.sanbao.ticket.v1.DispatchTicketResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/tickets/{ticket_id}:dispatch\x12\x90\x01\n" +
+	"\x0eEscalateTicket\x12'.sanbao.ticket.v1.EscalateTicketRequest\x1a(.sanbao.ticket.v1.EscalateTicketResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/tickets/{ticket_id}:escalate\x12\x8c\x01\n" +
+	"\rResolveTicket\x12&.sanbao.ticket.v1.ResolveTicketRequest\x1a'.sanbao.ticket.v1.ResolveTicketResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/tickets/{ticket_id}:resolve\x12\xa2\x01\n" +
+	"\x11ConfirmResolution\x12*.sanbao.ticket.v1.ConfirmResolutionRequest\x1a+.sanbao.ticket.v1.ConfirmResolutionResponse\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/tickets/{ticket_id}:confirmResolution\x12\x84\x01\n" +
+	"\vCloseTicket\x12$.sanbao.ticket.v1.CloseTicketRequest\x1a%.sanbao.ticket.v1.CloseTicketResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/tickets/{ticket_id}:close\x12\x88\x01\n" +
+	"\fReopenTicket\x12%.sanbao.ticket.v1.ReopenTicketRequest\x1a&.sanbao.ticket.v1.ReopenTicketResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/tickets/{ticket_id}:reopen\x12\x88\x01\n" +
+	"\fCancelTicket\x12%.sanbao.ticket.v1.CancelTicketRequest\x1a&.sanbao.ticket.v1.CancelTicketResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/tickets/{ticket_id}:cancel\x12\x8e\x01\n" +
+	"\fSubmitSurvey\x12%.sanbao.ticket.v1.SubmitSurveyRequest\x1a&.sanbao.ticket.v1.SubmitSurveyResponse\"/\x82\xd3\xe4\x93\x02):\x01*\"$/v1/tickets/{ticket_id}:submitSurvey\x12\x9a\x01\n" +
+	"\x0fVerifyComplaint\x12(.sanbao.ticket.v1.VerifyComplaintRequest\x1a).sanbao.ticket.v1.VerifyComplaintResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/tickets/{ticket_id}:verifyComplaint\x12\x9a\x01\n" +
+	"\x0fAnswerComplaint\x12(.sanbao.ticket.v1.AnswerComplaintRequest\x1a).sanbao.ticket.v1.AnswerComplaintResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/tickets/{ticket_id}:answerComplaint\x12\x88\x01\n" +
+	"\x11GetServiceMetrics\x12*.sanbao.ticket.v1.GetServiceMetricsRequest\x1a+.sanbao.ticket.v1.GetServiceMetricsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/serviceMetrics\x12\x9d\x01\n" +
+	"\x16CreateBusinessCalendar\x12/.sanbao.ticket.v1.CreateBusinessCalendarRequest\x1a0.sanbao.ticket.v1.CreateBusinessCalendarResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/businessCalendars\x12\x9f\x01\n" +
+	"\x13GetBusinessCalendar\x12,.sanbao.ticket.v1.GetBusinessCalendarRequest\x1a-.sanbao.ticket.v1.GetBusinessCalendarResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/businessCalendars/{calendar_id}\x12\x97\x01\n" +
+	"\x15ListBusinessCalendars\x12..sanbao.ticket.v1.ListBusinessCalendarsRequest\x1a/.sanbao.ticket.v1.ListBusinessCalendarsResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/businessCalendars\x12\xab\x01\n" +
+	"\x16UpdateBusinessCalendar\x12/.sanbao.ticket.v1.UpdateBusinessCalendarRequest\x1a0.sanbao.ticket.v1.UpdateBusinessCalendarResponse\".\x82\xd3\xe4\x93\x02(:\x01*2#/v1/businessCalendars/{calendar.id}\x12\x92\x01\n" +
+	"\x13CreateServicePolicy\x12,.sanbao.ticket.v1.CreateServicePolicyRequest\x1a-.sanbao.ticket.v1.CreateServicePolicyResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/servicePolicies\x12\x92\x01\n" +
+	"\x10GetServicePolicy\x12).sanbao.ticket.v1.GetServicePolicyRequest\x1a*.sanbao.ticket.v1.GetServicePolicyResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/servicePolicies/{policy_id}\x12\x8f\x01\n" +
+	"\x13ListServicePolicies\x12,.sanbao.ticket.v1.ListServicePoliciesRequest\x1a-.sanbao.ticket.v1.ListServicePoliciesResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/servicePolicies\x12\x9e\x01\n" +
+	"\x13UpdateServicePolicy\x12,.sanbao.ticket.v1.UpdateServicePolicyRequest\x1a-.sanbao.ticket.v1.UpdateServicePolicyResponse\"*\x82\xd3\xe4\x93\x02$:\x01*2\x1f/v1/servicePolicies/{policy.id}B\xc4\x01\n" +
 	"\x14com.sanbao.ticket.v1B\x12TicketServiceProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 
 var (

@@ -9,6 +9,7 @@ package warrantyv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -1931,7 +1932,7 @@ var File_sanbao_warranty_v1_warranty_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/warranty/v1/warranty_service.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a!sanbao/warranty/v1/campaign.proto\x1a\x1esanbao/warranty/v1/claim.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\xba\x01\n" +
+	")sanbao/warranty/v1/warranty_service.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a!sanbao/warranty/v1/campaign.proto\x1a\x1esanbao/warranty/v1/claim.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\xba\x01\n" +
 	"\x13CreatePolicyRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12:\n" +
@@ -2080,23 +2081,23 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\"O\n" +
 	"\x17GetWarrantyCostResponse\x124\n" +
-	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xff\v\n" +
-	"\x0fWarrantyService\x12a\n" +
-	"\fCreatePolicy\x12'.sanbao.warranty.v1.CreatePolicyRequest\x1a(.sanbao.warranty.v1.CreatePolicyResponse\x12X\n" +
-	"\tGetPolicy\x12$.sanbao.warranty.v1.GetPolicyRequest\x1a%.sanbao.warranty.v1.GetPolicyResponse\x12a\n" +
-	"\fListPolicies\x12'.sanbao.warranty.v1.ListPoliciesRequest\x1a(.sanbao.warranty.v1.ListPoliciesResponse\x12v\n" +
-	"\x13ListPolicyTemplates\x12..sanbao.warranty.v1.ListPolicyTemplatesRequest\x1a/.sanbao.warranty.v1.ListPolicyTemplatesResponse\x12a\n" +
-	"\fRegisterUnit\x12'.sanbao.warranty.v1.RegisterUnitRequest\x1a(.sanbao.warranty.v1.RegisterUnitResponse\x12R\n" +
-	"\aGetUnit\x12\".sanbao.warranty.v1.GetUnitRequest\x1a#.sanbao.warranty.v1.GetUnitResponse\x12X\n" +
-	"\tListUnits\x12$.sanbao.warranty.v1.ListUnitsRequest\x1a%.sanbao.warranty.v1.ListUnitsResponse\x12s\n" +
-	"\x12ReturnWarrantyCard\x12-.sanbao.warranty.v1.ReturnWarrantyCardRequest\x1a..sanbao.warranty.v1.ReturnWarrantyCardResponse\x12a\n" +
-	"\fRecordRepair\x12'.sanbao.warranty.v1.RecordRepairRequest\x1a(.sanbao.warranty.v1.RecordRepairResponse\x12^\n" +
-	"\vListRepairs\x12&.sanbao.warranty.v1.ListRepairsRequest\x1a'.sanbao.warranty.v1.ListRepairsResponse\x12d\n" +
-	"\rEvaluateClaim\x12(.sanbao.warranty.v1.EvaluateClaimRequest\x1a).sanbao.warranty.v1.EvaluateClaimResponse\x12j\n" +
-	"\x0fQuoteServiceFee\x12*.sanbao.warranty.v1.QuoteServiceFeeRequest\x1a+.sanbao.warranty.v1.QuoteServiceFeeResponse\x12g\n" +
-	"\x0eCreateCampaign\x12).sanbao.warranty.v1.CreateCampaignRequest\x1a*.sanbao.warranty.v1.CreateCampaignResponse\x12d\n" +
-	"\rListCampaigns\x12(.sanbao.warranty.v1.ListCampaignsRequest\x1a).sanbao.warranty.v1.ListCampaignsResponse\x12j\n" +
-	"\x0fGetWarrantyCost\x12*.sanbao.warranty.v1.GetWarrantyCostRequest\x1a+.sanbao.warranty.v1.GetWarrantyCostResponseB\xd4\x01\n" +
+	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xa4\x0f\n" +
+	"\x0fWarrantyService\x12z\n" +
+	"\fCreatePolicy\x12'.sanbao.warranty.v1.CreatePolicyRequest\x1a(.sanbao.warranty.v1.CreatePolicyResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/policies\x12s\n" +
+	"\tGetPolicy\x12$.sanbao.warranty.v1.GetPolicyRequest\x1a%.sanbao.warranty.v1.GetPolicyResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/policies/{id}\x12w\n" +
+	"\fListPolicies\x12'.sanbao.warranty.v1.ListPoliciesRequest\x1a(.sanbao.warranty.v1.ListPoliciesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/policies\x12\x93\x01\n" +
+	"\x13ListPolicyTemplates\x12..sanbao.warranty.v1.ListPolicyTemplatesRequest\x1a/.sanbao.warranty.v1.ListPolicyTemplatesResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/policyTemplates\x12w\n" +
+	"\fRegisterUnit\x12'.sanbao.warranty.v1.RegisterUnitRequest\x1a(.sanbao.warranty.v1.RegisterUnitResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/units\x12~\n" +
+	"\aGetUnit\x12\".sanbao.warranty.v1.GetUnitRequest\x1a#.sanbao.warranty.v1.GetUnitResponse\"*\x82\xd3\xe4\x93\x02$Z\x12\x12\x10/v1/units:lookup\x12\x0e/v1/units/{id}\x12k\n" +
+	"\tListUnits\x12$.sanbao.warranty.v1.ListUnitsRequest\x1a%.sanbao.warranty.v1.ListUnitsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/units\x12\x9c\x01\n" +
+	"\x12ReturnWarrantyCard\x12-.sanbao.warranty.v1.ReturnWarrantyCardRequest\x1a..sanbao.warranty.v1.ReturnWarrantyCardResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/units:returnWarrantyCard\x12y\n" +
+	"\fRecordRepair\x12'.sanbao.warranty.v1.RecordRepairRequest\x1a(.sanbao.warranty.v1.RecordRepairResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/repairs\x12s\n" +
+	"\vListRepairs\x12&.sanbao.warranty.v1.ListRepairsRequest\x1a'.sanbao.warranty.v1.ListRepairsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/repairs\x12\x84\x01\n" +
+	"\rEvaluateClaim\x12(.sanbao.warranty.v1.EvaluateClaimRequest\x1a).sanbao.warranty.v1.EvaluateClaimResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/claims:evaluate\x12\x8c\x01\n" +
+	"\x0fQuoteServiceFee\x12*.sanbao.warranty.v1.QuoteServiceFeeRequest\x1a+.sanbao.warranty.v1.QuoteServiceFeeResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/serviceFees:quote\x12\x81\x01\n" +
+	"\x0eCreateCampaign\x12).sanbao.warranty.v1.CreateCampaignRequest\x1a*.sanbao.warranty.v1.CreateCampaignResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/campaigns\x12{\n" +
+	"\rListCampaigns\x12(.sanbao.warranty.v1.ListCampaignsRequest\x1a).sanbao.warranty.v1.ListCampaignsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/campaigns\x12\x84\x01\n" +
+	"\x0fGetWarrantyCost\x12*.sanbao.warranty.v1.GetWarrantyCostRequest\x1a+.sanbao.warranty.v1.GetWarrantyCostResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/warrantyCostB\xd4\x01\n" +
 	"\x16com.sanbao.warranty.v1B\x14WarrantyServiceProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/warranty/v1;warrantyv1\xa2\x02\x03SWX\xaa\x02\x12Sanbao.Warranty.V1\xca\x02\x12Sanbao\\Warranty\\V1\xe2\x02\x1eSanbao\\Warranty\\V1\\GPBMetadata\xea\x02\x14Sanbao::Warranty::V1b\x06proto3"
 
 var (
