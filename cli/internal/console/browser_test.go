@@ -68,7 +68,8 @@ type world struct {
 func startWorld(t *testing.T) *world {
 	t.Helper()
 	lis := map[string]net.Listener{}
-	for _, k := range []string{"ticket", "warranty", "dispatch", "inventory", "ticket-metrics", "warranty-metrics", "dispatch-metrics", "inventory-metrics", "console"} {
+	for _, k := range []string{"ticket", "warranty", "dispatch", "inventory", "ticket-metrics", "warranty-metrics", "dispatch-metrics", "inventory-metrics",
+		"ticket-http", "warranty-http", "dispatch-http", "inventory-http", "console"} {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)

@@ -5,6 +5,7 @@
 package console
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,10 +22,16 @@ import (
 // Config is what the console needs: where the services are, how to reach them, and who may
 // sign in.
 type Config struct {
-	// Services are the gRPC addresses of "ticket", "warranty", "dispatch" and "inventory".
+	// HTTP are the base URLs of the services' HTTP/JSON faces by name ("ticket":
+	// "https://ticket:8081"); the console proxies a service's calls to its face when it has one.
+	HTTP map[string]string
+	// HTTPTLS verifies the HTTP faces' certificates (the suite's CA); nil: the system's roots.
+	HTTPTLS *tls.Config
+	// Services are the gRPC addresses of "ticket", "warranty", "dispatch" and "inventory",
+	// for a service without an HTTP face: the console then transcodes its JSON calls itself.
 	Services map[string]string
-	// Client are the transport options of the calls to the services (TLS with the suite's
-	// CA when security is on); the token is the signed-in caller's, never a fixed one.
+	// Client are the transport options of those gRPC calls (TLS with the suite's CA when
+	// security is on); the token is the signed-in caller's, never a fixed one.
 	Client rpc.ClientOptions
 	// Local, when set, is the all-in-one's local issuer: the console signs the local users in
 	// with a password (Users) and issues their tokens.
@@ -50,10 +57,12 @@ type Config struct {
 
 // Server is a running console: its handler and the connections to the services.
 type Server struct {
-	cfg   Config
-	log   *zap.Logger
-	conns map[string]*grpc.ClientConn
-	mux   *http.ServeMux
+	cfg        Config
+	log        *zap.Logger
+	conns      map[string]*grpc.ClientConn // by full service name, for services without an HTTP face
+	proxies    map[string]http.Handler     // by full service name, to the services' HTTP faces
+	transports []*http.Transport
+	mux        *http.ServeMux
 }
 
 // Names are the services the console forwards to, with the package of their API.
@@ -72,12 +81,21 @@ func New(cfg Config, log *zap.Logger) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
 	}
-	s := &Server{cfg: cfg, log: log, conns: map[string]*grpc.ClientConn{}}
+	s := &Server{cfg: cfg, log: log, conns: map[string]*grpc.ClientConn{}, proxies: map[string]http.Handler{}}
 	for name := range Names {
+		if base := cfg.HTTP[name]; base != "" {
+			p, err := s.proxy(Names[name], base)
+			if err != nil {
+				s.Close()
+				return nil, err
+			}
+			s.proxies[Names[name]] = p
+			continue
+		}
 		addr := cfg.Services[name]
 		if addr == "" {
 			s.Close()
-			return nil, fmt.Errorf("console: no address for the %s service", name)
+			return nil, fmt.Errorf("console: no HTTP face or gRPC address for the %s service", name)
 		}
 		o := cfg.Client
 		o.PerRPC = nil // the caller's token goes with each call
@@ -104,6 +122,9 @@ func (s *Server) Handler() http.Handler { return secure(s.mux) }
 func (s *Server) Close() {
 	for _, c := range s.conns {
 		_ = c.Close()
+	}
+	for _, t := range s.transports {
+		t.CloseIdleConnections()
 	}
 }
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -34,16 +35,18 @@ const maxBody = 4 << 20
 const callTimeout = 20 * time.Second
 
 // call forwards one unary Connect-protocol JSON call (POST /api/<service>/<method>, the body
-// the request message in protobuf JSON) to its service over gRPC with the caller's token and
-// language, and answers the response message, or a Connect error with the status details.
+// the request message in protobuf JSON) with the caller's token and language: to the service's
+// HTTP/JSON face when the console knows it (a reverse proxy), else over gRPC, transcoding the
+// JSON here. Either way it answers the response message, or a Connect error whose details are
+// readable as JSON.
 func (s *Server) call(w http.ResponseWriter, r *http.Request) {
 	if !sameOrigin(r) {
 		writeError(w, status.New(codes.PermissionDenied, "cross-site request refused: the console's calls carry the X-Sanbao-Console header"))
 		return
 	}
 	svc, method := r.PathValue("service"), r.PathValue("method")
-	conn := s.conns[svc]
-	if conn == nil {
+	conn, p := s.conns[svc], s.proxies[svc]
+	if conn == nil && p == nil {
 		writeError(w, status.Newf(codes.NotFound, "no service %q behind this console", svc))
 		return
 	}
@@ -75,6 +78,13 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := protojson.Unmarshal(body, in); err != nil {
 		writeError(w, status.Newf(codes.InvalidArgument, "request body is not a %s in JSON: %v", in.ProtoReflect().Descriptor().FullName(), err))
+		return
+	}
+	if p != nil {
+		// Read and checked here, so a bad body is the same readable error on either path.
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		p.ServeHTTP(w, r)
 		return
 	}
 	md := metadata.Pairs("authorization", "Bearer "+token)
@@ -175,3 +185,6 @@ func writeError(w http.ResponseWriter, st *status.Status) {
 	w.WriteHeader(c.http)
 	_, _ = w.Write(b)
 }
+
+// protoUnmarshal decodes a binary protobuf message.
+func protoUnmarshal(b []byte, m proto.Message) error { return proto.Unmarshal(b, m) }

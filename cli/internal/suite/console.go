@@ -14,6 +14,7 @@ import (
 
 	"github.com/sanbao/sanbao/cli/internal/console"
 	"github.com/sanbao/sanbao/platform/auth"
+	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/rpc"
 )
 
@@ -27,10 +28,11 @@ type consoleRun struct {
 	dev       bool
 }
 
-// startConsole serves the web console in front of the services at addrs under g: the local
-// issuer signs its local users in (passwords under <data-dir>/auth), and it calls the services
-// over TLS with the local CA unless the run is insecure. Nil when the console is off.
-func startConsole(ctx context.Context, g *errgroup.Group, cfg Config, log *zap.Logger, addrs map[string]string) (*consoleRun, error) {
+// startConsole serves the web console in front of the services ds under g: the local issuer
+// signs its local users in (passwords under <data-dir>/auth), and it calls each service's
+// HTTP/JSON face (its gRPC address when it has none) over TLS with the local CA unless the run
+// is insecure. Nil when the console is off.
+func startConsole(ctx context.Context, g *errgroup.Group, cfg Config, log *zap.Logger, ds []*daemon.Config) (*consoleRun, error) {
 	lis := cfg.Listeners["console"]
 	if lis == nil {
 		addr := cfg.ConsoleListen
@@ -58,7 +60,8 @@ func startConsole(ctx context.Context, g *errgroup.Group, cfg Config, log *zap.L
 		_ = lis.Close()
 		return nil, fmt.Errorf("console: %w", err)
 	}
-	ccfg := console.Config{Services: addrs, Local: local, Users: pw, Dev: cfg.ConsoleDev}
+	ccfg := console.Config{Services: map[string]string{}, HTTP: map[string]string{}, Local: local, Users: pw, Dev: cfg.ConsoleDev}
+	scheme := "http://"
 	if !cfg.Insecure {
 		tc, err := auth.ClientCA(local.CAFile())
 		if err != nil {
@@ -66,6 +69,14 @@ func startConsole(ctx context.Context, g *errgroup.Group, cfg Config, log *zap.L
 			return nil, fmt.Errorf("console: %w", err)
 		}
 		ccfg.Client = rpc.ClientOptions{Creds: credentials.NewTLS(tc)}
+		ccfg.HTTPTLS = tc
+		scheme = "https://"
+	}
+	for _, d := range ds {
+		ccfg.Services[d.Name] = d.Listen
+		if d.HTTP.Listen != "" {
+			ccfg.HTTP[d.Name] = scheme + d.HTTP.Listen
+		}
 	}
 	srv, err := console.New(ccfg, log)
 	if err != nil {

@@ -220,8 +220,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 		dc.InventoryAddr = l.Addr().String()
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	if con, err = startConsole(gctx, g, cfg, log.Named("console"), map[string]string{"ticket": tc.Daemon.Listen, "warranty": wc.Daemon.Listen,
-		"dispatch": dc.Daemon.Listen, "inventory": ic.Daemon.Listen}); err != nil {
+	if con, err = startConsole(gctx, g, cfg, log.Named("console"), []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon}); err != nil {
 		return err
 	}
 	g.Go(func() error { return ticket.Run(gctx, tc, log.Named("ticket"), to) })
