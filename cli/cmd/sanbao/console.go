@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 
 	"google.golang.org/grpc/credentials"
 
@@ -23,10 +24,13 @@ func runConsole(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("console", flag.ContinueOnError)
 	var env daemon.Env
 	listen := fs.String("listen", env.String("SANBAO_CONSOLE_LISTEN", ":8080"), "where the console serves HTTP (HTTPS with --tls-cert) [SANBAO_CONSOLE_LISTEN]")
-	addrs := map[string]*string{}
-	for name, def := range map[string]string{"ticket": "127.0.0.1:50051", "warranty": "127.0.0.1:50052", "dispatch": "127.0.0.1:50053", "inventory": "127.0.0.1:50054"} {
-		key := "SANBAO_" + map[string]string{"ticket": "TICKET", "warranty": "WARRANTY", "dispatch": "DISPATCH", "inventory": "INVENTORY"}[name] + "_ADDR"
-		addrs[name] = fs.String(name+"-addr", env.String(key, def), fmt.Sprintf("the %s service's gRPC address [%s]", name, key))
+	addrs, faces := map[string]*string{}, map[string]*string{}
+	for i, name := range []string{"ticket", "warranty", "dispatch", "inventory"} {
+		up := strings.ToUpper(name)
+		addrs[name] = fs.String(name+"-addr", env.String("SANBAO_"+up+"_ADDR", fmt.Sprintf("127.0.0.1:%d", 50051+i)),
+			fmt.Sprintf("the %s service's gRPC address, used when it has no --%s-http [SANBAO_%s_ADDR]", name, name, up))
+		faces[name] = fs.String(name+"-http", env.String("SANBAO_"+up+"_HTTP", fmt.Sprintf("https://127.0.0.1:%d", 8081+i)),
+			fmt.Sprintf("the base URL of the %s service's HTTP/JSON face (the console proxies to it); empty: call its gRPC address [SANBAO_%s_HTTP]", name, up))
 	}
 	ca := fs.String("ca", env.String("SANBAO_CA", ""), "PEM CA that verifies the services' certificates [SANBAO_CA]")
 	insecure := fs.Bool("insecure", env.Bool("SANBAO_INSECURE", false), "call the services in plaintext (only a suite run with --insecure) [SANBAO_INSECURE]")
@@ -49,9 +53,13 @@ func runConsole(ctx context.Context, args []string) error {
 	}
 	defer func() { _ = log.Sync() }()
 
-	cfg := console.Config{Services: map[string]string{}, TokenHeader: *tokenHeader, SecureCookie: *secureCookie || *tlsCert != "", Dev: *dev}
+	cfg := console.Config{Services: map[string]string{}, HTTP: map[string]string{}, TokenHeader: *tokenHeader, SecureCookie: *secureCookie || *tlsCert != "", Dev: *dev}
 	for n, a := range addrs {
 		cfg.Services[n] = *a
+		if *insecure {
+			*faces[n] = strings.Replace(*faces[n], "https://", "http://", 1)
+		}
+		cfg.HTTP[n] = *faces[n]
 	}
 	if !*insecure {
 		if *ca == "" {
@@ -62,6 +70,7 @@ func runConsole(ctx context.Context, args []string) error {
 			return fmt.Errorf("console: %w", err)
 		}
 		cfg.Client = rpc.ClientOptions{Creds: credentials.NewTLS(tc)}
+		cfg.HTTPTLS = tc
 	}
 	if *localDir != "" {
 		if cfg.Local, err = auth.OpenLocal(*localDir); err != nil {
@@ -78,6 +87,14 @@ func runConsole(ctx context.Context, args []string) error {
 			return fmt.Errorf("console: %w", err)
 		}
 		stc = rl.ServerConfig()
+		get := stc.GetConfigForClient
+		stc.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			c, err := get(hello)
+			if c != nil {
+				c.NextProtos = []string{"h2", "http/1.1"} // browsers and plain HTTP/1.1 clients
+			}
+			return c, err
+		}
 	}
 	srv, err := console.New(cfg, log.Named("console"))
 	if err != nil {
@@ -92,6 +109,6 @@ func runConsole(ctx context.Context, args []string) error {
 	if stc != nil {
 		scheme = "https"
 	}
-	fmt.Fprintf(os.Stderr, "sanbao console serving %s://%s/ (services %v)\n", scheme, lis.Addr(), cfg.Services)
+	fmt.Fprintf(os.Stderr, "sanbao console serving %s://%s/ (services %v)\n", scheme, lis.Addr(), cfg.HTTP)
 	return console.Serve(ctx, lis, srv.Handler(), stc)
 }
