@@ -97,13 +97,14 @@ grpcurl: $(BIN)/grpcurl
 $(BIN)/grpcurl: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl
 
-## images: one container image per service, $(IMAGE_PREFIX)/<service>:$(VERSION) (needs docker or podman)
+## images: one container image per service, $(IMAGE_PREFIX)/<service>:$(VERSION), and the CLI/console image $(IMAGE_PREFIX)/sanbao (needs docker or podman)
 images:
 	@test -n "$(CONTAINER_ENGINE)" || { echo "make images: no container engine (docker or podman) here" >&2; exit 1; }
 	@for s in ticket warranty dispatch inventory; do \
 		echo "$(CONTAINER_ENGINE) build --build-arg SERVICE=$$s -t $(IMAGE_PREFIX)/$$s:$(VERSION) ."; \
 		$(CONTAINER_ENGINE) build --build-arg SERVICE=$$s -t $(IMAGE_PREFIX)/$$s:$(VERSION) . || exit 1; \
 	done
+	$(CONTAINER_ENGINE) build --target sanbao -t $(IMAGE_PREFIX)/sanbao:$(VERSION) .
 
 fmt:
 	gofmt -w $(MODULES) tools

@@ -130,6 +130,7 @@ func (s *Server) Close() {
 
 func (s *Server) routes() {
 	s.mux.Handle("GET /", assets())
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	s.mux.HandleFunc("POST /api/{service}/{method}", s.call)
 	s.mux.HandleFunc("GET /session", s.me)
 	s.mux.HandleFunc("GET /session/users", s.users)
