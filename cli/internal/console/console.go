@@ -51,7 +51,8 @@ type Config struct {
 	Session time.Duration
 	// Clock reads the time local tokens are issued at (default the wall clock).
 	Clock clock.Clock
-	// Upload, when set, is mounted at /upload/ for the reference-data upload screen.
+	// Upload, when set, takes the upload screen's POST /upload/ (the importer's handler: a
+	// multipart form of kind, file and validate_only), with the session's token as the bearer.
 	Upload http.Handler
 }
 
@@ -137,6 +138,6 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /session/login", s.login)
 	s.mux.HandleFunc("POST /session/logout", s.logout)
 	if s.cfg.Upload != nil {
-		s.mux.Handle("/upload/", s.requireSession(http.StripPrefix("/upload", s.cfg.Upload)))
+		s.mux.Handle("POST /upload/", s.requireSession(http.StripPrefix("/upload", s.cfg.Upload)))
 	}
 }

@@ -189,6 +189,23 @@ func TestGateway(t *testing.T) {
 			t.Errorf("after logout: %d, want 401", a.status)
 		}
 	})
+	t.Run("the upload mount gets the session's token and refuses cross-site posts", func(t *testing.T) {
+		var got string
+		up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get("Authorization") + " " + r.URL.Path })
+		srv, err := console.New(console.Config{Services: w.addrs, TokenHeader: "X-Forwarded-Access-Token", Upload: up}, zaptest.NewLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		hs := httptest.NewServer(srv.Handler())
+		defer hs.Close()
+		if a := post(t, hs.Client(), hs.URL+"/upload/", "x", map[string]string{"X-Forwarded-Access-Token": "tok"}); a.status != http.StatusForbidden || got != "" {
+			t.Errorf("upload without %s: %d, handler saw %q; want 403 and no call", console.CSRFHeader, a.status, got)
+		}
+		if a := post(t, hs.Client(), hs.URL+"/upload/", "x", map[string]string{console.CSRFHeader: "1", "X-Forwarded-Access-Token": "tok"}); a.status != http.StatusOK || got != "Bearer tok /" {
+			t.Errorf("upload: %d, handler saw %q; want 200 and \"Bearer tok /\"", a.status, got)
+		}
+	})
 	t.Run("a token from an authenticating proxy", func(t *testing.T) {
 		tc, err := auth.ClientCA(filepath.Join(suite.AuthDir(w.dataDir), "ca.pem"))
 		if err != nil {
