@@ -376,8 +376,37 @@ func TestConsoleWalksARepairTicket(t *testing.T) {
 	}
 	b.shot("queue")
 
-	// The manager's KPI charts count this week's survey.
+	// A complaint with its clocks, verified and answered by the manager (in English now).
+	cr, err := w.clients.Ticket.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: "console-complaint-" + walk.Run, Ticket: &ticketv1.Ticket{
+		Kind: ticketv1.TicketKind_TICKET_KIND_COMPLAINT, Channel: ticketv1.Channel_CHANNEL_PHONE, Priority: ticketv1.Priority_PRIORITY_HIGH,
+		Customer: &ticketv1.Customer{Contact: &typev1.Contact{Name: "Sun", Phone: "13600000000"}},
+		Unit:     &ticketv1.Unit{Serial: seed.Serial}, Fault: &ticketv1.Fault{Symptom: "the pump failed again after the repair"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid := cr.GetTicket().GetId()
 	b.signIn("manager")
+	b.open("complaints")
+	if got := b.text(`#complaints tbody`); !strings.Contains(got, cr.GetTicket().GetNumber()) || !strings.Contains(got, "left") {
+		t.Errorf("complaints = %q, want %s with a running clock", got, cr.GetTicket().GetNumber())
+	}
+	b.open("tickets/" + cid)
+	v := `#verify [name="%s"]`
+	b.do("verify the complaint", chromedp.SetValue(chromedp.CSS(fmt.Sprintf(v, "severity")), "COMPLAINT_SEVERITY_SERIOUS"),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(v, "substantiated"))), chromedp.SetValue(chromedp.CSS(fmt.Sprintf(v, "finding")), "seal batch out of tolerance"),
+		chromedp.SetValue(chromedp.CSS(fmt.Sprintf(v, "department")), "quality"), chromedp.Click(chromedp.CSS("#verify button")), chromedp.WaitVisible(chromedp.CSS("#answer")))
+	an := `#answer [name="%s"]`
+	b.do("answer the complaint", chromedp.SetValue(chromedp.CSS(fmt.Sprintf(an, "text")), "we replace the seal free of charge"),
+		chromedp.SetValue(chromedp.CSS(fmt.Sprintf(an, "rootCause")), "supplier seal batch"), chromedp.SetValue(chromedp.CSS(fmt.Sprintf(an, "prevention")), "incoming inspection"),
+		chromedp.SetValue(chromedp.CSS(fmt.Sprintf(an, "signOffs")), "quality, sales, management"), chromedp.Click(chromedp.CSS("#answer button")),
+		chromedp.WaitNotPresent(chromedp.CSS("#answer")))
+	if got := b.text("#timeline"); !strings.Contains(got, "Complaint verified") || !strings.Contains(got, "Complaint answered") {
+		t.Errorf("complaint timeline = %q, want it verified and answered", got)
+	}
+	b.shot("complaint")
+
+	// The manager's KPI charts count this week's survey.
 	b.open("manager")
 	b.do("wait for the KPI chart", chromedp.WaitVisible(chromedp.CSS(`svg[data-kpi="satisfaction_rate"]`)))
 	bars := eval[int](b, "count the bars", `document.querySelectorAll('svg[data-kpi="satisfaction_rate"] rect.bar').length`)

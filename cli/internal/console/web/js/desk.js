@@ -4,6 +4,7 @@ import { h, mount, val } from './dom.js';
 import { t, e, when, left, money, current } from './i18n.js';
 import { call, rid, TICKET, WARRANTY, DISPATCH } from './api.js';
 import { errorBox, table, select, dueClock, clockCell, busy } from './ui.js';
+import { state } from './app.js';
 
 const OPEN = s => !['TICKET_STATE_CLOSED', 'TICKET_STATE_CANCELLED'].includes(s);
 
@@ -160,6 +161,40 @@ function actions(x, reload) {
     }));
     parts.push(h('h2', {}, t('survey.title')), f);
   }
+  const manager = state.me.roles.includes('manager'); // VerifyComplaint and AnswerComplaint are the manager's
+  if (manager && x.kind === 'TICKET_KIND_COMPLAINT' && OPEN(x.state) && !x.complaint?.verification?.verifyTime) {
+    const vf = h('form', { id: 'verify', class: 'grid' },
+      h('label', {}, t('col.category'), select('category', ['COMPLAINT_CATEGORY_PRODUCT_QUALITY', 'COMPLAINT_CATEGORY_HUMAN_NON_QUALITY', 'COMPLAINT_CATEGORY_OTHER'], x.complaint?.category)),
+      h('label', {}, t('complaint.content'), select('content', ['COMPLAINT_CONTENT_PRODUCT', 'COMPLAINT_CONTENT_SERVICE_ATTITUDE', 'COMPLAINT_CONTENT_BUSINESS_ERROR', 'COMPLAINT_CONTENT_NOT_OUR_RESPONSIBILITY'], x.complaint?.content)),
+      h('label', {}, t('col.severity'), select('severity', ['COMPLAINT_SEVERITY_MINOR', 'COMPLAINT_SEVERITY_SERIOUS', 'COMPLAINT_SEVERITY_PRIORITY_CASE', 'COMPLAINT_SEVERITY_INDIVIDUAL_CASE'], x.complaint?.severity)),
+      h('label', { class: 'check' }, h('input', { name: 'substantiated', type: 'checkbox' }), t('complaint.substantiated')),
+      h('label', {}, t('complaint.finding'), h('input', { name: 'finding', required: true })),
+      h('label', {}, t('complaint.department'), h('input', { name: 'department' })),
+      h('div', {}, h('button', { class: 'primary', type: 'submit' }, t('act.verify'))));
+    vf.addEventListener('submit', busy(vf.querySelector('button'), async () => {
+      try {
+        await call(TICKET, 'VerifyComplaint', { requestId: rid('verify'), ticketId: x.id, category: val(vf, 'category'), content: val(vf, 'content'), severity: val(vf, 'severity'),
+          verification: { substantiated: val(vf, 'substantiated'), finding: val(vf, 'finding'), responsibleDepartment: val(vf, 'department') } });
+        await reload();
+      } catch (err) { msg.replaceChildren(errorBox(err)); }
+    }));
+    parts.push(h('h2', {}, t('complaint.verifyTitle')), vf);
+  } else if (manager && x.kind === 'TICKET_KIND_COMPLAINT' && OPEN(x.state) && !x.complaint?.answer?.answerTime) {
+    const af = h('form', { id: 'answer', class: 'grid' },
+      h('label', {}, t('complaint.answer'), h('textarea', { name: 'text', rows: 3, required: true })),
+      h('label', {}, t('report.cause'), h('input', { name: 'rootCause' })),
+      h('label', {}, t('complaint.prevention'), h('input', { name: 'prevention' })),
+      h('label', {}, t('complaint.signOffs'), h('input', { name: 'signOffs', placeholder: t('complaint.signOffsHint') })),
+      h('div', {}, h('button', { class: 'primary', type: 'submit' }, t('act.answer'))));
+    af.addEventListener('submit', busy(af.querySelector('button'), async () => {
+      try {
+        await call(TICKET, 'AnswerComplaint', { requestId: rid('answer'), ticketId: x.id, answer: { text: val(af, 'text'), rootCause: val(af, 'rootCause'), prevention: val(af, 'prevention'),
+          signOffs: val(af, 'signOffs').split(/[,，、]/).map(v => v.trim()).filter(Boolean) } });
+        await reload();
+      } catch (err) { msg.replaceChildren(errorBox(err)); }
+    }));
+    parts.push(h('h2', {}, t('complaint.answerTitle')), af);
+  }
   if (OPEN(x.state)) {
     const cf = h('form', { id: 'contact', class: 'grid' },
       h('label', {}, t('field.direction'), select('direction', ['CONTACT_DIRECTION_OUTBOUND', 'CONTACT_DIRECTION_INBOUND'])),
@@ -167,12 +202,13 @@ function actions(x, reload) {
       h('label', {}, t('field.summary'), h('input', { name: 'summary', required: true })), h('div', {}, h('button', { type: 'submit' }, t('act.contact'))));
     cf.addEventListener('submit', busy(cf.querySelector('button'), async () => {
       try {
-        await call(TICKET, 'RecordContact', { requestId: rid('contact'), ticketId: x.id, contact: { channel: val(cf, 'channel'), direction: val(cf, 'direction'), contactTime: new Date().toISOString(), summary: val(cf, 'summary') } });
+        await call(TICKET, 'RecordContact', { requestId: rid('contact'), ticketId: x.id, contact: { channel: val(cf, 'channel'), direction: val(cf, 'direction'), contactTime: new Date().toISOString(), summary: val(cf, 'summary'), handledBy: state.me.subject } });
         await reload();
       } catch (err) { msg.replaceChildren(errorBox(err)); }
     }));
     parts.push(h('h2', {}, t('contact.title')), cf);
   }
+  if (!row.childElementCount && parts.length === 1) return msg;
   return h('div', { class: 'card' }, msg, parts);
 }
 

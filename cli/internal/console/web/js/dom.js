@@ -30,7 +30,7 @@ export function svg(tag, attrs, ...children) {
 // mount replaces the content of the main area.
 export function mount(...nodes) {
   const app = document.getElementById('app');
-  app.replaceChildren(...nodes.flat());
+  app.replaceChildren(...nodes.flat(Infinity).filter(n => n !== null && n !== undefined && n !== false));
 }
 
 // field reads a form's named control.

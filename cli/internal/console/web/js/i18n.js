@@ -33,7 +33,7 @@ export function has(key) { return cat[key] !== undefined; }
 
 // e labels an enum value as the JSON API spells it (TICKET_STATE_RESOLVED → "已解决").
 export function e(value) {
-  if (value === undefined || value === null || value === '') return '—';
+  if (value === undefined || value === null || value === '' || String(value).endsWith('_UNSPECIFIED')) return '—';
   return t(`enum.${value}`);
 }
 
