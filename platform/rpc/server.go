@@ -53,7 +53,9 @@ func NewServer(log *zap.Logger, opts ServerOptions) (*Server, error) {
 	s := &Server{health: health.NewServer(), log: log}
 	s.reason.Store("starting")
 	limits := opts.Limits.withDefaults()
-	unary := append([]grpc.UnaryServerInterceptor{s.logging(opts.Observer), recovery}, opts.Unary...)
+	// localizing is outermost, so that the logging sees an internal error's cause and every
+	// answer, whichever interceptor gave it, carries its ErrorInfo and LocalizedMessage.
+	unary := append([]grpc.UnaryServerInterceptor{localizing, s.logging(opts.Observer), recovery}, opts.Unary...)
 	unary = append(unary, s.gate, limiting(limits), validating(v))
 	gopts := append(limits.serverOptions(), grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(opts.Stream...))
 	if opts.Creds != nil {
@@ -127,7 +129,7 @@ func infrastructure(method string) bool {
 
 func (s *Server) gate(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	if !s.ready.Load() && !infrastructure(info.FullMethod) {
-		return nil, status.Errorf(codes.Unavailable, "service not ready: %s", s.reason.Load())
+		return nil, Fail(ReasonNotReady, "service not ready: %s", s.reason.Load())
 	}
 	return h(ctx, req)
 }

@@ -48,16 +48,15 @@ func validationStatus(m proto.Message, err error) error {
 	vs := make([]Violation, 0, len(verr.Violations))
 	for _, v := range verr.Violations {
 		field := protovalidate.FieldPathString(v.Proto.GetField())
-		desc := v.Proto.GetMessage()
-		if id := v.Proto.GetRuleId(); id != "" {
-			desc += " [" + id + "]"
-		}
 		if field == "" || strings.HasPrefix(v.Proto.GetRuleId(), "message.oneof") {
 			if names := oneofFields(m, v); len(names) > 0 {
 				// A message-level oneof rule names no field: name each of its fields, so the
 				// caller sees which fields the rule is about.
+				list := strings.Join(names, ", ")
 				for _, n := range names {
-					vs = append(vs, Violation{Field: joinPath(field, n), Description: "exactly one of " + strings.Join(names, ", ") + " must be set [message.oneof]"})
+					vs = append(vs, Violation{Field: joinPath(field, n), Rule: "message.oneof",
+						Description: "is one of " + list + ": exactly one of " + list + " must be set",
+						ZH:          "属于 " + strings.Join(names, "、") + "：其中必须且只能填写一项"})
 				}
 				continue
 			}
@@ -65,7 +64,12 @@ func validationStatus(m proto.Message, err error) error {
 		if field == "" {
 			field = string(m.ProtoReflect().Descriptor().Name())
 		}
-		vs = append(vs, Violation{Field: field, Description: desc})
+		en, zh := describe(v)
+		rule := v.Proto.GetRuleId()
+		if en == "is required" {
+			rule = "required" // whichever rule says it (min_len 1, enum not_in [0])
+		}
+		vs = append(vs, Violation{Field: field, Description: en, ZH: zh, Rule: rule})
 	}
 	return InvalidArgument(vs...)
 }
@@ -111,14 +115,18 @@ func wellKnown(m protoreflect.Message, path string, vs []Violation) []Violation 
 		fs := m.Descriptor().Fields()
 		sec, nanos := m.Get(fs.ByName("seconds")).Int(), m.Get(fs.ByName("nanos")).Int()
 		if sec < minTimestampSeconds || sec > maxTimestampSeconds || nanos < 0 || nanos > 999999999 {
-			vs = append(vs, Violation{Field: path, Description: fmt.Sprintf("is not a valid timestamp (seconds %d, nanos %d) [timestamp.valid]", sec, nanos)})
+			vs = append(vs, Violation{Field: path, Rule: "timestamp.valid",
+				Description: fmt.Sprintf("is not a valid timestamp (seconds %d, nanos %d): years 1 to 9999, nanos 0 to 999999999", sec, nanos),
+				ZH:          fmt.Sprintf("不是有效的时间（seconds %d，nanos %d）：年份须在 1 到 9999 之间", sec, nanos)})
 		}
 		return vs
 	case "google.protobuf.Duration":
 		fs := m.Descriptor().Fields()
 		sec, nanos := m.Get(fs.ByName("seconds")).Int(), m.Get(fs.ByName("nanos")).Int()
 		if sec < -maxDurationSeconds || sec > maxDurationSeconds || nanos <= -1e9 || nanos >= 1e9 || (sec > 0 && nanos < 0) || (sec < 0 && nanos > 0) {
-			vs = append(vs, Violation{Field: path, Description: fmt.Sprintf("is not a valid duration (seconds %d, nanos %d) [duration.valid]", sec, nanos)})
+			vs = append(vs, Violation{Field: path, Rule: "duration.valid",
+				Description: fmt.Sprintf("is not a valid duration (seconds %d, nanos %d): at most 10,000 years, seconds and nanos of one sign", sec, nanos),
+				ZH:          fmt.Sprintf("不是有效的时长（seconds %d，nanos %d）：最长一万年，seconds 与 nanos 符号须一致", sec, nanos)})
 		}
 		return vs
 	}

@@ -23,6 +23,10 @@ type Schema struct {
 	Version uint64
 	// Buckets are created on open if missing.
 	Buckets [][]byte
+	// Migrate, when set, brings a file written by an older layout (from) to Version, in the
+	// transaction that opens it (so a crash leaves the old layout whole). A new file is not
+	// migrated.
+	Migrate func(tx *bbolt.Tx, from uint64) error
 }
 
 // Options tune Open. The zero value is the production default.
@@ -126,9 +130,10 @@ func applySchema(tx *bbolt.Tx, schema Schema) error {
 	if err != nil {
 		return err
 	}
+	var from uint64
 	if v := meta.Get(schemaVersionKey); v != nil {
-		if have := Uint64(v); have > schema.Version {
-			return fmt.Errorf("%w: file has %d, this binary writes %d", ErrNewerSchema, have, schema.Version)
+		if from = Uint64(v); from > schema.Version {
+			return fmt.Errorf("%w: file has %d, this binary writes %d", ErrNewerSchema, from, schema.Version)
 		}
 	}
 	if meta.Get(pageSecretKey) == nil {
@@ -143,6 +148,11 @@ func applySchema(tx *bbolt.Tx, schema Schema) error {
 	for _, name := range schema.Buckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %q: %w", name, err)
+		}
+	}
+	if from > 0 && from < schema.Version && schema.Migrate != nil {
+		if err := schema.Migrate(tx, from); err != nil {
+			return fmt.Errorf("migrate layout %d to %d: %w", from, schema.Version, err)
 		}
 	}
 	return meta.Put(schemaVersionKey, U64(schema.Version))

@@ -3,20 +3,28 @@ package ticket_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/platform/svctest"
 	"github.com/sanbao/sanbao/services/ticket"
 )
@@ -183,6 +191,198 @@ func TestHTTPAuth(t *testing.T) {
 		var e map[string]any
 		if err := json.Unmarshal(out, &e); err != nil {
 			t.Errorf("%s: error body is not JSON: %s", c.name, out)
+		}
+	}
+}
+
+// answer is what a client reads from an HTTP error body.
+type answer struct {
+	code       int
+	reason     string
+	domain     string
+	localized  string
+	violations map[string]string // field: localized message
+}
+
+// decodeError reads a REST body (google.rpc.Status in JSON) or a Connect error body.
+func decodeError(t *testing.T, code int, body []byte, connect bool) answer {
+	t.Helper()
+	a := answer{code: code, violations: map[string]string{}}
+	var anys []*anypb.Any
+	if connect {
+		var e struct {
+			Details []struct{ Type, Value string }
+		}
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Fatalf("Connect error body %s: %v", body, err)
+		}
+		for _, d := range e.Details {
+			b, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(d.Value, "="))
+			if err != nil {
+				t.Fatalf("detail %s: %v", d.Value, err)
+			}
+			anys = append(anys, &anypb.Any{TypeUrl: "type.googleapis.com/" + d.Type, Value: b})
+		}
+	} else {
+		st := &spb.Status{}
+		if err := protojson.Unmarshal(body, st); err != nil {
+			t.Fatalf("REST error body %s: %v", body, err)
+		}
+		anys = st.GetDetails()
+	}
+	for _, x := range anys {
+		m, err := x.UnmarshalNew()
+		if err != nil {
+			t.Fatalf("detail %s: %v", x.GetTypeUrl(), err)
+		}
+		switch m := m.(type) {
+		case *errdetails.ErrorInfo:
+			a.reason, a.domain = m.GetReason(), m.GetDomain()
+		case *errdetails.LocalizedMessage:
+			a.localized = m.GetMessage()
+		case *errdetails.BadRequest:
+			for _, v := range m.GetFieldViolations() {
+				a.violations[v.GetField()] = v.GetLocalizedMessage().GetMessage()
+			}
+		}
+	}
+	return a
+}
+
+// grpcAnswer is the same for a gRPC error.
+func grpcAnswer(err error) answer {
+	a := answer{violations: map[string]string{}}
+	for _, d := range status.Convert(err).Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			a.reason, a.domain = d.GetReason(), d.GetDomain()
+		case *errdetails.LocalizedMessage:
+			a.localized = d.GetMessage()
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				a.violations[v.GetField()] = v.GetLocalizedMessage().GetMessage()
+			}
+		}
+	}
+	return a
+}
+
+// TestHTTPErrors: errors map to HTTP statuses as Connect maps gRPC codes, and REST, Connect and
+// gRPC carry the same ErrorInfo reason; a validation error lists every bad field in the language
+// asked for.
+func TestHTTPErrors(t *testing.T) {
+	run := startSecure(t)
+	client := run.HTTPClient(t)
+	tok := run.Token(t, svctest.Operator)
+	c := ticketv1.NewTicketServiceClient(run.Conn)
+	ctx := context.Background()
+	open, err := c.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: "e1", Ticket: consultation("cust-e1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := open.GetTicket().GetId()
+
+	type grpcCall func(ctx context.Context) error
+	for _, tc := range []struct {
+		name     string
+		rest     httpCall
+		method   string // Connect method
+		body     string // Connect body (the request message)
+		grpc     grpcCall
+		status   int
+		reason   rpc.Reason
+		grpcCode codes.Code
+	}{
+		{"unknown ticket", httpCall{http.MethodGet, "/v1/tickets/T-0000-000000", nil, nil}, "GetTicket", `{"ticketId": "T-0000-000000"}`,
+			func(ctx context.Context) error {
+				_, err := c.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: "T-0000-000000"})
+				return err
+			}, http.StatusNotFound, rpc.ReasonNotFound, codes.NotFound},
+		{"close an open ticket", httpCall{http.MethodPost, "/v1/tickets/" + id + ":close", []byte(`{"requestId": "close-1"}`), nil}, "CloseTicket",
+			`{"requestId": "close-2", "ticketId": "` + id + `"}`,
+			func(ctx context.Context) error {
+				_, err := c.CloseTicket(ctx, &ticketv1.CloseTicketRequest{RequestId: "close-3", TicketId: id})
+				return err
+			}, http.StatusBadRequest, "", codes.FailedPrecondition},
+		{"bad page size", httpCall{http.MethodGet, "/v1/tickets?pageSize=9999", nil, nil}, "ListTickets", `{"pageSize": 9999}`,
+			func(ctx context.Context) error {
+				_, err := c.ListTickets(ctx, &ticketv1.ListTicketsRequest{PageSize: 9999})
+				return err
+			}, http.StatusBadRequest, rpc.ReasonInvalidRequest, codes.InvalidArgument},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gerr := tc.grpc(ctx)
+			if status.Code(gerr) != tc.grpcCode {
+				t.Fatalf("gRPC: %v, want %v", gerr, tc.grpcCode)
+			}
+			want := grpcAnswer(gerr)
+			if tc.reason != "" && want.reason != string(tc.reason) {
+				t.Errorf("gRPC reason %q, want %s", want.reason, tc.reason)
+			}
+			if want.reason == "" || want.domain != "sanbao.ticket" || want.localized == "" {
+				t.Fatalf("gRPC error without ErrorInfo or LocalizedMessage: %+v", want)
+			}
+			rest := tc.rest
+			rest.header = bearer(tok)
+			code, body := rest.do(t, run, client)
+			got := decodeError(t, code, body, false)
+			if got.code != tc.status || got.reason != want.reason || got.domain != want.domain {
+				t.Errorf("REST %s %s = %d %s, want %d %s", rest.method, rest.path, got.code, got.reason, tc.status, want.reason)
+			}
+			hdr := bearer(tok)
+			hdr["Connect-Protocol-Version"] = "1"
+			code, body = httpCall{http.MethodPost, "/sanbao.ticket.v1.TicketService/" + tc.method, []byte(tc.body), hdr}.do(t, run, client)
+			got = decodeError(t, code, body, true)
+			if got.code != tc.status || got.reason != want.reason {
+				t.Errorf("Connect %s = %d %s, want %d %s", tc.method, got.code, got.reason, tc.status, want.reason)
+			}
+		})
+	}
+
+	// Denied and unauthenticated carry their reasons too.
+	for _, tc := range []struct {
+		tok    string
+		status int
+		reason rpc.Reason
+	}{
+		{"", http.StatusUnauthorized, rpc.ReasonUnauthenticated},
+		{run.Token(t, auth.Person{Subject: "tech-1", Roles: []auth.Role{auth.RoleTechnician}}), http.StatusForbidden, rpc.ReasonPermissionDenied},
+	} {
+		hdr := map[string]string{}
+		if tc.tok != "" {
+			hdr = bearer(tc.tok)
+		}
+		code, body := httpCall{http.MethodGet, "/v1/servicePolicies", nil, hdr}.do(t, run, client)
+		if got := decodeError(t, code, body, false); got.code != tc.status || got.reason != string(tc.reason) {
+			t.Errorf("GET /v1/servicePolicies = %d %s, want %d %s", got.code, got.reason, tc.status, tc.reason)
+		}
+	}
+
+	// A validation error lists every bad field, readable in Chinese and in English.
+	bad := []byte(`{"requestId": "has space", "ticket": {"customer": {"customerId": "c"}}}`)
+	for _, lang := range []struct{ accept, kind, channel, requestID string }{
+		{"zh-CN,zh;q=0.9,en;q=0.8", "ticket.kind 为必填项", "ticket.channel 为必填项", "request_id 只能包含字母、数字和 . _ : -（最多 128 个字符）"},
+		{"", "ticket.kind is required", "ticket.channel is required", "request_id may hold only letters, digits and . _ : - (at most 128)"},
+	} {
+		hdr := bearer(tok)
+		if lang.accept != "" {
+			hdr["Accept-Language"] = lang.accept
+		}
+		code, body := httpCall{http.MethodPost, "/v1/tickets", bad, hdr}.do(t, run, client)
+		got := decodeError(t, code, body, false)
+		if got.code != http.StatusBadRequest || got.reason != string(rpc.ReasonInvalidRequest) {
+			t.Fatalf("POST /v1/tickets with bad fields = %d %s", code, body)
+		}
+		for field, msg := range map[string]string{"ticket.kind": lang.kind, "ticket.channel": lang.channel, "request_id": lang.requestID} {
+			if got.violations[field] != msg {
+				t.Errorf("[%s] %s: %q, want %q", lang.accept, field, got.violations[field], msg)
+			}
+		}
+		if len(got.violations) != 3 {
+			t.Errorf("[%s] violations %v, want exactly the 3 bad fields", lang.accept, got.violations)
+		}
+		if !strings.Contains(got.localized, lang.kind) || !strings.Contains(got.localized, lang.channel) {
+			t.Errorf("[%s] message %q does not name every field", lang.accept, got.localized)
 		}
 	}
 }

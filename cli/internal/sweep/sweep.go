@@ -2,7 +2,8 @@
 // their proto descriptors: for every field (and the fields of its messages, to a depth), a
 // handful of bad values (empty, too long, NUL and control characters, out-of-range times,
 // negative and extreme numbers, undefined enums, huge lists). It records the code of every
-// answer; INTERNAL, UNKNOWN, DATA_LOSS and a call that outlives its deadline are failures.
+// answer; INTERNAL, UNKNOWN, DATA_LOSS, a call that outlives its deadline and an error without
+// a google.rpc.ErrorInfo reason and a LocalizedMessage are failures.
 // `make test` runs a short sweep in-process; `make chaos` runs the full one against processes.
 package sweep
 
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -41,7 +43,7 @@ type Options struct {
 type Report struct {
 	Calls    int
 	Codes    map[string]map[codes.Code]int // by full method
-	Failures []string                      // INTERNAL, UNKNOWN, DATA_LOSS, hangs
+	Failures []string                      // INTERNAL, UNKNOWN, DATA_LOSS, hangs, errors without details
 }
 
 // Failed reports whether any call failed.
@@ -148,6 +150,8 @@ func Run(ctx context.Context, targets []Target, o Options) *Report {
 					r.Failures = append(r.Failures, fmt.Sprintf("%s with %s: no answer within %v", p.method, p.what, o.PerCall))
 				case code == codes.Internal || code == codes.Unknown || code == codes.DataLoss:
 					r.Failures = append(r.Failures, fmt.Sprintf("%s with %s: %v", p.method, p.what, err))
+				case code != codes.OK && !explained(err):
+					r.Failures = append(r.Failures, fmt.Sprintf("%s with %s: %v carries no ErrorInfo reason and LocalizedMessage", p.method, p.what, err))
 				}
 				mu.Unlock()
 			}
@@ -155,6 +159,21 @@ func Run(ctx context.Context, targets []Target, o Options) *Report {
 	}
 	wg.Wait()
 	return r
+}
+
+// explained reports whether an error carries what clients branch on and people read: a
+// google.rpc.ErrorInfo with a reason and a google.rpc.LocalizedMessage.
+func explained(err error) bool {
+	var reason, msg bool
+	for _, d := range status.Convert(err).Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			reason = d.GetReason() != ""
+		case *errdetails.LocalizedMessage:
+			msg = d.GetMessage() != ""
+		}
+	}
+	return reason && msg
 }
 
 // variants emits, for every field of md (reached through path), a request with that field set

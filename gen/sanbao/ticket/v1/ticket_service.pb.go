@@ -245,6 +245,13 @@ type ListTicketsRequest struct {
 	CreateTimeStart *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time_start,json=createTimeStart,proto3" json:"create_time_start,omitempty"`
 	// Only tickets created before this time.
 	CreateTimeEnd *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time_end,json=createTimeEnd,proto3" json:"create_time_end,omitempty"`
+	// Sort order (AIP-132), one field with an optional " desc": "create_time desc" (the default,
+	// newest first), "create_time", "due_time" (the work queue: the earliest deadline of the
+	// ticket's running or paused SLA clocks first, tickets without one last), "due_time desc",
+	// "priority desc" (urgent first), "priority". Ties are in create time order of the same
+	// direction. Every order is served from an index. Another field is INVALID_ARGUMENT
+	// (reason ORDER_BY_INVALID); a page token holds only for the order it was issued for.
+	OrderBy       string `protobuf:"bytes,11,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -349,10 +356,17 @@ func (x *ListTicketsRequest) GetCreateTimeEnd() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ListTicketsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
 // ListTicketsResponse is one page of tickets.
 type ListTicketsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Tickets, newest first.
+	// Tickets in order_by order (newest first by default).
 	Tickets []*Ticket `protobuf:"bytes,1,rep,name=tickets,proto3" json:"tickets,omitempty"`
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -2948,7 +2962,7 @@ const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"\tticket_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\bticketId\"E\n" +
 	"\x11GetTicketResponse\x120\n" +
-	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xd7\x04\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.sanbao.ticket.v1.TicketR\x06ticket\"\xfb\x04\n" +
 	"\x12ListTicketsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
@@ -2966,7 +2980,8 @@ const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0fcreateTimeStart\x12T\n" +
 	"\x0fcreate_time_end\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\rcreateTimeEndB\v\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\rcreateTimeEnd\x12\"\n" +
+	"\border_by\x18\v \x01(\tB\a\xbaH\x04r\x02\x18@R\aorderByB\v\n" +
 	"\t_breached\"q\n" +
 	"\x13ListTicketsResponse\x122\n" +
 	"\atickets\x18\x01 \x03(\v2\x18.sanbao.ticket.v1.TicketR\atickets\x12&\n" +

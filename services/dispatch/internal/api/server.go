@@ -13,7 +13,6 @@ import (
 
 	"go.etcd.io/bbolt"
 	"go.uber.org/zap"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -322,13 +321,17 @@ func toStatus(err error) error {
 		field, rule := splitField(strip(err, domain.ErrInvalid))
 		return rpc.FieldError(field, "%s", rule)
 	case errors.Is(err, domain.ErrNotFound):
-		return status.Error(codes.NotFound, strip(err, domain.ErrNotFound)+" not found")
+		return rpc.Fail(rpc.ReasonNotFound, "%s not found", strip(err, domain.ErrNotFound))
 	case errors.Is(err, domain.ErrPrecondition):
-		return status.Error(codes.FailedPrecondition, strip(err, domain.ErrPrecondition))
+		reason := rpc.ReasonPrecondition
+		if te := (*domain.TransitionError)(nil); errors.As(err, &te) {
+			reason = rpc.ReasonStateConflict
+		}
+		return rpc.Fail(reason, "%s", strip(err, domain.ErrPrecondition))
 	case errors.Is(err, domain.ErrPermission):
-		return status.Error(codes.PermissionDenied, strip(err, domain.ErrPermission))
+		return rpc.Fail(rpc.ReasonPermissionDenied, "%s", strip(err, domain.ErrPermission))
 	case errors.Is(err, domain.ErrStale):
-		return status.Error(codes.Aborted, "etag: does not match the current version; read it again and retry")
+		return rpc.Fail(rpc.ReasonEtagMismatch, "etag: does not match the current version; read it again and retry")
 	}
 	return rpc.Status(err)
 }

@@ -10,7 +10,6 @@ import (
 	"go.etcd.io/bbolt"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
@@ -92,15 +91,17 @@ func toStatus(err error) error {
 	case errors.As(err, &field):
 		return rpc.FieldError(field.Field, "%s", field.Rule)
 	case errors.As(err, &short):
-		return rpc.Errorf(codes.FailedPrecondition, "insufficient stock: %s", short.Error())
-	case errors.Is(err, domain.ErrIllegalTransition), errors.Is(err, domain.ErrPrecondition):
-		return rpc.Errorf(codes.FailedPrecondition, "%s", err.Error())
+		return rpc.Fail(rpc.ReasonStockShort, "insufficient stock: %s", short.Error())
+	case errors.Is(err, domain.ErrIllegalTransition):
+		return rpc.Fail(rpc.ReasonStateConflict, "%s", err.Error())
+	case errors.Is(err, domain.ErrPrecondition):
+		return rpc.Fail(rpc.ReasonPrecondition, "%s", err.Error())
 	case errors.As(err, &notFound):
-		return rpc.Errorf(codes.NotFound, "%s", notFound.Error())
+		return rpc.Fail(rpc.ReasonNotFound, "%s", notFound.Error())
 	case errors.Is(err, store.ErrAlreadyExists):
-		return rpc.Errorf(codes.AlreadyExists, "%s", err.Error())
+		return rpc.Fail(rpc.ReasonAlreadyExists, "%s", err.Error())
 	case errors.Is(err, domain.ErrStale):
-		return rpc.Errorf(codes.Aborted, "%s", err.Error())
+		return rpc.Fail(rpc.ReasonEtagMismatch, "%s", err.Error())
 	}
 	return rpc.Status(err)
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
@@ -76,15 +75,23 @@ func toStatus(err error) error {
 	case errors.As(err, &fe):
 		return rpc.FieldError(fe.Field, "%s", fe.Rule)
 	case errors.Is(err, store.ErrNotFound):
-		return rpc.Errorf(codes.NotFound, "%v", err)
-	case errors.Is(err, domain.ErrIllegalTransition), errors.Is(err, domain.ErrComplaintStep),
-		errors.Is(err, domain.ErrNotComplaint), errors.Is(err, errNotConfirmed), errors.Is(err, errAlreadySurveys),
-		errors.Is(err, errNotResolved):
-		return rpc.Errorf(codes.FailedPrecondition, "%v", err)
+		return rpc.Fail(rpc.ReasonNotFound, "%v", err)
+	case errors.Is(err, domain.ErrIllegalTransition):
+		return rpc.Fail(rpc.ReasonStateConflict, "%v", err)
+	case errors.Is(err, domain.ErrComplaintStep):
+		return rpc.Fail(rpc.ReasonComplaintStep, "%v", err)
+	case errors.Is(err, domain.ErrNotComplaint):
+		return rpc.Fail(rpc.ReasonNotComplaint, "%v", err)
+	case errors.Is(err, errNotConfirmed):
+		return rpc.Fail(rpc.ReasonNotConfirmed, "%v", err)
+	case errors.Is(err, errAlreadySurveys):
+		return rpc.Fail(rpc.ReasonSurveyExists, "%v", err)
+	case errors.Is(err, errNotResolved):
+		return rpc.Fail(rpc.ReasonNotResolved, "%v", err)
 	case errors.Is(err, errEtag):
-		return rpc.Errorf(codes.Aborted, "%v", err)
+		return rpc.Fail(rpc.ReasonEtagMismatch, "%v", err)
 	case errors.Is(err, errExists):
-		return rpc.Errorf(codes.AlreadyExists, "%v", err)
+		return rpc.Fail(rpc.ReasonAlreadyExists, "%v", err)
 	}
 	return rpc.Status(err)
 }

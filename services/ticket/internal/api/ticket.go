@@ -14,6 +14,7 @@ import (
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
+	"github.com/sanbao/sanbao/platform/rpc"
 	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/platform/timer"
 	"github.com/sanbao/sanbao/services/ticket/internal/domain"
@@ -149,9 +150,21 @@ func (s *Server) ListTickets(_ context.Context, req *ticketv1.ListTicketsRequest
 	if req.GetCreateTimeEnd() != nil {
 		f.End = req.GetCreateTimeEnd().AsTime()
 	}
+	order, err := rpc.ParseOrderBy(req.GetOrderBy(), rpc.Order{Field: store.SortCreate, Desc: true},
+		store.SortCreate, store.SortDue, store.SortPriority)
+	if err != nil {
+		return nil, err
+	}
 	resp := &ticketv1.ListTicketsResponse{}
-	err := s.p.DB.View(func(tx *bbolt.Tx) error {
-		ts, next, err := store.ListTickets(tx, f)
+	err = s.p.DB.View(func(tx *bbolt.Tx) error {
+		var ts []*ticketv1.Ticket
+		var next string
+		var err error
+		if order == (rpc.Order{Field: store.SortCreate, Desc: true}) {
+			ts, next, err = store.ListTickets(tx, f) // the default, whose tokens clients hold
+		} else {
+			ts, next, err = store.ListTicketsOrdered(tx, f, order.Field, order.Desc)
+		}
 		resp.Tickets, resp.NextPageToken = ts, next
 		return err
 	})

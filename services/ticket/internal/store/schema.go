@@ -4,8 +4,9 @@ package store
 
 import "github.com/sanbao/sanbao/platform/store"
 
-// Version is the layout version of the ticket service's file.
-const Version = 1
+// Version is the layout version of the ticket service's file. 2: the order indexes ("by" in
+// TicketIndex), built for every ticket when a file of layout 1 is opened.
+const Version = 2
 
 // Buckets of the ticket service.
 var (
@@ -16,7 +17,8 @@ var (
 	// Sequences: "T-2026" → next number (big-endian uint64).
 	Sequences = []byte("sequences")
 	// TicketIndex: index name, value, create time, id → nothing. One index per ListTickets
-	// filter, so every page is a range scan.
+	// filter, so every page is a range scan. And the order indexes: "by", sort (due_time,
+	// priority), sort value, create time, id → nothing.
 	TicketIndex = []byte("ticket_index")
 	// Repairs: serial, fault code → resolve time of the last resolution (repeat failures).
 	Repairs = []byte("repairs")
@@ -33,5 +35,5 @@ var (
 // Schema is the store layout.
 func Schema() store.Schema {
 	return store.Schema{Version: Version, Buckets: [][]byte{Tickets, Numbers, Sequences, TicketIndex, Repairs, KPI,
-		Contacts, Calendars, Policies}}
+		Contacts, Calendars, Policies}, Migrate: migrate}
 }

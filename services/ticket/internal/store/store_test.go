@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"go.etcd.io/bbolt"
+	"go.uber.org/zap/zaptest"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -136,6 +138,53 @@ func TestNumbersAndRepairs(t *testing.T) {
 		}
 		if _, err := store.GetTicket(tx, "missing"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("GetTicket(missing) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMigrateBuildsOrderIndexes: a file of layout 1 (no order indexes) opened by this binary
+// lists every ticket in due and priority order.
+func TestMigrateBuildsOrderIndexes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ticket.db")
+	v1 := store.Schema()
+	v1.Version, v1.Migrate = 1, nil
+	db, err := pstore.Open(path, v1, zaptest.NewLogger(t), pstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(context.Background(), func(tx *bbolt.Tx) error {
+		for i := range 7 {
+			tk := mk(i, ticketv1.TicketState_TICKET_STATE_RECEIVED, "c")
+			tk.Clocks = []*ticketv1.SlaClock{{Name: "x", State: ticketv1.SlaClockState_SLA_CLOCK_STATE_RUNNING,
+				Deadline: timestamppb.New(t0.Add(time.Duration(7-i) * time.Hour))}}
+			if err := pstore.PutProto(tx, store.Tickets, []byte(tk.GetId()), tk); err != nil { // as layout 1 kept it
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = pstore.Open(path, store.Schema(), zaptest.NewLogger(t), pstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bolttest.Close(t, db)
+	err = db.View(func(tx *bbolt.Tx) error {
+		got, next, err := store.ListTicketsOrdered(tx, store.Filter{PageSize: 50}, store.SortDue, false)
+		if err != nil || next != "" {
+			return fmt.Errorf("list: %v, %q", err, next)
+		}
+		if want := []string{"id-0006", "id-0005", "id-0004", "id-0003", "id-0002", "id-0001", "id-0000"}; fmt.Sprint(ids(got)) != fmt.Sprint(want) {
+			return fmt.Errorf("by due after migration: %v, want %v", ids(got), want)
 		}
 		return nil
 	})

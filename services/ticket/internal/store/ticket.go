@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/store"
@@ -114,6 +115,9 @@ func PutTicket(tx *bbolt.Tx, old, t *ticketv1.Ticket, facts FactsFunc) error {
 		if err := store.Delete(tx, TicketIndex, []byte(k)); err != nil {
 			return fmt.Errorf("delete ticket index: %w", err)
 		}
+	}
+	if err := putOrderKeys(tx, old, t); err != nil {
+		return err
 	}
 	return updateKPI(tx, old, t, facts)
 }
@@ -271,4 +275,198 @@ func LastRepair(tx *bbolt.Tx, serial, faultCode string, resolved time.Time) (tim
 		}
 	}
 	return prev, nil
+}
+
+// Sort orders of ListTickets besides the default (create time, newest first).
+const (
+	SortCreate   = "create_time"
+	SortDue      = "due_time"
+	SortPriority = "priority"
+)
+
+// orderKeys are the keys a ticket has in the order indexes (in TicketIndex under "by"): the
+// sort value, then the create time and the id, so that ties keep create time order and every
+// key is unique.
+func orderKeys(t *ticketv1.Ticket) [][]byte {
+	tail := store.Join(store.TimeKey(t.GetCreateTime().AsTime()), []byte(t.GetId()))
+	return [][]byte{
+		append(append(orderPrefix(SortDue), dueKey(t)...), tail...),
+		append(append(orderPrefix(SortPriority), byte(t.GetPriority())), tail...),
+	}
+}
+
+func orderPrefix(sort string) []byte { return append(store.Key("by", sort), store.Sep) }
+
+// sortLen is the length of each order index's sort value.
+var sortLen = map[string]int{SortDue: 9, SortPriority: 1}
+
+// Due is when the ticket is next due: the earliest deadline of its running or paused SLA
+// clocks; false when none has one.
+func Due(t *ticketv1.Ticket) (time.Time, bool) {
+	var due time.Time
+	for _, c := range t.GetClocks() {
+		switch c.GetState() {
+		case ticketv1.SlaClockState_SLA_CLOCK_STATE_RUNNING, ticketv1.SlaClockState_SLA_CLOCK_STATE_PAUSED:
+		default:
+			continue
+		}
+		if c.GetDeadline() == nil {
+			continue
+		}
+		if d := c.GetDeadline().AsTime(); due.IsZero() || d.Before(due) {
+			due = d
+		}
+	}
+	return due, !due.IsZero()
+}
+
+// dueKey sorts tickets by due time, those without one after all others.
+func dueKey(t *ticketv1.Ticket) []byte {
+	if due, ok := Due(t); ok {
+		return append([]byte{0}, store.TimeKey(due)...)
+	}
+	return append([]byte{1}, make([]byte, 8)...)
+}
+
+// putOrderKeys keeps t's order index keys in step with old's.
+func putOrderKeys(tx *bbolt.Tx, old, t *ticketv1.Ticket) error {
+	stale := map[string]bool{}
+	if old != nil {
+		for _, k := range orderKeys(old) {
+			stale[string(k)] = true
+		}
+	}
+	for _, k := range orderKeys(t) {
+		if stale[string(k)] {
+			delete(stale, string(k))
+			continue
+		}
+		if err := store.Put(tx, TicketIndex, k, nil); err != nil {
+			return fmt.Errorf("put ticket order: %w", err)
+		}
+	}
+	for k := range stale {
+		if err := store.Delete(tx, TicketIndex, []byte(k)); err != nil {
+			return fmt.Errorf("delete ticket order: %w", err)
+		}
+	}
+	return nil
+}
+
+// migrate brings a file of layout 1 to 2: the order indexes of every ticket.
+func migrate(tx *bbolt.Tx, from uint64) error {
+	if from >= 2 {
+		return nil
+	}
+	b := tx.Bucket(Tickets)
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(func(_, v []byte) error {
+		t := &ticketv1.Ticket{}
+		if err := proto.Unmarshal(v, t); err != nil {
+			return fmt.Errorf("ticket order index: %w", err)
+		}
+		return putOrderKeys(tx, nil, t)
+	})
+}
+
+// ListTicketsOrdered returns a page of tickets in sort order (SortCreate, SortDue,
+// SortPriority), ascending unless desc, from the order index (create time: the filter's index);
+// the filters are applied to the index's entries, at most store.DefaultMaxScan per page, as in
+// ListTickets. A token holds only for the order and direction it was issued for.
+func ListTicketsOrdered(tx *bbolt.Tx, f Filter, sort string, desc bool) ([]*ticketv1.Ticket, string, error) {
+	var prefix []byte
+	skip := 0 // bytes between the prefix and the id
+	switch sort {
+	case SortCreate:
+		name, value := f.chooseIndex()
+		prefix, skip = append(store.Key(name, value), store.Sep), 9
+	case SortDue, SortPriority:
+		prefix, skip = orderPrefix(sort), sortLen[sort]+9
+	default:
+		return nil, "", fmt.Errorf("list tickets: unknown order %q", sort)
+	}
+	dir := byte('a')
+	if desc {
+		dir = 'd'
+	}
+	mark := append([]byte{dir}, sort...)
+	var after []byte
+	if f.PageToken != "" {
+		tok, err := store.DecodePageToken(tx, TicketIndex, f.PageToken)
+		if err != nil || !bytes.HasPrefix(tok, append(bytes.Clone(mark), store.Sep)) || !bytes.HasPrefix(tok[len(mark)+1:], prefix) {
+			return nil, "", ErrBadPageToken
+		}
+		after = tok[len(mark)+1:]
+	}
+	size := f.PageSize
+	if size <= 0 {
+		size = store.DefaultPageSize
+	}
+	var out []*ticketv1.Ticket
+	last, scanned := []byte(nil), 0
+	next, err := scanIndex(tx, prefix, after, desc, func(k []byte) (bool, error) {
+		if len(out) == size || scanned == max(store.DefaultMaxScan, size) {
+			return false, nil
+		}
+		scanned++
+		last = append(last[:0], k...)
+		t := &ticketv1.Ticket{}
+		ok, err := store.GetProto(tx, Tickets, k[len(prefix)+skip:], t)
+		if err != nil {
+			return false, fmt.Errorf("list tickets: %w", err)
+		}
+		created := t.GetCreateTime().AsTime()
+		if ok && f.match(t) && (f.Start.IsZero() || !created.Before(f.Start)) && (f.End.IsZero() || created.Before(f.End)) {
+			out = append(out, t)
+		}
+		return true, nil
+	})
+	if err != nil || !next {
+		return out, "", err
+	}
+	return out, store.EncodePageToken(tx, TicketIndex, store.Join(mark, last)), nil
+}
+
+// scanIndex calls fn for the keys under prefix in TicketIndex after the key after (exclusive),
+// ascending or descending, until fn returns false; it reports whether keys were left.
+func scanIndex(tx *bbolt.Tx, prefix, after []byte, desc bool, fn func(k []byte) (bool, error)) (bool, error) {
+	b := tx.Bucket(TicketIndex)
+	if b == nil {
+		return false, fmt.Errorf("list tickets: %w", store.ErrNoBucket)
+	}
+	c := b.Cursor()
+	var k []byte
+	switch {
+	case !desc && after == nil:
+		k, _ = c.Seek(prefix)
+	case !desc:
+		k, _ = c.Seek(after)
+		if bytes.Equal(k, after) {
+			k, _ = c.Next()
+		}
+	case after == nil:
+		k = seekPrefixLast(c, prefix)
+	default:
+		if k, _ = c.Seek(after); k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+	}
+	step := c.Next
+	if desc {
+		step = c.Prev
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = step() {
+		more, err := fn(k)
+		if err != nil {
+			return false, err
+		}
+		if !more {
+			return true, nil
+		}
+	}
+	return false, nil
 }

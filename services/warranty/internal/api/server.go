@@ -6,9 +6,6 @@ import (
 	"errors"
 	"sync"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/rpc"
@@ -84,14 +81,18 @@ func toStatus(err error) error {
 			vs[i] = rpc.Violation{Field: v.Field, Description: v.Rule}
 		}
 		return rpc.InvalidArgument(vs...)
-	case errors.Is(err, errPolicyUnknown), errors.Is(err, errPartCostUnknown):
-		return status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, errPolicyUnknown):
+		return rpc.Fail(rpc.ReasonPolicyUnknown, "%s", err.Error())
+	case errors.Is(err, errPartCostUnknown):
+		return rpc.Fail(rpc.ReasonPartCostUnknown, "%s", err.Error())
 	case errors.Is(err, store.ErrNotFound):
-		return status.Error(codes.NotFound, err.Error())
+		return rpc.Fail(rpc.ReasonNotFound, "%s", err.Error())
 	case errors.Is(err, store.ErrSerialTaken):
-		return status.Error(codes.AlreadyExists, err.Error())
-	case errors.Is(err, domain.ErrCardAlreadyReturned), errors.Is(err, domain.ErrUnitClosed):
-		return status.Error(codes.FailedPrecondition, err.Error())
+		return rpc.Fail(rpc.ReasonSerialTaken, "%s", err.Error())
+	case errors.Is(err, domain.ErrCardAlreadyReturned):
+		return rpc.Fail(rpc.ReasonCardReturned, "%s", err.Error())
+	case errors.Is(err, domain.ErrUnitClosed):
+		return rpc.Fail(rpc.ReasonUnitClosed, "%s", err.Error())
 	}
 	return rpc.Status(err)
 }
