@@ -137,6 +137,13 @@ func TestGateway(t *testing.T) {
 		if !strings.Contains(a.raw, "google.rpc.BadRequest") || !strings.Contains(a.raw, "ticket.kind") {
 			t.Errorf("error %s: want a BadRequest naming ticket.kind, readable under debug", a.raw)
 		}
+		if !strings.Contains(a.raw, "google.rpc.LocalizedMessage") || !strings.Contains(a.raw, `"locale":"zh-CN"`) {
+			t.Errorf("error %s: want a LocalizedMessage in zh-CN (the console sent Accept-Language: zh-CN)", a.raw)
+		}
+		en := post(t, c, api+"CreateTicket", `{"requestId":"console-test-bad","ticket":{"channel":"CHANNEL_PHONE"}}`, map[string]string{console.CSRFHeader: "1", "Accept-Language": "en"})
+		if !strings.Contains(en.raw, `"locale":"en`) {
+			t.Errorf("error %s: want a LocalizedMessage in English", en.raw)
+		}
 		if a := post(t, c, api+"CreateTicket", `{"ticket": [}`, fromConsole); a.status != http.StatusBadRequest || a.body["code"] != "invalid_argument" {
 			t.Errorf("malformed JSON: %d %s, want 400 invalid_argument", a.status, a.raw)
 		}

@@ -8,24 +8,18 @@ import { state } from './app.js';
 
 const OPEN = s => !['TICKET_STATE_CLOSED', 'TICKET_STATE_CANCELLED'].includes(s);
 
-// byDue orders tickets by what falls due first: the earliest deadline of a running clock;
-// tickets without one go last, newest first among them.
-export function byDue(a, b) {
-  const da = dueClock(a), db = dueClock(b);
-  if (da && db) return new Date(da.deadline) - new Date(db.deadline);
-  if (da) return -1;
-  if (db) return 1;
-  return new Date(b.createTime || 0) - new Date(a.createTime || 0);
-}
-
+// openTickets lists the open tickets in the service's due_time order (the earliest deadline of
+// a running or paused clock first, tickets without one last), reading pages until the tickets
+// have no clock left to run (closed ones) or 2000 are read.
 async function openTickets(filter) {
   const out = [];
   let pageToken = '';
   for (let i = 0; i < 10; i++) {
-    const r = await call(TICKET, 'ListTickets', { pageSize: 200, pageToken, ...filter });
-    out.push(...(r.tickets || []));
+    const r = await call(TICKET, 'ListTickets', { pageSize: 200, pageToken, orderBy: 'due_time', ...filter });
+    const page = r.tickets || [];
+    out.push(...page);
     pageToken = r.nextPageToken || '';
-    if (!pageToken) break;
+    if (!pageToken || (page.length && !dueClock(page[page.length - 1]))) break;
   }
   return out.filter(x => OPEN(x.state));
 }
@@ -34,7 +28,6 @@ export async function queueView() {
   mount(h('h1', {}, t('queue.title')), h('p', { class: 'muted' }, t('app.loading')));
   let tickets;
   try { tickets = await openTickets({}); } catch (err) { return mount(h('h1', {}, t('queue.title')), errorBox(err)); }
-  tickets.sort(byDue);
   const rows = tickets.map(x => {
     const c = dueClock(x);
     return h('tr', { class: x.breached ? 'breached' : '', 'data-ticket': x.id, 'data-due': c ? c.deadline : '' },
@@ -247,7 +240,6 @@ export async function ticketView(id) {
 export async function complaintsView() {
   let tickets;
   try { tickets = await openTickets({ kind: 'TICKET_KIND_COMPLAINT' }); } catch (err) { return mount(h('h1', {}, t('complaints.title')), errorBox(err)); }
-  tickets.sort(byDue);
   mount(h('h1', {}, t('complaints.title')), table(['col.number', 'col.state', 'col.severity', 'col.category', 'col.clocks'], tickets.map(x =>
     h('tr', { class: x.breached ? 'breached' : '' }, h('td', {}, h('a', { href: `#/tickets/${encodeURIComponent(x.id)}` }, x.number || x.id)), h('td', {}, e(x.state)),
       h('td', {}, e(x.complaint?.severity)), h('td', {}, e(x.complaint?.category)),
