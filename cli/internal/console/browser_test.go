@@ -414,6 +414,10 @@ func TestConsoleWalksARepairTicket(t *testing.T) {
 	if bars != 8 || sample < 1 {
 		t.Errorf("satisfaction chart: %d bars, this week's sample %d; want 8 weeks and the survey counted", bars, sample)
 	}
+	b.do("wait for the breakdown", chromedp.WaitVisible(chromedp.CSS(`svg[data-kpi="timeliness_rate-org"] rect.bar`)))
+	if orgs := eval[int](b, "count the organisations", `document.querySelectorAll('svg[data-kpi="timeliness_rate-org"] rect.bar').length`); orgs < 1 {
+		t.Errorf("timeliness by organisation: %d bars, want the seeded technician's station", orgs)
+	}
 	if got := b.text("#kpis"); !strings.Contains(got, "Satisfaction") || !strings.Contains(got, "First-visit fix") {
 		t.Errorf("KPI charts = %q, want their English names", got)
 	}

@@ -98,7 +98,7 @@ func TestEveryEnumValueHasALabel(t *testing.T) {
 func TestScriptsUseOnlyKnownKeys(t *testing.T) {
 	zh := catalogue(t, "zh-CN")
 	lit := regexp.MustCompile(`t\('([a-zA-Z]+\.[a-zA-Z.]+)'`)
-	label := regexp.MustCompile(`'((?:nav|col|act|kpi|survey|upload|approve|cost|coverage|clock|tl|report|field|login|queue|complaint)\.[a-zA-Z_.]+)'`)
+	label := regexp.MustCompile(`'((?:nav|col|act|kpi|survey|upload|approve|cost|coverage|clock|tl|report|field|login|queue|complaint|manager)\.[a-zA-Z_.]+)'`)
 	files, err := fs.Glob(Assets(), "js/*.js")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts: %v", err)

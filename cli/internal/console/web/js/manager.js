@@ -36,6 +36,26 @@ async function kpiCharts(filter) {
   }));
 }
 
+// breakdown draws one KPI over the last four weeks per organisation and per product line (the
+// ones the technicians serve, at most eight of each), against its target.
+async function breakdown(kpi) {
+  const techs = (await call(DISPATCH, 'ListTechnicians', { pageSize: 200 }).catch(() => ({}))).technicians || [];
+  const orgs = [...new Set(techs.map(x => x.organisationId).filter(Boolean))].slice(0, 8);
+  const lines = [...new Set(techs.flatMap(x => (x.skills || []).map(s => s.productLine)).filter(Boolean))].slice(0, 8);
+  const end = Date.now(), start = end - 4 * WEEK;
+  const one = async (label, filter) => {
+    const m = (await call(TICKET, 'GetServiceMetrics', { startTime: new Date(start).toISOString(), endTime: new Date(end).toISOString(), ...filter })).metrics || {};
+    const k = (m.kpis || []).find(k => k.name === kpi) || {};
+    return { label: label.length > 10 ? label.slice(0, 9) + '…' : label, value: k.value || 0, sample: Number(k.sample || 0), flagged: k.flagged, target: k.target };
+  };
+  const chart = async (title, id, pts) => {
+    const target = pts.find(p => p.target !== undefined)?.target;
+    return h('div', { class: 'card' }, h('h2', {}, title), pts.length ? bars(pts, target, { kpi: `${kpi}-${id}`, label: title, targetLabel: t('kpi.target') }) : h('p', { class: 'muted' }, '—'));
+  };
+  const [byOrg, byLine] = await Promise.all([Promise.all(orgs.map(o => one(o, { organisationId: o }))), Promise.all(lines.map(l => one(l, { productLine: l })))]);
+  return h('div', { class: 'kpis', id: 'kpi-breakdown' }, await chart(t('kpi.byOrg', { kpi: t(`kpi.${kpi}`) }), 'org', byOrg), await chart(t('kpi.byLine', { kpi: t(`kpi.${kpi}`) }), 'line', byLine));
+}
+
 async function costTable(model, batch) {
   const end = new Date(), start = new Date(end.getTime() - 365 * 24 * 3600 * 1000);
   const c = (await call(WARRANTY, 'GetWarrantyCost', { model, batch, startTime: start.toISOString(), endTime: end.toISOString() })).cost || {};
@@ -78,6 +98,14 @@ export async function managerView() {
   };
   f.addEventListener('submit', ev => { ev.preventDefault(); showKpis(); });
   cf.addEventListener('submit', ev => { ev.preventDefault(); showCost(); });
-  mount(h('h1', {}, t('manager.title')), msg, h('h2', {}, t('manager.kpis')), f, chartsBox, h('h2', {}, t('manager.cost')), cf, costBox, h('h2', {}, t('manager.approvals')), apprBox);
-  await Promise.all([showKpis(), showCost(), approvals(msg).then(x => apprBox.replaceChildren(x)).catch(err => apprBox.replaceChildren(errorBox(err)))]);
+  const brBox = h('div', {});
+  const pick = h('select', { id: 'kpi-pick' }, KPIS.map(k => h('option', { value: k }, t(`kpi.${k}`))));
+  const showBreakdown = async () => {
+    try { brBox.replaceChildren(await breakdown(pick.value)); } catch (err) { brBox.replaceChildren(errorBox(err)); }
+  };
+  pick.addEventListener('change', showBreakdown);
+  mount(h('h1', {}, t('manager.title')), msg, h('h2', {}, t('manager.kpis')), f, chartsBox,
+    h('h2', {}, t('manager.breakdown')), h('div', { class: 'row' }, h('label', {}, t('manager.kpi'), pick)), brBox,
+    h('h2', {}, t('manager.cost')), cf, costBox, h('h2', {}, t('manager.approvals')), apprBox);
+  await Promise.all([showKpis(), showBreakdown(), showCost(), approvals(msg).then(x => apprBox.replaceChildren(x)).catch(err => apprBox.replaceChildren(errorBox(err)))]);
 }
