@@ -251,7 +251,7 @@ func TestConsoleWalksARepairTicket(t *testing.T) {
 		return chromedp.SetValue(chromedp.CSS(fmt.Sprintf(f, name)), v)
 	}
 	b.do("look up the unit", set("serial", seed.Serial), chromedp.Click(chromedp.CSS("#lookup")), chromedp.WaitVisible(chromedp.CSS("#coverage-value")))
-	if got := b.text("#coverage"); !strings.Contains(got, "三包期内免费") || !strings.Contains(got, "本次服务免费") {
+	if got := b.text("#coverage"); !strings.Contains(got, "三包期内免费") || !strings.Contains(got, "本次服务免费") || !strings.Contains(got, "包修期：") {
 		t.Errorf("coverage read out = %q, want the free-repair decision in Chinese", got)
 	}
 	b.shot("coverage")

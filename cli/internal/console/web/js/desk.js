@@ -39,6 +39,12 @@ export async function queueView() {
     table(['col.number', 'col.kind', 'col.priority', 'col.state', 'col.serial', 'col.due', 'col.breach'], rows, { id: 'queue' }));
 }
 
+// day formats a calendar date (year, month, day) as 2026-11-01.
+function day(d) {
+  if (!d || !d.year) return '—';
+  return `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
+}
+
 // coverageBox reads the warranty decision out as the desk says it to the customer.
 function coverageBox(d) {
   return h('div', { class: 'card', id: 'coverage' },
@@ -47,6 +53,8 @@ function coverageBox(d) {
     (d.allowedRemedies || []).length ? h('p', {}, t('coverage.remedies'), ': ', d.allowedRemedies.map(e).join('、')) : null,
     h('ul', {}, (d.clauses || []).map(c => h('li', {}, h('strong', {}, t(`clause.${c.clause}`)), '：', t(`clause.say.${c.clause}`),
       current() === 'en' ? null : h('div', { class: 'muted' }, c.explanation)))),
+    (d.periods || []).length ? h('ul', { id: 'periods' }, d.periods.map(p => h('li', { class: p.active ? 'ok' : 'muted' },
+      e(p.kind), '：', day(p.startDate), ' – ', p.unlimited ? t('coverage.unlimited') : day(p.endDate), p.active ? ` (${t('coverage.active')})` : ''))) : null,
     d.customerCharge?.amountMinor ? h('p', {}, t('coverage.charge'), ': ', money(d.customerCharge)) : null);
 }
 
