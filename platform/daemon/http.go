@@ -70,7 +70,7 @@ func newHTTPHandler(srv *rpc.Server, cfg Config) (http.Handler, error) {
 	if limits.MaxRecvBytes <= 0 {
 		limits.MaxRecvBytes = rpc.DefaultMaxRecvBytes
 	}
-	t, err := vanguardgrpc.NewTranscoder(srv.GRPC, vanguard.WithDefaultServiceOptions(
+	t, err := vanguardgrpc.NewTranscoder(srv.GRPC, vanguard.WithCodec(newStrictJSON), vanguard.WithDefaultServiceOptions(
 		vanguard.WithMaxMessageBufferBytes(uint32(limits.MaxRecvBytes)),
 		vanguard.WithMaxGetURLBytes(64<<10),
 	))
@@ -87,6 +87,7 @@ func newHTTPHandler(srv *rpc.Server, cfg Config) (http.Handler, error) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		t.ServeHTTP(w, r)
 	})
+	h = withErrorDetails(h, "sanbao."+cfg.Name)
 	if len(cfg.HTTP.CORSOrigins) > 0 {
 		h = cors.New(cors.Options{
 			AllowedOrigins:   cfg.HTTP.CORSOrigins,

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -94,5 +96,66 @@ func TestHTTPRulesBuild(t *testing.T) {
 	inventoryv1.RegisterInventoryServiceServer(srv.GRPC, inventoryv1.UnimplementedInventoryServiceServer{})
 	if _, err := newHTTPHandler(srv, Config{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHTTPCORSAndLimits: no CORS headers unless origins are configured; a configured origin's
+// preflight is answered and others get none; a body over the receive limit is refused unread.
+func TestHTTPCORSAndLimits(t *testing.T) {
+	srv, err := rpc.NewServer(zap.NewNop(), rpc.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticketv1.RegisterTicketServiceServer(srv.GRPC, ticketv1.UnimplementedTicketServiceServer{})
+	preflight := func(h http.Handler, origin string) http.Header {
+		r := httptest.NewRequest(http.MethodOptions, "/v1/tickets", nil)
+		r.Header.Set("Origin", origin)
+		r.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		r.Header.Set("Access-Control-Request-Headers", "accept-language,authorization,content-type")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Result().Header
+	}
+	off, err := newHTTPHandler(srv, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := preflight(off, "https://console.example.com"); h.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("CORS off by default, but preflight answered %v", h)
+	}
+	on, err := newHTTPHandler(srv, Config{HTTP: HTTP{CORSOrigins: []string{"https://console.example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := preflight(on, "https://console.example.com"); h.Get("Access-Control-Allow-Origin") != "https://console.example.com" ||
+		!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "authorization") {
+		t.Errorf("preflight of the allowed origin: %v", h)
+	}
+	if h := preflight(on, "https://evil.example.com"); h.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("preflight of another origin answered %v", h)
+	}
+
+	small, err := newHTTPHandler(srv, Config{Limits: rpc.Limits{MaxRecvBytes: 1024}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/v1/tickets", strings.NewReader(strings.Repeat(" ", 1024+httpEnvelope+1)))
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	small.ServeHTTP(w, r)
+	if w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("body over the limit: %d %s, want 413", w.Code, w.Body)
+	}
+}
+
+func TestHTTPConfig(t *testing.T) {
+	c := Defaults("ticket", 50051, 9101)
+	if c.HTTP.Listen != "127.0.0.1:8081" {
+		t.Errorf("all-in-one HTTP address %q, want 127.0.0.1:8081", c.HTTP.Listen)
+	}
+	c.Security.Insecure = true
+	c.HTTP.CORSOrigins = []string{"console.example.com"}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "http-cors-origins") {
+		t.Errorf("an origin without a scheme: %v", err)
 	}
 }

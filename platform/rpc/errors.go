@@ -131,6 +131,8 @@ func Status(err error) error {
 		return invalid(ReasonPageTokenInvalid, Violation{Field: "page_token", Rule: "page_token.invalid",
 			Description: "is not a token this list returned (or the filters or order changed)",
 			ZH:          "不是本列表返回的分页标记（或筛选条件、排序方式已改变）"})
+	case errors.Is(err, store.ErrTooManyToSort):
+		return Fail(ReasonTooManyToSort, "more than %d items match: narrow the filters to sort them in this order", store.MaxSort)
 	case errors.Is(err, context.DeadlineExceeded):
 		return Fail(ReasonDeadline, "deadline exceeded")
 	case errors.Is(err, context.Canceled):

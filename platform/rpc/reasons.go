@@ -12,8 +12,10 @@ type Reason string
 const (
 	ReasonInvalidRequest   Reason = "INVALID_REQUEST"
 	ReasonRequestIDReused  Reason = "REQUEST_ID_REUSED"
+	ReasonMalformed        Reason = "MALFORMED_REQUEST"
 	ReasonPageTokenInvalid Reason = "PAGE_TOKEN_INVALID"
 	ReasonOrderByInvalid   Reason = "ORDER_BY_INVALID"
+	ReasonTooManyToSort    Reason = "TOO_MANY_TO_SORT"
 	ReasonOutOfRange       Reason = "OUT_OF_RANGE"
 	ReasonNotFound         Reason = "NOT_FOUND"
 	ReasonAlreadyExists    Reason = "ALREADY_EXISTS"
@@ -56,9 +58,11 @@ type Entry struct {
 // Catalogue is every reason, in the order docs/api-conventions.md lists them.
 var Catalogue = []Entry{
 	{ReasonInvalidRequest, codes.InvalidArgument, "The request has fields that break the rules; each is listed in the BadRequest detail.", "请求中有字段不符合要求，详见各字段的说明。"},
+	{ReasonMalformed, codes.InvalidArgument, "The body or a query parameter is not this method's JSON (a wrong type, a cut-off body, an unknown enum value).", "请求体或查询参数不是该接口的 JSON 格式（类型不对、内容不完整或枚举值不存在）。"},
 	{ReasonRequestIDReused, codes.InvalidArgument, "This request_id was already used for a different request; use a new request_id for a new request.", "该 request_id 已用于另一个请求，新请求请使用新的 request_id。"},
 	{ReasonPageTokenInvalid, codes.InvalidArgument, "The page token is not one this list returned, or the filters or order changed.", "分页标记无效，或筛选条件、排序方式已改变。"},
 	{ReasonOrderByInvalid, codes.InvalidArgument, "order_by names a field or direction this list cannot be sorted by.", "order_by 指定的排序字段或方向不受支持。"},
+	{ReasonTooManyToSort, codes.FailedPrecondition, "Too many items match to sort them in this order; narrow the filters or use an indexed order.", "匹配的记录太多，无法按此方式排序，请缩小筛选范围或使用有索引的排序。"},
 	{ReasonOutOfRange, codes.OutOfRange, "A value is outside the range this call accepts.", "取值超出了允许的范围。"},
 	{ReasonNotFound, codes.NotFound, "The requested resource does not exist (or is not yours to see).", "请求的资源不存在（或您无权查看）。"},
 	{ReasonAlreadyExists, codes.AlreadyExists, "A resource with this id already exists.", "该编号的资源已存在。"},

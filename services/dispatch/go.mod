@@ -11,6 +11,7 @@ replace github.com/sanbao/sanbao/services/inventory => ../inventory
 
 require (
 	buf.build/go/protovalidate v1.4.0
+	github.com/google/go-cmp v0.7.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/sanbao/sanbao/gen v0.0.0-00010101000000-000000000000
 	github.com/sanbao/sanbao/platform v0.0.0-00010101000000-000000000000

@@ -7,6 +7,7 @@ replace github.com/sanbao/sanbao/gen => ../../gen
 replace github.com/sanbao/sanbao/platform => ../../platform
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/prometheus/client_golang v1.23.2
 	github.com/sanbao/sanbao/gen v0.0.0-00010101000000-000000000000

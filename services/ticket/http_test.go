@@ -31,7 +31,9 @@ import (
 
 // startSecure runs the ticket service with TLS and tokens on, as in production; its peers are
 // away (triage waits), which the HTTP face does not need.
-func startSecure(t *testing.T) *svctest.Service {
+func startSecure(t *testing.T) *svctest.Service { return startSecureB(t) }
+
+func startSecureB(t testing.TB) *svctest.Service {
 	t.Helper()
 	local, err := auth.OpenLocal(t.TempDir())
 	if err != nil {
@@ -383,6 +385,71 @@ func TestHTTPErrors(t *testing.T) {
 		}
 		if !strings.Contains(got.localized, lang.kind) || !strings.Contains(got.localized, lang.channel) {
 			t.Errorf("[%s] message %q does not name every field", lang.accept, got.localized)
+		}
+	}
+}
+
+// TestHTTPGRPCWeb: a gRPC-web call (binary frames, as generated browser stubs send) reaches the
+// method and ends with grpc-status 0 in its trailer frame.
+func TestHTTPGRPCWeb(t *testing.T) {
+	run := startSecure(t)
+	client := run.HTTPClient(t)
+	msg, err := proto.Marshal(&ticketv1.ListTicketsRequest{PageSize: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := append([]byte{0, 0, 0, 0, byte(len(msg))}, msg...)
+	hdr := bearer(run.Token(t, svctest.Operator))
+	req, err := http.NewRequest(http.MethodPost, run.HTTPURL+"/sanbao.ticket.v1.TicketService/ListTickets", bytes.NewReader(frame))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/grpc-web+proto")
+	req.Header.Set("Authorization", hdr["Authorization"])
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if trailers := strings.ToLower(string(body)); resp.StatusCode != http.StatusOK || !strings.Contains(trailers, "grpc-status: 0\r\n") {
+		t.Errorf("gRPC-web ListTickets = %d %q, want 200 with grpc-status 0 in the trailers", resp.StatusCode, body)
+	}
+}
+
+// TestHTTPMalformed: what the HTTP face refuses before a call reaches the service (a body that
+// is not JSON, a bad query value, an unknown path, a wrong method) is never a 5xx and carries
+// an ErrorInfo reason and a LocalizedMessage in the caller's language, on REST and Connect.
+func TestHTTPMalformed(t *testing.T) {
+	run := startSecure(t)
+	client := run.HTTPClient(t)
+	zh := map[string]string{"Authorization": "Bearer " + run.Token(t, svctest.Operator), "Accept-Language": "zh-CN"}
+	connect := map[string]string{"Connect-Protocol-Version": "1"}
+	for k, v := range zh {
+		connect[k] = v
+	}
+	for _, tc := range []struct {
+		call   httpCall
+		status int
+		reason rpc.Reason
+	}{
+		{httpCall{http.MethodPost, "/v1/tickets", []byte(`{"ticket": {"kind": 12.5`), zh}, http.StatusBadRequest, rpc.ReasonMalformed},
+		{httpCall{http.MethodPost, "/v1/tickets", []byte(`{"ticket": {"kind": true}}`), zh}, http.StatusBadRequest, rpc.ReasonMalformed},
+		{httpCall{http.MethodGet, "/v1/tickets?pageSize=abc", nil, zh}, http.StatusBadRequest, rpc.ReasonMalformed},
+		{httpCall{http.MethodGet, "/v1/nothing", nil, zh}, http.StatusNotFound, rpc.ReasonNotFound},
+		{httpCall{http.MethodDelete, "/v1/tickets", nil, zh}, http.StatusMethodNotAllowed, rpc.ReasonUnimplemented},
+		{httpCall{http.MethodPost, "/sanbao.ticket.v1.TicketService/CreateTicket", []byte(`{"ticket": `), connect}, http.StatusBadRequest, rpc.ReasonMalformed},
+	} {
+		code, body := tc.call.do(t, run, client)
+		a := decodeError(t, code, body, tc.call.header["Connect-Protocol-Version"] != "")
+		if code != tc.status || a.reason != string(tc.reason) || a.domain != "sanbao.ticket" {
+			t.Errorf("%s %s = %d %s %s, want %d %s", tc.call.method, tc.call.path, code, a.reason, body, tc.status, tc.reason)
+		}
+		if !strings.ContainsFunc(a.localized, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
+			t.Errorf("%s %s: localized message %q is not Chinese", tc.call.method, tc.call.path, a.localized)
 		}
 	}
 }

@@ -665,7 +665,15 @@ type ListJobsRequest struct {
 	// Only jobs currently assigned to this technician.
 	TechnicianId string `protobuf:"bytes,4,opt,name=technician_id,json=technicianId,proto3" json:"technician_id,omitempty"`
 	// Only jobs of this ticket.
-	TicketId      string `protobuf:"bytes,5,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	TicketId string `protobuf:"bytes,5,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// Sort order (AIP-132), one field with an optional " desc": "create_time" (the default,
+	// oldest first; from the index), "create_time desc", "due_time" (the earliest of arrange_by,
+	// arrive_by and fix_by first; jobs with none last), "due_time desc", "priority desc" (urgent
+	// first), "priority". Ties are in create time order of the same direction. due_time and
+	// priority are sorted in memory: at most 5000 matching jobs (more is FAILED_PRECONDITION,
+	// reason TOO_MANY_TO_SORT: filter by state or technician). Another field is INVALID_ARGUMENT
+	// (ORDER_BY_INVALID); a page token holds only for the order it was issued for.
+	OrderBy       string `protobuf:"bytes,6,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -735,10 +743,17 @@ func (x *ListJobsRequest) GetTicketId() string {
 	return ""
 }
 
+func (x *ListJobsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
 // ListJobsResponse is one page of jobs.
 type ListJobsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The jobs, in creation order.
+	// The jobs, in order_by order (creation order by default).
 	Jobs []*Job `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -2726,7 +2741,7 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\x06job_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\";\n" +
 	"\x0eGetJobResponse\x12)\n" +
-	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\x81\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"\xa5\x02\n" +
 	"\x0fListJobsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
@@ -2734,7 +2749,8 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12<\n" +
 	"\x05state\x18\x03 \x01(\x0e2\x1c.sanbao.dispatch.v1.JobStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x120\n" +
 	"\rtechnician_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\ftechnicianId\x12(\n" +
-	"\tticket_id\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\"g\n" +
+	"\tticket_id\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\bticketId\x12\"\n" +
+	"\border_by\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\aorderBy\"g\n" +
 	"\x10ListJobsResponse\x12+\n" +
 	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n" +

@@ -1630,7 +1630,13 @@ type ListReservationsRequest struct {
 	// The job whose reservations to list.
 	JobId string `protobuf:"bytes,3,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
 	// Only reservations in this state, when set.
-	State         ReservationState `protobuf:"varint,4,opt,name=state,proto3,enum=sanbao.inventory.v1.ReservationState" json:"state,omitempty"`
+	State ReservationState `protobuf:"varint,4,opt,name=state,proto3,enum=sanbao.inventory.v1.ReservationState" json:"state,omitempty"`
+	// Sort order (AIP-132), one field with an optional " desc": "create_time" (the default,
+	// oldest first; from the index), "create_time desc", "expire_time" (soonest to expire first;
+	// those without one last), "expire_time desc". The others sort the job's reservations in
+	// memory (at most 5000). Another field is INVALID_ARGUMENT (ORDER_BY_INVALID); a page token
+	// holds only for the order it was issued for.
+	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1693,10 +1699,17 @@ func (x *ListReservationsRequest) GetState() ReservationState {
 	return ReservationState_RESERVATION_STATE_UNSPECIFIED
 }
 
+func (x *ListReservationsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
 // ListReservationsResponse is the output of ListReservations.
 type ListReservationsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The page of reservations, oldest first.
+	// The page of reservations, in order_by order (oldest first by default).
 	Reservations []*Reservation `protobuf:"bytes,1,rep,name=reservations,proto3" json:"reservations,omitempty"`
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -3106,8 +3119,14 @@ type ListOutstandingReturnsRequest struct {
 	JobId string `protobuf:"bytes,3,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
 	// Only this organisation's (dealer or station), when set.
 	OrganisationId string `protobuf:"bytes,4,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Sort order (AIP-132), one field with an optional " desc": "due_time" (the default, longest
+	// overdue first; from the index), "due_time desc", "create_time", "create_time desc". The
+	// others sort the outstanding returns in memory: at most 5000 (more is FAILED_PRECONDITION,
+	// reason TOO_MANY_TO_SORT: filter by organisation or job). Another field is INVALID_ARGUMENT
+	// (ORDER_BY_INVALID); a page token holds only for the order it was issued for.
+	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListOutstandingReturnsRequest) Reset() {
@@ -3168,10 +3187,17 @@ func (x *ListOutstandingReturnsRequest) GetOrganisationId() string {
 	return ""
 }
 
+func (x *ListOutstandingReturnsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
 // ListOutstandingReturnsResponse is the output of ListOutstandingReturns.
 type ListOutstandingReturnsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Overdue must-return old parts, oldest due first.
+	// Overdue must-return old parts, in order_by order (oldest due first by default).
 	Returns []*OldPartReturn `protobuf:"bytes,1,rep,name=returns,proto3" json:"returns,omitempty"`
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
@@ -4420,7 +4446,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x0ereservation_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\rreservationId\"\\\n" +
 	"\x16GetReservationResponse\x12B\n" +
-	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"\xdc\x01\n" +
+	"\vreservation\x18\x01 \x01(\v2 .sanbao.inventory.v1.ReservationR\vreservation\"\x80\x02\n" +
 	"\x17ListReservationsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
@@ -4428,7 +4454,8 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12$\n" +
 	"\x06job_id\x18\x03 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x05jobId\x12E\n" +
-	"\x05state\x18\x04 \x01(\x0e2%.sanbao.inventory.v1.ReservationStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x88\x01\n" +
+	"\x05state\x18\x04 \x01(\x0e2%.sanbao.inventory.v1.ReservationStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\"\n" +
+	"\border_by\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\aorderBy\"\x88\x01\n" +
 	"\x18ListReservationsResponse\x12D\n" +
 	"\freservations\x18\x01 \x03(\v2 .sanbao.inventory.v1.ReservationR\freservations\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfa\x01\n" +
@@ -4546,14 +4573,15 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\treturn_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\breturnId\"_\n" +
 	"\x11GetReturnResponse\x12J\n" +
-	"\x0fold_part_return\x18\x01 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\"\xcf\x01\n" +
+	"\x0fold_part_return\x18\x01 \x01(\v2\".sanbao.inventory.v1.OldPartReturnR\roldPartReturn\"\xf3\x01\n" +
 	"\x1dListOutstandingReturnsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12\"\n" +
 	"\x06job_id\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x05jobId\x124\n" +
-	"\x0forganisation_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\"\x86\x01\n" +
+	"\x0forganisation_id\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x0eorganisationId\x12\"\n" +
+	"\border_by\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\aorderBy\"\x86\x01\n" +
 	"\x1eListOutstandingReturnsResponse\x12<\n" +
 	"\areturns\x18\x01 \x03(\v2\".sanbao.inventory.v1.OldPartReturnR\areturns\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"C\n" +

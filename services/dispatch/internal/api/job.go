@@ -12,6 +12,7 @@ import (
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
+	"github.com/sanbao/sanbao/platform/rpc"
 	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/platform/timer"
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
@@ -161,12 +162,20 @@ func (s *Server) GetJob(_ context.Context, req *dispatchv1.GetJobRequest) (*disp
 
 // ListJobs lists jobs.
 func (s *Server) ListJobs(_ context.Context, req *dispatchv1.ListJobsRequest) (*dispatchv1.ListJobsResponse, error) {
+	order, err := rpc.ParseOrderBy(req.GetOrderBy(), rpc.Order{Field: store.SortCreate},
+		store.SortCreate, store.SortDue, store.SortPriority)
+	if err != nil {
+		return nil, err
+	}
 	resp := &dispatchv1.ListJobsResponse{}
-	err := s.p.DB.View(func(tx *bbolt.Tx) error {
+	err = s.p.DB.View(func(tx *bbolt.Tx) error {
+		f := store.JobFilter{State: req.GetState(), TechnicianID: req.GetTechnicianId(), TicketID: req.GetTicketId()}
 		var err error
-		resp.Jobs, resp.NextPageToken, err = store.ListJobs(tx, store.JobFilter{
-			State: req.GetState(), TechnicianID: req.GetTechnicianId(), TicketID: req.GetTicketId(),
-		}, req.GetPageToken(), pstore.PageSize(req.GetPageSize()))
+		if order == (rpc.Order{Field: store.SortCreate}) {
+			resp.Jobs, resp.NextPageToken, err = store.ListJobs(tx, f, req.GetPageToken(), pstore.PageSize(req.GetPageSize()))
+		} else {
+			resp.Jobs, resp.NextPageToken, err = store.ListJobsOrdered(tx, f, order.Field, order.Desc, req.GetPageToken(), pstore.PageSize(req.GetPageSize()))
+		}
 		return err
 	})
 	if err != nil {

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	pstore "github.com/sanbao/sanbao/platform/store"
@@ -122,4 +125,99 @@ func EachJobInState(tx *bbolt.Tx, s dispatchv1.JobState, fn func(*dispatchv1.Job
 		}
 	}
 	return nil
+}
+
+// Sort orders of ListJobsOrdered.
+const (
+	SortCreate   = "create_time"
+	SortDue      = "due_time"
+	SortPriority = "priority"
+)
+
+// maxSortScan bounds the index entries read to collect the jobs of an in-memory sort.
+const maxSortScan = 4 * pstore.MaxSort
+
+// JobDue is when the job is due: the earliest of arrange_by, arrive_by and fix_by; false when
+// it has none.
+func JobDue(j *dispatchv1.Job) (time.Time, bool) {
+	var due time.Time
+	for _, ts := range []*timestamppb.Timestamp{j.GetArrangeBy(), j.GetArriveBy(), j.GetFixBy()} {
+		if ts == nil {
+			continue
+		}
+		if t := ts.AsTime(); due.IsZero() || t.Before(due) {
+			due = t
+		}
+	}
+	return due, !due.IsZero()
+}
+
+// sortKey is the job's key in an in-memory sort: the sort value, the create time, the id.
+func sortKey(j *dispatchv1.Job, sort string) []byte {
+	var v []byte
+	switch sort {
+	case SortDue:
+		if due, ok := JobDue(j); ok {
+			v = append([]byte{0}, pstore.TimeKey(due)...)
+		} else {
+			v = append([]byte{1}, make([]byte, 8)...)
+		}
+	case SortPriority:
+		v = []byte{byte(j.GetPriority())}
+	}
+	return pstore.Join(append(v, pstore.TimeKey(j.GetCreateTime().AsTime())...), []byte(j.GetId()))
+}
+
+// ListJobsOrdered returns a page of jobs in sort order (SortCreate, SortDue, SortPriority),
+// ascending unless desc. Creation order is the index's (ids are ULIDs); the others sort the
+// matching jobs in memory, at most pstore.MaxSort of them (ErrTooManyToSort beyond).
+func ListJobsOrdered(tx *bbolt.Tx, f JobFilter, sort string, desc bool, token string, size int) ([]*dispatchv1.Job, string, error) {
+	bucket, prefix := bucketJobs, []byte(nil)
+	switch {
+	case f.TicketID != "":
+		bucket, prefix = bucketJobsByTicket, pstore.Prefix(f.TicketID)
+	case f.TechnicianID != "":
+		bucket, prefix = bucketJobsByTech, pstore.Prefix(f.TechnicianID)
+	case f.State != dispatchv1.JobState_JOB_STATE_UNSPECIFIED:
+		bucket, prefix = bucketJobsByState, pstore.Prefix(stateKey(f.State))
+	}
+	if sort == SortCreate {
+		var out []*dispatchv1.Job
+		next, err := pstore.Scan(tx, bucket, pstore.Page{Prefix: prefix, Token: token, Size: size, Reverse: desc},
+			func(k, _ []byte) (bool, error) {
+				j, found, err := Job(tx, string(k[len(prefix):]))
+				if err != nil || !found || !f.match(j) {
+					return false, err
+				}
+				out = append(out, j)
+				return true, nil
+			})
+		if err != nil {
+			return nil, "", fmt.Errorf("list jobs: %w", err)
+		}
+		return out, next, nil
+	}
+	b, err := pstore.Bucket(tx, bucket)
+	if err != nil {
+		return nil, "", err
+	}
+	var items []pstore.Sorted[*dispatchv1.Job]
+	c, scanned := b.Cursor(), 0
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if scanned++; scanned > maxSortScan || len(items) > pstore.MaxSort {
+			return nil, "", pstore.ErrTooManyToSort
+		}
+		j, found, err := Job(tx, string(k[len(prefix):]))
+		if err != nil {
+			return nil, "", err
+		}
+		if found && f.match(j) {
+			items = append(items, pstore.Sorted[*dispatchv1.Job]{Key: sortKey(j, sort), Item: j})
+		}
+	}
+	dir := "a"
+	if desc {
+		dir = "d"
+	}
+	return pstore.SortedPage(tx, bucket, sort+":"+dir+":"+string(prefix), items, desc, token, size)
 }

@@ -9,6 +9,8 @@ import (
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	"github.com/sanbao/sanbao/platform/ids"
+	"github.com/sanbao/sanbao/platform/rpc"
+	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/inventory/internal/domain"
 	"github.com/sanbao/sanbao/services/inventory/internal/store"
 )
@@ -160,11 +162,32 @@ func (s *Server) GetReturn(_ context.Context, req *inventoryv1.GetReturnRequest)
 
 // ListOutstandingReturns lists overdue must-return old parts.
 func (s *Server) ListOutstandingReturns(_ context.Context, req *inventoryv1.ListOutstandingReturnsRequest) (*inventoryv1.ListOutstandingReturnsResponse, error) {
+	o, err := rpc.ParseOrderBy(req.GetOrderBy(), rpc.Order{Field: sortDue}, sortDue, sortCreate)
+	if err != nil {
+		return nil, err
+	}
 	resp := &inventoryv1.ListOutstandingReturnsResponse{}
 	now := s.p.Clock.Now()
-	err := s.view(func(tx *store.Tx) error {
+	err = s.view(func(tx *store.Tx) error {
 		var err error
-		resp.Returns, resp.NextPageToken, err = tx.ListOutstanding(req.GetJobId(), req.GetOrganisationId(), now, page(req.GetPageSize(), req.GetPageToken()))
+		if o == (rpc.Order{Field: sortDue}) {
+			resp.Returns, resp.NextPageToken, err = tx.ListOutstanding(req.GetJobId(), req.GetOrganisationId(), now, page(req.GetPageSize(), req.GetPageToken()))
+			return err
+		}
+		all, err := collect(func(pg store.Page) ([]*inventoryv1.OldPartReturn, string, error) {
+			return tx.ListOutstanding(req.GetJobId(), req.GetOrganisationId(), now, pg)
+		})
+		if err != nil {
+			return err
+		}
+		key := func(r *inventoryv1.OldPartReturn) []byte {
+			if o.Field == sortDue {
+				return timeSortKey(r.GetDueTime(), r.GetCreateTime(), r.GetId())
+			}
+			return timeSortKey(r.GetCreateTime(), r.GetCreateTime(), r.GetId())
+		}
+		resp.Returns, resp.NextPageToken, err = sortedPage(tx.Bolt(), "outstanding_returns", req.GetJobId()+"/"+req.GetOrganisationId(),
+			order{o.Field, o.Desc}, all, key, req.GetPageToken(), pstore.PageSize(req.GetPageSize()))
 		return err
 	})
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	"github.com/sanbao/sanbao/platform/ids"
+	"github.com/sanbao/sanbao/platform/rpc"
+	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/platform/timer"
 	"github.com/sanbao/sanbao/services/inventory/internal/domain"
 	"github.com/sanbao/sanbao/services/inventory/internal/store"
@@ -92,12 +94,32 @@ func (s *Server) GetReservation(_ context.Context, req *inventoryv1.GetReservati
 
 // ListReservations lists a job's reservations.
 func (s *Server) ListReservations(_ context.Context, req *inventoryv1.ListReservationsRequest) (*inventoryv1.ListReservationsResponse, error) {
+	o, err := rpc.ParseOrderBy(req.GetOrderBy(), rpc.Order{Field: sortCreate}, sortCreate, sortExpire)
+	if err != nil {
+		return nil, err
+	}
 	resp := &inventoryv1.ListReservationsResponse{}
-	err := s.view(func(tx *store.Tx) error {
+	inState := func(r *inventoryv1.Reservation) bool { return req.GetState() == 0 || r.GetState() == req.GetState() }
+	err = s.view(func(tx *store.Tx) error {
 		var err error
-		resp.Reservations, resp.NextPageToken, err = tx.ListJobReservations(req.GetJobId(), page(req.GetPageSize(), req.GetPageToken()), func(r *inventoryv1.Reservation) bool {
-			return req.GetState() == 0 || r.GetState() == req.GetState()
+		if o == (rpc.Order{Field: sortCreate}) {
+			resp.Reservations, resp.NextPageToken, err = tx.ListJobReservations(req.GetJobId(), page(req.GetPageSize(), req.GetPageToken()), inState)
+			return err
+		}
+		all, err := collect(func(pg store.Page) ([]*inventoryv1.Reservation, string, error) {
+			return tx.ListJobReservations(req.GetJobId(), pg, inState)
 		})
+		if err != nil {
+			return err
+		}
+		key := func(r *inventoryv1.Reservation) []byte {
+			if o.Field == sortExpire {
+				return timeSortKey(r.GetExpireTime(), r.GetCreateTime(), r.GetId())
+			}
+			return timeSortKey(r.GetCreateTime(), r.GetCreateTime(), r.GetId())
+		}
+		resp.Reservations, resp.NextPageToken, err = sortedPage(tx.Bolt(), "reservations", req.GetJobId()+"/"+req.GetState().String(),
+			order{o.Field, o.Desc}, all, key, req.GetPageToken(), pstore.PageSize(req.GetPageSize()))
 		return err
 	})
 	if err != nil {
