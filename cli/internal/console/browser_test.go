@@ -59,13 +59,14 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 // world is the all-in-one run with its console on loopback ports.
 type world struct {
-	dataDir string
-	console string // http://127.0.0.1:port/
-	addrs   map[string]string
-	clients *demo.Clients
+	dataDir   string
+	console   string            // http://127.0.0.1:port/
+	addrs     map[string]string // gRPC
+	httpAddrs map[string]string // HTTP/JSON faces
+	clients   *demo.Clients
 }
 
-func startWorld(t *testing.T) *world {
+func startWorld(t testing.TB) *world {
 	t.Helper()
 	lis := map[string]net.Listener{}
 	for _, k := range []string{"ticket", "warranty", "dispatch", "inventory", "ticket-metrics", "warranty-metrics", "dispatch-metrics", "inventory-metrics",
@@ -105,6 +106,7 @@ func startWorld(t *testing.T) *world {
 	}
 	addr := func(n string) string { return lis[n].Addr().String() }
 	w.addrs = map[string]string{"ticket": addr("ticket"), "warranty": addr("warranty"), "dispatch": addr("dispatch"), "inventory": addr("inventory")}
+	w.httpAddrs = map[string]string{"ticket": addr("ticket-http")}
 	if w.clients, err = demo.Dial(demo.Addrs{Ticket: addr("ticket"), Warranty: addr("warranty"), Dispatch: addr("dispatch"), Inventory: addr("inventory")}, opts); err != nil {
 		t.Fatal(err)
 	}

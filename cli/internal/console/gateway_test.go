@@ -31,7 +31,7 @@ type answer struct {
 	raw    string
 }
 
-func post(t *testing.T, c *http.Client, url, body string, hdr map[string]string) answer {
+func post(t testing.TB, c *http.Client, url, body string, hdr map[string]string) answer {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
@@ -236,6 +236,58 @@ func TestGateway(t *testing.T) {
 		}
 		if a := post(t, hs.Client(), hs.URL+"/session/login", `{"user":"desk"}`, map[string]string{console.CSRFHeader: "1"}); a.status != http.StatusUnauthorized {
 			t.Errorf("local sign-in without a local issuer: %d %s, want 401", a.status, a.raw)
+		}
+	})
+}
+
+// BenchmarkGateway measures one ListTickets call from a browser's point of view: through the
+// console (cookie → bearer, reverse proxy to the ticket service's HTTP face) and, for
+// comparison, straight to that HTTP face with the token.
+func BenchmarkGateway(b *testing.B) {
+	w := startWorld(b)
+	pw, err := console.LocalPasswords(suite.AuthDir(w.dataDir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	if a := post(b, c, w.console+"session/login", `{"user":"desk","password":"`+pw["desk"]+`"}`, fromConsole); a.status != http.StatusOK {
+		b.Fatalf("sign in: %d %s", a.status, a.raw)
+	}
+	call := func(b *testing.B, c *http.Client, url string, hdr map[string]string) {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"pageSize": 20}`))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("%s: %d", url, resp.StatusCode)
+		}
+	}
+	b.Run("console", func(b *testing.B) {
+		for b.Loop() {
+			call(b, c, w.console+"api/"+console.Names["ticket"]+"/ListTickets", fromConsole)
+		}
+	})
+	b.Run("http-face", func(b *testing.B) {
+		tc, err := auth.ClientCA(filepath.Join(suite.AuthDir(w.dataDir), "ca.pem"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok, err := os.ReadFile(filepath.Join(suite.AuthDir(w.dataDir), "tokens", "desk.jwt"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		direct := &http.Client{Transport: &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true}, Timeout: 30 * time.Second}
+		hdr := map[string]string{"Authorization": "Bearer " + strings.TrimSpace(string(tok)), "Connect-Protocol-Version": "1"}
+		for b.Loop() {
+			call(b, direct, "https://"+w.httpAddrs["ticket"]+"/"+console.Names["ticket"]+"/ListTickets", hdr)
 		}
 	})
 }
