@@ -2,12 +2,46 @@
 #
 # One image per Sanbao service, built from the Go workspace:
 #   docker build --build-arg SERVICE=ticket -t ghcr.io/sanbao/ticket:VERSION .
-# (`make images` builds all four). SERVICE is ticket, warranty, dispatch or inventory.
+# (`make images` builds all four, and the sanbao CLI image with --target sanbao). SERVICE is
+# ticket, warranty, dispatch or inventory.
 # The result is a static binary on distroless, running as the non-root user 65532, with no
 # shell; configure it with SANBAO_* environment variables (deploy/README.md).
 
 ARG GO_IMAGE=golang:1.26
 ARG BASE_IMAGE=gcr.io/distroless/static-debian12:nonroot
+
+# The sanbao CLI image (the web console's deployable: `sanbao console`), a target of its own so
+# the service builds below never build it:
+#   docker build --target sanbao -t ghcr.io/sanbao/sanbao:VERSION .
+FROM ${GO_IMAGE} AS build-cli
+WORKDIR /src
+ENV CGO_ENABLED=0 GOFLAGS=-trimpath
+COPY go.work* ./
+COPY cli/go.* cli/
+COPY docs/examples/go.* docs/examples/
+COPY gen/go.* gen/
+COPY platform/go.* platform/
+COPY services/dispatch/go.* services/dispatch/
+COPY services/inventory/go.* services/inventory/
+COPY services/ticket/go.* services/ticket/
+COPY services/warranty/go.* services/warranty/
+RUN --mount=type=cache,target=/go/pkg/mod \
+    go mod download
+COPY gen/ gen/
+COPY platform/ platform/
+COPY services/ services/
+COPY cli/ cli/
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    go build -buildvcs=false -ldflags="-s -w" -o /out/sanbao ./cli/cmd/sanbao
+
+FROM ${BASE_IMAGE} AS sanbao
+LABEL org.opencontainers.image.title="sanbao" \
+      org.opencontainers.image.description="Sanbao CLI and web console (sanbao console)" \
+      org.opencontainers.image.source="https://github.com/sanbao/sanbao"
+COPY --from=build-cli /out/sanbao /usr/local/bin/sanbao
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/sanbao"]
 
 FROM ${GO_IMAGE} AS build
 ARG SERVICE

@@ -14,17 +14,22 @@ IMAGE_PREFIX ?= ghcr.io/sanbao
 CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: grpcurl run test chaos generate protodeps lint build bench bench-suite verify tools images fmt clean
+.PHONY: chromium grpcurl run test chaos generate protodeps lint build bench bench-suite verify tools images fmt clean
 
-## run: start the embedded NATS server and all four services in one process (data in ./data);
-## Ctrl-C stops it cleanly (the trap makes an interrupt a normal end, not a make error)
+## run: start the embedded NATS server, all four services and the web console (dev sign-in) in one
+## process (data in ./data); Ctrl-C stops it cleanly (the trap makes an interrupt a normal end)
 run:
-	trap 'exit 0' INT; $(GO) run ./cli/cmd/sanbao run --data-dir $(or $(DATA_DIR),./data)
+	trap 'exit 0' INT; $(GO) run ./cli/cmd/sanbao run --data-dir $(or $(DATA_DIR),./data) --console-dev
 
-## test: every test: unit, store, service, end-to-end and manifest validation
-test: $(BIN)/nats-server
+## test: every test: unit, store, service, end-to-end, the console in headless Chromium and manifest validation
+test: $(BIN)/nats-server chromium
 	SANBAO_NATS_SERVER_BIN=$(BIN)/nats-server $(GO) test $(TESTFLAGS) $(PKGS)
 	@if [ -d deploy ] && [ -f deploy/go.mod ]; then cd deploy && GOWORK=off $(GO) test -count=1 ./...; fi
+
+## chromium: install Debian's chromium for the console's browser tests when it is missing
+## (tools/chromium/install; under CI=true a browser that cannot be installed fails the run)
+chromium:
+	@tools/chromium/install
 
 ## chaos: the fault suite against separate processes and a nats-server on loopback (not in
 ## make test; about 10 minutes): SIGKILL cycles with bbolt check, NATS down 60s, SIGTERM,
@@ -93,13 +98,14 @@ grpcurl: $(BIN)/grpcurl
 $(BIN)/grpcurl: tools/go.mod
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl
 
-## images: one container image per service, $(IMAGE_PREFIX)/<service>:$(VERSION) (needs docker or podman)
+## images: one container image per service, $(IMAGE_PREFIX)/<service>:$(VERSION), and the CLI/console image $(IMAGE_PREFIX)/sanbao (needs docker or podman)
 images:
 	@test -n "$(CONTAINER_ENGINE)" || { echo "make images: no container engine (docker or podman) here" >&2; exit 1; }
 	@for s in ticket warranty dispatch inventory; do \
 		echo "$(CONTAINER_ENGINE) build --build-arg SERVICE=$$s -t $(IMAGE_PREFIX)/$$s:$(VERSION) ."; \
 		$(CONTAINER_ENGINE) build --build-arg SERVICE=$$s -t $(IMAGE_PREFIX)/$$s:$(VERSION) . || exit 1; \
 	done
+	$(CONTAINER_ENGINE) build --target sanbao -t $(IMAGE_PREFIX)/sanbao:$(VERSION) .
 
 fmt:
 	gofmt -w $(MODULES) tools

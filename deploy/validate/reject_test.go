@@ -319,6 +319,15 @@ func TestCheckerRejects(t *testing.T) {
 			want:  []string{"DaemonSet/agent: kind apps/v1 DaemonSet is not allowed"},
 		},
 		{
+			name: "a Deployment without probes, budget or policy, and a console whose peer is no Service",
+			extra: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n" +
+				"    metadata: {labels: {app: web, app.kubernetes.io/component: console}}\n    spec:\n      containers:\n" +
+				"        - {name: web, image: example.com/web:1.0.0, envFrom: [{configMapRef: {name: web}}]}\n" +
+				"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {SANBAO_TICKET_ADDR: \"demo:50060\", SANBAO_TICKET_HTTP: \"https://nowhere:8081\"}\n",
+			want: []string{"Deployment/web: container web: no livenessProbe", "Deployment/web: no PodDisruptionBudget selects its pods",
+				"Deployment/web: no NetworkPolicy with Ingress and Egress", `Deployment/web: SANBAO_TICKET_HTTP="nowhere:8081": no Service "nowhere"`},
+		},
+		{
 			name:  "alert without severity or runbook",
 			extra: "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: r}\nspec:\n  groups:\n    - name: g\n      rules:\n        - {alert: A, expr: up == 0, annotations: {summary: s, description: d}}\n",
 			want:  []string{`(A): labels.severity "" is not one of`, "(A): annotations.runbook_url is empty"},

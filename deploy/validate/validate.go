@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -78,6 +79,7 @@ type Manifests struct {
 	Services        []*corev1.Service
 	ServiceAccounts []*corev1.ServiceAccount
 	StatefulSets    []*appsv1.StatefulSet
+	Deployments     []*appsv1.Deployment
 	PDBs            []*policyv1.PodDisruptionBudget
 	NetworkPolicies []*networkingv1.NetworkPolicy
 	// Custom holds the allow-listed custom resources (ServiceMonitor, PrometheusRule).
@@ -114,10 +116,24 @@ func (m *Manifests) Service(name string) *corev1.Service {
 	return nil
 }
 
+// Deployment returns the Deployment called name, or nil.
+func (m *Manifests) Deployment(name string) *appsv1.Deployment {
+	for _, d := range m.Deployments {
+		if d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
 // EnvConfigMap returns the ConfigMap that the first container of sts takes its environment
 // from (envFrom), or nil.
 func (m *Manifests) EnvConfigMap(sts *appsv1.StatefulSet) *corev1.ConfigMap {
-	for _, c := range sts.Spec.Template.Spec.Containers {
+	return m.podEnvConfigMap(&sts.Spec.Template.Spec)
+}
+
+func (m *Manifests) podEnvConfigMap(spec *corev1.PodSpec) *corev1.ConfigMap {
+	for _, c := range spec.Containers {
 		for _, ef := range c.EnvFrom {
 			if ef.ConfigMapRef != nil {
 				return m.ConfigMap(ef.ConfigMapRef.Name)
@@ -186,6 +202,8 @@ func Decode(objs []Object) (*Manifests, error) {
 			m.ServiceAccounts, err = decodeAppend(o, m.ServiceAccounts)
 		case "apps/v1/StatefulSet":
 			m.StatefulSets, err = decodeAppend(o, m.StatefulSets)
+		case "apps/v1/Deployment":
+			m.Deployments, err = decodeAppend(o, m.Deployments)
 		case "policy/v1/PodDisruptionBudget":
 			m.PDBs, err = decodeAppend(o, m.PDBs)
 		case "networking.k8s.io/v1/NetworkPolicy":
@@ -270,7 +288,9 @@ func (r *kjsonRaw) UnmarshalJSON(b []byte) error {
 // cpu and memory requests and limits (requests within limits), run as a non-root user with a
 // read-only root filesystem, no privilege escalation, all capabilities dropped and the
 // RuntimeDefault seccomp profile, and use an image pinned by tag or digest other than latest.
-// Every StatefulSet needs a volumeClaimTemplate, a PodDisruptionBudget and a NetworkPolicy.
+// Every StatefulSet needs a volumeClaimTemplate, a PodDisruptionBudget and a NetworkPolicy;
+// every Deployment (stateless: the console) a PodDisruptionBudget and a NetworkPolicy, and the
+// console's SANBAO_*_ADDR and SANBAO_*_HTTP peers must be reachable like a service's.
 // References (ConfigMaps, ServiceAccounts, volumes, Service target ports, selectors) must
 // resolve. Sanbao services (component "service") additionally need exactly one replica,
 // SANBAO_* configuration consistent with their ports and volumes, and peers (SANBAO_*_ADDR,
@@ -279,6 +299,9 @@ func Check(m *Manifests) []error {
 	c := &checker{m: m}
 	for _, s := range m.StatefulSets {
 		c.statefulSet(s)
+	}
+	for _, d := range m.Deployments {
+		c.deployment(d)
 	}
 	for _, s := range m.Services {
 		c.service(s)
@@ -323,18 +346,89 @@ func (c *checker) failf(format string, args ...any) {
 	c.errs = append(c.errs, fmt.Errorf(format, args...))
 }
 
-func (c *checker) workloadsMatching(sel *metav1.LabelSelector) []*appsv1.StatefulSet {
+// workload is a StatefulSet or Deployment: its kind/name and pod template.
+type workload struct {
+	name string
+	pod  *corev1.PodTemplateSpec
+}
+
+func (c *checker) workloadsMatching(sel *metav1.LabelSelector) []workload {
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil || s.Empty() {
 		return nil
 	}
-	var out []*appsv1.StatefulSet
+	var out []workload
 	for _, w := range c.m.StatefulSets {
 		if s.Matches(labels.Set(w.Spec.Template.Labels)) {
-			out = append(out, w)
+			out = append(out, workload{"StatefulSet/" + w.Name, &w.Spec.Template})
+		}
+	}
+	for _, w := range c.m.Deployments {
+		if s.Matches(labels.Set(w.Spec.Template.Labels)) {
+			out = append(out, workload{"Deployment/" + w.Name, &w.Spec.Template})
 		}
 	}
 	return out
+}
+
+// ConsoleComponent is the app.kubernetes.io/component label of the web console's objects: its
+// Deployment's SANBAO_*_ADDR and SANBAO_*_HTTP peers must be reachable.
+const ConsoleComponent = "console"
+
+var peerHTTPKey = regexp.MustCompile(`^SANBAO_[A-Z0-9]+_HTTP$`)
+
+// deployment checks a stateless workload: a selector matching its pods, the pod checks, a
+// PodDisruptionBudget and a NetworkPolicy, and for the console its peers.
+func (c *checker) deployment(d *appsv1.Deployment) {
+	name := "Deployment/" + d.Name
+	pod := &d.Spec.Template
+	if d.Spec.Selector == nil || !selects(d.Spec.Selector, pod.Labels) {
+		c.failf("%s: selector does not match the pod template's labels", name)
+	}
+	c.podSpec(name, &pod.Spec, nil)
+	c.protected(name, pod)
+	if pod.Labels["app.kubernetes.io/component"] != ConsoleComponent {
+		return
+	}
+	cm := c.m.podEnvConfigMap(&pod.Spec)
+	if cm == nil {
+		c.failf("%s: takes no environment from a ConfigMap", name)
+		return
+	}
+	for k, v := range cm.Data {
+		switch {
+		case peerAddrKey.MatchString(k):
+			c.peer(name, pod, k, v)
+		case peerHTTPKey.MatchString(k) && v != "":
+			u, err := url.Parse(v)
+			if err != nil || u.Port() == "" {
+				c.failf("%s: %s=%q is not a URL with a port", name, k, v)
+				continue
+			}
+			c.peer(name, pod, k, u.Host)
+		}
+	}
+}
+
+// protected fails a workload whose pods no PodDisruptionBudget and no NetworkPolicy (with
+// Ingress and Egress) select.
+func (c *checker) protected(name string, pod *corev1.PodTemplateSpec) {
+	var pdb, np bool
+	for _, p := range c.m.PDBs {
+		pdb = pdb || (p.Spec.Selector != nil && selects(p.Spec.Selector, pod.Labels))
+	}
+	for _, n := range c.m.NetworkPolicies {
+		if selects(&n.Spec.PodSelector, pod.Labels) {
+			np = np || (slices.Contains(n.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) &&
+				slices.Contains(n.Spec.PolicyTypes, networkingv1.PolicyTypeEgress))
+		}
+	}
+	if !pdb {
+		c.failf("%s: no PodDisruptionBudget selects its pods", name)
+	}
+	if !np {
+		c.failf("%s: no NetworkPolicy with Ingress and Egress policyTypes selects its pods", name)
+	}
 }
 
 func selects(sel *metav1.LabelSelector, lbls map[string]string) bool {
@@ -365,23 +459,7 @@ func (c *checker) statefulSet(s *appsv1.StatefulSet) {
 		}
 	}
 	c.podSpec(name, &pod.Spec, claims)
-
-	var pdb, np bool
-	for _, p := range c.m.PDBs {
-		pdb = pdb || (p.Spec.Selector != nil && selects(p.Spec.Selector, pod.Labels))
-	}
-	for _, n := range c.m.NetworkPolicies {
-		if selects(&n.Spec.PodSelector, pod.Labels) {
-			np = np || (slices.Contains(n.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) &&
-				slices.Contains(n.Spec.PolicyTypes, networkingv1.PolicyTypeEgress))
-		}
-	}
-	if !pdb {
-		c.failf("%s: no PodDisruptionBudget selects its pods", name)
-	}
-	if !np {
-		c.failf("%s: no NetworkPolicy with Ingress and Egress policyTypes selects its pods", name)
-	}
+	c.protected(name, pod)
 	if pod.Labels["app.kubernetes.io/component"] == ServiceComponent {
 		c.sanbaoService(s)
 	}
@@ -616,8 +694,8 @@ func (c *checker) service(s *corev1.Service) {
 			target = intstr.FromInt32(p.Port)
 		}
 		for _, w := range ws {
-			if _, ok := podPort(&w.Spec.Template.Spec, target); !ok {
-				c.failf("%s: port %s targets %s, which StatefulSet/%s does not declare", name, p.Name, target.String(), w.Name)
+			if _, ok := podPort(&w.pod.Spec, target); !ok {
+				c.failf("%s: port %s targets %s, which %s does not declare", name, p.Name, target.String(), w.name)
 			}
 		}
 	}
@@ -705,14 +783,14 @@ func (c *checker) sanbaoService(s *appsv1.StatefulSet) {
 	for k, v := range cm.Data {
 		switch {
 		case peerAddrKey.MatchString(k):
-			c.peer(s, k, v)
+			c.peer(name, &s.Spec.Template, k, v)
 		case k == "SANBAO_NATS_URL":
 			for _, u := range strings.Split(v, ",") {
 				u = strings.TrimSpace(u)
 				if i := strings.LastIndex(u, "@"); i >= 0 {
 					u = u[i+1:] // credentials
 				}
-				c.peer(s, k, strings.TrimPrefix(strings.TrimPrefix(u, "nats://"), "tls://"))
+				c.peer(name, &s.Spec.Template, k, strings.TrimPrefix(strings.TrimPrefix(u, "nats://"), "tls://"))
 			}
 		}
 	}
@@ -732,8 +810,7 @@ func portOf(addr string) (int32, error) {
 
 // peer checks that host:port names a Service port whose pods the caller's NetworkPolicies let
 // it reach and whose NetworkPolicies let the caller in.
-func (c *checker) peer(caller *appsv1.StatefulSet, key, addr string) {
-	name := "StatefulSet/" + caller.Name
+func (c *checker) peer(name string, from *corev1.PodTemplateSpec, key, addr string) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		c.failf("%s: %s=%q: %v", name, key, addr, err)
@@ -756,18 +833,17 @@ func (c *checker) peer(caller *appsv1.StatefulSet, key, addr string) {
 		return
 	}
 	callees := c.workloadsMatching(&metav1.LabelSelector{MatchLabels: svc.Spec.Selector})
-	from := &caller.Spec.Template
 	for _, callee := range callees {
-		to := &callee.Spec.Template
+		to := callee.pod
 		target := sp.TargetPort
 		if target.Type == intstr.Int && target.IntVal == 0 {
 			target = intstr.FromInt32(sp.Port)
 		}
 		if !c.allowed(networkingv1.PolicyTypeEgress, from, to, target) {
-			c.failf("%s: %s=%q: its NetworkPolicy egress does not allow StatefulSet/%s port %s", name, key, addr, callee.Name, target.String())
+			c.failf("%s: %s=%q: its NetworkPolicy egress does not allow %s port %s", name, key, addr, callee.name, target.String())
 		}
 		if !c.allowed(networkingv1.PolicyTypeIngress, to, from, target) {
-			c.failf("%s: %s=%q: StatefulSet/%s's NetworkPolicy ingress does not admit it on port %s", name, key, addr, callee.Name, target.String())
+			c.failf("%s: %s=%q: %s's NetworkPolicy ingress does not admit it on port %s", name, key, addr, callee.name, target.String())
 		}
 	}
 }

@@ -1,7 +1,7 @@
 // Command sanbao is Sanbao's command-line tool: it runs the whole suite in one process (run),
 // walks a ticket through its life against a running suite (demo), prints events as they happen
-// (events tail) and does a service desk's everyday work (ticket create, show, list, contact,
-// close) and runs benchmarks (bench).
+// (events tail), does a service desk's everyday work (ticket create, show, list, contact,
+// close), serves the web console (console) and runs benchmarks (bench).
 package main
 
 import (
@@ -25,9 +25,12 @@ import (
 const usage = `sanbao — after-sales service platform (三包: repair, replace, refund)
 
 Usage:
-  sanbao run [--data-dir ./data] [--nats-port 4222] [--log-level info] [--insecure]
-        embedded NATS + ticket, warranty, dispatch, inventory in one process, with TLS and
-        tokens from a throw-away local CA under <data-dir>/auth (it prints each role's token)
+  sanbao run [--data-dir ./data] [--nats-port 4222] [--log-level info] [--insecure] [--console-listen 127.0.0.1:8080] [--console-dev]
+        embedded NATS + ticket, warranty, dispatch, inventory and the web console in one process,
+        with TLS and tokens from a throw-away local CA under <data-dir>/auth (it prints each
+        role's token and console password)
+  sanbao console --ticket-addr ... --warranty-addr ... --dispatch-addr ... --inventory-addr ... [flags]
+        the web console on its own, in front of the four services (sanbao console -h)
   sanbao demo [--ticket-addr ...] [--nats-url ...] [--ca ...] [--token ... | --token-file ...]
         walk one ticket from intake to survey against a running suite, printing each step and event
   sanbao events tail [--nats-url tls://127.0.0.1:4222] [--nats-cert ... --nats-key ... --ca ...] [--subject 'sanbao.>'] [--history] [--json]
@@ -74,6 +77,8 @@ func run(ctx context.Context, args []string) error {
 		return runSuite(ctx, args[1:])
 	case "demo":
 		return demo.Main(ctx, args[1:], os.Stdout)
+	case "console":
+		return runConsole(ctx, args[1:])
 	case "events":
 		if len(args) < 2 || args[1] != "tail" {
 			return errors.New("usage: sanbao events tail [flags]")
@@ -114,6 +119,8 @@ func runSuite(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.Insecure, "insecure", env.Bool("SANBAO_INSECURE", false), "plaintext without authentication (logs a warning); default: TLS and tokens from a local CA under <data-dir>/auth [SANBAO_INSECURE]")
 	fs.StringVar(&cfg.Trace.Export, "trace-export", env.String("SANBAO_TRACE_EXPORT", ""), "spans of every service: off, stdout (printed, one JSON object per span) or otlp (a local collector at OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://127.0.0.1:4317); empty: otlp when that variable is set, else off [SANBAO_TRACE_EXPORT]")
 	fs.Float64Var(&cfg.Trace.Sample, "trace-sample", env.Float("SANBAO_TRACE_SAMPLE", 1), "share of new traces recorded, 0 to 1 [SANBAO_TRACE_SAMPLE]")
+	fs.StringVar(&cfg.ConsoleListen, "console-listen", env.String("SANBAO_CONSOLE_LISTEN", suite.DefaultConsoleListen), "where the web console serves; - for none [SANBAO_CONSOLE_LISTEN]")
+	fs.BoolVar(&cfg.ConsoleDev, "console-dev", env.Bool("SANBAO_CONSOLE_DEV", false), "offer one-click \"sign in as\" of the local users on the console's sign-in page (development only) [SANBAO_CONSOLE_DEV]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

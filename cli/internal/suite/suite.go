@@ -47,6 +47,11 @@ type Config struct {
 	// Tracer, when set, gives each service its tracer provider by name (tests record spans
 	// in memory); it wins over Trace.
 	Tracer func(service string) trace.TracerProvider
+	// ConsoleListen is where the web console serves (default 127.0.0.1:8080; "-" turns it
+	// off). Listeners["console"] wins; with Listeners given and neither, there is no console.
+	ConsoleListen string
+	// ConsoleDev offers the console's one-click "sign in as" list of the local users.
+	ConsoleDev bool
 }
 
 // AuthDir is where a run keeps its local CA, service certificates, JWKS and local users'
@@ -153,6 +158,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 		}
 	}
 
+	var con *consoleRun // started below, printed with the table
 	var mu sync.Mutex
 	ready := map[string]string{}
 	scheme := "https"
@@ -173,6 +179,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 				for _, n := range []string{"ticket", "warranty", "dispatch", "inventory"} {
 					fmt.Fprintln(out, ready[n])
 				}
+				con.print(out)
 				if local == nil {
 					fmt.Fprintf(out, "INSECURE (plaintext, no authentication). Try: grpcurl -plaintext %s list    |    go run ./cli/cmd/sanbao demo --insecure    |    Ctrl-C stops\n\n", tc.Daemon.Listen)
 					return
@@ -225,6 +232,9 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 		dc.InventoryAddr = l.Addr().String()
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	if con, err = startConsole(gctx, g, cfg, log.Named("console"), []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon}); err != nil {
+		return err
+	}
 	g.Go(func() error { return ticket.Run(gctx, tc, log.Named("ticket"), to) })
 	g.Go(func() error { return warranty.Run(gctx, wc, log.Named("warranty"), wo) })
 	g.Go(func() error { return dispatch.Run(gctx, dc, log.Named("dispatch"), do) })
