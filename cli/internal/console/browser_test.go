@@ -378,7 +378,7 @@ func TestConsoleWalksARepairTicket(t *testing.T) {
 	}
 	b.shot("queue")
 
-	// A complaint with its clocks, verified and answered by the manager (in English now).
+	// A complaint with its clocks, verified and answered by two managers (in English now).
 	cr, err := w.clients.Ticket.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: "console-complaint-" + walk.Run, Ticket: &ticketv1.Ticket{
 		Kind: ticketv1.TicketKind_TICKET_KIND_COMPLAINT, Channel: ticketv1.Channel_CHANNEL_PHONE, Priority: ticketv1.Priority_PRIORITY_HIGH,
 		Customer: &ticketv1.Customer{Contact: &typev1.Contact{Name: "Sun", Phone: "13600000000"}},
@@ -393,11 +393,16 @@ func TestConsoleWalksARepairTicket(t *testing.T) {
 	if got := b.text(`#complaints tbody`); !strings.Contains(got, cr.GetTicket().GetNumber()) || !strings.Contains(got, "left") {
 		t.Errorf("complaints = %q, want %s with a running clock", got, cr.GetTicket().GetNumber())
 	}
+	// Four eyes on a serious complaint: the operator (who holds the manager role) verifies it,
+	// the manager answers it; the verifier may not answer their own (SELF_APPROVAL).
+	b.signIn("operator")
 	b.open("tickets/" + cid)
 	v := `#verify [name="%s"]`
 	b.do("verify the complaint", chromedp.SetValue(chromedp.CSS(fmt.Sprintf(v, "severity")), "COMPLAINT_SEVERITY_SERIOUS"),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(v, "substantiated"))), chromedp.SetValue(chromedp.CSS(fmt.Sprintf(v, "finding")), "seal batch out of tolerance"),
 		chromedp.SetValue(chromedp.CSS(fmt.Sprintf(v, "department")), "quality"), chromedp.Click(chromedp.CSS("#verify button")), chromedp.WaitVisible(chromedp.CSS("#answer")))
+	b.signIn("manager")
+	b.open("tickets/" + cid)
 	an := `#answer [name="%s"]`
 	b.do("answer the complaint", chromedp.SetValue(chromedp.CSS(fmt.Sprintf(an, "text")), "we replace the seal free of charge"),
 		chromedp.SetValue(chromedp.CSS(fmt.Sprintf(an, "rootCause")), "supplier seal batch"), chromedp.SetValue(chromedp.CSS(fmt.Sprintf(an, "prevention")), "incoming inspection"),
