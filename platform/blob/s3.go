@@ -41,8 +41,9 @@ type S3 struct {
 
 var _ Store = (*S3)(nil)
 
-// OpenS3 connects to the store and makes sure the bucket exists.
-func OpenS3(ctx context.Context, cfg S3Config) (*S3, error) {
+// NewS3 returns the store without contacting the server (a service starts while its object
+// store is down; EnsureBucket then waits for it).
+func NewS3(cfg S3Config) (*S3, error) {
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure: cfg.Secure,
@@ -54,19 +55,35 @@ func OpenS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if cfg.PartSize < 5<<20 {
 		cfg.PartSize = 8 << 20
 	}
-	s := &S3{c: c, cfg: cfg, bucket: cfg.Bucket}
-	ok, err := c.BucketExists(ctx, cfg.Bucket)
+	return &S3{c: c, cfg: cfg, bucket: cfg.Bucket}, nil
+}
+
+// OpenS3 connects to the store and makes sure the bucket exists.
+func OpenS3(ctx context.Context, cfg S3Config) (*S3, error) {
+	s, err := NewS3(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("s3 bucket %q: %w", cfg.Bucket, err)
+		return nil, err
+	}
+	if err := s.EnsureBucket(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// EnsureBucket creates the bucket when it does not exist.
+func (s *S3) EnsureBucket(ctx context.Context) error {
+	ok, err := s.c.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("s3 bucket %q: %w", s.bucket, err)
 	}
 	if !ok {
-		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
+		if err := s.c.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: s.cfg.Region}); err != nil {
 			if code := minio.ToErrorResponse(err).Code; code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
-				return nil, fmt.Errorf("s3 make bucket %q: %w", cfg.Bucket, err)
+				return fmt.Errorf("s3 make bucket %q: %w", s.bucket, err)
 			}
 		}
 	}
-	return s, nil
+	return nil
 }
 
 func (s *S3) object(key string) string { return s.cfg.Prefix + key }

@@ -15,6 +15,7 @@ import (
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/blob"
 	"github.com/sanbao/sanbao/platform/calendar"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/idem"
@@ -52,6 +53,9 @@ type Server struct {
 	warranty Warranty
 	dispatch Dispatch
 	breaches *prometheus.CounterVec // sanbao_sla_breaches_total
+
+	blobs       blob.Store             // attachments' bytes (nil: no attachment API)
+	attachments domain.AttachmentRules // their limits and retention
 }
 
 var _ ticketv1.TicketServiceServer = (*Server)(nil)
@@ -228,6 +232,9 @@ func (c *change) save() error {
 		return err
 	}
 	if err := store.PutTicket(c.tx, c.old, c.t, facts); err != nil {
+		return err
+	}
+	if err := c.s.keepAttachments(c.tx, c.old, c.t, c.now); err != nil {
 		return err
 	}
 	snap := snapshot(c.t)
