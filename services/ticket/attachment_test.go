@@ -7,12 +7,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/auth"
@@ -117,6 +121,8 @@ func attachments(t *testing.T, storeFor func(t *testing.T, dataDir string) (tick
 	cfg := ticket.DefaultConfig()
 	cfg.WarrantyAddr, cfg.DispatchAddr = "127.0.0.1:1", "127.0.0.1:1" // peers away: triage waits
 	cfg.Attachments = acfg
+	// the HTTP face verifies tokens as svctest configures the daemon to
+	cfg.Daemon.Security.TokenJWKS, cfg.Daemon.Security.TokenIssuer, cfg.Daemon.Security.TokenAudience = local.JWKSFile(), local.Issuer, local.Audience
 	svc, err := ticket.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -255,6 +261,78 @@ func attachments(t *testing.T, storeFor func(t *testing.T, dataDir string) (tick
 		}
 		if _, err := upload(ctx, dealerA, &ticketv1.AttachmentUpload{TicketId: tid, Kind: ticketv1.AttachmentKind_ATTACHMENT_KIND_PHOTO}, png(10)); err != nil {
 			t.Errorf("own dealer's upload = %v", err)
+		}
+	})
+
+	t.Run("http", func(t *testing.T) {
+		srv := httptest.NewServer(svc.AttachmentHandler())
+		t.Cleanup(srv.Close)
+		token := func(p auth.Person) string {
+			tok, err := local.Issue(p, fake.Now(), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+		call := func(method, path, tok string, body []byte) *http.Response {
+			req, err := http.NewRequest(method, srv.URL+path, bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			req.Header.Set("Content-Type", "image/png") // declared; the bytes decide
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = resp.Body.Close() })
+			return resp
+		}
+		deskTok := token(desk)
+		up := call("POST", "/v1/tickets/"+tid+"/attachments?kind=photo&filename=x.png&request_id=http-1", deskTok, photo)
+		if up.StatusCode != http.StatusCreated {
+			b, _ := io.ReadAll(up.Body)
+			t.Fatalf("POST attachments = %d %s, want 201", up.StatusCode, b)
+		}
+		var got ticketv1.Attachment
+		b, _ := io.ReadAll(up.Body)
+		if err := protojson.Unmarshal(b, &got); err != nil || got.GetSha256() != hexSum(photo) {
+			t.Fatalf("POST attachments body = %s, %v", b, err)
+		}
+		dl := call("GET", "/v1/attachments/"+got.GetId()+"/content", deskTok, nil)
+		content, _ := io.ReadAll(dl.Body)
+		if dl.StatusCode != http.StatusOK || !bytes.Equal(content, photo) {
+			t.Errorf("GET content = %d, %d bytes; want 200 and the photo", dl.StatusCode, len(content))
+		}
+		for k, want := range map[string]string{"Content-Type": "image/png", "X-Content-Type-Options": "nosniff",
+			"Content-Disposition": `inline; filename=x.png`} {
+			if v := dl.Header.Get(k); v != want {
+				t.Errorf("GET content header %s = %q, want %q", k, v, want)
+			}
+		}
+		if csp := dl.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") {
+			t.Errorf("GET content CSP = %q, want a sandbox", csp)
+		}
+		for _, tc := range []struct {
+			name, method, path, tok string
+			body                    []byte
+			want                    int
+		}{
+			{"no token", "GET", "/v1/attachments/" + got.GetId() + "/content", "", nil, http.StatusUnauthorized},
+			{"other dealer", "GET", "/v1/attachments/" + got.GetId() + "/content", token(auth.Person{Subject: "db", Roles: []auth.Role{auth.RoleDealer}, Org: "dealer-b"}), nil, http.StatusNotFound},
+			{"integrator", "GET", "/v1/attachments/" + got.GetId() + "/content", token(auth.Person{Subject: "crm", Roles: []auth.Role{auth.RoleIntegrator}}), nil, http.StatusForbidden},
+			{"html upload", "POST", "/v1/tickets/" + tid + "/attachments?kind=photo", deskTok, []byte("<html><script>alert(1)</script></html>"), http.StatusBadRequest},
+			{"too large", "POST", "/v1/tickets/" + tid + "/attachments?kind=photo", deskTok, png(70 << 10), http.StatusBadRequest},
+			{"bad kind", "POST", "/v1/tickets/" + tid + "/attachments?kind=exe", deskTok, png(10), http.StatusBadRequest},
+		} {
+			if r := call(tc.method, tc.path, tc.tok, tc.body); r.StatusCode != tc.want {
+				t.Errorf("%s: %s %s = %d, want %d", tc.name, tc.method, tc.path, r.StatusCode, tc.want)
+			}
+		}
+		if _, err := att.DeleteAttachment(ctx, &ticketv1.DeleteAttachmentRequest{Id: got.GetId()}); err != nil {
+			t.Fatal(err)
 		}
 	})
 

@@ -1,8 +1,13 @@
 package ticket
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"github.com/sanbao/sanbao/platform/auth"
+	"go.uber.org/zap"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +30,9 @@ type AttachmentConfig struct {
 	// SweepEvery is how often bytes without a record are looked for; SweepGrace how old they
 	// must be (an upload in flight has bytes before its record).
 	SweepEvery, SweepGrace time.Duration
+	// HTTPListen, when set, serves the attachments' HTTP face there (the console's gateway
+	// routes to AttachmentHandler in-process instead).
+	HTTPListen string
 }
 
 // DefaultAttachmentConfig is the all-in-one's: files under the data dir, the DOMAIN limits.
@@ -61,6 +69,7 @@ func (c *AttachmentConfig) registerFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.Rules.MaxSignature, "attachment-max-signature", envInt("SANBAO_ATTACHMENT_MAX_SIGNATURE", c.Rules.MaxSignature), "largest signature image in bytes (SANBAO_ATTACHMENT_MAX_SIGNATURE)")
 	fs.Int64Var(&c.Rules.MaxDocument, "attachment-max-document", envInt("SANBAO_ATTACHMENT_MAX_DOCUMENT", c.Rules.MaxDocument), "largest document in bytes (SANBAO_ATTACHMENT_MAX_DOCUMENT)")
 	fs.DurationVar(&c.Rules.Retention, "attachment-retention", envDuration("SANBAO_ATTACHMENT_RETENTION", c.Rules.Retention), "how long attachments are kept after their ticket is closed or cancelled (SANBAO_ATTACHMENT_RETENTION)")
+	fs.StringVar(&c.HTTPListen, "attachments-http-listen", env("SANBAO_ATTACHMENTS_HTTP_LISTEN", c.HTTPListen), "serve the attachments' HTTP face on this address (off when empty) (SANBAO_ATTACHMENTS_HTTP_LISTEN)")
 	fs.DurationVar(&c.SweepEvery, "attachment-sweep-every", envDuration("SANBAO_ATTACHMENT_SWEEP_EVERY", c.SweepEvery), "how often bytes without a record are removed (SANBAO_ATTACHMENT_SWEEP_EVERY)")
 	fs.DurationVar(&c.SweepGrace, "attachment-sweep-grace", envDuration("SANBAO_ATTACHMENT_SWEEP_GRACE", c.SweepGrace), "how old such bytes must be (SANBAO_ATTACHMENT_SWEEP_GRACE)")
 }
@@ -81,4 +90,30 @@ func (c AttachmentConfig) open(dataDir string) (blob.Store, error) {
 		return blob.NewS3(c.S3)
 	}
 	return nil, fmt.Errorf("--attachments-store %q: want dir or s3", c.Store)
+}
+
+// noTokens refuses every bearer token: a server without --token-jwks takes services' certificates
+// only, and browsers present no certificate.
+type noTokens struct{}
+
+func (noTokens) Verify(context.Context, string) (*auth.Caller, error) {
+	return nil, errors.New("this server accepts no tokens (no --token-jwks)")
+}
+
+// serveHTTP serves h on addr until ctx ends, then shuts it down within 5 s.
+func serveHTTP(ctx context.Context, addr string, h http.Handler, log *zap.Logger) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("attachments http", zap.String("addr", addr))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("attachments http: %w", err)
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		<-errc
+		return nil
+	}
 }

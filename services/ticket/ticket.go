@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/blob"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/rpc"
@@ -64,7 +66,9 @@ type Service struct {
 	api         *api.Server
 	attachments *api.Attachments
 	blobs       blob.Store
+	http        *api.HTTP
 	cfg         AttachmentConfig
+	security    daemon.Security
 	conns       []*grpc.ClientConn
 }
 
@@ -93,7 +97,8 @@ func New(cfg Config) (*Service, error) {
 		_, _ = wc.Close(), dc.Close()
 		return nil, err
 	}
-	return &Service{api: srv, attachments: att, cfg: cfg.Attachments, conns: []*grpc.ClientConn{wc, dc}}, nil
+	return &Service{api: srv, attachments: att, http: api.NewHTTP(att, cfg.Daemon.Security.Insecure), cfg: cfg.Attachments,
+		security: cfg.Daemon.Security, conns: []*grpc.ClientConn{wc, dc}}, nil
 }
 
 // Schema is the store layout.
@@ -136,8 +141,28 @@ func (s *Service) Start(ctx context.Context, p *daemon.Platform) error {
 	if s.cfg.SweepEvery > 0 {
 		p.Go(s.attachments.SweepEvery(s.cfg.SweepEvery, s.cfg.SweepGrace))
 	}
+	if sec := s.security; !sec.Insecure {
+		var tv api.TokenVerifier = noTokens{}
+		if sec.TokenJWKS != "" {
+			v, err := auth.NewVerifier(auth.TokenConfig{Keys: auth.NewKeySource(sec.TokenJWKS), Issuer: sec.TokenIssuer,
+				Audience: sec.TokenAudience, Leeway: sec.TokenLeeway, Clock: p.Clock})
+			if err != nil {
+				return fmt.Errorf("attachment http tokens: %w", err)
+			}
+			tv = v
+		}
+		s.http.SetTokens(tv)
+	}
+	if s.cfg.HTTPListen != "" {
+		p.Go(func(ctx context.Context) error { return serveHTTP(ctx, s.cfg.HTTPListen, s.http, p.Log) })
+	}
 	return nil
 }
+
+// AttachmentHandler is the attachments' HTTP face (POST /v1/tickets/{ticket_id}/attachments,
+// GET /v1/attachments/{id}[/content]) for the console's gateway to route to; it is also served
+// on --attachments-http-listen when set.
+func (s *Service) AttachmentHandler() http.Handler { return s.http }
 
 // Attachments is the attachment API (the HTTP face and tests use it).
 func (s *Service) Attachments() *api.Attachments { return s.attachments }

@@ -161,14 +161,8 @@ func (s *sniffer) Read(p []byte) (int, error) {
 	return s.r.Read(p)
 }
 
-// UploadAttachment implements ticketv1.AttachmentServiceServer: bytes first (to the content
-// store under a new id), then the record and its event in one transaction; bytes whose record
-// was never written are removed at once, or by the sweeper after a crash.
+// UploadAttachment implements ticketv1.AttachmentServiceServer.
 func (a *Attachments) UploadAttachment(stream grpc.ClientStreamingServer[ticketv1.UploadAttachmentRequest, ticketv1.UploadAttachmentResponse]) error {
-	if a.s.p == nil {
-		return errNotStarted
-	}
-	ctx := stream.Context()
 	first, err := stream.Recv()
 	if err != nil {
 		return rpc.FieldError("header", "the first message must be the header: %v", err)
@@ -176,21 +170,36 @@ func (a *Attachments) UploadAttachment(stream grpc.ClientStreamingServer[ticketv
 	if err := rpc.Validate(a.v, first); err != nil {
 		return err
 	}
-	h := first.GetHeader()
-	if h == nil {
+	if first.GetHeader() == nil {
 		return rpc.FieldError("header", "the first message must be the header")
+	}
+	rec, err := a.Upload(stream.Context(), first.GetHeader(), &chunks{stream: stream, v: a.v})
+	if err != nil {
+		return err
+	}
+	return stream.SendAndClose(&ticketv1.UploadAttachmentResponse{Attachment: rec})
+}
+
+// Upload stores one attachment described by h (validated) with the bytes of body, for the
+// caller in ctx: bytes first (to the content store under a new id), then the record and its
+// event in one transaction; bytes whose record was never written are removed at once, or by
+// the sweeper after a crash. A replayed request_id returns the first upload without reading
+// body. Errors are gRPC statuses (the HTTP face maps them).
+func (a *Attachments) Upload(ctx context.Context, h *ticketv1.AttachmentUpload, body io.Reader) (*ticketv1.Attachment, error) {
+	if a.s.p == nil || a.blobs == nil {
+		return nil, errNotStarted
 	}
 	t, err := a.s.read(h.GetTicketId())
 	if errors.Is(err, store.ErrNotFound) {
-		return errHidden
+		return nil, errHidden
 	} else if err != nil {
-		return toStatus(err)
+		return nil, toStatus(err)
 	}
 	if !reach(ctx, methodUpload, t, h.GetJobId()) {
-		return errHidden
+		return nil, errHidden
 	}
 	if h.GetJobId() != "" && !slices.ContainsFunc(t.GetJobs(), func(j *ticketv1.Job) bool { return j.GetJobId() == h.GetJobId() }) {
-		return rpc.Errorf(codes.NotFound, "job %q is not a job of ticket %s", h.GetJobId(), t.GetNumber())
+		return nil, rpc.Errorf(codes.NotFound, "job %q is not a job of ticket %s", h.GetJobId(), t.GetNumber())
 	}
 	resp := &ticketv1.UploadAttachmentResponse{}
 	if h.GetRequestId() != "" {
@@ -199,45 +208,43 @@ func (a *Attachments) UploadAttachment(stream grpc.ClientStreamingServer[ticketv
 			found, err = idem.Lookup(tx, "UploadAttachment", h.GetRequestId(), h, resp)
 			return err
 		}); err != nil {
-			return toStatus(err)
+			return nil, toStatus(err)
 		}
 		if found { // a replay: the first upload stands, the bytes sent again are not read
-			return stream.SendAndClose(resp)
+			return resp.GetAttachment(), nil
 		}
 	}
 	kind := domain.AttachmentKind(h.GetKind())
 	id := ids.NewAt(a.s.p.Clock.Now())
-	sn := &sniffer{r: &chunks{stream: stream, v: a.v}, kind: kind}
+	sn := &sniffer{r: body, kind: kind}
 	info, err := a.blobs.Put(ctx, id, sn, a.rules.Limit(kind))
 	switch {
 	case sn.err != nil:
-		return toStatus(sn.err)
+		return nil, toStatus(sn.err)
 	case errors.Is(err, blob.ErrTooLarge):
-		return rpc.FieldError("chunk", "a %s may be at most %d bytes", kind, a.rules.Limit(kind))
+		return nil, rpc.FieldError("chunk", "a %s may be at most %d bytes", kind, a.rules.Limit(kind))
 	case err != nil:
 		if s, ok := rpcStatus(err); ok {
-			return s
+			return nil, s
 		}
-		return rpc.Internal(fmt.Errorf("store bytes: %w", err))
+		return nil, rpc.Internal(fmt.Errorf("store bytes: %w", err))
 	}
 	if sn.ct == "" { // an empty upload: nothing to sniff
-		_ = a.blobs.Delete(context.WithoutCancel(ctx), id)
+		a.drop(ctx, id)
 		_, err := domain.SniffType(kind, nil, "chunk")
-		return toStatus(err)
+		return nil, toStatus(err)
 	}
 	if h.GetSha256() != "" && h.GetSha256() != info.SHA256 {
 		a.drop(ctx, id)
-		return rpc.FieldError("header.sha256", "the bytes received have SHA-256 %s, not the declared %s", info.SHA256, h.GetSha256())
+		return nil, rpc.FieldError("header.sha256", "the bytes received have SHA-256 %s, not the declared %s", info.SHA256, h.GetSha256())
 	}
 	now := a.s.p.Clock.Now()
 	rec := &ticketv1.Attachment{Id: id, TicketId: t.GetId(), JobId: h.GetJobId(), Kind: h.GetKind(), ContentType: sn.ct,
 		Size: info.Size, Sha256: info.SHA256, UploadedBy: auth.Actor(ctx, "anonymous"), CreateTime: ts(now),
 		Filename: h.GetFilename(), OrganisationId: t.GetOrganisationId()}
-	if h.GetJobId() != "" {
-		for _, j := range t.GetJobs() {
-			if j.GetJobId() == h.GetJobId() {
-				rec.TechnicianId = j.GetTechnicianId()
-			}
+	for _, j := range t.GetJobs() {
+		if h.GetJobId() != "" && j.GetJobId() == h.GetJobId() {
+			rec.TechnicianId = j.GetTechnicianId()
 		}
 	}
 	replayed := false
@@ -271,9 +278,9 @@ func (a *Attachments) UploadAttachment(stream grpc.ClientStreamingServer[ticketv
 		a.drop(ctx, id)
 	}
 	if err != nil {
-		return toStatus(err)
+		return nil, toStatus(err)
 	}
-	return stream.SendAndClose(resp)
+	return resp.GetAttachment(), nil
 }
 
 // rpcStatus returns the gRPC status inside err (a chunk's validation error, a cancelled call).
