@@ -248,6 +248,13 @@ var policy = map[string]Rule{
 	// Attachments (ticket service): as their ticket; dealers their organisation's tickets,
 	// technicians the tickets and jobs they work. The bytes (photos may show people and
 	// addresses) are not for integrators. Upload and download stream: their handlers scope.
+	// The job pool: stations release, their technicians pick; a technician transfers an accepted
+	// job to a colleague (its technician_id is the caller; to_technician_id the colleague).
+	dispatchService + "ReleaseToPool": rule(all(disp, mgr), pii),
+	dispatchService + "PickJob":       rule(all(disp), own(tech), pii),
+	dispatchService + "TransferJob":   rule(all(disp, mgr), own(tech)),
+	dispatchService + "ListPoolJobs":  rule(all(disp, mgr), own(tech), pii),
+
 	attachService + "UploadAttachment":   rule(all(desk, techd, mgr), org(dealer), own(tech), byHandler),
 	attachService + "GetAttachment":      rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech)),
 	attachService + "ListAttachments":    rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech)),
