@@ -254,6 +254,7 @@ var policy = map[string]Rule{
 	dispatchService + "PickJob":       rule(all(disp), own(tech), pii),
 	dispatchService + "TransferJob":   rule(all(disp, mgr), own(tech)),
 	dispatchService + "ListPoolJobs":  rule(all(disp, mgr), own(tech), pii),
+	dispatchService + "ListDayJobs":   rule(all(disp, mgr), own(tech), pii),
 
 	attachService + "UploadAttachment":   rule(all(desk, techd, mgr), org(dealer), own(tech), byHandler),
 	attachService + "GetAttachment":      rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech)),

@@ -47,6 +47,7 @@ const (
 	DispatchService_PickJob_FullMethodName               = "/sanbao.dispatch.v1.DispatchService/PickJob"
 	DispatchService_TransferJob_FullMethodName           = "/sanbao.dispatch.v1.DispatchService/TransferJob"
 	DispatchService_ListPoolJobs_FullMethodName          = "/sanbao.dispatch.v1.DispatchService/ListPoolJobs"
+	DispatchService_ListDayJobs_FullMethodName           = "/sanbao.dispatch.v1.DispatchService/ListDayJobs"
 	DispatchService_PlanDay_FullMethodName               = "/sanbao.dispatch.v1.DispatchService/PlanDay"
 	DispatchService_CommitPlan_FullMethodName            = "/sanbao.dispatch.v1.DispatchService/CommitPlan"
 )
@@ -157,6 +158,8 @@ type DispatchServiceClient interface {
 	TransferJob(ctx context.Context, in *TransferJobRequest, opts ...grpc.CallOption) (*TransferJobResponse, error)
 	// Lists the pooled jobs a technician may pick.
 	ListPoolJobs(ctx context.Context, in *ListPoolJobsRequest, opts ...grpc.CallOption) (*ListPoolJobsResponse, error)
+	// A technician's day in planned order, in one call (the phone's home screen).
+	ListDayJobs(ctx context.Context, in *ListDayJobsRequest, opts ...grpc.CallOption) (*ListDayJobsResponse, error)
 	// Plans a day for an organisation's active technicians or a list of technicians: each
 	// technician's ordered visits with ETAs, travel and slack, and the jobs left out with the
 	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) held by a planned
@@ -440,6 +443,16 @@ func (c *dispatchServiceClient) ListPoolJobs(ctx context.Context, in *ListPoolJo
 	return out, nil
 }
 
+func (c *dispatchServiceClient) ListDayJobs(ctx context.Context, in *ListDayJobsRequest, opts ...grpc.CallOption) (*ListDayJobsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDayJobsResponse)
+	err := c.cc.Invoke(ctx, DispatchService_ListDayJobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *dispatchServiceClient) PlanDay(ctx context.Context, in *PlanDayRequest, opts ...grpc.CallOption) (*PlanDayResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(PlanDayResponse)
@@ -566,6 +579,8 @@ type DispatchServiceServer interface {
 	TransferJob(context.Context, *TransferJobRequest) (*TransferJobResponse, error)
 	// Lists the pooled jobs a technician may pick.
 	ListPoolJobs(context.Context, *ListPoolJobsRequest) (*ListPoolJobsResponse, error)
+	// A technician's day in planned order, in one call (the phone's home screen).
+	ListDayJobs(context.Context, *ListDayJobsRequest) (*ListDayJobsResponse, error)
 	// Plans a day for an organisation's active technicians or a list of technicians: each
 	// technician's ordered visits with ETAs, travel and slack, and the jobs left out with the
 	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) held by a planned
@@ -673,6 +688,9 @@ func (UnimplementedDispatchServiceServer) TransferJob(context.Context, *Transfer
 }
 func (UnimplementedDispatchServiceServer) ListPoolJobs(context.Context, *ListPoolJobsRequest) (*ListPoolJobsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPoolJobs not implemented")
+}
+func (UnimplementedDispatchServiceServer) ListDayJobs(context.Context, *ListDayJobsRequest) (*ListDayJobsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDayJobs not implemented")
 }
 func (UnimplementedDispatchServiceServer) PlanDay(context.Context, *PlanDayRequest) (*PlanDayResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PlanDay not implemented")
@@ -1151,6 +1169,24 @@ func _DispatchService_ListPoolJobs_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DispatchService_ListDayJobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDayJobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).ListDayJobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_ListDayJobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).ListDayJobs(ctx, req.(*ListDayJobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DispatchService_PlanDay_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PlanDayRequest)
 	if err := dec(in); err != nil {
@@ -1293,6 +1329,10 @@ var DispatchService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListPoolJobs",
 			Handler:    _DispatchService_ListPoolJobs_Handler,
+		},
+		{
+			MethodName: "ListDayJobs",
+			Handler:    _DispatchService_ListDayJobs_Handler,
 		},
 		{
 			MethodName: "PlanDay",
