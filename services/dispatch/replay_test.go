@@ -31,7 +31,7 @@ func TestOfflineQueueReplay(t *testing.T) {
 	}
 	phone := w.as(t, holder)
 	refresh := func() { phone = w.as(t, holder) } // the phone renews its token as the day goes on
-	at := w.clock.Now().Add(2 * time.Hour) // signed on site, queued with the report
+	at := w.clock.Now().Add(2 * time.Hour)        // signed on site, queued with the report
 	queue := []struct {
 		name string
 		call func() (proto.Message, error)
@@ -106,7 +106,7 @@ func TestListDayJobs(t *testing.T) {
 	j1 := w.createJob(t, jobInput("T-DAY-1"))
 	in := jobInput("T-DAY-2")
 	in.Site.Point = &typev1.GeoPoint{Latitude: site.Latitude + 0.1, Longitude: site.Longitude} // nearer a
-	w.createJob(t, in) // a second job, held by whoever is best for it
+	w.createJob(t, in)                                                                         // a second job, held by whoever is best for it
 	holder := j1.GetAssignment().GetTechnicianId()
 	var tech *dispatchv1.Technician
 	for _, tc := range []*dispatchv1.Technician{w.a, w.b, w.elsewhere} {
