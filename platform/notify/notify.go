@@ -143,7 +143,9 @@ func (p Preference) DeliverAt(t time.Time) time.Time {
 	lt := t.In(p.loc())
 	midnight := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, p.loc())
 	m := lt.Hour()*60 + lt.Minute()
-	at := func(day, minute int) time.Time { return midnight.AddDate(0, 0, day).Add(time.Duration(minute) * time.Minute) }
+	at := func(day, minute int) time.Time {
+		return midnight.AddDate(0, 0, day).Add(time.Duration(minute) * time.Minute)
+	}
 	if p.QuietFrom < p.QuietTo { // e.g. 12:00–14:00
 		if m >= p.QuietFrom && m < p.QuietTo {
 			return at(0, p.QuietTo)

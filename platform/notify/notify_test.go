@@ -19,11 +19,14 @@ import (
 	"github.com/sanbao/sanbao/platform/timer"
 )
 
-var cst = time.FixedZone("CST", 8*3600)
+var (
+	cst   = time.FixedZone("CST", 8*3600)
+	epoch = svctest.Epoch() // read once: the world's clock moves on
+)
 
 // local is day d of the test world at hh:mm China time.
 func local(d, hh, mm int) time.Time {
-	e := svctest.Epoch().In(cst)
+	e := epoch.In(cst)
 	return time.Date(e.Year(), e.Month(), e.Day()+d, hh, mm, 0, 0, cst)
 }
 
