@@ -18,6 +18,7 @@ import (
 	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/blob"
 	"github.com/sanbao/sanbao/platform/daemon"
+	"github.com/sanbao/sanbao/platform/notify"
 	"github.com/sanbao/sanbao/platform/rpc"
 	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/ticket/internal/api"
@@ -69,8 +70,14 @@ type Service struct {
 	http        *api.HTTP
 	cfg         AttachmentConfig
 	security    daemon.Security
+	notifier    notify.Router
 	conns       []*grpc.ClientConn
 }
+
+// SetNotifier replaces the providers of customer notifications (default: the log provider on
+// every channel, the all-in-one's). Call it before the service starts; operators fill the
+// Router with their SMS gateway, WeChat template-message client and SMTP sender.
+func (s *Service) SetNotifier(r notify.Router) { s.notifier = r }
 
 var _ daemon.Service = (*Service)(nil)
 
@@ -113,6 +120,12 @@ func (s *Service) Register(g *grpc.Server) {
 // Start wires the API and the lifecycle to the platform, ensures the S3 bucket (retried while
 // the object store does not answer) and starts the attachment sweeper.
 func (s *Service) Start(ctx context.Context, p *daemon.Platform) error {
+	if s.notifier == nil {
+		l := notify.Log{Log: p.Log.Named("notify")}
+		s.notifier = notify.Router{notify.SMS: l, notify.WeChat: l, notify.Email: l}
+	}
+	s.api.SetNotifications(notify.Preference{QuietFrom: notify.DefaultQuietFrom, QuietTo: notify.DefaultQuietTo}, s.notifier.Has)
+	(&notify.Deliverer{DB: p.DB, Provider: s.notifier, Clock: p.Clock, Log: p.Log.Named("notify")}).Register(p.Timers)
 	blobs, err := s.cfg.open(filepath.Dir(p.DB.Path()))
 	if err != nil {
 		return fmt.Errorf("attachment store: %w", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
+	"github.com/sanbao/sanbao/platform/notify"
 	"github.com/sanbao/sanbao/platform/outbox"
 	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/platform/timer"
@@ -56,6 +57,9 @@ type Server struct {
 
 	blobs       blob.Store             // attachments' bytes (nil: no attachment API)
 	attachments domain.AttachmentRules // their limits and retention
+
+	notifyPref   *notify.Preference        // quiet hours of customer notifications (nil: none sent)
+	notifyServed func(notify.Channel) bool // the channels a provider serves
 }
 
 var _ ticketv1.TicketServiceServer = (*Server)(nil)
@@ -235,6 +239,9 @@ func (c *change) save() error {
 		return err
 	}
 	if err := c.s.keepAttachments(c.tx, c.old, c.t, c.now); err != nil {
+		return err
+	}
+	if err := c.notifyCustomer(c.tx); err != nil {
 		return err
 	}
 	snap := snapshot(c.t)
