@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -79,6 +80,9 @@ type counter struct {
 }
 
 func newCounter(r io.Reader, limit int64) *counter {
+	if r == nil {
+		r = strings.NewReader("") // a nil reader is empty content
+	}
 	return &counter{r: r, h: sha256.New(), limit: limit}
 }
 
