@@ -32,10 +32,13 @@ var (
 	Attachments = []byte("attachments")
 	// AttachmentIndex: ticket id, attachment id → nothing (a ticket's attachments in order).
 	AttachmentIndex = []byte("attachment_index")
+	// UnitCodes: code → ticketv1.UnitCode; UnitCodeBySerial: unit serial → code.
+	UnitCodes        = []byte("unit_codes")
+	UnitCodeBySerial = []byte("unit_code_by_serial")
 )
 
 // Schema is the store layout.
 func Schema() store.Schema {
 	return store.Schema{Version: Version, Buckets: [][]byte{Tickets, Numbers, Sequences, TicketIndex, Repairs, KPI,
-		Contacts, Calendars, Policies, Attachments, AttachmentIndex}}
+		Contacts, Calendars, Policies, Attachments, AttachmentIndex, UnitCodes, UnitCodeBySerial}}
 }
