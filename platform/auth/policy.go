@@ -258,7 +258,7 @@ var policy = map[string]Rule{
 	dispatchService + "ListDayJobs":   rule(all(disp, mgr), own(tech), pii),
 
 	// Unit codes for the customer's page (ticket service): staff, and dealers for their own units.
-	customerService + "IssueUnitCode": rule(all(desk, mgr, admin), org(dealer)),
+	customerService + "IssueUnitCode": rule(all(desk, mgr, admin), org(dealer), pii),
 
 	attachService + "UploadAttachment":   rule(all(desk, techd, mgr), org(dealer), own(tech), byHandler),
 	attachService + "GetAttachment":      rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech)),

@@ -8,7 +8,7 @@ package ticketv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
-	_ "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	v1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -36,7 +36,10 @@ type UnitCode struct {
 	// The dealer organisation that sold it, if any.
 	OrganisationId string `protobuf:"bytes,4,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
 	// When issued.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The customer on record: the one-time code for the unit's page goes to its phone. Personal
+	// data (redacted for roles that may not see it); never shown on the page.
+	Contact       *v1.Contact `protobuf:"bytes,6,opt,name=contact,proto3" json:"contact,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -106,6 +109,13 @@ func (x *UnitCode) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *UnitCode) GetContact() *v1.Contact {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
 // IssueUnitCodeRequest names the unit.
 type IssueUnitCodeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -117,8 +127,10 @@ type IssueUnitCodeRequest struct {
 	ProductLine string `protobuf:"bytes,3,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
 	// The dealer organisation (a dealer's token sets it to its own).
 	OrganisationId string `protobuf:"bytes,4,opt,name=organisation_id,json=organisationId,proto3" json:"organisation_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The customer on record (its phone gets the one-time code); replaces the stored one when set.
+	Contact       *v1.Contact `protobuf:"bytes,5,opt,name=contact,proto3" json:"contact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *IssueUnitCodeRequest) Reset() {
@@ -177,6 +189,13 @@ func (x *IssueUnitCodeRequest) GetOrganisationId() string {
 		return x.OrganisationId
 	}
 	return ""
+}
+
+func (x *IssueUnitCodeRequest) GetContact() *v1.Contact {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
 }
 
 // IssueUnitCodeResponse is the code.
@@ -363,11 +382,130 @@ func (x *ServiceVisit) GetResolveTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// TrackingView is one ticket's progress as the customer follows it, like a parcel.
+type TrackingView struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ticket's number.
+	Number string `protobuf:"bytes,1,opt,name=number,proto3" json:"number,omitempty"`
+	// Its state now.
+	State TicketState `protobuf:"varint,2,opt,name=state,proto3,enum=sanbao.ticket.v1.TicketState" json:"state,omitempty"`
+	// The steps, in order; a step not reached yet has no time.
+	Steps         []*TrackingStep `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackingView) Reset() {
+	*x = TrackingView{}
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackingView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackingView) ProtoMessage() {}
+
+func (x *TrackingView) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackingView.ProtoReflect.Descriptor instead.
+func (*TrackingView) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *TrackingView) GetNumber() string {
+	if x != nil {
+		return x.Number
+	}
+	return ""
+}
+
+func (x *TrackingView) GetState() TicketState {
+	if x != nil {
+		return x.State
+	}
+	return TicketState_TICKET_STATE_UNSPECIFIED
+}
+
+func (x *TrackingView) GetSteps() []*TrackingStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+// TrackingStep is one step of a ticket the customer sees.
+type TrackingStep struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// received, coverage_decided, technician_assigned, on_the_way, done, survey.
+	Step string `protobuf:"bytes,1,opt,name=step,proto3" json:"step,omitempty"`
+	// When it was reached (absent: not yet).
+	Time          *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackingStep) Reset() {
+	*x = TrackingStep{}
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackingStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackingStep) ProtoMessage() {}
+
+func (x *TrackingStep) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackingStep.ProtoReflect.Descriptor instead.
+func (*TrackingStep) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *TrackingStep) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *TrackingStep) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
 var File_sanbao_ticket_v1_customer_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_customer_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/ticket/v1/customer.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x91\x02\n" +
+	"\x1fsanbao/ticket/v1/customer.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xc4\x02\n" +
 	"\bUnitCode\x12\x1f\n" +
 	"\x04code\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18\n" +
 	"R\x04code\x12-\n" +
@@ -377,14 +515,16 @@ const file_sanbao_ticket_v1_customer_proto_rawDesc = "" +
 	"\x0forganisation_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x12M\n" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"createTime\"\xf1\x01\n" +
+	"createTime\x121\n" +
+	"\acontact\x18\x06 \x01(\v2\x17.sanbao.type.v1.ContactR\acontact\"\xa4\x02\n" +
 	"\x14IssueUnitCodeRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12/\n" +
 	"\vunit_serial\x18\x02 \x01(\tB\x0e\xbaH\vr\t\xc8\xc6'\x01\x10\x01\x18\x80\x01R\n" +
 	"unitSerial\x121\n" +
 	"\fproduct_line\x18\x03 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\vproductLine\x125\n" +
-	"\x0forganisation_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\"P\n" +
+	"\x0forganisation_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x121\n" +
+	"\acontact\x18\x05 \x01(\v2\x17.sanbao.type.v1.ContactR\acontact\"P\n" +
 	"\x15IssueUnitCodeResponse\x127\n" +
 	"\tunit_code\x18\x01 \x01(\v2\x1a.sanbao.ticket.v1.UnitCodeR\bunitCode\"g\n" +
 	"\bUnitView\x12!\n" +
@@ -396,7 +536,14 @@ const file_sanbao_ticket_v1_customer_proto_rawDesc = "" +
 	"\x05state\x18\x03 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateR\x05state\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12=\n" +
-	"\fresolve_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime2s\n" +
+	"\fresolve_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\"\x91\x01\n" +
+	"\fTrackingView\x12\x16\n" +
+	"\x06number\x18\x01 \x01(\tR\x06number\x123\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateR\x05state\x124\n" +
+	"\x05steps\x18\x03 \x03(\v2\x1e.sanbao.ticket.v1.TrackingStepR\x05steps\"R\n" +
+	"\fTrackingStep\x12\x12\n" +
+	"\x04step\x18\x01 \x01(\tR\x04step\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time2s\n" +
 	"\x0fCustomerService\x12`\n" +
 	"\rIssueUnitCode\x12&.sanbao.ticket.v1.IssueUnitCodeRequest\x1a'.sanbao.ticket.v1.IssueUnitCodeResponseB\xbf\x01\n" +
 	"\x14com.sanbao.ticket.v1B\rCustomerProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
@@ -413,32 +560,40 @@ func file_sanbao_ticket_v1_customer_proto_rawDescGZIP() []byte {
 	return file_sanbao_ticket_v1_customer_proto_rawDescData
 }
 
-var file_sanbao_ticket_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_sanbao_ticket_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_sanbao_ticket_v1_customer_proto_goTypes = []any{
 	(*UnitCode)(nil),              // 0: sanbao.ticket.v1.UnitCode
 	(*IssueUnitCodeRequest)(nil),  // 1: sanbao.ticket.v1.IssueUnitCodeRequest
 	(*IssueUnitCodeResponse)(nil), // 2: sanbao.ticket.v1.IssueUnitCodeResponse
 	(*UnitView)(nil),              // 3: sanbao.ticket.v1.UnitView
 	(*ServiceVisit)(nil),          // 4: sanbao.ticket.v1.ServiceVisit
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
-	(TicketKind)(0),               // 6: sanbao.ticket.v1.TicketKind
-	(TicketState)(0),              // 7: sanbao.ticket.v1.TicketState
+	(*TrackingView)(nil),          // 5: sanbao.ticket.v1.TrackingView
+	(*TrackingStep)(nil),          // 6: sanbao.ticket.v1.TrackingStep
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*v1.Contact)(nil),            // 8: sanbao.type.v1.Contact
+	(TicketKind)(0),               // 9: sanbao.ticket.v1.TicketKind
+	(TicketState)(0),              // 10: sanbao.ticket.v1.TicketState
 }
 var file_sanbao_ticket_v1_customer_proto_depIdxs = []int32{
-	5, // 0: sanbao.ticket.v1.UnitCode.create_time:type_name -> google.protobuf.Timestamp
-	0, // 1: sanbao.ticket.v1.IssueUnitCodeResponse.unit_code:type_name -> sanbao.ticket.v1.UnitCode
-	4, // 2: sanbao.ticket.v1.UnitView.history:type_name -> sanbao.ticket.v1.ServiceVisit
-	6, // 3: sanbao.ticket.v1.ServiceVisit.kind:type_name -> sanbao.ticket.v1.TicketKind
-	7, // 4: sanbao.ticket.v1.ServiceVisit.state:type_name -> sanbao.ticket.v1.TicketState
-	5, // 5: sanbao.ticket.v1.ServiceVisit.create_time:type_name -> google.protobuf.Timestamp
-	5, // 6: sanbao.ticket.v1.ServiceVisit.resolve_time:type_name -> google.protobuf.Timestamp
-	1, // 7: sanbao.ticket.v1.CustomerService.IssueUnitCode:input_type -> sanbao.ticket.v1.IssueUnitCodeRequest
-	2, // 8: sanbao.ticket.v1.CustomerService.IssueUnitCode:output_type -> sanbao.ticket.v1.IssueUnitCodeResponse
-	8, // [8:9] is the sub-list for method output_type
-	7, // [7:8] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	7,  // 0: sanbao.ticket.v1.UnitCode.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 1: sanbao.ticket.v1.UnitCode.contact:type_name -> sanbao.type.v1.Contact
+	8,  // 2: sanbao.ticket.v1.IssueUnitCodeRequest.contact:type_name -> sanbao.type.v1.Contact
+	0,  // 3: sanbao.ticket.v1.IssueUnitCodeResponse.unit_code:type_name -> sanbao.ticket.v1.UnitCode
+	4,  // 4: sanbao.ticket.v1.UnitView.history:type_name -> sanbao.ticket.v1.ServiceVisit
+	9,  // 5: sanbao.ticket.v1.ServiceVisit.kind:type_name -> sanbao.ticket.v1.TicketKind
+	10, // 6: sanbao.ticket.v1.ServiceVisit.state:type_name -> sanbao.ticket.v1.TicketState
+	7,  // 7: sanbao.ticket.v1.ServiceVisit.create_time:type_name -> google.protobuf.Timestamp
+	7,  // 8: sanbao.ticket.v1.ServiceVisit.resolve_time:type_name -> google.protobuf.Timestamp
+	10, // 9: sanbao.ticket.v1.TrackingView.state:type_name -> sanbao.ticket.v1.TicketState
+	6,  // 10: sanbao.ticket.v1.TrackingView.steps:type_name -> sanbao.ticket.v1.TrackingStep
+	7,  // 11: sanbao.ticket.v1.TrackingStep.time:type_name -> google.protobuf.Timestamp
+	1,  // 12: sanbao.ticket.v1.CustomerService.IssueUnitCode:input_type -> sanbao.ticket.v1.IssueUnitCodeRequest
+	2,  // 13: sanbao.ticket.v1.CustomerService.IssueUnitCode:output_type -> sanbao.ticket.v1.IssueUnitCodeResponse
+	13, // [13:14] is the sub-list for method output_type
+	12, // [12:13] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_customer_proto_init() }
@@ -454,7 +609,7 @@ func file_sanbao_ticket_v1_customer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_customer_proto_rawDesc), len(file_sanbao_ticket_v1_customer_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -39,13 +39,14 @@ type TokenVerifier interface {
 // Content-Disposition: attachment for everything but images, so nothing uploaded runs in the
 // site's origin.
 type HTTP struct {
-	a        *Attachments
-	c        *Customer
-	insecure bool
-	tokens   atomic.Pointer[TokenVerifier]
-	mux      *http.ServeMux
-	perCode  *ratelimit.Keyed // public lookups per unit code
-	perIP    *ratelimit.Keyed // public lookups per client address
+	a          *Attachments
+	c          *Customer
+	insecure   bool
+	tokens     atomic.Pointer[TokenVerifier]
+	mux        *http.ServeMux
+	perCode    *ratelimit.Keyed // public lookups per unit code
+	perIP      *ratelimit.Keyed // public lookups per client address
+	otpPerCode *ratelimit.Keyed // one-time codes asked for per unit code
 }
 
 // NewHTTP returns the HTTP face of attachments a and customer pages c. With insecure every
@@ -54,7 +55,10 @@ type HTTP struct {
 func NewHTTP(a *Attachments, c *Customer, insecure bool) *HTTP {
 	h := &HTTP{a: a, c: c, insecure: insecure, mux: http.NewServeMux(),
 		perCode: ratelimit.New(LookupEveryPerCode, LookupBurst, 100_000),
-		perIP:   ratelimit.New(LookupEveryPerIP, LookupBurst, 100_000)}
+		perIP:   ratelimit.New(LookupEveryPerIP, LookupBurst, 100_000), otpPerCode: ratelimit.New(otpEvery, 3, 100_000)}
+	h.mux.HandleFunc("POST /v1/c/{code}/otp", h.requestOTP)
+	h.mux.HandleFunc("POST /v1/c/{code}/session", h.openSession)
+	h.mux.HandleFunc("GET /v1/c/{code}/tickets/{number}", h.tracking)
 	h.mux.HandleFunc("GET /v1/c/{code}", h.unitView)
 	h.mux.HandleFunc("GET /v1/unit-codes/{code}/qr.png", h.qr)
 	h.mux.HandleFunc("POST /v1/tickets/{ticket_id}/attachments", h.upload)

@@ -46,6 +46,12 @@ func (c *Customer) IssueUnitCode(ctx context.Context, req *ticketv1.IssueUnitCod
 			if err != nil {
 				return err
 			}
+			if req.GetContact() != nil {
+				uc.Contact = req.GetContact()
+				if err := store.PutUnitCode(tx, uc); err != nil {
+					return err
+				}
+			}
 			resp.UnitCode = uc
 			return idem.Save(tx, "IssueUnitCode", req.GetRequestId(), req, resp, now)
 		}
@@ -58,7 +64,7 @@ func (c *Customer) IssueUnitCode(ctx context.Context, req *ticketv1.IssueUnitCod
 				continue
 			}
 			uc := &ticketv1.UnitCode{Code: code, UnitSerial: req.GetUnitSerial(), ProductLine: req.GetProductLine(),
-				OrganisationId: req.GetOrganisationId(), CreateTime: ts(now)}
+				OrganisationId: req.GetOrganisationId(), CreateTime: ts(now), Contact: req.GetContact()}
 			if err := store.PutUnitCode(tx, uc); err != nil {
 				return err
 			}
