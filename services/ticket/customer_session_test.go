@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
 	"github.com/sanbao/sanbao/platform/auth"
@@ -157,6 +159,39 @@ func TestCustomerSession(t *testing.T) {
 		if code != tc.want || bytes.Contains(body, []byte(ticketB)) {
 			t.Errorf("%s: GET %s = %d %s, want %d and nothing of B", tc.name, tc.path, code, body, tc.want)
 		}
+	}
+
+	// Reporting a problem with the session opens a ticket with the unit known, once per report.
+	report := map[string]any{"requestId": "page-1", "kind": "TICKET_KIND_REPAIR", "symptom": "机器不启动"}
+	var numbers []string
+	for range 2 {
+		code, body := call("POST", "/v1/c/"+codeA+"/tickets", sess.Token, report)
+		var tv ticketv1.TrackingView
+		if code != http.StatusCreated || protojson.Unmarshal(body, &tv) != nil {
+			t.Fatalf("report a problem = %d %s", code, body)
+		}
+		numbers = append(numbers, tv.GetNumber())
+	}
+	if numbers[0] != numbers[1] {
+		t.Errorf("a resent report opened %v, want one ticket", numbers)
+	}
+	got, err := tickets.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: numbers[0]})
+	if err != nil || got.GetTicket().GetUnit().GetSerial() != "SN-A" || got.GetTicket().GetCustomer().GetContact().GetPhone() != "13900000001" ||
+		got.GetTicket().GetChannel() != ticketv1.Channel_CHANNEL_WEB {
+		t.Errorf("reported ticket = %v, %v; want unit SN-A, the customer on record, channel web", got.GetTicket(), err)
+	}
+	if code, _ := call("POST", "/v1/c/"+codeB+"/tickets", sess.Token, report); code != http.StatusNotFound {
+		t.Errorf("report on B with A's session = %d, want 404", code)
+	}
+	if code, _ := call("POST", "/v1/c/"+codeA+"/tickets", sess.Token, map[string]any{"requestId": "page-2", "kind": "TICKET_KIND_REPAIR"}); code != http.StatusBadRequest {
+		t.Errorf("report without a symptom = %d, want 400", code)
+	}
+	survey := map[string]any{"answers": []map[string]any{{"question": "overall", "score": 5}}}
+	if code, _ := call("POST", "/v1/c/"+codeA+"/tickets/"+ticketB+"/survey", sess.Token, survey); code != http.StatusNotFound {
+		t.Errorf("survey of B's ticket with A's session = %d, want 404", code)
+	}
+	if code, body := call("POST", "/v1/c/"+codeA+"/tickets/"+ticketA+"/survey", sess.Token, survey); code != http.StatusConflict {
+		t.Errorf("survey of an unresolved ticket = %d %s, want 409", code, body)
 	}
 
 	// Guessing B's one-time code is stopped after five tries, even with the right one last.

@@ -501,6 +501,90 @@ func (x *TrackingStep) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// ReportProblem is what the customer's page sends to report a fault on the unit
+// (POST /v1/c/{code}/tickets, with the session): the unit, the customer and the dealer are
+// known from the code.
+type ReportProblem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key (the page makes one per report, so a resend lands once).
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// What kind of help (repair, maintenance, installation, consultation, complaint).
+	Kind TicketKind `protobuf:"varint,2,opt,name=kind,proto3,enum=sanbao.ticket.v1.TicketKind" json:"kind,omitempty"`
+	// The fault in the customer's words.
+	Symptom string `protobuf:"bytes,3,opt,name=symptom,proto3" json:"symptom,omitempty"`
+	// Preferred visit window, if any.
+	WindowStartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=window_start_time,json=windowStartTime,proto3" json:"window_start_time,omitempty"`
+	// End of the preferred window.
+	WindowEndTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=window_end_time,json=windowEndTime,proto3" json:"window_end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportProblem) Reset() {
+	*x = ReportProblem{}
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportProblem) ProtoMessage() {}
+
+func (x *ReportProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportProblem.ProtoReflect.Descriptor instead.
+func (*ReportProblem) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ReportProblem) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReportProblem) GetKind() TicketKind {
+	if x != nil {
+		return x.Kind
+	}
+	return TicketKind_TICKET_KIND_UNSPECIFIED
+}
+
+func (x *ReportProblem) GetSymptom() string {
+	if x != nil {
+		return x.Symptom
+	}
+	return ""
+}
+
+func (x *ReportProblem) GetWindowStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowStartTime
+	}
+	return nil
+}
+
+func (x *ReportProblem) GetWindowEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowEndTime
+	}
+	return nil
+}
+
 var File_sanbao_ticket_v1_customer_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_customer_proto_rawDesc = "" +
@@ -543,7 +627,17 @@ const file_sanbao_ticket_v1_customer_proto_rawDesc = "" +
 	"\x05steps\x18\x03 \x03(\v2\x1e.sanbao.ticket.v1.TrackingStepR\x05steps\"R\n" +
 	"\fTrackingStep\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\tR\x04step\x12.\n" +
-	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time2s\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xe9\x02\n" +
+	"\rReportProblem\x12@\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tB!\xbaH\x1er\x1c\x10\x012\x18^[A-Za-z0-9._:-]{1,128}$R\trequestId\x12<\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1c.sanbao.ticket.v1.TicketKindB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12(\n" +
+	"\asymptom\x18\x03 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xa0\x1fR\asymptom\x12X\n" +
+	"\x11window_start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0fwindowStartTime\x12T\n" +
+	"\x0fwindow_end_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\rwindowEndTime2s\n" +
 	"\x0fCustomerService\x12`\n" +
 	"\rIssueUnitCode\x12&.sanbao.ticket.v1.IssueUnitCodeRequest\x1a'.sanbao.ticket.v1.IssueUnitCodeResponseB\xbf\x01\n" +
 	"\x14com.sanbao.ticket.v1B\rCustomerProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
@@ -560,7 +654,7 @@ func file_sanbao_ticket_v1_customer_proto_rawDescGZIP() []byte {
 	return file_sanbao_ticket_v1_customer_proto_rawDescData
 }
 
-var file_sanbao_ticket_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_sanbao_ticket_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_sanbao_ticket_v1_customer_proto_goTypes = []any{
 	(*UnitCode)(nil),              // 0: sanbao.ticket.v1.UnitCode
 	(*IssueUnitCodeRequest)(nil),  // 1: sanbao.ticket.v1.IssueUnitCodeRequest
@@ -569,31 +663,35 @@ var file_sanbao_ticket_v1_customer_proto_goTypes = []any{
 	(*ServiceVisit)(nil),          // 4: sanbao.ticket.v1.ServiceVisit
 	(*TrackingView)(nil),          // 5: sanbao.ticket.v1.TrackingView
 	(*TrackingStep)(nil),          // 6: sanbao.ticket.v1.TrackingStep
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
-	(*v1.Contact)(nil),            // 8: sanbao.type.v1.Contact
-	(TicketKind)(0),               // 9: sanbao.ticket.v1.TicketKind
-	(TicketState)(0),              // 10: sanbao.ticket.v1.TicketState
+	(*ReportProblem)(nil),         // 7: sanbao.ticket.v1.ReportProblem
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*v1.Contact)(nil),            // 9: sanbao.type.v1.Contact
+	(TicketKind)(0),               // 10: sanbao.ticket.v1.TicketKind
+	(TicketState)(0),              // 11: sanbao.ticket.v1.TicketState
 }
 var file_sanbao_ticket_v1_customer_proto_depIdxs = []int32{
-	7,  // 0: sanbao.ticket.v1.UnitCode.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 1: sanbao.ticket.v1.UnitCode.contact:type_name -> sanbao.type.v1.Contact
-	8,  // 2: sanbao.ticket.v1.IssueUnitCodeRequest.contact:type_name -> sanbao.type.v1.Contact
+	8,  // 0: sanbao.ticket.v1.UnitCode.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 1: sanbao.ticket.v1.UnitCode.contact:type_name -> sanbao.type.v1.Contact
+	9,  // 2: sanbao.ticket.v1.IssueUnitCodeRequest.contact:type_name -> sanbao.type.v1.Contact
 	0,  // 3: sanbao.ticket.v1.IssueUnitCodeResponse.unit_code:type_name -> sanbao.ticket.v1.UnitCode
 	4,  // 4: sanbao.ticket.v1.UnitView.history:type_name -> sanbao.ticket.v1.ServiceVisit
-	9,  // 5: sanbao.ticket.v1.ServiceVisit.kind:type_name -> sanbao.ticket.v1.TicketKind
-	10, // 6: sanbao.ticket.v1.ServiceVisit.state:type_name -> sanbao.ticket.v1.TicketState
-	7,  // 7: sanbao.ticket.v1.ServiceVisit.create_time:type_name -> google.protobuf.Timestamp
-	7,  // 8: sanbao.ticket.v1.ServiceVisit.resolve_time:type_name -> google.protobuf.Timestamp
-	10, // 9: sanbao.ticket.v1.TrackingView.state:type_name -> sanbao.ticket.v1.TicketState
+	10, // 5: sanbao.ticket.v1.ServiceVisit.kind:type_name -> sanbao.ticket.v1.TicketKind
+	11, // 6: sanbao.ticket.v1.ServiceVisit.state:type_name -> sanbao.ticket.v1.TicketState
+	8,  // 7: sanbao.ticket.v1.ServiceVisit.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 8: sanbao.ticket.v1.ServiceVisit.resolve_time:type_name -> google.protobuf.Timestamp
+	11, // 9: sanbao.ticket.v1.TrackingView.state:type_name -> sanbao.ticket.v1.TicketState
 	6,  // 10: sanbao.ticket.v1.TrackingView.steps:type_name -> sanbao.ticket.v1.TrackingStep
-	7,  // 11: sanbao.ticket.v1.TrackingStep.time:type_name -> google.protobuf.Timestamp
-	1,  // 12: sanbao.ticket.v1.CustomerService.IssueUnitCode:input_type -> sanbao.ticket.v1.IssueUnitCodeRequest
-	2,  // 13: sanbao.ticket.v1.CustomerService.IssueUnitCode:output_type -> sanbao.ticket.v1.IssueUnitCodeResponse
-	13, // [13:14] is the sub-list for method output_type
-	12, // [12:13] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	8,  // 11: sanbao.ticket.v1.TrackingStep.time:type_name -> google.protobuf.Timestamp
+	10, // 12: sanbao.ticket.v1.ReportProblem.kind:type_name -> sanbao.ticket.v1.TicketKind
+	8,  // 13: sanbao.ticket.v1.ReportProblem.window_start_time:type_name -> google.protobuf.Timestamp
+	8,  // 14: sanbao.ticket.v1.ReportProblem.window_end_time:type_name -> google.protobuf.Timestamp
+	1,  // 15: sanbao.ticket.v1.CustomerService.IssueUnitCode:input_type -> sanbao.ticket.v1.IssueUnitCodeRequest
+	2,  // 16: sanbao.ticket.v1.CustomerService.IssueUnitCode:output_type -> sanbao.ticket.v1.IssueUnitCodeResponse
+	16, // [16:17] is the sub-list for method output_type
+	15, // [15:16] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_customer_proto_init() }
@@ -609,7 +707,7 @@ func file_sanbao_ticket_v1_customer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_customer_proto_rawDesc), len(file_sanbao_ticket_v1_customer_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -59,6 +59,8 @@ func NewHTTP(a *Attachments, c *Customer, insecure bool) *HTTP {
 	h.mux.HandleFunc("POST /v1/c/{code}/otp", h.requestOTP)
 	h.mux.HandleFunc("POST /v1/c/{code}/session", h.openSession)
 	h.mux.HandleFunc("GET /v1/c/{code}/tickets/{number}", h.tracking)
+	h.mux.HandleFunc("POST /v1/c/{code}/tickets", h.reportProblem)
+	h.mux.HandleFunc("POST /v1/c/{code}/tickets/{number}/survey", h.answerSurvey)
 	h.mux.HandleFunc("GET /v1/c/{code}", h.unitView)
 	h.mux.HandleFunc("GET /v1/unit-codes/{code}/qr.png", h.qr)
 	h.mux.HandleFunc("POST /v1/tickets/{ticket_id}/attachments", h.upload)
