@@ -13,6 +13,7 @@ import (
 
 	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/rpc"
+	"github.com/sanbao/sanbao/services/ticket/internal/domain"
 	"github.com/sanbao/sanbao/services/ticket/internal/store"
 )
 
@@ -40,7 +41,11 @@ func (h *HTTP) unitView(w http.ResponseWriter, r *http.Request) {
 		ip = r.RemoteAddr
 	}
 	code := r.PathValue("code")
-	if !h.perIP.Allow(ip, now) || !h.perCode.Allow(code, now) {
+	key := code
+	if n, err := domain.NormalizeCode(code); err == nil {
+		key = n // "abcd-efgh-jk" and "ABCDEFGHJK" share one bucket
+	}
+	if !h.perIP.Allow(ip, now) || !h.perCode.Allow(key, now) {
 		w.Header().Set("Retry-After", "10")
 		h.fail(w, rpc.Errorf(codes.ResourceExhausted, "too many lookups; try again shortly"))
 		return

@@ -61,7 +61,11 @@ func (h *HTTP) requestOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	if !h.perIP.Allow(clientIP(r), now) || !h.otpPerCode.Allow(r.PathValue("code"), now) {
+	key := r.PathValue("code")
+	if n, err := domain.NormalizeCode(key); err == nil {
+		key = n
+	}
+	if !h.perIP.Allow(clientIP(r), now) || !h.otpPerCode.Allow(key, now) {
 		w.Header().Set("Retry-After", "60")
 		h.fail(w, rpc.Errorf(codes.ResourceExhausted, "too many codes asked for; try again in a minute"))
 		return
