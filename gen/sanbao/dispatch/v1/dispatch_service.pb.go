@@ -3078,7 +3078,7 @@ var File_sanbao_dispatch_v1_dispatch_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fsanbao/dispatch/v1/import.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
+	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fsanbao/dispatch/v1/import.proto\x1a\x1csanbao/dispatch/v1/day.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1dsanbao/dispatch/v1/pool.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
 	"\x17CreateTechnicianRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12F\n" +
@@ -3335,7 +3335,7 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12D\n" +
 	"\x06visits\x18\x02 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\v\xbaH\b\x92\x01\x05\b\x01\x10\xf4\x03R\x06visits\"A\n" +
 	"\x12CommitPlanResponse\x12+\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xa3\x1d\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xdd\"\n" +
 	"\x0fDispatchService\x12\x89\x01\n" +
 	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/technicians\x12r\n" +
 	"\x11ImportTechnicians\x12,.sanbao.dispatch.v1.ImportTechniciansRequest\x1a-.sanbao.dispatch.v1.ImportTechniciansResponse(\x01\x12\x8d\x01\n" +
@@ -3365,7 +3365,12 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\rCompleteVisit\x12(.sanbao.dispatch.v1.CompleteVisitRequest\x1a).sanbao.dispatch.v1.CompleteVisitResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/jobs/{job_id}:completeVisit\x12\x88\x01\n" +
 	"\vAmendReport\x12&.sanbao.dispatch.v1.AmendReportRequest\x1a'.sanbao.dispatch.v1.AmendReportResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/jobs/{job_id}:amendReport\x12\x85\x01\n" +
 	"\vEscalateJob\x12&.sanbao.dispatch.v1.EscalateJobRequest\x1a'.sanbao.dispatch.v1.EscalateJobResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/jobs/{job_id}:escalate\x12}\n" +
-	"\tCancelJob\x12$.sanbao.dispatch.v1.CancelJobRequest\x1a%.sanbao.dispatch.v1.CancelJobResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/jobs/{job_id}:cancel\x12p\n" +
+	"\tCancelJob\x12$.sanbao.dispatch.v1.CancelJobRequest\x1a%.sanbao.dispatch.v1.CancelJobResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/jobs/{job_id}:cancel\x12\x90\x01\n" +
+	"\rReleaseToPool\x12(.sanbao.dispatch.v1.ReleaseToPoolRequest\x1a).sanbao.dispatch.v1.ReleaseToPoolResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/jobs/{job_id}:releaseToPool\x12u\n" +
+	"\aPickJob\x12\".sanbao.dispatch.v1.PickJobRequest\x1a#.sanbao.dispatch.v1.PickJobResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/jobs/{job_id}:pick\x12\x85\x01\n" +
+	"\vTransferJob\x12&.sanbao.dispatch.v1.TransferJobRequest\x1a'.sanbao.dispatch.v1.TransferJobResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/jobs/{job_id}:transfer\x12\x93\x01\n" +
+	"\fListPoolJobs\x12'.sanbao.dispatch.v1.ListPoolJobsRequest\x1a(.sanbao.dispatch.v1.ListPoolJobsResponse\"0\x82\xd3\xe4\x93\x02*\x12(/v1/technicians/{technician_id}/poolJobs\x12\x8f\x01\n" +
+	"\vListDayJobs\x12&.sanbao.dispatch.v1.ListDayJobsRequest\x1a'.sanbao.dispatch.v1.ListDayJobsResponse\"/\x82\xd3\xe4\x93\x02)\x12'/v1/technicians/{technician_id}/dayJobs\x12p\n" +
 	"\aPlanDay\x12\".sanbao.dispatch.v1.PlanDayRequest\x1a#.sanbao.dispatch.v1.PlanDayResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/dayPlans:plan\x12{\n" +
 	"\n" +
 	"CommitPlan\x12%.sanbao.dispatch.v1.CommitPlanRequest\x1a&.sanbao.dispatch.v1.CommitPlanResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/dayPlans:commitB\xd4\x01\n" +
@@ -3454,7 +3459,17 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_goTypes = []any{
 	(*DayPlan)(nil),                       // 66: sanbao.dispatch.v1.DayPlan
 	(*CommitVisit)(nil),                   // 67: sanbao.dispatch.v1.CommitVisit
 	(*ImportTechniciansRequest)(nil),      // 68: sanbao.dispatch.v1.ImportTechniciansRequest
-	(*ImportTechniciansResponse)(nil),     // 69: sanbao.dispatch.v1.ImportTechniciansResponse
+	(*ReleaseToPoolRequest)(nil),          // 69: sanbao.dispatch.v1.ReleaseToPoolRequest
+	(*PickJobRequest)(nil),                // 70: sanbao.dispatch.v1.PickJobRequest
+	(*TransferJobRequest)(nil),            // 71: sanbao.dispatch.v1.TransferJobRequest
+	(*ListPoolJobsRequest)(nil),           // 72: sanbao.dispatch.v1.ListPoolJobsRequest
+	(*ListDayJobsRequest)(nil),            // 73: sanbao.dispatch.v1.ListDayJobsRequest
+	(*ImportTechniciansResponse)(nil),     // 74: sanbao.dispatch.v1.ImportTechniciansResponse
+	(*ReleaseToPoolResponse)(nil),         // 75: sanbao.dispatch.v1.ReleaseToPoolResponse
+	(*PickJobResponse)(nil),               // 76: sanbao.dispatch.v1.PickJobResponse
+	(*TransferJobResponse)(nil),           // 77: sanbao.dispatch.v1.TransferJobResponse
+	(*ListPoolJobsResponse)(nil),          // 78: sanbao.dispatch.v1.ListPoolJobsResponse
+	(*ListDayJobsResponse)(nil),           // 79: sanbao.dispatch.v1.ListDayJobsResponse
 }
 var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
 	52, // 0: sanbao.dispatch.v1.CreateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
@@ -3531,37 +3546,47 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
 	42, // 71: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
 	44, // 72: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
 	46, // 73: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
-	48, // 74: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
-	50, // 75: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
-	1,  // 76: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
-	69, // 77: sanbao.dispatch.v1.DispatchService.ImportTechnicians:output_type -> sanbao.dispatch.v1.ImportTechniciansResponse
-	3,  // 78: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
-	5,  // 79: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
-	7,  // 80: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
-	9,  // 81: sanbao.dispatch.v1.DispatchService.RecordTraining:output_type -> sanbao.dispatch.v1.RecordTrainingResponse
-	11, // 82: sanbao.dispatch.v1.DispatchService.RecordAssessment:output_type -> sanbao.dispatch.v1.RecordAssessmentResponse
-	13, // 83: sanbao.dispatch.v1.DispatchService.ListQualifications:output_type -> sanbao.dispatch.v1.ListQualificationsResponse
-	15, // 84: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
-	17, // 85: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
-	19, // 86: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
-	21, // 87: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
-	23, // 88: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
-	25, // 89: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
-	27, // 90: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
-	29, // 91: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
-	31, // 92: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
-	33, // 93: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
-	35, // 94: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
-	37, // 95: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
-	39, // 96: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
-	41, // 97: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
-	43, // 98: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
-	45, // 99: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
-	47, // 100: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
-	49, // 101: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
-	51, // 102: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
-	76, // [76:103] is the sub-list for method output_type
-	49, // [49:76] is the sub-list for method input_type
+	69, // 74: sanbao.dispatch.v1.DispatchService.ReleaseToPool:input_type -> sanbao.dispatch.v1.ReleaseToPoolRequest
+	70, // 75: sanbao.dispatch.v1.DispatchService.PickJob:input_type -> sanbao.dispatch.v1.PickJobRequest
+	71, // 76: sanbao.dispatch.v1.DispatchService.TransferJob:input_type -> sanbao.dispatch.v1.TransferJobRequest
+	72, // 77: sanbao.dispatch.v1.DispatchService.ListPoolJobs:input_type -> sanbao.dispatch.v1.ListPoolJobsRequest
+	73, // 78: sanbao.dispatch.v1.DispatchService.ListDayJobs:input_type -> sanbao.dispatch.v1.ListDayJobsRequest
+	48, // 79: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
+	50, // 80: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
+	1,  // 81: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
+	74, // 82: sanbao.dispatch.v1.DispatchService.ImportTechnicians:output_type -> sanbao.dispatch.v1.ImportTechniciansResponse
+	3,  // 83: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
+	5,  // 84: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
+	7,  // 85: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
+	9,  // 86: sanbao.dispatch.v1.DispatchService.RecordTraining:output_type -> sanbao.dispatch.v1.RecordTrainingResponse
+	11, // 87: sanbao.dispatch.v1.DispatchService.RecordAssessment:output_type -> sanbao.dispatch.v1.RecordAssessmentResponse
+	13, // 88: sanbao.dispatch.v1.DispatchService.ListQualifications:output_type -> sanbao.dispatch.v1.ListQualificationsResponse
+	15, // 89: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
+	17, // 90: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
+	19, // 91: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
+	21, // 92: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
+	23, // 93: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
+	25, // 94: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
+	27, // 95: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
+	29, // 96: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
+	31, // 97: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
+	33, // 98: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
+	35, // 99: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
+	37, // 100: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
+	39, // 101: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
+	41, // 102: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
+	43, // 103: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
+	45, // 104: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
+	47, // 105: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
+	75, // 106: sanbao.dispatch.v1.DispatchService.ReleaseToPool:output_type -> sanbao.dispatch.v1.ReleaseToPoolResponse
+	76, // 107: sanbao.dispatch.v1.DispatchService.PickJob:output_type -> sanbao.dispatch.v1.PickJobResponse
+	77, // 108: sanbao.dispatch.v1.DispatchService.TransferJob:output_type -> sanbao.dispatch.v1.TransferJobResponse
+	78, // 109: sanbao.dispatch.v1.DispatchService.ListPoolJobs:output_type -> sanbao.dispatch.v1.ListPoolJobsResponse
+	79, // 110: sanbao.dispatch.v1.DispatchService.ListDayJobs:output_type -> sanbao.dispatch.v1.ListDayJobsResponse
+	49, // 111: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
+	51, // 112: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
+	81, // [81:113] is the sub-list for method output_type
+	49, // [49:81] is the sub-list for method input_type
 	49, // [49:49] is the sub-list for extension type_name
 	49, // [49:49] is the sub-list for extension extendee
 	0,  // [0:49] is the sub-list for field type_name
@@ -3573,8 +3598,10 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_init() {
 		return
 	}
 	file_sanbao_dispatch_v1_import_proto_init()
+	file_sanbao_dispatch_v1_day_proto_init()
 	file_sanbao_dispatch_v1_job_proto_init()
 	file_sanbao_dispatch_v1_plan_proto_init()
+	file_sanbao_dispatch_v1_pool_proto_init()
 	file_sanbao_dispatch_v1_report_proto_init()
 	file_sanbao_dispatch_v1_technician_proto_init()
 	type x struct{}

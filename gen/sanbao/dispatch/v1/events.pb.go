@@ -1126,6 +1126,163 @@ func (x *PlanCommitted) GetScheduledJobIds() []string {
 	return nil
 }
 
+// JobReleasedToPool: a job was offered in an organisation's job pool (job.released_to_pool).
+type JobReleasedToPool struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobReleasedToPool) Reset() {
+	*x = JobReleasedToPool{}
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobReleasedToPool) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobReleasedToPool) ProtoMessage() {}
+
+func (x *JobReleasedToPool) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobReleasedToPool.ProtoReflect.Descriptor instead.
+func (*JobReleasedToPool) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *JobReleasedToPool) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// JobPicked: a technician picked a pooled job (job.picked); job.assigned and job.accepted
+// are published with it.
+type JobPicked struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobPicked) Reset() {
+	*x = JobPicked{}
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobPicked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobPicked) ProtoMessage() {}
+
+func (x *JobPicked) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobPicked.ProtoReflect.Descriptor instead.
+func (*JobPicked) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *JobPicked) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// JobTransferred: a technician handed an accepted job to a colleague (job.transferred).
+type JobTransferred struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job.
+	Job *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	// Who held it.
+	FromTechnicianId string `protobuf:"bytes,2,opt,name=from_technician_id,json=fromTechnicianId,proto3" json:"from_technician_id,omitempty"`
+	// Why.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobTransferred) Reset() {
+	*x = JobTransferred{}
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobTransferred) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobTransferred) ProtoMessage() {}
+
+func (x *JobTransferred) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobTransferred.ProtoReflect.Descriptor instead.
+func (*JobTransferred) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *JobTransferred) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *JobTransferred) GetFromTechnicianId() string {
+	if x != nil {
+		return x.FromTechnicianId
+	}
+	return ""
+}
+
+func (x *JobTransferred) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_sanbao_dispatch_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
@@ -1211,7 +1368,18 @@ const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
 	"\x06visits\x18\x01 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\t\xbaH\x06\x92\x01\x03\x10\xf4\x03R\x06visits\x12=\n" +
 	"\x10assigned_job_ids\x18\x02 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0eassignedJobIds\x12C\n" +
 	"\x13rescheduled_job_ids\x18\x04 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x11rescheduledJobIds\x12?\n" +
-	"\x11scheduled_job_ids\x18\x03 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0fscheduledJobIdsB\xcb\x01\n" +
+	"\x11scheduled_job_ids\x18\x03 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0fscheduledJobIds\"\xb1\x02\n" +
+	"\x11JobReleasedToPool\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\"\xa9\x02\n" +
+	"\tJobPicked\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\"\x90\x03\n" +
+	"\x0eJobTransferred\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x12:\n" +
+	"\x12from_technician_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x10fromTechnicianId\x12$\n" +
+	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06reasonB\xcb\x01\n" +
 	"\x16com.sanbao.dispatch.v1B\vEventsProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/dispatch/v1;dispatchv1\xa2\x02\x03SDX\xaa\x02\x12Sanbao.Dispatch.V1\xca\x02\x12Sanbao\\Dispatch\\V1\xe2\x02\x1eSanbao\\Dispatch\\V1\\GPBMetadata\xea\x02\x14Sanbao::Dispatch::V1b\x06proto3"
 
 var (
@@ -1226,7 +1394,7 @@ func file_sanbao_dispatch_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_dispatch_v1_events_proto_rawDescData
 }
 
-var file_sanbao_dispatch_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_sanbao_dispatch_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_sanbao_dispatch_v1_events_proto_goTypes = []any{
 	(*JobCreated)(nil),                      // 0: sanbao.dispatch.v1.JobCreated
 	(*JobAssigned)(nil),                     // 1: sanbao.dispatch.v1.JobAssigned
@@ -1247,51 +1415,57 @@ var file_sanbao_dispatch_v1_events_proto_goTypes = []any{
 	(*TechnicianUpdated)(nil),               // 16: sanbao.dispatch.v1.TechnicianUpdated
 	(*TechnicianQualificationRecorded)(nil), // 17: sanbao.dispatch.v1.TechnicianQualificationRecorded
 	(*PlanCommitted)(nil),                   // 18: sanbao.dispatch.v1.PlanCommitted
-	(*Job)(nil),                             // 19: sanbao.dispatch.v1.Job
-	(AssignmentOutcome)(0),                  // 20: sanbao.dispatch.v1.AssignmentOutcome
-	(EscalationReason)(0),                   // 21: sanbao.dispatch.v1.EscalationReason
-	(EscalationLevel)(0),                    // 22: sanbao.dispatch.v1.EscalationLevel
-	(*timestamppb.Timestamp)(nil),           // 23: google.protobuf.Timestamp
-	(*ServiceReport)(nil),                   // 24: sanbao.dispatch.v1.ServiceReport
-	(*ReportAmendment)(nil),                 // 25: sanbao.dispatch.v1.ReportAmendment
-	(OrganisationKind)(0),                   // 26: sanbao.dispatch.v1.OrganisationKind
-	(*QualificationRecord)(nil),             // 27: sanbao.dispatch.v1.QualificationRecord
-	(*Qualification)(nil),                   // 28: sanbao.dispatch.v1.Qualification
-	(*CommitVisit)(nil),                     // 29: sanbao.dispatch.v1.CommitVisit
+	(*JobReleasedToPool)(nil),               // 19: sanbao.dispatch.v1.JobReleasedToPool
+	(*JobPicked)(nil),                       // 20: sanbao.dispatch.v1.JobPicked
+	(*JobTransferred)(nil),                  // 21: sanbao.dispatch.v1.JobTransferred
+	(*Job)(nil),                             // 22: sanbao.dispatch.v1.Job
+	(AssignmentOutcome)(0),                  // 23: sanbao.dispatch.v1.AssignmentOutcome
+	(EscalationReason)(0),                   // 24: sanbao.dispatch.v1.EscalationReason
+	(EscalationLevel)(0),                    // 25: sanbao.dispatch.v1.EscalationLevel
+	(*timestamppb.Timestamp)(nil),           // 26: google.protobuf.Timestamp
+	(*ServiceReport)(nil),                   // 27: sanbao.dispatch.v1.ServiceReport
+	(*ReportAmendment)(nil),                 // 28: sanbao.dispatch.v1.ReportAmendment
+	(OrganisationKind)(0),                   // 29: sanbao.dispatch.v1.OrganisationKind
+	(*QualificationRecord)(nil),             // 30: sanbao.dispatch.v1.QualificationRecord
+	(*Qualification)(nil),                   // 31: sanbao.dispatch.v1.Qualification
+	(*CommitVisit)(nil),                     // 32: sanbao.dispatch.v1.CommitVisit
 }
 var file_sanbao_dispatch_v1_events_proto_depIdxs = []int32{
-	19, // 0: sanbao.dispatch.v1.JobCreated.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 1: sanbao.dispatch.v1.JobAssigned.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 2: sanbao.dispatch.v1.JobAccepted.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 3: sanbao.dispatch.v1.JobDeclined.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 4: sanbao.dispatch.v1.JobReassigned.job:type_name -> sanbao.dispatch.v1.Job
-	20, // 5: sanbao.dispatch.v1.JobReassigned.previous_outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
-	19, // 6: sanbao.dispatch.v1.JobEscalated.job:type_name -> sanbao.dispatch.v1.Job
-	21, // 7: sanbao.dispatch.v1.JobEscalated.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	22, // 8: sanbao.dispatch.v1.JobEscalated.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	19, // 9: sanbao.dispatch.v1.JobApproved.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 10: sanbao.dispatch.v1.JobEnRoute.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 11: sanbao.dispatch.v1.JobCheckedIn.job:type_name -> sanbao.dispatch.v1.Job
-	23, // 12: sanbao.dispatch.v1.JobCheckedIn.check_in_time:type_name -> google.protobuf.Timestamp
-	19, // 13: sanbao.dispatch.v1.VisitCompleted.job:type_name -> sanbao.dispatch.v1.Job
-	24, // 14: sanbao.dispatch.v1.VisitCompleted.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	19, // 15: sanbao.dispatch.v1.JobFailed.job:type_name -> sanbao.dispatch.v1.Job
-	24, // 16: sanbao.dispatch.v1.JobFailed.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	19, // 17: sanbao.dispatch.v1.JobCancelled.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 18: sanbao.dispatch.v1.AppointmentScheduled.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 19: sanbao.dispatch.v1.AppointmentRescheduled.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 20: sanbao.dispatch.v1.ReportAmended.job:type_name -> sanbao.dispatch.v1.Job
-	25, // 21: sanbao.dispatch.v1.ReportAmended.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
-	26, // 22: sanbao.dispatch.v1.TechnicianCreated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	26, // 23: sanbao.dispatch.v1.TechnicianUpdated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	27, // 24: sanbao.dispatch.v1.TechnicianQualificationRecorded.record:type_name -> sanbao.dispatch.v1.QualificationRecord
-	28, // 25: sanbao.dispatch.v1.TechnicianQualificationRecorded.qualification:type_name -> sanbao.dispatch.v1.Qualification
-	29, // 26: sanbao.dispatch.v1.PlanCommitted.visits:type_name -> sanbao.dispatch.v1.CommitVisit
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	22, // 0: sanbao.dispatch.v1.JobCreated.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 1: sanbao.dispatch.v1.JobAssigned.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 2: sanbao.dispatch.v1.JobAccepted.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 3: sanbao.dispatch.v1.JobDeclined.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 4: sanbao.dispatch.v1.JobReassigned.job:type_name -> sanbao.dispatch.v1.Job
+	23, // 5: sanbao.dispatch.v1.JobReassigned.previous_outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
+	22, // 6: sanbao.dispatch.v1.JobEscalated.job:type_name -> sanbao.dispatch.v1.Job
+	24, // 7: sanbao.dispatch.v1.JobEscalated.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	25, // 8: sanbao.dispatch.v1.JobEscalated.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	22, // 9: sanbao.dispatch.v1.JobApproved.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 10: sanbao.dispatch.v1.JobEnRoute.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 11: sanbao.dispatch.v1.JobCheckedIn.job:type_name -> sanbao.dispatch.v1.Job
+	26, // 12: sanbao.dispatch.v1.JobCheckedIn.check_in_time:type_name -> google.protobuf.Timestamp
+	22, // 13: sanbao.dispatch.v1.VisitCompleted.job:type_name -> sanbao.dispatch.v1.Job
+	27, // 14: sanbao.dispatch.v1.VisitCompleted.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	22, // 15: sanbao.dispatch.v1.JobFailed.job:type_name -> sanbao.dispatch.v1.Job
+	27, // 16: sanbao.dispatch.v1.JobFailed.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	22, // 17: sanbao.dispatch.v1.JobCancelled.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 18: sanbao.dispatch.v1.AppointmentScheduled.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 19: sanbao.dispatch.v1.AppointmentRescheduled.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 20: sanbao.dispatch.v1.ReportAmended.job:type_name -> sanbao.dispatch.v1.Job
+	28, // 21: sanbao.dispatch.v1.ReportAmended.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
+	29, // 22: sanbao.dispatch.v1.TechnicianCreated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	29, // 23: sanbao.dispatch.v1.TechnicianUpdated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	30, // 24: sanbao.dispatch.v1.TechnicianQualificationRecorded.record:type_name -> sanbao.dispatch.v1.QualificationRecord
+	31, // 25: sanbao.dispatch.v1.TechnicianQualificationRecorded.qualification:type_name -> sanbao.dispatch.v1.Qualification
+	32, // 26: sanbao.dispatch.v1.PlanCommitted.visits:type_name -> sanbao.dispatch.v1.CommitVisit
+	22, // 27: sanbao.dispatch.v1.JobReleasedToPool.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 28: sanbao.dispatch.v1.JobPicked.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 29: sanbao.dispatch.v1.JobTransferred.job:type_name -> sanbao.dispatch.v1.Job
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_events_proto_init() }
@@ -1309,7 +1483,7 @@ func file_sanbao_dispatch_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_events_proto_rawDesc), len(file_sanbao_dispatch_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

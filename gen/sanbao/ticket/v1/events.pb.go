@@ -2524,11 +2524,196 @@ func (x *SurveyGivenUp) GetReminders() int32 {
 	return 0
 }
 
+// AttachmentAdded is published when an attachment is stored (subject
+// sanbao.ticket.v1.attachment.added). It carries ids, kind, size and checksum: never the bytes,
+// the file name or personal data.
+type AttachmentAdded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Attachment id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Ticket id.
+	TicketId string `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// Job id, if it belongs to a job report.
+	JobId string `protobuf:"bytes,3,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// Kind.
+	Kind AttachmentKind `protobuf:"varint,4,opt,name=kind,proto3,enum=sanbao.ticket.v1.AttachmentKind" json:"kind,omitempty"`
+	// Sniffed content type.
+	ContentType string `protobuf:"bytes,5,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// Size in bytes.
+	Size int64 `protobuf:"varint,6,opt,name=size,proto3" json:"size,omitempty"`
+	// SHA-256, lowercase hex.
+	Sha256 string `protobuf:"bytes,7,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// When.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachmentAdded) Reset() {
+	*x = AttachmentAdded{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachmentAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachmentAdded) ProtoMessage() {}
+
+func (x *AttachmentAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachmentAdded.ProtoReflect.Descriptor instead.
+func (*AttachmentAdded) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *AttachmentAdded) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AttachmentAdded) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *AttachmentAdded) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *AttachmentAdded) GetKind() AttachmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AttachmentKind_ATTACHMENT_KIND_UNSPECIFIED
+}
+
+func (x *AttachmentAdded) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *AttachmentAdded) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *AttachmentAdded) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *AttachmentAdded) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// AttachmentRemoved is published when an attachment is deleted (by a caller or by retention;
+// subject sanbao.ticket.v1.attachment.removed).
+type AttachmentRemoved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Attachment id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Ticket id.
+	TicketId string `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// Why: "deleted" or "retention".
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When.
+	RemoveTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=remove_time,json=removeTime,proto3" json:"remove_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachmentRemoved) Reset() {
+	*x = AttachmentRemoved{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachmentRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachmentRemoved) ProtoMessage() {}
+
+func (x *AttachmentRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachmentRemoved.ProtoReflect.Descriptor instead.
+func (*AttachmentRemoved) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *AttachmentRemoved) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AttachmentRemoved) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *AttachmentRemoved) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AttachmentRemoved) GetRemoveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RemoveTime
+	}
+	return nil
+}
+
 var File_sanbao_ticket_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1fsanbao/ticket/v1/followup.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x92\b\n" +
+	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!sanbao/ticket/v1/attachment.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1fsanbao/ticket/v1/followup.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x92\b\n" +
 	"\x0eTicketSnapshot\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
 	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12:\n" +
@@ -2715,7 +2900,25 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\breminder\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\breminder\"p\n" +
 	"\rSurveyGivenUp\x128\n" +
 	"\x06ticket\x18\x01 \x01(\v2 .sanbao.ticket.v1.TicketSnapshotR\x06ticket\x12%\n" +
-	"\treminders\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\tremindersB\xbd\x01\n" +
+	"\treminders\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\treminders\"\xf7\x02\n" +
+	"\x0fAttachmentAdded\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12)\n" +
+	"\tticket_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12#\n" +
+	"\x06job_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12>\n" +
+	"\x04kind\x18\x04 \x01(\x0e2 .sanbao.ticket.v1.AttachmentKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12.\n" +
+	"\fcontent_type\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18dR\vcontentType\x12\x12\n" +
+	"\x04size\x18\x06 \x01(\x03R\x04size\x12#\n" +
+	"\x06sha256\x18\a \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06sha256\x12M\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\"\xd0\x01\n" +
+	"\x11AttachmentRemoved\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12)\n" +
+	"\tticket_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12#\n" +
+	"\x06reason\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18 R\x06reason\x12M\n" +
+	"\vremove_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"removeTimeB\xbd\x01\n" +
 	"\x14com.sanbao.ticket.v1B\vEventsProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 
 var (
@@ -2730,7 +2933,7 @@ func file_sanbao_ticket_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_ticket_v1_events_proto_rawDescData
 }
 
-var file_sanbao_ticket_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_sanbao_ticket_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_sanbao_ticket_v1_events_proto_goTypes = []any{
 	(*TicketSnapshot)(nil),        // 0: sanbao.ticket.v1.TicketSnapshot
 	(*TicketCreated)(nil),         // 1: sanbao.ticket.v1.TicketCreated
@@ -2768,51 +2971,54 @@ var file_sanbao_ticket_v1_events_proto_goTypes = []any{
 	(*SurveyRequested)(nil),       // 33: sanbao.ticket.v1.SurveyRequested
 	(*SurveyReminded)(nil),        // 34: sanbao.ticket.v1.SurveyReminded
 	(*SurveyGivenUp)(nil),         // 35: sanbao.ticket.v1.SurveyGivenUp
-	(TicketKind)(0),               // 36: sanbao.ticket.v1.TicketKind
-	(TicketState)(0),              // 37: sanbao.ticket.v1.TicketState
-	(Priority)(0),                 // 38: sanbao.ticket.v1.Priority
-	(Channel)(0),                  // 39: sanbao.ticket.v1.Channel
-	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
-	(Coverage)(0),                 // 41: sanbao.ticket.v1.Coverage
-	(SolutionType)(0),             // 42: sanbao.ticket.v1.SolutionType
-	(PauseReason)(0),              // 43: sanbao.ticket.v1.PauseReason
-	(*durationpb.Duration)(nil),   // 44: google.protobuf.Duration
-	(*Clause)(nil),                // 45: sanbao.ticket.v1.Clause
-	(*v1.Money)(nil),              // 46: sanbao.type.v1.Money
-	(EscalationReason)(0),         // 47: sanbao.ticket.v1.EscalationReason
-	(ContactDirection)(0),         // 48: sanbao.ticket.v1.ContactDirection
-	(ContactPurpose)(0),           // 49: sanbao.ticket.v1.ContactPurpose
-	(ComplaintCategory)(0),        // 50: sanbao.ticket.v1.ComplaintCategory
-	(ComplaintContent)(0),         // 51: sanbao.ticket.v1.ComplaintContent
-	(ComplaintSeverity)(0),        // 52: sanbao.ticket.v1.ComplaintSeverity
-	(SlaMetric)(0),                // 53: sanbao.ticket.v1.SlaMetric
-	(SlaAudience)(0),              // 54: sanbao.ticket.v1.SlaAudience
-	(FollowUpReason)(0),           // 55: sanbao.ticket.v1.FollowUpReason
-	(FollowUpState)(0),            // 56: sanbao.ticket.v1.FollowUpState
-	(*v1.Date)(nil),               // 57: sanbao.type.v1.Date
-	(ProgrammeKind)(0),            // 58: sanbao.ticket.v1.ProgrammeKind
+	(*AttachmentAdded)(nil),       // 36: sanbao.ticket.v1.AttachmentAdded
+	(*AttachmentRemoved)(nil),     // 37: sanbao.ticket.v1.AttachmentRemoved
+	(TicketKind)(0),               // 38: sanbao.ticket.v1.TicketKind
+	(TicketState)(0),              // 39: sanbao.ticket.v1.TicketState
+	(Priority)(0),                 // 40: sanbao.ticket.v1.Priority
+	(Channel)(0),                  // 41: sanbao.ticket.v1.Channel
+	(*timestamppb.Timestamp)(nil), // 42: google.protobuf.Timestamp
+	(Coverage)(0),                 // 43: sanbao.ticket.v1.Coverage
+	(SolutionType)(0),             // 44: sanbao.ticket.v1.SolutionType
+	(PauseReason)(0),              // 45: sanbao.ticket.v1.PauseReason
+	(*durationpb.Duration)(nil),   // 46: google.protobuf.Duration
+	(*Clause)(nil),                // 47: sanbao.ticket.v1.Clause
+	(*v1.Money)(nil),              // 48: sanbao.type.v1.Money
+	(EscalationReason)(0),         // 49: sanbao.ticket.v1.EscalationReason
+	(ContactDirection)(0),         // 50: sanbao.ticket.v1.ContactDirection
+	(ContactPurpose)(0),           // 51: sanbao.ticket.v1.ContactPurpose
+	(ComplaintCategory)(0),        // 52: sanbao.ticket.v1.ComplaintCategory
+	(ComplaintContent)(0),         // 53: sanbao.ticket.v1.ComplaintContent
+	(ComplaintSeverity)(0),        // 54: sanbao.ticket.v1.ComplaintSeverity
+	(SlaMetric)(0),                // 55: sanbao.ticket.v1.SlaMetric
+	(SlaAudience)(0),              // 56: sanbao.ticket.v1.SlaAudience
+	(FollowUpReason)(0),           // 57: sanbao.ticket.v1.FollowUpReason
+	(FollowUpState)(0),            // 58: sanbao.ticket.v1.FollowUpState
+	(*v1.Date)(nil),               // 59: sanbao.type.v1.Date
+	(ProgrammeKind)(0),            // 60: sanbao.ticket.v1.ProgrammeKind
+	(AttachmentKind)(0),           // 61: sanbao.ticket.v1.AttachmentKind
 }
 var file_sanbao_ticket_v1_events_proto_depIdxs = []int32{
-	36, // 0: sanbao.ticket.v1.TicketSnapshot.kind:type_name -> sanbao.ticket.v1.TicketKind
-	37, // 1: sanbao.ticket.v1.TicketSnapshot.state:type_name -> sanbao.ticket.v1.TicketState
-	38, // 2: sanbao.ticket.v1.TicketSnapshot.priority:type_name -> sanbao.ticket.v1.Priority
-	39, // 3: sanbao.ticket.v1.TicketSnapshot.channel:type_name -> sanbao.ticket.v1.Channel
-	40, // 4: sanbao.ticket.v1.TicketSnapshot.create_time:type_name -> google.protobuf.Timestamp
-	40, // 5: sanbao.ticket.v1.TicketSnapshot.update_time:type_name -> google.protobuf.Timestamp
+	38, // 0: sanbao.ticket.v1.TicketSnapshot.kind:type_name -> sanbao.ticket.v1.TicketKind
+	39, // 1: sanbao.ticket.v1.TicketSnapshot.state:type_name -> sanbao.ticket.v1.TicketState
+	40, // 2: sanbao.ticket.v1.TicketSnapshot.priority:type_name -> sanbao.ticket.v1.Priority
+	41, // 3: sanbao.ticket.v1.TicketSnapshot.channel:type_name -> sanbao.ticket.v1.Channel
+	42, // 4: sanbao.ticket.v1.TicketSnapshot.create_time:type_name -> google.protobuf.Timestamp
+	42, // 5: sanbao.ticket.v1.TicketSnapshot.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: sanbao.ticket.v1.TicketCreated.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 7: sanbao.ticket.v1.TicketTriaged.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	41, // 8: sanbao.ticket.v1.TicketTriaged.coverage:type_name -> sanbao.ticket.v1.Coverage
-	42, // 9: sanbao.ticket.v1.TicketTriaged.solution:type_name -> sanbao.ticket.v1.SolutionType
+	43, // 8: sanbao.ticket.v1.TicketTriaged.coverage:type_name -> sanbao.ticket.v1.Coverage
+	44, // 9: sanbao.ticket.v1.TicketTriaged.solution:type_name -> sanbao.ticket.v1.SolutionType
 	0,  // 10: sanbao.ticket.v1.TicketAwaiting.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	43, // 11: sanbao.ticket.v1.TicketAwaiting.reason:type_name -> sanbao.ticket.v1.PauseReason
+	45, // 11: sanbao.ticket.v1.TicketAwaiting.reason:type_name -> sanbao.ticket.v1.PauseReason
 	0,  // 12: sanbao.ticket.v1.TicketResumed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	43, // 13: sanbao.ticket.v1.TicketResumed.reason:type_name -> sanbao.ticket.v1.PauseReason
-	44, // 14: sanbao.ticket.v1.TicketResumed.waited:type_name -> google.protobuf.Duration
+	45, // 13: sanbao.ticket.v1.TicketResumed.reason:type_name -> sanbao.ticket.v1.PauseReason
+	46, // 14: sanbao.ticket.v1.TicketResumed.waited:type_name -> google.protobuf.Duration
 	0,  // 15: sanbao.ticket.v1.TicketCoverageChanged.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	41, // 16: sanbao.ticket.v1.TicketCoverageChanged.previous_coverage:type_name -> sanbao.ticket.v1.Coverage
-	41, // 17: sanbao.ticket.v1.TicketCoverageChanged.coverage:type_name -> sanbao.ticket.v1.Coverage
-	45, // 18: sanbao.ticket.v1.TicketCoverageChanged.clauses:type_name -> sanbao.ticket.v1.Clause
-	46, // 19: sanbao.ticket.v1.TicketCoverageChanged.fee:type_name -> sanbao.type.v1.Money
+	43, // 16: sanbao.ticket.v1.TicketCoverageChanged.previous_coverage:type_name -> sanbao.ticket.v1.Coverage
+	43, // 17: sanbao.ticket.v1.TicketCoverageChanged.coverage:type_name -> sanbao.ticket.v1.Coverage
+	47, // 18: sanbao.ticket.v1.TicketCoverageChanged.clauses:type_name -> sanbao.ticket.v1.Clause
+	48, // 19: sanbao.ticket.v1.TicketCoverageChanged.fee:type_name -> sanbao.type.v1.Money
 	0,  // 20: sanbao.ticket.v1.TicketRemoteGuidance.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 21: sanbao.ticket.v1.TicketDispatched.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 22: sanbao.ticket.v1.TicketJobAssigned.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
@@ -2822,51 +3028,54 @@ var file_sanbao_ticket_v1_events_proto_depIdxs = []int32{
 	0,  // 26: sanbao.ticket.v1.TicketClosed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 27: sanbao.ticket.v1.TicketReopened.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 28: sanbao.ticket.v1.TicketEscalated.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	47, // 29: sanbao.ticket.v1.TicketEscalated.reason:type_name -> sanbao.ticket.v1.EscalationReason
+	49, // 29: sanbao.ticket.v1.TicketEscalated.reason:type_name -> sanbao.ticket.v1.EscalationReason
 	0,  // 30: sanbao.ticket.v1.TicketCancelled.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 31: sanbao.ticket.v1.ContactRecorded.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	39, // 32: sanbao.ticket.v1.ContactRecorded.channel:type_name -> sanbao.ticket.v1.Channel
-	48, // 33: sanbao.ticket.v1.ContactRecorded.direction:type_name -> sanbao.ticket.v1.ContactDirection
-	40, // 34: sanbao.ticket.v1.ContactRecorded.contact_time:type_name -> google.protobuf.Timestamp
-	49, // 35: sanbao.ticket.v1.ContactRecorded.purpose:type_name -> sanbao.ticket.v1.ContactPurpose
-	40, // 36: sanbao.ticket.v1.ContactRecorded.promised_time:type_name -> google.protobuf.Timestamp
+	41, // 32: sanbao.ticket.v1.ContactRecorded.channel:type_name -> sanbao.ticket.v1.Channel
+	50, // 33: sanbao.ticket.v1.ContactRecorded.direction:type_name -> sanbao.ticket.v1.ContactDirection
+	42, // 34: sanbao.ticket.v1.ContactRecorded.contact_time:type_name -> google.protobuf.Timestamp
+	51, // 35: sanbao.ticket.v1.ContactRecorded.purpose:type_name -> sanbao.ticket.v1.ContactPurpose
+	42, // 36: sanbao.ticket.v1.ContactRecorded.promised_time:type_name -> google.protobuf.Timestamp
 	0,  // 37: sanbao.ticket.v1.ComplaintVerified.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	50, // 38: sanbao.ticket.v1.ComplaintVerified.category:type_name -> sanbao.ticket.v1.ComplaintCategory
-	51, // 39: sanbao.ticket.v1.ComplaintVerified.content:type_name -> sanbao.ticket.v1.ComplaintContent
-	52, // 40: sanbao.ticket.v1.ComplaintVerified.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
+	52, // 38: sanbao.ticket.v1.ComplaintVerified.category:type_name -> sanbao.ticket.v1.ComplaintCategory
+	53, // 39: sanbao.ticket.v1.ComplaintVerified.content:type_name -> sanbao.ticket.v1.ComplaintContent
+	54, // 40: sanbao.ticket.v1.ComplaintVerified.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
 	0,  // 41: sanbao.ticket.v1.ComplaintAnswered.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	50, // 42: sanbao.ticket.v1.ComplaintAnswered.category:type_name -> sanbao.ticket.v1.ComplaintCategory
-	52, // 43: sanbao.ticket.v1.ComplaintAnswered.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
+	52, // 42: sanbao.ticket.v1.ComplaintAnswered.category:type_name -> sanbao.ticket.v1.ComplaintCategory
+	54, // 43: sanbao.ticket.v1.ComplaintAnswered.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
 	0,  // 44: sanbao.ticket.v1.SurveySubmitted.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	53, // 45: sanbao.ticket.v1.SlaClockSnapshot.metric:type_name -> sanbao.ticket.v1.SlaMetric
-	54, // 46: sanbao.ticket.v1.SlaClockSnapshot.audience:type_name -> sanbao.ticket.v1.SlaAudience
-	40, // 47: sanbao.ticket.v1.SlaClockSnapshot.deadline:type_name -> google.protobuf.Timestamp
-	44, // 48: sanbao.ticket.v1.SlaClockSnapshot.elapsed:type_name -> google.protobuf.Duration
-	44, // 49: sanbao.ticket.v1.SlaClockSnapshot.target:type_name -> google.protobuf.Duration
+	55, // 45: sanbao.ticket.v1.SlaClockSnapshot.metric:type_name -> sanbao.ticket.v1.SlaMetric
+	56, // 46: sanbao.ticket.v1.SlaClockSnapshot.audience:type_name -> sanbao.ticket.v1.SlaAudience
+	42, // 47: sanbao.ticket.v1.SlaClockSnapshot.deadline:type_name -> google.protobuf.Timestamp
+	46, // 48: sanbao.ticket.v1.SlaClockSnapshot.elapsed:type_name -> google.protobuf.Duration
+	46, // 49: sanbao.ticket.v1.SlaClockSnapshot.target:type_name -> google.protobuf.Duration
 	0,  // 50: sanbao.ticket.v1.SlaWarning.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	20, // 51: sanbao.ticket.v1.SlaWarning.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
 	0,  // 52: sanbao.ticket.v1.SlaBreached.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	20, // 53: sanbao.ticket.v1.SlaBreached.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
-	55, // 54: sanbao.ticket.v1.FollowUpSnapshot.reason:type_name -> sanbao.ticket.v1.FollowUpReason
-	56, // 55: sanbao.ticket.v1.FollowUpSnapshot.state:type_name -> sanbao.ticket.v1.FollowUpState
-	57, // 56: sanbao.ticket.v1.FollowUpSnapshot.due_date:type_name -> sanbao.type.v1.Date
+	57, // 54: sanbao.ticket.v1.FollowUpSnapshot.reason:type_name -> sanbao.ticket.v1.FollowUpReason
+	58, // 55: sanbao.ticket.v1.FollowUpSnapshot.state:type_name -> sanbao.ticket.v1.FollowUpState
+	59, // 56: sanbao.ticket.v1.FollowUpSnapshot.due_date:type_name -> sanbao.type.v1.Date
 	25, // 57: sanbao.ticket.v1.FollowUpCreated.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
 	25, // 58: sanbao.ticket.v1.FollowUpAttempted.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
 	25, // 59: sanbao.ticket.v1.FollowUpDone.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
 	25, // 60: sanbao.ticket.v1.FollowUpGivenUp.follow_up:type_name -> sanbao.ticket.v1.FollowUpSnapshot
-	58, // 61: sanbao.ticket.v1.ProgrammeSnapshot.kind:type_name -> sanbao.ticket.v1.ProgrammeKind
-	57, // 62: sanbao.ticket.v1.ProgrammeSnapshot.next_due_date:type_name -> sanbao.type.v1.Date
+	60, // 61: sanbao.ticket.v1.ProgrammeSnapshot.kind:type_name -> sanbao.ticket.v1.ProgrammeKind
+	59, // 62: sanbao.ticket.v1.ProgrammeSnapshot.next_due_date:type_name -> sanbao.type.v1.Date
 	30, // 63: sanbao.ticket.v1.ProgrammeCreated.programme:type_name -> sanbao.ticket.v1.ProgrammeSnapshot
 	30, // 64: sanbao.ticket.v1.ProgrammeOccurred.programme:type_name -> sanbao.ticket.v1.ProgrammeSnapshot
-	57, // 65: sanbao.ticket.v1.ProgrammeOccurred.due_date:type_name -> sanbao.type.v1.Date
+	59, // 65: sanbao.ticket.v1.ProgrammeOccurred.due_date:type_name -> sanbao.type.v1.Date
 	0,  // 66: sanbao.ticket.v1.SurveyRequested.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 67: sanbao.ticket.v1.SurveyReminded.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 68: sanbao.ticket.v1.SurveyGivenUp.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	69, // [69:69] is the sub-list for method output_type
-	69, // [69:69] is the sub-list for method input_type
-	69, // [69:69] is the sub-list for extension type_name
-	69, // [69:69] is the sub-list for extension extendee
-	0,  // [0:69] is the sub-list for field type_name
+	61, // 69: sanbao.ticket.v1.AttachmentAdded.kind:type_name -> sanbao.ticket.v1.AttachmentKind
+	42, // 70: sanbao.ticket.v1.AttachmentAdded.create_time:type_name -> google.protobuf.Timestamp
+	42, // 71: sanbao.ticket.v1.AttachmentRemoved.remove_time:type_name -> google.protobuf.Timestamp
+	72, // [72:72] is the sub-list for method output_type
+	72, // [72:72] is the sub-list for method input_type
+	72, // [72:72] is the sub-list for extension type_name
+	72, // [72:72] is the sub-list for extension extendee
+	0,  // [0:72] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_events_proto_init() }
@@ -2874,6 +3083,7 @@ func file_sanbao_ticket_v1_events_proto_init() {
 	if File_sanbao_ticket_v1_events_proto != nil {
 		return
 	}
+	file_sanbao_ticket_v1_attachment_proto_init()
 	file_sanbao_ticket_v1_complaint_proto_init()
 	file_sanbao_ticket_v1_contact_proto_init()
 	file_sanbao_ticket_v1_followup_proto_init()
@@ -2886,7 +3096,7 @@ func file_sanbao_ticket_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_events_proto_rawDesc), len(file_sanbao_ticket_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   36,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

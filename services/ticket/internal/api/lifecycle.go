@@ -46,6 +46,9 @@ func (s *Server) Start(ctx context.Context, p *daemon.Platform) error {
 	p.Timers.Handle(timerBreach, s.slaBreach)
 	p.Timers.Handle(timerSurveyRemind, s.surveyRemind)
 	p.Timers.Handle(timerProgramme, s.occur)
+	if s.blobs != nil {
+		p.Timers.Handle(timerRetention, s.retain)
+	}
 	p.Consume(events.ConsumerConfig{Stream: "DISPATCH", Durable: "ticket-jobs",
 		FilterSubjects: []string{"sanbao.dispatch.v1.job.>"}, Handle: s.HandleJobEvent})
 	p.Consume(events.ConsumerConfig{Stream: "WARRANTY", Durable: "ticket-units",

@@ -36,6 +36,8 @@ const (
 	SubjectFollowUpGivenUp      = "sanbao.ticket.v1.follow_up.given_up"
 	SubjectProgrammeCreated     = "sanbao.ticket.v1.programme.created"
 	SubjectProgrammeOccurred    = "sanbao.ticket.v1.programme.occurred"
+	SubjectAttachmentAdded      = "sanbao.ticket.v1.attachment.added"
+	SubjectAttachmentRemoved    = "sanbao.ticket.v1.attachment.removed"
 )
 
 // Timer kinds of the ticket service.
@@ -55,4 +57,5 @@ const (
 	timerCampaignTicket = "ticket.campaign_ticket"
 	// timerCampaignDone: key ticket id: complete the ticket's campaigns at warranty.
 	timerCampaignDone = "ticket.campaign_done"
+	timerRetention = "attachment.retention"
 )

@@ -43,11 +43,23 @@ var (
 	Programmes = []byte("programmes")
 	// CampaignTickets: campaign id, unit id → the ticket raised for the unit (one per unit).
 	CampaignTickets = []byte("campaign_tickets")
+	// Attachments: id → ticketv1.Attachment (the bytes are in the content store under the id).
+	Attachments = []byte("attachments")
+	// AttachmentIndex: ticket id, attachment id → nothing (a ticket's attachments in order).
+	AttachmentIndex = []byte("attachment_index")
+	// UnitCodes: code → ticketv1.UnitCode; UnitCodeBySerial: unit serial → code.
+	UnitCodes        = []byte("unit_codes")
+	UnitCodeBySerial = []byte("unit_code_by_serial")
+	// CustomerOTPs: unit code → the pending one-time code (JSON of domain.OTP).
+	CustomerOTPs = []byte("customer_otps")
+	// CustomerSessions: SHA-256 of a session token → Session (JSON).
+	CustomerSessions = []byte("customer_sessions")
 )
 
 // Schema is the store layout.
 func Schema() store.Schema {
 	return store.Schema{Version: Version, Buckets: [][]byte{Tickets, Numbers, Sequences, TicketIndex, Repairs, KPI,
-		Contacts, Calendars, Policies, FollowUps, FollowUpIndex, FollowUpSources, Programmes, CampaignTickets},
+		Contacts, Calendars, Policies, FollowUps, FollowUpIndex, FollowUpSources, Programmes, CampaignTickets,
+		Attachments, AttachmentIndex, UnitCodes, UnitCodeBySerial, CustomerOTPs, CustomerSessions},
 		Upgrades: []store.Upgrade{{Version: 2, Name: "order indexes of the tickets (due time, priority)", Apply: orderIndexes}}}
 }
