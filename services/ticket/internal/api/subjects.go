@@ -57,5 +57,5 @@ const (
 	timerCampaignTicket = "ticket.campaign_ticket"
 	// timerCampaignDone: key ticket id: complete the ticket's campaigns at warranty.
 	timerCampaignDone = "ticket.campaign_done"
-	timerRetention = "attachment.retention"
+	timerRetention    = "attachment.retention"
 )
