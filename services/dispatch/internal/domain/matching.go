@@ -212,6 +212,9 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, loads Loads, now time.Time
 	travel := m.travel(dist)
 	arrival := m.arrival(depart, dist, job)
 	if arrival.After(deadline) {
+		if job.WindowStart.After(deadline) {
+			return Candidate{}, ReasonWindow // the customer's window opens after the deadline
+		}
 		if !now.Add(travel).After(deadline) {
 			return Candidate{}, ReasonCalendar // would make it if working now
 		}
@@ -281,12 +284,18 @@ func (m Matcher) InPlannedDay(t *Technician, c *Candidate, slot Slot, arrival, d
 	c.Score = m.score(t, c)
 }
 
-// Deadline is the arrival target of job at now: its ArriveBy, else now + ArriveWithin.
+// Deadline is the arrival target of job at now: its ArriveBy, else now + ArriveWithin, or the
+// end of the customer's window when that is later (a visit agreed for next week — an
+// inspection, a campaign — is not late for missing tomorrow).
 func (m Matcher) Deadline(job JobSpec, now time.Time) time.Time {
-	if job.ArriveBy.IsZero() {
-		return now.Add(m.Policy.ArriveWithin)
+	if !job.ArriveBy.IsZero() {
+		return job.ArriveBy
 	}
-	return job.ArriveBy
+	d := now.Add(m.Policy.ArriveWithin)
+	if job.WindowEnd.After(d) {
+		d = job.WindowEnd
+	}
+	return d
 }
 
 func (m Matcher) travel(km float64) time.Duration {

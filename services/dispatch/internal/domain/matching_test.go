@@ -104,6 +104,13 @@ func TestEvaluateMatching(t *testing.T) {
 		{name: "window later today", job: func(j *JobSpec) {
 			j.WindowStart, j.WindowEnd = monday10.Add(4*time.Hour), monday10.Add(6*time.Hour)
 		}, now: monday10},
+		{name: "window next week, no arrive_by: the window is the target, not now + 24 h", job: func(j *JobSpec) {
+			j.WindowStart, j.WindowEnd = monday10.Add(7*24*time.Hour), monday10.Add(7*24*time.Hour+8*time.Hour)
+		}, now: monday10},
+		{name: "window next week past its arrive_by", job: func(j *JobSpec) {
+			j.WindowStart, j.WindowEnd = monday10.Add(7*24*time.Hour), monday10.Add(7*24*time.Hour+8*time.Hour)
+			j.ArriveBy = monday10.Add(24 * time.Hour)
+		}, now: monday10, reason: ReasonWindow},
 		{name: "window closes before arrival", tech: func(x *Technician) { x.Base.Lat = 0.5 }, job: func(j *JobSpec) {
 			j.WindowStart, j.WindowEnd = monday10.Add(-time.Hour), monday10.Add(50*time.Minute)
 		}, now: monday10, reason: ReasonWindow},
