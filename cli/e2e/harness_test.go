@@ -197,6 +197,8 @@ func (s *suite) startService(name string, extra []string) {
 		"SANBAO_NATS_URL=tls://127.0.0.1:" + strconv.Itoa(s.natsP),
 		"SANBAO_METRICS_LISTEN=" + s.mets[name],
 		"SANBAO_ADMIN_LISTEN=" + s.admin[name],
+		// Never the fixed defaults (8081..8084): other packages' suites run at the same time.
+		"SANBAO_HTTP_LISTEN=127.0.0.1:" + strconv.Itoa(freePort(s.t)),
 		"SANBAO_LOG_LEVEL=info",
 		"SANBAO_WARRANTY_ADDR=" + s.addrs["warranty"],
 		"SANBAO_DISPATCH_ADDR=" + s.addrs["dispatch"],
