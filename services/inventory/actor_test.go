@@ -47,6 +47,18 @@ func TestActorIsTheCaller(t *testing.T) {
 	if got := r.GetRequisition().GetRequesterId(); got != "keeper-mgr" {
 		t.Errorf("requester = %q, want the caller keeper-mgr", got)
 	}
+	if rq := r.GetRequisition(); rq.GetCreatedBy() != "keeper-mgr" || rq.GetUpdatedBy() != "keeper-mgr" {
+		t.Errorf("requisition created_by, updated_by = %q, %q; want the caller keeper-mgr", rq.GetCreatedBy(), rq.GetUpdatedBy())
+	}
+	// Reference data names who made it too, whatever the request said.
+	loc, err := keeper.CreateLocation(e.ctx, &inventoryv1.CreateLocationRequest{RequestId: "loc-k", Location: &inventoryv1.Location{
+		Name: "keeper's shelf", Kind: inventoryv1.LocationKind_LOCATION_KIND_STATION, CreatedBy: "forged"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := loc.GetLocation().GetCreatedBy(); got != "keeper" {
+		t.Errorf("location created_by = %q, want the caller keeper", got)
+	}
 	approve := func(c inventoryv1.InventoryServiceClient, rid, claimed string) (*inventoryv1.Requisition, error) {
 		resp, err := c.ApproveRequisition(e.ctx, &inventoryv1.ApproveRequisitionRequest{RequestId: rid, RequisitionId: r.GetRequisition().GetId(), ApproverId: claimed})
 		return resp.GetRequisition(), err

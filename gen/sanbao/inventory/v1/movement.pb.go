@@ -211,7 +211,11 @@ type Movement struct {
 	// When the movement was booked.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Postage paid to ship the parts, booked against job_id (TRANSFER_OUT only).
-	Postage       *v1.Money `protobuf:"bytes,17,opt,name=postage,proto3" json:"postage,omitempty"`
+	Postage *v1.Money `protobuf:"bytes,17,opt,name=postage,proto3" json:"postage,omitempty"`
+	// Who created it: the authenticated caller's subject (the person a timer, an event or a
+	// peer service acts for), or service:<name>. An id, never a name; set by the service whatever
+	// a request said. Output only.
+	CreatedBy     string `protobuf:"bytes,18,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -365,6 +369,13 @@ func (x *Movement) GetPostage() *v1.Money {
 	return nil
 }
 
+func (x *Movement) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
 // StockBalance is the derived stock of one part at one location.
 type StockBalance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -460,7 +471,7 @@ var File_sanbao_inventory_v1_movement_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_movement_proto_rawDesc = "" +
 	"\n" +
-	"\"sanbao/inventory/v1/movement.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xb0\x06\n" +
+	"\"sanbao/inventory/v1/movement.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xdd\x06\n" +
 	"\bMovement\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12#\n" +
 	"\bsequence\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bsequence\x12?\n" +
@@ -482,7 +493,9 @@ const file_sanbao_inventory_v1_movement_proto_rawDesc = "" +
 	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
 	"createTime\x12/\n" +
-	"\apostage\x18\x11 \x01(\v2\x15.sanbao.type.v1.MoneyR\apostage\"\xe5\x01\n" +
+	"\apostage\x18\x11 \x01(\v2\x15.sanbao.type.v1.MoneyR\apostage\x12+\n" +
+	"\n" +
+	"created_by\x18\x12 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\"\xe5\x01\n" +
 	"\fStockBalance\x12%\n" +
 	"\apart_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06partId\x12-\n" +
 	"\vlocation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +

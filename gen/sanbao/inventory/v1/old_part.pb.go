@@ -300,7 +300,13 @@ type OldPartReturn struct {
 	AppraiseTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=appraise_time,json=appraiseTime,proto3" json:"appraise_time,omitempty"`
 	// The ticket whose job replaced the part (the reservation's), when known; the return's
 	// events carry it as the correlation extension sanbaoticket. Output only.
-	TicketId      string `protobuf:"bytes,21,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	TicketId string `protobuf:"bytes,21,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// Who created it: the authenticated caller's subject (the person a timer, an event or a
+	// peer service acts for), or service:<name>. An id, never a name; set by the service whatever
+	// a request said. Output only.
+	CreatedBy string `protobuf:"bytes,22,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Who made the last change, as created_by. Output only.
+	UpdatedBy     string `protobuf:"bytes,23,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -482,6 +488,20 @@ func (x *OldPartReturn) GetTicketId() string {
 	return ""
 }
 
+func (x *OldPartReturn) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *OldPartReturn) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
 // SupplierClaim is a secondary claim (二次索赔) against the supplier of a faulty part.
 type SupplierClaim struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -631,7 +651,8 @@ var File_sanbao_inventory_v1_old_part_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_old_part_proto_rawDesc = "" +
 	"\n" +
-	"\"sanbao/inventory/v1/old_part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xc7\t\n" +
+	"\"sanbao/inventory/v1/old_part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\n" +
+	"\n" +
 	"\rOldPartReturn\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12#\n" +
 	"\x06job_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12%\n" +
@@ -661,7 +682,11 @@ const file_sanbao_inventory_v1_old_part_proto_rawDesc = "" +
 	"createTime\x12Q\n" +
 	"\rappraise_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\fappraiseTime\x12)\n" +
-	"\tticket_id\x18\x15 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\"\xa6\x05\n" +
+	"\tticket_id\x18\x15 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12+\n" +
+	"\n" +
+	"created_by\x18\x16 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\x12+\n" +
+	"\n" +
+	"updated_by\x18\x17 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tupdatedBy\"\xa6\x05\n" +
 	"\rSupplierClaim\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12)\n" +
 	"\treturn_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\breturnId\x12%\n" +

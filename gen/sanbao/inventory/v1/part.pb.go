@@ -113,7 +113,13 @@ type Part struct {
 	// only (echo it back on update).
 	Etag string `protobuf:"bytes,13,opt,name=etag,proto3" json:"etag,omitempty"`
 	// When the part was last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Who created it: the authenticated caller's subject (the person a timer, an event or a
+	// peer service acts for), or service:<name>. An id, never a name; set by the service whatever
+	// a request said. Output only.
+	CreatedBy string `protobuf:"bytes,15,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Who made the last change, as created_by. Output only.
+	UpdatedBy     string `protobuf:"bytes,16,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -246,11 +252,25 @@ func (x *Part) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Part) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *Part) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
 var File_sanbao_inventory_v1_part_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_part_proto_rawDesc = "" +
 	"\n" +
-	"\x1esanbao/inventory/v1/part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xd0\x05\n" +
+	"\x1esanbao/inventory/v1/part.proto\x12\x13sanbao.inventory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xaa\x06\n" +
 	"\x04Part\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12/\n" +
 	"\x03sku\x18\x02 \x01(\tB\x1d\xbaH\x1ar\x18\x10\x01\x18@2\x12^[A-Za-z0-9._/-]+$R\x03sku\x12\"\n" +
@@ -273,7 +293,11 @@ const file_sanbao_inventory_v1_part_proto_rawDesc = "" +
 	"\x04etag\x18\r \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12M\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"updateTime*f\n" +
+	"updateTime\x12+\n" +
+	"\n" +
+	"created_by\x18\x0f \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\x12+\n" +
+	"\n" +
+	"updated_by\x18\x10 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tupdatedBy*f\n" +
 	"\bPartKind\x12\x19\n" +
 	"\x15PART_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12PART_KIND_WARRANTY\x10\x01\x12\x12\n" +

@@ -182,7 +182,13 @@ type Requisition struct {
 	// How long it waited for the decision (decide_time - create_time). Output only. The
 	// sanbao_inventory_requisition_approval_wait_seconds histogram measures the same, for the
 	// median (histogram_quantile(0.5, …)).
-	ApprovalWait  *durationpb.Duration `protobuf:"bytes,15,opt,name=approval_wait,json=approvalWait,proto3" json:"approval_wait,omitempty"`
+	ApprovalWait *durationpb.Duration `protobuf:"bytes,15,opt,name=approval_wait,json=approvalWait,proto3" json:"approval_wait,omitempty"`
+	// Who created it: the authenticated caller's subject (the person a timer, an event or a
+	// peer service acts for), or service:<name>. An id, never a name; set by the service whatever
+	// a request said. Output only.
+	CreatedBy string `protobuf:"bytes,16,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Who made the last change, as created_by. Output only.
+	UpdatedBy     string `protobuf:"bytes,17,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -322,6 +328,20 @@ func (x *Requisition) GetApprovalWait() *durationpb.Duration {
 	return nil
 }
 
+func (x *Requisition) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *Requisition) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
 var File_sanbao_inventory_v1_requisition_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_requisition_proto_rawDesc = "" +
@@ -330,7 +350,7 @@ const file_sanbao_inventory_v1_requisition_proto_rawDesc = "" +
 	"\x0fRequisitionLine\x12&\n" +
 	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\"\xe4\x06\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84= \x00R\bquantity\"\xbe\a\n" +
 	"\vRequisition\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12-\n" +
 	"\vlocation_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
@@ -356,7 +376,11 @@ const file_sanbao_inventory_v1_requisition_proto_rawDesc = "" +
 	"\tticket_id\x18\r \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x123\n" +
 	"\x0ereservation_id\x18\x0e \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\rreservationId\x12P\n" +
 	"\rapproval_wait\x18\x0f \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
-	"\"\x06\b\x80\xa7\xe4\xe0\v2\x00R\fapprovalWait*\xb2\x01\n" +
+	"\"\x06\b\x80\xa7\xe4\xe0\v2\x00R\fapprovalWait\x12+\n" +
+	"\n" +
+	"created_by\x18\x10 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\x12+\n" +
+	"\n" +
+	"updated_by\x18\x11 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tupdatedBy*\xb2\x01\n" +
 	"\x10RequisitionState\x12!\n" +
 	"\x1dREQUISITION_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19REQUISITION_STATE_PENDING\x10\x01\x12\x1e\n" +

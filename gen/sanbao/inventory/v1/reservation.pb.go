@@ -244,6 +244,12 @@ type Reservation struct {
 	// The requisition (领料单) raised for these goods, when the location is a central or station
 	// store: the reservation is consumed only once that requisition is ISSUED. Output only.
 	RequisitionId string `protobuf:"bytes,12,opt,name=requisition_id,json=requisitionId,proto3" json:"requisition_id,omitempty"`
+	// Who created it: the authenticated caller's subject (the person a timer, an event or a
+	// peer service acts for), or service:<name>. An id, never a name; set by the service whatever
+	// a request said. Output only.
+	CreatedBy string `protobuf:"bytes,13,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Who made the last change, as created_by. Output only.
+	UpdatedBy     string `protobuf:"bytes,14,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -362,6 +368,20 @@ func (x *Reservation) GetRequisitionId() string {
 	return ""
 }
 
+func (x *Reservation) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *Reservation) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
 var File_sanbao_inventory_v1_reservation_proto protoreflect.FileDescriptor
 
 const file_sanbao_inventory_v1_reservation_proto_rawDesc = "" +
@@ -377,7 +397,7 @@ const file_sanbao_inventory_v1_reservation_proto_rawDesc = "" +
 	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xc0\x84=(\x00R\bquantity\x12.\n" +
 	"\aserials\x18\x03 \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10d\"\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\aserials\x12%\n" +
-	"\x0eunder_warranty\x18\x04 \x01(\bR\runderWarranty\"\xd4\x05\n" +
+	"\x0eunder_warranty\x18\x04 \x01(\bR\runderWarranty\"\xae\x06\n" +
 	"\vReservation\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12#\n" +
 	"\x06job_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12-\n" +
@@ -398,7 +418,11 @@ const file_sanbao_inventory_v1_reservation_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\x12)\n" +
 	"\tticket_id\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x123\n" +
-	"\x0erequisition_id\x18\f \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\rrequisitionId*\xb2\x01\n" +
+	"\x0erequisition_id\x18\f \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\rrequisitionId\x12+\n" +
+	"\n" +
+	"created_by\x18\r \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\x12+\n" +
+	"\n" +
+	"updated_by\x18\x0e \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tupdatedBy*\xb2\x01\n" +
 	"\x10ReservationState\x12!\n" +
 	"\x1dRESERVATION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18RESERVATION_STATE_ACTIVE\x10\x01\x12\x1e\n" +

@@ -120,7 +120,13 @@ type Campaign struct {
 	Remote bool `protobuf:"varint,16,opt,name=remote,proto3" json:"remote,omitempty"`
 	// The product line of the affected model, as dispatch matches technicians by it (e.g.
 	// "diesel-engine"); the tickets and jobs raised for the campaign carry it.
-	ProductLine   string `protobuf:"bytes,17,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	ProductLine string `protobuf:"bytes,17,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// Who created it: the authenticated caller's subject (the person a timer, an event or a
+	// peer service acts for), or service:<name>. An id, never a name; set by the service whatever
+	// a request said. Output only.
+	CreatedBy string `protobuf:"bytes,18,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Who made the last change, as created_by. Output only.
+	UpdatedBy     string `protobuf:"bytes,19,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -270,6 +276,20 @@ func (x *Campaign) GetRemote() bool {
 func (x *Campaign) GetProductLine() string {
 	if x != nil {
 		return x.ProductLine
+	}
+	return ""
+}
+
+func (x *Campaign) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *Campaign) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
 	}
 	return ""
 }
@@ -443,7 +463,7 @@ var File_sanbao_warranty_v1_campaign_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_campaign_proto_rawDesc = "" +
 	"\n" +
-	"!sanbao/warranty/v1/campaign.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1fsanbao/warranty/v1/policy.proto\"\xcc\x06\n" +
+	"!sanbao/warranty/v1/campaign.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\x1a\x1fsanbao/warranty/v1/policy.proto\"\xa6\a\n" +
 	"\bCampaign\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12\"\n" +
 	"\x04name\x18\x02 \x01(\tB\x0e\xbaH\vr\t\xd0\xc6'\x01\x10\x01\x18\xc8\x01R\x04name\x12#\n" +
@@ -471,7 +491,11 @@ const file_sanbao_warranty_v1_campaign_proto_rawDesc = "" +
 	"\abatches\x18\x0f \x03(\tB\x14\xbaH\x11\x92\x01\x0e\x10d\"\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\abatches\x12\x16\n" +
 	"\x06remote\x18\x10 \x01(\bR\x06remote\x12.\n" +
-	"\fproduct_line\x18\x11 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\"\xf1\x02\n" +
+	"\fproduct_line\x18\x11 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18dR\vproductLine\x12+\n" +
+	"\n" +
+	"created_by\x18\x12 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\x12+\n" +
+	"\n" +
+	"updated_by\x18\x13 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tupdatedBy\"\xf1\x02\n" +
 	"\fCampaignUnit\x12-\n" +
 	"\vcampaign_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"campaignId\x12%\n" +

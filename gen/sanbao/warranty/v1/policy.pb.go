@@ -443,7 +443,11 @@ type Policy struct {
 	// expression is INVALID_ARGUMENT naming the condition's clause.
 	CustomConditions []*CustomCondition `protobuf:"bytes,24,rep,name=custom_conditions,json=customConditions,proto3" json:"custom_conditions,omitempty"`
 	// When this version was created. Output only.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,30,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,30,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Who created it: the authenticated caller's subject (the person a timer, an event or a
+	// peer service acts for), or service:<name>. An id, never a name; set by the service whatever
+	// a request said. Output only.
+	CreatedBy     string `protobuf:"bytes,31,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -637,6 +641,13 @@ func (x *Policy) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *Policy) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
 }
 
 // WorkingCalendar is how the policy counts days: the organisation's time zone, the working
@@ -1389,7 +1400,7 @@ var File_sanbao_warranty_v1_policy_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_policy_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/warranty/v1/policy.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x95\v\n" +
+	"\x1fsanbao/warranty/v1/policy.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xc2\v\n" +
 	"\x06Policy\x12\x1b\n" +
 	"\x02id\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x02id\x12!\n" +
 	"\aversion\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\x12\"\n" +
@@ -1424,7 +1435,9 @@ const file_sanbao_warranty_v1_policy_proto_rawDesc = "" +
 	"\x11custom_conditions\x18\x18 \x03(\v2#.sanbao.warranty.v1.CustomConditionB\b\xbaH\x05\x92\x01\x02\x10\x14R\x10customConditions\x12M\n" +
 	"\vcreate_time\x18\x1e \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
-	"createTime\"\xf1\x01\n" +
+	"createTime\x12+\n" +
+	"\n" +
+	"created_by\x18\x1f \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\tcreatedBy\"\xf1\x01\n" +
 	"\x0fWorkingCalendar\x12(\n" +
 	"\ttime_zone\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\btimeZone\x123\n" +
 	"\fweekend_days\x18\x02 \x03(\x05B\x10\xbaH\r\x92\x01\n" +

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
@@ -39,6 +40,7 @@ func (t *Tx) CreatePart(p *inventoryv1.Part) error {
 	if err := pstore.Put(t.tx, bucketPartsBySKU, []byte(p.GetSku()), []byte(p.GetId())); err != nil {
 		return err
 	}
+	auth.Stamp(t.tx, p, service, true)
 	return pstore.PutProto(t.tx, bucketParts, []byte(p.GetId()), p)
 }
 
@@ -53,6 +55,7 @@ func (t *Tx) PartBySKU(sku string) (*inventoryv1.Part, error) {
 
 // PutPart stores a changed part (its sku never changes).
 func (t *Tx) PutPart(p *inventoryv1.Part) error {
+	auth.Stamp(t.tx, p, service, false)
 	return pstore.PutProto(t.tx, bucketParts, []byte(p.GetId()), p)
 }
 
@@ -90,6 +93,7 @@ func (t *Tx) CreateLocation(l *inventoryv1.Location) error {
 			}
 		}
 	}
+	auth.Stamp(t.tx, l, service, !pstore.Has(t.tx, bucketLocations, []byte(l.GetId())))
 	return pstore.PutProto(t.tx, bucketLocations, []byte(l.GetId()), l)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/ids"
 	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/inventory/internal/domain"
@@ -75,6 +76,7 @@ func (t *Tx) Post(p Posting) (Posted, error) {
 		CreateTime:       timestamppb.New(p.Time),
 		Postage:          p.Postage,
 	}
+	auth.Stamp(t.tx, m, service, true)
 	sk := pstore.U64(seq)
 	if err := pstore.PutProto(t.tx, bucketMovements, sk, m); err != nil {
 		return Posted{}, err

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
@@ -25,6 +26,7 @@ func awaitingKeys(r *inventoryv1.OldPartReturn) (byDue, byOrg []byte) {
 // PutReturn stores a return, indexes it by job, and keeps the awaiting-return indexes in step
 // with its state. prev is the stored version (nil for a new record).
 func (t *Tx) PutReturn(r, prev *inventoryv1.OldPartReturn) error {
+	auth.Stamp(t.tx, r, service, prev == nil)
 	if prev != nil && prev.GetState() == inventoryv1.ReturnState_RETURN_STATE_AWAITING_RETURN {
 		d, o := awaitingKeys(prev)
 		if err := pstore.Delete(t.tx, bucketAwaitingByDue, d); err != nil {

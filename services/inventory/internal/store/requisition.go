@@ -4,6 +4,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
@@ -17,6 +18,7 @@ func (t *Tx) PutRequisition(r *inventoryv1.Requisition) error {
 	if err := pstore.Put(t.tx, bucketReqByLoc, pstore.Key(r.GetLocationId(), r.GetId()), nil); err != nil {
 		return err
 	}
+	auth.Stamp(t.tx, r, service, !pstore.Has(t.tx, bucketRequisitions, []byte(r.GetId())))
 	return pstore.PutProto(t.tx, bucketRequisitions, []byte(r.GetId()), r)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
@@ -17,6 +18,7 @@ func (t *Tx) PutReservation(r *inventoryv1.Reservation) error {
 	if err := pstore.Put(t.tx, bucketResByJob, pstore.Key(r.GetJobId(), r.GetId()), nil); err != nil {
 		return err
 	}
+	auth.Stamp(t.tx, r, service, !pstore.Has(t.tx, bucketReservations, []byte(r.GetId())))
 	return pstore.PutProto(t.tx, bucketReservations, []byte(r.GetId()), r)
 }
 

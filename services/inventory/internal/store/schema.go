@@ -105,3 +105,6 @@ func (s *Store) View(fn func(*Tx) error) error {
 func ConsumerHandler(fn func(*Tx, events.Message) error) events.Handler {
 	return func(tx *bbolt.Tx, m events.Message) error { return fn(&Tx{tx: tx}, m) }
 }
+
+// service names inventory's own work on a record when no person is behind it (auth.Stamp).
+const service = "inventory"

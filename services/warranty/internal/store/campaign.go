@@ -5,6 +5,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
@@ -13,6 +14,7 @@ func PutCampaign(tx *bbolt.Tx, c *warrantyv1.Campaign) error {
 	if err := pstore.Put(tx, bucketCampaignsByModel, pstore.Key(c.GetModel(), c.GetId()), []byte{}); err != nil {
 		return err
 	}
+	auth.Stamp(tx, c, service, !pstore.Has(tx, bucketCampaigns, []byte(c.GetId())))
 	return pstore.PutProto(tx, bucketCampaigns, []byte(c.GetId()), c)
 }
 

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
@@ -20,6 +21,7 @@ func policyKey(id string, version int32) []byte {
 
 // PutPolicy stores a policy version.
 func PutPolicy(tx *bbolt.Tx, p *warrantyv1.Policy) error {
+	auth.Stamp(tx, p, service, !pstore.Has(tx, bucketPolicies, policyKey(p.GetId(), p.GetVersion())))
 	return pstore.PutProto(tx, bucketPolicies, policyKey(p.GetId(), p.GetVersion()), p)
 }
 

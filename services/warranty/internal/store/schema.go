@@ -63,3 +63,7 @@ var Schema = pstore.Schema{
 		bucketCampaignProgress, bucketDecisionsByTime, bucketDecisionsByModel, bucketRepairsByTime, bucketUnitsByBatch},
 	Upgrades: []pstore.Upgrade{{Version: 2, Name: "index decisions and repairs by time, units by batch (the cost report)", Apply: indexForCost}},
 }
+
+// service names the warranty service's own work on a record when no person is behind it
+// (auth.Stamp).
+const service = "warranty"

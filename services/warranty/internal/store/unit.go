@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
@@ -70,6 +71,7 @@ func CreateUnit(tx *bbolt.Tx, u *warrantyv1.Unit) error {
 			return err
 		}
 	}
+	auth.Stamp(tx, u, service, true)
 	return pstore.PutProto(tx, bucketUnits, []byte(u.GetId()), u)
 }
 
@@ -83,6 +85,7 @@ func UpdateUnit(tx *bbolt.Tx, u *warrantyv1.Unit) error {
 	} else if string(owner) != u.GetId() {
 		return fmt.Errorf("serial %s: %w", u.GetSerial(), ErrSerialTaken)
 	}
+	auth.Stamp(tx, u, service, false)
 	return pstore.PutProto(tx, bucketUnits, []byte(u.GetId()), u)
 }
 
