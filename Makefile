@@ -14,7 +14,7 @@ IMAGE_PREFIX ?= ghcr.io/sanbao
 CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: chromium grpcurl run test chaos generate protodeps lint build bench bench-suite verify tools images fmt clean
+.PHONY: chromium grpcurl weed s3-test run test chaos generate protodeps lint build bench bench-suite verify tools images fmt clean
 
 ## run: start the embedded NATS server, all four services and the web console (dev sign-in) in one process (data in ./data)
 run:
@@ -29,6 +29,21 @@ test: $(BIN)/nats-server chromium
 ## (tools/chromium/install; under CI=true a browser that cannot be installed fails the run)
 chromium:
 	@tools/chromium/install
+
+## s3-test: the content-store suite and the attachment API against a real SeaweedFS S3 gateway
+## (Apache-2.0), built once at the pinned version into .bin/weed (slow the first time: a large
+## module). Not in make test for that build's sake; .ci/run calls it.
+SEAWEEDFS_VERSION := v0.0.0-20261109003541-7506e5f91cd6
+s3-test: $(BIN)/weed $(BIN)/nats-server
+	SANBAO_WEED_BIN=$(BIN)/weed SANBAO_NATS_SERVER_BIN=$(BIN)/nats-server $(GO) test $(TESTFLAGS) -run 'TestS3|TestAttachments' ./platform/blob/... ./services/ticket/
+
+## weed: build the pinned SeaweedFS server into .bin/weed (go install refuses it: its go.mod has
+## replace directives, so it is built inside its own module directory)
+weed: $(BIN)/weed
+$(BIN)/weed:
+	@dir=$$(GOFLAGS=-mod=mod GOWORK=off $(GO) mod download -json github.com/seaweedfs/seaweedfs@$(SEAWEEDFS_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	  test -n "$$dir" || { echo "seaweedfs $(SEAWEEDFS_VERSION): download failed"; exit 1; }; \
+	  cd "$$dir" && GOWORK=off GOFLAGS=-mod=mod $(GO) build -o $(BIN)/weed ./weed
 
 ## chaos: the fault suite against separate processes and a nats-server on loopback (not in
 ## make test; about 10 minutes): SIGKILL cycles with bbolt check, NATS down 60s, SIGTERM,

@@ -49,6 +49,7 @@ func newWorld(t *testing.T) *world {
 	s := grpc.NewServer(grpc.Creds(credentials.NewTLS(rl.ServerConfig())),
 		grpc.ChainUnaryInterceptor(g.Unary), grpc.ChainStreamInterceptor(g.Stream))
 	ticketv1.RegisterTicketServiceServer(s, ticketv1.UnimplementedTicketServiceServer{})
+	ticketv1.RegisterAttachmentServiceServer(s, ticketv1.UnimplementedAttachmentServiceServer{})
 	warrantyv1.RegisterWarrantyServiceServer(s, warrantyv1.UnimplementedWarrantyServiceServer{})
 	dispatchv1.RegisterDispatchServiceServer(s, dispatchv1.UnimplementedDispatchServiceServer{})
 	inventoryv1.RegisterInventoryServiceServer(s, inventoryv1.UnimplementedInventoryServiceServer{})

@@ -159,8 +159,9 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 	return out, nil
 }
 
-// Stream is the stream server interceptor: it authenticates and authorises (our services have
-// no streaming methods; health's Watch and reflection stay open).
+// Stream is the stream server interceptor: it authenticates and authorises. A scoped caller
+// may stream only a SelfScoped method, whose handler narrows it (the attachments' upload and
+// download); health's Watch and reflection stay open.
 func (g *Guard) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	if Open(info.FullMethod) {
 		return h(srv, ss)
@@ -169,9 +170,9 @@ func (g *Guard) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInf
 	if err != nil {
 		return err
 	}
-	if _, scopes, err := Authorize(c, info.FullMethod); err != nil {
+	if rule, scopes, err := Authorize(c, info.FullMethod); err != nil {
 		return err
-	} else if len(scopes) > 0 {
+	} else if len(scopes) > 0 && !rule.SelfScoped {
 		return status.Errorf(codes.PermissionDenied, "%s: scoped callers may not stream", info.FullMethod)
 	}
 	return h(srv, &callerStream{ServerStream: ss, ctx: NewContext(ss.Context(), c)})

@@ -107,6 +107,25 @@ func (c *Calendar) IsOpen(t time.Time) bool {
 	return open
 }
 
+// Stretch returns the stretch of working time that contains t or is the next to open after
+// it, clipped to start no earlier than t, within maxDays calendar days: [s, e), where windows
+// that touch (a day open until midnight and the next from midnight) make one stretch. ok is
+// false when nothing opens within maxDays.
+func (c *Calendar) Stretch(t time.Time, maxDays int) (s, e time.Time, ok bool) {
+	c.walk(t, maxDays, func(ws, we time.Time) bool {
+		switch {
+		case !ok:
+			s, e, ok = ws, we, true
+			return true
+		case ws.Equal(e):
+			e = we
+			return true
+		}
+		return false
+	})
+	return s, e, ok
+}
+
 // NextOpen returns t if it is working time, else the next instant the calendar opens.
 func (c *Calendar) NextOpen(t time.Time) (time.Time, error) {
 	var next time.Time

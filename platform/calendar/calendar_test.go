@@ -441,3 +441,31 @@ func TestResultsInCalendarZone(t *testing.T) {
 		}
 	}
 }
+
+func TestStretch(t *testing.T) {
+	sh := mustLoad(t, "Asia/Shanghai")
+	c := FiveByEight(sh)
+	tests := []struct {
+		name       string
+		at         time.Time
+		start, end time.Time
+		ok         bool
+		cal        *Calendar
+		days       int
+	}{
+		{"before opening: the morning", tm(t, sh, "2026-11-23 07:00"), tm(t, sh, "2026-11-23 08:30"), tm(t, sh, "2026-11-23 12:00"), true, c, 1},
+		{"inside the morning: from now", tm(t, sh, "2026-11-23 10:00"), tm(t, sh, "2026-11-23 10:00"), tm(t, sh, "2026-11-23 12:00"), true, c, 1},
+		{"at lunch: the afternoon", tm(t, sh, "2026-11-23 12:30"), tm(t, sh, "2026-11-23 13:00"), tm(t, sh, "2026-11-23 17:30"), true, c, 1},
+		{"friday evening: monday, within 3 days", tm(t, sh, "2026-11-27 18:00"), tm(t, sh, "2026-11-30 08:30"), tm(t, sh, "2026-11-30 12:00"), true, c, 3},
+		{"friday evening: nothing within a day", tm(t, sh, "2026-11-27 18:00"), time.Time{}, time.Time{}, false, c, 0},
+		{"always open: days touching at midnight are one stretch", tm(t, sh, "2026-11-23 22:00"), tm(t, sh, "2026-11-23 22:00"), tm(t, sh, "2026-11-25 00:00"), true, Always(sh), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, e, ok := tt.cal.Stretch(tt.at, tt.days)
+			if ok != tt.ok || (ok && (!s.Equal(tt.start) || !e.Equal(tt.end))) {
+				t.Errorf("Stretch(%v, %d) = %v, %v, %v; want %v, %v, %v", tt.at, tt.days, s, e, ok, tt.start, tt.end, tt.ok)
+			}
+		})
+	}
+}

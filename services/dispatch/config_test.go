@@ -40,6 +40,8 @@ func TestConfigRejectsNonsense(t *testing.T) {
 		{"zero acceptance time", func(c *dispatch.Config) { c.Policy.AcceptWithin = 0 }, "accept-within"},
 		{"negative weight", func(c *dispatch.Config) { c.Policy.Weights.Load = -1 }, "weights"},
 		{"negative hold", func(c *dispatch.Config) { c.ReservationHold = -time.Hour }, "reservation-hold"},
+		{"osrm url without a scheme", func(c *dispatch.Config) { c.OSRMURL = "osrm:5000" }, "osrm-url"},
+		{"osrm table of one point", func(c *dispatch.Config) { c.OSRMURL, c.OSRMMaxTable = "http://osrm:5000", 1 }, "osrm-max-table"},
 		{"unparsable environment", func(c *dispatch.Config) {
 			t.Setenv("SANBAO_DISPATCH_LATENESS_NOTICE", "two hours")
 			c.RegisterFlags(flag.NewFlagSet("x", flag.ContinueOnError))

@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"time"
 
 	"go.uber.org/zap"
@@ -18,6 +19,7 @@ import (
 	"github.com/sanbao/sanbao/services/dispatch/internal/api"
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
 	"github.com/sanbao/sanbao/services/dispatch/internal/inventory"
+	"github.com/sanbao/sanbao/services/dispatch/internal/osrm"
 	"github.com/sanbao/sanbao/services/dispatch/internal/store"
 )
 
@@ -32,6 +34,10 @@ type Config struct {
 	Policy domain.Policy
 	// ReservationHold is how long parts-inventory holds a job's reservation before expiring it.
 	ReservationHold time.Duration
+	// OSRMURL is the operator's OSRM server (its table service plans days on the road
+	// network); empty plans on straight lines. OSRMMaxTable is its --max-table-size.
+	OSRMURL      string
+	OSRMMaxTable int
 
 	env daemon.Env // SANBAO_* values that did not parse
 }
@@ -44,6 +50,7 @@ func DefaultConfig() Config {
 		InventoryAddr:   "127.0.0.1:50054",
 		Policy:          domain.DefaultPolicy(),
 		ReservationHold: 7 * 24 * time.Hour,
+		OSRMMaxTable:    100,
 	}
 }
 
@@ -59,6 +66,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	num := func(p *float64, name, key, usage string) {
 		fs.Float64Var(p, name, e.Float(key, *p), usage+" ["+key+"]")
 	}
+	fs.StringVar(&c.OSRMURL, "osrm-url", e.String("SANBAO_DISPATCH_OSRM_URL", c.OSRMURL), "OSRM server whose table service gives day plans road-network drives, e.g. http://osrm:5000; empty for straight lines [SANBAO_DISPATCH_OSRM_URL]")
+	fs.IntVar(&c.OSRMMaxTable, "osrm-max-table", e.Int("SANBAO_DISPATCH_OSRM_MAX_TABLE", c.OSRMMaxTable), "the OSRM server's --max-table-size: larger days are asked for in blocks [SANBAO_DISPATCH_OSRM_MAX_TABLE]")
 	dur(&c.ReservationHold, "reservation-hold", "SANBAO_DISPATCH_RESERVATION_HOLD", "how long parts-inventory holds a job's parts")
 	p := &c.Policy
 	dur(&p.AcceptWithin, "accept-within", "SANBAO_DISPATCH_ACCEPT_WITHIN", "time a technician has to accept an assignment")
@@ -123,6 +132,16 @@ func New(cfg Config, opts *api.Options) (*Service, error) {
 		}
 		s.conn = conn
 		o.Inventory = inventory.New(conn)
+	}
+	if o.Roads == nil && cfg.OSRMURL != "" {
+		u, err := url.Parse(cfg.OSRMURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("config: osrm-url must be an http(s) URL, got %q", cfg.OSRMURL)
+		}
+		if cfg.OSRMMaxTable < 2 {
+			return nil, fmt.Errorf("config: osrm-max-table must be at least 2, got %d", cfg.OSRMMaxTable)
+		}
+		o.Roads = &osrm.Client{BaseURL: cfg.OSRMURL, MaxLocations: cfg.OSRMMaxTable}
 	}
 	s.api = api.New(o)
 	return s, nil

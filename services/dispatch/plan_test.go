@@ -3,6 +3,8 @@ package dispatch_test
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +15,13 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
 	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/svctest"
+	"github.com/sanbao/sanbao/services/dispatch"
+	"github.com/sanbao/sanbao/services/dispatch/internal/osrm/osrmtest"
 )
 
 // officeCalendar works 08:00 to 18:00 every day in Shanghai.
@@ -387,4 +394,277 @@ func TestPlanDayMovesLateAppointmentWithLateNotice(t *testing.T) {
 		t.Fatalf("escalations = %v, want LATE_NOTICE last", j.GetEscalations())
 	}
 	e.waitEvents(t, j.GetId(), "appointment_scheduled", "appointment_rescheduled", "escalated")
+}
+
+// TestAutoAssignCostsThePlannedDay: automatic assignment prices a job into each technician's
+// planned day. The technician whose base is next to the site spends tomorrow 39 road km east
+// (appointments at 10:00 and 14:00); the customer is free only at midday, so taking the job
+// costs them a round trip between the two appointments. A colleague with an empty day 14 road
+// km away is cheaper, and gets it; by the drive from home alone the first would have.
+func TestAutoAssignCostsThePlannedDay(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	dayStart := start.Add(14 * time.Hour) // tomorrow 00:00 in Shanghai
+	busy := technician("busy-near", 0.01)
+	busy.Calendar, busy.CapacityPerDay = officeCalendar(), 20
+	busyID := e.createTech(t, busy).GetId()
+
+	east := &typev1.GeoPoint{Latitude: site.Latitude, Longitude: site.Longitude + 0.34}
+	for i, h := range []time.Duration{10, 14} {
+		in := jobInput(fmt.Sprintf("east-%d", i))
+		in.Site = &typev1.Address{Region: "Shandong", City: "Zibo", Point: east}
+		in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+		j := e.createJob(t, in)
+		if j.GetAssignment().GetTechnicianId() != busyID {
+			t.Fatalf("east job %d assigned to %q, want %s (the only technician)", i, j.GetAssignment().GetTechnicianId(), busyID)
+		}
+		if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "accept-" + j.GetId(), JobId: j.GetId(), TechnicianId: busyID}); err != nil {
+			t.Fatalf("AcceptJob: %v", err)
+		}
+		win := &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(h * time.Hour)), EndTime: timestamppb.New(dayStart.Add((h + 1) * time.Hour))}
+		if _, err := e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{RequestId: "appt-" + j.GetId(),
+			JobId: j.GetId(), TechnicianId: busyID, Window: win}); err != nil {
+			t.Fatalf("ScheduleAppointment: %v", err)
+		}
+	}
+	free := technician("free-far", 0.1)
+	free.Calendar, free.CapacityPerDay = officeCalendar(), 20
+	freeID := e.createTech(t, free).GetId()
+
+	in := jobInput("midday-near")
+	in.CustomerWindow = &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(11*time.Hour + 30*time.Minute)),
+		EndTime: timestamppb.New(dayStart.Add(13 * time.Hour))}
+	in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+	j := e.createJob(t, in)
+	if got := j.GetAssignment().GetTechnicianId(); got != freeID {
+		t.Fatalf("job assigned to %q, want %s (the empty day); ranking %v", got, freeID, j.GetLastRanking().GetCandidates())
+	}
+	var busyC *dispatchv1.Candidate
+	for _, c := range j.GetLastRanking().GetCandidates() {
+		if c.GetTechnicianId() == busyID {
+			busyC = c
+		}
+	}
+	if busyC == nil {
+		t.Fatalf("the busy technician is not a candidate: %v", j.GetLastRanking())
+	}
+	if !slices.ContainsFunc(busyC.GetReasons(), func(r string) bool { return strings.HasPrefix(r, "planned day: +") }) {
+		t.Fatalf("busy candidate's reasons %q do not price the planned day", busyC.GetReasons())
+	}
+	if busyC.GetDistanceKm() < 60 {
+		t.Fatalf("busy candidate costed %.1f km, want the round trip from the east (about 78 km of driving)", busyC.GetDistanceKm())
+	}
+
+	// A customer free only at 10:30 cannot be fitted into the busy day at all: left out as
+	// planned_day, and the colleague takes it.
+	in = jobInput("ten-thirty")
+	in.CustomerWindow = &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(10*time.Hour + 30*time.Minute)),
+		EndTime: timestamppb.New(dayStart.Add(10*time.Hour + 45*time.Minute))}
+	in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+	rk, err := e.client.RankTechnicians(ctx, &dispatchv1.RankTechniciansRequest{JobId: e.createJob(t, in).GetId()})
+	if err != nil {
+		t.Fatalf("RankTechnicians: %v", err)
+	}
+	for _, c := range rk.GetRanking().GetCandidates() {
+		if c.GetTechnicianId() == busyID {
+			t.Fatalf("busy technician ranked for 10:30 while at an appointment 39 km away: %v", c.GetReasons())
+		}
+	}
+	if !slices.ContainsFunc(rk.GetRanking().GetExclusions(), func(x *dispatchv1.Exclusion) bool { return x.GetReason() == "planned_day" }) {
+		t.Fatalf("exclusions %v, want planned_day counted", rk.GetRanking().GetExclusions())
+	}
+}
+
+// TestPlanDayRoutesPartsOverGRPC: the day plan reads parts-inventory. A job whose part is only
+// on a distant colleague's van goes to that colleague; a job whose part is only in the station
+// store goes to the nearby technician (the colleague takes one job a day), whose day starts
+// with a depot stop there; the nearby technician is never given the first job, since the store
+// does not hold its part.
+func TestPlanDayRoutesPartsOverGRPC(t *testing.T) {
+	p := startWithInventory(t)
+	ctx := context.Background()
+	near := technician("parts-near", 0.01)
+	near.Calendar, near.CapacityPerDay = officeCalendar(), 10
+	nearID := p.createTech(t, near).GetId()
+	far := technician("parts-far", 0.2)
+	far.Calendar, far.CapacityPerDay = officeCalendar(), 1 // one job: the one only their van can do
+	farID := p.createTech(t, far).GetId()
+
+	part := func(sku string) string {
+		resp, err := p.inv.CreatePart(ctx, &inventoryv1.CreatePartRequest{RequestId: p.rid(), Part: &inventoryv1.Part{
+			Sku: sku, Name: sku, Kind: inventoryv1.PartKind_PART_KIND_WARRANTY, SupplierId: "sup-1",
+			UnitCost: &typev1.Money{CurrencyCode: "CNY", AmountMinor: 5000}}})
+		if err != nil {
+			t.Fatalf("CreatePart(%s): %v", sku, err)
+		}
+		return resp.GetPart().GetId()
+	}
+	receive := func(partID, loc string) {
+		if _, err := p.inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: p.rid(), PartId: partID, LocationId: loc,
+			Quantity: 5, ReceivingNote: "RN-" + partID}); err != nil {
+			t.Fatalf("ReceiveStock: %v", err)
+		}
+	}
+	pcb, filter := part("PCB-7"), part("FLT-2")
+	van := p.location(t, "van-far", inventoryv1.LocationKind_LOCATION_KIND_VAN,
+		&typev1.GeoPoint{Latitude: site.Latitude + 0.2, Longitude: site.Longitude}, farID)
+	store := p.location(t, "station-store", inventoryv1.LocationKind_LOCATION_KIND_STATION,
+		&typev1.GeoPoint{Latitude: site.Latitude + 0.05, Longitude: site.Longitude}, "")
+	receive(pcb, van)
+	receive(filter, store)
+
+	dayStart := start.Add(14 * time.Hour)
+	job := func(ticket, partID string) string {
+		in := jobInput(ticket)
+		in.LikelyParts = []*dispatchv1.PartNeed{{PartId: partID, Quantity: 1}}
+		in.CustomerWindow = &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(9 * time.Hour)),
+			EndTime: timestamppb.New(dayStart.Add(17 * time.Hour))}
+		in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+		return p.createJob(t, in).GetId()
+	}
+	pcbJob, filterJob := job("needs-pcb", pcb), job("needs-filter", filter)
+
+	resp, err := p.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{TechnicianIds: []string{nearID, farID},
+		DayStart: timestamppb.New(dayStart), Budget: durationpb.New(200 * time.Millisecond), Seed: 1})
+	if err != nil {
+		t.Fatalf("PlanDay: %v", err)
+	}
+	got := planned(resp.GetPlan())
+	if g := got[pcbJob]; g.tech != farID {
+		t.Fatalf("PCB job planned on %q, want %s (the only van with the part); left out %v", g.tech, farID, resp.GetPlan().GetLeftOut())
+	}
+	g, ok := got[filterJob]
+	if !ok || g.tech != nearID {
+		t.Fatalf("filter job planned on %q, want %s (collects it at the station store); left out %v", g.tech, nearID, resp.GetPlan().GetLeftOut())
+	}
+	for _, r := range resp.GetPlan().GetRoutes() {
+		if r.GetTechnicianId() != nearID {
+			continue
+		}
+		if r.GetDepotLocationId() != store {
+			t.Fatalf("near technician's depot stop = %q, want the station store %s", r.GetDepotLocationId(), store)
+		}
+		if !r.GetDepotArrivalTime().AsTime().Before(g.visit.GetArrivalTime().AsTime()) {
+			t.Fatalf("depot stop at %s, visit at %s: want the depot first", r.GetDepotArrivalTime().AsTime(), g.visit.GetArrivalTime().AsTime())
+		}
+	}
+}
+
+// TestReplanStartsWhereTheTechnicianIs: once the day has started, a technician is planned from
+// their latest check-in, free an hour after it while still on site; not from their base.
+func TestReplanStartsWhereTheTechnicianIs(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	tech := technician("on-site", 0.01)
+	tech.Calendar, tech.CapacityPerDay = officeCalendar(), 10
+	tid := e.createTech(t, tech).GetId()
+	today := start.Add(-10 * time.Hour) // start is 10:00 in Shanghai
+	east := &typev1.GeoPoint{Latitude: site.Latitude, Longitude: site.Longitude + 0.34}
+
+	in := jobInput("on-site-now")
+	in.Site = &typev1.Address{Region: "Shandong", City: "Zibo", Point: east}
+	j := e.createJob(t, in)
+	for _, call := range []func() error{
+		func() error {
+			_, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "acc", JobId: j.GetId(), TechnicianId: tid})
+			return err
+		},
+		func() error {
+			_, err := e.client.StartTravel(ctx, &dispatchv1.StartTravelRequest{RequestId: "trv", JobId: j.GetId(), TechnicianId: tid})
+			return err
+		},
+		func() error {
+			_, err := e.client.CheckIn(ctx, &dispatchv1.CheckInRequest{RequestId: "chk", JobId: j.GetId(), TechnicianId: tid, Point: east})
+			return err
+		},
+	} {
+		if err := call(); err != nil {
+			t.Fatalf("setting the technician on site: %v", err)
+		}
+	}
+	checkedIn := e.clock.Now()
+	e.clock.Advance(30 * time.Minute)
+
+	next := jobInput("next-door")
+	next.Site = &typev1.Address{Region: "Shandong", City: "Zibo", Point: &typev1.GeoPoint{Latitude: east.Latitude, Longitude: east.Longitude + 0.02}}
+	next.ArriveBy = timestamppb.New(today.Add(18 * time.Hour))
+	nj := e.createJob(t, next)
+	if nj.GetAssignment().GetTechnicianId() != tid {
+		t.Fatalf("next job assigned to %q, want %s", nj.GetAssignment().GetTechnicianId(), tid)
+	}
+	resp, err := e.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{TechnicianIds: []string{tid},
+		DayStart: timestamppb.New(today), Budget: durationpb.New(100 * time.Millisecond), Seed: 1})
+	if err != nil {
+		t.Fatalf("PlanDay: %v", err)
+	}
+	g, ok := planned(resp.GetPlan())[nj.GetId()]
+	if !ok {
+		t.Fatalf("next job not planned; left out %v", resp.GetPlan().GetLeftOut())
+	}
+	if d := g.visit.GetTravelBefore().AsDuration(); d > 10*time.Minute {
+		t.Fatalf("drive to the next job = %s, want a few minutes from the site they are on (not %s from the base)", d, "about 40m")
+	}
+	if a := g.visit.GetArrivalTime().AsTime(); a.Before(checkedIn.Add(time.Hour)) {
+		t.Fatalf("arrives %s, before the hour on site since %s is over", a, checkedIn)
+	}
+}
+
+// TestPlanDayOnTheRoadNetwork: with an OSRM server configured, the day's drives are the road
+// engine's (the fake's grid of roads, not straight lines); when it stops answering, days are
+// still planned, on straight lines, and the plan says so.
+func TestPlanDayOnTheRoadNetwork(t *testing.T) {
+	roads := osrmtest.Start(t, 100, nil)
+	cfg := dispatch.DefaultConfig()
+	cfg.InventoryAddr, cfg.OSRMURL = "", roads.URL
+	svc, err := dispatch.New(cfg, nil)
+	if err != nil {
+		t.Fatalf("dispatch.New: %v", err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	clk := clock.NewFake(start)
+	s := svctest.Start(t, svc, svctest.Options{Name: "dispatch", Clock: clk})
+	e := &env{svc: s, client: dispatchv1.NewDispatchServiceClient(s.Conn), clock: clk}
+	ctx := context.Background()
+
+	tech := technician("on-roads", 0)
+	tech.Calendar = officeCalendar()
+	tid := e.createTech(t, tech).GetId()
+	dayStart := start.Add(14 * time.Hour)
+	in := jobInput("roads")
+	to := &typev1.GeoPoint{Latitude: site.Latitude + 0.1, Longitude: site.Longitude + 0.1}
+	in.Site = &typev1.Address{Region: "Shandong", City: "Jinan", Point: to}
+	in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+	j := e.createJob(t, in)
+
+	planIt := func() *dispatchv1.DayPlan {
+		t.Helper()
+		resp, err := e.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{TechnicianIds: []string{tid},
+			DayStart: timestamppb.New(dayStart), Budget: durationpb.New(100 * time.Millisecond), Seed: 1})
+		if err != nil {
+			t.Fatalf("PlanDay: %v", err)
+		}
+		return resp.GetPlan()
+	}
+	p := planIt()
+	if p.GetTravelSource() != "road_network" {
+		t.Fatalf("travel source = %q, want road_network", p.GetTravelSource())
+	}
+	v := planned(p)[j.GetId()].visit
+	// The engine's seconds, rounded up to the second as every planned drive is.
+	want := time.Duration(math.Ceil(osrmtest.Seconds(site.Latitude, site.Longitude, to.Latitude, to.Longitude))) * time.Second
+	if got := v.GetTravelBefore().AsDuration(); got != want {
+		t.Fatalf("drive to the job = %s, want the road engine's %s", got, want)
+	}
+	if km := p.GetKm(); math.Abs(km-2*osrmtest.Metres(site.Latitude, site.Longitude, to.Latitude, to.Longitude)/1000) > 1e-6 {
+		t.Fatalf("day's km = %.3f, want the road engine's there and back", km)
+	}
+
+	roads.Close()
+	p = planIt()
+	if !strings.HasPrefix(p.GetTravelSource(), "straight_line (road network: ") {
+		t.Fatalf("travel source with the road engine down = %q, want straight_line with the reason", p.GetTravelSource())
+	}
+	if _, ok := planned(p)[j.GetId()]; !ok {
+		t.Fatalf("job not planned on straight lines; left out %v", p.GetLeftOut())
+	}
 }

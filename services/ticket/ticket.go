@@ -6,14 +6,19 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/auth"
+	"github.com/sanbao/sanbao/platform/blob"
 	"github.com/sanbao/sanbao/platform/daemon"
+	"github.com/sanbao/sanbao/platform/notify"
 	"github.com/sanbao/sanbao/platform/rpc"
 	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/ticket/internal/api"
@@ -31,12 +36,15 @@ type Config struct {
 	WarrantyAddr string
 	// DispatchAddr is the dispatch gRPC address.
 	DispatchAddr string
+	// Attachments is where attachment bytes are kept and their limits.
+	Attachments AttachmentConfig
 }
 
 // DefaultConfig returns the all-in-one configuration: gRPC on 127.0.0.1:50051, metrics on
 // :9101, warranty on 127.0.0.1:50052, dispatch on 127.0.0.1:50053.
 func DefaultConfig() Config {
-	return Config{Daemon: daemon.Defaults("ticket", 50051, 9101), WarrantyAddr: "127.0.0.1:50052", DispatchAddr: "127.0.0.1:50053"}
+	return Config{Daemon: daemon.Defaults("ticket", 50051, 9101), WarrantyAddr: "127.0.0.1:50052", DispatchAddr: "127.0.0.1:50053",
+		Attachments: DefaultAttachmentConfig()}
 }
 
 func env(name, def string) string {
@@ -51,13 +59,25 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Daemon.RegisterFlags(fs)
 	fs.StringVar(&c.WarrantyAddr, "warranty-addr", env("SANBAO_WARRANTY_ADDR", c.WarrantyAddr), "warranty-rules gRPC address (SANBAO_WARRANTY_ADDR)")
 	fs.StringVar(&c.DispatchAddr, "dispatch-addr", env("SANBAO_DISPATCH_ADDR", c.DispatchAddr), "dispatch gRPC address (SANBAO_DISPATCH_ADDR)")
+	c.Attachments.registerFlags(fs)
 }
 
 // Service is the ticket service as the daemon runs it.
 type Service struct {
-	api   *api.Server
-	conns []*grpc.ClientConn
+	api         *api.Server
+	attachments *api.Attachments
+	blobs       blob.Store
+	http        *api.HTTP
+	cfg         AttachmentConfig
+	security    daemon.Security
+	notifier    notify.Router
+	conns       []*grpc.ClientConn
 }
+
+// SetNotifier replaces the providers of customer notifications (default: the log provider on
+// every channel, the all-in-one's). Call it before the service starts; operators fill the
+// Router with their SMS gateway, WeChat template-message client and SMTP sender.
+func (s *Service) SetNotifier(r notify.Router) { s.notifier = r }
 
 var _ daemon.Service = (*Service)(nil)
 
@@ -78,17 +98,87 @@ func New(cfg Config) (*Service, error) {
 		_ = wc.Close()
 		return nil, fmt.Errorf("dial dispatch: %w", err)
 	}
-	return &Service{api: api.New(warranty.New(wc), dispatch.New(dc)), conns: []*grpc.ClientConn{wc, dc}}, nil
+	srv := api.New(warranty.New(wc), dispatch.New(dc))
+	att, err := api.NewAttachments(srv, cfg.Attachments.Rules)
+	if err != nil {
+		_, _ = wc.Close(), dc.Close()
+		return nil, err
+	}
+	return &Service{api: srv, attachments: att, http: api.NewHTTP(att, cfg.Daemon.Security.Insecure), cfg: cfg.Attachments,
+		security: cfg.Daemon.Security, conns: []*grpc.ClientConn{wc, dc}}, nil
 }
 
 // Schema is the store layout.
 func (s *Service) Schema() pstore.Schema { return store.Schema() }
 
-// Register adds the TicketService API.
-func (s *Service) Register(g *grpc.Server) { ticketv1.RegisterTicketServiceServer(g, s.api) }
+// Register adds the TicketService and AttachmentService APIs.
+func (s *Service) Register(g *grpc.Server) {
+	ticketv1.RegisterTicketServiceServer(g, s.api)
+	ticketv1.RegisterAttachmentServiceServer(g, s.attachments)
+}
 
-// Start wires the API and the lifecycle to the platform.
-func (s *Service) Start(ctx context.Context, p *daemon.Platform) error { return s.api.Start(ctx, p) }
+// Start wires the API and the lifecycle to the platform, ensures the S3 bucket (retried while
+// the object store does not answer) and starts the attachment sweeper.
+func (s *Service) Start(ctx context.Context, p *daemon.Platform) error {
+	if s.notifier == nil {
+		l := notify.Log{Log: p.Log.Named("notify")}
+		s.notifier = notify.Router{notify.SMS: l, notify.WeChat: l, notify.Email: l}
+	}
+	s.api.SetNotifications(notify.Preference{QuietFrom: notify.DefaultQuietFrom, QuietTo: notify.DefaultQuietTo}, s.notifier.Has)
+	(&notify.Deliverer{DB: p.DB, Provider: s.notifier, Clock: p.Clock, Log: p.Log.Named("notify")}).Register(p.Timers)
+	blobs, err := s.cfg.open(filepath.Dir(p.DB.Path()))
+	if err != nil {
+		return fmt.Errorf("attachment store: %w", err)
+	}
+	s.blobs = blobs
+	s.attachments.Use(blobs)
+	if err := s.api.Start(ctx, p); err != nil {
+		return err
+	}
+	if s3, ok := s.blobs.(*blob.S3); ok {
+		p.Go(func(ctx context.Context) error {
+			for {
+				err := s3.EnsureBucket(ctx)
+				if err == nil || ctx.Err() != nil {
+					return nil
+				}
+				p.Log.Warn("attachment bucket not reachable; retrying", zap.Error(err))
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(5 * time.Second):
+				}
+			}
+		})
+	}
+	if s.cfg.SweepEvery > 0 {
+		p.Go(s.attachments.SweepEvery(s.cfg.SweepEvery, s.cfg.SweepGrace))
+	}
+	if sec := s.security; !sec.Insecure {
+		var tv api.TokenVerifier = noTokens{}
+		if sec.TokenJWKS != "" {
+			v, err := auth.NewVerifier(auth.TokenConfig{Keys: auth.NewKeySource(sec.TokenJWKS), Issuer: sec.TokenIssuer,
+				Audience: sec.TokenAudience, Leeway: sec.TokenLeeway, Clock: p.Clock})
+			if err != nil {
+				return fmt.Errorf("attachment http tokens: %w", err)
+			}
+			tv = v
+		}
+		s.http.SetTokens(tv)
+	}
+	if s.cfg.HTTPListen != "" {
+		p.Go(func(ctx context.Context) error { return serveHTTP(ctx, s.cfg.HTTPListen, s.http, p.Log) })
+	}
+	return nil
+}
+
+// AttachmentHandler is the attachments' HTTP face (POST /v1/tickets/{ticket_id}/attachments,
+// GET /v1/attachments/{id}[/content]) for the console's gateway to route to; it is also served
+// on --attachments-http-listen when set.
+func (s *Service) AttachmentHandler() http.Handler { return s.http }
+
+// Attachments is the attachment API (the HTTP face and tests use it).
+func (s *Service) Attachments() *api.Attachments { return s.attachments }
 
 // Close closes the peer connections.
 func (s *Service) Close() {

@@ -2691,7 +2691,7 @@ var File_sanbao_dispatch_v1_dispatch_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
+	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1csanbao/dispatch/v1/day.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1dsanbao/dispatch/v1/pool.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
 	"\x17CreateTechnicianRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12F\n" +
@@ -2907,7 +2907,7 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12D\n" +
 	"\x06visits\x18\x02 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\v\xbaH\b\x92\x01\x05\b\x01\x10\xf4\x03R\x06visits\"A\n" +
 	"\x12CommitPlanResponse\x12+\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xaf\x18\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x17.sanbao.dispatch.v1.JobR\x04jobs2\xe9\x1d\n" +
 	"\x0fDispatchService\x12\x89\x01\n" +
 	"\x10CreateTechnician\x12+.sanbao.dispatch.v1.CreateTechnicianRequest\x1a,.sanbao.dispatch.v1.CreateTechnicianResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/technicians\x12\x8d\x01\n" +
 	"\rGetTechnician\x12(.sanbao.dispatch.v1.GetTechnicianRequest\x1a).sanbao.dispatch.v1.GetTechnicianResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/technicians/{technician_id}\x12\x83\x01\n" +
@@ -2933,7 +2933,12 @@ const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\rCompleteVisit\x12(.sanbao.dispatch.v1.CompleteVisitRequest\x1a).sanbao.dispatch.v1.CompleteVisitResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/jobs/{job_id}:completeVisit\x12\x88\x01\n" +
 	"\vAmendReport\x12&.sanbao.dispatch.v1.AmendReportRequest\x1a'.sanbao.dispatch.v1.AmendReportResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/jobs/{job_id}:amendReport\x12\x85\x01\n" +
 	"\vEscalateJob\x12&.sanbao.dispatch.v1.EscalateJobRequest\x1a'.sanbao.dispatch.v1.EscalateJobResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/jobs/{job_id}:escalate\x12}\n" +
-	"\tCancelJob\x12$.sanbao.dispatch.v1.CancelJobRequest\x1a%.sanbao.dispatch.v1.CancelJobResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/jobs/{job_id}:cancel\x12p\n" +
+	"\tCancelJob\x12$.sanbao.dispatch.v1.CancelJobRequest\x1a%.sanbao.dispatch.v1.CancelJobResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/jobs/{job_id}:cancel\x12\x90\x01\n" +
+	"\rReleaseToPool\x12(.sanbao.dispatch.v1.ReleaseToPoolRequest\x1a).sanbao.dispatch.v1.ReleaseToPoolResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/jobs/{job_id}:releaseToPool\x12u\n" +
+	"\aPickJob\x12\".sanbao.dispatch.v1.PickJobRequest\x1a#.sanbao.dispatch.v1.PickJobResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/jobs/{job_id}:pick\x12\x85\x01\n" +
+	"\vTransferJob\x12&.sanbao.dispatch.v1.TransferJobRequest\x1a'.sanbao.dispatch.v1.TransferJobResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/jobs/{job_id}:transfer\x12\x93\x01\n" +
+	"\fListPoolJobs\x12'.sanbao.dispatch.v1.ListPoolJobsRequest\x1a(.sanbao.dispatch.v1.ListPoolJobsResponse\"0\x82\xd3\xe4\x93\x02*\x12(/v1/technicians/{technician_id}/poolJobs\x12\x8f\x01\n" +
+	"\vListDayJobs\x12&.sanbao.dispatch.v1.ListDayJobsRequest\x1a'.sanbao.dispatch.v1.ListDayJobsResponse\"/\x82\xd3\xe4\x93\x02)\x12'/v1/technicians/{technician_id}/dayJobs\x12p\n" +
 	"\aPlanDay\x12\".sanbao.dispatch.v1.PlanDayRequest\x1a#.sanbao.dispatch.v1.PlanDayResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/dayPlans:plan\x12{\n" +
 	"\n" +
 	"CommitPlan\x12%.sanbao.dispatch.v1.CommitPlanRequest\x1a&.sanbao.dispatch.v1.CommitPlanResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/dayPlans:commitB\xd4\x01\n" +
@@ -3013,6 +3018,16 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_goTypes = []any{
 	(*durationpb.Duration)(nil),           // 57: google.protobuf.Duration
 	(*DayPlan)(nil),                       // 58: sanbao.dispatch.v1.DayPlan
 	(*CommitVisit)(nil),                   // 59: sanbao.dispatch.v1.CommitVisit
+	(*ReleaseToPoolRequest)(nil),          // 60: sanbao.dispatch.v1.ReleaseToPoolRequest
+	(*PickJobRequest)(nil),                // 61: sanbao.dispatch.v1.PickJobRequest
+	(*TransferJobRequest)(nil),            // 62: sanbao.dispatch.v1.TransferJobRequest
+	(*ListPoolJobsRequest)(nil),           // 63: sanbao.dispatch.v1.ListPoolJobsRequest
+	(*ListDayJobsRequest)(nil),            // 64: sanbao.dispatch.v1.ListDayJobsRequest
+	(*ReleaseToPoolResponse)(nil),         // 65: sanbao.dispatch.v1.ReleaseToPoolResponse
+	(*PickJobResponse)(nil),               // 66: sanbao.dispatch.v1.PickJobResponse
+	(*TransferJobResponse)(nil),           // 67: sanbao.dispatch.v1.TransferJobResponse
+	(*ListPoolJobsResponse)(nil),          // 68: sanbao.dispatch.v1.ListPoolJobsResponse
+	(*ListDayJobsResponse)(nil),           // 69: sanbao.dispatch.v1.ListDayJobsResponse
 }
 var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
 	46, // 0: sanbao.dispatch.v1.CreateTechnicianRequest.technician:type_name -> sanbao.dispatch.v1.Technician
@@ -3076,33 +3091,43 @@ var file_sanbao_dispatch_v1_dispatch_service_proto_depIdxs = []int32{
 	36, // 58: sanbao.dispatch.v1.DispatchService.AmendReport:input_type -> sanbao.dispatch.v1.AmendReportRequest
 	38, // 59: sanbao.dispatch.v1.DispatchService.EscalateJob:input_type -> sanbao.dispatch.v1.EscalateJobRequest
 	40, // 60: sanbao.dispatch.v1.DispatchService.CancelJob:input_type -> sanbao.dispatch.v1.CancelJobRequest
-	42, // 61: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
-	44, // 62: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
-	1,  // 63: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
-	3,  // 64: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
-	5,  // 65: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
-	7,  // 66: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
-	9,  // 67: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
-	11, // 68: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
-	13, // 69: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
-	15, // 70: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
-	17, // 71: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
-	19, // 72: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
-	21, // 73: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
-	23, // 74: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
-	25, // 75: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
-	27, // 76: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
-	29, // 77: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
-	31, // 78: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
-	33, // 79: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
-	35, // 80: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
-	37, // 81: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
-	39, // 82: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
-	41, // 83: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
-	43, // 84: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
-	45, // 85: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
-	63, // [63:86] is the sub-list for method output_type
-	40, // [40:63] is the sub-list for method input_type
+	60, // 61: sanbao.dispatch.v1.DispatchService.ReleaseToPool:input_type -> sanbao.dispatch.v1.ReleaseToPoolRequest
+	61, // 62: sanbao.dispatch.v1.DispatchService.PickJob:input_type -> sanbao.dispatch.v1.PickJobRequest
+	62, // 63: sanbao.dispatch.v1.DispatchService.TransferJob:input_type -> sanbao.dispatch.v1.TransferJobRequest
+	63, // 64: sanbao.dispatch.v1.DispatchService.ListPoolJobs:input_type -> sanbao.dispatch.v1.ListPoolJobsRequest
+	64, // 65: sanbao.dispatch.v1.DispatchService.ListDayJobs:input_type -> sanbao.dispatch.v1.ListDayJobsRequest
+	42, // 66: sanbao.dispatch.v1.DispatchService.PlanDay:input_type -> sanbao.dispatch.v1.PlanDayRequest
+	44, // 67: sanbao.dispatch.v1.DispatchService.CommitPlan:input_type -> sanbao.dispatch.v1.CommitPlanRequest
+	1,  // 68: sanbao.dispatch.v1.DispatchService.CreateTechnician:output_type -> sanbao.dispatch.v1.CreateTechnicianResponse
+	3,  // 69: sanbao.dispatch.v1.DispatchService.GetTechnician:output_type -> sanbao.dispatch.v1.GetTechnicianResponse
+	5,  // 70: sanbao.dispatch.v1.DispatchService.ListTechnicians:output_type -> sanbao.dispatch.v1.ListTechniciansResponse
+	7,  // 71: sanbao.dispatch.v1.DispatchService.UpdateTechnician:output_type -> sanbao.dispatch.v1.UpdateTechnicianResponse
+	9,  // 72: sanbao.dispatch.v1.DispatchService.CreateJob:output_type -> sanbao.dispatch.v1.CreateJobResponse
+	11, // 73: sanbao.dispatch.v1.DispatchService.GetJob:output_type -> sanbao.dispatch.v1.GetJobResponse
+	13, // 74: sanbao.dispatch.v1.DispatchService.ListJobs:output_type -> sanbao.dispatch.v1.ListJobsResponse
+	15, // 75: sanbao.dispatch.v1.DispatchService.RankTechnicians:output_type -> sanbao.dispatch.v1.RankTechniciansResponse
+	17, // 76: sanbao.dispatch.v1.DispatchService.AssignJob:output_type -> sanbao.dispatch.v1.AssignJobResponse
+	19, // 77: sanbao.dispatch.v1.DispatchService.AcceptJob:output_type -> sanbao.dispatch.v1.AcceptJobResponse
+	21, // 78: sanbao.dispatch.v1.DispatchService.ApproveJob:output_type -> sanbao.dispatch.v1.ApproveJobResponse
+	23, // 79: sanbao.dispatch.v1.DispatchService.DeclineJob:output_type -> sanbao.dispatch.v1.DeclineJobResponse
+	25, // 80: sanbao.dispatch.v1.DispatchService.ScheduleAppointment:output_type -> sanbao.dispatch.v1.ScheduleAppointmentResponse
+	27, // 81: sanbao.dispatch.v1.DispatchService.RescheduleAppointment:output_type -> sanbao.dispatch.v1.RescheduleAppointmentResponse
+	29, // 82: sanbao.dispatch.v1.DispatchService.StartTravel:output_type -> sanbao.dispatch.v1.StartTravelResponse
+	31, // 83: sanbao.dispatch.v1.DispatchService.CheckIn:output_type -> sanbao.dispatch.v1.CheckInResponse
+	33, // 84: sanbao.dispatch.v1.DispatchService.RecordWork:output_type -> sanbao.dispatch.v1.RecordWorkResponse
+	35, // 85: sanbao.dispatch.v1.DispatchService.CompleteVisit:output_type -> sanbao.dispatch.v1.CompleteVisitResponse
+	37, // 86: sanbao.dispatch.v1.DispatchService.AmendReport:output_type -> sanbao.dispatch.v1.AmendReportResponse
+	39, // 87: sanbao.dispatch.v1.DispatchService.EscalateJob:output_type -> sanbao.dispatch.v1.EscalateJobResponse
+	41, // 88: sanbao.dispatch.v1.DispatchService.CancelJob:output_type -> sanbao.dispatch.v1.CancelJobResponse
+	65, // 89: sanbao.dispatch.v1.DispatchService.ReleaseToPool:output_type -> sanbao.dispatch.v1.ReleaseToPoolResponse
+	66, // 90: sanbao.dispatch.v1.DispatchService.PickJob:output_type -> sanbao.dispatch.v1.PickJobResponse
+	67, // 91: sanbao.dispatch.v1.DispatchService.TransferJob:output_type -> sanbao.dispatch.v1.TransferJobResponse
+	68, // 92: sanbao.dispatch.v1.DispatchService.ListPoolJobs:output_type -> sanbao.dispatch.v1.ListPoolJobsResponse
+	69, // 93: sanbao.dispatch.v1.DispatchService.ListDayJobs:output_type -> sanbao.dispatch.v1.ListDayJobsResponse
+	43, // 94: sanbao.dispatch.v1.DispatchService.PlanDay:output_type -> sanbao.dispatch.v1.PlanDayResponse
+	45, // 95: sanbao.dispatch.v1.DispatchService.CommitPlan:output_type -> sanbao.dispatch.v1.CommitPlanResponse
+	68, // [68:96] is the sub-list for method output_type
+	40, // [40:68] is the sub-list for method input_type
 	40, // [40:40] is the sub-list for extension type_name
 	40, // [40:40] is the sub-list for extension extendee
 	0,  // [0:40] is the sub-list for field type_name
@@ -3113,8 +3138,10 @@ func file_sanbao_dispatch_v1_dispatch_service_proto_init() {
 	if File_sanbao_dispatch_v1_dispatch_service_proto != nil {
 		return
 	}
+	file_sanbao_dispatch_v1_day_proto_init()
 	file_sanbao_dispatch_v1_job_proto_init()
 	file_sanbao_dispatch_v1_plan_proto_init()
+	file_sanbao_dispatch_v1_pool_proto_init()
 	file_sanbao_dispatch_v1_report_proto_init()
 	file_sanbao_dispatch_v1_technician_proto_init()
 	type x struct{}

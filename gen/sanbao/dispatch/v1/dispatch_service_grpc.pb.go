@@ -43,6 +43,11 @@ const (
 	DispatchService_AmendReport_FullMethodName           = "/sanbao.dispatch.v1.DispatchService/AmendReport"
 	DispatchService_EscalateJob_FullMethodName           = "/sanbao.dispatch.v1.DispatchService/EscalateJob"
 	DispatchService_CancelJob_FullMethodName             = "/sanbao.dispatch.v1.DispatchService/CancelJob"
+	DispatchService_ReleaseToPool_FullMethodName         = "/sanbao.dispatch.v1.DispatchService/ReleaseToPool"
+	DispatchService_PickJob_FullMethodName               = "/sanbao.dispatch.v1.DispatchService/PickJob"
+	DispatchService_TransferJob_FullMethodName           = "/sanbao.dispatch.v1.DispatchService/TransferJob"
+	DispatchService_ListPoolJobs_FullMethodName          = "/sanbao.dispatch.v1.DispatchService/ListPoolJobs"
+	DispatchService_ListDayJobs_FullMethodName           = "/sanbao.dispatch.v1.DispatchService/ListDayJobs"
 	DispatchService_PlanDay_FullMethodName               = "/sanbao.dispatch.v1.DispatchService/PlanDay"
 	DispatchService_CommitPlan_FullMethodName            = "/sanbao.dispatch.v1.DispatchService/CommitPlan"
 )
@@ -83,10 +88,12 @@ type DispatchServiceClient interface {
 	GetJob(ctx context.Context, in *GetJobRequest, opts ...grpc.CallOption) (*GetJobResponse, error)
 	// Lists jobs in creation order, optionally filtered.
 	ListJobs(ctx context.Context, in *ListJobsRequest, opts ...grpc.CallOption) (*ListJobsResponse, error)
-	// Ranks the technicians for a job without changing it (a dry run of automatic assignment).
-	// Each candidate's reasons end with what inserting the job into the technician's planned
-	// day costs ("planned day: +12m0s driving as visit 3 of 5, arriving 10:40", or that it does
-	// not fit), when they have open jobs planned on the arrival day.
+	// Ranks the technicians for a job without changing it (a dry run of automatic assignment,
+	// which ranks the same way). A technician with open jobs planned on the arrival day is costed
+	// by the cheapest place for the job in that day (the driving it adds, the arrival there;
+	// reason "planned day: +12m driving as visit 3 of 5"), not by the drive from their base; one
+	// whose planned day cannot take it (appointments, windows, working hours, visits made late)
+	// is left out as planned_day.
 	RankTechnicians(ctx context.Context, in *RankTechniciansRequest, opts ...grpc.CallOption) (*RankTechniciansResponse, error)
 	// Assigns a job by hand, overriding the ranking (the technician must be active; matching
 	// rules other than the product line are the dispatcher's call). Allowed while UNASSIGNED,
@@ -135,6 +142,24 @@ type DispatchServiceClient interface {
 	// is FAILED_PRECONDITION unless it is a retry with the same request_id). Its parts
 	// reservation is released. Event: job.cancelled.
 	CancelJob(ctx context.Context, in *CancelJobRequest, opts ...grpc.CallOption) (*CancelJobResponse, error)
+	// Offers a job in an organisation's job pool (抢单池), beside automatic assignment: an
+	// UNASSIGNED job, or an ASSIGNED one not yet accepted (that assignment ends, OVERRIDDEN).
+	// Event: job.released_to_pool.
+	ReleaseToPool(ctx context.Context, in *ReleaseToPoolRequest, opts ...grpc.CallOption) (*ReleaseToPoolResponse, error)
+	// Picks a pooled job: the first pick wins (atomic; a later one is FAILED_PRECONDITION), and
+	// the job is assigned (source POOL) and accepted at once. Only an active technician of the
+	// pool's organisation with the job's skills and level may pick it (FAILED_PRECONDITION
+	// naming technician_id otherwise). Events: job.assigned, job.accepted, job.picked.
+	PickJob(ctx context.Context, in *PickJobRequest, opts ...grpc.CallOption) (*PickJobResponse, error)
+	// Transfers an accepted job (not yet on the way) to a colleague of the same organisation
+	// with the skills and level, with the reason: the assignment ends TRANSFERRED and the
+	// colleague is assigned (source TRANSFER) and must accept. Events: job.assigned,
+	// job.reassigned, job.transferred.
+	TransferJob(ctx context.Context, in *TransferJobRequest, opts ...grpc.CallOption) (*TransferJobResponse, error)
+	// Lists the pooled jobs a technician may pick.
+	ListPoolJobs(ctx context.Context, in *ListPoolJobsRequest, opts ...grpc.CallOption) (*ListPoolJobsResponse, error)
+	// A technician's day in planned order, in one call (the phone's home screen).
+	ListDayJobs(ctx context.Context, in *ListDayJobsRequest, opts ...grpc.CallOption) (*ListDayJobsResponse, error)
 	// Plans a day for an organisation's active technicians or a list of technicians: each
 	// technician's ordered visits with ETAs, travel and slack, and the jobs left out with the
 	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) held by a planned
@@ -378,6 +403,56 @@ func (c *dispatchServiceClient) CancelJob(ctx context.Context, in *CancelJobRequ
 	return out, nil
 }
 
+func (c *dispatchServiceClient) ReleaseToPool(ctx context.Context, in *ReleaseToPoolRequest, opts ...grpc.CallOption) (*ReleaseToPoolResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReleaseToPoolResponse)
+	err := c.cc.Invoke(ctx, DispatchService_ReleaseToPool_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dispatchServiceClient) PickJob(ctx context.Context, in *PickJobRequest, opts ...grpc.CallOption) (*PickJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PickJobResponse)
+	err := c.cc.Invoke(ctx, DispatchService_PickJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dispatchServiceClient) TransferJob(ctx context.Context, in *TransferJobRequest, opts ...grpc.CallOption) (*TransferJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TransferJobResponse)
+	err := c.cc.Invoke(ctx, DispatchService_TransferJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dispatchServiceClient) ListPoolJobs(ctx context.Context, in *ListPoolJobsRequest, opts ...grpc.CallOption) (*ListPoolJobsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPoolJobsResponse)
+	err := c.cc.Invoke(ctx, DispatchService_ListPoolJobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dispatchServiceClient) ListDayJobs(ctx context.Context, in *ListDayJobsRequest, opts ...grpc.CallOption) (*ListDayJobsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDayJobsResponse)
+	err := c.cc.Invoke(ctx, DispatchService_ListDayJobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *dispatchServiceClient) PlanDay(ctx context.Context, in *PlanDayRequest, opts ...grpc.CallOption) (*PlanDayResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(PlanDayResponse)
@@ -434,10 +509,12 @@ type DispatchServiceServer interface {
 	GetJob(context.Context, *GetJobRequest) (*GetJobResponse, error)
 	// Lists jobs in creation order, optionally filtered.
 	ListJobs(context.Context, *ListJobsRequest) (*ListJobsResponse, error)
-	// Ranks the technicians for a job without changing it (a dry run of automatic assignment).
-	// Each candidate's reasons end with what inserting the job into the technician's planned
-	// day costs ("planned day: +12m0s driving as visit 3 of 5, arriving 10:40", or that it does
-	// not fit), when they have open jobs planned on the arrival day.
+	// Ranks the technicians for a job without changing it (a dry run of automatic assignment,
+	// which ranks the same way). A technician with open jobs planned on the arrival day is costed
+	// by the cheapest place for the job in that day (the driving it adds, the arrival there;
+	// reason "planned day: +12m driving as visit 3 of 5"), not by the drive from their base; one
+	// whose planned day cannot take it (appointments, windows, working hours, visits made late)
+	// is left out as planned_day.
 	RankTechnicians(context.Context, *RankTechniciansRequest) (*RankTechniciansResponse, error)
 	// Assigns a job by hand, overriding the ranking (the technician must be active; matching
 	// rules other than the product line are the dispatcher's call). Allowed while UNASSIGNED,
@@ -486,6 +563,24 @@ type DispatchServiceServer interface {
 	// is FAILED_PRECONDITION unless it is a retry with the same request_id). Its parts
 	// reservation is released. Event: job.cancelled.
 	CancelJob(context.Context, *CancelJobRequest) (*CancelJobResponse, error)
+	// Offers a job in an organisation's job pool (抢单池), beside automatic assignment: an
+	// UNASSIGNED job, or an ASSIGNED one not yet accepted (that assignment ends, OVERRIDDEN).
+	// Event: job.released_to_pool.
+	ReleaseToPool(context.Context, *ReleaseToPoolRequest) (*ReleaseToPoolResponse, error)
+	// Picks a pooled job: the first pick wins (atomic; a later one is FAILED_PRECONDITION), and
+	// the job is assigned (source POOL) and accepted at once. Only an active technician of the
+	// pool's organisation with the job's skills and level may pick it (FAILED_PRECONDITION
+	// naming technician_id otherwise). Events: job.assigned, job.accepted, job.picked.
+	PickJob(context.Context, *PickJobRequest) (*PickJobResponse, error)
+	// Transfers an accepted job (not yet on the way) to a colleague of the same organisation
+	// with the skills and level, with the reason: the assignment ends TRANSFERRED and the
+	// colleague is assigned (source TRANSFER) and must accept. Events: job.assigned,
+	// job.reassigned, job.transferred.
+	TransferJob(context.Context, *TransferJobRequest) (*TransferJobResponse, error)
+	// Lists the pooled jobs a technician may pick.
+	ListPoolJobs(context.Context, *ListPoolJobsRequest) (*ListPoolJobsResponse, error)
+	// A technician's day in planned order, in one call (the phone's home screen).
+	ListDayJobs(context.Context, *ListDayJobsRequest) (*ListDayJobsResponse, error)
 	// Plans a day for an organisation's active technicians or a list of technicians: each
 	// technician's ordered visits with ETAs, travel and slack, and the jobs left out with the
 	// reason. The jobs are the open ones (UNASSIGNED, ASSIGNED, ACCEPTED) held by a planned
@@ -581,6 +676,21 @@ func (UnimplementedDispatchServiceServer) EscalateJob(context.Context, *Escalate
 }
 func (UnimplementedDispatchServiceServer) CancelJob(context.Context, *CancelJobRequest) (*CancelJobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelJob not implemented")
+}
+func (UnimplementedDispatchServiceServer) ReleaseToPool(context.Context, *ReleaseToPoolRequest) (*ReleaseToPoolResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReleaseToPool not implemented")
+}
+func (UnimplementedDispatchServiceServer) PickJob(context.Context, *PickJobRequest) (*PickJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PickJob not implemented")
+}
+func (UnimplementedDispatchServiceServer) TransferJob(context.Context, *TransferJobRequest) (*TransferJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferJob not implemented")
+}
+func (UnimplementedDispatchServiceServer) ListPoolJobs(context.Context, *ListPoolJobsRequest) (*ListPoolJobsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPoolJobs not implemented")
+}
+func (UnimplementedDispatchServiceServer) ListDayJobs(context.Context, *ListDayJobsRequest) (*ListDayJobsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDayJobs not implemented")
 }
 func (UnimplementedDispatchServiceServer) PlanDay(context.Context, *PlanDayRequest) (*PlanDayResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PlanDay not implemented")
@@ -987,6 +1097,96 @@ func _DispatchService_CancelJob_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DispatchService_ReleaseToPool_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReleaseToPoolRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).ReleaseToPool(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_ReleaseToPool_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).ReleaseToPool(ctx, req.(*ReleaseToPoolRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DispatchService_PickJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PickJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).PickJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_PickJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).PickJob(ctx, req.(*PickJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DispatchService_TransferJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).TransferJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_TransferJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).TransferJob(ctx, req.(*TransferJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DispatchService_ListPoolJobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPoolJobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).ListPoolJobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_ListPoolJobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).ListPoolJobs(ctx, req.(*ListPoolJobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DispatchService_ListDayJobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDayJobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DispatchServiceServer).ListDayJobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DispatchService_ListDayJobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DispatchServiceServer).ListDayJobs(ctx, req.(*ListDayJobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DispatchService_PlanDay_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PlanDayRequest)
 	if err := dec(in); err != nil {
@@ -1113,6 +1313,26 @@ var DispatchService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelJob",
 			Handler:    _DispatchService_CancelJob_Handler,
+		},
+		{
+			MethodName: "ReleaseToPool",
+			Handler:    _DispatchService_ReleaseToPool_Handler,
+		},
+		{
+			MethodName: "PickJob",
+			Handler:    _DispatchService_PickJob_Handler,
+		},
+		{
+			MethodName: "TransferJob",
+			Handler:    _DispatchService_TransferJob_Handler,
+		},
+		{
+			MethodName: "ListPoolJobs",
+			Handler:    _DispatchService_ListPoolJobs_Handler,
+		},
+		{
+			MethodName: "ListDayJobs",
+			Handler:    _DispatchService_ListDayJobs_Handler,
 		},
 		{
 			MethodName: "PlanDay",

@@ -1061,6 +1061,163 @@ func (x *PlanCommitted) GetScheduledJobIds() []string {
 	return nil
 }
 
+// JobReleasedToPool: a job was offered in an organisation's job pool (job.released_to_pool).
+type JobReleasedToPool struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobReleasedToPool) Reset() {
+	*x = JobReleasedToPool{}
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobReleasedToPool) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobReleasedToPool) ProtoMessage() {}
+
+func (x *JobReleasedToPool) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobReleasedToPool.ProtoReflect.Descriptor instead.
+func (*JobReleasedToPool) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *JobReleasedToPool) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// JobPicked: a technician picked a pooled job (job.picked); job.assigned and job.accepted
+// are published with it.
+type JobPicked struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobPicked) Reset() {
+	*x = JobPicked{}
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobPicked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobPicked) ProtoMessage() {}
+
+func (x *JobPicked) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobPicked.ProtoReflect.Descriptor instead.
+func (*JobPicked) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *JobPicked) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// JobTransferred: a technician handed an accepted job to a colleague (job.transferred).
+type JobTransferred struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job.
+	Job *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	// Who held it.
+	FromTechnicianId string `protobuf:"bytes,2,opt,name=from_technician_id,json=fromTechnicianId,proto3" json:"from_technician_id,omitempty"`
+	// Why.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobTransferred) Reset() {
+	*x = JobTransferred{}
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobTransferred) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobTransferred) ProtoMessage() {}
+
+func (x *JobTransferred) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_events_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobTransferred.ProtoReflect.Descriptor instead.
+func (*JobTransferred) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_events_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *JobTransferred) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *JobTransferred) GetFromTechnicianId() string {
+	if x != nil {
+		return x.FromTechnicianId
+	}
+	return ""
+}
+
+func (x *JobTransferred) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_sanbao_dispatch_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
@@ -1142,7 +1299,18 @@ const file_sanbao_dispatch_v1_events_proto_rawDesc = "" +
 	"\x06visits\x18\x01 \x03(\v2\x1f.sanbao.dispatch.v1.CommitVisitB\t\xbaH\x06\x92\x01\x03\x10\xf4\x03R\x06visits\x12=\n" +
 	"\x10assigned_job_ids\x18\x02 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0eassignedJobIds\x12C\n" +
 	"\x13rescheduled_job_ids\x18\x04 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x11rescheduledJobIds\x12?\n" +
-	"\x11scheduled_job_ids\x18\x03 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0fscheduledJobIdsB\xcb\x01\n" +
+	"\x11scheduled_job_ids\x18\x03 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\xf4\x03\"\br\x06\xc8\xc6'\x01\x18@R\x0fscheduledJobIds\"\xb1\x02\n" +
+	"\x11JobReleasedToPool\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\"\xa9\x02\n" +
+	"\tJobPicked\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\"\x90\x03\n" +
+	"\x0eJobTransferred\x12\x9b\x02\n" +
+	"\x03job\x18\x01 \x01(\v2\x17.sanbao.dispatch.v1.JobB\xef\x01\xbaH\xeb\x01\xba\x01\xe7\x01\n" +
+	"\x0fsanbao.snapshot\x12Fa job event carries the job without its rankings and amendment history\x1a\x8b\x01!has(this.last_ranking) && !has(this.assignment.ranking) && size(this.amendments) == 0 && this.previous_assignments.all(a, !has(a.ranking))R\x03job\x12:\n" +
+	"\x12from_technician_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x10fromTechnicianId\x12$\n" +
+	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06reasonB\xcb\x01\n" +
 	"\x16com.sanbao.dispatch.v1B\vEventsProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/dispatch/v1;dispatchv1\xa2\x02\x03SDX\xaa\x02\x12Sanbao.Dispatch.V1\xca\x02\x12Sanbao\\Dispatch\\V1\xe2\x02\x1eSanbao\\Dispatch\\V1\\GPBMetadata\xea\x02\x14Sanbao::Dispatch::V1b\x06proto3"
 
 var (
@@ -1157,7 +1325,7 @@ func file_sanbao_dispatch_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_dispatch_v1_events_proto_rawDescData
 }
 
-var file_sanbao_dispatch_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_sanbao_dispatch_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_sanbao_dispatch_v1_events_proto_goTypes = []any{
 	(*JobCreated)(nil),             // 0: sanbao.dispatch.v1.JobCreated
 	(*JobAssigned)(nil),            // 1: sanbao.dispatch.v1.JobAssigned
@@ -1177,47 +1345,53 @@ var file_sanbao_dispatch_v1_events_proto_goTypes = []any{
 	(*TechnicianCreated)(nil),      // 15: sanbao.dispatch.v1.TechnicianCreated
 	(*TechnicianUpdated)(nil),      // 16: sanbao.dispatch.v1.TechnicianUpdated
 	(*PlanCommitted)(nil),          // 17: sanbao.dispatch.v1.PlanCommitted
-	(*Job)(nil),                    // 18: sanbao.dispatch.v1.Job
-	(AssignmentOutcome)(0),         // 19: sanbao.dispatch.v1.AssignmentOutcome
-	(EscalationReason)(0),          // 20: sanbao.dispatch.v1.EscalationReason
-	(EscalationLevel)(0),           // 21: sanbao.dispatch.v1.EscalationLevel
-	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
-	(*ServiceReport)(nil),          // 23: sanbao.dispatch.v1.ServiceReport
-	(*ReportAmendment)(nil),        // 24: sanbao.dispatch.v1.ReportAmendment
-	(OrganisationKind)(0),          // 25: sanbao.dispatch.v1.OrganisationKind
-	(*CommitVisit)(nil),            // 26: sanbao.dispatch.v1.CommitVisit
+	(*JobReleasedToPool)(nil),      // 18: sanbao.dispatch.v1.JobReleasedToPool
+	(*JobPicked)(nil),              // 19: sanbao.dispatch.v1.JobPicked
+	(*JobTransferred)(nil),         // 20: sanbao.dispatch.v1.JobTransferred
+	(*Job)(nil),                    // 21: sanbao.dispatch.v1.Job
+	(AssignmentOutcome)(0),         // 22: sanbao.dispatch.v1.AssignmentOutcome
+	(EscalationReason)(0),          // 23: sanbao.dispatch.v1.EscalationReason
+	(EscalationLevel)(0),           // 24: sanbao.dispatch.v1.EscalationLevel
+	(*timestamppb.Timestamp)(nil),  // 25: google.protobuf.Timestamp
+	(*ServiceReport)(nil),          // 26: sanbao.dispatch.v1.ServiceReport
+	(*ReportAmendment)(nil),        // 27: sanbao.dispatch.v1.ReportAmendment
+	(OrganisationKind)(0),          // 28: sanbao.dispatch.v1.OrganisationKind
+	(*CommitVisit)(nil),            // 29: sanbao.dispatch.v1.CommitVisit
 }
 var file_sanbao_dispatch_v1_events_proto_depIdxs = []int32{
-	18, // 0: sanbao.dispatch.v1.JobCreated.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 1: sanbao.dispatch.v1.JobAssigned.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 2: sanbao.dispatch.v1.JobAccepted.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 3: sanbao.dispatch.v1.JobDeclined.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 4: sanbao.dispatch.v1.JobReassigned.job:type_name -> sanbao.dispatch.v1.Job
-	19, // 5: sanbao.dispatch.v1.JobReassigned.previous_outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
-	18, // 6: sanbao.dispatch.v1.JobEscalated.job:type_name -> sanbao.dispatch.v1.Job
-	20, // 7: sanbao.dispatch.v1.JobEscalated.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	21, // 8: sanbao.dispatch.v1.JobEscalated.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	18, // 9: sanbao.dispatch.v1.JobApproved.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 10: sanbao.dispatch.v1.JobEnRoute.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 11: sanbao.dispatch.v1.JobCheckedIn.job:type_name -> sanbao.dispatch.v1.Job
-	22, // 12: sanbao.dispatch.v1.JobCheckedIn.check_in_time:type_name -> google.protobuf.Timestamp
-	18, // 13: sanbao.dispatch.v1.VisitCompleted.job:type_name -> sanbao.dispatch.v1.Job
-	23, // 14: sanbao.dispatch.v1.VisitCompleted.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	18, // 15: sanbao.dispatch.v1.JobFailed.job:type_name -> sanbao.dispatch.v1.Job
-	23, // 16: sanbao.dispatch.v1.JobFailed.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	18, // 17: sanbao.dispatch.v1.JobCancelled.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 18: sanbao.dispatch.v1.AppointmentScheduled.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 19: sanbao.dispatch.v1.AppointmentRescheduled.job:type_name -> sanbao.dispatch.v1.Job
-	18, // 20: sanbao.dispatch.v1.ReportAmended.job:type_name -> sanbao.dispatch.v1.Job
-	24, // 21: sanbao.dispatch.v1.ReportAmended.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
-	25, // 22: sanbao.dispatch.v1.TechnicianCreated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	25, // 23: sanbao.dispatch.v1.TechnicianUpdated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
-	26, // 24: sanbao.dispatch.v1.PlanCommitted.visits:type_name -> sanbao.dispatch.v1.CommitVisit
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	21, // 0: sanbao.dispatch.v1.JobCreated.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 1: sanbao.dispatch.v1.JobAssigned.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 2: sanbao.dispatch.v1.JobAccepted.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 3: sanbao.dispatch.v1.JobDeclined.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 4: sanbao.dispatch.v1.JobReassigned.job:type_name -> sanbao.dispatch.v1.Job
+	22, // 5: sanbao.dispatch.v1.JobReassigned.previous_outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
+	21, // 6: sanbao.dispatch.v1.JobEscalated.job:type_name -> sanbao.dispatch.v1.Job
+	23, // 7: sanbao.dispatch.v1.JobEscalated.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	24, // 8: sanbao.dispatch.v1.JobEscalated.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	21, // 9: sanbao.dispatch.v1.JobApproved.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 10: sanbao.dispatch.v1.JobEnRoute.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 11: sanbao.dispatch.v1.JobCheckedIn.job:type_name -> sanbao.dispatch.v1.Job
+	25, // 12: sanbao.dispatch.v1.JobCheckedIn.check_in_time:type_name -> google.protobuf.Timestamp
+	21, // 13: sanbao.dispatch.v1.VisitCompleted.job:type_name -> sanbao.dispatch.v1.Job
+	26, // 14: sanbao.dispatch.v1.VisitCompleted.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	21, // 15: sanbao.dispatch.v1.JobFailed.job:type_name -> sanbao.dispatch.v1.Job
+	26, // 16: sanbao.dispatch.v1.JobFailed.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	21, // 17: sanbao.dispatch.v1.JobCancelled.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 18: sanbao.dispatch.v1.AppointmentScheduled.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 19: sanbao.dispatch.v1.AppointmentRescheduled.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 20: sanbao.dispatch.v1.ReportAmended.job:type_name -> sanbao.dispatch.v1.Job
+	27, // 21: sanbao.dispatch.v1.ReportAmended.amendment:type_name -> sanbao.dispatch.v1.ReportAmendment
+	28, // 22: sanbao.dispatch.v1.TechnicianCreated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	28, // 23: sanbao.dispatch.v1.TechnicianUpdated.organisation_kind:type_name -> sanbao.dispatch.v1.OrganisationKind
+	29, // 24: sanbao.dispatch.v1.PlanCommitted.visits:type_name -> sanbao.dispatch.v1.CommitVisit
+	21, // 25: sanbao.dispatch.v1.JobReleasedToPool.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 26: sanbao.dispatch.v1.JobPicked.job:type_name -> sanbao.dispatch.v1.Job
+	21, // 27: sanbao.dispatch.v1.JobTransferred.job:type_name -> sanbao.dispatch.v1.Job
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_events_proto_init() }
@@ -1235,7 +1409,7 @@ func file_sanbao_dispatch_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_events_proto_rawDesc), len(file_sanbao_dispatch_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -234,6 +234,10 @@ const (
 	AssignmentSource_ASSIGNMENT_SOURCE_AUTOMATIC AssignmentSource = 1
 	// A dispatcher through AssignJob.
 	AssignmentSource_ASSIGNMENT_SOURCE_MANUAL AssignmentSource = 2
+	// The technician picked it from the job pool (PickJob).
+	AssignmentSource_ASSIGNMENT_SOURCE_POOL AssignmentSource = 3
+	// A colleague transferred it (TransferJob).
+	AssignmentSource_ASSIGNMENT_SOURCE_TRANSFER AssignmentSource = 4
 )
 
 // Enum value maps for AssignmentSource.
@@ -242,11 +246,15 @@ var (
 		0: "ASSIGNMENT_SOURCE_UNSPECIFIED",
 		1: "ASSIGNMENT_SOURCE_AUTOMATIC",
 		2: "ASSIGNMENT_SOURCE_MANUAL",
+		3: "ASSIGNMENT_SOURCE_POOL",
+		4: "ASSIGNMENT_SOURCE_TRANSFER",
 	}
 	AssignmentSource_value = map[string]int32{
 		"ASSIGNMENT_SOURCE_UNSPECIFIED": 0,
 		"ASSIGNMENT_SOURCE_AUTOMATIC":   1,
 		"ASSIGNMENT_SOURCE_MANUAL":      2,
+		"ASSIGNMENT_SOURCE_POOL":        3,
+		"ASSIGNMENT_SOURCE_TRANSFER":    4,
 	}
 )
 
@@ -291,6 +299,8 @@ const (
 	AssignmentOutcome_ASSIGNMENT_OUTCOME_OVERRIDDEN AssignmentOutcome = 3
 	// The job was cancelled.
 	AssignmentOutcome_ASSIGNMENT_OUTCOME_CANCELLED AssignmentOutcome = 4
+	// The technician transferred the accepted job to a colleague (TransferJob).
+	AssignmentOutcome_ASSIGNMENT_OUTCOME_TRANSFERRED AssignmentOutcome = 5
 )
 
 // Enum value maps for AssignmentOutcome.
@@ -301,6 +311,7 @@ var (
 		2: "ASSIGNMENT_OUTCOME_TIMED_OUT",
 		3: "ASSIGNMENT_OUTCOME_OVERRIDDEN",
 		4: "ASSIGNMENT_OUTCOME_CANCELLED",
+		5: "ASSIGNMENT_OUTCOME_TRANSFERRED",
 	}
 	AssignmentOutcome_value = map[string]int32{
 		"ASSIGNMENT_OUTCOME_UNSPECIFIED": 0,
@@ -308,6 +319,7 @@ var (
 		"ASSIGNMENT_OUTCOME_TIMED_OUT":   2,
 		"ASSIGNMENT_OUTCOME_OVERRIDDEN":  3,
 		"ASSIGNMENT_OUTCOME_CANCELLED":   4,
+		"ASSIGNMENT_OUTCOME_TRANSFERRED": 5,
 	}
 )
 
@@ -685,7 +697,10 @@ type Job struct {
 	// manual assignment), with the reasons technicians were left out. Output only.
 	LastRanking *Ranking `protobuf:"bytes,35,opt,name=last_ranking,json=lastRanking,proto3" json:"last_ranking,omitempty"`
 	// The manager's approval of a paid job; empty until ApproveJob. Output only.
-	Approval      *JobApproval `protobuf:"bytes,36,opt,name=approval,proto3" json:"approval,omitempty"`
+	Approval *JobApproval `protobuf:"bytes,36,opt,name=approval,proto3" json:"approval,omitempty"`
+	// Set while the job is offered in its station's job pool (ReleaseToPool), and who picked it.
+	// Output only.
+	Pool          *JobPool `protobuf:"bytes,70,opt,name=pool,proto3" json:"pool,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -972,6 +987,105 @@ func (x *Job) GetApproval() *JobApproval {
 	return nil
 }
 
+func (x *Job) GetPool() *JobPool {
+	if x != nil {
+		return x.Pool
+	}
+	return nil
+}
+
+// JobPool is a job's offer to the qualified technicians of one organisation (抢单池): the
+// first to pick it gets it, accepted.
+type JobPool struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The organisation (service station, dealer) whose technicians may pick the job.
+	PoolOrganisationId string `protobuf:"bytes,1,opt,name=pool_organisation_id,json=poolOrganisationId,proto3" json:"pool_organisation_id,omitempty"`
+	// Who released it (the caller).
+	ReleasedBy string `protobuf:"bytes,2,opt,name=released_by,json=releasedBy,proto3" json:"released_by,omitempty"`
+	// When.
+	ReleaseTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=release_time,json=releaseTime,proto3" json:"release_time,omitempty"`
+	// Why it was released (no personal data).
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The technician who picked it (empty while it is offered).
+	PickedBy string `protobuf:"bytes,5,opt,name=picked_by,json=pickedBy,proto3" json:"picked_by,omitempty"`
+	// When it was picked.
+	PickTime      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=pick_time,json=pickTime,proto3" json:"pick_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobPool) Reset() {
+	*x = JobPool{}
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobPool) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobPool) ProtoMessage() {}
+
+func (x *JobPool) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobPool.ProtoReflect.Descriptor instead.
+func (*JobPool) Descriptor() ([]byte, []int) {
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *JobPool) GetPoolOrganisationId() string {
+	if x != nil {
+		return x.PoolOrganisationId
+	}
+	return ""
+}
+
+func (x *JobPool) GetReleasedBy() string {
+	if x != nil {
+		return x.ReleasedBy
+	}
+	return ""
+}
+
+func (x *JobPool) GetReleaseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReleaseTime
+	}
+	return nil
+}
+
+func (x *JobPool) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *JobPool) GetPickedBy() string {
+	if x != nil {
+		return x.PickedBy
+	}
+	return ""
+}
+
+func (x *JobPool) GetPickTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PickTime
+	}
+	return nil
+}
+
 // JobApproval is a manager's approval of a paid job (seed 000: a paid job needs approval).
 type JobApproval struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -987,7 +1101,7 @@ type JobApproval struct {
 
 func (x *JobApproval) Reset() {
 	*x = JobApproval{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[1]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -999,7 +1113,7 @@ func (x *JobApproval) String() string {
 func (*JobApproval) ProtoMessage() {}
 
 func (x *JobApproval) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[1]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1012,7 +1126,7 @@ func (x *JobApproval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobApproval.ProtoReflect.Descriptor instead.
 func (*JobApproval) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{1}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *JobApproval) GetApproverId() string {
@@ -1049,7 +1163,7 @@ type TimeWindow struct {
 
 func (x *TimeWindow) Reset() {
 	*x = TimeWindow{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[2]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1061,7 +1175,7 @@ func (x *TimeWindow) String() string {
 func (*TimeWindow) ProtoMessage() {}
 
 func (x *TimeWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[2]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1074,7 +1188,7 @@ func (x *TimeWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimeWindow.ProtoReflect.Descriptor instead.
 func (*TimeWindow) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{2}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *TimeWindow) GetStartTime() *timestamppb.Timestamp {
@@ -1104,7 +1218,7 @@ type PartNeed struct {
 
 func (x *PartNeed) Reset() {
 	*x = PartNeed{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[3]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1116,7 +1230,7 @@ func (x *PartNeed) String() string {
 func (*PartNeed) ProtoMessage() {}
 
 func (x *PartNeed) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[3]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1129,7 +1243,7 @@ func (x *PartNeed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartNeed.ProtoReflect.Descriptor instead.
 func (*PartNeed) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{3}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PartNeed) GetPartId() string {
@@ -1180,7 +1294,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[4]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1192,7 +1306,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[4]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1205,7 +1319,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{4}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Assignment) GetTechnicianId() string {
@@ -1303,7 +1417,7 @@ type Ranking struct {
 
 func (x *Ranking) Reset() {
 	*x = Ranking{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[5]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1429,7 @@ func (x *Ranking) String() string {
 func (*Ranking) ProtoMessage() {}
 
 func (x *Ranking) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[5]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1442,7 @@ func (x *Ranking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ranking.ProtoReflect.Descriptor instead.
 func (*Ranking) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{5}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Ranking) GetRankedTime() *timestamppb.Timestamp {
@@ -1391,7 +1505,7 @@ type Candidate struct {
 
 func (x *Candidate) Reset() {
 	*x = Candidate{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[6]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1517,7 @@ func (x *Candidate) String() string {
 func (*Candidate) ProtoMessage() {}
 
 func (x *Candidate) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[6]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1530,7 @@ func (x *Candidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Candidate.ProtoReflect.Descriptor instead.
 func (*Candidate) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Candidate) GetTechnicianId() string {
@@ -1500,7 +1614,7 @@ func (x *Candidate) GetReasons() []string {
 type Exclusion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Reason, e.g. "skills", "level", "calendar", "radius", "deadline", "capacity",
-	// "inactive", "declined".
+	// "inactive", "declined", "planned_day".
 	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
 	// How many technicians.
 	Count         int32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
@@ -1510,7 +1624,7 @@ type Exclusion struct {
 
 func (x *Exclusion) Reset() {
 	*x = Exclusion{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[7]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1522,7 +1636,7 @@ func (x *Exclusion) String() string {
 func (*Exclusion) ProtoMessage() {}
 
 func (x *Exclusion) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[7]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1535,7 +1649,7 @@ func (x *Exclusion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exclusion.ProtoReflect.Descriptor instead.
 func (*Exclusion) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{7}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Exclusion) GetReason() string {
@@ -1567,7 +1681,7 @@ type Appointment struct {
 
 func (x *Appointment) Reset() {
 	*x = Appointment{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[8]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1579,7 +1693,7 @@ func (x *Appointment) String() string {
 func (*Appointment) ProtoMessage() {}
 
 func (x *Appointment) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[8]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1592,7 +1706,7 @@ func (x *Appointment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Appointment.ProtoReflect.Descriptor instead.
 func (*Appointment) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{8}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Appointment) GetWindow() *TimeWindow {
@@ -1638,7 +1752,7 @@ type Reschedule struct {
 
 func (x *Reschedule) Reset() {
 	*x = Reschedule{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[9]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1650,7 +1764,7 @@ func (x *Reschedule) String() string {
 func (*Reschedule) ProtoMessage() {}
 
 func (x *Reschedule) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[9]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1663,7 +1777,7 @@ func (x *Reschedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reschedule.ProtoReflect.Descriptor instead.
 func (*Reschedule) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{9}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Reschedule) GetPreviousWindow() *TimeWindow {
@@ -1723,7 +1837,7 @@ type CheckInRecord struct {
 
 func (x *CheckInRecord) Reset() {
 	*x = CheckInRecord{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[10]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1735,7 +1849,7 @@ func (x *CheckInRecord) String() string {
 func (*CheckInRecord) ProtoMessage() {}
 
 func (x *CheckInRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[10]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1748,7 +1862,7 @@ func (x *CheckInRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckInRecord.ProtoReflect.Descriptor instead.
 func (*CheckInRecord) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{10}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CheckInRecord) GetCheckInTime() *timestamppb.Timestamp {
@@ -1789,7 +1903,7 @@ type Escalation struct {
 
 func (x *Escalation) Reset() {
 	*x = Escalation{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[11]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1801,7 +1915,7 @@ func (x *Escalation) String() string {
 func (*Escalation) ProtoMessage() {}
 
 func (x *Escalation) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[11]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1814,7 +1928,7 @@ func (x *Escalation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Escalation.ProtoReflect.Descriptor instead.
 func (*Escalation) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{11}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Escalation) GetReason() EscalationReason {
@@ -1868,7 +1982,7 @@ type PartsReservation struct {
 
 func (x *PartsReservation) Reset() {
 	*x = PartsReservation{}
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[12]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1880,7 +1994,7 @@ func (x *PartsReservation) String() string {
 func (*PartsReservation) ProtoMessage() {}
 
 func (x *PartsReservation) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[12]
+	mi := &file_sanbao_dispatch_v1_job_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1893,7 +2007,7 @@ func (x *PartsReservation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartsReservation.ProtoReflect.Descriptor instead.
 func (*PartsReservation) Descriptor() ([]byte, []int) {
-	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{12}
+	return file_sanbao_dispatch_v1_job_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PartsReservation) GetState() PartsReservationState {
@@ -1942,7 +2056,7 @@ var File_sanbao_dispatch_v1_job_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\n" +
-	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\x97\x11\n" +
+	"\x1csanbao/dispatch/v1/job.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xc8\x11\n" +
 	"\x03Job\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12*\n" +
 	"\tticket_id\x18\x02 \x01(\tB\r\xbaH\n" +
@@ -2001,7 +2115,18 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"updateTime\x12 \n" +
 	"\x04etag\x18\" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\x12>\n" +
 	"\flast_ranking\x18# \x01(\v2\x1b.sanbao.dispatch.v1.RankingR\vlastRanking\x12;\n" +
-	"\bapproval\x18$ \x01(\v2\x1f.sanbao.dispatch.v1.JobApprovalR\bapproval\"\xaf\x01\n" +
+	"\bapproval\x18$ \x01(\v2\x1f.sanbao.dispatch.v1.JobApprovalR\bapproval\x12/\n" +
+	"\x04pool\x18F \x01(\v2\x1b.sanbao.dispatch.v1.JobPoolR\x04pool\"\xe5\x02\n" +
+	"\aJobPool\x12>\n" +
+	"\x14pool_organisation_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x12poolOrganisationId\x12-\n" +
+	"\vreleased_by\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
+	"releasedBy\x12O\n" +
+	"\frelease_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\vreleaseTime\x12$\n" +
+	"\x06reason\x18\x04 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xf4\x03R\x06reason\x12)\n" +
+	"\tpicked_by\x18\x05 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bpickedBy\x12I\n" +
+	"\tpick_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\bpickTime\"\xaf\x01\n" +
 	"\vJobApproval\x12-\n" +
 	"\vapprover_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\n" +
 	"approverId\x12O\n" +
@@ -2051,8 +2176,7 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"considered\x18\x03 \x01(\x05R\n" +
 	"considered\x12G\n" +
 	"\n" +
-	"exclusions\x18\x04 \x03(\v2\x1d.sanbao.dispatch.v1.ExclusionB\b\xbaH\x05\x92\x01\x02\x10\n" +
-	"R\n" +
+	"exclusions\x18\x04 \x03(\v2\x1d.sanbao.dispatch.v1.ExclusionB\b\xbaH\x05\x92\x01\x02\x10\x10R\n" +
 	"exclusions\"\xf0\x04\n" +
 	"\tCandidate\x121\n" +
 	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
@@ -2069,7 +2193,7 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\x05parts\x18\t \x01(\x0e2\".sanbao.dispatch.v1.PartsReadinessB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05parts\x12<\n" +
 	"\x13collect_location_id\x18\n" +
 	" \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x11collectLocationId\x12-\n" +
-	"\areasons\x18\v \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\x05\"\tr\a\xd8\xc6'\x01\x18\xc8\x01R\areasons\"P\n" +
+	"\areasons\x18\v \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\b\"\tr\a\xd8\xc6'\x01\x18\xc8\x01R\areasons\"P\n" +
 	"\tExclusion\x12$\n" +
 	"\x06reason\x18\x01 \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xc8\x01R\x06reason\x12\x1d\n" +
 	"\x05count\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05count\"\xe0\x01\n" +
@@ -2134,17 +2258,20 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\fPRIORITY_LOW\x10\x01\x12\x13\n" +
 	"\x0fPRIORITY_NORMAL\x10\x02\x12\x11\n" +
 	"\rPRIORITY_HIGH\x10\x03\x12\x13\n" +
-	"\x0fPRIORITY_URGENT\x10\x04*t\n" +
+	"\x0fPRIORITY_URGENT\x10\x04*\xb0\x01\n" +
 	"\x10AssignmentSource\x12!\n" +
 	"\x1dASSIGNMENT_SOURCE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bASSIGNMENT_SOURCE_AUTOMATIC\x10\x01\x12\x1c\n" +
-	"\x18ASSIGNMENT_SOURCE_MANUAL\x10\x02*\xbf\x01\n" +
+	"\x18ASSIGNMENT_SOURCE_MANUAL\x10\x02\x12\x1a\n" +
+	"\x16ASSIGNMENT_SOURCE_POOL\x10\x03\x12\x1e\n" +
+	"\x1aASSIGNMENT_SOURCE_TRANSFER\x10\x04*\xe3\x01\n" +
 	"\x11AssignmentOutcome\x12\"\n" +
 	"\x1eASSIGNMENT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bASSIGNMENT_OUTCOME_DECLINED\x10\x01\x12 \n" +
 	"\x1cASSIGNMENT_OUTCOME_TIMED_OUT\x10\x02\x12!\n" +
 	"\x1dASSIGNMENT_OUTCOME_OVERRIDDEN\x10\x03\x12 \n" +
-	"\x1cASSIGNMENT_OUTCOME_CANCELLED\x10\x04*\x94\x01\n" +
+	"\x1cASSIGNMENT_OUTCOME_CANCELLED\x10\x04\x12\"\n" +
+	"\x1eASSIGNMENT_OUTCOME_TRANSFERRED\x10\x05*\x94\x01\n" +
 	"\x0ePartsReadiness\x12\x1f\n" +
 	"\x1bPARTS_READINESS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16PARTS_READINESS_ON_VAN\x10\x01\x12\"\n" +
@@ -2186,7 +2313,7 @@ func file_sanbao_dispatch_v1_job_proto_rawDescGZIP() []byte {
 }
 
 var file_sanbao_dispatch_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_sanbao_dispatch_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_sanbao_dispatch_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_sanbao_dispatch_v1_job_proto_goTypes = []any{
 	(JobKind)(0),                  // 0: sanbao.dispatch.v1.JobKind
 	(JobState)(0),                 // 1: sanbao.dispatch.v1.JobState
@@ -2198,89 +2325,93 @@ var file_sanbao_dispatch_v1_job_proto_goTypes = []any{
 	(EscalationLevel)(0),          // 7: sanbao.dispatch.v1.EscalationLevel
 	(PartsReservationState)(0),    // 8: sanbao.dispatch.v1.PartsReservationState
 	(*Job)(nil),                   // 9: sanbao.dispatch.v1.Job
-	(*JobApproval)(nil),           // 10: sanbao.dispatch.v1.JobApproval
-	(*TimeWindow)(nil),            // 11: sanbao.dispatch.v1.TimeWindow
-	(*PartNeed)(nil),              // 12: sanbao.dispatch.v1.PartNeed
-	(*Assignment)(nil),            // 13: sanbao.dispatch.v1.Assignment
-	(*Ranking)(nil),               // 14: sanbao.dispatch.v1.Ranking
-	(*Candidate)(nil),             // 15: sanbao.dispatch.v1.Candidate
-	(*Exclusion)(nil),             // 16: sanbao.dispatch.v1.Exclusion
-	(*Appointment)(nil),           // 17: sanbao.dispatch.v1.Appointment
-	(*Reschedule)(nil),            // 18: sanbao.dispatch.v1.Reschedule
-	(*CheckInRecord)(nil),         // 19: sanbao.dispatch.v1.CheckInRecord
-	(*Escalation)(nil),            // 20: sanbao.dispatch.v1.Escalation
-	(*PartsReservation)(nil),      // 21: sanbao.dispatch.v1.PartsReservation
-	(*v1.Address)(nil),            // 22: sanbao.type.v1.Address
-	(TechnicianLevel)(0),          // 23: sanbao.dispatch.v1.TechnicianLevel
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
-	(*v1.Money)(nil),              // 25: sanbao.type.v1.Money
-	(*ServiceReport)(nil),         // 26: sanbao.dispatch.v1.ServiceReport
-	(*ReportAmendment)(nil),       // 27: sanbao.dispatch.v1.ReportAmendment
-	(*durationpb.Duration)(nil),   // 28: google.protobuf.Duration
-	(*v1.GeoPoint)(nil),           // 29: sanbao.type.v1.GeoPoint
+	(*JobPool)(nil),               // 10: sanbao.dispatch.v1.JobPool
+	(*JobApproval)(nil),           // 11: sanbao.dispatch.v1.JobApproval
+	(*TimeWindow)(nil),            // 12: sanbao.dispatch.v1.TimeWindow
+	(*PartNeed)(nil),              // 13: sanbao.dispatch.v1.PartNeed
+	(*Assignment)(nil),            // 14: sanbao.dispatch.v1.Assignment
+	(*Ranking)(nil),               // 15: sanbao.dispatch.v1.Ranking
+	(*Candidate)(nil),             // 16: sanbao.dispatch.v1.Candidate
+	(*Exclusion)(nil),             // 17: sanbao.dispatch.v1.Exclusion
+	(*Appointment)(nil),           // 18: sanbao.dispatch.v1.Appointment
+	(*Reschedule)(nil),            // 19: sanbao.dispatch.v1.Reschedule
+	(*CheckInRecord)(nil),         // 20: sanbao.dispatch.v1.CheckInRecord
+	(*Escalation)(nil),            // 21: sanbao.dispatch.v1.Escalation
+	(*PartsReservation)(nil),      // 22: sanbao.dispatch.v1.PartsReservation
+	(*v1.Address)(nil),            // 23: sanbao.type.v1.Address
+	(TechnicianLevel)(0),          // 24: sanbao.dispatch.v1.TechnicianLevel
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 26: sanbao.type.v1.Money
+	(*ServiceReport)(nil),         // 27: sanbao.dispatch.v1.ServiceReport
+	(*ReportAmendment)(nil),       // 28: sanbao.dispatch.v1.ReportAmendment
+	(*durationpb.Duration)(nil),   // 29: google.protobuf.Duration
+	(*v1.GeoPoint)(nil),           // 30: sanbao.type.v1.GeoPoint
 }
 var file_sanbao_dispatch_v1_job_proto_depIdxs = []int32{
 	0,  // 0: sanbao.dispatch.v1.Job.kind:type_name -> sanbao.dispatch.v1.JobKind
-	22, // 1: sanbao.dispatch.v1.Job.site:type_name -> sanbao.type.v1.Address
-	23, // 2: sanbao.dispatch.v1.Job.level:type_name -> sanbao.dispatch.v1.TechnicianLevel
+	23, // 1: sanbao.dispatch.v1.Job.site:type_name -> sanbao.type.v1.Address
+	24, // 2: sanbao.dispatch.v1.Job.level:type_name -> sanbao.dispatch.v1.TechnicianLevel
 	2,  // 3: sanbao.dispatch.v1.Job.priority:type_name -> sanbao.dispatch.v1.Priority
-	24, // 4: sanbao.dispatch.v1.Job.arrange_by:type_name -> google.protobuf.Timestamp
-	24, // 5: sanbao.dispatch.v1.Job.arrive_by:type_name -> google.protobuf.Timestamp
-	24, // 6: sanbao.dispatch.v1.Job.fix_by:type_name -> google.protobuf.Timestamp
-	11, // 7: sanbao.dispatch.v1.Job.customer_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	12, // 8: sanbao.dispatch.v1.Job.likely_parts:type_name -> sanbao.dispatch.v1.PartNeed
-	25, // 9: sanbao.dispatch.v1.Job.fee:type_name -> sanbao.type.v1.Money
+	25, // 4: sanbao.dispatch.v1.Job.arrange_by:type_name -> google.protobuf.Timestamp
+	25, // 5: sanbao.dispatch.v1.Job.arrive_by:type_name -> google.protobuf.Timestamp
+	25, // 6: sanbao.dispatch.v1.Job.fix_by:type_name -> google.protobuf.Timestamp
+	12, // 7: sanbao.dispatch.v1.Job.customer_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	13, // 8: sanbao.dispatch.v1.Job.likely_parts:type_name -> sanbao.dispatch.v1.PartNeed
+	26, // 9: sanbao.dispatch.v1.Job.fee:type_name -> sanbao.type.v1.Money
 	1,  // 10: sanbao.dispatch.v1.Job.state:type_name -> sanbao.dispatch.v1.JobState
-	13, // 11: sanbao.dispatch.v1.Job.assignment:type_name -> sanbao.dispatch.v1.Assignment
-	13, // 12: sanbao.dispatch.v1.Job.previous_assignments:type_name -> sanbao.dispatch.v1.Assignment
-	17, // 13: sanbao.dispatch.v1.Job.appointment:type_name -> sanbao.dispatch.v1.Appointment
-	24, // 14: sanbao.dispatch.v1.Job.en_route_time:type_name -> google.protobuf.Timestamp
-	19, // 15: sanbao.dispatch.v1.Job.check_in:type_name -> sanbao.dispatch.v1.CheckInRecord
-	26, // 16: sanbao.dispatch.v1.Job.report:type_name -> sanbao.dispatch.v1.ServiceReport
-	27, // 17: sanbao.dispatch.v1.Job.amendments:type_name -> sanbao.dispatch.v1.ReportAmendment
-	20, // 18: sanbao.dispatch.v1.Job.escalations:type_name -> sanbao.dispatch.v1.Escalation
-	21, // 19: sanbao.dispatch.v1.Job.parts_reservation:type_name -> sanbao.dispatch.v1.PartsReservation
-	24, // 20: sanbao.dispatch.v1.Job.create_time:type_name -> google.protobuf.Timestamp
-	24, // 21: sanbao.dispatch.v1.Job.update_time:type_name -> google.protobuf.Timestamp
-	14, // 22: sanbao.dispatch.v1.Job.last_ranking:type_name -> sanbao.dispatch.v1.Ranking
-	10, // 23: sanbao.dispatch.v1.Job.approval:type_name -> sanbao.dispatch.v1.JobApproval
-	24, // 24: sanbao.dispatch.v1.JobApproval.approve_time:type_name -> google.protobuf.Timestamp
-	24, // 25: sanbao.dispatch.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
-	24, // 26: sanbao.dispatch.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
-	24, // 27: sanbao.dispatch.v1.Assignment.assigned_time:type_name -> google.protobuf.Timestamp
-	3,  // 28: sanbao.dispatch.v1.Assignment.source:type_name -> sanbao.dispatch.v1.AssignmentSource
-	14, // 29: sanbao.dispatch.v1.Assignment.ranking:type_name -> sanbao.dispatch.v1.Ranking
-	24, // 30: sanbao.dispatch.v1.Assignment.accepted_time:type_name -> google.protobuf.Timestamp
-	24, // 31: sanbao.dispatch.v1.Assignment.accept_by:type_name -> google.protobuf.Timestamp
-	4,  // 32: sanbao.dispatch.v1.Assignment.outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
-	24, // 33: sanbao.dispatch.v1.Assignment.end_time:type_name -> google.protobuf.Timestamp
-	24, // 34: sanbao.dispatch.v1.Assignment.planned_arrival_time:type_name -> google.protobuf.Timestamp
-	24, // 35: sanbao.dispatch.v1.Ranking.ranked_time:type_name -> google.protobuf.Timestamp
-	15, // 36: sanbao.dispatch.v1.Ranking.candidates:type_name -> sanbao.dispatch.v1.Candidate
-	16, // 37: sanbao.dispatch.v1.Ranking.exclusions:type_name -> sanbao.dispatch.v1.Exclusion
-	28, // 38: sanbao.dispatch.v1.Candidate.travel_time:type_name -> google.protobuf.Duration
-	24, // 39: sanbao.dispatch.v1.Candidate.arrival_time:type_name -> google.protobuf.Timestamp
-	28, // 40: sanbao.dispatch.v1.Candidate.sla_slack:type_name -> google.protobuf.Duration
-	5,  // 41: sanbao.dispatch.v1.Candidate.parts:type_name -> sanbao.dispatch.v1.PartsReadiness
-	11, // 42: sanbao.dispatch.v1.Appointment.window:type_name -> sanbao.dispatch.v1.TimeWindow
-	24, // 43: sanbao.dispatch.v1.Appointment.agreed_time:type_name -> google.protobuf.Timestamp
-	18, // 44: sanbao.dispatch.v1.Appointment.reschedules:type_name -> sanbao.dispatch.v1.Reschedule
-	11, // 45: sanbao.dispatch.v1.Reschedule.previous_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	11, // 46: sanbao.dispatch.v1.Reschedule.new_window:type_name -> sanbao.dispatch.v1.TimeWindow
-	24, // 47: sanbao.dispatch.v1.Reschedule.notice_time:type_name -> google.protobuf.Timestamp
-	28, // 48: sanbao.dispatch.v1.Reschedule.notice:type_name -> google.protobuf.Duration
-	24, // 49: sanbao.dispatch.v1.CheckInRecord.check_in_time:type_name -> google.protobuf.Timestamp
-	29, // 50: sanbao.dispatch.v1.CheckInRecord.point:type_name -> sanbao.type.v1.GeoPoint
-	6,  // 51: sanbao.dispatch.v1.Escalation.reason:type_name -> sanbao.dispatch.v1.EscalationReason
-	7,  // 52: sanbao.dispatch.v1.Escalation.level:type_name -> sanbao.dispatch.v1.EscalationLevel
-	24, // 53: sanbao.dispatch.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
-	8,  // 54: sanbao.dispatch.v1.PartsReservation.state:type_name -> sanbao.dispatch.v1.PartsReservationState
-	24, // 55: sanbao.dispatch.v1.PartsReservation.update_time:type_name -> google.protobuf.Timestamp
-	56, // [56:56] is the sub-list for method output_type
-	56, // [56:56] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	14, // 11: sanbao.dispatch.v1.Job.assignment:type_name -> sanbao.dispatch.v1.Assignment
+	14, // 12: sanbao.dispatch.v1.Job.previous_assignments:type_name -> sanbao.dispatch.v1.Assignment
+	18, // 13: sanbao.dispatch.v1.Job.appointment:type_name -> sanbao.dispatch.v1.Appointment
+	25, // 14: sanbao.dispatch.v1.Job.en_route_time:type_name -> google.protobuf.Timestamp
+	20, // 15: sanbao.dispatch.v1.Job.check_in:type_name -> sanbao.dispatch.v1.CheckInRecord
+	27, // 16: sanbao.dispatch.v1.Job.report:type_name -> sanbao.dispatch.v1.ServiceReport
+	28, // 17: sanbao.dispatch.v1.Job.amendments:type_name -> sanbao.dispatch.v1.ReportAmendment
+	21, // 18: sanbao.dispatch.v1.Job.escalations:type_name -> sanbao.dispatch.v1.Escalation
+	22, // 19: sanbao.dispatch.v1.Job.parts_reservation:type_name -> sanbao.dispatch.v1.PartsReservation
+	25, // 20: sanbao.dispatch.v1.Job.create_time:type_name -> google.protobuf.Timestamp
+	25, // 21: sanbao.dispatch.v1.Job.update_time:type_name -> google.protobuf.Timestamp
+	15, // 22: sanbao.dispatch.v1.Job.last_ranking:type_name -> sanbao.dispatch.v1.Ranking
+	11, // 23: sanbao.dispatch.v1.Job.approval:type_name -> sanbao.dispatch.v1.JobApproval
+	10, // 24: sanbao.dispatch.v1.Job.pool:type_name -> sanbao.dispatch.v1.JobPool
+	25, // 25: sanbao.dispatch.v1.JobPool.release_time:type_name -> google.protobuf.Timestamp
+	25, // 26: sanbao.dispatch.v1.JobPool.pick_time:type_name -> google.protobuf.Timestamp
+	25, // 27: sanbao.dispatch.v1.JobApproval.approve_time:type_name -> google.protobuf.Timestamp
+	25, // 28: sanbao.dispatch.v1.TimeWindow.start_time:type_name -> google.protobuf.Timestamp
+	25, // 29: sanbao.dispatch.v1.TimeWindow.end_time:type_name -> google.protobuf.Timestamp
+	25, // 30: sanbao.dispatch.v1.Assignment.assigned_time:type_name -> google.protobuf.Timestamp
+	3,  // 31: sanbao.dispatch.v1.Assignment.source:type_name -> sanbao.dispatch.v1.AssignmentSource
+	15, // 32: sanbao.dispatch.v1.Assignment.ranking:type_name -> sanbao.dispatch.v1.Ranking
+	25, // 33: sanbao.dispatch.v1.Assignment.accepted_time:type_name -> google.protobuf.Timestamp
+	25, // 34: sanbao.dispatch.v1.Assignment.accept_by:type_name -> google.protobuf.Timestamp
+	4,  // 35: sanbao.dispatch.v1.Assignment.outcome:type_name -> sanbao.dispatch.v1.AssignmentOutcome
+	25, // 36: sanbao.dispatch.v1.Assignment.end_time:type_name -> google.protobuf.Timestamp
+	25, // 37: sanbao.dispatch.v1.Assignment.planned_arrival_time:type_name -> google.protobuf.Timestamp
+	25, // 38: sanbao.dispatch.v1.Ranking.ranked_time:type_name -> google.protobuf.Timestamp
+	16, // 39: sanbao.dispatch.v1.Ranking.candidates:type_name -> sanbao.dispatch.v1.Candidate
+	17, // 40: sanbao.dispatch.v1.Ranking.exclusions:type_name -> sanbao.dispatch.v1.Exclusion
+	29, // 41: sanbao.dispatch.v1.Candidate.travel_time:type_name -> google.protobuf.Duration
+	25, // 42: sanbao.dispatch.v1.Candidate.arrival_time:type_name -> google.protobuf.Timestamp
+	29, // 43: sanbao.dispatch.v1.Candidate.sla_slack:type_name -> google.protobuf.Duration
+	5,  // 44: sanbao.dispatch.v1.Candidate.parts:type_name -> sanbao.dispatch.v1.PartsReadiness
+	12, // 45: sanbao.dispatch.v1.Appointment.window:type_name -> sanbao.dispatch.v1.TimeWindow
+	25, // 46: sanbao.dispatch.v1.Appointment.agreed_time:type_name -> google.protobuf.Timestamp
+	19, // 47: sanbao.dispatch.v1.Appointment.reschedules:type_name -> sanbao.dispatch.v1.Reschedule
+	12, // 48: sanbao.dispatch.v1.Reschedule.previous_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	12, // 49: sanbao.dispatch.v1.Reschedule.new_window:type_name -> sanbao.dispatch.v1.TimeWindow
+	25, // 50: sanbao.dispatch.v1.Reschedule.notice_time:type_name -> google.protobuf.Timestamp
+	29, // 51: sanbao.dispatch.v1.Reschedule.notice:type_name -> google.protobuf.Duration
+	25, // 52: sanbao.dispatch.v1.CheckInRecord.check_in_time:type_name -> google.protobuf.Timestamp
+	30, // 53: sanbao.dispatch.v1.CheckInRecord.point:type_name -> sanbao.type.v1.GeoPoint
+	6,  // 54: sanbao.dispatch.v1.Escalation.reason:type_name -> sanbao.dispatch.v1.EscalationReason
+	7,  // 55: sanbao.dispatch.v1.Escalation.level:type_name -> sanbao.dispatch.v1.EscalationLevel
+	25, // 56: sanbao.dispatch.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
+	8,  // 57: sanbao.dispatch.v1.PartsReservation.state:type_name -> sanbao.dispatch.v1.PartsReservationState
+	25, // 58: sanbao.dispatch.v1.PartsReservation.update_time:type_name -> google.protobuf.Timestamp
+	59, // [59:59] is the sub-list for method output_type
+	59, // [59:59] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_job_proto_init() }
@@ -2296,7 +2427,7 @@ func file_sanbao_dispatch_v1_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_dispatch_v1_job_proto_rawDesc), len(file_sanbao_dispatch_v1_job_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

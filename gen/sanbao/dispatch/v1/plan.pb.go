@@ -108,7 +108,11 @@ type DayPlan struct {
 	// Total driving distance in road km.
 	Km float64 `protobuf:"fixed64,5,opt,name=km,proto3" json:"km,omitempty"`
 	// How many search iterations the solver made within the budget.
-	Iterations    int64 `protobuf:"varint,6,opt,name=iterations,proto3" json:"iterations,omitempty"`
+	Iterations int64 `protobuf:"varint,6,opt,name=iterations,proto3" json:"iterations,omitempty"`
+	// Where the drives come from: "road_network" (the operator's OSRM table service, see the
+	// dispatch README) or "straight_line" (great-circle distance × road factor at the average
+	// speed), with the road network's error when it was asked and did not answer.
+	TravelSource  string `protobuf:"bytes,7,opt,name=travel_source,json=travelSource,proto3" json:"travel_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -185,6 +189,13 @@ func (x *DayPlan) GetIterations() int64 {
 	return 0
 }
 
+func (x *DayPlan) GetTravelSource() string {
+	if x != nil {
+		return x.TravelSource
+	}
+	return ""
+}
+
 // PlannedRoute is one technician's ordered day.
 type PlannedRoute struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -199,9 +210,14 @@ type PlannedRoute struct {
 	// The route's driving time, back to the end point included.
 	Travel *durationpb.Duration `protobuf:"bytes,5,opt,name=travel,proto3" json:"travel,omitempty"`
 	// The route's driving distance in road km.
-	Km            float64 `protobuf:"fixed64,6,opt,name=km,proto3" json:"km,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Km float64 `protobuf:"fixed64,6,opt,name=km,proto3" json:"km,omitempty"`
+	// The stock location where the technician collects the parts that are not on the van, first
+	// thing in the day; empty when the day needs no depot stop.
+	DepotLocationId string `protobuf:"bytes,7,opt,name=depot_location_id,json=depotLocationId,proto3" json:"depot_location_id,omitempty"`
+	// When the technician arrives at the depot.
+	DepotArrivalTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=depot_arrival_time,json=depotArrivalTime,proto3" json:"depot_arrival_time,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *PlannedRoute) Reset() {
@@ -274,6 +290,20 @@ func (x *PlannedRoute) GetKm() float64 {
 		return x.Km
 	}
 	return 0
+}
+
+func (x *PlannedRoute) GetDepotLocationId() string {
+	if x != nil {
+		return x.DepotLocationId
+	}
+	return ""
+}
+
+func (x *PlannedRoute) GetDepotArrivalTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DepotArrivalTime
+	}
+	return nil
 }
 
 // PlannedVisit is one visit on a route.
@@ -532,7 +562,7 @@ var File_sanbao_dispatch_v1_plan_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_plan_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/dispatch/v1/plan.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"\xc7\x02\n" +
+	"\x1dsanbao/dispatch/v1/plan.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asanbao/type/v1/rules.proto\"\xfa\x02\n" +
 	"\aDayPlan\x12B\n" +
 	"\x06routes\x18\x01 \x03(\v2 .sanbao.dispatch.v1.PlannedRouteB\b\xbaH\x05\x92\x01\x02\x10dR\x06routes\x12D\n" +
 	"\bleft_out\x18\x02 \x03(\v2\x1e.sanbao.dispatch.v1.LeftOutJobB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\aleftOut\x12\x1b\n" +
@@ -542,7 +572,8 @@ const file_sanbao_dispatch_v1_plan_proto_rawDesc = "" +
 	"\x02km\x18\x05 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00e\xcd\xcdA)\x00\x00\x00\x00\x00\x00\x00\x00R\x02km\x12'\n" +
 	"\n" +
 	"iterations\x18\x06 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
-	"iterations\"\x98\x03\n" +
+	"iterations\x121\n" +
+	"\rtravel_source\x18\a \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xc8\x01R\ftravelSource\"\xae\x04\n" +
 	"\fPlannedRoute\x121\n" +
 	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x12S\n" +
 	"\x0edeparture_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
@@ -553,7 +584,10 @@ const file_sanbao_dispatch_v1_plan_proto_rawDesc = "" +
 	"\x06visits\x18\x04 \x03(\v2 .sanbao.dispatch.v1.PlannedVisitB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x06visits\x12C\n" +
 	"\x06travel\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
 	"\"\x06\b\x80\xa7\xe4\xe0\v2\x00R\x06travel\x12'\n" +
-	"\x02km\x18\x06 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00e\xcd\xcdA)\x00\x00\x00\x00\x00\x00\x00\x00R\x02km\"\x86\x04\n" +
+	"\x02km\x18\x06 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00e\xcd\xcdA)\x00\x00\x00\x00\x00\x00\x00\x00R\x02km\x128\n" +
+	"\x11depot_location_id\x18\a \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0fdepotLocationId\x12Z\n" +
+	"\x12depot_arrival_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x10depotArrivalTime\"\x86\x04\n" +
 	"\fPlannedVisit\x12#\n" +
 	"\x06job_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12P\n" +
 	"\rtravel_before\x18\x02 \x01(\v2\x19.google.protobuf.DurationB\x10\xbaH\r\xaa\x01\n" +
@@ -624,18 +658,19 @@ var file_sanbao_dispatch_v1_plan_proto_depIdxs = []int32{
 	7,  // 4: sanbao.dispatch.v1.PlannedRoute.return_time:type_name -> google.protobuf.Timestamp
 	3,  // 5: sanbao.dispatch.v1.PlannedRoute.visits:type_name -> sanbao.dispatch.v1.PlannedVisit
 	6,  // 6: sanbao.dispatch.v1.PlannedRoute.travel:type_name -> google.protobuf.Duration
-	6,  // 7: sanbao.dispatch.v1.PlannedVisit.travel_before:type_name -> google.protobuf.Duration
-	7,  // 8: sanbao.dispatch.v1.PlannedVisit.arrival_time:type_name -> google.protobuf.Timestamp
-	7,  // 9: sanbao.dispatch.v1.PlannedVisit.start_time:type_name -> google.protobuf.Timestamp
-	7,  // 10: sanbao.dispatch.v1.PlannedVisit.end_time:type_name -> google.protobuf.Timestamp
-	6,  // 11: sanbao.dispatch.v1.PlannedVisit.slack:type_name -> google.protobuf.Duration
-	0,  // 12: sanbao.dispatch.v1.LeftOutJob.reason:type_name -> sanbao.dispatch.v1.LeftOutReason
-	7,  // 13: sanbao.dispatch.v1.CommitVisit.start_time:type_name -> google.protobuf.Timestamp
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	7,  // 7: sanbao.dispatch.v1.PlannedRoute.depot_arrival_time:type_name -> google.protobuf.Timestamp
+	6,  // 8: sanbao.dispatch.v1.PlannedVisit.travel_before:type_name -> google.protobuf.Duration
+	7,  // 9: sanbao.dispatch.v1.PlannedVisit.arrival_time:type_name -> google.protobuf.Timestamp
+	7,  // 10: sanbao.dispatch.v1.PlannedVisit.start_time:type_name -> google.protobuf.Timestamp
+	7,  // 11: sanbao.dispatch.v1.PlannedVisit.end_time:type_name -> google.protobuf.Timestamp
+	6,  // 12: sanbao.dispatch.v1.PlannedVisit.slack:type_name -> google.protobuf.Duration
+	0,  // 13: sanbao.dispatch.v1.LeftOutJob.reason:type_name -> sanbao.dispatch.v1.LeftOutReason
+	7,  // 14: sanbao.dispatch.v1.CommitVisit.start_time:type_name -> google.protobuf.Timestamp
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_plan_proto_init() }

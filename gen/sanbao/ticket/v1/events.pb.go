@@ -1779,11 +1779,196 @@ func (x *ServicePolicyChanged) GetVersion() int64 {
 	return 0
 }
 
+// AttachmentAdded is published when an attachment is stored (subject
+// sanbao.ticket.v1.attachment.added). It carries ids, kind, size and checksum: never the bytes,
+// the file name or personal data.
+type AttachmentAdded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Attachment id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Ticket id.
+	TicketId string `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// Job id, if it belongs to a job report.
+	JobId string `protobuf:"bytes,3,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// Kind.
+	Kind AttachmentKind `protobuf:"varint,4,opt,name=kind,proto3,enum=sanbao.ticket.v1.AttachmentKind" json:"kind,omitempty"`
+	// Sniffed content type.
+	ContentType string `protobuf:"bytes,5,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// Size in bytes.
+	Size int64 `protobuf:"varint,6,opt,name=size,proto3" json:"size,omitempty"`
+	// SHA-256, lowercase hex.
+	Sha256 string `protobuf:"bytes,7,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// When.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachmentAdded) Reset() {
+	*x = AttachmentAdded{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachmentAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachmentAdded) ProtoMessage() {}
+
+func (x *AttachmentAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachmentAdded.ProtoReflect.Descriptor instead.
+func (*AttachmentAdded) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *AttachmentAdded) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AttachmentAdded) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *AttachmentAdded) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *AttachmentAdded) GetKind() AttachmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AttachmentKind_ATTACHMENT_KIND_UNSPECIFIED
+}
+
+func (x *AttachmentAdded) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *AttachmentAdded) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *AttachmentAdded) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *AttachmentAdded) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// AttachmentRemoved is published when an attachment is deleted (by a caller or by retention;
+// subject sanbao.ticket.v1.attachment.removed).
+type AttachmentRemoved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Attachment id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Ticket id.
+	TicketId string `protobuf:"bytes,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// Why: "deleted" or "retention".
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When.
+	RemoveTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=remove_time,json=removeTime,proto3" json:"remove_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachmentRemoved) Reset() {
+	*x = AttachmentRemoved{}
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachmentRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachmentRemoved) ProtoMessage() {}
+
+func (x *AttachmentRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_events_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachmentRemoved.ProtoReflect.Descriptor instead.
+func (*AttachmentRemoved) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_events_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *AttachmentRemoved) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AttachmentRemoved) GetTicketId() string {
+	if x != nil {
+		return x.TicketId
+	}
+	return ""
+}
+
+func (x *AttachmentRemoved) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AttachmentRemoved) GetRemoveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RemoveTime
+	}
+	return nil
+}
+
 var File_sanbao_ticket_v1_events_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xb1\a\n" +
+	"\x1dsanbao/ticket/v1/events.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!sanbao/ticket/v1/attachment.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xb1\a\n" +
 	"\x0eTicketSnapshot\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12$\n" +
 	"\x06number\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x06number\x12:\n" +
@@ -1914,7 +2099,25 @@ const file_sanbao_ticket_v1_events_proto_rawDesc = "" +
 	"\x04etag\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x04etag\"d\n" +
 	"\x14ServicePolicyChanged\x12)\n" +
 	"\tpolicy_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bpolicyId\x12!\n" +
-	"\aversion\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aversionB\xbd\x01\n" +
+	"\aversion\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aversion\"\xf7\x02\n" +
+	"\x0fAttachmentAdded\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12)\n" +
+	"\tticket_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12#\n" +
+	"\x06job_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12>\n" +
+	"\x04kind\x18\x04 \x01(\x0e2 .sanbao.ticket.v1.AttachmentKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12.\n" +
+	"\fcontent_type\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18dR\vcontentType\x12\x12\n" +
+	"\x04size\x18\x06 \x01(\x03R\x04size\x12#\n" +
+	"\x06sha256\x18\a \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\x06sha256\x12M\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"createTime\"\xd0\x01\n" +
+	"\x11AttachmentRemoved\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x02id\x12)\n" +
+	"\tticket_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\bticketId\x12#\n" +
+	"\x06reason\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18 R\x06reason\x12M\n" +
+	"\vremove_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +
+	"removeTimeB\xbd\x01\n" +
 	"\x14com.sanbao.ticket.v1B\vEventsProtoP\x01Z6github.com/sanbao/sanbao/gen/sanbao/ticket/v1;ticketv1\xa2\x02\x03STX\xaa\x02\x10Sanbao.Ticket.V1\xca\x02\x10Sanbao\\Ticket\\V1\xe2\x02\x1cSanbao\\Ticket\\V1\\GPBMetadata\xea\x02\x12Sanbao::Ticket::V1b\x06proto3"
 
 var (
@@ -1929,7 +2132,7 @@ func file_sanbao_ticket_v1_events_proto_rawDescGZIP() []byte {
 	return file_sanbao_ticket_v1_events_proto_rawDescData
 }
 
-var file_sanbao_ticket_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_sanbao_ticket_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_sanbao_ticket_v1_events_proto_goTypes = []any{
 	(*TicketSnapshot)(nil),        // 0: sanbao.ticket.v1.TicketSnapshot
 	(*TicketCreated)(nil),         // 1: sanbao.ticket.v1.TicketCreated
@@ -1956,46 +2159,49 @@ var file_sanbao_ticket_v1_events_proto_goTypes = []any{
 	(*SlaBreached)(nil),           // 22: sanbao.ticket.v1.SlaBreached
 	(*CalendarChanged)(nil),       // 23: sanbao.ticket.v1.CalendarChanged
 	(*ServicePolicyChanged)(nil),  // 24: sanbao.ticket.v1.ServicePolicyChanged
-	(TicketKind)(0),               // 25: sanbao.ticket.v1.TicketKind
-	(TicketState)(0),              // 26: sanbao.ticket.v1.TicketState
-	(Priority)(0),                 // 27: sanbao.ticket.v1.Priority
-	(Channel)(0),                  // 28: sanbao.ticket.v1.Channel
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
-	(Coverage)(0),                 // 30: sanbao.ticket.v1.Coverage
-	(SolutionType)(0),             // 31: sanbao.ticket.v1.SolutionType
-	(PauseReason)(0),              // 32: sanbao.ticket.v1.PauseReason
-	(*durationpb.Duration)(nil),   // 33: google.protobuf.Duration
-	(*Clause)(nil),                // 34: sanbao.ticket.v1.Clause
-	(*v1.Money)(nil),              // 35: sanbao.type.v1.Money
-	(EscalationReason)(0),         // 36: sanbao.ticket.v1.EscalationReason
-	(ContactDirection)(0),         // 37: sanbao.ticket.v1.ContactDirection
-	(ComplaintCategory)(0),        // 38: sanbao.ticket.v1.ComplaintCategory
-	(ComplaintContent)(0),         // 39: sanbao.ticket.v1.ComplaintContent
-	(ComplaintSeverity)(0),        // 40: sanbao.ticket.v1.ComplaintSeverity
-	(SlaMetric)(0),                // 41: sanbao.ticket.v1.SlaMetric
-	(SlaAudience)(0),              // 42: sanbao.ticket.v1.SlaAudience
+	(*AttachmentAdded)(nil),       // 25: sanbao.ticket.v1.AttachmentAdded
+	(*AttachmentRemoved)(nil),     // 26: sanbao.ticket.v1.AttachmentRemoved
+	(TicketKind)(0),               // 27: sanbao.ticket.v1.TicketKind
+	(TicketState)(0),              // 28: sanbao.ticket.v1.TicketState
+	(Priority)(0),                 // 29: sanbao.ticket.v1.Priority
+	(Channel)(0),                  // 30: sanbao.ticket.v1.Channel
+	(*timestamppb.Timestamp)(nil), // 31: google.protobuf.Timestamp
+	(Coverage)(0),                 // 32: sanbao.ticket.v1.Coverage
+	(SolutionType)(0),             // 33: sanbao.ticket.v1.SolutionType
+	(PauseReason)(0),              // 34: sanbao.ticket.v1.PauseReason
+	(*durationpb.Duration)(nil),   // 35: google.protobuf.Duration
+	(*Clause)(nil),                // 36: sanbao.ticket.v1.Clause
+	(*v1.Money)(nil),              // 37: sanbao.type.v1.Money
+	(EscalationReason)(0),         // 38: sanbao.ticket.v1.EscalationReason
+	(ContactDirection)(0),         // 39: sanbao.ticket.v1.ContactDirection
+	(ComplaintCategory)(0),        // 40: sanbao.ticket.v1.ComplaintCategory
+	(ComplaintContent)(0),         // 41: sanbao.ticket.v1.ComplaintContent
+	(ComplaintSeverity)(0),        // 42: sanbao.ticket.v1.ComplaintSeverity
+	(SlaMetric)(0),                // 43: sanbao.ticket.v1.SlaMetric
+	(SlaAudience)(0),              // 44: sanbao.ticket.v1.SlaAudience
+	(AttachmentKind)(0),           // 45: sanbao.ticket.v1.AttachmentKind
 }
 var file_sanbao_ticket_v1_events_proto_depIdxs = []int32{
-	25, // 0: sanbao.ticket.v1.TicketSnapshot.kind:type_name -> sanbao.ticket.v1.TicketKind
-	26, // 1: sanbao.ticket.v1.TicketSnapshot.state:type_name -> sanbao.ticket.v1.TicketState
-	27, // 2: sanbao.ticket.v1.TicketSnapshot.priority:type_name -> sanbao.ticket.v1.Priority
-	28, // 3: sanbao.ticket.v1.TicketSnapshot.channel:type_name -> sanbao.ticket.v1.Channel
-	29, // 4: sanbao.ticket.v1.TicketSnapshot.create_time:type_name -> google.protobuf.Timestamp
-	29, // 5: sanbao.ticket.v1.TicketSnapshot.update_time:type_name -> google.protobuf.Timestamp
+	27, // 0: sanbao.ticket.v1.TicketSnapshot.kind:type_name -> sanbao.ticket.v1.TicketKind
+	28, // 1: sanbao.ticket.v1.TicketSnapshot.state:type_name -> sanbao.ticket.v1.TicketState
+	29, // 2: sanbao.ticket.v1.TicketSnapshot.priority:type_name -> sanbao.ticket.v1.Priority
+	30, // 3: sanbao.ticket.v1.TicketSnapshot.channel:type_name -> sanbao.ticket.v1.Channel
+	31, // 4: sanbao.ticket.v1.TicketSnapshot.create_time:type_name -> google.protobuf.Timestamp
+	31, // 5: sanbao.ticket.v1.TicketSnapshot.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: sanbao.ticket.v1.TicketCreated.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 7: sanbao.ticket.v1.TicketTriaged.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	30, // 8: sanbao.ticket.v1.TicketTriaged.coverage:type_name -> sanbao.ticket.v1.Coverage
-	31, // 9: sanbao.ticket.v1.TicketTriaged.solution:type_name -> sanbao.ticket.v1.SolutionType
+	32, // 8: sanbao.ticket.v1.TicketTriaged.coverage:type_name -> sanbao.ticket.v1.Coverage
+	33, // 9: sanbao.ticket.v1.TicketTriaged.solution:type_name -> sanbao.ticket.v1.SolutionType
 	0,  // 10: sanbao.ticket.v1.TicketAwaiting.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	32, // 11: sanbao.ticket.v1.TicketAwaiting.reason:type_name -> sanbao.ticket.v1.PauseReason
+	34, // 11: sanbao.ticket.v1.TicketAwaiting.reason:type_name -> sanbao.ticket.v1.PauseReason
 	0,  // 12: sanbao.ticket.v1.TicketResumed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	32, // 13: sanbao.ticket.v1.TicketResumed.reason:type_name -> sanbao.ticket.v1.PauseReason
-	33, // 14: sanbao.ticket.v1.TicketResumed.waited:type_name -> google.protobuf.Duration
+	34, // 13: sanbao.ticket.v1.TicketResumed.reason:type_name -> sanbao.ticket.v1.PauseReason
+	35, // 14: sanbao.ticket.v1.TicketResumed.waited:type_name -> google.protobuf.Duration
 	0,  // 15: sanbao.ticket.v1.TicketCoverageChanged.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	30, // 16: sanbao.ticket.v1.TicketCoverageChanged.previous_coverage:type_name -> sanbao.ticket.v1.Coverage
-	30, // 17: sanbao.ticket.v1.TicketCoverageChanged.coverage:type_name -> sanbao.ticket.v1.Coverage
-	34, // 18: sanbao.ticket.v1.TicketCoverageChanged.clauses:type_name -> sanbao.ticket.v1.Clause
-	35, // 19: sanbao.ticket.v1.TicketCoverageChanged.fee:type_name -> sanbao.type.v1.Money
+	32, // 16: sanbao.ticket.v1.TicketCoverageChanged.previous_coverage:type_name -> sanbao.ticket.v1.Coverage
+	32, // 17: sanbao.ticket.v1.TicketCoverageChanged.coverage:type_name -> sanbao.ticket.v1.Coverage
+	36, // 18: sanbao.ticket.v1.TicketCoverageChanged.clauses:type_name -> sanbao.ticket.v1.Clause
+	37, // 19: sanbao.ticket.v1.TicketCoverageChanged.fee:type_name -> sanbao.type.v1.Money
 	0,  // 20: sanbao.ticket.v1.TicketRemoteGuidance.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 21: sanbao.ticket.v1.TicketDispatched.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 22: sanbao.ticket.v1.TicketJobAssigned.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
@@ -2005,34 +2211,37 @@ var file_sanbao_ticket_v1_events_proto_depIdxs = []int32{
 	0,  // 26: sanbao.ticket.v1.TicketClosed.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 27: sanbao.ticket.v1.TicketReopened.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 28: sanbao.ticket.v1.TicketEscalated.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	36, // 29: sanbao.ticket.v1.TicketEscalated.reason:type_name -> sanbao.ticket.v1.EscalationReason
+	38, // 29: sanbao.ticket.v1.TicketEscalated.reason:type_name -> sanbao.ticket.v1.EscalationReason
 	0,  // 30: sanbao.ticket.v1.TicketCancelled.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	0,  // 31: sanbao.ticket.v1.ContactRecorded.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	28, // 32: sanbao.ticket.v1.ContactRecorded.channel:type_name -> sanbao.ticket.v1.Channel
-	37, // 33: sanbao.ticket.v1.ContactRecorded.direction:type_name -> sanbao.ticket.v1.ContactDirection
-	29, // 34: sanbao.ticket.v1.ContactRecorded.contact_time:type_name -> google.protobuf.Timestamp
+	30, // 32: sanbao.ticket.v1.ContactRecorded.channel:type_name -> sanbao.ticket.v1.Channel
+	39, // 33: sanbao.ticket.v1.ContactRecorded.direction:type_name -> sanbao.ticket.v1.ContactDirection
+	31, // 34: sanbao.ticket.v1.ContactRecorded.contact_time:type_name -> google.protobuf.Timestamp
 	0,  // 35: sanbao.ticket.v1.ComplaintVerified.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	38, // 36: sanbao.ticket.v1.ComplaintVerified.category:type_name -> sanbao.ticket.v1.ComplaintCategory
-	39, // 37: sanbao.ticket.v1.ComplaintVerified.content:type_name -> sanbao.ticket.v1.ComplaintContent
-	40, // 38: sanbao.ticket.v1.ComplaintVerified.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
+	40, // 36: sanbao.ticket.v1.ComplaintVerified.category:type_name -> sanbao.ticket.v1.ComplaintCategory
+	41, // 37: sanbao.ticket.v1.ComplaintVerified.content:type_name -> sanbao.ticket.v1.ComplaintContent
+	42, // 38: sanbao.ticket.v1.ComplaintVerified.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
 	0,  // 39: sanbao.ticket.v1.ComplaintAnswered.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	38, // 40: sanbao.ticket.v1.ComplaintAnswered.category:type_name -> sanbao.ticket.v1.ComplaintCategory
-	40, // 41: sanbao.ticket.v1.ComplaintAnswered.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
+	40, // 40: sanbao.ticket.v1.ComplaintAnswered.category:type_name -> sanbao.ticket.v1.ComplaintCategory
+	42, // 41: sanbao.ticket.v1.ComplaintAnswered.severity:type_name -> sanbao.ticket.v1.ComplaintSeverity
 	0,  // 42: sanbao.ticket.v1.SurveySubmitted.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
-	41, // 43: sanbao.ticket.v1.SlaClockSnapshot.metric:type_name -> sanbao.ticket.v1.SlaMetric
-	42, // 44: sanbao.ticket.v1.SlaClockSnapshot.audience:type_name -> sanbao.ticket.v1.SlaAudience
-	29, // 45: sanbao.ticket.v1.SlaClockSnapshot.deadline:type_name -> google.protobuf.Timestamp
-	33, // 46: sanbao.ticket.v1.SlaClockSnapshot.elapsed:type_name -> google.protobuf.Duration
-	33, // 47: sanbao.ticket.v1.SlaClockSnapshot.target:type_name -> google.protobuf.Duration
+	43, // 43: sanbao.ticket.v1.SlaClockSnapshot.metric:type_name -> sanbao.ticket.v1.SlaMetric
+	44, // 44: sanbao.ticket.v1.SlaClockSnapshot.audience:type_name -> sanbao.ticket.v1.SlaAudience
+	31, // 45: sanbao.ticket.v1.SlaClockSnapshot.deadline:type_name -> google.protobuf.Timestamp
+	35, // 46: sanbao.ticket.v1.SlaClockSnapshot.elapsed:type_name -> google.protobuf.Duration
+	35, // 47: sanbao.ticket.v1.SlaClockSnapshot.target:type_name -> google.protobuf.Duration
 	0,  // 48: sanbao.ticket.v1.SlaWarning.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	20, // 49: sanbao.ticket.v1.SlaWarning.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
 	0,  // 50: sanbao.ticket.v1.SlaBreached.ticket:type_name -> sanbao.ticket.v1.TicketSnapshot
 	20, // 51: sanbao.ticket.v1.SlaBreached.clock:type_name -> sanbao.ticket.v1.SlaClockSnapshot
-	52, // [52:52] is the sub-list for method output_type
-	52, // [52:52] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	45, // 52: sanbao.ticket.v1.AttachmentAdded.kind:type_name -> sanbao.ticket.v1.AttachmentKind
+	31, // 53: sanbao.ticket.v1.AttachmentAdded.create_time:type_name -> google.protobuf.Timestamp
+	31, // 54: sanbao.ticket.v1.AttachmentRemoved.remove_time:type_name -> google.protobuf.Timestamp
+	55, // [55:55] is the sub-list for method output_type
+	55, // [55:55] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_events_proto_init() }
@@ -2040,6 +2249,7 @@ func file_sanbao_ticket_v1_events_proto_init() {
 	if File_sanbao_ticket_v1_events_proto != nil {
 		return
 	}
+	file_sanbao_ticket_v1_attachment_proto_init()
 	file_sanbao_ticket_v1_complaint_proto_init()
 	file_sanbao_ticket_v1_contact_proto_init()
 	file_sanbao_ticket_v1_kind_proto_init()
@@ -2051,7 +2261,7 @@ func file_sanbao_ticket_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_events_proto_rawDesc), len(file_sanbao_ticket_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

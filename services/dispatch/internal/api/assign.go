@@ -72,8 +72,10 @@ func (s *Server) picture(ctx context.Context, j *dispatchv1.Job) domain.PartsPic
 // nil) is the transaction whose uncommitted assignments count toward the loads.
 func (s *Server) rank(tx *bbolt.Tx, j *dispatchv1.Job, pic domain.PartsPicture, now time.Time) domain.Ranking {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.roster.Rank(s.matcher, jobSpec(j), excluded(j), now, pic, s.pendingLoads(tx))
+	rk := s.roster.Rank(s.matcher, jobSpec(j), excluded(j), now, pic, s.pendingLoads(tx))
+	s.mu.RUnlock()
+	s.byPlannedDay(tx, j, &rk, now)
+	return rk
 }
 
 // reservationLocation chooses where to reserve the parts for a technician: the van when it

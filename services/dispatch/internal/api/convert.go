@@ -113,7 +113,7 @@ func rankingToProto(r domain.Ranking) *dispatchv1.Ranking {
 	}
 	for _, reason := range []string{domain.ReasonInactive, domain.ReasonSkills, domain.ReasonLevel,
 		domain.ReasonCapacity, domain.ReasonRadius, domain.ReasonCalendar, domain.ReasonDeadline,
-		domain.ReasonWindow, domain.ReasonDeclined} {
+		domain.ReasonWindow, domain.ReasonDeclined, domain.ReasonPlannedDay} {
 		if n := r.Exclusions[reason]; n > 0 {
 			out.Exclusions = append(out.Exclusions, &dispatchv1.Exclusion{Reason: reason, Count: int32(n)})
 		}

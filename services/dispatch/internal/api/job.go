@@ -194,7 +194,6 @@ func (s *Server) RankTechnicians(ctx context.Context, req *dispatchv1.RankTechni
 		return nil, toStatus(domain.Preconditionf("job.site.point: the site has no position to rank by"))
 	}
 	rk := rankingToProto(s.rank(nil, j, s.picture(ctx, j), s.p.Clock.Now()))
-	s.plannedDayReasons(j, rk)
 	return &dispatchv1.RankTechniciansResponse{Ranking: rk}, nil
 }
 

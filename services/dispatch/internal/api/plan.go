@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 	"go.uber.org/zap"
@@ -28,9 +30,6 @@ const maxPlanJobs = 500
 // maxPlanTechnicians bounds the technicians of one PlanDay.
 const maxPlanTechnicians = 100
 
-// hoursStep is the resolution at which a technician's working hours are read off the calendar.
-const hoursStep = 5 * time.Minute
-
 var leftOutReasons = map[plan.Reason]dispatchv1.LeftOutReason{
 	plan.ReasonNoSkill:             dispatchv1.LeftOutReason_LEFT_OUT_REASON_NO_SKILL,
 	plan.ReasonNoParts:             dispatchv1.LeftOutReason_LEFT_OUT_REASON_NO_PARTS,
@@ -43,6 +42,37 @@ var leftOutReasons = map[plan.Reason]dispatchv1.LeftOutReason{
 // seconds.
 func (s *Server) travel() plan.Travel {
 	return wholeSeconds{plan.StraightLine{RoadFactor: s.policy.RoadFactor, SpeedKmh: s.policy.SpeedKmh}}
+}
+
+// Travel sources a day plan reports (DayPlan.travel_source).
+const (
+	travelStraightLine = "straight_line"
+	travelRoads        = "road_network"
+)
+
+// dayTravel is the travel model of a day: the road network's matrix of the day's points when
+// Options.Roads is set and answers, else straight lines (logged, and said in the source).
+func (s *Server) dayTravel(ctx context.Context, day plan.Day) (plan.Travel, string) {
+	if s.opts.Roads == nil {
+		return s.travel(), travelStraightLine
+	}
+	m, err := s.opts.Roads.Table(ctx, day.Points())
+	if err != nil {
+		s.log.Warn("road network unavailable; planning the day on straight lines", zap.Error(err))
+		return s.travel(), travelStraightLine + " (road network: " + truncate(err.Error(), 150) + ")"
+	}
+	return wholeSeconds{m}, travelRoads
+}
+
+// truncate cuts s to at most n bytes at a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // wholeSeconds rounds every drive up to the second. With the day starting on a whole second
@@ -63,24 +93,26 @@ func (w wholeSeconds) Leg(from, to domain.Point) (plan.Leg, error) {
 
 // workingHours returns the first stretch of working time in [from, from+24h).
 func workingHours(cal domain.Calendar, from time.Time) (time.Time, time.Time, bool) {
-	start, ok := cal.NextWorking(from, 24*time.Hour)
-	if !ok || !start.Before(from.Add(24*time.Hour)) {
-		return time.Time{}, time.Time{}, false
-	}
-	end := start
-	for end.Before(from.Add(24*time.Hour)) && cal.IsWorking(end) {
-		end = end.Add(hoursStep)
-	}
-	return start, end, end.After(start)
+	return cal.FirstStretch(from, from.Add(24*time.Hour))
 }
 
-// dayInput reads the technicians and open jobs of a PlanDay request into a plan.Day; left
-// holds the jobs that cannot be planned before solving (no site point).
-func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.LeftOut, error) {
+// dayInputs is what a PlanDay reads from the store: the day to solve, the jobs left out before
+// solving (no site point), and what the parts picture needs (dayParts).
+type dayInputs struct {
+	day   plan.Day
+	left  []plan.LeftOut
+	techs map[string]domain.Technician
+	parts []*dispatchv1.Job // the planned jobs with likely parts
+}
+
+// dayInput reads the technicians and open jobs of a PlanDay request.
+func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (dayInputs, error) {
 	from := tm(req.GetDayStart()).Truncate(time.Second)
 	to := from.Add(24 * time.Hour)
 	var day plan.Day
 	var left []plan.LeftOut
+	techsByID := map[string]domain.Technician{}
+	var withParts []*dispatchv1.Job
 	day.DefaultService = defaultService
 	err := s.p.DB.View(func(tx *bbolt.Tx) error {
 		var techs []*dispatchv1.Technician
@@ -116,16 +148,22 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.Left
 				continue // not indexed either: fixed by UpdateTechnician
 			}
 			start, end, ok := workingHours(dt.Calendar, from)
+			at := dt.Base
 			if now := s.p.Clock.Now().Truncate(time.Second); ok && now.After(start) {
-				// The day has started: plan from now (the base stands in for where they are).
-				start, ok = now, now.Before(end)
+				// The day has started: plan from where they are now, once free.
+				pos, free, err := whereNow(tx, dt, start, now)
+				if err != nil {
+					return err
+				}
+				at, start, ok = pos, free, free.Before(end)
 			}
 			if !ok {
 				continue
 			}
-			day.Technicians = append(day.Technicians, plan.Tech{ID: dt.ID, Start: dt.Base, End: dt.Base,
+			day.Technicians = append(day.Technicians, plan.Tech{ID: dt.ID, Start: at, End: dt.Base,
 				From: start, Until: end, Level: dt.Level, Skills: dt.Skills, Capacity: dt.CapacityPerDay})
 			planned[dt.ID] = true
+			techsByID[dt.ID] = dt
 			reach = append(reach, dt)
 		}
 		if len(day.Technicians) == 0 {
@@ -160,6 +198,9 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.Left
 					return nil
 				}
 				day.Jobs = append(day.Jobs, dayJob(j, ap))
+				if len(j.GetLikelyParts()) > 0 {
+					withParts = append(withParts, j)
+				}
 				return nil
 			}); err != nil {
 				return err
@@ -179,8 +220,48 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (plan.Day, []plan.Left
 			return ja.Deadline.Before(jb.Deadline)
 		})
 		day.Jobs = day.Jobs[:maxPlanJobs]
+		kept := map[string]bool{}
+		for _, j := range day.Jobs {
+			kept[j.ID] = true
+		}
+		withParts = slices.DeleteFunc(withParts, func(j *dispatchv1.Job) bool { return !kept[j.GetId()] })
 	}
-	return day, left, err
+	return dayInputs{day: day, left: left, techs: techsByID, parts: withParts}, err
+}
+
+// recentJobs is how many of a technician's newest jobs whereNow looks through for the day's
+// check-ins: far more than anyone visits in a day.
+const recentJobs = 50
+
+// whereNow is where technician t is at now on a day whose working hours began at dayFrom, and
+// when they are free: at the site of their latest check-in of the day (the check-in's point,
+// else the job's site), free at now — or, while still on site, an hour after checking in —;
+// at their base, free now, when they have not checked in anywhere that day.
+func whereNow(tx *bbolt.Tx, t domain.Technician, dayFrom, now time.Time) (domain.Point, time.Time, error) {
+	pos, free := t.Base, now
+	var latest time.Time
+	err := store.RecentJobsOf(tx, t.ID, recentJobs, func(j *dispatchv1.Job) bool {
+		ci := j.GetCheckIn()
+		at := tm(ci.GetCheckInTime())
+		if ci == nil || at.Before(dayFrom) || at.After(now) || !at.After(latest) {
+			return true
+		}
+		p := ci.GetPoint()
+		if p == nil {
+			p = j.GetSite().GetPoint()
+		}
+		if p == nil {
+			return true
+		}
+		latest, pos, free = at, point(p), now
+		if j.GetState() == dispatchv1.JobState_JOB_STATE_ON_SITE {
+			if busy := at.Add(defaultService); busy.After(now) {
+				free = busy
+			}
+		}
+		return true
+	})
+	return pos, free.Truncate(time.Second), err
 }
 
 // reachable reports whether an unassigned job is one for this day's technicians: its site
@@ -219,10 +300,12 @@ func dayJob(j *dispatchv1.Job, ap *plan.Appointment) plan.DayJob {
 
 // PlanDay plans a day for a set of technicians without changing anything.
 func (s *Server) PlanDay(ctx context.Context, req *dispatchv1.PlanDayRequest) (*dispatchv1.PlanDayResponse, error) {
-	day, left, err := s.dayInput(req)
+	in, err := s.dayInput(req)
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	day, left := in.day, in.left
+	depots := s.dayParts(ctx, &day, in.parts, in.techs)
 	budget := time.Second
 	if req.GetBudget() != nil {
 		budget = req.GetBudget().AsDuration()
@@ -234,7 +317,8 @@ func (s *Server) PlanDay(ctx context.Context, req *dispatchv1.PlanDayRequest) (*
 		return nil, toStatus(ctx.Err())
 	}
 	opts := plan.Options{Seed: req.GetSeed(), Budget: budget}
-	dp, err := plan.PlanDay(ctx, day, s.travel(), opts)
+	travel, source := s.dayTravel(ctx, day)
+	dp, err := plan.PlanDay(ctx, day, travel, opts)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -242,13 +326,14 @@ func (s *Server) PlanDay(ctx context.Context, req *dispatchv1.PlanDayRequest) (*
 	if req.GetMoveLateAppointments() {
 		moved = releaseLate(&day, dp)
 		if len(moved) > 0 {
-			if dp, err = plan.PlanDay(ctx, day, s.travel(), opts); err != nil {
+			if dp, err = plan.PlanDay(ctx, day, travel, opts); err != nil {
 				return nil, toStatus(err)
 			}
 		}
 	}
 	dp.LeftOut = append(dp.LeftOut, left...)
-	out := dayPlanToProto(dp)
+	out := dayPlanToProto(dp, depots)
+	out.TravelSource = source
 	for _, r := range out.GetRoutes() {
 		for _, v := range r.GetVisits() {
 			v.MovesAppointment = moved[v.GetJobId()]
@@ -284,11 +369,15 @@ func releaseLate(day *plan.Day, dp plan.DayPlan) map[string]bool {
 
 func dur(d time.Duration) *durationpb.Duration { return durationpb.New(max(d, 0)) }
 
-func dayPlanToProto(dp plan.DayPlan) *dispatchv1.DayPlan {
+// dayPlanToProto converts a plan; depots names the depot each technician would collect at.
+func dayPlanToProto(dp plan.DayPlan, depots map[string]string) *dispatchv1.DayPlan {
 	out := &dispatchv1.DayPlan{Late: int32(dp.Late), Travel: dur(dp.Travel), Km: dp.Km, Iterations: int64(dp.Iterations)}
 	for _, r := range dp.Routes {
 		pr := &dispatchv1.PlannedRoute{TechnicianId: r.TechnicianID, DepartureTime: ts(r.Departure),
 			ReturnTime: ts(r.Return), Travel: dur(r.Travel), Km: r.Km}
+		if r.DepotArrival != nil {
+			pr.DepotLocationId, pr.DepotArrivalTime = depots[r.TechnicianID], ts(*r.DepotArrival)
+		}
 		for _, v := range r.Visits {
 			pr.Visits = append(pr.Visits, &dispatchv1.PlannedVisit{JobId: v.JobID, TravelBefore: dur(v.TravelBefore),
 				ArrivalTime: ts(v.Arrival), StartTime: ts(v.Start), EndTime: ts(v.End), Slack: dur(v.Slack),
@@ -458,60 +547,83 @@ func (s *Server) movePlanned(tx *bbolt.Tx, i int, j *dispatchv1.Job, start time.
 	return j, nil
 }
 
-// plannedDayReasons adds to each candidate of a dry-run ranking what inserting job j into the
-// technician's planned day costs (their open jobs planned on the candidate's arrival day, in
-// planned order): the extra driving and the place, or that it does not fit.
-func (s *Server) plannedDayReasons(j *dispatchv1.Job, rk *dispatchv1.Ranking) {
-	if j.GetSite().GetPoint() == nil {
+// byPlannedDay re-costs the candidates of rk who have a planned day on their arrival day by
+// the cheapest place for job j in it (see domain.Matcher.InPlannedDay), drops those whose
+// planned day cannot take it (ReasonPlannedDay), and sorts and explains the ranking again. tx
+// may be nil (a dry run reads its own snapshot); inside a write it sees the uncommitted
+// assignments. A planned day that cannot be evaluated keeps the candidate as ranked.
+func (s *Server) byPlannedDay(tx *bbolt.Tx, j *dispatchv1.Job, rk *domain.Ranking, now time.Time) {
+	if j.GetSite().GetPoint() == nil || len(rk.Candidates) == 0 {
 		return
 	}
-	for _, c := range rk.GetCandidates() {
-		why, err := s.insertionReason(j, c)
-		if err != nil {
+	deadline := s.matcher.Deadline(jobSpec(j), now)
+	kept := rk.Candidates[:0]
+	changed := false
+	for _, c := range rk.Candidates {
+		s.mu.RLock()
+		t, ok := s.roster.Technician(c.TechnicianID)
+		var tc domain.Technician
+		if ok {
+			tc = *t
+		}
+		s.mu.RUnlock()
+		if !ok || c.Load == 0 {
+			kept = append(kept, c) // nothing planned on the arrival day
+			continue
+		}
+		slot, arrival, fits, err := s.plannedSlot(tx, j, &tc, c.Arrival)
+		switch {
+		case err != nil:
 			s.log.Warn("planned-day insertion not evaluated", zap.String("job_id", j.GetId()),
-				zap.String("technician_id", c.GetTechnicianId()), zap.Error(err))
+				zap.String("technician_id", c.TechnicianID), zap.Error(err))
+		case slot == nil:
+			// nothing planned that day: the drive from the base is the insertion cost
+		case !fits:
+			rk.Exclusions[domain.ReasonPlannedDay]++
+			changed = true
 			continue
+		default:
+			s.matcher.InPlannedDay(&tc, &c, *slot, arrival, deadline)
+			changed = true
 		}
-		if why == "" {
-			continue
+		kept = append(kept, c)
+	}
+	rk.Candidates = kept
+	if changed {
+		domain.Sort(rk.Candidates)
+		for i := range rk.Candidates {
+			domain.Explain(&rk.Candidates[i])
 		}
-		if len(c.Reasons) >= 5 {
-			c.Reasons = c.Reasons[:4]
-		}
-		c.Reasons = append(c.Reasons, why)
 	}
 }
 
-// insertionReason evaluates job j in candidate c's planned day; "" when the day has nothing
-// planned.
-func (s *Server) insertionReason(j *dispatchv1.Job, c *dispatchv1.Candidate) (string, error) {
-	var tp *dispatchv1.Technician
+// plannedSlot finds the cheapest place for job j in technician t's planned day on the day of
+// arrival: their open jobs with a site planned that day, in planned order. slot is nil when
+// nothing is planned that day; fits is false when the day cannot take the job without
+// breaking an appointment, a window or the working hours, or making a visit late.
+func (s *Server) plannedSlot(tx *bbolt.Tx, j *dispatchv1.Job, t *domain.Technician, arrival time.Time) (*domain.Slot, time.Time, bool, error) {
 	var held []*dispatchv1.Job
-	err := s.p.DB.View(func(tx *bbolt.Tx) error {
-		t, found, err := store.Technician(tx, c.GetTechnicianId())
-		if err != nil || !found {
-			return err
-		}
-		tp = t
-		held, _, err = store.ListJobs(tx, store.JobFilter{TechnicianID: t.GetId()}, "", 1000)
-		return err
-	})
-	if err != nil || tp == nil {
-		return "", err
+	read := func(tx *bbolt.Tx) error {
+		return store.OpenJobsOf(tx, t.ID, func(j *dispatchv1.Job) error {
+			held = append(held, j)
+			return nil
+		})
 	}
-	dt, err := techToDomain(tp)
+	var err error
+	if tx != nil {
+		err = read(tx)
+	} else {
+		err = s.p.DB.View(read)
+	}
 	if err != nil {
-		return "", err
+		return nil, time.Time{}, false, err
 	}
-	loc, err := time.LoadLocation(tp.GetCalendar().GetTimeZone())
-	if err != nil {
-		loc = time.UTC
-	}
-	arr := tm(c.GetArrivalTime()).In(loc)
+	loc := t.Calendar.Location()
+	arr := arrival.In(loc)
 	midnight := time.Date(arr.Year(), arr.Month(), arr.Day(), 0, 0, 0, 0, loc)
-	from, until, ok := workingHours(dt.Calendar, midnight)
+	from, until, ok := workingHours(t.Calendar, midnight)
 	if !ok {
-		return "", nil
+		return nil, time.Time{}, false, nil
 	}
 	var planned []*dispatchv1.Job
 	for _, h := range held {
@@ -523,27 +635,31 @@ func (s *Server) insertionReason(j *dispatchv1.Job, c *dispatchv1.Candidate) (st
 		planned = append(planned, h)
 	}
 	if len(planned) == 0 {
-		return "", nil
+		return nil, time.Time{}, false, nil
 	}
 	sort.SliceStable(planned, func(a, b int) bool { return plannedTime(planned[a]).Before(plannedTime(planned[b])) })
-	day := plan.Day{DefaultService: defaultService, Technicians: []plan.Tech{{ID: dt.ID, Start: dt.Base, End: dt.Base,
-		From: from, Until: until, Level: dt.Level, Skills: dt.Skills, Capacity: dt.CapacityPerDay}}}
-	route := plan.TechRoute{TechnicianID: dt.ID}
+	if now := s.p.Clock.Now().Truncate(time.Second); now.After(from) {
+		from = now // the day has started: plan the rest of it from now
+	}
+	day := plan.Day{DefaultService: defaultService, Technicians: []plan.Tech{{ID: t.ID, Start: t.Base, End: t.Base,
+		From: from, Until: until, Level: t.Level, Skills: t.Skills, Capacity: t.CapacityPerDay}}}
+	route := plan.TechRoute{TechnicianID: t.ID}
 	for _, h := range planned {
 		var ap *plan.Appointment
 		if w := h.GetAppointment().GetWindow(); w != nil {
-			ap = &plan.Appointment{TechnicianID: dt.ID, Start: tm(w.GetStartTime())}
+			ap = &plan.Appointment{TechnicianID: t.ID, Start: tm(w.GetStartTime())}
 		}
 		day.Jobs = append(day.Jobs, dayJob(h, ap))
 		route.Visits = append(route.Visits, plan.PlannedVisit{JobID: h.GetId()})
 	}
-	ins, reason, err := plan.RankInsertions(day, plan.DayPlan{Routes: []plan.TechRoute{route}}, dayJob(j, nil), s.travel())
+	ins, _, err := plan.RankInsertions(day, plan.DayPlan{Routes: []plan.TechRoute{route}}, dayJob(j, nil), s.travel())
 	if err != nil {
-		return "", err
+		return nil, time.Time{}, false, err
 	}
-	if len(ins) == 0 {
-		return fmt.Sprintf("planned day: does not fit among %d visits (%s)", len(planned), reason), nil
+	slot := &domain.Slot{Of: len(planned)}
+	if len(ins) == 0 || ins[0].LateAdded > 0 {
+		return slot, time.Time{}, false, nil
 	}
-	return fmt.Sprintf("planned day: +%s driving as visit %d of %d, arriving %s", ins[0].ExtraTravel.Round(time.Minute),
-		ins[0].Position+1, len(planned)+1, ins[0].Arrival.In(loc).Format("15:04")), nil
+	slot.Position, slot.ExtraTravel = ins[0].Position, ins[0].ExtraTravel
+	return slot, ins[0].Arrival, true, nil
 }

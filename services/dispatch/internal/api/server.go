@@ -22,6 +22,7 @@ import (
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
+	"github.com/sanbao/sanbao/services/dispatch/internal/domain/plan"
 	"github.com/sanbao/sanbao/services/dispatch/internal/inventory"
 	"github.com/sanbao/sanbao/services/dispatch/internal/store"
 )
@@ -48,6 +49,14 @@ type Options struct {
 	// ReservationHold is how long a reservation is held before parts-inventory expires it
 	// (default 7 days).
 	ReservationHold time.Duration
+	// Roads answers the driving matrix of a day's points (OSRM's table service); nil plans
+	// days on straight lines (Policy.RoadFactor, Policy.SpeedKmh).
+	Roads Roads
+}
+
+// Roads is a road-network engine: the driving durations and distances between points.
+type Roads interface {
+	Table(ctx context.Context, pts []domain.Point) (*plan.Matrix, error)
 }
 
 // Server implements dispatchv1.DispatchServiceServer.
@@ -113,6 +122,9 @@ func (s *Server) Start(p *daemon.Platform) error {
 	s.p = p
 	s.log = p.Log.Named("api")
 	roster := domain.NewRoster()
+	if err := p.DB.Update(context.Background(), store.RebuildOpenJobs); err != nil {
+		return fmt.Errorf("index open jobs: %w", err)
+	}
 	err := p.DB.View(func(tx *bbolt.Tx) error {
 		if err := store.EachTechnician(tx, func(t *dispatchv1.Technician) error {
 			dt, err := techToDomain(t)
@@ -126,7 +138,7 @@ func (s *Server) Start(p *daemon.Platform) error {
 		}); err != nil {
 			return err
 		}
-		for _, st := range openStates() {
+		for _, st := range store.OpenStates() {
 			if err := store.EachJobInState(tx, st, func(j *dispatchv1.Job) error {
 				if k, ok := loadOf(roster, j); ok {
 					roster.AddLoad(k.tech, k.day, 1)
@@ -146,11 +158,6 @@ func (s *Server) Start(p *daemon.Platform) error {
 	s.mu.Unlock()
 	s.registerTimers()
 	return nil
-}
-
-func openStates() []dispatchv1.JobState {
-	return []dispatchv1.JobState{dispatchv1.JobState_JOB_STATE_ASSIGNED, dispatchv1.JobState_JOB_STATE_ACCEPTED,
-		dispatchv1.JobState_JOB_STATE_EN_ROUTE, dispatchv1.JobState_JOB_STATE_ON_SITE}
 }
 
 // errSkip ends a mutation without writing anything (a timer found nothing to do).

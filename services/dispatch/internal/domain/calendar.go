@@ -83,6 +83,31 @@ func (c Calendar) NextWorking(t time.Time, horizon time.Duration) (time.Time, bo
 	return next, true
 }
 
+// FirstStretch returns the first stretch of working time in [from, until): when it starts and
+// ends (cut at until); ok is false when none starts before until.
+func (c Calendar) FirstStretch(from, until time.Time) (start, end time.Time, ok bool) {
+	if c.cal == nil {
+		return time.Time{}, time.Time{}, false
+	}
+	days := int(until.Sub(from)/(24*time.Hour)) + 1
+	s, e, ok := c.cal.Stretch(from, days)
+	if !ok || !s.Before(until) {
+		return time.Time{}, time.Time{}, false
+	}
+	if e.After(until) {
+		e = until
+	}
+	return s, e, true
+}
+
+// Location is the calendar's time zone (UTC for the zero Calendar).
+func (c Calendar) Location() *time.Location {
+	if c.cal == nil {
+		return time.UTC
+	}
+	return c.cal.Location()
+}
+
 // DayOf returns the calendar day of t in the calendar's zone (UTC for the zero Calendar).
 func (c Calendar) DayOf(t time.Time) Day {
 	if c.cal == nil {

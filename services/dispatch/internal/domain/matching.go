@@ -18,6 +18,9 @@ const (
 	ReasonDeadline = "deadline"
 	ReasonWindow   = "window"
 	ReasonDeclined = "declined"
+	// ReasonPlannedDay: the job does not fit the technician's planned day (its appointments,
+	// windows and working hours), or would make visits of it late.
+	ReasonPlannedDay = "planned_day"
 )
 
 // JobSpec is what matching needs to know about a job.
@@ -103,8 +106,19 @@ type Candidate struct {
 	VanLocationID string
 	// Routed is true when the technician's organisation is where the job's difficulty
 	// belongs (see OrgKind.Routed).
-	Routed  bool
+	Routed bool
+	// Planned is set when the technician has a planned day on the arrival day: the job is
+	// costed by inserting it there, not by the drive from the base.
+	Planned *Slot
 	Reasons []string
+}
+
+// Slot is the cheapest place for a job in a technician's planned day.
+type Slot struct {
+	// Position is the visit number the job takes (0 first), Of the visits already planned.
+	Position, Of int
+	// ExtraTravel is the driving the job adds to the day.
+	ExtraTravel time.Duration
 }
 
 // Ranking is the ordered list of candidates for a job, best first, and why others are out.
@@ -154,10 +168,7 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, loads Loads, now time.Time
 	if !ok {
 		return Candidate{}, ReasonCalendar
 	}
-	deadline := job.ArriveBy
-	if deadline.IsZero() {
-		deadline = now.Add(p.ArriveWithin)
-	}
+	deadline := m.Deadline(job, now)
 
 	// Parts: the van, else the best depot on the way, else without.
 	readiness, via, van, dist := ReadinessUnknown, "", "", direct
@@ -199,36 +210,67 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, loads Loads, now time.Time
 		return Candidate{}, ReasonCapacity
 	}
 
-	slack := deadline.Sub(arrival)
-	w := p.Weights
-	dTerm := 1 - math.Min(dist/radius, 1)
-	lTerm := 1.0
-	if t.CapacityPerDay > 0 {
-		lTerm = 1 - float64(load)/float64(t.CapacityPerDay)
-	}
-	sTerm := 1.0
-	if p.ArriveWithin > 0 {
-		sTerm = math.Min(float64(slack)/float64(p.ArriveWithin), 1)
-	}
-	score := w.Distance*dTerm + w.Load*lTerm + w.Slack*sTerm
-	routed := t.Kind.Routed(job.Level)
-	if routed {
-		score += w.Routing
-	}
-	return Candidate{
+	c := Candidate{
 		TechnicianID:      t.ID,
 		OrganisationID:    t.OrganisationID,
-		Routed:            routed,
-		Score:             score,
+		Routed:            t.Kind.Routed(job.Level),
 		DistanceKm:        dist,
 		Travel:            travel,
 		Arrival:           arrival,
-		Slack:             slack,
+		Slack:             deadline.Sub(arrival),
 		Load:              load,
 		Parts:             readiness,
 		CollectLocationID: via,
 		VanLocationID:     van,
-	}, ""
+	}
+	c.Score = m.score(t, &c)
+	return c, ""
+}
+
+// score weighs a candidate's distance (against the technician's radius), load (against the
+// capacity) and slack (against the arrival target), plus the routing bonus.
+func (m Matcher) score(t *Technician, c *Candidate) float64 {
+	p := m.Policy
+	radius := t.RadiusKm
+	if radius <= 0 {
+		radius = p.DefaultRadiusKm
+	}
+	w := p.Weights
+	dTerm := 1 - math.Min(c.DistanceKm/radius, 1)
+	lTerm := 1.0
+	if t.CapacityPerDay > 0 {
+		lTerm = 1 - float64(c.Load)/float64(t.CapacityPerDay)
+	}
+	sTerm := 1.0
+	if p.ArriveWithin > 0 {
+		sTerm = math.Min(float64(c.Slack)/float64(p.ArriveWithin), 1)
+	}
+	score := w.Distance*dTerm + w.Load*lTerm + w.Slack*sTerm
+	if c.Routed {
+		score += w.Routing
+	}
+	return score
+}
+
+// InPlannedDay costs candidate c by the cheapest place for the job in the technician's
+// planned day instead of the drive from the base: the distance term becomes the driving the
+// job adds (at the policy's speed), the arrival and slack those of that place. deadline is
+// the job's arrival target (JobSpec.ArriveBy, or now + ArriveWithin).
+func (m Matcher) InPlannedDay(t *Technician, c *Candidate, slot Slot, arrival, deadline time.Time) {
+	c.Planned = &slot
+	c.DistanceKm = slot.ExtraTravel.Hours() * m.Policy.SpeedKmh
+	c.Travel = slot.ExtraTravel
+	c.Arrival = arrival
+	c.Slack = deadline.Sub(arrival)
+	c.Score = m.score(t, c)
+}
+
+// Deadline is the arrival target of job at now: its ArriveBy, else now + ArriveWithin.
+func (m Matcher) Deadline(job JobSpec, now time.Time) time.Time {
+	if job.ArriveBy.IsZero() {
+		return now.Add(m.Policy.ArriveWithin)
+	}
+	return job.ArriveBy
 }
 
 func (m Matcher) travel(km float64) time.Duration {
@@ -278,6 +320,9 @@ func Explain(c *Candidate) {
 	}
 	if c.Routed {
 		r = append(r, "organisation matches the job's difficulty")
+	}
+	if p := c.Planned; p != nil {
+		r = append(r, fmt.Sprintf("planned day: +%s driving as visit %d of %d", p.ExtraTravel.Round(time.Minute), p.Position+1, p.Of+1))
 	}
 	r = append(r,
 		fmt.Sprintf("distance %.1f km", c.DistanceKm),

@@ -2,10 +2,13 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
+	bbolterrors "go.etcd.io/bbolt/errors"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
@@ -56,8 +59,109 @@ func PutJob(tx *bbolt.Tx, old, j *dispatchv1.Job) error {
 			}
 		}
 	}
+	if prev, now := openHolder(old), openHolder(j); old == nil || prev != now {
+		if prev != "" {
+			if err := pstore.Delete(tx, bucketOpenJobsByTech, pstore.Key(prev, id)); err != nil {
+				return fmt.Errorf("put job: %w", err)
+			}
+		}
+		if now != "" {
+			if err := pstore.Put(tx, bucketOpenJobsByTech, pstore.Key(now, id), nil); err != nil {
+				return fmt.Errorf("put job: %w", err)
+			}
+		}
+	}
 	if err := pstore.PutProto(tx, bucketJobs, []byte(id), j); err != nil {
 		return fmt.Errorf("put job: %w", err)
+	}
+	return nil
+}
+
+// openStates are the states in which a job is on its technician's day.
+var openStates = []dispatchv1.JobState{dispatchv1.JobState_JOB_STATE_ASSIGNED, dispatchv1.JobState_JOB_STATE_ACCEPTED,
+	dispatchv1.JobState_JOB_STATE_EN_ROUTE, dispatchv1.JobState_JOB_STATE_ON_SITE}
+
+// OpenStates are the states in which a job is on its technician's day and counts toward their
+// load.
+func OpenStates() []dispatchv1.JobState { return slices.Clone(openStates) }
+
+// openHolder is the technician whose open jobs j is among, or "".
+func openHolder(j *dispatchv1.Job) string {
+	if j == nil || !slices.Contains(openStates, j.GetState()) {
+		return ""
+	}
+	return assignee(j)
+}
+
+// OpenJobsOf calls fn for each open job technician holds, in creation order.
+func OpenJobsOf(tx *bbolt.Tx, technician string, fn func(*dispatchv1.Job) error) error {
+	b, err := pstore.Bucket(tx, bucketOpenJobsByTech)
+	if err != nil {
+		return err
+	}
+	prefix := pstore.Prefix(technician)
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		j, found, err := Job(tx, string(k[len(prefix):]))
+		if err != nil {
+			return err
+		}
+		if found {
+			if err := fn(j); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RecentJobsOf calls fn for the jobs technician holds or last held, newest first, at most n,
+// until fn returns false.
+func RecentJobsOf(tx *bbolt.Tx, technician string, n int, fn func(*dispatchv1.Job) bool) error {
+	b, err := pstore.Bucket(tx, bucketJobsByTech)
+	if err != nil {
+		return err
+	}
+	prefix := pstore.Prefix(technician)
+	c := b.Cursor()
+	// Seek past the prefix (the next possible key), then step back into it.
+	end := append(bytes.Clone(prefix), 0xff)
+	k, _ := c.Seek(end)
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix) && n > 0; k, _ = c.Prev() {
+		n--
+		j, found, err := Job(tx, string(k[len(prefix):]))
+		if err != nil {
+			return err
+		}
+		if found && !fn(j) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// RebuildOpenJobs rebuilds open_jobs_by_technician from jobs_by_state.
+func RebuildOpenJobs(tx *bbolt.Tx) error {
+	if err := tx.DeleteBucket(bucketOpenJobsByTech); err != nil && !errors.Is(err, bbolterrors.ErrBucketNotFound) {
+		return fmt.Errorf("rebuild open jobs: %w", err)
+	}
+	if _, err := tx.CreateBucket(bucketOpenJobsByTech); err != nil {
+		return fmt.Errorf("rebuild open jobs: %w", err)
+	}
+	for _, st := range openStates {
+		if err := EachJobInState(tx, st, func(j *dispatchv1.Job) error {
+			if h := openHolder(j); h != "" {
+				return pstore.Put(tx, bucketOpenJobsByTech, pstore.Key(h, j.GetId()), nil)
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("rebuild open jobs: %w", err)
+		}
 	}
 	return nil
 }

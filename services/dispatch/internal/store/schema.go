@@ -24,6 +24,11 @@ var (
 	bucketJobsByState = []byte("jobs_by_state")
 	// bucketJobsByTech: technician id | job id → "" for the current assignee.
 	bucketJobsByTech = []byte("jobs_by_technician")
+	// bucketOpenJobsByTech: technician id | job id → "" for the current assignee while the job
+	// is open (assigned, accepted, en route, on site): a technician's day without their
+	// history. Rebuilt from jobs_by_state at every start (RebuildOpenJobs), so a file written
+	// by a binary that did not keep it is right again after an upgrade.
+	bucketOpenJobsByTech = []byte("open_jobs_by_technician")
 )
 
 // Schema is dispatch's store layout.
@@ -31,6 +36,6 @@ func Schema() pstore.Schema {
 	return pstore.Schema{
 		Version: Version,
 		Buckets: [][]byte{bucketTechnicians, bucketTechsByOrg, bucketJobs, bucketJobsByTicket,
-			bucketJobsByState, bucketJobsByTech},
+			bucketJobsByState, bucketJobsByTech, bucketOpenJobsByTech},
 	}
 }

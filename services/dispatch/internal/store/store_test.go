@@ -9,6 +9,7 @@ import (
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	"github.com/sanbao/sanbao/platform/bolttest"
+	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
 // jid is the i-th job id: valid ULIDs in order.
@@ -147,3 +148,80 @@ func TestTechnicianOrganisationIndex(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenJobsOfATechnician: the open-jobs index holds a technician's open jobs only, follows
+// reassignment and completion, and is rebuilt from the state index; RecentJobsOf walks a
+// technician's jobs newest first.
+func TestOpenJobsOfATechnician(t *testing.T) {
+	db := bolttest.Open(t, Schema())
+	open := func(tx *bbolt.Tx, tech string) []string {
+		var ids []*dispatchv1.Job
+		if err := OpenJobsOf(tx, tech, func(j *dispatchv1.Job) error { ids = append(ids, j); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return jobIDs(ids)
+	}
+	put := func(tx *bbolt.Tx, i int, tech string, st dispatchv1.JobState) {
+		old, _, err := Job(tx, jid(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := &dispatchv1.Job{Id: jid(i), TicketId: "T-1", State: st, Assignment: &dispatchv1.Assignment{TechnicianId: tech}}
+		if !found(old) {
+			old = nil
+		}
+		if err := PutJob(tx, old, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.UpdateAlone(func(tx *bbolt.Tx) error {
+		put(tx, 0, "t1", dispatchv1.JobState_JOB_STATE_ASSIGNED)
+		put(tx, 1, "t1", dispatchv1.JobState_JOB_STATE_ON_SITE)
+		put(tx, 2, "t1", dispatchv1.JobState_JOB_STATE_COMPLETED)
+		put(tx, 3, "t2", dispatchv1.JobState_JOB_STATE_ACCEPTED)
+		if got := fmt.Sprint(open(tx, "t1")); got != "[j0 j1]" {
+			t.Fatalf("t1 open jobs = %s, want [j0 j1]", got)
+		}
+		put(tx, 0, "t2", dispatchv1.JobState_JOB_STATE_ASSIGNED) // reassigned
+		put(tx, 1, "t1", dispatchv1.JobState_JOB_STATE_COMPLETED)
+		if got := fmt.Sprint(open(tx, "t1"), open(tx, "t2")); got != "[] [j0 j3]" {
+			t.Fatalf("open jobs of t1, t2 = %s, want [] [j0 j3]", got)
+		}
+		// A file whose index went stale (written by a binary that did not keep it).
+		if err := tx.DeleteBucket(bucketOpenJobsByTech); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketOpenJobsByTech); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketOpenJobsByTech).Put(pstore.Key("t1", jid(2)), nil); err != nil {
+			return err
+		}
+		if err := RebuildOpenJobs(tx); err != nil {
+			return err
+		}
+		if got := fmt.Sprint(open(tx, "t1"), open(tx, "t2")); got != "[] [j0 j3]" {
+			t.Fatalf("rebuilt open jobs of t1, t2 = %s, want [] [j0 j3]", got)
+		}
+		var recent []*dispatchv1.Job
+		if err := RecentJobsOf(tx, "t1", 10, func(j *dispatchv1.Job) bool { recent = append(recent, j); return true }); err != nil {
+			return err
+		}
+		if got := fmt.Sprint(jobIDs(recent)); got != "[j2 j1]" {
+			t.Fatalf("t1's recent jobs = %s, want newest first [j2 j1]", got)
+		}
+		recent = nil
+		if err := RecentJobsOf(tx, "t2", 1, func(j *dispatchv1.Job) bool { recent = append(recent, j); return true }); err != nil {
+			return err
+		}
+		if got := fmt.Sprint(jobIDs(recent)); got != "[j3]" {
+			t.Fatalf("t2's newest job = %s, want [j3]", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func found(j *dispatchv1.Job) bool { return j != nil && j.GetId() != "" }

@@ -43,6 +43,9 @@ func (s *Server) Start(ctx context.Context, p *daemon.Platform) error {
 	p.Timers.Handle(timerAutoClose, s.autoClose)
 	p.Timers.Handle(timerWarn, s.slaWarn)
 	p.Timers.Handle(timerBreach, s.slaBreach)
+	if s.blobs != nil {
+		p.Timers.Handle(timerRetention, s.retain)
+	}
 	p.Consume(events.ConsumerConfig{Stream: "DISPATCH", Durable: "ticket-jobs",
 		FilterSubjects: []string{"sanbao.dispatch.v1.job.>"}, Handle: s.HandleJobEvent})
 	return nil

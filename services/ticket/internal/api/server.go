@@ -14,10 +14,12 @@ import (
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/blob"
 	"github.com/sanbao/sanbao/platform/calendar"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
+	"github.com/sanbao/sanbao/platform/notify"
 	"github.com/sanbao/sanbao/platform/outbox"
 	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/platform/timer"
@@ -51,6 +53,12 @@ type Server struct {
 	warranty Warranty
 	dispatch Dispatch
 	breaches *prometheus.CounterVec // sanbao_sla_breaches_total
+
+	blobs       blob.Store             // attachments' bytes (nil: no attachment API)
+	attachments domain.AttachmentRules // their limits and retention
+
+	notifyPref   *notify.Preference        // quiet hours of customer notifications (nil: none sent)
+	notifyServed func(notify.Channel) bool // the channels a provider serves
 }
 
 var _ ticketv1.TicketServiceServer = (*Server)(nil)
@@ -235,6 +243,12 @@ func (c *change) save() error {
 		return err
 	}
 	if err := store.PutTicket(c.tx, c.old, c.t, facts); err != nil {
+		return err
+	}
+	if err := c.s.keepAttachments(c.tx, c.old, c.t, c.now); err != nil {
+		return err
+	}
+	if err := c.notifyCustomer(c.tx); err != nil {
 		return err
 	}
 	snap := snapshot(c.t)

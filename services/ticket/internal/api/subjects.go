@@ -27,6 +27,8 @@ const (
 	SubjectCalendarUpdated      = "sanbao.ticket.v1.calendar.updated"
 	SubjectPolicyCreated        = "sanbao.ticket.v1.policy.created"
 	SubjectPolicyUpdated        = "sanbao.ticket.v1.policy.updated"
+	SubjectAttachmentAdded      = "sanbao.ticket.v1.attachment.added"
+	SubjectAttachmentRemoved    = "sanbao.ticket.v1.attachment.removed"
 )
 
 // Timer kinds of the ticket service.
@@ -38,4 +40,5 @@ const (
 	timerAutoClose = "ticket.auto_close"
 	timerWarn      = "sla.warn"
 	timerBreach    = "sla.breach"
+	timerRetention = "attachment.retention"
 )

@@ -30,10 +30,14 @@ var (
 	Calendars = []byte("calendars")
 	// Policies: id → ticketv1.ServicePolicy.
 	Policies = []byte("service_policies")
+	// Attachments: id → ticketv1.Attachment (the bytes are in the content store under the id).
+	Attachments = []byte("attachments")
+	// AttachmentIndex: ticket id, attachment id → nothing (a ticket's attachments in order).
+	AttachmentIndex = []byte("attachment_index")
 )
 
 // Schema is the store layout.
 func Schema() store.Schema {
 	return store.Schema{Version: Version, Buckets: [][]byte{Tickets, Numbers, Sequences, TicketIndex, Repairs, KPI,
-		Contacts, Calendars, Policies}, Migrate: migrate}
+		Contacts, Calendars, Policies, Attachments, AttachmentIndex}, Migrate: migrate}
 }

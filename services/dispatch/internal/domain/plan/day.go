@@ -39,6 +39,13 @@ type Tech struct {
 	// takes DepotStop.
 	Depot     *domain.Point
 	DepotStop time.Duration
+	// DepotParts lists the parts the depot holds; nil means it holds every part.
+	DepotParts map[string]bool
+}
+
+// collects reports whether the technician can collect every part of job j at their depot.
+func (t *Tech) collects(j *DayJob) bool {
+	return t.Depot != nil && (t.DepotParts == nil || hasAll(t.DepotParts, j.Parts))
 }
 
 // DayJob is one visit to plan.
@@ -308,7 +315,7 @@ func buildDay(day Day, travel Travel) (*built, error) {
 			b.skilled[i] = append(b.skilled[i], v)
 			if hasAll(t.Van, j.Parts) {
 				b.parts[i] = append(b.parts[i], v)
-			} else if t.Depot != nil {
+			} else if t.collects(j) {
 				b.parts[i] = append(b.parts[i], v)
 				pickup = append(pickup, v)
 			}
@@ -341,7 +348,7 @@ func buildDay(day Day, travel Travel) (*built, error) {
 			}
 			st := sec(j.Appointment.Start)
 			mj.Open, mj.Close, mj.Pinned, mj.Allowed = st, st, true, []int{v}
-			if !hasAll(day.Technicians[v].Van, j.Parts) && day.Technicians[v].Depot != nil {
+			if !hasAll(day.Technicians[v].Van, j.Parts) && day.Technicians[v].collects(j) {
 				mj.Pickup = []int{v}
 			}
 		case len(b.skilled[i]) == 0:

@@ -152,6 +152,28 @@ func TestPlanDayFieldConstraints(t *testing.T) {
 			}
 		},
 	}, {
+		name: "a depot that does not hold the part is no help: the van that has it, far away, takes the job",
+		techs: func() []Tech {
+			d := withDepot
+			d.DepotParts = map[string]bool{"filter-2": true}
+			return []Tech{d, withPart}
+		}(),
+		jobs: func() []DayJob {
+			pcb := job("pcb", east(2))
+			pcb.Parts = []string{"pcb-7"}
+			filter := job("filter", east(2))
+			filter.Parts = []string{"filter-2"}
+			return []DayJob{pcb, filter}
+		}(),
+		check: func(t *testing.T, p DayPlan) {
+			if who, _ := visit(p, "pcb"); who != "t-part" {
+				t.Fatalf("pcb job on %q, want t-part (the only van with it; t-depot's depot has no pcb-7)", who)
+			}
+			if who, _ := visit(p, "filter"); who != "t-depot" {
+				t.Fatalf("filter job on %q, want t-depot (collects it at its depot)", who)
+			}
+		},
+	}, {
 		name:  "a part on no van and no depot: left out",
 		techs: []Tech{tech("t-near", east(1))},
 		jobs: func() []DayJob {

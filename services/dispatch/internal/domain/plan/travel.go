@@ -53,6 +53,7 @@ type Matrix struct {
 	points    []domain.Point
 	durations [][]float64 // seconds
 	distances [][]float64 // metres
+	exact     map[domain.Point]int
 	// Tolerance is the farthest, in km, a point may be from its matched location.
 	Tolerance float64
 }
@@ -70,6 +71,51 @@ type osrmTable struct {
 	Destinations []struct {
 		Location []float64 `json:"location"`
 	} `json:"destinations"`
+}
+
+// NewMatrix is a matrix over points: durations in seconds and distances in metres (nil: no
+// distances), rows by source, -1 for a pair without a route; points are matched within
+// tolerance km.
+func NewMatrix(points []domain.Point, durations, distances [][]float64, tolerance float64) (*Matrix, error) {
+	n := len(points)
+	if len(durations) != n || (distances != nil && len(distances) != n) {
+		return nil, fmt.Errorf("matrix: %d points, %d duration rows, %d distance rows", n, len(durations), len(distances))
+	}
+	for i := range n {
+		if len(durations[i]) != n || (distances != nil && len(distances[i]) != n) {
+			return nil, fmt.Errorf("matrix: row %d: need %d columns", i, n)
+		}
+	}
+	m := &Matrix{points: points, durations: durations, distances: distances, Tolerance: tolerance,
+		exact: make(map[domain.Point]int, n)}
+	for i, p := range points {
+		m.exact[p] = i
+	}
+	return m, nil
+}
+
+// Points returns the distinct points of a day: the technicians' start, end and depot, and the
+// jobs' sites, in that order.
+func (d Day) Points() []domain.Point {
+	seen := map[domain.Point]bool{}
+	var out []domain.Point
+	add := func(p domain.Point) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, t := range d.Technicians {
+		add(t.Start)
+		add(t.End)
+		if t.Depot != nil {
+			add(*t.Depot)
+		}
+	}
+	for _, j := range d.Jobs {
+		add(j.Location)
+	}
+	return out
 }
 
 // ParseOSRMTable reads an OSRM table-service answer (all points as both sources and
@@ -122,6 +168,9 @@ func unnull(rows [][]*float64) [][]float64 {
 }
 
 func (m *Matrix) index(p domain.Point) (int, error) {
+	if i, ok := m.exact[p]; ok {
+		return i, nil
+	}
 	best, bi := math.Inf(1), -1
 	for i, q := range m.points {
 		if d := domain.GreatCircleKm(p, q); d < best {
