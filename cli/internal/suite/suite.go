@@ -219,8 +219,18 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 	if l := cfg.Listeners["inventory"]; l != nil {
 		dc.InventoryAddr = l.Addr().String()
 	}
+	if tc.Attachments.HTTPListen == "" {
+		// The attachments' HTTP face on a free loopback port, for the console's /files/ (the
+		// technician's photos and signatures); the port is chosen here and taken by ticket.Run.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("attachments http: %w", err)
+		}
+		tc.Attachments.HTTPListen = l.Addr().String()
+		_ = l.Close()
+	}
 	g, gctx := errgroup.WithContext(ctx)
-	if con, err = startConsole(gctx, g, cfg, log.Named("console"), []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon}); err != nil {
+	if con, err = startConsole(gctx, g, cfg, log.Named("console"), []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon}, "http://"+tc.Attachments.HTTPListen); err != nil {
 		return err
 	}
 	g.Go(func() error { return ticket.Run(gctx, tc, log.Named("ticket"), to) })
