@@ -31,8 +31,8 @@ chromium:
 	@tools/chromium/install
 
 ## s3-test: the content-store suite and the attachment API against a real SeaweedFS S3 gateway
-## (Apache-2.0), built once at the pinned version into .bin/weed (slow the first time: a large
-## module). Not in make test for that build's sake; .ci/run calls it.
+## (Apache-2.0), built once at the pinned version into .bin/weed (slow the first time: 43 min of a
+## loaded 2-core machine, ~10 CPU-min). Not in make test for that build's sake; .ci/run calls it.
 SEAWEEDFS_VERSION := v0.0.0-20261109003541-7506e5f91cd6
 s3-test: $(BIN)/weed $(BIN)/nats-server
 	SANBAO_WEED_BIN=$(BIN)/weed SANBAO_NATS_SERVER_BIN=$(BIN)/nats-server $(GO) test $(TESTFLAGS) -run 'TestS3|TestAttachments' ./platform/blob/... ./services/ticket/

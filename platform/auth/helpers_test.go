@@ -50,6 +50,7 @@ func newWorld(t *testing.T) *world {
 		grpc.ChainUnaryInterceptor(g.Unary), grpc.ChainStreamInterceptor(g.Stream))
 	ticketv1.RegisterTicketServiceServer(s, ticketv1.UnimplementedTicketServiceServer{})
 	ticketv1.RegisterAttachmentServiceServer(s, ticketv1.UnimplementedAttachmentServiceServer{})
+	ticketv1.RegisterCustomerServiceServer(s, ticketv1.UnimplementedCustomerServiceServer{})
 	warrantyv1.RegisterWarrantyServiceServer(s, warrantyv1.UnimplementedWarrantyServiceServer{})
 	dispatchv1.RegisterDispatchServiceServer(s, dispatchv1.UnimplementedDispatchServiceServer{})
 	inventoryv1.RegisterInventoryServiceServer(s, inventoryv1.UnimplementedInventoryServiceServer{})

@@ -65,6 +65,7 @@ var PersonalData = []Role{RoleServiceDesk, RoleDispatcher, RoleTechnician, RoleD
 const (
 	ticketService    = "/sanbao.ticket.v1.TicketService/"
 	attachService    = "/sanbao.ticket.v1.AttachmentService/"
+	customerService  = "/sanbao.ticket.v1.CustomerService/"
 	warrantyService  = "/sanbao.warranty.v1.WarrantyService/"
 	dispatchService  = "/sanbao.dispatch.v1.DispatchService/"
 	inventoryService = "/sanbao.inventory.v1.InventoryService/"
@@ -255,6 +256,9 @@ var policy = map[string]Rule{
 	dispatchService + "TransferJob":   rule(all(disp, mgr), own(tech)),
 	dispatchService + "ListPoolJobs":  rule(all(disp, mgr), own(tech), pii),
 	dispatchService + "ListDayJobs":   rule(all(disp, mgr), own(tech), pii),
+
+	// Unit codes for the customer's page (ticket service): staff, and dealers for their own units.
+	customerService + "IssueUnitCode": rule(all(desk, mgr, admin), org(dealer), pii),
 
 	attachService + "UploadAttachment":   rule(all(desk, techd, mgr), org(dealer), own(tech), byHandler),
 	attachService + "GetAttachment":      rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech)),

@@ -20,6 +20,7 @@ var serviceFiles = []protoreflect.FileDescriptor{
 	dispatchv1.File_sanbao_dispatch_v1_dispatch_service_proto,
 	inventoryv1.File_sanbao_inventory_v1_inventory_service_proto,
 	ticketv1.File_sanbao_ticket_v1_attachment_proto,
+	ticketv1.File_sanbao_ticket_v1_customer_proto,
 }
 
 // apiMethod is one RPC of the four services.

@@ -15,6 +15,7 @@ require (
 	github.com/sanbao/sanbao/platform v0.0.0-00010101000000-000000000000
 	github.com/sanbao/sanbao/services/dispatch v0.0.0-00010101000000-000000000000
 	github.com/sanbao/sanbao/services/warranty v0.0.0-00010101000000-000000000000
+	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 	go.etcd.io/bbolt v1.5.0
 	go.uber.org/zap v1.28.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260819154853-08b0e4226688

@@ -66,6 +66,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 type Service struct {
 	api         *api.Server
 	attachments *api.Attachments
+	customer    *api.Customer
 	blobs       blob.Store
 	http        *api.HTTP
 	cfg         AttachmentConfig
@@ -104,7 +105,8 @@ func New(cfg Config) (*Service, error) {
 		_, _ = wc.Close(), dc.Close()
 		return nil, err
 	}
-	return &Service{api: srv, attachments: att, http: api.NewHTTP(att, cfg.Daemon.Security.Insecure), cfg: cfg.Attachments,
+	cust := api.NewCustomer(srv)
+	return &Service{api: srv, attachments: att, customer: cust, http: api.NewHTTP(att, cust, cfg.Daemon.Security.Insecure), cfg: cfg.Attachments,
 		security: cfg.Daemon.Security, conns: []*grpc.ClientConn{wc, dc}}, nil
 }
 
@@ -115,6 +117,7 @@ func (s *Service) Schema() pstore.Schema { return store.Schema() }
 func (s *Service) Register(g *grpc.Server) {
 	ticketv1.RegisterTicketServiceServer(g, s.api)
 	ticketv1.RegisterAttachmentServiceServer(g, s.attachments)
+	ticketv1.RegisterCustomerServiceServer(g, s.customer)
 }
 
 // Start wires the API and the lifecycle to the platform, ensures the S3 bucket (retried while

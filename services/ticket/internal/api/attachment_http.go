@@ -14,9 +14,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
 	"github.com/sanbao/sanbao/platform/auth"
+	"github.com/sanbao/sanbao/platform/ratelimit"
 	"github.com/sanbao/sanbao/platform/rpc"
 	"github.com/sanbao/sanbao/services/ticket/internal/domain"
 )
@@ -37,16 +39,30 @@ type TokenVerifier interface {
 // Content-Disposition: attachment for everything but images, so nothing uploaded runs in the
 // site's origin.
 type HTTP struct {
-	a        *Attachments
-	insecure bool
-	tokens   atomic.Pointer[TokenVerifier]
-	mux      *http.ServeMux
+	a          *Attachments
+	c          *Customer
+	insecure   bool
+	tokens     atomic.Pointer[TokenVerifier]
+	mux        *http.ServeMux
+	perCode    *ratelimit.Keyed // public lookups per unit code
+	perIP      *ratelimit.Keyed // public lookups per client address
+	otpPerCode *ratelimit.Keyed // one-time codes asked for per unit code
 }
 
-// NewHTTP returns the HTTP face of a. With insecure every caller is trusted (an --insecure
-// server); otherwise it answers 503 until SetTokens gives it the token verifier.
-func NewHTTP(a *Attachments, insecure bool) *HTTP {
-	h := &HTTP{a: a, insecure: insecure, mux: http.NewServeMux()}
+// NewHTTP returns the HTTP face of attachments a and customer pages c. With insecure every
+// caller is trusted (an --insecure server); otherwise it answers 503 until SetTokens gives it
+// the token verifier.
+func NewHTTP(a *Attachments, c *Customer, insecure bool) *HTTP {
+	h := &HTTP{a: a, c: c, insecure: insecure, mux: http.NewServeMux(),
+		perCode: ratelimit.New(LookupEveryPerCode, LookupBurst, 100_000),
+		perIP:   ratelimit.New(LookupEveryPerIP, LookupBurst, 100_000), otpPerCode: ratelimit.New(otpEvery, 3, 100_000)}
+	h.mux.HandleFunc("POST /v1/c/{code}/otp", h.requestOTP)
+	h.mux.HandleFunc("POST /v1/c/{code}/session", h.openSession)
+	h.mux.HandleFunc("GET /v1/c/{code}/tickets/{number}", h.tracking)
+	h.mux.HandleFunc("POST /v1/c/{code}/tickets", h.reportProblem)
+	h.mux.HandleFunc("POST /v1/c/{code}/tickets/{number}/survey", h.answerSurvey)
+	h.mux.HandleFunc("GET /v1/c/{code}", h.unitView)
+	h.mux.HandleFunc("GET /v1/unit-codes/{code}/qr.png", h.qr)
 	h.mux.HandleFunc("POST /v1/tickets/{ticket_id}/attachments", h.upload)
 	h.mux.HandleFunc("GET /v1/attachments/{id}", h.get)
 	h.mux.HandleFunc("GET /v1/attachments/{id}/content", h.content)
@@ -109,7 +125,10 @@ func (h *HTTP) fail(w http.ResponseWriter, err error) {
 	_, _ = w.Write(b)
 }
 
-func (h *HTTP) json(w http.ResponseWriter, code int, m *ticketv1.Attachment) {
+func (h *HTTP) json(w http.ResponseWriter, code int, m *ticketv1.Attachment) { h.message(w, code, m) }
+
+// message writes m as JSON (protojson).
+func (h *HTTP) message(w http.ResponseWriter, code int, m proto.Message) {
 	b, err := protojson.Marshal(m)
 	if err != nil {
 		h.fail(w, rpc.Internal(err))

@@ -34,10 +34,17 @@ var (
 	Attachments = []byte("attachments")
 	// AttachmentIndex: ticket id, attachment id → nothing (a ticket's attachments in order).
 	AttachmentIndex = []byte("attachment_index")
+	// UnitCodes: code → ticketv1.UnitCode; UnitCodeBySerial: unit serial → code.
+	UnitCodes        = []byte("unit_codes")
+	UnitCodeBySerial = []byte("unit_code_by_serial")
+	// CustomerOTPs: unit code → the pending one-time code (JSON of domain.OTP).
+	CustomerOTPs = []byte("customer_otps")
+	// CustomerSessions: SHA-256 of a session token → Session (JSON).
+	CustomerSessions = []byte("customer_sessions")
 )
 
 // Schema is the store layout.
 func Schema() store.Schema {
 	return store.Schema{Version: Version, Buckets: [][]byte{Tickets, Numbers, Sequences, TicketIndex, Repairs, KPI,
-		Contacts, Calendars, Policies, Attachments, AttachmentIndex}, Migrate: migrate}
+		Contacts, Calendars, Policies, Attachments, AttachmentIndex, UnitCodes, UnitCodeBySerial, CustomerOTPs, CustomerSessions}, Migrate: migrate}
 }

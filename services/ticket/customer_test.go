@@ -1,0 +1,182 @@
+package ticket_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	typev1 "github.com/sanbao/sanbao/gen/sanbao/type/v1"
+	"github.com/sanbao/sanbao/platform/auth"
+	"github.com/sanbao/sanbao/platform/clock"
+	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/svctest"
+	"github.com/sanbao/sanbao/services/ticket"
+)
+
+// TestCustomerUnitPage: the page a unit's code opens shows that unit's service history and
+// nothing of another unit or of anyone's personal data, whatever is put in the URL; lookups
+// are rate-limited; the QR code is for staff and the unit's own dealer.
+func TestCustomerUnitPage(t *testing.T) {
+	local, err := auth.OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := natstest.Run(t)
+	ns.Streams(t, "dispatch")
+	cfg := ticket.DefaultConfig()
+	cfg.WarrantyAddr, cfg.DispatchAddr = "127.0.0.1:1", "127.0.0.1:1"
+	cfg.Daemon.Security.TokenJWKS, cfg.Daemon.Security.TokenIssuer, cfg.Daemon.Security.TokenAudience = local.JWKSFile(), local.Issuer, local.Audience
+	svc, err := ticket.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	fake := clock.NewFake(t0)
+	run := svctest.Start(t, svc, svctest.Options{Name: "ticket", Clock: fake, NATS: ns, Auth: local})
+	ctx := context.Background()
+	desk := auth.Person{Subject: "desk-1", Roles: []auth.Role{auth.RoleServiceDesk}}
+	cust := ticketv1.NewCustomerServiceClient(run.DialAs(t, desk))
+	tickets := ticketv1.NewTicketServiceClient(run.DialAs(t, desk))
+
+	issue := func(rid, serial, org string) string {
+		resp, err := cust.IssueUnitCode(ctx, &ticketv1.IssueUnitCodeRequest{RequestId: rid, UnitSerial: serial, ProductLine: "diesel-engine", OrganisationId: org})
+		if err != nil {
+			t.Fatalf("IssueUnitCode(%s) = %v", serial, err)
+		}
+		return resp.GetUnitCode().GetCode()
+	}
+	codeA, codeB := issue("ia", "SN-A", "dealer-a"), issue("ib", "SN-B", "dealer-b")
+	if again := issue("ia2", "SN-A", "dealer-a"); again != codeA || len(codeA) != 10 || codeA == codeB {
+		t.Fatalf("codes = %s, %s, again %s; want one 10-character code per unit", codeA, codeB, again)
+	}
+	open := func(rid, serial, name string) string {
+		tk := consultation("cust-" + rid)
+		tk.Unit.Serial = serial
+		tk.Customer.Contact = &typev1.Contact{Name: name, Phone: "1390000" + rid[len(rid)-4:]}
+		resp, err := tickets.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: rid, Ticket: tk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetTicket().GetNumber()
+	}
+	a1, a2 := open("ta-0001", "SN-A", "Li Lei"), open("ta-0002", "SN-A", "Li Lei")
+	b1 := open("tb-0003", "SN-B", "Han Meimei")
+
+	srv := httptest.NewServer(svc.AttachmentHandler())
+	t.Cleanup(srv.Close)
+	get := func(path, tok, from string) (int, []byte, http.Header) {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		if from != "" {
+			req.Header.Set("X-Forwarded-For", from) // must not change whose bucket it is
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, resp.Header
+	}
+
+	code, body, _ := get("/v1/c/"+strings.ToLower(codeA[:5])+"-"+codeA[5:], "", "")
+	var view ticketv1.UnitView
+	if code != http.StatusOK || protojson.Unmarshal(body, &view) != nil {
+		t.Fatalf("GET /v1/c/<A> = %d %s", code, body)
+	}
+	var numbers []string
+	for _, v := range view.GetHistory() {
+		numbers = append(numbers, v.GetNumber())
+	}
+	if len(numbers) != 2 || !strings.Contains(strings.Join(numbers, ","), a1) || !strings.Contains(strings.Join(numbers, ","), a2) {
+		t.Errorf("unit A's history = %v, want %s and %s", numbers, a1, a2)
+	}
+	for _, leak := range []string{b1, "SN-B", "Han Meimei", "Li Lei", "1390000", "dealer-a", "desk-1"} {
+		if bytes.Contains(body, []byte(leak)) {
+			t.Errorf("unit A's page shows %q: %s", leak, body)
+		}
+	}
+	// Whatever is put in the URL, it is unit B's own page or nothing.
+	for _, path := range []string{"/v1/c/" + codeB, "/v1/c/" + codeA + "X", "/v1/c/" + codeB[:9], "/v1/c/SN-A", "/v1/c/SN-B",
+		"/v1/c/..%2F" + codeB, "/v1/c/" + codeA + "%00" + codeB, "/v1/c/0000000000", "/v1/c/%27%20OR%201%3D1"} {
+		code, body, _ := get(path, "", "")
+		if bytes.Contains(body, []byte(a1)) || bytes.Contains(body, []byte(a2)) {
+			t.Errorf("GET %s = %d showing unit A's tickets: %s", path, code, body)
+		}
+		if path != "/v1/c/"+codeB && code == http.StatusOK {
+			t.Errorf("GET %s = 200 %s, want no unit", path, body)
+		}
+	}
+
+	// Rate limits: one code looked up over and over, many codes from one address.
+	limited := false
+	for i := 0; i < 30 && !limited; i++ {
+		code, _, h := get("/v1/c/"+codeB, "", "10.0.0."+string(rune('0'+i%10)))
+		limited = code == http.StatusTooManyRequests && h.Get("Retry-After") != ""
+	}
+	if !limited {
+		t.Error("30 lookups of one code at once never limited")
+	}
+
+	// The QR code: staff and the unit's dealer; not another dealer, not without a token.
+	tok := func(p auth.Person) string {
+		s, err := local.Issue(p, fake.Now(), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if code, body, h := get("/v1/unit-codes/"+codeA+"/qr.png", tok(desk), ""); code != http.StatusOK || h.Get("Content-Type") != "image/png" || !bytes.HasPrefix(body, []byte("\x89PNG")) {
+		t.Errorf("QR as desk = %d %s", code, h.Get("Content-Type"))
+	}
+	if code, _, _ := get("/v1/unit-codes/"+codeA+"/qr.png", tok(auth.Person{Subject: "da", Roles: []auth.Role{auth.RoleDealer}, Org: "dealer-a"}), ""); code != http.StatusOK {
+		t.Errorf("QR as the unit's dealer = %d, want 200", code)
+	}
+	if code, _, _ := get("/v1/unit-codes/"+codeA+"/qr.png", tok(auth.Person{Subject: "db", Roles: []auth.Role{auth.RoleDealer}, Org: "dealer-b"}), ""); code != http.StatusNotFound {
+		t.Errorf("QR as another dealer = %d, want 404", code)
+	}
+	if code, _, _ := get("/v1/unit-codes/"+codeA+"/qr.png", "", ""); code != http.StatusUnauthorized {
+		t.Errorf("QR without a token = %d, want 401", code)
+	}
+}
+
+// TestLookupLimitPerAddress: guessing many codes from one address is stopped.
+func TestLookupLimitPerAddress(t *testing.T) {
+	cfg := ticket.DefaultConfig()
+	cfg.WarrantyAddr, cfg.DispatchAddr = "127.0.0.1:1", "127.0.0.1:1"
+	cfg.Daemon.Security.Insecure = true
+	svc, err := ticket.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	ns := natstest.Run(t)
+	ns.Streams(t, "dispatch")
+	svctest.Start(t, svc, svctest.Options{Name: "ticket", Clock: clock.NewFake(t0), NATS: ns})
+	srv := httptest.NewServer(svc.AttachmentHandler())
+	t.Cleanup(srv.Close)
+	limited := 0
+	for i := range 40 {
+		resp, err := http.Get(srv.URL + "/v1/c/" + strings.Repeat(string("0123456789ABCDEFGHJK"[i%20]), 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Error("40 guessed codes from one address at once never limited")
+	}
+}

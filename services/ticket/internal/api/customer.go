@@ -1,0 +1,114 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/idem"
+	"github.com/sanbao/sanbao/services/ticket/internal/domain"
+	"github.com/sanbao/sanbao/services/ticket/internal/store"
+)
+
+// maxHistory bounds a unit's service history on the customer's page.
+const maxHistory = 50
+
+// Customer implements ticketv1.CustomerServiceServer and the customer's view of a unit.
+type Customer struct {
+	ticketv1.UnimplementedCustomerServiceServer
+	s *Server
+}
+
+var _ ticketv1.CustomerServiceServer = (*Customer)(nil)
+
+// NewCustomer returns the customer API of s.
+func NewCustomer(s *Server) *Customer { return &Customer{s: s} }
+
+// IssueUnitCode implements ticketv1.CustomerServiceServer.
+func (c *Customer) IssueUnitCode(ctx context.Context, req *ticketv1.IssueUnitCodeRequest) (*ticketv1.IssueUnitCodeResponse, error) {
+	if c.s.p == nil {
+		return nil, errNotStarted
+	}
+	resp := &ticketv1.IssueUnitCodeResponse{}
+	err := c.s.p.DB.Update(ctx, func(tx *bbolt.Tx) error {
+		proto.Reset(resp)
+		if found, err := idem.Lookup(tx, "IssueUnitCode", req.GetRequestId(), req, resp); found || err != nil {
+			return err
+		}
+		now := c.s.p.Clock.Now()
+		if code := store.UnitCodeOf(tx, req.GetUnitSerial()); code != "" {
+			uc, err := store.UnitCode(tx, code)
+			if err != nil {
+				return err
+			}
+			if req.GetContact() != nil {
+				uc.Contact = req.GetContact()
+				if err := store.PutUnitCode(tx, uc); err != nil {
+					return err
+				}
+			}
+			resp.UnitCode = uc
+			return idem.Save(tx, "IssueUnitCode", req.GetRequestId(), req, resp, now)
+		}
+		for range 5 { // a collision in 2^50 is rare; five in a row is a broken random source
+			code, err := domain.NewUnitCode(rand.Reader)
+			if err != nil {
+				return err
+			}
+			if _, err := store.UnitCode(tx, code); !errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			uc := &ticketv1.UnitCode{Code: code, UnitSerial: req.GetUnitSerial(), ProductLine: req.GetProductLine(),
+				OrganisationId: req.GetOrganisationId(), CreateTime: ts(now), Contact: req.GetContact()}
+			if err := store.PutUnitCode(tx, uc); err != nil {
+				return err
+			}
+			resp.UnitCode = uc
+			return idem.Save(tx, "IssueUnitCode", req.GetRequestId(), req, resp, now)
+		}
+		return fmt.Errorf("unit code: no free code in five draws")
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return resp, nil
+}
+
+// View returns what the customer may see of the unit with code (typed or scanned; normalised):
+// its product line and its tickets' numbers, kinds, states and dates. An unknown or malformed
+// code is store.ErrNotFound.
+func (c *Customer) View(code string) (*ticketv1.UnitView, error) {
+	norm, err := domain.NormalizeCode(code)
+	if err != nil {
+		return nil, fmt.Errorf("unit code: %w", store.ErrNotFound)
+	}
+	view := &ticketv1.UnitView{}
+	err = c.s.p.DB.View(func(tx *bbolt.Tx) error {
+		uc, err := store.UnitCode(tx, norm)
+		if err != nil {
+			return err
+		}
+		view.ProductLine = uc.GetProductLine()
+		tickets, _, err := store.ListTickets(tx, store.Filter{Serial: uc.GetUnitSerial(), PageSize: maxHistory})
+		if err != nil {
+			return err
+		}
+		for _, t := range tickets {
+			if t.GetUnit().GetSerial() != uc.GetUnitSerial() {
+				continue // the index is the filter; this is the guard
+			}
+			view.History = append(view.History, &ticketv1.ServiceVisit{Number: t.GetNumber(), Kind: t.GetKind(), State: t.GetState(),
+				CreateTime: t.GetCreateTime(), ResolveTime: t.GetResolution().GetResolveTime()})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return view, nil
+}
