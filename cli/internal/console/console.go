@@ -70,6 +70,7 @@ type Server struct {
 	transports []*http.Transport
 	mux        *http.ServeMux
 	files      http.Handler // the attachments face under /files/, nil without one
+	customer   http.Handler // the customer routes of the same face under /c/, nil without one
 }
 
 // Names are the services the console forwards to, with the package of their API.
@@ -124,6 +125,10 @@ func New(cfg Config, log *zap.Logger) (*Server, error) {
 			return nil, err
 		}
 		s.files = f
+		if s.customer, err = s.customerProxy(cfg.Attachments); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -156,6 +161,16 @@ func (s *Server) routes() {
 		s.mux.Handle("POST /files/v1/tickets/{ticket_id}/attachments", h)
 		s.mux.Handle("GET /files/v1/attachments/{id}", h)
 		s.mux.Handle("GET /files/v1/attachments/{id}/content", h)
+	}
+	if s.customer != nil {
+		s.mux.HandleFunc("GET /u/{code}", customerPage)
+		h := customerOnly(http.StripPrefix("/c", s.customer))
+		s.mux.Handle("GET /c/v1/c/{code}", h)
+		s.mux.Handle("POST /c/v1/c/{code}/otp", h)
+		s.mux.Handle("POST /c/v1/c/{code}/session", h)
+		s.mux.Handle("GET /c/v1/c/{code}/tickets/{number}", h)
+		s.mux.Handle("POST /c/v1/c/{code}/tickets", h)
+		s.mux.Handle("POST /c/v1/c/{code}/tickets/{number}/survey", h)
 	}
 	if s.cfg.Upload != nil {
 		s.mux.Handle("POST /upload/", s.requireSession(http.StripPrefix("/upload", s.cfg.Upload)))
