@@ -181,7 +181,7 @@ func TestCustomerReportsAndFollowsATicket(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if js := r.GetTicket().GetJobs(); len(js) > 0 {
+		if js := r.GetTicket().GetJobs(); len(js) > 0 && js[0].GetJobId() != "" {
 			jobID = js[0].GetJobId()
 			return nil
 		}
