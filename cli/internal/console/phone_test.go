@@ -186,7 +186,9 @@ func TestPhoneWorksAJobOffline(t *testing.T) {
 	}
 	b.noHorizontalScroll("the job")
 	b.do("accept", chromedp.Click(chromedp.CSS("#accept")), chromedp.WaitVisible(chromedp.CSS("#travel")), chromedp.WaitVisible(chromedp.CSS(`body[data-queued="0"]`)))
-	b.do("travel", chromedp.Click(chromedp.CSS("#travel")), chromedp.WaitVisible(chromedp.CSS("#checkin")))
+	// The phone has heard back for both before the signal goes (else the travel is simply
+	// sent again, under its request id, with the rest).
+	b.do("travel", chromedp.Click(chromedp.CSS("#travel")), chromedp.WaitVisible(chromedp.CSS("#checkin")), chromedp.WaitVisible(chromedp.CSS(`body[data-queued="0"]`)))
 	natstest.Eventually(t, 30*time.Second, func() error {
 		r, err := w.clients.Dispatch.GetJob(ctx, &dispatchv1.GetJobRequest{JobId: jobID})
 		if err != nil {

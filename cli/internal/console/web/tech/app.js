@@ -117,7 +117,7 @@ const sender = { call, upload };
 
 // ---- the queue line and replay
 let lastError = '';
-async function showQueue() {
+async function showQueue(mark = true) {
   const items = await queue.items();
   const failed = await queue.failed();
   const line = $('#queue-line');
@@ -133,15 +133,17 @@ async function showQueue() {
   const sw = $('#offline-switch');
   sw.textContent = forcedOffline() ? T.goOnline : T.goOffline;
   sw.setAttribute('aria-pressed', String(forcedOffline()));
-  document.body.dataset.queued = String(items.length);
+  if (mark || items.length) document.body.dataset.queued = String(items.length);
 }
 
 async function kick() {
   if (online()) {
-    try { await queue.flush(sender, showQueue); lastError = ''; } catch (e) { lastError = String(e.message || e); }
+    try { await queue.flush(sender, () => showQueue(false)); lastError = ''; } catch (e) { lastError = String(e.message || e); }
   }
+  // The screen is refreshed from the services once everything queued has been sent, before
+  // the queue is marked empty (data-queued), so nothing waits on a screen about to be replaced.
+  if (online() && pendingRefresh && (await queue.items()).length === 0) { pendingRefresh = false; await route(); }
   await showQueue();
-  if (online() && (await queue.items()).length === 0 && pendingRefresh) { pendingRefresh = false; route(); }
 }
 let pendingRefresh = false;
 
