@@ -38,6 +38,9 @@ type Config struct {
 	DispatchAddr string
 	// Attachments is where attachment bytes are kept and their limits.
 	Attachments AttachmentConfig
+	// NotifyFile, when set and no notifier is given, is the all-in-one's local outbox: every
+	// customer message, one-time codes included, appended whole to this file (notify.File).
+	NotifyFile string
 }
 
 // DefaultConfig returns the all-in-one configuration: gRPC on 127.0.0.1:50051, metrics on
@@ -72,6 +75,7 @@ type Service struct {
 	cfg         AttachmentConfig
 	security    daemon.Security
 	notifier    notify.Router
+	notifyFile  string
 	conns       []*grpc.ClientConn
 }
 
@@ -107,7 +111,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	cust := api.NewCustomer(srv)
 	return &Service{api: srv, attachments: att, customer: cust, http: api.NewHTTP(att, cust, cfg.Daemon.Security.Insecure), cfg: cfg.Attachments,
-		security: cfg.Daemon.Security, conns: []*grpc.ClientConn{wc, dc}}, nil
+		security: cfg.Daemon.Security, notifyFile: cfg.NotifyFile, conns: []*grpc.ClientConn{wc, dc}}, nil
 }
 
 // Schema is the store layout.
@@ -124,7 +128,10 @@ func (s *Service) Register(g *grpc.Server) {
 // the object store does not answer) and starts the attachment sweeper.
 func (s *Service) Start(ctx context.Context, p *daemon.Platform) error {
 	if s.notifier == nil {
-		l := notify.Log{Log: p.Log.Named("notify")}
+		var l notify.Provider = notify.Log{Log: p.Log.Named("notify")}
+		if s.notifyFile != "" {
+			l = &notify.File{Path: s.notifyFile}
+		}
 		s.notifier = notify.Router{notify.SMS: l, notify.WeChat: l, notify.Email: l}
 	}
 	s.api.SetNotifications(notify.Preference{QuietFrom: notify.DefaultQuietFrom, QuietTo: notify.DefaultQuietTo}, s.notifier.Has)

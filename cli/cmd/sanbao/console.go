@@ -40,6 +40,7 @@ func runConsole(ctx context.Context, args []string) error {
 	tokenHeader := fs.String("token-header", env.String("SANBAO_CONSOLE_TOKEN_HEADER", ""), "take the caller's token from this header set by an authenticating proxy in front (OIDC: oauth2-proxy's X-Forwarded-Access-Token) [SANBAO_CONSOLE_TOKEN_HEADER]")
 	localDir := fs.String("local-dir", env.String("SANBAO_CONSOLE_LOCAL_DIR", ""), "a local CA and issuer directory (the all-in-one's <data-dir>/auth): its local users sign in with the passwords kept there; not for production [SANBAO_CONSOLE_LOCAL_DIR]")
 	dev := fs.Bool("dev", env.Bool("SANBAO_CONSOLE_DEV", false), "one-click \"sign in as\" of the local users (needs --local-dir; development only) [SANBAO_CONSOLE_DEV]")
+	attachments := fs.String("attachments-http", env.String("SANBAO_ATTACHMENTS_HTTP", ""), "the base URL of the ticket service's attachments face (its --attachments-http-listen), served under /files/ for the technician's phone app; empty: /files/ is off [SANBAO_ATTACHMENTS_HTTP]")
 	level := fs.String("log-level", env.String("SANBAO_LOG_LEVEL", "info"), "debug, info, warn, error [SANBAO_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,7 +54,8 @@ func runConsole(ctx context.Context, args []string) error {
 	}
 	defer func() { _ = log.Sync() }()
 
-	cfg := console.Config{Services: map[string]string{}, HTTP: map[string]string{}, TokenHeader: *tokenHeader, SecureCookie: *secureCookie || *tlsCert != "", Dev: *dev}
+	cfg := console.Config{Services: map[string]string{}, HTTP: map[string]string{}, TokenHeader: *tokenHeader, SecureCookie: *secureCookie || *tlsCert != "", Dev: *dev,
+		Attachments: *attachments}
 	for n, a := range addrs {
 		cfg.Services[n] = *a
 		if *insecure {

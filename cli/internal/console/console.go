@@ -54,6 +54,11 @@ type Config struct {
 	// Upload, when set, takes the upload screen's POST /upload/ (the importer's handler: a
 	// multipart form of kind, file and validate_only), with the session's token as the bearer.
 	Upload http.Handler
+	// Attachments, when set, is the base URL of the ticket service's attachments HTTP face
+	// (POST /v1/tickets/{ticket_id}/attachments, GET /v1/attachments/{id}[/content]); the
+	// console serves it under /files/ with the session's token as the bearer, so the
+	// technician's phone uploads photos and signatures same-origin.
+	Attachments string
 }
 
 // Server is a running console: its handler and the connections to the services.
@@ -64,6 +69,8 @@ type Server struct {
 	proxies    map[string]http.Handler     // by full service name, to the services' HTTP faces
 	transports []*http.Transport
 	mux        *http.ServeMux
+	files      http.Handler // the attachments face under /files/, nil without one
+	customer   http.Handler // the customer routes of the same face under /c/, nil without one
 }
 
 // Names are the services the console forwards to, with the package of their API.
@@ -111,6 +118,18 @@ func New(cfg Config, log *zap.Logger) (*Server, error) {
 		s.Close()
 		return nil, errors.New("console: dev sign-in needs the local issuer")
 	}
+	if cfg.Attachments != "" {
+		f, err := s.filesProxy(cfg.Attachments)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.files = f
+		if s.customer, err = s.customerProxy(cfg.Attachments); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s, nil
@@ -137,6 +156,22 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /session/users", s.users)
 	s.mux.HandleFunc("POST /session/login", s.login)
 	s.mux.HandleFunc("POST /session/logout", s.logout)
+	if s.files != nil {
+		h := s.requireSession(http.StripPrefix("/files", s.files))
+		s.mux.Handle("POST /files/v1/tickets/{ticket_id}/attachments", h)
+		s.mux.Handle("GET /files/v1/attachments/{id}", h)
+		s.mux.Handle("GET /files/v1/attachments/{id}/content", h)
+	}
+	if s.customer != nil {
+		s.mux.HandleFunc("GET /u/{code}", customerPage)
+		h := customerOnly(http.StripPrefix("/c", s.customer))
+		s.mux.Handle("GET /c/v1/c/{code}", h)
+		s.mux.Handle("POST /c/v1/c/{code}/otp", h)
+		s.mux.Handle("POST /c/v1/c/{code}/session", h)
+		s.mux.Handle("GET /c/v1/c/{code}/tickets/{number}", h)
+		s.mux.Handle("POST /c/v1/c/{code}/tickets", h)
+		s.mux.Handle("POST /c/v1/c/{code}/tickets/{number}/survey", h)
+	}
 	if s.cfg.Upload != nil {
 		s.mux.Handle("POST /upload/", s.requireSession(http.StripPrefix("/upload", s.cfg.Upload)))
 	}

@@ -42,7 +42,11 @@ type Clients struct {
 	Warranty  warrantyv1.WarrantyServiceClient
 	Dispatch  dispatchv1.DispatchServiceClient
 	Inventory inventoryv1.InventoryServiceClient
-	conns     []*grpc.ClientConn
+	// Attachments is the ticket service's attachment API (same connection as Ticket).
+	Attachments ticketv1.AttachmentServiceClient
+	// Customer is the ticket service's unit codes API (same connection as Ticket).
+	Customer ticketv1.CustomerServiceClient
+	conns    []*grpc.ClientConn
 }
 
 // Dial connects to the four services with the given credentials.
@@ -57,6 +61,8 @@ func Dial(a Addrs, o rpc.ClientOptions) (*Clients, error) {
 		c.conns = append(c.conns, conn)
 	}
 	c.Ticket = ticketv1.NewTicketServiceClient(c.conns[0])
+	c.Attachments = ticketv1.NewAttachmentServiceClient(c.conns[0])
+	c.Customer = ticketv1.NewCustomerServiceClient(c.conns[0])
 	c.Warranty = warrantyv1.NewWarrantyServiceClient(c.conns[1])
 	c.Dispatch = dispatchv1.NewDispatchServiceClient(c.conns[2])
 	c.Inventory = inventoryv1.NewInventoryServiceClient(c.conns[3])

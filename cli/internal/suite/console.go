@@ -34,7 +34,7 @@ type consoleRun struct {
 // signs its local users in (passwords under <data-dir>/auth), and it calls each service's
 // HTTP/JSON face (its gRPC address when it has none) over TLS with the local CA unless the run
 // is insecure. Nil when the console is off.
-func startConsole(ctx context.Context, g *errgroup.Group, cfg Config, log *zap.Logger, ds []*daemon.Config) (*consoleRun, error) {
+func startConsole(ctx context.Context, g *errgroup.Group, cfg Config, log *zap.Logger, ds []*daemon.Config, attachments string) (*consoleRun, error) {
 	lis := cfg.Listeners["console"]
 	if lis == nil {
 		addr := cfg.ConsoleListen
@@ -59,7 +59,7 @@ func startConsole(ctx context.Context, g *errgroup.Group, cfg Config, log *zap.L
 		_ = lis.Close()
 		return nil, fmt.Errorf("console: %w", err)
 	}
-	ccfg := console.Config{Services: map[string]string{}, HTTP: map[string]string{}, Local: local, Users: pw, Dev: cfg.ConsoleDev}
+	ccfg := console.Config{Services: map[string]string{}, HTTP: map[string]string{}, Local: local, Users: pw, Dev: cfg.ConsoleDev, Attachments: attachments}
 	scheme := "http://"
 	if !cfg.Insecure {
 		tc, err := auth.ClientCA(local.CAFile())
@@ -114,6 +114,7 @@ func (c *consoleRun) print(out io.Writer) {
 		return
 	}
 	fmt.Fprintf(out, "  %-10s %s   (web console, 中文/English)\n", "console", c.url)
+	fmt.Fprintf(out, "  %-10s %stech/   (the technician's phone app, installable; sign in on the console first)\n", "phone", c.url)
 	names := make([]string, 0, len(c.passwords))
 	for n := range c.passwords {
 		names = append(names, n)

@@ -54,6 +54,10 @@ type Config struct {
 	ConsoleDev bool
 }
 
+// NotifyFile is the all-in-one's local outbox of customer messages (one JSON line each, the
+// one-time codes of the customer's page included).
+func NotifyFile(dataDir string) string { return filepath.Join(dataDir, "notify-outbox.jsonl") }
+
 // AuthDir is where a run keeps its local CA, service certificates, JWKS and local users'
 // tokens (tokens/<role>.jwt).
 func AuthDir(dataDir string) string { return filepath.Join(dataDir, "auth") }
@@ -180,6 +184,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 					fmt.Fprintln(out, ready[n])
 				}
 				con.print(out)
+				fmt.Fprintf(out, "  %-10s %s   (customer messages: the one-time codes of the customer's page /u/<unit code>)\n", "outbox", tc.NotifyFile)
 				if local == nil {
 					fmt.Fprintf(out, "INSECURE (plaintext, no authentication). Try: grpcurl -plaintext %s list    |    go run ./cli/cmd/sanbao demo --insecure    |    Ctrl-C stops\n\n", tc.Daemon.Listen)
 					return
@@ -231,8 +236,20 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 	if l := cfg.Listeners["inventory"]; l != nil {
 		dc.InventoryAddr = l.Addr().String()
 	}
+	// The local outbox: what the customer would be sent (one-time codes), readable on a laptop.
+	tc.NotifyFile = NotifyFile(cfg.DataDir)
+	if tc.Attachments.HTTPListen == "" {
+		// The attachments' HTTP face on a free loopback port, for the console's /files/ (the
+		// technician's photos and signatures); the port is chosen here and taken by ticket.Run.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("attachments http: %w", err)
+		}
+		tc.Attachments.HTTPListen = l.Addr().String()
+		_ = l.Close()
+	}
 	g, gctx := errgroup.WithContext(ctx)
-	if con, err = startConsole(gctx, g, cfg, log.Named("console"), []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon}); err != nil {
+	if con, err = startConsole(gctx, g, cfg, log.Named("console"), []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon}, "http://"+tc.Attachments.HTTPListen); err != nil {
 		return err
 	}
 	g.Go(func() error { return ticket.Run(gctx, tc, log.Named("ticket"), to) })

@@ -1,0 +1,456 @@
+// app.js: the technician's phone app (an installable PWA under /tech/). Today's jobs in visit
+// order, the way there, accept or decline, start travel, check-in by location, the fault and
+// the unit, parts, photos, the service report and the customer's signature. Every change goes
+// through the offline queue (queue.js): it is stored first, shown as waiting to send, and sent
+// in order when there is signal. Sign-in is the console's (the session cookie).
+import * as queue from './queue.js';
+
+const DISPATCH = 'sanbao.dispatch.v1.DispatchService';
+const TICKET = 'sanbao.ticket.v1.TicketService';
+
+const zh = {
+  title: '三包技师', online: '在线', offline: '离线', goOffline: '离线模式', goOnline: '恢复联网',
+  waiting: (n) => `${n} 项等待发送`, sending: '正在发送…', signIn: '请先在服务台控制台登录技师账号', signInLink: '去登录',
+  notTech: '此账号不是技师账号', today: '今天的工单', none: '今天没有工单', cached: '无网络：显示上次取到的工单',
+  back: '← 今天的工单', unit: '机器', fault: '故障', site: '地址', navGeo: '地图导航', navAmap: '高德地图', navBaidu: '百度地图',
+  accept: '接单', decline: '拒单', declineReason: '拒单原因', travel: '出发', checkin: '到场签到（定位）',
+  locating: '正在定位…', locFailed: '无法定位：', lat: '纬度', lng: '经度', checkinManual: '按输入的位置签到',
+  partsVan: '车上为本单预留的配件', partsUsed: '使用的配件', partCode: '配件编码', qty: '数量', addPart: '添加配件', scan: '扫码',
+  noScan: '此浏览器不能扫码，请输入编码', photosBefore: '维修前照片', photosAfter: '维修后照片', report: '服务报告',
+  diagnosis: '诊断', cause: '故障原因', workDone: '处理措施', resolved: '已修复', signer: '客户签字人', signHere: '请客户在下方签名',
+  clear: '重写', complete: '客户签字并完成', needSign: '请先让客户签名', needSigner: '请填写签字人姓名',
+  queued: '已保存，等待发送', sent: '已发送', refused: '被拒绝：', history: '工单与机器', symptom: '故障现象',
+  states: { JOB_STATE_ASSIGNED: '待接单', JOB_STATE_ACCEPTED: '已接单', JOB_STATE_EN_ROUTE: '在路上', JOB_STATE_ON_SITE: '已到场',
+    JOB_STATE_COMPLETED: '已完成', JOB_STATE_FAILED: '未完成', JOB_STATE_CANCELLED: '已取消', JOB_STATE_UNASSIGNED: '待派', DECLINED: '已拒单' },
+  labels: { AcceptJob: '接单', DeclineJob: '拒单', StartTravel: '出发', CheckIn: '签到', CompleteVisit: '服务报告', photo: '照片', signature: '签名' },
+  eta: '预计到达', appt: '预约',
+};
+const en = {
+  title: 'Sanbao technician', online: 'online', offline: 'offline', goOffline: 'Offline mode', goOnline: 'Back online',
+  waiting: (n) => `${n} waiting to send`, sending: 'sending…', signIn: 'Sign in as a technician on the console first', signInLink: 'Sign in',
+  notTech: 'This account is not a technician', today: "Today's jobs", none: 'No jobs today', cached: 'No signal: the jobs last fetched',
+  back: "← Today's jobs", unit: 'Unit', fault: 'Fault', site: 'Address', navGeo: 'Navigate', navAmap: 'Amap', navBaidu: 'Baidu Maps',
+  accept: 'Accept', decline: 'Decline', declineReason: 'Reason', travel: 'Start travel', checkin: 'Check in (location)',
+  locating: 'locating…', locFailed: 'No location: ', lat: 'Latitude', lng: 'Longitude', checkinManual: 'Check in here',
+  partsVan: 'Parts reserved on the van', partsUsed: 'Parts used', partCode: 'Part code', qty: 'Qty', addPart: 'Add part', scan: 'Scan',
+  noScan: 'This browser cannot scan: type the code', photosBefore: 'Photos before', photosAfter: 'Photos after', report: 'Service report',
+  diagnosis: 'Diagnosis', cause: 'Cause', workDone: 'Work done', resolved: 'Resolved', signer: 'Signed by', signHere: 'Customer signs below',
+  clear: 'Clear', complete: 'Sign and complete', needSign: 'The customer has not signed', needSigner: 'Enter who signs',
+  queued: 'saved, waiting to send', sent: 'sent', refused: 'refused: ', history: 'Ticket and unit', symptom: 'Symptom',
+  states: { JOB_STATE_ASSIGNED: 'assigned', JOB_STATE_ACCEPTED: 'accepted', JOB_STATE_EN_ROUTE: 'on the way', JOB_STATE_ON_SITE: 'on site',
+    JOB_STATE_COMPLETED: 'completed', JOB_STATE_FAILED: 'failed', JOB_STATE_CANCELLED: 'cancelled', JOB_STATE_UNASSIGNED: 'unassigned', DECLINED: 'declined' },
+  labels: { AcceptJob: 'accept', DeclineJob: 'decline', StartTravel: 'travel', CheckIn: 'check-in', CompleteVisit: 'report', photo: 'photo', signature: 'signature' },
+  eta: 'ETA', appt: 'Appointment',
+};
+const T = (localStorage.getItem('sanbao.lang') || 'zh-CN').startsWith('en') ? en : zh;
+document.documentElement.lang = T === en ? 'en' : 'zh-CN';
+
+// ---- small DOM helpers (textContent only: nothing a service returns is parsed as HTML)
+function h(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const k of kids.flat()) if (k !== null && k !== undefined) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  return e;
+}
+const $ = (s) => document.querySelector(s);
+
+// ---- network: the app's own offline switch wins over the browser's signal
+const forcedOffline = () => localStorage.getItem('sanbao.tech.offline') === '1';
+const online = () => !forcedOffline() && navigator.onLine;
+let unreachable = false; // the last request did not reach the console
+
+async function netFetch(url, init) {
+  if (forcedOffline()) throw new queue.Offline('offline mode');
+  try {
+    const r = await fetch(url, { credentials: 'same-origin', ...init });
+    unreachable = false;
+    return r;
+  } catch (e) {
+    unreachable = true; // the browser may say onLine with no signal: the last try tells
+    throw new queue.Offline(String(e));
+  }
+}
+
+// answer reads a service answer: OK is the JSON; no signal, a service that is down or a
+// session that ended keep the item (Offline); anything else is refused with its message.
+async function answer(r) {
+  const text = await r.text();
+  let j = {};
+  try { j = text ? JSON.parse(text) : {}; } catch { j = { message: text }; }
+  if (r.ok) return j;
+  let msg = j.message || r.statusText;
+  for (const d of j.details || []) if (d.type === 'google.rpc.LocalizedMessage' && d.debug?.message) msg = d.debug.message;
+  if (r.status === 401 || r.status >= 500 || r.status === 429 || j.code === 'unavailable' || j.code === 'unauthenticated') throw new queue.Offline(msg);
+  throw new queue.Refused(msg);
+}
+
+async function call(service, method, body) {
+  const r = await netFetch(`/api/${service}/${method}`, { method: 'POST', body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', 'X-Sanbao-Console': '1', 'Accept-Language': document.documentElement.lang } });
+  const j = await answer(r);
+  if (j.job?.id) remember(j.job);
+  return j;
+}
+
+// remember keeps the latest copy of a job in the day's cache, for opening it without signal.
+function remember(job) {
+  const day = JSON.parse(localStorage.getItem('sanbao.tech.day') || '[]');
+  const i = day.findIndex((j) => j.id === job.id);
+  if (i >= 0) day[i] = job; else day.push(job);
+  localStorage.setItem('sanbao.tech.day', JSON.stringify(day));
+}
+
+async function upload(it) {
+  const q = new URLSearchParams({ kind: it.kind, job_id: it.jobId, filename: it.filename, request_id: it.requestId });
+  const r = await netFetch(`/files/v1/tickets/${encodeURIComponent(it.ticketId)}/attachments?${q}`, { method: 'POST', body: it.blob,
+    headers: { 'Content-Type': it.blob.type || 'application/octet-stream', 'X-Sanbao-Console': '1' } });
+  const j = await answer(r);
+  return j.attachment || j;
+}
+
+const sender = { call, upload };
+
+// ---- the queue line and replay
+let lastError = '';
+async function showQueue(mark = true) {
+  const items = await queue.items();
+  const failed = await queue.failed();
+  const line = $('#queue-line');
+  line.hidden = items.length === 0 && failed.length === 0;
+  line.textContent = '';
+  if (items.length) line.append(h('span', { id: 'waiting', 'data-count': items.length, text: T.waiting(items.length) }));
+  for (const f of failed) line.append(h('div', { class: 'error', text: `${T.labels[f.method || f.kind] || ''} ${T.refused}${f.error}` }));
+  if (lastError && items.length) line.append(h('div', { class: 'muted', text: lastError }));
+  const net = $('#net');
+  const up = online() && !unreachable;
+  net.dataset.online = String(up);
+  net.textContent = up ? T.online : T.offline;
+  const sw = $('#offline-switch');
+  sw.textContent = forcedOffline() ? T.goOnline : T.goOffline;
+  sw.setAttribute('aria-pressed', String(forcedOffline()));
+  if (mark || items.length) document.body.dataset.queued = String(items.length);
+}
+
+async function kick() {
+  if (online()) {
+    try { await queue.flush(sender, () => showQueue(false)); lastError = ''; } catch (e) { lastError = String(e.message || e); }
+  }
+  // The screen is refreshed from the services once everything queued has been sent, before
+  // the queue is marked empty (data-queued), so nothing waits on a screen about to be replaced.
+  if (online() && pendingRefresh && (await queue.items()).length === 0) { pendingRefresh = false; await route(); }
+  await showQueue();
+}
+let pendingRefresh = false;
+
+async function enqueue(item) {
+  await queue.add(item);
+  pendingRefresh = true;
+  await showQueue();
+  kick();
+}
+
+// ---- session and day
+let me = null;
+async function session() {
+  try {
+    const r = await netFetch('/session', { headers: { 'X-Sanbao-Console': '1' } });
+    if (r.ok) { me = await r.json(); localStorage.setItem('sanbao.tech.me', JSON.stringify(me)); return me; }
+    if (r.status === 401) { localStorage.removeItem('sanbao.tech.me'); return null; }
+  } catch { /* no signal: the last session */ }
+  me = JSON.parse(localStorage.getItem('sanbao.tech.me') || 'null');
+  return me;
+}
+
+function dayStart() {
+  const d = new Date();
+  d.setHours(0, 0, 0, 0);
+  return d.toISOString();
+}
+
+async function dayJobs() {
+  try {
+    const r = await call(DISPATCH, 'ListDayJobs', { technicianId: me.technicianId, dayStart: dayStart() });
+    localStorage.setItem('sanbao.tech.day', JSON.stringify(r.jobs || []));
+    return { jobs: r.jobs || [], cached: false };
+  } catch (e) {
+    if (!(e instanceof queue.Offline)) throw e;
+    return { jobs: JSON.parse(localStorage.getItem('sanbao.tech.day') || '[]'), cached: true };
+  }
+}
+
+// effective is the job's state after the changes still waiting in the queue.
+const after = { AcceptJob: 'JOB_STATE_ACCEPTED', DeclineJob: 'DECLINED', StartTravel: 'JOB_STATE_EN_ROUTE', CheckIn: 'JOB_STATE_ON_SITE', CompleteVisit: 'JOB_STATE_COMPLETED' };
+function effective(job, items) {
+  let s = job.state;
+  for (const it of items) if (it.type === 'call' && it.jobId === job.id && after[it.method]) s = after[it.method];
+  return s;
+}
+
+function when(ts) {
+  if (!ts) return '';
+  return new Date(ts).toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
+}
+function visitTime(j) { return j.appointment?.window?.startTime || j.appointment?.startTime || j.assignment?.ranking?.eta || j.arriveBy; }
+function siteText(j) { const a = j.site || {}; return [a.region, a.city, a.line].filter(Boolean).join(' '); }
+
+// ---- screens
+let renders = 0; // screens started; only the latest is shown
+async function list() {
+  const n = ++renders;
+  const app = h('div', { id: 'screen-day' });
+  const { jobs, cached } = await dayJobs();
+  const items = await queue.items();
+  app.append(h('h1', { class: 'sr', text: T.today }));
+  if (cached) app.append(h('p', { class: 'muted', id: 'cached', text: T.cached }));
+  if (!jobs.length) app.append(h('p', { class: 'muted', id: 'no-jobs', text: T.none }));
+  const ol = h('ol', { id: 'jobs', class: 'plain' });
+  jobs.forEach((j, i) => {
+    const s = effective(j, items);
+    const waiting = items.filter((it) => it.jobId === j.id).length;
+    ol.append(h('li', { class: 'card', 'data-job': j.id },
+      h('a', { class: 'job', href: `#/job/${j.id}` },
+        h('h2', {}, `${i + 1}. ${j.productLine || ''} ${j.unitSerial || ''}`),
+        h('div', {}, siteText(j)),
+        h('div', {}, h('span', { class: 'state', text: T.states[s] || s }), ' ', j.faultCode || '', ' ', visitTime(j) ? `${T.eta} ${when(visitTime(j))}` : ''),
+        waiting ? h('span', { class: 'pending', text: T.waiting(waiting) }) : null)));
+  });
+  app.append(ol);
+  if (n === renders) $('#app').replaceChildren(app);
+}
+
+function navLinks(j) {
+  const p = j.site?.point;
+  if (!p) return null;
+  const name = encodeURIComponent(siteText(j) || j.unitSerial || 'site');
+  return h('div', { class: 'row', id: 'nav' },
+    h('a', { class: 'btn secondary', id: 'nav-geo', href: `geo:${p.latitude},${p.longitude}?q=${p.latitude},${p.longitude}(${name})`, text: T.navGeo }),
+    h('a', { class: 'btn secondary', id: 'nav-amap', target: '_blank', rel: 'noopener', href: `https://uri.amap.com/marker?position=${p.longitude},${p.latitude}&name=${name}&coordinate=wgs84&callnative=1`, text: T.navAmap }),
+    h('a', { class: 'btn secondary', id: 'nav-baidu', target: '_blank', rel: 'noopener', href: `https://api.map.baidu.com/marker?location=${p.latitude},${p.longitude}&title=${name}&content=${name}&coord_type=wgs84&output=html&src=sanbao`, text: T.navBaidu }));
+}
+
+async function findJob(id) {
+  try {
+    const r = await call(DISPATCH, 'GetJob', { jobId: id });
+    return r.job;
+  } catch (e) {
+    if (!(e instanceof queue.Offline)) throw e;
+    return JSON.parse(localStorage.getItem('sanbao.tech.day') || '[]').find((j) => j.id === id);
+  }
+}
+
+async function jobScreen(id) {
+  const mine0 = ++renders;
+  const app = h('div', { id: 'screen-job' });
+  const job = await findJob(id);
+  const items = await queue.items();
+  // The screen is built whole, then shown: a render that a newer one overtook changes nothing.
+  const show = () => { if (mine0 === renders) $('#app').replaceChildren(app); };
+  app.append(h('a', { href: '#/', class: 'btn secondary', id: 'back', text: T.back }));
+  if (!job) { app.append(h('p', { class: 'error', text: id })); show(); return; }
+  const s = effective(job, items);
+  const mine = items.filter((it) => it.jobId === id);
+  const base = { jobId: id, technicianId: me.technicianId };
+  app.append(h('section', { class: 'card', id: 'job', 'data-job': id },
+    h('h2', {}, `${job.productLine || ''} ${job.unitSerial || ''}`),
+    h('div', {}, h('span', { class: 'state', id: 'job-state', 'data-state': s, text: T.states[s] || s }),
+      mine.length ? h('span', { class: 'pending', id: 'job-waiting', text: ' ' + T.waiting(mine.length) }) : null),
+    h('div', {}, `${T.site}：${siteText(job)}`),
+    h('div', {}, `${T.fault}：${job.faultCode || '-'}`),
+    visitTime(job) ? h('div', {}, `${T.eta}：${when(visitTime(job))}`) : null,
+    navLinks(job)));
+  const hist = h('section', { class: 'card', id: 'history' }, h('h3', { text: T.history }));
+  const act = h('section', { class: 'card', id: 'actions' });
+  app.append(hist, act);
+  history(job, hist);
+  const q = (method, body, label) => enqueue({ type: 'call', service: DISPATCH, method, body: { ...base, ...body }, jobId: id, label }).then(() => jobScreen(id));
+  if (s === 'JOB_STATE_ASSIGNED') {
+    const reason = h('input', { id: 'decline-reason', name: 'reason', maxlength: 1000 });
+    act.append(h('button', { id: 'accept', onclick: () => q('AcceptJob', {}), text: T.accept }),
+      h('label', { for: 'decline-reason', text: T.declineReason }), reason,
+      h('button', { id: 'decline', class: 'secondary', onclick: () => q('DeclineJob', { reason: reason.value }), text: T.decline }));
+  } else if (s === 'JOB_STATE_ACCEPTED') {
+    act.append(h('button', { id: 'travel', onclick: () => q('StartTravel', {}), text: T.travel }));
+  } else if (s === 'JOB_STATE_EN_ROUTE') {
+    act.append(checkIn(q));
+  } else if (s === 'JOB_STATE_ON_SITE') {
+    onSite(job, act, base, mine);
+  }
+  show();
+}
+
+// history shows the fault as the ticket tells it (when the technician may read it).
+async function history(job, box) {
+  try {
+    const t = (await call(TICKET, 'GetTicket', { ticketId: job.ticketId })).ticket || {};
+    box.append(h('div', {}, `${T.symptom}：${t.fault?.symptom || '-'}`), h('div', { class: 'muted' }, `${t.number || ''} ${t.unit?.serial || job.unitSerial || ''}`));
+  } catch (e) {
+    box.append(h('div', { class: 'muted', text: `${T.unit} ${job.unitSerial || ''} · ${T.fault} ${job.faultCode || ''}` }));
+  }
+}
+
+function checkIn(q) {
+  const box = h('div', { id: 'checkin-box' });
+  const status = h('p', { class: 'muted', id: 'checkin-status' });
+  const lat = h('input', { id: 'lat', inputmode: 'decimal' }), lng = h('input', { id: 'lng', inputmode: 'decimal' });
+  const manual = h('div', { hidden: true, id: 'checkin-manual' }, h('label', { text: T.lat }), lat, h('label', { text: T.lng }), lng,
+    h('button', { class: 'secondary', onclick: () => q('CheckIn', { point: { latitude: Number(lat.value), longitude: Number(lng.value) }, checkInTime: new Date().toISOString() }), text: T.checkinManual }));
+  box.append(h('button', { id: 'checkin', onclick: () => {
+    status.textContent = T.locating;
+    if (!navigator.geolocation) { status.textContent = T.locFailed + 'geolocation'; manual.hidden = false; return; }
+    navigator.geolocation.getCurrentPosition(
+      (p) => q('CheckIn', { point: { latitude: p.coords.latitude, longitude: p.coords.longitude }, checkInTime: new Date(p.timestamp || Date.now()).toISOString() }),
+      (err) => { status.textContent = T.locFailed + err.message; manual.hidden = false; },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }, text: T.checkin }), status, manual);
+  return box;
+}
+
+// parts used on this visit are kept on the page until the report is queued.
+const used = new Map();
+
+function onSite(job, act, base, mine) {
+  const id = job.id;
+  // Parts reserved for the job on the van.
+  const res = job.partsReservation || {};
+  act.append(h('h3', { text: T.partsVan }), h('ul', { class: 'plain', id: 'van-parts' },
+    (job.likelyParts || []).map((l) => h('li', {}, `${l.partId || ''} × ${l.quantity || 1}`)),
+    res.state ? h('li', { class: 'muted' }, `${res.locationId || ''} ${res.detail || ''}`) : null));
+  // Parts used: typed or scanned.
+  const list = used.get(id) || [];
+  used.set(id, list);
+  const code = h('input', { id: 'part-code', name: 'partCode', autocomplete: 'off', autocapitalize: 'characters' });
+  const qty = h('input', { id: 'part-qty', name: 'qty', type: 'number', min: 1, value: 1, inputmode: 'numeric' });
+  const ul = h('ul', { class: 'plain', id: 'parts-used' });
+  const draw = () => { ul.textContent = ''; list.forEach((p) => ul.append(h('li', {}, `${p.partId} × ${p.quantity}`))); };
+  draw();
+  const scanMsg = h('p', { class: 'muted', id: 'scan-msg' });
+  act.append(h('h3', { text: T.partsUsed }), h('label', { for: 'part-code', text: T.partCode }), code,
+    h('label', { for: 'part-qty', text: T.qty }), qty,
+    h('div', { class: 'row' },
+      h('button', { id: 'add-part', onclick: () => { const c = code.value.trim(); if (!c) return; list.push({ partId: c, quantity: String(Math.max(1, Number(qty.value) || 1)) }); code.value = ''; draw(); }, text: T.addPart }),
+      h('button', { id: 'scan', class: 'secondary', onclick: () => scan(code, scanMsg), text: T.scan })),
+    scanMsg, ul);
+
+  // Photos before and after: each is queued as an attachment of the ticket naming the job.
+  for (const [which, label] of [['before', T.photosBefore], ['after', T.photosAfter]]) {
+    const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, id: `photo-${which}`, name: `photo-${which}` });
+    input.addEventListener('change', async () => {
+      for (const f of input.files) {
+        await enqueue({ type: 'upload', ticketId: job.ticketId, jobId: id, kind: 'photo', filename: `${which}-${f.name}`.slice(0, 200), blob: f, label: which });
+      }
+      jobScreen(id);
+    });
+    const queued = mine.filter((it) => it.type === 'upload' && it.label === which);
+    act.append(h('h3', { text: label }), input,
+      h('ul', { class: 'plain', id: `photos-${which}` }, queued.map((it) => h('li', {}, `${it.filename} · ${T.queued}`))));
+  }
+
+  // The report and the signature.
+  const form = h('form', { id: 'report' });
+  const field = (name, label, tag = 'input') => [h('label', { for: `r-${name}`, text: label }), h(tag, { id: `r-${name}`, name, maxlength: 2000 })];
+  const resolved = h('input', { type: 'checkbox', id: 'r-resolved', name: 'resolved', checked: true });
+  const canvas = h('canvas', { id: 'signature', width: 600, height: 240, 'aria-label': T.signHere });
+  const err = h('p', { class: 'error', id: 'report-error' });
+  form.append(h('h3', { text: T.report }), ...field('diagnosis', T.diagnosis, 'textarea'), ...field('faultCause', T.cause, 'textarea'),
+    ...field('workDone', T.workDone, 'textarea'), h('label', {}, resolved, ' ', T.resolved), ...field('signer', T.signer),
+    h('p', { text: T.signHere }), canvas, h('button', { type: 'button', class: 'secondary', id: 'sign-clear', onclick: () => pad.clear(), text: T.clear }),
+    err, h('button', { type: 'submit', id: 'complete', text: T.complete }));
+  const pad = signaturePad(canvas);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const v = (n) => form.elements[n].value.trim();
+    if (!v('signer')) { err.textContent = T.needSigner; return; }
+    if (pad.empty()) { err.textContent = T.needSign; return; }
+    const png = await new Promise((r) => canvas.toBlob(r, 'image/png'));
+    const sig = await queue.add({ type: 'upload', ticketId: job.ticketId, jobId: id, kind: 'signature', filename: 'signature.png', blob: png, label: 'signature' });
+    const report = { diagnosis: v('diagnosis'), faultCause: v('faultCause'), workDone: v('workDone'), resolved: resolved.checked,
+      partsUsed: list, signOff: { signerName: v('signer'), signedTime: new Date().toISOString(), signatureRef: `@upload:${sig.requestId}` } };
+    used.delete(id);
+    await enqueue({ type: 'call', service: DISPATCH, method: 'CompleteVisit', body: { ...base, report }, jobId: id });
+    jobScreen(id);
+  });
+  act.append(form);
+}
+
+// signaturePad draws with pointer events (finger, pen or mouse) on the canvas.
+function signaturePad(c) {
+  const g = c.getContext('2d');
+  g.lineWidth = 4; g.lineCap = 'round'; g.lineJoin = 'round'; g.strokeStyle = '#111';
+  let drawing = false, strokes = 0;
+  const at = (e) => { const r = c.getBoundingClientRect(); return [(e.clientX - r.left) * c.width / r.width, (e.clientY - r.top) * c.height / r.height]; };
+  c.addEventListener('pointerdown', (e) => { drawing = true; c.setPointerCapture(e.pointerId); const [x, y] = at(e); g.beginPath(); g.moveTo(x, y); e.preventDefault(); });
+  c.addEventListener('pointermove', (e) => { if (!drawing) return; const [x, y] = at(e); g.lineTo(x, y); g.stroke(); strokes++; e.preventDefault(); });
+  const end = () => { drawing = false; };
+  c.addEventListener('pointerup', end);
+  c.addEventListener('pointercancel', end);
+  return { empty: () => strokes === 0, clear: () => { g.clearRect(0, 0, c.width, c.height); strokes = 0; } };
+}
+
+// scan reads a part code with the camera where the browser has BarcodeDetector.
+async function scan(input, msg) {
+  if (!('BarcodeDetector' in window) || !navigator.mediaDevices?.getUserMedia) { msg.textContent = T.noScan; input.focus(); return; }
+  let stream;
+  try {
+    const det = new window.BarcodeDetector();
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+    const v = h('video', { id: 'scanner', playsinline: true, muted: true });
+    v.srcObject = stream;
+    msg.textContent = '';
+    msg.append(v);
+    await v.play();
+    const until = Date.now() + 20000;
+    while (Date.now() < until) {
+      const codes = await det.detect(v);
+      if (codes.length) { input.value = codes[0].rawValue; break; }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    msg.textContent = '';
+  } catch (e) {
+    msg.textContent = T.noScan + ' (' + e.message + ')';
+  } finally {
+    stream?.getTracks().forEach((t) => t.stop());
+  }
+}
+
+// ---- routing
+async function route() {
+  const app = $('#app');
+  if (!me) {
+    app.textContent = '';
+    app.append(h('p', { id: 'signin-needed', text: T.signIn }), h('a', { class: 'btn', href: '/#/login', text: T.signInLink }));
+    return;
+  }
+  if (!me.technicianId) { app.textContent = T.notTech; return; }
+  const m = location.hash.match(/^#\/job\/([A-Za-z0-9._:-]+)$/);
+  try {
+    if (m) await jobScreen(m[1]);
+    else await list();
+  } catch (e) {
+    app.append(h('p', { class: 'error', text: e.message }));
+  }
+}
+
+async function start() {
+  $('#title').textContent = T.title;
+  $('#offline-switch').addEventListener('click', () => {
+    localStorage.setItem('sanbao.tech.offline', forcedOffline() ? '0' : '1');
+    kick();
+  });
+  window.addEventListener('online', kick);
+  window.addEventListener('offline', showQueue);
+  window.addEventListener('hashchange', route);
+  setInterval(kick, 15000);
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/tech/sw.js', { scope: '/tech/' }).catch(() => {});
+  await session();
+  await showQueue();
+  await route();
+  kick();
+  document.body.dataset.ready = 'true';
+}
+
+start();
