@@ -22,7 +22,6 @@ import (
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/rpc"
-	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain/plan"
 	"github.com/sanbao/sanbao/services/dispatch/internal/inventory"
@@ -318,10 +317,7 @@ func touch(j *dispatchv1.Job, now time.Time) {
 // stamp records who makes the change of j in tx: the call's (or the timer's, or the event's)
 // actor, never what a request said; on a new job, as its creator too.
 func (s *Server) stamp(tx *bbolt.Tx, j *dispatchv1.Job, created bool) {
-	j.UpdatedBy = auth.Actor(pstore.Context(tx), "service:"+s.p.Name)
-	if created {
-		j.CreatedBy = j.UpdatedBy
-	}
+	auth.Stamp(tx, j, s.p.Name, created)
 }
 
 // toStatus maps domain errors to gRPC codes; everything else goes to rpc.Status.

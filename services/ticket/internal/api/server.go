@@ -23,7 +23,6 @@ import (
 	"github.com/sanbao/sanbao/platform/notify"
 	"github.com/sanbao/sanbao/platform/outbox"
 	"github.com/sanbao/sanbao/platform/rpc"
-	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/platform/timer"
 	"github.com/sanbao/sanbao/services/ticket/internal/domain"
 	"github.com/sanbao/sanbao/services/ticket/internal/store"
@@ -253,12 +252,7 @@ func (c *change) save() error {
 	c.t.UpdateTime = ts(c.now)
 	c.t.Etag = ids.NewAt(c.now)
 	// Who did it: the call's (or the timer's, or the event's) actor, never the request's.
-	c.t.UpdatedBy = auth.Actor(pstore.Context(c.tx), "service:"+c.s.p.Name)
-	if c.old == nil {
-		c.t.CreatedBy = c.t.UpdatedBy
-	} else {
-		c.t.CreatedBy = c.old.GetCreatedBy()
-	}
+	auth.Stamp(c.tx, c.t, c.s.p.Name, c.old == nil)
 	if err := c.s.refresh(c.tx, c.t, c.now, true); err != nil {
 		return err
 	}
