@@ -116,24 +116,7 @@ func openHolder(j *dispatchv1.Job) string {
 
 // OpenJobsOf calls fn for each open job technician holds, in creation order.
 func OpenJobsOf(tx *bbolt.Tx, technician string, fn func(*dispatchv1.Job) error) error {
-	b, err := pstore.Bucket(tx, bucketOpenJobsByTech)
-	if err != nil {
-		return err
-	}
-	prefix := pstore.Prefix(technician)
-	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		j, found, err := Job(tx, string(k[len(prefix):]))
-		if err != nil {
-			return err
-		}
-		if found {
-			if err := fn(j); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return eachJobUnder(tx, bucketOpenJobsByTech, pstore.Prefix(technician), fn)
 }
 
 // RecentJobsOf calls fn for the jobs technician holds or last held, newest first, at most n,
@@ -232,14 +215,18 @@ func ListJobs(tx *bbolt.Tx, f JobFilter, token string, size int) ([]*dispatchv1.
 }
 
 // EachJobInState calls fn for every job in state (start-up load counting).
-func EachJobInState(tx *bbolt.Tx, s dispatchv1.JobState, fn func(*dispatchv1.Job) error) error {
-	b, err := pstore.Bucket(tx, bucketJobsByState)
+func EachJobInState(tx *bbolt.Tx, st dispatchv1.JobState, fn func(*dispatchv1.Job) error) error {
+	return eachJobUnder(tx, bucketJobsByState, pstore.Prefix(stateKey(st)), fn)
+}
+
+// eachJobUnder calls fn for each job whose id follows prefix in the index bucket, in key order.
+func eachJobUnder(tx *bbolt.Tx, bucket, prefix []byte, fn func(*dispatchv1.Job) error) error {
+	b, err := pstore.Bucket(tx, bucket)
 	if err != nil {
 		return err
 	}
-	prefix := pstore.Prefix(stateKey(s))
 	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		j, found, err := Job(tx, string(k[len(prefix):]))
 		if err != nil {
 			return err
