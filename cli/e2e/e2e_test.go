@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -504,12 +505,12 @@ func TestCrashLosesNothing(t *testing.T) {
 		err     error
 	}
 	results := make([]result, n)
-	create := func(i int, cctx context.Context) (string, error) {
+	create := func(i int, cctx context.Context, opts ...grpc.CallOption) (string, error) {
 		resp, err := c.Ticket.CreateTicket(cctx, &ticketv1.CreateTicketRequest{RequestId: fmt.Sprintf("crash-%s-%d", w.Run, i), Ticket: &ticketv1.Ticket{
 			Kind: ticketv1.TicketKind_TICKET_KIND_REPAIR, Channel: ticketv1.Channel_CHANNEL_PHONE, Priority: ticketv1.Priority_PRIORITY_NORMAL,
 			Customer: &ticketv1.Customer{CustomerId: "cust-crash"}, Unit: &ticketv1.Unit{Serial: seed.Serial, ProductLine: seed.ProductLine},
 			Fault: &ticketv1.Fault{FaultCode: "CR-01", Symptom: "crash test"}, RequestedSolution: ticketv1.SolutionType_SOLUTION_TYPE_REMOTE_GUIDANCE,
-		}})
+		}}, opts...)
 		return resp.GetTicket().GetId(), err
 	}
 	var wg sync.WaitGroup
@@ -544,7 +545,12 @@ func TestCrashLosesNothing(t *testing.T) {
 			acked++
 			continue
 		}
-		id, err := create(i, ctx) // the client's retry, after the restart
+		// The client's retry, after the restart. The client's connection saw the service
+		// go away and backs off before reconnecting: like any client that retries across a
+		// restart, it waits for the connection to be ready rather than failing fast.
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		id, err := create(i, rctx, grpc.WaitForReady(true))
+		cancel()
 		if err != nil {
 			t.Fatalf("retry of create %d after the restart: %v", i, err)
 		}
