@@ -57,16 +57,25 @@ func WallClock() clock.Clock { return clock.Offset{D: Shift()} }
 
 // Epoch is where a test world's fake clock starts: Monday 09:00 in Beijing (01:00 UTC) of the
 // week after Now, so that calendars, holds and deadlines computed from it are always in the
-// world's future and the first working day of the world is a full one.
+// world's future and the first working day of the world is a full one. It is read once per
+// process: tests that compare dates computed from it agree even when the run crosses midnight.
 func Epoch() time.Time {
-	now := Now().UTC()
-	d := time.Date(now.Year(), now.Month(), now.Day(), 1, 0, 0, 0, time.UTC)
-	days := (8 - int(d.Weekday())) % 7 // to the next Monday
-	if days == 0 {
-		days = 7
-	}
-	return d.AddDate(0, 0, days)
+	epochOnce.Do(func() {
+		now := Now().UTC()
+		d := time.Date(now.Year(), now.Month(), now.Day(), 1, 0, 0, 0, time.UTC)
+		days := (8 - int(d.Weekday())) % 7 // to the next Monday
+		if days == 0 {
+			days = 7
+		}
+		epoch = d.AddDate(0, 0, days)
+	})
+	return epoch
 }
+
+var (
+	epochOnce sync.Once
+	epoch     time.Time
+)
 
 // Clock returns a fake clock reading Epoch, for one test world: hand the same clock to every
 // service the test starts.
