@@ -90,6 +90,13 @@ type env struct {
 	addrs   map[string]string
 	c       *demo.Clients
 	out     io.Writer
+	// Figures later rows and the bounds read (zero when their row did not run).
+	perLifecycle counts  // work one lifecycle does, from the services' metrics
+	lifeCPU      float64 // CPU ms per lifecycle
+	lifeRate     float64 // lifecycles/s
+	health       float64 // gRPC health checks/s
+	claimEvents  float64 // events per recorded claim
+	jsPublish    float64 // JetStream async publishes/s
 }
 
 // Run runs the bench.
@@ -108,7 +115,8 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	e := &env{o: o, dir: dir, addrs: map[string]string{}, out: out}
 	lis := map[string]net.Listener{}
-	for _, n := range []string{"ticket", "warranty", "dispatch", "inventory", "ticket-metrics", "nats"} {
+	for _, n := range []string{"ticket", "warranty", "dispatch", "inventory", "ticket-metrics", "warranty-metrics",
+		"dispatch-metrics", "inventory-metrics", "nats"} {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
@@ -169,6 +177,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 				return fmt.Errorf("%s: %w", r.name, err)
 			}
 		}
+		e.bounds()
 		return nil
 	})
 }

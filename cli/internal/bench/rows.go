@@ -199,6 +199,10 @@ func (e *env) evaluateClaim(ctx context.Context) error {
 		return err
 	}
 	run := runID()
+	before, err := e.work(ctx)
+	if err != nil {
+		return err
+	}
 	rate, lat, err := closed(ctx, e.o.Writers, e.o.Duration, func(ctx context.Context, i int64) error {
 		_, err := e.c.Warranty.EvaluateClaim(ctx, &warrantyv1.EvaluateClaimRequest{RequestId: fmt.Sprintf("claim-%s-%d", run, i),
 			Serial: seed.Serial, FaultCode: "F1", ReportedTime: timestamppb.Now()})
@@ -207,8 +211,22 @@ func (e *env) evaluateClaim(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Events the claims made: counted once the relay has published what they appended.
+	var events float64
+	for range 100 {
+		after, err := e.work(ctx)
+		if err != nil {
+			return err
+		}
+		if d := after.minus(before); d.published >= float64(len(lat)) || ctx.Err() != nil {
+			events = d.published
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.health, e.claimEvents = ceiling, events/max(float64(len(lat)), 1)
 	e.row("evaluate_claim_recorded", "claims/s", rate, "1/s", "grpc_health_check", ceiling, "1/s", rate/ceiling, ">=0.5")
-	e.note("evaluate_claim_recorded callers=%d p50_ms=%.1f p99_ms=%.1f", e.o.Writers, ms(pct(lat, .5)), ms(pct(lat, .99)))
+	e.note("evaluate_claim_recorded callers=%d p50_ms=%.1f p99_ms=%.1f events_per_claim=%.2f", e.o.Writers, ms(pct(lat, .5)), ms(pct(lat, .99)), e.claimEvents)
 	return nil
 }
 
@@ -227,7 +245,21 @@ func (e *env) lifecycle(ctx context.Context) error {
 	var firstErr error
 	failed := 0
 	var elapsed, cpu time.Duration
-	err := func() error {
+	nc, err := nats.Connect(e.natsURL, nats.Name("sanbao-bench-walkers"))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	changes, err := demo.WatchChanges(nc) // walkers read their ticket at its events, not by polling
+	if err != nil {
+		return err
+	}
+	defer changes.Close()
+	before, err := e.work(ctx)
+	if err != nil {
+		return err
+	}
+	err = func() error {
 		// A lifecycle takes seconds: run four durations (20s at least) so that the ramp-up and
 		// the walkers finishing their last lifecycle weigh little.
 		cpu0, start := cpuTime(), time.Now()
@@ -238,8 +270,9 @@ func (e *env) lifecycle(ctx context.Context) error {
 			go func() {
 				defer wg.Done()
 				for time.Now().Before(stop) && ctx.Err() == nil {
-					// The walkers poll GetTicket: keep that client load small.
-					w := &demo.Walk{C: e.c, Run: runID(), Every: 100 * time.Millisecond, Poll: 2 * time.Minute}
+					// The walkers read their ticket when one of its events is published (a read
+					// a second as a safety net), so that their load is the lifecycle's own.
+					w := &demo.Walk{C: e.c, Run: runID(), Changes: changes, Every: time.Second, Poll: 2 * time.Minute}
 					t0 := time.Now()
 					if _, err := w.Repair(ctx, seed, demo.RepairOptions{}); err != nil {
 						mu.Lock()
@@ -267,6 +300,10 @@ func (e *env) lifecycle(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	after, err := e.work(ctx)
+	if err != nil {
+		return err
+	}
 	sortDur(lat)
 	count := float64(n.Load())
 	rate := count / elapsed.Seconds()
@@ -274,9 +311,53 @@ func (e *env) lifecycle(ctx context.Context) error {
 	if failed > 0 {
 		e.note("lifecycle failed=%d first_error=%q", failed, firstErr.Error())
 	}
+	e.lifeRate, e.lifeCPU = rate, ms(cpu)/max(count, 1)
 	e.note("lifecycle walkers=%d done=%.0f p50_ms=%.0f p99_ms=%.0f cpu_ms_per_lifecycle=%.1f (process CPU incl. the walkers' client side) cores=%d",
-		e.o.Walkers, count, ms(pct(lat, .5)), ms(pct(lat, .99)), ms(cpu)/max(count, 1), numCPU())
+		e.o.Walkers, count, ms(pct(lat, .5)), ms(pct(lat, .99)), e.lifeCPU, numCPU())
+	if count > 0 {
+		e.perLifecycle = after.minus(before).per(count)
+		p := e.perLifecycle
+		e.note("lifecycle per_lifecycle rpcs=%.1f (walker reads %.1f) events_published=%.1f events_consumed=%.1f",
+			p.rpcs, p.reads, p.published, p.consumed)
+	}
 	return nil
+}
+
+// counts is work the services did, summed over the four: RPCs handled (and of them the
+// walkers' GetTicket reads), events published by the relays and events handled by consumers.
+type counts struct{ rpcs, reads, published, consumed float64 }
+
+func (c counts) minus(o counts) counts {
+	return counts{c.rpcs - o.rpcs, c.reads - o.reads, c.published - o.published, c.consumed - o.consumed}
+}
+
+func (c counts) per(n float64) counts {
+	return counts{c.rpcs / n, c.reads / n, c.published / n, c.consumed / n}
+}
+
+// work reads the counters of every service's /metrics.
+func (e *env) work(ctx context.Context) (counts, error) {
+	var c counts
+	for _, svc := range []string{"ticket", "warranty", "dispatch", "inventory"} {
+		m, err := scrape(ctx, "http://"+e.addrs[svc+"-metrics"]+"/metrics")
+		if err != nil {
+			return c, fmt.Errorf("metrics of %s: %w", svc, err)
+		}
+		for k, v := range m {
+			switch name, _, _ := strings.Cut(k, "{"); name {
+			case "grpc_server_handled_total":
+				c.rpcs += v
+				if strings.Contains(k, `grpc_method="GetTicket"`) {
+					c.reads += v
+				}
+			case "sanbao_outbox_published_total":
+				c.published += v
+			case "sanbao_consumer_handled_total":
+				c.consumed += v
+			}
+		}
+	}
+	return c, nil
 }
 
 // outboxRelay: the relay's events/s draining a backlog while writers append, vs JetStream async
@@ -321,6 +402,7 @@ func (e *env) outboxRelay(ctx context.Context) error {
 		return errors.New("async publishes not acknowledged")
 	}
 	ceiling := float64(sent) / time.Since(start).Seconds()
+	e.jsPublish = ceiling
 
 	// The relay, from a store of its own, with writers appending while it drains a backlog.
 	if _, err := events.EnsureStream(ctx, js, events.StreamConfig{Service: "benchrelay"}); err != nil {
@@ -452,4 +534,28 @@ func parallel(ctx context.Context, k, n int, fn func(ctx context.Context, i int)
 	}
 	wg.Wait()
 	return first
+}
+
+// bounds prints, after the rows, what the ceilings measured in this run allow the lifecycle and
+// the recorded claim at most: every event is one synced JetStream write, every call at least a
+// health check's cost, and the CPU a lifecycle takes of the cores there are. A figure is only
+// printed when the rows it needs ran.
+func (e *env) bounds() {
+	p := e.perLifecycle
+	if e.lifeRate > 0 && e.lifeCPU > 0 {
+		e.note("bound lifecycle_by_cpu=%.0f/s (%d cores x 1000 ms / %.1f ms per lifecycle) reached=%.2f",
+			float64(numCPU())*1000/e.lifeCPU, numCPU(), e.lifeCPU, e.lifeRate/(float64(numCPU())*1000/e.lifeCPU))
+	}
+	if e.lifeRate > 0 && e.jsPublish > 0 && p.published > 0 {
+		e.note("bound lifecycle_by_jetstream=%.0f/s (js_async_publish %.0f/s / %.1f events per lifecycle)",
+			e.jsPublish/p.published, e.jsPublish, p.published)
+	}
+	if e.lifeRate > 0 && e.health > 0 && p.rpcs > 0 {
+		e.note("bound lifecycle_by_rpc=%.0f/s (grpc_health_check %.0f/s / %.1f calls per lifecycle)",
+			e.health/p.rpcs, e.health, p.rpcs)
+	}
+	if e.health > 0 && e.jsPublish > 0 && e.claimEvents > 0 {
+		e.note("bound evaluate_claim_recorded_ratio_by_jetstream=%.3f (js_async_publish %.0f/s / %.2f events per claim / health %.0f/s)",
+			e.jsPublish/e.claimEvents/e.health, e.jsPublish, e.claimEvents, e.health)
+	}
 }

@@ -153,8 +153,11 @@ type Walk struct {
 	mu  *sync.Mutex
 	// Poll bounds every wait for asynchronous work (default 30s).
 	Poll time.Duration
-	// Every is the polling interval of those waits (default 50ms).
+	// Every is the polling interval of those waits (default 50ms); with Changes set, the
+	// interval of a safety read between changes.
 	Every time.Duration
+	// Changes, when set, wakes waits at each event of their ticket instead of polling.
+	Changes *Changes
 	// Capacity is the seeded technician's jobs per day and Stock the parts in the van
 	// (defaults 6 and 4); benchmarks raise them.
 	Capacity int32
@@ -417,10 +420,17 @@ func (w *Walk) waitTicket(ctx context.Context, id, what string, ok func(*ticketv
 	deadline := time.Now().Add(bound)
 	var last *ticketv1.Ticket
 	for {
+		var changed <-chan struct{} // nil (never ready) without Changes
+		if w.Changes != nil {
+			changed = w.Changes.Next(id) // before the read: a change after it wakes us
+		}
 		resp, err := w.C.Ticket.GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: id})
 		if err == nil {
 			last = resp.GetTicket()
 			if ok(last) {
+				if w.Changes != nil {
+					w.Changes.Forget(id)
+				}
 				return last, nil
 			}
 		}
@@ -430,6 +440,7 @@ func (w *Walk) waitTicket(ctx context.Context, id, what string, ok func(*ticketv
 		select {
 		case <-ctx.Done():
 			return last, ctx.Err()
+		case <-changed:
 		case <-time.After(or(w.Every, 50*time.Millisecond)):
 		}
 	}
