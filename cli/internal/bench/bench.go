@@ -19,7 +19,9 @@
 //	row figure value unit ceiling ceiling_value ceiling_unit ratio goal
 //
 // "-" fills a column that does not apply. Extra facts of a row follow on lines starting with
-// "  # ". Ratios are value/ceiling (for latency rows goal/value: above 1 meets the goal).
+// "  # ". Ratios are value/ceiling (for latency rows goal/value: above 1 meets the goal). The
+// run ends with "  # bound <name>=<value>/s (...)" lines: what the ceilings of this run allow
+// the lifecycle and the recorded claim at most (CPU, JetStream's synced publishes, calls).
 package bench
 
 import (
