@@ -38,6 +38,14 @@ func runConsole(ctx context.Context, args []string) error {
 	tlsKey := fs.String("tls-key", env.String("SANBAO_CONSOLE_TLS_KEY", ""), "its key [SANBAO_CONSOLE_TLS_KEY]")
 	secureCookie := fs.Bool("secure-cookie", env.Bool("SANBAO_CONSOLE_SECURE_COOKIE", false), "mark the session cookie Secure although the console serves HTTP (behind a TLS-terminating proxy); always on with --tls-cert [SANBAO_CONSOLE_SECURE_COOKIE]")
 	tokenHeader := fs.String("token-header", env.String("SANBAO_CONSOLE_TOKEN_HEADER", ""), "take the caller's token from this header set by an authenticating proxy in front (OIDC: oauth2-proxy's X-Forwarded-Access-Token) [SANBAO_CONSOLE_TOKEN_HEADER]")
+	oidcIssuer := fs.String("oidc-issuer", env.String("SANBAO_CONSOLE_OIDC_ISSUER", ""), "sign people in through this OpenID Connect provider (its issuer URL; authorization code flow with PKCE) [SANBAO_CONSOLE_OIDC_ISSUER]")
+	oidcDiscovery := fs.String("oidc-discovery-url", env.String("SANBAO_CONSOLE_OIDC_DISCOVERY_URL", ""), "read the provider's discovery document here when the console reaches it at another address than its issuer (inside the cluster) [SANBAO_CONSOLE_OIDC_DISCOVERY_URL]")
+	oidcClient := fs.String("oidc-client-id", env.String("SANBAO_CONSOLE_OIDC_CLIENT_ID", ""), "the console's client id at the provider [SANBAO_CONSOLE_OIDC_CLIENT_ID]")
+	oidcSecret := fs.String("oidc-client-secret-file", env.String("SANBAO_CONSOLE_OIDC_CLIENT_SECRET_FILE", ""), "a file holding the console's client secret (none: a public client) [SANBAO_CONSOLE_OIDC_CLIENT_SECRET_FILE]")
+	oidcRedirect := fs.String("oidc-redirect-url", env.String("SANBAO_CONSOLE_OIDC_REDIRECT_URL", ""), "the console's callback as registered at the provider: https://<console>/session/oidc/callback [SANBAO_CONSOLE_OIDC_REDIRECT_URL]")
+	oidcScopes := fs.String("oidc-scopes", env.String("SANBAO_CONSOLE_OIDC_SCOPES", "profile"), "comma-separated scopes asked for beside openid [SANBAO_CONSOLE_OIDC_SCOPES]")
+	oidcName := fs.String("oidc-name", env.String("SANBAO_CONSOLE_OIDC_NAME", ""), "the provider's name on the sign-in button [SANBAO_CONSOLE_OIDC_NAME]")
+	oidcIDToken := fs.Bool("oidc-id-token", env.Bool("SANBAO_CONSOLE_OIDC_ID_TOKEN", false), "call the services with the ID token (for a provider whose access tokens are not JWTs) [SANBAO_CONSOLE_OIDC_ID_TOKEN]")
 	localDir := fs.String("local-dir", env.String("SANBAO_CONSOLE_LOCAL_DIR", ""), "a local CA and issuer directory (the all-in-one's <data-dir>/auth): its local users sign in with the passwords kept there; not for production [SANBAO_CONSOLE_LOCAL_DIR]")
 	dev := fs.Bool("dev", env.Bool("SANBAO_CONSOLE_DEV", false), "one-click \"sign in as\" of the local users (needs --local-dir; development only) [SANBAO_CONSOLE_DEV]")
 	attachments := fs.String("attachments-http", env.String("SANBAO_ATTACHMENTS_HTTP", ""), "the base URL of the ticket service's attachments face (its --attachments-http-listen), served under /files/ for the technician's phone app; empty: /files/ is off [SANBAO_ATTACHMENTS_HTTP]")
@@ -73,6 +81,23 @@ func runConsole(ctx context.Context, args []string) error {
 		}
 		cfg.Client = rpc.ClientOptions{Creds: credentials.NewTLS(tc)}
 		cfg.HTTPTLS = tc
+	}
+	if *oidcIssuer != "" {
+		o := &console.OIDC{Issuer: *oidcIssuer, DiscoveryURL: *oidcDiscovery, ClientID: *oidcClient, RedirectURL: *oidcRedirect,
+			Name: *oidcName, UseIDToken: *oidcIDToken}
+		for _, sc := range strings.Split(*oidcScopes, ",") {
+			if sc = strings.TrimSpace(sc); sc != "" && sc != "openid" {
+				o.Scopes = append(o.Scopes, sc)
+			}
+		}
+		if *oidcSecret != "" {
+			b, err := os.ReadFile(*oidcSecret)
+			if err != nil {
+				return fmt.Errorf("console: OIDC client secret: %w", err)
+			}
+			o.ClientSecret = strings.TrimSpace(string(b))
+		}
+		cfg.OIDC = o
 	}
 	if *localDir != "" {
 		if cfg.Local, err = auth.OpenLocal(*localDir); err != nil {

@@ -54,6 +54,9 @@ type Config struct {
 	// Upload, when set, takes the upload screen's POST /upload/ (the importer's handler: a
 	// multipart form of kind, file and validate_only), with the session's token as the bearer.
 	Upload http.Handler
+	// OIDC, when set, signs people in through the organisation's OpenID Connect provider
+	// (authorization code flow with PKCE) beside or instead of the local users.
+	OIDC *OIDC
 	// Attachments, when set, is the base URL of the ticket service's attachments HTTP face
 	// (POST /v1/tickets/{ticket_id}/attachments, GET /v1/attachments/{id}[/content]); the
 	// console serves it under /files/ with the session's token as the bearer, so the
@@ -71,6 +74,7 @@ type Server struct {
 	mux        *http.ServeMux
 	files      http.Handler // the attachments face under /files/, nil without one
 	customer   http.Handler // the customer routes of the same face under /c/, nil without one
+	oidc       *oidcClient  // the OIDC provider, nil without one
 }
 
 // Names are the services the console forwards to, with the package of their API.
@@ -118,6 +122,13 @@ func New(cfg Config, log *zap.Logger) (*Server, error) {
 		s.Close()
 		return nil, errors.New("console: dev sign-in needs the local issuer")
 	}
+	if o := cfg.OIDC; o != nil {
+		if o.Issuer == "" || o.ClientID == "" || o.RedirectURL == "" {
+			s.Close()
+			return nil, errors.New("console: OIDC sign-in needs the issuer, the client id and the redirect URL")
+		}
+		s.oidc = &oidcClient{cfg: *o, log: log, now: cfg.Clock.Now}
+	}
 	if cfg.Attachments != "" {
 		f, err := s.filesProxy(cfg.Attachments)
 		if err != nil {
@@ -156,6 +167,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /session/users", s.users)
 	s.mux.HandleFunc("POST /session/login", s.login)
 	s.mux.HandleFunc("POST /session/logout", s.logout)
+	if s.oidc != nil {
+		s.mux.HandleFunc("GET /session/oidc/login", s.oidcLogin)
+		s.mux.HandleFunc("GET /session/oidc/callback", s.oidcCallback)
+	}
 	if s.files != nil {
 		h := s.requireSession(http.StripPrefix("/files", s.files))
 		s.mux.Handle("POST /files/v1/tickets/{ticket_id}/attachments", h)

@@ -139,8 +139,12 @@ func (s *Server) users(w http.ResponseWriter, _ *http.Request) {
 	out := struct {
 		Local bool        `json:"local"`
 		Dev   bool        `json:"dev"`
+		OIDC  string      `json:"oidc,omitempty"` // the provider's name, when it signs people in
 		Users []LocalUser `json:"users"`
 	}{Local: s.cfg.Local != nil, Dev: s.cfg.Dev}
+	if s.oidc != nil {
+		out.OIDC = or(s.oidc.cfg.Name, "OpenID Connect")
+	}
 	if s.cfg.Local != nil {
 		for _, p := range auth.LocalPeople {
 			name := strings.TrimPrefix(p.Subject, "local-")
@@ -212,14 +216,17 @@ func (s *Server) localPerson(name string) (auth.Person, bool) {
 	return auth.LocalPeople[i], true
 }
 
-// logout ends the session.
+// logout ends the session; with an OIDC provider that can end its own session too, the
+// answer says where the browser goes next ({"redirect": url}).
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if !sameOrigin(r) {
 		writeError(w, status.New(codes.PermissionDenied, "cross-site request refused"))
 		return
 	}
 	s.clearCookie(w)
-	writeJSON(w, struct{}{})
+	writeJSON(w, struct {
+		Redirect string `json:"redirect,omitempty"`
+	}{s.oidcLogout(r)})
 }
 
 func (s *Server) setCookie(w http.ResponseWriter, tok string, valid time.Duration) {

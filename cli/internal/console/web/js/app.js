@@ -39,8 +39,9 @@ function header() {
 }
 
 async function logout() {
-  await session('/logout', {}).catch(() => {});
+  const r = await session('/logout', {}).catch(() => ({}));
   state.me = null;
+  if (r.redirect) { location.href = r.redirect; return; } // the identity provider ends its session too
   location.hash = '#/login';
 }
 
@@ -50,7 +51,7 @@ export async function whoami() {
 }
 
 export async function render() {
-  const [route, ...rest] = location.hash.slice(2).split('/');
+  const [route, ...rest] = location.hash.slice(2).split('?')[0].split('/');
   if (!state.me && route !== 'login') await whoami();
   header();
   if (!state.me || route === 'login') return loginView();

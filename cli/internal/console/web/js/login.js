@@ -1,5 +1,5 @@
-// login.js: sign-in: a local user and password (all-in-one), a one-click list in dev mode, or
-// a token from the identity provider.
+// login.js: sign-in: the organisation's identity provider (OIDC), a local user and password
+// (all-in-one), a one-click list in dev mode, or a token from the identity provider.
 import { h, mount, val } from './dom.js';
 import { t } from './i18n.js';
 import { session } from './api.js';
@@ -14,6 +14,14 @@ export async function loginView() {
     try { await session('/login', body); await done(); } catch (err) { out.replaceChildren(errorBox(err)); }
   };
   const parts = [h('h1', {}, t('login.title'))];
+  const failed = new URLSearchParams(location.hash.split('?')[1] || '').get('oidc');
+  if (failed) parts.push(h('p', { class: 'error', id: 'oidc-error' }, t(`login.oidc.${failed}`)));
+  if (info.oidc) {
+    // The organisation's identity provider: the browser goes there and comes back signed in.
+    const next = encodeURIComponent('/#/');
+    parts.push(h('div', { class: 'card' }, h('a', { id: 'oidc-login', class: 'button primary', href: `/session/oidc/login?next=${next}` },
+      t('login.oidc', { name: info.oidc }))));
+  }
   if (info.local) {
     const f = h('form', { id: 'login', class: 'grid', onsubmit: ev => { ev.preventDefault(); go({ user: val(f, 'user'), password: val(f, 'password') }); } },
       h('label', {}, t('login.user'), h('select', { name: 'user' }, info.users.map(u => h('option', { value: u.name }, `${u.name} (${u.roles.map(r => t(`role.${r}`)).join('、')})`)))),
