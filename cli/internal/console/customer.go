@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -46,11 +45,7 @@ func (s *Server) customerProxy(base string) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: callTimeout}
-	if u.Scheme == "https" {
-		tr.TLSClientConfig = s.cfg.HTTPTLS
-	}
-	s.transports = append(s.transports, tr)
+	tr := s.transport(u, 8, callTimeout)
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -23,12 +24,7 @@ func (s *Server) filesProxy(base string) (http.Handler, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("console: the attachments face %q is not an http(s):// URL", base)
 	}
-	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second,
-		TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 2 * time.Minute}
-	if u.Scheme == "https" {
-		tr.TLSClientConfig = s.cfg.HTTPTLS
-	}
-	s.transports = append(s.transports, tr)
+	tr := s.transport(u, 8, 2*time.Minute)
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
@@ -41,7 +37,7 @@ func (s *Server) filesProxy(base string) (http.Handler, error) {
 		},
 		Transport: tr,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
-			s.log.Warn("attachments face unreachable")
+			s.log.Warn("attachments face unreachable", zap.Error(err))
 			writeError(w, status.New(codes.Unavailable, "attachments: "+err.Error()))
 		},
 	}

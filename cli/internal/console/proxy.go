@@ -24,18 +24,26 @@ import (
 
 // proxy forwards the browser's Connect calls for one service to that service's HTTP/JSON face
 // (its Connect protocol paths), with the session's token as the bearer and nothing else of the
+// transport is the console's connection pool to one of the services' HTTP endpoints: TLS
+// verified with the suite's CA for https:// (HTTP/2 when the server offers it, as ours do), no
+// environment proxy, at most idle connections kept, an answer's headers within timeout.
+func (s *Server) transport(u *url.URL, idle int, timeout time.Duration) *http.Transport {
+	tr := &http.Transport{Proxy: nil, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: idle, IdleConnTimeout: 90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: timeout}
+	if u.Scheme == "https" {
+		tr.TLSClientConfig = s.cfg.HTTPTLS
+	}
+	s.transports = append(s.transports, tr)
+	return tr
+}
+
 // browser's credentials; error answers get each detail decoded as JSON under "debug".
 func (s *Server) proxy(svc, base string) (http.Handler, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("console: the %s HTTP face %q is not an http(s):// URL", svc, base)
 	}
-	tr := &http.Transport{Proxy: nil, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 32, IdleConnTimeout: 90 * time.Second,
-		TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: callTimeout}
-	if u.Scheme == "https" {
-		tr.TLSClientConfig = s.cfg.HTTPTLS
-	}
-	s.transports = append(s.transports, tr)
+	tr := s.transport(u, 32, callTimeout)
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			method := pr.In.PathValue("method")
