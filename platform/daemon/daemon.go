@@ -66,6 +66,8 @@ type Platform struct {
 	tasks     []func(context.Context) error
 	observe   func(consumer, result string)
 	tracer    trace.TracerProvider
+	security  Security      // for the service's own HTTP endpoints (ServeHTTP)
+	shutdown  time.Duration // how long they get to finish on stop
 }
 
 // Notify wakes the outbox relay; call it after committing a transaction that appended events.
@@ -115,6 +117,24 @@ func fromOwner(stream string, h events.Handler) events.Handler {
 // Go adds a background task that runs until shutdown. A task returning an error other than
 // the context's stops the service.
 func (p *Platform) Go(task func(ctx context.Context) error) { p.tasks = append(p.tasks, task) }
+
+// ServeHTTP serves h on addr beside the API's faces until the daemon stops: a service's own
+// HTTP endpoint (the attachments' uploads and downloads). It has the HTTP face's transport —
+// TLS with the service's certificate, re-read when it rotates, unless --insecure — and the same
+// timeouts; the listener is open when ServeHTTP returns.
+func (p *Platform) ServeHTTP(name, addr string, h http.Handler) error {
+	tc, err := p.security.httpTLS()
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: listen %s: %w", name, addr, err)
+	}
+	p.Log.Info("serving "+name, zap.String("addr", lis.Addr().String()), zap.Bool("tls", tc != nil))
+	p.Go(func(ctx context.Context) error { return serveAPI(ctx, lis, h, tc, p.shutdown, p.Log.Named(name)) })
+	return nil
+}
 
 // Options are for tests and the all-in-one binary.
 type Options struct {
@@ -379,8 +399,10 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 		Timers:  timer.NewRunner(db, opts.Clock, log.Named("timer"), ropts),
 		Metrics: m.reg,
 		relay:   outbox.NewRelay(db, js, log.Named("relay"), outbox.RelayOptions{Source: "/sanbao/" + cfg.Name, Tracer: opts.TracerProvider}),
-		observe: func(consumer, result string) { m.consTotal.WithLabelValues(consumer, result).Inc() },
-		tracer:  opts.TracerProvider,
+		observe:  func(consumer, result string) { m.consTotal.WithLabelValues(consumer, result).Inc() },
+		tracer:   opts.TracerProvider,
+		security: cfg.Security,
+		shutdown: cfg.ShutdownTimeout,
 	}
 	m.watchStore(p)
 	if err := svc.Start(ctx, p); err != nil {

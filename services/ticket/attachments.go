@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"github.com/sanbao/sanbao/platform/auth"
-	"go.uber.org/zap"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -100,20 +98,3 @@ func (noTokens) Verify(context.Context, string) (*auth.Caller, error) {
 	return nil, errors.New("this server accepts no tokens (no --token-jwks)")
 }
 
-// serveHTTP serves h on addr until ctx ends, then shuts it down within 5 s.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, log *zap.Logger) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("attachments http", zap.String("addr", addr))
-	select {
-	case err := <-errc:
-		return fmt.Errorf("attachments http: %w", err)
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-		<-errc
-		return nil
-	}
-}

@@ -177,7 +177,9 @@ func (s *Service) Start(ctx context.Context, p *daemon.Platform) error {
 		s.http.SetTokens(tv)
 	}
 	if s.cfg.HTTPListen != "" {
-		p.Go(func(ctx context.Context) error { return serveHTTP(ctx, s.cfg.HTTPListen, s.http, p.Log) })
+		if err := p.ServeHTTP("attachments http", s.cfg.HTTPListen, s.http); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -249,7 +249,11 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 		_ = l.Close()
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	if con, err = startConsole(gctx, g, cfg, log.Named("console"), []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon}, "http://"+tc.Attachments.HTTPListen); err != nil {
+	attachments := "https://" + tc.Attachments.HTTPListen // TLS as the services' HTTP faces
+	if cfg.Insecure {
+		attachments = "http://" + tc.Attachments.HTTPListen
+	}
+	if con, err = startConsole(gctx, g, cfg, log.Named("console"), []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon}, attachments); err != nil {
 		return err
 	}
 	g.Go(func() error { return ticket.Run(gctx, tc, log.Named("ticket"), to) })
