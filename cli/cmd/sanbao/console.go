@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/sanbao/sanbao/cli/internal/console"
+	"github.com/sanbao/sanbao/cli/internal/importer"
 	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/rpc"
@@ -123,6 +124,13 @@ func runConsole(ctx context.Context, args []string) error {
 			return c, err
 		}
 	}
+	// The upload screen: the services' streaming imports over gRPC, with the caller's token.
+	conns, closeConns, err := importer.Dial(cfg.Services, cfg.Client)
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	defer closeConns()
+	cfg.Upload = importer.Handler(conns)
 	srv, err := console.New(cfg, log.Named("console"))
 	if err != nil {
 		return err

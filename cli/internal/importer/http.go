@@ -3,6 +3,7 @@ package importer
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -53,7 +54,12 @@ func Handler(conns Conns) http.Handler {
 		if a := r.Header.Get("Authorization"); a != "" {
 			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", a)
 		}
-		rep, err := kind.Import(ctx, conns(kind.Service), t, Options{ValidateOnly: validateOnly})
+		cc := conns(kind.Service)
+		if cc == nil {
+			writeError(w, http.StatusServiceUnavailable, fmt.Errorf("the %s service is not connected to this console", kind.Service), "本控制台未连接"+kind.Service+"服务")
+			return
+		}
+		rep, err := kind.Import(ctx, cc, t, Options{ValidateOnly: validateOnly})
 		var herr *HeaderError
 		switch {
 		case errors.As(err, &herr):

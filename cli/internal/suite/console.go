@@ -10,7 +10,6 @@ import (
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/sanbao/sanbao/cli/internal/console"
@@ -78,30 +77,20 @@ func startConsole(ctx context.Context, g *errgroup.Group, cfg Config, log *zap.L
 		}
 	}
 	// The upload screen imports through the services' streaming imports (gRPC), as the CLI does.
-	conns := map[string]*grpc.ClientConn{}
-	for _, d := range ds {
-		conn, err := rpc.Dial(d.Listen, ccfg.Client)
-		if err != nil {
-			_ = lis.Close()
-			return nil, fmt.Errorf("console: %w", err)
-		}
-		conns[d.Name] = conn
+	conns, closeConns, err := importer.Dial(ccfg.Services, ccfg.Client)
+	if err != nil {
+		_ = lis.Close()
+		return nil, fmt.Errorf("console: %w", err)
 	}
-	ccfg.Upload = importer.Handler(func(service string) grpc.ClientConnInterface { return conns[service] })
+	ccfg.Upload = importer.Handler(conns)
 	srv, err := console.New(ccfg, log)
 	if err != nil {
 		_ = lis.Close()
-		for _, c := range conns {
-			_ = c.Close()
-		}
+		closeConns()
 		return nil, err
 	}
 	g.Go(func() error {
-		defer func() {
-			for _, c := range conns {
-				_ = c.Close()
-			}
-		}()
+		defer closeConns()
 		defer srv.Close()
 		return console.Serve(ctx, lis, srv.Handler(), nil)
 	})
