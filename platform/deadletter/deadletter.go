@@ -43,7 +43,12 @@ type Letter struct {
 	Source     string    `json:"source,omitempty"`
 	Resource   string    `json:"resource,omitempty"` // ce-subject
 	Time       time.Time `json:"time"`               // ce-time
-	Ticket     string    `json:"ticket,omitempty"`   // ce-sanbaoticket (outbox letters)
+	Ticket     string    `json:"ticket,omitempty"`   // ce-sanbaoticket
+	Actor      string    `json:"actor,omitempty"`    // ce-sanbaoactor: who made the change
+	// TraceParent and TraceState are the trace the event continues (ce-traceparent,
+	// ce-tracestate): a retried event carries them on, so its work joins the same trace.
+	TraceParent string `json:"traceparent,omitempty"`
+	TraceState  string `json:"tracestate,omitempty"`
 	Data       []byte    `json:"data"`               // the event body as published or received
 	Reason     string    `json:"reason"`             // why it was parked
 	ParkedAt   time.Time `json:"parked_at"`

@@ -461,7 +461,8 @@ func (c *Consumer) apply(ds []delivery) error {
 
 func (c *Consumer) letter(d *delivery) deadletter.Letter {
 	return deadletter.Letter{Kind: deadletter.KindConsumer, Owner: c.cfg.Durable, EventID: d.m.ID, Subject: d.m.Subject,
-		Type: d.m.Type, Source: d.m.Source, Resource: d.m.Resource, Time: d.m.Time, Data: d.m.Data,
+		Type: d.m.Type, Source: d.m.Source, Resource: d.m.Resource, Time: d.m.Time, Ticket: d.m.Ticket, Actor: d.m.Actor,
+		TraceParent: d.m.Trace.Parent, TraceState: d.m.Trace.State, Data: d.m.Data,
 		Reason: d.reason, ParkedAt: c.cfg.Now(), Deliveries: d.deliveries}
 }
 
@@ -499,7 +500,8 @@ func (c *Consumer) Apply(ctx context.Context, m Message) error {
 
 // Retry applies the dead letter id of this consumer again (validation, then the handler, in
 // one transaction) and removes it once applied. It fails, leaving the letter parked, when the
-// event still cannot be applied.
+// event still cannot be applied. The handler runs as on delivery: with the event's actor and
+// in its trace, so what it changes and the events it appends say who and which trace.
 func (c *Consumer) Retry(ctx context.Context, id string) error {
 	var l deadletter.Letter
 	if err := c.db.View(func(tx *bbolt.Tx) (err error) { l, err = deadletter.Get(tx, id); return err }); err != nil {
@@ -508,10 +510,14 @@ func (c *Consumer) Retry(ctx context.Context, id string) error {
 	if l.Kind != deadletter.KindConsumer || l.Owner != c.cfg.Durable {
 		return fmt.Errorf("dead letter %s belongs to %s %s, not consumer %s", id, l.Kind, l.Owner, c.cfg.Durable)
 	}
-	m := Message{ID: l.EventID, Source: l.Source, Type: l.Type, Resource: l.Resource, Time: l.Time, Subject: l.Subject, Data: l.Data}
+	m := Message{ID: l.EventID, Source: l.Source, Type: l.Type, Resource: l.Resource, Time: l.Time, Subject: l.Subject,
+		Ticket: l.Ticket, Actor: l.Actor, Trace: tracing.Carried{Parent: l.TraceParent, State: l.TraceState}, Data: l.Data}
 	if err := validate(&m); err != nil {
 		return err
 	}
+	hctx, span := c.tracer.Start(tracing.Continue(auth.WithActor(ctx, m.Actor), m.Trace), "retry "+m.Type,
+		trace.WithSpanKind(trace.SpanKindConsumer))
+	defer span.End()
 	seen := processedBucket(c.cfg.Durable)
 	err := c.db.UpdateAlone(func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(seen)
@@ -519,7 +525,7 @@ func (c *Consumer) Retry(ctx context.Context, id string) error {
 			return err
 		}
 		if b.Get([]byte(m.ID)) == nil {
-			if err := safeHandle(c.cfg.Handle, tx, m); err != nil {
+			if err := store.WithContext(tx, hctx, func() error { return safeHandle(c.cfg.Handle, tx, m) }); err != nil {
 				return err
 			}
 			if err := b.Put([]byte(m.ID), store.TimeKey(c.cfg.Now())); err != nil {

@@ -27,7 +27,7 @@ func TestOversizedEventIsParkedAndTheRelayGoesOn(t *testing.T) {
 	r.commit(t, "a", 1)
 	err := r.db.Update(context.Background(), func(tx *bbolt.Tx) error {
 		_, err := outbox.Append(tx, outbox.Event{Subject: "sanbao.test.v1.thing.changed", Resource: "things/a",
-			Data: &typev1.Contact{Name: strings.Repeat("x", 2<<20)}, ID: "01JBIG0000000000000000000", Ticket: "T-BIG"})
+			Data: &typev1.Contact{Name: strings.Repeat("x", 2<<20)}, ID: "01JBIG0000000000000000000", Ticket: "T-BIG", Actor: "desk-li"})
 		return err
 	})
 	if err != nil {
@@ -74,8 +74,8 @@ func TestOversizedEventIsParkedAndTheRelayGoesOn(t *testing.T) {
 		t.Errorf("after requeue and flush: %d letters, depth %d", n, r.depth(t))
 	}
 	_ = r.db.View(func(tx *bbolt.Tx) (err error) { ls, _, err = deadletter.List(tx, "", "", 10); return err })
-	if len(ls) != 1 || ls[0].Ticket != "T-BIG" {
-		t.Errorf("the requeued and parked again letter lost its ticket: %+v", ls)
+	if len(ls) != 1 || ls[0].Ticket != "T-BIG" || ls[0].Actor != "desk-li" {
+		t.Errorf("the requeued and parked again letter lost its ticket or actor: %+v", ls)
 	}
 }
 

@@ -269,7 +269,7 @@ func Requeue(tx *bbolt.Tx, id string) error {
 		return fmt.Errorf("outbox: %s is a %s dead letter", id, l.Kind)
 	}
 	v, err := json.Marshal(entry{ID: l.EventID, Subject: l.Subject, Resource: l.Resource, Type: l.Type,
-		Time: l.Time, Ticket: l.Ticket, Data: json.RawMessage(l.Data)})
+		Time: l.Time, Ticket: l.Ticket, Actor: l.Actor, Trace: l.TraceParent, State: l.TraceState, Data: json.RawMessage(l.Data)})
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}

@@ -341,7 +341,8 @@ func (r *Relay) letter(key []byte, e entry, reason string) deadletter.Letter {
 		id = fmt.Sprintf("seq-%d", store.Uint64(key))
 	}
 	return deadletter.Letter{Kind: deadletter.KindOutbox, Owner: "outbox", EventID: id, Subject: e.Subject,
-		Type: e.Type, Source: r.opts.Source, Resource: e.Resource, Time: e.Time, Ticket: e.Ticket, Data: []byte(e.Data),
+		Type: e.Type, Source: r.opts.Source, Resource: e.Resource, Time: e.Time, Ticket: e.Ticket, Actor: e.Actor,
+		TraceParent: e.Trace, TraceState: e.State, Data: []byte(e.Data),
 		Reason: reason, ParkedAt: time.Now()}
 }
 
