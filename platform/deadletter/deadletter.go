@@ -34,25 +34,25 @@ var ErrNotFound = errors.New("dead letter not found")
 
 // Letter is one parked event with why and when it was parked.
 type Letter struct {
-	ID         string    `json:"id"`       // "<owner>.<event id>"; owner is "outbox" or the consumer's durable name
-	Kind       string    `json:"kind"`     // KindOutbox or KindConsumer
-	Owner      string    `json:"owner"`    // "outbox" or the consumer's durable name
-	EventID    string    `json:"event_id"` // ce-id
-	Subject    string    `json:"subject"`  // the NATS subject
-	Type       string    `json:"type"`     // ce-type
-	Source     string    `json:"source,omitempty"`
-	Resource   string    `json:"resource,omitempty"` // ce-subject
-	Time       time.Time `json:"time"`               // ce-time
-	Ticket     string    `json:"ticket,omitempty"`   // ce-sanbaoticket
-	Actor      string    `json:"actor,omitempty"`    // ce-sanbaoactor: who made the change
+	ID       string    `json:"id"`       // "<owner>.<event id>"; owner is "outbox" or the consumer's durable name
+	Kind     string    `json:"kind"`     // KindOutbox or KindConsumer
+	Owner    string    `json:"owner"`    // "outbox" or the consumer's durable name
+	EventID  string    `json:"event_id"` // ce-id
+	Subject  string    `json:"subject"`  // the NATS subject
+	Type     string    `json:"type"`     // ce-type
+	Source   string    `json:"source,omitempty"`
+	Resource string    `json:"resource,omitempty"` // ce-subject
+	Time     time.Time `json:"time"`               // ce-time
+	Ticket   string    `json:"ticket,omitempty"`   // ce-sanbaoticket
+	Actor    string    `json:"actor,omitempty"`    // ce-sanbaoactor: who made the change
 	// TraceParent and TraceState are the trace the event continues (ce-traceparent,
 	// ce-tracestate): a retried event carries them on, so its work joins the same trace.
-	TraceParent string `json:"traceparent,omitempty"`
-	TraceState  string `json:"tracestate,omitempty"`
-	Data       []byte    `json:"data"`               // the event body as published or received
-	Reason     string    `json:"reason"`             // why it was parked
-	ParkedAt   time.Time `json:"parked_at"`
-	Deliveries int       `json:"deliveries,omitempty"` // consumer: deliveries before it was parked
+	TraceParent string    `json:"traceparent,omitempty"`
+	TraceState  string    `json:"tracestate,omitempty"`
+	Data        []byte    `json:"data"`   // the event body as published or received
+	Reason      string    `json:"reason"` // why it was parked
+	ParkedAt    time.Time `json:"parked_at"`
+	Deliveries  int       `json:"deliveries,omitempty"` // consumer: deliveries before it was parked
 }
 
 // LetterID returns the id of the letter of eventID parked by owner.

@@ -97,4 +97,3 @@ type noTokens struct{}
 func (noTokens) Verify(context.Context, string) (*auth.Caller, error) {
 	return nil, errors.New("this server accepts no tokens (no --token-jwks)")
 }
-
