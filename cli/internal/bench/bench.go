@@ -98,6 +98,9 @@ type env struct {
 	lifeRate     float64 // lifecycles/s
 	health       float64 // gRPC health checks/s
 	claimEvents  float64 // events per recorded claim
+	claimCPU     float64 // CPU ms per recorded claim
+	healthCPU    float64 // CPU ms per health check
+	createCPU    float64 // CPU ms per CreateTicket
 	jsPublish    float64 // JetStream async publishes/s
 }
 

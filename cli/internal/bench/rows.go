@@ -41,18 +41,21 @@ func (e *env) createTicket(ctx context.Context) error {
 	}
 	run := runID()
 	lag := e.watchTicketLag(ctx)
+	cpu0 := cpuTime()
 	rate, lat, err := closed(ctx, e.o.Writers, e.o.Duration, func(ctx context.Context, i int64) error {
 		_, err := e.c.Ticket.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: fmt.Sprintf("bench-%s-%d", run, i),
 			Ticket: consultation(fmt.Sprintf("c%d", i%100))})
 		return err
 	})
+	cpu := cpuTime() - cpu0
 	maxLag, maxDepth := lag()
 	if err != nil {
 		return err
 	}
+	e.createCPU = ms(cpu) / max(float64(len(lat)), 1)
 	e.row("create_ticket", "creates/s", rate, "1/s", "bbolt_batch_put_1k", ceiling, "1/s", rate/ceiling, ">=0.5,>=3000/s")
-	e.note("create_ticket writers=%d p50_ms=%.1f p99_ms=%.1f ticket_outbox_max_lag_ms=%.0f ticket_outbox_max_depth=%.0f",
-		e.o.Writers, ms(pct(lat, .5)), ms(pct(lat, .99)), maxLag*1000, maxDepth)
+	e.note("create_ticket writers=%d p50_ms=%.1f p99_ms=%.1f ticket_outbox_max_lag_ms=%.0f ticket_outbox_max_depth=%.0f cpu_ms_per_create=%.2f (process CPU while the row ran, incl. relaying and triage)",
+		e.o.Writers, ms(pct(lat, .5)), ms(pct(lat, .99)), maxLag*1000, maxDepth, e.createCPU)
 	return nil
 }
 
@@ -191,18 +194,21 @@ func (e *env) evaluateClaim(ctx context.Context) error {
 	}
 	defer conn.Close()
 	hc := grpc_health_v1.NewHealthClient(conn)
-	ceiling, _, err := closed(ctx, e.o.Writers, e.o.Duration, func(ctx context.Context, _ int64) error {
+	cpu0 := cpuTime()
+	ceiling, hlat, err := closed(ctx, e.o.Writers, e.o.Duration, func(ctx context.Context, _ int64) error {
 		_, err := hc.Check(ctx, &grpc_health_v1.HealthCheckRequest{})
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	e.healthCPU = ms(cpuTime()-cpu0) / max(float64(len(hlat)), 1)
 	run := runID()
 	before, err := e.work(ctx)
 	if err != nil {
 		return err
 	}
+	cpu0 = cpuTime()
 	rate, lat, err := closed(ctx, e.o.Writers, e.o.Duration, func(ctx context.Context, i int64) error {
 		_, err := e.c.Warranty.EvaluateClaim(ctx, &warrantyv1.EvaluateClaimRequest{RequestId: fmt.Sprintf("claim-%s-%d", run, i),
 			Serial: seed.Serial, FaultCode: "F1", ReportedTime: timestamppb.Now()})
@@ -211,6 +217,7 @@ func (e *env) evaluateClaim(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	e.claimCPU = ms(cpuTime()-cpu0) / max(float64(len(lat)), 1)
 	// Events the claims made: counted once the relay has published what they appended.
 	var events float64
 	for range 100 {
@@ -226,7 +233,8 @@ func (e *env) evaluateClaim(ctx context.Context) error {
 	}
 	e.health, e.claimEvents = ceiling, events/max(float64(len(lat)), 1)
 	e.row("evaluate_claim_recorded", "claims/s", rate, "1/s", "grpc_health_check", ceiling, "1/s", rate/ceiling, ">=0.5")
-	e.note("evaluate_claim_recorded callers=%d p50_ms=%.1f p99_ms=%.1f events_per_claim=%.2f", e.o.Writers, ms(pct(lat, .5)), ms(pct(lat, .99)), e.claimEvents)
+	e.note("evaluate_claim_recorded callers=%d p50_ms=%.1f p99_ms=%.1f events_per_claim=%.2f cpu_ms_per_claim=%.3f cpu_ms_per_health_check=%.3f",
+		e.o.Writers, ms(pct(lat, .5)), ms(pct(lat, .99)), e.claimEvents, e.claimCPU, e.healthCPU)
 	return nil
 }
 
@@ -553,6 +561,13 @@ func (e *env) bounds() {
 	if e.lifeRate > 0 && e.health > 0 && p.rpcs > 0 {
 		e.note("bound lifecycle_by_rpc=%.0f/s (grpc_health_check %.0f/s / %.1f calls per lifecycle)",
 			e.health/p.rpcs, e.health, p.rpcs)
+	}
+	if e.claimCPU > 0 && e.healthCPU > 0 {
+		e.note("bound evaluate_claim_recorded_ratio_by_cpu=%.3f (a health check takes %.3f ms of CPU, a recorded claim %.3f ms)",
+			e.healthCPU/e.claimCPU, e.healthCPU, e.claimCPU)
+	}
+	if e.createCPU > 0 {
+		e.note("bound create_ticket_by_cpu=%.0f/s (%d cores x 1000 ms / %.2f ms per create)", float64(numCPU())*1000/e.createCPU, numCPU(), e.createCPU)
 	}
 	if e.health > 0 && e.jsPublish > 0 && e.claimEvents > 0 {
 		e.note("bound evaluate_claim_recorded_ratio_by_jetstream=%.3f (js_async_publish %.0f/s / %.2f events per claim / health %.0f/s)",
