@@ -178,7 +178,7 @@ func rowPolicy(in *warrantyv1.ImportPolicyRow) (*warrantyv1.Policy, error) {
 	}
 	if in.GetTemplate() == "" {
 		if len(in.GetTemplateFields()) > 0 {
-			return nil, rpc.FieldError("template_fields", "must be empty without a template (a row without one is a whole policy)")
+			return nil, rpc.FieldError("template", "is required: a row that sets single settings (template_fields) names the template it changes")
 		}
 		return src, nil
 	}
