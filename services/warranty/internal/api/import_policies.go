@@ -55,12 +55,12 @@ func (s *Server) ImportPolicies(stream warrantyv1.WarrantyService_ImportPolicies
 		if err != nil {
 			return false, rep.Reject(row.in.GetLine(), "", err)
 		}
-		key, field := "name "+full.GetName(), "policy.name"
+		shown, key, field := full.GetName(), "name "+full.GetName(), "policy.name"
 		if full.GetId() != "" {
-			key, field = "id "+full.GetId(), "policy.id"
+			shown, key, field = full.GetId(), "id "+full.GetId(), "policy.id"
 		}
 		if first, dup := seen[key]; dup {
-			rep.Rejectf(row.in.GetLine(), field, "policy %s is also on line %d", strings.TrimPrefix(strings.TrimPrefix(key, "id "), "name "), first)
+			rep.Rejectf(row.in.GetLine(), field, "policy %s is also on line %d", shown, first)
 			return false, nil
 		}
 		seen[key] = row.in.GetLine()
