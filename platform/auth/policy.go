@@ -179,6 +179,7 @@ var policy = map[string]Rule{
 	warrantyService + "GetPolicy":            rule(all(desk, dealer, techd, mgr, integ, admin, svcT)),
 	warrantyService + "ListPolicies":         rule(all(desk, dealer, techd, mgr, integ, admin)),
 	warrantyService + "ListPolicyTemplates":  rule(all(admin, mgr)),
+	warrantyService + "ImportPolicies":       rule(one(admin)),
 	warrantyService + "ImportUnits":          rule(one(admin)),
 	warrantyService + "RegisterUnit":         rule(all(desk, admin), org(dealer), pii),
 	warrantyService + "GetUnit":              rule(all(desk, disp, techd, mgr, integ, admin, svcT), org(dealer), pii),

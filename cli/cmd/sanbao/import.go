@@ -23,7 +23,9 @@ import (
 const importUsage = `usage: sanbao import KIND FILE [flags]
 
 Loads reference data from a CSV (UTF-8, UTF-8 with BOM, or GB18030) or XLSX file with a header
-row; English or Chinese headers, any column order (docs/import.md lists the columns). Every row
+row; English or Chinese headers, any column order (docs/import.md lists the columns). Policies
+take a sheet row per policy (a template and the settings it changes) or a .jsonl file of whole
+policies (one sanbao.warranty.v1.Policy in protojson a line). Every row
 is checked first; when any row is rejected nothing is imported and every rejected row is listed
 with its line, column and reason. Re-running the same file changes nothing.
 

@@ -54,3 +54,20 @@ func TestImportCommandShowsProgressAndReport(t *testing.T) {
 		t.Errorf("sanbao import (bad) = %v\n%s\nwant line 2's rejections in Chinese and an error", err, out.String())
 	}
 }
+
+func TestImportPoliciesCommand(t *testing.T) {
+	ns := natstest.Run(t)
+	ns.Streams(t, "dispatch", "inventory")
+	run := svctest.Start(t, warranty.New(warranty.DefaultConfig()), svctest.Options{Name: "warranty", Clock: svctest.Clock(), NATS: ns})
+	file := filepath.Join(t.TempDir(), "policies.csv")
+	if err := os.WriteFile(file, []byte("政策名称,模板,免费保修期,有偿保修月数\n仪表 2027,仪器仪表,销售 18,终身\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"--warranty-addr", run.Addr, "--insecure", "--lang", "en"}
+	for _, want := range []string{"1 rows, 1 created", "1 rows, 0 created, 0 updated, 1 unchanged"} {
+		var out, errs bytes.Buffer
+		if err := importCmd(context.Background(), append([]string{"policies", file}, flags...), &out, &errs); err != nil || !strings.Contains(out.String(), want) {
+			t.Fatalf("sanbao import policies = %v\n%s%s\nwant %q", err, out.String(), errs.String(), want)
+		}
+	}
+}

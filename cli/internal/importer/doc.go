@@ -20,7 +20,9 @@ the kind; the console's upload (` + "`importer.Handler`" + `: POST multipart ` +
 - **Files**: CSV in UTF-8 (with or without a byte-order mark, as Excel's "CSV UTF-8" writes
   it) or GB18030 (Excel's "CSV" on a Chinese Windows); XLSX from its first sheet (date cells are
   read as dates). Blank rows are skipped. Line numbers are the file's row numbers (the header
-  is line 1). At most 100,000 rows and 64 MiB a file.
+  is line 1). At most 100,000 rows and 64 MiB a file. Policies may also come as a JSON-lines
+  file (` + "`.jsonl`" + `/` + "`.ndjson`" + `): one whole ` + "`Policy`" + ` in protojson a line, no header, lines
+  counted from 1 — for what a sheet row cannot hold (custom conditions, exclusions, calendars).
 - **Headers**: English or Chinese (or an alias below), in any order; case, spaces, ` + "`_`" + ` and
   ` + "`-`" + ` do not count. An unknown or repeated column is an error naming it, and so is a
   missing required column; nothing is sent then.

@@ -17,7 +17,7 @@ import (
 type Conns func(service string) grpc.ClientConnInterface
 
 // Handler is the console's upload: a POST of multipart/form-data with `kind` (units, …), `file`
-// (CSV or XLSX) and optionally `validate_only=true` answers the import's Report as JSON (200
+// (CSV or XLSX; JSON lines for policies) and optionally `validate_only=true` answers the import's Report as JSON (200
 // whether or not rows were rejected: `applied` says). A bad form or header is 400 with
 // {"error", "error_zh"}; a refused call keeps its gRPC code's HTTP status. The caller's
 // Authorization header is passed on to the service, which checks that the caller is an admin.

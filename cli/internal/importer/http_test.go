@@ -59,3 +59,19 @@ func TestHandlerUpload(t *testing.T) {
 		t.Fatalf("upload(unknown kind) = %d %s, want 400", rec.Code, rec.Body)
 	}
 }
+
+// TestHandlerUploadPolicies: the console's upload of policies, as a sheet and as JSON lines.
+func TestHandlerUploadPolicies(t *testing.T) {
+	w := start(t)
+	h := importer.Handler(func(string) grpc.ClientConnInterface { return w.admin })
+	rec := upload(t, h, "policies", "policies.csv", []byte(policiesCSV))
+	var rep importer.Report
+	if err := json.Unmarshal(rec.Body.Bytes(), &rep); rec.Code != http.StatusOK || err != nil || !rep.Applied || rep.Created != 3 {
+		t.Fatalf("upload(policies.csv) = %d %s, want 200 with 3 created", rec.Code, rec.Body)
+	}
+	rec = upload(t, h, "三包政策", "policies.jsonl", []byte(`{"name":"J","freeRepair":{"options":[{"start":"DATE_KIND_SALE","length":{"months":12}}]}}`+"\n{\"name\":\"K\"}\n"))
+	rep = importer.Report{}
+	if err := json.Unmarshal(rec.Body.Bytes(), &rep); rec.Code != http.StatusOK || err != nil || rep.Applied || len(rep.Rejected) == 0 || rep.Rejected[0].Line != 2 || rep.Rejected[0].ReasonZH == "" {
+		t.Fatalf("upload(policies.jsonl, line 2 without a free-repair period) = %d %s, want 200, not applied, line 2 rejected", rec.Code, rec.Body)
+	}
+}

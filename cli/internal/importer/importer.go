@@ -32,6 +32,9 @@ type Column struct {
 	// Parse, when set, reads the cell into the record instead of the generic field setter (a
 	// cell that holds a structure, such as working hours).
 	Parse func(record proto.Message, cell string) error
+	// Whole marks a cell that holds the whole record (the line of a JSON-lines file): a header
+	// with it needs none of the required columns.
+	Whole bool
 }
 
 // Kind is something that can be imported: its columns and the service call that takes it.
@@ -55,7 +58,7 @@ type Row struct {
 
 // Kinds are the kinds `sanbao import` takes, by name.
 func Kinds() []*Kind {
-	return []*Kind{unitsKind(), partsKind(), locationsKind(), stockKind(), techniciansKind()}
+	return []*Kind{unitsKind(), policiesKind(), partsKind(), locationsKind(), stockKind(), techniciansKind()}
 }
 
 // Lookup returns the kind named name (English or Chinese), or an error listing the kinds.
@@ -139,8 +142,12 @@ func (k *Kind) columns(header []string) ([]*Column, error) {
 			out[i] = c
 		}
 	}
+	whole := false
+	for c := range seen {
+		whole = whole || c.Whole
+	}
 	for i := range k.Columns {
-		if c := &k.Columns[i]; c.Required && !seen[c] {
+		if c := &k.Columns[i]; c.Required && !seen[c] && !whole {
 			herr.Missing = append(herr.Missing, c.Name+" ("+c.ZH+")")
 		}
 	}
@@ -321,6 +328,12 @@ func (k *Kind) report(header []string, r *typev1.ImportReport, validateOnly bool
 		Updated: r.GetUpdated(), Unchanged: r.GetUnchanged(), Rejected: []Rejection{}}
 	for _, j := range r.GetRejected() {
 		col := column[j.GetField()]
+		for p, h := range column {
+			// A rule deeper than a column's field ("policy.free_repair.options[0].length") is the column's.
+			if col == "" && p != "" && (strings.HasPrefix(j.GetField(), p+".") || strings.HasPrefix(j.GetField(), p+"[")) {
+				col = h
+			}
+		}
 		if col == "" {
 			// A rule about a message names its field ("dates", "customer"): the column under it.
 			for p, h := range column {

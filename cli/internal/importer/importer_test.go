@@ -241,6 +241,9 @@ func TestImportDifferingUnitIsRejected(t *testing.T) {
 	if _, err := w.unit("X2"); status.Code(err) != codes.NotFound {
 		t.Errorf("GetUnit(X2) = %v, want NOT_FOUND (nothing half-imported)", err)
 	}
+	if u, err := w.unit("X1"); err != nil || u.GetCreatedBy() != admin.Subject {
+		t.Errorf("GetUnit(X1) = created_by %q, %v; want the importing admin %s", u.GetCreatedBy(), err, admin.Subject)
+	}
 }
 
 func TestImportValidateOnlyChangesNothing(t *testing.T) {

@@ -29,9 +29,11 @@ type Record struct {
 // MaxFileBytes is the largest file Read takes.
 const MaxFileBytes = 64 << 20
 
-// Read reads a CSV or XLSX file (by its name's extension; anything but .xlsx is CSV). CSV may be
-// UTF-8 (with or without a byte-order mark) or GB18030, as Excel in China saves it; XLSX is
-// read from its first sheet. Blank rows are skipped.
+// Read reads a CSV or XLSX file (by its name's extension; anything but .xlsx, .jsonl and
+// .ndjson is CSV). CSV may be UTF-8 (with or without a byte-order mark) or GB18030, as Excel in
+// China saves it; XLSX is read from its first sheet. Blank rows are skipped. A JSON-lines file
+// (.jsonl, .ndjson: one record in JSON a line, for kinds whose records a row cannot hold) is a
+// table of one column, "json", with no header line: its lines count from 1.
 func Read(name string, r io.Reader) (*Table, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	if err != nil {
@@ -41,6 +43,9 @@ func Read(name string, r io.Reader) (*Table, error) {
 		return nil, fmt.Errorf("read %s: larger than %d MiB; split the file", name, MaxFileBytes>>20)
 	}
 	var rows [][]string
+	if ext := strings.ToLower(filepath.Ext(name)); ext == ".jsonl" || ext == ".ndjson" {
+		return readJSONLines(data), nil
+	}
 	if strings.EqualFold(filepath.Ext(name), ".xlsx") {
 		rows, err = readXLSX(data)
 	} else {
@@ -115,4 +120,16 @@ func readXLSX(data []byte) ([][]string, error) {
 		return nil, errors.New("no sheet")
 	}
 	return f.GetRows(sheets[0])
+}
+
+// readJSONLines makes a JSON-lines file a table of one column "json" (blank lines skipped).
+func readJSONLines(data []byte) *Table {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	t := &Table{Header: []string{"json"}}
+	for i, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			t.Rows = append(t.Rows, Record{Line: int32(i + 1), Cells: []string{line}})
+		}
+	}
+	return t
 }

@@ -288,6 +288,7 @@ var unwalked = map[string]string{
 	"CreateProgramme":        "the desk's programmes, beside a ticket's life",
 	"RecordFollowUpOutcome":  "the desk's programmes, beside a ticket's life",
 	"CompleteCampaignUnit":   "a campaign's unit, completed by a visit of its own",
+	"ImportPolicies":         "reference data in bulk, not part of a ticket's life",
 	"ImportUnits":            "reference data in bulk, not part of a ticket's life",
 	"ImportParts":            "reference data in bulk, not part of a ticket's life",
 	"ImportLocations":        "reference data in bulk, not part of a ticket's life",

@@ -182,11 +182,211 @@ func (x *ImportUnitsResponse) GetReport() *v1.ImportReport {
 	return nil
 }
 
+// ImportPoliciesRequest is one message of an ImportPolicies stream: a chunk of policy rows.
+type ImportPoliciesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set on the first message only.
+	Options *v1.ImportOptions `protobuf:"bytes,1,opt,name=options,proto3" json:"options,omitempty"`
+	// The rows of this chunk, in file order.
+	Rows          []*ImportPolicyRow `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportPoliciesRequest) Reset() {
+	*x = ImportPoliciesRequest{}
+	mi := &file_sanbao_warranty_v1_import_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportPoliciesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportPoliciesRequest) ProtoMessage() {}
+
+func (x *ImportPoliciesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_import_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportPoliciesRequest.ProtoReflect.Descriptor instead.
+func (*ImportPoliciesRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_import_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ImportPoliciesRequest) GetOptions() *v1.ImportOptions {
+	if x != nil {
+		return x.Options
+	}
+	return nil
+}
+
+func (x *ImportPoliciesRequest) GetRows() []*ImportPolicyRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+// ImportPolicyRow is one policy of a file, with the file line it came from. A policy is a
+// nested, versioned document (periods per start date, card rule, exclusions, fee schedule,
+// custom conditions), which one spreadsheet row cannot hold, so a row comes in one of two forms:
+//
+//   - a sheet row (CSV/XLSX, one row a policy): `template` names a template of
+//     ListPolicyTemplates and `policy` carries the flat settings a warranty desk really changes
+//     (name, models, free-repair period, paid period, windows, card deadline, part warranty,
+//     rates); `template_fields` lists the Policy field paths the row sets, and the policy is the
+//     template's with those fields taken from `policy` (a listed field left unset in `policy`
+//     is cleared: "0" disables a window, an empty paid period means none). id and name are
+//     always taken from `policy`.
+//   - a full document (JSON lines, one Policy in protojson a line): `template` empty, `policy`
+//     is the whole policy as CreatePolicy takes it without a template.
+//
+// The policy so built is checked with CreatePolicy's rules (the request's protovalidate rules,
+// the domain's, the custom conditions compiled). Key: `policy.id` when set (it must name an
+// existing policy, as on CreatePolicy), otherwise `policy.name` (the policy whose latest version
+// has that name; none: a new policy). Versions are immutable: a row equal to the latest version
+// (every clause; id, version, create_time and created_by aside) is unchanged, with no write and
+// no event; a row that differs creates the next version (counted as updated), with the
+// sanbao.warranty.v1.policy.created event CreatePolicy emits. A version in force is never
+// edited: units keep the version they were registered under.
+type ImportPolicyRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The row's line in the file, for the report.
+	Line int32 `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	// The policy, or a sheet row's settings. Checked row by row with CreatePolicy's rules by the
+	// server (so that every bad row is reported, not the first), hence not by the stream's
+	// message rules.
+	Policy *Policy `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	// A template name from ListPolicyTemplates ("consumer-sanbao", "project-goods",
+	// "marine-engine", "instrument"), or empty for a full document.
+	Template string `protobuf:"bytes,3,opt,name=template,proto3" json:"template,omitempty"`
+	// With a template: the Policy field paths taken from `policy`, e.g. "free_repair",
+	// "refund_window_days", "fees.call_out", "warranty_card.deadline_days". Without a template:
+	// empty.
+	TemplateFields []string `protobuf:"bytes,4,rep,name=template_fields,json=templateFields,proto3" json:"template_fields,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ImportPolicyRow) Reset() {
+	*x = ImportPolicyRow{}
+	mi := &file_sanbao_warranty_v1_import_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportPolicyRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportPolicyRow) ProtoMessage() {}
+
+func (x *ImportPolicyRow) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_import_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportPolicyRow.ProtoReflect.Descriptor instead.
+func (*ImportPolicyRow) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_import_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ImportPolicyRow) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *ImportPolicyRow) GetPolicy() *Policy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+func (x *ImportPolicyRow) GetTemplate() string {
+	if x != nil {
+		return x.Template
+	}
+	return ""
+}
+
+func (x *ImportPolicyRow) GetTemplateFields() []string {
+	if x != nil {
+		return x.TemplateFields
+	}
+	return nil
+}
+
+// ImportPoliciesResponse is the import's report.
+type ImportPoliciesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What became of every row.
+	Report        *v1.ImportReport `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportPoliciesResponse) Reset() {
+	*x = ImportPoliciesResponse{}
+	mi := &file_sanbao_warranty_v1_import_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportPoliciesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportPoliciesResponse) ProtoMessage() {}
+
+func (x *ImportPoliciesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_warranty_v1_import_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportPoliciesResponse.ProtoReflect.Descriptor instead.
+func (*ImportPoliciesResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_warranty_v1_import_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ImportPoliciesResponse) GetReport() *v1.ImportReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
 var File_sanbao_warranty_v1_import_proto protoreflect.FileDescriptor
 
 const file_sanbao_warranty_v1_import_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsanbao/warranty/v1/import.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bsanbao/type/v1/import.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\x8f\x01\n" +
+	"\x1fsanbao/warranty/v1/import.proto\x12\x12sanbao.warranty.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1bsanbao/type/v1/import.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1fsanbao/warranty/v1/policy.proto\x1a\x1dsanbao/warranty/v1/unit.proto\"\x8f\x01\n" +
 	"\x12ImportUnitsRequest\x127\n" +
 	"\aoptions\x18\x01 \x01(\v2\x1d.sanbao.type.v1.ImportOptionsR\aoptions\x12@\n" +
 	"\x04rows\x18\x02 \x03(\v2!.sanbao.warranty.v1.ImportUnitRowB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x04rows\"b\n" +
@@ -194,6 +394,16 @@ const file_sanbao_warranty_v1_import_proto_rawDesc = "" +
 	"\x04line\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x04line\x124\n" +
 	"\x04unit\x18\x02 \x01(\v2\x18.sanbao.warranty.v1.UnitB\x06\xbaH\x03\xd8\x01\x03R\x04unit\"K\n" +
 	"\x13ImportUnitsResponse\x124\n" +
+	"\x06report\x18\x01 \x01(\v2\x1c.sanbao.type.v1.ImportReportR\x06report\"\x94\x01\n" +
+	"\x15ImportPoliciesRequest\x127\n" +
+	"\aoptions\x18\x01 \x01(\v2\x1d.sanbao.type.v1.ImportOptionsR\aoptions\x12B\n" +
+	"\x04rows\x18\x02 \x03(\v2#.sanbao.warranty.v1.ImportPolicyRowB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x04rows\"\xf4\x01\n" +
+	"\x0fImportPolicyRow\x12\x1b\n" +
+	"\x04line\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x04line\x12:\n" +
+	"\x06policy\x18\x02 \x01(\v2\x1a.sanbao.warranty.v1.PolicyB\x06\xbaH\x03\xd8\x01\x03R\x06policy\x12'\n" +
+	"\btemplate\x18\x03 \x01(\tB\v\xbaH\br\x06\xd0\xc6'\x01\x18@R\btemplate\x12_\n" +
+	"\x0ftemplate_fields\x18\x04 \x03(\tB6\xbaH3\x92\x010\x10@\",r*\x18\x80\x012%^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$R\x0etemplateFields\"N\n" +
+	"\x16ImportPoliciesResponse\x124\n" +
 	"\x06report\x18\x01 \x01(\v2\x1c.sanbao.type.v1.ImportReportR\x06reportB\xcb\x01\n" +
 	"\x16com.sanbao.warranty.v1B\vImportProtoP\x01Z:github.com/sanbao/sanbao/gen/sanbao/warranty/v1;warrantyv1\xa2\x02\x03SWX\xaa\x02\x12Sanbao.Warranty.V1\xca\x02\x12Sanbao\\Warranty\\V1\xe2\x02\x1eSanbao\\Warranty\\V1\\GPBMetadata\xea\x02\x14Sanbao::Warranty::V1b\x06proto3"
 
@@ -209,25 +419,33 @@ func file_sanbao_warranty_v1_import_proto_rawDescGZIP() []byte {
 	return file_sanbao_warranty_v1_import_proto_rawDescData
 }
 
-var file_sanbao_warranty_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_sanbao_warranty_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_sanbao_warranty_v1_import_proto_goTypes = []any{
-	(*ImportUnitsRequest)(nil),  // 0: sanbao.warranty.v1.ImportUnitsRequest
-	(*ImportUnitRow)(nil),       // 1: sanbao.warranty.v1.ImportUnitRow
-	(*ImportUnitsResponse)(nil), // 2: sanbao.warranty.v1.ImportUnitsResponse
-	(*v1.ImportOptions)(nil),    // 3: sanbao.type.v1.ImportOptions
-	(*Unit)(nil),                // 4: sanbao.warranty.v1.Unit
-	(*v1.ImportReport)(nil),     // 5: sanbao.type.v1.ImportReport
+	(*ImportUnitsRequest)(nil),     // 0: sanbao.warranty.v1.ImportUnitsRequest
+	(*ImportUnitRow)(nil),          // 1: sanbao.warranty.v1.ImportUnitRow
+	(*ImportUnitsResponse)(nil),    // 2: sanbao.warranty.v1.ImportUnitsResponse
+	(*ImportPoliciesRequest)(nil),  // 3: sanbao.warranty.v1.ImportPoliciesRequest
+	(*ImportPolicyRow)(nil),        // 4: sanbao.warranty.v1.ImportPolicyRow
+	(*ImportPoliciesResponse)(nil), // 5: sanbao.warranty.v1.ImportPoliciesResponse
+	(*v1.ImportOptions)(nil),       // 6: sanbao.type.v1.ImportOptions
+	(*Unit)(nil),                   // 7: sanbao.warranty.v1.Unit
+	(*v1.ImportReport)(nil),        // 8: sanbao.type.v1.ImportReport
+	(*Policy)(nil),                 // 9: sanbao.warranty.v1.Policy
 }
 var file_sanbao_warranty_v1_import_proto_depIdxs = []int32{
-	3, // 0: sanbao.warranty.v1.ImportUnitsRequest.options:type_name -> sanbao.type.v1.ImportOptions
+	6, // 0: sanbao.warranty.v1.ImportUnitsRequest.options:type_name -> sanbao.type.v1.ImportOptions
 	1, // 1: sanbao.warranty.v1.ImportUnitsRequest.rows:type_name -> sanbao.warranty.v1.ImportUnitRow
-	4, // 2: sanbao.warranty.v1.ImportUnitRow.unit:type_name -> sanbao.warranty.v1.Unit
-	5, // 3: sanbao.warranty.v1.ImportUnitsResponse.report:type_name -> sanbao.type.v1.ImportReport
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	7, // 2: sanbao.warranty.v1.ImportUnitRow.unit:type_name -> sanbao.warranty.v1.Unit
+	8, // 3: sanbao.warranty.v1.ImportUnitsResponse.report:type_name -> sanbao.type.v1.ImportReport
+	6, // 4: sanbao.warranty.v1.ImportPoliciesRequest.options:type_name -> sanbao.type.v1.ImportOptions
+	4, // 5: sanbao.warranty.v1.ImportPoliciesRequest.rows:type_name -> sanbao.warranty.v1.ImportPolicyRow
+	9, // 6: sanbao.warranty.v1.ImportPolicyRow.policy:type_name -> sanbao.warranty.v1.Policy
+	8, // 7: sanbao.warranty.v1.ImportPoliciesResponse.report:type_name -> sanbao.type.v1.ImportReport
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_warranty_v1_import_proto_init() }
@@ -235,6 +453,7 @@ func file_sanbao_warranty_v1_import_proto_init() {
 	if File_sanbao_warranty_v1_import_proto != nil {
 		return
 	}
+	file_sanbao_warranty_v1_policy_proto_init()
 	file_sanbao_warranty_v1_unit_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -242,7 +461,7 @@ func file_sanbao_warranty_v1_import_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_warranty_v1_import_proto_rawDesc), len(file_sanbao_warranty_v1_import_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

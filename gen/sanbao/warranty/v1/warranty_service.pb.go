@@ -2480,11 +2480,12 @@ const file_sanbao_warranty_v1_warranty_service_proto_rawDesc = "" +
 	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\"O\n" +
 	"\x17GetWarrantyCostResponse\x124\n" +
-	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xd7\x13\n" +
+	"\x04cost\x18\x01 \x01(\v2 .sanbao.warranty.v1.WarrantyCostR\x04cost2\xc2\x14\n" +
 	"\x0fWarrantyService\x12z\n" +
 	"\fCreatePolicy\x12'.sanbao.warranty.v1.CreatePolicyRequest\x1a(.sanbao.warranty.v1.CreatePolicyResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/policies\x12s\n" +
 	"\tGetPolicy\x12$.sanbao.warranty.v1.GetPolicyRequest\x1a%.sanbao.warranty.v1.GetPolicyResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/policies/{id}\x12w\n" +
-	"\fListPolicies\x12'.sanbao.warranty.v1.ListPoliciesRequest\x1a(.sanbao.warranty.v1.ListPoliciesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/policies\x12\x93\x01\n" +
+	"\fListPolicies\x12'.sanbao.warranty.v1.ListPoliciesRequest\x1a(.sanbao.warranty.v1.ListPoliciesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/policies\x12i\n" +
+	"\x0eImportPolicies\x12).sanbao.warranty.v1.ImportPoliciesRequest\x1a*.sanbao.warranty.v1.ImportPoliciesResponse(\x01\x12\x93\x01\n" +
 	"\x13ListPolicyTemplates\x12..sanbao.warranty.v1.ListPolicyTemplatesRequest\x1a/.sanbao.warranty.v1.ListPolicyTemplatesResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/policyTemplates\x12w\n" +
 	"\fRegisterUnit\x12'.sanbao.warranty.v1.RegisterUnitRequest\x1a(.sanbao.warranty.v1.RegisterUnitResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/units\x12`\n" +
 	"\vImportUnits\x12&.sanbao.warranty.v1.ImportUnitsRequest\x1a'.sanbao.warranty.v1.ImportUnitsResponse(\x01\x12~\n" +
@@ -2574,8 +2575,10 @@ var file_sanbao_warranty_v1_warranty_service_proto_goTypes = []any{
 	(CampaignUnitState)(0),               // 54: sanbao.warranty.v1.CampaignUnitState
 	(*CampaignUnit)(nil),                 // 55: sanbao.warranty.v1.CampaignUnit
 	(*WarrantyCost)(nil),                 // 56: sanbao.warranty.v1.WarrantyCost
-	(*ImportUnitsRequest)(nil),           // 57: sanbao.warranty.v1.ImportUnitsRequest
-	(*ImportUnitsResponse)(nil),          // 58: sanbao.warranty.v1.ImportUnitsResponse
+	(*ImportPoliciesRequest)(nil),        // 57: sanbao.warranty.v1.ImportPoliciesRequest
+	(*ImportUnitsRequest)(nil),           // 58: sanbao.warranty.v1.ImportUnitsRequest
+	(*ImportPoliciesResponse)(nil),       // 59: sanbao.warranty.v1.ImportPoliciesResponse
+	(*ImportUnitsResponse)(nil),          // 60: sanbao.warranty.v1.ImportUnitsResponse
 }
 var file_sanbao_warranty_v1_warranty_service_proto_depIdxs = []int32{
 	38, // 0: sanbao.warranty.v1.CreatePolicyRequest.policy:type_name -> sanbao.warranty.v1.Policy
@@ -2620,43 +2623,45 @@ var file_sanbao_warranty_v1_warranty_service_proto_depIdxs = []int32{
 	0,  // 39: sanbao.warranty.v1.WarrantyService.CreatePolicy:input_type -> sanbao.warranty.v1.CreatePolicyRequest
 	2,  // 40: sanbao.warranty.v1.WarrantyService.GetPolicy:input_type -> sanbao.warranty.v1.GetPolicyRequest
 	4,  // 41: sanbao.warranty.v1.WarrantyService.ListPolicies:input_type -> sanbao.warranty.v1.ListPoliciesRequest
-	6,  // 42: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:input_type -> sanbao.warranty.v1.ListPolicyTemplatesRequest
-	8,  // 43: sanbao.warranty.v1.WarrantyService.RegisterUnit:input_type -> sanbao.warranty.v1.RegisterUnitRequest
-	57, // 44: sanbao.warranty.v1.WarrantyService.ImportUnits:input_type -> sanbao.warranty.v1.ImportUnitsRequest
-	10, // 45: sanbao.warranty.v1.WarrantyService.GetUnit:input_type -> sanbao.warranty.v1.GetUnitRequest
-	12, // 46: sanbao.warranty.v1.WarrantyService.ListUnits:input_type -> sanbao.warranty.v1.ListUnitsRequest
-	14, // 47: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:input_type -> sanbao.warranty.v1.ReturnWarrantyCardRequest
-	16, // 48: sanbao.warranty.v1.WarrantyService.RecordRepair:input_type -> sanbao.warranty.v1.RecordRepairRequest
-	18, // 49: sanbao.warranty.v1.WarrantyService.ListRepairs:input_type -> sanbao.warranty.v1.ListRepairsRequest
-	20, // 50: sanbao.warranty.v1.WarrantyService.EvaluateClaim:input_type -> sanbao.warranty.v1.EvaluateClaimRequest
-	23, // 51: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:input_type -> sanbao.warranty.v1.QuoteServiceFeeRequest
-	25, // 52: sanbao.warranty.v1.WarrantyService.CreateCampaign:input_type -> sanbao.warranty.v1.CreateCampaignRequest
-	27, // 53: sanbao.warranty.v1.WarrantyService.GetCampaign:input_type -> sanbao.warranty.v1.GetCampaignRequest
-	29, // 54: sanbao.warranty.v1.WarrantyService.ListCampaignUnits:input_type -> sanbao.warranty.v1.ListCampaignUnitsRequest
-	31, // 55: sanbao.warranty.v1.WarrantyService.CompleteCampaignUnit:input_type -> sanbao.warranty.v1.CompleteCampaignUnitRequest
-	33, // 56: sanbao.warranty.v1.WarrantyService.ListCampaigns:input_type -> sanbao.warranty.v1.ListCampaignsRequest
-	35, // 57: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:input_type -> sanbao.warranty.v1.GetWarrantyCostRequest
-	1,  // 58: sanbao.warranty.v1.WarrantyService.CreatePolicy:output_type -> sanbao.warranty.v1.CreatePolicyResponse
-	3,  // 59: sanbao.warranty.v1.WarrantyService.GetPolicy:output_type -> sanbao.warranty.v1.GetPolicyResponse
-	5,  // 60: sanbao.warranty.v1.WarrantyService.ListPolicies:output_type -> sanbao.warranty.v1.ListPoliciesResponse
-	7,  // 61: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:output_type -> sanbao.warranty.v1.ListPolicyTemplatesResponse
-	9,  // 62: sanbao.warranty.v1.WarrantyService.RegisterUnit:output_type -> sanbao.warranty.v1.RegisterUnitResponse
-	58, // 63: sanbao.warranty.v1.WarrantyService.ImportUnits:output_type -> sanbao.warranty.v1.ImportUnitsResponse
-	11, // 64: sanbao.warranty.v1.WarrantyService.GetUnit:output_type -> sanbao.warranty.v1.GetUnitResponse
-	13, // 65: sanbao.warranty.v1.WarrantyService.ListUnits:output_type -> sanbao.warranty.v1.ListUnitsResponse
-	15, // 66: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:output_type -> sanbao.warranty.v1.ReturnWarrantyCardResponse
-	17, // 67: sanbao.warranty.v1.WarrantyService.RecordRepair:output_type -> sanbao.warranty.v1.RecordRepairResponse
-	19, // 68: sanbao.warranty.v1.WarrantyService.ListRepairs:output_type -> sanbao.warranty.v1.ListRepairsResponse
-	21, // 69: sanbao.warranty.v1.WarrantyService.EvaluateClaim:output_type -> sanbao.warranty.v1.EvaluateClaimResponse
-	24, // 70: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:output_type -> sanbao.warranty.v1.QuoteServiceFeeResponse
-	26, // 71: sanbao.warranty.v1.WarrantyService.CreateCampaign:output_type -> sanbao.warranty.v1.CreateCampaignResponse
-	28, // 72: sanbao.warranty.v1.WarrantyService.GetCampaign:output_type -> sanbao.warranty.v1.GetCampaignResponse
-	30, // 73: sanbao.warranty.v1.WarrantyService.ListCampaignUnits:output_type -> sanbao.warranty.v1.ListCampaignUnitsResponse
-	32, // 74: sanbao.warranty.v1.WarrantyService.CompleteCampaignUnit:output_type -> sanbao.warranty.v1.CompleteCampaignUnitResponse
-	34, // 75: sanbao.warranty.v1.WarrantyService.ListCampaigns:output_type -> sanbao.warranty.v1.ListCampaignsResponse
-	36, // 76: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:output_type -> sanbao.warranty.v1.GetWarrantyCostResponse
-	58, // [58:77] is the sub-list for method output_type
-	39, // [39:58] is the sub-list for method input_type
+	57, // 42: sanbao.warranty.v1.WarrantyService.ImportPolicies:input_type -> sanbao.warranty.v1.ImportPoliciesRequest
+	6,  // 43: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:input_type -> sanbao.warranty.v1.ListPolicyTemplatesRequest
+	8,  // 44: sanbao.warranty.v1.WarrantyService.RegisterUnit:input_type -> sanbao.warranty.v1.RegisterUnitRequest
+	58, // 45: sanbao.warranty.v1.WarrantyService.ImportUnits:input_type -> sanbao.warranty.v1.ImportUnitsRequest
+	10, // 46: sanbao.warranty.v1.WarrantyService.GetUnit:input_type -> sanbao.warranty.v1.GetUnitRequest
+	12, // 47: sanbao.warranty.v1.WarrantyService.ListUnits:input_type -> sanbao.warranty.v1.ListUnitsRequest
+	14, // 48: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:input_type -> sanbao.warranty.v1.ReturnWarrantyCardRequest
+	16, // 49: sanbao.warranty.v1.WarrantyService.RecordRepair:input_type -> sanbao.warranty.v1.RecordRepairRequest
+	18, // 50: sanbao.warranty.v1.WarrantyService.ListRepairs:input_type -> sanbao.warranty.v1.ListRepairsRequest
+	20, // 51: sanbao.warranty.v1.WarrantyService.EvaluateClaim:input_type -> sanbao.warranty.v1.EvaluateClaimRequest
+	23, // 52: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:input_type -> sanbao.warranty.v1.QuoteServiceFeeRequest
+	25, // 53: sanbao.warranty.v1.WarrantyService.CreateCampaign:input_type -> sanbao.warranty.v1.CreateCampaignRequest
+	27, // 54: sanbao.warranty.v1.WarrantyService.GetCampaign:input_type -> sanbao.warranty.v1.GetCampaignRequest
+	29, // 55: sanbao.warranty.v1.WarrantyService.ListCampaignUnits:input_type -> sanbao.warranty.v1.ListCampaignUnitsRequest
+	31, // 56: sanbao.warranty.v1.WarrantyService.CompleteCampaignUnit:input_type -> sanbao.warranty.v1.CompleteCampaignUnitRequest
+	33, // 57: sanbao.warranty.v1.WarrantyService.ListCampaigns:input_type -> sanbao.warranty.v1.ListCampaignsRequest
+	35, // 58: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:input_type -> sanbao.warranty.v1.GetWarrantyCostRequest
+	1,  // 59: sanbao.warranty.v1.WarrantyService.CreatePolicy:output_type -> sanbao.warranty.v1.CreatePolicyResponse
+	3,  // 60: sanbao.warranty.v1.WarrantyService.GetPolicy:output_type -> sanbao.warranty.v1.GetPolicyResponse
+	5,  // 61: sanbao.warranty.v1.WarrantyService.ListPolicies:output_type -> sanbao.warranty.v1.ListPoliciesResponse
+	59, // 62: sanbao.warranty.v1.WarrantyService.ImportPolicies:output_type -> sanbao.warranty.v1.ImportPoliciesResponse
+	7,  // 63: sanbao.warranty.v1.WarrantyService.ListPolicyTemplates:output_type -> sanbao.warranty.v1.ListPolicyTemplatesResponse
+	9,  // 64: sanbao.warranty.v1.WarrantyService.RegisterUnit:output_type -> sanbao.warranty.v1.RegisterUnitResponse
+	60, // 65: sanbao.warranty.v1.WarrantyService.ImportUnits:output_type -> sanbao.warranty.v1.ImportUnitsResponse
+	11, // 66: sanbao.warranty.v1.WarrantyService.GetUnit:output_type -> sanbao.warranty.v1.GetUnitResponse
+	13, // 67: sanbao.warranty.v1.WarrantyService.ListUnits:output_type -> sanbao.warranty.v1.ListUnitsResponse
+	15, // 68: sanbao.warranty.v1.WarrantyService.ReturnWarrantyCard:output_type -> sanbao.warranty.v1.ReturnWarrantyCardResponse
+	17, // 69: sanbao.warranty.v1.WarrantyService.RecordRepair:output_type -> sanbao.warranty.v1.RecordRepairResponse
+	19, // 70: sanbao.warranty.v1.WarrantyService.ListRepairs:output_type -> sanbao.warranty.v1.ListRepairsResponse
+	21, // 71: sanbao.warranty.v1.WarrantyService.EvaluateClaim:output_type -> sanbao.warranty.v1.EvaluateClaimResponse
+	24, // 72: sanbao.warranty.v1.WarrantyService.QuoteServiceFee:output_type -> sanbao.warranty.v1.QuoteServiceFeeResponse
+	26, // 73: sanbao.warranty.v1.WarrantyService.CreateCampaign:output_type -> sanbao.warranty.v1.CreateCampaignResponse
+	28, // 74: sanbao.warranty.v1.WarrantyService.GetCampaign:output_type -> sanbao.warranty.v1.GetCampaignResponse
+	30, // 75: sanbao.warranty.v1.WarrantyService.ListCampaignUnits:output_type -> sanbao.warranty.v1.ListCampaignUnitsResponse
+	32, // 76: sanbao.warranty.v1.WarrantyService.CompleteCampaignUnit:output_type -> sanbao.warranty.v1.CompleteCampaignUnitResponse
+	34, // 77: sanbao.warranty.v1.WarrantyService.ListCampaigns:output_type -> sanbao.warranty.v1.ListCampaignsResponse
+	36, // 78: sanbao.warranty.v1.WarrantyService.GetWarrantyCost:output_type -> sanbao.warranty.v1.GetWarrantyCostResponse
+	59, // [59:79] is the sub-list for method output_type
+	39, // [39:59] is the sub-list for method input_type
 	39, // [39:39] is the sub-list for extension type_name
 	39, // [39:39] is the sub-list for extension extendee
 	0,  // [0:39] is the sub-list for field type_name

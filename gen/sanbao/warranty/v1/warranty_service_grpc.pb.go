@@ -22,6 +22,7 @@ const (
 	WarrantyService_CreatePolicy_FullMethodName         = "/sanbao.warranty.v1.WarrantyService/CreatePolicy"
 	WarrantyService_GetPolicy_FullMethodName            = "/sanbao.warranty.v1.WarrantyService/GetPolicy"
 	WarrantyService_ListPolicies_FullMethodName         = "/sanbao.warranty.v1.WarrantyService/ListPolicies"
+	WarrantyService_ImportPolicies_FullMethodName       = "/sanbao.warranty.v1.WarrantyService/ImportPolicies"
 	WarrantyService_ListPolicyTemplates_FullMethodName  = "/sanbao.warranty.v1.WarrantyService/ListPolicyTemplates"
 	WarrantyService_RegisterUnit_FullMethodName         = "/sanbao.warranty.v1.WarrantyService/RegisterUnit"
 	WarrantyService_ImportUnits_FullMethodName          = "/sanbao.warranty.v1.WarrantyService/ImportUnits"
@@ -63,6 +64,16 @@ type WarrantyServiceClient interface {
 	GetPolicy(ctx context.Context, in *GetPolicyRequest, opts ...grpc.CallOption) (*GetPolicyResponse, error)
 	// Lists policies (latest versions, or every version), oldest first.
 	ListPolicies(ctx context.Context, in *ListPoliciesRequest, opts ...grpc.CallOption) (*ListPoliciesResponse, error)
+	// Imports warranty policies in bulk (`sanbao import policies`): the client streams every row
+	// (chunks of at most 1000; a sheet row names a template and the settings it changes, a
+	// JSON-lines row is a whole Policy, see ImportPolicyRow), the server builds and checks them
+	// all with CreatePolicy's rules and, only when no row is rejected, stores them in one
+	// transaction with one sanbao.warranty.v1.policy.created event per new version. Key: policy.id,
+	// else policy.name. A row equal to the policy's latest version is unchanged (no version, no
+	// event); one that differs creates the next version (versions are immutable). An unknown
+	// policy.id, a name several policies carry, or a key twice in the file is a rejected row. A
+	// stream that ends without the client closing it imports nothing.
+	ImportPolicies(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportPoliciesRequest, ImportPoliciesResponse], error)
 	// Lists the ready policies from the source manuals: "consumer-sanbao" (7/15 days, 1 year free),
 	// "project-goods" (1 year free + 3 years paid from acceptance), "marine-engine" (18 months after
 	// delivery or 12 after sea trial, whichever first), "instrument" (1 year free, lifetime paid).
@@ -165,6 +176,19 @@ func (c *warrantyServiceClient) ListPolicies(ctx context.Context, in *ListPolici
 	return out, nil
 }
 
+func (c *warrantyServiceClient) ImportPolicies(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportPoliciesRequest, ImportPoliciesResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &WarrantyService_ServiceDesc.Streams[0], WarrantyService_ImportPolicies_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportPoliciesRequest, ImportPoliciesResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type WarrantyService_ImportPoliciesClient = grpc.ClientStreamingClient[ImportPoliciesRequest, ImportPoliciesResponse]
+
 func (c *warrantyServiceClient) ListPolicyTemplates(ctx context.Context, in *ListPolicyTemplatesRequest, opts ...grpc.CallOption) (*ListPolicyTemplatesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPolicyTemplatesResponse)
@@ -187,7 +211,7 @@ func (c *warrantyServiceClient) RegisterUnit(ctx context.Context, in *RegisterUn
 
 func (c *warrantyServiceClient) ImportUnits(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportUnitsRequest, ImportUnitsResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &WarrantyService_ServiceDesc.Streams[0], WarrantyService_ImportUnits_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &WarrantyService_ServiceDesc.Streams[1], WarrantyService_ImportUnits_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -351,6 +375,16 @@ type WarrantyServiceServer interface {
 	GetPolicy(context.Context, *GetPolicyRequest) (*GetPolicyResponse, error)
 	// Lists policies (latest versions, or every version), oldest first.
 	ListPolicies(context.Context, *ListPoliciesRequest) (*ListPoliciesResponse, error)
+	// Imports warranty policies in bulk (`sanbao import policies`): the client streams every row
+	// (chunks of at most 1000; a sheet row names a template and the settings it changes, a
+	// JSON-lines row is a whole Policy, see ImportPolicyRow), the server builds and checks them
+	// all with CreatePolicy's rules and, only when no row is rejected, stores them in one
+	// transaction with one sanbao.warranty.v1.policy.created event per new version. Key: policy.id,
+	// else policy.name. A row equal to the policy's latest version is unchanged (no version, no
+	// event); one that differs creates the next version (versions are immutable). An unknown
+	// policy.id, a name several policies carry, or a key twice in the file is a rejected row. A
+	// stream that ends without the client closing it imports nothing.
+	ImportPolicies(grpc.ClientStreamingServer[ImportPoliciesRequest, ImportPoliciesResponse]) error
 	// Lists the ready policies from the source manuals: "consumer-sanbao" (7/15 days, 1 year free),
 	// "project-goods" (1 year free + 3 years paid from acceptance), "marine-engine" (18 months after
 	// delivery or 12 after sea trial, whichever first), "instrument" (1 year free, lifetime paid).
@@ -431,6 +465,9 @@ func (UnimplementedWarrantyServiceServer) GetPolicy(context.Context, *GetPolicyR
 }
 func (UnimplementedWarrantyServiceServer) ListPolicies(context.Context, *ListPoliciesRequest) (*ListPoliciesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPolicies not implemented")
+}
+func (UnimplementedWarrantyServiceServer) ImportPolicies(grpc.ClientStreamingServer[ImportPoliciesRequest, ImportPoliciesResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportPolicies not implemented")
 }
 func (UnimplementedWarrantyServiceServer) ListPolicyTemplates(context.Context, *ListPolicyTemplatesRequest) (*ListPolicyTemplatesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPolicyTemplates not implemented")
@@ -554,6 +591,13 @@ func _WarrantyService_ListPolicies_Handler(srv interface{}, ctx context.Context,
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _WarrantyService_ImportPolicies_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(WarrantyServiceServer).ImportPolicies(&grpc.GenericServerStream[ImportPoliciesRequest, ImportPoliciesResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type WarrantyService_ImportPoliciesServer = grpc.ClientStreamingServer[ImportPoliciesRequest, ImportPoliciesResponse]
 
 func _WarrantyService_ListPolicyTemplates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListPolicyTemplatesRequest)
@@ -913,6 +957,11 @@ var WarrantyService_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportPolicies",
+			Handler:       _WarrantyService_ImportPolicies_Handler,
+			ClientStreams: true,
+		},
 		{
 			StreamName:    "ImportUnits",
 			Handler:       _WarrantyService_ImportUnits_Handler,

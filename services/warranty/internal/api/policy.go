@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -158,39 +159,12 @@ func policyOut(d domain.Policy) *warrantyv1.Policy {
 // CreatePolicy creates a policy or its next version.
 func (s *Server) CreatePolicy(ctx context.Context, req *warrantyv1.CreatePolicyRequest) (*warrantyv1.CreatePolicyResponse, error) {
 	in := req.GetPolicy()
-	var pol domain.Policy
-	if name := req.GetTemplate(); name != "" {
-		tp, ok := domain.TemplateByName(name)
-		if !ok {
-			return nil, toStatus(&domain.ValidationError{Violations: []domain.Violation{{Field: "template", Rule: fmt.Sprintf("must be one of consumer-sanbao, project-goods, marine-engine, instrument; got %q", name)}}})
-		}
-		pol = tp.Policy
-		pol.Template = tp.Name
-		pol.Name = in.GetName()
-		if in.GetDescription() != "" {
-			pol.Description = in.GetDescription()
-		}
-		if len(in.GetModels()) > 0 {
-			pol.Models = in.GetModels()
-		}
-		if in.GetCalendar() != nil {
-			pol.Calendar = calendarIn(in.GetCalendar())
-		}
-	} else {
-		var vs []domain.Violation
-		pol, vs = policyIn(in)
-		if len(vs) > 0 {
-			return nil, toStatus((&domain.ValidationError{Violations: vs}).Prefix("policy"))
-		}
-	}
-	if _, err := s.engine.Compile(pol); err != nil {
-		if ve, ok := err.(*domain.ValidationError); ok {
-			return nil, toStatus(ve.Prefix("policy"))
-		}
-		return nil, toStatus(err)
+	pol, err := s.policyFrom(in, req.GetTemplate())
+	if err != nil {
+		return nil, err
 	}
 	resp := &warrantyv1.CreatePolicyResponse{}
-	err := s.p.Update(ctx, "CreatePolicy", req, resp, func(tx *bbolt.Tx, now time.Time) error {
+	err = s.p.Update(ctx, "CreatePolicy", req, resp, func(tx *bbolt.Tx, now time.Time) error {
 		p := pol
 		p.CreateTime = now.UTC()
 		if in.GetId() == "" {
@@ -220,6 +194,55 @@ func (s *Server) CreatePolicy(ctx context.Context, req *warrantyv1.CreatePolicyR
 		return nil, toStatus(err)
 	}
 	return resp, nil
+}
+
+// policyFrom builds the policy a CreatePolicy request describes and checks it with the
+// domain's rules, its custom conditions compiled: with a template, the template's policy with
+// in's name and, when set, its description, models and calendar; without, in itself. The
+// error is a status naming the request's fields ("policy.…", "template"). CreatePolicy and
+// ImportPolicies both build their policies here.
+func (s *Server) policyFrom(in *warrantyv1.Policy, template string) (domain.Policy, error) {
+	var pol domain.Policy
+	if template != "" {
+		tp, ok := domain.TemplateByName(template)
+		if !ok {
+			return domain.Policy{}, toStatus(&domain.ValidationError{Violations: []domain.Violation{{Field: "template", Rule: fmt.Sprintf("must be one of %s; got %q", strings.Join(templateNames(), ", "), template)}}})
+		}
+		pol = tp.Policy
+		pol.Template = tp.Name
+		pol.Name = in.GetName()
+		if in.GetDescription() != "" {
+			pol.Description = in.GetDescription()
+		}
+		if len(in.GetModels()) > 0 {
+			pol.Models = in.GetModels()
+		}
+		if in.GetCalendar() != nil {
+			pol.Calendar = calendarIn(in.GetCalendar())
+		}
+	} else {
+		var vs []domain.Violation
+		pol, vs = policyIn(in)
+		if len(vs) > 0 {
+			return domain.Policy{}, toStatus((&domain.ValidationError{Violations: vs}).Prefix("policy"))
+		}
+	}
+	if _, err := s.engine.Compile(pol); err != nil {
+		if ve, ok := err.(*domain.ValidationError); ok {
+			return domain.Policy{}, toStatus(ve.Prefix("policy"))
+		}
+		return domain.Policy{}, toStatus(err)
+	}
+	return pol, nil
+}
+
+// templateNames are the shipped templates' names.
+func templateNames() []string {
+	var out []string
+	for _, t := range domain.Templates() {
+		out = append(out, t.Name)
+	}
+	return out
 }
 
 // GetPolicy returns a policy version.

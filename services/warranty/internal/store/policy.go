@@ -98,3 +98,33 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// PolicyIDsByName maps the name of every policy's latest version to the ids of the policies
+// whose latest version carries it (an import finds a policy by its name).
+func PolicyIDsByName(tx *bbolt.Tx) (map[string][]string, error) {
+	b, err := pstore.Bucket(tx, bucketPolicies)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	var last *warrantyv1.Policy
+	flush := func() {
+		if last != nil {
+			out[last.GetName()] = append(out[last.GetName()], last.GetId())
+		}
+	}
+	// Keys are id, separator, version: the last key of an id is its latest version.
+	err = b.ForEach(func(k, v []byte) error {
+		p := &warrantyv1.Policy{}
+		if err := proto.Unmarshal(v, p); err != nil {
+			return fmt.Errorf("policy %q: %w", k, err)
+		}
+		if last != nil && last.GetId() != p.GetId() {
+			flush()
+		}
+		last = p
+		return nil
+	})
+	flush()
+	return out, err
+}

@@ -20,7 +20,7 @@ export async function uploadView() {
   const out = h('div', { id: 'upload-result' });
   const f = h('form', { id: 'upload', class: 'grid' },
     h('label', {}, t('upload.kind'), h('select', { name: 'kind' }, KINDS.map(k => h('option', { value: k }, t(`upload.kind.${k}`))))),
-    h('label', {}, t('upload.file'), h('input', { name: 'file', type: 'file', accept: '.csv,.xlsx', required: true })),
+    h('label', {}, t('upload.file'), h('input', { name: 'file', type: 'file', accept: '.csv,.xlsx,.jsonl,.ndjson', required: true })),
     h('label', { class: 'check' }, h('input', { name: 'validate_only', type: 'checkbox' }), t('upload.validateOnly')),
     h('div', {}, h('button', { class: 'primary', type: 'submit' }, t('upload.send'))));
   f.addEventListener('submit', async ev => {
