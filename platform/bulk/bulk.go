@@ -3,6 +3,7 @@
 package bulk
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -159,7 +160,9 @@ var errNotApplied = errors.New("import not applied")
 // row in ONE transaction of db, which is committed only when no row was rejected (by check or
 // by apply) and the import is not validate_only. It returns the report and whether the rows
 // were committed; an error is not a row's fault (the store failed) and nothing is applied.
-func Apply[R any](db *store.DB, rows []R, opts *typev1.ImportOptions, check func(rep *Report, row R) (bool, error),
+// The transaction carries ctx, the import call's (store.Context): what apply stores is stamped
+// with the importing caller, and the events it appends carry the caller and the call's trace.
+func Apply[R any](ctx context.Context, db *store.DB, rows []R, opts *typev1.ImportOptions, check func(rep *Report, row R) (bool, error),
 	apply func(tx *bbolt.Tx, rep *Report, row R) error) (*typev1.ImportReport, bool, error) {
 	var pre Report
 	pre.Received(len(rows))
@@ -173,18 +176,20 @@ func Apply[R any](db *store.DB, rows []R, opts *typev1.ImportOptions, check func
 	}
 	var rep Report
 	err := db.UpdateAlone(func(tx *bbolt.Tx) error {
-		rep = pre
-		for i, row := range rows {
-			if good[i] {
-				if err := apply(tx, &rep, row); err != nil {
-					return err
+		return store.WithContext(tx, ctx, func() error {
+			rep = pre
+			for i, row := range rows {
+				if good[i] {
+					if err := apply(tx, &rep, row); err != nil {
+						return err
+					}
 				}
 			}
-		}
-		if !rep.OK() || opts.GetValidateOnly() {
-			return errNotApplied
-		}
-		return nil
+			if !rep.OK() || opts.GetValidateOnly() {
+				return errNotApplied
+			}
+			return nil
+		})
 	})
 	if err != nil && !errors.Is(err, errNotApplied) {
 		return nil, false, err

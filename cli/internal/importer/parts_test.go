@@ -131,6 +131,9 @@ func TestImportParts(t *testing.T) {
 	if p := byName["FLT-1"]; p.GetKind() != inventoryv1.PartKind_PART_KIND_WEAR || p.GetUnitOfMeasure() != "piece" {
 		t.Errorf("FLT-1 = %v, want a wear part in pieces", p)
 	}
+	if p := byName["FLT-1"]; p.GetCreatedBy() != admin.Subject {
+		t.Errorf("FLT-1 created_by = %q, want the importing admin %s", p.GetCreatedBy(), admin.Subject)
+	}
 	w.waitStream("INVENTORY", 3)
 
 	// The same file: unchanged, no events.

@@ -49,7 +49,7 @@ func (s *Server) ImportTechnicians(stream dispatchv1.DispatchService_ImportTechn
 		return ok, nil
 	}
 	now := s.p.Clock.Now()
-	rep, applied, err := bulk.Apply(s.p.DB, rows, opts, check, func(tx *bbolt.Tx, rep *bulk.Report, row *dispatchv1.ImportTechnicianRow) error {
+	rep, applied, err := bulk.Apply(stream.Context(), s.p.DB, rows, opts, check, func(tx *bbolt.Tx, rep *bulk.Report, row *dispatchv1.ImportTechnicianRow) error {
 		return s.importTechnician(tx, rep, row, now)
 	})
 	if err != nil {

@@ -58,7 +58,7 @@ func (s *Server) ImportParts(stream inventoryv1.InventoryService_ImportPartsServ
 	}
 	seen := once{}
 	now := s.p.Clock.Now()
-	rep, applied, err := bulk.Apply(s.p.DB, rows, opts(validateOnly), func(rep *bulk.Report, row *inventoryv1.ImportPartRow) (bool, error) {
+	rep, applied, err := bulk.Apply(stream.Context(), s.p.DB, rows, opts(validateOnly), func(rep *bulk.Report, row *inventoryv1.ImportPartRow) (bool, error) {
 		// CreatePart's request rules, row by row.
 		if err := rpc.Validate(protovalidate.GlobalValidator, &inventoryv1.CreatePartRequest{Part: row.GetPart()}); err != nil {
 			return false, rep.Reject(row.GetLine(), "part.", err)
@@ -138,7 +138,7 @@ func (s *Server) ImportLocations(stream inventoryv1.InventoryService_ImportLocat
 	}
 	seen := once{}
 	now := s.p.Clock.Now()
-	rep, applied, err := bulk.Apply(s.p.DB, rows, opts(validateOnly), func(rep *bulk.Report, row *inventoryv1.ImportLocationRow) (bool, error) {
+	rep, applied, err := bulk.Apply(stream.Context(), s.p.DB, rows, opts(validateOnly), func(rep *bulk.Report, row *inventoryv1.ImportLocationRow) (bool, error) {
 		l := row.GetLocation()
 		ok := true
 		if l.GetCode() == "" {
@@ -218,7 +218,7 @@ func (s *Server) ImportStock(stream inventoryv1.InventoryService_ImportStockServ
 	seen := once{}
 	now := s.p.Clock.Now()
 	var moves []*inventoryv1.Movement
-	rep, applied, err := bulk.Apply(s.p.DB, rows, opts(validateOnly), func(rep *bulk.Report, row *inventoryv1.ImportStockRow) (bool, error) {
+	rep, applied, err := bulk.Apply(stream.Context(), s.p.DB, rows, opts(validateOnly), func(rep *bulk.Report, row *inventoryv1.ImportStockRow) (bool, error) {
 		// ReceiveStock's request rules, with the row's keys in the ids' places.
 		req := &inventoryv1.ReceiveStockRequest{PartId: row.GetSku(), LocationId: row.GetLocationCode(), Quantity: row.GetQuantity(),
 			ReceivingNote: cmp.Or(row.GetReceivingNote(), openingNote)}

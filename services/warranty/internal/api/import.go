@@ -17,7 +17,6 @@ import (
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/outbox"
 	"github.com/sanbao/sanbao/platform/rpc"
-	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/warranty/internal/domain"
 	"github.com/sanbao/sanbao/services/warranty/internal/store"
 )
@@ -45,10 +44,8 @@ func (s *Server) ImportUnits(stream warrantyv1.WarrantyService_ImportUnitsServer
 		return true, nil
 	}
 	now := s.p.Clock.Now()
-	ctx := stream.Context()
-	rep, applied, err := bulk.Apply(s.p.DB, rows, opts, check, func(tx *bbolt.Tx, rep *bulk.Report, row *warrantyv1.ImportUnitRow) error {
-		// The store's puts stamp the caller as the units' creator (bulk.Apply's transaction has no call's context).
-		return pstore.WithContext(tx, ctx, func() error { return s.importUnit(tx, rep, row, now) })
+	rep, applied, err := bulk.Apply(stream.Context(), s.p.DB, rows, opts, check, func(tx *bbolt.Tx, rep *bulk.Report, row *warrantyv1.ImportUnitRow) error {
+		return s.importUnit(tx, rep, row, now)
 	})
 	if err != nil {
 		return toStatus(err)

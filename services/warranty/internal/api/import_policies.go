@@ -17,7 +17,6 @@ import (
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/outbox"
 	"github.com/sanbao/sanbao/platform/rpc"
-	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/warranty/internal/domain"
 	"github.com/sanbao/sanbao/services/warranty/internal/store"
 )
@@ -70,7 +69,7 @@ func (s *Server) ImportPolicies(stream warrantyv1.WarrantyService_ImportPolicies
 	now := s.p.Clock.Now()
 	var byName map[string][]string
 	var claimed map[string]int32
-	rep, applied, err := bulk.Apply(s.p.DB, rows, opts, check, func(tx *bbolt.Tx, rep *bulk.Report, row *policyRow) error {
+	rep, applied, err := bulk.Apply(ctx, s.p.DB, rows, opts, check, func(tx *bbolt.Tx, rep *bulk.Report, row *policyRow) error {
 		if byName == nil {
 			names, err := store.PolicyIDsByName(tx)
 			if err != nil {
@@ -78,8 +77,7 @@ func (s *Server) ImportPolicies(stream warrantyv1.WarrantyService_ImportPolicies
 			}
 			byName, claimed = names, map[string]int32{}
 		}
-		// The store's puts stamp the caller as the versions' creator.
-		return pstore.WithContext(tx, ctx, func() error { return s.importPolicy(tx, rep, row, byName, claimed, now) })
+		return s.importPolicy(tx, rep, row, byName, claimed, now)
 	})
 	if err != nil {
 		return toStatus(err)
