@@ -424,6 +424,15 @@ func TestIllegalTransitionsAndValidation(t *testing.T) {
 	tb.Calendar.TimeZone = "Mars/Olympus"
 	_, err = e.client.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{Technician: tb})
 	wantField(t, err, "technician.calendar.time_zone")
+	// A chosen id (the technician_id of an identity provider's tokens): kept, and not taken twice.
+	chosen, err := e.client.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{RequestId: "chosen", TechnicianId: "tech-7", Technician: technician("c", 0)})
+	if err != nil || chosen.GetTechnician().GetId() != "tech-7" {
+		t.Fatalf("CreateTechnician(technician_id tech-7) = %v, %v; want id tech-7", chosen, err)
+	}
+	_, err = e.client.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{RequestId: "chosen-again", TechnicianId: "tech-7", Technician: technician("d", 0)})
+	wantCode(t, err, codes.AlreadyExists, "CreateTechnician(an id in use)")
+	_, err = e.client.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{TechnicianId: "bad id!", Technician: technician("d", 0)})
+	wantField(t, err, "technician_id")
 
 	// Idempotency: same request_id and request → same job; different request → INVALID_ARGUMENT.
 	first := e.createJob(t, jobInput("T-5"))
