@@ -27,6 +27,9 @@ const zh = {
   eta: '预计到达', appt: '预约',
   van: '车上配件', vanNone: '车上没有配件', vanUnknown: '还没取到车上库存', vanLink: '车上配件 →', onVan: '车上有', notOnVan: '车上不够', pick: '用这个',
   available: '可用', reservedN: '已预留', likely: '本单可能用到的配件',
+  ticketStates: { TICKET_STATE_RECEIVED: '已受理', TICKET_STATE_TRIAGED: '已分诊', TICKET_STATE_AWAITING: '等待中', TICKET_STATE_REMOTE_GUIDANCE: '远程指导中',
+    TICKET_STATE_DISPATCHED: '已派工', TICKET_STATE_IN_SERVICE: '服务中', TICKET_STATE_ESCALATED: '已升级', TICKET_STATE_RESOLVED: '已解决',
+    TICKET_STATE_CLOSED: '已关闭', TICKET_STATE_REOPENED: '已重开', TICKET_STATE_CANCELLED: '已取消' },
   earlier: '这台机器以前的工单', repairs: '维修记录', noHistory: '没有以前的记录', repairsUnavailable: '维修记录暂时取不到',
   transfer: '转给同事', transferTo: '同事的技师编号', transferReason: '转单原因', needTransfer: '请填写同事编号和原因',
   handed: (to) => `已转给 ${to}`, outcomes: { REPAIR_OUTCOME_FIXED: '已修好', REPAIR_OUTCOME_NOT_FIXED: '未修好', REPAIR_OUTCOME_UNREPAIRABLE: '无法修复', REPAIR_OUTCOME_EXCHANGED: '已换机' },
@@ -49,6 +52,9 @@ const en = {
   eta: 'ETA', appt: 'Appointment',
   van: 'Parts on the van', vanNone: 'The van holds no parts', vanUnknown: 'Van stock not fetched yet', vanLink: 'Parts on the van →', onVan: 'on the van', notOnVan: 'not enough on the van', pick: 'Use',
   available: 'available', reservedN: 'reserved', likely: 'Parts this job may need',
+  ticketStates: { TICKET_STATE_RECEIVED: 'received', TICKET_STATE_TRIAGED: 'triaged', TICKET_STATE_AWAITING: 'awaiting', TICKET_STATE_REMOTE_GUIDANCE: 'remote guidance',
+    TICKET_STATE_DISPATCHED: 'dispatched', TICKET_STATE_IN_SERVICE: 'in service', TICKET_STATE_ESCALATED: 'escalated', TICKET_STATE_RESOLVED: 'resolved',
+    TICKET_STATE_CLOSED: 'closed', TICKET_STATE_REOPENED: 'reopened', TICKET_STATE_CANCELLED: 'cancelled' },
   earlier: 'Earlier tickets of this unit', repairs: 'Repairs', noHistory: 'No earlier records', repairsUnavailable: 'Repairs cannot be fetched now',
   transfer: 'Transfer to a colleague', transferTo: "Colleague's technician id", transferReason: 'Reason', needTransfer: 'Enter the colleague and the reason',
   handed: (to) => `transferred to ${to}`, outcomes: { REPAIR_OUTCOME_FIXED: 'fixed', REPAIR_OUTCOME_NOT_FIXED: 'not fixed', REPAIR_OUTCOME_UNREPAIRABLE: 'unrepairable', REPAIR_OUTCOME_EXCHANGED: 'exchanged' },
@@ -404,7 +410,7 @@ async function history(job, box) {
     h('div', { class: 'muted', id: 'brief-unit' }, `${b.number || ''} · ${[b.unit?.model, b.unit?.serial || job.unitSerial].filter(Boolean).join(' ')} · ${T.fault} ${b.fault?.faultCode || job.faultCode || '-'}`));
   const earlier = b.earlierTickets || [], repairs = b.repairs || [];
   box.append(h('h3', { text: T.earlier }), h('ul', { class: 'plain', id: 'brief-earlier' },
-    earlier.length ? earlier.map((e) => h('li', {}, `${e.number} · ${day(e.createTime)} · ${e.faultCode || '-'} · ${T.states[e.state] || ''}`)) : h('li', { class: 'muted', text: T.noHistory })));
+    earlier.length ? earlier.map((e) => h('li', {}, `${e.number} · ${day(e.createTime)} · ${e.faultCode || '-'} · ${T.ticketStates[e.state] || e.state || ''}`)) : h('li', { class: 'muted', text: T.noHistory })));
   box.append(h('h3', { text: T.repairs }), h('ul', { class: 'plain', id: 'brief-repairs' },
     repairs.length ? repairs.map((r) => h('li', {}, `${date(r.repairDate)} · ${r.faultCode || '-'} · ${T.outcomes[r.outcome] || ''}${(r.parts || []).length ? ' · ' + r.parts.map((p) => p.partId).join(', ') : ''}`))
       : h('li', { class: 'muted', text: b.repairsUnavailable ? T.repairsUnavailable : T.noHistory })));
