@@ -53,7 +53,8 @@ func assignedJob(t *testing.T, w *world, ticketID, technician string) string {
 			jobID = js[0].GetJobId()
 			return nil
 		}
-		return fmt.Errorf("ticket %s: not assigned to %s yet", ticketID, technician)
+
+		return fmt.Errorf("ticket %s (%s, jobs %v): not assigned to %s yet", ticketID, r.GetTicket().GetState(), r.GetTicket().GetJobs(), technician)
 	})
 	return jobID
 }
@@ -82,8 +83,19 @@ func TestPhoneVanBriefAndTransfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The unit's history: a ticket of its previous owner, and a repair.
-	before := phoneTicket(t, w, seed, "before-"+walk.Run, "李四", "13900000001")
+	// The unit's history: a ticket of its previous owner (a consultation: no visit, so the
+	// technician's day stays free whatever the hour), and a repair.
+	earlier, err := w.clients.Ticket.CreateTicket(ctx, &ticketv1.CreateTicketRequest{RequestId: "before-" + walk.Run, Ticket: &ticketv1.Ticket{
+		Kind: ticketv1.TicketKind_TICKET_KIND_CONSULTATION, Channel: ticketv1.Channel_CHANNEL_PHONE,
+		Customer: &ticketv1.Customer{CustomerId: "cust-before-" + walk.Run, Contact: &typev1.Contact{Name: "李四", Phone: "13900000001"},
+			Address: &typev1.Address{Region: "河北", City: "保定", Line: "老街 9 号", Point: seed.Site}},
+		Unit:  &ticketv1.Unit{Serial: seed.Serial, ProductLine: seed.ProductLine, Model: "TX-904"},
+		Fault: &ticketv1.Fault{FaultCode: "HYD-00", Symptom: "李四 13900000001 问保养"}, OrganisationId: "station-jinan",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := earlier.GetTicket()
 	ago := time.Now().AddDate(0, 0, -10) // the unit was sold 30 days ago
 	if _, err := w.clients.Warranty.RecordRepair(ctx, &warrantyv1.RecordRepairRequest{RequestId: "repair-" + walk.Run, Repair: &warrantyv1.Repair{
 		Serial: seed.Serial, FaultCode: "HYD-00", Outcome: warrantyv1.RepairOutcome_REPAIR_OUTCOME_FIXED,
@@ -121,7 +133,7 @@ func TestPhoneVanBriefAndTransfer(t *testing.T) {
 			t.Errorf("job history = %q, want %q in it", hist, want)
 		}
 	}
-	for _, secret := range []string{"李四", "13900000001"} {
+	for _, secret := range []string{"李四", "13900000001", "老街", "保定"} {
 		if strings.Contains(eval[string](b, "read the page", `document.body.innerText`), secret) {
 			t.Errorf("the job screen shows the earlier owner's %q", secret)
 		}
