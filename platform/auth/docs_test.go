@@ -32,6 +32,8 @@ func accessDoc(t *testing.T) string {
 		for role, s := range r.Grants {
 			if s == ScopeAll {
 				roles = append(roles, "`"+string(role)+"`")
+			} else if r.Handover {
+				roles = append(roles, fmt.Sprintf("`%s` (%s; the answer shows the record handed over)", role, s))
 			} else {
 				roles = append(roles, fmt.Sprintf("`%s` (%s)", role, s))
 			}

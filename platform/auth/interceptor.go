@@ -148,6 +148,9 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 		return resp, nil
 	}
 	for _, s := range scopes {
+		if rule.Handover {
+			break // the handler refused a record the caller does not hold
+		}
 		if !owned(out.ProtoReflect(), s, c) {
 			return nil, status.Error(codes.NotFound, "not found")
 		}

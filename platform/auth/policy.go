@@ -48,6 +48,11 @@ type Rule struct {
 	// guard does not see a stream's messages): it calls Authorize and checks the parent's
 	// owner. Scoped callers may stream only such methods.
 	SelfScoped bool
+	// Handover marks a method by which a scoped caller hands its own record to someone else
+	// (a technician transfers a job to a colleague): the request is narrowed as usual and the
+	// handler refuses a record the caller does not hold, so the answer (the record as handed
+	// over, now naming the other owner) is not checked against the scope.
+	Handover bool
 }
 
 // Allows reports whether role r may call the method, and with which scope.
@@ -107,6 +112,8 @@ func rule(gs ...any) Rule {
 			r.Personal = true
 		case selfScoped:
 			r.SelfScoped = true
+		case handover:
+			r.Handover = true
 		}
 	}
 	return r
@@ -121,6 +128,11 @@ type selfScoped struct{}
 
 // byHandler marks a rule SelfScoped.
 var byHandler = selfScoped{}
+
+type handover struct{}
+
+// handsOver marks a rule Handover.
+var handsOver = handover{}
 
 // Short names for the table.
 const (
@@ -143,6 +155,7 @@ var policy = map[string]Rule{
 	// Ticket: the service desk's work; dealers see and open tickets for their own customers.
 	ticketService + "CreateTicket":           rule(all(desk, mgr), org(dealer), pii),
 	ticketService + "GetTicket":              rule(all(desk, disp, techd, mgr, integ, svcD), org(dealer), pii),
+	ticketService + "GetJobBrief":            rule(all(desk, disp, techd, mgr), own(tech), pii),
 	ticketService + "ListTickets":            rule(all(desk, disp, techd, mgr, integ), org(dealer), pii),
 	ticketService + "RecordContact":          rule(all(desk, mgr), actor("contact.handled_by"), pii),
 	ticketService + "ListContacts":           rule(all(desk, mgr), pii),
@@ -259,6 +272,7 @@ var policy = map[string]Rule{
 	inventoryService + "ListSupplierClaims":     rule(all(wh, techd, mgr, integ)),
 	inventoryService + "ResolveSupplierClaim":   rule(all(wh, mgr)),
 	inventoryService + "GetStock":               rule(all(disp, tech, wh, mgr, integ, svcD), org(dealer)),
+	inventoryService + "ListLocationStock":      rule(all(disp, wh, mgr, integ, admin, svcD), org(dealer), own(tech)),
 	inventoryService + "ListMovements":          rule(all(wh, mgr, integ), org(dealer)),
 	inventoryService + "SuggestReorders":        rule(all(wh, mgr)),
 	inventoryService + "SubmitStockingPlan":     rule(all(wh)),
@@ -271,7 +285,7 @@ var policy = map[string]Rule{
 	// job to a colleague (its technician_id is the caller; to_technician_id the colleague).
 	dispatchService + "ReleaseToPool": rule(all(disp, mgr), pii),
 	dispatchService + "PickJob":       rule(all(disp), own(tech), pii),
-	dispatchService + "TransferJob":   rule(all(disp, mgr), own(tech)),
+	dispatchService + "TransferJob":   rule(all(disp, mgr), own(tech), handsOver, pii),
 	dispatchService + "ListPoolJobs":  rule(all(disp, mgr), own(tech), pii),
 	dispatchService + "ListDayJobs":   rule(all(disp, mgr), own(tech), pii),
 

@@ -424,6 +424,15 @@ func TestIllegalTransitionsAndValidation(t *testing.T) {
 	tb.Calendar.TimeZone = "Mars/Olympus"
 	_, err = e.client.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{Technician: tb})
 	wantField(t, err, "technician.calendar.time_zone")
+	// A chosen id (the technician_id of an identity provider's tokens): kept, and not taken twice.
+	chosen, err := e.client.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{RequestId: "chosen", TechnicianId: "tech-7", Technician: technician("c", 0)})
+	if err != nil || chosen.GetTechnician().GetId() != "tech-7" {
+		t.Fatalf("CreateTechnician(technician_id tech-7) = %v, %v; want id tech-7", chosen, err)
+	}
+	_, err = e.client.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{RequestId: "chosen-again", TechnicianId: "tech-7", Technician: technician("d", 0)})
+	wantCode(t, err, codes.AlreadyExists, "CreateTechnician(an id in use)")
+	_, err = e.client.CreateTechnician(ctx, &dispatchv1.CreateTechnicianRequest{TechnicianId: "bad id!", Technician: technician("d", 0)})
+	wantField(t, err, "technician_id")
 
 	// Idempotency: same request_id and request → same job; different request → INVALID_ARGUMENT.
 	first := e.createJob(t, jobInput("T-5"))
@@ -750,6 +759,35 @@ func TestCapacityCountsPerDay(t *testing.T) {
 	}
 	if j := e.createJob(t, jobInput("T-C3")); j.GetAssignment().GetTechnicianId() != ta.GetId() {
 		t.Fatalf("third job today to %s, want %s (a's first job moved to another day)", j.GetAssignment().GetTechnicianId(), ta.GetId())
+	}
+}
+
+// TestTeamMembersCountTowardCapacity: a team job fills its member's day as well as its
+// lead's, so automatic assignment does not book the member again that day; once the team job
+// is done, the member is free again.
+func TestTeamMembersCountTowardCapacity(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	m := technician("member", 0.05) // the nearest
+	m.CapacityPerDay = 1
+	member := e.createTech(t, m)
+	lead := e.createTech(t, technician("lead", 0.1))
+	j1 := e.createJob(t, jobInput("T-TEAM-1"))
+	if got := j1.GetAssignment().GetTechnicianId(); got != member.GetId() {
+		t.Fatalf("first job to %s, want the nearest, %s", got, member.GetId())
+	}
+	if _, err := e.client.AssignJob(ctx, &dispatchv1.AssignJobRequest{RequestId: "team", JobId: j1.GetId(), TechnicianId: lead.GetId(),
+		MemberIds: []string{member.GetId()}, Reason: "two-person job"}); err != nil {
+		t.Fatalf("AssignJob(lead with member) = %v", err)
+	}
+	if j := e.createJob(t, jobInput("T-TEAM-2")); j.GetAssignment().GetTechnicianId() != lead.GetId() {
+		t.Fatalf("second job today to %s, want %s: the member's one job of the day is the team's", j.GetAssignment().GetTechnicianId(), lead.GetId())
+	}
+	if _, err := e.client.CancelJob(ctx, &dispatchv1.CancelJobRequest{RequestId: "cancel-team", JobId: j1.GetId(), Reason: "customer fixed it"}); err != nil {
+		t.Fatalf("CancelJob = %v", err)
+	}
+	if j := e.createJob(t, jobInput("T-TEAM-3")); j.GetAssignment().GetTechnicianId() != member.GetId() {
+		t.Fatalf("third job to %s, want %s: the team job is gone, the member is free", j.GetAssignment().GetTechnicianId(), member.GetId())
 	}
 }
 

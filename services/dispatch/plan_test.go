@@ -668,3 +668,54 @@ func TestPlanDayOnTheRoadNetwork(t *testing.T) {
 		t.Fatalf("job not planned on straight lines; left out %v", p.GetLeftOut())
 	}
 }
+
+// TestPlanDayCountsTeamMembers: a member of a team job another technician leads that day has
+// that job taken from their capacity in the day plan; with nothing left they are planned no
+// visit, although they are the nearest.
+func TestPlanDayCountsTeamMembers(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	dayStart := start.Add(14 * time.Hour) // tomorrow 00:00 in Shanghai
+	mk := func(name string, dLat float64, capacity int32) string {
+		tech := technician(name, dLat)
+		tech.Calendar, tech.CapacityPerDay = officeCalendar(), capacity
+		return e.createTech(t, tech).GetId()
+	}
+	lead := mk("team-lead", 0.2, 6)
+	member := mk("team-member", 0.01, 1) // the nearest: the jobs are at its door
+	other := mk("other", 0.3, 6)
+	in := jobInput("team-job")
+	in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+	team := e.createJob(t, in)
+	if _, err := e.client.AssignJob(ctx, &dispatchv1.AssignJobRequest{RequestId: "team", JobId: team.GetId(), TechnicianId: lead,
+		MemberIds: []string{member}, Reason: "two-person job"}); err != nil {
+		t.Fatalf("AssignJob(lead with member) = %v", err)
+	}
+	if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "accept-team", JobId: team.GetId(), TechnicianId: lead}); err != nil {
+		t.Fatalf("AcceptJob: %v", err)
+	}
+	win := &dispatchv1.TimeWindow{StartTime: timestamppb.New(dayStart.Add(9 * time.Hour)), EndTime: timestamppb.New(dayStart.Add(11 * time.Hour))}
+	if _, err := e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{RequestId: "appt-team", JobId: team.GetId(), TechnicianId: lead, Window: win}); err != nil {
+		t.Fatalf("ScheduleAppointment: %v", err)
+	}
+	for i := range 2 {
+		in := jobInput(fmt.Sprintf("near-%d", i))
+		in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+		in.Site = &typev1.Address{Region: "Shandong", City: "Jinan", Point: &typev1.GeoPoint{Latitude: site.Latitude + 0.01, Longitude: site.Longitude + 0.02*float64(i)}}
+		e.createJob(t, in)
+	}
+	resp, err := e.client.PlanDay(ctx, &dispatchv1.PlanDayRequest{TechnicianIds: []string{member, other, lead},
+		DayStart: timestamppb.New(dayStart), Budget: durationpb.New(200 * time.Millisecond), Seed: 1})
+	if err != nil {
+		t.Fatalf("PlanDay: %v", err)
+	}
+	n := map[string]int{}
+	for job, p := range planned(resp.GetPlan()) {
+		if job != team.GetId() {
+			n[p.tech]++
+		}
+	}
+	if n[member] != 0 || n[other]+n[lead] != 2 {
+		t.Errorf("visits planned per technician = %v, want none for the member %s (their one job of the day is the team's), both for the others", n, member)
+	}
+}

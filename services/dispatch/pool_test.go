@@ -171,6 +171,11 @@ func TestTransferJob(t *testing.T) {
 		if err != nil || resp.GetToTechnicianId() != w.b.GetId() || resp.GetState() != dispatchv1.JobState_JOB_STATE_ASSIGNED {
 			t.Fatalf("TransferJob = %v, %v; want ASSIGNED to b", resp, err)
 		}
+		// The answer carries the job as handed over, though the caller's scope no longer reaches it.
+		if j := resp.GetJob(); j.GetId() != resp.GetJobId() || j.GetAssignment().GetTechnicianId() != w.b.GetId() || j.GetState() != dispatchv1.JobState_JOB_STATE_ASSIGNED ||
+			len(j.GetPreviousAssignments()) == 0 || j.GetPreviousAssignments()[len(j.GetPreviousAssignments())-1].GetOutcome() != dispatchv1.AssignmentOutcome_ASSIGNMENT_OUTCOME_TRANSFERRED {
+			t.Fatalf("TransferJob's job = %v, want it ASSIGNED to b with the transferred assignment last", j)
+		}
 	}
 	got := w.job(t, j.GetId())
 	prev := got.GetPreviousAssignments()

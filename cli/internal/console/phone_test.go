@@ -171,6 +171,8 @@ func TestPhoneWorksAJobOffline(t *testing.T) {
 	}
 	b.noHorizontalScroll("today's jobs")
 	b.shot("phone-day")
+	// The van and the day's briefs are kept for the road.
+	b.do("van and briefs fetched", chromedp.WaitVisible(chromedp.CSS(`body[data-prefetched="true"]`)))
 	// The service worker holds the shell before the signal goes.
 	if !evalAwait[bool](b, "service worker", `navigator.serviceWorker.ready.then(r => !!r.active)`) {
 		t.Fatal("the app's service worker is not active")
@@ -221,7 +223,8 @@ func TestPhoneWorksAJobOffline(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#photos-before li")))
 	b.do("photo after", chromedp.SetUploadFiles(chromedp.CSS("#photo-after"), []string{smallPNG(t, dir, "after.png", color.RGBA{30, 200, 30, 255})}),
 		chromedp.WaitVisible(chromedp.CSS("#photos-after li")))
-	b.do("a part used", chromedp.SetValue(chromedp.CSS("#part-code"), seed.PartID), chromedp.Click(chromedp.CSS("#add-part")),
+	// The part used is picked from the van's stock, fetched with signal and kept.
+	b.do("a part used from the van", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#van-pick button[data-part=%q]`, seed.PartID))),
 		chromedp.WaitVisible(chromedp.CSS("#parts-used li")))
 	r := `#report [name="%s"]`
 	b.do("fill in the report", chromedp.SetValue(chromedp.CSS(fmt.Sprintf(r, "diagnosis")), "液压泵密封磨损"),

@@ -103,7 +103,7 @@ func (c *consoleRun) print(out io.Writer) {
 		return
 	}
 	fmt.Fprintf(out, "  %-10s %s   (web console, 中文/English)\n", "console", c.url)
-	fmt.Fprintf(out, "  %-10s %stech/   (the technician's phone app, installable; sign in on the console first)\n", "phone", c.url)
+	fmt.Fprintf(out, "  %-10s %stech/   (the technician's phone app, installable; sign in on the console first as technician: tech-1, van VAN-TECH-1; assign it a job)\n", "phone", c.url)
 	names := make([]string, 0, len(c.passwords))
 	for n := range c.passwords {
 		names = append(names, n)

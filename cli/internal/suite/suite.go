@@ -165,6 +165,8 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 	var con *consoleRun // started below, printed with the table
 	var mu sync.Mutex
 	ready := map[string]string{}
+	allReady := make(chan struct{}) // closed once the four services serve
+	var readyOnce sync.Once
 	scheme := "https"
 	if cfg.Insecure {
 		scheme = "http"
@@ -179,6 +181,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 			}
 			ready[name] = fmt.Sprintf("  %-10s gRPC %-17s HTTP %-24s metrics http://%s/metrics", name, addr, face, metrics)
 			if len(ready) == 4 {
+				readyOnce.Do(func() { close(allReady) })
 				fmt.Fprintf(out, "\nSanbao is running (data in %s)\n  %-10s %s\n", cfg.DataDir, "nats", natsURL)
 				for _, n := range []string{"ticket", "warranty", "dispatch", "inventory"} {
 					fmt.Fprintln(out, ready[n])
@@ -256,6 +259,28 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 	if con, err = startConsole(gctx, g, cfg, log.Named("console"), []*daemon.Config{&tc.Daemon, &wc.Daemon, &dc.Daemon, &ic.Daemon}, attachments); err != nil {
 		return err
 	}
+	g.Go(func() error {
+		// The local technician's records, once the services serve: a failure is logged, not
+		// fatal (the run works without them; the next start tries again).
+		select {
+		case <-gctx.Done():
+			return nil
+		case <-allReady:
+		}
+		copts := rpc.ClientOptions{}
+		if local != nil {
+			o, err := ClientOptions(cfg.DataDir, "operator")
+			if err != nil {
+				log.Warn("local technician not seeded", zap.Error(err))
+				return nil
+			}
+			copts = o
+		}
+		if err := seedLocal(gctx, dc.Daemon.Listen, ic.Daemon.Listen, copts); err != nil && gctx.Err() == nil {
+			log.Warn("local technician not seeded", zap.Error(err))
+		}
+		return nil
+	})
 	g.Go(func() error { return ticket.Run(gctx, tc, log.Named("ticket"), to) })
 	g.Go(func() error { return warranty.Run(gctx, wc, log.Named("warranty"), wo) })
 	g.Go(func() error { return dispatch.Run(gctx, dc, log.Named("dispatch"), do) })

@@ -35,7 +35,10 @@ type CreateTechnicianRequest struct {
 	// Idempotency key.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The technician; output-only fields are ignored. active defaults to what is sent.
-	Technician    *Technician `protobuf:"bytes,2,opt,name=technician,proto3" json:"technician,omitempty"`
+	Technician *Technician `protobuf:"bytes,2,opt,name=technician,proto3" json:"technician,omitempty"`
+	// The id to give the technician (AIP-133), e.g. the id an identity provider's tokens carry
+	// in their technician_id claim; empty: a server-assigned ULID. An id in use is ALREADY_EXISTS.
+	TechnicianId  string `protobuf:"bytes,3,opt,name=technician_id,json=technicianId,proto3" json:"technician_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -82,6 +85,13 @@ func (x *CreateTechnicianRequest) GetTechnician() *Technician {
 		return x.Technician
 	}
 	return nil
+}
+
+func (x *CreateTechnicianRequest) GetTechnicianId() string {
+	if x != nil {
+		return x.TechnicianId
+	}
+	return ""
 }
 
 // CreateTechnicianResponse carries the created technician.
@@ -3078,13 +3088,14 @@ var File_sanbao_dispatch_v1_dispatch_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_dispatch_v1_dispatch_service_proto_rawDesc = "" +
 	"\n" +
-	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fsanbao/dispatch/v1/import.proto\x1a\x1csanbao/dispatch/v1/day.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1dsanbao/dispatch/v1/pool.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xa1\x01\n" +
+	")sanbao/dispatch/v1/dispatch_service.proto\x12\x12sanbao.dispatch.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fsanbao/dispatch/v1/import.proto\x1a\x1csanbao/dispatch/v1/day.proto\x1a\x1csanbao/dispatch/v1/job.proto\x1a\x1dsanbao/dispatch/v1/plan.proto\x1a\x1dsanbao/dispatch/v1/pool.proto\x1a\x1fsanbao/dispatch/v1/report.proto\x1a#sanbao/dispatch/v1/technician.proto\x1a\x1asanbao/type/v1/rules.proto\x1a\x1asanbao/type/v1/types.proto\"\xd3\x01\n" +
 	"\x17CreateTechnicianRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12F\n" +
 	"\n" +
 	"technician\x18\x02 \x01(\v2\x1e.sanbao.dispatch.v1.TechnicianB\x06\xbaH\x03\xc8\x01\x01R\n" +
-	"technician\"Z\n" +
+	"technician\x120\n" +
+	"\rtechnician_id\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\ftechnicianId\"Z\n" +
 	"\x18CreateTechnicianResponse\x12>\n" +
 	"\n" +
 	"technician\x18\x01 \x01(\v2\x1e.sanbao.dispatch.v1.TechnicianR\n" +

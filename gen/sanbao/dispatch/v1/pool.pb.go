@@ -335,8 +335,9 @@ func (x *TransferJobRequest) GetReason() string {
 	return ""
 }
 
-// TransferJobResponse says where the job went (not the job itself: once transferred it is the
-// colleague's, which the caller's scope no longer reaches).
+// TransferJobResponse says where the job went, with the job as it is after the transfer (the
+// technician who handed it over sees it once more in this answer; later reads of it are the
+// colleague's).
 type TransferJobResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Job id.
@@ -344,7 +345,10 @@ type TransferJobResponse struct {
 	// The colleague now assigned (the job is ASSIGNED to them until they accept).
 	ToTechnicianId string `protobuf:"bytes,2,opt,name=to_technician_id,json=toTechnicianId,proto3" json:"to_technician_id,omitempty"`
 	// State after the transfer.
-	State         JobState `protobuf:"varint,3,opt,name=state,proto3,enum=sanbao.dispatch.v1.JobState" json:"state,omitempty"`
+	State JobState `protobuf:"varint,3,opt,name=state,proto3,enum=sanbao.dispatch.v1.JobState" json:"state,omitempty"`
+	// The job after the transfer: ASSIGNED to to_technician_id, the handed-over assignment last
+	// in previous_assignments (outcome TRANSFERRED, with the reason).
+	Job           *Job `protobuf:"bytes,4,opt,name=job,proto3" json:"job,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -398,6 +402,13 @@ func (x *TransferJobResponse) GetState() JobState {
 		return x.State
 	}
 	return JobState_JOB_STATE_UNSPECIFIED
+}
+
+func (x *TransferJobResponse) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
 }
 
 // ListPoolJobsRequest lists the pool a technician may pick from.
@@ -525,11 +536,12 @@ const file_sanbao_dispatch_v1_pool_proto_rawDesc = "" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\x127\n" +
 	"\x10to_technician_id\x18\x04 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x0etoTechnicianId\x12&\n" +
-	"\x06reason\x18\x05 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xf4\x03R\x06reason\"\x8a\x01\n" +
+	"\x06reason\x18\x05 \x01(\tB\x0e\xbaH\vr\t\xd8\xc6'\x01\x10\x01\x18\xf4\x03R\x06reason\"\xb5\x01\n" +
 	"\x13TransferJobResponse\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12(\n" +
 	"\x10to_technician_id\x18\x02 \x01(\tR\x0etoTechnicianId\x122\n" +
-	"\x05state\x18\x03 \x01(\x0e2\x1c.sanbao.dispatch.v1.JobStateR\x05state\"I\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1c.sanbao.dispatch.v1.JobStateR\x05state\x12)\n" +
+	"\x03job\x18\x04 \x01(\v2\x17.sanbao.dispatch.v1.JobR\x03job\"I\n" +
 	"\x13ListPoolJobsRequest\x122\n" +
 	"\rtechnician_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\ftechnicianId\"C\n" +
@@ -566,12 +578,13 @@ var file_sanbao_dispatch_v1_pool_proto_depIdxs = []int32{
 	8, // 0: sanbao.dispatch.v1.ReleaseToPoolResponse.job:type_name -> sanbao.dispatch.v1.Job
 	8, // 1: sanbao.dispatch.v1.PickJobResponse.job:type_name -> sanbao.dispatch.v1.Job
 	9, // 2: sanbao.dispatch.v1.TransferJobResponse.state:type_name -> sanbao.dispatch.v1.JobState
-	8, // 3: sanbao.dispatch.v1.ListPoolJobsResponse.jobs:type_name -> sanbao.dispatch.v1.Job
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	8, // 3: sanbao.dispatch.v1.TransferJobResponse.job:type_name -> sanbao.dispatch.v1.Job
+	8, // 4: sanbao.dispatch.v1.ListPoolJobsResponse.jobs:type_name -> sanbao.dispatch.v1.Job
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_dispatch_v1_pool_proto_init() }

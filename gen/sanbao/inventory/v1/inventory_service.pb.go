@@ -3894,6 +3894,243 @@ func (x *GetStockResponse) GetTotalAvailable() int64 {
 	return 0
 }
 
+// ListLocationStockRequest is the input of ListLocationStock.
+type ListLocationStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The location; empty with technician_id: that technician's van.
+	LocationId string `protobuf:"bytes,1,opt,name=location_id,json=locationId,proto3" json:"location_id,omitempty"`
+	// The technician whose van it must be; a technician's token sets it to themselves.
+	TechnicianId string `protobuf:"bytes,2,opt,name=technician_id,json=technicianId,proto3" json:"technician_id,omitempty"`
+	// Page size, 0 means 50, at most 500.
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response.
+	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Leave out parts with nothing on hand, when set.
+	OnHandOnly    bool `protobuf:"varint,5,opt,name=on_hand_only,json=onHandOnly,proto3" json:"on_hand_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLocationStockRequest) Reset() {
+	*x = ListLocationStockRequest{}
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLocationStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLocationStockRequest) ProtoMessage() {}
+
+func (x *ListLocationStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLocationStockRequest.ProtoReflect.Descriptor instead.
+func (*ListLocationStockRequest) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ListLocationStockRequest) GetLocationId() string {
+	if x != nil {
+		return x.LocationId
+	}
+	return ""
+}
+
+func (x *ListLocationStockRequest) GetTechnicianId() string {
+	if x != nil {
+		return x.TechnicianId
+	}
+	return ""
+}
+
+func (x *ListLocationStockRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListLocationStockRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListLocationStockRequest) GetOnHandOnly() bool {
+	if x != nil {
+		return x.OnHandOnly
+	}
+	return false
+}
+
+// LocationStockLine is one part's stock at the location.
+type LocationStockLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The part.
+	PartId string `protobuf:"bytes,1,opt,name=part_id,json=partId,proto3" json:"part_id,omitempty"`
+	// Its stock-keeping unit code (what a scanned label carries).
+	Sku string `protobuf:"bytes,2,opt,name=sku,proto3" json:"sku,omitempty"`
+	// Its name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Units physically at the location.
+	OnHand int64 `protobuf:"varint,4,opt,name=on_hand,json=onHand,proto3" json:"on_hand,omitempty"`
+	// Units set aside by active reservations.
+	Reserved int64 `protobuf:"varint,5,opt,name=reserved,proto3" json:"reserved,omitempty"`
+	// on_hand - reserved.
+	Available     int64 `protobuf:"varint,6,opt,name=available,proto3" json:"available,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocationStockLine) Reset() {
+	*x = LocationStockLine{}
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocationStockLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocationStockLine) ProtoMessage() {}
+
+func (x *LocationStockLine) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocationStockLine.ProtoReflect.Descriptor instead.
+func (*LocationStockLine) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *LocationStockLine) GetPartId() string {
+	if x != nil {
+		return x.PartId
+	}
+	return ""
+}
+
+func (x *LocationStockLine) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *LocationStockLine) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LocationStockLine) GetOnHand() int64 {
+	if x != nil {
+		return x.OnHand
+	}
+	return 0
+}
+
+func (x *LocationStockLine) GetReserved() int64 {
+	if x != nil {
+		return x.Reserved
+	}
+	return 0
+}
+
+func (x *LocationStockLine) GetAvailable() int64 {
+	if x != nil {
+		return x.Available
+	}
+	return 0
+}
+
+// ListLocationStockResponse is the output of ListLocationStock.
+type ListLocationStockResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The location.
+	Location *Location `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	// The page of parts it holds.
+	Lines []*LocationStockLine `protobuf:"bytes,2,rep,name=lines,proto3" json:"lines,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,3,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLocationStockResponse) Reset() {
+	*x = ListLocationStockResponse{}
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLocationStockResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLocationStockResponse) ProtoMessage() {}
+
+func (x *ListLocationStockResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLocationStockResponse.ProtoReflect.Descriptor instead.
+func (*ListLocationStockResponse) Descriptor() ([]byte, []int) {
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ListLocationStockResponse) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *ListLocationStockResponse) GetLines() []*LocationStockLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *ListLocationStockResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // ListMovementsRequest is the input of ListMovements.
 type ListMovementsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3917,7 +4154,7 @@ type ListMovementsRequest struct {
 
 func (x *ListMovementsRequest) Reset() {
 	*x = ListMovementsRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[61]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3929,7 +4166,7 @@ func (x *ListMovementsRequest) String() string {
 func (*ListMovementsRequest) ProtoMessage() {}
 
 func (x *ListMovementsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[61]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3942,7 +4179,7 @@ func (x *ListMovementsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMovementsRequest.ProtoReflect.Descriptor instead.
 func (*ListMovementsRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{61}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListMovementsRequest) GetPageSize() int32 {
@@ -4000,7 +4237,7 @@ type ListMovementsResponse struct {
 
 func (x *ListMovementsResponse) Reset() {
 	*x = ListMovementsResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[62]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4012,7 +4249,7 @@ func (x *ListMovementsResponse) String() string {
 func (*ListMovementsResponse) ProtoMessage() {}
 
 func (x *ListMovementsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[62]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4025,7 +4262,7 @@ func (x *ListMovementsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMovementsResponse.ProtoReflect.Descriptor instead.
 func (*ListMovementsResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{62}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ListMovementsResponse) GetMovements() []*Movement {
@@ -4059,7 +4296,7 @@ type SuggestReordersRequest struct {
 
 func (x *SuggestReordersRequest) Reset() {
 	*x = SuggestReordersRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[63]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4071,7 +4308,7 @@ func (x *SuggestReordersRequest) String() string {
 func (*SuggestReordersRequest) ProtoMessage() {}
 
 func (x *SuggestReordersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[63]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4084,7 +4321,7 @@ func (x *SuggestReordersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuggestReordersRequest.ProtoReflect.Descriptor instead.
 func (*SuggestReordersRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{63}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SuggestReordersRequest) GetLocationId() string {
@@ -4126,7 +4363,7 @@ type SuggestReordersResponse struct {
 
 func (x *SuggestReordersResponse) Reset() {
 	*x = SuggestReordersResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[64]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4138,7 +4375,7 @@ func (x *SuggestReordersResponse) String() string {
 func (*SuggestReordersResponse) ProtoMessage() {}
 
 func (x *SuggestReordersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[64]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4151,7 +4388,7 @@ func (x *SuggestReordersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuggestReordersResponse.ProtoReflect.Descriptor instead.
 func (*SuggestReordersResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{64}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SuggestReordersResponse) GetSuggestions() []*ReorderSuggestion {
@@ -4174,7 +4411,7 @@ type SubmitStockingPlanRequest struct {
 
 func (x *SubmitStockingPlanRequest) Reset() {
 	*x = SubmitStockingPlanRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[65]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4186,7 +4423,7 @@ func (x *SubmitStockingPlanRequest) String() string {
 func (*SubmitStockingPlanRequest) ProtoMessage() {}
 
 func (x *SubmitStockingPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[65]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4199,7 +4436,7 @@ func (x *SubmitStockingPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitStockingPlanRequest.ProtoReflect.Descriptor instead.
 func (*SubmitStockingPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{65}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SubmitStockingPlanRequest) GetRequestId() string {
@@ -4227,7 +4464,7 @@ type SubmitStockingPlanResponse struct {
 
 func (x *SubmitStockingPlanResponse) Reset() {
 	*x = SubmitStockingPlanResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[66]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4239,7 +4476,7 @@ func (x *SubmitStockingPlanResponse) String() string {
 func (*SubmitStockingPlanResponse) ProtoMessage() {}
 
 func (x *SubmitStockingPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[66]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4252,7 +4489,7 @@ func (x *SubmitStockingPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitStockingPlanResponse.ProtoReflect.Descriptor instead.
 func (*SubmitStockingPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{66}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SubmitStockingPlanResponse) GetPlan() *StockingPlan {
@@ -4273,7 +4510,7 @@ type CompareStockingPlanRequest struct {
 
 func (x *CompareStockingPlanRequest) Reset() {
 	*x = CompareStockingPlanRequest{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[67]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4285,7 +4522,7 @@ func (x *CompareStockingPlanRequest) String() string {
 func (*CompareStockingPlanRequest) ProtoMessage() {}
 
 func (x *CompareStockingPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[67]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4298,7 +4535,7 @@ func (x *CompareStockingPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareStockingPlanRequest.ProtoReflect.Descriptor instead.
 func (*CompareStockingPlanRequest) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{67}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *CompareStockingPlanRequest) GetPlanId() string {
@@ -4323,7 +4560,7 @@ type CompareStockingPlanResponse struct {
 
 func (x *CompareStockingPlanResponse) Reset() {
 	*x = CompareStockingPlanResponse{}
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[68]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4335,7 +4572,7 @@ func (x *CompareStockingPlanResponse) String() string {
 func (*CompareStockingPlanResponse) ProtoMessage() {}
 
 func (x *CompareStockingPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[68]
+	mi := &file_sanbao_inventory_v1_inventory_service_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4348,7 +4585,7 @@ func (x *CompareStockingPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareStockingPlanResponse.ProtoReflect.Descriptor instead.
 func (*CompareStockingPlanResponse) Descriptor() ([]byte, []int) {
-	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{68}
+	return file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *CompareStockingPlanResponse) GetPlan() *StockingPlan {
@@ -4699,7 +4936,28 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x06levels\x18\x01 \x03(\v2\x1f.sanbao.inventory.v1.StockLevelR\x06levels\x12\"\n" +
 	"\rtotal_on_hand\x18\x02 \x01(\x03R\vtotalOnHand\x12%\n" +
 	"\x0etotal_reserved\x18\x03 \x01(\x03R\rtotalReserved\x12'\n" +
-	"\x0ftotal_available\x18\x04 \x01(\x03R\x0etotalAvailable\"\xa6\x02\n" +
+	"\x0ftotal_available\x18\x04 \x01(\x03R\x0etotalAvailable\"\xf2\x01\n" +
+	"\x18ListLocationStockRequest\x12,\n" +
+	"\vlocation_id\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\n" +
+	"locationId\x120\n" +
+	"\rtechnician_id\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xc6'\x01\x18@R\ftechnicianId\x12'\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x04R\tpageToken\x12 \n" +
+	"\fon_hand_only\x18\x05 \x01(\bR\n" +
+	"onHandOnly\"\xa5\x01\n" +
+	"\x11LocationStockLine\x12\x17\n" +
+	"\apart_id\x18\x01 \x01(\tR\x06partId\x12\x10\n" +
+	"\x03sku\x18\x02 \x01(\tR\x03sku\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x17\n" +
+	"\aon_hand\x18\x04 \x01(\x03R\x06onHand\x12\x1a\n" +
+	"\breserved\x18\x05 \x01(\x03R\breserved\x12\x1c\n" +
+	"\tavailable\x18\x06 \x01(\x03R\tavailable\"\xbc\x01\n" +
+	"\x19ListLocationStockResponse\x129\n" +
+	"\blocation\x18\x01 \x01(\v2\x1d.sanbao.inventory.v1.LocationR\blocation\x12<\n" +
+	"\x05lines\x18\x02 \x03(\v2&.sanbao.inventory.v1.LocationStockLineR\x05lines\x12&\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"\xa6\x02\n" +
 	"\x14ListMovementsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
@@ -4736,7 +4994,7 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x1bCompareStockingPlanResponse\x125\n" +
 	"\x04plan\x18\x01 \x01(\v2!.sanbao.inventory.v1.StockingPlanR\x04plan\x12A\n" +
 	"\x05lines\x18\x02 \x03(\v2+.sanbao.inventory.v1.StockingPlanComparisonR\x05lines\x12'\n" +
-	"\x0ftotal_shortfall\x18\x03 \x01(\x03R\x0etotalShortfall2\xe1(\n" +
+	"\x0ftotal_shortfall\x18\x03 \x01(\x03R\x0etotalShortfall2\xad*\n" +
 	"\x10InventoryService\x12s\n" +
 	"\n" +
 	"CreatePart\x12&.sanbao.inventory.v1.CreatePartRequest\x1a'.sanbao.inventory.v1.CreatePartResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/parts\x12q\n" +
@@ -4772,7 +5030,8 @@ const file_sanbao_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x10GetSupplierClaim\x12,.sanbao.inventory.v1.GetSupplierClaimRequest\x1a-.sanbao.inventory.v1.GetSupplierClaimResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/supplierClaims/{claim_id}\x12\x91\x01\n" +
 	"\x12ListSupplierClaims\x12..sanbao.inventory.v1.ListSupplierClaimsRequest\x1a/.sanbao.inventory.v1.ListSupplierClaimsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/supplierClaims\x12\xad\x01\n" +
 	"\x14ResolveSupplierClaim\x120.sanbao.inventory.v1.ResolveSupplierClaimRequest\x1a1.sanbao.inventory.v1.ResolveSupplierClaimResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/supplierClaims/{claim_id}:resolve\x12z\n" +
-	"\bGetStock\x12$.sanbao.inventory.v1.GetStockRequest\x1a%.sanbao.inventory.v1.GetStockResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/parts/{part_id}/stock\x12}\n" +
+	"\bGetStock\x12$.sanbao.inventory.v1.GetStockRequest\x1a%.sanbao.inventory.v1.GetStockResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/parts/{part_id}/stock\x12\xc9\x01\n" +
+	"\x11ListLocationStock\x12-.sanbao.inventory.v1.ListLocationStockRequest\x1a..sanbao.inventory.v1.ListLocationStockResponse\"U\x82\xd3\xe4\x93\x02OZ*\x12(/v1/technicians/{technician_id}/vanStock\x12!/v1/locations/{location_id}/stock\x12}\n" +
 	"\rListMovements\x12).sanbao.inventory.v1.ListMovementsRequest\x1a*.sanbao.inventory.v1.ListMovementsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/movements\x12\x8c\x01\n" +
 	"\x0fSuggestReorders\x12+.sanbao.inventory.v1.SuggestReordersRequest\x1a,.sanbao.inventory.v1.SuggestReordersResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/reorderSuggestions\x12\x93\x01\n" +
 	"\x12SubmitStockingPlan\x12..sanbao.inventory.v1.SubmitStockingPlanRequest\x1a/.sanbao.inventory.v1.SubmitStockingPlanResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/stockingPlans\x12\xa5\x01\n" +
@@ -4791,7 +5050,7 @@ func file_sanbao_inventory_v1_inventory_service_proto_rawDescGZIP() []byte {
 	return file_sanbao_inventory_v1_inventory_service_proto_rawDescData
 }
 
-var file_sanbao_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
+var file_sanbao_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
 var file_sanbao_inventory_v1_inventory_service_proto_goTypes = []any{
 	(*CreatePartRequest)(nil),              // 0: sanbao.inventory.v1.CreatePartRequest
 	(*CreatePartResponse)(nil),             // 1: sanbao.inventory.v1.CreatePartResponse
@@ -4854,197 +5113,204 @@ var file_sanbao_inventory_v1_inventory_service_proto_goTypes = []any{
 	(*GetStockRequest)(nil),                // 58: sanbao.inventory.v1.GetStockRequest
 	(*StockLevel)(nil),                     // 59: sanbao.inventory.v1.StockLevel
 	(*GetStockResponse)(nil),               // 60: sanbao.inventory.v1.GetStockResponse
-	(*ListMovementsRequest)(nil),           // 61: sanbao.inventory.v1.ListMovementsRequest
-	(*ListMovementsResponse)(nil),          // 62: sanbao.inventory.v1.ListMovementsResponse
-	(*SuggestReordersRequest)(nil),         // 63: sanbao.inventory.v1.SuggestReordersRequest
-	(*SuggestReordersResponse)(nil),        // 64: sanbao.inventory.v1.SuggestReordersResponse
-	(*SubmitStockingPlanRequest)(nil),      // 65: sanbao.inventory.v1.SubmitStockingPlanRequest
-	(*SubmitStockingPlanResponse)(nil),     // 66: sanbao.inventory.v1.SubmitStockingPlanResponse
-	(*CompareStockingPlanRequest)(nil),     // 67: sanbao.inventory.v1.CompareStockingPlanRequest
-	(*CompareStockingPlanResponse)(nil),    // 68: sanbao.inventory.v1.CompareStockingPlanResponse
-	(*Part)(nil),                           // 69: sanbao.inventory.v1.Part
-	(PartKind)(0),                          // 70: sanbao.inventory.v1.PartKind
-	(*fieldmaskpb.FieldMask)(nil),          // 71: google.protobuf.FieldMask
-	(*Location)(nil),                       // 72: sanbao.inventory.v1.Location
-	(LocationKind)(0),                      // 73: sanbao.inventory.v1.LocationKind
-	(*Movement)(nil),                       // 74: sanbao.inventory.v1.Movement
-	(*StockBalance)(nil),                   // 75: sanbao.inventory.v1.StockBalance
-	(*v1.Money)(nil),                       // 76: sanbao.type.v1.Money
-	(AdjustmentReason)(0),                  // 77: sanbao.inventory.v1.AdjustmentReason
-	(*ReservationLine)(nil),                // 78: sanbao.inventory.v1.ReservationLine
-	(*timestamppb.Timestamp)(nil),          // 79: google.protobuf.Timestamp
-	(*Reservation)(nil),                    // 80: sanbao.inventory.v1.Reservation
-	(ReservationState)(0),                  // 81: sanbao.inventory.v1.ReservationState
-	(*ConsumedLine)(nil),                   // 82: sanbao.inventory.v1.ConsumedLine
-	(*OldPartReturn)(nil),                  // 83: sanbao.inventory.v1.OldPartReturn
-	(*RequisitionLine)(nil),                // 84: sanbao.inventory.v1.RequisitionLine
-	(*Requisition)(nil),                    // 85: sanbao.inventory.v1.Requisition
-	(RequisitionState)(0),                  // 86: sanbao.inventory.v1.RequisitionState
-	(Verdict)(0),                           // 87: sanbao.inventory.v1.Verdict
-	(Destination)(0),                       // 88: sanbao.inventory.v1.Destination
-	(*SupplierClaim)(nil),                  // 89: sanbao.inventory.v1.SupplierClaim
-	(SupplierClaimState)(0),                // 90: sanbao.inventory.v1.SupplierClaimState
-	(*v1.GeoPoint)(nil),                    // 91: sanbao.type.v1.GeoPoint
-	(*ReorderSuggestion)(nil),              // 92: sanbao.inventory.v1.ReorderSuggestion
-	(*StockingPlan)(nil),                   // 93: sanbao.inventory.v1.StockingPlan
-	(*StockingPlanComparison)(nil),         // 94: sanbao.inventory.v1.StockingPlanComparison
-	(*ImportPartsRequest)(nil),             // 95: sanbao.inventory.v1.ImportPartsRequest
-	(*ImportLocationsRequest)(nil),         // 96: sanbao.inventory.v1.ImportLocationsRequest
-	(*ImportStockRequest)(nil),             // 97: sanbao.inventory.v1.ImportStockRequest
-	(*ImportPartsResponse)(nil),            // 98: sanbao.inventory.v1.ImportPartsResponse
-	(*ImportLocationsResponse)(nil),        // 99: sanbao.inventory.v1.ImportLocationsResponse
-	(*ImportStockResponse)(nil),            // 100: sanbao.inventory.v1.ImportStockResponse
+	(*ListLocationStockRequest)(nil),       // 61: sanbao.inventory.v1.ListLocationStockRequest
+	(*LocationStockLine)(nil),              // 62: sanbao.inventory.v1.LocationStockLine
+	(*ListLocationStockResponse)(nil),      // 63: sanbao.inventory.v1.ListLocationStockResponse
+	(*ListMovementsRequest)(nil),           // 64: sanbao.inventory.v1.ListMovementsRequest
+	(*ListMovementsResponse)(nil),          // 65: sanbao.inventory.v1.ListMovementsResponse
+	(*SuggestReordersRequest)(nil),         // 66: sanbao.inventory.v1.SuggestReordersRequest
+	(*SuggestReordersResponse)(nil),        // 67: sanbao.inventory.v1.SuggestReordersResponse
+	(*SubmitStockingPlanRequest)(nil),      // 68: sanbao.inventory.v1.SubmitStockingPlanRequest
+	(*SubmitStockingPlanResponse)(nil),     // 69: sanbao.inventory.v1.SubmitStockingPlanResponse
+	(*CompareStockingPlanRequest)(nil),     // 70: sanbao.inventory.v1.CompareStockingPlanRequest
+	(*CompareStockingPlanResponse)(nil),    // 71: sanbao.inventory.v1.CompareStockingPlanResponse
+	(*Part)(nil),                           // 72: sanbao.inventory.v1.Part
+	(PartKind)(0),                          // 73: sanbao.inventory.v1.PartKind
+	(*fieldmaskpb.FieldMask)(nil),          // 74: google.protobuf.FieldMask
+	(*Location)(nil),                       // 75: sanbao.inventory.v1.Location
+	(LocationKind)(0),                      // 76: sanbao.inventory.v1.LocationKind
+	(*Movement)(nil),                       // 77: sanbao.inventory.v1.Movement
+	(*StockBalance)(nil),                   // 78: sanbao.inventory.v1.StockBalance
+	(*v1.Money)(nil),                       // 79: sanbao.type.v1.Money
+	(AdjustmentReason)(0),                  // 80: sanbao.inventory.v1.AdjustmentReason
+	(*ReservationLine)(nil),                // 81: sanbao.inventory.v1.ReservationLine
+	(*timestamppb.Timestamp)(nil),          // 82: google.protobuf.Timestamp
+	(*Reservation)(nil),                    // 83: sanbao.inventory.v1.Reservation
+	(ReservationState)(0),                  // 84: sanbao.inventory.v1.ReservationState
+	(*ConsumedLine)(nil),                   // 85: sanbao.inventory.v1.ConsumedLine
+	(*OldPartReturn)(nil),                  // 86: sanbao.inventory.v1.OldPartReturn
+	(*RequisitionLine)(nil),                // 87: sanbao.inventory.v1.RequisitionLine
+	(*Requisition)(nil),                    // 88: sanbao.inventory.v1.Requisition
+	(RequisitionState)(0),                  // 89: sanbao.inventory.v1.RequisitionState
+	(Verdict)(0),                           // 90: sanbao.inventory.v1.Verdict
+	(Destination)(0),                       // 91: sanbao.inventory.v1.Destination
+	(*SupplierClaim)(nil),                  // 92: sanbao.inventory.v1.SupplierClaim
+	(SupplierClaimState)(0),                // 93: sanbao.inventory.v1.SupplierClaimState
+	(*v1.GeoPoint)(nil),                    // 94: sanbao.type.v1.GeoPoint
+	(*ReorderSuggestion)(nil),              // 95: sanbao.inventory.v1.ReorderSuggestion
+	(*StockingPlan)(nil),                   // 96: sanbao.inventory.v1.StockingPlan
+	(*StockingPlanComparison)(nil),         // 97: sanbao.inventory.v1.StockingPlanComparison
+	(*ImportPartsRequest)(nil),             // 98: sanbao.inventory.v1.ImportPartsRequest
+	(*ImportLocationsRequest)(nil),         // 99: sanbao.inventory.v1.ImportLocationsRequest
+	(*ImportStockRequest)(nil),             // 100: sanbao.inventory.v1.ImportStockRequest
+	(*ImportPartsResponse)(nil),            // 101: sanbao.inventory.v1.ImportPartsResponse
+	(*ImportLocationsResponse)(nil),        // 102: sanbao.inventory.v1.ImportLocationsResponse
+	(*ImportStockResponse)(nil),            // 103: sanbao.inventory.v1.ImportStockResponse
 }
 var file_sanbao_inventory_v1_inventory_service_proto_depIdxs = []int32{
-	69,  // 0: sanbao.inventory.v1.CreatePartRequest.part:type_name -> sanbao.inventory.v1.Part
-	69,  // 1: sanbao.inventory.v1.CreatePartResponse.part:type_name -> sanbao.inventory.v1.Part
-	69,  // 2: sanbao.inventory.v1.GetPartResponse.part:type_name -> sanbao.inventory.v1.Part
-	70,  // 3: sanbao.inventory.v1.ListPartsRequest.kind:type_name -> sanbao.inventory.v1.PartKind
-	69,  // 4: sanbao.inventory.v1.ListPartsResponse.parts:type_name -> sanbao.inventory.v1.Part
-	69,  // 5: sanbao.inventory.v1.UpdatePartRequest.part:type_name -> sanbao.inventory.v1.Part
-	71,  // 6: sanbao.inventory.v1.UpdatePartRequest.update_mask:type_name -> google.protobuf.FieldMask
-	69,  // 7: sanbao.inventory.v1.UpdatePartResponse.part:type_name -> sanbao.inventory.v1.Part
-	72,  // 8: sanbao.inventory.v1.UpdateLocationRequest.location:type_name -> sanbao.inventory.v1.Location
-	71,  // 9: sanbao.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	72,  // 10: sanbao.inventory.v1.UpdateLocationResponse.location:type_name -> sanbao.inventory.v1.Location
-	72,  // 11: sanbao.inventory.v1.CreateLocationRequest.location:type_name -> sanbao.inventory.v1.Location
-	72,  // 12: sanbao.inventory.v1.CreateLocationResponse.location:type_name -> sanbao.inventory.v1.Location
-	72,  // 13: sanbao.inventory.v1.GetLocationResponse.location:type_name -> sanbao.inventory.v1.Location
-	73,  // 14: sanbao.inventory.v1.ListLocationsRequest.kind:type_name -> sanbao.inventory.v1.LocationKind
-	72,  // 15: sanbao.inventory.v1.ListLocationsResponse.locations:type_name -> sanbao.inventory.v1.Location
-	74,  // 16: sanbao.inventory.v1.ReceiveStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
-	75,  // 17: sanbao.inventory.v1.ReceiveStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
-	76,  // 18: sanbao.inventory.v1.TransferStockRequest.postage:type_name -> sanbao.type.v1.Money
-	74,  // 19: sanbao.inventory.v1.TransferStockResponse.out:type_name -> sanbao.inventory.v1.Movement
-	74,  // 20: sanbao.inventory.v1.TransferStockResponse.in:type_name -> sanbao.inventory.v1.Movement
-	75,  // 21: sanbao.inventory.v1.TransferStockResponse.from_balance:type_name -> sanbao.inventory.v1.StockBalance
-	75,  // 22: sanbao.inventory.v1.TransferStockResponse.to_balance:type_name -> sanbao.inventory.v1.StockBalance
-	77,  // 23: sanbao.inventory.v1.AdjustStockRequest.reason:type_name -> sanbao.inventory.v1.AdjustmentReason
-	74,  // 24: sanbao.inventory.v1.AdjustStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
-	75,  // 25: sanbao.inventory.v1.AdjustStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
-	78,  // 26: sanbao.inventory.v1.ReservePartsRequest.lines:type_name -> sanbao.inventory.v1.ReservationLine
-	79,  // 27: sanbao.inventory.v1.ReservePartsRequest.expire_time:type_name -> google.protobuf.Timestamp
-	80,  // 28: sanbao.inventory.v1.ReservePartsResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
-	80,  // 29: sanbao.inventory.v1.GetReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
-	81,  // 30: sanbao.inventory.v1.ListReservationsRequest.state:type_name -> sanbao.inventory.v1.ReservationState
-	80,  // 31: sanbao.inventory.v1.ListReservationsResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
-	80,  // 32: sanbao.inventory.v1.ReleaseReservationResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
-	82,  // 33: sanbao.inventory.v1.ConsumeReservationRequest.lines:type_name -> sanbao.inventory.v1.ConsumedLine
-	80,  // 34: sanbao.inventory.v1.ConsumeReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
-	83,  // 35: sanbao.inventory.v1.ConsumeReservationResponse.must_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	84,  // 36: sanbao.inventory.v1.CreateRequisitionRequest.lines:type_name -> sanbao.inventory.v1.RequisitionLine
-	85,  // 37: sanbao.inventory.v1.CreateRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	85,  // 38: sanbao.inventory.v1.GetRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	86,  // 39: sanbao.inventory.v1.ListRequisitionsRequest.state:type_name -> sanbao.inventory.v1.RequisitionState
-	85,  // 40: sanbao.inventory.v1.ListRequisitionsResponse.requisitions:type_name -> sanbao.inventory.v1.Requisition
-	85,  // 41: sanbao.inventory.v1.ApproveRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	85,  // 42: sanbao.inventory.v1.RejectRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	85,  // 43: sanbao.inventory.v1.IssueRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
-	74,  // 44: sanbao.inventory.v1.IssueRequisitionResponse.movements:type_name -> sanbao.inventory.v1.Movement
-	83,  // 45: sanbao.inventory.v1.ReturnOldPartResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	87,  // 46: sanbao.inventory.v1.AppraiseReturnRequest.verdict:type_name -> sanbao.inventory.v1.Verdict
-	88,  // 47: sanbao.inventory.v1.AppraiseReturnRequest.destination:type_name -> sanbao.inventory.v1.Destination
-	83,  // 48: sanbao.inventory.v1.AppraiseReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	74,  // 49: sanbao.inventory.v1.AppraiseReturnResponse.movement:type_name -> sanbao.inventory.v1.Movement
-	89,  // 50: sanbao.inventory.v1.AppraiseReturnResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	83,  // 51: sanbao.inventory.v1.GetReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
-	83,  // 52: sanbao.inventory.v1.ListOutstandingReturnsResponse.returns:type_name -> sanbao.inventory.v1.OldPartReturn
-	89,  // 53: sanbao.inventory.v1.GetSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	90,  // 54: sanbao.inventory.v1.ListSupplierClaimsRequest.state:type_name -> sanbao.inventory.v1.SupplierClaimState
-	89,  // 55: sanbao.inventory.v1.ListSupplierClaimsResponse.claims:type_name -> sanbao.inventory.v1.SupplierClaim
-	90,  // 56: sanbao.inventory.v1.ResolveSupplierClaimRequest.outcome:type_name -> sanbao.inventory.v1.SupplierClaimState
-	76,  // 57: sanbao.inventory.v1.ResolveSupplierClaimRequest.recovered_amount:type_name -> sanbao.type.v1.Money
-	89,  // 58: sanbao.inventory.v1.ResolveSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
-	91,  // 59: sanbao.inventory.v1.GetStockRequest.near:type_name -> sanbao.type.v1.GeoPoint
-	73,  // 60: sanbao.inventory.v1.GetStockRequest.location_kinds:type_name -> sanbao.inventory.v1.LocationKind
-	72,  // 61: sanbao.inventory.v1.StockLevel.location:type_name -> sanbao.inventory.v1.Location
+	72,  // 0: sanbao.inventory.v1.CreatePartRequest.part:type_name -> sanbao.inventory.v1.Part
+	72,  // 1: sanbao.inventory.v1.CreatePartResponse.part:type_name -> sanbao.inventory.v1.Part
+	72,  // 2: sanbao.inventory.v1.GetPartResponse.part:type_name -> sanbao.inventory.v1.Part
+	73,  // 3: sanbao.inventory.v1.ListPartsRequest.kind:type_name -> sanbao.inventory.v1.PartKind
+	72,  // 4: sanbao.inventory.v1.ListPartsResponse.parts:type_name -> sanbao.inventory.v1.Part
+	72,  // 5: sanbao.inventory.v1.UpdatePartRequest.part:type_name -> sanbao.inventory.v1.Part
+	74,  // 6: sanbao.inventory.v1.UpdatePartRequest.update_mask:type_name -> google.protobuf.FieldMask
+	72,  // 7: sanbao.inventory.v1.UpdatePartResponse.part:type_name -> sanbao.inventory.v1.Part
+	75,  // 8: sanbao.inventory.v1.UpdateLocationRequest.location:type_name -> sanbao.inventory.v1.Location
+	74,  // 9: sanbao.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	75,  // 10: sanbao.inventory.v1.UpdateLocationResponse.location:type_name -> sanbao.inventory.v1.Location
+	75,  // 11: sanbao.inventory.v1.CreateLocationRequest.location:type_name -> sanbao.inventory.v1.Location
+	75,  // 12: sanbao.inventory.v1.CreateLocationResponse.location:type_name -> sanbao.inventory.v1.Location
+	75,  // 13: sanbao.inventory.v1.GetLocationResponse.location:type_name -> sanbao.inventory.v1.Location
+	76,  // 14: sanbao.inventory.v1.ListLocationsRequest.kind:type_name -> sanbao.inventory.v1.LocationKind
+	75,  // 15: sanbao.inventory.v1.ListLocationsResponse.locations:type_name -> sanbao.inventory.v1.Location
+	77,  // 16: sanbao.inventory.v1.ReceiveStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
+	78,  // 17: sanbao.inventory.v1.ReceiveStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
+	79,  // 18: sanbao.inventory.v1.TransferStockRequest.postage:type_name -> sanbao.type.v1.Money
+	77,  // 19: sanbao.inventory.v1.TransferStockResponse.out:type_name -> sanbao.inventory.v1.Movement
+	77,  // 20: sanbao.inventory.v1.TransferStockResponse.in:type_name -> sanbao.inventory.v1.Movement
+	78,  // 21: sanbao.inventory.v1.TransferStockResponse.from_balance:type_name -> sanbao.inventory.v1.StockBalance
+	78,  // 22: sanbao.inventory.v1.TransferStockResponse.to_balance:type_name -> sanbao.inventory.v1.StockBalance
+	80,  // 23: sanbao.inventory.v1.AdjustStockRequest.reason:type_name -> sanbao.inventory.v1.AdjustmentReason
+	77,  // 24: sanbao.inventory.v1.AdjustStockResponse.movement:type_name -> sanbao.inventory.v1.Movement
+	78,  // 25: sanbao.inventory.v1.AdjustStockResponse.balance:type_name -> sanbao.inventory.v1.StockBalance
+	81,  // 26: sanbao.inventory.v1.ReservePartsRequest.lines:type_name -> sanbao.inventory.v1.ReservationLine
+	82,  // 27: sanbao.inventory.v1.ReservePartsRequest.expire_time:type_name -> google.protobuf.Timestamp
+	83,  // 28: sanbao.inventory.v1.ReservePartsResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
+	83,  // 29: sanbao.inventory.v1.GetReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
+	84,  // 30: sanbao.inventory.v1.ListReservationsRequest.state:type_name -> sanbao.inventory.v1.ReservationState
+	83,  // 31: sanbao.inventory.v1.ListReservationsResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
+	83,  // 32: sanbao.inventory.v1.ReleaseReservationResponse.reservations:type_name -> sanbao.inventory.v1.Reservation
+	85,  // 33: sanbao.inventory.v1.ConsumeReservationRequest.lines:type_name -> sanbao.inventory.v1.ConsumedLine
+	83,  // 34: sanbao.inventory.v1.ConsumeReservationResponse.reservation:type_name -> sanbao.inventory.v1.Reservation
+	86,  // 35: sanbao.inventory.v1.ConsumeReservationResponse.must_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	87,  // 36: sanbao.inventory.v1.CreateRequisitionRequest.lines:type_name -> sanbao.inventory.v1.RequisitionLine
+	88,  // 37: sanbao.inventory.v1.CreateRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	88,  // 38: sanbao.inventory.v1.GetRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	89,  // 39: sanbao.inventory.v1.ListRequisitionsRequest.state:type_name -> sanbao.inventory.v1.RequisitionState
+	88,  // 40: sanbao.inventory.v1.ListRequisitionsResponse.requisitions:type_name -> sanbao.inventory.v1.Requisition
+	88,  // 41: sanbao.inventory.v1.ApproveRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	88,  // 42: sanbao.inventory.v1.RejectRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	88,  // 43: sanbao.inventory.v1.IssueRequisitionResponse.requisition:type_name -> sanbao.inventory.v1.Requisition
+	77,  // 44: sanbao.inventory.v1.IssueRequisitionResponse.movements:type_name -> sanbao.inventory.v1.Movement
+	86,  // 45: sanbao.inventory.v1.ReturnOldPartResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	90,  // 46: sanbao.inventory.v1.AppraiseReturnRequest.verdict:type_name -> sanbao.inventory.v1.Verdict
+	91,  // 47: sanbao.inventory.v1.AppraiseReturnRequest.destination:type_name -> sanbao.inventory.v1.Destination
+	86,  // 48: sanbao.inventory.v1.AppraiseReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	77,  // 49: sanbao.inventory.v1.AppraiseReturnResponse.movement:type_name -> sanbao.inventory.v1.Movement
+	92,  // 50: sanbao.inventory.v1.AppraiseReturnResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	86,  // 51: sanbao.inventory.v1.GetReturnResponse.old_part_return:type_name -> sanbao.inventory.v1.OldPartReturn
+	86,  // 52: sanbao.inventory.v1.ListOutstandingReturnsResponse.returns:type_name -> sanbao.inventory.v1.OldPartReturn
+	92,  // 53: sanbao.inventory.v1.GetSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	93,  // 54: sanbao.inventory.v1.ListSupplierClaimsRequest.state:type_name -> sanbao.inventory.v1.SupplierClaimState
+	92,  // 55: sanbao.inventory.v1.ListSupplierClaimsResponse.claims:type_name -> sanbao.inventory.v1.SupplierClaim
+	93,  // 56: sanbao.inventory.v1.ResolveSupplierClaimRequest.outcome:type_name -> sanbao.inventory.v1.SupplierClaimState
+	79,  // 57: sanbao.inventory.v1.ResolveSupplierClaimRequest.recovered_amount:type_name -> sanbao.type.v1.Money
+	92,  // 58: sanbao.inventory.v1.ResolveSupplierClaimResponse.claim:type_name -> sanbao.inventory.v1.SupplierClaim
+	94,  // 59: sanbao.inventory.v1.GetStockRequest.near:type_name -> sanbao.type.v1.GeoPoint
+	76,  // 60: sanbao.inventory.v1.GetStockRequest.location_kinds:type_name -> sanbao.inventory.v1.LocationKind
+	75,  // 61: sanbao.inventory.v1.StockLevel.location:type_name -> sanbao.inventory.v1.Location
 	59,  // 62: sanbao.inventory.v1.GetStockResponse.levels:type_name -> sanbao.inventory.v1.StockLevel
-	74,  // 63: sanbao.inventory.v1.ListMovementsResponse.movements:type_name -> sanbao.inventory.v1.Movement
-	79,  // 64: sanbao.inventory.v1.SuggestReordersRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	92,  // 65: sanbao.inventory.v1.SuggestReordersResponse.suggestions:type_name -> sanbao.inventory.v1.ReorderSuggestion
-	93,  // 66: sanbao.inventory.v1.SubmitStockingPlanRequest.plan:type_name -> sanbao.inventory.v1.StockingPlan
-	93,  // 67: sanbao.inventory.v1.SubmitStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
-	93,  // 68: sanbao.inventory.v1.CompareStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
-	94,  // 69: sanbao.inventory.v1.CompareStockingPlanResponse.lines:type_name -> sanbao.inventory.v1.StockingPlanComparison
-	0,   // 70: sanbao.inventory.v1.InventoryService.CreatePart:input_type -> sanbao.inventory.v1.CreatePartRequest
-	2,   // 71: sanbao.inventory.v1.InventoryService.GetPart:input_type -> sanbao.inventory.v1.GetPartRequest
-	4,   // 72: sanbao.inventory.v1.InventoryService.ListParts:input_type -> sanbao.inventory.v1.ListPartsRequest
-	6,   // 73: sanbao.inventory.v1.InventoryService.UpdatePart:input_type -> sanbao.inventory.v1.UpdatePartRequest
-	10,  // 74: sanbao.inventory.v1.InventoryService.CreateLocation:input_type -> sanbao.inventory.v1.CreateLocationRequest
-	95,  // 75: sanbao.inventory.v1.InventoryService.ImportParts:input_type -> sanbao.inventory.v1.ImportPartsRequest
-	96,  // 76: sanbao.inventory.v1.InventoryService.ImportLocations:input_type -> sanbao.inventory.v1.ImportLocationsRequest
-	97,  // 77: sanbao.inventory.v1.InventoryService.ImportStock:input_type -> sanbao.inventory.v1.ImportStockRequest
-	12,  // 78: sanbao.inventory.v1.InventoryService.GetLocation:input_type -> sanbao.inventory.v1.GetLocationRequest
-	14,  // 79: sanbao.inventory.v1.InventoryService.ListLocations:input_type -> sanbao.inventory.v1.ListLocationsRequest
-	8,   // 80: sanbao.inventory.v1.InventoryService.UpdateLocation:input_type -> sanbao.inventory.v1.UpdateLocationRequest
-	16,  // 81: sanbao.inventory.v1.InventoryService.ReceiveStock:input_type -> sanbao.inventory.v1.ReceiveStockRequest
-	18,  // 82: sanbao.inventory.v1.InventoryService.TransferStock:input_type -> sanbao.inventory.v1.TransferStockRequest
-	20,  // 83: sanbao.inventory.v1.InventoryService.AdjustStock:input_type -> sanbao.inventory.v1.AdjustStockRequest
-	22,  // 84: sanbao.inventory.v1.InventoryService.ReserveParts:input_type -> sanbao.inventory.v1.ReservePartsRequest
-	24,  // 85: sanbao.inventory.v1.InventoryService.GetReservation:input_type -> sanbao.inventory.v1.GetReservationRequest
-	26,  // 86: sanbao.inventory.v1.InventoryService.ListReservations:input_type -> sanbao.inventory.v1.ListReservationsRequest
-	28,  // 87: sanbao.inventory.v1.InventoryService.ReleaseReservation:input_type -> sanbao.inventory.v1.ReleaseReservationRequest
-	30,  // 88: sanbao.inventory.v1.InventoryService.ConsumeReservation:input_type -> sanbao.inventory.v1.ConsumeReservationRequest
-	32,  // 89: sanbao.inventory.v1.InventoryService.CreateRequisition:input_type -> sanbao.inventory.v1.CreateRequisitionRequest
-	34,  // 90: sanbao.inventory.v1.InventoryService.GetRequisition:input_type -> sanbao.inventory.v1.GetRequisitionRequest
-	36,  // 91: sanbao.inventory.v1.InventoryService.ListRequisitions:input_type -> sanbao.inventory.v1.ListRequisitionsRequest
-	38,  // 92: sanbao.inventory.v1.InventoryService.ApproveRequisition:input_type -> sanbao.inventory.v1.ApproveRequisitionRequest
-	40,  // 93: sanbao.inventory.v1.InventoryService.RejectRequisition:input_type -> sanbao.inventory.v1.RejectRequisitionRequest
-	42,  // 94: sanbao.inventory.v1.InventoryService.IssueRequisition:input_type -> sanbao.inventory.v1.IssueRequisitionRequest
-	44,  // 95: sanbao.inventory.v1.InventoryService.ReturnOldPart:input_type -> sanbao.inventory.v1.ReturnOldPartRequest
-	46,  // 96: sanbao.inventory.v1.InventoryService.AppraiseReturn:input_type -> sanbao.inventory.v1.AppraiseReturnRequest
-	48,  // 97: sanbao.inventory.v1.InventoryService.GetReturn:input_type -> sanbao.inventory.v1.GetReturnRequest
-	50,  // 98: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:input_type -> sanbao.inventory.v1.ListOutstandingReturnsRequest
-	52,  // 99: sanbao.inventory.v1.InventoryService.GetSupplierClaim:input_type -> sanbao.inventory.v1.GetSupplierClaimRequest
-	54,  // 100: sanbao.inventory.v1.InventoryService.ListSupplierClaims:input_type -> sanbao.inventory.v1.ListSupplierClaimsRequest
-	56,  // 101: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:input_type -> sanbao.inventory.v1.ResolveSupplierClaimRequest
-	58,  // 102: sanbao.inventory.v1.InventoryService.GetStock:input_type -> sanbao.inventory.v1.GetStockRequest
-	61,  // 103: sanbao.inventory.v1.InventoryService.ListMovements:input_type -> sanbao.inventory.v1.ListMovementsRequest
-	63,  // 104: sanbao.inventory.v1.InventoryService.SuggestReorders:input_type -> sanbao.inventory.v1.SuggestReordersRequest
-	65,  // 105: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:input_type -> sanbao.inventory.v1.SubmitStockingPlanRequest
-	67,  // 106: sanbao.inventory.v1.InventoryService.CompareStockingPlan:input_type -> sanbao.inventory.v1.CompareStockingPlanRequest
-	1,   // 107: sanbao.inventory.v1.InventoryService.CreatePart:output_type -> sanbao.inventory.v1.CreatePartResponse
-	3,   // 108: sanbao.inventory.v1.InventoryService.GetPart:output_type -> sanbao.inventory.v1.GetPartResponse
-	5,   // 109: sanbao.inventory.v1.InventoryService.ListParts:output_type -> sanbao.inventory.v1.ListPartsResponse
-	7,   // 110: sanbao.inventory.v1.InventoryService.UpdatePart:output_type -> sanbao.inventory.v1.UpdatePartResponse
-	11,  // 111: sanbao.inventory.v1.InventoryService.CreateLocation:output_type -> sanbao.inventory.v1.CreateLocationResponse
-	98,  // 112: sanbao.inventory.v1.InventoryService.ImportParts:output_type -> sanbao.inventory.v1.ImportPartsResponse
-	99,  // 113: sanbao.inventory.v1.InventoryService.ImportLocations:output_type -> sanbao.inventory.v1.ImportLocationsResponse
-	100, // 114: sanbao.inventory.v1.InventoryService.ImportStock:output_type -> sanbao.inventory.v1.ImportStockResponse
-	13,  // 115: sanbao.inventory.v1.InventoryService.GetLocation:output_type -> sanbao.inventory.v1.GetLocationResponse
-	15,  // 116: sanbao.inventory.v1.InventoryService.ListLocations:output_type -> sanbao.inventory.v1.ListLocationsResponse
-	9,   // 117: sanbao.inventory.v1.InventoryService.UpdateLocation:output_type -> sanbao.inventory.v1.UpdateLocationResponse
-	17,  // 118: sanbao.inventory.v1.InventoryService.ReceiveStock:output_type -> sanbao.inventory.v1.ReceiveStockResponse
-	19,  // 119: sanbao.inventory.v1.InventoryService.TransferStock:output_type -> sanbao.inventory.v1.TransferStockResponse
-	21,  // 120: sanbao.inventory.v1.InventoryService.AdjustStock:output_type -> sanbao.inventory.v1.AdjustStockResponse
-	23,  // 121: sanbao.inventory.v1.InventoryService.ReserveParts:output_type -> sanbao.inventory.v1.ReservePartsResponse
-	25,  // 122: sanbao.inventory.v1.InventoryService.GetReservation:output_type -> sanbao.inventory.v1.GetReservationResponse
-	27,  // 123: sanbao.inventory.v1.InventoryService.ListReservations:output_type -> sanbao.inventory.v1.ListReservationsResponse
-	29,  // 124: sanbao.inventory.v1.InventoryService.ReleaseReservation:output_type -> sanbao.inventory.v1.ReleaseReservationResponse
-	31,  // 125: sanbao.inventory.v1.InventoryService.ConsumeReservation:output_type -> sanbao.inventory.v1.ConsumeReservationResponse
-	33,  // 126: sanbao.inventory.v1.InventoryService.CreateRequisition:output_type -> sanbao.inventory.v1.CreateRequisitionResponse
-	35,  // 127: sanbao.inventory.v1.InventoryService.GetRequisition:output_type -> sanbao.inventory.v1.GetRequisitionResponse
-	37,  // 128: sanbao.inventory.v1.InventoryService.ListRequisitions:output_type -> sanbao.inventory.v1.ListRequisitionsResponse
-	39,  // 129: sanbao.inventory.v1.InventoryService.ApproveRequisition:output_type -> sanbao.inventory.v1.ApproveRequisitionResponse
-	41,  // 130: sanbao.inventory.v1.InventoryService.RejectRequisition:output_type -> sanbao.inventory.v1.RejectRequisitionResponse
-	43,  // 131: sanbao.inventory.v1.InventoryService.IssueRequisition:output_type -> sanbao.inventory.v1.IssueRequisitionResponse
-	45,  // 132: sanbao.inventory.v1.InventoryService.ReturnOldPart:output_type -> sanbao.inventory.v1.ReturnOldPartResponse
-	47,  // 133: sanbao.inventory.v1.InventoryService.AppraiseReturn:output_type -> sanbao.inventory.v1.AppraiseReturnResponse
-	49,  // 134: sanbao.inventory.v1.InventoryService.GetReturn:output_type -> sanbao.inventory.v1.GetReturnResponse
-	51,  // 135: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:output_type -> sanbao.inventory.v1.ListOutstandingReturnsResponse
-	53,  // 136: sanbao.inventory.v1.InventoryService.GetSupplierClaim:output_type -> sanbao.inventory.v1.GetSupplierClaimResponse
-	55,  // 137: sanbao.inventory.v1.InventoryService.ListSupplierClaims:output_type -> sanbao.inventory.v1.ListSupplierClaimsResponse
-	57,  // 138: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:output_type -> sanbao.inventory.v1.ResolveSupplierClaimResponse
-	60,  // 139: sanbao.inventory.v1.InventoryService.GetStock:output_type -> sanbao.inventory.v1.GetStockResponse
-	62,  // 140: sanbao.inventory.v1.InventoryService.ListMovements:output_type -> sanbao.inventory.v1.ListMovementsResponse
-	64,  // 141: sanbao.inventory.v1.InventoryService.SuggestReorders:output_type -> sanbao.inventory.v1.SuggestReordersResponse
-	66,  // 142: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:output_type -> sanbao.inventory.v1.SubmitStockingPlanResponse
-	68,  // 143: sanbao.inventory.v1.InventoryService.CompareStockingPlan:output_type -> sanbao.inventory.v1.CompareStockingPlanResponse
-	107, // [107:144] is the sub-list for method output_type
-	70,  // [70:107] is the sub-list for method input_type
-	70,  // [70:70] is the sub-list for extension type_name
-	70,  // [70:70] is the sub-list for extension extendee
-	0,   // [0:70] is the sub-list for field type_name
+	75,  // 63: sanbao.inventory.v1.ListLocationStockResponse.location:type_name -> sanbao.inventory.v1.Location
+	62,  // 64: sanbao.inventory.v1.ListLocationStockResponse.lines:type_name -> sanbao.inventory.v1.LocationStockLine
+	77,  // 65: sanbao.inventory.v1.ListMovementsResponse.movements:type_name -> sanbao.inventory.v1.Movement
+	82,  // 66: sanbao.inventory.v1.SuggestReordersRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	95,  // 67: sanbao.inventory.v1.SuggestReordersResponse.suggestions:type_name -> sanbao.inventory.v1.ReorderSuggestion
+	96,  // 68: sanbao.inventory.v1.SubmitStockingPlanRequest.plan:type_name -> sanbao.inventory.v1.StockingPlan
+	96,  // 69: sanbao.inventory.v1.SubmitStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
+	96,  // 70: sanbao.inventory.v1.CompareStockingPlanResponse.plan:type_name -> sanbao.inventory.v1.StockingPlan
+	97,  // 71: sanbao.inventory.v1.CompareStockingPlanResponse.lines:type_name -> sanbao.inventory.v1.StockingPlanComparison
+	0,   // 72: sanbao.inventory.v1.InventoryService.CreatePart:input_type -> sanbao.inventory.v1.CreatePartRequest
+	2,   // 73: sanbao.inventory.v1.InventoryService.GetPart:input_type -> sanbao.inventory.v1.GetPartRequest
+	4,   // 74: sanbao.inventory.v1.InventoryService.ListParts:input_type -> sanbao.inventory.v1.ListPartsRequest
+	6,   // 75: sanbao.inventory.v1.InventoryService.UpdatePart:input_type -> sanbao.inventory.v1.UpdatePartRequest
+	10,  // 76: sanbao.inventory.v1.InventoryService.CreateLocation:input_type -> sanbao.inventory.v1.CreateLocationRequest
+	98,  // 77: sanbao.inventory.v1.InventoryService.ImportParts:input_type -> sanbao.inventory.v1.ImportPartsRequest
+	99,  // 78: sanbao.inventory.v1.InventoryService.ImportLocations:input_type -> sanbao.inventory.v1.ImportLocationsRequest
+	100, // 79: sanbao.inventory.v1.InventoryService.ImportStock:input_type -> sanbao.inventory.v1.ImportStockRequest
+	12,  // 80: sanbao.inventory.v1.InventoryService.GetLocation:input_type -> sanbao.inventory.v1.GetLocationRequest
+	14,  // 81: sanbao.inventory.v1.InventoryService.ListLocations:input_type -> sanbao.inventory.v1.ListLocationsRequest
+	8,   // 82: sanbao.inventory.v1.InventoryService.UpdateLocation:input_type -> sanbao.inventory.v1.UpdateLocationRequest
+	16,  // 83: sanbao.inventory.v1.InventoryService.ReceiveStock:input_type -> sanbao.inventory.v1.ReceiveStockRequest
+	18,  // 84: sanbao.inventory.v1.InventoryService.TransferStock:input_type -> sanbao.inventory.v1.TransferStockRequest
+	20,  // 85: sanbao.inventory.v1.InventoryService.AdjustStock:input_type -> sanbao.inventory.v1.AdjustStockRequest
+	22,  // 86: sanbao.inventory.v1.InventoryService.ReserveParts:input_type -> sanbao.inventory.v1.ReservePartsRequest
+	24,  // 87: sanbao.inventory.v1.InventoryService.GetReservation:input_type -> sanbao.inventory.v1.GetReservationRequest
+	26,  // 88: sanbao.inventory.v1.InventoryService.ListReservations:input_type -> sanbao.inventory.v1.ListReservationsRequest
+	28,  // 89: sanbao.inventory.v1.InventoryService.ReleaseReservation:input_type -> sanbao.inventory.v1.ReleaseReservationRequest
+	30,  // 90: sanbao.inventory.v1.InventoryService.ConsumeReservation:input_type -> sanbao.inventory.v1.ConsumeReservationRequest
+	32,  // 91: sanbao.inventory.v1.InventoryService.CreateRequisition:input_type -> sanbao.inventory.v1.CreateRequisitionRequest
+	34,  // 92: sanbao.inventory.v1.InventoryService.GetRequisition:input_type -> sanbao.inventory.v1.GetRequisitionRequest
+	36,  // 93: sanbao.inventory.v1.InventoryService.ListRequisitions:input_type -> sanbao.inventory.v1.ListRequisitionsRequest
+	38,  // 94: sanbao.inventory.v1.InventoryService.ApproveRequisition:input_type -> sanbao.inventory.v1.ApproveRequisitionRequest
+	40,  // 95: sanbao.inventory.v1.InventoryService.RejectRequisition:input_type -> sanbao.inventory.v1.RejectRequisitionRequest
+	42,  // 96: sanbao.inventory.v1.InventoryService.IssueRequisition:input_type -> sanbao.inventory.v1.IssueRequisitionRequest
+	44,  // 97: sanbao.inventory.v1.InventoryService.ReturnOldPart:input_type -> sanbao.inventory.v1.ReturnOldPartRequest
+	46,  // 98: sanbao.inventory.v1.InventoryService.AppraiseReturn:input_type -> sanbao.inventory.v1.AppraiseReturnRequest
+	48,  // 99: sanbao.inventory.v1.InventoryService.GetReturn:input_type -> sanbao.inventory.v1.GetReturnRequest
+	50,  // 100: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:input_type -> sanbao.inventory.v1.ListOutstandingReturnsRequest
+	52,  // 101: sanbao.inventory.v1.InventoryService.GetSupplierClaim:input_type -> sanbao.inventory.v1.GetSupplierClaimRequest
+	54,  // 102: sanbao.inventory.v1.InventoryService.ListSupplierClaims:input_type -> sanbao.inventory.v1.ListSupplierClaimsRequest
+	56,  // 103: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:input_type -> sanbao.inventory.v1.ResolveSupplierClaimRequest
+	58,  // 104: sanbao.inventory.v1.InventoryService.GetStock:input_type -> sanbao.inventory.v1.GetStockRequest
+	61,  // 105: sanbao.inventory.v1.InventoryService.ListLocationStock:input_type -> sanbao.inventory.v1.ListLocationStockRequest
+	64,  // 106: sanbao.inventory.v1.InventoryService.ListMovements:input_type -> sanbao.inventory.v1.ListMovementsRequest
+	66,  // 107: sanbao.inventory.v1.InventoryService.SuggestReorders:input_type -> sanbao.inventory.v1.SuggestReordersRequest
+	68,  // 108: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:input_type -> sanbao.inventory.v1.SubmitStockingPlanRequest
+	70,  // 109: sanbao.inventory.v1.InventoryService.CompareStockingPlan:input_type -> sanbao.inventory.v1.CompareStockingPlanRequest
+	1,   // 110: sanbao.inventory.v1.InventoryService.CreatePart:output_type -> sanbao.inventory.v1.CreatePartResponse
+	3,   // 111: sanbao.inventory.v1.InventoryService.GetPart:output_type -> sanbao.inventory.v1.GetPartResponse
+	5,   // 112: sanbao.inventory.v1.InventoryService.ListParts:output_type -> sanbao.inventory.v1.ListPartsResponse
+	7,   // 113: sanbao.inventory.v1.InventoryService.UpdatePart:output_type -> sanbao.inventory.v1.UpdatePartResponse
+	11,  // 114: sanbao.inventory.v1.InventoryService.CreateLocation:output_type -> sanbao.inventory.v1.CreateLocationResponse
+	101, // 115: sanbao.inventory.v1.InventoryService.ImportParts:output_type -> sanbao.inventory.v1.ImportPartsResponse
+	102, // 116: sanbao.inventory.v1.InventoryService.ImportLocations:output_type -> sanbao.inventory.v1.ImportLocationsResponse
+	103, // 117: sanbao.inventory.v1.InventoryService.ImportStock:output_type -> sanbao.inventory.v1.ImportStockResponse
+	13,  // 118: sanbao.inventory.v1.InventoryService.GetLocation:output_type -> sanbao.inventory.v1.GetLocationResponse
+	15,  // 119: sanbao.inventory.v1.InventoryService.ListLocations:output_type -> sanbao.inventory.v1.ListLocationsResponse
+	9,   // 120: sanbao.inventory.v1.InventoryService.UpdateLocation:output_type -> sanbao.inventory.v1.UpdateLocationResponse
+	17,  // 121: sanbao.inventory.v1.InventoryService.ReceiveStock:output_type -> sanbao.inventory.v1.ReceiveStockResponse
+	19,  // 122: sanbao.inventory.v1.InventoryService.TransferStock:output_type -> sanbao.inventory.v1.TransferStockResponse
+	21,  // 123: sanbao.inventory.v1.InventoryService.AdjustStock:output_type -> sanbao.inventory.v1.AdjustStockResponse
+	23,  // 124: sanbao.inventory.v1.InventoryService.ReserveParts:output_type -> sanbao.inventory.v1.ReservePartsResponse
+	25,  // 125: sanbao.inventory.v1.InventoryService.GetReservation:output_type -> sanbao.inventory.v1.GetReservationResponse
+	27,  // 126: sanbao.inventory.v1.InventoryService.ListReservations:output_type -> sanbao.inventory.v1.ListReservationsResponse
+	29,  // 127: sanbao.inventory.v1.InventoryService.ReleaseReservation:output_type -> sanbao.inventory.v1.ReleaseReservationResponse
+	31,  // 128: sanbao.inventory.v1.InventoryService.ConsumeReservation:output_type -> sanbao.inventory.v1.ConsumeReservationResponse
+	33,  // 129: sanbao.inventory.v1.InventoryService.CreateRequisition:output_type -> sanbao.inventory.v1.CreateRequisitionResponse
+	35,  // 130: sanbao.inventory.v1.InventoryService.GetRequisition:output_type -> sanbao.inventory.v1.GetRequisitionResponse
+	37,  // 131: sanbao.inventory.v1.InventoryService.ListRequisitions:output_type -> sanbao.inventory.v1.ListRequisitionsResponse
+	39,  // 132: sanbao.inventory.v1.InventoryService.ApproveRequisition:output_type -> sanbao.inventory.v1.ApproveRequisitionResponse
+	41,  // 133: sanbao.inventory.v1.InventoryService.RejectRequisition:output_type -> sanbao.inventory.v1.RejectRequisitionResponse
+	43,  // 134: sanbao.inventory.v1.InventoryService.IssueRequisition:output_type -> sanbao.inventory.v1.IssueRequisitionResponse
+	45,  // 135: sanbao.inventory.v1.InventoryService.ReturnOldPart:output_type -> sanbao.inventory.v1.ReturnOldPartResponse
+	47,  // 136: sanbao.inventory.v1.InventoryService.AppraiseReturn:output_type -> sanbao.inventory.v1.AppraiseReturnResponse
+	49,  // 137: sanbao.inventory.v1.InventoryService.GetReturn:output_type -> sanbao.inventory.v1.GetReturnResponse
+	51,  // 138: sanbao.inventory.v1.InventoryService.ListOutstandingReturns:output_type -> sanbao.inventory.v1.ListOutstandingReturnsResponse
+	53,  // 139: sanbao.inventory.v1.InventoryService.GetSupplierClaim:output_type -> sanbao.inventory.v1.GetSupplierClaimResponse
+	55,  // 140: sanbao.inventory.v1.InventoryService.ListSupplierClaims:output_type -> sanbao.inventory.v1.ListSupplierClaimsResponse
+	57,  // 141: sanbao.inventory.v1.InventoryService.ResolveSupplierClaim:output_type -> sanbao.inventory.v1.ResolveSupplierClaimResponse
+	60,  // 142: sanbao.inventory.v1.InventoryService.GetStock:output_type -> sanbao.inventory.v1.GetStockResponse
+	63,  // 143: sanbao.inventory.v1.InventoryService.ListLocationStock:output_type -> sanbao.inventory.v1.ListLocationStockResponse
+	65,  // 144: sanbao.inventory.v1.InventoryService.ListMovements:output_type -> sanbao.inventory.v1.ListMovementsResponse
+	67,  // 145: sanbao.inventory.v1.InventoryService.SuggestReorders:output_type -> sanbao.inventory.v1.SuggestReordersResponse
+	69,  // 146: sanbao.inventory.v1.InventoryService.SubmitStockingPlan:output_type -> sanbao.inventory.v1.SubmitStockingPlanResponse
+	71,  // 147: sanbao.inventory.v1.InventoryService.CompareStockingPlan:output_type -> sanbao.inventory.v1.CompareStockingPlanResponse
+	110, // [110:148] is the sub-list for method output_type
+	72,  // [72:110] is the sub-list for method input_type
+	72,  // [72:72] is the sub-list for extension type_name
+	72,  // [72:72] is the sub-list for extension extendee
+	0,   // [0:72] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_inventory_v1_inventory_service_proto_init() }
@@ -5066,7 +5332,7 @@ func file_sanbao_inventory_v1_inventory_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_inventory_v1_inventory_service_proto_rawDesc), len(file_sanbao_inventory_v1_inventory_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   69,
+			NumMessages:   72,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -56,6 +56,7 @@ const (
 	InventoryService_ListSupplierClaims_FullMethodName     = "/sanbao.inventory.v1.InventoryService/ListSupplierClaims"
 	InventoryService_ResolveSupplierClaim_FullMethodName   = "/sanbao.inventory.v1.InventoryService/ResolveSupplierClaim"
 	InventoryService_GetStock_FullMethodName               = "/sanbao.inventory.v1.InventoryService/GetStock"
+	InventoryService_ListLocationStock_FullMethodName      = "/sanbao.inventory.v1.InventoryService/ListLocationStock"
 	InventoryService_ListMovements_FullMethodName          = "/sanbao.inventory.v1.InventoryService/ListMovements"
 	InventoryService_SuggestReorders_FullMethodName        = "/sanbao.inventory.v1.InventoryService/SuggestReorders"
 	InventoryService_SubmitStockingPlan_FullMethodName     = "/sanbao.inventory.v1.InventoryService/SubmitStockingPlan"
@@ -176,6 +177,12 @@ type InventoryServiceClient interface {
 	// GetStock returns a part's stock at every location that holds it, nearest first from near
 	// (great-circle distance), or in location order without near.
 	GetStock(ctx context.Context, in *GetStockRequest, opts ...grpc.CallOption) (*GetStockResponse, error)
+	// ListLocationStock lists what one location holds, part by part in part id order (parts it
+	// never held are not listed; parts it held and gave out are, at zero): a technician's van on
+	// their phone. Give location_id, or technician_id alone for that technician's van; with
+	// both, a location that is not that technician's van is NOT_FOUND (a technician's token sets
+	// technician_id to themselves, so they read only their own van).
+	ListLocationStock(ctx context.Context, in *ListLocationStockRequest, opts ...grpc.CallOption) (*ListLocationStockResponse, error)
 	// ListMovements lists ledger movements in sequence order, by part and/or location.
 	ListMovements(ctx context.Context, in *ListMovementsRequest, opts ...grpc.CallOption) (*ListMovementsResponse, error)
 	// SuggestReorders computes reorder points and quantities from recent demand.
@@ -534,6 +541,16 @@ func (c *inventoryServiceClient) GetStock(ctx context.Context, in *GetStockReque
 	return out, nil
 }
 
+func (c *inventoryServiceClient) ListLocationStock(ctx context.Context, in *ListLocationStockRequest, opts ...grpc.CallOption) (*ListLocationStockResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListLocationStockResponse)
+	err := c.cc.Invoke(ctx, InventoryService_ListLocationStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *inventoryServiceClient) ListMovements(ctx context.Context, in *ListMovementsRequest, opts ...grpc.CallOption) (*ListMovementsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListMovementsResponse)
@@ -688,6 +705,12 @@ type InventoryServiceServer interface {
 	// GetStock returns a part's stock at every location that holds it, nearest first from near
 	// (great-circle distance), or in location order without near.
 	GetStock(context.Context, *GetStockRequest) (*GetStockResponse, error)
+	// ListLocationStock lists what one location holds, part by part in part id order (parts it
+	// never held are not listed; parts it held and gave out are, at zero): a technician's van on
+	// their phone. Give location_id, or technician_id alone for that technician's van; with
+	// both, a location that is not that technician's van is NOT_FOUND (a technician's token sets
+	// technician_id to themselves, so they read only their own van).
+	ListLocationStock(context.Context, *ListLocationStockRequest) (*ListLocationStockResponse, error)
 	// ListMovements lists ledger movements in sequence order, by part and/or location.
 	ListMovements(context.Context, *ListMovementsRequest) (*ListMovementsResponse, error)
 	// SuggestReorders computes reorder points and quantities from recent demand.
@@ -805,6 +828,9 @@ func (UnimplementedInventoryServiceServer) ResolveSupplierClaim(context.Context,
 }
 func (UnimplementedInventoryServiceServer) GetStock(context.Context, *GetStockRequest) (*GetStockResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStock not implemented")
+}
+func (UnimplementedInventoryServiceServer) ListLocationStock(context.Context, *ListLocationStockRequest) (*ListLocationStockResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListLocationStock not implemented")
 }
 func (UnimplementedInventoryServiceServer) ListMovements(context.Context, *ListMovementsRequest) (*ListMovementsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListMovements not implemented")
@@ -1400,6 +1426,24 @@ func _InventoryService_GetStock_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InventoryService_ListLocationStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListLocationStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ListLocationStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ListLocationStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ListLocationStock(ctx, req.(*ListLocationStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _InventoryService_ListMovements_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListMovementsRequest)
 	if err := dec(in); err != nil {
@@ -1598,6 +1642,10 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStock",
 			Handler:    _InventoryService_GetStock_Handler,
+		},
+		{
+			MethodName: "ListLocationStock",
+			Handler:    _InventoryService_ListLocationStock_Handler,
 		},
 		{
 			MethodName: "ListMovements",

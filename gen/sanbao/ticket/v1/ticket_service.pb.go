@@ -2951,7 +2951,7 @@ var File_sanbao_ticket_v1_ticket_service_proto protoreflect.FileDescriptor
 
 const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"\n" +
-	"%sanbao/ticket/v1/ticket_service.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsanbao/ticket/v1/calendar.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1fsanbao/ticket/v1/followup.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1esanbao/ticket/v1/metrics.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/survey.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x8f\x01\n" +
+	"%sanbao/ticket/v1/ticket_service.proto\x12\x10sanbao.ticket.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csanbao/ticket/v1/brief.proto\x1a\x1fsanbao/ticket/v1/calendar.proto\x1a sanbao/ticket/v1/complaint.proto\x1a\x1esanbao/ticket/v1/contact.proto\x1a\x1fsanbao/ticket/v1/followup.proto\x1a\x1bsanbao/ticket/v1/kind.proto\x1a\x1esanbao/ticket/v1/metrics.proto\x1a\x1asanbao/ticket/v1/sla.proto\x1a\x1dsanbao/ticket/v1/survey.proto\x1a\x1dsanbao/ticket/v1/ticket.proto\x1a\x1asanbao/type/v1/rules.proto\"\x8f\x01\n" +
 	"\x13CreateTicketRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x128\n" +
@@ -3170,10 +3170,11 @@ const file_sanbao_ticket_v1_ticket_service_proto_rawDesc = "" +
 	"request_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._:-]{0,128}$R\trequestId\x12?\n" +
 	"\x06policy\x18\x02 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyB\x06\xbaH\x03\xc8\x01\x01R\x06policy\"V\n" +
 	"\x1bUpdateServicePolicyResponse\x127\n" +
-	"\x06policy\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\x06policy2\x83#\n" +
+	"\x06policy\x18\x01 \x01(\v2\x1f.sanbao.ticket.v1.ServicePolicyR\x06policy2\x95$\n" +
 	"\rTicketService\x12u\n" +
 	"\fCreateTicket\x12%.sanbao.ticket.v1.CreateTicketRequest\x1a&.sanbao.ticket.v1.CreateTicketResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/tickets\x12u\n" +
-	"\tGetTicket\x12\".sanbao.ticket.v1.GetTicketRequest\x1a#.sanbao.ticket.v1.GetTicketResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/tickets/{ticket_id}\x12o\n" +
+	"\tGetTicket\x12\".sanbao.ticket.v1.GetTicketRequest\x1a#.sanbao.ticket.v1.GetTicketResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/tickets/{ticket_id}\x12\x8f\x01\n" +
+	"\vGetJobBrief\x12$.sanbao.ticket.v1.GetJobBriefRequest\x1a%.sanbao.ticket.v1.GetJobBriefResponse\"3\x82\xd3\xe4\x93\x02-\x12+/v1/tickets/{ticket_id}/jobs/{job_id}/brief\x12o\n" +
 	"\vListTickets\x12$.sanbao.ticket.v1.ListTicketsRequest\x1a%.sanbao.ticket.v1.ListTicketsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/tickets\x12\x8d\x01\n" +
 	"\rRecordContact\x12&.sanbao.ticket.v1.RecordContactRequest\x1a'.sanbao.ticket.v1.RecordContactResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/tickets/{ticket_id}/contacts\x12\x87\x01\n" +
 	"\fListContacts\x12%.sanbao.ticket.v1.ListContactsRequest\x1a&.sanbao.ticket.v1.ListContactsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/tickets/{ticket_id}/contacts\x12\x80\x01\n" +
@@ -3288,16 +3289,18 @@ var file_sanbao_ticket_v1_ticket_service_proto_goTypes = []any{
 	(*ServiceMetrics)(nil),                 // 65: sanbao.ticket.v1.ServiceMetrics
 	(*BusinessCalendar)(nil),               // 66: sanbao.ticket.v1.BusinessCalendar
 	(*ServicePolicy)(nil),                  // 67: sanbao.ticket.v1.ServicePolicy
-	(*ListFollowUpsRequest)(nil),           // 68: sanbao.ticket.v1.ListFollowUpsRequest
-	(*GetFollowUpRequest)(nil),             // 69: sanbao.ticket.v1.GetFollowUpRequest
-	(*RecordFollowUpOutcomeRequest)(nil),   // 70: sanbao.ticket.v1.RecordFollowUpOutcomeRequest
-	(*CreateProgrammeRequest)(nil),         // 71: sanbao.ticket.v1.CreateProgrammeRequest
-	(*GetProgrammeRequest)(nil),            // 72: sanbao.ticket.v1.GetProgrammeRequest
-	(*ListFollowUpsResponse)(nil),          // 73: sanbao.ticket.v1.ListFollowUpsResponse
-	(*GetFollowUpResponse)(nil),            // 74: sanbao.ticket.v1.GetFollowUpResponse
-	(*RecordFollowUpOutcomeResponse)(nil),  // 75: sanbao.ticket.v1.RecordFollowUpOutcomeResponse
-	(*CreateProgrammeResponse)(nil),        // 76: sanbao.ticket.v1.CreateProgrammeResponse
-	(*GetProgrammeResponse)(nil),           // 77: sanbao.ticket.v1.GetProgrammeResponse
+	(*GetJobBriefRequest)(nil),             // 68: sanbao.ticket.v1.GetJobBriefRequest
+	(*ListFollowUpsRequest)(nil),           // 69: sanbao.ticket.v1.ListFollowUpsRequest
+	(*GetFollowUpRequest)(nil),             // 70: sanbao.ticket.v1.GetFollowUpRequest
+	(*RecordFollowUpOutcomeRequest)(nil),   // 71: sanbao.ticket.v1.RecordFollowUpOutcomeRequest
+	(*CreateProgrammeRequest)(nil),         // 72: sanbao.ticket.v1.CreateProgrammeRequest
+	(*GetProgrammeRequest)(nil),            // 73: sanbao.ticket.v1.GetProgrammeRequest
+	(*GetJobBriefResponse)(nil),            // 74: sanbao.ticket.v1.GetJobBriefResponse
+	(*ListFollowUpsResponse)(nil),          // 75: sanbao.ticket.v1.ListFollowUpsResponse
+	(*GetFollowUpResponse)(nil),            // 76: sanbao.ticket.v1.GetFollowUpResponse
+	(*RecordFollowUpOutcomeResponse)(nil),  // 77: sanbao.ticket.v1.RecordFollowUpOutcomeResponse
+	(*CreateProgrammeResponse)(nil),        // 78: sanbao.ticket.v1.CreateProgrammeResponse
+	(*GetProgrammeResponse)(nil),           // 79: sanbao.ticket.v1.GetProgrammeResponse
 }
 var file_sanbao_ticket_v1_ticket_service_proto_depIdxs = []int32{
 	52, // 0: sanbao.ticket.v1.CreateTicketRequest.ticket:type_name -> sanbao.ticket.v1.Ticket
@@ -3349,68 +3352,70 @@ var file_sanbao_ticket_v1_ticket_service_proto_depIdxs = []int32{
 	67, // 46: sanbao.ticket.v1.UpdateServicePolicyResponse.policy:type_name -> sanbao.ticket.v1.ServicePolicy
 	0,  // 47: sanbao.ticket.v1.TicketService.CreateTicket:input_type -> sanbao.ticket.v1.CreateTicketRequest
 	2,  // 48: sanbao.ticket.v1.TicketService.GetTicket:input_type -> sanbao.ticket.v1.GetTicketRequest
-	4,  // 49: sanbao.ticket.v1.TicketService.ListTickets:input_type -> sanbao.ticket.v1.ListTicketsRequest
-	6,  // 50: sanbao.ticket.v1.TicketService.RecordContact:input_type -> sanbao.ticket.v1.RecordContactRequest
-	8,  // 51: sanbao.ticket.v1.TicketService.ListContacts:input_type -> sanbao.ticket.v1.ListContactsRequest
-	10, // 52: sanbao.ticket.v1.TicketService.HoldTicket:input_type -> sanbao.ticket.v1.HoldTicketRequest
-	12, // 53: sanbao.ticket.v1.TicketService.ResumeTicket:input_type -> sanbao.ticket.v1.ResumeTicketRequest
-	14, // 54: sanbao.ticket.v1.TicketService.DispatchTicket:input_type -> sanbao.ticket.v1.DispatchTicketRequest
-	16, // 55: sanbao.ticket.v1.TicketService.EscalateTicket:input_type -> sanbao.ticket.v1.EscalateTicketRequest
-	18, // 56: sanbao.ticket.v1.TicketService.ResolveTicket:input_type -> sanbao.ticket.v1.ResolveTicketRequest
-	20, // 57: sanbao.ticket.v1.TicketService.ConfirmResolution:input_type -> sanbao.ticket.v1.ConfirmResolutionRequest
-	22, // 58: sanbao.ticket.v1.TicketService.CloseTicket:input_type -> sanbao.ticket.v1.CloseTicketRequest
-	24, // 59: sanbao.ticket.v1.TicketService.ReopenTicket:input_type -> sanbao.ticket.v1.ReopenTicketRequest
-	26, // 60: sanbao.ticket.v1.TicketService.CancelTicket:input_type -> sanbao.ticket.v1.CancelTicketRequest
-	28, // 61: sanbao.ticket.v1.TicketService.SubmitSurvey:input_type -> sanbao.ticket.v1.SubmitSurveyRequest
-	30, // 62: sanbao.ticket.v1.TicketService.VerifyComplaint:input_type -> sanbao.ticket.v1.VerifyComplaintRequest
-	32, // 63: sanbao.ticket.v1.TicketService.AnswerComplaint:input_type -> sanbao.ticket.v1.AnswerComplaintRequest
-	34, // 64: sanbao.ticket.v1.TicketService.GetServiceMetrics:input_type -> sanbao.ticket.v1.GetServiceMetricsRequest
-	36, // 65: sanbao.ticket.v1.TicketService.CreateBusinessCalendar:input_type -> sanbao.ticket.v1.CreateBusinessCalendarRequest
-	38, // 66: sanbao.ticket.v1.TicketService.GetBusinessCalendar:input_type -> sanbao.ticket.v1.GetBusinessCalendarRequest
-	40, // 67: sanbao.ticket.v1.TicketService.ListBusinessCalendars:input_type -> sanbao.ticket.v1.ListBusinessCalendarsRequest
-	42, // 68: sanbao.ticket.v1.TicketService.UpdateBusinessCalendar:input_type -> sanbao.ticket.v1.UpdateBusinessCalendarRequest
-	44, // 69: sanbao.ticket.v1.TicketService.CreateServicePolicy:input_type -> sanbao.ticket.v1.CreateServicePolicyRequest
-	46, // 70: sanbao.ticket.v1.TicketService.GetServicePolicy:input_type -> sanbao.ticket.v1.GetServicePolicyRequest
-	48, // 71: sanbao.ticket.v1.TicketService.ListServicePolicies:input_type -> sanbao.ticket.v1.ListServicePoliciesRequest
-	50, // 72: sanbao.ticket.v1.TicketService.UpdateServicePolicy:input_type -> sanbao.ticket.v1.UpdateServicePolicyRequest
-	68, // 73: sanbao.ticket.v1.TicketService.ListFollowUps:input_type -> sanbao.ticket.v1.ListFollowUpsRequest
-	69, // 74: sanbao.ticket.v1.TicketService.GetFollowUp:input_type -> sanbao.ticket.v1.GetFollowUpRequest
-	70, // 75: sanbao.ticket.v1.TicketService.RecordFollowUpOutcome:input_type -> sanbao.ticket.v1.RecordFollowUpOutcomeRequest
-	71, // 76: sanbao.ticket.v1.TicketService.CreateProgramme:input_type -> sanbao.ticket.v1.CreateProgrammeRequest
-	72, // 77: sanbao.ticket.v1.TicketService.GetProgramme:input_type -> sanbao.ticket.v1.GetProgrammeRequest
-	1,  // 78: sanbao.ticket.v1.TicketService.CreateTicket:output_type -> sanbao.ticket.v1.CreateTicketResponse
-	3,  // 79: sanbao.ticket.v1.TicketService.GetTicket:output_type -> sanbao.ticket.v1.GetTicketResponse
-	5,  // 80: sanbao.ticket.v1.TicketService.ListTickets:output_type -> sanbao.ticket.v1.ListTicketsResponse
-	7,  // 81: sanbao.ticket.v1.TicketService.RecordContact:output_type -> sanbao.ticket.v1.RecordContactResponse
-	9,  // 82: sanbao.ticket.v1.TicketService.ListContacts:output_type -> sanbao.ticket.v1.ListContactsResponse
-	11, // 83: sanbao.ticket.v1.TicketService.HoldTicket:output_type -> sanbao.ticket.v1.HoldTicketResponse
-	13, // 84: sanbao.ticket.v1.TicketService.ResumeTicket:output_type -> sanbao.ticket.v1.ResumeTicketResponse
-	15, // 85: sanbao.ticket.v1.TicketService.DispatchTicket:output_type -> sanbao.ticket.v1.DispatchTicketResponse
-	17, // 86: sanbao.ticket.v1.TicketService.EscalateTicket:output_type -> sanbao.ticket.v1.EscalateTicketResponse
-	19, // 87: sanbao.ticket.v1.TicketService.ResolveTicket:output_type -> sanbao.ticket.v1.ResolveTicketResponse
-	21, // 88: sanbao.ticket.v1.TicketService.ConfirmResolution:output_type -> sanbao.ticket.v1.ConfirmResolutionResponse
-	23, // 89: sanbao.ticket.v1.TicketService.CloseTicket:output_type -> sanbao.ticket.v1.CloseTicketResponse
-	25, // 90: sanbao.ticket.v1.TicketService.ReopenTicket:output_type -> sanbao.ticket.v1.ReopenTicketResponse
-	27, // 91: sanbao.ticket.v1.TicketService.CancelTicket:output_type -> sanbao.ticket.v1.CancelTicketResponse
-	29, // 92: sanbao.ticket.v1.TicketService.SubmitSurvey:output_type -> sanbao.ticket.v1.SubmitSurveyResponse
-	31, // 93: sanbao.ticket.v1.TicketService.VerifyComplaint:output_type -> sanbao.ticket.v1.VerifyComplaintResponse
-	33, // 94: sanbao.ticket.v1.TicketService.AnswerComplaint:output_type -> sanbao.ticket.v1.AnswerComplaintResponse
-	35, // 95: sanbao.ticket.v1.TicketService.GetServiceMetrics:output_type -> sanbao.ticket.v1.GetServiceMetricsResponse
-	37, // 96: sanbao.ticket.v1.TicketService.CreateBusinessCalendar:output_type -> sanbao.ticket.v1.CreateBusinessCalendarResponse
-	39, // 97: sanbao.ticket.v1.TicketService.GetBusinessCalendar:output_type -> sanbao.ticket.v1.GetBusinessCalendarResponse
-	41, // 98: sanbao.ticket.v1.TicketService.ListBusinessCalendars:output_type -> sanbao.ticket.v1.ListBusinessCalendarsResponse
-	43, // 99: sanbao.ticket.v1.TicketService.UpdateBusinessCalendar:output_type -> sanbao.ticket.v1.UpdateBusinessCalendarResponse
-	45, // 100: sanbao.ticket.v1.TicketService.CreateServicePolicy:output_type -> sanbao.ticket.v1.CreateServicePolicyResponse
-	47, // 101: sanbao.ticket.v1.TicketService.GetServicePolicy:output_type -> sanbao.ticket.v1.GetServicePolicyResponse
-	49, // 102: sanbao.ticket.v1.TicketService.ListServicePolicies:output_type -> sanbao.ticket.v1.ListServicePoliciesResponse
-	51, // 103: sanbao.ticket.v1.TicketService.UpdateServicePolicy:output_type -> sanbao.ticket.v1.UpdateServicePolicyResponse
-	73, // 104: sanbao.ticket.v1.TicketService.ListFollowUps:output_type -> sanbao.ticket.v1.ListFollowUpsResponse
-	74, // 105: sanbao.ticket.v1.TicketService.GetFollowUp:output_type -> sanbao.ticket.v1.GetFollowUpResponse
-	75, // 106: sanbao.ticket.v1.TicketService.RecordFollowUpOutcome:output_type -> sanbao.ticket.v1.RecordFollowUpOutcomeResponse
-	76, // 107: sanbao.ticket.v1.TicketService.CreateProgramme:output_type -> sanbao.ticket.v1.CreateProgrammeResponse
-	77, // 108: sanbao.ticket.v1.TicketService.GetProgramme:output_type -> sanbao.ticket.v1.GetProgrammeResponse
-	78, // [78:109] is the sub-list for method output_type
-	47, // [47:78] is the sub-list for method input_type
+	68, // 49: sanbao.ticket.v1.TicketService.GetJobBrief:input_type -> sanbao.ticket.v1.GetJobBriefRequest
+	4,  // 50: sanbao.ticket.v1.TicketService.ListTickets:input_type -> sanbao.ticket.v1.ListTicketsRequest
+	6,  // 51: sanbao.ticket.v1.TicketService.RecordContact:input_type -> sanbao.ticket.v1.RecordContactRequest
+	8,  // 52: sanbao.ticket.v1.TicketService.ListContacts:input_type -> sanbao.ticket.v1.ListContactsRequest
+	10, // 53: sanbao.ticket.v1.TicketService.HoldTicket:input_type -> sanbao.ticket.v1.HoldTicketRequest
+	12, // 54: sanbao.ticket.v1.TicketService.ResumeTicket:input_type -> sanbao.ticket.v1.ResumeTicketRequest
+	14, // 55: sanbao.ticket.v1.TicketService.DispatchTicket:input_type -> sanbao.ticket.v1.DispatchTicketRequest
+	16, // 56: sanbao.ticket.v1.TicketService.EscalateTicket:input_type -> sanbao.ticket.v1.EscalateTicketRequest
+	18, // 57: sanbao.ticket.v1.TicketService.ResolveTicket:input_type -> sanbao.ticket.v1.ResolveTicketRequest
+	20, // 58: sanbao.ticket.v1.TicketService.ConfirmResolution:input_type -> sanbao.ticket.v1.ConfirmResolutionRequest
+	22, // 59: sanbao.ticket.v1.TicketService.CloseTicket:input_type -> sanbao.ticket.v1.CloseTicketRequest
+	24, // 60: sanbao.ticket.v1.TicketService.ReopenTicket:input_type -> sanbao.ticket.v1.ReopenTicketRequest
+	26, // 61: sanbao.ticket.v1.TicketService.CancelTicket:input_type -> sanbao.ticket.v1.CancelTicketRequest
+	28, // 62: sanbao.ticket.v1.TicketService.SubmitSurvey:input_type -> sanbao.ticket.v1.SubmitSurveyRequest
+	30, // 63: sanbao.ticket.v1.TicketService.VerifyComplaint:input_type -> sanbao.ticket.v1.VerifyComplaintRequest
+	32, // 64: sanbao.ticket.v1.TicketService.AnswerComplaint:input_type -> sanbao.ticket.v1.AnswerComplaintRequest
+	34, // 65: sanbao.ticket.v1.TicketService.GetServiceMetrics:input_type -> sanbao.ticket.v1.GetServiceMetricsRequest
+	36, // 66: sanbao.ticket.v1.TicketService.CreateBusinessCalendar:input_type -> sanbao.ticket.v1.CreateBusinessCalendarRequest
+	38, // 67: sanbao.ticket.v1.TicketService.GetBusinessCalendar:input_type -> sanbao.ticket.v1.GetBusinessCalendarRequest
+	40, // 68: sanbao.ticket.v1.TicketService.ListBusinessCalendars:input_type -> sanbao.ticket.v1.ListBusinessCalendarsRequest
+	42, // 69: sanbao.ticket.v1.TicketService.UpdateBusinessCalendar:input_type -> sanbao.ticket.v1.UpdateBusinessCalendarRequest
+	44, // 70: sanbao.ticket.v1.TicketService.CreateServicePolicy:input_type -> sanbao.ticket.v1.CreateServicePolicyRequest
+	46, // 71: sanbao.ticket.v1.TicketService.GetServicePolicy:input_type -> sanbao.ticket.v1.GetServicePolicyRequest
+	48, // 72: sanbao.ticket.v1.TicketService.ListServicePolicies:input_type -> sanbao.ticket.v1.ListServicePoliciesRequest
+	50, // 73: sanbao.ticket.v1.TicketService.UpdateServicePolicy:input_type -> sanbao.ticket.v1.UpdateServicePolicyRequest
+	69, // 74: sanbao.ticket.v1.TicketService.ListFollowUps:input_type -> sanbao.ticket.v1.ListFollowUpsRequest
+	70, // 75: sanbao.ticket.v1.TicketService.GetFollowUp:input_type -> sanbao.ticket.v1.GetFollowUpRequest
+	71, // 76: sanbao.ticket.v1.TicketService.RecordFollowUpOutcome:input_type -> sanbao.ticket.v1.RecordFollowUpOutcomeRequest
+	72, // 77: sanbao.ticket.v1.TicketService.CreateProgramme:input_type -> sanbao.ticket.v1.CreateProgrammeRequest
+	73, // 78: sanbao.ticket.v1.TicketService.GetProgramme:input_type -> sanbao.ticket.v1.GetProgrammeRequest
+	1,  // 79: sanbao.ticket.v1.TicketService.CreateTicket:output_type -> sanbao.ticket.v1.CreateTicketResponse
+	3,  // 80: sanbao.ticket.v1.TicketService.GetTicket:output_type -> sanbao.ticket.v1.GetTicketResponse
+	74, // 81: sanbao.ticket.v1.TicketService.GetJobBrief:output_type -> sanbao.ticket.v1.GetJobBriefResponse
+	5,  // 82: sanbao.ticket.v1.TicketService.ListTickets:output_type -> sanbao.ticket.v1.ListTicketsResponse
+	7,  // 83: sanbao.ticket.v1.TicketService.RecordContact:output_type -> sanbao.ticket.v1.RecordContactResponse
+	9,  // 84: sanbao.ticket.v1.TicketService.ListContacts:output_type -> sanbao.ticket.v1.ListContactsResponse
+	11, // 85: sanbao.ticket.v1.TicketService.HoldTicket:output_type -> sanbao.ticket.v1.HoldTicketResponse
+	13, // 86: sanbao.ticket.v1.TicketService.ResumeTicket:output_type -> sanbao.ticket.v1.ResumeTicketResponse
+	15, // 87: sanbao.ticket.v1.TicketService.DispatchTicket:output_type -> sanbao.ticket.v1.DispatchTicketResponse
+	17, // 88: sanbao.ticket.v1.TicketService.EscalateTicket:output_type -> sanbao.ticket.v1.EscalateTicketResponse
+	19, // 89: sanbao.ticket.v1.TicketService.ResolveTicket:output_type -> sanbao.ticket.v1.ResolveTicketResponse
+	21, // 90: sanbao.ticket.v1.TicketService.ConfirmResolution:output_type -> sanbao.ticket.v1.ConfirmResolutionResponse
+	23, // 91: sanbao.ticket.v1.TicketService.CloseTicket:output_type -> sanbao.ticket.v1.CloseTicketResponse
+	25, // 92: sanbao.ticket.v1.TicketService.ReopenTicket:output_type -> sanbao.ticket.v1.ReopenTicketResponse
+	27, // 93: sanbao.ticket.v1.TicketService.CancelTicket:output_type -> sanbao.ticket.v1.CancelTicketResponse
+	29, // 94: sanbao.ticket.v1.TicketService.SubmitSurvey:output_type -> sanbao.ticket.v1.SubmitSurveyResponse
+	31, // 95: sanbao.ticket.v1.TicketService.VerifyComplaint:output_type -> sanbao.ticket.v1.VerifyComplaintResponse
+	33, // 96: sanbao.ticket.v1.TicketService.AnswerComplaint:output_type -> sanbao.ticket.v1.AnswerComplaintResponse
+	35, // 97: sanbao.ticket.v1.TicketService.GetServiceMetrics:output_type -> sanbao.ticket.v1.GetServiceMetricsResponse
+	37, // 98: sanbao.ticket.v1.TicketService.CreateBusinessCalendar:output_type -> sanbao.ticket.v1.CreateBusinessCalendarResponse
+	39, // 99: sanbao.ticket.v1.TicketService.GetBusinessCalendar:output_type -> sanbao.ticket.v1.GetBusinessCalendarResponse
+	41, // 100: sanbao.ticket.v1.TicketService.ListBusinessCalendars:output_type -> sanbao.ticket.v1.ListBusinessCalendarsResponse
+	43, // 101: sanbao.ticket.v1.TicketService.UpdateBusinessCalendar:output_type -> sanbao.ticket.v1.UpdateBusinessCalendarResponse
+	45, // 102: sanbao.ticket.v1.TicketService.CreateServicePolicy:output_type -> sanbao.ticket.v1.CreateServicePolicyResponse
+	47, // 103: sanbao.ticket.v1.TicketService.GetServicePolicy:output_type -> sanbao.ticket.v1.GetServicePolicyResponse
+	49, // 104: sanbao.ticket.v1.TicketService.ListServicePolicies:output_type -> sanbao.ticket.v1.ListServicePoliciesResponse
+	51, // 105: sanbao.ticket.v1.TicketService.UpdateServicePolicy:output_type -> sanbao.ticket.v1.UpdateServicePolicyResponse
+	75, // 106: sanbao.ticket.v1.TicketService.ListFollowUps:output_type -> sanbao.ticket.v1.ListFollowUpsResponse
+	76, // 107: sanbao.ticket.v1.TicketService.GetFollowUp:output_type -> sanbao.ticket.v1.GetFollowUpResponse
+	77, // 108: sanbao.ticket.v1.TicketService.RecordFollowUpOutcome:output_type -> sanbao.ticket.v1.RecordFollowUpOutcomeResponse
+	78, // 109: sanbao.ticket.v1.TicketService.CreateProgramme:output_type -> sanbao.ticket.v1.CreateProgrammeResponse
+	79, // 110: sanbao.ticket.v1.TicketService.GetProgramme:output_type -> sanbao.ticket.v1.GetProgrammeResponse
+	79, // [79:111] is the sub-list for method output_type
+	47, // [47:79] is the sub-list for method input_type
 	47, // [47:47] is the sub-list for extension type_name
 	47, // [47:47] is the sub-list for extension extendee
 	0,  // [0:47] is the sub-list for field type_name
@@ -3421,6 +3426,7 @@ func file_sanbao_ticket_v1_ticket_service_proto_init() {
 	if File_sanbao_ticket_v1_ticket_service_proto != nil {
 		return
 	}
+	file_sanbao_ticket_v1_brief_proto_init()
 	file_sanbao_ticket_v1_calendar_proto_init()
 	file_sanbao_ticket_v1_complaint_proto_init()
 	file_sanbao_ticket_v1_contact_proto_init()

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	TicketService_CreateTicket_FullMethodName           = "/sanbao.ticket.v1.TicketService/CreateTicket"
 	TicketService_GetTicket_FullMethodName              = "/sanbao.ticket.v1.TicketService/GetTicket"
+	TicketService_GetJobBrief_FullMethodName            = "/sanbao.ticket.v1.TicketService/GetJobBrief"
 	TicketService_ListTickets_FullMethodName            = "/sanbao.ticket.v1.TicketService/ListTickets"
 	TicketService_RecordContact_FullMethodName          = "/sanbao.ticket.v1.TicketService/RecordContact"
 	TicketService_ListContacts_FullMethodName           = "/sanbao.ticket.v1.TicketService/ListContacts"
@@ -72,6 +73,11 @@ type TicketServiceClient interface {
 	CreateTicket(ctx context.Context, in *CreateTicketRequest, opts ...grpc.CallOption) (*CreateTicketResponse, error)
 	// GetTicket returns a ticket by id or number, with its clocks recomputed at the current time.
 	GetTicket(ctx context.Context, in *GetTicketRequest, opts ...grpc.CallOption) (*GetTicketResponse, error)
+	// GetJobBrief returns what the technician of one of the ticket's jobs reads on the job
+	// screen: the fault as reported, the unit, the unit's earlier tickets and its repairs, with no
+	// other customer's data. With technician_id (a technician's token sets it), a job that is not
+	// the ticket's or not assigned to that technician (lead or team member) is NOT_FOUND.
+	GetJobBrief(ctx context.Context, in *GetJobBriefRequest, opts ...grpc.CallOption) (*GetJobBriefResponse, error)
 	// ListTickets lists tickets, newest first, filtered by typed fields. Each page is served
 	// from a secondary index, so its cost does not grow with the number of tickets.
 	ListTickets(ctx context.Context, in *ListTicketsRequest, opts ...grpc.CallOption) (*ListTicketsResponse, error)
@@ -175,6 +181,16 @@ func (c *ticketServiceClient) GetTicket(ctx context.Context, in *GetTicketReques
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetTicketResponse)
 	err := c.cc.Invoke(ctx, TicketService_GetTicket_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ticketServiceClient) GetJobBrief(ctx context.Context, in *GetJobBriefRequest, opts ...grpc.CallOption) (*GetJobBriefResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetJobBriefResponse)
+	err := c.cc.Invoke(ctx, TicketService_GetJobBrief_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -491,6 +507,11 @@ type TicketServiceServer interface {
 	CreateTicket(context.Context, *CreateTicketRequest) (*CreateTicketResponse, error)
 	// GetTicket returns a ticket by id or number, with its clocks recomputed at the current time.
 	GetTicket(context.Context, *GetTicketRequest) (*GetTicketResponse, error)
+	// GetJobBrief returns what the technician of one of the ticket's jobs reads on the job
+	// screen: the fault as reported, the unit, the unit's earlier tickets and its repairs, with no
+	// other customer's data. With technician_id (a technician's token sets it), a job that is not
+	// the ticket's or not assigned to that technician (lead or team member) is NOT_FOUND.
+	GetJobBrief(context.Context, *GetJobBriefRequest) (*GetJobBriefResponse, error)
 	// ListTickets lists tickets, newest first, filtered by typed fields. Each page is served
 	// from a secondary index, so its cost does not grow with the number of tickets.
 	ListTickets(context.Context, *ListTicketsRequest) (*ListTicketsResponse, error)
@@ -585,6 +606,9 @@ func (UnimplementedTicketServiceServer) CreateTicket(context.Context, *CreateTic
 }
 func (UnimplementedTicketServiceServer) GetTicket(context.Context, *GetTicketRequest) (*GetTicketResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTicket not implemented")
+}
+func (UnimplementedTicketServiceServer) GetJobBrief(context.Context, *GetJobBriefRequest) (*GetJobBriefResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetJobBrief not implemented")
 }
 func (UnimplementedTicketServiceServer) ListTickets(context.Context, *ListTicketsRequest) (*ListTicketsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTickets not implemented")
@@ -726,6 +750,24 @@ func _TicketService_GetTicket_Handler(srv interface{}, ctx context.Context, dec 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(TicketServiceServer).GetTicket(ctx, req.(*GetTicketRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TicketService_GetJobBrief_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetJobBriefRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TicketServiceServer).GetJobBrief(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TicketService_GetJobBrief_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TicketServiceServer).GetJobBrief(ctx, req.(*GetJobBriefRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1266,6 +1308,10 @@ var TicketService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTicket",
 			Handler:    _TicketService_GetTicket_Handler,
+		},
+		{
+			MethodName: "GetJobBrief",
+			Handler:    _TicketService_GetJobBrief_Handler,
 		},
 		{
 			MethodName: "ListTickets",

@@ -173,6 +173,28 @@ func (s *Server) dayInput(req *dispatchv1.PlanDayRequest) (dayInputs, error) {
 			return domain.Invalidf("organisation_id: %d technicians work that day, at most %d are planned at once; give technician_ids",
 				len(day.Technicians), maxPlanTechnicians)
 		}
+		// A team job occupies its members too (domain.Crew): the day's team jobs another leads
+		// take from each member's capacity, so the plan does not book them twice.
+		taken := map[string]int{}
+		for _, st := range store.OpenStates() {
+			if err := store.EachJobInState(tx, st, func(j *dispatchv1.Job) error {
+				a := j.GetAssignment()
+				if at := plannedTime(j); len(a.GetMemberIds()) == 0 || at.Before(from) || !at.Before(to) {
+					return nil
+				}
+				for _, id := range domain.Crew(a.GetTechnicianId(), a.GetMemberIds())[1:] {
+					if planned[id] {
+						taken[id]++
+					}
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		for i := range day.Technicians {
+			day.Technicians[i].Taken = taken[day.Technicians[i].ID]
+		}
 		for _, st := range []dispatchv1.JobState{dispatchv1.JobState_JOB_STATE_UNASSIGNED,
 			dispatchv1.JobState_JOB_STATE_ASSIGNED, dispatchv1.JobState_JOB_STATE_ACCEPTED} {
 			if err := store.EachJobInState(tx, st, func(j *dispatchv1.Job) error {

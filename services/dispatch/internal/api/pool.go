@@ -136,7 +136,7 @@ func (s *Server) TransferJob(ctx context.Context, req *dispatchv1.TransferJobReq
 	resp := &dispatchv1.TransferJobResponse{}
 	err = s.mutateJob(ctx, "TransferJob", req.GetRequestId(), req, resp, req.GetJobId(),
 		func(j *dispatchv1.Job) {
-			resp.JobId, resp.ToTechnicianId, resp.State = j.GetId(), j.GetAssignment().GetTechnicianId(), j.GetState()
+			resp.JobId, resp.ToTechnicianId, resp.State, resp.Job = j.GetId(), j.GetAssignment().GetTechnicianId(), j.GetState(), j
 		},
 		func(tx *bbolt.Tx, j *dispatchv1.Job, now time.Time) error {
 			if j.GetState() != dispatchv1.JobState_JOB_STATE_ACCEPTED {

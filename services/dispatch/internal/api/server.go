@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -138,7 +139,7 @@ func (s *Server) Start(p *daemon.Platform) error {
 		}
 		for _, st := range store.OpenStates() {
 			if err := store.EachJobInState(tx, st, func(j *dispatchv1.Job) error {
-				if k, ok := loadOf(roster, j); ok {
+				for _, k := range loadOf(roster, j) {
 					roster.AddLoad(k.tech, k.day, 1)
 				}
 				return nil
@@ -179,38 +180,43 @@ func plannedTime(j *dispatchv1.Job) time.Time {
 	return tm(j.GetAssignment().GetAssignedTime())
 }
 
-// loadOf returns where the job counts toward its technician's capacity; ok is false when it
-// does not count (not open). The caller holds s.mu (read).
-func loadOf(r *domain.Roster, j *dispatchv1.Job) (loadKey, bool) {
+// loadOf returns where the job counts toward capacity: a key for its lead and one for each
+// member of its team (domain.Crew), each on the day of their own calendar; none when it does
+// not count (not open). The caller holds s.mu (read).
+func loadOf(r *domain.Roster, j *dispatchv1.Job) []loadKey {
 	if j == nil || !domain.State(j.GetState()).Open() {
-		return loadKey{}, false
+		return nil
 	}
-	id := j.GetAssignment().GetTechnicianId()
-	var cal domain.Calendar
-	if t, ok := r.Technician(id); ok {
-		cal = t.Calendar
+	a := j.GetAssignment()
+	at := plannedTime(j)
+	var keys []loadKey
+	for _, id := range domain.Crew(a.GetTechnicianId(), a.GetMemberIds()) {
+		var cal domain.Calendar
+		if t, ok := r.Technician(id); ok {
+			cal = t.Calendar
+		}
+		keys = append(keys, loadKey{tech: id, day: cal.DayOf(at)})
 	}
-	return loadKey{tech: id, day: cal.DayOf(plannedTime(j))}, true
+	if len(keys) == 0 { // unassigned: it still counts for nobody, as before
+		keys = append(keys, loadKey{day: domain.Calendar{}.DayOf(at)})
+	}
+	return keys
 }
 
 // loadChange is a job's load before and after a change.
 type loadChange struct {
-	before, after       loadKey
-	hasBefore, hasAfter bool
+	before, after []loadKey
 }
 
 func (s *Server) loadChange(old, nu *dispatchv1.Job) loadChange {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var c loadChange
-	c.before, c.hasBefore = loadOf(s.roster, old)
-	c.after, c.hasAfter = loadOf(s.roster, nu)
-	return c
+	return loadChange{before: loadOf(s.roster, old), after: loadOf(s.roster, nu)}
 }
 
 // stageLoad records a load change made in tx; it reaches the roster when tx commits.
 func (s *Server) stageLoad(tx *bbolt.Tx, c loadChange) {
-	if c.hasBefore == c.hasAfter && c.before == c.after {
+	if slices.Equal(c.before, c.after) {
 		return
 	}
 	s.mu.Lock()
@@ -229,11 +235,11 @@ func (s *Server) stageLoad(tx *bbolt.Tx, c loadChange) {
 		}
 		l[k.day] += n
 	}
-	if c.hasBefore {
-		add(c.before, -1)
+	for _, k := range c.before {
+		add(k, -1)
 	}
-	if c.hasAfter {
-		add(c.after, 1)
+	for _, k := range c.after {
+		add(k, 1)
 	}
 }
 

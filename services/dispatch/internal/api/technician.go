@@ -42,7 +42,7 @@ func prefixField(err error, prefix string) error {
 	return domain.Invalidf("%s%s", prefix, strip(err, domain.ErrInvalid))
 }
 
-// CreateTechnician creates a technician.
+// CreateTechnician creates a technician, with the id the request chooses or a new ULID.
 func (s *Server) CreateTechnician(ctx context.Context, req *dispatchv1.CreateTechnicianRequest) (*dispatchv1.CreateTechnicianResponse, error) {
 	if _, err := checkTechnician(req.GetTechnician(), s.policy.Qualification); err != nil {
 		return nil, toStatus(err)
@@ -56,6 +56,15 @@ func (s *Server) CreateTechnician(ctx context.Context, req *dispatchv1.CreateTec
 		now := s.p.Clock.Now()
 		t := proto.Clone(req.GetTechnician()).(*dispatchv1.Technician)
 		t.Id = ids.NewAt(now)
+		if id := req.GetTechnicianId(); id != "" {
+			// A chosen id (the technician_id an identity provider's tokens carry).
+			if _, found, err := store.Technician(tx, id); err != nil {
+				return err
+			} else if found {
+				return fmt.Errorf("technician_id: %s is another technician's: %w", id, domain.ErrExists)
+			}
+			t.Id = id
+		}
 		t.Etag = ids.NewAt(now)
 		t.QualificationRecords = nil // output only: RecordTraining, RecordAssessment
 		t.CreateTime, t.UpdateTime = ts(now), ts(now)

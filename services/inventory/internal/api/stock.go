@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -255,6 +256,55 @@ func (s *Server) ListMovements(_ context.Context, req *inventoryv1.ListMovements
 			PartID: req.GetPartId(), LocationID: req.GetLocationId(), AfterSequence: req.GetAfterSequence(),
 		}, page(req.GetPageSize(), req.GetPageToken()))
 		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// ListLocationStock lists what one location holds, part by part: a location by id, or a
+// technician's van. With both, a location that is not that technician's van is NOT_FOUND.
+func (s *Server) ListLocationStock(_ context.Context, req *inventoryv1.ListLocationStockRequest) (*inventoryv1.ListLocationStockResponse, error) {
+	locID, techID := req.GetLocationId(), req.GetTechnicianId()
+	if locID == "" && techID == "" {
+		return nil, toStatus(domain.Invalid("location_id", "required: give the location, or technician_id for that technician's van"))
+	}
+	resp := &inventoryv1.ListLocationStockResponse{}
+	err := s.view(func(tx *store.Tx) error {
+		var (
+			l   *inventoryv1.Location
+			err error
+		)
+		if locID != "" {
+			l, err = tx.Location(locID)
+		} else {
+			l, err = tx.VanOf(techID)
+		}
+		if err != nil {
+			return err
+		}
+		if techID != "" && (l.GetKind() != inventoryv1.LocationKind_LOCATION_KIND_VAN || l.GetTechnicianId() != techID) {
+			// Not this technician's van: as if it did not exist (a technician reads only their own).
+			return &store.NotFoundError{Kind: "location", ID: l.GetId() + " as the van of technician " + techID}
+		}
+		bals, next, err := tx.LocationBalances(l.GetId(), page(req.GetPageSize(), req.GetPageToken()), func(b *inventoryv1.StockBalance) bool {
+			return !req.GetOnHandOnly() || b.GetOnHand() > 0
+		})
+		if err != nil {
+			return err
+		}
+		resp.Location, resp.NextPageToken = l, next
+		for _, b := range bals {
+			line := &inventoryv1.LocationStockLine{PartId: b.GetPartId(), OnHand: b.GetOnHand(), Reserved: b.GetReserved(), Available: b.GetAvailable()}
+			if p, err := tx.Part(b.GetPartId()); err == nil {
+				line.Sku, line.Name = p.GetSku(), p.GetName()
+			} else if !errors.As(err, new(*store.NotFoundError)) {
+				return err
+			}
+			resp.Lines = append(resp.Lines, line)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

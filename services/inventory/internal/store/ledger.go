@@ -276,3 +276,48 @@ func (t *Tx) Verify() (int, error) {
 	}
 	return len(entries), nil
 }
+
+// LocationBalances pages through the balances of one location in part id order (the
+// location's index of parts it has held), keeping those keep accepts.
+func (t *Tx) LocationBalances(locationID string, pg Page, keep func(*inventoryv1.StockBalance) bool) ([]*inventoryv1.StockBalance, string, error) {
+	var out []*inventoryv1.StockBalance
+	prefix := pstore.Prefix(locationID)
+	next, err := pstore.Scan(t.tx, bucketBalancesByLoc, pstore.Page{Prefix: prefix, Token: pg.Token, Size: pg.Size}, func(k, _ []byte) (bool, error) {
+		b, err := t.Balance(string(k[len(prefix):]), locationID)
+		if err != nil {
+			return false, err
+		}
+		if !keep(b) {
+			return false, nil
+		}
+		out = append(out, b)
+		return true, nil
+	})
+	return out, next, err
+}
+
+// VanOf returns the van location of a technician, or a NotFoundError (a walk of the
+// locations: there are hundreds, not millions).
+func (t *Tx) VanOf(technicianID string) (*inventoryv1.Location, error) {
+	var van *inventoryv1.Location
+	err := t.tx.Bucket(bucketLocations).ForEach(func(_, v []byte) error {
+		if van != nil {
+			return nil
+		}
+		l := &inventoryv1.Location{}
+		if err := proto.Unmarshal(v, l); err != nil {
+			return err
+		}
+		if l.GetKind() == inventoryv1.LocationKind_LOCATION_KIND_VAN && l.GetTechnicianId() == technicianID {
+			van = l
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if van == nil {
+		return nil, &NotFoundError{Kind: "van of technician", ID: technicianID}
+	}
+	return van, nil
+}

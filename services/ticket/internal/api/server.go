@@ -14,6 +14,7 @@ import (
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	warrantyv1 "github.com/sanbao/sanbao/gen/sanbao/warranty/v1"
 	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/blob"
 	"github.com/sanbao/sanbao/platform/calendar"
@@ -44,6 +45,9 @@ type Warranty interface {
 	OpenCampaigns(ctx context.Context, serial string) (string, []string, error)
 	// CompleteCampaign records a campaign's remedy done for a unit on a ticket.
 	CompleteCampaign(ctx context.Context, requestID, campaignID, unitID, ticketID string) error
+	// Repairs returns the newest max repairs of the unit with serial, newest first, without
+	// their costs; none for an unknown serial.
+	Repairs(ctx context.Context, serial string, max int) ([]*warrantyv1.Repair, error)
 }
 
 // Dispatch creates and cancels on-site jobs (the dispatch service).
@@ -52,6 +56,8 @@ type Dispatch interface {
 	CreateJob(ctx context.Context, t *ticketv1.Ticket, j *ticketv1.Job) (*ticketv1.Job, error)
 	// CancelJob cancels a job; a job already finished is not an error.
 	CancelJob(ctx context.Context, jobID, reason string) error
+	// Job reads a job; found is false when dispatch does not know it.
+	Job(ctx context.Context, jobID string) (job *dispatchv1.Job, found bool, err error)
 }
 
 // Server implements ticketv1.TicketServiceServer.

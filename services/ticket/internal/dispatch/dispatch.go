@@ -108,3 +108,15 @@ func (c *Client) CancelJob(ctx context.Context, jobID, reason string) error {
 	}
 	return fmt.Errorf("cancel job %s: %w", jobID, err)
 }
+
+// Job reads a job; found is false when dispatch does not know it.
+func (c *Client) Job(ctx context.Context, jobID string) (*dispatchv1.Job, bool, error) {
+	resp, err := c.c.GetJob(ctx, &dispatchv1.GetJobRequest{JobId: jobID})
+	if status.Code(err) == codes.NotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("get job %s: %w", jobID, err)
+	}
+	return resp.GetJob(), true, nil
+}

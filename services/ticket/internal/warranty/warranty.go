@@ -196,3 +196,36 @@ func (c *Client) quote(ctx context.Context, q *warrantyv1.QuoteServiceFeeRequest
 	}
 	return resp.GetQuote().GetTotal(), nil
 }
+
+// repairPages bounds the pages of a unit's repairs Repairs reads (500 a page).
+const repairPages = 4
+
+// Repairs returns the newest max repairs of the unit with serial, newest first, without their
+// costs (the brief a technician reads); an unknown serial has none.
+func (c *Client) Repairs(ctx context.Context, serial string, max int) ([]*warrantyv1.Repair, error) {
+	var all []*warrantyv1.Repair
+	token := ""
+	for range repairPages {
+		resp, err := c.c.ListRepairs(ctx, &warrantyv1.ListRepairsRequest{Serial: serial, PageSize: 500, PageToken: token})
+		if status.Code(err) == codes.NotFound {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list repairs: %w", err)
+		}
+		all = append(all, resp.GetRepairs()...)
+		if len(all) > max {
+			all = all[len(all)-max:]
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	out := make([]*warrantyv1.Repair, 0, len(all))
+	for i := len(all) - 1; i >= 0; i-- {
+		r := all[i]
+		r.Cost = nil // what the visit cost the company is not the technician's reading
+		out = append(out, r)
+	}
+	return out, nil
+}

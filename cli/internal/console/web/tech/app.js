@@ -7,6 +7,7 @@ import * as queue from './queue.js';
 
 const DISPATCH = 'sanbao.dispatch.v1.DispatchService';
 const TICKET = 'sanbao.ticket.v1.TicketService';
+const INVENTORY = 'sanbao.inventory.v1.InventoryService';
 
 const zh = {
   title: '三包技师', online: '在线', offline: '离线', goOffline: '离线模式', goOnline: '恢复联网',
@@ -21,9 +22,17 @@ const zh = {
   clear: '重写', complete: '客户签字并完成', needSign: '请先让客户签名', needSigner: '请填写签字人姓名',
   queued: '已保存，等待发送', sent: '已发送', refused: '被拒绝：', history: '工单与机器', symptom: '故障现象',
   states: { JOB_STATE_ASSIGNED: '待接单', JOB_STATE_ACCEPTED: '已接单', JOB_STATE_EN_ROUTE: '在路上', JOB_STATE_ON_SITE: '已到场',
-    JOB_STATE_COMPLETED: '已完成', JOB_STATE_FAILED: '未完成', JOB_STATE_CANCELLED: '已取消', JOB_STATE_UNASSIGNED: '待派', DECLINED: '已拒单' },
-  labels: { AcceptJob: '接单', DeclineJob: '拒单', StartTravel: '出发', CheckIn: '签到', CompleteVisit: '服务报告', photo: '照片', signature: '签名' },
+    JOB_STATE_COMPLETED: '已完成', JOB_STATE_FAILED: '未完成', JOB_STATE_CANCELLED: '已取消', JOB_STATE_UNASSIGNED: '待派', DECLINED: '已拒单', TRANSFERRED: '已转单' },
+  labels: { AcceptJob: '接单', DeclineJob: '拒单', StartTravel: '出发', CheckIn: '签到', CompleteVisit: '服务报告', TransferJob: '转单', photo: '照片', signature: '签名' },
   eta: '预计到达', appt: '预约',
+  van: '车上配件', vanNone: '车上没有配件', vanUnknown: '还没取到车上库存', vanLink: '车上配件 →', onVan: '车上有', notOnVan: '车上不够', pick: '用这个',
+  available: '可用', reservedN: '已预留', likely: '本单可能用到的配件',
+  ticketStates: { TICKET_STATE_RECEIVED: '已受理', TICKET_STATE_TRIAGED: '已分诊', TICKET_STATE_AWAITING: '等待中', TICKET_STATE_REMOTE_GUIDANCE: '远程指导中',
+    TICKET_STATE_DISPATCHED: '已派工', TICKET_STATE_IN_SERVICE: '服务中', TICKET_STATE_ESCALATED: '已升级', TICKET_STATE_RESOLVED: '已解决',
+    TICKET_STATE_CLOSED: '已关闭', TICKET_STATE_REOPENED: '已重开', TICKET_STATE_CANCELLED: '已取消' },
+  earlier: '这台机器以前的工单', repairs: '维修记录', noHistory: '没有以前的记录', repairsUnavailable: '维修记录暂时取不到',
+  transfer: '转给同事', transferTo: '同事的技师编号', transferReason: '转单原因', needTransfer: '请填写同事编号和原因',
+  handed: (to) => `已转给 ${to}`, outcomes: { REPAIR_OUTCOME_FIXED: '已修好', REPAIR_OUTCOME_NOT_FIXED: '未修好', REPAIR_OUTCOME_UNREPAIRABLE: '无法修复', REPAIR_OUTCOME_EXCHANGED: '已换机' },
 };
 const en = {
   title: 'Sanbao technician', online: 'online', offline: 'offline', goOffline: 'Offline mode', goOnline: 'Back online',
@@ -38,9 +47,17 @@ const en = {
   clear: 'Clear', complete: 'Sign and complete', needSign: 'The customer has not signed', needSigner: 'Enter who signs',
   queued: 'saved, waiting to send', sent: 'sent', refused: 'refused: ', history: 'Ticket and unit', symptom: 'Symptom',
   states: { JOB_STATE_ASSIGNED: 'assigned', JOB_STATE_ACCEPTED: 'accepted', JOB_STATE_EN_ROUTE: 'on the way', JOB_STATE_ON_SITE: 'on site',
-    JOB_STATE_COMPLETED: 'completed', JOB_STATE_FAILED: 'failed', JOB_STATE_CANCELLED: 'cancelled', JOB_STATE_UNASSIGNED: 'unassigned', DECLINED: 'declined' },
-  labels: { AcceptJob: 'accept', DeclineJob: 'decline', StartTravel: 'travel', CheckIn: 'check-in', CompleteVisit: 'report', photo: 'photo', signature: 'signature' },
+    JOB_STATE_COMPLETED: 'completed', JOB_STATE_FAILED: 'failed', JOB_STATE_CANCELLED: 'cancelled', JOB_STATE_UNASSIGNED: 'unassigned', DECLINED: 'declined', TRANSFERRED: 'transferred' },
+  labels: { AcceptJob: 'accept', DeclineJob: 'decline', StartTravel: 'travel', CheckIn: 'check-in', CompleteVisit: 'report', TransferJob: 'transfer', photo: 'photo', signature: 'signature' },
   eta: 'ETA', appt: 'Appointment',
+  van: 'Parts on the van', vanNone: 'The van holds no parts', vanUnknown: 'Van stock not fetched yet', vanLink: 'Parts on the van →', onVan: 'on the van', notOnVan: 'not enough on the van', pick: 'Use',
+  available: 'available', reservedN: 'reserved', likely: 'Parts this job may need',
+  ticketStates: { TICKET_STATE_RECEIVED: 'received', TICKET_STATE_TRIAGED: 'triaged', TICKET_STATE_AWAITING: 'awaiting', TICKET_STATE_REMOTE_GUIDANCE: 'remote guidance',
+    TICKET_STATE_DISPATCHED: 'dispatched', TICKET_STATE_IN_SERVICE: 'in service', TICKET_STATE_ESCALATED: 'escalated', TICKET_STATE_RESOLVED: 'resolved',
+    TICKET_STATE_CLOSED: 'closed', TICKET_STATE_REOPENED: 'reopened', TICKET_STATE_CANCELLED: 'cancelled' },
+  earlier: 'Earlier tickets of this unit', repairs: 'Repairs', noHistory: 'No earlier records', repairsUnavailable: 'Repairs cannot be fetched now',
+  transfer: 'Transfer to a colleague', transferTo: "Colleague's technician id", transferReason: 'Reason', needTransfer: 'Enter the colleague and the reason',
+  handed: (to) => `transferred to ${to}`, outcomes: { REPAIR_OUTCOME_FIXED: 'fixed', REPAIR_OUTCOME_NOT_FIXED: 'not fixed', REPAIR_OUTCOME_UNREPAIRABLE: 'unrepairable', REPAIR_OUTCOME_EXCHANGED: 'exchanged' },
 };
 const T = (localStorage.getItem('sanbao.lang') || 'zh-CN').startsWith('en') ? en : zh;
 document.documentElement.lang = T === en ? 'en' : 'zh-CN';
@@ -93,8 +110,24 @@ async function call(service, method, body) {
   const r = await netFetch(`/api/${service}/${method}`, { method: 'POST', body: JSON.stringify(body),
     headers: { 'Content-Type': 'application/json', 'X-Sanbao-Console': '1', 'Accept-Language': document.documentElement.lang } });
   const j = await answer(r);
-  if (j.job?.id) remember(j.job);
+  if (method === 'TransferJob' && j.job?.id) handOver(j.job);
+  else if (j.job?.id) remember(j.job);
   return j;
+}
+
+// cache reads and writes the phone's copies of what it fetched (for opening it without signal).
+const cache = {
+  get: (k, d) => { try { return JSON.parse(localStorage.getItem('sanbao.tech.' + k) || 'null') ?? d; } catch { return d; } },
+  put: (k, v) => localStorage.setItem('sanbao.tech.' + k, JSON.stringify(v)),
+};
+
+// handOver keeps a job the technician transferred (TransferJob's answer) and drops it from the
+// day: it is the colleague's now, and only this copy shows it here.
+function handOver(job) {
+  const handed = cache.get('handed', {});
+  handed[job.id] = job;
+  cache.put('handed', handed);
+  cache.put('day', cache.get('day', []).filter((j) => j.id !== job.id));
 }
 
 // remember keeps the latest copy of a job in the day's cache, for opening it without signal.
@@ -103,6 +136,44 @@ function remember(job) {
   const i = day.findIndex((j) => j.id === job.id);
   if (i >= 0) day[i] = job; else day.push(job);
   localStorage.setItem('sanbao.tech.day', JSON.stringify(day));
+}
+
+// ---- the van: the technician's own van stock (inventory's ListLocationStock; the token makes
+// it theirs), cached for the day.
+async function vanStock() {
+  try {
+    const lines = [];
+    let token = '', loc = null;
+    for (let i = 0; i < 10; i++) {
+      const r = await call(INVENTORY, 'ListLocationStock', { technicianId: me.technicianId, onHandOnly: true, pageSize: 200, pageToken: token });
+      loc = r.location; lines.push(...(r.lines || []));
+      if (!(token = r.nextPageToken)) break;
+    }
+    const v = { location: loc, lines, fetched: new Date().toISOString() };
+    cache.put('van', v);
+    return v;
+  } catch (e) {
+    if (e instanceof queue.Refused) { const v = { location: null, lines: [], none: true }; cache.put('van', v); return v; } // no van
+    return cache.get('van', null);
+  }
+}
+function vanLine(van, code) {
+  const c = String(code || '').trim().toUpperCase();
+  return (van?.lines || []).find((l) => l.partId === code || (l.sku || '').toUpperCase() === c);
+}
+
+// brief fetches what the technician reads before the job (the ticket's fault, the unit and its
+// history), cached per job.
+async function brief(job) {
+  try {
+    const r = await call(TICKET, 'GetJobBrief', { ticketId: job.ticketId, jobId: job.id, technicianId: me.technicianId });
+    const briefs = cache.get('briefs', {});
+    briefs[job.id] = r.brief || {};
+    cache.put('briefs', briefs);
+    return r.brief || {};
+  } catch (e) {
+    return cache.get('briefs', {})[job.id] || null;
+  }
 }
 
 async function upload(it) {
@@ -176,6 +247,7 @@ async function dayJobs() {
   try {
     const r = await call(DISPATCH, 'ListDayJobs', { technicianId: me.technicianId, dayStart: dayStart() });
     localStorage.setItem('sanbao.tech.day', JSON.stringify(r.jobs || []));
+    prefetch(r.jobs || []);
     return { jobs: r.jobs || [], cached: false };
   } catch (e) {
     if (!(e instanceof queue.Offline)) throw e;
@@ -183,8 +255,23 @@ async function dayJobs() {
   }
 }
 
+// prefetch keeps the van and each of the day's briefs, so the jobs open without signal.
+let prefetching = null;
+function prefetch(jobs) {
+  if (prefetching) return prefetching;
+  prefetching = (async () => {
+    try {
+      await vanStock();
+      const have = cache.get('briefs', {});
+      for (const j of jobs) if (!have[j.id]) await brief(j);
+      document.body.dataset.prefetched = 'true';
+    } catch { /* the next visit tries again */ } finally { prefetching = null; }
+  })();
+  return prefetching;
+}
+
 // effective is the job's state after the changes still waiting in the queue.
-const after = { AcceptJob: 'JOB_STATE_ACCEPTED', DeclineJob: 'DECLINED', StartTravel: 'JOB_STATE_EN_ROUTE', CheckIn: 'JOB_STATE_ON_SITE', CompleteVisit: 'JOB_STATE_COMPLETED' };
+const after = { AcceptJob: 'JOB_STATE_ACCEPTED', DeclineJob: 'DECLINED', StartTravel: 'JOB_STATE_EN_ROUTE', CheckIn: 'JOB_STATE_ON_SITE', CompleteVisit: 'JOB_STATE_COMPLETED', TransferJob: 'TRANSFERRED' };
 function effective(job, items) {
   let s = job.state;
   for (const it of items) if (it.type === 'call' && it.jobId === job.id && after[it.method]) s = after[it.method];
@@ -220,6 +307,24 @@ async function list() {
         waiting ? h('span', { class: 'pending', text: T.waiting(waiting) }) : null)));
   });
   app.append(ol);
+  app.append(h('a', { class: 'btn secondary', id: 'van-link', href: '#/van', text: T.vanLink }));
+  if (n === renders) $('#app').replaceChildren(app);
+}
+
+// vanScreen lists the parts on the technician's van.
+async function vanScreen() {
+  const n = ++renders;
+  const app = h('div', { id: 'screen-van' }, h('a', { href: '#/', class: 'btn secondary', id: 'back', text: T.back }));
+  const van = (await vanStock()) || cache.get('van', null);
+  const box = h('section', { class: 'card', id: 'van' }, h('h2', { text: T.van }));
+  if (!van) box.append(h('p', { class: 'muted', text: T.vanUnknown }));
+  else if (!van.lines.length) box.append(h('p', { class: 'muted', id: 'van-empty', text: T.vanNone }));
+  else {
+    box.append(h('p', { class: 'muted' }, van.location?.name || ''));
+    box.append(h('ul', { class: 'plain', id: 'van-lines' }, van.lines.map((l) => h('li', { 'data-part': l.partId, 'data-sku': l.sku || '' },
+      h('strong', {}, l.sku || l.partId), ' ', l.name || '', h('div', { class: 'muted' }, `${T.available} ${l.available || 0} · ${T.reservedN} ${l.reserved || 0}`)))));
+  }
+  app.append(box);
   if (n === renders) $('#app').replaceChildren(app);
 }
 
@@ -234,6 +339,8 @@ function navLinks(j) {
 }
 
 async function findJob(id) {
+  const handed = cache.get('handed', {})[id];
+  if (handed) return handed; // transferred: the colleague's now; this is the last copy
   try {
     const r = await call(DISPATCH, 'GetJob', { jobId: id });
     return r.job;
@@ -252,7 +359,8 @@ async function jobScreen(id) {
   const show = () => { if (mine0 === renders) $('#app').replaceChildren(app); };
   app.append(h('a', { href: '#/', class: 'btn secondary', id: 'back', text: T.back }));
   if (!job) { app.append(h('p', { class: 'error', text: id })); show(); return; }
-  const s = effective(job, items);
+  const handedTo = cache.get('handed', {})[id] ? job.assignment?.technicianId : '';
+  const s = handedTo ? 'TRANSFERRED' : effective(job, items);
   const mine = items.filter((it) => it.jobId === id);
   const base = { jobId: id, technicianId: me.technicianId };
   app.append(h('section', { class: 'card', id: 'job', 'data-job': id },
@@ -262,11 +370,15 @@ async function jobScreen(id) {
     h('div', {}, `${T.site}：${siteText(job)}`),
     h('div', {}, `${T.fault}：${job.faultCode || '-'}`),
     visitTime(job) ? h('div', {}, `${T.eta}：${when(visitTime(job))}`) : null,
+    handedTo ? h('div', { id: 'handed', class: 'ok', text: T.handed(handedTo) }) : null,
     navLinks(job)));
   const hist = h('section', { class: 'card', id: 'history' }, h('h3', { text: T.history }));
+  const parts = h('section', { class: 'card', id: 'likely' });
   const act = h('section', { class: 'card', id: 'actions' });
-  app.append(hist, act);
-  history(job, hist);
+  app.append(hist, parts, act);
+  await history(job, hist);
+  likelyParts(job, parts, cache.get('van', null));
+  if (handedTo) { show(); return; }
   const q = (method, body, label) => enqueue({ type: 'call', service: DISPATCH, method, body: { ...base, ...body }, jobId: id, label }).then(() => jobScreen(id));
   if (s === 'JOB_STATE_ASSIGNED') {
     const reason = h('input', { id: 'decline-reason', name: 'reason', maxlength: 1000 });
@@ -275,6 +387,7 @@ async function jobScreen(id) {
       h('button', { id: 'decline', class: 'secondary', onclick: () => q('DeclineJob', { reason: reason.value }), text: T.decline }));
   } else if (s === 'JOB_STATE_ACCEPTED') {
     act.append(h('button', { id: 'travel', onclick: () => q('StartTravel', {}), text: T.travel }));
+    act.append(transferForm(q));
   } else if (s === 'JOB_STATE_EN_ROUTE') {
     act.append(checkIn(q));
   } else if (s === 'JOB_STATE_ON_SITE') {
@@ -283,14 +396,49 @@ async function jobScreen(id) {
   show();
 }
 
-// history shows the fault as the ticket tells it (when the technician may read it).
+// history shows the fault as the ticket tells it and the unit's history (the job brief,
+// cached for no signal); without one, what the job itself says.
 async function history(job, box) {
-  try {
-    const t = (await call(TICKET, 'GetTicket', { ticketId: job.ticketId })).ticket || {};
-    box.append(h('div', {}, `${T.symptom}：${t.fault?.symptom || '-'}`), h('div', { class: 'muted' }, `${t.number || ''} ${t.unit?.serial || job.unitSerial || ''}`));
-  } catch (e) {
+  const b = await brief(job);
+  if (!b) {
     box.append(h('div', { class: 'muted', text: `${T.unit} ${job.unitSerial || ''} · ${T.fault} ${job.faultCode || ''}` }));
+    return;
   }
+  const day = (ts) => (ts ? new Date(ts).toLocaleDateString(document.documentElement.lang) : '');
+  const date = (d) => (d?.year ? `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}` : '');
+  box.append(h('div', { id: 'brief-symptom' }, `${T.symptom}：${b.fault?.symptom || '-'}`),
+    h('div', { class: 'muted', id: 'brief-unit' }, `${b.number || ''} · ${[b.unit?.model, b.unit?.serial || job.unitSerial].filter(Boolean).join(' ')} · ${T.fault} ${b.fault?.faultCode || job.faultCode || '-'}`));
+  const earlier = b.earlierTickets || [], repairs = b.repairs || [];
+  box.append(h('h3', { text: T.earlier }), h('ul', { class: 'plain', id: 'brief-earlier' },
+    earlier.length ? earlier.map((e) => h('li', {}, `${e.number} · ${day(e.createTime)} · ${e.faultCode || '-'} · ${T.ticketStates[e.state] || e.state || ''}`)) : h('li', { class: 'muted', text: T.noHistory })));
+  box.append(h('h3', { text: T.repairs }), h('ul', { class: 'plain', id: 'brief-repairs' },
+    repairs.length ? repairs.map((r) => h('li', {}, `${date(r.repairDate)} · ${r.faultCode || '-'} · ${T.outcomes[r.outcome] || ''}${(r.parts || []).length ? ' · ' + r.parts.map((p) => p.partId).join(', ') : ''}`))
+      : h('li', { class: 'muted', text: b.repairsUnavailable ? T.repairsUnavailable : T.noHistory })));
+}
+
+// likelyParts shows, for each part the job may need, whether the van holds enough.
+function likelyParts(job, box, van) {
+  const need = job.likelyParts || [];
+  if (!need.length) return;
+  box.append(h('h3', { text: T.likely }), h('ul', { class: 'plain', id: 'van-check' }, need.map((l) => {
+    const have = vanLine(van, l.partId);
+    const ok = have && Number(have.available || 0) >= Number(l.quantity || 1);
+    return h('li', { 'data-part': l.partId, 'data-on-van': String(!!ok) }, `${have?.sku || l.partId} × ${l.quantity || 1} `,
+      h('span', { class: ok ? 'ok' : 'error', text: van ? (ok ? T.onVan : T.notOnVan) : T.vanUnknown }));
+  })));
+}
+
+// transferForm queues the transfer of an accepted job to a colleague, with the reason.
+function transferForm(q) {
+  const to = h('input', { id: 'transfer-to', name: 'toTechnicianId', autocomplete: 'off', maxlength: 64 });
+  const why = h('input', { id: 'transfer-reason', name: 'reason', maxlength: 500 });
+  const err = h('p', { class: 'error', id: 'transfer-error' });
+  return h('details', { id: 'transfer' }, h('summary', { text: T.transfer }),
+    h('label', { for: 'transfer-to', text: T.transferTo }), to, h('label', { for: 'transfer-reason', text: T.transferReason }), why, err,
+    h('button', { id: 'transfer-send', class: 'secondary', onclick: () => {
+      if (!to.value.trim() || !why.value.trim()) { err.textContent = T.needTransfer; return; }
+      q('TransferJob', { toTechnicianId: to.value.trim(), reason: why.value.trim() });
+    }, text: T.transfer }));
 }
 
 function checkIn(q) {
@@ -320,9 +468,15 @@ function onSite(job, act, base, mine) {
   act.append(h('h3', { text: T.partsVan }), h('ul', { class: 'plain', id: 'van-parts' },
     (job.likelyParts || []).map((l) => h('li', {}, `${l.partId || ''} × ${l.quantity || 1}`)),
     res.state ? h('li', { class: 'muted' }, `${res.locationId || ''} ${res.detail || ''}`) : null));
-  // Parts used: typed or scanned.
+  // Parts used: picked from the van, typed or scanned (a part id or the SKU on its label).
   const list = used.get(id) || [];
   used.set(id, list);
+  const van = cache.get('van', null);
+  const take = (partId, n) => { const have = list.find((p) => p.partId === partId); if (have) have.quantity = String(Number(have.quantity) + n); else list.push({ partId, quantity: String(n) }); draw(); };
+  act.append(h('h3', { text: T.van }), h('ul', { class: 'plain', id: 'van-pick' }, (van?.lines || []).length
+    ? van.lines.map((l) => h('li', { class: 'row' }, h('span', {}, `${l.sku || l.partId} ${l.name || ''} (${T.available} ${l.available || 0})`),
+      h('button', { class: 'secondary', 'data-part': l.partId, onclick: () => take(l.partId, 1), text: T.pick })))
+    : h('li', { class: 'muted', text: van ? T.vanNone : T.vanUnknown })));
   const code = h('input', { id: 'part-code', name: 'partCode', autocomplete: 'off', autocapitalize: 'characters' });
   const qty = h('input', { id: 'part-qty', name: 'qty', type: 'number', min: 1, value: 1, inputmode: 'numeric' });
   const ul = h('ul', { class: 'plain', id: 'parts-used' });
@@ -332,7 +486,7 @@ function onSite(job, act, base, mine) {
   act.append(h('h3', { text: T.partsUsed }), h('label', { for: 'part-code', text: T.partCode }), code,
     h('label', { for: 'part-qty', text: T.qty }), qty,
     h('div', { class: 'row' },
-      h('button', { id: 'add-part', onclick: () => { const c = code.value.trim(); if (!c) return; list.push({ partId: c, quantity: String(Math.max(1, Number(qty.value) || 1)) }); code.value = ''; draw(); }, text: T.addPart }),
+      h('button', { id: 'add-part', onclick: () => { const c = code.value.trim(); if (!c) return; take(vanLine(van, c)?.partId || c, Math.max(1, Number(qty.value) || 1)); code.value = ''; }, text: T.addPart }),
       h('button', { id: 'scan', class: 'secondary', onclick: () => scan(code, scanMsg), text: T.scan })),
     scanMsg, ul);
 
@@ -429,6 +583,7 @@ async function route() {
   const m = location.hash.match(/^#\/job\/([A-Za-z0-9._:-]+)$/);
   try {
     if (m) await jobScreen(m[1]);
+    else if (location.hash === '#/van') await vanScreen();
     else await list();
   } catch (e) {
     app.append(h('p', { class: 'error', text: e.message }));

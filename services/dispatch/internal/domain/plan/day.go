@@ -33,6 +33,9 @@ type Tech struct {
 	Skills map[string]map[string]bool
 	// Capacity is how many jobs the technician takes in the day; 0 means no limit.
 	Capacity int
+	// Taken is how many of the day's jobs already occupy the technician outside this plan
+	// (members of a team another technician leads, domain.Crew); they count toward Capacity.
+	Taken int
 	// Van lists the parts on the technician's van.
 	Van map[string]bool
 	// Depot is the stock location where missing parts are collected, if any; the collection
@@ -292,6 +295,8 @@ func buildDay(day Day, travel Travel) (*built, error) {
 			Capacity: t.Capacity, FixedCost: 1e-3, Depot: -1}
 		if v.Capacity <= 0 {
 			v.Capacity = math.MaxInt32
+		} else {
+			v.Capacity = max(0, v.Capacity-t.Taken)
 		}
 		if t.Depot != nil {
 			v.Depot = point(*t.Depot)

@@ -99,6 +99,28 @@ func TestPlanDayFieldConstraints(t *testing.T) {
 			}
 		},
 	}, {
+		name: "a member of another's team that day has only what is left of their capacity",
+		techs: func() []Tech {
+			member := tech("t-member", east(1)) // on a team job for one of its three
+			member.Capacity, member.Taken = 3, 2
+			full := tech("t-full", east(2.1)) // nearest, but on team jobs all day
+			full.Capacity, full.Taken = 2, 2
+			far := tech("t-far", east(4))
+			far.Capacity = 2
+			return []Tech{member, full, far}
+		}(),
+		jobs: []DayJob{job("j1", east(2)), job("j2", east(2.2)), job("j3", east(2.4))},
+		check: func(t *testing.T, p DayPlan) {
+			n := map[string]int{}
+			for _, id := range []string{"j1", "j2", "j3"} {
+				who, _ := visit(p, id)
+				n[who]++
+			}
+			if n["t-member"] != 1 || n["t-full"] != 0 || n["t-far"] != 2 {
+				t.Fatalf("jobs per technician = %v, want t-member 1 (capacity 3, 2 taken), t-full none (2 of 2 taken), t-far 2", n)
+			}
+		},
+	}, {
 		name:  "a missing skill leaves the job out; a rare skill goes to the one who has it",
 		techs: []Tech{tech("t-near", east(1)), expert},
 		jobs: func() []DayJob {
