@@ -36,7 +36,8 @@ type Config struct {
 	NATSPort int    // embedded NATS client port (default 4222; -1 picks a free one)
 	// Listeners, when set, are where each service serves gRPC ("ticket", ...), its HTTP/JSON
 	// face ("ticket-http", ...), its metrics ("ticket-metrics", ...) and admin endpoints
-	// ("ticket-admin", ...) instead of the fixed ports; tests use them.
+	// ("ticket-admin", ...) instead of the fixed ports; tests use them. With Listeners set, a
+	// service's HTTP face, metrics and admin endpoints it names no listener for are off.
 	Listeners map[string]net.Listener
 	// Insecure runs plaintext without authentication (a warning is logged). By default a
 	// throw-away local CA and token issuer under DataDir/auth secure everything.
@@ -208,8 +209,13 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 	opts := func(d *daemon.Config) daemon.Options {
 		o := daemon.Options{Listener: cfg.Listeners[d.Name], MetricsListener: cfg.Listeners[d.Name+"-metrics"],
 			AdminListener: cfg.Listeners[d.Name+"-admin"], HTTPListener: cfg.Listeners[d.Name+"-http"]}
+		// Tests give listeners: a port they give none for is off, never a fixed default that
+		// another package's suite, running at the same time, may hold.
 		if cfg.Listeners != nil && o.AdminListener == nil {
-			d.AdminListen = "" // tests give listeners; no fixed ports
+			d.AdminListen = ""
+		}
+		if cfg.Listeners != nil && o.MetricsListener == nil {
+			d.MetricsListen = ""
 		}
 		if cfg.Listeners != nil && o.HTTPListener == nil {
 			d.HTTP.Listen = ""
