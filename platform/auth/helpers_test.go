@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/tls"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 // reaches a handler answers UNIMPLEMENTED), and the local CA and issuer that made its identity.
 type world struct {
 	local *Local
+	cust  *CustomerTokens
 	addr  string
 	clk   *clock.Fake
 }
@@ -45,7 +47,15 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &Guard{Tokens: v}
+	cust, err := OpenCustomerTokens(filepath.Join(t.TempDir(), "customer-token-key.pem"), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := cust.Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &Guard{Tokens: v, Customers: cv}
 	s := grpc.NewServer(grpc.Creds(credentials.NewTLS(rl.ServerConfig())),
 		grpc.ChainUnaryInterceptor(g.Unary), grpc.ChainStreamInterceptor(g.Stream))
 	ticketv1.RegisterTicketServiceServer(s, ticketv1.UnimplementedTicketServiceServer{})
@@ -61,7 +71,7 @@ func newWorld(t *testing.T) *world {
 	}
 	go func() { _ = s.Serve(lis) }()
 	t.Cleanup(s.Stop)
-	return &world{local: local, addr: lis.Addr().String(), clk: clk}
+	return &world{local: local, cust: cust, addr: lis.Addr().String(), clk: clk}
 }
 
 func dial(t *testing.T, addr string, tc *tls.Config, opts ...grpc.DialOption) *grpc.ClientConn {
@@ -92,6 +102,16 @@ func (w *world) token(t *testing.T, p Person) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// customer dials as a customer of unit serial (a token of the customer issuer).
+func (w *world) customer(t *testing.T, serial string) *grpc.ClientConn {
+	t.Helper()
+	tok, err := w.cust.Issue(serial, w.clk.Now(), 30*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.person(t, tok)
 }
 
 // service dials as our own service name (its certificate from the same CA).

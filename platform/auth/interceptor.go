@@ -25,6 +25,9 @@ type Guard struct {
 	Tokens *Verifier
 	// TrustDomain of service certificates (default DefaultTrustDomain).
 	TrustDomain string
+	// Customers verifies the customers' tokens (CustomerTokens.Verifier: the ticket service's
+	// own key, role customer only); a token naming its issuer goes to it. Nil: none accepted.
+	Customers *Verifier
 }
 
 // Authenticate returns the caller of ctx's call, or an UNAUTHENTICATED status.
@@ -46,10 +49,14 @@ func (g *Guard) Authenticate(ctx context.Context) (*Caller, error) {
 	if raw == "" {
 		return nil, status.Error(codes.Unauthenticated, "no credentials: present a bearer token (authorization: Bearer …) or a service certificate")
 	}
-	if g.Tokens == nil {
+	v := g.Tokens
+	if g.Customers != nil && issuerOf(raw) == g.Customers.Issuer() {
+		v = g.Customers
+	}
+	if v == nil {
 		return nil, status.Error(codes.Unauthenticated, "this server accepts service certificates only")
 	}
-	c, err := g.Tokens.Verify(ctx, raw)
+	c, err := v.Verify(ctx, raw)
 	if err != nil {
 		return nil, status.Error(codes.Unauthenticated, err.Error())
 	}
@@ -148,7 +155,7 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 		return resp, nil
 	}
 	for _, s := range scopes {
-		if !owned(out.ProtoReflect(), s, c) {
+		if !owned(out.ProtoReflect(), s, c, rule.SelfScoped) {
 			return nil, status.Error(codes.NotFound, "not found")
 		}
 	}

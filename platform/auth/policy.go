@@ -20,6 +20,10 @@ const (
 	// ScopeOwnJobs: a technician's own jobs only. Request field technician_id is forced to the
 	// caller's technician id; a response naming another technician is NOT_FOUND.
 	ScopeOwnJobs
+	// ScopeOwnUnit: a customer's one unit only (the unit_serial of its token) and that unit's
+	// tickets. Request field unit_serial is forced to it; a request or a response naming
+	// another unit, or a resource that names no unit, is NOT_FOUND, as if it did not exist.
+	ScopeOwnUnit
 )
 
 // String names the scope as the policy documentation does.
@@ -29,6 +33,8 @@ func (s Scope) String() string {
 		return "own organisation"
 	case ScopeOwnJobs:
 		return "own jobs"
+	case ScopeOwnUnit:
+		return "own unit"
 	default:
 		return "all"
 	}
@@ -44,9 +50,10 @@ type Rule struct {
 	// Personal reports whether the method returns customers' personal data (name, phone,
 	// address); it is redacted for roles that are not in PersonalData.
 	Personal bool
-	// SelfScoped marks a streaming method whose handler narrows a scoped caller itself (the
-	// guard does not see a stream's messages): it calls Authorize and checks the parent's
-	// owner. Scoped callers may stream only such methods.
+	// SelfScoped marks a method whose handler narrows a scoped caller itself (the guard does
+	// not see a stream's messages; an attachment names its ticket, not the ticket's owner): it
+	// calls Authorize and checks the parent's owner. Scoped callers may stream only such
+	// methods; on a unary one the guard still checks the owner fields the response names.
 	SelfScoped bool
 }
 
@@ -88,6 +95,7 @@ func all(roles ...Role) []grant {
 func org(r Role) grant { return grant{r, ScopeOrg} }
 func own(r Role) grant { return grant{r, ScopeOwnJobs} }
 func one(r Role) grant { return grant{r, ScopeAll} }
+func unit(r Role) grant { return grant{r, ScopeOwnUnit} }
 func readers() []grant { return all(RoleManager, RoleIntegrator, RoleAdmin) }
 
 // rule builds a rule from grants (and lists of grants).
@@ -135,6 +143,7 @@ const (
 	admin  = RoleAdmin
 	svcT   = RoleTicketService
 	svcD   = RoleDispatchService
+	cust   = RoleCustomer
 )
 
 // policy is THE table: every method of the four services, the roles allowed and their scope.
@@ -264,7 +273,8 @@ var policy = map[string]Rule{
 	inventoryService + "CompareStockingPlan":    rule(all(wh, mgr)),
 
 	// Attachments (ticket service): as their ticket; dealers their organisation's tickets,
-	// technicians the tickets and jobs they work. The bytes (photos may show people and
+	// technicians the tickets and jobs they work, a customer its unit's tickets (the photos and
+	// video of the fault it reports; it deletes nothing). The bytes (photos may show people and
 	// addresses) are not for integrators. Upload and download stream: their handlers scope.
 	// The job pool: stations release, their technicians pick; a technician transfers an accepted
 	// job to a colleague (its technician_id is the caller; to_technician_id the colleague).
@@ -277,10 +287,10 @@ var policy = map[string]Rule{
 	// Unit codes for the customer's page (ticket service): staff, and dealers for their own units.
 	customerService + "IssueUnitCode": rule(all(desk, mgr, admin), org(dealer), pii),
 
-	attachService + "UploadAttachment":   rule(all(desk, techd, mgr), org(dealer), own(tech), byHandler),
-	attachService + "GetAttachment":      rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech)),
-	attachService + "ListAttachments":    rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech)),
-	attachService + "DownloadAttachment": rule(all(desk, disp, techd, mgr), org(dealer), own(tech), byHandler),
+	attachService + "UploadAttachment":   rule(all(desk, techd, mgr), org(dealer), own(tech), unit(cust), byHandler),
+	attachService + "GetAttachment":      rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech), unit(cust), byHandler),
+	attachService + "ListAttachments":    rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech), unit(cust), byHandler),
+	attachService + "DownloadAttachment": rule(all(desk, disp, techd, mgr), org(dealer), own(tech), unit(cust), byHandler),
 	attachService + "DeleteAttachment":   rule(all(desk, mgr)),
 }
 
