@@ -92,11 +92,11 @@ func all(roles ...Role) []grant {
 	return g
 }
 
-func org(r Role) grant { return grant{r, ScopeOrg} }
-func own(r Role) grant { return grant{r, ScopeOwnJobs} }
-func one(r Role) grant { return grant{r, ScopeAll} }
+func org(r Role) grant  { return grant{r, ScopeOrg} }
+func own(r Role) grant  { return grant{r, ScopeOwnJobs} }
+func one(r Role) grant  { return grant{r, ScopeAll} }
 func unit(r Role) grant { return grant{r, ScopeOwnUnit} }
-func readers() []grant { return all(RoleManager, RoleIntegrator, RoleAdmin) }
+func readers() []grant  { return all(RoleManager, RoleIntegrator, RoleAdmin) }
 
 // rule builds a rule from grants (and lists of grants).
 func rule(gs ...any) Rule {
