@@ -2,10 +2,8 @@ package ticket
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"github.com/sanbao/sanbao/platform/auth"
 	"go.uber.org/zap"
 	"net/http"
 	"os"
@@ -90,14 +88,6 @@ func (c AttachmentConfig) open(dataDir string) (blob.Store, error) {
 		return blob.NewS3(c.S3)
 	}
 	return nil, fmt.Errorf("--attachments-store %q: want dir or s3", c.Store)
-}
-
-// noTokens refuses every bearer token: a server without --token-jwks takes services' certificates
-// only, and browsers present no certificate.
-type noTokens struct{}
-
-func (noTokens) Verify(context.Context, string) (*auth.Caller, error) {
-	return nil, errors.New("this server accepts no tokens (no --token-jwks)")
 }
 
 // serveHTTP serves h on addr until ctx ends, then shuts it down within 5 s.

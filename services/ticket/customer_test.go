@@ -3,6 +3,7 @@ package ticket_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -178,5 +179,72 @@ func TestLookupLimitPerAddress(t *testing.T) {
 	}
 	if limited == 0 {
 		t.Error("40 guessed codes from one address at once never limited")
+	}
+}
+
+// TestLookupLimitBehindAProxy: behind a trusted proxy (the console) the per-address limit keys
+// on the customer's address it forwards, so customers behind one console do not share one
+// bucket; a client that is not a trusted proxy cannot pick its key with X-Forwarded-For.
+func TestLookupLimitBehindAProxy(t *testing.T) {
+	lookups := func(t *testing.T, trusted string) (limitedSame, limitedSpread int) {
+		cfg := ticket.DefaultConfig()
+		cfg.WarrantyAddr, cfg.DispatchAddr = "127.0.0.1:1", "127.0.0.1:1"
+		cfg.Daemon.Security.Insecure = true
+		cfg.TrustedProxies = trusted
+		svc, err := ticket.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(svc.Close)
+		ns := natstest.Run(t)
+		ns.Streams(t, "dispatch")
+		svctest.Start(t, svc, svctest.Options{Name: "ticket", Clock: clock.NewFake(t0), NATS: ns})
+		srv := httptest.NewServer(svc.AttachmentHandler())
+		t.Cleanup(srv.Close)
+		get := func(i int, from string) bool {
+			req, _ := http.NewRequest("GET", srv.URL+"/v1/c/"+strings.Repeat(string("0123456789ABCDEFGHJK"[i%20]), 10), nil)
+			req.Header.Set("X-Forwarded-For", from)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			return resp.StatusCode == http.StatusTooManyRequests
+		}
+		// 20 lookups, each from its own forwarded address (a new bucket each when believed).
+		for i := range 20 {
+			if get(i, fmt.Sprintf("198.51.100.%d", i+1)) {
+				limitedSpread++
+			}
+		}
+		// 30 from one forwarded address.
+		for i := range 30 {
+			if get(i, "203.0.113.50") {
+				limitedSame++
+			}
+		}
+		return limitedSame, limitedSpread
+	}
+	t.Run("trusted console", func(t *testing.T) {
+		same, spread := lookups(t, "127.0.0.1/32,::1/128")
+		if spread != 0 {
+			t.Errorf("20 customers behind the console, one lookup each: %d limited, want none", spread)
+		}
+		if same == 0 {
+			t.Error("30 lookups of one customer behind the console never limited")
+		}
+	})
+	t.Run("nobody trusted (the default)", func(t *testing.T) {
+		_, spread := lookups(t, "")
+		if spread == 0 {
+			t.Error("a spoofed X-Forwarded-For from an untrusted peer was believed: 20 lookups never limited")
+		}
+	})
+	if _, err := ticket.New(func() ticket.Config {
+		c := ticket.DefaultConfig()
+		c.TrustedProxies = "10.0.0.0/99"
+		return c
+	}()); err == nil || !strings.Contains(err.Error(), "trusted-proxies") {
+		t.Errorf("a bad --trusted-proxies = %v, want refused naming the flag", err)
 	}
 }

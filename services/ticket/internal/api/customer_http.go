@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -36,10 +35,7 @@ func (h *HTTP) unitView(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+	ip := h.clientIP(r)
 	code := r.PathValue("code")
 	key := code
 	if n, err := domain.NormalizeCode(code); err == nil {
