@@ -7,6 +7,7 @@ const zh = {
   title: '设备服务', product: '产品', history: '服务记录', none: '暂无服务记录', notFound: '找不到这台设备：请核对二维码下方的编码',
   busy: '查询太频繁，请稍后再试', askOtp: '获取验证码（发送到登记的手机）', otpSent: '验证码已发送，5 分钟内有效', otp: '验证码', verify: '验证',
   report: '报修', kind: '类型', symptom: '故障现象', windowStart: '希望上门时间', send: '提交报修', tracking: '进度', refresh: '刷新',
+  media: '故障照片或短视频（可拍摄）', uploading: '正在上传照片…', uploadFailed: '照片未能上传：',
   survey: '服务评价', quality: '服务质量（1–5）', comment: '意见', sendSurvey: '提交评价', thanks: '谢谢您的评价',
   kinds: { TICKET_KIND_REPAIR: '维修', TICKET_KIND_MAINTENANCE: '保养', TICKET_KIND_INSTALLATION: '安装', TICKET_KIND_CONSULTATION: '咨询' },
   states: { TICKET_STATE_NEW: '已受理', TICKET_STATE_TRIAGED: '已受理', TICKET_STATE_DISPATCHED: '已派工', TICKET_STATE_IN_PROGRESS: '处理中',
@@ -17,6 +18,7 @@ const en = {
   title: 'Service', product: 'Product', history: 'Service history', none: 'No service yet', notFound: 'No unit has this code: check the code under the QR code',
   busy: 'Too many lookups: try again shortly', askOtp: 'Send me a code (to the phone on record)', otpSent: 'Code sent, valid 5 minutes', otp: 'Code', verify: 'Verify',
   report: 'Report a problem', kind: 'Kind', symptom: 'What is wrong', windowStart: 'Preferred time', send: 'Send', tracking: 'Progress', refresh: 'Refresh',
+  media: 'Photos or a short video of the fault (camera)', uploading: 'Uploading…', uploadFailed: 'A photo was not uploaded: ',
   survey: 'Survey', quality: 'Service quality (1–5)', comment: 'Comment', sendSurvey: 'Send', thanks: 'Thank you',
   kinds: { TICKET_KIND_REPAIR: 'Repair', TICKET_KIND_MAINTENANCE: 'Maintenance', TICKET_KIND_INSTALLATION: 'Installation', TICKET_KIND_CONSULTATION: 'Question' },
   states: {}, steps: {},
@@ -101,6 +103,7 @@ function reportBox() {
   form.append(h('h3', { text: T.report }), h('label', { for: 'kind', text: T.kind }), kind,
     h('label', { for: 'symptom', text: T.symptom }), h('textarea', { id: 'symptom', name: 'symptom', maxlength: 4000, required: true }),
     h('label', { for: 'window', text: T.windowStart }), h('input', { id: 'window', name: 'window', type: 'datetime-local' }),
+    h('label', { for: 'media', text: T.media }), h('input', { id: 'media', name: 'media', type: 'file', accept: 'image/*,video/*', capture: 'environment', multiple: true }),
     err, h('button', { type: 'submit', id: 'send-report', text: T.send }));
   const id = rid(); // one request id per form: a resend lands once
   form.addEventListener('submit', async (e) => {
@@ -110,11 +113,28 @@ function reportBox() {
     if (w) { body.windowStartTime = w.toISOString(); body.windowEndTime = new Date(w.getTime() + 2 * 3600e3).toISOString(); }
     try {
       const r = await api('/tickets', { method: 'POST', body: JSON.stringify(body) });
-      location.hash = r.number || r.ticket?.number || '';
+      const files = Array.from(form.elements.media.files || []);
+      if (files.length) err.textContent = T.uploading;
+      for (const [i, f] of files.entries()) await attach(r.number, f, `${id}-${i}`); // one key per file: a resend lands once
+      location.hash = r.number || '';
       unit();
     } catch (x) { err.textContent = x.message; }
   });
   return form;
+}
+
+// attach uploads one photo or video to the customer's ticket: the file is the body, its
+// SHA-256 (when the browser offers it) checked by the service.
+async function attach(number, file, key) {
+  const kind = file.type.startsWith('video/') ? 'video' : 'photo';
+  const q = new URLSearchParams({ kind, filename: file.name.slice(0, 200), request_id: key });
+  if (crypto.subtle) {
+    const sum = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+    q.set('sha256', Array.from(sum, (x) => x.toString(16).padStart(2, '0')).join(''));
+  }
+  const r = await fetch(`${base}/tickets/${encodeURIComponent(number)}/attachments?${q}`, { method: 'POST', credentials: 'omit', body: file,
+    headers: { 'X-Sanbao-Console': '1', 'Content-Type': file.type || 'application/octet-stream', Authorization: `Bearer ${sessionStorage.getItem(sessionKey)}` } });
+  if (!r.ok) { let m = r.statusText; try { m = (await r.json()).message || m; } catch { /* not JSON */ } throw new Error(T.uploadFailed + m); }
 }
 
 let timer;
