@@ -2,6 +2,8 @@ package auth
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -29,8 +31,12 @@ type CustomerTokens struct {
 	clock  clock.Clock
 }
 
-// OpenCustomerTokens loads the signing key at keyFile, making it on first use (mode 0600).
+// OpenCustomerTokens loads the signing key at keyFile, making it (and its directory) on first
+// use (mode 0600).
 func OpenCustomerTokens(keyFile string, clk clock.Clock) (*CustomerTokens, error) {
+	if err := os.MkdirAll(filepath.Dir(keyFile), 0o700); err != nil {
+		return nil, fmt.Errorf("customer tokens: %w", err)
+	}
 	sk, err := loadOrMakeKey(keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("customer tokens: %w", err)

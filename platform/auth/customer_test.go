@@ -19,7 +19,7 @@ import (
 func TestCustomerTokens(t *testing.T) {
 	dir := t.TempDir()
 	clk := clock.NewFake(time.Now())
-	ct, err := OpenCustomerTokens(filepath.Join(dir, "customer-key.pem"), clk)
+	ct, err := OpenCustomerTokens(filepath.Join(dir, "new", "customer-key.pem"), clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestCustomerTokens(t *testing.T) {
 		t.Errorf("the customer verifier took an identity provider's token: %v", err)
 	}
 	// Reopened, the key is the same: tokens survive a restart within their half hour.
-	again, err := OpenCustomerTokens(filepath.Join(dir, "customer-key.pem"), clk)
+	again, err := OpenCustomerTokens(filepath.Join(dir, "new", "customer-key.pem"), clk)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,6 +148,11 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 			return nil, err
 		}
 	}
+	if len(scopes) > 0 && rule.Loads {
+		if err := loadFirst(ctx, info, m, scopes, c); err != nil {
+			return nil, err
+		}
+	}
 	if c.Kind == KindPerson {
 		for _, path := range rule.Actor {
 			setActor(m.ProtoReflect(), path, c.Subject)
@@ -171,6 +176,36 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 		redact(out.ProtoReflect())
 	}
 	return out, nil
+}
+
+// Loader is implemented by a service with Loads methods: Load returns the stored record a
+// scoped mutation would change, as the method's response would hold it (nil: there is none,
+// the call creates it), so the guard checks its owner before anything is written.
+type Loader interface {
+	Load(ctx context.Context, method string, req proto.Message) (proto.Message, error)
+}
+
+// loadFirst refuses a scoped mutation of another's record before its handler runs: NOT_FOUND,
+// as the response check would say, but with nothing written. A service that cannot load is
+// refused (closed, not open).
+func loadFirst(ctx context.Context, info *grpc.UnaryServerInfo, req proto.Message, scopes []Scope, c *Caller) error {
+	l, ok := info.Server.(Loader)
+	if !ok {
+		return status.Errorf(codes.PermissionDenied, "%s: the service cannot check the record's owner first; denied to scoped callers", info.FullMethod)
+	}
+	stored, err := l.Load(ctx, info.FullMethod, req)
+	if err != nil {
+		return err
+	}
+	if stored == nil {
+		return nil
+	}
+	for _, s := range scopes {
+		if !owned(stored.ProtoReflect(), s, c, false) {
+			return status.Error(codes.NotFound, "not found")
+		}
+	}
+	return nil
 }
 
 // Stream is the stream server interceptor: it authenticates and authorises. A scoped caller

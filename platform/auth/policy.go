@@ -50,6 +50,10 @@ type Rule struct {
 	// Personal reports whether the method returns customers' personal data (name, phone,
 	// address); it is redacted for roles that are not in PersonalData.
 	Personal bool
+	// Loads marks a scoped mutation of a stored record whose owner the request does not name
+	// (a unit code found by serial): before the handler runs, the guard asks the service for
+	// the record (Loader) and answers NOT_FOUND, having written nothing, when it is another's.
+	Loads bool
 	// SelfScoped marks a method whose handler narrows a scoped caller itself (the guard does
 	// not see a stream's messages; an attachment names its ticket, not the ticket's owner): it
 	// calls Authorize and checks the parent's owner. Scoped callers may stream only such
@@ -115,6 +119,8 @@ func rule(gs ...any) Rule {
 			r.Personal = true
 		case selfScoped:
 			r.SelfScoped = true
+		case loads:
+			r.Loads = true
 		}
 	}
 	return r
@@ -129,6 +135,11 @@ type selfScoped struct{}
 
 // byHandler marks a rule SelfScoped.
 var byHandler = selfScoped{}
+
+type loads struct{}
+
+// storedFirst marks a rule Loads.
+var storedFirst = loads{}
 
 // Short names for the table.
 const (
@@ -285,7 +296,7 @@ var policy = map[string]Rule{
 	dispatchService + "ListDayJobs":   rule(all(disp, mgr), own(tech), pii),
 
 	// Unit codes for the customer's page (ticket service): staff, and dealers for their own units.
-	customerService + "IssueUnitCode": rule(all(desk, mgr, admin), org(dealer), pii),
+	customerService + "IssueUnitCode": rule(all(desk, mgr, admin), org(dealer), pii, storedFirst),
 
 	attachService + "UploadAttachment":   rule(all(desk, techd, mgr), org(dealer), own(tech), unit(cust), byHandler),
 	attachService + "GetAttachment":      rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech), unit(cust), byHandler),

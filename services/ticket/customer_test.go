@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
@@ -57,6 +59,20 @@ func TestCustomerUnitPage(t *testing.T) {
 	codeA, codeB := issue("ia", "SN-A", "dealer-a"), issue("ib", "SN-B", "dealer-b")
 	if again := issue("ia2", "SN-A", "dealer-a"); again != codeA || len(codeA) != 10 || codeA == codeB {
 		t.Fatalf("codes = %s, %s, again %s; want one 10-character code per unit", codeA, codeB, again)
+	}
+	// Another dealer's IssueUnitCode on B's serial is refused before it writes: B's code keeps
+	// its contact (no overwrite), and a dealer's own serial still works.
+	asDealerA := ticketv1.NewCustomerServiceClient(run.DialAs(t, auth.Person{Subject: "da", Roles: []auth.Role{auth.RoleDealer}, Org: "dealer-a"}))
+	if _, err := asDealerA.IssueUnitCode(ctx, &ticketv1.IssueUnitCodeRequest{RequestId: "steal", UnitSerial: "SN-B", ProductLine: "diesel-engine",
+		Contact: &typev1.Contact{Name: "Mallory", Phone: "13700000000"}}); status.Code(err) != codes.NotFound {
+		t.Errorf("dealer A's IssueUnitCode on dealer B's unit = %v, want NotFound", err)
+	}
+	if got, err := cust.IssueUnitCode(ctx, &ticketv1.IssueUnitCodeRequest{RequestId: "ib3", UnitSerial: "SN-B", ProductLine: "diesel-engine"}); err != nil ||
+		got.GetUnitCode().GetContact().GetPhone() == "13700000000" || got.GetUnitCode().GetOrganisationId() != "dealer-b" {
+		t.Errorf("B's code after the refused call = %v, %v; want dealer B's, contact untouched", got.GetUnitCode(), err)
+	}
+	if got, err := asDealerA.IssueUnitCode(ctx, &ticketv1.IssueUnitCodeRequest{RequestId: "own", UnitSerial: "SN-A", ProductLine: "diesel-engine"}); err != nil || got.GetUnitCode().GetCode() != codeA {
+		t.Errorf("dealer A on its own unit = %v, %v; want code %s", got.GetUnitCode(), err, codeA)
 	}
 	open := func(rid, serial, name string) string {
 		tk := consultation("cust-" + rid)

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/services/ticket/internal/domain"
 	"github.com/sanbao/sanbao/services/ticket/internal/store"
@@ -77,6 +78,34 @@ func (c *Customer) IssueUnitCode(ctx context.Context, req *ticketv1.IssueUnitCod
 		return nil, toStatus(err)
 	}
 	return resp, nil
+}
+
+var _ auth.Loader = (*Customer)(nil)
+
+// Load implements auth.Loader: the unit code IssueUnitCode would change (found by the unit's
+// serial), so the guard refuses another organisation's before anything is written; nil when
+// the serial has none yet (the call creates it, for the caller's organisation).
+func (c *Customer) Load(_ context.Context, method string, req proto.Message) (proto.Message, error) {
+	r, ok := req.(*ticketv1.IssueUnitCodeRequest)
+	if !ok || c.s.p == nil {
+		return nil, fmt.Errorf("load %s: not a unit-code request", method)
+	}
+	var uc *ticketv1.UnitCode
+	err := c.s.p.DB.View(func(tx *bbolt.Tx) (err error) {
+		code := store.UnitCodeOf(tx, r.GetUnitSerial())
+		if code == "" {
+			return nil
+		}
+		uc, err = store.UnitCode(tx, code)
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if uc == nil {
+		return nil, nil
+	}
+	return &ticketv1.IssueUnitCodeResponse{UnitCode: uc}, nil
 }
 
 // View returns what the customer may see of the unit with code (typed or scanned; normalised):
