@@ -234,6 +234,14 @@ func TestCustomerReportsAndFollowsATicket(t *testing.T) {
 			t.Errorf("tracking step %s not shown as reached", s)
 		}
 	}
+	// Who came, by display name, and when they were expected.
+	tech, err := w.clients.Dispatch.GetTechnician(ctx, &dispatchv1.GetTechnicianRequest{TechnicianId: seed.TechnicianID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.text("#technician"); !strings.Contains(got, tech.GetTechnician().GetDisplayName()) || !strings.Contains(got, "预计到达") {
+		t.Errorf("tracking page technician = %q, want %s with the expected arrival", got, tech.GetTechnician().GetDisplayName())
+	}
 	b.shot("customer-tracking-done")
 	b.do("survey", chromedp.SetValue(chromedp.CSS("#quality"), "5"), chromedp.SetValue(chromedp.CSS("#comment"), "师傅很专业"),
 		chromedp.Click(chromedp.CSS("#survey button")), chromedp.WaitVisible(chromedp.CSS("#survey-done")))

@@ -390,7 +390,11 @@ type TrackingView struct {
 	// Its state now.
 	State TicketState `protobuf:"varint,2,opt,name=state,proto3,enum=sanbao.ticket.v1.TicketState" json:"state,omitempty"`
 	// The steps, in order; a step not reached yet has no time.
-	Steps         []*TrackingStep `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	Steps []*TrackingStep `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	// The technician of the latest visit, by display name only, once one is assigned.
+	TechnicianName string `protobuf:"bytes,4,opt,name=technician_name,json=technicianName,proto3" json:"technician_name,omitempty"`
+	// When they are expected (the agreed appointment's start, else the planned arrival).
+	EtaTime       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=eta_time,json=etaTime,proto3" json:"eta_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -442,6 +446,20 @@ func (x *TrackingView) GetState() TicketState {
 func (x *TrackingView) GetSteps() []*TrackingStep {
 	if x != nil {
 		return x.Steps
+	}
+	return nil
+}
+
+func (x *TrackingView) GetTechnicianName() string {
+	if x != nil {
+		return x.TechnicianName
+	}
+	return ""
+}
+
+func (x *TrackingView) GetEtaTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EtaTime
 	}
 	return nil
 }
@@ -620,11 +638,13 @@ const file_sanbao_ticket_v1_customer_proto_rawDesc = "" +
 	"\x05state\x18\x03 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateR\x05state\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12=\n" +
-	"\fresolve_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\"\x91\x01\n" +
+	"\fresolve_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\"\xf1\x01\n" +
 	"\fTrackingView\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\tR\x06number\x123\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateR\x05state\x124\n" +
-	"\x05steps\x18\x03 \x03(\v2\x1e.sanbao.ticket.v1.TrackingStepR\x05steps\"R\n" +
+	"\x05steps\x18\x03 \x03(\v2\x1e.sanbao.ticket.v1.TrackingStepR\x05steps\x12'\n" +
+	"\x0ftechnician_name\x18\x04 \x01(\tR\x0etechnicianName\x125\n" +
+	"\beta_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aetaTime\"R\n" +
 	"\fTrackingStep\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\tR\x04step\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xe9\x02\n" +
@@ -681,17 +701,18 @@ var file_sanbao_ticket_v1_customer_proto_depIdxs = []int32{
 	8,  // 8: sanbao.ticket.v1.ServiceVisit.resolve_time:type_name -> google.protobuf.Timestamp
 	11, // 9: sanbao.ticket.v1.TrackingView.state:type_name -> sanbao.ticket.v1.TicketState
 	6,  // 10: sanbao.ticket.v1.TrackingView.steps:type_name -> sanbao.ticket.v1.TrackingStep
-	8,  // 11: sanbao.ticket.v1.TrackingStep.time:type_name -> google.protobuf.Timestamp
-	10, // 12: sanbao.ticket.v1.ReportProblem.kind:type_name -> sanbao.ticket.v1.TicketKind
-	8,  // 13: sanbao.ticket.v1.ReportProblem.window_start_time:type_name -> google.protobuf.Timestamp
-	8,  // 14: sanbao.ticket.v1.ReportProblem.window_end_time:type_name -> google.protobuf.Timestamp
-	1,  // 15: sanbao.ticket.v1.CustomerService.IssueUnitCode:input_type -> sanbao.ticket.v1.IssueUnitCodeRequest
-	2,  // 16: sanbao.ticket.v1.CustomerService.IssueUnitCode:output_type -> sanbao.ticket.v1.IssueUnitCodeResponse
-	16, // [16:17] is the sub-list for method output_type
-	15, // [15:16] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	8,  // 11: sanbao.ticket.v1.TrackingView.eta_time:type_name -> google.protobuf.Timestamp
+	8,  // 12: sanbao.ticket.v1.TrackingStep.time:type_name -> google.protobuf.Timestamp
+	10, // 13: sanbao.ticket.v1.ReportProblem.kind:type_name -> sanbao.ticket.v1.TicketKind
+	8,  // 14: sanbao.ticket.v1.ReportProblem.window_start_time:type_name -> google.protobuf.Timestamp
+	8,  // 15: sanbao.ticket.v1.ReportProblem.window_end_time:type_name -> google.protobuf.Timestamp
+	1,  // 16: sanbao.ticket.v1.CustomerService.IssueUnitCode:input_type -> sanbao.ticket.v1.IssueUnitCodeRequest
+	2,  // 17: sanbao.ticket.v1.CustomerService.IssueUnitCode:output_type -> sanbao.ticket.v1.IssueUnitCodeResponse
+	17, // [17:18] is the sub-list for method output_type
+	16, // [16:17] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_customer_proto_init() }

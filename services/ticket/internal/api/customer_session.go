@@ -214,7 +214,8 @@ func (h *HTTP) tracking(w http.ResponseWriter, r *http.Request) {
 	h.message(w, http.StatusOK, trackingView(t))
 }
 
-// trackingView is the customer's steps of t.
+// trackingView is the customer's steps of t, with the latest visit's technician (display name)
+// and expected arrival once assigned.
 func trackingView(t *ticketv1.Ticket) *ticketv1.TrackingView {
 	v := &ticketv1.TrackingView{Number: t.GetNumber(), State: t.GetState()}
 	step := func(name string, when *timestamppb.Timestamp) {
@@ -226,6 +227,7 @@ func trackingView(t *ticketv1.Ticket) *ticketv1.TrackingView {
 	for _, j := range t.GetJobs() { // the latest visit's
 		if j.GetAssignTime() != nil {
 			assigned = j.GetAssignTime()
+			v.TechnicianName, v.EtaTime = j.GetTechnicianName(), j.GetEtaTime()
 		}
 		switch {
 		case j.GetCheckInTime() != nil:

@@ -7,6 +7,7 @@ const zh = {
   title: '设备服务', product: '产品', history: '服务记录', none: '暂无服务记录', notFound: '找不到这台设备：请核对二维码下方的编码',
   busy: '查询太频繁，请稍后再试', askOtp: '获取验证码（发送到登记的手机）', otpSent: '验证码已发送，5 分钟内有效', otp: '验证码', verify: '验证',
   report: '报修', kind: '类型', symptom: '故障现象', windowStart: '希望上门时间', send: '提交报修', tracking: '进度', refresh: '刷新',
+  technician: '服务工程师', eta: '预计到达',
   media: '故障照片或短视频（可拍摄）', uploading: '正在上传照片…', uploadFailed: '照片未能上传：',
   survey: '服务评价', quality: '服务质量（1–5）', comment: '意见', sendSurvey: '提交评价', thanks: '谢谢您的评价',
   kinds: { TICKET_KIND_REPAIR: '维修', TICKET_KIND_MAINTENANCE: '保养', TICKET_KIND_INSTALLATION: '安装', TICKET_KIND_CONSULTATION: '咨询' },
@@ -18,6 +19,7 @@ const en = {
   title: 'Service', product: 'Product', history: 'Service history', none: 'No service yet', notFound: 'No unit has this code: check the code under the QR code',
   busy: 'Too many lookups: try again shortly', askOtp: 'Send me a code (to the phone on record)', otpSent: 'Code sent, valid 5 minutes', otp: 'Code', verify: 'Verify',
   report: 'Report a problem', kind: 'Kind', symptom: 'What is wrong', windowStart: 'Preferred time', send: 'Send', tracking: 'Progress', refresh: 'Refresh',
+  technician: 'Your engineer', eta: 'expected',
   media: 'Photos or a short video of the fault (camera)', uploading: 'Uploading…', uploadFailed: 'A photo was not uploaded: ',
   survey: 'Survey', quality: 'Service quality (1–5)', comment: 'Comment', sendSurvey: 'Send', thanks: 'Thank you',
   kinds: { TICKET_KIND_REPAIR: 'Repair', TICKET_KIND_MAINTENANCE: 'Maintenance', TICKET_KIND_INSTALLATION: 'Installation', TICKET_KIND_CONSULTATION: 'Question' },
@@ -146,6 +148,7 @@ async function trackBox(number) {
     box.dataset.state = t.state;
     box.append(h('ol', { class: 'plain', id: 'steps' }, (t.steps || []).map((s) => h('li', { 'data-step': s.step, 'data-done': String(!!s.time) },
       `${s.time ? '✓' : '○'} ${T.steps[s.step] || s.step} ${when(s.time)}`))));
+    if (t.technicianName) box.append(h('p', { id: 'technician' }, `${T.technician}：${t.technicianName}`, t.etaTime ? ` · ${T.eta} ${when(t.etaTime)}` : ''));
     if (t.state === 'TICKET_STATE_RESOLVED' && !(t.steps || []).some((s) => s.step === 'survey' && s.time)) box.append(surveyBox(number));
   } catch (e) { box.append(h('p', { class: 'error', text: e.message })); }
   timer = setTimeout(() => { const old = document.getElementById('tracking'); if (old) trackBox(number).then((n) => old.replaceWith(n)); }, 10000);
