@@ -264,3 +264,55 @@ func TestLookupLimitBehindAProxy(t *testing.T) {
 		t.Errorf("a bad --trusted-proxies = %v, want refused naming the flag", err)
 	}
 }
+
+// TestUnitPageWarranty: the unit's page shows its warranty as warranty-rules computes it today
+// (in warranty, each period's end date); a unit warranty does not know leaves the page
+// without it (so does warranty being unreachable: TestCustomerUnitPage runs without it).
+func TestUnitPageWarranty(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	srv := httptest.NewServer(e.svc.AttachmentHandler())
+	t.Cleanup(srv.Close)
+	cust := ticketv1.NewCustomerServiceClient(e.run.Conn)
+	issue := func(serial string) string {
+		resp, err := cust.IssueUnitCode(ctx, &ticketv1.IssueUnitCodeRequest{RequestId: "code-" + serial, UnitSerial: serial, ProductLine: "instrument"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetUnitCode().GetCode()
+	}
+	known, unknown := issue("SN-1"), issue("SN-NOBODY")
+	view := func(code string) *ticketv1.UnitView {
+		resp, err := http.Get(srv.URL + "/v1/c/" + code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		v := &ticketv1.UnitView{}
+		if resp.StatusCode != http.StatusOK || protojson.Unmarshal(b, v) != nil {
+			t.Fatalf("GET /v1/c/%s = %d %s", code, resp.StatusCode, b)
+		}
+		return v
+	}
+	e.startWarranty() // SN-1 sold 175 days ago under the instrument template
+	w := view(known).GetWarranty()
+	if w == nil {
+		t.Fatal("no warranty on SN-1's page")
+	}
+	if !w.GetInWarranty() || w.GetAsOfDate() == nil {
+		t.Fatalf("warranty of SN-1 = %v, want in warranty as of today", w)
+	}
+	free := false
+	for _, c := range w.GetCoverages() {
+		if c.GetKind() == "free_repair" {
+			free = c.GetActive() && (c.GetEndDate() != nil || c.GetUnlimited())
+		}
+	}
+	if !free {
+		t.Errorf("coverages = %v, want an active free_repair period with its end date", w.GetCoverages())
+	}
+	if v := view(unknown); v.GetWarranty() != nil {
+		t.Errorf("a unit warranty does not know shows %v", v.GetWarranty())
+	}
+}

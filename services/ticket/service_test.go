@@ -168,6 +168,7 @@ type env struct {
 	warranty *svctest.Service
 	dispatch *svctest.Service
 	box      *sentBox // the customer's messages
+	svc      *ticket.Service
 	seq      int
 }
 
@@ -183,7 +184,7 @@ func start(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
-	e.box = &sentBox{}
+	e.box, e.svc = &sentBox{}, svc
 	svc.SetNotifier(notify.Router{notify.SMS: e.box, notify.Email: e.box})
 	e.run = svctest.Start(t, svc, svctest.Options{Name: "ticket", Clock: e.clock, NATS: ns})
 	e.c = ticketv1.NewTicketServiceClient(e.run.Conn)

@@ -161,6 +161,13 @@ func TestCustomerReportsAndFollowsATicket(t *testing.T) {
 	if got := b.text("#unit"); !strings.Contains(got, seed.ProductLine) {
 		t.Errorf("unit = %q, want %s", got, seed.ProductLine)
 	}
+	// The warranty, as warranty-rules computes it today, explained in Chinese.
+	if got := b.text("#warranty"); !strings.Contains(got, "三包") || !strings.Contains(got, "整机包修期") {
+		t.Errorf("warranty on the unit's page = %q, want the status and the whole unit's free-repair end", got)
+	}
+	if !eval[bool](b, "free repair period", `!!document.querySelector('#coverages li[data-kind="free_repair"]')`) {
+		t.Error("no free-repair period on the unit's page")
+	}
 	b.do("ask for a code", chromedp.Click(chromedp.CSS("#ask-otp")), chromedp.WaitVisible(chromedp.Search(`//p[@id="otp-msg" and contains(., "验证码已发送")]`)))
 	otp := otpFromOutbox(t, w, phone)
 	b.do("verify", chromedp.SetValue(chromedp.CSS("#otp"), otp), chromedp.Click(chromedp.CSS("#verify")), chromedp.WaitVisible(chromedp.CSS("#report")))

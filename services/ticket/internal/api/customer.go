@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
@@ -108,21 +110,43 @@ func (c *Customer) Load(_ context.Context, method string, req proto.Message) (pr
 	return &ticketv1.IssueUnitCodeResponse{UnitCode: uc}, nil
 }
 
+// warrantyWait bounds the call to warranty-rules a unit's page makes: the page is shown
+// without the warranty rather than late.
+const warrantyWait = 3 * time.Second
+
+// warranty adds unit serial's warranty status and end dates to view, as warranty-rules
+// computes them today; without them when it does not know the unit or does not answer in time
+// (logged: the page still shows the product and the history).
+func (c *Customer) warranty(ctx context.Context, view *ticketv1.UnitView, serial string) {
+	if c.s.warranty == nil || serial == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, warrantyWait)
+	defer cancel()
+	w, err := c.s.warranty.Coverage(ctx, serial, c.s.p.Clock.Now())
+	if err != nil {
+		c.s.p.Log.Warn("customer page: no warranty status", zap.Error(err))
+		return
+	}
+	view.Warranty = w
+}
+
 // View returns what the customer may see of the unit with code (typed or scanned; normalised):
-// its product line and its tickets' numbers, kinds, states and dates. An unknown or malformed
-// code is store.ErrNotFound.
-func (c *Customer) View(code string) (*ticketv1.UnitView, error) {
+// its product line and its tickets' numbers, kinds, states and dates, and the unit's serial
+// (for the warranty lookup; not shown). An unknown or malformed code is store.ErrNotFound.
+func (c *Customer) View(code string) (*ticketv1.UnitView, string, error) {
 	norm, err := domain.NormalizeCode(code)
 	if err != nil {
-		return nil, fmt.Errorf("unit code: %w", store.ErrNotFound)
+		return nil, "", fmt.Errorf("unit code: %w", store.ErrNotFound)
 	}
 	view := &ticketv1.UnitView{}
+	var serial string
 	err = c.s.p.DB.View(func(tx *bbolt.Tx) error {
 		uc, err := store.UnitCode(tx, norm)
 		if err != nil {
 			return err
 		}
-		view.ProductLine = uc.GetProductLine()
+		view.ProductLine, serial = uc.GetProductLine(), uc.GetUnitSerial()
 		tickets, _, err := store.ListTickets(tx, store.Filter{Serial: uc.GetUnitSerial(), PageSize: maxHistory})
 		if err != nil {
 			return err
@@ -137,7 +161,7 @@ func (c *Customer) View(code string) (*ticketv1.UnitView, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return view, nil
+	return view, serial, nil
 }

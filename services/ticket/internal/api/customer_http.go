@@ -46,7 +46,7 @@ func (h *HTTP) unitView(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, rpc.Errorf(codes.ResourceExhausted, "too many lookups; try again shortly"))
 		return
 	}
-	view, err := h.c.View(code)
+	view, serial, err := h.c.View(code)
 	if errors.Is(err, store.ErrNotFound) {
 		h.fail(w, rpc.Errorf(codes.NotFound, "no unit has this code"))
 		return
@@ -54,6 +54,7 @@ func (h *HTTP) unitView(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, toStatus(err))
 		return
 	}
+	h.c.warranty(r.Context(), view, serial)
 	h.message(w, http.StatusOK, view)
 }
 

@@ -44,6 +44,9 @@ type Warranty interface {
 	OpenCampaigns(ctx context.Context, serial string) (string, []string, error)
 	// CompleteCampaign records a campaign's remedy done for a unit on a ticket.
 	CompleteCampaign(ctx context.Context, requestID, campaignID, unitID, ticketID string) error
+	// Coverage returns a unit's warranty status and period end dates on the day of now (nil
+	// for a unit warranty does not know), for the customer's page.
+	Coverage(ctx context.Context, serial string, now time.Time) (*ticketv1.UnitWarranty, error)
 }
 
 // Dispatch creates and cancels on-site jobs (the dispatch service).
