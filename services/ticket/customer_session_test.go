@@ -173,6 +173,26 @@ func TestCustomerSession(t *testing.T) {
 	if _, err := custAtt.ListAttachments(ctx, &ticketv1.ListAttachmentsRequest{TicketId: ticketB}); status.Code(err) != codes.NotFound {
 		t.Errorf("customer of A lists B's attachments = %v, want NotFound", err)
 	}
+	// B's photo, uploaded by the desk: A's customer cannot read its record or its bytes.
+	deskTok := mustIssue(t, local, desk)
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/tickets/"+ticketB+"/attachments?kind=photo&request_id=desk-b", bytes.NewReader(png(512)))
+	req.Header.Set("Authorization", "Bearer "+deskTok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var photoB ticketv1.Attachment
+	bodyB, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || protojson.Unmarshal(bodyB, &photoB) != nil {
+		t.Fatalf("desk upload to B = %d %s", resp.StatusCode, bodyB)
+	}
+	if _, err := custAtt.GetAttachment(ctx, &ticketv1.GetAttachmentRequest{Id: photoB.GetId()}); status.Code(err) != codes.NotFound {
+		t.Errorf("customer of A reads B's photo record = %v, want NotFound", err)
+	}
+	if code, body := call("GET", "/v1/attachments/"+photoB.GetId()+"/content", sess.Token, nil); code != http.StatusNotFound {
+		t.Errorf("customer of A downloads B's photo = %d %.100s, want 404", code, body)
+	}
 	if _, err := ticketv1.NewTicketServiceClient(custConn).GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: ticketA}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("customer GetTicket = %v, want PermissionDenied (the tracking view is the customer's)", err)
 	}
