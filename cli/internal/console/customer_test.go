@@ -161,8 +161,16 @@ func TestCustomerReportsAndFollowsATicket(t *testing.T) {
 	if got := b.text("#unit"); !strings.Contains(got, seed.ProductLine) {
 		t.Errorf("unit = %q, want %s", got, seed.ProductLine)
 	}
-	// The warranty, as warranty-rules computes it today, explained in Chinese.
-	if got := b.text("#warranty"); !strings.Contains(got, "三包") || !strings.Contains(got, "整机包修期") {
+	// The warranty, as warranty-rules computes it today, explained in Chinese. The page is shown
+	// without it when warranty-rules is slow (3 s): on a loaded machine the first call may be,
+	// so a few reloads are allowed (within the per-code lookup limit).
+	warrantyText := func() string {
+		return eval[string](b, "the warranty", `(document.getElementById('warranty') || {}).textContent || ''`)
+	}
+	for i := 0; i < 4 && !strings.Contains(warrantyText(), "整机包修期"); i++ {
+		b.do("reload the unit's page", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#unit, #not-found")))
+	}
+	if got := warrantyText(); !strings.Contains(got, "三包") || !strings.Contains(got, "整机包修期") {
 		t.Errorf("warranty on the unit's page = %q, want the status and the whole unit's free-repair end", got)
 	}
 	if !eval[bool](b, "free repair period", `!!document.querySelector('#coverages li[data-kind="free_repair"]')`) {
