@@ -34,6 +34,10 @@ const (
 	RoleManager     Role = "manager"      // approvals, metrics
 	RoleIntegrator  Role = "integrator"   // an external system: read-only, no personal data
 	RoleAdmin       Role = "admin"        // reference data: policies, calendars, parts, locations
+	// RoleCustomer is a customer on a unit's page after a one-time code to the phone on record:
+	// one unit (token claim "unit_serial") and that unit's tickets, for 30 minutes. Only the
+	// ticket service mints it (CustomerTokens); an identity provider's token never carries it.
+	RoleCustomer Role = "customer"
 )
 
 // The roles of Sanbao's own services, given to a caller whose client certificate names it.
@@ -45,7 +49,11 @@ const (
 )
 
 // PersonRoles are every role a token may carry, in a stable order.
-var PersonRoles = []Role{RoleServiceDesk, RoleDispatcher, RoleTechnician, RoleWarehouse, RoleDealer,
+var PersonRoles = append(append([]Role{}, StaffRoles...), RoleCustomer)
+
+// StaffRoles are the roles an identity provider's token may carry: every person's role but
+// the customer's.
+var StaffRoles = []Role{RoleServiceDesk, RoleDispatcher, RoleTechnician, RoleWarehouse, RoleDealer,
 	RoleTechnical, RoleManager, RoleIntegrator, RoleAdmin}
 
 // ServiceRoles are the roles of our own services, in a stable order.
@@ -67,6 +75,8 @@ type Caller struct {
 	Org string
 	// TechnicianID is the technician a technician acts as (token claim "technician_id").
 	TechnicianID string
+	// UnitSerial is the one unit a customer acts for (token claim "unit_serial").
+	UnitSerial string
 }
 
 // Has reports whether the caller holds role r.

@@ -17,7 +17,9 @@ func accessDoc(t *testing.T) string {
 	b.WriteString("a test fails when it differs. A method not listed is denied to everyone; `grpc.health.v1` and\n")
 	b.WriteString("server reflection are open. *own organisation*: a dealer's requests are narrowed to the `org`\n")
 	b.WriteString("of its token and another organisation's records are NOT_FOUND; *own jobs*: a technician acts\n")
-	b.WriteString("as the `technician_id` of its token and sees only jobs assigned to it. Actor fields are set\n")
+	b.WriteString("as the `technician_id` of its token and sees only jobs assigned to it; *own unit*: a customer\n")
+	b.WriteString("(a token the ticket service mints on a verified one-time code) reaches only the `unit_serial`\n")
+	b.WriteString("of its token and that unit's tickets, anything else is NOT_FOUND. Actor fields are set\n")
 	b.WriteString("to the caller's `sub`. Personal data (customers' contact and address) is blanked for roles\n")
 	b.WriteString("other than " + roleList(PersonalData) + ", and always for `integrator`.\n")
 	service := ""

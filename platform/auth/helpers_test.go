@@ -1,8 +1,11 @@
 package auth
 
 import (
+	"context"
 	"crypto/tls"
 	"net"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/proto"
 
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	inventoryv1 "github.com/sanbao/sanbao/gen/sanbao/inventory/v1"
@@ -21,9 +25,11 @@ import (
 // world is a TLS gRPC server guarded by auth, serving the four APIs unimplemented (a call that
 // reaches a handler answers UNIMPLEMENTED), and the local CA and issuer that made its identity.
 type world struct {
-	local *Local
-	addr  string
-	clk   *clock.Fake
+	customers *loadingCustomers
+	local     *Local
+	cust      *CustomerTokens
+	addr      string
+	clk       *clock.Fake
 }
 
 func newWorld(t *testing.T) *world {
@@ -45,12 +51,21 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &Guard{Tokens: v}
+	cust, err := OpenCustomerTokens(filepath.Join(t.TempDir(), "customer-token-key.pem"), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := cust.Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &Guard{Tokens: v, Customers: cv}
 	s := grpc.NewServer(grpc.Creds(credentials.NewTLS(rl.ServerConfig())),
 		grpc.ChainUnaryInterceptor(g.Unary), grpc.ChainStreamInterceptor(g.Stream))
 	ticketv1.RegisterTicketServiceServer(s, ticketv1.UnimplementedTicketServiceServer{})
 	ticketv1.RegisterAttachmentServiceServer(s, ticketv1.UnimplementedAttachmentServiceServer{})
-	ticketv1.RegisterCustomerServiceServer(s, ticketv1.UnimplementedCustomerServiceServer{})
+	lc := &loadingCustomers{}
+	ticketv1.RegisterCustomerServiceServer(s, lc)
 	warrantyv1.RegisterWarrantyServiceServer(s, warrantyv1.UnimplementedWarrantyServiceServer{})
 	dispatchv1.RegisterDispatchServiceServer(s, dispatchv1.UnimplementedDispatchServiceServer{})
 	inventoryv1.RegisterInventoryServiceServer(s, inventoryv1.UnimplementedInventoryServiceServer{})
@@ -61,7 +76,22 @@ func newWorld(t *testing.T) *world {
 	}
 	go func() { _ = s.Serve(lis) }()
 	t.Cleanup(s.Stop)
-	return &world{local: local, addr: lis.Addr().String(), clk: clk}
+	return &world{customers: lc, local: local, cust: cust, addr: lis.Addr().String(), clk: clk}
+}
+
+// loadingCustomers is the customer API unimplemented, but a Loader: the stored unit code is the
+// one set in owner (none: the call would create one), so the guard's check-first runs.
+type loadingCustomers struct {
+	ticketv1.UnimplementedCustomerServiceServer
+	owner atomic.Pointer[string]
+}
+
+func (l *loadingCustomers) Load(_ context.Context, _ string, req proto.Message) (proto.Message, error) {
+	o := l.owner.Load()
+	if o == nil {
+		return nil, nil
+	}
+	return &ticketv1.IssueUnitCodeResponse{UnitCode: &ticketv1.UnitCode{UnitSerial: req.(*ticketv1.IssueUnitCodeRequest).GetUnitSerial(), OrganisationId: *o}}, nil
 }
 
 func dial(t *testing.T, addr string, tc *tls.Config, opts ...grpc.DialOption) *grpc.ClientConn {
@@ -92,6 +122,16 @@ func (w *world) token(t *testing.T, p Person) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// customer dials as a customer of unit serial (a token of the customer issuer).
+func (w *world) customer(t *testing.T, serial string) *grpc.ClientConn {
+	t.Helper()
+	tok, err := w.cust.Issue(serial, w.clk.Now(), 30*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.person(t, tok)
 }
 
 // service dials as our own service name (its certificate from the same CA).

@@ -25,6 +25,9 @@ type Guard struct {
 	Tokens *Verifier
 	// TrustDomain of service certificates (default DefaultTrustDomain).
 	TrustDomain string
+	// Customers verifies the customers' tokens (CustomerTokens.Verifier: the ticket service's
+	// own key, role customer only); a token naming its issuer goes to it. Nil: none accepted.
+	Customers *Verifier
 }
 
 // Authenticate returns the caller of ctx's call, or an UNAUTHENTICATED status.
@@ -46,10 +49,21 @@ func (g *Guard) Authenticate(ctx context.Context) (*Caller, error) {
 	if raw == "" {
 		return nil, status.Error(codes.Unauthenticated, "no credentials: present a bearer token (authorization: Bearer …) or a service certificate")
 	}
-	if g.Tokens == nil {
+	return g.Verify(ctx, raw)
+}
+
+// Verify turns a bearer token into its caller: a customer token (its issuer is the customer
+// verifier's) by Customers, any other by Tokens; an UNAUTHENTICATED status when it does not
+// verify. The services' HTTP faces authenticate with it too.
+func (g *Guard) Verify(ctx context.Context, raw string) (*Caller, error) {
+	v := g.Tokens
+	if g.Customers != nil && issuerOf(raw) == g.Customers.Issuer() {
+		v = g.Customers
+	}
+	if v == nil {
 		return nil, status.Error(codes.Unauthenticated, "this server accepts service certificates only")
 	}
-	c, err := g.Tokens.Verify(ctx, raw)
+	c, err := v.Verify(ctx, raw)
 	if err != nil {
 		return nil, status.Error(codes.Unauthenticated, err.Error())
 	}
@@ -134,6 +148,11 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 			return nil, err
 		}
 	}
+	if len(scopes) > 0 && rule.Loads {
+		if err := loadFirst(ctx, info, m, scopes, c); err != nil {
+			return nil, err
+		}
+	}
 	if c.Kind == KindPerson {
 		for _, path := range rule.Actor {
 			setActor(m.ProtoReflect(), path, c.Subject)
@@ -151,7 +170,7 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 		if rule.Handover {
 			break // the handler refused a record the caller does not hold
 		}
-		if !owned(out.ProtoReflect(), s, c) {
+		if !owned(out.ProtoReflect(), s, c, rule.SelfScoped) {
 			return nil, status.Error(codes.NotFound, "not found")
 		}
 	}
@@ -160,6 +179,36 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 		redact(out.ProtoReflect())
 	}
 	return out, nil
+}
+
+// Loader is implemented by a service with Loads methods: Load returns the stored record a
+// scoped mutation would change, as the method's response would hold it (nil: there is none,
+// the call creates it), so the guard checks its owner before anything is written.
+type Loader interface {
+	Load(ctx context.Context, method string, req proto.Message) (proto.Message, error)
+}
+
+// loadFirst refuses a scoped mutation of another's record before its handler runs: NOT_FOUND,
+// as the response check would say, but with nothing written. A service that cannot load is
+// refused (closed, not open).
+func loadFirst(ctx context.Context, info *grpc.UnaryServerInfo, req proto.Message, scopes []Scope, c *Caller) error {
+	l, ok := info.Server.(Loader)
+	if !ok {
+		return status.Errorf(codes.PermissionDenied, "%s: the service cannot check the record's owner first; denied to scoped callers", info.FullMethod)
+	}
+	stored, err := l.Load(ctx, info.FullMethod, req)
+	if err != nil {
+		return err
+	}
+	if stored == nil {
+		return nil
+	}
+	for _, s := range scopes {
+		if !owned(stored.ProtoReflect(), s, c, false) {
+			return status.Error(codes.NotFound, "not found")
+		}
+	}
+	return nil
 }
 
 // Stream is the stream server interceptor: it authenticates and authorises. A scoped caller

@@ -15,13 +15,15 @@ import (
 // TestMatrix calls every RPC of the four services as every role over real TLS (tokens for
 // people, client certificates for our services) and checks the policy table's answer: allowed
 // calls reach the handler (UNIMPLEMENTED here), denied ones are PERMISSION_DENIED, and a scoped
-// caller naming someone else's organisation or technician is PERMISSION_DENIED too.
+// caller naming someone else's organisation or technician is PERMISSION_DENIED too (another
+// unit, for a customer, NOT_FOUND).
 func TestMatrix(t *testing.T) {
 	w := newWorld(t)
 	conns := map[Role]*grpc.ClientConn{}
-	for _, r := range PersonRoles {
+	for _, r := range StaffRoles {
 		conns[r] = w.person(t, w.token(t, Person{Subject: "u-" + string(r), Roles: []Role{r}, Org: "dealer-a", TechnicianID: "tech-a"}))
 	}
+	conns[RoleCustomer] = w.customer(t, "unit-a")
 	for _, r := range ServiceRoles {
 		conns[r] = w.service(t, string(r)[len("service:"):])
 	}
@@ -53,8 +55,12 @@ func TestMatrix(t *testing.T) {
 				msg.Set(f, protoreflect.ValueOfString("someone-else"))
 			})
 			calls++
-			if got != codes.PermissionDenied {
-				t.Errorf("%s as %s with %s=someone-else = %v, want PermissionDenied", m.full, role, f.Name(), got)
+			refused := codes.PermissionDenied
+			if scope == ScopeOwnUnit {
+				refused = codes.NotFound // another unit is as if absent
+			}
+			if got != refused {
+				t.Errorf("%s as %s with %s=someone-else = %v, want %v", m.full, role, f.Name(), got, refused)
 			}
 		}
 	}

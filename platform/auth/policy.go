@@ -20,6 +20,10 @@ const (
 	// ScopeOwnJobs: a technician's own jobs only. Request field technician_id is forced to the
 	// caller's technician id; a response naming another technician is NOT_FOUND.
 	ScopeOwnJobs
+	// ScopeOwnUnit: a customer's one unit only (the unit_serial of its token) and that unit's
+	// tickets. Request field unit_serial is forced to it; a request or a response naming
+	// another unit, or a resource that names no unit, is NOT_FOUND, as if it did not exist.
+	ScopeOwnUnit
 )
 
 // String names the scope as the policy documentation does.
@@ -29,6 +33,8 @@ func (s Scope) String() string {
 		return "own organisation"
 	case ScopeOwnJobs:
 		return "own jobs"
+	case ScopeOwnUnit:
+		return "own unit"
 	default:
 		return "all"
 	}
@@ -44,9 +50,14 @@ type Rule struct {
 	// Personal reports whether the method returns customers' personal data (name, phone,
 	// address); it is redacted for roles that are not in PersonalData.
 	Personal bool
-	// SelfScoped marks a streaming method whose handler narrows a scoped caller itself (the
-	// guard does not see a stream's messages): it calls Authorize and checks the parent's
-	// owner. Scoped callers may stream only such methods.
+	// Loads marks a scoped mutation of a stored record whose owner the request does not name
+	// (a unit code found by serial): before the handler runs, the guard asks the service for
+	// the record (Loader) and answers NOT_FOUND, having written nothing, when it is another's.
+	Loads bool
+	// SelfScoped marks a method whose handler narrows a scoped caller itself (the guard does
+	// not see a stream's messages; an attachment names its ticket, not the ticket's owner): it
+	// calls Authorize and checks the parent's owner. Scoped callers may stream only such
+	// methods; on a unary one the guard still checks the owner fields the response names.
 	SelfScoped bool
 	// Handover marks a method by which a scoped caller hands its own record to someone else
 	// (a technician transfers a job to a colleague): the request is narrowed as usual and the
@@ -90,10 +101,11 @@ func all(roles ...Role) []grant {
 	return g
 }
 
-func org(r Role) grant { return grant{r, ScopeOrg} }
-func own(r Role) grant { return grant{r, ScopeOwnJobs} }
-func one(r Role) grant { return grant{r, ScopeAll} }
-func readers() []grant { return all(RoleManager, RoleIntegrator, RoleAdmin) }
+func org(r Role) grant  { return grant{r, ScopeOrg} }
+func own(r Role) grant  { return grant{r, ScopeOwnJobs} }
+func one(r Role) grant  { return grant{r, ScopeAll} }
+func unit(r Role) grant { return grant{r, ScopeOwnUnit} }
+func readers() []grant  { return all(RoleManager, RoleIntegrator, RoleAdmin) }
 
 // rule builds a rule from grants (and lists of grants).
 func rule(gs ...any) Rule {
@@ -114,6 +126,8 @@ func rule(gs ...any) Rule {
 			r.SelfScoped = true
 		case handover:
 			r.Handover = true
+		case loads:
+			r.Loads = true
 		}
 	}
 	return r
@@ -134,6 +148,11 @@ type handover struct{}
 // handsOver marks a rule Handover.
 var handsOver = handover{}
 
+type loads struct{}
+
+// storedFirst marks a rule Loads.
+var storedFirst = loads{}
+
 // Short names for the table.
 const (
 	desk   = RoleServiceDesk
@@ -147,6 +166,7 @@ const (
 	admin  = RoleAdmin
 	svcT   = RoleTicketService
 	svcD   = RoleDispatchService
+	cust   = RoleCustomer
 )
 
 // policy is THE table: every method of the four services, the roles allowed and their scope.
@@ -279,7 +299,8 @@ var policy = map[string]Rule{
 	inventoryService + "CompareStockingPlan":    rule(all(wh, mgr)),
 
 	// Attachments (ticket service): as their ticket; dealers their organisation's tickets,
-	// technicians the tickets and jobs they work. The bytes (photos may show people and
+	// technicians the tickets and jobs they work, a customer its unit's tickets (the photos and
+	// video of the fault it reports; it deletes nothing). The bytes (photos may show people and
 	// addresses) are not for integrators. Upload and download stream: their handlers scope.
 	// The job pool: stations release, their technicians pick; a technician transfers an accepted
 	// job to a colleague (its technician_id is the caller; to_technician_id the colleague).
@@ -290,12 +311,12 @@ var policy = map[string]Rule{
 	dispatchService + "ListDayJobs":   rule(all(disp, mgr), own(tech), pii),
 
 	// Unit codes for the customer's page (ticket service): staff, and dealers for their own units.
-	customerService + "IssueUnitCode": rule(all(desk, mgr, admin), org(dealer), pii),
+	customerService + "IssueUnitCode": rule(all(desk, mgr, admin), org(dealer), pii, storedFirst),
 
-	attachService + "UploadAttachment":   rule(all(desk, techd, mgr), org(dealer), own(tech), byHandler),
-	attachService + "GetAttachment":      rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech)),
-	attachService + "ListAttachments":    rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech)),
-	attachService + "DownloadAttachment": rule(all(desk, disp, techd, mgr), org(dealer), own(tech), byHandler),
+	attachService + "UploadAttachment":   rule(all(desk, techd, mgr), org(dealer), own(tech), unit(cust), byHandler),
+	attachService + "GetAttachment":      rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech), unit(cust), byHandler),
+	attachService + "ListAttachments":    rule(all(desk, disp, techd, mgr, integ), org(dealer), own(tech), unit(cust), byHandler),
+	attachService + "DownloadAttachment": rule(all(desk, disp, techd, mgr), org(dealer), own(tech), unit(cust), byHandler),
 	attachService + "DeleteAttachment":   rule(all(desk, mgr)),
 }
 

@@ -17,12 +17,16 @@ var scopeFields = map[Scope]struct {
 }{
 	ScopeOrg:     {[]protoreflect.Name{"organisation_id", "dealer_id"}, 1},
 	ScopeOwnJobs: {[]protoreflect.Name{"technician_id"}, 2},
+	ScopeOwnUnit: {[]protoreflect.Name{"unit_serial"}, 1},
 }
 
 // value is the caller's value for a scope's owner fields.
 func (c *Caller) value(s Scope) string {
-	if s == ScopeOwnJobs {
+	switch s {
+	case ScopeOwnJobs:
 		return c.TechnicianID
+	case ScopeOwnUnit:
+		return c.UnitSerial
 	}
 	return c.Org
 }
@@ -45,6 +49,10 @@ func narrow(m protoreflect.Message, s Scope, c *Caller) error {
 			m.Set(f, protoreflect.ValueOfString(want))
 		case want:
 		default:
+			if s == ScopeOwnUnit { // a customer learns nothing of other units, not even that they exist
+				err = status.Error(codes.NotFound, "not found")
+				return
+			}
 			err = status.Errorf(codes.PermissionDenied, "%s %q: this caller may only act on its own (%s)", f.Name(), got, s)
 		}
 	})
@@ -52,10 +60,14 @@ func narrow(m protoreflect.Message, s Scope, c *Caller) error {
 }
 
 // owned reports whether every owner field the response names is the caller's; a response that
-// names another's is answered NOT_FOUND, as if the record did not exist.
-func owned(m protoreflect.Message, s Scope, c *Caller) bool {
-	if s == ScopeOwnJobs {
+// names another's is answered NOT_FOUND, as if the record did not exist. selfScoped: the
+// method's handler has checked the owner of what the response holds (ScopeOwnUnit).
+func owned(m protoreflect.Message, s Scope, c *Caller, selfScoped bool) bool {
+	switch s {
+	case ScopeOwnJobs:
 		return ownJobs(m, c.TechnicianID)
+	case ScopeOwnUnit:
+		return ownUnit(m, c.UnitSerial, selfScoped)
 	}
 	sf := scopeFields[s]
 	want := c.value(s)
@@ -109,6 +121,52 @@ func ownJobs(m protoreflect.Message, technician string) bool {
 				}
 			}
 		}
+	}
+	m.Range(func(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case f.Kind() != protoreflect.MessageKind || f.IsMap():
+		case f.IsList():
+			for j := range v.List().Len() {
+				check(v.List().Get(j).Message())
+			}
+		default:
+			check(v.Message())
+		}
+		return true
+	})
+	return ok
+}
+
+// ownUnit reports whether a response is all about unit serial: the response's own unit_serial
+// if it names one, and every resource in it (level 1, alone or listed) by its unit_serial or
+// its unit's serial. A resource naming no unit is the customer's only when the handler scoped
+// it (selfScoped: an attachment, by its ticket); else it is not (deny by default).
+func ownUnit(m protoreflect.Message, serial string, selfScoped bool) bool {
+	if serial == "" {
+		return false
+	}
+	if f := m.Descriptor().Fields().ByName("unit_serial"); f != nil && f.Kind() == protoreflect.StringKind && !f.IsList() {
+		if got := m.Get(f).String(); got != "" && got != serial {
+			return false
+		}
+	}
+	ok := true
+	check := func(res protoreflect.Message) {
+		if !strings.HasPrefix(string(res.Descriptor().FullName()), "sanbao.") {
+			return // a timestamp, a duration: not a resource
+		}
+		fs := res.Descriptor().Fields()
+		if f := fs.ByName("unit_serial"); f != nil && f.Kind() == protoreflect.StringKind && !f.IsList() {
+			ok = ok && res.Get(f).String() == serial
+			return
+		}
+		if u := fs.ByName("unit"); u != nil && u.Kind() == protoreflect.MessageKind && !u.IsList() && !u.IsMap() {
+			if sf := u.Message().Fields().ByName("serial"); sf != nil && sf.Kind() == protoreflect.StringKind {
+				ok = ok && res.Has(u) && res.Get(u).Message().Get(sf).String() == serial
+				return
+			}
+		}
+		ok = ok && selfScoped
 	}
 	m.Range(func(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		switch {

@@ -18,6 +18,7 @@ import (
 
 var dealerA = &Caller{Subject: "d-a", Kind: KindPerson, Roles: []Role{RoleDealer}, Org: "dealer-a"}
 var techA = &Caller{Subject: "t-a", Kind: KindPerson, Roles: []Role{RoleTechnician}, TechnicianID: "tech-a"}
+var custA = &Caller{Subject: "customer:unit-a", Kind: KindPerson, Roles: []Role{RoleCustomer}, UnitSerial: "unit-a"}
 
 func TestNarrow(t *testing.T) {
 	cases := []struct {
@@ -36,14 +37,20 @@ func TestNarrow(t *testing.T) {
 		{"technician acts as itself", &dispatchv1.CheckInRequest{}, ScopeOwnJobs, techA, &dispatchv1.CheckInRequest{TechnicianId: "tech-a"}},
 		{"technician acting as another refused", &dispatchv1.CheckInRequest{TechnicianId: "tech-b"}, ScopeOwnJobs, techA, nil},
 		{"token without an organisation refused", &warrantyv1.ListUnitsRequest{}, ScopeOrg, &Caller{Roles: []Role{RoleDealer}}, nil},
+		{"customer's unit filled in", &ticketv1.IssueUnitCodeRequest{}, ScopeOwnUnit, custA, &ticketv1.IssueUnitCodeRequest{UnitSerial: "unit-a"}},
+		{"customer naming another unit refused", &ticketv1.IssueUnitCodeRequest{UnitSerial: "unit-b"}, ScopeOwnUnit, custA, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := proto.Clone(tc.in)
 			err := narrow(m.ProtoReflect(), tc.scope, tc.caller)
 			if tc.want == nil {
-				if status.Code(err) != codes.PermissionDenied {
-					t.Fatalf("narrow(%v) = %v, want PermissionDenied", tc.in, err)
+				want := codes.PermissionDenied
+				if tc.scope == ScopeOwnUnit {
+					want = codes.NotFound // another unit is as if absent
+				}
+				if status.Code(err) != want {
+					t.Fatalf("narrow(%v) = %v, want %v", tc.in, err, want)
 				}
 				return
 			}
@@ -64,24 +71,35 @@ func TestOwned(t *testing.T) {
 		scope  Scope
 		caller *Caller
 		want   bool
+		self   bool // the handler scoped it
 	}{
-		{"own unit", &warrantyv1.GetUnitResponse{Unit: &warrantyv1.Unit{DealerId: "dealer-a"}}, ScopeOrg, dealerA, true},
-		{"another's unit", &warrantyv1.GetUnitResponse{Unit: &warrantyv1.Unit{DealerId: "dealer-b"}}, ScopeOrg, dealerA, false},
-		{"another's ticket", &ticketv1.GetTicketResponse{Ticket: &ticketv1.Ticket{OrganisationId: "dealer-b"}}, ScopeOrg, dealerA, false},
-		{"a list with another's ticket", &ticketv1.ListTicketsResponse{Tickets: []*ticketv1.Ticket{{OrganisationId: "dealer-a"}, {OrganisationId: "dealer-b"}}}, ScopeOrg, dealerA, false},
-		{"own job", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"}}}, ScopeOwnJobs, techA, true},
+		{"own unit", &warrantyv1.GetUnitResponse{Unit: &warrantyv1.Unit{DealerId: "dealer-a"}}, ScopeOrg, dealerA, true, false},
+		{"another's unit", &warrantyv1.GetUnitResponse{Unit: &warrantyv1.Unit{DealerId: "dealer-b"}}, ScopeOrg, dealerA, false, false},
+		{"another's ticket", &ticketv1.GetTicketResponse{Ticket: &ticketv1.Ticket{OrganisationId: "dealer-b"}}, ScopeOrg, dealerA, false, false},
+		{"a list with another's ticket", &ticketv1.ListTicketsResponse{Tickets: []*ticketv1.Ticket{{OrganisationId: "dealer-a"}, {OrganisationId: "dealer-b"}}}, ScopeOrg, dealerA, false, false},
+		{"own job", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"}}}, ScopeOwnJobs, techA, true, false},
 		{"own job, once offered to another", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"},
-			PreviousAssignments: []*dispatchv1.Assignment{{TechnicianId: "tech-b"}}}}, ScopeOwnJobs, techA, true},
+			PreviousAssignments: []*dispatchv1.Assignment{{TechnicianId: "tech-b"}}}}, ScopeOwnJobs, techA, true, false},
 		{"own job, parts from another's van", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"},
-			PartsReservation: &dispatchv1.PartsReservation{TechnicianId: "tech-b"}}}, ScopeOwnJobs, techA, true},
-		{"own jobs listed", &dispatchv1.ListJobsResponse{Jobs: []*dispatchv1.Job{{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"}}}}, ScopeOwnJobs, techA, true},
-		{"another's job listed", &dispatchv1.ListJobsResponse{Jobs: []*dispatchv1.Job{{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-b"}}}}, ScopeOwnJobs, techA, false},
-		{"another's job", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-b"}}}, ScopeOwnJobs, techA, false},
-		{"another's return", &inventoryv1.GetReturnResponse{OldPartReturn: &inventoryv1.OldPartReturn{OrganisationId: "dealer-b"}}, ScopeOrg, dealerA, false},
+			PartsReservation: &dispatchv1.PartsReservation{TechnicianId: "tech-b"}}}, ScopeOwnJobs, techA, true, false},
+		{"own jobs listed", &dispatchv1.ListJobsResponse{Jobs: []*dispatchv1.Job{{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-a"}}}}, ScopeOwnJobs, techA, true, false},
+		{"another's job listed", &dispatchv1.ListJobsResponse{Jobs: []*dispatchv1.Job{{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-b"}}}}, ScopeOwnJobs, techA, false, false},
+		{"another's job", &dispatchv1.GetJobResponse{Job: &dispatchv1.Job{Assignment: &dispatchv1.Assignment{TechnicianId: "tech-b"}}}, ScopeOwnJobs, techA, false, false},
+		{"another's return", &inventoryv1.GetReturnResponse{OldPartReturn: &inventoryv1.OldPartReturn{OrganisationId: "dealer-b"}}, ScopeOrg, dealerA, false, false},
+		{"customer's own unit's ticket", &ticketv1.GetTicketResponse{Ticket: &ticketv1.Ticket{Unit: &ticketv1.Unit{Serial: "unit-a"}}}, ScopeOwnUnit, custA, true, false},
+		{"another unit's ticket", &ticketv1.GetTicketResponse{Ticket: &ticketv1.Ticket{Unit: &ticketv1.Unit{Serial: "unit-b"}}}, ScopeOwnUnit, custA, false, false},
+		{"a ticket naming no unit", &ticketv1.GetTicketResponse{Ticket: &ticketv1.Ticket{Id: "t"}}, ScopeOwnUnit, custA, false, false},
+		{"a list with another unit's ticket", &ticketv1.ListTicketsResponse{Tickets: []*ticketv1.Ticket{
+			{Unit: &ticketv1.Unit{Serial: "unit-a"}}, {Unit: &ticketv1.Unit{Serial: "unit-b"}}}}, ScopeOwnUnit, custA, false, false},
+		{"another unit's code", &ticketv1.IssueUnitCodeResponse{UnitCode: &ticketv1.UnitCode{UnitSerial: "unit-b"}}, ScopeOwnUnit, custA, false, false},
+		{"own unit's code", &ticketv1.IssueUnitCodeResponse{UnitCode: &ticketv1.UnitCode{UnitSerial: "unit-a"}}, ScopeOwnUnit, custA, true, false},
+		{"an attachment its handler scoped", &ticketv1.GetAttachmentResponse{Attachment: &ticketv1.Attachment{Id: "a"}}, ScopeOwnUnit, custA, true, true},
+		{"an attachment nobody scoped", &ticketv1.GetAttachmentResponse{Attachment: &ticketv1.Attachment{Id: "a"}}, ScopeOwnUnit, custA, false, false},
+		{"a customer token naming no unit", &ticketv1.GetTicketResponse{}, ScopeOwnUnit, &Caller{Roles: []Role{RoleCustomer}}, false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := owned(tc.resp.ProtoReflect(), tc.scope, tc.caller); got != tc.want {
+			if got := owned(tc.resp.ProtoReflect(), tc.scope, tc.caller, tc.self); got != tc.want {
 				t.Errorf("owned(%v) = %v, want %v", tc.resp, got, tc.want)
 			}
 		})

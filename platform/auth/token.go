@@ -25,6 +25,9 @@ type TokenConfig struct {
 	Leeway     time.Duration             // clock skew allowed on exp/nbf/iat (default 1 minute)
 	Algorithms []jose.SignatureAlgorithm // allowed algorithms (default DefaultAlgorithms)
 	Clock      clock.Clock               // default clock.System
+	// Roles are the roles a token may grant (default StaffRoles: never the customer's, which
+	// only CustomerTokens' own verifier accepts); others are dropped.
+	Roles []Role
 }
 
 // Verifier verifies bearer tokens (signed JWTs) and turns them into callers. A token that
@@ -66,6 +69,9 @@ func NewVerifier(cfg TokenConfig) (*Verifier, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
 	}
+	if len(cfg.Roles) == 0 {
+		cfg.Roles = StaffRoles
+	}
 	return &Verifier{cfg: cfg, cache: map[string]cached{}}, nil
 }
 
@@ -74,7 +80,11 @@ type Claims struct {
 	Roles        []string `json:"roles,omitempty"`
 	Org          string   `json:"org,omitempty"`
 	TechnicianID string   `json:"technician_id,omitempty"`
+	UnitSerial   string   `json:"unit_serial,omitempty"`
 }
+
+// Issuer is the issuer (iss) tokens must name.
+func (v *Verifier) Issuer() string { return v.cfg.Issuer }
 
 // ErrToken is wrapped by every reason a token is refused.
 var ErrToken = errors.New("invalid token")
@@ -135,13 +145,16 @@ func (v *Verifier) verify(ctx context.Context, raw string, now time.Time) (*Call
 	}, v.cfg.Leeway); err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrToken, err)
 	}
-	c := &Caller{Subject: std.Subject, Kind: KindPerson, Org: own.Org, TechnicianID: own.TechnicianID}
+	c := &Caller{Subject: std.Subject, Kind: KindPerson, Org: own.Org, TechnicianID: own.TechnicianID, UnitSerial: own.UnitSerial}
 	for _, r := range own.Roles {
-		for _, known := range PersonRoles {
+		for _, known := range v.cfg.Roles {
 			if Role(r) == known {
 				c.Roles = append(c.Roles, known)
 			}
 		}
+	}
+	if c.Has(RoleCustomer) && c.UnitSerial == "" {
+		return nil, time.Time{}, fmt.Errorf("%w: a customer token names no unit (unit_serial)", ErrToken)
 	}
 	return c, std.Expiry.Time(), nil
 }

@@ -49,6 +49,13 @@ type Service interface {
 	Start(ctx context.Context, p *Platform) error
 }
 
+// CustomerTokenMinter is a Service that mints customers' one-unit tokens (the ticket
+// service): unless Security.CustomerTokenKey says otherwise, its key is
+// <data dir>/customer-token-key.pem.
+type CustomerTokenMinter interface {
+	MintsCustomerTokens()
+}
+
 // Platform is the infrastructure a started service uses.
 type Platform struct {
 	Name    string
@@ -59,6 +66,9 @@ type Platform struct {
 	Clock   clock.Clock
 	Timers  *timer.Runner
 	Metrics prometheus.Registerer
+	// CustomerTokens mints the customers' one-unit tokens the guard accepts (nil: insecure, or
+	// no Security.CustomerTokenKey).
+	CustomerTokens *auth.CustomerTokens
 
 	relay     *outbox.Relay
 	consumers []*events.Consumer
@@ -195,9 +205,12 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 		opts.TracerProvider = tp
 	}
 	m := newMetrics()
+	if _, ok := svc.(CustomerTokenMinter); ok && cfg.Security.CustomerTokenKey == "" {
+		cfg.Security.CustomerTokenKey = filepath.Join(cfg.DataDir, "customer-token-key.pem")
+	}
 
 	// 1. gRPC edge and metrics.
-	sopts, err := cfg.Security.serverOptions(opts.Clock, log.Named("auth"))
+	sopts, customers, err := cfg.Security.serverOptions(opts.Clock, log.Named("auth"))
 	if err != nil {
 		return err
 	}
@@ -304,7 +317,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 	})
 	g.Go(func() error {
 		defer stopServer()
-		return runPlatform(gctx, cfg, log, svc, opts, srv, m)
+		return runPlatform(gctx, cfg, log, svc, opts, srv, m, customers)
 	})
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
@@ -315,7 +328,7 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Opt
 }
 
 // runPlatform does steps 2–5 and the shutdown of what they started.
-func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Options, srv *rpc.Server, m *metrics) error {
+func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, opts Options, srv *rpc.Server, m *metrics, customers *auth.CustomerTokens) error {
 	// 2. Store.
 	path := filepath.Join(cfg.DataDir, cfg.Name+".db")
 	var db *store.DB
@@ -390,19 +403,20 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 		ropts.Tracer = opts.TracerProvider
 	}
 	p := &Platform{
-		Name:     cfg.Name,
-		Log:      log,
-		DB:       db,
-		NC:       nc,
-		JS:       js,
-		Clock:    opts.Clock,
-		Timers:   timer.NewRunner(db, opts.Clock, log.Named("timer"), ropts),
-		Metrics:  m.reg,
-		relay:    outbox.NewRelay(db, js, log.Named("relay"), outbox.RelayOptions{Source: "/sanbao/" + cfg.Name, Tracer: opts.TracerProvider}),
-		observe:  func(consumer, result string) { m.consTotal.WithLabelValues(consumer, result).Inc() },
-		tracer:   opts.TracerProvider,
-		security: cfg.Security,
-		shutdown: cfg.ShutdownTimeout,
+		Name:           cfg.Name,
+		Log:            log,
+		DB:             db,
+		NC:             nc,
+		JS:             js,
+		Clock:          opts.Clock,
+		Timers:         timer.NewRunner(db, opts.Clock, log.Named("timer"), ropts),
+		Metrics:        m.reg,
+		CustomerTokens: customers,
+		relay:          outbox.NewRelay(db, js, log.Named("relay"), outbox.RelayOptions{Source: "/sanbao/" + cfg.Name, Tracer: opts.TracerProvider}),
+		observe:        func(consumer, result string) { m.consTotal.WithLabelValues(consumer, result).Inc() },
+		tracer:         opts.TracerProvider,
+		security:       cfg.Security,
+		shutdown:       cfg.ShutdownTimeout,
 	}
 	m.watchStore(p)
 	if err := svc.Start(ctx, p); err != nil {

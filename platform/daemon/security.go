@@ -31,6 +31,11 @@ type Security struct {
 	TokenIssuer   string        // required "iss"
 	TokenAudience string        // required "aud"
 	TokenLeeway   time.Duration // allowed clock skew
+	// CustomerTokenKey is the PEM key (ECDSA P-256, made on first start, mode 0600) the
+	// service signs and verifies customers' short-lived tokens with (auth.CustomerTokens):
+	// the ticket service's, which mints them on a verified one-time code. Empty: no customer
+	// tokens accepted.
+	CustomerTokenKey string
 	// Insecure serves and dials plaintext and authenticates nobody (a warning is logged).
 	Insecure bool
 }
@@ -44,6 +49,7 @@ func (s *Security) registerFlags(fs *flag.FlagSet, env *Env) {
 	fs.StringVar(&s.TokenIssuer, "token-issuer", env.String("SANBAO_TOKEN_ISSUER", s.TokenIssuer), "required token issuer (iss) [SANBAO_TOKEN_ISSUER]")
 	fs.StringVar(&s.TokenAudience, "token-audience", env.String("SANBAO_TOKEN_AUDIENCE", s.TokenAudience), "required token audience (aud) [SANBAO_TOKEN_AUDIENCE]")
 	fs.DurationVar(&s.TokenLeeway, "token-leeway", env.Duration("SANBAO_TOKEN_LEEWAY", s.TokenLeeway), "clock skew allowed on token times (default 1m) [SANBAO_TOKEN_LEEWAY]")
+	fs.StringVar(&s.CustomerTokenKey, "customer-token-key", env.String("SANBAO_CUSTOMER_TOKEN_KEY", s.CustomerTokenKey), "PEM key of customers' one-unit tokens, made on first start (ticket service; default <data-dir>/customer-token-key.pem there) [SANBAO_CUSTOMER_TOKEN_KEY]")
 	fs.BoolVar(&s.Insecure, "insecure", env.Bool("SANBAO_INSECURE", s.Insecure), "serve and dial plaintext, authenticate nobody: never with real customers [SANBAO_INSECURE]")
 }
 
@@ -75,24 +81,34 @@ func (s Security) PeerOptions() (rpc.ClientOptions, error) {
 	return rpc.ClientOptions{Creds: credentials.NewTLS(rl.ClientConfig())}, nil
 }
 
-// serverOptions returns the gRPC server's credentials and guard.
-func (s Security) serverOptions(clk clock.Clock, log *zap.Logger) (rpc.ServerOptions, error) {
+// serverOptions returns the gRPC server's credentials and guard, and the customer tokens when
+// configured.
+func (s Security) serverOptions(clk clock.Clock, log *zap.Logger) (rpc.ServerOptions, *auth.CustomerTokens, error) {
 	if s.Insecure {
 		log.Warn("INSECURE: serving plaintext gRPC without authentication (--insecure); never run it so with real customers")
-		return rpc.ServerOptions{}, nil
+		return rpc.ServerOptions{}, nil, nil
 	}
 	rl, err := auth.NewReloader(auth.Files{Cert: s.TLSCert, Key: s.TLSKey, CA: s.TLSCA})
 	if err != nil {
-		return rpc.ServerOptions{}, err
+		return rpc.ServerOptions{}, nil, err
 	}
 	g := &auth.Guard{TrustDomain: s.TrustDomain}
 	if s.TokenJWKS != "" {
 		if g.Tokens, err = auth.NewVerifier(auth.TokenConfig{Keys: auth.NewKeySource(s.TokenJWKS), Issuer: s.TokenIssuer,
 			Audience: s.TokenAudience, Leeway: s.TokenLeeway, Clock: clk}); err != nil {
-			return rpc.ServerOptions{}, fmt.Errorf("tokens: %w", err)
+			return rpc.ServerOptions{}, nil, fmt.Errorf("tokens: %w", err)
 		}
 	} else {
 		log.Warn("no token issuer configured (--token-jwks): only Sanbao's own services can call")
+	}
+	var ct *auth.CustomerTokens
+	if s.CustomerTokenKey != "" {
+		if ct, err = auth.OpenCustomerTokens(s.CustomerTokenKey, clk); err != nil {
+			return rpc.ServerOptions{}, nil, err
+		}
+		if g.Customers, err = ct.Verifier(); err != nil {
+			return rpc.ServerOptions{}, nil, err
+		}
 	}
 	log.Info("TLS on; callers authenticated", zap.String("cert", s.TLSCert), zap.String("jwks", s.TokenJWKS),
 		zap.String("issuer", s.TokenIssuer), zap.String("audience", s.TokenAudience))
@@ -100,7 +116,7 @@ func (s Security) serverOptions(clk clock.Clock, log *zap.Logger) (rpc.ServerOpt
 		Creds:  credentials.NewTLS(rl.ServerConfig()),
 		Unary:  []grpc.UnaryServerInterceptor{g.Unary},
 		Stream: []grpc.StreamServerInterceptor{g.Stream},
-	}, nil
+	}, ct, nil
 }
 
 // natsOptions is the NATS TLS option for a tls:// URL: the server verified against the CA and

@@ -145,6 +145,16 @@ func (s *Service) DialAs(t testing.TB, p auth.Person) *grpc.ClientConn {
 	if err != nil {
 		t.Fatalf("token: %v", err)
 	}
+	return s.DialToken(t, tok)
+}
+
+// DialToken returns a connection to a service started with Auth that presents the bearer
+// token tok (a customer's, say) over TLS. It is closed at cleanup.
+func (s *Service) DialToken(t testing.TB, tok string) *grpc.ClientConn {
+	t.Helper()
+	if s.auth == nil {
+		t.Fatal("svctest: DialToken needs Options.Auth")
+	}
 	tc, err := auth.ClientCA(s.auth.CAFile())
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,8 @@
 package ticket
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"github.com/sanbao/sanbao/platform/auth"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -88,12 +85,4 @@ func (c AttachmentConfig) open(dataDir string) (blob.Store, error) {
 		return blob.NewS3(c.S3)
 	}
 	return nil, fmt.Errorf("--attachments-store %q: want dir or s3", c.Store)
-}
-
-// noTokens refuses every bearer token: a server without --token-jwks takes services' certificates
-// only, and browsers present no certificate.
-type noTokens struct{}
-
-func (noTokens) Verify(context.Context, string) (*auth.Caller, error) {
-	return nil, errors.New("this server accepts no tokens (no --token-jwks)")
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
@@ -161,6 +163,43 @@ func TestCustomerSession(t *testing.T) {
 		}
 	}
 
+	// The session is a customer token the guard checks like any other: unit A's tickets'
+	// attachments, nothing of B's, and no staff method.
+	custConn := run.DialToken(t, sess.Token)
+	custAtt := ticketv1.NewAttachmentServiceClient(custConn)
+	if _, err := custAtt.ListAttachments(ctx, &ticketv1.ListAttachmentsRequest{TicketId: ticketA}); err != nil {
+		t.Errorf("customer lists its ticket's attachments: %v", err)
+	}
+	if _, err := custAtt.ListAttachments(ctx, &ticketv1.ListAttachmentsRequest{TicketId: ticketB}); status.Code(err) != codes.NotFound {
+		t.Errorf("customer of A lists B's attachments = %v, want NotFound", err)
+	}
+	// B's photo, uploaded by the desk: A's customer cannot read its record or its bytes.
+	deskTok := mustIssue(t, local, desk)
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/tickets/"+ticketB+"/attachments?kind=photo&request_id=desk-b", bytes.NewReader(png(512)))
+	req.Header.Set("Authorization", "Bearer "+deskTok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var photoB ticketv1.Attachment
+	bodyB, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || protojson.Unmarshal(bodyB, &photoB) != nil {
+		t.Fatalf("desk upload to B = %d %s", resp.StatusCode, bodyB)
+	}
+	if _, err := custAtt.GetAttachment(ctx, &ticketv1.GetAttachmentRequest{Id: photoB.GetId()}); status.Code(err) != codes.NotFound {
+		t.Errorf("customer of A reads B's photo record = %v, want NotFound", err)
+	}
+	if code, body := call("GET", "/v1/attachments/"+photoB.GetId()+"/content", sess.Token, nil); code != http.StatusNotFound {
+		t.Errorf("customer of A downloads B's photo = %d %.100s, want 404", code, body)
+	}
+	if _, err := ticketv1.NewTicketServiceClient(custConn).GetTicket(ctx, &ticketv1.GetTicketRequest{TicketId: ticketA}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("customer GetTicket = %v, want PermissionDenied (the tracking view is the customer's)", err)
+	}
+	if _, err := ticketv1.NewCustomerServiceClient(custConn).IssueUnitCode(ctx, &ticketv1.IssueUnitCodeRequest{UnitSerial: "SN-B", ProductLine: "x"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("customer IssueUnitCode = %v, want PermissionDenied", err)
+	}
+
 	// Reporting a problem with the session opens a ticket with the unit known, once per report.
 	report := map[string]any{"requestId": "page-1", "kind": "TICKET_KIND_REPAIR", "symptom": "机器不启动"}
 	var numbers []string
@@ -179,6 +218,46 @@ func TestCustomerSession(t *testing.T) {
 	if err != nil || got.GetTicket().GetUnit().GetSerial() != "SN-A" || got.GetTicket().GetCustomer().GetContact().GetPhone() != "13900000001" ||
 		got.GetTicket().GetChannel() != ticketv1.Channel_CHANNEL_WEB {
 		t.Errorf("reported ticket = %v, %v; want unit SN-A, the customer on record, channel web", got.GetTicket(), err)
+	}
+	if got.GetTicket().GetCreatedBy() != "customer:SN-A" {
+		t.Errorf("reported ticket created by %q, want the customer of SN-A", got.GetTicket().GetCreatedBy())
+	}
+	// A photo of the fault lands on the reported ticket, the customer's own only.
+	upload := func(number, query string, body []byte) (int, []byte) {
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/c/"+codeA+"/tickets/"+number+"/attachments?"+query, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+sess.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	photo := png(2048)
+	code, body = upload(numbers[0], "kind=photo&filename=fault.png&request_id=p1&sha256="+hexSum(photo), photo)
+	var rec ticketv1.Attachment
+	if code != http.StatusCreated || protojson.Unmarshal(body, &rec) != nil || rec.GetContentType() != "image/png" || rec.GetUploadedBy() != "customer:SN-A" {
+		t.Fatalf("customer photo upload = %d %s", code, body)
+	}
+	listed, err := ticketv1.NewAttachmentServiceClient(run.DialAs(t, desk)).ListAttachments(ctx, &ticketv1.ListAttachmentsRequest{TicketId: numbers[0]})
+	if err != nil || len(listed.GetAttachments()) != 1 || listed.GetAttachments()[0].GetId() != rec.GetId() {
+		t.Errorf("the desk sees %v, %v; want the customer's photo", listed.GetAttachments(), err)
+	}
+	for _, tc := range []struct {
+		name, number, query string
+		body                []byte
+		want                int
+	}{
+		{"B's ticket", ticketB, "kind=photo&request_id=p2", photo, http.StatusNotFound},
+		{"a document", numbers[0], "kind=document&request_id=p3", []byte("%PDF-1.4 x"), http.StatusBadRequest},
+		{"HTML called a photo", numbers[0], "kind=photo&request_id=p4", []byte("<html><script>alert(1)</script></html>"), http.StatusBadRequest},
+		{"a wrong checksum", numbers[0], "kind=photo&request_id=p5&sha256=" + hexSum([]byte("other")), photo, http.StatusBadRequest},
+		{"a job's evidence", numbers[0], "kind=photo&request_id=p6&job_id=j1", photo, http.StatusBadRequest},
+	} {
+		if code, body := upload(tc.number, tc.query, tc.body); code != tc.want {
+			t.Errorf("customer upload, %s = %d %s, want %d", tc.name, code, body, tc.want)
+		}
 	}
 	if code, _ := call("POST", "/v1/c/"+codeB+"/tickets", sess.Token, report); code != http.StatusNotFound {
 		t.Errorf("report on B with A's session = %d, want 404", code)

@@ -3,6 +3,7 @@ package ticket_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
@@ -56,6 +59,20 @@ func TestCustomerUnitPage(t *testing.T) {
 	codeA, codeB := issue("ia", "SN-A", "dealer-a"), issue("ib", "SN-B", "dealer-b")
 	if again := issue("ia2", "SN-A", "dealer-a"); again != codeA || len(codeA) != 10 || codeA == codeB {
 		t.Fatalf("codes = %s, %s, again %s; want one 10-character code per unit", codeA, codeB, again)
+	}
+	// Another dealer's IssueUnitCode on B's serial is refused before it writes: B's code keeps
+	// its contact (no overwrite), and a dealer's own serial still works.
+	asDealerA := ticketv1.NewCustomerServiceClient(run.DialAs(t, auth.Person{Subject: "da", Roles: []auth.Role{auth.RoleDealer}, Org: "dealer-a"}))
+	if _, err := asDealerA.IssueUnitCode(ctx, &ticketv1.IssueUnitCodeRequest{RequestId: "steal", UnitSerial: "SN-B", ProductLine: "diesel-engine",
+		Contact: &typev1.Contact{Name: "Mallory", Phone: "13700000000"}}); status.Code(err) != codes.NotFound {
+		t.Errorf("dealer A's IssueUnitCode on dealer B's unit = %v, want NotFound", err)
+	}
+	if got, err := cust.IssueUnitCode(ctx, &ticketv1.IssueUnitCodeRequest{RequestId: "ib3", UnitSerial: "SN-B", ProductLine: "diesel-engine"}); err != nil ||
+		got.GetUnitCode().GetContact().GetPhone() == "13700000000" || got.GetUnitCode().GetOrganisationId() != "dealer-b" {
+		t.Errorf("B's code after the refused call = %v, %v; want dealer B's, contact untouched", got.GetUnitCode(), err)
+	}
+	if got, err := asDealerA.IssueUnitCode(ctx, &ticketv1.IssueUnitCodeRequest{RequestId: "own", UnitSerial: "SN-A", ProductLine: "diesel-engine"}); err != nil || got.GetUnitCode().GetCode() != codeA {
+		t.Errorf("dealer A on its own unit = %v, %v; want code %s", got.GetUnitCode(), err, codeA)
 	}
 	open := func(rid, serial, name string) string {
 		tk := consultation("cust-" + rid)
@@ -178,5 +195,124 @@ func TestLookupLimitPerAddress(t *testing.T) {
 	}
 	if limited == 0 {
 		t.Error("40 guessed codes from one address at once never limited")
+	}
+}
+
+// TestLookupLimitBehindAProxy: behind a trusted proxy (the console) the per-address limit keys
+// on the customer's address it forwards, so customers behind one console do not share one
+// bucket; a client that is not a trusted proxy cannot pick its key with X-Forwarded-For.
+func TestLookupLimitBehindAProxy(t *testing.T) {
+	lookups := func(t *testing.T, trusted string) (limitedSame, limitedSpread int) {
+		cfg := ticket.DefaultConfig()
+		cfg.WarrantyAddr, cfg.DispatchAddr = "127.0.0.1:1", "127.0.0.1:1"
+		cfg.Daemon.Security.Insecure = true
+		cfg.TrustedProxies = trusted
+		svc, err := ticket.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(svc.Close)
+		ns := natstest.Run(t)
+		ns.Streams(t, "dispatch")
+		svctest.Start(t, svc, svctest.Options{Name: "ticket", Clock: clock.NewFake(t0), NATS: ns})
+		srv := httptest.NewServer(svc.AttachmentHandler())
+		t.Cleanup(srv.Close)
+		get := func(i int, from string) bool {
+			req, _ := http.NewRequest("GET", srv.URL+"/v1/c/"+strings.Repeat(string("0123456789ABCDEFGHJK"[i%20]), 10), nil)
+			req.Header.Set("X-Forwarded-For", from)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			return resp.StatusCode == http.StatusTooManyRequests
+		}
+		// 20 lookups, each from its own forwarded address (a new bucket each when believed).
+		for i := range 20 {
+			if get(i, fmt.Sprintf("198.51.100.%d", i+1)) {
+				limitedSpread++
+			}
+		}
+		// 30 from one forwarded address.
+		for i := range 30 {
+			if get(i, "203.0.113.50") {
+				limitedSame++
+			}
+		}
+		return limitedSame, limitedSpread
+	}
+	t.Run("trusted console", func(t *testing.T) {
+		same, spread := lookups(t, "127.0.0.1/32,::1/128")
+		if spread != 0 {
+			t.Errorf("20 customers behind the console, one lookup each: %d limited, want none", spread)
+		}
+		if same == 0 {
+			t.Error("30 lookups of one customer behind the console never limited")
+		}
+	})
+	t.Run("nobody trusted (the default)", func(t *testing.T) {
+		_, spread := lookups(t, "")
+		if spread == 0 {
+			t.Error("a spoofed X-Forwarded-For from an untrusted peer was believed: 20 lookups never limited")
+		}
+	})
+	if _, err := ticket.New(func() ticket.Config {
+		c := ticket.DefaultConfig()
+		c.TrustedProxies = "10.0.0.0/99"
+		return c
+	}()); err == nil || !strings.Contains(err.Error(), "trusted-proxies") {
+		t.Errorf("a bad --trusted-proxies = %v, want refused naming the flag", err)
+	}
+}
+
+// TestUnitPageWarranty: the unit's page shows its warranty as warranty-rules computes it today
+// (in warranty, each period's end date); a unit warranty does not know leaves the page
+// without it (so does warranty being unreachable: TestCustomerUnitPage runs without it).
+func TestUnitPageWarranty(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	srv := httptest.NewServer(e.svc.AttachmentHandler())
+	t.Cleanup(srv.Close)
+	cust := ticketv1.NewCustomerServiceClient(e.run.Conn)
+	issue := func(serial string) string {
+		resp, err := cust.IssueUnitCode(ctx, &ticketv1.IssueUnitCodeRequest{RequestId: "code-" + serial, UnitSerial: serial, ProductLine: "instrument"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetUnitCode().GetCode()
+	}
+	known, unknown := issue("SN-1"), issue("SN-NOBODY")
+	view := func(code string) *ticketv1.UnitView {
+		resp, err := http.Get(srv.URL + "/v1/c/" + code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		v := &ticketv1.UnitView{}
+		if resp.StatusCode != http.StatusOK || protojson.Unmarshal(b, v) != nil {
+			t.Fatalf("GET /v1/c/%s = %d %s", code, resp.StatusCode, b)
+		}
+		return v
+	}
+	e.startWarranty() // SN-1 sold 175 days ago under the instrument template
+	w := view(known).GetWarranty()
+	if w == nil {
+		t.Fatal("no warranty on SN-1's page")
+	}
+	if !w.GetInWarranty() || w.GetAsOfDate() == nil {
+		t.Fatalf("warranty of SN-1 = %v, want in warranty as of today", w)
+	}
+	free := false
+	for _, c := range w.GetCoverages() {
+		if c.GetKind() == "free_repair" {
+			free = c.GetActive() && (c.GetEndDate() != nil || c.GetUnlimited())
+		}
+	}
+	if !free {
+		t.Errorf("coverages = %v, want an active free_repair period with its end date", w.GetCoverages())
+	}
+	if v := view(unknown); v.GetWarranty() != nil {
+		t.Errorf("a unit warranty does not know shows %v", v.GetWarranty())
 	}
 }

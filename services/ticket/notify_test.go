@@ -29,6 +29,19 @@ func (b *sentBox) Send(_ context.Context, m notify.Message) error {
 	return nil
 }
 
+// template returns the ticket's messages of template tpl.
+func (b *sentBox) template(ticketID, tpl string) []notify.Message {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []notify.Message
+	for _, m := range b.msgs {
+		if m.Params["ticket_id"] == ticketID && m.Template == tpl {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // find returns the ticket's messages of template "ticket.received".
 func (b *sentBox) find(ticketID string) []notify.Message {
 	b.mu.Lock()

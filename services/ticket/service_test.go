@@ -24,6 +24,7 @@ import (
 	"github.com/sanbao/sanbao/platform/clock"
 	"github.com/sanbao/sanbao/platform/events"
 	"github.com/sanbao/sanbao/platform/natstest"
+	"github.com/sanbao/sanbao/platform/notify"
 	"github.com/sanbao/sanbao/platform/svctest"
 	"github.com/sanbao/sanbao/services/dispatch"
 	"github.com/sanbao/sanbao/services/ticket"
@@ -166,6 +167,8 @@ type env struct {
 	dGate    *gate
 	warranty *svctest.Service
 	dispatch *svctest.Service
+	box      *sentBox // the customer's messages
+	svc      *ticket.Service
 	seq      int
 }
 
@@ -181,6 +184,8 @@ func start(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
+	e.box, e.svc = &sentBox{}, svc
+	svc.SetNotifier(notify.Router{notify.SMS: e.box, notify.Email: e.box})
 	e.run = svctest.Start(t, svc, svctest.Options{Name: "ticket", Clock: e.clock, NATS: ns})
 	e.c = ticketv1.NewTicketServiceClient(e.run.Conn)
 	return e
@@ -341,8 +346,43 @@ func TestWarrantyDownAtIntake(t *testing.T) {
 		t.Errorf("triage = %v, want FREE with the policy and its clauses", tri)
 	}
 	jobID := got.GetJobs()[0].GetJobId()
+	// The customer is told who comes and when: the technician's display name and the
+	// expected arrival, on the ticket, its tracking view and the "assigned" message.
+	if j := got.GetJobs()[0]; j.GetTechnicianName() != "Li" || j.GetEtaTime() == nil {
+		t.Errorf("assigned job = %v, want technician Li with an ETA", j)
+	}
+	message := func(tpl string) notify.Message {
+		var m notify.Message
+		natstest.Eventually(t, 10*time.Second, func() error {
+			if _, err := e.run.Platform.Timers.FireDue(ctx); err != nil {
+				return err
+			}
+			ms := e.box.template(tk.GetId(), tpl)
+			if len(ms) == 0 {
+				return fmt.Errorf("no %s message yet", tpl)
+			}
+			m = ms[0]
+			return nil
+		})
+		return m
+	}
+	for _, tpl := range []string{"ticket.technician_assigned"} {
+		m := message(tpl)
+		if m.Params["technician_name"] != "Li" || m.Params["eta"] == "" || !strings.Contains(m.Text, "Li") || !strings.Contains(m.Text, "预计") {
+			t.Errorf("%s message = %+v, want the technician's name and ETA", tpl, m)
+		}
+		if strings.Contains(m.Text, "%!") {
+			t.Errorf("%s message text is malformed: %q", tpl, m.Text)
+		}
+	}
 	if _, err := d.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "a1", JobId: jobID, TechnicianId: techID}); err != nil {
 		t.Fatalf("AcceptJob: %v", err)
+	}
+	if _, err := d.StartTravel(ctx, &dispatchv1.StartTravelRequest{RequestId: "s1", JobId: jobID, TechnicianId: techID}); err != nil {
+		t.Fatalf("StartTravel: %v", err)
+	}
+	if m := message("ticket.on_the_way"); m.Params["technician_name"] != "Li" || !strings.Contains(m.Text, "Li") || !strings.Contains(m.Text, "出发") {
+		t.Errorf("on-the-way message = %+v, want the technician's name", m)
 	}
 	if _, err := d.CheckIn(ctx, &dispatchv1.CheckInRequest{RequestId: "c1", JobId: jobID, TechnicianId: techID, Point: site}); err != nil {
 		t.Fatalf("CheckIn: %v", err)
@@ -493,8 +533,43 @@ func TestFailedVisitDispatchesAgain(t *testing.T) {
 		return nil
 	})
 	jobID := got.GetJobs()[0].GetJobId()
+	// The customer is told who comes and when: the technician's display name and the
+	// expected arrival, on the ticket, its tracking view and the "assigned" message.
+	if j := got.GetJobs()[0]; j.GetTechnicianName() != "Li" || j.GetEtaTime() == nil {
+		t.Errorf("assigned job = %v, want technician Li with an ETA", j)
+	}
+	message := func(tpl string) notify.Message {
+		var m notify.Message
+		natstest.Eventually(t, 10*time.Second, func() error {
+			if _, err := e.run.Platform.Timers.FireDue(ctx); err != nil {
+				return err
+			}
+			ms := e.box.template(tk.GetId(), tpl)
+			if len(ms) == 0 {
+				return fmt.Errorf("no %s message yet", tpl)
+			}
+			m = ms[0]
+			return nil
+		})
+		return m
+	}
+	for _, tpl := range []string{"ticket.technician_assigned"} {
+		m := message(tpl)
+		if m.Params["technician_name"] != "Li" || m.Params["eta"] == "" || !strings.Contains(m.Text, "Li") || !strings.Contains(m.Text, "预计") {
+			t.Errorf("%s message = %+v, want the technician's name and ETA", tpl, m)
+		}
+		if strings.Contains(m.Text, "%!") {
+			t.Errorf("%s message text is malformed: %q", tpl, m.Text)
+		}
+	}
 	if _, err := d.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "a1", JobId: jobID, TechnicianId: techID}); err != nil {
 		t.Fatalf("AcceptJob: %v", err)
+	}
+	if _, err := d.StartTravel(ctx, &dispatchv1.StartTravelRequest{RequestId: "s1", JobId: jobID, TechnicianId: techID}); err != nil {
+		t.Fatalf("StartTravel: %v", err)
+	}
+	if m := message("ticket.on_the_way"); m.Params["technician_name"] != "Li" || !strings.Contains(m.Text, "Li") || !strings.Contains(m.Text, "出发") {
+		t.Errorf("on-the-way message = %+v, want the technician's name", m)
 	}
 	if _, err := d.CheckIn(ctx, &dispatchv1.CheckInRequest{RequestId: "c1", JobId: jobID, TechnicianId: techID, Point: site}); err != nil {
 		t.Fatalf("CheckIn: %v", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/sanbao/sanbao/platform/blob"
 	"github.com/sanbao/sanbao/platform/daemon"
 	"github.com/sanbao/sanbao/platform/notify"
+	"github.com/sanbao/sanbao/platform/ratelimit"
 	"github.com/sanbao/sanbao/platform/rpc"
 	pstore "github.com/sanbao/sanbao/platform/store"
 	"github.com/sanbao/sanbao/services/ticket/internal/api"
@@ -41,6 +42,10 @@ type Config struct {
 	// NotifyFile, when set and no notifier is given, is the all-in-one's local outbox: every
 	// customer message, one-time codes included, appended whole to this file (notify.File).
 	NotifyFile string
+	// TrustedProxies are the proxies in front of the public customer routes whose
+	// X-Forwarded-For is believed for rate limiting (the console, a gateway), as
+	// comma-separated CIDRs; empty (the default) trusts nobody: the client is the peer.
+	TrustedProxies string
 }
 
 // DefaultConfig returns the all-in-one configuration: gRPC on 127.0.0.1:50051, metrics on
@@ -63,6 +68,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.WarrantyAddr, "warranty-addr", env("SANBAO_WARRANTY_ADDR", c.WarrantyAddr), "warranty-rules gRPC address (SANBAO_WARRANTY_ADDR)")
 	fs.StringVar(&c.DispatchAddr, "dispatch-addr", env("SANBAO_DISPATCH_ADDR", c.DispatchAddr), "dispatch gRPC address (SANBAO_DISPATCH_ADDR)")
 	c.Attachments.registerFlags(fs)
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("SANBAO_TRUSTED_PROXIES", c.TrustedProxies), "CIDRs of proxies (console, gateway) whose X-Forwarded-For names the customer's address for rate limits; empty: none (SANBAO_TRUSTED_PROXIES)")
 }
 
 // Service is the ticket service as the daemon runs it.
@@ -85,6 +91,11 @@ type Service struct {
 func (s *Service) SetNotifier(r notify.Router) { s.notifier = r }
 
 var _ daemon.Service = (*Service)(nil)
+
+// MintsCustomerTokens implements daemon.CustomerTokenMinter: the service issues the customer's
+// one-unit token on a verified one-time code (key: <data dir>/customer-token-key.pem unless
+// --customer-token-key says otherwise).
+func (s *Service) MintsCustomerTokens() {}
 
 // New builds the service from cfg, with lazy client connections to its peers (a peer that
 // is down delays tickets; it does not stop the service).
@@ -109,8 +120,15 @@ func New(cfg Config) (*Service, error) {
 		_, _ = wc.Close(), dc.Close()
 		return nil, err
 	}
+	proxies, err := ratelimit.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		_, _ = wc.Close(), dc.Close()
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	cust := api.NewCustomer(srv)
-	return &Service{api: srv, attachments: att, customer: cust, http: api.NewHTTP(att, cust, cfg.Daemon.Security.Insecure), cfg: cfg.Attachments,
+	h := api.NewHTTP(att, cust, cfg.Daemon.Security.Insecure)
+	h.SetTrustedProxies(proxies)
+	return &Service{api: srv, attachments: att, customer: cust, http: h, cfg: cfg.Attachments,
 		security: cfg.Daemon.Security, notifyFile: cfg.NotifyFile, conns: []*grpc.ClientConn{wc, dc}}, nil
 }
 
@@ -164,17 +182,27 @@ func (s *Service) Start(ctx context.Context, p *daemon.Platform) error {
 	if s.cfg.SweepEvery > 0 {
 		p.Go(s.attachments.SweepEvery(s.cfg.SweepEvery, s.cfg.SweepGrace))
 	}
+	ct := p.CustomerTokens
+	if ct == nil { // --insecure: the customer's session is still a token for one unit
+		if ct, err = auth.OpenCustomerTokens(filepath.Join(filepath.Dir(p.DB.Path()), "customer-token-key.pem"), p.Clock); err != nil {
+			return err
+		}
+	}
+	if err := s.http.SetCustomerTokens(ct); err != nil {
+		return fmt.Errorf("customer tokens: %w", err)
+	}
 	if sec := s.security; !sec.Insecure {
-		var tv api.TokenVerifier = noTokens{}
+		g := &auth.Guard{}
 		if sec.TokenJWKS != "" {
-			v, err := auth.NewVerifier(auth.TokenConfig{Keys: auth.NewKeySource(sec.TokenJWKS), Issuer: sec.TokenIssuer,
-				Audience: sec.TokenAudience, Leeway: sec.TokenLeeway, Clock: p.Clock})
-			if err != nil {
+			if g.Tokens, err = auth.NewVerifier(auth.TokenConfig{Keys: auth.NewKeySource(sec.TokenJWKS), Issuer: sec.TokenIssuer,
+				Audience: sec.TokenAudience, Leeway: sec.TokenLeeway, Clock: p.Clock}); err != nil {
 				return fmt.Errorf("attachment http tokens: %w", err)
 			}
-			tv = v
 		}
-		s.http.SetTokens(tv)
+		if g.Customers, err = ct.Verifier(); err != nil {
+			return fmt.Errorf("customer tokens: %w", err)
+		}
+		s.http.SetTokens(g)
 	}
 	if s.cfg.HTTPListen != "" {
 		if err := p.ServeHTTP("attachments http", s.cfg.HTTPListen, s.http); err != nil {

@@ -179,13 +179,14 @@ func (s *Server) routes() {
 	}
 	if s.customer != nil {
 		s.mux.HandleFunc("GET /u/{code}", customerPage)
-		h := customerOnly(http.StripPrefix("/c", s.customer))
+		h := customerOnly(http.StripPrefix("/c", s.customer), 64<<10)
 		s.mux.Handle("GET /c/v1/c/{code}", h)
 		s.mux.Handle("POST /c/v1/c/{code}/otp", h)
 		s.mux.Handle("POST /c/v1/c/{code}/session", h)
 		s.mux.Handle("GET /c/v1/c/{code}/tickets/{number}", h)
 		s.mux.Handle("POST /c/v1/c/{code}/tickets", h)
 		s.mux.Handle("POST /c/v1/c/{code}/tickets/{number}/survey", h)
+		s.mux.Handle("POST /c/v1/c/{code}/tickets/{number}/attachments", customerOnly(http.StripPrefix("/c", s.customer), maxFile))
 	}
 	if s.cfg.Upload != nil {
 		s.mux.Handle("POST /upload/", s.requireSession(http.StripPrefix("/upload", s.cfg.Upload)))

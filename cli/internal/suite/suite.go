@@ -247,6 +247,11 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, out io.Writer) error 
 	}
 	// The local outbox: what the customer would be sent (one-time codes), readable on a laptop.
 	tc.NotifyFile = NotifyFile(cfg.DataDir)
+	// The console calls the customer routes from loopback and forwards the customer's address
+	// in X-Forwarded-For: the rate limits key on the customer, not on the console.
+	if tc.TrustedProxies == "" {
+		tc.TrustedProxies = "127.0.0.1/32,::1/128"
+	}
 	if tc.Attachments.HTTPListen == "" {
 		// The attachments' HTTP face on a free loopback port, for the console's /files/ (the
 		// technician's photos and signatures); the port is chosen here and taken by ticket.Run.

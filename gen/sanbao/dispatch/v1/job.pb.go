@@ -1327,6 +1327,9 @@ type Assignment struct {
 	// when the policy requires qualifications). A job whose technician's qualification lapses
 	// stays assigned; this date flags it for the dispatcher.
 	QualifiedUntil *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=qualified_until,json=qualifiedUntil,proto3" json:"qualified_until,omitempty"`
+	// The technician's display name when assigned: what the customer is told ("your engineer
+	// 张师傅 is on the way"); never their phone or other details.
+	TechnicianName string `protobuf:"bytes,14,opt,name=technician_name,json=technicianName,proto3" json:"technician_name,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -1450,6 +1453,13 @@ func (x *Assignment) GetQualifiedUntil() *timestamppb.Timestamp {
 		return x.QualifiedUntil
 	}
 	return nil
+}
+
+func (x *Assignment) GetTechnicianName() string {
+	if x != nil {
+		return x.TechnicianName
+	}
+	return ""
 }
 
 // Ranking is the ordered list of technicians who could take a job, best first, with the
@@ -2212,7 +2222,7 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\bPartNeed\x12&\n" +
 	"\apart_id\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xc8\xc6'\x01\x10\x01\x18@R\x06partId\x12'\n" +
-	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06(\x01R\bquantity\"\x8a\a\n" +
+	"\bquantity\x18\x02 \x01(\x03B\v\xbaH\b\"\x06\x18\xa0\x8d\x06(\x01R\bquantity\"\xc1\a\n" +
 	"\n" +
 	"Assignment\x121\n" +
 	"\rtechnician_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ftechnicianId\x125\n" +
@@ -2235,7 +2245,8 @@ const file_sanbao_dispatch_v1_job_proto_rawDesc = "" +
 	"\n" +
 	"member_ids\x18\f \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x05\"\br\x06\xc8\xc6'\x01\x18@R\tmemberIds\x12U\n" +
 	"\x0fqualified_until\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
-	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0equalifiedUntil\"\x8a\x02\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\x0equalifiedUntil\x125\n" +
+	"\x0ftechnician_name\x18\x0e \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x0etechnicianName\"\x8a\x02\n" +
 	"\aRanking\x12M\n" +
 	"\vranked_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\n" +

@@ -251,7 +251,10 @@ type UnitView struct {
 	// The unit's product line.
 	ProductLine string `protobuf:"bytes,1,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
 	// Its service history, newest first (at most 50 tickets).
-	History       []*ServiceVisit `protobuf:"bytes,2,rep,name=history,proto3" json:"history,omitempty"`
+	History []*ServiceVisit `protobuf:"bytes,2,rep,name=history,proto3" json:"history,omitempty"`
+	// Its warranty as warranty-rules computes it today (三包: the periods and their end
+	// dates); absent when warranty-rules does not know the unit or cannot be reached now.
+	Warranty      *UnitWarranty `protobuf:"bytes,3,opt,name=warranty,proto3" json:"warranty,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -300,6 +303,170 @@ func (x *UnitView) GetHistory() []*ServiceVisit {
 	return nil
 }
 
+func (x *UnitView) GetWarranty() *UnitWarranty {
+	if x != nil {
+		return x.Warranty
+	}
+	return nil
+}
+
+// UnitWarranty is a unit's warranty status on a day, for the customer.
+type UnitWarranty struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The day it was computed for (the service's today).
+	AsOfDate *v1.Date `protobuf:"bytes,1,opt,name=as_of_date,json=asOfDate,proto3" json:"as_of_date,omitempty"`
+	// Whether the unit is in warranty: free repair (包修, 整机) covers it that day.
+	InWarranty bool `protobuf:"varint,2,opt,name=in_warranty,json=inWarranty,proto3" json:"in_warranty,omitempty"`
+	// The periods with their end dates, as warranty-rules computes them (refund, exchange,
+	// return, free repair of the whole unit, paid service, each replaced main part's own, the
+	// warranty card's deadline).
+	Coverages []*CoverageEnd `protobuf:"bytes,3,rep,name=coverages,proto3" json:"coverages,omitempty"`
+	// The unit's model, as registered.
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnitWarranty) Reset() {
+	*x = UnitWarranty{}
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitWarranty) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitWarranty) ProtoMessage() {}
+
+func (x *UnitWarranty) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitWarranty.ProtoReflect.Descriptor instead.
+func (*UnitWarranty) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *UnitWarranty) GetAsOfDate() *v1.Date {
+	if x != nil {
+		return x.AsOfDate
+	}
+	return nil
+}
+
+func (x *UnitWarranty) GetInWarranty() bool {
+	if x != nil {
+		return x.InWarranty
+	}
+	return false
+}
+
+func (x *UnitWarranty) GetCoverages() []*CoverageEnd {
+	if x != nil {
+		return x.Coverages
+	}
+	return nil
+}
+
+func (x *UnitWarranty) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+// CoverageEnd is one warranty period of a unit.
+type CoverageEnd struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What it covers: refund, exchange, return, free_repair, paid_service, part, warranty_card.
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The last day covered (inclusive); absent when unlimited.
+	EndDate *v1.Date `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// No end.
+	Unlimited bool `protobuf:"varint,3,opt,name=unlimited,proto3" json:"unlimited,omitempty"`
+	// Whether the day of as_of_date falls in it.
+	Active bool `protobuf:"varint,4,opt,name=active,proto3" json:"active,omitempty"`
+	// For a part's own warranty: the part number.
+	PartId        string `protobuf:"bytes,5,opt,name=part_id,json=partId,proto3" json:"part_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CoverageEnd) Reset() {
+	*x = CoverageEnd{}
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CoverageEnd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CoverageEnd) ProtoMessage() {}
+
+func (x *CoverageEnd) ProtoReflect() protoreflect.Message {
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CoverageEnd.ProtoReflect.Descriptor instead.
+func (*CoverageEnd) Descriptor() ([]byte, []int) {
+	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CoverageEnd) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *CoverageEnd) GetEndDate() *v1.Date {
+	if x != nil {
+		return x.EndDate
+	}
+	return nil
+}
+
+func (x *CoverageEnd) GetUnlimited() bool {
+	if x != nil {
+		return x.Unlimited
+	}
+	return false
+}
+
+func (x *CoverageEnd) GetActive() bool {
+	if x != nil {
+		return x.Active
+	}
+	return false
+}
+
+func (x *CoverageEnd) GetPartId() string {
+	if x != nil {
+		return x.PartId
+	}
+	return ""
+}
+
 // ServiceVisit is one ticket of the unit as the customer sees it.
 type ServiceVisit struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -319,7 +486,7 @@ type ServiceVisit struct {
 
 func (x *ServiceVisit) Reset() {
 	*x = ServiceVisit{}
-	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[4]
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -331,7 +498,7 @@ func (x *ServiceVisit) String() string {
 func (*ServiceVisit) ProtoMessage() {}
 
 func (x *ServiceVisit) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[4]
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -344,7 +511,7 @@ func (x *ServiceVisit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceVisit.ProtoReflect.Descriptor instead.
 func (*ServiceVisit) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{4}
+	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ServiceVisit) GetNumber() string {
@@ -390,14 +557,18 @@ type TrackingView struct {
 	// Its state now.
 	State TicketState `protobuf:"varint,2,opt,name=state,proto3,enum=sanbao.ticket.v1.TicketState" json:"state,omitempty"`
 	// The steps, in order; a step not reached yet has no time.
-	Steps         []*TrackingStep `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	Steps []*TrackingStep `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	// The technician of the latest visit, by display name only, once one is assigned.
+	TechnicianName string `protobuf:"bytes,4,opt,name=technician_name,json=technicianName,proto3" json:"technician_name,omitempty"`
+	// When they are expected (the agreed appointment's start, else the planned arrival).
+	EtaTime       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=eta_time,json=etaTime,proto3" json:"eta_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TrackingView) Reset() {
 	*x = TrackingView{}
-	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[5]
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -409,7 +580,7 @@ func (x *TrackingView) String() string {
 func (*TrackingView) ProtoMessage() {}
 
 func (x *TrackingView) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[5]
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -422,7 +593,7 @@ func (x *TrackingView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackingView.ProtoReflect.Descriptor instead.
 func (*TrackingView) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{5}
+	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TrackingView) GetNumber() string {
@@ -446,6 +617,20 @@ func (x *TrackingView) GetSteps() []*TrackingStep {
 	return nil
 }
 
+func (x *TrackingView) GetTechnicianName() string {
+	if x != nil {
+		return x.TechnicianName
+	}
+	return ""
+}
+
+func (x *TrackingView) GetEtaTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EtaTime
+	}
+	return nil
+}
+
 // TrackingStep is one step of a ticket the customer sees.
 type TrackingStep struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -459,7 +644,7 @@ type TrackingStep struct {
 
 func (x *TrackingStep) Reset() {
 	*x = TrackingStep{}
-	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[6]
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +656,7 @@ func (x *TrackingStep) String() string {
 func (*TrackingStep) ProtoMessage() {}
 
 func (x *TrackingStep) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[6]
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +669,7 @@ func (x *TrackingStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackingStep.ProtoReflect.Descriptor instead.
 func (*TrackingStep) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{6}
+	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TrackingStep) GetStep() string {
@@ -522,7 +707,7 @@ type ReportProblem struct {
 
 func (x *ReportProblem) Reset() {
 	*x = ReportProblem{}
-	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[7]
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -534,7 +719,7 @@ func (x *ReportProblem) String() string {
 func (*ReportProblem) ProtoMessage() {}
 
 func (x *ReportProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[7]
+	mi := &file_sanbao_ticket_v1_customer_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -547,7 +732,7 @@ func (x *ReportProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportProblem.ProtoReflect.Descriptor instead.
 func (*ReportProblem) Descriptor() ([]byte, []int) {
-	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{7}
+	return file_sanbao_ticket_v1_customer_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReportProblem) GetRequestId() string {
@@ -610,21 +795,37 @@ const file_sanbao_ticket_v1_customer_proto_rawDesc = "" +
 	"\x0forganisation_id\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x0eorganisationId\x121\n" +
 	"\acontact\x18\x05 \x01(\v2\x17.sanbao.type.v1.ContactR\acontact\"P\n" +
 	"\x15IssueUnitCodeResponse\x127\n" +
-	"\tunit_code\x18\x01 \x01(\v2\x1a.sanbao.ticket.v1.UnitCodeR\bunitCode\"g\n" +
+	"\tunit_code\x18\x01 \x01(\v2\x1a.sanbao.ticket.v1.UnitCodeR\bunitCode\"\xa3\x01\n" +
 	"\bUnitView\x12!\n" +
 	"\fproduct_line\x18\x01 \x01(\tR\vproductLine\x128\n" +
-	"\ahistory\x18\x02 \x03(\v2\x1e.sanbao.ticket.v1.ServiceVisitR\ahistory\"\x89\x02\n" +
+	"\ahistory\x18\x02 \x03(\v2\x1e.sanbao.ticket.v1.ServiceVisitR\ahistory\x12:\n" +
+	"\bwarranty\x18\x03 \x01(\v2\x1e.sanbao.ticket.v1.UnitWarrantyR\bwarranty\"\xb6\x01\n" +
+	"\fUnitWarranty\x122\n" +
+	"\n" +
+	"as_of_date\x18\x01 \x01(\v2\x14.sanbao.type.v1.DateR\basOfDate\x12\x1f\n" +
+	"\vin_warranty\x18\x02 \x01(\bR\n" +
+	"inWarranty\x12;\n" +
+	"\tcoverages\x18\x03 \x03(\v2\x1d.sanbao.ticket.v1.CoverageEndR\tcoverages\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\"\xa1\x01\n" +
+	"\vCoverageEnd\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12/\n" +
+	"\bend_date\x18\x02 \x01(\v2\x14.sanbao.type.v1.DateR\aendDate\x12\x1c\n" +
+	"\tunlimited\x18\x03 \x01(\bR\tunlimited\x12\x16\n" +
+	"\x06active\x18\x04 \x01(\bR\x06active\x12\x17\n" +
+	"\apart_id\x18\x05 \x01(\tR\x06partId\"\x89\x02\n" +
 	"\fServiceVisit\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\tR\x06number\x120\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.sanbao.ticket.v1.TicketKindR\x04kind\x123\n" +
 	"\x05state\x18\x03 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateR\x05state\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12=\n" +
-	"\fresolve_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\"\x91\x01\n" +
+	"\fresolve_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\"\xf1\x01\n" +
 	"\fTrackingView\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\tR\x06number\x123\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1d.sanbao.ticket.v1.TicketStateR\x05state\x124\n" +
-	"\x05steps\x18\x03 \x03(\v2\x1e.sanbao.ticket.v1.TrackingStepR\x05steps\"R\n" +
+	"\x05steps\x18\x03 \x03(\v2\x1e.sanbao.ticket.v1.TrackingStepR\x05steps\x12'\n" +
+	"\x0ftechnician_name\x18\x04 \x01(\tR\x0etechnicianName\x125\n" +
+	"\beta_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aetaTime\"R\n" +
 	"\fTrackingStep\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\tR\x04step\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xe9\x02\n" +
@@ -654,44 +855,52 @@ func file_sanbao_ticket_v1_customer_proto_rawDescGZIP() []byte {
 	return file_sanbao_ticket_v1_customer_proto_rawDescData
 }
 
-var file_sanbao_ticket_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_sanbao_ticket_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_sanbao_ticket_v1_customer_proto_goTypes = []any{
 	(*UnitCode)(nil),              // 0: sanbao.ticket.v1.UnitCode
 	(*IssueUnitCodeRequest)(nil),  // 1: sanbao.ticket.v1.IssueUnitCodeRequest
 	(*IssueUnitCodeResponse)(nil), // 2: sanbao.ticket.v1.IssueUnitCodeResponse
 	(*UnitView)(nil),              // 3: sanbao.ticket.v1.UnitView
-	(*ServiceVisit)(nil),          // 4: sanbao.ticket.v1.ServiceVisit
-	(*TrackingView)(nil),          // 5: sanbao.ticket.v1.TrackingView
-	(*TrackingStep)(nil),          // 6: sanbao.ticket.v1.TrackingStep
-	(*ReportProblem)(nil),         // 7: sanbao.ticket.v1.ReportProblem
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
-	(*v1.Contact)(nil),            // 9: sanbao.type.v1.Contact
-	(TicketKind)(0),               // 10: sanbao.ticket.v1.TicketKind
-	(TicketState)(0),              // 11: sanbao.ticket.v1.TicketState
+	(*UnitWarranty)(nil),          // 4: sanbao.ticket.v1.UnitWarranty
+	(*CoverageEnd)(nil),           // 5: sanbao.ticket.v1.CoverageEnd
+	(*ServiceVisit)(nil),          // 6: sanbao.ticket.v1.ServiceVisit
+	(*TrackingView)(nil),          // 7: sanbao.ticket.v1.TrackingView
+	(*TrackingStep)(nil),          // 8: sanbao.ticket.v1.TrackingStep
+	(*ReportProblem)(nil),         // 9: sanbao.ticket.v1.ReportProblem
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*v1.Contact)(nil),            // 11: sanbao.type.v1.Contact
+	(*v1.Date)(nil),               // 12: sanbao.type.v1.Date
+	(TicketKind)(0),               // 13: sanbao.ticket.v1.TicketKind
+	(TicketState)(0),              // 14: sanbao.ticket.v1.TicketState
 }
 var file_sanbao_ticket_v1_customer_proto_depIdxs = []int32{
-	8,  // 0: sanbao.ticket.v1.UnitCode.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 1: sanbao.ticket.v1.UnitCode.contact:type_name -> sanbao.type.v1.Contact
-	9,  // 2: sanbao.ticket.v1.IssueUnitCodeRequest.contact:type_name -> sanbao.type.v1.Contact
+	10, // 0: sanbao.ticket.v1.UnitCode.create_time:type_name -> google.protobuf.Timestamp
+	11, // 1: sanbao.ticket.v1.UnitCode.contact:type_name -> sanbao.type.v1.Contact
+	11, // 2: sanbao.ticket.v1.IssueUnitCodeRequest.contact:type_name -> sanbao.type.v1.Contact
 	0,  // 3: sanbao.ticket.v1.IssueUnitCodeResponse.unit_code:type_name -> sanbao.ticket.v1.UnitCode
-	4,  // 4: sanbao.ticket.v1.UnitView.history:type_name -> sanbao.ticket.v1.ServiceVisit
-	10, // 5: sanbao.ticket.v1.ServiceVisit.kind:type_name -> sanbao.ticket.v1.TicketKind
-	11, // 6: sanbao.ticket.v1.ServiceVisit.state:type_name -> sanbao.ticket.v1.TicketState
-	8,  // 7: sanbao.ticket.v1.ServiceVisit.create_time:type_name -> google.protobuf.Timestamp
-	8,  // 8: sanbao.ticket.v1.ServiceVisit.resolve_time:type_name -> google.protobuf.Timestamp
-	11, // 9: sanbao.ticket.v1.TrackingView.state:type_name -> sanbao.ticket.v1.TicketState
-	6,  // 10: sanbao.ticket.v1.TrackingView.steps:type_name -> sanbao.ticket.v1.TrackingStep
-	8,  // 11: sanbao.ticket.v1.TrackingStep.time:type_name -> google.protobuf.Timestamp
-	10, // 12: sanbao.ticket.v1.ReportProblem.kind:type_name -> sanbao.ticket.v1.TicketKind
-	8,  // 13: sanbao.ticket.v1.ReportProblem.window_start_time:type_name -> google.protobuf.Timestamp
-	8,  // 14: sanbao.ticket.v1.ReportProblem.window_end_time:type_name -> google.protobuf.Timestamp
-	1,  // 15: sanbao.ticket.v1.CustomerService.IssueUnitCode:input_type -> sanbao.ticket.v1.IssueUnitCodeRequest
-	2,  // 16: sanbao.ticket.v1.CustomerService.IssueUnitCode:output_type -> sanbao.ticket.v1.IssueUnitCodeResponse
-	16, // [16:17] is the sub-list for method output_type
-	15, // [15:16] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	6,  // 4: sanbao.ticket.v1.UnitView.history:type_name -> sanbao.ticket.v1.ServiceVisit
+	4,  // 5: sanbao.ticket.v1.UnitView.warranty:type_name -> sanbao.ticket.v1.UnitWarranty
+	12, // 6: sanbao.ticket.v1.UnitWarranty.as_of_date:type_name -> sanbao.type.v1.Date
+	5,  // 7: sanbao.ticket.v1.UnitWarranty.coverages:type_name -> sanbao.ticket.v1.CoverageEnd
+	12, // 8: sanbao.ticket.v1.CoverageEnd.end_date:type_name -> sanbao.type.v1.Date
+	13, // 9: sanbao.ticket.v1.ServiceVisit.kind:type_name -> sanbao.ticket.v1.TicketKind
+	14, // 10: sanbao.ticket.v1.ServiceVisit.state:type_name -> sanbao.ticket.v1.TicketState
+	10, // 11: sanbao.ticket.v1.ServiceVisit.create_time:type_name -> google.protobuf.Timestamp
+	10, // 12: sanbao.ticket.v1.ServiceVisit.resolve_time:type_name -> google.protobuf.Timestamp
+	14, // 13: sanbao.ticket.v1.TrackingView.state:type_name -> sanbao.ticket.v1.TicketState
+	8,  // 14: sanbao.ticket.v1.TrackingView.steps:type_name -> sanbao.ticket.v1.TrackingStep
+	10, // 15: sanbao.ticket.v1.TrackingView.eta_time:type_name -> google.protobuf.Timestamp
+	10, // 16: sanbao.ticket.v1.TrackingStep.time:type_name -> google.protobuf.Timestamp
+	13, // 17: sanbao.ticket.v1.ReportProblem.kind:type_name -> sanbao.ticket.v1.TicketKind
+	10, // 18: sanbao.ticket.v1.ReportProblem.window_start_time:type_name -> google.protobuf.Timestamp
+	10, // 19: sanbao.ticket.v1.ReportProblem.window_end_time:type_name -> google.protobuf.Timestamp
+	1,  // 20: sanbao.ticket.v1.CustomerService.IssueUnitCode:input_type -> sanbao.ticket.v1.IssueUnitCodeRequest
+	2,  // 21: sanbao.ticket.v1.CustomerService.IssueUnitCode:output_type -> sanbao.ticket.v1.IssueUnitCodeResponse
+	21, // [21:22] is the sub-list for method output_type
+	20, // [20:21] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_customer_proto_init() }
@@ -707,7 +916,7 @@ func file_sanbao_ticket_v1_customer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanbao_ticket_v1_customer_proto_rawDesc), len(file_sanbao_ticket_v1_customer_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

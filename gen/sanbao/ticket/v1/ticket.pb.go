@@ -1059,6 +1059,12 @@ type Job struct {
 	Resolved bool `protobuf:"varint,11,opt,name=resolved,proto3" json:"resolved,omitempty"`
 	// Diagnosis and work done from the service report (no personal data).
 	ReportSummary string `protobuf:"bytes,12,opt,name=report_summary,json=reportSummary,proto3" json:"report_summary,omitempty"`
+	// The assigned technician's display name (from the dispatch job; no phone or other details):
+	// what the customer's tracking page and messages name.
+	TechnicianName string `protobuf:"bytes,13,opt,name=technician_name,json=technicianName,proto3" json:"technician_name,omitempty"`
+	// When the technician is expected: the agreed appointment's start, else dispatch's planned
+	// arrival.
+	EtaTime       *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=eta_time,json=etaTime,proto3" json:"eta_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1175,6 +1181,20 @@ func (x *Job) GetReportSummary() string {
 		return x.ReportSummary
 	}
 	return ""
+}
+
+func (x *Job) GetTechnicianName() string {
+	if x != nil {
+		return x.TechnicianName
+	}
+	return ""
+}
+
+func (x *Job) GetEtaTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EtaTime
+	}
+	return nil
 }
 
 // Escalation records one escalation of the ticket.
@@ -1885,7 +1905,7 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	"\x04note\x18\t \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\x04note\x12'\n" +
 	"\x03fee\x18\n" +
 	" \x01(\v2\x15.sanbao.type.v1.MoneyR\x03fee\x122\n" +
-	"\x0efinding_job_id\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ffindingJobId\"\x93\x05\n" +
+	"\x0efinding_job_id\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\ffindingJobId\"\x93\x06\n" +
 	"\x03Job\x12\x1d\n" +
 	"\x05visit\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05visit\x12#\n" +
 	"\x06job_id\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xc6'\x01\x18\x80\x01R\x05jobId\x12:\n" +
@@ -1904,7 +1924,10 @@ const file_sanbao_ticket_v1_ticket_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
 	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aendTime\x12\x1a\n" +
 	"\bresolved\x18\v \x01(\bR\bresolved\x123\n" +
-	"\x0ereport_summary\x18\f \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\rreportSummary\"\x8a\x02\n" +
+	"\x0ereport_summary\x18\f \x01(\tB\f\xbaH\tr\a\xd8\xc6'\x01\x18\xd0\x0fR\rreportSummary\x125\n" +
+	"\x0ftechnician_name\x18\r \x01(\tB\f\xbaH\tr\a\xd0\xc6'\x01\x18\xc8\x01R\x0etechnicianName\x12G\n" +
+	"\beta_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x10\xbaH\r\xb2\x01\n" +
+	"\x1a\x06\b\x80\xb2\xf8\x84\x1b2\x00R\aetaTime\"\x8a\x02\n" +
 	"\n" +
 	"Escalation\x12\x1d\n" +
 	"\x05level\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x05level\x12D\n" +
@@ -2114,43 +2137,44 @@ var file_sanbao_ticket_v1_ticket_proto_depIdxs = []int32{
 	19, // 12: sanbao.ticket.v1.Job.assign_time:type_name -> google.protobuf.Timestamp
 	19, // 13: sanbao.ticket.v1.Job.check_in_time:type_name -> google.protobuf.Timestamp
 	19, // 14: sanbao.ticket.v1.Job.end_time:type_name -> google.protobuf.Timestamp
-	6,  // 15: sanbao.ticket.v1.Escalation.reason:type_name -> sanbao.ticket.v1.EscalationReason
-	19, // 16: sanbao.ticket.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
-	20, // 17: sanbao.ticket.v1.Resolution.fee:type_name -> sanbao.type.v1.Money
-	19, // 18: sanbao.ticket.v1.Resolution.resolve_time:type_name -> google.protobuf.Timestamp
-	19, // 19: sanbao.ticket.v1.Resolution.confirm_time:type_name -> google.protobuf.Timestamp
-	21, // 20: sanbao.ticket.v1.Ticket.kind:type_name -> sanbao.ticket.v1.TicketKind
-	0,  // 21: sanbao.ticket.v1.Ticket.channel:type_name -> sanbao.ticket.v1.Channel
-	1,  // 22: sanbao.ticket.v1.Ticket.state:type_name -> sanbao.ticket.v1.TicketState
-	22, // 23: sanbao.ticket.v1.Ticket.priority:type_name -> sanbao.ticket.v1.Priority
-	7,  // 24: sanbao.ticket.v1.Ticket.customer:type_name -> sanbao.ticket.v1.Customer
-	8,  // 25: sanbao.ticket.v1.Ticket.unit:type_name -> sanbao.ticket.v1.Unit
-	9,  // 26: sanbao.ticket.v1.Ticket.fault:type_name -> sanbao.ticket.v1.Fault
-	2,  // 27: sanbao.ticket.v1.Ticket.requested_remedy:type_name -> sanbao.ticket.v1.Remedy
-	4,  // 28: sanbao.ticket.v1.Ticket.requested_solution:type_name -> sanbao.ticket.v1.SolutionType
-	19, // 29: sanbao.ticket.v1.Ticket.window_start_time:type_name -> google.protobuf.Timestamp
-	19, // 30: sanbao.ticket.v1.Ticket.window_end_time:type_name -> google.protobuf.Timestamp
-	12, // 31: sanbao.ticket.v1.Ticket.triage:type_name -> sanbao.ticket.v1.Triage
-	13, // 32: sanbao.ticket.v1.Ticket.jobs:type_name -> sanbao.ticket.v1.Job
-	14, // 33: sanbao.ticket.v1.Ticket.escalations:type_name -> sanbao.ticket.v1.Escalation
-	23, // 34: sanbao.ticket.v1.Ticket.clocks:type_name -> sanbao.ticket.v1.SlaClock
-	24, // 35: sanbao.ticket.v1.Ticket.hold_reason:type_name -> sanbao.ticket.v1.PauseReason
-	15, // 36: sanbao.ticket.v1.Ticket.resolution:type_name -> sanbao.ticket.v1.Resolution
-	25, // 37: sanbao.ticket.v1.Ticket.complaint:type_name -> sanbao.ticket.v1.Complaint
-	26, // 38: sanbao.ticket.v1.Ticket.survey:type_name -> sanbao.ticket.v1.Survey
-	19, // 39: sanbao.ticket.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
-	19, // 40: sanbao.ticket.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
-	19, // 41: sanbao.ticket.v1.Ticket.first_response_time:type_name -> google.protobuf.Timestamp
-	19, // 42: sanbao.ticket.v1.Ticket.close_time:type_name -> google.protobuf.Timestamp
-	27, // 43: sanbao.ticket.v1.Ticket.paused:type_name -> google.protobuf.Duration
-	1,  // 44: sanbao.ticket.v1.Ticket.held_from_state:type_name -> sanbao.ticket.v1.TicketState
-	19, // 45: sanbao.ticket.v1.Ticket.hold_time:type_name -> google.protobuf.Timestamp
-	28, // 46: sanbao.ticket.v1.Ticket.survey_request:type_name -> sanbao.ticket.v1.SurveyRequest
-	47, // [47:47] is the sub-list for method output_type
-	47, // [47:47] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	19, // 15: sanbao.ticket.v1.Job.eta_time:type_name -> google.protobuf.Timestamp
+	6,  // 16: sanbao.ticket.v1.Escalation.reason:type_name -> sanbao.ticket.v1.EscalationReason
+	19, // 17: sanbao.ticket.v1.Escalation.escalate_time:type_name -> google.protobuf.Timestamp
+	20, // 18: sanbao.ticket.v1.Resolution.fee:type_name -> sanbao.type.v1.Money
+	19, // 19: sanbao.ticket.v1.Resolution.resolve_time:type_name -> google.protobuf.Timestamp
+	19, // 20: sanbao.ticket.v1.Resolution.confirm_time:type_name -> google.protobuf.Timestamp
+	21, // 21: sanbao.ticket.v1.Ticket.kind:type_name -> sanbao.ticket.v1.TicketKind
+	0,  // 22: sanbao.ticket.v1.Ticket.channel:type_name -> sanbao.ticket.v1.Channel
+	1,  // 23: sanbao.ticket.v1.Ticket.state:type_name -> sanbao.ticket.v1.TicketState
+	22, // 24: sanbao.ticket.v1.Ticket.priority:type_name -> sanbao.ticket.v1.Priority
+	7,  // 25: sanbao.ticket.v1.Ticket.customer:type_name -> sanbao.ticket.v1.Customer
+	8,  // 26: sanbao.ticket.v1.Ticket.unit:type_name -> sanbao.ticket.v1.Unit
+	9,  // 27: sanbao.ticket.v1.Ticket.fault:type_name -> sanbao.ticket.v1.Fault
+	2,  // 28: sanbao.ticket.v1.Ticket.requested_remedy:type_name -> sanbao.ticket.v1.Remedy
+	4,  // 29: sanbao.ticket.v1.Ticket.requested_solution:type_name -> sanbao.ticket.v1.SolutionType
+	19, // 30: sanbao.ticket.v1.Ticket.window_start_time:type_name -> google.protobuf.Timestamp
+	19, // 31: sanbao.ticket.v1.Ticket.window_end_time:type_name -> google.protobuf.Timestamp
+	12, // 32: sanbao.ticket.v1.Ticket.triage:type_name -> sanbao.ticket.v1.Triage
+	13, // 33: sanbao.ticket.v1.Ticket.jobs:type_name -> sanbao.ticket.v1.Job
+	14, // 34: sanbao.ticket.v1.Ticket.escalations:type_name -> sanbao.ticket.v1.Escalation
+	23, // 35: sanbao.ticket.v1.Ticket.clocks:type_name -> sanbao.ticket.v1.SlaClock
+	24, // 36: sanbao.ticket.v1.Ticket.hold_reason:type_name -> sanbao.ticket.v1.PauseReason
+	15, // 37: sanbao.ticket.v1.Ticket.resolution:type_name -> sanbao.ticket.v1.Resolution
+	25, // 38: sanbao.ticket.v1.Ticket.complaint:type_name -> sanbao.ticket.v1.Complaint
+	26, // 39: sanbao.ticket.v1.Ticket.survey:type_name -> sanbao.ticket.v1.Survey
+	19, // 40: sanbao.ticket.v1.Ticket.create_time:type_name -> google.protobuf.Timestamp
+	19, // 41: sanbao.ticket.v1.Ticket.update_time:type_name -> google.protobuf.Timestamp
+	19, // 42: sanbao.ticket.v1.Ticket.first_response_time:type_name -> google.protobuf.Timestamp
+	19, // 43: sanbao.ticket.v1.Ticket.close_time:type_name -> google.protobuf.Timestamp
+	27, // 44: sanbao.ticket.v1.Ticket.paused:type_name -> google.protobuf.Duration
+	1,  // 45: sanbao.ticket.v1.Ticket.held_from_state:type_name -> sanbao.ticket.v1.TicketState
+	19, // 46: sanbao.ticket.v1.Ticket.hold_time:type_name -> google.protobuf.Timestamp
+	28, // 47: sanbao.ticket.v1.Ticket.survey_request:type_name -> sanbao.ticket.v1.SurveyRequest
+	48, // [48:48] is the sub-list for method output_type
+	48, // [48:48] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_sanbao_ticket_v1_ticket_proto_init() }

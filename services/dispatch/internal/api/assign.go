@@ -14,6 +14,7 @@ import (
 	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
 	"github.com/sanbao/sanbao/platform/timer"
 	"github.com/sanbao/sanbao/services/dispatch/internal/domain"
+	"github.com/sanbao/sanbao/services/dispatch/internal/store"
 )
 
 // Timer kinds.
@@ -109,7 +110,11 @@ func (s *Server) assign(tx *bbolt.Tx, j *dispatchv1.Job, techID, orgID string, m
 		return err
 	}
 	acceptBy := now.Add(s.policy.AcceptWithin)
-	j.Assignment = &dispatchv1.Assignment{
+	tech, _, err := store.Technician(tx, techID)
+	if err != nil {
+		return err
+	}
+	j.Assignment = &dispatchv1.Assignment{TechnicianName: tech.GetDisplayName(),
 		TechnicianId: techID, OrganisationId: orgID, AssignedTime: ts(now), Source: source,
 		Ranking: rk, AcceptBy: ts(acceptBy), Reason: reason, PlannedArrivalTime: ts(planned),
 		MemberIds: members, QualifiedUntil: ts(s.qualifiedUntil(techID, j.GetProductLine())),

@@ -76,7 +76,7 @@ var errHidden = rpc.Errorf(codes.NotFound, "not found")
 
 // reach reports whether the caller of method may reach attachments of ticket t (of job jobID
 // when set): a dealer its organisation's tickets, a technician the tickets with a job of
-// theirs (that job, when the attachment names one). A call without a caller is the service's
+// theirs (that job, when the attachment names one), a customer the tickets of its unit. A call without a caller is the service's
 // own (or an --insecure server's).
 func reach(ctx context.Context, method string, t *ticketv1.Ticket, jobID string) bool {
 	c := auth.FromContext(ctx)
@@ -97,6 +97,10 @@ func reach(ctx context.Context, method string, t *ticketv1.Ticket, jobID string)
 			if c.TechnicianID == "" || !slices.ContainsFunc(t.GetJobs(), func(j *ticketv1.Job) bool {
 				return j.GetTechnicianId() == c.TechnicianID && (jobID == "" || j.GetJobId() == jobID)
 			}) {
+				return false
+			}
+		case auth.ScopeOwnUnit: // a customer: its unit's tickets, not a job's evidence
+			if c.UnitSerial == "" || t.GetUnit().GetSerial() != c.UnitSerial || jobID != "" {
 				return false
 			}
 		}
@@ -197,6 +201,10 @@ func (a *Attachments) Upload(ctx context.Context, h *ticketv1.AttachmentUpload, 
 	}
 	if !reach(ctx, methodUpload, t, h.GetJobId()) {
 		return nil, errHidden
+	}
+	if k := h.GetKind(); auth.FromContext(ctx).Has(auth.RoleCustomer) &&
+		k != ticketv1.AttachmentKind_ATTACHMENT_KIND_PHOTO && k != ticketv1.AttachmentKind_ATTACHMENT_KIND_VIDEO {
+		return nil, rpc.FieldError("header.kind", "a customer attaches photos or a short video only")
 	}
 	if h.GetJobId() != "" && !slices.ContainsFunc(t.GetJobs(), func(j *ticketv1.Job) bool { return j.GetJobId() == h.GetJobId() }) {
 		return nil, rpc.Errorf(codes.NotFound, "job %q is not a job of ticket %s", h.GetJobId(), t.GetNumber())

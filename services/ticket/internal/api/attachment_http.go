@@ -34,6 +34,8 @@ type TokenVerifier interface {
 //	POST /v1/tickets/{ticket_id}/attachments?kind=photo&job_id=&filename=&request_id=&sha256=
 //	GET  /v1/attachments/{id}           the record (JSON)
 //	GET  /v1/attachments/{id}/content   the bytes
+//	POST /v1/c/{code}/tickets/{number}/attachments?kind=photo|video&filename=&request_id=&sha256=
+//	                                    a customer's photo or video of its unit's ticket
 //
 // Downloads carry the sniffed type, X-Content-Type-Options: nosniff, a sandboxing CSP and
 // Content-Disposition: attachment for everything but images, so nothing uploaded runs in the
@@ -47,6 +49,14 @@ type HTTP struct {
 	perCode    *ratelimit.Keyed // public lookups per unit code
 	perIP      *ratelimit.Keyed // public lookups per client address
 	otpPerCode *ratelimit.Keyed // one-time codes asked for per unit code
+	customers  atomic.Pointer[customerTokens]
+	proxies    ratelimit.Proxies // whose X-Forwarded-For is believed (none by default)
+}
+
+// customerTokens mints customers' one-unit tokens and verifies them on the customer routes.
+type customerTokens struct {
+	mint   *auth.CustomerTokens
+	verify *auth.Verifier
 }
 
 // NewHTTP returns the HTTP face of attachments a and customer pages c. With insecure every
@@ -61,6 +71,7 @@ func NewHTTP(a *Attachments, c *Customer, insecure bool) *HTTP {
 	h.mux.HandleFunc("GET /v1/c/{code}/tickets/{number}", h.tracking)
 	h.mux.HandleFunc("POST /v1/c/{code}/tickets", h.reportProblem)
 	h.mux.HandleFunc("POST /v1/c/{code}/tickets/{number}/survey", h.answerSurvey)
+	h.mux.HandleFunc("POST /v1/c/{code}/tickets/{number}/attachments", h.customerUpload)
 	h.mux.HandleFunc("GET /v1/c/{code}", h.unitView)
 	h.mux.HandleFunc("GET /v1/unit-codes/{code}/qr.png", h.qr)
 	h.mux.HandleFunc("POST /v1/tickets/{ticket_id}/attachments", h.upload)
@@ -71,6 +82,22 @@ func NewHTTP(a *Attachments, c *Customer, insecure bool) *HTTP {
 
 // SetTokens sets the verifier of bearer tokens (the service does at start, with its clock).
 func (h *HTTP) SetTokens(v TokenVerifier) { h.tokens.Store(&v) }
+
+// SetTrustedProxies sets the proxies in front of the customer routes (the console, a gateway)
+// whose X-Forwarded-For names the client the rate limits key on; call it before serving.
+func (h *HTTP) SetTrustedProxies(ps ratelimit.Proxies) { h.proxies = ps }
+
+// SetCustomerTokens sets what mints the customer's token when a one-time code is verified,
+// and verifies it on the customer routes (the service does at start, secure or not: a
+// customer's session is always for one unit).
+func (h *HTTP) SetCustomerTokens(ct *auth.CustomerTokens) error {
+	v, err := ct.Verifier()
+	if err != nil {
+		return err
+	}
+	h.customers.Store(&customerTokens{mint: ct, verify: v})
+	return nil
+}
 
 // ServeHTTP implements http.Handler.
 func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
@@ -147,13 +174,19 @@ func (h *HTTP) upload(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	h.store(ctx, w, r, r.PathValue("ticket_id"))
+}
+
+// store takes the body of r as an attachment of ticket ticketID for the caller in ctx (kind,
+// job_id, filename, request_id and sha256 in the query; the type is sniffed).
+func (h *HTTP) store(ctx context.Context, w http.ResponseWriter, r *http.Request, ticketID string) {
 	q := r.URL.Query()
 	kind, ok := ticketv1.AttachmentKind_value["ATTACHMENT_KIND_"+strings.ToUpper(q.Get("kind"))]
 	if !ok || kind == 0 {
 		h.fail(w, rpc.FieldError("kind", "kind must be photo, video, signature or document"))
 		return
 	}
-	hd := &ticketv1.AttachmentUpload{RequestId: q.Get("request_id"), TicketId: r.PathValue("ticket_id"), JobId: q.Get("job_id"),
+	hd := &ticketv1.AttachmentUpload{RequestId: q.Get("request_id"), TicketId: ticketID, JobId: q.Get("job_id"),
 		Kind: ticketv1.AttachmentKind(kind), Filename: q.Get("filename"), DeclaredContentType: r.Header.Get("Content-Type"),
 		Sha256: strings.ToLower(q.Get("sha256"))}
 	if err := rpc.Validate(h.a.v, &ticketv1.UploadAttachmentRequest{Part: &ticketv1.UploadAttachmentRequest_Header{Header: hd}}); err != nil {

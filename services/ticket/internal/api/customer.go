@@ -5,11 +5,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
+	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/idem"
 	"github.com/sanbao/sanbao/services/ticket/internal/domain"
 	"github.com/sanbao/sanbao/services/ticket/internal/store"
@@ -79,21 +82,71 @@ func (c *Customer) IssueUnitCode(ctx context.Context, req *ticketv1.IssueUnitCod
 	return resp, nil
 }
 
+var _ auth.Loader = (*Customer)(nil)
+
+// Load implements auth.Loader: the unit code IssueUnitCode would change (found by the unit's
+// serial), so the guard refuses another organisation's before anything is written; nil when
+// the serial has none yet (the call creates it, for the caller's organisation).
+func (c *Customer) Load(_ context.Context, method string, req proto.Message) (proto.Message, error) {
+	r, ok := req.(*ticketv1.IssueUnitCodeRequest)
+	if !ok || c.s.p == nil {
+		return nil, fmt.Errorf("load %s: not a unit-code request", method)
+	}
+	var uc *ticketv1.UnitCode
+	err := c.s.p.DB.View(func(tx *bbolt.Tx) (err error) {
+		code := store.UnitCodeOf(tx, r.GetUnitSerial())
+		if code == "" {
+			return nil
+		}
+		uc, err = store.UnitCode(tx, code)
+		return err
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if uc == nil {
+		return nil, nil
+	}
+	return &ticketv1.IssueUnitCodeResponse{UnitCode: uc}, nil
+}
+
+// warrantyWait bounds the call to warranty-rules a unit's page makes: the page is shown
+// without the warranty rather than late.
+const warrantyWait = 3 * time.Second
+
+// warranty adds unit serial's warranty status and end dates to view, as warranty-rules
+// computes them today; without them when it does not know the unit or does not answer in time
+// (logged: the page still shows the product and the history).
+func (c *Customer) warranty(ctx context.Context, view *ticketv1.UnitView, serial string) {
+	if c.s.warranty == nil || serial == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, warrantyWait)
+	defer cancel()
+	w, err := c.s.warranty.Coverage(ctx, serial, c.s.p.Clock.Now())
+	if err != nil {
+		c.s.p.Log.Warn("customer page: no warranty status", zap.Error(err))
+		return
+	}
+	view.Warranty = w
+}
+
 // View returns what the customer may see of the unit with code (typed or scanned; normalised):
-// its product line and its tickets' numbers, kinds, states and dates. An unknown or malformed
-// code is store.ErrNotFound.
-func (c *Customer) View(code string) (*ticketv1.UnitView, error) {
+// its product line and its tickets' numbers, kinds, states and dates, and the unit's serial
+// (for the warranty lookup; not shown). An unknown or malformed code is store.ErrNotFound.
+func (c *Customer) View(code string) (*ticketv1.UnitView, string, error) {
 	norm, err := domain.NormalizeCode(code)
 	if err != nil {
-		return nil, fmt.Errorf("unit code: %w", store.ErrNotFound)
+		return nil, "", fmt.Errorf("unit code: %w", store.ErrNotFound)
 	}
 	view := &ticketv1.UnitView{}
+	var serial string
 	err = c.s.p.DB.View(func(tx *bbolt.Tx) error {
 		uc, err := store.UnitCode(tx, norm)
 		if err != nil {
 			return err
 		}
-		view.ProductLine = uc.GetProductLine()
+		view.ProductLine, serial = uc.GetProductLine(), uc.GetUnitSerial()
 		tickets, _, err := store.ListTickets(tx, store.Filter{Serial: uc.GetUnitSerial(), PageSize: maxHistory})
 		if err != nil {
 			return err
@@ -108,7 +161,7 @@ func (c *Customer) View(code string) (*ticketv1.UnitView, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return view, nil
+	return view, serial, nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -36,10 +35,7 @@ func (h *HTTP) unitView(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+	ip := h.clientIP(r)
 	code := r.PathValue("code")
 	key := code
 	if n, err := domain.NormalizeCode(code); err == nil {
@@ -50,7 +46,7 @@ func (h *HTTP) unitView(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, rpc.Errorf(codes.ResourceExhausted, "too many lookups; try again shortly"))
 		return
 	}
-	view, err := h.c.View(code)
+	view, serial, err := h.c.View(code)
 	if errors.Is(err, store.ErrNotFound) {
 		h.fail(w, rpc.Errorf(codes.NotFound, "no unit has this code"))
 		return
@@ -58,6 +54,7 @@ func (h *HTTP) unitView(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, toStatus(err))
 		return
 	}
+	h.c.warranty(r.Context(), view, serial)
 	h.message(w, http.StatusOK, view)
 }
 

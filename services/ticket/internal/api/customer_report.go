@@ -23,7 +23,8 @@ func (h *HTTP) reportProblem(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	if err := h.session(r, uc); err != nil {
+	ctx, err := h.session(r, uc)
+	if err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -52,7 +53,7 @@ func (h *HTTP) reportProblem(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	resp, err := h.a.s.CreateTicket(r.Context(), req)
+	resp, err := h.a.s.CreateTicket(ctx, req)
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -72,7 +73,8 @@ func (h *HTTP) answerSurvey(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	if err := h.session(r, uc); err != nil {
+	ctx, err := h.session(r, uc)
+	if err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -97,10 +99,40 @@ func (h *HTTP) answerSurvey(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	resp, err := h.a.s.SubmitSurvey(r.Context(), req)
+	resp, err := h.a.s.SubmitSurvey(ctx, req)
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
 	h.message(w, http.StatusOK, trackingView(resp.GetTicket()))
+}
+
+// customerUpload is POST /v1/c/{code}/tickets/{number}/attachments: the customer attaches a
+// photo or a short video (the body; kind, filename, request_id and sha256 in the query) to a
+// ticket of its unit, under the same limits, type sniffing and checksum as staff uploads.
+func (h *HTTP) customerUpload(w http.ResponseWriter, r *http.Request) {
+	if h.a.s.p == nil {
+		h.fail(w, errNotStarted)
+		return
+	}
+	uc, err := h.unitCode(r)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	ctx, err := h.session(r, uc)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	t, err := h.a.s.read(r.PathValue("number"))
+	if err != nil || t.GetUnit().GetSerial() == "" || t.GetUnit().GetSerial() != uc.GetUnitSerial() {
+		h.fail(w, rpc.Errorf(codes.NotFound, "this unit has no such ticket"))
+		return
+	}
+	if r.URL.Query().Get("job_id") != "" {
+		h.fail(w, rpc.FieldError("job_id", "a customer attaches to the ticket, not to a job"))
+		return
+	}
+	h.store(ctx, w, r, t.GetId())
 }

@@ -1,12 +1,10 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
+	"github.com/sanbao/sanbao/platform/auth"
 	"github.com/sanbao/sanbao/platform/ids"
 	"github.com/sanbao/sanbao/platform/notify"
 	"github.com/sanbao/sanbao/platform/rpc"
@@ -29,13 +28,9 @@ const SessionValid = 30 * time.Minute
 // OTP requests per unit code: 3 at once, then one a minute.
 const otpEvery = time.Minute
 
-func clientIP(r *http.Request) string {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return ip
-}
+// clientIP is the address the customer's rate limits key on: the peer's, or, behind a
+// trusted proxy, the client's it forwards.
+func (h *HTTP) clientIP(r *http.Request) string { return h.proxies.ClientAddr(r) }
 
 // unitCode reads the unit code in the path, normalised; 404 when no unit has it.
 func (h *HTTP) unitCode(r *http.Request) (*ticketv1.UnitCode, error) {
@@ -65,7 +60,7 @@ func (h *HTTP) requestOTP(w http.ResponseWriter, r *http.Request) {
 	if n, err := domain.NormalizeCode(key); err == nil {
 		key = n
 	}
-	if !h.perIP.Allow(clientIP(r), now) || !h.otpPerCode.Allow(key, now) {
+	if !h.perIP.Allow(h.clientIP(r), now) || !h.otpPerCode.Allow(key, now) {
 		w.Header().Set("Retry-After", "60")
 		h.fail(w, rpc.Errorf(codes.ResourceExhausted, "too many codes asked for; try again in a minute"))
 		return
@@ -110,7 +105,7 @@ func (h *HTTP) openSession(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, errNotStarted)
 		return
 	}
-	if !h.perIP.Allow(clientIP(r), time.Now()) {
+	if !h.perIP.Allow(h.clientIP(r), time.Now()) {
 		w.Header().Set("Retry-After", "10")
 		h.fail(w, rpc.Errorf(codes.ResourceExhausted, "too many tries; try again shortly"))
 		return
@@ -127,15 +122,15 @@ func (h *HTTP) openSession(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, rpc.FieldError("otp", "send {\"otp\": \"the 6 digits\"}"))
 		return
 	}
-	p := h.a.s.p
-	token := make([]byte, 32)
-	if _, err := rand.Read(token); err != nil {
-		h.fail(w, rpc.Internal(err))
+	ct := h.customers.Load()
+	if ct == nil {
+		h.fail(w, errNotStarted)
 		return
 	}
-	raw := base64.RawURLEncoding.EncodeToString(token)
+	p := h.a.s.p
 	var verr error
 	var expires time.Time
+	var raw string
 	err = p.DB.Update(r.Context(), func(tx *bbolt.Tx) error {
 		now := p.Clock.Now()
 		o, ok, err := store.OTP(tx, uc.GetCode())
@@ -154,8 +149,8 @@ func (h *HTTP) openSession(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		expires = now.Add(SessionValid)
-		sum := sha256.Sum256([]byte(raw))
-		return store.PutSession(tx, sum[:], store.Session{Code: uc.GetCode(), Expires: expires})
+		raw, err = ct.mint.Issue(uc.GetUnitSerial(), now, SessionValid)
+		return err
 	})
 	switch {
 	case err != nil:
@@ -173,28 +168,26 @@ func (h *HTTP) openSession(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// session checks the request's bearer session is for the unit code uc.
-func (h *HTTP) session(r *http.Request, uc *ticketv1.UnitCode) error {
+// session checks the request's bearer token is a customer's for the unit of code uc, and
+// returns the context to act in: the customer (subject customer:<serial>) is the actor of
+// what it changes. Another unit's token is answered as if the unit did not exist.
+func (h *HTTP) session(r *http.Request, uc *ticketv1.UnitCode) (context.Context, error) {
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || raw == "" {
-		return rpc.Errorf(codes.Unauthenticated, "ask for a one-time code first")
+		return nil, rpc.Errorf(codes.Unauthenticated, "ask for a one-time code first")
 	}
-	sum := sha256.Sum256([]byte(raw))
-	var s store.Session
-	var found bool
-	if err := h.a.s.p.DB.View(func(tx *bbolt.Tx) (err error) {
-		s, found, err = store.GetSession(tx, sum[:])
-		return err
-	}); err != nil {
-		return toStatus(err)
+	ct := h.customers.Load()
+	if ct == nil {
+		return nil, errNotStarted
 	}
-	if !found || !h.a.s.p.Clock.Now().Before(s.Expires) {
-		return rpc.Errorf(codes.Unauthenticated, "the session has ended; ask for a new one-time code")
+	c, err := ct.verify.Verify(r.Context(), raw)
+	if err != nil || !c.Has(auth.RoleCustomer) {
+		return nil, rpc.Errorf(codes.Unauthenticated, "the session has ended; ask for a new one-time code")
 	}
-	if s.Code != uc.GetCode() {
-		return rpc.Errorf(codes.NotFound, "no unit has this code") // another unit's session: as if absent
+	if c.UnitSerial == "" || c.UnitSerial != uc.GetUnitSerial() {
+		return nil, rpc.Errorf(codes.NotFound, "no unit has this code") // another unit's session: as if absent
 	}
-	return nil
+	return auth.NewContext(r.Context(), c), nil
 }
 
 // tracking is GET /v1/c/{code}/tickets/{number}: one of the unit's tickets as the customer
@@ -209,7 +202,7 @@ func (h *HTTP) tracking(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	if err := h.session(r, uc); err != nil {
+	if _, err := h.session(r, uc); err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -221,7 +214,8 @@ func (h *HTTP) tracking(w http.ResponseWriter, r *http.Request) {
 	h.message(w, http.StatusOK, trackingView(t))
 }
 
-// trackingView is the customer's steps of t.
+// trackingView is the customer's steps of t, with the latest visit's technician (display name)
+// and expected arrival once assigned.
 func trackingView(t *ticketv1.Ticket) *ticketv1.TrackingView {
 	v := &ticketv1.TrackingView{Number: t.GetNumber(), State: t.GetState()}
 	step := func(name string, when *timestamppb.Timestamp) {
@@ -233,6 +227,7 @@ func trackingView(t *ticketv1.Ticket) *ticketv1.TrackingView {
 	for _, j := range t.GetJobs() { // the latest visit's
 		if j.GetAssignTime() != nil {
 			assigned = j.GetAssignTime()
+			v.TechnicianName, v.EtaTime = j.GetTechnicianName(), j.GetEtaTime()
 		}
 		switch {
 		case j.GetCheckInTime() != nil:

@@ -380,7 +380,11 @@ func (c *change) applyJob(kind string, job *dispatchv1.Job, report *dispatchv1.S
 	}
 	current := j == activeJob(c.t)
 	if a := job.GetAssignment(); a != nil {
-		j.TechnicianId, j.OrganisationId = a.GetTechnicianId(), a.GetOrganisationId()
+		j.TechnicianId, j.OrganisationId, j.TechnicianName = a.GetTechnicianId(), a.GetOrganisationId(), a.GetTechnicianName()
+		j.EtaTime = a.GetPlannedArrivalTime()
+	}
+	if w := job.GetAppointment().GetWindow(); w.GetStartTime() != nil {
+		j.EtaTime = w.GetStartTime() // the agreed appointment beats the plan
 	}
 	state := c.t.GetState()
 	switch kind {

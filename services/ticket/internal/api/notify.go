@@ -2,6 +2,8 @@ package api
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -54,16 +56,28 @@ func (c *change) notifyCustomer(tx *bbolt.Tx) error {
 		return nil // no address on record: nothing to send
 	}
 	due := pref.DeliverAt(c.now)
-	send := func(key, template, text string) error {
+	sendWith := func(key, template, text string, extra map[string]string) error {
+		params := map[string]string{"number": c.t.GetNumber(), "ticket_id": c.t.GetId()}
+		for k, v := range extra {
+			params[k] = v
+		}
 		_, err := notify.Enqueue(tx, notify.Message{Key: "ticket/" + c.t.GetId() + "/" + key, Channel: addr.Channel, To: addr.To,
-			Template: template, Params: map[string]string{"number": c.t.GetNumber(), "ticket_id": c.t.GetId()},
-			Text: fmt.Sprintf(text, c.t.GetNumber())}, due)
+			Template: template, Params: params, Text: fmt.Sprintf(text, c.t.GetNumber())}, due)
 		return err
 	}
+	send := func(key, template, text string) error { return sendWith(key, template, text, nil) }
 	for _, e := range c.events {
 		step, ok := customerSteps[e.subject]
 		if !ok {
 			continue
+		}
+		if e.subject == SubjectTicketJobAssigned {
+			if j := activeJob(c.t); j != nil {
+				if err := sendWith(step.template+"/"+c.t.GetEtag(), step.template, c.technicianText(j, "已安排服务工程师"), c.technicianParams(j)); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		if err := send(step.template+"/"+c.t.GetEtag(), step.template, step.text); err != nil {
 			return err
@@ -85,10 +99,47 @@ func (c *change) notifyCustomer(tx *bbolt.Tx) error {
 			}
 		}
 		if !was {
-			if err := send(templateOnTheWay+"/"+j.GetJobId(), templateOnTheWay, "服务请求 %s 的服务工程师已出发。"); err != nil {
+			if err := sendWith(templateOnTheWay+"/"+j.GetJobId(), templateOnTheWay, c.technicianText(j, "的服务工程师已出发"), c.technicianParams(j)); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// technicianParams are the technician step's template parameters: the technician's display
+// name and the expected arrival (RFC 3339, and as the message shows it) when known.
+func (c *change) technicianParams(j *ticketv1.Job) map[string]string {
+	p := map[string]string{}
+	if n := j.GetTechnicianName(); n != "" {
+		p["technician_name"] = n
+	}
+	if eta := j.GetEtaTime(); eta != nil {
+		p["eta"] = eta.AsTime().UTC().Format(time.RFC3339)
+		p["eta_local"] = c.local(eta.AsTime())
+	}
+	return p
+}
+
+// technicianText is the technician step's message: "服务请求 %s <what>：张师傅，预计 12月2日 10:00 到达。"
+// (a %s for the number stays in it).
+func (c *change) technicianText(j *ticketv1.Job, what string) string {
+	text := "服务请求 %s " + what
+	if n := j.GetTechnicianName(); n != "" {
+		text += "：" + strings.ReplaceAll(n, "%", "%%")
+	}
+	if eta := j.GetEtaTime(); eta != nil {
+		text += "，预计 " + c.local(eta.AsTime()) + " 到达"
+	}
+	return text + "。可在进度页查看。"
+}
+
+// local shows t in the default business calendar's time zone (the service's customers'),
+// "1月2日 15:04"; UTC when there is none.
+func (c *change) local(t time.Time) string {
+	loc := time.UTC
+	if cal, err := c.s.calendar(c.tx, ""); err == nil && cal.Location() != nil {
+		loc = cal.Location()
+	}
+	return t.In(loc).Format("1月2日 15:04")
 }

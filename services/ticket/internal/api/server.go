@@ -48,6 +48,9 @@ type Warranty interface {
 	// Repairs returns the newest max repairs of the unit with serial, newest first, without
 	// their costs; none for an unknown serial.
 	Repairs(ctx context.Context, serial string, max int) ([]*warrantyv1.Repair, error)
+	// Coverage returns a unit's warranty status and period end dates on the day of now (nil
+	// for a unit warranty does not know), for the customer's page.
+	Coverage(ctx context.Context, serial string, now time.Time) (*ticketv1.UnitWarranty, error)
 }
 
 // Dispatch creates and cancels on-site jobs (the dispatch service).

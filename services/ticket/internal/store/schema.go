@@ -52,7 +52,8 @@ var (
 	UnitCodeBySerial = []byte("unit_code_by_serial")
 	// CustomerOTPs: unit code → the pending one-time code (JSON of domain.OTP).
 	CustomerOTPs = []byte("customer_otps")
-	// CustomerSessions: SHA-256 of a session token → Session (JSON).
+	// CustomerSessions: no longer written (a customer's session is a token the service signs,
+	// auth.CustomerTokens); kept so that stores made before open unchanged.
 	CustomerSessions = []byte("customer_sessions")
 )
 

@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -61,32 +60,4 @@ func OTP(tx *bbolt.Tx, code string) (domain.OTP, bool, error) {
 		return domain.OTP{}, false, fmt.Errorf("get otp: %w", err)
 	}
 	return o, true, nil
-}
-
-// Session is a customer's access to one unit's page after a one-time code.
-type Session struct {
-	Code    string
-	Expires time.Time
-}
-
-// PutSession stores a session under the hash of its token.
-func PutSession(tx *bbolt.Tx, hash []byte, s Session) error {
-	v, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("put session: %w", err)
-	}
-	return store.Put(tx, CustomerSessions, hash, v)
-}
-
-// GetSession reads a session by the hash of its token.
-func GetSession(tx *bbolt.Tx, hash []byte) (Session, bool, error) {
-	v := store.Get(tx, CustomerSessions, hash)
-	if v == nil {
-		return Session{}, false, nil
-	}
-	var s Session
-	if err := json.Unmarshal(v, &s); err != nil {
-		return Session{}, false, fmt.Errorf("get session: %w", err)
-	}
-	return s, true, nil
 }
