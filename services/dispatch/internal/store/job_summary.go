@@ -1,0 +1,120 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	dispatchv1 "github.com/sanbao/sanbao/gen/sanbao/dispatch/v1"
+	pstore "github.com/sanbao/sanbao/platform/store"
+)
+
+// summaryFields are the fields of a job summary: the job's id, state, site and appointment,
+// and of its assignment only when it was made and the planned arrival. Their numbers come
+// from the descriptors, so a renumbered field cannot silently drop out.
+var summaryFields, summaryAssignment = func() (map[protowire.Number]bool, map[protowire.Number]bool) {
+	num := func(md protoreflect.MessageDescriptor, name protoreflect.Name) protowire.Number {
+		f := md.Fields().ByName(name)
+		if f == nil {
+			panic(fmt.Sprintf("dispatch store: %s has no field %s", md.FullName(), name))
+		}
+		return f.Number()
+	}
+	job := (&dispatchv1.Job{}).ProtoReflect().Descriptor()
+	asg := (&dispatchv1.Assignment{}).ProtoReflect().Descriptor()
+	top := map[protowire.Number]bool{num(job, "id"): true, num(job, "state"): true, num(job, "site"): true,
+		num(job, "appointment"): true}
+	return top, map[protowire.Number]bool{num(asg, "planned_arrival_time"): true, num(asg, "assigned_time"): true}
+}()
+
+var assignmentField = (&dispatchv1.Job{}).ProtoReflect().Descriptor().Fields().ByName("assignment").Number()
+
+// summarise copies from a stored job's encoding only the fields of a summary (see
+// summaryFields), appending to dst: decoding that is a fraction of decoding the whole job,
+// whose assignment carries its ranking and whose history grows with every visit.
+func summarise(dst, v []byte) ([]byte, error) {
+	var asg []byte
+	for len(v) > 0 {
+		num, typ, n := protowire.ConsumeTag(v)
+		if n < 0 {
+			return nil, protowire.ParseError(n)
+		}
+		m := protowire.ConsumeFieldValue(num, typ, v[n:])
+		if m < 0 {
+			return nil, protowire.ParseError(m)
+		}
+		field := v[:n+m]
+		switch {
+		case summaryFields[num]:
+			dst = append(dst, field...)
+		case num == assignmentField && typ == protowire.BytesType:
+			body, _ := protowire.ConsumeBytes(v[n:])
+			asg = asg[:0]
+			for len(body) > 0 {
+				an, at, k := protowire.ConsumeTag(body)
+				if k < 0 {
+					return nil, protowire.ParseError(k)
+				}
+				l := protowire.ConsumeFieldValue(an, at, body[k:])
+				if l < 0 {
+					return nil, protowire.ParseError(l)
+				}
+				if summaryAssignment[an] {
+					asg = append(asg, body[:k+l]...)
+				}
+				body = body[k+l:]
+			}
+			dst = protowire.AppendTag(dst, num, protowire.BytesType)
+			dst = protowire.AppendBytes(dst, asg)
+		}
+		v = v[n+m:]
+	}
+	return dst, nil
+}
+
+// OpenJobSummariesOf calls fn for each open job technician holds, in creation order, with the
+// job's summary: a Job holding only its id, state, site, appointment and, of its assignment,
+// the assigned and planned arrival times. full reads the whole job (for the few the caller
+// keeps). Neither may be kept past tx.
+func OpenJobSummariesOf(tx *bbolt.Tx, technician string, fn func(summary *dispatchv1.Job, full func() (*dispatchv1.Job, error)) error) error {
+	idx, err := pstore.Bucket(tx, bucketOpenJobsByTech)
+	if err != nil {
+		return err
+	}
+	jobs, err := pstore.Bucket(tx, bucketJobs)
+	if err != nil {
+		return err
+	}
+	prefix := pstore.Prefix(technician)
+	var buf []byte
+	c := idx.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		id := k[len(prefix):]
+		v := jobs.Get(id)
+		if v == nil {
+			continue
+		}
+		if buf, err = summarise(buf[:0], v); err != nil {
+			return fmt.Errorf("summarise job %s: %w", id, err)
+		}
+		s := &dispatchv1.Job{}
+		if err := proto.Unmarshal(buf, s); err != nil {
+			return fmt.Errorf("decode job summary %s: %w", id, err)
+		}
+		full := func() (*dispatchv1.Job, error) {
+			j := &dispatchv1.Job{}
+			if err := proto.Unmarshal(v, j); err != nil {
+				return nil, fmt.Errorf("get job: decode %s: %w", id, err)
+			}
+			return j, nil
+		}
+		if err := fn(s, full); err != nil {
+			return err
+		}
+	}
+	return nil
+}
