@@ -101,6 +101,7 @@ func (r *Roster) Rank(m Matcher, job JobSpec, exclude map[string]bool, now time.
 	if other := len(r.techs) - len(line); other > 0 {
 		rk.Exclusions[ReasonSkills] += other
 	}
+	m.departs = &departMemo{} // one instant: technicians sharing a calendar share its next opening
 	var cs []Candidate
 	for _, t := range line {
 		if exclude[t.ID] {
