@@ -37,4 +37,3 @@ func BenchmarkSchedule(b *testing.B) {
 		})
 	}
 }
-
