@@ -615,21 +615,17 @@ func (s *Server) plannedSlot(tx *bbolt.Tx, j *dispatchv1.Job, t *domain.Technici
 	if !ok {
 		return nil, time.Time{}, false, nil
 	}
-	// The technician's open jobs planned that day: chosen on their summaries, only those
-	// decoded whole.
+	// The technician's open jobs planned that day, read as summaries (what planning reads of
+	// a job: not its ranking or history).
 	var planned []*dispatchv1.Job
 	read := func(tx *bbolt.Tx) error {
-		return store.OpenJobSummariesOf(tx, t.ID, func(h *dispatchv1.Job, full func() (*dispatchv1.Job, error)) error {
+		return store.OpenJobSummariesOf(tx, t.ID, func(h *dispatchv1.Job) error {
 			at := plannedTime(h)
 			if h.GetId() == j.GetId() || !domain.State(h.GetState()).Open() || h.GetSite().GetPoint() == nil ||
 				at.Before(from) || !at.Before(until) {
 				return nil
 			}
-			whole, err := full()
-			if err != nil {
-				return err
-			}
-			planned = append(planned, whole)
+			planned = append(planned, h)
 			return nil
 		})
 	}

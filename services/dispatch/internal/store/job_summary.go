@@ -13,9 +13,11 @@ import (
 	pstore "github.com/sanbao/sanbao/platform/store"
 )
 
-// summaryFields are the fields of a job summary: the job's id, state, site and appointment,
-// and of its assignment only when it was made and the planned arrival. Their numbers come
-// from the descriptors, so a renumbered field cannot silently drop out.
+// summaryFields are the fields of a job summary: what planning a technician's day reads of a
+// job they hold (its id, state, kind, site, product line, skills, level, priority, deadline,
+// window, parts and appointment), and of its assignment only when it was made and the planned
+// arrival; not its ranking, history, report or escalations. Their numbers come from the
+// descriptors, so a renamed field fails at start rather than silently dropping out.
 var summaryFields, summaryAssignment = func() (map[protowire.Number]bool, map[protowire.Number]bool) {
 	num := func(md protoreflect.MessageDescriptor, name protoreflect.Name) protowire.Number {
 		f := md.Fields().ByName(name)
@@ -26,8 +28,11 @@ var summaryFields, summaryAssignment = func() (map[protowire.Number]bool, map[pr
 	}
 	job := (&dispatchv1.Job{}).ProtoReflect().Descriptor()
 	asg := (&dispatchv1.Assignment{}).ProtoReflect().Descriptor()
-	top := map[protowire.Number]bool{num(job, "id"): true, num(job, "state"): true, num(job, "site"): true,
-		num(job, "appointment"): true}
+	top := map[protowire.Number]bool{}
+	for _, name := range []protoreflect.Name{"id", "state", "kind", "site", "product_line", "required_skills", "level",
+		"priority", "arrive_by", "customer_window", "likely_parts", "appointment"} {
+		top[num(job, name)] = true
+	}
 	return top, map[protowire.Number]bool{num(asg, "planned_arrival_time"): true, num(asg, "assigned_time"): true}
 }()
 
@@ -35,7 +40,8 @@ var assignmentField = (&dispatchv1.Job{}).ProtoReflect().Descriptor().Fields().B
 
 // summarise copies from a stored job's encoding only the fields of a summary (see
 // summaryFields), appending to dst: decoding that is a fraction of decoding the whole job,
-// whose assignment carries its ranking and whose history grows with every visit.
+// whose assignment carries a ranking of ten candidates and whose history grows with every
+// visit.
 func summarise(dst, v []byte) ([]byte, error) {
 	var asg []byte
 	for len(v) > 0 {
@@ -77,10 +83,9 @@ func summarise(dst, v []byte) ([]byte, error) {
 }
 
 // OpenJobSummariesOf calls fn for each open job technician holds, in creation order, with the
-// job's summary: a Job holding only its id, state, site, appointment and, of its assignment,
-// the assigned and planned arrival times. full reads the whole job (for the few the caller
-// keeps). Neither may be kept past tx.
-func OpenJobSummariesOf(tx *bbolt.Tx, technician string, fn func(summary *dispatchv1.Job, full func() (*dispatchv1.Job, error)) error) error {
+// job's summary: a Job holding only the fields of summaryFields (what planning their day
+// reads) and, of its assignment, the assigned and planned arrival times.
+func OpenJobSummariesOf(tx *bbolt.Tx, technician string, fn func(summary *dispatchv1.Job) error) error {
 	idx, err := pstore.Bucket(tx, bucketOpenJobsByTech)
 	if err != nil {
 		return err
@@ -105,14 +110,7 @@ func OpenJobSummariesOf(tx *bbolt.Tx, technician string, fn func(summary *dispat
 		if err := proto.Unmarshal(buf, s); err != nil {
 			return fmt.Errorf("decode job summary %s: %w", id, err)
 		}
-		full := func() (*dispatchv1.Job, error) {
-			j := &dispatchv1.Job{}
-			if err := proto.Unmarshal(v, j); err != nil {
-				return nil, fmt.Errorf("get job: decode %s: %w", id, err)
-			}
-			return j, nil
-		}
-		if err := fn(s, full); err != nil {
+		if err := fn(s); err != nil {
 			return err
 		}
 	}
