@@ -352,7 +352,7 @@ func (m Matcher) arrival(depart time.Time, km float64, job JobSpec) time.Time {
 // score (higher first; it includes the routing bonus), then distance, then id for a stable order.
 func Sort(cs []Candidate) {
 	sort.Slice(cs, func(i, j int) bool {
-		a, b := cs[i], cs[j]
+		a, b := &cs[i], &cs[j] // not copies: a candidate is a dozen words
 		if a.Parts.tier() != b.Parts.tier() {
 			return a.Parts.tier() < b.Parts.tier()
 		}
