@@ -46,3 +46,29 @@ func BenchmarkRefresh(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkRefreshElapsed is BenchmarkRefresh with two elapsed-time (7×24) clocks.
+func BenchmarkRefreshElapsed(b *testing.B) {
+	db := bolttest.Open(b, store.Schema())
+	now := svctest.Now()
+	start := now.Add(-30 * time.Hour)
+	clock := func(name string, target time.Duration) *ticketv1.SlaClock {
+		return &ticketv1.SlaClock{Name: name, Metric: ticketv1.SlaMetric(1), Audience: ticketv1.SlaAudience_SLA_AUDIENCE_CUSTOMER,
+			Basis: ticketv1.SlaBasis(1), Target: durationpb.New(target), WarnFraction: 0.8,
+			History: []*ticketv1.ClockTransition{{Action: ticketv1.ClockAction(1), Time: timestamppb.New(start)}}}
+	}
+	tk := &ticketv1.Ticket{Id: "T1", Clocks: []*ticketv1.SlaClock{clock("response", 4*time.Hour), clock("resolution", 40*time.Hour)}}
+	s := &Server{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := db.View(func(tx *bbolt.Tx) error {
+		for range b.N {
+			if err := s.refresh(tx, tk, now, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+}
