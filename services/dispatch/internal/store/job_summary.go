@@ -18,7 +18,7 @@ import (
 // window, parts and appointment), and of its assignment only when it was made and the planned
 // arrival; not its ranking, history, report or escalations. Their numbers come from the
 // descriptors, so a renamed field fails at start rather than silently dropping out.
-var summaryFields, summaryAssignment = func() (map[protowire.Number]bool, map[protowire.Number]bool) {
+var summaryFields, summaryAssignment = func() (fieldSet, fieldSet) {
 	num := func(md protoreflect.MessageDescriptor, name protoreflect.Name) protowire.Number {
 		f := md.Fields().ByName(name)
 		if f == nil {
@@ -28,13 +28,27 @@ var summaryFields, summaryAssignment = func() (map[protowire.Number]bool, map[pr
 	}
 	job := (&dispatchv1.Job{}).ProtoReflect().Descriptor()
 	asg := (&dispatchv1.Assignment{}).ProtoReflect().Descriptor()
-	top := map[protowire.Number]bool{}
+	var top, sub fieldSet
 	for _, name := range []protoreflect.Name{"id", "state", "kind", "site", "product_line", "required_skills", "level",
 		"priority", "arrive_by", "customer_window", "likely_parts", "appointment"} {
-		top[num(job, name)] = true
+		top.add(num(job, name))
 	}
-	return top, map[protowire.Number]bool{num(asg, "planned_arrival_time"): true, num(asg, "assigned_time"): true}
+	sub.add(num(asg, "planned_arrival_time"))
+	sub.add(num(asg, "assigned_time"))
+	return top, sub
 }()
+
+// fieldSet is a set of field numbers below 128 (a lookup per field of every job read).
+type fieldSet [2]uint64
+
+func (s *fieldSet) add(n protowire.Number) {
+	if n >= 128 {
+		panic(fmt.Sprintf("dispatch store: summary field number %d too large", n))
+	}
+	s[n/64] |= 1 << (n % 64)
+}
+
+func (s *fieldSet) has(n protowire.Number) bool { return n < 128 && s[n/64]&(1<<(n%64)) != 0 }
 
 var assignmentField = (&dispatchv1.Job{}).ProtoReflect().Descriptor().Fields().ByName("assignment").Number()
 
@@ -55,7 +69,7 @@ func summarise(dst, v []byte) ([]byte, error) {
 		}
 		field := v[:n+m]
 		switch {
-		case summaryFields[num]:
+		case summaryFields.has(num):
 			dst = append(dst, field...)
 		case num == assignmentField && typ == protowire.BytesType:
 			body, _ := protowire.ConsumeBytes(v[n:])
@@ -69,7 +83,7 @@ func summarise(dst, v []byte) ([]byte, error) {
 				if l < 0 {
 					return nil, protowire.ParseError(l)
 				}
-				if summaryAssignment[an] {
+				if summaryAssignment.has(an) {
 					asg = append(asg, body[:k+l]...)
 				}
 				body = body[k+l:]
