@@ -13,6 +13,7 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -162,18 +163,31 @@ func (s *Server) logging(obs Observer) grpc.UnaryServerInterceptor {
 		if obs != nil {
 			obs(info.FullMethod, code, elapsed)
 		}
+		level := zapcore.InfoLevel
+		switch code {
+		case codes.OK:
+			level = zapcore.DebugLevel
+		case codes.Internal, codes.Unknown, codes.DataLoss:
+			level = zapcore.ErrorLevel
+		}
+		// The fields are built only for a line that is written: at the default level a call
+		// that succeeded costs no log allocation.
+		ce := s.log.Check(level, "rpc")
+		if ce == nil {
+			return resp, err
+		}
 		fields := append(tracing.Fields(ctx), zap.String("method", info.FullMethod), zap.String("code", code.String()), zap.Duration("elapsed", elapsed))
 		if r, ok := req.(interface{ GetRequestId() string }); ok && r.GetRequestId() != "" {
 			fields = append(fields, zap.String("request_id", r.GetRequestId()))
 		}
-		switch code {
-		case codes.OK:
-			s.log.Debug("rpc", fields...)
-		case codes.Internal, codes.Unknown, codes.DataLoss:
-			s.log.Error("rpc", append(fields, zap.Error(err))...)
+		switch level {
+		case zapcore.DebugLevel:
+		case zapcore.ErrorLevel:
+			fields = append(fields, zap.Error(err))
 		default:
-			s.log.Info("rpc", append(fields, zap.String("error", status.Convert(err).Message()))...)
+			fields = append(fields, zap.String("error", status.Convert(err).Message()))
 		}
+		ce.Write(fields...)
 		return resp, err
 	}
 }

@@ -61,28 +61,33 @@ func put(tx *bbolt.Tx, t Timer) error {
 	if kind, key := t.Kind, t.Key; kind == "" || bytes.IndexByte([]byte(kind+key), store.Sep) >= 0 {
 		return errors.New("timer: kind must be non-empty and kind and key free of NUL")
 	}
-	if err := Cancel(tx, t.Kind, t.Key); err != nil {
-		return err
-	}
-	db, err := tx.CreateBucketIfNotExists(dueBucket)
-	if err != nil {
-		return err
-	}
-	kb, err := tx.CreateBucketIfNotExists(keyBucket)
-	if err != nil {
-		return err
-	}
 	v, err := json.Marshal(record{Kind: t.Kind, Key: t.Key, Due: t.Due.UTC(), Payload: t.Payload, Attempt: t.Attempt,
 		Trace: t.Trace.Parent, State: t.Trace.State, Actor: t.Actor})
 	if err != nil {
 		return err
 	}
-	dk := append(store.TimeKey(t.Due), store.Key(t.Kind, t.Key)...)
-	if err := db.Put(dk, v); err != nil {
-		return err
-	}
-	if err := kb.Put(store.Key(t.Kind, t.Key), dk); err != nil {
-		return err
+	ik := store.Key(t.Kind, t.Key)
+	dk := append(store.TimeKey(t.Due), ik...)
+	// The same timer scheduled again (a save that did not move a deadline): nothing to write.
+	if kb, db := tx.Bucket(keyBucket), tx.Bucket(dueBucket); kb == nil || db == nil ||
+		!bytes.Equal(kb.Get(ik), dk) || !bytes.Equal(db.Get(dk), v) {
+		if err := Cancel(tx, t.Kind, t.Key); err != nil {
+			return err
+		}
+		db, err := tx.CreateBucketIfNotExists(dueBucket)
+		if err != nil {
+			return err
+		}
+		kb, err := tx.CreateBucketIfNotExists(keyBucket)
+		if err != nil {
+			return err
+		}
+		if err := db.Put(dk, v); err != nil {
+			return err
+		}
+		if err := kb.Put(ik, dk); err != nil {
+			return err
+		}
 	}
 	// Hand the timer to the file's runner once tx has committed: one due now fires without
 	// the runner reading it back from the store.

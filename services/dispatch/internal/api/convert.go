@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -35,15 +37,7 @@ func point(p *typev1.GeoPoint) domain.Point {
 // techToDomain converts a stored or requested technician for matching; it fails with
 // domain.ErrInvalid on a calendar the domain does not accept.
 func techToDomain(t *dispatchv1.Technician, qp domain.QualificationPolicy) (domain.Technician, error) {
-	var hours []domain.WeeklyHours
-	for _, h := range t.GetCalendar().GetHours() {
-		hours = append(hours, domain.WeeklyHours{Weekday: int(h.GetWeekday()), StartMin: int(h.GetStartMinute()), EndMin: int(h.GetEndMinute())})
-	}
-	var off []domain.Day
-	for _, d := range t.GetCalendar().GetDaysOff() {
-		off = append(off, domain.Day{Year: int(d.GetYear()), Month: time.Month(d.GetMonth()), Day: int(d.GetDay())})
-	}
-	cal, err := domain.NewCalendar(t.GetCalendar().GetTimeZone(), hours, off)
+	cal, err := calendars.of(t.GetCalendar())
 	if err != nil {
 		return domain.Technician{}, err
 	}
@@ -200,4 +194,50 @@ func scrubReport(r *dispatchv1.ServiceReport) *dispatchv1.ServiceReport {
 		r.SignOff.SignerName = ""
 	}
 	return r
+}
+
+// calendars holds the technicians' compiled working calendars, one per distinct calendar:
+// technicians on the same hours share one, so a ranking asks it once (domain.Matcher).
+var calendars calendarSet
+
+// maxCalendars bounds calendarSet; past it the set starts over.
+const maxCalendars = 4096
+
+// calendarSet compiles each distinct working calendar once. Safe for concurrent use.
+type calendarSet struct {
+	mu sync.Mutex
+	m  map[string]domain.Calendar
+}
+
+// of returns c compiled; it fails with domain.ErrInvalid on a calendar the domain does not accept.
+func (cs *calendarSet) of(c *dispatchv1.WorkingCalendar) (domain.Calendar, error) {
+	key, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	if err != nil {
+		return domain.Calendar{}, fmt.Errorf("calendar key: %w", err)
+	}
+	cs.mu.Lock()
+	cal, ok := cs.m[string(key)]
+	cs.mu.Unlock()
+	if ok {
+		return cal, nil
+	}
+	var hours []domain.WeeklyHours
+	for _, h := range c.GetHours() {
+		hours = append(hours, domain.WeeklyHours{Weekday: int(h.GetWeekday()), StartMin: int(h.GetStartMinute()), EndMin: int(h.GetEndMinute())})
+	}
+	var off []domain.Day
+	for _, d := range c.GetDaysOff() {
+		off = append(off, domain.Day{Year: int(d.GetYear()), Month: time.Month(d.GetMonth()), Day: int(d.GetDay())})
+	}
+	cal, err = domain.NewCalendar(c.GetTimeZone(), hours, off)
+	if err != nil {
+		return domain.Calendar{}, err
+	}
+	cs.mu.Lock()
+	if cs.m == nil || len(cs.m) >= maxCalendars {
+		cs.m = map[string]domain.Calendar{}
+	}
+	cs.m[string(key)] = cal
+	cs.mu.Unlock()
+	return cal, nil
 }

@@ -630,10 +630,24 @@ func (s *Server) byPlannedDay(tx *bbolt.Tx, j *dispatchv1.Job, rk *domain.Rankin
 // nothing is planned that day; fits is false when the day cannot take the job without
 // breaking an appointment, a window or the working hours, or making a visit late.
 func (s *Server) plannedSlot(tx *bbolt.Tx, j *dispatchv1.Job, t *domain.Technician, arrival time.Time) (*domain.Slot, time.Time, bool, error) {
-	var held []*dispatchv1.Job
+	loc := t.Calendar.Location()
+	arr := arrival.In(loc)
+	midnight := time.Date(arr.Year(), arr.Month(), arr.Day(), 0, 0, 0, 0, loc)
+	from, until, ok := workingHours(t.Calendar, midnight)
+	if !ok {
+		return nil, time.Time{}, false, nil
+	}
+	// The technician's open jobs planned that day, read as summaries (what planning reads of
+	// a job: not its ranking or history).
+	var planned []*dispatchv1.Job
 	read := func(tx *bbolt.Tx) error {
-		return store.OpenJobsOf(tx, t.ID, func(j *dispatchv1.Job) error {
-			held = append(held, j)
+		return store.OpenJobSummariesOf(tx, t.ID, func(h *dispatchv1.Job) error {
+			at := plannedTime(h)
+			if h.GetId() == j.GetId() || !domain.State(h.GetState()).Open() || h.GetSite().GetPoint() == nil ||
+				at.Before(from) || !at.Before(until) {
+				return nil
+			}
+			planned = append(planned, h)
 			return nil
 		})
 	}
@@ -645,22 +659,6 @@ func (s *Server) plannedSlot(tx *bbolt.Tx, j *dispatchv1.Job, t *domain.Technici
 	}
 	if err != nil {
 		return nil, time.Time{}, false, err
-	}
-	loc := t.Calendar.Location()
-	arr := arrival.In(loc)
-	midnight := time.Date(arr.Year(), arr.Month(), arr.Day(), 0, 0, 0, 0, loc)
-	from, until, ok := workingHours(t.Calendar, midnight)
-	if !ok {
-		return nil, time.Time{}, false, nil
-	}
-	var planned []*dispatchv1.Job
-	for _, h := range held {
-		at := plannedTime(h)
-		if h.GetId() == j.GetId() || !domain.State(h.GetState()).Open() || h.GetSite().GetPoint() == nil ||
-			at.Before(from) || !at.Before(until) {
-			continue
-		}
-		planned = append(planned, h)
 	}
 	if len(planned) == 0 {
 		return nil, time.Time{}, false, nil

@@ -142,6 +142,40 @@ type Ranking struct {
 type Matcher struct {
 	Policy   Policy
 	Distance Distance
+
+	departs *departMemo // set by Roster.Rank for one ranking: departures per calendar
+}
+
+// departMemo remembers, within one ranking (one instant), each calendar's next working time:
+// technicians who share a calendar share the answer.
+type departMemo struct {
+	entries []departEntry
+}
+
+type departEntry struct {
+	cal Calendar
+	at  time.Time
+	ok  bool
+}
+
+// maxDepartMemo bounds the calendars a ranking remembers (the rest are asked each time).
+const maxDepartMemo = 16
+
+// nextWorking is cal.NextWorking(now, the policy's horizon), remembered for the ranking.
+func (m Matcher) nextWorking(cal Calendar, now time.Time) (time.Time, bool) {
+	if m.departs == nil {
+		return cal.NextWorking(now, m.Policy.CalendarHorizon)
+	}
+	for _, e := range m.departs.entries {
+		if e.cal == cal {
+			return e.at, e.ok
+		}
+	}
+	at, ok := cal.NextWorking(now, m.Policy.CalendarHorizon)
+	if len(m.departs.entries) < maxDepartMemo {
+		m.departs.entries = append(m.departs.entries, departEntry{cal, at, ok})
+	}
+	return at, ok
 }
 
 // Loads counts a technician's open jobs per day, in the technician's calendar zone.
@@ -179,7 +213,7 @@ func (m Matcher) Evaluate(t *Technician, job JobSpec, loads Loads, now time.Time
 	if direct > radius {
 		return Candidate{}, ReasonRadius
 	}
-	depart, ok := t.Calendar.NextWorking(now, p.CalendarHorizon)
+	depart, ok := m.nextWorking(t.Calendar, now)
 	if !ok {
 		return Candidate{}, ReasonCalendar
 	}
@@ -318,7 +352,7 @@ func (m Matcher) arrival(depart time.Time, km float64, job JobSpec) time.Time {
 // score (higher first; it includes the routing bonus), then distance, then id for a stable order.
 func Sort(cs []Candidate) {
 	sort.Slice(cs, func(i, j int) bool {
-		a, b := cs[i], cs[j]
+		a, b := &cs[i], &cs[j] // not copies: a candidate is a dozen words
 		if a.Parts.tier() != b.Parts.tier() {
 			return a.Parts.tier() < b.Parts.tier()
 		}

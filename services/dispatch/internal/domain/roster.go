@@ -101,6 +101,7 @@ func (r *Roster) Rank(m Matcher, job JobSpec, exclude map[string]bool, now time.
 	if other := len(r.techs) - len(line); other > 0 {
 		rk.Exclusions[ReasonSkills] += other
 	}
+	m.departs = &departMemo{} // one instant: technicians sharing a calendar share its next opening
 	var cs []Candidate
 	for _, t := range line {
 		if exclude[t.ID] {
@@ -111,8 +112,9 @@ func (r *Roster) Rank(m Matcher, job JobSpec, exclude map[string]bool, now time.
 		if radius <= 0 {
 			radius = m.Policy.DefaultRadiusKm
 		}
-		if t.Active && t.HasSkills(job.ProductLine, job.Skills) && t.Level.Covers(job.Level) &&
-			math.Abs(t.Base.Lat-job.Site.Lat)*kmPerDegreeLat > radius {
+		// The latitude test first: it is the cheapest, and Evaluate checks the skills anyway.
+		if math.Abs(t.Base.Lat-job.Site.Lat)*kmPerDegreeLat > radius && t.Active &&
+			t.HasSkills(job.ProductLine, job.Skills) && t.Level.Covers(job.Level) {
 			rk.Exclusions[ReasonRadius]++
 			continue
 		}

@@ -10,7 +10,7 @@ import (
 
 // benchRoster is 1,000 technicians spread over a 4°×4° region (Shandong), each with one or two
 // of five product lines, holding 10,000 open jobs between them.
-func benchRoster(b *testing.B, lines int) (*Roster, Matcher, *rand.Rand) {
+func benchRoster(b *testing.B, lines int, radius float64) (*Roster, Matcher, *rand.Rand) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var hs []WeeklyHours
 	for d := 1; d <= 6; d++ {
@@ -29,7 +29,7 @@ func benchRoster(b *testing.B, lines int) (*Roster, Matcher, *rand.Rand) {
 		r.Put(Technician{
 			ID: fmt.Sprintf("t%04d", i), OrganisationID: "org", Level: Level(1 + i%2), Skills: skills,
 			Base:     Point{Lat: 34.65 + rng.Float64()*4, Lon: 115.12 + rng.Float64()*4},
-			RadiusKm: 100, Calendar: cal, CapacityPerDay: 4, Active: true,
+			RadiusKm: radius, Calendar: cal, CapacityPerDay: 4, Active: true,
 		})
 	}
 	// 10,000 open jobs over the next five days: two a day each.
@@ -45,12 +45,15 @@ func benchRoster(b *testing.B, lines int) (*Roster, Matcher, *rand.Rand) {
 // all 1,000 in one line.
 func BenchmarkRank(b *testing.B) {
 	for _, lines := range []int{5, 1} {
-		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) { benchRank(b, lines) })
+		b.Run(fmt.Sprintf("lines=%d", lines), func(b *testing.B) { benchRank(b, lines, 100) })
 	}
+	// Every technician of the line within reach (radius 300 km over the 4°×4° region), as in
+	// `sanbao bench suite`'s create_job_p99 row: all of them are costed.
+	b.Run("lines=5/radius=300", func(b *testing.B) { benchRank(b, 5, 300) })
 }
 
-func benchRank(b *testing.B, lines int) {
-	r, m, rng := benchRoster(b, lines)
+func benchRank(b *testing.B, lines int, radius float64) {
+	r, m, rng := benchRoster(b, lines, radius)
 	now := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()

@@ -76,6 +76,8 @@ type Server struct {
 
 	notifyPref   *notify.Preference        // quiet hours of customer notifications (nil: none sent)
 	notifyServed func(notify.Channel) bool // the channels a provider serves
+
+	calendars calendarCache // business calendars compiled once per stored version
 }
 
 var _ ticketv1.TicketServiceServer = (*Server)(nil)
@@ -192,16 +194,13 @@ func (s *Server) policy(tx *bbolt.Tx, id string) (domain.Policy, error) {
 	return policyFromProto(p), nil
 }
 
-// calendar reads and compiles a business calendar ("default" when id is empty).
+// calendar returns a business calendar ("default" when id is empty) as stored in tx,
+// compiled (once per stored version: calendarCache).
 func (s *Server) calendar(tx *bbolt.Tx, id string) (*calendar.Calendar, error) {
 	if id == "" {
 		id = domain.DefaultCalendarID
 	}
-	c, err := store.GetCalendar(tx, id)
-	if err != nil {
-		return nil, err
-	}
-	return calendarFromProto(c)
+	return s.calendars.get(tx, id)
 }
 
 // refresh recomputes the clocks' figures at now, the breached flag, and (re)schedules the

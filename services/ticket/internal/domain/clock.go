@@ -213,6 +213,9 @@ type Status struct {
 	Breached bool
 }
 
+// alwaysUTC is the calendar of elapsed-time clocks (immutable, so built once and shared).
+var alwaysUTC = calendar.Always(time.UTC)
+
 // Calendars finds a business calendar by id.
 type Calendars func(id string) (*calendar.Calendar, error)
 
@@ -224,7 +227,7 @@ func (c *Clock) Status(now time.Time, cal *calendar.Calendar) (Status, error) {
 		return st, nil
 	}
 	if c.Spec.Basis == BasisElapsed || cal == nil {
-		cal = calendar.Always(time.UTC)
+		cal = alwaysUTC
 	}
 	// Replay from the last start or reset.
 	first := 0

@@ -23,6 +23,17 @@ func GetCalendar(tx *bbolt.Tx, id string) (*ticketv1.BusinessCalendar, error) {
 	return c, nil
 }
 
+// CalendarEncoding returns the stored encoding of calendar id (nil when there is none), to
+// tell whether a calendar compiled earlier is still current without decoding it. The slice
+// is valid only while tx is open.
+func CalendarEncoding(tx *bbolt.Tx, id string) []byte {
+	b := tx.Bucket(Calendars)
+	if b == nil {
+		return nil
+	}
+	return b.Get([]byte(id))
+}
+
 // PutCalendar writes a business calendar.
 func PutCalendar(tx *bbolt.Tx, c *ticketv1.BusinessCalendar) error {
 	return store.PutProto(tx, Calendars, []byte(c.GetId()), c)

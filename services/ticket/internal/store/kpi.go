@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -47,37 +48,55 @@ func kpiKey(slice string, created time.Time) []byte {
 	return store.Join([]byte(slice), store.TimeKey(created.UTC().Truncate(time.Hour)))
 }
 
-func addKPI(tx *bbolt.Tx, t *ticketv1.Ticket, f domain.Facts, sign int64) error {
-	for _, s := range slices(t) {
-		k := kpiKey(s, t.GetCreateTime().AsTime())
-		var a domain.Aggregate
-		if v := store.Get(tx, KPI, k); v != nil {
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("read kpi aggregate: %w", err)
-			}
-		}
-		a.Add(f, sign)
-		v, err := json.Marshal(a)
-		if err != nil {
-			return fmt.Errorf("encode kpi aggregate: %w", err)
-		}
-		if err := store.Put(tx, KPI, k, v); err != nil {
-			return fmt.Errorf("put kpi aggregate: %w", err)
-		}
-	}
-	return nil
-}
-
+// updateKPI moves t's contribution to the KPI aggregates from what old (nil for a new ticket)
+// contributed: one delta per aggregate, and an aggregate whose delta is zero (a save that
+// changed no fact, the common case) is neither read nor written.
 func updateKPI(tx *bbolt.Tx, old, t *ticketv1.Ticket, facts FactsFunc) error {
 	if facts == nil {
 		return nil
 	}
-	if old != nil {
-		if err := addKPI(tx, old, facts(old), -1); err != nil {
-			return err
+	type delta struct {
+		key []byte
+		a   domain.Aggregate
+	}
+	var deltas []delta
+	add := func(t *ticketv1.Ticket, f domain.Facts, sign int64) {
+		for _, s := range slices(t) {
+			k := kpiKey(s, t.GetCreateTime().AsTime())
+			i := 0
+			for i < len(deltas) && !bytes.Equal(deltas[i].key, k) {
+				i++
+			}
+			if i == len(deltas) {
+				deltas = append(deltas, delta{key: k})
+			}
+			deltas[i].a.Add(f, sign)
 		}
 	}
-	return addKPI(tx, t, facts(t), 1)
+	if old != nil {
+		add(old, facts(old), -1)
+	}
+	add(t, facts(t), 1)
+	for _, d := range deltas {
+		if d.a == (domain.Aggregate{}) {
+			continue
+		}
+		var a domain.Aggregate
+		if v := store.Get(tx, KPI, d.key); v != nil {
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("read kpi aggregate: %w", err)
+			}
+		}
+		a.Merge(d.a)
+		v, err := json.Marshal(a)
+		if err != nil {
+			return fmt.Errorf("encode kpi aggregate: %w", err)
+		}
+		if err := store.Put(tx, KPI, d.key, v); err != nil {
+			return fmt.Errorf("put kpi aggregate: %w", err)
+		}
+	}
+	return nil
 }
 
 // Aggregate sums the KPI aggregates of a slice over tickets created in [start, end), by hour:

@@ -79,6 +79,82 @@ func indexKey(name, value string, t *ticketv1.Ticket) []byte {
 	return store.Join(store.Key(name, value), store.TimeKey(t.GetCreateTime().AsTime()), []byte(t.GetId()))
 }
 
+// sameTail reports whether old and t share the tail of every index key (create time and id):
+// then a key changes exactly when its index value does.
+func sameTail(old, t *ticketv1.Ticket) bool {
+	return old != nil && old.GetId() == t.GetId() &&
+		bytes.Equal(store.TimeKey(old.GetCreateTime().AsTime()), store.TimeKey(t.GetCreateTime().AsTime()))
+}
+
+// putIndexKeys keeps t's index keys in step with old's: only the keys whose value changed are
+// written or deleted.
+func putIndexKeys(tx *bbolt.Tx, old, t *ticketv1.Ticket) error {
+	var stale [][2]string
+	if old != nil {
+		stale = indexValues(old)
+	}
+	same := sameTail(old, t)
+	if !same {
+		// A key's tail moved (never in a save, kept for completeness): compare whole keys.
+		return putKeys(tx, "ticket index", keysOf(stale, old), keysOf(indexValues(t), t))
+	}
+	for _, iv := range indexValues(t) {
+		if i := indexOf(stale, iv); i >= 0 {
+			stale = append(stale[:i], stale[i+1:]...)
+			continue
+		}
+		if err := store.Put(tx, TicketIndex, indexKey(iv[0], iv[1], t), nil); err != nil {
+			return fmt.Errorf("put ticket index: %w", err)
+		}
+	}
+	for _, iv := range stale {
+		if err := store.Delete(tx, TicketIndex, indexKey(iv[0], iv[1], old)); err != nil {
+			return fmt.Errorf("delete ticket index: %w", err)
+		}
+	}
+	return nil
+}
+
+func indexOf(ivs [][2]string, iv [2]string) int {
+	for i, v := range ivs {
+		if v == iv {
+			return i
+		}
+	}
+	return -1
+}
+
+func keysOf(ivs [][2]string, t *ticketv1.Ticket) [][]byte {
+	var out [][]byte
+	for _, iv := range ivs {
+		out = append(out, indexKey(iv[0], iv[1], t))
+	}
+	return out
+}
+
+// putKeys writes the keys of now not in before and deletes those of before not in now.
+func putKeys(tx *bbolt.Tx, what string, before, now [][]byte) error {
+	stale := map[string]bool{}
+	for _, k := range before {
+		stale[string(k)] = true
+	}
+	for _, k := range now {
+		if stale[string(k)] {
+			delete(stale, string(k))
+			continue
+		}
+		if err := store.Put(tx, TicketIndex, k, nil); err != nil {
+			return fmt.Errorf("put %s: %w", what, err)
+		}
+	}
+	for k := range stale {
+		if err := store.Delete(tx, TicketIndex, []byte(k)); err != nil {
+			return fmt.Errorf("delete %s: %w", what, err)
+		}
+	}
+	return nil
+}
+
 // PutTicket writes t and keeps its indexes, its number and the KPI aggregates in step with
 // the previous version old (nil for a new ticket).
 func PutTicket(tx *bbolt.Tx, old, t *ticketv1.Ticket, facts FactsFunc) error {
@@ -95,26 +171,8 @@ func PutTicket(tx *bbolt.Tx, old, t *ticketv1.Ticket, facts FactsFunc) error {
 			}
 		}
 	}
-	oldKeys := map[string]bool{}
-	if old != nil {
-		for _, iv := range indexValues(old) {
-			oldKeys[string(indexKey(iv[0], iv[1], old))] = true
-		}
-	}
-	for _, iv := range indexValues(t) {
-		k := indexKey(iv[0], iv[1], t)
-		if oldKeys[string(k)] {
-			delete(oldKeys, string(k))
-			continue
-		}
-		if err := store.Put(tx, TicketIndex, k, nil); err != nil {
-			return fmt.Errorf("put ticket index: %w", err)
-		}
-	}
-	for k := range oldKeys {
-		if err := store.Delete(tx, TicketIndex, []byte(k)); err != nil {
-			return fmt.Errorf("delete ticket index: %w", err)
-		}
+	if err := putIndexKeys(tx, old, t); err != nil {
+		return err
 	}
 	if err := putOrderKeys(tx, old, t); err != nil {
 		return err
@@ -328,29 +386,17 @@ func dueKey(t *ticketv1.Ticket) []byte {
 	return append([]byte{1}, make([]byte, 8)...)
 }
 
-// putOrderKeys keeps t's order index keys in step with old's.
+// putOrderKeys keeps t's order index keys in step with old's: a save that moved neither the
+// due time nor the priority writes none.
 func putOrderKeys(tx *bbolt.Tx, old, t *ticketv1.Ticket) error {
-	stale := map[string]bool{}
+	if sameTail(old, t) && old.GetPriority() == t.GetPriority() && bytes.Equal(dueKey(old), dueKey(t)) {
+		return nil
+	}
+	var before [][]byte
 	if old != nil {
-		for _, k := range orderKeys(old) {
-			stale[string(k)] = true
-		}
+		before = orderKeys(old)
 	}
-	for _, k := range orderKeys(t) {
-		if stale[string(k)] {
-			delete(stale, string(k))
-			continue
-		}
-		if err := store.Put(tx, TicketIndex, k, nil); err != nil {
-			return fmt.Errorf("put ticket order: %w", err)
-		}
-	}
-	for k := range stale {
-		if err := store.Delete(tx, TicketIndex, []byte(k)); err != nil {
-			return fmt.Errorf("delete ticket order: %w", err)
-		}
-	}
-	return nil
+	return putKeys(tx, "ticket order", before, orderKeys(t))
 }
 
 // orderIndexes brings a file of layout 1 to 2 (a store.Upgrade): the order indexes of every ticket.
