@@ -719,3 +719,57 @@ func TestPlanDayCountsTeamMembers(t *testing.T) {
 		t.Errorf("visits planned per technician = %v, want none for the member %s (their one job of the day is the team's), both for the others", n, member)
 	}
 }
+
+// TestAFullDayDefersToTheNext: a technician whose day is booked solid is not left out of a job
+// that can wait: the ranking looks at their next working day, before the job's deadline, and
+// they take it there. (Ranking only by the arrival day dropped them as planned_day, and a job
+// whose only technician was busy tonight stayed unassigned until a person stepped in.)
+func TestAFullDayDefersToTheNext(t *testing.T) {
+	e := startDispatch(t, "", nil)
+	ctx := context.Background()
+	dayStart := start.Add(14 * time.Hour) // tomorrow 00:00 in Shanghai; now is today 10:00
+	busy := technician("booked-solid", 0.01)
+	busy.Calendar, busy.CapacityPerDay = officeCalendar(), 20
+	busyID := e.createTech(t, busy).GetId()
+	east := &typev1.GeoPoint{Latitude: site.Latitude, Longitude: site.Longitude + 0.34}
+	for i := range 7 { // 10:30, 11:30, …, 16:30, an hour each, 39 road km east: no gap to fill
+		in := jobInput(fmt.Sprintf("solid-%d", i))
+		in.Site = &typev1.Address{Region: "Shandong", City: "Zibo", Point: east}
+		in.ArriveBy = timestamppb.New(dayStart.Add(72 * time.Hour))
+		j := e.createJob(t, in)
+		if j.GetAssignment().GetTechnicianId() != busyID {
+			t.Fatalf("east job %d assigned to %q, want %s", i, j.GetAssignment().GetTechnicianId(), busyID)
+		}
+		if _, err := e.client.AcceptJob(ctx, &dispatchv1.AcceptJobRequest{RequestId: "accept-" + j.GetId(), JobId: j.GetId(), TechnicianId: busyID}); err != nil {
+			t.Fatalf("AcceptJob: %v", err)
+		}
+		at := start.Add(30*time.Minute + time.Duration(i)*time.Hour)
+		win := &dispatchv1.TimeWindow{StartTime: timestamppb.New(at), EndTime: timestamppb.New(at.Add(time.Hour))}
+		if _, err := e.client.ScheduleAppointment(ctx, &dispatchv1.ScheduleAppointmentRequest{RequestId: "appt-" + j.GetId(),
+			JobId: j.GetId(), TechnicianId: busyID, Window: win}); err != nil {
+			t.Fatalf("ScheduleAppointment: %v", err)
+		}
+	}
+	in := jobInput("can-wait")
+	in.ArriveBy = timestamppb.New(dayStart.Add(48 * time.Hour))
+	j := e.createJob(t, in)
+	if got := j.GetAssignment().GetTechnicianId(); got != busyID {
+		t.Fatalf("job assigned to %q, want %s on their next day; ranking %v", got, busyID, j.GetLastRanking())
+	}
+	c := j.GetLastRanking().GetCandidates()[0]
+	if at := c.GetArrivalTime().AsTime(); at.Before(dayStart.Add(8*time.Hour)) || !at.Before(dayStart.Add(10*time.Hour)) {
+		t.Errorf("planned arrival %s, want tomorrow morning after 08:00 Shanghai", at.In(time.FixedZone("CST", 8*3600)))
+	}
+
+	// A job due tonight cannot wait for tomorrow: still left out as planned_day.
+	in = jobInput("due-tonight")
+	in.ArriveBy = timestamppb.New(start.Add(8 * time.Hour))
+	rk, err := e.client.RankTechnicians(ctx, &dispatchv1.RankTechniciansRequest{JobId: e.createJob(t, in).GetId()})
+	if err != nil {
+		t.Fatalf("RankTechnicians: %v", err)
+	}
+	if len(rk.GetRanking().GetCandidates()) != 0 ||
+		!slices.ContainsFunc(rk.GetRanking().GetExclusions(), func(x *dispatchv1.Exclusion) bool { return x.GetReason() == "planned_day" }) {
+		t.Fatalf("ranking %v, want the booked technician left out as planned_day", rk.GetRanking())
+	}
+}

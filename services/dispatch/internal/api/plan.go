@@ -607,9 +607,11 @@ func (s *Server) byPlannedDay(tx *bbolt.Tx, j *dispatchv1.Job, rk *domain.Rankin
 		case slot == nil:
 			// nothing planned that day: the drive from the base is the insertion cost
 		case !fits:
-			rk.Exclusions[domain.ReasonPlannedDay]++
 			changed = true
-			continue
+			if !s.laterDay(tx, j, &tc, &c, deadline) {
+				rk.Exclusions[domain.ReasonPlannedDay]++
+				continue
+			}
 		default:
 			s.matcher.InPlannedDay(&tc, &c, *slot, arrival, deadline)
 			changed = true
@@ -623,6 +625,50 @@ func (s *Server) byPlannedDay(tx *bbolt.Tx, j *dispatchv1.Job, rk *domain.Rankin
 			domain.Explain(&rk.Candidates[i])
 		}
 	}
+}
+
+// laterDays bounds how far ahead laterDay looks for a day that can take a job.
+const laterDays = 7
+
+// laterDay looks, when the arrival day's plan cannot take job j, for technician t's next
+// working day before the job's deadline that can: a day with nothing planned costs the drive
+// from the base c was ranked by, arriving at the day's start plus that drive (not before the
+// customer's window, not after its end); a planned day the cheapest insertion into it. It
+// re-costs c for that day and reports whether there is one, at most laterDays ahead.
+func (s *Server) laterDay(tx *bbolt.Tx, j *dispatchv1.Job, t *domain.Technician, c *domain.Candidate, deadline time.Time) bool {
+	spec := jobSpec(j)
+	loc := t.Calendar.Location()
+	arr := c.Arrival.In(loc)
+	day := time.Date(arr.Year(), arr.Month(), arr.Day(), 0, 0, 0, 0, loc)
+	for range laterDays {
+		day = day.AddDate(0, 0, 1)
+		from, _, ok := workingHours(t.Calendar, day)
+		if !ok {
+			continue
+		}
+		if !from.Before(deadline) {
+			return false
+		}
+		slot, arrival, fits, err := s.plannedSlot(tx, j, t, from)
+		switch {
+		case err != nil:
+			return false
+		case slot == nil:
+			arrival = from.Add(c.Travel)
+			if arrival.Before(spec.WindowStart) {
+				arrival = spec.WindowStart
+			}
+			if arrival.After(deadline) || (!spec.WindowEnd.IsZero() && !arrival.Before(spec.WindowEnd)) {
+				return false
+			}
+			s.matcher.OnLaterDay(t, c, arrival, deadline)
+			return true
+		case fits:
+			s.matcher.InPlannedDay(t, c, *slot, arrival, deadline)
+			return true
+		}
+	}
+	return false
 }
 
 // plannedSlot finds the cheapest place for job j in technician t's planned day on the day of

@@ -318,6 +318,16 @@ func (m Matcher) InPlannedDay(t *Technician, c *Candidate, slot Slot, arrival, d
 	c.Score = m.score(t, c)
 }
 
+// OnLaterDay costs candidate c for a visit on a later working day than its first opening,
+// arriving at arrival (that day's start and the drive from the base it was ranked by): a
+// technician whose planned day cannot take the job may still take it before its deadline.
+func (m Matcher) OnLaterDay(t *Technician, c *Candidate, arrival, deadline time.Time) {
+	c.Planned = nil
+	c.Arrival = arrival
+	c.Slack = deadline.Sub(arrival)
+	c.Score = m.score(t, c)
+}
+
 // Deadline is the arrival target of job at now: its ArriveBy, else now + ArriveWithin, or the
 // end of the customer's window when that is later (a visit agreed for next week — an
 // inspection, a campaign — is not late for missing tomorrow).
