@@ -96,7 +96,7 @@ type Relay struct {
 	system    string // the actor of events appended by no one: "service:<name>" from Source
 
 	// Touched by the pump only.
-	batcher   *batcher
+	batcher   *events.BatchPublisher
 	noBatch   bool   // the server cannot take batches: single publishes only
 	singlesTo []byte // the entries up to this key go one by one (a batch of them was refused)
 }
@@ -189,7 +189,7 @@ func (r *Relay) Flush(ctx context.Context) error {
 
 func (r *Relay) closeBatcher() {
 	if r.batcher != nil {
-		r.batcher.close()
+		r.batcher.Close()
 		r.batcher = nil
 	}
 }
@@ -199,7 +199,7 @@ type unit struct {
 	keys    [][]byte
 	entries []entry
 	single  jetstream.PubAckFuture // one event
-	batch   <-chan batchResult     // several
+	batch   <-chan events.BatchAck // several
 	forget  func()                 // drops the wait for the batch's answer
 	sent    time.Time
 	anchor  bool // sent without an expected last sequence: its acknowledgement anchors the chain
@@ -429,11 +429,16 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 	}
 }
 
-// send publishes entries read after the window's last: fewer than MinBatch one by one, more as
-// batches of up to Batch events; it stops at the first unit that has to wait for the chain's
-// anchor (and reads it again next time).
+// send publishes entries read after the window's last: fewer than MinBatch one by one (and only
+// when nothing else is in flight), more as batches of up to Batch events; it stops at the first
+// unit that has to wait for the chain's anchor (and reads it again next time).
 func (r *Relay) send(batch []pending, queue *[]*unit, inflight *int, after *[]byte, park *[]parked, ch *chain) error {
 	if len(batch) == 0 {
+		return nil
+	}
+	if len(batch) < r.opts.MinBatch && len(*queue) > 0 && !r.inSingles(batch[0].key) {
+		// A few events while others are in flight: let them gather until those are
+		// acknowledged (or MinBatch have come) rather than pay a sync each.
 		return nil
 	}
 	maxPayload := r.js.Conn().MaxPayload()
@@ -477,13 +482,13 @@ func (r *Relay) send(batch []pending, queue *[]*unit, inflight *int, after *[]by
 			u.single = f
 		} else {
 			if r.batcher == nil {
-				b, err := newBatcher(r.js.Conn())
+				b, err := events.NewBatchPublisher(r.js.Conn())
 				if err != nil {
 					return false, err
 				}
 				r.batcher = b
 			}
-			c, forget, err := r.batcher.publish(msgs, u.chained, ch.next)
+			c, forget, err := r.batcher.Publish(msgs, u.chained, ch.next)
 			if err != nil {
 				return false, fmt.Errorf("publish batch: %w", err)
 			}
@@ -645,11 +650,11 @@ type ackResult struct {
 	count   int    // the events of that batch
 }
 
-func batchAck(b batchResult) ackResult {
-	if b.err != nil {
-		return ackResult{err: b.err}
+func batchAck(b events.BatchAck) ackResult {
+	if b.Err != nil {
+		return ackResult{err: b.Err}
 	}
-	return ackResult{ok: true, seq: b.seq, batched: b.batched, count: b.count}
+	return ackResult{ok: true, seq: b.Seq, batched: b.Batched, count: b.Count}
 }
 
 // permanent reports whether a publish error can never be fixed by sending the same event

@@ -1,4 +1,4 @@
-package outbox
+package events
 
 import (
 	"encoding/json"
@@ -21,27 +21,29 @@ const (
 	hdrBatchCommit = "Nats-Batch-Commit"
 )
 
-// batchResult is the stream's answer to a batch's commit.
-type batchResult struct {
-	seq     uint64 // the stream sequence of the batch's last message
-	count   int    // the messages the stream committed
-	batched bool   // the answer was a batch acknowledgement (an older server stores each message alone)
-	err     error  // the batch was refused (a *jetstream.APIError) or the answer could not be read
+// BatchAck is the stream's answer to an atomic batch's commit.
+type BatchAck struct {
+	Seq     uint64 // the stream sequence of the batch's last message
+	Count   int    // the messages the stream committed
+	Batched bool   // the answer was a batch acknowledgement (an older server stores each message alone)
+	Err     error  // the batch was refused (a *jetstream.APIError) or the answer could not be read
 }
 
-// batcher publishes atomic batches on one connection and delivers each commit's answer on a
-// channel of its own, so that several batches can be in flight. Messages of batches sent one
-// after the other on one connection reach the stream in that order.
-type batcher struct {
+// BatchPublisher publishes JetStream atomic batches on one connection and delivers each
+// commit's answer on a channel of its own, so that several batches can be in flight. Messages of
+// batches sent one after the other on one connection reach the stream in that order. The stream
+// must allow atomic publishes (EnsureStream's streams do; nats-server 2.12 or later).
+type BatchPublisher struct {
 	nc      *nats.Conn
 	prefix  string // reply subjects are prefix + batch id
 	sub     *nats.Subscription
 	mu      sync.Mutex
-	waiting map[string]chan batchResult
+	waiting map[string]chan BatchAck
 }
 
-func newBatcher(nc *nats.Conn) (*batcher, error) {
-	b := &batcher{nc: nc, prefix: nc.NewInbox() + ".", waiting: map[string]chan batchResult{}}
+// NewBatchPublisher returns a publisher of atomic batches on nc; Close it when done.
+func NewBatchPublisher(nc *nats.Conn) (*BatchPublisher, error) {
+	b := &BatchPublisher{nc: nc, prefix: nc.NewInbox() + ".", waiting: map[string]chan BatchAck{}}
 	sub, err := nc.Subscribe(b.prefix+"*", b.answer)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe to batch acknowledgements: %w", err)
@@ -50,16 +52,16 @@ func newBatcher(nc *nats.Conn) (*batcher, error) {
 	return b, nil
 }
 
-// close stops listening for answers.
-func (b *batcher) close() { _ = b.sub.Unsubscribe() }
+// Close stops listening for answers.
+func (b *BatchPublisher) Close() { _ = b.sub.Unsubscribe() }
 
-// publish sends msgs as one atomic batch. With expect, the stream commits it only if its last
+// Publish sends msgs as one atomic batch. With expect, the stream commits it only if its last
 // sequence is expectSeq (Nats-Expected-Last-Sequence on the first message): a batch sent after
 // one the stream refused is then refused too, never stored ahead of it. The answer arrives on
 // the returned channel; forget drops the wait for an answer that will no longer be read.
-func (b *batcher) publish(msgs []*nats.Msg, expect bool, expectSeq uint64) (<-chan batchResult, func(), error) {
+func (b *BatchPublisher) Publish(msgs []*nats.Msg, expect bool, expectSeq uint64) (<-chan BatchAck, func(), error) {
 	id := nuid.Next()
-	ch := make(chan batchResult, 1)
+	ch := make(chan BatchAck, 1)
 	b.mu.Lock()
 	b.waiting[id] = ch
 	b.mu.Unlock()
@@ -91,7 +93,7 @@ func (b *batcher) publish(msgs []*nats.Msg, expect bool, expectSeq uint64) (<-ch
 }
 
 // answer routes a commit's acknowledgement (or refusal) to its batch.
-func (b *batcher) answer(m *nats.Msg) {
+func (b *BatchPublisher) answer(m *nats.Msg) {
 	id := strings.TrimPrefix(m.Subject, b.prefix)
 	b.mu.Lock()
 	ch, ok := b.waiting[id]
@@ -107,16 +109,16 @@ func (b *batcher) answer(m *nats.Msg) {
 		Count  int                 `json:"count"`
 		Error  *jetstream.APIError `json:"error"`
 	}
-	var res batchResult
+	var res BatchAck
 	switch err := json.Unmarshal(m.Data, &ack); {
 	case len(m.Data) == 0 && m.Header.Get("Status") == "503":
-		res.err = nats.ErrNoResponders
+		res.Err = nats.ErrNoResponders
 	case err != nil:
-		res.err = fmt.Errorf("%w: %v", jetstream.ErrInvalidJSAck, err)
+		res.Err = fmt.Errorf("%w: %v", jetstream.ErrInvalidJSAck, err)
 	case ack.Error != nil:
-		res.err = ack.Error
+		res.Err = ack.Error
 	default:
-		res = batchResult{seq: ack.Seq, count: ack.Count, batched: ack.Batch == id}
+		res = BatchAck{Seq: ack.Seq, Count: ack.Count, Batched: ack.Batch == id}
 	}
 	ch <- res
 }

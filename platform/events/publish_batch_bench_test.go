@@ -1,4 +1,4 @@
-package outbox
+package events_test
 
 import (
 	"context"
@@ -66,14 +66,14 @@ func BenchmarkJetStreamPublish(b *testing.B) {
 				}
 				<-js.PublishAsyncComplete()
 			} else {
-				bt, err := newBatcher(nc)
+				bt, err := events.NewBatchPublisher(nc)
 				if err != nil {
 					b.Fatal(err)
 				}
-				defer bt.close()
-				var queue []<-chan batchResult
+				defer bt.Close()
+				var queue []<-chan events.BatchAck
 				wait := func() {
-					if r := <-queue[0]; r.err != nil || !r.batched {
+					if r := <-queue[0]; r.Err != nil || !r.Batched {
 						b.Fatalf("batch: %+v", r)
 					}
 					queue = queue[1:]
@@ -88,7 +88,7 @@ func BenchmarkJetStreamPublish(b *testing.B) {
 					if len(queue) == m.depth {
 						wait()
 					}
-					ch, _, err := bt.publish(msgs, false, 0)
+					ch, _, err := bt.Publish(msgs, false, 0)
 					if err != nil {
 						b.Fatal(err)
 					}
