@@ -255,3 +255,23 @@ func TestStreamWithoutAtomicPublishGetsSinglePublishes(t *testing.T) {
 		t.Errorf("Batches = %d, depth = %d; want 0, 0", r.relay.Batches(), r.depth(t))
 	}
 }
+
+// A shutdown flushes while the relay still runs: two pumps publish the same entries, and the
+// stream still gets every event once, each resource's in order.
+func TestFlushWhileRunning(t *testing.T) {
+	r := newRigWith(t, flushing)
+	want := seqs{}
+	r.appendN(t, want, "f", 3000, 9, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.relay.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	r.appendN(t, want, "f", 500, 9, nil)
+	if err := r.relay.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := r.depth(t); d != 0 {
+		t.Errorf("depth = %d after Flush", d)
+	}
+	checkOnceInOrder(t, r.streamAll(t, 3500), want)
+}

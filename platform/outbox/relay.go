@@ -93,11 +93,14 @@ type Relay struct {
 	parked    atomic.Uint64
 	batches   atomic.Uint64
 	tracer    trace.Tracer
-	system    string // the actor of events appended by no one: "service:<name>" from Source
+	system    string       // the actor of events appended by no one: "service:<name>" from Source
+	noBatch   atomic.Bool  // the server cannot take batches: single publishes only
+	batch     atomic.Int64 // the most events per batch (opts.Batch, or less if the server said so)
+}
 
-	// Touched by the pump only.
+// session is what one pump keeps (Flush may pump while Run does).
+type session struct {
 	batcher   *events.BatchPublisher
-	noBatch   bool   // the server cannot take batches: single publishes only
 	singlesTo []byte // the entries up to this key go one by one (a batch of them was refused)
 }
 
@@ -128,7 +131,9 @@ func NewRelay(db *store.DB, js jetstream.JetStream, log *zap.Logger, opts RelayO
 	}
 	r := &Relay{db: db, js: js, log: log, opts: opts, wake: make(chan struct{}, 1),
 		tracer: tracing.Provider(opts.Tracer).Tracer("github.com/sanbao/sanbao/platform/outbox"),
-		system: systemActor(opts.Source), noBatch: opts.Batch < 2}
+		system: systemActor(opts.Source)}
+	r.batch.Store(int64(opts.Batch))
+	r.noBatch.Store(opts.Batch < 2)
 	wake := r.Notify
 	stateOf(db).wake.Store(&wake)
 	return r
@@ -155,7 +160,6 @@ func (r *Relay) Batches() uint64 { return r.batches.Load() }
 // Run publishes until ctx ends. Failures (NATS away, stream missing) are retried with backoff;
 // Run returns only ctx's error.
 func (r *Relay) Run(ctx context.Context) error {
-	defer r.closeBatcher()
 	backoff := 50 * time.Millisecond
 	failing := false
 	for {
@@ -185,13 +189,6 @@ func (r *Relay) Run(ctx context.Context) error {
 func (r *Relay) Flush(ctx context.Context) error {
 	_, err := r.pump(ctx, true)
 	return err
-}
-
-func (r *Relay) closeBatcher() {
-	if r.batcher != nil {
-		r.batcher.Close()
-		r.batcher = nil
-	}
 }
 
 // unit is what one publish sent: one event, or an atomic batch of several.
@@ -254,7 +251,13 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 		park     []parked // never publishable, to move to the dead letters
 		read     int      // entries the last read returned
 		ch       chain
+		ss       session
 	)
+	defer func() {
+		if ss.batcher != nil {
+			ss.batcher.Close()
+		}
+	}()
 	commit := func() error {
 		if len(done) == 0 && len(park) == 0 {
 			return nil
@@ -291,17 +294,17 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 	for {
 		// Fill the window with what has been committed since the last read.
 		read = 0
-		singles := r.singlesTo != nil && (after == nil || bytes.Compare(after, r.singlesTo) < 0)
+		singles := ss.singlesTo != nil && (after == nil || bytes.Compare(after, ss.singlesTo) < 0)
 		if room := r.opts.Window - inflight; room > 0 && (ch.known || len(queue) == 0 || singles) {
 			if !ch.known && !singles {
-				room = min(room, r.opts.Batch) // only the anchor goes until it is acknowledged
+				room = min(room, int(r.batch.Load())) // only the anchor goes until it is acknowledged
 			}
 			batch, err := r.read(after, room)
 			if err != nil {
 				return progressed, err
 			}
 			read = len(batch)
-			if err := r.send(batch, &queue, &inflight, &after, &park, &ch); err != nil {
+			if err := r.send(&ss, batch, &queue, &inflight, &after, &park, &ch); err != nil {
 				return progressed, err
 			}
 		}
@@ -382,7 +385,7 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 				if head.anchor && !res.dup {
 					ch = chain{known: true, next: res.seq}
 				}
-				r.passed(head.last())
+				ss.passed(head.last())
 				queue, inflight = queue[1:], inflight-n
 				if res.dup && head.chained && len(queue) > 0 {
 					// The stream's last sequence did not move: what follows expects otherwise.
@@ -398,7 +401,7 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 					// The stream refused the batch whole: its events go again one by one.
 					r.log.Info("outbox batch refused; publishing its events one by one", zap.Int("events", n),
 						zap.String("reason", reason))
-					r.singlesTo = head.last()
+					ss.singlesTo = head.last()
 					resend(0)
 					break acks
 				}
@@ -410,7 +413,7 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 					return progressed, fmt.Errorf("publish %s: %w", head.entries[0].Subject, res.err)
 				}
 				park = append(park, parked{head.keys[0], r.letter(head.keys[0], head.entries[0], reason)})
-				r.passed(head.last())
+				ss.passed(head.last())
 				queue, inflight = queue[1:], inflight-1
 				if head.chained && len(queue) > 0 {
 					resend(0) // what follows expected this event in the stream
@@ -432,29 +435,31 @@ func (r *Relay) pump(ctx context.Context, drain bool) (progressed bool, err erro
 // send publishes entries read after the window's last: fewer than MinBatch one by one (and only
 // when nothing else is in flight), more as batches of up to Batch events; it stops at the first
 // unit that has to wait for the chain's anchor (and reads it again next time).
-func (r *Relay) send(batch []pending, queue *[]*unit, inflight *int, after *[]byte, park *[]parked, ch *chain) error {
+func (r *Relay) send(ss *session, batch []pending, queue *[]*unit, inflight *int, after *[]byte, park *[]parked, ch *chain) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if len(batch) < r.opts.MinBatch && len(*queue) > 0 && !r.inSingles(batch[0].key) {
+	size := int(r.batch.Load())
+	least := max(min(r.opts.MinBatch, size), 2)
+	if len(batch) < least && len(*queue) > 0 && !r.noBatch.Load() && !ss.inSingles(batch[0].key) {
 		// A few events while others are in flight: let them gather until those are
 		// acknowledged (or MinBatch have come) rather than pay a sync each.
 		return nil
 	}
 	maxPayload := r.js.Conn().MaxPayload()
-	batched := !r.noBatch && len(batch) >= r.opts.MinBatch
+	batched := !r.noBatch.Load() && size >= 2 && len(batch) >= least
 	var (
 		keys    [][]byte
 		entries []entry
 		msgs    []*nats.Msg
-		size    int64
+		total   int64
 	)
 	// flush publishes what has been gathered as one unit; false when it must wait.
 	flush := func() (bool, error) {
 		if len(keys) == 0 {
 			return true, nil
 		}
-		singles := r.inSingles(keys[len(keys)-1])
+		singles := ss.inSingles(keys[len(keys)-1])
 		u := &unit{keys: keys, entries: entries, sent: time.Now()}
 		switch {
 		case singles:
@@ -474,21 +479,21 @@ func (r *Relay) send(batch []pending, queue *[]*unit, inflight *int, after *[]by
 				if reason, ok := permanent(err); ok {
 					*park = append(*park, parked{keys[0], r.letter(keys[0], entries[0], reason)})
 					*after = keys[0]
-					keys, entries, msgs, size = nil, nil, nil, 0
+					keys, entries, msgs, total = nil, nil, nil, 0
 					return true, nil
 				}
 				return false, fmt.Errorf("publish %s: %w", entries[0].Subject, err)
 			}
 			u.single = f
 		} else {
-			if r.batcher == nil {
+			if ss.batcher == nil {
 				b, err := events.NewBatchPublisher(r.js.Conn())
 				if err != nil {
 					return false, err
 				}
-				r.batcher = b
+				ss.batcher = b
 			}
-			c, forget, err := r.batcher.Publish(msgs, u.chained, ch.next)
+			c, forget, err := ss.batcher.Publish(msgs, u.chained, ch.next)
 			if err != nil {
 				return false, fmt.Errorf("publish batch: %w", err)
 			}
@@ -500,7 +505,7 @@ func (r *Relay) send(batch []pending, queue *[]*unit, inflight *int, after *[]by
 		*queue = append(*queue, u)
 		*inflight += len(keys)
 		*after = keys[len(keys)-1]
-		keys, entries, msgs, size = nil, nil, nil, 0
+		keys, entries, msgs, total = nil, nil, nil, 0
 		return true, nil
 	}
 	for _, p := range batch {
@@ -515,13 +520,13 @@ func (r *Relay) send(batch []pending, queue *[]*unit, inflight *int, after *[]by
 		msg, span := r.message(p.entry)
 		span.End()
 		n := msgSize(msg)
-		alone := !batched || n+256 > maxPayload || r.inSingles(p.key)
-		if alone || len(keys) == r.opts.Batch || size+n > batchBytes {
+		alone := !batched || n+256 > maxPayload || ss.inSingles(p.key)
+		if alone || len(keys) == size || total+n > batchBytes {
 			if ok, err := flush(); !ok || err != nil {
 				return err
 			}
 		}
-		keys, entries, msgs, size = append(keys, p.key), append(entries, p.entry), append(msgs, msg), size+n
+		keys, entries, msgs, total = append(keys, p.key), append(entries, p.entry), append(msgs, msg), total+n
 		if alone {
 			if ok, err := flush(); !ok || err != nil {
 				return err
@@ -545,15 +550,15 @@ func msgSize(m *nats.Msg) int64 {
 
 // passed notes that the entries up to key are settled: past a refused batch's range, batches
 // resume.
-func (r *Relay) passed(key []byte) {
-	if r.singlesTo != nil && bytes.Compare(key, r.singlesTo) >= 0 {
-		r.singlesTo = nil
+func (ss *session) passed(key []byte) {
+	if ss.singlesTo != nil && bytes.Compare(key, ss.singlesTo) >= 0 {
+		ss.singlesTo = nil
 	}
 }
 
 // inSingles reports whether key is in the range of a refused batch, published one by one.
-func (r *Relay) inSingles(key []byte) bool {
-	return r.singlesTo != nil && key != nil && bytes.Compare(key, r.singlesTo) <= 0
+func (ss *session) inSingles(key []byte) bool {
+	return ss.singlesTo != nil && key != nil && bytes.Compare(key, ss.singlesTo) <= 0
 }
 
 // before returns the key just before key, where a read starts to return key first.
@@ -561,8 +566,7 @@ func before(key []byte) []byte { return store.U64(store.Uint64(key) - 1) }
 
 // disableBatches turns batches off for the relay's life, saying so once.
 func (r *Relay) disableBatches(why string) {
-	if !r.noBatch {
-		r.noBatch = true
+	if r.noBatch.CompareAndSwap(false, true) {
 		r.log.Warn("outbox relay publishing one event at a time: the NATS server or the stream does not take atomic batches (needs nats-server 2.12+ and the stream's allow_atomic)",
 			zap.String("reason", why))
 	}
@@ -584,11 +588,11 @@ func (r *Relay) refused(err error, n int) (string, bool) {
 	case jsAtomicPublishDisabled:
 		r.disableBatches(api.Error())
 	case jsAtomicPublishTooLarge:
-		r.opts.Batch = max(n/2, 1)
-		r.opts.MinBatch = min(r.opts.MinBatch, r.opts.Batch)
-		r.log.Warn("outbox batch larger than the NATS server allows (jetstream.limits.max_batch_size); halving it",
-			zap.Int("batch", r.opts.Batch))
-		if r.opts.Batch < 2 {
+		half := max(n/2, 1)
+		r.batch.Store(int64(half))
+		r.log.Warn("outbox batch larger than the NATS server allows (jetstream.limits.batch.max_msgs); halving it",
+			zap.Int("batch", half))
+		if half < 2 {
 			r.disableBatches(api.Error())
 		}
 	}
