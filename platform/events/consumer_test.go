@@ -165,3 +165,71 @@ func TestConsumerWaitsForAStreamThatDoesNotExistYet(t *testing.T) {
 		return nil
 	})
 }
+
+// EnsureStream updates a stream provisioned before atomic batches to allow them, and a batch
+// is then committed whole.
+func TestEnsureStreamAllowsAtomicBatchesOnAnExistingStream(t *testing.T) {
+	srv := natstest.Run(t)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "OLD", Subjects: []string{"sanbao.old.>"}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := events.EnsureStream(ctx, js, events.StreamConfig{Service: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.CachedInfo().Config.AllowAtomicPublish {
+		t.Fatalf("stream config after EnsureStream = %+v, want atomic publishes allowed", s.CachedInfo().Config)
+	}
+	bp, err := events.NewBatchPublisher(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bp.Close()
+	var msgs []*nats.Msg
+	for i := range 3 {
+		msgs = append(msgs, events.NewMsg("sanbao.old.v1.thing.changed", events.Message{ID: fmt.Sprint("e", i), Source: "/sanbao/old",
+			Type: "sanbao.type.v1.Money", Resource: "things/a", Time: time.Now(), Data: []byte(`{}`)}))
+	}
+	ch, _, err := bp.Publish(msgs, true, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-ch:
+		if a.Err != nil || !a.Batched || a.Count != 3 || a.Seq != 3 {
+			t.Fatalf("batch ack = %+v, want 3 events committed at sequence 3", a)
+		}
+	case <-ctx.Done():
+		t.Fatal("no answer to the batch's commit")
+	}
+	// A batch expecting a last sequence the stream does not have is refused whole.
+	msgs = msgs[:0]
+	for i := range 2 {
+		msgs = append(msgs, events.NewMsg("sanbao.old.v1.thing.changed", events.Message{ID: fmt.Sprint("f", i), Source: "/sanbao/old",
+			Type: "sanbao.type.v1.Money", Resource: "things/a", Time: time.Now(), Data: []byte(`{}`)}))
+	}
+	ch, _, err = bp.Publish(msgs, true, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-ch:
+		var api *jetstream.APIError
+		if !errors.As(a.Err, &api) || api.ErrorCode != 10071 {
+			t.Fatalf("batch ack = %+v, want wrong last sequence", a)
+		}
+	case <-ctx.Done():
+		t.Fatal("no answer to the batch's commit")
+	}
+}

@@ -30,7 +30,8 @@ func StreamName(service string) string { return strings.ToUpper(service) }
 // SubjectPrefix returns "sanbao.<service>.".
 func SubjectPrefix(service string) string { return "sanbao." + service + "." }
 
-// EnsureStream creates the service's stream or updates it to cfg. Storage is on file.
+// EnsureStream creates the service's stream or updates it to cfg (an existing stream is updated
+// in place, e.g. to allow atomic batch publishes). Storage is on file.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
 	if cfg.Replicas <= 0 {
 		cfg.Replicas = 1
@@ -51,6 +52,10 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig)
 		Duplicates:  cfg.DuplicateWindow,
 		MaxAge:      cfg.MaxAge,
 		Discard:     jetstream.DiscardOld,
+		// The outbox relay publishes its window as atomic batches: one fsync per batch instead
+		// of one per event (nats-server 2.12+; an older server ignores it and the relay
+		// publishes one event at a time).
+		AllowAtomicPublish: true,
 	}
 	s, err := js.CreateOrUpdateStream(ctx, sc)
 	if err != nil {

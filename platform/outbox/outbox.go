@@ -2,6 +2,11 @@
 // as the state change it reports, and a Relay publishes it to JetStream afterwards, deleting it
 // only once the stream has acknowledged it. A committed change therefore always gets its event
 // (possibly late, never lost), and an event never exists without its change.
+//
+// The relay publishes in commit order and keeps each resource's order; under load it sends what
+// it finds as JetStream atomic batches, so that a stream syncing every write syncs once per
+// batch rather than once per event (see Relay for the rules that keep it exactly once, in order
+// and unwedgeable).
 package outbox
 
 import (

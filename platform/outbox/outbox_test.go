@@ -33,6 +33,13 @@ type rig struct {
 
 func newRig(t testing.TB, opts ...natstest.Option) *rig {
 	t.Helper()
+	return newRigWith(t, outbox.RelayOptions{}, opts...)
+}
+
+// newRigWith is newRig with the relay's options (Source, AckTimeout and MaxBackoff filled in
+// when zero).
+func newRigWith(t testing.TB, ro outbox.RelayOptions, opts ...natstest.Option) *rig {
+	t.Helper()
 	srv := natstest.Run(t, opts...)
 	nc, err := nats.Connect(srv.URL(), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
@@ -50,8 +57,16 @@ func newRig(t testing.TB, opts ...natstest.Option) *rig {
 	}
 	db := bolttest.Open(t, store.Schema{Version: 1, Buckets: [][]byte{things}})
 	log := zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))
-	return &rig{db: db, nats: srv, js: js, relay: outbox.NewRelay(db, js, log,
-		outbox.RelayOptions{Source: "/sanbao/test", AckTimeout: time.Second, MaxBackoff: 100 * time.Millisecond})}
+	if ro.Source == "" {
+		ro.Source = "/sanbao/test"
+	}
+	if ro.AckTimeout == 0 {
+		ro.AckTimeout = time.Second
+	}
+	if ro.MaxBackoff == 0 {
+		ro.MaxBackoff = 100 * time.Millisecond
+	}
+	return &rig{db: db, nats: srv, js: js, relay: outbox.NewRelay(db, js, log, ro)}
 }
 
 // commit writes thing id with its event, in one transaction.

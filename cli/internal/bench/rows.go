@@ -369,7 +369,9 @@ func (e *env) work(ctx context.Context) (counts, error) {
 }
 
 // outboxRelay: the relay's events/s draining a backlog while writers append, vs JetStream async
-// publishes of the same messages (same size, Nats-Msg-Id, file storage, same window).
+// publishes of the same messages (same size, Nats-Msg-Id, file storage, same window: the issue's
+// ceiling, as `nats bench js pub async`), and a note with the atomic batch ceiling (batches of
+// the relay's size, as many in flight as its window holds), measured in the same run.
 func (e *env) outboxRelay(ctx context.Context) error {
 	nc, err := nats.Connect(e.natsURL, nats.Name("sanbao-bench"))
 	if err != nil {
@@ -411,6 +413,10 @@ func (e *env) outboxRelay(ctx context.Context) error {
 	}
 	ceiling := float64(sent) / time.Since(start).Seconds()
 	e.jsPublish = ceiling
+	batchCeiling, err := e.batchCeiling(ctx, nc, js, data)
+	if err != nil {
+		return fmt.Errorf("batch ceiling: %w", err)
+	}
 
 	// The relay, from a store of its own, with writers appending while it drains a backlog.
 	if _, err := events.EnsureStream(ctx, js, events.StreamConfig{Service: "benchrelay"}); err != nil {
@@ -430,7 +436,7 @@ func (e *env) outboxRelay(ctx context.Context) error {
 		}
 		return nil
 	}
-	backlog := int(ceiling * e.o.Duration.Seconds() * 1.5) // more than the relay can drain in the row
+	backlog := int(max(ceiling, batchCeiling) * e.o.Duration.Seconds() * 1.5) // more than the relay can drain in the row
 	for done := 0; done < backlog; done += 5000 {
 		if err := db.UpdateAlone(func(tx *bbolt.Tx) error { return appendN(tx, min(5000, backlog-done), done) }); err != nil {
 			return err
@@ -454,8 +460,69 @@ func (e *env) outboxRelay(ctx context.Context) error {
 	}
 	rate := float64(published) / elapsed.Seconds()
 	e.row("outbox_relay", "events/s", rate, "1/s", "js_async_publish", ceiling, "1/s", rate/ceiling, ">=0.8")
-	e.note("outbox_relay body_bytes=%d backlog=%d written_meanwhile=%d window=512", len(data), backlog, written.Load())
+	e.note("outbox_relay body_bytes=%d backlog=%d written_meanwhile=%d window=%d", len(data), backlog, written.Load(), relayWindow)
+	e.note("outbox_relay js_atomic_batch_publish=%.1f/s batch=%d in_flight=%d ratio_to_it=%.3f relay_batches=%d",
+		batchCeiling, relayBatch, relayWindow/relayBatch, rate/batchCeiling, relay.Batches())
 	return nil
+}
+
+// The relay's defaults (outbox.RelayOptions), which the batch ceiling publishes as.
+const (
+	relayWindow = 1000
+	relayBatch  = 250
+)
+
+// batchCeiling: events/s of atomic batches of relayBatch messages, relayWindow/relayBatch in
+// flight, into a stream of their own, for o.Duration.
+func (e *env) batchCeiling(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, data []byte) (float64, error) {
+	if _, err := events.EnsureStream(ctx, js, events.StreamConfig{Service: "benchbatch"}); err != nil {
+		return 0, err
+	}
+	bp, err := events.NewBatchPublisher(nc)
+	if err != nil {
+		return 0, err
+	}
+	defer bp.Close()
+	var queue []<-chan events.BatchAck
+	wait := func() error {
+		select {
+		case a := <-queue[0]:
+			queue = queue[1:]
+			if a.Err != nil || !a.Batched {
+				return fmt.Errorf("atomic batch not committed: %+v", a)
+			}
+			return nil
+		case <-time.After(30 * time.Second):
+			return errors.New("atomic batch not acknowledged")
+		}
+	}
+	start := time.Now()
+	stop := start.Add(e.o.Duration)
+	sent := 0
+	for time.Now().Before(stop) {
+		msgs := make([]*nats.Msg, relayBatch)
+		for i := range msgs {
+			msgs[i] = events.NewMsg("sanbao.benchbatch.v1.thing.changed", events.Message{ID: ids.New(), Source: "/sanbao/bench",
+				Type: "sanbao.type.v1.Contact", Resource: "things/" + strconv.Itoa((sent+i)%1000), Time: time.Now(), Data: data})
+		}
+		if len(queue) == relayWindow/relayBatch {
+			if err := wait(); err != nil {
+				return 0, err
+			}
+		}
+		ch, _, err := bp.Publish(msgs, false, 0)
+		if err != nil {
+			return 0, err
+		}
+		queue = append(queue, ch)
+		sent += len(msgs)
+	}
+	for len(queue) > 0 {
+		if err := wait(); err != nil {
+			return 0, err
+		}
+	}
+	return float64(sent) / time.Since(start).Seconds(), nil
 }
 
 // createJobP99: CreateJob latency (assignment over o.Techs technicians with o.OpenJobs open jobs).
