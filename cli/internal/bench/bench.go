@@ -102,6 +102,7 @@ type env struct {
 	healthCPU    float64 // CPU ms per health check
 	createCPU    float64 // CPU ms per CreateTicket
 	jsPublish    float64 // JetStream async publishes/s
+	jsBatch      float64 // JetStream events/s in atomic batches
 }
 
 // Run runs the bench.
