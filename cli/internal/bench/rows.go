@@ -565,6 +565,9 @@ func (e *env) createJobP99(ctx context.Context) error {
 		return err
 	}
 	seeded := time.Since(t0)
+	// The seeding leaves work behind (its events to relay and apply): measure the calls once
+	// it is done, not the queue behind it.
+	settled := e.settle(ctx, 2*time.Minute)
 	lat := make([]time.Duration, 0, e.o.JobCalls)
 	for i := range e.o.JobCalls {
 		t := time.Now()
@@ -576,8 +579,8 @@ func (e *env) createJobP99(ctx context.Context) error {
 	sortDur(lat)
 	p99 := ms(pct(lat, .99))
 	e.row("create_job_p99", "p99_one_caller", p99, "ms", "goal", 10, "ms", 10/max(p99, 0.001), "<=10ms")
-	e.note("create_job_p99 techs=%d open_jobs=%d calls=%d p50_ms=%.1f seeded_in=%s", e.o.Techs, e.o.OpenJobs, e.o.JobCalls,
-		ms(pct(lat, .5)), seeded.Round(time.Second))
+	e.note("create_job_p99 techs=%d open_jobs=%d calls=%d p50_ms=%.1f p90_ms=%.1f max_ms=%.1f seeded_in=%s settled_in=%s",
+		e.o.Techs, e.o.OpenJobs, e.o.JobCalls, ms(pct(lat, .5)), ms(pct(lat, .9)), ms(lat[len(lat)-1]), seeded.Round(time.Second), settled.Round(time.Second))
 	return nil
 }
 
@@ -640,4 +643,31 @@ func (e *env) bounds() {
 		e.note("bound evaluate_claim_recorded_ratio_by_jetstream=%.3f one event a publish, %.3f in atomic batches (%.2f events per claim, health %.0f/s)",
 			e.jsPublish/e.claimEvents/e.health, e.jsBatch/e.claimEvents/e.health, e.claimEvents, e.health)
 	}
+}
+
+// settle waits (at most bound) until every service's outbox is empty and its consumers have
+// nothing pending, and says how long that took.
+func (e *env) settle(ctx context.Context, bound time.Duration) time.Duration {
+	t0 := time.Now()
+	for time.Since(t0) < bound && ctx.Err() == nil {
+		busy := false
+		for _, svc := range []string{"ticket", "warranty", "dispatch", "inventory"} {
+			m, err := scrape(ctx, "http://"+e.addrs[svc+"-metrics"]+"/metrics")
+			if err != nil {
+				busy = true
+				break
+			}
+			for k, v := range m {
+				name, _, _ := strings.Cut(k, "{")
+				if (name == "sanbao_outbox_depth" || name == "sanbao_consumer_lag_messages") && v > 0 {
+					busy = true
+				}
+			}
+		}
+		if !busy {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return time.Since(t0)
 }
