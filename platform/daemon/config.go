@@ -34,6 +34,10 @@ type Config struct {
 	ShutdownTimeout time.Duration // how long in-flight calls get on SIGTERM
 	// Retention is how long request_id records and consumed event ids are kept (7 days).
 	Retention time.Duration
+	// TimerConcurrency is how many timers fire at once (default 64). Timer handlers call other
+	// services (triage asks warranty and dispatch), so it bounds how many tickets a second move
+	// on: timers fired per second ≈ TimerConcurrency ÷ a handler's latency.
+	TimerConcurrency int
 	// ClockOffset runs the service's clock this far from the wall clock. Zero in production; a
 	// rehearsal or a test run of separate processes sets it to live a day, a month or years ahead.
 	ClockOffset time.Duration
@@ -51,18 +55,19 @@ type Config struct {
 // Defaults returns the configuration of the all-in-one run for service name on port.
 func Defaults(name string, grpcPort, metricsPort int) Config {
 	return Config{
-		Name:            name,
-		Listen:          fmt.Sprintf("127.0.0.1:%d", grpcPort),
-		DataDir:         "./data/" + name,
-		NATSURL:         "nats://127.0.0.1:4222",
-		LogLevel:        "info",
-		LogFormat:       "json",
-		MetricsListen:   fmt.Sprintf("127.0.0.1:%d", metricsPort),
-		AdminListen:     adminAddr(metricsPort),
-		HTTP:            HTTP{Listen: httpAddr(metricsPort)},
-		StreamReplicas:  1,
-		ShutdownTimeout: 15 * time.Second,
-		Retention:       7 * 24 * time.Hour,
+		Name:             name,
+		Listen:           fmt.Sprintf("127.0.0.1:%d", grpcPort),
+		DataDir:          "./data/" + name,
+		NATSURL:          "nats://127.0.0.1:4222",
+		LogLevel:         "info",
+		LogFormat:        "json",
+		MetricsListen:    fmt.Sprintf("127.0.0.1:%d", metricsPort),
+		AdminListen:      adminAddr(metricsPort),
+		HTTP:             HTTP{Listen: httpAddr(metricsPort)},
+		StreamReplicas:   1,
+		ShutdownTimeout:  15 * time.Second,
+		Retention:        7 * 24 * time.Hour,
+		TimerConcurrency: 64,
 		Limits: rpc.Limits{
 			MaxRecvBytes:   rpc.DefaultMaxRecvBytes,
 			MaxSendBytes:   rpc.DefaultMaxSendBytes,
@@ -101,6 +106,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdminListen, "admin-listen", c.env.String("SANBAO_ADMIN_LISTEN", c.AdminListen), "operator endpoints (GET /backup: a consistent copy of the bbolt file); keep it on loopback, empty to disable [SANBAO_ADMIN_LISTEN]")
 	fs.StringVar(&c.HealthListen, "health-listen", c.env.String("SANBAO_HEALTH_LISTEN", c.HealthListen), "plaintext gRPC health service only (kubelet probes speak no TLS), empty to disable [SANBAO_HEALTH_LISTEN]")
 	fs.IntVar(&c.StreamReplicas, "stream-replicas", c.env.Int("SANBAO_STREAM_REPLICAS", c.StreamReplicas), "JetStream replicas of the service's stream [SANBAO_STREAM_REPLICAS]")
+	fs.IntVar(&c.TimerConcurrency, "timer-concurrency", c.env.Int("SANBAO_TIMER_CONCURRENCY", c.TimerConcurrency), "timers fired at once; their handlers call other services [SANBAO_TIMER_CONCURRENCY]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.env.Duration("SANBAO_SHUTDOWN_TIMEOUT", c.ShutdownTimeout), "grace period for in-flight calls [SANBAO_SHUTDOWN_TIMEOUT]")
 	fs.DurationVar(&c.ClockOffset, "clock-offset", c.env.Duration("SANBAO_CLOCK_OFFSET", c.ClockOffset), "run the service's clock this far ahead of the wall clock: for rehearsals and tests only, 0 in production [SANBAO_CLOCK_OFFSET]")
 	fs.DurationVar(&c.Retention, "retention", c.env.Duration("SANBAO_RETENTION", c.Retention), "how long request ids and consumed event ids are remembered [SANBAO_RETENTION]")

@@ -402,6 +402,9 @@ func runPlatform(ctx context.Context, cfg Config, log *zap.Logger, svc Service, 
 	if ropts.Tracer == nil {
 		ropts.Tracer = opts.TracerProvider
 	}
+	if ropts.Concurrency == 0 {
+		ropts.Concurrency = cfg.TimerConcurrency
+	}
 	p := &Platform{
 		Name:           cfg.Name,
 		Log:            log,

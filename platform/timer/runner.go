@@ -27,7 +27,7 @@ type Handler func(ctx context.Context, t Timer) error
 // RunnerOptions tune a Runner.
 type RunnerOptions struct {
 	Poll        time.Duration // how often to look for due timers (default 200ms)
-	Concurrency int           // timers fired at once (default 8)
+	Concurrency int           // timers fired at once (default 8; the daemon's --timer-concurrency)
 	MaxBackoff  time.Duration // cap of the retry delay (default 5 minutes)
 	// Tracer records a span per firing, a child of the trace that scheduled the timer
 	// (default: records nothing; the trace context still flows to what the handler calls).
