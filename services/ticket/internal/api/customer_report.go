@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	ticketv1 "github.com/sanbao/sanbao/gen/sanbao/ticket/v1"
@@ -64,23 +63,8 @@ func (h *HTTP) reportProblem(w http.ResponseWriter, r *http.Request) {
 // answerSurvey is POST /v1/c/{code}/tickets/{number}/survey: the customer answers the survey
 // of a resolved ticket of the unit (body: a Survey as JSON; header Idempotency-Key).
 func (h *HTTP) answerSurvey(w http.ResponseWriter, r *http.Request) {
-	if h.a.s.p == nil {
-		h.fail(w, errNotStarted)
-		return
-	}
-	uc, err := h.unitCode(r)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	ctx, err := h.session(r, uc)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	t, err := h.a.s.read(r.PathValue("number"))
-	if err != nil || t.GetUnit().GetSerial() == "" || t.GetUnit().GetSerial() != uc.GetUnitSerial() {
-		h.fail(w, rpc.Errorf(codes.NotFound, "this unit has no such ticket"))
+	ctx, t, ok := h.customerTicket(w, r)
+	if !ok {
 		return
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
@@ -111,23 +95,8 @@ func (h *HTTP) answerSurvey(w http.ResponseWriter, r *http.Request) {
 // photo or a short video (the body; kind, filename, request_id and sha256 in the query) to a
 // ticket of its unit, under the same limits, type sniffing and checksum as staff uploads.
 func (h *HTTP) customerUpload(w http.ResponseWriter, r *http.Request) {
-	if h.a.s.p == nil {
-		h.fail(w, errNotStarted)
-		return
-	}
-	uc, err := h.unitCode(r)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	ctx, err := h.session(r, uc)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	t, err := h.a.s.read(r.PathValue("number"))
-	if err != nil || t.GetUnit().GetSerial() == "" || t.GetUnit().GetSerial() != uc.GetUnitSerial() {
-		h.fail(w, rpc.Errorf(codes.NotFound, "this unit has no such ticket"))
+	ctx, t, ok := h.customerTicket(w, r)
+	if !ok {
 		return
 	}
 	if r.URL.Query().Get("job_id") != "" {

@@ -193,25 +193,35 @@ func (h *HTTP) session(r *http.Request, uc *ticketv1.UnitCode) (context.Context,
 // tracking is GET /v1/c/{code}/tickets/{number}: one of the unit's tickets as the customer
 // follows it, for a session of that unit.
 func (h *HTTP) tracking(w http.ResponseWriter, r *http.Request) {
+	if _, t, ok := h.customerTicket(w, r); ok {
+		h.message(w, http.StatusOK, trackingView(t))
+	}
+}
+
+// customerTicket is what every route of one of the unit's tickets starts with: the unit code
+// of the path, the customer's session for that unit (the context to call as), and the ticket
+// of the path's number, which must be the unit's. When it reports false it has answered.
+func (h *HTTP) customerTicket(w http.ResponseWriter, r *http.Request) (context.Context, *ticketv1.Ticket, bool) {
 	if h.a.s.p == nil {
 		h.fail(w, errNotStarted)
-		return
+		return nil, nil, false
 	}
 	uc, err := h.unitCode(r)
 	if err != nil {
 		h.fail(w, err)
-		return
+		return nil, nil, false
 	}
-	if _, err := h.session(r, uc); err != nil {
+	ctx, err := h.session(r, uc)
+	if err != nil {
 		h.fail(w, err)
-		return
+		return nil, nil, false
 	}
 	t, err := h.a.s.read(r.PathValue("number"))
-	if err != nil || t.GetUnit().GetSerial() != uc.GetUnitSerial() || t.GetUnit().GetSerial() == "" {
+	if err != nil || t.GetUnit().GetSerial() == "" || t.GetUnit().GetSerial() != uc.GetUnitSerial() {
 		h.fail(w, rpc.Errorf(codes.NotFound, "this unit has no such ticket"))
-		return
+		return nil, nil, false
 	}
-	h.message(w, http.StatusOK, trackingView(t))
+	return ctx, t, true
 }
 
 // trackingView is the customer's steps of t, with the latest visit's technician (display name)
