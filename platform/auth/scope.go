@@ -122,18 +122,7 @@ func ownJobs(m protoreflect.Message, technician string) bool {
 			}
 		}
 	}
-	m.Range(func(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case f.Kind() != protoreflect.MessageKind || f.IsMap():
-		case f.IsList():
-			for j := range v.List().Len() {
-				check(v.List().Get(j).Message())
-			}
-		default:
-			check(v.Message())
-		}
-		return true
-	})
+	eachMessage(m, check)
 	return ok
 }
 
@@ -168,18 +157,7 @@ func ownUnit(m protoreflect.Message, serial string, selfScoped bool) bool {
 		}
 		ok = ok && selfScoped
 	}
-	m.Range(func(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case f.Kind() != protoreflect.MessageKind || f.IsMap():
-		case f.IsList():
-			for j := range v.List().Len() {
-				check(v.List().Get(j).Message())
-			}
-		default:
-			check(v.Message())
-		}
-		return true
-	})
+	eachMessage(m, check)
 	return ok
 }
 
@@ -287,16 +265,22 @@ func redactLevel(m protoreflect.Message, level int) {
 	if level == 0 {
 		return
 	}
+	eachMessage(m, func(sub protoreflect.Message) { redactLevel(sub, level-1) })
+}
+
+// eachMessage calls fn with every message m holds one level down: its populated message
+// fields, and each element of its lists of messages (maps are not resources).
+func eachMessage(m protoreflect.Message, fn func(protoreflect.Message)) {
 	m.Range(func(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		switch {
 		case f.Kind() != protoreflect.MessageKind || f.IsMap():
 		case f.IsList():
 			l := v.List()
 			for j := range l.Len() {
-				redactLevel(l.Get(j).Message(), level-1)
+				fn(l.Get(j).Message())
 			}
 		default:
-			redactLevel(v.Message(), level-1)
+			fn(v.Message())
 		}
 		return true
 	})
