@@ -55,45 +55,51 @@ var assignmentField = (&dispatchv1.Job{}).ProtoReflect().Descriptor().Fields().B
 // summarise copies from a stored job's encoding only the fields of a summary (see
 // summaryFields), appending to dst: decoding that is a fraction of decoding the whole job,
 // whose assignment carries a ranking of ten candidates and whose history grows with every
-// visit.
+// visit. Of the assignment it keeps the fields of summaryAssignment.
 func summarise(dst, v []byte) ([]byte, error) {
 	var asg []byte
 	for len(v) > 0 {
-		num, typ, n := protowire.ConsumeTag(v)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
+		num, typ, field, err := nextField(v)
+		if err != nil {
+			return nil, err
 		}
-		m := protowire.ConsumeFieldValue(num, typ, v[n:])
-		if m < 0 {
-			return nil, protowire.ParseError(m)
-		}
-		field := v[:n+m]
 		switch {
 		case summaryFields.has(num):
 			dst = append(dst, field...)
 		case num == assignmentField && typ == protowire.BytesType:
-			body, _ := protowire.ConsumeBytes(v[n:])
+			_, _, tag := protowire.ConsumeTag(field)
+			body, _ := protowire.ConsumeBytes(field[tag:])
 			asg = asg[:0]
 			for len(body) > 0 {
-				an, at, k := protowire.ConsumeTag(body)
-				if k < 0 {
-					return nil, protowire.ParseError(k)
-				}
-				l := protowire.ConsumeFieldValue(an, at, body[k:])
-				if l < 0 {
-					return nil, protowire.ParseError(l)
+				an, _, af, err := nextField(body)
+				if err != nil {
+					return nil, err
 				}
 				if summaryAssignment.has(an) {
-					asg = append(asg, body[:k+l]...)
+					asg = append(asg, af...)
 				}
-				body = body[k+l:]
+				body = body[len(af):]
 			}
 			dst = protowire.AppendTag(dst, num, protowire.BytesType)
 			dst = protowire.AppendBytes(dst, asg)
 		}
-		v = v[n+m:]
+		v = v[len(field):]
 	}
 	return dst, nil
+}
+
+// nextField reads the first field of encoded message v: its number, wire type, and its whole
+// encoding (tag and value).
+func nextField(v []byte) (protowire.Number, protowire.Type, []byte, error) {
+	num, typ, n := protowire.ConsumeTag(v)
+	if n < 0 {
+		return 0, 0, nil, protowire.ParseError(n)
+	}
+	m := protowire.ConsumeFieldValue(num, typ, v[n:])
+	if m < 0 {
+		return 0, 0, nil, protowire.ParseError(m)
+	}
+	return num, typ, v[:n+m], nil
 }
 
 // OpenJobSummariesOf calls fn for each open job technician holds, in creation order, with the
