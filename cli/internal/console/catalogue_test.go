@@ -125,3 +125,33 @@ func TestScriptsUseOnlyKnownKeys(t *testing.T) {
 	}
 	t.Logf("%d keys named by the scripts, %d in the catalogue", len(seen), len(slices.Collect(maps.Keys(zh))))
 }
+
+// The customer's page and the technician's app keep their own wording of some enums (a
+// customer is told "received" for a ticket still being triaged): every enum value they name
+// must be one the APIs have, so a renamed or misspelt state cannot fall through to its raw
+// name on a customer's screen.
+func TestPagesNameOnlyRealEnumValues(t *testing.T) {
+	values := map[string]bool{}
+	protoregistry.GlobalTypes.RangeEnums(func(et protoreflect.EnumType) bool {
+		vs := et.Descriptor().Values()
+		for i := range vs.Len() {
+			values[string(vs.Get(i).Name())] = true
+		}
+		return true
+	})
+	if len(values) == 0 {
+		t.Fatal("no enums registered")
+	}
+	name := regexp.MustCompile(`\b(?:TICKET|JOB|REPAIR|COVERAGE|PART|REMEDY)_[A-Z_]+\b`)
+	for _, page := range []string{"cust/cust.js", "tech/app.js"} {
+		b, err := fs.ReadFile(Assets(), page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range name.FindAllString(string(b), -1) {
+			if !values[v] {
+				t.Errorf("%s names %s, which no enum of the APIs has", page, v)
+			}
+		}
+	}
+}

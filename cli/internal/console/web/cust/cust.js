@@ -15,8 +15,10 @@ const zh = {
   media: '故障照片或短视频（可拍摄）', uploading: '正在上传照片…', uploadFailed: '照片未能上传：',
   survey: '服务评价', quality: '服务质量（1–5）', comment: '意见', sendSurvey: '提交评价', thanks: '谢谢您的评价',
   kinds: { TICKET_KIND_REPAIR: '维修', TICKET_KIND_MAINTENANCE: '保养', TICKET_KIND_INSTALLATION: '安装', TICKET_KIND_CONSULTATION: '咨询' },
-  states: { TICKET_STATE_NEW: '已受理', TICKET_STATE_TRIAGED: '已受理', TICKET_STATE_DISPATCHED: '已派工', TICKET_STATE_IN_PROGRESS: '处理中',
-    TICKET_STATE_RESOLVED: '已修复', TICKET_STATE_CLOSED: '已完成', TICKET_STATE_CANCELLED: '已取消' },
+  // A ticket's states as the customer is told them (triage and escalation are the desk's).
+  states: { TICKET_STATE_RECEIVED: '已受理', TICKET_STATE_TRIAGED: '已受理', TICKET_STATE_AWAITING: '等待中', TICKET_STATE_REMOTE_GUIDANCE: '远程指导中',
+    TICKET_STATE_DISPATCHED: '已派工', TICKET_STATE_IN_SERVICE: '服务中', TICKET_STATE_ESCALATED: '处理中', TICKET_STATE_RESOLVED: '已修复',
+    TICKET_STATE_CLOSED: '已完成', TICKET_STATE_REOPENED: '重新处理中', TICKET_STATE_CANCELLED: '已取消' },
   steps: { received: '已受理', coverage_decided: '已确定保修责任', technician_assigned: '已派技师', on_the_way: '技师在路上', done: '已完成', survey: '已评价' },
 };
 const en = {
@@ -31,7 +33,11 @@ const en = {
   media: 'Photos or a short video of the fault (camera)', uploading: 'Uploading…', uploadFailed: 'A photo was not uploaded: ',
   survey: 'Survey', quality: 'Service quality (1–5)', comment: 'Comment', sendSurvey: 'Send', thanks: 'Thank you',
   kinds: { TICKET_KIND_REPAIR: 'Repair', TICKET_KIND_MAINTENANCE: 'Maintenance', TICKET_KIND_INSTALLATION: 'Installation', TICKET_KIND_CONSULTATION: 'Question' },
-  states: {}, steps: {},
+  states: { TICKET_STATE_RECEIVED: 'received', TICKET_STATE_TRIAGED: 'received', TICKET_STATE_AWAITING: 'waiting', TICKET_STATE_REMOTE_GUIDANCE: 'remote guidance',
+    TICKET_STATE_DISPATCHED: 'engineer assigned', TICKET_STATE_IN_SERVICE: 'in service', TICKET_STATE_ESCALATED: 'in progress', TICKET_STATE_RESOLVED: 'fixed',
+    TICKET_STATE_CLOSED: 'done', TICKET_STATE_REOPENED: 'being looked at again', TICKET_STATE_CANCELLED: 'cancelled' },
+  steps: { received: 'received', coverage_decided: 'warranty decided', technician_assigned: 'engineer assigned', on_the_way: 'engineer on the way',
+    done: 'done', survey: 'rated' },
 };
 const T = (localStorage.getItem('sanbao.lang') || 'zh-CN').startsWith('en') ? en : zh;
 
